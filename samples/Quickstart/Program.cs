@@ -1,0 +1,2 @@
+// Placeholder quickstart; replaced below.
+Console.WriteLine("quickstart");

@@ -1,0 +1,28 @@
+using System.CommandLine;
+using DefectDetection.Cli.Commands;
+
+namespace DefectDetection.Cli;
+
+/// <summary>Entry point of the <c>defect</c> command-line tool.</summary>
+public static class Program
+{
+    /// <summary>Runs the tool; returns the process exit code (0 success, 1 failure, 2 bad input).</summary>
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the tool against the given writers (used by tests).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        RootCommand root = BuildRoot(stdout, stderr);
+        ParseResult parse = root.Parse(args);
+        InvocationConfiguration config = new() { Output = stdout, Error = stderr };
+        return parse.Invoke(config);
+    }
+
+    internal static RootCommand BuildRoot(TextWriter stdout, TextWriter stderr)
+    {
+        RootCommand root = new("defect: find and locate defects in product images, on the CPU, with no native dependencies.");
+        CliContext context = new(stdout, stderr);
+        root.Subcommands.Add(ImageCommand.Create(context));
+        return root;
+    }
+}

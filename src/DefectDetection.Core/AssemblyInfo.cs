@@ -1,0 +1,3 @@
+// DefectDetection.Core: abstractions (IDefectPipeline, IRoiDetector, ICropClassifier), pipeline
+// orchestration, results, metrics, datasets and model files.
+[assembly: System.CLSCompliant(false)]

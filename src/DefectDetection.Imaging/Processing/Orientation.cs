@@ -1,0 +1,86 @@
+namespace DefectDetection.Imaging.Processing;
+
+/// <summary>Flips, 90-degree rotations and EXIF orientation. Each returns a new image; the source is unchanged.</summary>
+public static class Orientation
+{
+    /// <summary>Mirrors left to right.</summary>
+    public static Image FlipHorizontal(ImageView source) => Remap(source, swapAxes: false, flipX: true, flipY: false);
+
+    /// <summary>Mirrors top to bottom.</summary>
+    public static Image FlipVertical(ImageView source) => Remap(source, swapAxes: false, flipX: false, flipY: true);
+
+    /// <summary>Rotates 90 degrees clockwise.</summary>
+    public static Image Rotate90(ImageView source) => Remap(source, swapAxes: true, flipX: true, flipY: false);
+
+    /// <summary>Rotates 180 degrees.</summary>
+    public static Image Rotate180(ImageView source) => Remap(source, swapAxes: false, flipX: true, flipY: true);
+
+    /// <summary>Rotates 90 degrees counter-clockwise (270 clockwise).</summary>
+    public static Image Rotate270(ImageView source) => Remap(source, swapAxes: true, flipX: false, flipY: true);
+
+    /// <summary>Mirrors along the main diagonal (rows become columns).</summary>
+    public static Image Transpose(ImageView source) => Remap(source, swapAxes: true, flipX: false, flipY: false);
+
+    /// <summary>Mirrors along the anti-diagonal.</summary>
+    public static Image Transverse(ImageView source) => Remap(source, swapAxes: true, flipX: true, flipY: true);
+
+    /// <summary>
+    /// Turns an image stored with EXIF orientation <paramref name="orientation"/> upright. Returns a copy for
+    /// orientation 1 or unknown.
+    /// </summary>
+    public static Image ApplyExif(ImageView source, ExifOrientation orientation) => orientation switch
+    {
+        ExifOrientation.TopRight => FlipHorizontal(source),
+        ExifOrientation.BottomRight => Rotate180(source),
+        ExifOrientation.BottomLeft => FlipVertical(source),
+        ExifOrientation.LeftTop => Transpose(source),
+        ExifOrientation.RightTop => Rotate90(source),
+        ExifOrientation.RightBottom => Transverse(source),
+        ExifOrientation.LeftBottom => Rotate270(source),
+        _ => source.ToImage(),
+    };
+
+    // Destination pixel (dx, dy) takes source pixel (sx, sy). Without swap: sx = flipX ? W-1-dx : dx, etc.
+    // With swap the destination is H x W and sx comes from dy, sy from dx (before flips in destination space).
+    private static Image Remap(ImageView source, bool swapAxes, bool flipX, bool flipY)
+    {
+        int sw = source.Width, sh = source.Height, ch = source.Channels;
+        int dw = swapAxes ? sh : sw, dh = swapAxes ? sw : sh;
+        Image result = Image.CreateUninitialized(dw, dh, source.PixelFormat);
+        if (!swapAxes)
+        {
+            for (int dy = 0; dy < dh; dy++)
+            {
+                Span<byte> src = source.GetRow(flipY ? sh - 1 - dy : dy);
+                Span<byte> dst = result.GetRow(dy);
+                if (!flipX)
+                {
+                    src.CopyTo(dst);
+                    continue;
+                }
+
+                for (int dx = 0, sx = (sw - 1) * ch; dx < dw * ch; dx += ch, sx -= ch)
+                {
+                    src.Slice(sx, ch).CopyTo(dst.Slice(dx, ch));
+                }
+            }
+
+            return result;
+        }
+
+        // Transposing family: destination row dy is source column (flipY ? sw-1-dy : dy), read top to bottom
+        // (or bottom to top when flipX).
+        for (int dy = 0; dy < dh; dy++)
+        {
+            int sx = flipY ? sw - 1 - dy : dy;
+            Span<byte> dst = result.GetRow(dy);
+            for (int dx = 0; dx < dw; dx++)
+            {
+                int sy = flipX ? sh - 1 - dx : dx;
+                source.GetRow(sy).Slice(sx * ch, ch).CopyTo(dst.Slice(dx * ch, ch));
+            }
+        }
+
+        return result;
+    }
+}
