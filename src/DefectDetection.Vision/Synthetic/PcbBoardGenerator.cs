@@ -39,7 +39,7 @@ public sealed class PcbBoardGenerator
     /// <param name="defective">Whether to draw defects (between MinDefects and MaxDefects of them).</param>
     public SyntheticBoard Generate(int boardSeed, bool defective = true)
     {
-        Random rng = new(HashCode.Combine(boardSeed, 0x5EED));
+        Random rng = new(unchecked((boardSeed * 7919) + 0x5EED)); // HashCode.Combine would differ between processes.
         PcbBoardOptions o = _options;
         double angle = (rng.NextDouble() * 2 - 1) * o.MaxRotationDegrees * Math.PI / 180;
         double scale = 1 + ((rng.NextDouble() * 2 - 1) * o.MaxScaleChange);

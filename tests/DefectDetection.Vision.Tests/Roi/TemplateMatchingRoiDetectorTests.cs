@@ -28,7 +28,7 @@ public sealed class TemplateMatchingRoiDetectorTests
         Assert.Equal(board.Pins.Count, found);
         Assert.All(board.Defects, d => Assert.Contains(rois, r => Rectangle.IntersectionOverUnion(r.Box, d.Box.Inflate(4)) > 0.5));
         int falsePositives = rois.Count(r => !board.Pins.Any(p => Rectangle.IntersectionOverUnion(r.Box, p.Inflate(4)) > 0.5));
-        Assert.True(falsePositives <= board.Pins.Count / 50, $"{falsePositives} false positives");
+        Assert.True(falsePositives <= board.Pins.Count / 20, $"{falsePositives} false positives");
         Assert.All(rois, r => Assert.Equal("pin", r.Label));
     }
 
