@@ -31,14 +31,27 @@ internal sealed class ResampleTable : IDisposable
 
     public Span<float> Weights => _weights.AsSpan(0, OutSize * Taps);
 
-    public static ResampleTable Create(int inSize, int outSize, ResizeMode mode)
+    /// <summary>Weights for resizing <paramref name="inSize"/> to <paramref name="outSize"/> (scale = in / out).</summary>
+    public static ResampleTable Create(int inSize, int outSize, ResizeMode mode) => Create(inSize, outSize, mode, (double)inSize / outSize);
+
+    /// <summary>
+    /// Weights with an explicit <paramref name="scale"/> (source pixels per output pixel), as when a resize is
+    /// given a scale factor rather than an output size (OpenCV <c>fx</c>, PyTorch <c>scale_factor</c>): output
+    /// pixel o samples source position (o + 0.5) x scale - 0.5, clamped to the source.
+    /// </summary>
+    public static ResampleTable Create(int inSize, int outSize, ResizeMode mode, double scale)
     {
         if (inSize <= 0 || outSize <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(inSize), $"Sizes must be positive, got {inSize} -> {outSize}.");
         }
 
-        if (inSize == outSize)
+        if (!(scale > 0) || double.IsInfinity(scale))
+        {
+            throw new ArgumentOutOfRangeException(nameof(scale), $"Scale must be positive, got {scale}.");
+        }
+
+        if (inSize == outSize && scale == 1)
         {
             ResampleTable identity = new(inSize, outSize, 1);
             for (int o = 0; o < outSize; o++)
@@ -50,7 +63,6 @@ internal sealed class ResampleTable : IDisposable
             return identity;
         }
 
-        double scale = (double)inSize / outSize;
         if (mode == ResizeMode.Area && scale > 1)
         {
             return CreateAreaDown(inSize, outSize, scale);
@@ -100,18 +112,25 @@ internal sealed class ResampleTable : IDisposable
         Span<float> w = table.Weights;
         for (int o = 0; o < outSize; o++)
         {
-            double a = o * scale, b = o == outSize - 1 ? inSize : (o + 1) * scale;
-            int first = (int)Math.Floor(a);
+            // The box is clipped to the source; the weights are normalised by the covered length.
+            double a = Math.Min(o * scale, inSize - 1), b = Math.Min((o + 1) * scale, inSize);
+            if (o == outSize - 1 && Math.Abs(b - inSize) < 1e-9 * inSize)
+            {
+                b = inSize;
+            }
+
+            int first = Math.Min((int)Math.Floor(a), inSize - 1);
             int last = Math.Min(inSize - 1, (int)Math.Ceiling(b) - 1);
             int start = Math.Clamp(first, 0, inSize - taps);
             table.Start[o] = start;
             Span<float> row = w.Slice(o * taps, taps);
+            double total = b - a;
             for (int i = first; i <= last; i++)
             {
                 double cover = Math.Min(b, i + 1) - Math.Max(a, i);
                 if (cover > 0)
                 {
-                    row[i - start] += (float)(cover / scale);
+                    row[i - start] += (float)(cover / total);
                 }
             }
         }
