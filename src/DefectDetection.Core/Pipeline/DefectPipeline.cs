@@ -169,6 +169,11 @@ public sealed class DefectPipeline : IDefectPipeline
             }
         }
 
+        if (_options.MergeOverlappingDefects)
+        {
+            defects = MergeTouching(defects);
+        }
+
         bool anomalous = defects.Count > 0;
         return new InspectionResult
         {
@@ -188,6 +193,33 @@ public sealed class DefectPipeline : IDefectPipeline
                 Total = total.Elapsed + loadTime,
             },
         };
+    }
+
+    /// <summary>Merges defects of one label whose boxes overlap or touch, until no two do.</summary>
+    internal static List<Defect> MergeTouching(List<Defect> defects)
+    {
+        List<Defect> merged = [.. defects];
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            for (int a = 0; a < merged.Count && !changed; a++)
+            {
+                for (int b = a + 1; b < merged.Count; b++)
+                {
+                    Defect da = merged[a], db = merged[b];
+                    if (da.Label == db.Label && !Rectangle.Intersect(da.Box.Inflate(1), db.Box).IsEmpty)
+                    {
+                        merged[a] = new Defect(Rectangle.Union(da.Box, db.Box), da.Label, Math.Max(da.Confidence, db.Confidence));
+                        merged.RemoveAt(b);
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+        }
+
+        return merged;
     }
 
     private ICropClassifier? ClassifierFor(string? label)

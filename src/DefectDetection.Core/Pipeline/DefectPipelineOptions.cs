@@ -29,6 +29,12 @@ public sealed class DefectPipelineOptions
     /// </summary>
     public bool UseDefaultClassifierForUnknownLabels { get; init; } = true;
 
+    /// <summary>
+    /// Merge defects of the same label whose boxes overlap or touch into one box (their union, the highest
+    /// confidence): turns positive overlapping tiles of a sliding window into defect boxes. Default: false.
+    /// </summary>
+    public bool MergeOverlappingDefects { get; init; }
+
     internal void Validate()
     {
         if (ContextMargin < 0)

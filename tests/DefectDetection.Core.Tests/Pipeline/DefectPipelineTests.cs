@@ -140,3 +140,23 @@ public sealed class DefectPipelineTests
         Assert.ThrowsAny<OperationCanceledException>(() => pipeline.Inspect(image, cts.Token));
     }
 }
+
+public sealed class DefectMergingTests
+{
+    [Fact]
+    public void MergesTouchingBoxesOfTheSameLabelOnly()
+    {
+        List<Defect> defects =
+        [
+            new(new Rectangle(0, 0, 10, 10), "a", 0.6f),
+            new(new Rectangle(10, 0, 10, 10), "a", 0.9f),   // touches the first
+            new(new Rectangle(25, 0, 5, 5), "a", 0.7f),     // apart
+            new(new Rectangle(5, 5, 10, 10), "b", 0.8f),    // overlaps but another label
+        ];
+        List<Defect> merged = DefectPipeline.MergeTouching(defects);
+        Assert.Equal(3, merged.Count);
+        Assert.Contains(new Defect(new Rectangle(0, 0, 20, 10), "a", 0.9f), merged);
+        Assert.Contains(defects[2], merged);
+        Assert.Contains(defects[3], merged);
+    }
+}
