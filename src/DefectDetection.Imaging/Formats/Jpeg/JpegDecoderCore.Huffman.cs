@@ -166,18 +166,21 @@ internal sealed unsafe partial class JpegDecoderCore
         _restartsToGo = _restartInterval;
     }
 
-    /// <summary>Decodes one Huffman symbol the slow way (codes longer than the lookup), or -1 for an invalid code.</summary>
+    /// <summary>
+    /// Decodes one Huffman symbol the slow way (codes longer than the lookup) from the bit buffer fields, or -1
+    /// for an invalid code.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int DecodeSlow(HuffmanTable table, ref ulong bits, ref int count)
+    private int DecodeSlow(HuffmanTable table)
     {
-        int code16 = (int)(bits >> 48);
+        int code16 = (int)(_bits >> 48);
         for (int l = HuffmanTable.LookupBits + 1; l <= 16; l++)
         {
             int code = code16 >> (16 - l);
             if (code <= table.MaxCode[l])
             {
-                bits <<= l;
-                count -= l;
+                _bits <<= l;
+                _bitCount -= l;
                 return table.Values[(code + table.ValOffset[l]) & 0xFF];
             }
         }
@@ -190,22 +193,24 @@ internal sealed unsafe partial class JpegDecoderCore
 
     /// <summary>Sign-extends a <paramref name="s"/>-bit magnitude as in JPEG's EXTEND.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Extend(int v, int s) => v < (1 << (s - 1)) ? v - (1 << s) + 1 : v;
+    private static int Extend(int v, int s) => v + (((v >> (s - 1)) - 1) & ((-1 << s) + 1));
 }
 
 /// <summary>A Huffman table with a 9-bit first-level lookup and, for AC tables, a combined run/value lookup.</summary>
 internal sealed class HuffmanTable
 {
     public const int LookupBits = 9;
+    public const int LookupSize = 1 << LookupBits;
 
     /// <summary>(code length &lt;&lt; 8) | symbol for codes of at most 9 bits; 0 for longer codes.</summary>
     public readonly ushort[] Lookup = new ushort[1 << LookupBits];
 
     /// <summary>
     /// AC tables: (coefficient &lt;&lt; 16) | (run &lt;&lt; 8) | (code length + magnitude bits) when a code and its
-    /// magnitude bits both fit in the 9-bit peek; 0 otherwise.
+    /// magnitude bits both fit in the 9-bit peek; 0 otherwise. Followed by a copy of <see cref="Lookup"/> (at
+    /// <see cref="LookupSize"/>) so that the hot loop needs one base register for both.
     /// </summary>
-    public readonly int[] FastAc = new int[1 << LookupBits];
+    public readonly int[] FastAc = new int[2 << LookupBits];
 
     /// <summary>Largest code of each length (1..16), -1 when none; index 17 is a sentinel.</summary>
     public readonly int[] MaxCode = new int[18];
@@ -261,6 +266,7 @@ internal sealed class HuffmanTable
             for (int peek = 0; peek < 1 << LookupBits; peek++)
             {
                 int e = Lookup[peek];
+                FastAc[LookupSize + peek] = e;
                 if (e == 0)
                 {
                     continue;

@@ -332,7 +332,7 @@ internal sealed unsafe partial class JpegDecoderCore
         ulong bits = _bits;
         int count = _bitCount;
         HuffmanTable dc = c.Dc!, ac = c.Ac!;
-        ref byte zigzag = ref MemoryMarshal.GetReference(ZigZag);
+        byte* zigzag = ZigZagTable;
 
         if (count < 32)
         {
@@ -354,7 +354,11 @@ internal sealed unsafe partial class JpegDecoderCore
         }
         else
         {
-            s = DecodeSlow(dc, ref bits, ref count);
+            _bits = bits;
+            _bitCount = count;
+            s = DecodeSlow(dc);
+            bits = _bits;
+            count = _bitCount;
             if (s < 0)
             {
                 ThrowBadCode();
@@ -375,7 +379,6 @@ internal sealed unsafe partial class JpegDecoderCore
         block[0] = (short)pred;
 
         ref int fastAc = ref MemoryMarshal.GetArrayDataReference(ac.FastAc);
-        ref ushort lookup = ref MemoryMarshal.GetArrayDataReference(ac.Lookup);
         int k = 1;
         while (k < 64)
         {
@@ -410,12 +413,12 @@ internal sealed unsafe partial class JpegDecoderCore
                 bits <<= len;
                 count -= len;
                 k += (fast >> 8) & 15;
-                block[Unsafe.Add(ref zigzag, k)] = (short)(fast >> 16);
+                block[zigzag[k]] = (short)(fast >> 16);
                 k++;
                 continue;
             }
 
-            e = Unsafe.Add(ref lookup, peek);
+            e = Unsafe.Add(ref fastAc, peek + HuffmanTable.LookupSize);
             int rs;
             if (e != 0)
             {
@@ -426,11 +429,13 @@ internal sealed unsafe partial class JpegDecoderCore
             }
             else
             {
-                rs = DecodeSlow(ac, ref bits, ref count);
+                _bits = bits;
+                _bitCount = count;
+                rs = DecodeSlow(ac);
+                bits = _bits;
+                count = _bitCount;
                 if (rs < 0)
                 {
-                    _bits = bits;
-                    _bitCount = count;
                     ThrowBadCode();
                 }
             }
@@ -452,7 +457,7 @@ internal sealed unsafe partial class JpegDecoderCore
             int value = (int)(bits >> (64 - s));
             bits <<= s;
             count -= s;
-            block[Unsafe.Add(ref zigzag, k)] = (short)Extend(value, s);
+            block[zigzag[k]] = (short)Extend(value, s);
             k++;
         }
 
@@ -485,11 +490,7 @@ internal sealed unsafe partial class JpegDecoderCore
             return e & 0xFF;
         }
 
-        ulong bits = _bits;
-        int count = _bitCount;
-        int s = DecodeSlow(table, ref bits, ref count);
-        _bits = bits;
-        _bitCount = count;
+        int s = DecodeSlow(table);
         if (s < 0)
         {
             ThrowBadCode();
