@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace DefectDetection.Imaging.Formats.Jpeg;
@@ -31,11 +32,45 @@ internal sealed unsafe partial class JpegDecoderCore
             return;
         }
 
-        ref byte zigzag = ref MemoryMarshal.GetReference(ZigZag);
+        byte* zigzag = ZigZagTable;
         HuffmanTable ac = c.Ac!;
-        for (int k = _ss; k <= _se; k++)
+        ref ushort lookup = ref MemoryMarshal.GetArrayDataReference(ac.Lookup);
+        int al = _al, se = _se;
+        ulong bits = _bits;
+        int count = _bitCount;
+        for (int k = _ss; k <= se; k++)
         {
-            int rs = DecodeSymbol(ac);
+            if (count < 32)
+            {
+                _bits = bits;
+                _bitCount = count;
+                Refill();
+                bits = _bits;
+                count = _bitCount;
+            }
+
+            int e = Unsafe.Add(ref lookup, (int)(bits >> (64 - HuffmanTable.LookupBits)));
+            int rs;
+            if (e != 0)
+            {
+                int len = e >> 8;
+                bits <<= len;
+                count -= len;
+                rs = e & 0xFF;
+            }
+            else
+            {
+                _bits = bits;
+                _bitCount = count;
+                rs = DecodeSlow(ac);
+                bits = _bits;
+                count = _bitCount;
+                if (rs < 0)
+                {
+                    ThrowBadCode();
+                }
+            }
+
             int r = rs >> 4, s = rs & 15;
             if (s != 0)
             {
@@ -45,7 +80,10 @@ internal sealed unsafe partial class JpegDecoderCore
                     ThrowInvalid(_bitPos, "corrupt progressive AC data (run past the end of the block)");
                 }
 
-                block[System.Runtime.CompilerServices.Unsafe.Add(ref zigzag, k)] = (short)(Extend(ReadBits(s), s) * (1 << _al));
+                int v = (int)(bits >> (64 - s));
+                bits <<= s;
+                count -= s;
+                block[zigzag[k]] = (short)(Extend(v, s) * (1 << al));
             }
             else if (r == 15)
             {
@@ -53,41 +91,84 @@ internal sealed unsafe partial class JpegDecoderCore
             }
             else
             {
-                _eobRun = 1 << r;
+                int run = 1 << r;
                 if (r != 0)
                 {
-                    _eobRun += ReadBits(r);
+                    run += (int)(bits >> (64 - r));
+                    bits <<= r;
+                    count -= r;
                 }
 
-                _eobRun--;
+                _eobRun = run - 1;
                 break;
             }
         }
+
+        _bits = bits;
+        _bitCount = count;
     }
 
     private void DecodeAcRefine(Component c, short* block)
     {
-        ref byte zigzag = ref MemoryMarshal.GetReference(ZigZag);
+        byte* zigzag = ZigZagTable;
         int p1 = 1 << _al, m1 = -1 << _al;
         int k = _ss, se = _se;
         HuffmanTable ac = c.Ac!;
-        if (_eobRun == 0)
+        ref ushort lookup = ref MemoryMarshal.GetArrayDataReference(ac.Lookup);
+        ulong bits = _bits;
+        int count = _bitCount;
+        int eobRun = _eobRun;
+        if (eobRun == 0)
         {
             for (; k <= se; k++)
             {
-                int rs = DecodeSymbol(ac);
+                if (count < 32)
+                {
+                    _bits = bits;
+                    _bitCount = count;
+                    Refill();
+                    bits = _bits;
+                    count = _bitCount;
+                }
+
+                int e = Unsafe.Add(ref lookup, (int)(bits >> (64 - HuffmanTable.LookupBits)));
+                int rs;
+                if (e != 0)
+                {
+                    int len = e >> 8;
+                    bits <<= len;
+                    count -= len;
+                    rs = e & 0xFF;
+                }
+                else
+                {
+                    _bits = bits;
+                    _bitCount = count;
+                    rs = DecodeSlow(ac);
+                    bits = _bits;
+                    count = _bitCount;
+                    if (rs < 0)
+                    {
+                        ThrowBadCode();
+                    }
+                }
+
                 int r = rs >> 4, s = rs & 15;
                 if (s != 0)
                 {
                     // s must be 1; anything else is corrupt but handled like libjpeg (as 1).
-                    s = ReadBit() != 0 ? p1 : m1;
+                    s = (long)bits < 0 ? p1 : m1;
+                    bits <<= 1;
+                    count--;
                 }
                 else if (r != 15)
                 {
-                    _eobRun = 1 << r;
+                    eobRun = 1 << r;
                     if (r != 0)
                     {
-                        _eobRun += ReadBits(r);
+                        eobRun += (int)(bits >> (64 - r));
+                        bits <<= r;
+                        count -= r;
                     }
 
                     break;
@@ -95,20 +176,29 @@ internal sealed unsafe partial class JpegDecoderCore
 
                 do
                 {
-                    short* coef = block + System.Runtime.CompilerServices.Unsafe.Add(ref zigzag, k);
+                    short* coef = block + zigzag[k];
                     if (*coef != 0)
                     {
-                        if (ReadBit() != 0 && (*coef & p1) == 0)
+                        if (count == 0)
+                        {
+                            _bits = bits;
+                            _bitCount = count;
+                            Refill();
+                            bits = _bits;
+                            count = _bitCount;
+                        }
+
+                        bool bit = (long)bits < 0;
+                        bits <<= 1;
+                        count--;
+                        if (bit && (*coef & p1) == 0)
                         {
                             *coef = (short)(*coef >= 0 ? *coef + p1 : *coef + m1);
                         }
                     }
-                    else
+                    else if (--r < 0)
                     {
-                        if (--r < 0)
-                        {
-                            break;
-                        }
+                        break;
                     }
 
                     k++;
@@ -122,23 +212,42 @@ internal sealed unsafe partial class JpegDecoderCore
                         ThrowInvalid(_bitPos, "corrupt progressive refinement data (run past the end of the block)");
                     }
 
-                    block[System.Runtime.CompilerServices.Unsafe.Add(ref zigzag, k)] = (short)s;
+                    block[zigzag[k]] = (short)s;
                 }
             }
         }
 
-        if (_eobRun > 0)
+        if (eobRun > 0)
         {
             for (; k <= se; k++)
             {
-                short* coef = block + System.Runtime.CompilerServices.Unsafe.Add(ref zigzag, k);
-                if (*coef != 0 && ReadBit() != 0 && (*coef & p1) == 0)
+                short* coef = block + zigzag[k];
+                if (*coef != 0)
                 {
-                    *coef = (short)(*coef >= 0 ? *coef + p1 : *coef + m1);
+                    if (count == 0)
+                    {
+                        _bits = bits;
+                        _bitCount = count;
+                        Refill();
+                        bits = _bits;
+                        count = _bitCount;
+                    }
+
+                    bool bit = (long)bits < 0;
+                    bits <<= 1;
+                    count--;
+                    if (bit && (*coef & p1) == 0)
+                    {
+                        *coef = (short)(*coef >= 0 ? *coef + p1 : *coef + m1);
+                    }
                 }
             }
 
-            _eobRun--;
+            eobRun--;
         }
+
+        _bits = bits;
+        _bitCount = count;
+        _eobRun = eobRun;
     }
 }
