@@ -72,6 +72,7 @@ internal sealed unsafe partial class JpegDecoderCore
     /// <summary>Inverse-transforms MCU row <paramref name="row"/>, whose coefficients are at row <paramref name="storeRow"/> of the store.</summary>
     private void TransformMcuRow(int row, int storeRow)
     {
+        short* natural = stackalloc short[64];
         foreach (Component c in _components)
         {
             fixed (short* coefs = c.Coefficients)
@@ -93,7 +94,17 @@ internal sealed unsafe partial class JpegDecoderCore
                     short* src = coefs + (block * 64);
                     for (int bx = 0; bx < c.WidthInBlocks; bx++, src += 64, dst += 8)
                     {
-                        if (eob != null && eob[block + bx] != 0)
+                        if (_progressive)
+                        {
+                            byte* zigzag = ZigZagTable;
+                            for (int k = 0; k < 64; k++)
+                            {
+                                natural[zigzag[k]] = src[k];
+                            }
+
+                            JpegIdct.Transform(natural, quant, dst, c.PlaneStride);
+                        }
+                        else if (eob != null && eob[block + bx] != 0)
                         {
                             JpegIdct.TransformDcOnly(src, quant, dst, c.PlaneStride);
                         }

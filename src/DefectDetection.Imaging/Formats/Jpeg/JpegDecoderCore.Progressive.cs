@@ -1,11 +1,15 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 
 namespace DefectDetection.Imaging.Formats.Jpeg;
 
 /// <summary>
 /// Progressive Huffman decoding (ITU T.81 G.1.2): DC first and refinement scans, AC spectral-selection first
-/// scans with end-of-band runs, and AC successive-approximation refinement scans.
+/// scans with end-of-band runs, and AC successive-approximation refinement scans. Progressive coefficients are
+/// kept in zig-zag order (so that refinement can find the non-zero ones with a vector compare) and put in
+/// natural order just before the IDCT.
 /// </summary>
 internal sealed unsafe partial class JpegDecoderCore
 {
@@ -24,6 +28,31 @@ internal sealed unsafe partial class JpegDecoderCore
         }
     }
 
+    /// <summary>Bit k set when coefficient k (zig-zag order) of the block is non-zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong NonZeroMask(short* block)
+    {
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ulong m0 = Vector256.ExtractMostSignificantBits(Vector256.Equals(Vector256.Load(block), Vector256<short>.Zero));
+            ulong m1 = Vector256.ExtractMostSignificantBits(Vector256.Equals(Vector256.Load(block + 16), Vector256<short>.Zero));
+            ulong m2 = Vector256.ExtractMostSignificantBits(Vector256.Equals(Vector256.Load(block + 32), Vector256<short>.Zero));
+            ulong m3 = Vector256.ExtractMostSignificantBits(Vector256.Equals(Vector256.Load(block + 48), Vector256<short>.Zero));
+            return ~(m0 | (m1 << 16) | (m2 << 32) | (m3 << 48));
+        }
+
+        ulong mask = 0;
+        for (int i = 0; i < 64; i++)
+        {
+            if (block[i] != 0)
+            {
+                mask |= 1UL << i;
+            }
+        }
+
+        return mask;
+    }
+
     private void DecodeAcFirst(Component c, short* block)
     {
         if (_eobRun > 0)
@@ -32,7 +61,6 @@ internal sealed unsafe partial class JpegDecoderCore
             return;
         }
 
-        byte* zigzag = ZigZagTable;
         HuffmanTable ac = c.Ac!;
         ref ushort lookup = ref MemoryMarshal.GetArrayDataReference(ac.Lookup);
         int al = _al, se = _se;
@@ -83,7 +111,7 @@ internal sealed unsafe partial class JpegDecoderCore
                 int v = (int)(bits >> (64 - s));
                 bits <<= s;
                 count -= s;
-                block[zigzag[k]] = (short)(Extend(v, s) * (1 << al));
+                block[k] = (short)(Extend(v, s) * (1 << al));
             }
             else if (r == 15)
             {
@@ -110,7 +138,6 @@ internal sealed unsafe partial class JpegDecoderCore
 
     private void DecodeAcRefine(Component c, short* block)
     {
-        byte* zigzag = ZigZagTable;
         int p1 = 1 << _al, m1 = -1 << _al;
         int k = _ss, se = _se;
         HuffmanTable ac = c.Ac!;
@@ -176,7 +203,7 @@ internal sealed unsafe partial class JpegDecoderCore
 
                 do
                 {
-                    short* coef = block + zigzag[k];
+                    short* coef = block + k;
                     if (*coef != 0)
                     {
                         if (count == 0)
@@ -212,34 +239,39 @@ internal sealed unsafe partial class JpegDecoderCore
                         ThrowInvalid(_bitPos, "corrupt progressive refinement data (run past the end of the block)");
                     }
 
-                    block[zigzag[k]] = (short)s;
+                    block[k] = (short)s;
                 }
             }
         }
 
         if (eobRun > 0)
         {
-            for (; k <= se; k++)
+            // Only the coefficients already non-zero get a correction bit: visit them through a bit mask.
+            ulong mask = NonZeroMask(block) & (ulong.MaxValue << Math.Min(k, 63)) & (se == 63 ? ulong.MaxValue : (1UL << (se + 1)) - 1);
+            if (k > se)
             {
-                short* coef = block + zigzag[k];
-                if (*coef != 0)
-                {
-                    if (count == 0)
-                    {
-                        _bits = bits;
-                        _bitCount = count;
-                        Refill();
-                        bits = _bits;
-                        count = _bitCount;
-                    }
+                mask = 0;
+            }
 
-                    bool bit = (long)bits < 0;
-                    bits <<= 1;
-                    count--;
-                    if (bit && (*coef & p1) == 0)
-                    {
-                        *coef = (short)(*coef >= 0 ? *coef + p1 : *coef + m1);
-                    }
+            while (mask != 0)
+            {
+                short* coef = block + BitOperations.TrailingZeroCount(mask);
+                mask &= mask - 1;
+                if (count == 0)
+                {
+                    _bits = bits;
+                    _bitCount = count;
+                    Refill();
+                    bits = _bits;
+                    count = _bitCount;
+                }
+
+                bool bit = (long)bits < 0;
+                bits <<= 1;
+                count--;
+                if (bit && (*coef & p1) == 0)
+                {
+                    *coef = (short)(*coef >= 0 ? *coef + p1 : *coef + m1);
                 }
             }
 
