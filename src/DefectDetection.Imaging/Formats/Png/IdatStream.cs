@@ -1,23 +1,26 @@
+using System.Buffers.Binary;
+
 namespace DefectDetection.Imaging.Formats.Png;
 
 /// <summary>
-/// A read-only stream over the payloads of consecutive IDAT chunks, read in place from pinned input memory, so
-/// that <see cref="System.IO.Compression.ZLibStream"/> inflates them without a copy. Valid only while the input
-/// stays pinned.
+/// A read-only stream over the payloads of the consecutive IDAT chunks that start at a given offset, read in
+/// place from pinned input memory so that <see cref="System.IO.Compression.ZLibStream"/> inflates them without a
+/// copy. The chunk structure has already been validated (lengths and CRCs); the stream ends at the first chunk
+/// that is not IDAT. Valid only while the input stays pinned.
 /// </summary>
 internal sealed unsafe class IdatStream : Stream
 {
     private readonly byte* _input;
-    private readonly (int Offset, int Length)[] _segments;
-    private readonly int _count;
-    private int _segment;
-    private int _position;
+    private readonly int _length;
+    private int _next;      // offset of the next chunk header
+    private int _position;  // read position inside the current chunk's data
+    private int _end;       // end of the current chunk's data
 
-    public IdatStream(byte* input, (int Offset, int Length)[] segments, int count)
+    public IdatStream(byte* input, int length, int firstIdat)
     {
         _input = input;
-        _segments = segments;
-        _count = count;
+        _length = length;
+        _next = firstIdat;
     }
 
     public override bool CanRead => true;
@@ -39,18 +42,17 @@ internal sealed unsafe class IdatStream : Stream
     public override int Read(Span<byte> buffer)
     {
         int written = 0;
-        while (written < buffer.Length && _segment < _count)
+        while (written < buffer.Length)
         {
-            (int offset, int length) = _segments[_segment];
-            int n = Math.Min(length - _position, buffer.Length - written);
-            new ReadOnlySpan<byte>(_input + offset + _position, n).CopyTo(buffer[written..]);
+            if (_position == _end && !NextChunk())
+            {
+                break;
+            }
+
+            int n = Math.Min(_end - _position, buffer.Length - written);
+            new ReadOnlySpan<byte>(_input + _position, n).CopyTo(buffer[written..]);
             written += n;
             _position += n;
-            if (_position == length)
-            {
-                _segment++;
-                _position = 0;
-            }
         }
 
         return written;
@@ -71,4 +73,28 @@ internal sealed unsafe class IdatStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    private bool NextChunk()
+    {
+        while (_next >= 0 && _length - _next >= 12)
+        {
+            ReadOnlySpan<byte> head = new(_input + _next, 8);
+            uint length = BinaryPrimitives.ReadUInt32BigEndian(head);
+            if (BinaryPrimitives.ReadUInt32BigEndian(head[4..]) != PngConstants.Idat || length > (uint)(_length - _next - 12))
+            {
+                break;
+            }
+
+            _position = _next + 8;
+            _end = _position + (int)length;
+            _next = _end + 4;
+            if (length > 0)
+            {
+                return true;
+            }
+        }
+
+        _next = -1;
+        return false;
+    }
 }

@@ -24,9 +24,7 @@ internal sealed partial class PngDecoderCore
     private ushort _trnsG;
     private ushort _trnsB;
 
-    private (int Offset, int Length)[] _idat = new (int, int)[4];
-    private int _idatCount;
-    private long _firstIdatOffset = -1;
+    private int _firstIdatOffset = -1;
 
     public PngDecoderCore(DecoderOptions options) => _options = options;
 
@@ -78,7 +76,7 @@ internal sealed partial class PngDecoderCore
         {
             fixed (byte* input = data)
             {
-                using IdatStream idat = new(input, _idat, _idatCount);
+                using IdatStream idat = new(input, data.Length, _firstIdatOffset);
                 using ZLibStream zlib = new(idat, CompressionMode.Decompress);
                 int passes = _header.Interlaced ? 7 : 1;
                 int step = _header.FilterStep;
@@ -289,7 +287,6 @@ internal sealed partial class PngDecoderCore
                         }
                     }
 
-                    AddIdat(start, (int)length);
                     break;
                 case PngConstants.Iend:
                     if (!seenIdat)
@@ -426,15 +423,5 @@ internal sealed partial class PngDecoderCore
                 _hasTrns = true;
                 break;
         }
-    }
-
-    private void AddIdat(int offset, int length)
-    {
-        if (_idatCount == _idat.Length)
-        {
-            Array.Resize(ref _idat, _idat.Length * 2);
-        }
-
-        _idat[_idatCount++] = (offset, length);
     }
 }

