@@ -150,4 +150,39 @@ public sealed class ImageResizerTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(ResizeMode.Bilinear)]
+    [InlineData(ResizeMode.Area)]
+    public void HorizontalVectorPathMatchesScalarForAllWidths(ResizeMode mode)
+    {
+        var rng = new Random(7);
+        foreach (int channels in new[] { 1, 3, 4 })
+        {
+            for (int inWidth = 1; inWidth <= 257; inWidth++)
+            {
+                int outWidth = 1 + rng.Next(Math.Max(1, inWidth * 2));
+                byte[] src = new byte[inWidth * channels];
+                rng.NextBytes(src);
+                using ResampleTable tx = ResampleTable.Create(inWidth, outWidth, mode);
+                float[] expected = new float[outWidth * channels], actual = new float[outWidth * channels];
+                Resampler.Horizontal(src, channels, tx, expected, SimdLevel.Scalar);
+                Resampler.Horizontal(src, channels, tx, actual, SimdLevel.Vector128);
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-3, $"ch={channels} {inWidth}->{outWidth} at {i}: {actual[i]} vs {expected[i]}");
+                }
+
+                // And the scalar path against the direct formula.
+                for (int o = 0; o < outWidth; o++)
+                {
+                    for (int c = 0; c < channels; c++)
+                    {
+                        double direct = ResizeReference.AxisWeights(inWidth, outWidth, o, mode).Sum(t => t.Weight * src[(t.Index * channels) + c]);
+                        Assert.True(Math.Abs(expected[(o * channels) + c] - direct) <= 1e-3, $"scalar ch={channels} {inWidth}->{outWidth} o={o}");
+                    }
+                }
+            }
+        }
+    }
 }
