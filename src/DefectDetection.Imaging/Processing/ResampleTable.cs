@@ -112,20 +112,19 @@ internal sealed class ResampleTable : IDisposable
     // Box averaging: output o covers [o * scale, (o + 1) * scale) of the source axis.
     private static ResampleTable CreateAreaDown(int inSize, int outSize, double scale, double num, double den)
     {
-        int taps = Math.Min(inSize, (int)Math.Ceiling(scale) + 1);
+        // As many taps as the widest box touches (scale for whole ratios, up to ceil(scale) + 1 otherwise).
+        int taps = 1;
+        for (int o = 0; o < outSize; o++)
+        {
+            (int first, int last, _, _) = Box(o);
+            taps = Math.Max(taps, last - first + 1);
+        }
+
         ResampleTable table = new(inSize, outSize, taps);
         Span<float> w = table.Weights;
         for (int o = 0; o < outSize; o++)
         {
-            // The box is clipped to the source; the weights are normalised by the covered length.
-            double a = Math.Min(o * num / den, inSize - 1), b = Math.Min((o + 1) * num / den, inSize);
-            if (o == outSize - 1 && Math.Abs(b - inSize) < 1e-9 * inSize)
-            {
-                b = inSize;
-            }
-
-            int first = Math.Min((int)Math.Floor(a), inSize - 1);
-            int last = Math.Min(inSize - 1, (int)Math.Ceiling(b) - 1);
+            (int first, int last, double a, double b) = Box(o);
             int start = Math.Clamp(first, 0, inSize - taps);
             table.Start[o] = start;
             Span<float> row = w.Slice(o * taps, taps);
@@ -141,6 +140,20 @@ internal sealed class ResampleTable : IDisposable
         }
 
         return table;
+
+        // The box is clipped to the source; the weights are normalised by the covered length.
+        (int First, int Last, double A, double B) Box(int o)
+        {
+            double a = Math.Min(o * num / den, inSize - 1), b = Math.Min((o + 1) * num / den, inSize);
+            if (o == outSize - 1 && Math.Abs(b - inSize) < 1e-9 * inSize)
+            {
+                b = inSize;
+            }
+
+            int first = Math.Min((int)Math.Floor(a), inSize - 1);
+            int last = Math.Min(inSize - 1, (int)Math.Ceiling(b) - 1);
+            return (first, last, a, b);
+        }
     }
 
     // Two source taps (x1 may be out of range with weight 0, or equal to x0), placed in a window of Taps.
