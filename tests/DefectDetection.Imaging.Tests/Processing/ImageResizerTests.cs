@@ -106,6 +106,7 @@ public sealed class ImageResizerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ImageResizer.Resize(src, 0, 3));
         using Image gray = Image.Create(4, 3, PixelFormat.Gray8);
         Assert.Throws<ArgumentException>(() => ImageResizer.Resize(src, gray));
+        Assert.Throws<ArgumentException>(() => ImageResizer.Resize(src.View(new Rectangle(0, 0, 5, 5)), src));
         Assert.Throws<ArgumentException>(() => ImageResizer.Resize(new float[5], 3, 2, new float[4], 2, 2));
     }
 
