@@ -64,6 +64,9 @@ public sealed class SoftmaxClassifierModel
     public void PredictProbabilities(ReadOnlySpan<float> features, Span<float> probabilities)
     {
         ComputeLogits(features, probabilities);
+        // Subtract the largest logit first: SoftMax itself does not, and exp overflows past about 88.
+        float max = TensorPrimitives.Max(probabilities);
+        TensorPrimitives.Subtract(probabilities, max, probabilities);
         TensorPrimitives.Multiply(probabilities, 1f / Temperature, probabilities);
         TensorPrimitives.SoftMax(probabilities, probabilities);
     }

@@ -287,7 +287,11 @@ public sealed class SoftmaxClassifierTrainer
         }
     }
 
-    /// <summary>The temperature minimising the validation cross-entropy, by golden-section search on log T in [ln 0.05, ln 20].</summary>
+    /// <summary>
+    /// The temperature minimising the weighted validation cross-entropy plus a weak prior (log T)^2 / (2 n) that keeps
+    /// T from running to the bound when the validation part is perfectly separated; golden-section search on log T
+    /// in [ln 0.05, ln 20].
+    /// </summary>
     internal static float FitTemperature(SoftmaxObjective validation, ReadOnlySpan<float> theta)
     {
         float[] logits = validation.AllLogits(theta);
@@ -309,7 +313,7 @@ public sealed class SoftmaxClassifierTrainer
                 total += w;
             }
 
-            return loss / total;
+            return (loss / total) + (0.5 * logT * logT / validation.Count);
         }
 
         double lo = Math.Log(0.05), hi = Math.Log(20), phi = (Math.Sqrt(5) - 1) / 2;

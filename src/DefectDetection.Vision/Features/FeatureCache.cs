@@ -34,8 +34,16 @@ public sealed class FeatureCache
     private readonly DecoderOptions _decoderOptions;
     private int _hits;
 
+    private readonly Decode _decode;
+
     /// <summary>Creates a cache for one extractor.</summary>
     public FeatureCache(IFeatureExtractor extractor, FeatureCacheOptions? options = null)
+        : this(extractor, options, null)
+    {
+    }
+
+    /// <summary>Creates a cache with a given decoder (tests).</summary>
+    internal FeatureCache(IFeatureExtractor extractor, FeatureCacheOptions? options, Decode? decode)
     {
         ArgumentNullException.ThrowIfNull(extractor);
         options ??= new FeatureCacheOptions();
@@ -43,7 +51,11 @@ public sealed class FeatureCache
         _identityHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(extractor.Identity)))[..16];
         _directory = options.Directory is null ? null : Path.GetFullPath(options.Directory);
         _decoderOptions = options.DecoderOptions ?? DecoderOptions.Default;
+        _decode = decode ?? ((data, o) => ImageCodecs.Decode(data, o));
     }
+
+    /// <summary>Decodes an encoded image.</summary>
+    internal delegate Image Decode(ReadOnlySpan<byte> data, DecoderOptions options);
 
     /// <summary>The extractor whose features are cached.</summary>
     public IFeatureExtractor Extractor { get; }
@@ -89,7 +101,7 @@ public sealed class FeatureCache
         }
         else
         {
-            using Image image = ImageCodecs.Decode(encodedImage, _decoderOptions);
+            using Image image = _decode(encodedImage, _decoderOptions);
             features = Extractor.Extract(image);
             if (_directory is not null)
             {
