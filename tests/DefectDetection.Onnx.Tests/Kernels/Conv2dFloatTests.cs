@@ -27,6 +27,11 @@ public sealed class Conv2dFloatTests
         (1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 3),      // trivial
         (3, 16, 1, 3, 3, 2, 1, 1, 1, 1, 1, 32, 32, 1),   // stem
         (6, 6, 6, 1, 1, 1, 1, 0, 0, 0, 0, 4, 5, 1),      // depthwise 1x1
+        (4, 4, 4, 3, 3, 2, 1, 1, 1, 1, 1, 9, 70, 1),     // depthwise s2, wide rows (vector path)
+        (2, 2, 2, 3, 3, 2, 1, 0, 0, 0, 0, 7, 67, 1),     // depthwise s2, no pad, odd width
+        (2, 2, 2, 3, 3, 2, 1, 1, 1, 1, 1, 6, 66, 2),     // depthwise s2, even width
+        (3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 5, 53, 2),     // depthwise s1, wide rows
+        (3, 3, 3, 3, 3, 1, 1, 0, 2, 2, 0, 4, 41, 1),     // depthwise s1, asymmetric pads
     ];
 
     [Theory]

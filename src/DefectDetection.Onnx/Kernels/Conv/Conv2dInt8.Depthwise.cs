@@ -49,14 +49,14 @@ internal sealed unsafe partial class Conv2dInt8
             int inPlane = InH * InW, outPlane = OutH * OutW;
             float* plane = Sgemm.Scratch(ref t_plane, inPlane);
             float* result = Sgemm.Scratch(ref t_out, outPlane);
-            float* phases = Sgemm.Scratch(ref t_phases, DepthwiseConv.PhaseFloats(s, InW));
+            float* phases = Sgemm.Scratch(ref t_phases, DepthwiseConv.ScratchFloats(s, InW));
             int* acc = QGemm.Scratch(ref t_acc, outPlane);
             for (int p = start; p < end; p++)
             {
                 int m = p % s.OutChannels;
                 TensorPrimitives.ConvertChecked<byte, float>(new ReadOnlySpan<byte>(X + ((long)p * inPlane), inPlane), new Span<float>(plane, inPlane));
                 TensorPrimitives.Subtract(new ReadOnlySpan<float>(plane, inPlane), Zero, new Span<float>(plane, inPlane));
-                DepthwiseConv.Plane(s, plane, InH, InW, result, OutH, OutW, W + ((long)m * s.KernelH * s.KernelW), 0f, phases, default);
+                DepthwiseConv.Plane(s, plane, InH, InW, result, OutH, OutW, W + ((long)m * s.KernelH * s.KernelW), 0f, phases, default, Width);
                 int bias = Bias != null ? Bias[m] : 0;
                 if (Y32 != null)
                 {

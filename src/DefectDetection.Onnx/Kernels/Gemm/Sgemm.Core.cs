@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using DefectDetection.Onnx.Runtime.Threading;
 
 namespace DefectDetection.Onnx.Kernels.Gemm;
@@ -252,7 +253,12 @@ internal static unsafe partial class Sgemm
         for (int p = 0; p < nb; p += nr)
         {
             int cols = Math.Min(nr, nb - p);
-            if (!b.Trans)
+            if (!b.Trans && cols == nr && s == 1f)
+            {
+                float* src = b.Data + ((long)k0 * b.Ld) + n0 + p;
+                CopyRows(src, b.Ld, dst, nr, kc);
+            }
+            else if (!b.Trans)
             {
                 for (int k = 0; k < kc; k++)
                 {
@@ -298,6 +304,45 @@ internal static unsafe partial class Sgemm
             }
 
             dst += kc * nr;
+        }
+    }
+
+    // Copies kc rows of nr floats (nr = 32, 16, 8 or 4) from a strided source into a dense panel.
+    private static void CopyRows(float* src, int ld, float* dst, int nr, int kc)
+    {
+        if (nr == 32 && Vector512.IsHardwareAccelerated)
+        {
+            for (int k = 0; k < kc; k++, src += ld, dst += 32)
+            {
+                Vector512.Store(Vector512.Load(src), dst);
+                Vector512.Store(Vector512.Load(src + 16), dst + 16);
+            }
+        }
+        else if (nr == 16 && Vector256.IsHardwareAccelerated)
+        {
+            for (int k = 0; k < kc; k++, src += ld, dst += 16)
+            {
+                Vector256.Store(Vector256.Load(src), dst);
+                Vector256.Store(Vector256.Load(src + 8), dst + 8);
+            }
+        }
+        else if (nr == 8 && Vector128.IsHardwareAccelerated)
+        {
+            for (int k = 0; k < kc; k++, src += ld, dst += 8)
+            {
+                Vector128.Store(Vector128.Load(src), dst);
+                Vector128.Store(Vector128.Load(src + 4), dst + 4);
+            }
+        }
+        else
+        {
+            for (int k = 0; k < kc; k++, src += ld, dst += nr)
+            {
+                for (int c = 0; c < nr; c++)
+                {
+                    dst[c] = src[c];
+                }
+            }
         }
     }
 
