@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using DefectDetection.Onnx.Runtime.Threading;
 
 namespace DefectDetection.Onnx.Kernels.Gemm;
@@ -326,7 +327,10 @@ internal static unsafe partial class QGemm
         for (int p = 0; p < nb; p += nr)
         {
             int cols = Math.Min(nr, nb - p);
-            if (!b.Trans && b.Kind == KindU8 && b.Zeros == null)
+            if (!b.Trans && b.Kind == KindU8 && b.Zeros == null && cols == nr && PackU8PairsFast((byte*)b.Data + ((long)k0 * b.Ld) + n0 + p, b.Ld, kc, nr, b.Zero, (int*)dst))
+            {
+            }
+            else if (!b.Trans && b.Kind == KindU8 && b.Zeros == null)
             {
                 short z = (short)b.Zero;
                 for (int k = 0; k < kc; k++)
@@ -375,6 +379,63 @@ internal static unsafe partial class QGemm
 
             dst += kp * nr * 2;
         }
+    }
+
+    // One full B panel from u8 rows: for each k pair, int32 lanes (x[k] - z) | (x[k+1] - z) << 16. False if no ISA path.
+    private static bool PackU8PairsFast(byte* src, int ld, int kc, int nr, int zero, int* dst)
+    {
+        if (nr == 32 && Avx512F.IsSupported)
+        {
+            var z = Vector512.Create(zero);
+            var mask = Vector512.Create(0xFFFF);
+            for (int k = 0; k < kc; k += 2, src += 2 * (long)ld, dst += 32)
+            {
+                for (int c = 0; c < 32; c += 16)
+                {
+                    Vector512<int> lo = Avx512F.ConvertToVector512Int32(Vector128.Load(src + c)) - z;
+                    Vector512<int> hi = k + 1 < kc ? Avx512F.ConvertToVector512Int32(Vector128.Load(src + ld + c)) - z : Vector512<int>.Zero;
+                    Vector512.Store((lo & mask) | (hi << 16), dst + c);
+                }
+            }
+
+            return true;
+        }
+
+        if (nr == 16 && Avx2.IsSupported)
+        {
+            var z = Vector256.Create(zero);
+            var mask = Vector256.Create(0xFFFF);
+            for (int k = 0; k < kc; k += 2, src += 2 * (long)ld, dst += 16)
+            {
+                for (int c = 0; c < 16; c += 8)
+                {
+                    Vector256<int> lo = Avx2.ConvertToVector256Int32(src + c) - z;
+                    Vector256<int> hi = k + 1 < kc ? Avx2.ConvertToVector256Int32(src + ld + c) - z : Vector256<int>.Zero;
+                    Vector256.Store((lo & mask) | (hi << 16), dst + c);
+                }
+            }
+
+            return true;
+        }
+
+        if (nr == 8 && Sse41.IsSupported)
+        {
+            var z = Vector128.Create(zero);
+            var mask = Vector128.Create(0xFFFF);
+            for (int k = 0; k < kc; k += 2, src += 2 * (long)ld, dst += 8)
+            {
+                for (int c = 0; c < 8; c += 4)
+                {
+                    Vector128<int> lo = Sse41.ConvertToVector128Int32(src + c) - z;
+                    Vector128<int> hi = k + 1 < kc ? Sse41.ConvertToVector128Int32(src + ld + c) - z : Vector128<int>.Zero;
+                    Vector128.Store((lo & mask) | (hi << 16), dst + c);
+                }
+            }
+
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>Packs a whole raw A (M x K) into full-K panels.</summary>
