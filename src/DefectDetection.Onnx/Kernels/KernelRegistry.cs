@@ -1,0 +1,89 @@
+using System.Globalization;
+using DefectDetection.Onnx.Graph;
+using DefectDetection.Onnx.Runtime;
+
+namespace DefectDetection.Onnx.Kernels;
+
+/// <summary>Creates a kernel for a node; throws <see cref="UnsupportedNodeException"/> for unsupported attributes.</summary>
+internal delegate OpKernel KernelFactory(GraphNode node, KernelCreationContext context);
+
+/// <summary>One registration: operator type, domain and the opset range it implements.</summary>
+internal sealed record KernelRegistration(string OpType, string Domain, int SinceVersion, int EndVersion, KernelFactory Factory);
+
+/// <summary>The one table of every kernel, keyed by (op type, domain, opset range).</summary>
+internal static partial class KernelRegistry
+{
+    private static readonly Dictionary<(string OpType, string Domain), KernelRegistration[]> Table = BuildTable();
+
+    public static IEnumerable<KernelRegistration> All => Table.Values.SelectMany(r => r);
+
+    public static KernelRegistration? Find(string opType, string domain, long opset)
+    {
+        if (!Table.TryGetValue((opType, domain), out KernelRegistration[]? regs))
+        {
+            return null;
+        }
+
+        foreach (KernelRegistration r in regs)
+        {
+            if (opset >= r.SinceVersion && opset <= r.EndVersion)
+            {
+                return r;
+            }
+        }
+
+        return null;
+    }
+
+    public static string Describe(GraphNode node, string reason)
+        => string.Create(CultureInfo.InvariantCulture, $"{node.OpType} (domain {(node.Domain.Length == 0 ? "ai.onnx" : node.Domain)}, opset {node.Opset}, node '{node.Name}'): {reason}");
+
+    public static OpKernel? Create(GraphNode node, KernelCreationContext context, out string? problem)
+    {
+        KernelRegistration? reg = Find(node.OpType, node.Domain, node.Opset);
+        if (reg is null)
+        {
+            problem = Describe(node, "operator not supported");
+            return null;
+        }
+
+        problem = null;
+        return reg.Factory(node, context);
+    }
+
+    /// <summary>Every node without a kernel for its (op type, domain, opset), or with an unsupported attribute.</summary>
+    public static IReadOnlyList<string> FindProblems(OnnxGraph graph)
+    {
+        var problems = new List<string>();
+        var context = new KernelCreationContext(new Dictionary<string, Tensor>(), new SessionOptions());
+        foreach (GraphNode node in graph.Nodes)
+        {
+            KernelRegistration? reg = Find(node.OpType, node.Domain, node.Opset);
+            if (reg is null)
+            {
+                problems.Add(Describe(node, "operator not supported"));
+                continue;
+            }
+
+            string? attr = ValidateAttributes(node);
+            if (attr is not null)
+            {
+                problems.Add(Describe(node, attr));
+            }
+        }
+
+        return problems;
+    }
+
+    private static Dictionary<(string, string), KernelRegistration[]> BuildTable()
+    {
+        var list = new List<KernelRegistration>();
+        Register(list);
+        return list.GroupBy(r => (r.OpType, r.Domain)).ToDictionary(g => g.Key, g => g.ToArray());
+    }
+
+    static partial void Register(List<KernelRegistration> list);
+
+    /// <summary>Checks attribute values that no kernel supports (cheap, without creating kernels).</summary>
+    private static string? ValidateAttributes(GraphNode node) => AttributeRules.Check(node);
+}

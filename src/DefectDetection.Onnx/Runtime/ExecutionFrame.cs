@@ -1,0 +1,295 @@
+using System.Runtime.InteropServices;
+
+namespace DefectDetection.Onnx.Runtime;
+
+/// <summary>Layout of one value in a plan.</summary>
+internal sealed class ValuePlan
+{
+    public TensorElementType Type { get; set; }
+
+    public int[] Shape { get; set; } = [];
+
+    public int Length { get; set; }
+
+    public long ByteSize { get; set; }
+
+    public int Offset { get; set; } = -1;
+
+    /// <summary>Lives in the arena (an intermediate, not a graph output, input or constant).</summary>
+    public bool InArena { get; set; }
+
+    public int FirstNode { get; set; } = -1;
+
+    public int LastNode { get; set; } = -1;
+}
+
+/// <summary>
+/// Per-call execution state: the value bindings, the arena and the scratch memory. In planning mode (no plan)
+/// every output gets a fresh array and the shapes and scratch sizes are recorded; with a plan, intermediates are
+/// bound to fixed arena offsets and nothing is allocated but the graph outputs.
+/// </summary>
+internal sealed class ExecutionFrame
+{
+    private readonly ExecutionPlan? _plan;
+    private readonly byte[] _arena;
+    private byte[] _scratch;
+    private readonly List<int> _dirty = [];
+
+    public ExecutionFrame(SessionCore core, ExecutionPlan? plan)
+    {
+        Core = core;
+        _plan = plan;
+        Values = new TensorValue[core.ValueCount];
+        for (int i = 0; i < Values.Length; i++)
+        {
+            Values[i] = core.ConstantValues[i] ?? new TensorValue();
+        }
+
+        Context = new KernelContext(this);
+        if (plan is null)
+        {
+            _arena = [];
+            _scratch = [];
+            ScratchRecord = new long[core.Kernels.Length];
+            return;
+        }
+
+        _arena = GC.AllocateUninitializedArray<byte>(checked((int)plan.ArenaBytes));
+        _scratch = GC.AllocateUninitializedArray<byte>(checked((int)plan.ScratchBytes));
+        for (int i = 0; i < Values.Length; i++)
+        {
+            ValuePlan vp = plan.Values[i];
+            if (vp.InArena)
+            {
+                BindArena(i, vp);
+            }
+        }
+    }
+
+    public SessionCore Core { get; }
+
+    public TensorValue[] Values { get; }
+
+    public KernelContext Context { get; }
+
+    public object? Pool => Core.Pool;
+
+    /// <summary>Planning mode: scratch bytes each node asked for.</summary>
+    public long[]? ScratchRecord { get; }
+
+    public TensorValue BindOutput(int node, int index, TensorElementType type, ReadOnlySpan<int> shape)
+    {
+        TensorValue v = Values[index];
+        if (_plan is not null)
+        {
+            ValuePlan vp = _plan.Values[index];
+            if (vp.InArena && vp.Type == type && shape.SequenceEqual(vp.Shape))
+            {
+                return v;
+            }
+
+            if (vp.InArena)
+            {
+                _dirty.Add(index);
+            }
+        }
+
+        int length = TensorValue.ElementCount(shape);
+        v.Type = type;
+        v.Shape = shape.SequenceEqual(v.Shape) ? v.Shape : shape.ToArray();
+        v.Data = TensorValue.NewArray(type, length);
+        v.ByteOffset = 0;
+        v.Length = length;
+        return v;
+    }
+
+    public Span<T> Scratch<T>(int node, int count)
+        where T : unmanaged
+    {
+        long bytes = ((long)count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()) + 64;
+        if (ScratchRecord is not null)
+        {
+            ScratchRecord[node] = Math.Max(ScratchRecord[node], bytes);
+        }
+
+        if (_scratch.Length < bytes)
+        {
+            // Planning mode, or a shape the plan did not foresee: grow (this frame only).
+            _scratch = GC.AllocateUninitializedArray<byte>(checked((int)bytes));
+        }
+
+        return MemoryMarshal.Cast<byte, T>(_scratch.AsSpan(0, checked((int)bytes - 64)))[..count];
+    }
+
+    /// <summary>Restores the arena bindings changed by shape fallbacks during the last call.</summary>
+    public void Reset()
+    {
+        if (_plan is null || _dirty.Count == 0)
+        {
+            return;
+        }
+
+        foreach (int i in _dirty)
+        {
+            BindArena(i, _plan.Values[i]);
+        }
+
+        _dirty.Clear();
+    }
+
+    private void BindArena(int i, ValuePlan vp)
+    {
+        TensorValue v = Values[i];
+        v.Type = vp.Type;
+        v.Shape = vp.Shape;
+        v.Data = _arena;
+        v.ByteOffset = vp.Offset;
+        v.Length = vp.Length;
+    }
+}
+
+/// <summary>The memory plan for one input-shape signature, with a pool of frames.</summary>
+internal sealed class ExecutionPlan
+{
+    private readonly Stack<ExecutionFrame> _frames = new();
+
+    public required int[][] InputShapes { get; init; }
+
+    public required ValuePlan[] Values { get; init; }
+
+    public long ArenaBytes { get; init; }
+
+    public long ScratchBytes { get; init; }
+
+    public bool Matches(TensorValue[] inputs)
+    {
+        for (int i = 0; i < InputShapes.Length; i++)
+        {
+            if (!inputs[i].Dims.SequenceEqual(InputShapes[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public ExecutionFrame Rent(SessionCore core)
+    {
+        lock (_frames)
+        {
+            if (_frames.Count > 0)
+            {
+                return _frames.Pop();
+            }
+        }
+
+        return new ExecutionFrame(core, this);
+    }
+
+    public void Return(ExecutionFrame frame)
+    {
+        frame.Reset();
+        lock (_frames)
+        {
+            if (_frames.Count < 8)
+            {
+                _frames.Push(frame);
+            }
+        }
+    }
+
+    /// <summary>Builds a plan from the shapes recorded in a planning run (liveness-based first-fit arena).</summary>
+    public static ExecutionPlan Build(SessionCore core, ExecutionFrame recorded, int[][] inputShapes)
+    {
+        int n = core.ValueCount;
+        var values = new ValuePlan[n];
+        for (int i = 0; i < n; i++)
+        {
+            TensorValue v = recorded.Values[i];
+            values[i] = new ValuePlan
+            {
+                Type = v.Type,
+                Shape = v.Shape,
+                Length = v.Length,
+                ByteSize = (long)v.Length * (v.Data is null ? 0 : Tensor.ElementSize(v.Type)),
+            };
+        }
+
+        for (int k = 0; k < core.Kernels.Length; k++)
+        {
+            foreach (int o in core.NodeOutputs[k])
+            {
+                if (o >= 0 && values[o].FirstNode < 0)
+                {
+                    values[o].FirstNode = k;
+                    values[o].LastNode = k;
+                }
+            }
+
+            foreach (int i in core.NodeInputs[k])
+            {
+                if (i >= 0)
+                {
+                    values[i].LastNode = k;
+                }
+            }
+        }
+
+        var placed = new List<int>();
+        var order = new List<int>();
+        for (int i = 0; i < n; i++)
+        {
+            ValuePlan vp = values[i];
+            vp.InArena = vp.FirstNode >= 0 && !core.IsOutput[i] && core.ConstantValues[i] is null && recorded.Values[i].Data is not null;
+            if (vp.InArena)
+            {
+                order.Add(i);
+            }
+        }
+
+        order.Sort((a, b) => values[b].ByteSize.CompareTo(values[a].ByteSize));
+        long arena = 0;
+        var busy = new List<(long Start, long End)>();
+        foreach (int i in order)
+        {
+            ValuePlan vp = values[i];
+            busy.Clear();
+            foreach (int j in placed)
+            {
+                ValuePlan q = values[j];
+                if (q.FirstNode <= vp.LastNode && vp.FirstNode <= q.LastNode)
+                {
+                    busy.Add((q.Offset, q.Offset + q.ByteSize));
+                }
+            }
+
+            busy.Sort((a, b) => a.Start.CompareTo(b.Start));
+            long offset = 0;
+            long size = Align(vp.ByteSize);
+            foreach ((long s, long e) in busy)
+            {
+                if (offset + size <= s)
+                {
+                    break;
+                }
+
+                offset = Math.Max(offset, Align(e));
+            }
+
+            vp.Offset = checked((int)offset);
+            arena = Math.Max(arena, offset + size);
+            placed.Add(i);
+        }
+
+        long scratch = 0;
+        foreach (long s in recorded.ScratchRecord!)
+        {
+            scratch = Math.Max(scratch, s);
+        }
+
+        return new ExecutionPlan { InputShapes = inputShapes, Values = values, ArenaBytes = Math.Max(arena, 64), ScratchBytes = scratch };
+    }
+
+    private static long Align(long x) => (x + 63) & ~63L;
+}

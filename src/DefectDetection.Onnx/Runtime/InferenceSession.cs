@@ -1,0 +1,182 @@
+using DefectDetection.Onnx.Graph;
+using DefectDetection.Onnx.Kernels;
+using DefectDetection.Onnx.Optimizer;
+using DefectDetection.Onnx.Runtime;
+
+namespace DefectDetection.Onnx;
+
+/// <summary>
+/// Runs an <see cref="OnnxModel"/>. Construction checks every operator (all unsupported ones are reported at once),
+/// applies the enabled graph rewrites and creates the kernels. <see cref="Run"/> is thread-safe; after the first
+/// call with a given input shape, a call allocates nothing but the returned outputs.
+/// </summary>
+public sealed class InferenceSession : IDisposable
+{
+    private readonly SessionCore _core;
+    private readonly Dictionary<string, int> _outputPositions;
+    private readonly IDisposable? _pool;
+    private bool _disposed;
+
+    /// <summary>Creates a session.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    /// <exception cref="OnnxModelException">Unsupported operators or attributes (all listed), or a malformed graph.</exception>
+    public InferenceSession(OnnxModel model, SessionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new SessionOptions();
+        options.Validate();
+        Options = options;
+        Model = model;
+
+        OnnxGraph graph = model.Graph.Clone();
+        var outputs = new List<string>(graph.Outputs.Select(o => o.Name));
+        var outputInfos = new List<TensorInfo>(graph.Outputs);
+        var produced = new HashSet<string>(graph.Nodes.SelectMany(n => n.Outputs), StringComparer.Ordinal);
+        foreach (string extra in options.ExtraOutputs)
+        {
+            if (outputs.Contains(extra))
+            {
+                continue;
+            }
+
+            if (!produced.Contains(extra) && !graph.Initializers.ContainsKey(extra) && !graph.Inputs.Any(i => i.Name == extra))
+            {
+                throw new OnnxModelException($"Extra output '{extra}' is not a tensor of the graph.");
+            }
+
+            outputs.Add(extra);
+            outputInfos.Add(graph.ValueInfo.TryGetValue(extra, out TensorInfo? vi) ? vi : new TensorInfo(extra, TensorElementType.Float32, []));
+            graph.Outputs.Add(outputInfos[^1]);
+        }
+
+        IReadOnlyList<string> problems = KernelRegistry.FindProblems(graph);
+        if (problems.Count > 0)
+        {
+            throw new OnnxModelException($"The model uses {problems.Count} unsupported operator(s) or attribute(s):", problems);
+        }
+
+        SessionThreads? pool = SessionThreads.Create(options.IntraOpThreads);
+        _pool = pool;
+        graph = GraphOptimizer.Optimize(graph, options, pool?.Pool);
+        _core = new SessionCore(graph, options, outputs, pool?.Pool);
+        Inputs = model.Inputs;
+        Outputs = outputInfos;
+        _outputPositions = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < outputs.Count; i++)
+        {
+            _outputPositions[outputs[i]] = i;
+        }
+
+        AppliedRewrites = graph.AppliedRewrites;
+    }
+
+    /// <summary>Loads a model file and creates a session.</summary>
+    /// <param name="modelPath">The .onnx file.</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    /// <exception cref="OnnxModelException">The file is malformed or uses unsupported operators.</exception>
+    public InferenceSession(string modelPath, SessionOptions? options = null)
+        : this(OnnxModel.Load(modelPath), options)
+    {
+    }
+
+    /// <summary>The model's inputs.</summary>
+    public IReadOnlyList<TensorInfo> Inputs { get; }
+
+    /// <summary>The outputs: the model's, then <see cref="SessionOptions.ExtraOutputs"/>.</summary>
+    public IReadOnlyList<TensorInfo> Outputs { get; }
+
+    /// <summary>The options in force.</summary>
+    public SessionOptions Options { get; }
+
+    /// <summary>The model.</summary>
+    public OnnxModel Model { get; }
+
+    /// <summary>How many times each rewrite was applied ("ConstantFolding" -> 12).</summary>
+    public IReadOnlyDictionary<string, int> AppliedRewrites { get; }
+
+    internal SessionCore Core => _core;
+
+    /// <summary>Runs the model.</summary>
+    /// <param name="inputs">One tensor per model input, by name.</param>
+    /// <param name="outputNames">The outputs wanted; null for all of <see cref="Outputs"/>.</param>
+    /// <param name="cancellationToken">Checked between operators.</param>
+    /// <returns>The requested outputs by name (new tensors owned by the caller).</returns>
+    /// <exception cref="OnnxModelException">A missing or mismatched input, or an operator failing on the data.</exception>
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string>? outputNames = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var bound = new Tensor[Inputs.Count];
+        for (int i = 0; i < bound.Length; i++)
+        {
+            TensorInfo info = Inputs[i];
+            if (!inputs.TryGetValue(info.Name, out Tensor? t) || t is null)
+            {
+                throw new OnnxModelException($"Input '{info.Name}' is missing.");
+            }
+
+            CheckInput(info, t);
+            bound[i] = t;
+        }
+
+        var results = new Tensor?[_core.OutputNames.Length];
+        _core.Execute(bound, results, cancellationToken);
+        var map = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        if (outputNames is null)
+        {
+            for (int i = 0; i < results.Length; i++)
+            {
+                map[_core.OutputNames[i]] = results[i]!;
+            }
+        }
+        else
+        {
+            foreach (string name in outputNames)
+            {
+                if (!_outputPositions.TryGetValue(name, out int pos))
+                {
+                    throw new OnnxModelException($"'{name}' is not an output of this session (add it to SessionOptions.ExtraOutputs).");
+                }
+
+                map[name] = results[pos]!;
+            }
+        }
+
+        return map;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _pool?.Dispose();
+        }
+    }
+
+    private static void CheckInput(TensorInfo info, Tensor t)
+    {
+        if (t.ElementType != info.ElementType)
+        {
+            throw new OnnxModelException($"Input '{info.Name}' must be {info.ElementType}, got {t.ElementType}.");
+        }
+
+        if (info.Shape.Count > 0 || t.Rank == 0)
+        {
+            if (t.Rank != info.Shape.Count)
+            {
+                throw new OnnxModelException($"Input '{info.Name}' must have rank {info.Shape.Count} ({string.Join(",", info.Shape)}), got [{string.Join(",", t.Shape)}].");
+            }
+
+            for (int d = 0; d < t.Rank; d++)
+            {
+                if (info.Shape[d].Value is long v && v != t.Dimensions[d])
+                {
+                    throw new OnnxModelException($"Input '{info.Name}' dimension {d} must be {v}, got {t.Dimensions[d]} (shape [{string.Join(",", t.Shape)}]).");
+                }
+            }
+        }
+    }
+}

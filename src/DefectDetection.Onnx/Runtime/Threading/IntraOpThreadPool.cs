@@ -1,0 +1,236 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+
+namespace DefectDetection.Onnx.Runtime.Threading;
+
+/// <summary>
+/// A fixed pool of <c>threads - 1</c> dedicated worker threads plus the calling thread. A
+/// <see cref="ParallelFor{TWork}"/> publishes the work, the caller takes part, idle workers spin briefly and
+/// then block. Chunks are claimed with one compare-and-swap on a (generation, next chunk) word, so a worker
+/// that wakes late can never run a chunk of a finished call. Calls are serialised per pool; a call made while
+/// the pool is busy (another thread's call, or a nested call from inside work) runs inline on its caller,
+/// so one pool can safely be shared by several sessions and threads. With one thread everything runs inline.
+/// No allocation per call.
+/// </summary>
+internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
+{
+    private readonly Thread[] _workers;
+    private readonly object _gate = new();
+    private readonly int _spinIterations;
+
+    // The current call. Written by the caller before publishing _state; stable while chunks remain.
+    private delegate*<void*, int, int, void> _invoke;
+    private void* _work;
+    private int _count;
+    private int _chunkSize;
+    private int _chunks;
+    private int _completed;
+    private ExceptionDispatchInfo? _error;
+
+    // Bits 32..63: generation; bits 16..31: the call's chunk count; bits 0..15: the next chunk to claim.
+    private long _state;
+    private int _busy;
+    private int _sleeping;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a pool for <paramref name="threads"/> threads in all (the caller counts as one).</summary>
+    /// <param name="threads">Degree of parallelism; values below 1 mean 1. Values above the processor count are allowed.</param>
+    /// <param name="spinIterations">How long an idle worker polls before blocking (in <see cref="Thread.SpinWait"/> rounds of 32).</param>
+    public IntraOpThreadPool(int threads, int spinIterations = 4000)
+    {
+        DegreeOfParallelism = Math.Max(1, threads);
+        _spinIterations = Math.Max(0, spinIterations);
+        _workers = new Thread[DegreeOfParallelism - 1];
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            _workers[i] = new Thread(WorkerLoop) { IsBackground = true, Name = $"onnx-intraop-{i + 1}" };
+            _workers[i].Start();
+        }
+    }
+
+    /// <inheritdoc />
+    public int DegreeOfParallelism { get; }
+
+    /// <summary>Runs <paramref name="work"/> over 0..<paramref name="count"/> on <paramref name="pool"/>, or inline when it is null.</summary>
+    public static void For<TWork>(IntraOpThreadPool? pool, int count, ref TWork work, int minChunk = 1)
+        where TWork : struct, IParallelWork
+    {
+        if (pool is null)
+        {
+            if (count > 0)
+            {
+                work.Run(0, count);
+            }
+        }
+        else
+        {
+            pool.ParallelFor(count, ref work, minChunk);
+        }
+    }
+
+    /// <inheritdoc />
+    public void ParallelFor<TWork>(int count, ref TWork work, int minChunk = 1)
+        where TWork : struct, IParallelWork
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        minChunk = Math.Max(1, minChunk);
+        if (_workers.Length == 0 || count <= minChunk || _disposed || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            work.Run(0, count);
+            return;
+        }
+
+        try
+        {
+            // A private copy on the caller's stack: its address stays fixed while the workers use it.
+            TWork copy = work;
+            int threads = DegreeOfParallelism;
+            int chunks = Math.Min((count + minChunk - 1) / minChunk, Math.Min(threads * 4, 0x7FFF));
+            chunks = Math.Max(1, Math.Min(chunks, count));
+            _invoke = &Invoke<TWork>;
+            _work = Unsafe.AsPointer(ref copy);
+            _count = count;
+            _chunkSize = (count + chunks - 1) / chunks;
+            _chunks = (count + _chunkSize - 1) / _chunkSize;
+            _completed = 0;
+            _error = null;
+            long generation = (Volatile.Read(ref _state) >> 32) + 1;
+            Interlocked.Exchange(ref _state, (generation << 32) | ((long)_chunks << 16));
+            if (Volatile.Read(ref _sleeping) > 0)
+            {
+                lock (_gate)
+                {
+                    Monitor.PulseAll(_gate);
+                }
+            }
+
+            RunChunks();
+            if (Volatile.Read(ref _completed) < _chunks)
+            {
+                var spin = default(SpinWait);
+                while (Volatile.Read(ref _completed) < _chunks)
+                {
+                    spin.SpinOnce(sleep1Threshold: -1);
+                }
+            }
+
+            _work = null; // "copy" is address-exposed, so the JIT keeps it (and the objects it references) alive until here.
+            _error?.Throw();
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    /// <summary>Stops the worker threads (they finish their current chunk first).</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        lock (_gate)
+        {
+            Monitor.PulseAll(_gate);
+        }
+
+        foreach (Thread worker in _workers)
+        {
+            worker.Join();
+        }
+    }
+
+    private static void Invoke<TWork>(void* work, int start, int end)
+        where TWork : struct, IParallelWork
+        => Unsafe.AsRef<TWork>(work).Run(start, end);
+
+    private bool HasWork()
+    {
+        long state = Volatile.Read(ref _state);
+        return (int)(state & 0xFFFF) < (int)((state >> 16) & 0xFFFF);
+    }
+
+    // Claims and runs chunks until none remain. Returns when the current call has no unclaimed chunk.
+    private void RunChunks()
+    {
+        while (true)
+        {
+            long state = Volatile.Read(ref _state);
+            int index = (int)(state & 0xFFFF);
+            int chunks = (int)((state >> 16) & 0xFFFF);
+            if (index >= chunks)
+            {
+                return;
+            }
+
+            // The fields below may belong to a newer call; the compare-and-swap only succeeds if they do not
+            // (a new call is only published after every chunk of this one completed, with a new generation).
+            delegate*<void*, int, int, void> invoke = _invoke;
+            void* work = _work;
+            int chunkSize = _chunkSize;
+            int count = _count;
+            if (Interlocked.CompareExchange(ref _state, state + 1, state) != state)
+            {
+                continue;
+            }
+
+            int start = index * chunkSize;
+            int end = Math.Min(count, start + chunkSize);
+            try
+            {
+                invoke(work, start, end);
+            }
+            catch (Exception ex)
+            {
+                Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(ex), null);
+            }
+
+            Interlocked.Increment(ref _completed);
+        }
+    }
+
+    private void WorkerLoop()
+    {
+        while (!_disposed)
+        {
+            int spins = 0;
+            while (!HasWork() && !_disposed && spins < _spinIterations)
+            {
+                Thread.SpinWait(32);
+                spins++;
+                if ((spins & 63) == 0)
+                {
+                    Thread.Yield();
+                }
+            }
+
+            if (!HasWork() && !_disposed)
+            {
+                lock (_gate)
+                {
+                    Interlocked.Increment(ref _sleeping);
+                    while (!HasWork() && !_disposed)
+                    {
+                        Monitor.Wait(_gate);
+                    }
+
+                    Interlocked.Decrement(ref _sleeping);
+                }
+            }
+
+            if (_disposed)
+            {
+                return;
+            }
+
+            RunChunks();
+        }
+    }
+}
