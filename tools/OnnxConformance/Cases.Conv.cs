@@ -40,7 +40,7 @@ internal static partial class Cases
         yield return C("conv_wide_channels", [1, 32, 8, 8], [40, 32, 3, 3], true, 13, A.Ints("pads", 1, 1, 1, 1));
         yield return C("conv_1d", [1, 3, 12], [4, 3, 3], true, 13, A.Ints("pads", 1, 1), A.Ints("strides", 2));
         yield return C("conv_opset11", [1, 3, 7, 7], [4, 3, 3, 3], true, 11, A.Ints("pads", 1, 1, 1, 1));
-        yield return C("conv_opset1", [1, 3, 7, 7], [4, 3, 3, 3], true, 1, A.Ints("pads", 1, 1, 1, 1));
+        yield return C("conv_opset7", [1, 3, 7, 7], [4, 3, 3, 3], true, 7, A.Ints("pads", 1, 1, 1, 1));
 
         yield return new("conv_weights_as_input", 13, c =>
         {

@@ -152,7 +152,7 @@ internal static partial class Cases
         yield return Act("mish", 18, "Mish", -4, 4);
         yield return Act("gelu_exact", 20, "Gelu", -3, 3);
         yield return Act("gelu_tanh", 20, "Gelu", -3, 3, A.S("approximate", "tanh"));
-        yield return Act("clip_opset6_attrs", 6, "Clip", -8, 8, A.F("min", 0f), A.F("max", 6f));
+        yield return Act("clip_opset7_attrs", 7, "Clip", -8, 8, A.F("min", 0f), A.F("max", 6f));
         yield return new("clip_min_max_inputs", 13, c =>
         {
             c.Description = "Clip with min and max as inputs (ReLU6)";

@@ -117,7 +117,7 @@ internal static partial class Cases
 
         yield return new("pad_opset11_default_zero", 11, c =>
             c.Output(c.Node("Pad", [c.InputF("x", [2, 3]), c.InitI64("pads", 1, 0, 0, 2)])));
-        yield return new("pad_opset2_attrs", 2, c =>
+        yield return new("pad_opset7_attrs", 7, c =>
             c.Output(c.Node("Pad", [c.InputF("x", [2, 3])], A.Ints("pads", 1, 0, 0, 2), A.F("value", -1f))));
         yield return new("pad_opset18_axes", 18, c =>
             c.Output(c.Node("Pad", [c.InputF("x", [2, 3, 4]), c.InitI64("pads", 1, 2, 0, 1), c.Scalar("value", TensorData.F32([0f])), c.InitI64("axes", 1, -1)])));
