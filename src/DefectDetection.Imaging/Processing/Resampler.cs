@@ -1,0 +1,189 @@
+using System.Runtime.CompilerServices;
+using DefectDetection.Imaging.Memory;
+
+namespace DefectDetection.Imaging.Processing;
+
+/// <summary>Gives horizontally resampled source rows as floats (interleaved channels).</summary>
+internal interface IResampleSource
+{
+    /// <summary>Resamples source row <paramref name="y"/> along x into <paramref name="destination"/> (out width x channels).</summary>
+    void HorizontalRow(int y, ResampleTable tx, Span<float> destination);
+}
+
+/// <summary>Receives output rows: combines the given horizontally resampled rows with the vertical weights.</summary>
+internal interface IResampleSink
+{
+    /// <summary>Writes output row <paramref name="y"/> = sum over k of weights[k] x ring[offsets[k] ..].</summary>
+    void WriteRow(int y, ReadOnlySpan<float> ring, ReadOnlySpan<int> offsets, ReadOnlySpan<float> weights);
+}
+
+/// <summary>
+/// The separable resampling loop: each needed source row is resampled horizontally once into a small ring of
+/// float rows (as many as the vertical taps), and each output row is a weighted sum of ring rows.
+/// </summary>
+internal static class Resampler
+{
+    public static void Run<TSource, TSink>(scoped ref TSource source, scoped ref TSink sink, ResampleTable tx, ResampleTable ty, int channels)
+        where TSource : IResampleSource, allows ref struct
+        where TSink : IResampleSink, allows ref struct
+    {
+        int rowLength = tx.OutSize * channels;
+        int taps = ty.Taps;
+        float[] ring = PixelBufferPool.Rent<float>(checked(taps * rowLength));
+        int[] rowInSlot = PixelBufferPool.Rent<int>(taps);
+        int[] rentedOffsets = PixelBufferPool.Rent<int>(taps);
+        Span<int> offsets = rentedOffsets.AsSpan(0, taps);
+        try
+        {
+            rowInSlot.AsSpan(0, taps).Fill(-1);
+            ReadOnlySpan<int> starts = ty.Start;
+            ReadOnlySpan<float> weights = ty.Weights;
+            for (int y = 0; y < ty.OutSize; y++)
+            {
+                int start = starts[y];
+                for (int k = 0; k < taps; k++)
+                {
+                    int r = start + k;
+                    int slot = r % taps;
+                    int offset = slot * rowLength;
+                    if (rowInSlot[slot] != r)
+                    {
+                        source.HorizontalRow(r, tx, ring.AsSpan(offset, rowLength));
+                        rowInSlot[slot] = r;
+                    }
+
+                    offsets[k] = offset;
+                }
+
+                sink.WriteRow(y, ring.AsSpan(0, taps * rowLength), offsets, weights.Slice(y * taps, taps));
+            }
+        }
+        finally
+        {
+            PixelBufferPool.Return(ring);
+            PixelBufferPool.Return(rowInSlot);
+            PixelBufferPool.Return(rentedOffsets);
+        }
+    }
+
+    /// <summary>Horizontal pass over one row of interleaved 8-bit pixels.</summary>
+    public static void Horizontal(ReadOnlySpan<byte> src, int channels, ResampleTable tx, Span<float> dst)
+    {
+        ReadOnlySpan<int> starts = tx.Start;
+        ReadOnlySpan<float> weights = tx.Weights;
+        int taps = tx.Taps, outSize = tx.OutSize;
+        if (taps == 1)
+        {
+            for (int o = 0; o < outSize; o++)
+            {
+                int s = starts[o] * channels, d = o * channels;
+                for (int c = 0; c < channels; c++)
+                {
+                    dst[d + c] = src[s + c];
+                }
+            }
+
+            return;
+        }
+
+        if (taps == 2)
+        {
+            switch (channels)
+            {
+                case 1:
+                    for (int o = 0; o < outSize; o++)
+                    {
+                        int s = starts[o];
+                        float w0 = weights[2 * o], w1 = weights[(2 * o) + 1];
+                        dst[o] = (w0 * src[s]) + (w1 * src[s + 1]);
+                    }
+
+                    return;
+                case 3:
+                    for (int o = 0; o < outSize; o++)
+                    {
+                        int s = starts[o] * 3, d = o * 3;
+                        float w0 = weights[2 * o], w1 = weights[(2 * o) + 1];
+                        ReadOnlySpan<byte> p = src.Slice(s, 6);
+                        dst[d] = (w0 * p[0]) + (w1 * p[3]);
+                        dst[d + 1] = (w0 * p[1]) + (w1 * p[4]);
+                        dst[d + 2] = (w0 * p[2]) + (w1 * p[5]);
+                    }
+
+                    return;
+            }
+        }
+
+        for (int o = 0; o < outSize; o++)
+        {
+            int s = starts[o] * channels, d = o * channels;
+            ReadOnlySpan<float> w = weights.Slice(o * taps, taps);
+            for (int c = 0; c < channels; c++)
+            {
+                float acc = 0;
+                for (int k = 0, i = s + c; k < taps; k++, i += channels)
+                {
+                    acc += w[k] * src[i];
+                }
+
+                dst[d + c] = acc;
+            }
+        }
+    }
+
+    /// <summary>Horizontal pass over one row of single-channel floats.</summary>
+    public static void Horizontal(ReadOnlySpan<float> src, ResampleTable tx, Span<float> dst)
+    {
+        ReadOnlySpan<int> starts = tx.Start;
+        ReadOnlySpan<float> weights = tx.Weights;
+        int taps = tx.Taps;
+        for (int o = 0; o < tx.OutSize; o++)
+        {
+            ReadOnlySpan<float> w = weights.Slice(o * taps, taps);
+            ReadOnlySpan<float> p = src.Slice(starts[o], taps);
+            float acc = 0;
+            for (int k = 0; k < taps; k++)
+            {
+                acc += w[k] * p[k];
+            }
+
+            dst[o] = acc;
+        }
+    }
+}
+
+/// <summary>Rows of an 8-bit image view.</summary>
+internal readonly struct ViewSource(ImageView view) : IResampleSource
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void HorizontalRow(int y, ResampleTable tx, Span<float> destination) =>
+        Resampler.Horizontal(view.GetRow(y), view.Channels, tx, destination);
+}
+
+/// <summary>Rows of a single-channel float map.</summary>
+internal readonly ref struct FloatMapSource(ReadOnlySpan<float> map, int width) : IResampleSource
+{
+    private readonly ReadOnlySpan<float> _map = map;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void HorizontalRow(int y, ResampleTable tx, Span<float> destination) =>
+        Resampler.Horizontal(_map.Slice(y * width, width), tx, destination);
+}
+
+/// <summary>Writes 8-bit rows into an image, rounding to nearest and saturating.</summary>
+internal readonly struct ImageSink(Image destination) : IResampleSink
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void WriteRow(int y, ReadOnlySpan<float> ring, ReadOnlySpan<int> offsets, ReadOnlySpan<float> weights) =>
+        VerticalKernels.ToBytes(ring, offsets, weights, destination.GetRow(y));
+}
+
+/// <summary>Writes float rows into a single-channel float map.</summary>
+internal readonly ref struct FloatMapSink(Span<float> map, int width) : IResampleSink
+{
+    private readonly Span<float> _map = map;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void WriteRow(int y, ReadOnlySpan<float> ring, ReadOnlySpan<int> offsets, ReadOnlySpan<float> weights) =>
+        VerticalKernels.ToFloats(ring, offsets, weights, _map.Slice(y * width, width));
+}

@@ -1,0 +1,82 @@
+using DefectDetection.Annotations;
+using DefectDetection.Imaging;
+using DefectDetection.Vision.Synthetic;
+
+namespace DefectDetection.Vision.Tests.Synthetic;
+
+public sealed class PcbBoardGeneratorTests
+{
+    private static readonly PcbBoardOptions Small = new() { Width = 1200, Height = 900, ComponentCount = 14, PixelsPerMm = 12 };
+
+    [Fact]
+    public void DefaultBoardsAreLargeWithHundredsOfPins()
+    {
+        PcbBoardGenerator generator = new(designSeed: 3);
+        Assert.True(generator.Layout.Width >= 3000 && generator.Layout.Height >= 2000);
+        Assert.True(generator.Layout.Pins.Count >= 200, $"only {generator.Layout.Pins.Count} pins");
+    }
+
+    [Fact]
+    public void SameSeedsGiveTheSamePixelsAndLabels()
+    {
+        PcbBoardGenerator a = new(Small, 5), b = new(Small, 5);
+        using SyntheticBoard x = a.Generate(11), y = b.Generate(11), z = a.Generate(12);
+        Assert.True(x.Image.Pixels.SequenceEqual(y.Image.Pixels));
+        Assert.Equal(x.Defects, y.Defects);
+        Assert.False(x.Image.Pixels.SequenceEqual(z.Image.Pixels));
+    }
+
+    [Fact]
+    public void DefectsLieInsideTheImageAndMissingHolesAreSolidCopper()
+    {
+        PcbBoardGenerator generator = new(new PcbBoardOptions
+        {
+            Width = 1200, Height = 900, ComponentCount = 14, PixelsPerMm = 12, NoiseSigma = 0, LightingStrength = 0,
+            MinDefects = 3, MaxDefects = 3, DefectKinds = [PcbDefectKinds.MissingHole],
+        }, 2);
+        using SyntheticBoard board = generator.Generate(4);
+        Assert.Equal(3, board.Defects.Count);
+        foreach (BoxAnnotation defect in board.Defects)
+        {
+            Assert.True(board.Image.Bounds.Contains(defect.Box), $"{defect.Box} leaves the image");
+            Assert.Contains(board.Pins, p => Rectangle.IntersectionOverUnion(p, defect.Box) > 0.9);
+
+            // The centre of a missing hole is copper (bright, yellowish); the centre of a drilled pin is dark.
+            Span<byte> px = board.Image.GetRow(defect.Box.Y + (defect.Box.Height / 2)).Slice((defect.Box.X + (defect.Box.Width / 2)) * 3, 3);
+            Assert.True(px[0] > 150 && px[1] > 130, $"centre of missing hole is {px[0]},{px[1]},{px[2]}");
+        }
+
+        int drilled = 0;
+        foreach (Rectangle pin in board.Pins)
+        {
+            if (board.Defects.Any(d => d.Box == pin))
+            {
+                continue;
+            }
+
+            Span<byte> px = board.Image.GetRow(pin.Y + (pin.Height / 2)).Slice((pin.X + (pin.Width / 2)) * 3, 3);
+            Assert.True(px[0] < 60, $"centre of a drilled pin at {pin} is {px[0]},{px[1]},{px[2]}");
+            drilled++;
+        }
+
+        Assert.True(drilled > 50);
+    }
+
+    [Fact]
+    public void GoodBoardsHaveNoDefectsAndBoardsMoveBetweenImages()
+    {
+        PcbBoardGenerator generator = new(Small, 9);
+        using SyntheticBoard good = generator.Generate(1, defective: false);
+        using SyntheticBoard other = generator.Generate(2, defective: false);
+        Assert.Empty(good.Defects);
+        Assert.NotEqual(good.Pins[0], other.Pins[0]);
+    }
+
+    [Fact]
+    public void InvalidOptionsAreRejectedWithTheFieldName()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new PcbBoardGenerator(new PcbBoardOptions { DefectKinds = ["scratch"] }));
+        Assert.Contains("scratch", ex.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PcbBoardGenerator(new PcbBoardOptions { Width = 10 }));
+    }
+}
