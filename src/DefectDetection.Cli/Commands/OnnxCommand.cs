@@ -23,7 +23,7 @@ internal static class OnnxCommand
 
     /// <summary>
     /// Like <see cref="CliContext.Guard"/>, and also turns an invalid or unsupported model
-    /// (<see cref="OnnxModelException"/>) into exit code 2 with its reason and problem list.
+    /// (<see cref="OnnxModelException"/>) into exit code 2 with its message (which lists every problem found).
     /// </summary>
     internal static int Guard(CliContext context, Func<int> body) => context.Guard(() =>
     {
@@ -33,12 +33,8 @@ internal static class OnnxCommand
         }
         catch (OnnxModelException ex)
         {
+            // The message already lists every problem found at load time.
             context.Error.WriteLine($"error: {ex.Message}");
-            foreach (string problem in ex.Problems)
-            {
-                context.Error.WriteLine($"  {problem}");
-            }
-
             return CliContext.BadInput;
         }
     });
@@ -126,10 +122,22 @@ internal static class OnnxCommand
         }
         else
         {
-            context.Out.WriteLine($"unsupported ({model.UnsupportedOperators.Count}):");
-            foreach (string p in model.UnsupportedOperators)
+            // One line per problem can run to hundreds of nodes: group by operator, then show the first few in full.
+            context.Out.WriteLine($"unsupported ({model.UnsupportedOperators.Count} problems):");
+            foreach (var group in model.UnsupportedOperators.GroupBy(p => p.Split(' ', 2)[0], StringComparer.Ordinal))
             {
-                context.Out.WriteLine($"  {p}");
+                context.Out.WriteLine($"  {group.Key,-28} {group.Count(),5}");
+            }
+
+            const int Shown = 10;
+            foreach (string p in model.UnsupportedOperators.Take(Shown))
+            {
+                context.Out.WriteLine($"    {p}");
+            }
+
+            if (model.UnsupportedOperators.Count > Shown)
+            {
+                context.Out.WriteLine($"    ... and {model.UnsupportedOperators.Count - Shown} more (--json lists all)");
             }
         }
 

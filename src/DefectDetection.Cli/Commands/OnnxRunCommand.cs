@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
 using DefectDetection.Onnx;
 
 namespace DefectDetection.Cli.Commands;
@@ -83,10 +84,10 @@ internal static class OnnxRunCommand
             AllowMultipleArgumentsPerToken = false,
         };
         Option<string[]> output = new("--output") { Description = "NAME=FILE: write that output as raw little-endian values. Repeatable." };
-        Option<string> image = new("--image") { Description = "An image (JPEG, PNG, BMP, PNM) already sized --size x --size, converted to [1,3,size,size] with --mean/--std." };
+        Option<string> image = new("--image") { Description = "An image (JPEG, PNG, BMP, PNM): bilinear resize of the whole image to --size x --size, values/255, then (v - mean) / std per channel, NCHW." };
         Option<string> size = new("--size") { Description = "The model's input width and height for --image (default 224)." };
-        Option<string> mean = new("--mean") { Description = "Per-channel mean of values in [0,1] (default ImageNet 0.485,0.456,0.406)." };
-        Option<string> std = new("--std") { Description = "Per-channel standard deviation (default ImageNet 0.229,0.224,0.225)." };
+        Option<string> mean = new("--mean") { Description = "Per-channel mean of values in [0,1], 1 or 3 values (default ImageNet 0.485,0.456,0.406)." };
+        Option<string> std = new("--std") { Description = "Per-channel standard deviation, 1 or 3 values (default ImageNet 0.229,0.224,0.225)." };
         Option<string> top = new("--top") { Description = "Print the top K classes of the first output (default 5 with --image, else 0)." };
         Option<string> threads = new("--threads") { Description = "Intra-op threads (default: all cores)." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
@@ -265,16 +266,24 @@ internal static class OnnxRunCommand
         }
 
         int[] shape = OnnxTensorFiles.ResolveShape(info, [1, channels, settings.Size, settings.Size], "--image");
-        using Image image = ImageCodecs.Load(ImageCommand.RequireFile(new FileInfo(settings.Image!)));
-        if (image.Width != shape[3] || image.Height != shape[2])
+        if (settings.Mean.Length is not (1 or 3) || settings.Std.Length is not (1 or 3))
         {
-            // Resampling belongs to DefectDetection.Imaging.Processing (being written); until it is available here the
-            // image must already have the model's input size.
-            throw new ArgumentException(
-                $"--image: the image is {image.Width}x{image.Height} but the model needs {shape[3]}x{shape[2]}; resize it first " +
-                "(resizing inside this command comes with DefectDetection.Imaging.Processing).");
+            throw new ArgumentException("--mean and --std take 1 or 3 values.");
         }
 
-        return new Dictionary<string, Tensor>(StringComparer.Ordinal) { [info.Name] = OnnxTensorFiles.FromImage(image, channels, settings.Mean, settings.Std) };
+        var layout = new TensorLayoutOptions
+        {
+            Width = shape[3],
+            Height = shape[2],
+            Channels = channels,
+            Mean = channels == 1 ? settings.Mean[..1] : Expand(settings.Mean),
+            Std = channels == 1 ? settings.Std[..1] : Expand(settings.Std),
+        };
+        using Image image = ImageCodecs.Load(ImageCommand.RequireFile(new FileInfo(settings.Image!)));
+        var tensor = new DenseTensor<float>(shape);
+        TensorConversion.ToNchw(image.View(), layout, tensor.Span);
+        return new Dictionary<string, Tensor>(StringComparer.Ordinal) { [info.Name] = tensor };
     }
+
+    private static float[] Expand(float[] values) => values.Length == 3 ? values : [values[0], values[0], values[0]];
 }

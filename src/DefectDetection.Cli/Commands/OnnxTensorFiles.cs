@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using DefectDetection.Imaging;
 using DefectDetection.Onnx;
 
 namespace DefectDetection.Cli.Commands;
@@ -87,7 +86,7 @@ internal static class OnnxTensorFiles
 
         int colon = rest.LastIndexOf(':');
         int[]? shape = null;
-        if (colon > 0 && colon < rest.Length - 1 && rest[(colon + 1)..].All(ch => char.IsAsciiDigit(ch) || ch is 'x' or 'X' or ','))
+        if (colon >= 0 && colon < rest.Length - 1 && rest[(colon + 1)..].All(ch => char.IsAsciiDigit(ch) || ch is 'x' or 'X' or ','))
         {
             shape = ParseShape(rest[(colon + 1)..], $"--input '{spec}'");
             rest = rest[..colon];
@@ -186,33 +185,6 @@ internal static class OnnxTensorFiles
             for (int i = 0; i < span.Length; i++)
             {
                 span[i] = rng.NextSingle();
-            }
-        }
-
-        return tensor;
-    }
-
-    /// <summary>
-    /// Converts an image that already has the model's input size to a [1,3,H,W] (or [1,1,H,W]) float tensor:
-    /// value/255, minus mean, divided by std, per channel. Gray images are repeated to three channels when asked.
-    /// </summary>
-    public static DenseTensor<float> FromImage(Image image, int channels, float[] mean, float[] std)
-    {
-        int h = image.Height, w = image.Width, src = image.Channels;
-        var tensor = new DenseTensor<float>([1, channels, h, w]);
-        Span<float> data = tensor.Span;
-        int plane = h * w;
-        for (int y = 0; y < h; y++)
-        {
-            ReadOnlySpan<byte> row = image.GetRow(y);
-            for (int x = 0; x < w; x++)
-            {
-                for (int c = 0; c < channels; c++)
-                {
-                    int sc = src == 1 ? 0 : Math.Min(c, 2);
-                    float v = row[(x * src) + sc] / 255f;
-                    data[(c * plane) + (y * w) + x] = (v - mean[c % mean.Length]) / std[c % std.Length];
-                }
             }
         }
 
