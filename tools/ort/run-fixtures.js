@@ -77,6 +77,7 @@ async function runCase(dir, args) {
     graphOptimizationLevel: args.opt,
     intraOpNumThreads: args.threads,
     interOpNumThreads: 1,
+    logSeverityLevel: 3,
   });
   const feeds = {};
   for (const info of spec.inputs) feeds[info.name] = readTensor(dir, info);
