@@ -5,7 +5,7 @@ namespace DefectDetection.Onnx.Optimizer;
 /// <summary>Applies the rewrites enabled in <see cref="SessionOptions"/>, in a fixed order.</summary>
 internal static class GraphOptimizer
 {
-    public static OnnxGraph Optimize(OnnxGraph graph, SessionOptions options, object? pool)
+    public static OnnxGraph Optimize(OnnxGraph graph, SessionOptions options, Runtime.Threading.IntraOpThreadPool? pool)
     {
         return graph;
     }

@@ -72,7 +72,7 @@ internal sealed class ExecutionFrame
 
     public KernelContext Context { get; }
 
-    public object? Pool => Core.Pool;
+    public Threading.IntraOpThreadPool? Pool => Core.Pool;
 
     /// <summary>Planning mode: scratch bytes each node asked for.</summary>
     public long[]? ScratchRecord { get; }

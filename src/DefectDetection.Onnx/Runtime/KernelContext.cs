@@ -1,3 +1,5 @@
+using DefectDetection.Onnx.Runtime.Threading;
+
 namespace DefectDetection.Onnx.Runtime;
 
 /// <summary>
@@ -16,7 +18,7 @@ internal sealed class KernelContext
         _frame = frame;
     }
 
-    public object? Pool => _frame.Pool;
+    public IntraOpThreadPool? Pool => _frame.Pool;
 
     public int InputCount => _inputs.Length;
 

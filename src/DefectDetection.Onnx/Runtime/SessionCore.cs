@@ -9,7 +9,7 @@ internal sealed class SessionCore
     private readonly List<ExecutionPlan> _plans = [];
     private readonly Lock _planLock = new();
 
-    public SessionCore(OnnxGraph graph, SessionOptions options, IReadOnlyList<string> outputNames, object? pool)
+    public SessionCore(OnnxGraph graph, SessionOptions options, IReadOnlyList<string> outputNames, Threading.IntraOpThreadPool? pool)
     {
         Pool = pool;
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -88,7 +88,7 @@ internal sealed class SessionCore
         ValueIndex = index;
     }
 
-    public object? Pool { get; }
+    public Threading.IntraOpThreadPool? Pool { get; }
 
     public OpKernel[] Kernels { get; }
 

@@ -1,0 +1,204 @@
+using System.Numerics.Tensors;
+using DefectDetection.Onnx.Graph;
+using DefectDetection.Onnx.Kernels.Elementwise;
+using DefectDetection.Onnx.Kernels.Gemm;
+using DefectDetection.Onnx.Runtime;
+
+namespace DefectDetection.Onnx.Kernels.Quantization;
+
+/// <summary>
+/// MatMulInteger (int32 out), QLinearMatMul (requantised out) and com.microsoft QGemm (requantised, or float when
+/// y_scale is absent; what the QDQ rewrite produces for DQ -> Gemm) through <see cref="QGemm"/>, with the constant
+/// B matrix packed once. A may have any rank ≥ 2 (rows are flattened); int8 A is shifted to uint8.
+/// </summary>
+internal sealed class QMatMulKernel : OpKernel
+{
+    private readonly string _op;
+    private readonly PackedQMatrix _packed;
+    private readonly int[] _bias;
+    private readonly Requantization? _requant;
+    private readonly float[]? _floatScale;
+    private readonly bool _outputSigned;
+    private readonly int _aIndex;
+    private readonly int _aZeroIndex;
+
+    public QMatMulKernel(GraphNode node, KernelCreationContext cc)
+        : base(node)
+    {
+        _op = node.OpType;
+        (int bi, int bzi) = _op switch
+        {
+            "MatMulInteger" => (1, 3),
+            _ => (3, 5),
+        };
+        _aIndex = 0;
+        _aZeroIndex = _op == "MatMulInteger" ? 2 : 2;
+        Tensor b = cc.Constant(node, bi) ?? throw new UnsupportedNodeException("B must be constant");
+        if (b.Rank != 2)
+        {
+            throw new UnsupportedNodeException("B must be 2-D");
+        }
+
+        bool transB = _op == "QGemm" && node.GetInt("transB", 0) != 0;
+        if (_op == "QGemm" && (node.GetInt("transA", 0) != 0 || node.GetFloat("alpha", 1f) != 1f))
+        {
+            throw new UnsupportedNodeException("QGemm with transA or alpha != 1 is not supported");
+        }
+
+        int k = transB ? b.Dimensions[1] : b.Dimensions[0];
+        int n = transB ? b.Dimensions[0] : b.Dimensions[1];
+        Tensor? bzp = node.HasInput(bzi) ? cc.Constant(node, bzi) ?? throw new UnsupportedNodeException("the B zero point must be constant") : null;
+        var zps = new int[bzp is null ? 1 : (int)bzp.Length];
+        for (int i = 0; i < zps.Length; i++)
+        {
+            zps[i] = QuantMath.ZeroPoint(bzp, i);
+        }
+
+        if (b is DenseTensor<sbyte> sb)
+        {
+            _packed = QGemm.PackB(transB ? Transpose(sb.Data, n, k) : sb.Data, k, n, zps);
+        }
+        else if (b is DenseTensor<byte> ub)
+        {
+            _packed = QGemm.PackB(transB ? Transpose(ub.Data, n, k) : ub.Data, k, n, zps);
+        }
+        else
+        {
+            throw new UnsupportedNodeException("B must be uint8 or int8");
+        }
+
+        _bias = [];
+        if (_op == "MatMulInteger")
+        {
+            return;
+        }
+
+        Tensor aScale = cc.Constant(node, 1) ?? throw new UnsupportedNodeException("the A scale must be constant");
+        Tensor bScale = cc.Constant(node, 4) ?? throw new UnsupportedNodeException("the B scale must be constant");
+        if (_op == "QGemm" && node.HasInput(6))
+        {
+            _bias = (cc.Constant(node, 6) as DenseTensor<int>)?.ToArray() ?? throw new UnsupportedNodeException("C must be a constant int32 tensor");
+        }
+
+        int yScaleIndex = _op == "QGemm" ? 7 : 6;
+        Tensor? yScale = node.HasInput(yScaleIndex) ? cc.Constant(node, yScaleIndex) ?? throw new UnsupportedNodeException("the output scale must be constant") : null;
+        var scales = new float[bScale.Length];
+        for (int i = 0; i < scales.Length; i++)
+        {
+            scales[i] = QuantMath.Scale(aScale, 0) * QuantMath.Scale(bScale, i) / (yScale is null ? 1f : QuantMath.Scale(yScale, 0));
+        }
+
+        if (yScale is null)
+        {
+            _floatScale = scales.Length == n ? scales : Enumerable.Repeat(scales[0], n).ToArray();
+        }
+        else
+        {
+            Tensor? yzp = node.HasInput(yScaleIndex + 1) ? cc.Constant(node, yScaleIndex + 1) ?? throw new UnsupportedNodeException("the output zero point must be constant") : null;
+            _outputSigned = yzp?.ElementType == TensorElementType.Int8;
+            _requant = new Requantization(scales, QuantMath.ZeroPoint(yzp, 0), _outputSigned);
+        }
+    }
+
+    public override void Run(KernelContext ctx)
+    {
+        TensorValue a = ctx.Input(_aIndex);
+        if (a.Rank < 1 || a.Shape[^1] != _packed.K)
+        {
+            throw Error($"A's last dimension must be {_packed.K}.");
+        }
+
+        bool signed = a.Type == TensorElementType.Int8;
+        int zp = QuantMath.ZeroPoint(ctx.OptionalInput(_aZeroIndex), 0) + (signed ? 128 : 0);
+        int k = _packed.K, n = _packed.N;
+        int m = k == 0 ? 0 : a.Length / k;
+        Span<int> shape = stackalloc int[Math.Max(a.Rank, 2)];
+        a.Dims.CopyTo(shape);
+        shape[a.Rank - 1] = n;
+        shape = shape[..a.Rank];
+        ReadOnlySpan<byte> input = a.Bytes();
+        int scratchInts = _requant is null && _op != "MatMulInteger" ? m * n : 0;
+        Span<byte> scratch = ctx.Scratch<byte>((signed ? input.Length : 0) + (scratchInts * 4) + 64);
+        if (signed)
+        {
+            Span<byte> shifted = scratch[..input.Length];
+            TensorPrimitives.Xor(input, (byte)0x80, shifted);
+            input = shifted;
+            scratch = scratch[input.Length..];
+        }
+
+        if (_op == "MatMulInteger")
+        {
+            TensorValue y = ctx.Output(0, TensorElementType.Int32, shape);
+            QGemm.Multiply(m, input, k, (byte)zp, _packed, y.Span<int>(), n, ctx.Pool);
+            return;
+        }
+
+        if (_requant is not null)
+        {
+            TensorValue y = ctx.Output(0, _outputSigned ? TensorElementType.Int8 : TensorElementType.UInt8, shape);
+            QGemm.Multiply(m, input, k, (byte)zp, _packed, _bias, _requant, y.Bytes(), n, ctx.Pool);
+            return;
+        }
+
+        // Float output: y = (acc + bias) * aScale * bScale[n].
+        TensorValue yf = ctx.Output(0, TensorElementType.Float32, shape);
+        Span<int> acc = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(scratch)[..(m * n)];
+        QGemm.Multiply(m, input, k, (byte)zp, _packed, acc, n, ctx.Pool);
+        Span<float> dst = yf.Span<float>();
+        for (int r = 0; r < m; r++)
+        {
+            Span<int> row = acc.Slice(r * n, n);
+            if (_bias.Length == n)
+            {
+                TensorPrimitives.Add(row, _bias, row);
+            }
+
+            Span<float> o = dst.Slice(r * n, n);
+            TensorPrimitives.ConvertTruncating(row, o);
+            TensorPrimitives.Multiply(o, _floatScale, o);
+        }
+    }
+
+    private static T[] Transpose<T>(T[] src, int rows, int cols)
+    {
+        var dst = new T[src.Length];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++)
+            {
+                dst[(c * rows) + r] = src[(r * cols) + c];
+            }
+        }
+
+        return dst;
+    }
+}
+
+/// <summary>
+/// com.microsoft QLinearAdd: C = saturate(round((A_scale (a - A_zp) + B_scale (b - B_zp)) / C_scale) + C_zp), with
+/// broadcasting; computed through float (exact for these ranges).
+/// </summary>
+internal sealed class QLinearAddKernel(GraphNode node) : OpKernel(node)
+{
+    public override void Run(KernelContext ctx)
+    {
+        TensorValue a = ctx.Input(0);
+        TensorValue b = ctx.Input(3);
+        float sa = ctx.Input(1).GetFloat(0), sb = ctx.Input(4).GetFloat(0), sc = ctx.Input(6).GetFloat(0);
+        int za = QuantMath.ZeroPoint(ctx.OptionalInput(2), 0), zb = QuantMath.ZeroPoint(ctx.OptionalInput(5), 0);
+        TensorValue? zcV = ctx.OptionalInput(7);
+        int zc = QuantMath.ZeroPoint(zcV, 0);
+        Span<int> shape = stackalloc int[Broadcast.MaxRank];
+        int rank = Broadcast.Shape(a.Dims, b.Dims, shape);
+        shape = shape[..rank];
+        bool outSigned = (zcV?.Type ?? a.Type) == TensorElementType.Int8;
+        TensorValue y = ctx.Output(0, outSigned ? TensorElementType.Int8 : TensorElementType.UInt8, shape);
+        Span<float> scratch = ctx.Scratch<float>(a.Length + b.Length + y.Length);
+        Span<float> fa = scratch[..a.Length], fb = scratch.Slice(a.Length, b.Length), fy = scratch.Slice(a.Length + b.Length, y.Length);
+        QuantMath.Dequantize(a.Bytes(), a.Type == TensorElementType.Int8, za, sa, fa);
+        QuantMath.Dequantize(b.Bytes(), b.Type == TensorElementType.Int8, zb, sb, fb);
+        Broadcast.Binary<float, float, AddOp<float>>(fa, a.Dims, fb, b.Dims, fy, shape);
+        QuantMath.Quantize(fy, sc, zc, y.Bytes(), outSigned);
+    }
+}

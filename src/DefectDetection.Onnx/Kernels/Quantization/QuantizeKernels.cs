@@ -1,0 +1,224 @@
+using System.Numerics.Tensors;
+using DefectDetection.Onnx.Graph;
+using DefectDetection.Onnx.Kernels.Layout;
+using DefectDetection.Onnx.Runtime;
+
+namespace DefectDetection.Onnx.Kernels.Quantization;
+
+/// <summary>Vectorised quantisation helpers: y = saturate(round_half_even(x / scale) + zp).</summary>
+internal static class QuantMath
+{
+    private const int Chunk = 256;
+
+    public static void Quantize(ReadOnlySpan<float> x, float scale, int zeroPoint, Span<byte> y, bool signed)
+    {
+        Span<float> tmp = stackalloc float[Chunk];
+        float lo = signed ? -128 : 0, hi = signed ? 127 : 255;
+        for (int i = 0; i < x.Length; i += Chunk)
+        {
+            int n = Math.Min(Chunk, x.Length - i);
+            Span<float> t = tmp[..n];
+            TensorPrimitives.Divide(x.Slice(i, n), scale, t);
+            TensorPrimitives.Round(t, MidpointRounding.ToEven, t);
+            TensorPrimitives.Add(t, zeroPoint, t);
+            TensorPrimitives.Max(t, lo, t);
+            TensorPrimitives.Min(t, hi, t);
+            if (signed)
+            {
+                TensorPrimitives.ConvertTruncating(t, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(y.Slice(i, n)));
+            }
+            else
+            {
+                TensorPrimitives.ConvertTruncating(t, y.Slice(i, n));
+            }
+        }
+    }
+
+    public static void Dequantize(ReadOnlySpan<byte> x, bool signed, int zeroPoint, float scale, Span<float> y)
+    {
+        if (signed)
+        {
+            TensorPrimitives.ConvertTruncating(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(x), y);
+        }
+        else
+        {
+            TensorPrimitives.ConvertTruncating(x, y);
+        }
+
+        TensorPrimitives.Subtract(y, zeroPoint, y);
+        TensorPrimitives.Multiply(y, scale, y);
+    }
+
+    /// <summary>Reads a zero point (uint8, int8 or int32) at index i, 0 when absent.</summary>
+    public static int ZeroPoint(TensorValue? zp, int i) => zp is null || zp.Length == 0 ? 0 : (int)zp.GetInt64(zp.Length == 1 ? 0 : i);
+
+    public static int ZeroPoint(Tensor? zp, int i)
+    {
+        if (zp is null || zp.Length == 0)
+        {
+            return 0;
+        }
+
+        int k = zp.Length == 1 ? 0 : i;
+        return zp switch
+        {
+            DenseTensor<byte> b => b.Data[k],
+            DenseTensor<sbyte> s => s.Data[k],
+            DenseTensor<int> n => n.Data[k],
+            _ => throw new OnnxModelException($"Zero point type {zp.ElementType} is not supported."),
+        };
+    }
+
+    public static float Scale(Tensor s, int i) => ((DenseTensor<float>)s).Data[s.Length == 1 ? 0 : i];
+}
+
+/// <summary>QuantizeLinear (per tensor or per axis) to uint8 or int8, round half to even, saturating.</summary>
+internal sealed class QuantizeLinearKernel : OpKernel
+{
+    private readonly long _axis;
+
+    public QuantizeLinearKernel(GraphNode node)
+        : base(node)
+    {
+        _axis = node.GetInt("axis", 1);
+        if (node.GetInt("block_size", 0) != 0)
+        {
+            throw new UnsupportedNodeException("blocked quantization (block_size) is not supported");
+        }
+
+        if (node.HasAttribute("output_dtype") && node.GetInt("output_dtype", 0) is not (0 or 2 or 3))
+        {
+            throw new UnsupportedNodeException("only uint8 and int8 outputs are supported");
+        }
+    }
+
+    public override void Run(KernelContext ctx)
+    {
+        TensorValue x = ctx.Input(0);
+        TensorValue scale = ctx.Input(1);
+        TensorValue? zp = ctx.OptionalInput(2);
+        TensorElementType outType = zp?.Type ?? ((TensorElementType)Node.GetInt("output_dtype", 2) is TensorElementType.Int8 ? TensorElementType.Int8 : TensorElementType.UInt8);
+        if (outType is not (TensorElementType.UInt8 or TensorElementType.Int8))
+        {
+            throw Error($"Output type {outType} is not supported.");
+        }
+
+        bool signed = outType == TensorElementType.Int8;
+        TensorValue y = ctx.Output(0, outType, x.Dims);
+        ReadOnlySpan<float> src = x.Span<float>();
+        Span<byte> dst = y.Bytes();
+        if (scale.Length == 1)
+        {
+            QuantMath.Quantize(src, scale.GetFloat(0), QuantMath.ZeroPoint(zp, 0), dst, signed);
+            return;
+        }
+
+        int axis = ShapeHelpers.NormalizeAxis(_axis, x.Rank);
+        int dim = x.Shape[axis];
+        if (scale.Length != dim)
+        {
+            throw Error($"Per-axis scale has {scale.Length} entries for a dimension of {dim}.");
+        }
+
+        int outer = 1;
+        for (int d = 0; d < axis; d++)
+        {
+            outer *= x.Shape[d];
+        }
+
+        int inner = outer * dim == 0 ? 0 : x.Length / (outer * dim);
+        for (int o = 0; o < outer; o++)
+        {
+            for (int c = 0; c < dim; c++)
+            {
+                int off = ((o * dim) + c) * inner;
+                QuantMath.Quantize(src.Slice(off, inner), scale.GetFloat(c), QuantMath.ZeroPoint(zp, c), dst.Slice(off, inner), signed);
+            }
+        }
+    }
+}
+
+/// <summary>DequantizeLinear (uint8, int8, int32; per tensor or per axis): y = (x - zp) * scale.</summary>
+internal sealed class DequantizeLinearKernel : OpKernel
+{
+    private readonly long _axis;
+
+    public DequantizeLinearKernel(GraphNode node)
+        : base(node)
+    {
+        _axis = node.GetInt("axis", 1);
+        if (node.GetInt("block_size", 0) != 0)
+        {
+            throw new UnsupportedNodeException("blocked quantization (block_size) is not supported");
+        }
+    }
+
+    public override void Run(KernelContext ctx)
+    {
+        TensorValue x = ctx.Input(0);
+        TensorValue scale = ctx.Input(1);
+        TensorValue? zp = ctx.OptionalInput(2);
+        TensorValue y = ctx.Output(0, TensorElementType.Float32, x.Dims);
+        Span<float> dst = y.Span<float>();
+        int axis = scale.Length == 1 ? 0 : ShapeHelpers.NormalizeAxis(_axis, x.Rank);
+        int dim = scale.Length == 1 ? 1 : x.Shape[axis];
+        if (scale.Length != 1 && scale.Length != dim)
+        {
+            throw Error($"Per-axis scale has {scale.Length} entries for a dimension of {dim}.");
+        }
+
+        int outer = 1;
+        for (int d = 0; d < axis && scale.Length != 1; d++)
+        {
+            outer *= x.Shape[d];
+        }
+
+        int inner = outer * dim == 0 ? 0 : x.Length / (outer * dim);
+        for (int o = 0; o < outer; o++)
+        {
+            for (int c = 0; c < dim; c++)
+            {
+                int off = ((o * dim) + c) * inner;
+                float s = scale.GetFloat(c);
+                int z = QuantMath.ZeroPoint(zp, c);
+                Span<float> d = dst.Slice(off, inner);
+                switch (x.Type)
+                {
+                    case TensorElementType.UInt8: QuantMath.Dequantize(x.Bytes().Slice(off, inner), false, z, s, d); break;
+                    case TensorElementType.Int8: QuantMath.Dequantize(x.Bytes().Slice(off, inner), true, z, s, d); break;
+                    case TensorElementType.Int32:
+                        TensorPrimitives.ConvertTruncating(x.Span<int>().Slice(off, inner), d);
+                        TensorPrimitives.Subtract(d, z, d);
+                        TensorPrimitives.Multiply(d, s, d);
+                        break;
+                    default: throw Error($"Input type {x.Type} is not supported.");
+                }
+            }
+        }
+    }
+}
+
+/// <summary>DynamicQuantizeLinear: uint8 with scale and zero point from the data range (which always includes 0).</summary>
+internal sealed class DynamicQuantizeLinearKernel(GraphNode node) : OpKernel(node)
+{
+    public override void Run(KernelContext ctx)
+    {
+        TensorValue x = ctx.Input(0);
+        ReadOnlySpan<float> src = x.Span<float>();
+        float min = src.IsEmpty ? 0 : MathF.Min(0, TensorPrimitives.Min(src));
+        float max = src.IsEmpty ? 0 : MathF.Max(0, TensorPrimitives.Max(src));
+        float scale = (max - min) / 255f;
+        float zpf = scale == 0 ? 0 : MathF.Round(Math.Clamp(0 - (min / scale), 0, 255), MidpointRounding.ToEven);
+        int zp = (int)zpf;
+        TensorValue y = ctx.Output(0, TensorElementType.UInt8, x.Dims);
+        ctx.Output(1, TensorElementType.Float32, []).Span<float>()[0] = scale;
+        ctx.Output(2, TensorElementType.UInt8, []).Span<byte>()[0] = (byte)zp;
+        if (scale == 0)
+        {
+            y.Span<byte>().Fill((byte)zp);
+            return;
+        }
+
+        QuantMath.Quantize(src, scale, zp, y.Span<byte>(), false);
+    }
+}
