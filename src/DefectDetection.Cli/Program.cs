@@ -23,6 +23,7 @@ public static class Program
         RootCommand root = new("defect: find and locate defects in product images, on the CPU, with no native dependencies.");
         CliContext context = new(stdout, stderr);
         root.Subcommands.Add(ImageCommand.Create(context));
+        root.Subcommands.Add(OnnxCommand.Create(context));
         return root;
     }
 }
