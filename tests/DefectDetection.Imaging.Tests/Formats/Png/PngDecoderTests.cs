@@ -80,6 +80,19 @@ public sealed class PngDecoderTests
     }
 
     [Fact]
+    public void PaletteIndicesBeyondThePaletteDecodeAsOpaqueBlackLikeLibpng()
+    {
+        byte[] png = PngTestWriter.Write(4, 1, 3, 2, [0, 1, 2, 3], palette: [10, 20, 30, 40, 50, 60], trns: [100]);
+        byte[] expected = [10, 20, 30, 100, 40, 50, 60, 255, 0, 0, 0, 255, 0, 0, 0, 255];
+        using Image image = new PngDecoder().Decode(png);
+        Assert.Equal(expected, Pixels.ToRgba(image));
+        if (Netpbm.Available)
+        {
+            Assert.Equal(expected, Netpbm.ParsePam(Netpbm.Run("pngtopam", "-alphapam", png)).ToRgba());
+        }
+    }
+
+    [Fact]
     public void Palette4BitWithTrnsIdentifiesWithDetails()
     {
         Fixture f = Fixture.Create(3, 4, interlace: true, trns: true, 9, 9, seed: 5);

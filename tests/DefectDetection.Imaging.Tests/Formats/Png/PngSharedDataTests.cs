@@ -74,6 +74,35 @@ public sealed class PngSharedDataTests
     }
 
     [SharedFact]
+    public void CookieMasksHoldOnlyTheDocumentedCrackColourAndBlack()
+    {
+        // The dataset documents the crack as #23A436 on black.
+        string[] masks = Directory.GetFiles(SharedData.PathOf("datasets", "lfv-cookies", "dataset-files", "mask-images"), "*.png");
+        Assert.Equal(32, masks.Length);
+        foreach (string file in masks)
+        {
+            using Image image = ImageCodecs.Load(file);
+            Assert.Equal((576, 768), (image.Width, image.Height));
+            byte[] rgba = Pixels.ToRgba(image);
+            int crack = 0;
+            for (int i = 0; i < rgba.Length; i += 4)
+            {
+                (byte r, byte g, byte b) = (rgba[i], rgba[i + 1], rgba[i + 2]);
+                if ((r, g, b) == (0x23, 0xA4, 0x36))
+                {
+                    crack++;
+                }
+                else if ((r, g, b) != (0, 0, 0))
+                {
+                    Assert.Fail($"{file}: pixel {i / 4} is ({r}, {g}, {b})");
+                }
+            }
+
+            Assert.True(crack > 0, $"{file}: no crack pixels");
+        }
+    }
+
+    [SharedFact]
     public void TruncatedAndBitFlippedSharedPngsDecodeOrFailCleanly()
     {
         string[] all = AllPngs();
