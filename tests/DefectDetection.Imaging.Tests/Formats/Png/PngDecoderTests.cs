@@ -160,7 +160,7 @@ public sealed class PngDecoderTests
         long before = GC.GetAllocatedBytesForCurrentThread();
         InvalidImageContentException ex = Assert.Throws<InvalidImageContentException>(() => new PngDecoder().Decode(png));
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Contains("exceeds the limit", ex.Reason + ex.Message.Replace("over the limit", "exceeds the limit"));
+        Assert.Contains("exceeds the limit", ex.Reason);
         Assert.True(allocated < 1 << 20, $"allocated {allocated:N0} bytes before rejecting");
         Assert.Throws<InvalidImageContentException>(() => new PngDecoder().Identify(png));
     }
