@@ -233,7 +233,7 @@ internal sealed class BmpDecoderCore
         {
             // OS/2 BITMAPCOREHEADER: 16-bit sizes and 3-byte palette entries.
             width = BinaryPrimitives.ReadUInt16LittleEndian(info[4..]);
-            height = BinaryPrimitives.ReadInt16LittleEndian(info[6..]);
+            height = BinaryPrimitives.ReadUInt16LittleEndian(info[6..]);
             planes = BinaryPrimitives.ReadUInt16LittleEndian(info[8..]);
             _bitCount = BinaryPrimitives.ReadUInt16LittleEndian(info[10..]);
             _compression = BiRgb;
@@ -246,6 +246,12 @@ internal sealed class BmpDecoderCore
             planes = BinaryPrimitives.ReadUInt16LittleEndian(info[12..]);
             _bitCount = BinaryPrimitives.ReadUInt16LittleEndian(info[14..]);
             _compression = infoSize >= 20 ? BinaryPrimitives.ReadInt32LittleEndian(info[16..]) : BiRgb;
+        }
+
+        if (infoSize is 16 or 64 && _compression != BiRgb)
+        {
+            // OS/2 2.x headers number their compressions differently (3 = Huffman 1D, 4 = RLE24).
+            ThrowInvalid(FileHeaderSize + 16, $"compressed OS/2 bitmaps (compression {_compression}) are not supported");
         }
 
         _topDown = height < 0;

@@ -10,7 +10,9 @@ namespace DefectDetection.Imaging.Formats.Png;
 /// <see cref="PixelFormat.Rgba32"/> (a tRNS colour key gives alpha 0 on matching pixels, 255 elsewhere).
 /// Gray samples of 1, 2 and 4 bits are scaled exactly to 0..255. 16-bit samples are reduced to 8 bits by keeping
 /// the high byte (v &gt;&gt; 8), as libpng's <c>png_set_strip_16</c> does; this is a truncation, not rounding.
-/// No gamma or colour-space chunk is applied. Ancillary chunks other than tRNS are skipped.
+/// An EXIF orientation in an eXIf chunk is reported by <c>Identify</c> and applied by <c>Decode</c> when
+/// <see cref="DecoderOptions.ApplyExifOrientation"/> is set. No gamma or colour-space chunk is applied; other
+/// ancillary chunks are skipped.
 /// </remarks>
 public sealed class PngDecoder : IImageDecoder
 {

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using DefectDetection.Imaging.Memory;
+using DefectDetection.Imaging.Processing;
 
 namespace DefectDetection.Imaging.Formats.Png;
 
@@ -25,6 +26,7 @@ internal sealed partial class PngDecoderCore
     private ushort _trnsB;
 
     private int _firstIdatOffset = -1;
+    private ExifOrientation _orientation;
 
     public PngDecoderCore(DecoderOptions options) => _options = options;
 
@@ -33,7 +35,7 @@ internal sealed partial class PngDecoderCore
     {
         ReadChunks(data, stopAtImageData: true);
         int channels = _header.ColorType == PngColorType.Palette ? (_hasTrns ? 4 : 3) : _header.SamplesPerPixel;
-        return new ImageInfo(ImageFormat.Png, _header.Width, _header.Height, channels, _header.BitDepth, OutputFormat())
+        return new ImageInfo(ImageFormat.Png, _header.Width, _header.Height, channels, _header.BitDepth, OutputFormat(), _orientation)
         {
             Details = Describe(),
         };
@@ -58,7 +60,14 @@ internal sealed partial class PngDecoderCore
         try
         {
             DecodePixels(data, image, (int)rowBytes);
-            return image;
+            if (!_options.ApplyExifOrientation || _orientation is ExifOrientation.Unknown or ExifOrientation.TopLeft)
+            {
+                return image;
+            }
+
+            Image upright = Orientation.ApplyExif(image, _orientation);
+            image.Dispose();
+            return upright;
         }
         catch
         {
@@ -265,6 +274,9 @@ internal sealed partial class PngDecoderCore
                         ParseTransparency(chunk);
                     }
 
+                    break;
+                case PngConstants.Exif:
+                    _orientation = ExifReader.ReadOrientation(chunk);
                     break;
                 case PngConstants.Idat:
                     if (idatEnded)

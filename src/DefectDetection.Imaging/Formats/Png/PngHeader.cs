@@ -43,6 +43,7 @@ internal static class PngConstants
     public const uint Idat = 0x49444154;
     public const uint Iend = 0x49454E44;
     public const uint Trns = 0x74524E53;
+    public const uint Exif = 0x65584966;
 
     /// <summary>Adam7 pass origins and steps: x0, y0, dx, dy for each of the seven passes.</summary>
     public static ReadOnlySpan<byte> Adam7 =>

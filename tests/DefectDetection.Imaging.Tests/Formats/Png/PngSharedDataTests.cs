@@ -2,11 +2,12 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using DefectDetection.Imaging.Formats.Png;
 using DefectDetection.Testing;
+using Xunit.Abstractions;
 
 namespace DefectDetection.Imaging.Tests.Formats.Png;
 
 /// <summary>Every PNG of the shared datasets against libpng (through Netpbm's pngtopam), and fuzzed copies of them.</summary>
-public sealed class PngSharedDataTests
+public sealed class PngSharedDataTests(ITestOutputHelper output)
 {
     private static string[] AllPngs() =>
         Directory.GetFiles(SharedData.PathOf("datasets"), "*.png", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
@@ -71,6 +72,35 @@ public sealed class PngSharedDataTests
 
         Assert.True(failures.IsEmpty, $"{failures.Count} of {files.Length} differ:\n{string.Join("\n", failures.Take(10))}");
         Assert.True(palette >= 29, $"expected the palette masks of the cookie set, saw {palette}");
+    }
+
+    [SharedFact]
+    public void CookieMasksHoldOnlyTheDocumentedCrackColourAndBlack()
+    {
+        // The dataset documents the crack as #23A436 on black.
+        string[] masks = Directory.GetFiles(SharedData.PathOf("datasets", "lfv-cookies", "dataset-files", "mask-images"), "*.png");
+        Assert.Equal(32, masks.Length);
+        foreach (string file in masks)
+        {
+            using Image image = ImageCodecs.Load(file);
+            Assert.Equal((576, 768), (image.Width, image.Height));
+            byte[] rgba = Pixels.ToRgba(image);
+            int crack = 0;
+            for (int i = 0; i < rgba.Length; i += 4)
+            {
+                (byte r, byte g, byte b) = (rgba[i], rgba[i + 1], rgba[i + 2]);
+                if ((r, g, b) == (0x23, 0xA4, 0x36))
+                {
+                    crack++;
+                }
+                else if ((r, g, b) != (0, 0, 0))
+                {
+                    Assert.Fail($"{file}: pixel {i / 4} is ({r}, {g}, {b})");
+                }
+            }
+
+            Assert.True(crack > 0, $"{file}: no crack pixels");
+        }
     }
 
     [SharedFact]
@@ -145,6 +175,7 @@ public sealed class PngSharedDataTests
         }
 
         double worstMs = worstTicks * 1000.0 / Stopwatch.Frequency;
+        output.WriteLine($"{sample.Length} files: {decoded} variants decoded, {rejected} rejected; slowest {worstMs:F1} ms ({worst})");
         Assert.True(worstMs < 1000, $"slowest case took {worstMs:F0} ms: {worst}");
         Assert.True(rejected > 0 && decoded > 0, $"decoded {decoded}, rejected {rejected}");
     }

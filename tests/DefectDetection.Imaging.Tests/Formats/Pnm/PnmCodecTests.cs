@@ -197,4 +197,32 @@ public sealed class PnmCodecTests
             }
         }
     }
+
+    [Fact]
+    public void CorruptedHeadersAndPlainRastersDecodeOrFailCleanly()
+    {
+        Random rng = new(8);
+        byte[][] inputs =
+        [
+            Encoding.ASCII.GetBytes("P2\n# c\n4 3\n1000\n0 1 2 3\n4 5 6 7\n8 9 999 1000\n"),
+            Encoding.ASCII.GetBytes("P3 2 2 255 1 2 3 4 5 6 7 8 9 10 11 12"),
+            [.. "P6\n2 2\n65535\n"u8, .. new byte[24]],
+        ];
+        foreach (byte[] good in inputs)
+        {
+            for (int k = 0; k < 500; k++)
+            {
+                byte[] bad = (byte[])good.Clone();
+                bad[rng.Next(Math.Min(bad.Length, 40))] = (byte)rng.Next(256);
+                try
+                {
+                    using Image image = new PnmDecoder().Decode(bad);
+                }
+                catch (InvalidImageContentException ex)
+                {
+                    Assert.Equal(ImageFormat.Pnm, ex.Format);
+                }
+            }
+        }
+    }
 }
