@@ -186,4 +186,28 @@ public sealed class ImageResizerTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(ResizeMode.Bilinear)]
+    [InlineData(ResizeMode.Area)]
+    public void FloatHorizontalVectorPathMatchesScalarForAllWidths(ResizeMode mode)
+    {
+        var rng = new Random(9);
+        foreach (int channels in new[] { 1, 3, 4 })
+        {
+            for (int inWidth = 1; inWidth <= 257; inWidth++)
+            {
+                int outWidth = 1 + rng.Next(Math.Max(1, inWidth * 2));
+                float[] src = Enumerable.Range(0, inWidth * channels).Select(_ => (float)(rng.NextDouble() * 255)).ToArray();
+                using ResampleTable tx = ResampleTable.Create(inWidth, outWidth, mode);
+                float[] expected = new float[outWidth * channels], actual = new float[outWidth * channels];
+                Resampler.Horizontal(src, channels, tx, expected, SimdLevel.Scalar);
+                Resampler.Horizontal(src, channels, tx, actual, SimdLevel.Vector128);
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-3, $"ch={channels} {inWidth}->{outWidth} at {i}");
+                }
+            }
+        }
+    }
 }
