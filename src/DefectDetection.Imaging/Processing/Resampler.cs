@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using DefectDetection.Imaging.Memory;
 
 namespace DefectDetection.Imaging.Processing;
@@ -137,6 +138,11 @@ internal static class Resampler
     private static Vector128<float> LoadPixel(ref byte p)
     {
         Vector128<byte> bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<uint>(ref p)).AsByte();
+        if (Sse41.IsSupported)
+        {
+            return Vector128.ConvertToSingle(Sse41.ConvertToVector128Int32(bytes)); // one pmovzxbd
+        }
+
         return Vector128.ConvertToSingle(Vector128.WidenLower(Vector128.WidenLower(bytes)).AsInt32());
     }
 
