@@ -33,7 +33,7 @@ public sealed class GradientHistogramOptions
 /// <item>local contrast: the mean, standard deviation, maximum and 90th percentile of the standard deviations of
 /// 8 x 8 blocks of the luminance.</item>
 /// </list>
-/// Fast (about a millisecond per image after decoding) and good for a first model or when no backbone is available.
+/// About 1.5 ms of CPU per image after decoding (128 px, 3 scales); good for a first model or when no backbone is available.
 /// </summary>
 public sealed class GradientHistogramFeatureExtractor : IFeatureExtractor
 {
@@ -152,10 +152,10 @@ public sealed class GradientHistogramFeatureExtractor : IFeatureExtractor
     private void OrientationHistograms(ReadOnlySpan<float> img, int n, Span<float> hist)
     {
         hist.Clear();
-        float[] rented = ArrayPool<float>.Shared.Rent(n * 4);
+        float[] rented = ArrayPool<float>.Shared.Rent(n * 3);
         try
         {
-            Span<float> gx = rented.AsSpan(0, n), gy = rented.AsSpan(n, n), mag = rented.AsSpan(2 * n, n), ang = rented.AsSpan(3 * n, n);
+            Span<float> gx = rented.AsSpan(0, n), gy = rented.AsSpan(n, n), mag = rented.AsSpan(2 * n, n);
             float binScale = _bins / MathF.PI;
             for (int y = 0; y < n; y++)
             {
@@ -165,8 +165,9 @@ public sealed class GradientHistogramFeatureExtractor : IFeatureExtractor
                 gx[0] = row[1] - row[0];
                 gx[n - 1] = row[n - 1] - row[n - 2];
                 TensorPrimitives.Subtract(down, up, gy);
-                TensorPrimitives.Hypot(gx, gy, mag);
-                TensorPrimitives.Atan2(gy, gx, ang);
+                TensorPrimitives.Multiply(gx, gx, mag);
+                TensorPrimitives.MultiplyAdd(gy, gy, mag, mag);
+                TensorPrimitives.Sqrt(mag, mag);
 
                 int cy = y * _grid / n;
                 for (int x = 0; x < n; x++)
@@ -177,12 +178,7 @@ public sealed class GradientHistogramFeatureExtractor : IFeatureExtractor
                         continue;
                     }
 
-                    float a = ang[x];
-                    if (a < 0)
-                    {
-                        a += MathF.PI;
-                    }
-
+                    float a = UnsignedAngle(gx[x], gy[x]);
                     float pos = (a * binScale) - 0.5f;
                     float fl = MathF.Floor(pos);
                     float frac = pos - fl;
@@ -212,6 +208,36 @@ public sealed class GradientHistogramFeatureExtractor : IFeatureExtractor
                 TensorPrimitives.Sqrt(cell, cell);
             }
         }
+    }
+
+    /// <summary>
+    /// The orientation of the gradient (gx, gy) folded into [0, pi]: atan2 of the gradient turned into the upper half
+    /// plane, by a polynomial for atan on [0, 1] (error below 1e-5 rad), far cheaper than
+    /// <see cref="MathF.Atan2(float, float)"/>.
+    /// </summary>
+    internal static float UnsignedAngle(float gx, float gy)
+    {
+        if (gy < 0 || (gy == 0 && gx < 0))
+        {
+            gx = -gx;
+            gy = -gy;
+        }
+
+        float ax = MathF.Abs(gx);
+        float hi = MathF.Max(ax, gy), lo = MathF.Min(ax, gy);
+        if (hi == 0)
+        {
+            return 0;
+        }
+
+        float t = lo / hi, t2 = t * t;
+        float r = t * (0.99997726f + (t2 * (-0.33262347f + (t2 * (0.19354346f + (t2 * (-0.11643287f + (t2 * (0.05265332f + (t2 * -0.01172120f))))))))));
+        if (gy > ax)
+        {
+            r = (MathF.PI / 2) - r;
+        }
+
+        return gx < 0 ? MathF.PI - r : r;
     }
 
     private int CellExtent(int cell, int n)
