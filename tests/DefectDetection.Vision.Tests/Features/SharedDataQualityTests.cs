@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 
 namespace DefectDetection.Vision.Tests.Features;
 
-public class MagneticTileQualityTests(ITestOutputHelper output)
+public class SharedDataQualityTests(ITestOutputHelper output)
 {
     /// <summary>
     /// The weight-free features and the softmax head on the fixed six-class split of magnetic-tile (938 train / 406
@@ -32,5 +32,27 @@ public class MagneticTileQualityTests(ITestOutputHelper output)
 
         Assert.True(metrics.Accuracy >= 0.88, $"accuracy {metrics.Accuracy:F3}");
         Assert.True(metrics.MacroF1 >= 0.80, $"macro F1 {metrics.MacroF1:F3}");
+    }
+
+    /// <summary>
+    /// Lookout for Vision's cookies: train on the 63 manifest images, test on the 22 test images. Measured with djpeg
+    /// decoding (no EXIF rotation): accuracy 0.955 (one missed anomaly), ROC AUC 0.991.
+    /// </summary>
+    [SharedFact]
+    [Trait("Needs", "JpegDecoder")]
+    public void GradientHistogramsAndSoftmax_ClassifyCookies()
+    {
+        ImageDataset train = ImageDataset.FromManifest(SharedData.PathOf("datasets", "lfv-cookies", "dataset-files", "manifests", "template.manifest"));
+        string[] testFiles = [.. Directory.GetFiles(SharedData.PathOf("datasets", "lfv-cookies", "test-images"), "*.jpg").Order(StringComparer.Ordinal)];
+        bool[] anomalous = [.. testFiles.Select(f => Path.GetFileName(f).StartsWith("test-anomaly", StringComparison.Ordinal))];
+        FeatureCache cache = new(new GradientHistogramFeatureExtractor());
+
+        SoftmaxClassifierModel model = new SoftmaxClassifierTrainer().Fit(cache.GetOrExtract([.. train.Select(i => i.ImagePath)]), [.. train.Select(i => i.Label)]);
+        double[] scores = [.. model.Predict(cache.GetOrExtract(testFiles)).Select(p => (double)p.ProbabilityOf("anomaly"))];
+        ClassificationMetrics metrics = ClassificationEvaluator.EvaluateBinary(anomalous, scores, threshold: 0.5);
+        output.WriteLine(metrics.ToTable());
+
+        Assert.True(metrics.Accuracy >= 0.82, $"accuracy {metrics.Accuracy:F3}");
+        Assert.True(metrics.RocAuc >= 0.90, $"ROC AUC {metrics.RocAuc:F3}");
     }
 }
