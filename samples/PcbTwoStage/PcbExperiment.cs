@@ -191,7 +191,11 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
         TemplateMatchingRoiDetector detector = TemplateMatchingRoiDetector.FromExample(
             golden, PcbBoardGenerator.PinBox(BoardTransform.Identity, example).Inflate(4),
             new TemplateMatchingOptions { ScoreThreshold = 0.3f, RotationsDegrees = [-1.5, 1.5], Label = "pin" });
-        GradientHistogramFeatureExtractor extractor = new(new GradientHistogramOptions { Size = CropSize, Grid = 4, Scales = 2 });
+        // Pin crops are aligned by the detector, so their pixels are strong features (a missing hole darkens no
+        // centre, stray copper lights up the ring around the pad); gradient histograms add shape.
+        ConcatenatedFeatureExtractor extractor = new(
+            new PixelFeatureExtractor(new PixelFeatureOptions { Size = 16 }),
+            new GradientHistogramFeatureExtractor(new GradientHistogramOptions { Size = CropSize, Grid = 4, Scales = 2 }));
         CropSize size = new(CropSize, CropSize);
 
         List<float[]> features = [];
