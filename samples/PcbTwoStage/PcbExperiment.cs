@@ -56,7 +56,8 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
         return [WholeImage(), Tiles(), TwoStage()];
     }
 
-    private SyntheticBoard Board(bool train, int i)
+    /// <summary>Generates training (<paramref name="train"/>) or test board number <paramref name="i"/>.</summary>
+    public SyntheticBoard Board(bool train, int i)
     {
         int seed = (train ? 100_000 : 200_000) + (_o.Seed * 1000) + i;
         bool defective = new Random(seed).NextDouble() < _o.DefectiveFraction;
@@ -184,7 +185,8 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
     }
 
     // --- Method 3: two stages - find every pin, judge each full-resolution pin crop ---------------------------
-    private MethodResult TwoStage()
+    /// <summary>Trains the two-stage pipeline (pin detector + pin-crop classifier) on the training boards.</summary>
+    public DefectPipeline TrainTwoStage()
     {
         using Image golden = Generator.RenderGolden();
         PcbPin example = Generator.Layout.Pins.First(p => !p.Square);
@@ -215,8 +217,13 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
 
         Log($"  two-stage: {features.Count} training pin crops, {labels.Count(l => l != Normal)} defective");
         SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(new SoftmaxClassifierOptions { Seed = _o.Seed, ClassWeighting = ClassWeighting.None }).Fit(features, labels);
-        DefectPipeline pipeline = new(detector, new FeatureCropClassifier(extractor, head, [Normal], size),
+        return new DefectPipeline(detector, new FeatureCropClassifier(extractor, head, [Normal], size),
             new DefectPipelineOptions { ContextMargin = PinMargin, DuplicateSuppressionDistance = PinMargin });
+    }
+
+    private MethodResult TwoStage()
+    {
+        DefectPipeline pipeline = TrainTwoStage();
         Scorer scorer = new("two-stage: pin detector + pin-crop classifier");
         for (int i = 0; i < _o.TestBoards; i++)
         {
