@@ -329,3 +329,68 @@ public sealed class JpegDecoderTests
         throw new InvalidOperationException($"marker {marker:X2} not found");
     }
 }
+
+/// <summary>Recovery at restart markers after damage inside one restart interval.</summary>
+public sealed class JpegRestartRecoveryTests
+{
+    [Fact]
+    public void DamageInsideOneRestartIntervalIsConfinedToIt()
+    {
+        if (!LibjpegTools.Available())
+        {
+            return;
+        }
+
+        // One restart interval per MCU row (16 pixel rows at 4:2:0).
+        byte[] jpeg = JpegDecoderTests.CjpegFixture("-restart", "1", "-quality", "90");
+        var rsts = new List<int>();
+        for (int i = JpegDecoderTests.FindMarker(jpeg, 0xDA); i + 1 < jpeg.Length; i++)
+        {
+            if (jpeg[i] == 0xFF && jpeg[i + 1] is >= 0xD0 and <= 0xD7)
+            {
+                rsts.Add(i);
+            }
+        }
+
+        Assert.True(rsts.Count >= 8, $"expected restart markers, found {rsts.Count}");
+
+        // Damage the interval that codes MCU row 4 (between RST 3 and RST 4): scramble its second quarter
+        // (avoiding 0xFF) and cut its second half, so that the decoder runs into the RST marker mid-row.
+        int from = rsts[3] + 2, to = rsts[4];
+        var rng = new Random(5);
+        int quarter = (to - from) / 4;
+        for (int i = from + quarter; i < from + (2 * quarter); i++)
+        {
+            jpeg[i] = (byte)rng.Next(0, 0xFF);
+        }
+
+        jpeg = [.. jpeg.AsSpan(0, from + (2 * quarter)), .. jpeg.AsSpan(to)];
+
+        using Image damaged = new JpegDecoder().Decode(jpeg, new DecoderOptions { ApplyExifOrientation = false });
+        string path = Path.Combine(Path.GetTempPath(), $"ddjpeg-{Guid.NewGuid():N}.jpg");
+        File.WriteAllBytes(path, jpeg);
+        try
+        {
+            (int w, int h, int ch, byte[] expected) = LibjpegTools.DecodeWithDjpeg(path, allowWarnings: true);
+            Assert.Equal((w, h), (damaged.Width, damaged.Height));
+
+            // Rows of the damaged MCU row (and one row of upsampling context either side) may differ; every other
+            // row must match djpeg, which resynchronises at the same marker.
+            int stride = w * ch;
+            for (int y = 0; y < h; y++)
+            {
+                if (y >= (4 * 16) - 1 && y <= (5 * 16))
+                {
+                    continue;
+                }
+
+                PixelDiff diff = PixelDiff.Compute(damaged.GetRow(y), expected.AsSpan(y * stride, stride), ch);
+                Assert.True(diff.Within(), $"row {y}: {diff}");
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

@@ -30,13 +30,15 @@ internal static class LibjpegTools
     }
 
     /// <summary>Decodes with djpeg (islow, fancy upsampling) and parses the PNM: (width, height, channels, pixels).</summary>
-    public static (int Width, int Height, int Channels, byte[] Pixels) DecodeWithDjpeg(string jpegPath)
+    /// <param name="jpegPath">The file.</param>
+    /// <param name="allowWarnings">Accept djpeg's exit code 2 (corrupt-data warnings; the image is still written).</param>
+    public static (int Width, int Height, int Channels, byte[] Pixels) DecodeWithDjpeg(string jpegPath, bool allowWarnings = false)
     {
-        byte[] pnm = Run(Djpeg!, ["-pnm", jpegPath], null);
+        byte[] pnm = Run(Djpeg!, ["-pnm", jpegPath], null, allowWarnings);
         return ParsePnm(pnm);
     }
 
-    public static byte[] EncodeWithCjpeg(byte[] pnmInput, params string[] args) => Run(CjpegPath.Value!, args, pnmInput);
+    public static byte[] EncodeWithCjpeg(byte[] pnmInput, params string[] args) => Run(CjpegPath.Value!, args, pnmInput, false);
 
     public static (int Width, int Height, int Channels, byte[] Pixels) ParsePnm(byte[] data)
     {
@@ -92,7 +94,7 @@ internal static class LibjpegTools
         return System.Text.Encoding.ASCII.GetString(data, start, pos - start);
     }
 
-    private static byte[] Run(string exe, string[] args, byte[]? stdin)
+    private static byte[] Run(string exe, string[] args, byte[]? stdin, bool allowWarnings)
     {
         var psi = new ProcessStartInfo(exe)
         {
@@ -122,7 +124,7 @@ internal static class LibjpegTools
         p.StandardOutput.BaseStream.CopyTo(ms);
         writer.Wait();
         p.WaitForExit();
-        if (p.ExitCode != 0)
+        if (p.ExitCode != 0 && !(allowWarnings && p.ExitCode == 2))
         {
             throw new InvalidOperationException($"{Path.GetFileName(exe)} {string.Join(' ', args)} failed ({p.ExitCode}): {err.Result}");
         }
