@@ -95,6 +95,32 @@ public sealed class JpegDecoderTests
     }
 
     [Theory]
+    [InlineData("sequential-multiscan", "baseline 4:2:0", "0;\n1 2;\n", false)]
+    [InlineData("sequential-per-component", "baseline 4:2:0", "0;\n1;\n2;\n", false)]
+    [InlineData("progressive-custom", "progressive 4:2:0",
+        "0 1 2: 0 0 0 2;\n0: 1 5 0 1;\n0: 6 63 0 1;\n1: 1 63 0 0;\n2: 1 63 0 0;\n0: 1 63 1 0;\n0 1 2: 0 0 2 1;\n0 1 2: 0 0 1 0;\n", true)]
+    public void ScanScriptFixtureMatchesDjpeg(string name, string details, string script, bool progressive)
+    {
+        if (!LibjpegTools.Available())
+        {
+            return;
+        }
+
+        string scripts = Path.Combine(Path.GetTempPath(), $"ddjpeg-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(scripts, script);
+        try
+        {
+            byte[] jpeg = progressive ? CjpegFixture("-progressive", "-scans", scripts) : CjpegFixture("-scans", scripts);
+            AssertMatchesDjpeg(jpeg, name);
+            Assert.Equal(details, Decoder.Identify(jpeg).Details);
+        }
+        finally
+        {
+            File.Delete(scripts);
+        }
+    }
+
+    [Theory]
     [InlineData(0, 1, 0)]
     [InlineData(0, 1, 5)]
     [InlineData(2, 1, 0)]
