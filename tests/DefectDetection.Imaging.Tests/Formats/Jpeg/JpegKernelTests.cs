@@ -32,6 +32,13 @@ public sealed unsafe class JpegKernelTests
             {
                 JpegIdct.TransformScalar(c, q, e, 8);
                 JpegIdct.Transform(c, q, a, 8);
+                byte[] v128 = new byte[64];
+                fixed (byte* pv = v128)
+                {
+                    JpegIdct.TransformVector128(c, q, pv, 8);
+                }
+
+                Assert.Equal(expected, v128);
                 if (density == 0)
                 {
                     byte[] dcOnly = new byte[64];
