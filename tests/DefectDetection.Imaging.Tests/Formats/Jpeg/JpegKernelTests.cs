@@ -160,6 +160,12 @@ public sealed unsafe class JpegKernelTests
                 JpegColor.YCbCrToRgbScalar(py, pb, pr, e, n);
                 JpegColor.YCbCrToRgb(py, pb, pr, a, n);
                 Assert.Equal(expected, actual);
+                for (int x = 0; x + 16 <= n; x += 16)
+                {
+                    JpegColor.Convert16Vector128(py + x, pb + x, pr + x, a + (3 * x));
+                }
+
+                Assert.Equal(expected.AsSpan(0, n / 16 * 48).ToArray(), actual.AsSpan(0, n / 16 * 48).ToArray());
 
                 JpegColor.PlanarToRgb(py, pb, pr, a, n);
                 for (int i = 0; i < n; i++)
