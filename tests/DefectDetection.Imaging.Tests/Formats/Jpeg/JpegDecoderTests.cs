@@ -95,6 +95,28 @@ public sealed class JpegDecoderTests
     }
 
     [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 5)]
+    [InlineData(17, 1)]
+    [InlineData(1, 17)]
+    [InlineData(33, 9)]
+    public void TinyImagesMatchDjpegForEverySampling(int width, int height)
+    {
+        if (!LibjpegTools.Available())
+        {
+            return;
+        }
+
+        (_, _, byte[] rgb) = SyntheticImage(width, height, seed: width * 31 + height);
+        byte[] pnm = LibjpegTools.ToPnm(width, height, 3, rgb);
+        foreach (string[] args in new[] { new[] { "-sample", "2x2" }, ["-sample", "2x1"], ["-sample", "1x2"], ["-sample", "1x1", "-progressive"], ["-sample", "2x2", "-progressive"], ["-grayscale"] })
+        {
+            AssertMatchesDjpeg(LibjpegTools.EncodeWithCjpeg(pnm, args), $"{width}x{height} {string.Join(' ', args)}");
+        }
+    }
+
+    [Theory]
     [InlineData("sequential-multiscan", "baseline 4:2:0", "0;\n1 2;\n", false)]
     [InlineData("sequential-per-component", "baseline 4:2:0", "0;\n1;\n2;\n", false)]
     [InlineData("progressive-custom", "progressive 4:2:0",
