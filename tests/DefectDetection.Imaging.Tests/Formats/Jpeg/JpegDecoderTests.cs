@@ -62,7 +62,7 @@ public sealed class JpegDecoderTests
         }
     }
 
-    [Theory]
+    [LibjpegTheory]
     [InlineData("baseline-420", "baseline 4:2:0", new[] { "-quality", "85" })]
     [InlineData("progressive", "progressive 4:2:0", new[] { "-progressive" })]
     [InlineData("progressive-444", "progressive 4:4:4", new[] { "-progressive", "-sample", "1x1" })]
@@ -94,7 +94,7 @@ public sealed class JpegDecoderTests
         Assert.Equal(details.Contains("gray") ? PixelFormat.Gray8 : PixelFormat.Rgb24, info.PixelFormat);
     }
 
-    [Theory]
+    [LibjpegTheory]
     [InlineData(1, 1)]
     [InlineData(2, 2)]
     [InlineData(3, 5)]
@@ -116,7 +116,7 @@ public sealed class JpegDecoderTests
         }
     }
 
-    [Theory]
+    [LibjpegTheory]
     [InlineData("sequential-multiscan", "baseline 4:2:0", "0;\n1 2;\n", false)]
     [InlineData("sequential-per-component", "baseline 4:2:0", "0;\n1;\n2;\n", false)]
     [InlineData("progressive-custom", "progressive 4:2:0",
@@ -142,7 +142,7 @@ public sealed class JpegDecoderTests
         }
     }
 
-    [Theory]
+    [LibjpegTheory]
     [InlineData(0, 1, 0)]
     [InlineData(0, 1, 5)]
     [InlineData(2, 1, 0)]
@@ -196,7 +196,7 @@ public sealed class JpegDecoderTests
         Assert.StartsWith(adobeTransform == 0 ? "baseline CMYK" : "baseline YCCK", info.Details);
     }
 
-    [Fact]
+    [LibjpegFact]
     public void MiniEncoderOutputMatchesDjpegForYCbCrWithRestarts()
     {
         if (!LibjpegTools.Available())
@@ -215,7 +215,7 @@ public sealed class JpegDecoderTests
         AssertMatchesDjpeg(MiniJpegEncoder.Encode(w, h, comps, adobeTransform: 1, restartInterval: 2), "ycc restart 2");
     }
 
-    [Theory]
+    [LibjpegTheory]
     [InlineData(true)]
     [InlineData(false)]
     public void ExifOrientationIsReadInBothByteOrdersAndApplied(bool littleEndian)
@@ -269,7 +269,7 @@ public sealed class JpegDecoderTests
         Assert.Equal(ImageFormat.Jpeg, ImageCodecs.DetectFormat([0xFF, 0xD8, 0xFF, 0xDB]));
     }
 
-    [Fact]
+    [LibjpegFact]
     public void ArithmeticCodingIsRejectedClearly()
     {
         if (!LibjpegTools.Available())
@@ -283,7 +283,7 @@ public sealed class JpegDecoderTests
         Assert.Equal(ImageFormat.Jpeg, ex.Format);
     }
 
-    [Fact]
+    [LibjpegFact]
     public void TwelveBitPrecisionIsRejectedClearly()
     {
         if (!LibjpegTools.Available())
@@ -299,7 +299,7 @@ public sealed class JpegDecoderTests
         Assert.Equal(sof, ex.Offset);
     }
 
-    [Fact]
+    [LibjpegFact]
     public void OversizedHeaderIsRejectedBeforeAllocating()
     {
         if (!LibjpegTools.Available())
@@ -322,7 +322,7 @@ public sealed class JpegDecoderTests
         Assert.Equal(65535, Decoder.Identify(jpeg).Width);
     }
 
-    [Theory]
+    [LibjpegTheory]
     [InlineData("-quality", "90")]
     [InlineData("-progressive")]
     [InlineData("-restart", "2B")]
@@ -381,7 +381,7 @@ public sealed class JpegDecoderTests
 /// <summary>Recovery at restart markers after damage inside one restart interval.</summary>
 public sealed class JpegRestartRecoveryTests
 {
-    [Fact]
+    [LibjpegFact]
     public void DamageInsideOneRestartIntervalIsConfinedToIt()
     {
         if (!LibjpegTools.Available())

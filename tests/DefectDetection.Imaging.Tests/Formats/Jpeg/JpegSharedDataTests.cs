@@ -17,7 +17,7 @@ public sealed class JpegSharedDataTests(ITestOutputHelper output)
             .Order(StringComparer.Ordinal)
             .ToArray();
 
-    [SharedFact]
+    [SharedLibjpegFact]
     public void EverySharedJpegMatchesDjpeg()
     {
         if (!LibjpegTools.Available())

@@ -17,6 +17,12 @@ internal static class LibjpegTools
 
     public static string? Cjpeg => CjpegPath.Value;
 
+    /// <summary>Why a test needing the tools is skipped, or null (present, or required by DEFECT_REQUIRE_SHARED=1).</summary>
+    public static string? SkipReason() =>
+        Djpeg is not null && Cjpeg is not null || SharedData.Required
+            ? null
+            : "needs djpeg and cjpeg (apt-get install libjpeg-turbo-progs); set DEFECT_REQUIRE_SHARED=1 to make this a failure";
+
     /// <summary>True when both tools are present; otherwise fails the test under DEFECT_REQUIRE_SHARED=1.</summary>
     public static bool Available()
     {
@@ -173,4 +179,22 @@ internal readonly record struct PixelDiff(int MaxAbs, double WorstChannelMean)
     }
 
     public bool Within(int maxAbs = 4, double mean = 0.5) => MaxAbs <= maxAbs && WorstChannelMean <= mean;
+}
+
+/// <summary>A fact that needs djpeg/cjpeg: skipped when they are missing, failed instead under DEFECT_REQUIRE_SHARED=1.</summary>
+public sealed class LibjpegFactAttribute : FactAttribute
+{
+    public LibjpegFactAttribute() => Skip = LibjpegTools.SkipReason();
+}
+
+/// <summary>A theory that needs djpeg/cjpeg; see <see cref="LibjpegFactAttribute"/>.</summary>
+public sealed class LibjpegTheoryAttribute : TheoryAttribute
+{
+    public LibjpegTheoryAttribute() => Skip = LibjpegTools.SkipReason();
+}
+
+/// <summary>A fact that needs both ../shared and djpeg/cjpeg.</summary>
+public sealed class SharedLibjpegFactAttribute : FactAttribute
+{
+    public SharedLibjpegFactAttribute() => Skip = DefectDetection.Testing.SharedData.SkipReason() ?? LibjpegTools.SkipReason();
 }
