@@ -1,12 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace DefectDetection.Imaging.Formats.Jpeg;
 
 /// <summary>
 /// Colour conversion to interleaved RGB with libjpeg's integer arithmetic (jdcolor.c: 16-bit fixed-point
-/// constants, round half up, clamp), so results equal libjpeg's exactly. YCbCr has Vector256 and Vector128
-/// paths; <see cref="YCbCrToRgbScalar"/> is the reference.
+/// constants, round half up, clamp), so results equal libjpeg's exactly. YCbCr has AVX-512, Vector256 and
+/// Vector128 paths; <see cref="YCbCrToRgbScalar"/> is the reference.
 /// </summary>
 internal static unsafe class JpegColor
 {
@@ -20,7 +21,14 @@ internal static unsafe class JpegColor
     public static void YCbCrToRgb(byte* y, byte* cb, byte* cr, byte* rgb, int width)
     {
         int x = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Avx512F.IsSupported)
+        {
+            for (; x + 16 <= width; x += 16)
+            {
+                Convert16Avx512(y + x, cb + x, cr + x, rgb + (3 * x));
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
         {
             for (; x + 16 <= width; x += 16)
             {
@@ -51,8 +59,27 @@ internal static unsafe class JpegColor
         }
     }
 
+    /// <summary>16 pixels with AVX-512: one vector of 16 int lanes per channel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Convert16(byte* py, byte* pcb, byte* pcr, byte* dst)
+    internal static void Convert16Avx512(byte* py, byte* pcb, byte* pcr, byte* dst)
+    {
+        Vector512<int> l = Avx512F.ConvertToVector512Int32(Vector128.Load(py));
+        Vector512<int> b = Avx512F.ConvertToVector512Int32(Vector128.Load(pcb)) - Vector512.Create(128);
+        Vector512<int> r = Avx512F.ConvertToVector512Int32(Vector128.Load(pcr)) - Vector512.Create(128);
+        Vector512<int> half = Vector512.Create(Half), zero = Vector512<int>.Zero;
+        Vector512<int> rv = l + Vector512.ShiftRightArithmetic((r * CrR) + half, 16);
+        Vector512<int> gv = l + Vector512.ShiftRightArithmetic((b * CbG) + (r * CrG) + half, 16);
+        Vector512<int> bv = l + Vector512.ShiftRightArithmetic((b * CbB) + half, 16);
+        StoreRgb(
+            Avx512F.ConvertToVector128ByteWithSaturation(Vector512.Max(rv, zero).AsUInt32()),
+            Avx512F.ConvertToVector128ByteWithSaturation(Vector512.Max(gv, zero).AsUInt32()),
+            Avx512F.ConvertToVector128ByteWithSaturation(Vector512.Max(bv, zero).AsUInt32()),
+            dst);
+    }
+
+    /// <summary>16 pixels with Vector256: two vectors of 8 int lanes per channel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Convert16(byte* py, byte* pcb, byte* pcr, byte* dst)
     {
         Vector128<byte> yv = Vector128.Load(py), cbv = Vector128.Load(pcb), crv = Vector128.Load(pcr);
         Vector256<short> y16 = Vector256.WidenLower(Vector256.Create(yv, yv)).AsInt16();
