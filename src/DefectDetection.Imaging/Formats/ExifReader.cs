@@ -1,6 +1,6 @@
-namespace DefectDetection.Imaging.Formats.Jpeg;
+namespace DefectDetection.Imaging.Formats;
 
-/// <summary>Reads the orientation tag (0x0112) from the TIFF structure of an EXIF APP1 segment.</summary>
+/// <summary>Reads the orientation tag (0x0112) from a TIFF-structured EXIF block (JPEG APP1, PNG eXIf).</summary>
 internal static class ExifReader
 {
     /// <summary>The orientation in IFD0 of <paramref name="tiff"/> (starting at the byte-order mark), or Unknown.</summary>
