@@ -24,6 +24,7 @@ public static class Program
         CliContext context = new(stdout, stderr);
         root.Subcommands.Add(ImageCommand.Create(context));
         root.Subcommands.Add(OnnxCommand.Create(context));
+        root.Subcommands.Add(GenerateBoardsCommand.Create(context));
         return root;
     }
 }
