@@ -143,6 +143,15 @@ public sealed class OnnxCommandTests : IDisposable
     }
 
     [Fact]
+    public void BenchStopsAtTheTimeLimit()
+    {
+        var (code, output, err) = Run("onnx", "bench", "--model", Case("softmax_1000_classes"), "--threads", "1", "--warmup", "1000000", "--iterations", "1000000", "--max-time", "0.2", "--json");
+        Assert.True(code == 0, err);
+        int runs = JsonDocument.Parse(output).RootElement.GetProperty("iterations").GetInt32();
+        Assert.InRange(runs, 1, 999_999);
+    }
+
+    [Fact]
     public void BenchRejectsBadSettingsWithExitCodeTwo()
     {
         (string[] Args, string Message)[] cases =
@@ -150,6 +159,7 @@ public sealed class OnnxCommandTests : IDisposable
             (["onnx", "bench"], "--model"),
             (["onnx", "bench", "--model", Case("unary_relu"), "--batch", "0"], "--batch"),
             (["onnx", "bench", "--model", Case("unary_relu"), "--iterations", "many"], "--iterations"),
+            (["onnx", "bench", "--model", Case("unary_relu"), "--max-time", "-1"], "--max-time"),
             (["onnx", "bench", "--model", Case("conv_basic"), "--batch", "4"], "fixes the batch to 1"),
             (["onnx", "bench", "--model", Path.Combine(_dir, "none.onnx")], "not found"),
         ];
