@@ -145,7 +145,7 @@ public sealed class OnnxCommandTests : IDisposable
     [Fact]
     public void BenchStopsAtTheTimeLimit()
     {
-        var (code, output, err) = Run("onnx", "bench", "--model", Case("softmax_1000_classes"), "--threads", "1", "--warmup", "100000", "--iterations", "1000000", "--max-time", "0.2", "--json");
+        var (code, output, err) = Run("onnx", "bench", "--model", Case("softmax_1000_classes"), "--batch", "2", "--threads", "1", "--warmup", "100000", "--iterations", "1000000", "--max-time", "0.2", "--json");
         Assert.True(code == 0, err);
         int runs = JsonDocument.Parse(output).RootElement.GetProperty("iterations").GetInt32();
         Assert.InRange(runs, 1, 999_999);
