@@ -1,12 +1,180 @@
 using DefectDetection.Onnx.Graph;
+using DefectDetection.Onnx.Optimizer.Qdq;
+using DefectDetection.Onnx.Optimizer.Rules;
+using DefectDetection.Onnx.Runtime.Threading;
 
 namespace DefectDetection.Onnx.Optimizer;
 
-/// <summary>Applies the rewrites enabled in <see cref="SessionOptions"/>, in a fixed order.</summary>
+/// <summary>A named graph rewrite. It first checks every condition of a match, then changes the graph; it never
+/// removes or renames a graph output.</summary>
+internal interface IGraphRewrite
+{
+    string Name { get; }
+
+    /// <summary>Applies the rewrite everywhere it matches; returns the number of matches rewritten.</summary>
+    int Apply(OnnxGraph graph, GraphIndex index);
+}
+
+/// <summary>Applies the rewrites enabled in <see cref="SessionOptions"/>, in a fixed order, then removes dead nodes.</summary>
 internal static class GraphOptimizer
 {
-    public static OnnxGraph Optimize(OnnxGraph graph, SessionOptions options, Runtime.Threading.IntraOpThreadPool? pool)
+    public static OnnxGraph Optimize(OnnxGraph graph, SessionOptions options, IntraOpThreadPool? pool)
     {
+        var rewrites = new List<IGraphRewrite>();
+        if (options.EnableQdqFusion)
+        {
+            rewrites.Add(new QdqFusion());
+        }
+
+        if (options.EnableConstantFolding)
+        {
+            rewrites.Add(new ConstantFolding());
+        }
+
+        if (options.EnableConvBatchNormFusion)
+        {
+            rewrites.Add(new ConvBatchNormFusion());
+        }
+
+        if (options.EnableActivationFusion)
+        {
+            rewrites.Add(new ActivationFusion());
+        }
+
+        foreach (IGraphRewrite rewrite in rewrites)
+        {
+            var index = new GraphIndex(graph);
+            int count = rewrite.Apply(graph, index);
+            if (count > 0)
+            {
+                graph.AppliedRewrites[rewrite.Name] = count;
+                RemoveDeadNodes(graph);
+            }
+        }
+
         return graph;
+    }
+
+    /// <summary>Removes nodes none of whose outputs is used or a graph output, and unused initializers.</summary>
+    public static void RemoveDeadNodes(OnnxGraph graph)
+    {
+        var outputs = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            var used = new HashSet<string>(outputs, StringComparer.Ordinal);
+            foreach (GraphNode n in graph.Nodes)
+            {
+                foreach (string i in n.Inputs)
+                {
+                    used.Add(i);
+                }
+            }
+
+            int before = graph.Nodes.Count;
+            graph.Nodes = graph.Nodes.Where(n => n.Outputs.Any(o => o.Length > 0 && used.Contains(o))).ToList();
+            changed = graph.Nodes.Count != before;
+            if (!changed)
+            {
+                foreach (string k in graph.Initializers.Keys.ToList())
+                {
+                    if (!used.Contains(k))
+                    {
+                        graph.Initializers.Remove(k);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Producers, consumers and constants of a graph, for matching.</summary>
+internal sealed class GraphIndex
+{
+    private readonly OnnxGraph _graph;
+    private readonly Dictionary<string, GraphNode> _producer = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<GraphNode>> _consumers = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _outputs;
+    private readonly HashSet<string> _reserved = new(StringComparer.Ordinal);
+
+    public GraphIndex(OnnxGraph graph)
+    {
+        _graph = graph;
+        _outputs = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
+        foreach (GraphNode n in graph.Nodes)
+        {
+            foreach (string o in n.Outputs)
+            {
+                if (o.Length > 0)
+                {
+                    _producer[o] = n;
+                }
+            }
+
+            foreach (string i in n.Inputs)
+            {
+                if (i.Length == 0)
+                {
+                    continue;
+                }
+
+                if (!_consumers.TryGetValue(i, out List<GraphNode>? list))
+                {
+                    _consumers[i] = list = [];
+                }
+
+                list.Add(n);
+            }
+        }
+    }
+
+    public GraphNode? Producer(string name) => name.Length > 0 && _producer.TryGetValue(name, out GraphNode? n) ? n : null;
+
+    public IReadOnlyList<GraphNode> Consumers(string name) => _consumers.TryGetValue(name, out List<GraphNode>? l) ? l : [];
+
+    /// <summary>True for graph outputs (including extra outputs): rewrites must keep them.</summary>
+    public bool IsGraphOutput(string name) => _outputs.Contains(name);
+
+    /// <summary>An initializer, or the value of a Constant node.</summary>
+    public Tensor? Constant(string name)
+    {
+        if (name.Length == 0)
+        {
+            return null;
+        }
+
+        if (_graph.Initializers.TryGetValue(name, out Tensor? t))
+        {
+            return t;
+        }
+
+        GraphNode? p = Producer(name);
+        if (p is { OpType: "Constant", Domain: "" } && p.Attributes.TryGetValue("value", out NodeAttribute? a) && a.Tensor is not null)
+        {
+            return a.Tensor;
+        }
+
+        return null;
+    }
+
+    /// <summary>The single consumer of <paramref name="name"/> when it has exactly one and is not a graph output.</summary>
+    public GraphNode? SoleConsumer(string name)
+    {
+        IReadOnlyList<GraphNode> c = Consumers(name);
+        return c.Count == 1 && !IsGraphOutput(name) ? c[0] : null;
+    }
+
+    public string UniqueName(string hint)
+    {
+        string name = hint;
+        int i = 0;
+        while (_reserved.Contains(name) || _graph.Initializers.ContainsKey(name) || _producer.ContainsKey(name) || _graph.Inputs.Any(x => x.Name == name))
+        {
+            name = $"{hint}_{++i}";
+        }
+
+        _reserved.Add(name);
+        return name;
     }
 }

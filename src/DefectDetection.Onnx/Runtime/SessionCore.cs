@@ -110,6 +110,9 @@ internal sealed class SessionCore
 
     public Dictionary<string, int> ValueIndex { get; }
 
+    /// <summary>When set (diagnostics and tests), each call adds every kernel's elapsed Stopwatch ticks here.</summary>
+    public long[]? ProfileTicks { get; set; }
+
     /// <summary>Runs the graph on bound inputs; fills <paramref name="results"/> (one per output).</summary>
     public void Execute(Tensor[] inputs, Tensor?[] results, CancellationToken cancellationToken)
     {
@@ -210,7 +213,16 @@ internal sealed class SessionCore
             ctx.Set(k, NodeInputs[k], NodeOutputs[k]);
             try
             {
-                kernel.Run(ctx);
+                if (ProfileTicks is { } ticks)
+                {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    kernel.Run(ctx);
+                    Interlocked.Add(ref ticks[k], System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+                }
+                else
+                {
+                    kernel.Run(ctx);
+                }
             }
             catch (OnnxModelException e) when (e.OpType is null)
             {

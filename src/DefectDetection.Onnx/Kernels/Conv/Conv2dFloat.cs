@@ -1,18 +1,24 @@
+using System.Numerics.Tensors;
 using DefectDetection.Onnx.Kernels.Gemm;
 using DefectDetection.Onnx.Runtime.Threading;
 
 namespace DefectDetection.Onnx.Kernels.Conv;
 
 /// <summary>
-/// A float 2-D convolution (NCHW) with fused bias and activation. Created once per node with the constant weights
-/// (which it rearranges); <see cref="Run"/> changes no state, so one instance serves many threads.
+/// A float 2-D convolution (NCHW) with fused bias and activation. Created once per node with the constant weights,
+/// which it packs for the GEMM micro-kernel; <see cref="Run"/> changes no state, so one instance serves many threads.
+/// 1x1 stride-1 convolutions are a GEMM straight on the NCHW input; depthwise convolutions use a direct kernel;
+/// everything else goes through im2col (into the caller's scratch) and the GEMM.
 /// </summary>
-internal sealed partial class Conv2dFloat
+internal sealed unsafe partial class Conv2dFloat
 {
     private readonly Conv2dShape _shape;
-    private readonly float[] _weights;
+    private readonly float[] _weights;      // original layout [M, C/g, kH, kW]
+    private readonly float[]? _packed;      // per group: full-K A panels
+    private readonly long _packedGroupStride;
     private readonly float[] _bias;
     private readonly ActivationParams _act;
+    private readonly int _width;
 
     /// <summary>Creates the convolution.</summary>
     /// <param name="shape">The geometry (validated).</param>
@@ -36,13 +42,40 @@ internal sealed partial class Conv2dFloat
         _weights = weights.ToArray();
         _bias = bias.ToArray();
         _act = act;
+        _width = KernelOptions.MaxVectorBits;
+        if (!shape.IsDepthwise)
+        {
+            int mg = shape.OutChannelsPerGroup, kg = shape.WeightsPerOutputChannel;
+            (int mr, _) = Sgemm.TileOf(_width);
+            _packedGroupStride = (long)((mg + mr - 1) / mr) * mr * kg;
+            _packed = new float[Math.Max(1, _packedGroupStride * shape.Group)];
+            fixed (float* w = _weights)
+            {
+                for (int g = 0; g < shape.Group; g++)
+                {
+                    float[] panels = Sgemm.PackWholeA(Sgemm.Operand.Raw(w + ((long)g * mg * kg), kg, false), mg, kg, _width);
+                    Array.Copy(panels, 0, _packed, g * _packedGroupStride, _packedGroupStride);
+                }
+            }
+        }
     }
 
     /// <summary>The geometry.</summary>
     public Conv2dShape Shape => _shape;
 
+    private bool UsesIm2Col => !_shape.IsDepthwise && !_shape.IsPointwise;
+
     /// <summary>The number of floats of scratch <see cref="Run"/> needs for this input size (0 if none).</summary>
-    public long ScratchFloats(int batch, int inH, int inW) => 0;
+    public long ScratchFloats(int batch, int inH, int inW)
+    {
+        if (UsesIm2Col)
+        {
+            int outH = _shape.OutputHeight(inH), outW = _shape.OutputWidth(inW);
+            return outH <= 0 || outW <= 0 ? 0 : (long)_shape.WeightsPerOutputChannel * outH * outW;
+        }
+
+        return 0;
+    }
 
     /// <summary>
     /// Computes output[N, M, outH, outW] from input[N, C, inH, inW]. <paramref name="scratch"/> must hold at least
@@ -58,48 +91,110 @@ internal sealed partial class Conv2dFloat
             throw new ArgumentException("The scratch buffer is too small.", nameof(scratch));
         }
 
-        int cg = s.InChannelsPerGroup, mg = s.OutChannelsPerGroup;
-        for (int b = 0; b < batch; b++)
+        if (batch == 0)
         {
-            for (int m = 0; m < s.OutChannels; m++)
+            return;
+        }
+
+        fixed (float* x = input)
+        fixed (float* y = output)
+        fixed (float* col = scratch)
+        fixed (float* bias = _bias)
+        {
+            if (s.IsDepthwise)
             {
-                int g = m / mg;
-                Span<float> plane = output.Slice(((b * s.OutChannels) + m) * outH * outW, outH * outW);
-                for (int oy = 0; oy < outH; oy++)
+                RunDepthwise(x, batch, inH, inW, y, outH, outW, pool);
+                return;
+            }
+
+            int cg = s.InChannelsPerGroup, mg = s.OutChannelsPerGroup, kg = s.WeightsPerOutputChannel;
+            int inPlane = inH * inW, outPlane = outH * outW;
+            fixed (float* packed = _packed)
+            {
+                for (int b = 0; b < batch; b++)
                 {
-                    for (int ox = 0; ox < outW; ox++)
+                    for (int g = 0; g < s.Group; g++)
                     {
-                        float sum = _bias.Length > 0 ? _bias[m] : 0f;
-                        for (int c = 0; c < cg; c++)
+                        float* xg = x + ((((long)b * s.InChannels) + (g * cg)) * inPlane);
+                        float* yg = y + ((((long)b * s.OutChannels) + (g * mg)) * outPlane);
+                        Sgemm.Operand bOperand;
+                        if (s.IsPointwise)
                         {
-                            int ic = (g * cg) + c;
-                            for (int ky = 0; ky < s.KernelH; ky++)
-                            {
-                                int iy = (oy * s.StrideH) - s.PadTop + (ky * s.DilationH);
-                                if ((uint)iy >= (uint)inH)
-                                {
-                                    continue;
-                                }
-
-                                for (int kx = 0; kx < s.KernelW; kx++)
-                                {
-                                    int ix = (ox * s.StrideW) - s.PadLeft + (kx * s.DilationW);
-                                    if ((uint)ix >= (uint)inW)
-                                    {
-                                        continue;
-                                    }
-
-                                    sum += input[((((b * s.InChannels) + ic) * inH) + iy) * inW + ix]
-                                           * _weights[(((m * cg) + c) * s.KernelH + ky) * s.KernelW + kx];
-                                }
-                            }
+                            bOperand = Sgemm.Operand.Raw(xg, inPlane, false);
+                        }
+                        else
+                        {
+                            var im2col = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Col = col };
+                            IntraOpThreadPool.For(outPlane * kg > 32768 ? pool : null, kg, ref im2col);
+                            bOperand = Sgemm.Operand.Raw(col, outPlane, false);
                         }
 
-                        plane[(oy * outW) + ox] = sum;
+                        Sgemm.Run(mg, outPlane, kg, _width, Sgemm.Operand.Prepacked(packed + (g * _packedGroupStride)), bOperand,
+                                  yg, outPlane, 0f, _bias.Length > 0 ? bias + (g * mg) : null, null, _act, pool);
                     }
                 }
+            }
+        }
+    }
 
-                _act.Apply(plane);
+    /// <summary>Fills rows [start, end) of the im2col matrix (row k = (c, ky, kx), column = output pixel).</summary>
+    private struct Im2ColWork : IParallelWork
+    {
+        public Conv2dShape Shape;
+        public float* X, Col;
+        public int InH, InW, OutH, OutW;
+
+        public readonly void Run(int start, int end)
+        {
+            var s = Shape;
+            int khw = s.KernelH * s.KernelW;
+            for (int k = start; k < end; k++)
+            {
+                int c = k / khw, ky = (k % khw) / s.KernelW, kx = k % s.KernelW;
+                float* src = X + ((long)c * InH * InW);
+                float* dst = Col + ((long)k * OutH * OutW);
+                int offX = (kx * s.DilationW) - s.PadLeft;
+                // Output columns whose input column is inside the image: 0 <= ox*sw + offX < inW.
+                int oxLo = offX >= 0 ? 0 : Math.Min(OutW, (-offX + s.StrideW - 1) / s.StrideW);
+                int oxHi = Math.Max(oxLo, Math.Min(OutW, ((InW - 1 - offX) / s.StrideW) + 1));
+                if (InW - 1 - offX < 0)
+                {
+                    oxHi = oxLo;
+                }
+
+                for (int oy = 0; oy < OutH; oy++)
+                {
+                    int iy = (oy * s.StrideH) - s.PadTop + (ky * s.DilationH);
+                    float* d = dst + ((long)oy * OutW);
+                    if ((uint)iy >= (uint)InH)
+                    {
+                        new Span<float>(d, OutW).Clear();
+                        continue;
+                    }
+
+                    float* row = src + ((long)iy * InW);
+                    for (int ox = 0; ox < oxLo; ox++)
+                    {
+                        d[ox] = 0;
+                    }
+
+                    if (s.StrideW == 1)
+                    {
+                        new ReadOnlySpan<float>(row + oxLo + offX, oxHi - oxLo).CopyTo(new Span<float>(d + oxLo, oxHi - oxLo));
+                    }
+                    else
+                    {
+                        for (int ox = oxLo; ox < oxHi; ox++)
+                        {
+                            d[ox] = row[(ox * s.StrideW) + offX];
+                        }
+                    }
+
+                    for (int ox = oxHi; ox < OutW; ox++)
+                    {
+                        d[ox] = 0;
+                    }
+                }
             }
         }
     }

@@ -4,22 +4,23 @@ using DefectDetection.Onnx.Runtime.Threading;
 namespace DefectDetection.Onnx.Kernels.Conv;
 
 /// <summary>
-/// A quantized 2-D convolution (NCHW): u8 activations x s8 weights accumulated in int32,
+/// A quantized 2-D convolution (NCHW): u8 activations x s8 weights accumulated exactly in int32,
 /// acc[m] = bias32[m] + sum (x - inputZeroPoint) * (w - weightZeroPoint[m]) (padding counts as x = inputZeroPoint,
-/// i.e. real zero). With a <see cref="Requantization"/> (QLinearConv / fused QDQ) the output is u8 or s8; without,
+/// i.e. real zero). With a <see cref="Gemm.Requantization"/> (QLinearConv / fused QDQ) the output is u8 or s8; without,
 /// the int32 accumulators are the output (ConvInteger). s8 activations: the caller adds 128 to the values and the
 /// zero point. u8 weights: the caller subtracts 128 from the values and the zero points.
-/// Created once per node; <see cref="Run(ReadOnlySpan{byte}, int, int, int, Span{byte}, Span{byte}, IntraOpThreadPool?)"/>
-/// changes no state.
+/// Created once per node (weights packed once); Run changes no state, so one instance serves many threads.
 /// </summary>
-internal sealed partial class Conv2dInt8
+internal sealed unsafe partial class Conv2dInt8
 {
     private readonly Conv2dShape _shape;
-    private readonly sbyte[] _weights;
-    private readonly int[] _weightZeroPoints;
+    private readonly short[]? _packed;        // GEMM path: per group, full-K int16 panels of (w - wz)
+    private readonly long _packedGroupStride;
+    private readonly float[]? _depthwise;     // depthwise path: (w - wz) as float, [M, kH, kW]
     private readonly int[] _bias;
     private readonly byte _inputZeroPoint;
     private readonly Requantization? _requant;
+    private readonly int _width;
 
     /// <summary>Creates the convolution.</summary>
     /// <param name="shape">The geometry (validated).</param>
@@ -53,16 +54,40 @@ internal sealed partial class Conv2dInt8
         }
 
         _shape = shape;
-        _weights = weights.ToArray();
-        _weightZeroPoints = new int[shape.OutChannels];
-        for (int m = 0; m < shape.OutChannels; m++)
-        {
-            _weightZeroPoints[m] = weightZeroPoints.Length == 1 ? weightZeroPoints[0] : weightZeroPoints[m];
-        }
-
         _bias = bias32.ToArray();
         _inputZeroPoint = inputZeroPoint;
         _requant = requant;
+        _width = QGemm.IntWidth(KernelOptions.MaxVectorBits);
+        int kg = shape.WeightsPerOutputChannel, mg = shape.OutChannelsPerGroup;
+        var zeros = new int[shape.OutChannels];
+        for (int m = 0; m < zeros.Length; m++)
+        {
+            zeros[m] = weightZeroPoints.Length == 1 ? weightZeroPoints[0] : weightZeroPoints[m];
+        }
+
+        if (UsesDepthwiseKernel(shape))
+        {
+            _depthwise = new float[weights.Length];
+            for (int i = 0; i < weights.Length; i++)
+            {
+                _depthwise[i] = weights[i] - zeros[i / kg];
+            }
+        }
+        else
+        {
+            (int mr, _) = QGemm.TileOf(_width);
+            _packedGroupStride = (long)((mg + mr - 1) / mr) * mr * ((kg + 1) / 2) * 2;
+            _packed = new short[Math.Max(1, _packedGroupStride * shape.Group)];
+            fixed (sbyte* w = weights)
+            fixed (int* z = zeros)
+            {
+                for (int g = 0; g < shape.Group; g++)
+                {
+                    short[] panels = QGemm.PackWholeA(QGemm.Operand.S8(w + ((long)g * mg * kg), kg, 0, z + (g * mg)), mg, kg, _width);
+                    Array.Copy(panels, 0, _packed, g * _packedGroupStride, _packedGroupStride);
+                }
+            }
+        }
     }
 
     /// <summary>The geometry.</summary>
@@ -71,11 +96,25 @@ internal sealed partial class Conv2dInt8
     /// <summary>The requantization, or null when the output is int32.</summary>
     public Requantization? Requantization => _requant;
 
+    private bool UsesIm2Col => !UsesDepthwiseKernel(_shape) && !_shape.IsPointwise;
+
+    // The float depthwise kernel is exact while every partial sum stays below 2^24: taps * 255 * 255 < 2^24.
+    private static bool UsesDepthwiseKernel(in Conv2dShape s) => s.IsDepthwise && s.KernelH * s.KernelW <= 256;
+
     /// <summary>The number of scratch bytes a call needs for this input size (0 if none).</summary>
-    public long ScratchBytes(int batch, int inH, int inW) => 0;
+    public long ScratchBytes(int batch, int inH, int inW)
+    {
+        if (UsesIm2Col)
+        {
+            int outH = _shape.OutputHeight(inH), outW = _shape.OutputWidth(inW);
+            return outH <= 0 || outW <= 0 ? 0 : (long)_shape.WeightsPerOutputChannel * outH * outW;
+        }
+
+        return 0;
+    }
 
     /// <summary>
-    /// Quantized output (requires a <see cref="Requantization"/>): output[N, M, outH, outW] u8, or s8 stored as
+    /// Quantized output (requires a <see cref="Gemm.Requantization"/>): output[N, M, outH, outW] u8, or s8 stored as
     /// two's-complement bytes. <paramref name="scratch"/> holds at least <see cref="ScratchBytes"/> bytes.
     /// </summary>
     public void Run(ReadOnlySpan<byte> input, int batch, int inH, int inW, Span<byte> output,
@@ -87,17 +126,12 @@ internal sealed partial class Conv2dInt8
         }
 
         (int outH, int outW) = _shape.CheckRun(input.Length, batch, inH, inW, output.Length);
-        int plane = outH * outW;
-        for (int b = 0; b < batch; b++)
+        CheckScratch(scratch.Length, batch, inH, inW);
+        fixed (byte* x = input)
+        fixed (byte* y = output)
+        fixed (byte* col = scratch)
         {
-            for (int m = 0; m < _shape.OutChannels; m++)
-            {
-                for (int p = 0; p < plane; p++)
-                {
-                    int acc = Accumulate(input, b, m, p / outW, p % outW, inH, inW);
-                    output[((b * _shape.OutChannels) + m) * plane + p] = (byte)_requant.Apply(acc, m);
-                }
-            }
+            RunCore(x, batch, inH, inW, outH, outW, y, null, col, pool);
         }
     }
 
@@ -106,46 +140,136 @@ internal sealed partial class Conv2dInt8
                     Span<byte> scratch, IntraOpThreadPool? pool)
     {
         (int outH, int outW) = _shape.CheckRun(input.Length, batch, inH, inW, output.Length);
-        int plane = outH * outW;
-        for (int b = 0; b < batch; b++)
+        CheckScratch(scratch.Length, batch, inH, inW);
+        fixed (byte* x = input)
+        fixed (int* y = output)
+        fixed (byte* col = scratch)
         {
-            for (int m = 0; m < _shape.OutChannels; m++)
+            RunCore(x, batch, inH, inW, outH, outW, null, y, col, pool);
+        }
+    }
+
+    private void CheckScratch(int length, int batch, int inH, int inW)
+    {
+        if (length < ScratchBytes(batch, inH, inW))
+        {
+            throw new ArgumentException("The scratch buffer is too small.", "scratch");
+        }
+    }
+
+    private void RunCore(byte* x, int batch, int inH, int inW, int outH, int outW, byte* yq, int* y32, byte* col, IntraOpThreadPool? pool)
+    {
+        if (batch == 0)
+        {
+            return;
+        }
+
+        var s = _shape;
+        fixed (int* bias = _bias)
+        fixed (float* scales = _requant is null ? null : _requant.Scale)
+        {
+            if (_depthwise is not null)
             {
-                for (int p = 0; p < plane; p++)
+                RunDepthwise(x, batch, inH, inW, outH, outW, yq, y32, _bias.Length > 0 ? bias : null, scales, pool);
+                return;
+            }
+
+            int cg = s.InChannelsPerGroup, mg = s.OutChannelsPerGroup, kg = s.WeightsPerOutputChannel;
+            int inPlane = inH * inW, outPlane = outH * outW;
+            fixed (short* packed = _packed)
+            {
+                for (int b = 0; b < batch; b++)
                 {
-                    output[((b * _shape.OutChannels) + m) * plane + p] = Accumulate(input, b, m, p / outW, p % outW, inH, inW);
+                    for (int g = 0; g < s.Group; g++)
+                    {
+                        byte* xg = x + ((((long)b * s.InChannels) + (g * cg)) * inPlane);
+                        long yOffset = (((long)b * s.OutChannels) + (g * mg)) * outPlane;
+                        QGemm.Operand bOperand;
+                        if (s.IsPointwise)
+                        {
+                            bOperand = QGemm.Operand.U8(xg, inPlane, _inputZeroPoint);
+                        }
+                        else
+                        {
+                            var im2col = new Im2ColWork
+                            {
+                                Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Col = col, Zero = _inputZeroPoint,
+                            };
+                            IntraOpThreadPool.For(outPlane * kg > 65536 ? pool : null, kg, ref im2col);
+                            bOperand = QGemm.Operand.U8(col, outPlane, _inputZeroPoint);
+                        }
+
+                        var output = new QGemm.Output { BiasRow = _bias.Length > 0 ? bias + (g * mg) : null };
+                        if (y32 != null)
+                        {
+                            output.C32 = y32 + yOffset;
+                            output.Ldc32 = outPlane;
+                        }
+                        else
+                        {
+                            output.Cq = yq + yOffset;
+                            output.Ldcq = outPlane;
+                            output.ScalePerRow = !_requant!.IsPerTensor;
+                            output.Scales = _requant.IsPerTensor ? scales : scales + (g * mg);
+                            output.ZeroPoint = _requant.OutputZeroPoint;
+                            output.Min = _requant.Min;
+                            output.Max = _requant.Max;
+                        }
+
+                        QGemm.Run(mg, outPlane, kg, _width, QGemm.Operand.Prepacked(packed + (g * _packedGroupStride)), bOperand, output, pool);
+                    }
                 }
             }
         }
     }
 
-    private int Accumulate(ReadOnlySpan<byte> input, int b, int m, int oy, int ox, int inH, int inW)
+    /// <summary>Fills rows [start, end) of the u8 im2col matrix; padding is the input zero point.</summary>
+    private struct Im2ColWork : IParallelWork
     {
-        var s = _shape;
-        int cg = s.InChannelsPerGroup;
-        int g = m / s.OutChannelsPerGroup;
-        int wz = _weightZeroPoints[m];
-        int acc = _bias.Length > 0 ? _bias[m] : 0;
-        for (int c = 0; c < cg; c++)
+        public Conv2dShape Shape;
+        public byte* X, Col;
+        public int InH, InW, OutH, OutW;
+        public byte Zero;
+
+        public readonly void Run(int start, int end)
         {
-            int ic = (g * cg) + c;
-            for (int ky = 0; ky < s.KernelH; ky++)
+            var s = Shape;
+            int khw = s.KernelH * s.KernelW;
+            for (int k = start; k < end; k++)
             {
-                int iy = (oy * s.StrideH) - s.PadTop + (ky * s.DilationH);
-                for (int kx = 0; kx < s.KernelW; kx++)
+                int c = k / khw, ky = (k % khw) / s.KernelW, kx = k % s.KernelW;
+                byte* src = X + ((long)c * InH * InW);
+                byte* dst = Col + ((long)k * OutH * OutW);
+                int offX = (kx * s.DilationW) - s.PadLeft;
+                int oxLo = offX >= 0 ? 0 : Math.Min(OutW, (-offX + s.StrideW - 1) / s.StrideW);
+                int oxHi = InW - 1 - offX < 0 ? oxLo : Math.Max(oxLo, Math.Min(OutW, ((InW - 1 - offX) / s.StrideW) + 1));
+                for (int oy = 0; oy < OutH; oy++)
                 {
-                    int ix = (ox * s.StrideW) - s.PadLeft + (kx * s.DilationW);
-                    if ((uint)iy >= (uint)inH || (uint)ix >= (uint)inW)
+                    int iy = (oy * s.StrideH) - s.PadTop + (ky * s.DilationH);
+                    byte* d = dst + ((long)oy * OutW);
+                    if ((uint)iy >= (uint)InH)
                     {
-                        continue; // (zero point - zero point) = 0
+                        new Span<byte>(d, OutW).Fill(Zero);
+                        continue;
                     }
 
-                    int x = input[((((b * s.InChannels) + ic) * inH) + iy) * inW + ix] - _inputZeroPoint;
-                    acc += x * (_weights[(((m * cg) + c) * s.KernelH + ky) * s.KernelW + kx] - wz);
+                    byte* row = src + ((long)iy * InW);
+                    new Span<byte>(d, oxLo).Fill(Zero);
+                    if (s.StrideW == 1)
+                    {
+                        new ReadOnlySpan<byte>(row + oxLo + offX, oxHi - oxLo).CopyTo(new Span<byte>(d + oxLo, oxHi - oxLo));
+                    }
+                    else
+                    {
+                        for (int ox = oxLo; ox < oxHi; ox++)
+                        {
+                            d[ox] = row[(ox * s.StrideW) + offX];
+                        }
+                    }
+
+                    new Span<byte>(d + oxHi, OutW - oxHi).Fill(Zero);
                 }
             }
         }
-
-        return acc;
     }
 }

@@ -6,9 +6,10 @@ namespace DefectDetection.Onnx.Kernels.Gemm;
 /// </summary>
 internal sealed class PackedMatrix
 {
-    internal PackedMatrix(float[] data, int k, int n)
+    internal PackedMatrix(float[] data, int k, int n, int width)
     {
         Data = data;
+        Width = width;
         K = k;
         N = n;
     }
@@ -18,6 +19,9 @@ internal sealed class PackedMatrix
 
     /// <summary>Columns of the logical matrix.</summary>
     public int N { get; }
+
+    /// <summary>The vector width the panels were packed for (see <see cref="KernelOptions"/>).</summary>
+    internal int Width { get; }
 
     /// <summary>The packed values (layout private to <see cref="Sgemm"/>).</summary>
     internal float[] Data { get; }

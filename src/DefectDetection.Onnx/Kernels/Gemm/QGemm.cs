@@ -3,13 +3,12 @@ using DefectDetection.Onnx.Runtime.Threading;
 namespace DefectDetection.Onnx.Kernels.Gemm;
 
 /// <summary>
-/// Integer matrix multiplication on row-major matrices with zero points (MatMulInteger, QLinearMatMul, Gemm on
-/// quantized tensors): C[m,n] = sum_k (A[m,k] - aZeroPoint) * (B[k,n] - bZeroPoint[n]) in int32.
-/// A is u8. B is s8, or u8 (handled as s8 after subtracting 128 from the values and the zero points).
-/// For s8 activations the caller adds 128 to A and its zero point first. Zero points are given per column of B
-/// (N values) or one for all.
+/// Integer matrix multiplication on row-major matrices with zero points (MatMulInteger, QLinearMatMul, quantized
+/// Gemm): C[m,n] = sum_k (A[m,k] - aZeroPoint) * (B[k,n] - bZeroPoint[n]) accumulated exactly in int32.
+/// A is u8 (for s8 activations the caller adds 128 to A and its zero point). B is s8 or u8. B zero points are
+/// given per column (N values) or one for all.
 /// </summary>
-internal static partial class QGemm
+internal static unsafe partial class QGemm
 {
     /// <summary>u8 x s8 -> int32. C is only written.</summary>
     public static void Multiply(int M, int N, int K, ReadOnlySpan<byte> A, int lda, byte aZeroPoint,
@@ -17,19 +16,14 @@ internal static partial class QGemm
                                 Span<int> C, int ldc, IntraOpThreadPool? pool = null)
     {
         Check(M, N, K, A.Length, lda, B.Length, ldb, bZeroPoints.Length, C.Length, ldc);
-        for (int m = 0; m < M; m++)
+        fixed (byte* a = A)
+        fixed (sbyte* b = B)
+        fixed (int* zb = bZeroPoints)
+        fixed (int* c = C)
         {
-            for (int n = 0; n < N; n++)
-            {
-                int bz = bZeroPoints.Length == 1 ? bZeroPoints[0] : bZeroPoints[n];
-                int sum = 0;
-                for (int k = 0; k < K; k++)
-                {
-                    sum += (A[(m * lda) + k] - aZeroPoint) * (B[(k * ldb) + n] - bz);
-                }
-
-                C[(m * ldc) + n] = sum;
-            }
+            var output = new Output { C32 = c, Ldc32 = ldc };
+            Run(M, N, K, IntWidth(KernelOptions.MaxVectorBits), Operand.U8(a, lda, aZeroPoint),
+                Operand.S8(b, ldb, bZeroPoints.IsEmpty ? 0 : bZeroPoints[0], bZeroPoints.Length == 1 ? null : zb), output, pool);
         }
     }
 
@@ -39,19 +33,14 @@ internal static partial class QGemm
                                 Span<int> C, int ldc, IntraOpThreadPool? pool = null)
     {
         Check(M, N, K, A.Length, lda, B.Length, ldb, bZeroPoints.Length, C.Length, ldc);
-        for (int m = 0; m < M; m++)
+        fixed (byte* a = A)
+        fixed (byte* b = B)
+        fixed (int* zb = bZeroPoints)
+        fixed (int* c = C)
         {
-            for (int n = 0; n < N; n++)
-            {
-                int bz = bZeroPoints.Length == 1 ? bZeroPoints[0] : bZeroPoints[n];
-                int sum = 0;
-                for (int k = 0; k < K; k++)
-                {
-                    sum += (A[(m * lda) + k] - aZeroPoint) * (B[(k * ldb) + n] - bz);
-                }
-
-                C[(m * ldc) + n] = sum;
-            }
+            var output = new Output { C32 = c, Ldc32 = ldc };
+            Run(M, N, K, IntWidth(KernelOptions.MaxVectorBits), Operand.U8(a, lda, aZeroPoint),
+                Operand.U8(b, ldb, bZeroPoints.IsEmpty ? 0 : bZeroPoints[0], bZeroPoints.Length == 1 ? null : zb), output, pool);
         }
     }
 
@@ -59,38 +48,24 @@ internal static partial class QGemm
     public static PackedQMatrix PackB(ReadOnlySpan<sbyte> B, int K, int N, ReadOnlySpan<int> bZeroPoints)
     {
         Check(0, N, K, 0, K, B.Length, N, bZeroPoints.Length, 0, N);
-        var data = B.Slice(0, K * N).ToArray();
-        var zps = new int[N];
-        var sums = new int[N];
-        for (int n = 0; n < N; n++)
+        int width = IntWidth(KernelOptions.MaxVectorBits);
+        fixed (sbyte* b = B)
+        fixed (int* zb = bZeroPoints)
         {
-            zps[n] = bZeroPoints.Length == 1 ? bZeroPoints[0] : bZeroPoints[n];
-            for (int k = 0; k < K; k++)
-            {
-                sums[n] += data[(k * N) + n];
-            }
+            return new PackedQMatrix(PackWholeB(Operand.S8(b, N, bZeroPoints.IsEmpty ? 0 : bZeroPoints[0], bZeroPoints.Length == 1 ? null : zb), K, N, width), K, N, width);
         }
-
-        return new PackedQMatrix(data, K, N, zps, sums);
     }
 
     /// <summary>Packs a constant u8 right-hand operand B (K x N, row stride N) with its zero points (N values or 1).</summary>
     public static PackedQMatrix PackB(ReadOnlySpan<byte> B, int K, int N, ReadOnlySpan<int> bZeroPoints)
     {
         Check(0, N, K, 0, K, B.Length, N, bZeroPoints.Length, 0, N);
-        var shifted = new sbyte[K * N];
-        for (int i = 0; i < shifted.Length; i++)
+        int width = IntWidth(KernelOptions.MaxVectorBits);
+        fixed (byte* b = B)
+        fixed (int* zb = bZeroPoints)
         {
-            shifted[i] = (sbyte)(B[i] - 128);
+            return new PackedQMatrix(PackWholeB(Operand.U8(b, N, bZeroPoints.IsEmpty ? 0 : bZeroPoints[0], bZeroPoints.Length == 1 ? null : zb), K, N, width), K, N, width);
         }
-
-        var zps = new int[bZeroPoints.Length];
-        for (int i = 0; i < zps.Length; i++)
-        {
-            zps[i] = bZeroPoints[i] - 128;
-        }
-
-        return PackB(shifted, K, N, zps);
     }
 
     /// <summary>C[M,N] (int32) = (A - aZeroPoint) * (B - bZeroPoints) with a packed B. C is only written.</summary>
@@ -98,7 +73,14 @@ internal static partial class QGemm
                                 Span<int> C, int ldc, IntraOpThreadPool? pool = null)
     {
         ArgumentNullException.ThrowIfNull(B);
-        Multiply(M, B.N, B.K, A, lda, aZeroPoint, B.Data, B.N, B.ZeroPoints, C, ldc, pool);
+        Check(M, B.N, B.K, A.Length, lda, B.K * B.N, B.N, 1, C.Length, ldc);
+        fixed (byte* a = A)
+        fixed (short* b = B.Data)
+        fixed (int* c = C)
+        {
+            var output = new Output { C32 = c, Ldc32 = ldc };
+            Run(M, B.N, B.K, B.Width, Operand.U8(a, lda, aZeroPoint), Operand.Prepacked(b), output, pool);
+        }
     }
 
     /// <summary>
@@ -112,7 +94,7 @@ internal static partial class QGemm
         ArgumentNullException.ThrowIfNull(B);
         ArgumentNullException.ThrowIfNull(requant);
         int N = B.N;
-        Check(M, N, B.K, A.Length, lda, B.Data.Length, N, B.ZeroPoints.Length, C.Length, ldc);
+        Check(M, N, B.K, A.Length, lda, B.K * N, N, 1, C.Length, ldc);
         if (!biasPerColumn.IsEmpty && biasPerColumn.Length < N)
         {
             throw new ArgumentException("The bias must have N values.", nameof(biasPerColumn));
@@ -123,15 +105,18 @@ internal static partial class QGemm
             throw new ArgumentException("The requantization needs one scale per column.", nameof(requant));
         }
 
-        int[] row = new int[N];
-        for (int m = 0; m < M; m++)
+        fixed (byte* a = A)
+        fixed (short* b = B.Data)
+        fixed (byte* c = C)
+        fixed (int* bias = biasPerColumn)
+        fixed (float* scales = requant.Scale)
         {
-            Multiply(1, N, B.K, A.Slice(m * lda), lda, aZeroPoint, B.Data, N, B.ZeroPoints, row, N, null);
-            for (int n = 0; n < N; n++)
+            var output = new Output
             {
-                int acc = row[n] + (biasPerColumn.IsEmpty ? 0 : biasPerColumn[n]);
-                C[(m * ldc) + n] = (byte)requant.Apply(acc, n);
-            }
+                Cq = c, Ldcq = ldc, BiasCol = biasPerColumn.IsEmpty ? null : bias, Scales = scales,
+                ScalePerColumn = !requant.IsPerTensor, ZeroPoint = requant.OutputZeroPoint, Min = requant.Min, Max = requant.Max,
+            };
+            Run(M, N, B.K, B.Width, Operand.U8(a, lda, aZeroPoint), Operand.Prepacked(b), output, pool);
         }
     }
 

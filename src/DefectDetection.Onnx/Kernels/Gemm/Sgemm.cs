@@ -6,7 +6,7 @@ namespace DefectDetection.Onnx.Kernels.Gemm;
 /// Single-precision matrix multiplication on row-major matrices:
 /// C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C (+ bias) followed by an optional activation.
 /// </summary>
-internal static partial class Sgemm
+internal static unsafe partial class Sgemm
 {
     /// <summary>
     /// C = alpha * op(A) * op(B) + beta * C. op(A) is A (M x K, row stride <paramref name="lda"/>) or, with
@@ -23,7 +23,13 @@ internal static partial class Sgemm
             return;
         }
 
-        MultiplyScalar(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, default, default, ActivationParams.None);
+        fixed (float* a = A)
+        fixed (float* b = B)
+        fixed (float* c = C)
+        {
+            Run(M, N, K, KernelOptions.MaxVectorBits, Operand.Raw(a, lda, transA, alpha), Operand.Raw(b, ldb, transB),
+                c, ldc, beta, null, null, ActivationParams.None, pool);
+        }
     }
 
     /// <summary>
@@ -40,16 +46,12 @@ internal static partial class Sgemm
             throw new ArgumentException("B is smaller than K x N.", nameof(B));
         }
 
-        float[] data = new float[K * N];
-        for (int k = 0; k < K; k++)
+        int width = KernelOptions.MaxVectorBits;
+        fixed (float* b = B)
         {
-            for (int n = 0; n < N; n++)
-            {
-                data[(k * N) + n] = alpha * (transB ? B[(n * K) + k] : B[(k * N) + n]);
-            }
+            float[] data = PackWholeB(Operand.Raw(b, transB ? K : N, transB, alpha), K, N, width);
+            return new PackedMatrix(data, K, N, width);
         }
-
-        return new PackedMatrix(data, K, N);
     }
 
     /// <summary>
@@ -62,7 +64,7 @@ internal static partial class Sgemm
         ArgumentNullException.ThrowIfNull(B);
         int N = B.N;
         int K = B.K;
-        CheckShapes(false, false, M, N, K, A.Length, lda, B.Data.Length, N, C.Length, ldc);
+        CheckShapes(false, false, M, N, K, A.Length, lda, K * N, N, C.Length, ldc);
         if (!biasPerColumn.IsEmpty && biasPerColumn.Length < N)
         {
             throw new ArgumentException("The bias must have N values.", nameof(biasPerColumn));
@@ -73,7 +75,14 @@ internal static partial class Sgemm
             return;
         }
 
-        MultiplyScalar(false, false, M, N, K, 1f, A, lda, B.Data, N, 0f, C, ldc, default, biasPerColumn, act);
+        fixed (float* a = A)
+        fixed (float* b = B.Data)
+        fixed (float* c = C)
+        fixed (float* bias = biasPerColumn)
+        {
+            Run(M, N, K, B.Width, Operand.Raw(a, lda, false), Operand.Prepacked(b), c, ldc, 0f,
+                null, biasPerColumn.IsEmpty ? null : bias, act, pool);
+        }
     }
 
     internal static void CheckShapes(bool transA, bool transB, int M, int N, int K, int aLength, int lda,
@@ -97,48 +106,6 @@ internal static partial class Sgemm
         if (M > 0 && N > 0 && (ldc < N || cLength < ((long)(M - 1) * ldc) + N))
         {
             throw new ArgumentException("C is too small for its shape and stride.", "C");
-        }
-    }
-
-    // Plain reference-speed implementation; also the path used when SIMD is unavailable.
-    internal static void MultiplyScalar(bool transA, bool transB, int M, int N, int K, float alpha,
-                                        ReadOnlySpan<float> A, int lda, ReadOnlySpan<float> B, int ldb, float beta,
-                                        Span<float> C, int ldc, ReadOnlySpan<float> biasPerRow,
-                                        ReadOnlySpan<float> biasPerColumn, ActivationParams act)
-    {
-        for (int m = 0; m < M; m++)
-        {
-            Span<float> row = C.Slice(m * ldc, N);
-            for (int n = 0; n < N; n++)
-            {
-                float sum = 0;
-                for (int k = 0; k < K; k++)
-                {
-                    float a = transA ? A[(k * lda) + m] : A[(m * lda) + k];
-                    float b = transB ? B[(n * ldb) + k] : B[(k * ldb) + n];
-                    sum += a * b;
-                }
-
-                float value = alpha * sum;
-                if (beta != 0)
-                {
-                    value += beta * row[n];
-                }
-
-                if (!biasPerRow.IsEmpty)
-                {
-                    value += biasPerRow[m];
-                }
-
-                if (!biasPerColumn.IsEmpty)
-                {
-                    value += biasPerColumn[n];
-                }
-
-                row[n] = value;
-            }
-
-            act.Apply(row);
         }
     }
 }

@@ -176,8 +176,9 @@ internal sealed class QMatMulKernel : OpKernel
 }
 
 /// <summary>
-/// com.microsoft QLinearAdd: C = saturate(round((A_scale (a - A_zp) + B_scale (b - B_zp)) / C_scale) + C_zp), with
-/// broadcasting; computed through float (exact for these ranges).
+/// com.microsoft QLinearAdd: C = saturate(round_half_even(A_scale (a - A_zp) / C_scale + B_scale (b - B_zp) / C_scale) + C_zp)
+/// with broadcasting. Evaluated as rAC * a + (rBC * b + k) with fused multiply-adds, k = C_zp - (rAC A_zp + rBC B_zp),
+/// rAC = A_scale / C_scale, rBC = B_scale / C_scale: the float formulation of ONNX Runtime's default x64 kernel.
 /// </summary>
 internal sealed class QLinearAddKernel(GraphNode node) : OpKernel(node)
 {
@@ -194,11 +195,50 @@ internal sealed class QLinearAddKernel(GraphNode node) : OpKernel(node)
         shape = shape[..rank];
         bool outSigned = (zcV?.Type ?? a.Type) == TensorElementType.Int8;
         TensorValue y = ctx.Output(0, outSigned ? TensorElementType.Int8 : TensorElementType.UInt8, shape);
+        float rac = sa / sc, rbc = sb / sc;
+        float k = zc - ((rac * za) + (rbc * zb));
         Span<float> scratch = ctx.Scratch<float>(a.Length + b.Length + y.Length);
         Span<float> fa = scratch[..a.Length], fb = scratch.Slice(a.Length, b.Length), fy = scratch.Slice(a.Length + b.Length, y.Length);
-        QuantMath.Dequantize(a.Bytes(), a.Type == TensorElementType.Int8, za, sa, fa);
-        QuantMath.Dequantize(b.Bytes(), b.Type == TensorElementType.Int8, zb, sb, fb);
-        Broadcast.Binary<float, float, AddOp<float>>(fa, a.Dims, fb, b.Dims, fy, shape);
-        QuantMath.Quantize(fy, sc, zc, y.Bytes(), outSigned);
+        ToFloat(a, fa);
+        ToFloat(b, fb);
+        if (a.Length == y.Length && b.Length == y.Length)
+        {
+            for (int i = 0; i < fy.Length; i++)
+            {
+                fy[i] = MathF.FusedMultiplyAdd(fa[i], rac, MathF.FusedMultiplyAdd(fb[i], rbc, k));
+            }
+        }
+        else
+        {
+            TensorPrimitives.Multiply(fa, rac, fa);
+            TensorPrimitives.Multiply(fb, rbc, fb);
+            TensorPrimitives.Add(fb, k, fb);
+            Broadcast.Binary<float, float, AddOp<float>>(fa, a.Dims, fb, b.Dims, fy, shape);
+        }
+
+        TensorPrimitives.Round(fy, MidpointRounding.ToEven, fy);
+        float lo = outSigned ? -128 : 0, hi = outSigned ? 127 : 255;
+        TensorPrimitives.Max(fy, lo, fy);
+        TensorPrimitives.Min(fy, hi, fy);
+        if (outSigned)
+        {
+            TensorPrimitives.ConvertTruncating(fy, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(y.Bytes()));
+        }
+        else
+        {
+            TensorPrimitives.ConvertTruncating(fy, y.Bytes());
+        }
+    }
+
+    private static void ToFloat(TensorValue v, Span<float> dst)
+    {
+        if (v.Type == TensorElementType.Int8)
+        {
+            TensorPrimitives.ConvertTruncating(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(v.Bytes()), dst);
+        }
+        else
+        {
+            TensorPrimitives.ConvertTruncating(v.Bytes(), dst);
+        }
     }
 }

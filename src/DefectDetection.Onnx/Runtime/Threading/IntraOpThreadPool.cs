@@ -51,6 +51,9 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
     /// <inheritdoc />
     public int DegreeOfParallelism { get; }
 
+    /// <summary>True while any worker thread is still running (false after <see cref="Dispose"/>).</summary>
+    internal bool AnyWorkerAlive => Array.Exists(_workers, t => t.IsAlive);
+
     /// <summary>Runs <paramref name="work"/> over 0..<paramref name="count"/> on <paramref name="pool"/>, or inline when it is null.</summary>
     public static void For<TWork>(IntraOpThreadPool? pool, int count, ref TWork work, int minChunk = 1)
         where TWork : struct, IParallelWork

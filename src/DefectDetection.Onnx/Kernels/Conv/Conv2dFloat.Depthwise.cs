@@ -1,0 +1,46 @@
+using DefectDetection.Onnx.Kernels.Gemm;
+using DefectDetection.Onnx.Runtime.Threading;
+
+namespace DefectDetection.Onnx.Kernels.Conv;
+
+// Depthwise convolution (group == C == M): each output plane is one input plane filtered with a kH x kW kernel.
+internal sealed unsafe partial class Conv2dFloat
+{
+    [ThreadStatic]
+    private static float[]? t_phases;
+
+    private void RunDepthwise(float* x, int batch, int inH, int inW, float* y, int outH, int outW, IntraOpThreadPool? pool)
+    {
+        fixed (float* w = _weights)
+        fixed (float* bias = _bias)
+        {
+            var work = new DepthwiseWork
+            {
+                Shape = _shape, X = x, Y = y, W = w, Bias = _bias.Length > 0 ? bias : null, Act = _act,
+                InH = inH, InW = inW, OutH = outH, OutW = outW, Width = _width,
+            };
+            int planes = batch * _shape.OutChannels;
+            IntraOpThreadPool.For((long)planes * outH * outW * _shape.KernelH * _shape.KernelW > 50_000 ? pool : null, planes, ref work);
+        }
+    }
+
+    private struct DepthwiseWork : IParallelWork
+    {
+        public Conv2dShape Shape;
+        public float* X, Y, W, Bias;
+        public ActivationParams Act;
+        public int InH, InW, OutH, OutW, Width;
+
+        public readonly void Run(int start, int end)
+        {
+            var s = Shape;
+            float* phases = Sgemm.Scratch(ref t_phases, DepthwiseConv.ScratchFloats(s, InW));
+            for (int plane = start; plane < end; plane++)
+            {
+                int m = plane % s.OutChannels;
+                DepthwiseConv.Plane(s, X + ((long)plane * InH * InW), InH, InW, Y + ((long)plane * OutH * OutW), OutH, OutW,
+                                    W + ((long)m * s.KernelH * s.KernelW), Bias != null ? Bias[m] : 0f, phases, Act, Width);
+            }
+        }
+    }
+}

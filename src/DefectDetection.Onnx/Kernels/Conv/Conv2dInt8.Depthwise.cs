@@ -1,0 +1,79 @@
+using System.Numerics.Tensors;
+using DefectDetection.Onnx.Kernels.Gemm;
+using DefectDetection.Onnx.Runtime.Threading;
+
+namespace DefectDetection.Onnx.Kernels.Conv;
+
+// Depthwise int8: the plane is converted to float (x - zero point) and filtered with (w - zero point) in float.
+// Every product and partial sum is an integer below 2^24 (at most 256 taps of |255 * 255|; larger kernels take the
+// GEMM path), so the float result is exactly the integer accumulator.
+internal sealed unsafe partial class Conv2dInt8
+{
+    [ThreadStatic]
+    private static float[]? t_plane;
+    [ThreadStatic]
+    private static float[]? t_out;
+    [ThreadStatic]
+    private static float[]? t_phases;
+    [ThreadStatic]
+    private static int[]? t_acc;
+
+    private void RunDepthwise(byte* x, int batch, int inH, int inW, int outH, int outW, byte* yq, int* y32, int* bias, float* scales,
+                              IntraOpThreadPool? pool)
+    {
+        fixed (float* w = _depthwise)
+        {
+            var work = new DepthwiseWork
+            {
+                Shape = _shape, X = x, Yq = yq, Y32 = y32, W = w, Bias = bias, Scales = scales, Requant = _requant,
+                InH = inH, InW = inW, OutH = outH, OutW = outW, Zero = _inputZeroPoint, Width = _width,
+            };
+            int planes = batch * _shape.OutChannels;
+            IntraOpThreadPool.For((long)planes * outH * outW * _shape.KernelH * _shape.KernelW > 50_000 ? pool : null, planes, ref work);
+        }
+    }
+
+    private struct DepthwiseWork : IParallelWork
+    {
+        public Conv2dShape Shape;
+        public byte* X, Yq;
+        public int* Y32, Bias;
+        public float* W, Scales;
+        public Requantization? Requant;
+        public int InH, InW, OutH, OutW, Width;
+        public byte Zero;
+
+        public readonly void Run(int start, int end)
+        {
+            var s = Shape;
+            int inPlane = InH * InW, outPlane = OutH * OutW;
+            float* plane = Sgemm.Scratch(ref t_plane, inPlane);
+            float* result = Sgemm.Scratch(ref t_out, outPlane);
+            float* phases = Sgemm.Scratch(ref t_phases, DepthwiseConv.ScratchFloats(s, InW));
+            int* acc = QGemm.Scratch(ref t_acc, outPlane);
+            for (int p = start; p < end; p++)
+            {
+                int m = p % s.OutChannels;
+                TensorPrimitives.ConvertChecked<byte, float>(new ReadOnlySpan<byte>(X + ((long)p * inPlane), inPlane), new Span<float>(plane, inPlane));
+                TensorPrimitives.Subtract(new ReadOnlySpan<float>(plane, inPlane), Zero, new Span<float>(plane, inPlane));
+                DepthwiseConv.Plane(s, plane, InH, InW, result, OutH, OutW, W + ((long)m * s.KernelH * s.KernelW), 0f, phases, default, Width);
+                int bias = Bias != null ? Bias[m] : 0;
+                if (Y32 != null)
+                {
+                    int* dst = Y32 + ((long)p * outPlane);
+                    for (int i = 0; i < outPlane; i++)
+                    {
+                        dst[i] = (int)result[i] + bias;
+                    }
+                }
+                else
+                {
+                    TensorPrimitives.ConvertTruncating<float, int>(new ReadOnlySpan<float>(result, outPlane), new Span<int>(acc, outPlane));
+                    var rq = Requant!;
+                    QGemm.RequantizeRow(acc, outPlane, bias, null, rq.IsPerTensor ? Scales[0] : Scales[m], null,
+                                        rq.OutputZeroPoint, rq.Min, rq.Max, Yq + ((long)p * outPlane), Width);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,237 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace DefectDetection.Onnx.Kernels.Gemm;
+
+// Integer micro-kernels. Both operands are packed as int16 with their zero points already subtracted, in k pairs:
+// A panel [K/2][MR][2], B panel [K/2][NR][2]. One pmaddwd multiplies a broadcast (a[k], a[k+1]) pair with NR
+// (b[k], b[k+1]) pairs and adds the two products into int32: exact, since |a|, |b| <= 255 can never saturate.
+// (.NET exposes the 512-bit VNNI dot product only through AVX10, which this class of CPU lacks.)
+internal static unsafe partial class QGemm
+{
+    internal const int ModeStore = 0, ModeAdd = 1;
+
+    /// <summary>The integer kernel width for a requested vector width (what the ISA offers at or below it).</summary>
+    internal static int IntWidth(int requested)
+        => requested >= 512 && Avx512BW.IsSupported ? 512
+         : requested >= 256 && Avx2.IsSupported ? 256
+         : requested >= 128 && Sse2.IsSupported ? 128
+         : 0;
+
+    /// <summary>Micro-tile rows (MR) and columns (NR) for an integer kernel width.</summary>
+    internal static (int Mr, int Nr) TileOf(int width) => width switch
+    {
+        512 => (8, 32),
+        256 => (6, 16),
+        128 => (6, 8),
+        _ => (4, 4),
+    };
+
+    internal static void MicroKernel(int width, int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
+    {
+        switch (width)
+        {
+            case 512:
+                Kernel512(kPairs, a, b, c, ldc, rows, cols, mode);
+                break;
+            case 256:
+                Kernel256(kPairs, a, b, c, ldc, rows, cols, mode);
+                break;
+            case 128:
+                Kernel128(kPairs, a, b, c, ldc, rows, cols, mode);
+                break;
+            default:
+                KernelScalar(kPairs, a, b, c, ldc, rows, cols, mode);
+                break;
+        }
+    }
+
+    private static void StorePartial(int* tmp, int nr, int* c, int ldc, int rows, int cols, int mode)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            int* src = tmp + (r * nr);
+            int* dst = c + ((long)r * ldc);
+            for (int j = 0; j < cols; j++)
+            {
+                dst[j] = mode == ModeAdd ? dst[j] + src[j] : src[j];
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(int* p, Vector512<int> v, int mode)
+        => Vector512.Store(mode == ModeAdd ? v + Vector512.Load(p) : v, p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store256(int* p, Vector256<int> v, int mode)
+        => Vector256.Store(mode == ModeAdd ? v + Vector256.Load(p) : v, p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store128(int* p, Vector128<int> v, int mode)
+        => Vector128.Store(mode == ModeAdd ? v + Vector128.Load(p) : v, p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Dot512(Vector512<short> b, int* a, Vector512<int> acc)
+        => acc + Avx512BW.MultiplyAddAdjacent(b, Vector512.Create(*a).AsInt16());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Dot256(Vector256<short> b, int* a, Vector256<int> acc)
+        => acc + Avx2.MultiplyAddAdjacent(b, Vector256.Create(*a).AsInt16());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> Dot128(Vector128<short> b, int* a, Vector128<int> acc)
+        => acc + Sse2.MultiplyAddAdjacent(b, Vector128.Create(*a).AsInt16());
+
+    private static void Kernel512(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
+    {
+        Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+            c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
+            c60 = default, c61 = default, c70 = default, c71 = default;
+        int* ap = (int*)a;
+        for (int k = 0; k < kPairs; k++)
+        {
+            Vector512<short> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 32);
+            c00 = Dot512(b0, ap, c00); c01 = Dot512(b1, ap, c01);
+            c10 = Dot512(b0, ap + 1, c10); c11 = Dot512(b1, ap + 1, c11);
+            c20 = Dot512(b0, ap + 2, c20); c21 = Dot512(b1, ap + 2, c21);
+            c30 = Dot512(b0, ap + 3, c30); c31 = Dot512(b1, ap + 3, c31);
+            c40 = Dot512(b0, ap + 4, c40); c41 = Dot512(b1, ap + 4, c41);
+            c50 = Dot512(b0, ap + 5, c50); c51 = Dot512(b1, ap + 5, c51);
+            c60 = Dot512(b0, ap + 6, c60); c61 = Dot512(b1, ap + 6, c61);
+            c70 = Dot512(b0, ap + 7, c70); c71 = Dot512(b1, ap + 7, c71);
+            ap += 8;
+            b += 64;
+        }
+
+        if (rows == 8 && cols == 32)
+        {
+            Store512(c, c00, mode); Store512(c + 16, c01, mode); c += ldc;
+            Store512(c, c10, mode); Store512(c + 16, c11, mode); c += ldc;
+            Store512(c, c20, mode); Store512(c + 16, c21, mode); c += ldc;
+            Store512(c, c30, mode); Store512(c + 16, c31, mode); c += ldc;
+            Store512(c, c40, mode); Store512(c + 16, c41, mode); c += ldc;
+            Store512(c, c50, mode); Store512(c + 16, c51, mode); c += ldc;
+            Store512(c, c60, mode); Store512(c + 16, c61, mode); c += ldc;
+            Store512(c, c70, mode); Store512(c + 16, c71, mode);
+            return;
+        }
+
+        int* tmp = stackalloc int[8 * 32];
+        Vector512.Store(c00, tmp); Vector512.Store(c01, tmp + 16);
+        Vector512.Store(c10, tmp + 32); Vector512.Store(c11, tmp + 48);
+        Vector512.Store(c20, tmp + 64); Vector512.Store(c21, tmp + 80);
+        Vector512.Store(c30, tmp + 96); Vector512.Store(c31, tmp + 112);
+        Vector512.Store(c40, tmp + 128); Vector512.Store(c41, tmp + 144);
+        Vector512.Store(c50, tmp + 160); Vector512.Store(c51, tmp + 176);
+        Vector512.Store(c60, tmp + 192); Vector512.Store(c61, tmp + 208);
+        Vector512.Store(c70, tmp + 224); Vector512.Store(c71, tmp + 240);
+        StorePartial(tmp, 32, c, ldc, rows, cols, mode);
+    }
+
+    private static void Kernel256(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
+    {
+        Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+            c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        int* ap = (int*)a;
+        for (int k = 0; k < kPairs; k++)
+        {
+            Vector256<short> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 16);
+            c00 = Dot256(b0, ap, c00); c01 = Dot256(b1, ap, c01);
+            c10 = Dot256(b0, ap + 1, c10); c11 = Dot256(b1, ap + 1, c11);
+            c20 = Dot256(b0, ap + 2, c20); c21 = Dot256(b1, ap + 2, c21);
+            c30 = Dot256(b0, ap + 3, c30); c31 = Dot256(b1, ap + 3, c31);
+            c40 = Dot256(b0, ap + 4, c40); c41 = Dot256(b1, ap + 4, c41);
+            c50 = Dot256(b0, ap + 5, c50); c51 = Dot256(b1, ap + 5, c51);
+            ap += 6;
+            b += 32;
+        }
+
+        if (rows == 6 && cols == 16)
+        {
+            Store256(c, c00, mode); Store256(c + 8, c01, mode); c += ldc;
+            Store256(c, c10, mode); Store256(c + 8, c11, mode); c += ldc;
+            Store256(c, c20, mode); Store256(c + 8, c21, mode); c += ldc;
+            Store256(c, c30, mode); Store256(c + 8, c31, mode); c += ldc;
+            Store256(c, c40, mode); Store256(c + 8, c41, mode); c += ldc;
+            Store256(c, c50, mode); Store256(c + 8, c51, mode);
+            return;
+        }
+
+        int* tmp = stackalloc int[6 * 16];
+        Vector256.Store(c00, tmp); Vector256.Store(c01, tmp + 8);
+        Vector256.Store(c10, tmp + 16); Vector256.Store(c11, tmp + 24);
+        Vector256.Store(c20, tmp + 32); Vector256.Store(c21, tmp + 40);
+        Vector256.Store(c30, tmp + 48); Vector256.Store(c31, tmp + 56);
+        Vector256.Store(c40, tmp + 64); Vector256.Store(c41, tmp + 72);
+        Vector256.Store(c50, tmp + 80); Vector256.Store(c51, tmp + 88);
+        StorePartial(tmp, 16, c, ldc, rows, cols, mode);
+    }
+
+    private static void Kernel128(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
+    {
+        Vector128<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+            c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        int* ap = (int*)a;
+        for (int k = 0; k < kPairs; k++)
+        {
+            Vector128<short> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 8);
+            c00 = Dot128(b0, ap, c00); c01 = Dot128(b1, ap, c01);
+            c10 = Dot128(b0, ap + 1, c10); c11 = Dot128(b1, ap + 1, c11);
+            c20 = Dot128(b0, ap + 2, c20); c21 = Dot128(b1, ap + 2, c21);
+            c30 = Dot128(b0, ap + 3, c30); c31 = Dot128(b1, ap + 3, c31);
+            c40 = Dot128(b0, ap + 4, c40); c41 = Dot128(b1, ap + 4, c41);
+            c50 = Dot128(b0, ap + 5, c50); c51 = Dot128(b1, ap + 5, c51);
+            ap += 6;
+            b += 16;
+        }
+
+        if (rows == 6 && cols == 8)
+        {
+            Store128(c, c00, mode); Store128(c + 4, c01, mode); c += ldc;
+            Store128(c, c10, mode); Store128(c + 4, c11, mode); c += ldc;
+            Store128(c, c20, mode); Store128(c + 4, c21, mode); c += ldc;
+            Store128(c, c30, mode); Store128(c + 4, c31, mode); c += ldc;
+            Store128(c, c40, mode); Store128(c + 4, c41, mode); c += ldc;
+            Store128(c, c50, mode); Store128(c + 4, c51, mode);
+            return;
+        }
+
+        int* tmp = stackalloc int[6 * 8];
+        Vector128.Store(c00, tmp); Vector128.Store(c01, tmp + 4);
+        Vector128.Store(c10, tmp + 8); Vector128.Store(c11, tmp + 12);
+        Vector128.Store(c20, tmp + 16); Vector128.Store(c21, tmp + 20);
+        Vector128.Store(c30, tmp + 24); Vector128.Store(c31, tmp + 28);
+        Vector128.Store(c40, tmp + 32); Vector128.Store(c41, tmp + 36);
+        Vector128.Store(c50, tmp + 40); Vector128.Store(c51, tmp + 44);
+        StorePartial(tmp, 8, c, ldc, rows, cols, mode);
+    }
+
+    private static void KernelScalar(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
+    {
+        int* tmp = stackalloc int[16];
+        for (int i = 0; i < 16; i++)
+        {
+            tmp[i] = 0;
+        }
+
+        for (int k = 0; k < kPairs; k++)
+        {
+            for (int r = 0; r < 4; r++)
+            {
+                int a0 = a[r * 2], a1 = a[(r * 2) + 1];
+                int* t = tmp + (r * 4);
+                for (int j = 0; j < 4; j++)
+                {
+                    t[j] += (a0 * b[j * 2]) + (a1 * b[(j * 2) + 1]);
+                }
+            }
+
+            a += 8;
+            b += 8;
+        }
+
+        StorePartial(tmp, 4, c, ldc, rows, cols, mode);
+    }
+}

@@ -1,0 +1,383 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using DefectDetection.Onnx.Runtime.Threading;
+
+namespace DefectDetection.Onnx.Kernels.Gemm;
+
+// The blocked, packed, parallel driver behind every float GEMM and convolution.
+// Packed A: panels of MR rows, each K x MR (k-major). Packed B: panels of NR columns, each K x NR.
+// A panel set packed for the full K has panel stride K * MR; a block packed per call has stride kc * MR.
+internal static unsafe partial class Sgemm
+{
+    internal const int BlockK = 256;
+
+    /// <summary>One operand: either prepacked panels or a raw row-major matrix packed per block.</summary>
+    internal struct Operand
+    {
+        public float* Data;      // raw matrix, or packed panels (full K)
+        public int Ld;           // raw: row stride
+        public bool Trans;       // raw: stored transposed
+        public bool Packed;      // Data holds full-K panels
+        public float Scale;      // raw: multiplier applied while packing (alpha)
+
+        public static Operand Raw(float* data, int ld, bool trans, float scale = 1f)
+            => new() { Data = data, Ld = ld, Trans = trans, Scale = scale };
+
+        public static Operand Prepacked(float* data) => new() { Data = data, Packed = true, Scale = 1f };
+    }
+
+    /// <summary>Everything one GEMM call needs; shared read-only by the worker threads.</summary>
+    internal struct Job : IParallelWork
+    {
+        public int M, N, K, Width, Mr, Nr, Mc, Nc, TilesN;
+        public Operand A, B;
+        public float* C;
+        public int Ldc;
+        public float Beta;
+        public float* BiasRow;   // per row of C, or null
+        public float* BiasCol;   // per column of C, or null
+        public ActivationParams Act;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int t = start; t < end; t++)
+            {
+                RunTile(in this, t);
+            }
+        }
+    }
+
+    [ThreadStatic]
+    private static float[]? t_packA;
+    [ThreadStatic]
+    private static float[]? t_packB;
+
+    internal static float* Scratch(ref float[]? buffer, long length)
+    {
+        if (buffer is null || buffer.Length < length)
+        {
+            buffer = GC.AllocateUninitializedArray<float>((int)Math.Max(length, 4096), pinned: true);
+        }
+
+        fixed (float* p = buffer)
+        {
+            return p; // pinned-heap array: the address stays valid
+        }
+    }
+
+    /// <summary>Computes the GEMM described by the operands on the pool.</summary>
+    internal static void Run(int M, int N, int K, int width, in Operand a, in Operand b, float* c, int ldc, float beta,
+                             float* biasRow, float* biasCol, ActivationParams act, IntraOpThreadPool? pool)
+    {
+        if (M <= 0 || N <= 0)
+        {
+            return;
+        }
+
+        (int mr, int nr) = TileOf(width);
+        var job = new Job
+        {
+            M = M, N = N, K = K, Width = width, Mr = mr, Nr = nr,
+            A = a, B = b, C = c, Ldc = ldc, Beta = beta, BiasRow = biasRow, BiasCol = biasCol, Act = act,
+        };
+
+        // Block sizes: A block (Mc x kc) in L2, B micro-panel streamed; enough tiles for all threads.
+        int threads = pool?.DegreeOfParallelism ?? 1;
+        job.Mc = mr * Math.Max(1, 128 / mr);
+        job.Nc = nr * Math.Max(1, 256 / nr);
+        long flops = 2L * M * N * Math.Max(K, 1);
+        if (threads > 1 && flops > 200_000)
+        {
+            // Shrink the blocks until there are a few tiles per thread.
+            while (Tiles(M, job.Mc) * Tiles(N, job.Nc) < threads * 3 && (job.Nc > nr * 2 || job.Mc > mr * 2))
+            {
+                if (job.Nc > nr * 2 && (Tiles(N, job.Nc) <= Tiles(M, job.Mc) || job.Mc <= mr * 2))
+                {
+                    job.Nc = nr * Math.Max(1, job.Nc / nr / 2);
+                }
+                else
+                {
+                    job.Mc = mr * Math.Max(1, job.Mc / mr / 2);
+                }
+            }
+        }
+        else
+        {
+            pool = null;
+        }
+
+        job.TilesN = Tiles(N, job.Nc);
+        int tiles = Tiles(M, job.Mc) * job.TilesN;
+        IntraOpThreadPool.For(pool, tiles, ref job);
+    }
+
+    private static int Tiles(int n, int block) => (n + block - 1) / block;
+
+    private static void RunTile(in Job j, int tile)
+    {
+        int m0 = (tile / j.TilesN) * j.Mc, n0 = (tile % j.TilesN) * j.Nc;
+        int mb = Math.Min(j.Mc, j.M - m0), nb = Math.Min(j.Nc, j.N - n0);
+        int mr = j.Mr, nr = j.Nr;
+        int panelsM = (mb + mr - 1) / mr, panelsN = (nb + nr - 1) / nr;
+        int K = j.K;
+        if (K == 0)
+        {
+            for (int r = 0; r < mb; r++)
+            {
+                var row = new Span<float>(j.C + ((long)(m0 + r) * j.Ldc) + n0, nb);
+                if (j.Beta == 0)
+                {
+                    row.Clear();
+                }
+                else
+                {
+                    TensorPrimitives.Multiply(row, j.Beta, row);
+                }
+            }
+        }
+
+        for (int k0 = 0; k0 < K; k0 += BlockK)
+        {
+            int kc = Math.Min(BlockK, K - k0);
+            float* aBase;
+            long aStride;
+            if (j.A.Packed)
+            {
+                aBase = j.A.Data + ((long)(m0 / mr) * K * mr) + ((long)k0 * mr);
+                aStride = (long)K * mr;
+            }
+            else
+            {
+                aBase = Scratch(ref t_packA, (long)panelsM * kc * mr);
+                aStride = (long)kc * mr;
+                PackPanelsA(j.A, j.M, m0, mb, k0, kc, mr, aBase);
+            }
+
+            float* bBase;
+            long bStride;
+            if (j.B.Packed)
+            {
+                bBase = j.B.Data + ((long)(n0 / nr) * K * nr) + ((long)k0 * nr);
+                bStride = (long)K * nr;
+            }
+            else
+            {
+                bBase = Scratch(ref t_packB, (long)panelsN * kc * nr);
+                bStride = (long)kc * nr;
+                PackPanelsB(j.B, j.N, n0, nb, k0, kc, nr, bBase);
+            }
+
+            int mode = k0 > 0 ? ModeAdd : j.Beta == 0 ? ModeStore : ModeBeta;
+            for (int ip = 0; ip < panelsM; ip++)
+            {
+                int rows = Math.Min(mr, mb - (ip * mr));
+                float* ap = aBase + (ip * aStride);
+                float* cRow = j.C + ((long)(m0 + (ip * mr)) * j.Ldc) + n0;
+                for (int jp = 0; jp < panelsN; jp++)
+                {
+                    int cols = Math.Min(nr, nb - (jp * nr));
+                    MicroKernel(j.Width, kc, ap, bBase + (jp * bStride), cRow + (jp * nr), j.Ldc, rows, cols, mode, j.Beta);
+                }
+            }
+        }
+
+        if (j.BiasRow != null || j.BiasCol != null || j.Act.Kind != FusedActivation.None)
+        {
+            for (int r = 0; r < mb; r++)
+            {
+                var row = new Span<float>(j.C + ((long)(m0 + r) * j.Ldc) + n0, nb);
+                if (j.BiasRow != null)
+                {
+                    TensorPrimitives.Add(row, j.BiasRow[m0 + r], row);
+                }
+
+                if (j.BiasCol != null)
+                {
+                    TensorPrimitives.Add(row, new ReadOnlySpan<float>(j.BiasCol + n0, nb), row);
+                }
+
+                j.Act.Apply(row);
+            }
+        }
+    }
+
+    /// <summary>Packs rows m0..m0+mb, k0..k0+kc of a raw A into MR-row panels (zero padded), scaled by A.Scale.</summary>
+    internal static void PackPanelsA(in Operand a, int M, int m0, int mb, int k0, int kc, int mr, float* dst)
+    {
+        float s = a.Scale;
+        for (int p = 0; p < mb; p += mr)
+        {
+            int rows = Math.Min(mr, mb - p);
+            if (!a.Trans)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    float* src = a.Data + ((long)(m0 + p + r) * a.Ld) + k0;
+                    for (int k = 0; k < kc; k++)
+                    {
+                        dst[(k * mr) + r] = s * src[k];
+                    }
+                }
+            }
+            else
+            {
+                for (int k = 0; k < kc; k++)
+                {
+                    float* src = a.Data + ((long)(k0 + k) * a.Ld) + m0 + p;
+                    for (int r = 0; r < rows; r++)
+                    {
+                        dst[(k * mr) + r] = s * src[r];
+                    }
+                }
+            }
+
+            if (rows < mr)
+            {
+                for (int k = 0; k < kc; k++)
+                {
+                    for (int r = rows; r < mr; r++)
+                    {
+                        dst[(k * mr) + r] = 0;
+                    }
+                }
+            }
+
+            dst += kc * mr;
+        }
+    }
+
+    /// <summary>Packs columns n0..n0+nb, k0..k0+kc of a raw B into NR-column panels (zero padded), scaled by B.Scale.</summary>
+    internal static void PackPanelsB(in Operand b, int N, int n0, int nb, int k0, int kc, int nr, float* dst)
+    {
+        float s = b.Scale;
+        for (int p = 0; p < nb; p += nr)
+        {
+            int cols = Math.Min(nr, nb - p);
+            if (!b.Trans && cols == nr && s == 1f)
+            {
+                float* src = b.Data + ((long)k0 * b.Ld) + n0 + p;
+                CopyRows(src, b.Ld, dst, nr, kc);
+            }
+            else if (!b.Trans)
+            {
+                for (int k = 0; k < kc; k++)
+                {
+                    float* src = b.Data + ((long)(k0 + k) * b.Ld) + n0 + p;
+                    float* d = dst + (k * nr);
+                    var dSpan = new Span<float>(d, cols);
+                    if (s == 1f)
+                    {
+                        new ReadOnlySpan<float>(src, cols).CopyTo(dSpan);
+                    }
+                    else
+                    {
+                        TensorPrimitives.Multiply(new ReadOnlySpan<float>(src, cols), s, dSpan);
+                    }
+
+                    for (int c = cols; c < nr; c++)
+                    {
+                        d[c] = 0;
+                    }
+                }
+            }
+            else
+            {
+                for (int c = 0; c < cols; c++)
+                {
+                    float* src = b.Data + ((long)(n0 + p + c) * b.Ld) + k0;
+                    for (int k = 0; k < kc; k++)
+                    {
+                        dst[(k * nr) + c] = s * src[k];
+                    }
+                }
+
+                if (cols < nr)
+                {
+                    for (int k = 0; k < kc; k++)
+                    {
+                        for (int c = cols; c < nr; c++)
+                        {
+                            dst[(k * nr) + c] = 0;
+                        }
+                    }
+                }
+            }
+
+            dst += kc * nr;
+        }
+    }
+
+    // Copies kc rows of nr floats (nr = 32, 16, 8 or 4) from a strided source into a dense panel.
+    private static void CopyRows(float* src, int ld, float* dst, int nr, int kc)
+    {
+        if (nr == 32 && Vector512.IsHardwareAccelerated)
+        {
+            for (int k = 0; k < kc; k++, src += ld, dst += 32)
+            {
+                Vector512.Store(Vector512.Load(src), dst);
+                Vector512.Store(Vector512.Load(src + 16), dst + 16);
+            }
+        }
+        else if (nr == 16 && Vector256.IsHardwareAccelerated)
+        {
+            for (int k = 0; k < kc; k++, src += ld, dst += 16)
+            {
+                Vector256.Store(Vector256.Load(src), dst);
+                Vector256.Store(Vector256.Load(src + 8), dst + 8);
+            }
+        }
+        else if (nr == 8 && Vector128.IsHardwareAccelerated)
+        {
+            for (int k = 0; k < kc; k++, src += ld, dst += 8)
+            {
+                Vector128.Store(Vector128.Load(src), dst);
+                Vector128.Store(Vector128.Load(src + 4), dst + 4);
+            }
+        }
+        else
+        {
+            for (int k = 0; k < kc; k++, src += ld, dst += nr)
+            {
+                for (int c = 0; c < nr; c++)
+                {
+                    dst[c] = src[c];
+                }
+            }
+        }
+    }
+
+    /// <summary>Packs a whole raw A (M x K) into full-K panels for the given width; returns the array.</summary>
+    internal static float[] PackWholeA(in Operand a, int M, int K, int width)
+    {
+        (int mr, _) = TileOf(width);
+        int panels = (M + mr - 1) / mr;
+        float[] data = new float[Math.Max(1, (long)panels * mr * K)];
+        fixed (float* d = data)
+        {
+            // Full-K panels: each panel is K x MR; pack in K blocks into the right offsets.
+            for (int p = 0; p < panels; p++)
+            {
+                PackPanelsA(a, M, p * mr, Math.Min(mr, M - (p * mr)), 0, K, mr, d + ((long)p * K * mr));
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>Packs a whole raw B (K x N) into full-K panels for the given width; returns the array.</summary>
+    internal static float[] PackWholeB(in Operand b, int K, int N, int width)
+    {
+        (_, int nr) = TileOf(width);
+        int panels = (N + nr - 1) / nr;
+        float[] data = new float[Math.Max(1, (long)panels * nr * K)];
+        fixed (float* d = data)
+        {
+            for (int p = 0; p < panels; p++)
+            {
+                PackPanelsB(b, N, p * nr, Math.Min(nr, N - (p * nr)), 0, K, nr, d + ((long)p * K * nr));
+            }
+        }
+
+        return data;
+    }
+}

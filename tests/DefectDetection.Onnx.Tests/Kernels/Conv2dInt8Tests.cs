@@ -1,0 +1,78 @@
+using DefectDetection.Onnx.Kernels.Conv;
+using DefectDetection.Onnx.Kernels.Gemm;
+using DefectDetection.Onnx.Runtime.Threading;
+
+namespace DefectDetection.Onnx.Tests.Kernels;
+
+public sealed class Conv2dInt8Tests
+{
+    public static TheoryData<int> Widths => KernelReference.WidthData();
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void ConvolutionMatchesReference(int width)
+    {
+        using var scope = new VectorWidthScope(width);
+        using var pool = new IntraOpThreadPool(2);
+        var rng = new Random(21 + width);
+        int i = 0;
+        foreach (var c in Conv2dFloatTests.Cases)
+        {
+            var shape = new Conv2dShape(c.C, c.M, c.G, c.Kh, c.Kw, c.S, c.S, c.D, c.D, c.Pt, c.Pl, c.Pb, c.Pr);
+            byte[] wb = new byte[c.M * (c.C / c.G) * c.Kh * c.Kw];
+            rng.NextBytes(wb);
+            sbyte[] w = Array.ConvertAll(wb, v => (sbyte)v);
+            byte[] x = new byte[c.N * c.C * c.H * c.W];
+            rng.NextBytes(x);
+            byte xZero = (byte)((i % 3) == 0 ? 0 : rng.Next(256));
+            int[] wZero = (i % 2) == 0 ? [(i % 4) == 0 ? 0 : rng.Next(-128, 128)] : Enumerable.Range(0, c.M).Select(_ => rng.Next(-128, 128)).ToArray();
+            int[]? bias = (i % 3) == 1 ? null : Enumerable.Range(0, c.M).Select(_ => rng.Next(-100000, 100000)).ToArray();
+            int[] expected32 = KernelReference.ConvInteger(shape, x, xZero, c.N, c.H, c.W, w, wZero, bias);
+
+            // int32 output
+            var conv32 = new Conv2dInt8(shape, w, wZero, bias ?? [], xZero, null);
+            int[] y32 = new int[expected32.Length + 1];
+            byte[] scratch = new byte[conv32.ScratchBytes(c.N, c.H, c.W)];
+            conv32.Run(x, c.N, c.H, c.W, y32, scratch, (i & 1) == 0 ? pool : null);
+            for (int j = 0; j < expected32.Length; j++)
+            {
+                Assert.True(expected32[j] == y32[j], $"int32 case {i} {c} at {j}: {expected32[j]} != {y32[j]}");
+            }
+
+            // requantized output, per-channel or per-tensor, u8 or s8, optional ReLU6-style range
+            bool signedOut = (i & 1) == 1, perChannel = (i & 2) == 0;
+            float[] scales = perChannel ? Enumerable.Range(0, c.M).Select(m => m % 3 == 0 ? 0.5f : (float)(rng.NextDouble() * 0.002)).ToArray()
+                                        : [(float)(rng.NextDouble() * 0.002)];
+            int zp = signedOut ? -128 + rng.Next(0, 30) : rng.Next(0, 30);
+            int? min = (i % 4) == 1 ? zp : null;
+            int? max = (i % 4) == 1 ? zp + 60 : null;
+            var rq = new Requantization(scales, zp, signedOut, min, max);
+            var conv = new Conv2dInt8(shape, w, wZero, bias ?? [], xZero, rq);
+            byte[] y = new byte[expected32.Length + 1];
+            y[^1] = 0xA5;
+            conv.Run(x, c.N, c.H, c.W, y, scratch, (i & 2) == 0 ? pool : null);
+            int plane = expected32.Length / (c.N * c.M);
+            for (int j = 0; j < expected32.Length; j++)
+            {
+                int m = (j / plane) % c.M;
+                int e = KernelReference.Requantize(expected32[j], perChannel ? scales[m] : scales[0], zp,
+                    min ?? (signedOut ? -128 : 0), max ?? (signedOut ? 127 : 255));
+                int a = signedOut ? (sbyte)y[j] : y[j];
+                Assert.True(e == a, $"requant case {i} {c} at {j} (acc {expected32[j]}): expected {e}, got {a}");
+            }
+
+            Assert.Equal(0xA5, y[^1]);
+            i++;
+        }
+    }
+
+    [Fact]
+    public void QuantizedRunWithoutRequantizationThrows()
+    {
+        var shape = new Conv2dShape(1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);
+        var conv = new Conv2dInt8(shape, new sbyte[1], [0], [], 0, null);
+        Assert.Throws<InvalidOperationException>(() => conv.Run(new byte[4], 1, 2, 2, new byte[4], [], null));
+        Assert.Throws<ArgumentException>(() => new Conv2dInt8(shape, new sbyte[2], [0], [], 0, null));
+        Assert.Throws<ArgumentException>(() => new Conv2dInt8(shape, new sbyte[1], [0, 0], [], 0, null));
+    }
+}

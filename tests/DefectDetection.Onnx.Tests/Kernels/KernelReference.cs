@@ -1,0 +1,222 @@
+namespace DefectDetection.Onnx.Tests.Kernels;
+
+/// <summary>Plain scalar references for the fast kernels, written independently of them (double accumulation).</summary>
+internal static class KernelReference
+{
+    /// <summary>C = alpha*op(A)*op(B) + beta*C; also returns sum |a*b| per element for tolerances.</summary>
+    public static (float[] C, double[] Magnitude) Gemm(bool transA, bool transB, int M, int N, int K, float alpha,
+        float[] A, int lda, float[] B, int ldb, float beta, float[] C, int ldc)
+    {
+        var result = (float[])C.Clone();
+        var mag = new double[C.Length];
+        for (int m = 0; m < M; m++)
+        {
+            for (int n = 0; n < N; n++)
+            {
+                double sum = 0, abs = 0;
+                for (int k = 0; k < K; k++)
+                {
+                    double a = transA ? A[(k * lda) + m] : A[(m * lda) + k];
+                    double b = transB ? B[(n * ldb) + k] : B[(k * ldb) + n];
+                    sum += a * b;
+                    abs += Math.Abs(a * b);
+                }
+
+                double v = alpha * sum;
+                if (beta != 0)
+                {
+                    v += beta * C[(m * ldc) + n];
+                    abs += Math.Abs(beta * C[(m * ldc) + n]);
+                }
+
+                result[(m * ldc) + n] = (float)v;
+                mag[(m * ldc) + n] = Math.Abs(alpha) * abs;
+            }
+        }
+
+        return (result, mag);
+    }
+
+    public static float Activate(float v, Onnx.Kernels.Gemm.ActivationParams act) => act.Kind switch
+    {
+        Onnx.Kernels.Gemm.FusedActivation.None => v,
+        Onnx.Kernels.Gemm.FusedActivation.Relu => v < 0 ? 0 : v,
+        Onnx.Kernels.Gemm.FusedActivation.Clip => Math.Min(Math.Max(v, act.A), act.B),
+        Onnx.Kernels.Gemm.FusedActivation.LeakyRelu => v < 0 ? act.A * v : v,
+        Onnx.Kernels.Gemm.FusedActivation.Sigmoid => (float)(1 / (1 + Math.Exp(-v))),
+        Onnx.Kernels.Gemm.FusedActivation.HardSigmoid => (float)Math.Max(0, Math.Min(1, (act.A * (double)v) + act.B)),
+        Onnx.Kernels.Gemm.FusedActivation.HardSwish => (float)(v * Math.Max(0, Math.Min(1, (v / 6.0) + 0.5))),
+        Onnx.Kernels.Gemm.FusedActivation.Tanh => (float)Math.Tanh(v),
+        _ => throw new ArgumentOutOfRangeException(nameof(act)),
+    };
+
+    /// <summary>NCHW float convolution with bias; returns output and per-element magnitude.</summary>
+    public static (float[] Out, double[] Magnitude) Conv(Onnx.Kernels.Conv.Conv2dShape s, float[] x, int batch, int inH, int inW,
+        float[] w, float[]? bias)
+    {
+        int outH = ((inH + s.PadTop + s.PadBottom - (s.DilationH * (s.KernelH - 1)) - 1) / s.StrideH) + 1;
+        int outW = ((inW + s.PadLeft + s.PadRight - (s.DilationW * (s.KernelW - 1)) - 1) / s.StrideW) + 1;
+        int cg = s.InChannels / s.Group, mg = s.OutChannels / s.Group;
+        var y = new float[batch * s.OutChannels * outH * outW];
+        var mag = new double[y.Length];
+        for (int b = 0; b < batch; b++)
+        {
+            for (int m = 0; m < s.OutChannels; m++)
+            {
+                int g = m / mg;
+                for (int oy = 0; oy < outH; oy++)
+                {
+                    for (int ox = 0; ox < outW; ox++)
+                    {
+                        double sum = bias is null ? 0 : bias[m], abs = Math.Abs(sum);
+                        for (int c = 0; c < cg; c++)
+                        {
+                            for (int ky = 0; ky < s.KernelH; ky++)
+                            {
+                                for (int kx = 0; kx < s.KernelW; kx++)
+                                {
+                                    int iy = (oy * s.StrideH) - s.PadTop + (ky * s.DilationH);
+                                    int ix = (ox * s.StrideW) - s.PadLeft + (kx * s.DilationW);
+                                    if (iy < 0 || iy >= inH || ix < 0 || ix >= inW)
+                                    {
+                                        continue;
+                                    }
+
+                                    double p = (double)x[(((b * s.InChannels) + (g * cg) + c) * inH * inW) + (iy * inW) + ix]
+                                               * w[(((m * cg) + c) * s.KernelH * s.KernelW) + (ky * s.KernelW) + kx];
+                                    sum += p;
+                                    abs += Math.Abs(p);
+                                }
+                            }
+                        }
+
+                        int o = (((b * s.OutChannels) + m) * outH * outW) + (oy * outW) + ox;
+                        y[o] = (float)sum;
+                        mag[o] = abs;
+                    }
+                }
+            }
+        }
+
+        return (y, mag);
+    }
+
+    /// <summary>Integer NCHW convolution: int32 accumulators (bias included) with zero points.</summary>
+    public static int[] ConvInteger(Onnx.Kernels.Conv.Conv2dShape s, byte[] x, byte xZero, int batch, int inH, int inW,
+        sbyte[] w, int[] wZero, int[]? bias)
+    {
+        int outH = ((inH + s.PadTop + s.PadBottom - (s.DilationH * (s.KernelH - 1)) - 1) / s.StrideH) + 1;
+        int outW = ((inW + s.PadLeft + s.PadRight - (s.DilationW * (s.KernelW - 1)) - 1) / s.StrideW) + 1;
+        int cg = s.InChannels / s.Group, mg = s.OutChannels / s.Group;
+        var y = new int[batch * s.OutChannels * outH * outW];
+        for (int b = 0; b < batch; b++)
+        {
+            for (int m = 0; m < s.OutChannels; m++)
+            {
+                int g = m / mg;
+                int wz = wZero.Length == 1 ? wZero[0] : wZero[m];
+                for (int oy = 0; oy < outH; oy++)
+                {
+                    for (int ox = 0; ox < outW; ox++)
+                    {
+                        long sum = bias is null ? 0 : bias[m];
+                        for (int c = 0; c < cg; c++)
+                        {
+                            for (int ky = 0; ky < s.KernelH; ky++)
+                            {
+                                for (int kx = 0; kx < s.KernelW; kx++)
+                                {
+                                    int iy = (oy * s.StrideH) - s.PadTop + (ky * s.DilationH);
+                                    int ix = (ox * s.StrideW) - s.PadLeft + (kx * s.DilationW);
+                                    int xv = (iy < 0 || iy >= inH || ix < 0 || ix >= inW)
+                                        ? xZero
+                                        : x[(((b * s.InChannels) + (g * cg) + c) * inH * inW) + (iy * inW) + ix];
+                                    sum += (long)(xv - xZero) * (w[(((m * cg) + c) * s.KernelH * s.KernelW) + (ky * s.KernelW) + kx] - wz);
+                                }
+                            }
+                        }
+
+                        y[(((b * s.OutChannels) + m) * outH * outW) + (oy * outW) + ox] = checked((int)sum);
+                    }
+                }
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>ONNX-style requantization in double then float-rounded like MLAS: round half to even, saturate.</summary>
+    public static int Requantize(int acc, float scale, int zeroPoint, int min, int max)
+    {
+        float v = acc * scale; // float32 product, as MLAS
+        double r = Math.Round((double)v, MidpointRounding.ToEven) + zeroPoint;
+        return (int)Math.Max(min, Math.Min(max, r));
+    }
+
+    public static float[] RandomFloats(Random rng, int n, float range = 1f)
+    {
+        var a = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            a[i] = (float)((rng.NextDouble() * 2) - 1) * range;
+        }
+
+        return a;
+    }
+
+    public static void AssertClose(float[] expected, double[] magnitude, float[] actual, int count, string what)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            double tol = 1e-5 + (2e-5 * magnitude[i]);
+            if (!(Math.Abs(expected[i] - actual[i]) <= tol))
+            {
+                Assert.Fail($"{what}: element {i}: expected {expected[i]}, got {actual[i]} (tolerance {tol}).");
+            }
+        }
+    }
+
+    /// <summary>The vector widths to test on this machine (always including scalar).</summary>
+    public static IEnumerable<int> Widths()
+    {
+        int max = Onnx.Kernels.Gemm.KernelOptions.DetectVectorBits();
+        foreach (int w in new[] { 512, 256, 128, 0 })
+        {
+            if (w <= max)
+            {
+                yield return w;
+            }
+        }
+    }
+
+    public static TheoryData<int> WidthData()
+    {
+        var data = new TheoryData<int>();
+        foreach (int w in new[] { 512, 256, 128, 0 })
+        {
+            data.Add(w);
+        }
+
+        return data;
+    }
+}
+
+/// <summary>Sets <see cref="Onnx.Kernels.Gemm.KernelOptions.MaxVectorBits"/> for a test and restores it afterwards.</summary>
+internal sealed class VectorWidthScope : IDisposable
+{
+    private static readonly object Gate = new();
+    private readonly int _previous;
+
+    public VectorWidthScope(int width)
+    {
+        Monitor.Enter(Gate);
+        _previous = Onnx.Kernels.Gemm.KernelOptions.MaxVectorBits;
+        Onnx.Kernels.Gemm.KernelOptions.MaxVectorBits = width;
+    }
+
+    public void Dispose()
+    {
+        Onnx.Kernels.Gemm.KernelOptions.MaxVectorBits = _previous;
+        Monitor.Exit(Gate);
+    }
+}

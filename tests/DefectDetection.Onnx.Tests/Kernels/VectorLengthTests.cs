@@ -1,0 +1,121 @@
+using DefectDetection.Onnx.Kernels.Conv;
+using DefectDetection.Onnx.Kernels.Gemm;
+
+namespace DefectDetection.Onnx.Tests.Kernels;
+
+/// <summary>Every length 0..257 through the vector loops (main body, tails, partial tiles).</summary>
+public sealed unsafe class VectorLengthTests
+{
+    public static TheoryData<int> Widths => KernelReference.WidthData();
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void SgemmAllColumnCounts(int width)
+    {
+        using var scope = new VectorWidthScope(width);
+        var rng = new Random(31);
+        const int M = 3, K = 5;
+        float[] a = KernelReference.RandomFloats(rng, M * K);
+        for (int n = 0; n <= 257; n++)
+        {
+            float[] b = KernelReference.RandomFloats(rng, K * n);
+            float[] c = new float[M * n];
+            Sgemm.Multiply(false, false, M, n, K, 1f, a, K, b, n, 0f, c, n);
+            var (expected, mag) = KernelReference.Gemm(false, false, M, n, K, 1f, a, K, b, n, 0f, new float[M * n], n);
+            KernelReference.AssertClose(expected, mag, c, M * n, $"N={n}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void QGemmAllColumnCounts(int width)
+    {
+        using var scope = new VectorWidthScope(width);
+        var rng = new Random(37);
+        const int M = 2, K = 3;
+        byte[] a = new byte[M * K];
+        rng.NextBytes(a);
+        for (int n = 0; n <= 257; n++)
+        {
+            byte[] b = new byte[K * n];
+            rng.NextBytes(b);
+            int[] c = new int[M * n];
+            QGemm.Multiply(M, n, K, a, K, 7, b, n, [200], c, n);
+            for (int m = 0; m < M; m++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    int e = 0;
+                    for (int k = 0; k < K; k++)
+                    {
+                        e += (a[(m * K) + k] - 7) * (b[(k * n) + j] - 200);
+                    }
+
+                    Assert.Equal(e, c[(m * n) + j]);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void RequantizeAllLengths(int width)
+    {
+        var rng = new Random(41);
+        for (int n = 0; n <= 257; n++)
+        {
+            int[] acc = Enumerable.Range(0, n).Select(_ => rng.Next(-70000, 70000)).ToArray();
+            int[] biasCol = Enumerable.Range(0, n).Select(_ => rng.Next(-3000, 3000)).ToArray();
+            float[] scaleCol = Enumerable.Range(0, n).Select(i => i % 5 == 0 ? 0.5f : (float)(rng.NextDouble() * 0.01)).ToArray();
+            byte[] u8 = new byte[n + 1];
+            byte[] s8 = new byte[n + 1];
+            u8[n] = s8[n] = 0x5A;
+            fixed (int* pa = acc)
+            fixed (int* pb = biasCol)
+            fixed (float* ps = scaleCol)
+            fixed (byte* pu = u8)
+            fixed (byte* pq = s8)
+            {
+                var copy = (int[])acc.Clone();
+                fixed (int* pc = copy)
+                {
+                    QGemm.RequantizeRow(pc, n, 5, pb, 0f, ps, 3, 0, 255, pu, width);
+                }
+
+                QGemm.RequantizeRow(pa, n, -7, null, 0.0071f, null, -5, -128, 100, pq, width);
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                Assert.Equal(KernelReference.Requantize(acc[i] + 5 + biasCol[i], scaleCol[i], 3, 0, 255), u8[i]);
+                Assert.Equal(KernelReference.Requantize(acc[i] - 7, 0.0071f, -5, -128, 100), (sbyte)s8[i]);
+            }
+
+            Assert.Equal(0x5A, u8[n]);
+            Assert.Equal(0x5A, s8[n]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void DepthwiseAllRowWidths(int width)
+    {
+        using var scope = new VectorWidthScope(width);
+        var rng = new Random(43);
+        for (int inW = 1; inW <= 80; inW++)
+        {
+            foreach (int stride in new[] { 1, 2 })
+            {
+                var shape = new Conv2dShape(2, 2, 2, 3, 3, stride, stride, 1, 1, 1, 1, 1, 1);
+                float[] w = KernelReference.RandomFloats(rng, 18);
+                float[] bias = KernelReference.RandomFloats(rng, 2);
+                float[] x = KernelReference.RandomFloats(rng, 2 * 3 * inW);
+                var conv = new Conv2dFloat(shape, w, bias, default);
+                var (expected, mag) = KernelReference.Conv(shape, x, 1, 3, inW, w, bias);
+                float[] y = new float[expected.Length];
+                conv.Run(x, 1, 3, inW, y, [], null);
+                KernelReference.AssertClose(expected, mag, y, y.Length, $"inW={inW} stride={stride}");
+            }
+        }
+    }
+}
