@@ -165,6 +165,39 @@ internal static partial class Cases
             c.Output(c.Node("QLinearMatMul", [a, c.Scalar("as", TensorData.F32([0.02f])), c.Scalar("azp", TensorData.S8([-3])), b, c.Scalar("bs", TensorData.F32([0.01f])), c.Scalar("bzp", TensorData.S8([0])), c.Scalar("ys", TensorData.F32([0.1f])), c.Scalar("yzp", TensorData.S8([5]))]), DataType.Int8);
         });
 
+        yield return new("qlinearadd_com_microsoft_broadcast", 13, c =>
+        {
+            c.Description = "com.microsoft QLinearAdd (uint8) with a per-channel broadcast second operand";
+            c.ImportOpset("com.microsoft", 1);
+            string a = c.Input("a", TensorData.U8(c.Rng.Bytes(2 * 3 * 4 * 4), 2, 3, 4, 4));
+            string b = c.Input("b", TensorData.U8(c.Rng.Bytes(3), 3, 1, 1));
+            c.Output(c.NodeN("QLinearAdd", "com.microsoft", [a, c.Scalar("as", TensorData.F32([0.02f])), c.Scalar("azp", TensorData.U8([120])), b, c.Scalar("bs", TensorData.F32([0.03f])), c.Scalar("bzp", TensorData.U8([130])), c.Scalar("cs", TensorData.F32([0.04f])), c.Scalar("czp", TensorData.U8([128]))], 1)[0], DataType.Uint8);
+        });
+        yield return new("qlinearadd_com_microsoft_s8", 13, c =>
+        {
+            c.Description = "com.microsoft QLinearAdd (int8), same shapes";
+            c.ImportOpset("com.microsoft", 1);
+            string a = c.Input("a", TensorData.S8(c.Rng.SBytes(24), 2, 12));
+            string b = c.Input("b", TensorData.S8(c.Rng.SBytes(24), 2, 12));
+            c.Output(c.NodeN("QLinearAdd", "com.microsoft", [a, c.Scalar("as", TensorData.F32([0.02f])), c.Scalar("azp", TensorData.S8([-5])), b, c.Scalar("bs", TensorData.F32([0.03f])), c.Scalar("bzp", TensorData.S8([3])), c.Scalar("cs", TensorData.F32([0.04f])), c.Scalar("czp", TensorData.S8([0]))], 1)[0], DataType.Int8);
+        });
+        yield return new("qgemm_com_microsoft_u8s8_transB_bias", 13, c =>
+        {
+            c.Description = "com.microsoft QGemm: uint8 A, int8 B (transB), int32 bias, uint8 output";
+            c.ImportOpset("com.microsoft", 1);
+            string a = c.Input("a", TensorData.U8(c.Rng.Bytes(3 * 16), 3, 16));
+            string b = c.Init("b", TensorData.S8(c.Rng.SBytes(5 * 16, -127, 127), 5, 16));
+            c.Output(c.NodeN("QGemm", "com.microsoft", [a, c.Scalar("as", TensorData.F32([0.02f])), c.Scalar("azp", TensorData.U8([128])), b, c.Scalar("bs", TensorData.F32([0.01f])), c.Scalar("bzp", TensorData.S8([0])), c.Init("c", TensorData.I32(c.Rng.Ints(5, -500, 500), 5)), c.Scalar("ys", TensorData.F32([0.05f])), c.Scalar("yzp", TensorData.U8([128]))], 1, A.I("transB", 1))[0], DataType.Uint8);
+        });
+        yield return new("qgemm_com_microsoft_float_output", 13, c =>
+        {
+            c.Description = "com.microsoft QGemm without y_scale: float output (alpha 0.5)";
+            c.ImportOpset("com.microsoft", 1);
+            string a = c.Input("a", TensorData.U8(c.Rng.Bytes(4 * 8), 4, 8));
+            string b = c.Init("b", TensorData.S8(c.Rng.SBytes(8 * 6, -127, 127), 8, 6));
+            c.Output(c.NodeN("QGemm", "com.microsoft", [a, c.Scalar("as", TensorData.F32([0.02f])), c.Scalar("azp", TensorData.U8([100])), b, c.Scalar("bs", TensorData.F32([0.01f])), c.Scalar("bzp", TensorData.S8([0]))], 1, A.F("alpha", 0.5f))[0]);
+        });
+
         yield return new("qdq_conv_chain", 13, QdqConvChain);
         yield return new("qdq_conv_chain_s8_activations", 13, c => QdqConvChain(c, signedActivations: true));
     }
