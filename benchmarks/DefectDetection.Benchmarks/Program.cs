@@ -1,9 +1,22 @@
 using BenchmarkDotNet.Running;
+using DefectDetection.Benchmarks.Imaging;
 
 namespace DefectDetection.Benchmarks;
 
-/// <summary>Runs the benchmarks chosen on the command line (BenchmarkDotNet's --filter etc.).</summary>
+/// <summary>
+/// Runs the benchmarks chosen on the command line (BenchmarkDotNet's --filter etc.), or the
+/// <c>jpeg-compare</c> timing mode used by benchmarks/scripts/jpeg-compare.sh.
+/// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "jpeg-compare")
+        {
+            return JpegCompare.Run(args[1..]);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

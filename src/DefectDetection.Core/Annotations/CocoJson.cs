@@ -1,3 +1,4 @@
+using DefectDetection.Datasets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DefectDetection.Imaging;
@@ -26,7 +27,7 @@ public static class CocoJson
         {
             ImageAnnotation image = images[i];
             imageArray.Add((JsonNode)new JsonObject { ["id"] = i + 1, ["file_name"] = image.FileName, ["width"] = image.Width, ["height"] = image.Height });
-            foreach (BoxAnnotation box in image.Boxes)
+            foreach (LabeledBox box in image.Boxes)
             {
                 annotationArray.Add((JsonNode)new JsonObject
                 {
@@ -69,7 +70,7 @@ public static class CocoJson
             categories[Long(path, c, "categories[].id")] = Str(path, c, "name", "categories[].name");
         }
 
-        Dictionary<long, (string File, int W, int H, List<BoxAnnotation> Boxes)> images = [];
+        Dictionary<long, (string File, int W, int H, List<LabeledBox> Boxes)> images = [];
         List<long> order = [];
         foreach (JsonNode? im in Array(path, obj, "images"))
         {
@@ -99,8 +100,7 @@ public static class CocoJson
             }
 
             double x = Num(path, bbox[0], index), y = Num(path, bbox[1], index), w = Num(path, bbox[2], index), h = Num(path, bbox[3], index);
-            float score = a["score"] is JsonValue s && s.TryGetValue(out double sv) ? (float)sv : 1f;
-            image.Boxes.Add(new BoxAnnotation(new Rectangle((int)Math.Round(x), (int)Math.Round(y), (int)Math.Round(w), (int)Math.Round(h)), label, score));
+            image.Boxes.Add(new LabeledBox(new Rectangle((int)Math.Round(x), (int)Math.Round(y), (int)Math.Round(w), (int)Math.Round(h)), label));
             index++;
         }
 

@@ -1,3 +1,4 @@
+using DefectDetection.Datasets;
 using System.Globalization;
 using System.Xml;
 using System.Xml.Linq;
@@ -58,7 +59,7 @@ public static class PascalVoc
         XElement? size = root.Element("size");
         int width = size is null ? 0 : ReadInt(path, size, "width");
         int height = size is null ? 0 : ReadInt(path, size, "height");
-        List<BoxAnnotation> boxes = [];
+        List<LabeledBox> boxes = [];
         int index = 0;
         foreach (XElement obj in root.Elements("object"))
         {
@@ -72,7 +73,7 @@ public static class PascalVoc
             }
 
             int x0 = (int)Math.Round(xmin) - 1, y0 = (int)Math.Round(ymin) - 1;
-            boxes.Add(new BoxAnnotation(Rectangle.FromEdges(x0, y0, (int)Math.Round(xmax), (int)Math.Round(ymax)), label));
+            boxes.Add(new LabeledBox(Rectangle.FromEdges(x0, y0, (int)Math.Round(xmax), (int)Math.Round(ymax)), label));
             index++;
         }
 

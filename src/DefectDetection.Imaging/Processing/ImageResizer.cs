@@ -30,7 +30,7 @@ public static class ImageResizer
         }
     }
 
-    /// <summary>Resizes <paramref name="source"/> into <paramref name="destination"/> (same pixel format, any size).</summary>
+    /// <summary>Resizes <paramref name="source"/> into <paramref name="destination"/> (same pixel format, any size, another image).</summary>
     /// <param name="source">The image or view to resize.</param>
     /// <param name="destination">Receives the result; its size is the output size.</param>
     /// <param name="mode">The resampling method. Default: <see cref="ResizeMode.Bilinear"/>.</param>
@@ -40,6 +40,11 @@ public static class ImageResizer
         if (destination.PixelFormat != source.PixelFormat)
         {
             throw new ArgumentException($"The destination is {destination.PixelFormat}, the source {source.PixelFormat}.", nameof(destination));
+        }
+
+        if (ReferenceEquals(source.Source, destination))
+        {
+            throw new ArgumentException("The destination must be another image than the source.", nameof(destination));
         }
 
         CheckMode(mode);

@@ -32,15 +32,20 @@ internal sealed class ResampleTable : IDisposable
     public Span<float> Weights => _weights.AsSpan(0, OutSize * Taps);
 
     /// <summary>Weights for resizing <paramref name="inSize"/> to <paramref name="outSize"/> (scale = in / out).</summary>
-    public static ResampleTable Create(int inSize, int outSize, ResizeMode mode) => Create(inSize, outSize, mode, (double)inSize / outSize);
+    public static ResampleTable Create(int inSize, int outSize, ResizeMode mode) => Create(inSize, outSize, mode, inSize, outSize);
 
     /// <summary>
     /// Weights with an explicit <paramref name="scale"/> (source pixels per output pixel), as when a resize is
     /// given a scale factor rather than an output size (OpenCV <c>fx</c>, PyTorch <c>scale_factor</c>): output
     /// pixel o samples source position (o + 0.5) x scale - 0.5, clamped to the source.
     /// </summary>
-    public static ResampleTable Create(int inSize, int outSize, ResizeMode mode, double scale)
+    public static ResampleTable Create(int inSize, int outSize, ResizeMode mode, double scale) => Create(inSize, outSize, mode, scale, 1);
+
+    // scale = num / den. Source positions are computed as (o x num) / den: exact products of integers, then one
+    // correctly rounded division, so that positions which are whole numbers come out whole.
+    private static ResampleTable Create(int inSize, int outSize, ResizeMode mode, double num, double den)
     {
+        double scale = num / den;
         if (inSize <= 0 || outSize <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(inSize), $"Sizes must be positive, got {inSize} -> {outSize}.");
@@ -65,7 +70,7 @@ internal sealed class ResampleTable : IDisposable
 
         if (mode == ResizeMode.Area && scale > 1)
         {
-            return CreateAreaDown(inSize, outSize, scale);
+            return CreateAreaDown(inSize, outSize, scale, num, den);
         }
 
         ResampleTable table = new(inSize, outSize, Math.Min(2, inSize));
@@ -76,13 +81,13 @@ internal sealed class ResampleTable : IDisposable
             if (mode == ResizeMode.Area)
             {
                 // OpenCV INTER_AREA when enlarging: sx = floor(o * scale), fx = (o + 1) - (sx + 1) / scale, wrapped to [0, 1).
-                x0 = (int)Math.Floor(o * scale);
-                f = (o + 1) - ((x0 + 1) / scale);
+                x0 = (int)Math.Floor(o * num / den);
+                f = (o + 1) - ((x0 + 1) * den / num);
                 f = f <= 0 ? 0 : f - Math.Floor(f);
             }
             else
             {
-                double src = ((o + 0.5) * scale) - 0.5;
+                double src = ((o + 0.5) * num / den) - 0.5;
                 if (src < 0)
                 {
                     src = 0;
@@ -105,22 +110,21 @@ internal sealed class ResampleTable : IDisposable
     }
 
     // Box averaging: output o covers [o * scale, (o + 1) * scale) of the source axis.
-    private static ResampleTable CreateAreaDown(int inSize, int outSize, double scale)
+    private static ResampleTable CreateAreaDown(int inSize, int outSize, double scale, double num, double den)
     {
-        int taps = Math.Min(inSize, (int)Math.Ceiling(scale) + 1);
+        // As many taps as the widest box touches (scale for whole ratios, up to ceil(scale) + 1 otherwise).
+        int taps = 1;
+        for (int o = 0; o < outSize; o++)
+        {
+            (int first, int last, _, _) = Box(o);
+            taps = Math.Max(taps, last - first + 1);
+        }
+
         ResampleTable table = new(inSize, outSize, taps);
         Span<float> w = table.Weights;
         for (int o = 0; o < outSize; o++)
         {
-            // The box is clipped to the source; the weights are normalised by the covered length.
-            double a = Math.Min(o * scale, inSize - 1), b = Math.Min((o + 1) * scale, inSize);
-            if (o == outSize - 1 && Math.Abs(b - inSize) < 1e-9 * inSize)
-            {
-                b = inSize;
-            }
-
-            int first = Math.Min((int)Math.Floor(a), inSize - 1);
-            int last = Math.Min(inSize - 1, (int)Math.Ceiling(b) - 1);
+            (int first, int last, double a, double b) = Box(o);
             int start = Math.Clamp(first, 0, inSize - taps);
             table.Start[o] = start;
             Span<float> row = w.Slice(o * taps, taps);
@@ -136,6 +140,20 @@ internal sealed class ResampleTable : IDisposable
         }
 
         return table;
+
+        // The box is clipped to the source; the weights are normalised by the covered length.
+        (int First, int Last, double A, double B) Box(int o)
+        {
+            double a = Math.Min(o * num / den, inSize - 1), b = Math.Min((o + 1) * num / den, inSize);
+            if (o == outSize - 1 && Math.Abs(b - inSize) < 1e-9 * inSize)
+            {
+                b = inSize;
+            }
+
+            int first = Math.Min((int)Math.Floor(a), inSize - 1);
+            int last = Math.Min(inSize - 1, (int)Math.Ceiling(b) - 1);
+            return (first, last, a, b);
+        }
     }
 
     // Two source taps (x1 may be out of range with weight 0, or equal to x0), placed in a window of Taps.

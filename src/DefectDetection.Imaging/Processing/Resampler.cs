@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using DefectDetection.Imaging.Memory;
 
 namespace DefectDetection.Imaging.Processing;
@@ -67,68 +69,75 @@ internal static class Resampler
     }
 
     /// <summary>Horizontal pass over one row of interleaved 8-bit pixels.</summary>
-    public static void Horizontal(ReadOnlySpan<byte> src, int channels, ResampleTable tx, Span<float> dst)
+    public static void Horizontal(ReadOnlySpan<byte> src, int channels, ResampleTable tx, Span<float> dst) =>
+        Horizontal(src, channels, tx, dst, VerticalKernels.Best);
+
+    /// <summary>
+    /// Horizontal pass with a chosen vector width. For 3 and 4 channels the vector path keeps one pixel in a
+    /// Vector128 of floats (4 bytes loaded and widened per tap; the 4th lane of RGB is ignored), and falls back to
+    /// scalar code where a 4-byte load or store would leave the row.
+    /// </summary>
+    public static void Horizontal(ReadOnlySpan<byte> src, int channels, ResampleTable tx, Span<float> dst, SimdLevel level)
     {
         ReadOnlySpan<int> starts = tx.Start;
         ReadOnlySpan<float> weights = tx.Weights;
         int taps = tx.Taps, outSize = tx.OutSize;
-        if (taps == 1)
+        if (dst.Length < outSize * channels || src.Length < tx.InSize * channels)
         {
-            for (int o = 0; o < outSize; o++)
+            throw new ArgumentException("Row lengths do not match the resampling table.");
+        }
+
+        ref byte s0 = ref MemoryMarshal.GetReference(src);
+        ref float w0 = ref MemoryMarshal.GetReference(weights);
+        ref float d0 = ref MemoryMarshal.GetReference(dst);
+        int o = 0;
+        if (channels >= 3 && level >= SimdLevel.Vector128 && Vector128.IsHardwareAccelerated)
+        {
+            // The last tap of pixel o reads bytes [s + (taps - 1) * ch, + 4): safe while that ends inside src,
+            // and the 4-float store at o * ch is safe while it ends inside dst.
+            for (; o < outSize; o++)
             {
-                int s = starts[o] * channels, d = o * channels;
-                for (int c = 0; c < channels; c++)
+                int s = starts[o] * channels;
+                if (s + ((taps - 1) * channels) + 4 > src.Length || (o * channels) + 4 > dst.Length)
                 {
-                    dst[d + c] = src[s + c];
+                    break;
                 }
-            }
 
-            return;
-        }
+                ref byte p = ref Unsafe.Add(ref s0, s);
+                ref float w = ref Unsafe.Add(ref w0, o * taps);
+                Vector128<float> acc = Vector128.Create(w) * LoadPixel(ref p);
+                for (int k = 1; k < taps; k++)
+                {
+                    acc = Vector128.MultiplyAddEstimate(Vector128.Create(Unsafe.Add(ref w, k)), LoadPixel(ref Unsafe.Add(ref p, k * channels)), acc);
+                }
 
-        if (taps == 2)
-        {
-            switch (channels)
-            {
-                case 1:
-                    for (int o = 0; o < outSize; o++)
-                    {
-                        int s = starts[o];
-                        float w0 = weights[2 * o], w1 = weights[(2 * o) + 1];
-                        dst[o] = (w0 * src[s]) + (w1 * src[s + 1]);
-                    }
-
-                    return;
-                case 3:
-                    for (int o = 0; o < outSize; o++)
-                    {
-                        int s = starts[o] * 3, d = o * 3;
-                        float w0 = weights[2 * o], w1 = weights[(2 * o) + 1];
-                        ReadOnlySpan<byte> p = src.Slice(s, 6);
-                        dst[d] = (w0 * p[0]) + (w1 * p[3]);
-                        dst[d + 1] = (w0 * p[1]) + (w1 * p[4]);
-                        dst[d + 2] = (w0 * p[2]) + (w1 * p[5]);
-                    }
-
-                    return;
+                acc.StoreUnsafe(ref d0, (nuint)(o * channels));
             }
         }
 
-        for (int o = 0; o < outSize; o++)
+        for (; o < outSize; o++)
         {
             int s = starts[o] * channels, d = o * channels;
-            ReadOnlySpan<float> w = weights.Slice(o * taps, taps);
+            ref float w = ref Unsafe.Add(ref w0, o * taps);
             for (int c = 0; c < channels; c++)
             {
                 float acc = 0;
-                for (int k = 0, i = s + c; k < taps; k++, i += channels)
+                ref byte p = ref Unsafe.Add(ref s0, s + c);
+                for (int k = 0; k < taps; k++)
                 {
-                    acc += w[k] * src[i];
+                    acc += Unsafe.Add(ref w, k) * Unsafe.Add(ref p, k * channels);
                 }
 
-                dst[d + c] = acc;
+                Unsafe.Add(ref d0, d + c) = acc;
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> LoadPixel(ref byte p)
+    {
+        Vector128<byte> bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<uint>(ref p)).AsByte();
+        return Vector128.ConvertToSingle(Vector128.WidenLower(Vector128.WidenLower(bytes)).AsInt32());
     }
 
     /// <summary>Horizontal pass over one row of single-channel floats.</summary>

@@ -25,34 +25,22 @@ public static class TensorConversion
         CheckDestination(destination, crops.Length, per);
         Span<float> a = stackalloc float[3], b = stackalloc float[3];
         options.GetAffine(a, b);
-        ResampleTable? tx = null, ty = null;
+        // Crops of one width (height) share their weight tables.
+        Dictionary<int, ResampleTable>? xTables = null, yTables = null;
         try
         {
             for (int n = 0; n < crops.Length; n++)
             {
                 ImageView crop = crops[n];
-                // Crops of one size share their weight tables.
-                if (tx is null || tx.InSize != crop.Width)
-                {
-                    tx?.Dispose();
-                    tx = null;
-                    tx = ResampleTable.Create(crop.Width, options.Width, options.ResizeMode);
-                }
-
-                if (ty is null || ty.InSize != crop.Height)
-                {
-                    ty?.Dispose();
-                    ty = null;
-                    ty = ResampleTable.Create(crop.Height, options.Height, options.ResizeMode);
-                }
-
+                ResampleTable tx = GetTable(ref xTables, crop.Width, options.Width, options.ResizeMode);
+                ResampleTable ty = GetTable(ref yTables, crop.Height, options.Height, options.ResizeMode);
                 Write(crop, options, a, b, tx, ty, destination.Slice(n * per, per), 0, 0);
             }
         }
         finally
         {
-            tx?.Dispose();
-            ty?.Dispose();
+            DisposeAll(xTables);
+            DisposeAll(yTables);
         }
     }
 
@@ -118,6 +106,31 @@ public static class TensorConversion
         finally
         {
             PixelBufferPool.Return(scratch);
+        }
+    }
+
+    private static ResampleTable GetTable(ref Dictionary<int, ResampleTable>? cache, int inSize, int outSize, ResizeMode mode)
+    {
+        cache ??= [];
+        if (!cache.TryGetValue(inSize, out ResampleTable? table))
+        {
+            table = ResampleTable.Create(inSize, outSize, mode);
+            cache.Add(inSize, table);
+        }
+
+        return table;
+    }
+
+    private static void DisposeAll(Dictionary<int, ResampleTable>? cache)
+    {
+        if (cache is null)
+        {
+            return;
+        }
+
+        foreach (ResampleTable table in cache.Values)
+        {
+            table.Dispose();
         }
     }
 

@@ -1,19 +1,26 @@
 using System.Numerics.Tensors;
 using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
 
 namespace DefectDetection.Vision.Roi;
 
-/// <summary>A single-channel float image with integral images of values and squares, for correlation searches.</summary>
-internal sealed class GrayPlane
+/// <summary>
+/// A luma image kept both as bytes (for pyramids and integral images) and as floats (for correlation dot products),
+/// used by the template matcher.
+/// </summary>
+internal sealed class GrayPlane : IDisposable
 {
-    private double[]? _sum;
-    private double[]? _sumSq;
+    private readonly Image _gray;
+    private IntegralImage? _integral;
 
-    public GrayPlane(int width, int height, float[] pixels)
+    /// <summary>Takes ownership of a Gray8 image.</summary>
+    public GrayPlane(Image gray)
     {
-        Width = width;
-        Height = height;
-        Pixels = pixels;
+        _gray = gray;
+        Width = gray.Width;
+        Height = gray.Height;
+        Pixels = new float[Width * Height];
+        TensorPrimitives.ConvertChecked<byte, float>(gray.Pixels, Pixels);
     }
 
     public int Width { get; }
@@ -24,74 +31,40 @@ internal sealed class GrayPlane
 
     public ReadOnlySpan<float> Row(int y) => Pixels.AsSpan(y * Width, Width);
 
-    /// <summary>Luma (BT.601) of an image view as floats in [0, 255].</summary>
-    public static GrayPlane FromView(ImageView view)
-    {
-        // TODO(integrate): use Processing's colour conversion once merged.
-        int w = view.Width, h = view.Height, ch = view.Channels;
-        float[] px = new float[w * h];
-        for (int y = 0; y < h; y++)
-        {
-            ReadOnlySpan<byte> row = view.GetRow(y);
-            Span<float> dst = px.AsSpan(y * w, w);
-            if (ch == 1)
-            {
-                for (int x = 0; x < w; x++)
-                {
-                    dst[x] = row[x];
-                }
-            }
-            else
-            {
-                for (int x = 0, i = 0; x < w; x++, i += ch)
-                {
-                    dst[x] = (0.299f * row[i]) + (0.587f * row[i + 1]) + (0.114f * row[i + 2]);
-                }
-            }
-        }
+    /// <summary>Luma of an image view (BT.601, as <see cref="ColorConversion"/> computes it).</summary>
+    public static GrayPlane FromView(ImageView view) =>
+        new(view.PixelFormat == PixelFormat.Gray8 ? view.ToImage() : ColorConversion.Convert(view, PixelFormat.Gray8));
 
-        return new GrayPlane(w, h, px);
-    }
-
-    /// <summary>Half-size plane by 2x2 averaging (odd last row/column dropped).</summary>
+    /// <summary>
+    /// The next pyramid level: exactly half the scale by 2x2 area averaging (an odd last row or column is dropped,
+    /// so that the image and template pyramids keep the same scale at every level).
+    /// </summary>
     public GrayPlane Half()
     {
-        int w = Width / 2, h = Height / 2;
-        float[] px = new float[w * h];
-        for (int y = 0; y < h; y++)
-        {
-            ReadOnlySpan<float> a = Row(2 * y), b = Row((2 * y) + 1);
-            Span<float> dst = px.AsSpan(y * w, w);
-            for (int x = 0; x < w; x++)
-            {
-                dst[x] = 0.25f * (a[2 * x] + a[(2 * x) + 1] + b[2 * x] + b[(2 * x) + 1]);
-            }
-        }
-
-        return new GrayPlane(w, h, px);
+        int w = Math.Max(1, Width / 2), h = Math.Max(1, Height / 2);
+        ImageView even = _gray.View(new Rectangle(0, 0, Math.Min(Width, 2 * w), Math.Min(Height, 2 * h)));
+        return new(ImageResizer.Resize(even, w, h, ResizeMode.Area));
     }
 
-    /// <summary>Sum and sum of squares over the window at (x, y) of size w x h, from integral images.</summary>
-    public (double Sum, double SumSq) WindowStats(int x, int y, int w, int h)
-    {
-        int stride = Width + 1;
-        int a = (y * stride) + x, b = a + w, c = ((y + h) * stride) + x, d = c + w;
-        return (_sum![d] - _sum[b] - _sum[c] + _sum[a], _sumSq![d] - _sumSq[b] - _sumSq[c] + _sumSq[a]);
-    }
+    /// <summary>Builds the integral images so that window statistics cost O(1) (worth it for exhaustive searches).</summary>
+    public void EnsureIntegrals() => _integral ??= IntegralImage.Create(_gray);
 
     /// <summary>Zero-mean normalised cross-correlation of the template at (x, y); 0 for a flat window.</summary>
     public float Ncc(Template t, int x, int y)
     {
-        double dot = 0;
+        double dot = 0, sum = 0, sumSq = 0;
         for (int ty = 0; ty < t.Height; ty++)
         {
             dot += TensorPrimitives.Dot(Pixels.AsSpan(((y + ty) * Width) + x, t.Width), t.Row(ty));
         }
 
-        double sum = 0, sumSq = 0;
-        if (_sum is not null)
+        if (_integral is { } ii)
         {
-            (sum, sumSq) = WindowStats(x, y, t.Width, t.Height);
+            int stride = ii.Stride;
+            int a = (y * stride) + x, b = a + t.Width, c = ((y + t.Height) * stride) + x, d = c + t.Width;
+            ReadOnlySpan<long> s = ii.Sums, q = ii.SquaredSums;
+            sum = s[d] - s[b] - s[c] + s[a];
+            sumSq = q[d] - q[b] - q[c] + q[a];
         }
         else
         {
@@ -113,32 +86,10 @@ internal sealed class GrayPlane
         return (float)(dot / (Math.Sqrt(variance) * t.Norm));
     }
 
-    /// <summary>Builds the integral images so that window statistics cost O(1) (worth it for exhaustive searches).</summary>
-    public void EnsureIntegrals()
+    public void Dispose()
     {
-        if (_sum is not null)
-        {
-            return;
-        }
-
-        int stride = Width + 1;
-        double[] sum = new double[stride * (Height + 1)], sq = new double[stride * (Height + 1)];
-        for (int y = 0; y < Height; y++)
-        {
-            ReadOnlySpan<float> row = Row(y);
-            double rs = 0, rq = 0;
-            int o = ((y + 1) * stride) + 1, p = y * stride + 1;
-            for (int x = 0; x < Width; x++)
-            {
-                rs += row[x];
-                rq += (double)row[x] * row[x];
-                sum[o + x] = sum[p + x] + rs;
-                sq[o + x] = sq[p + x] + rq;
-            }
-        }
-
-        _sumSq = sq;
-        _sum = sum;
+        _integral?.Dispose();
+        _gray.Dispose();
     }
 }
 

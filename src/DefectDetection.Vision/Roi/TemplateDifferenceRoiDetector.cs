@@ -1,4 +1,5 @@
 using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
 using DefectDetection.Pipeline;
 
 namespace DefectDetection.Vision.Roi;
@@ -309,18 +310,7 @@ public sealed class TemplateDifferenceRoiDetector : IRoiDetector
 
     private static byte[] ToGray(ImageView view)
     {
-        // TODO(integrate): use Processing's colour conversion once merged.
-        int w = view.Width, h = view.Height, ch = view.Channels;
-        byte[] gray = new byte[w * h];
-        for (int y = 0; y < h; y++)
-        {
-            ReadOnlySpan<byte> row = view.GetRow(y);
-            for (int x = 0; x < w; x++)
-            {
-                gray[(y * w) + x] = ch == 1 ? row[x] : (byte)(((299 * row[x * ch]) + (587 * row[(x * ch) + 1]) + (114 * row[(x * ch) + 2]) + 500) / 1000);
-            }
-        }
-
-        return gray;
+        using Image gray = view.PixelFormat == PixelFormat.Gray8 ? view.ToImage() : ColorConversion.Convert(view, PixelFormat.Gray8);
+        return gray.Pixels.ToArray();
     }
 }

@@ -42,22 +42,25 @@ public sealed class TemplateMatchingRoiDetector : IRoiDetector
         }
 
         _levels = levels;
-        GrayPlane plane = GrayPlane.FromView(template);
+        using GrayPlane plane = GrayPlane.FromView(template);
         List<double> angles = [0, .. _options.RotationsDegrees.Where(a => a != 0)];
         _templates = new Template[angles.Count][];
         for (int r = 0; r < angles.Count; r++)
         {
-            GrayPlane rotated = angles[r] == 0 ? plane : Rotate(plane, angles[r]);
+            GrayPlane level = angles[r] == 0 ? GrayPlane.FromView(template) : Rotate(plane, angles[r]);
             _templates[r] = new Template[levels + 1];
             for (int l = 0; l <= levels; l++)
             {
-                _templates[r][l] = new Template(rotated);
+                _templates[r][l] = new Template(level);
                 if (l < levels)
                 {
-                    rotated = rotated.Half();
+                    GrayPlane next = level.Half();
+                    level.Dispose();
+                    level = next;
                 }
             }
 
+            level.Dispose();
             if (_templates[r][levels].Norm <= 0)
             {
                 throw new ArgumentException("The template is flat (one grey level): it matches everything equally.", nameof(template));
@@ -100,13 +103,24 @@ public sealed class TemplateMatchingRoiDetector : IRoiDetector
             pyramid[l] = pyramid[l - 1].Half();
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        List<Candidate> candidates = CoarseSearch(pyramid[_levels], cancellationToken);
-        Candidate[] refined = new Candidate[candidates.Count];
-        Parallel.For(0, candidates.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        Candidate[] refined;
+        try
         {
-            refined[i] = Refine(pyramid, candidates[i]);
-        });
+            cancellationToken.ThrowIfCancellationRequested();
+            List<Candidate> candidates = CoarseSearch(pyramid[_levels], cancellationToken);
+            refined = new Candidate[candidates.Count];
+            Parallel.For(0, candidates.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            {
+                refined[i] = Refine(pyramid, candidates[i]);
+            });
+        }
+        finally
+        {
+            foreach (GrayPlane plane in pyramid)
+            {
+                plane?.Dispose();
+            }
+        }
 
         Array.Sort(refined, (a, b) => b.Score.CompareTo(a.Score));
         List<RegionOfInterest> result = [];
@@ -259,9 +273,10 @@ public sealed class TemplateMatchingRoiDetector : IRoiDetector
         double a = degrees * Math.PI / 180, cos = Math.Cos(a), sin = Math.Sin(a);
         int w = src.Width, h = src.Height;
         double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
-        float[] px = new float[w * h];
+        Image rotated = Image.Create(w, h, PixelFormat.Gray8);
         for (int y = 0; y < h; y++)
         {
+            Span<byte> dst = rotated.GetRow(y);
             for (int x = 0; x < w; x++)
             {
                 // Inverse mapping with clamped bilinear sampling.
@@ -273,11 +288,12 @@ public sealed class TemplateMatchingRoiDetector : IRoiDetector
                 int x1 = Math.Min(x0 + 1, w - 1), y1 = Math.Min(y0 + 1, h - 1);
                 double fx = sx - x0, fy = sy - y0;
                 ReadOnlySpan<float> r0 = src.Row(y0), r1 = src.Row(y1);
-                px[(y * w) + x] = (float)(((r0[x0] * (1 - fx)) + (r0[x1] * fx)) * (1 - fy) + (((r1[x0] * (1 - fx)) + (r1[x1] * fx)) * fy));
+                double v = (((r0[x0] * (1 - fx)) + (r0[x1] * fx)) * (1 - fy)) + (((r1[x0] * (1 - fx)) + (r1[x1] * fx)) * fy);
+                dst[x] = (byte)Math.Clamp(Math.Round(v), 0, 255);
             }
         }
 
-        return new GrayPlane(w, h, px);
+        return new GrayPlane(rotated);
     }
 
     private readonly record struct Candidate(int X, int Y, float Score, int Rotation);

@@ -1,3 +1,4 @@
+using DefectDetection.Datasets;
 using DefectDetection.Annotations;
 using DefectDetection.Imaging;
 
@@ -66,7 +67,7 @@ public sealed class PcbBoardGenerator
         }
 
         Image image = Render(transform, defects, noise: true, seed: boardSeed);
-        List<BoxAnnotation> boxes = [.. defects.Select(d => new BoxAnnotation(DefectBox(transform, d), d.Kind))];
+        List<LabeledBox> boxes = [.. defects.Select(d => new LabeledBox(DefectBox(transform, d), d.Kind))];
         List<Rectangle> pinBoxes = [.. Layout.Pins.Select(p => PinBox(transform, p))];
         return new SyntheticBoard(image, boxes, pinBoxes, transform);
     }
@@ -85,8 +86,9 @@ public sealed class PcbBoardGenerator
         return d.Kind switch
         {
             PcbDefectKinds.MissingHole => PinBox(t, pin),
-            PcbDefectKinds.Spur => BoundsOf(SpurShape(t, pin, d)),
-            _ => BoundsOf(CopperBlob(t, pin, d)),
+            // Pin-level annotation: the defective pad together with the stray copper attached to or beside it.
+            PcbDefectKinds.Spur => Rectangle.Union(PinBox(t, pin), BoundsOf(SpurShape(t, pin, d))),
+            _ => Rectangle.Union(PinBox(t, pin), BoundsOf(CopperBlob(t, pin, d))),
         };
     }
 
@@ -119,12 +121,12 @@ public sealed class PcbBoardGenerator
         }
     }
 
-    // Spurious copper: a blob of a few overlapping discs on bare mask near (not touching) the pin.
+    // Spurious copper: a blob of a few overlapping discs on the mask just beside the pad.
     private IEnumerable<Circle> CopperBlob(BoardTransform t, PcbPin pin, PlannedDefect d)
     {
         double mm = _options.PixelsPerMm * t.Scale;
         double dir = d.A * 2 * Math.PI;
-        double dist = pin.PadRadius * t.Scale + ((1.0 + d.B) * mm);
+        double dist = (pin.PadRadius * t.Scale) + ((0.55 + (0.45 * d.B)) * mm);
         (double cx, double cy) = t.Apply(pin.X, pin.Y);
         cx += Math.Cos(dir) * dist;
         cy += Math.Sin(dir) * dist;
@@ -234,7 +236,7 @@ public readonly record struct BoardTransform(double Angle, double Scale, double 
 /// <summary>A generated board: the image, its defect labels and where every pin is.</summary>
 public sealed class SyntheticBoard : IDisposable
 {
-    internal SyntheticBoard(Image image, IReadOnlyList<BoxAnnotation> defects, IReadOnlyList<Rectangle> pins, BoardTransform transform)
+    internal SyntheticBoard(Image image, IReadOnlyList<LabeledBox> defects, IReadOnlyList<Rectangle> pins, BoardTransform transform)
     {
         Image = image;
         Defects = defects;
@@ -246,7 +248,7 @@ public sealed class SyntheticBoard : IDisposable
     public Image Image { get; }
 
     /// <summary>The defects drawn, with their kind as label.</summary>
-    public IReadOnlyList<BoxAnnotation> Defects { get; }
+    public IReadOnlyList<LabeledBox> Defects { get; }
 
     /// <summary>The box of every pin of the design on this board.</summary>
     public IReadOnlyList<Rectangle> Pins { get; }

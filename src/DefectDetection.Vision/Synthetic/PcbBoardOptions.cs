@@ -71,7 +71,10 @@ public sealed class PcbBoardOptions
     }
 }
 
-/// <summary>The defect kinds the generator draws (also the annotation labels).</summary>
+/// <summary>
+/// The defect kinds the generator draws (also the annotation labels). Defects are pin-level: each belongs to one
+/// pin, and its box covers the pad together with the stray copper attached to or beside it.
+/// </summary>
 public static class PcbDefectKinds
 {
     /// <summary>A plated through-hole pin whose hole was never drilled: the pad is solid copper.</summary>
@@ -80,7 +83,7 @@ public static class PcbDefectKinds
     /// <summary>A thin copper protrusion from a pad.</summary>
     public const string Spur = "spur";
 
-    /// <summary>A stray blob of copper on bare solder mask.</summary>
+    /// <summary>A stray blob of copper on the solder mask just beside a pad.</summary>
     public const string SpuriousCopper = "spurious_copper";
 
     /// <summary>Every kind.</summary>

@@ -1,3 +1,4 @@
+using DefectDetection.Datasets;
 using DefectDetection.Annotations;
 using DefectDetection.Imaging;
 
@@ -11,8 +12,8 @@ public sealed class AnnotationFormatTests : IDisposable
 
     private static readonly ImageAnnotation Board = new("board-001.png", 3200, 2400,
     [
-        new BoxAnnotation(new Rectangle(10, 20, 30, 40), "missing_hole"),
-        new BoxAnnotation(new Rectangle(0, 0, 1, 1), "spur"),
+        new LabeledBox(new Rectangle(10, 20, 30, 40), "missing_hole"),
+        new LabeledBox(new Rectangle(0, 0, 1, 1), "spur"),
     ]);
 
     [Fact]
@@ -33,7 +34,7 @@ public sealed class AnnotationFormatTests : IDisposable
     public void CocoRoundTripsSeveralImagesAndCategories()
     {
         string path = Path.Combine(_dir, "coco.json");
-        ImageAnnotation second = new("b.png", 10, 10, [new BoxAnnotation(new Rectangle(1, 2, 3, 4), "spurious_copper")]);
+        ImageAnnotation second = new("b.png", 10, 10, [new LabeledBox(new Rectangle(1, 2, 3, 4), "spurious_copper")]);
         CocoJson.Write([Board, second], path);
         IReadOnlyList<ImageAnnotation> back = CocoJson.Read(path);
         Assert.Equal(2, back.Count);

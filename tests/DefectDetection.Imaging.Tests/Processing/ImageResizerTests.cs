@@ -106,6 +106,7 @@ public sealed class ImageResizerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ImageResizer.Resize(src, 0, 3));
         using Image gray = Image.Create(4, 3, PixelFormat.Gray8);
         Assert.Throws<ArgumentException>(() => ImageResizer.Resize(src, gray));
+        Assert.Throws<ArgumentException>(() => ImageResizer.Resize(src.View(new Rectangle(0, 0, 5, 5)), src));
         Assert.Throws<ArgumentException>(() => ImageResizer.Resize(new float[5], 3, 2, new float[4], 2, 2));
     }
 
@@ -146,6 +147,41 @@ public sealed class ImageResizerTests
                     Assert.True(Math.Abs(actualFloats[x] - exact) <= 1e-3, $"floats taps={taps} n={n} x={x}");
                     Assert.True(Math.Abs(actualBytes[x] - expectedBytes[x]) <= 1, $"bytes taps={taps} n={n} x={x}");
                     Assert.Equal(Math.Clamp(Math.Floor(exact + 0.5), 0, 255), actualBytes[x], 1.0);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(ResizeMode.Bilinear)]
+    [InlineData(ResizeMode.Area)]
+    public void HorizontalVectorPathMatchesScalarForAllWidths(ResizeMode mode)
+    {
+        var rng = new Random(7);
+        foreach (int channels in new[] { 1, 3, 4 })
+        {
+            for (int inWidth = 1; inWidth <= 257; inWidth++)
+            {
+                int outWidth = 1 + rng.Next(Math.Max(1, inWidth * 2));
+                byte[] src = new byte[inWidth * channels];
+                rng.NextBytes(src);
+                using ResampleTable tx = ResampleTable.Create(inWidth, outWidth, mode);
+                float[] expected = new float[outWidth * channels], actual = new float[outWidth * channels];
+                Resampler.Horizontal(src, channels, tx, expected, SimdLevel.Scalar);
+                Resampler.Horizontal(src, channels, tx, actual, SimdLevel.Vector128);
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-3, $"ch={channels} {inWidth}->{outWidth} at {i}: {actual[i]} vs {expected[i]}");
+                }
+
+                // And the scalar path against the direct formula.
+                for (int o = 0; o < outWidth; o++)
+                {
+                    for (int c = 0; c < channels; c++)
+                    {
+                        double direct = ResizeReference.AxisWeights(inWidth, outWidth, o, mode).Sum(t => t.Weight * src[(t.Index * channels) + c]);
+                        Assert.True(Math.Abs(expected[(o * channels) + c] - direct) <= 1e-3, $"scalar ch={channels} {inWidth}->{outWidth} o={o}");
+                    }
                 }
             }
         }

@@ -56,4 +56,39 @@ public sealed class OrientationTests
         Assert.Equal(new byte[] { 2, 3, 50, 6 }, copy.Pixels.ToArray());
         Assert.Throws<ArgumentOutOfRangeException>(() => src.View(new Rectangle(2, 0, 2, 1)));
     }
+
+    [Theory]
+    [InlineData(PixelFormat.Gray8)]
+    [InlineData(PixelFormat.Rgb24)]
+    [InlineData(PixelFormat.Rgba32)]
+    public void TransformsOfViewsSpanningSeveralTilesMatchTheirDefinitions(PixelFormat format)
+    {
+        using Image big = ResizeReference.RandomImage(80, 75, format, 4);
+        ImageView src = big.View(new Rectangle(5, 3, 70, 37));
+        int w = src.Width, h = src.Height, ch = src.Channels;
+        // Output pixel (x, y) takes source pixel map(x, y).
+        var ops = new (string Name, Func<ImageView, Image> Op, bool Swap, Func<int, int, (int, int)> Map)[]
+        {
+            ("flipH", Orientation.FlipHorizontal, false, (x, y) => (w - 1 - x, y)),
+            ("flipV", Orientation.FlipVertical, false, (x, y) => (x, h - 1 - y)),
+            ("rot180", Orientation.Rotate180, false, (x, y) => (w - 1 - x, h - 1 - y)),
+            ("rot90", Orientation.Rotate90, true, (x, y) => (y, h - 1 - x)),
+            ("rot270", Orientation.Rotate270, true, (x, y) => (w - 1 - y, x)),
+            ("transpose", Orientation.Transpose, true, (x, y) => (y, x)),
+            ("transverse", Orientation.Transverse, true, (x, y) => (w - 1 - y, h - 1 - x)),
+        };
+        foreach (var (name, op, swap, map) in ops)
+        {
+            using Image result = op(src);
+            Assert.Equal(swap ? (h, w) : (w, h), (result.Width, result.Height));
+            for (int y = 0; y < result.Height; y++)
+            {
+                for (int x = 0; x < result.Width; x++)
+                {
+                    (int sx, int sy) = map(x, y);
+                    Assert.True(src.GetRow(sy).Slice(sx * ch, ch).SequenceEqual(result.GetRow(y).Slice(x * ch, ch)), $"{name} at ({x},{y})");
+                }
+            }
+        }
+    }
 }

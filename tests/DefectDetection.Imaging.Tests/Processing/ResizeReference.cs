@@ -39,7 +39,7 @@ internal static class ResizeReference
         double f;
         if (mode == ResizeMode.Area)
         {
-            x0 = (int)Math.Floor(o * scale);
+            x0 = (int)Math.Floor((double)o * inSize / outSize); // exact rational floor
             f = (o + 1) - ((x0 + 1) * (double)outSize / inSize);
             f = f <= 0 ? 0 : f - Math.Floor(f);
         }

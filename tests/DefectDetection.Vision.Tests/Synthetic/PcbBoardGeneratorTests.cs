@@ -1,3 +1,4 @@
+using DefectDetection.Datasets;
 using DefectDetection.Annotations;
 using DefectDetection.Imaging;
 using DefectDetection.Vision.Synthetic;
@@ -36,7 +37,7 @@ public sealed class PcbBoardGeneratorTests
         }, 2);
         using SyntheticBoard board = generator.Generate(4);
         Assert.Equal(3, board.Defects.Count);
-        foreach (BoxAnnotation defect in board.Defects)
+        foreach (LabeledBox defect in board.Defects)
         {
             Assert.True(board.Image.Bounds.Contains(defect.Box), $"{defect.Box} leaves the image");
             Assert.Contains(board.Pins, p => Rectangle.IntersectionOverUnion(p, defect.Box) > 0.9);

@@ -1,19 +1,13 @@
-using DefectDetection.Imaging;
+using DefectDetection.Datasets;
 
 namespace DefectDetection.Annotations;
-
-/// <summary>A labelled box on an image (ground truth or a prediction).</summary>
-/// <param name="Box">The box in pixels.</param>
-/// <param name="Label">The class name.</param>
-/// <param name="Score">Confidence for predictions; 1 for ground truth.</param>
-public sealed record BoxAnnotation(Rectangle Box, string Label, float Score = 1f);
 
 /// <summary>The boxes of one image.</summary>
 /// <param name="FileName">The image file name (relative to the annotation's image folder).</param>
 /// <param name="Width">Image width in pixels.</param>
 /// <param name="Height">Image height in pixels.</param>
 /// <param name="Boxes">The boxes.</param>
-public sealed record ImageAnnotation(string FileName, int Width, int Height, IReadOnlyList<BoxAnnotation> Boxes);
+public sealed record ImageAnnotation(string FileName, int Width, int Height, IReadOnlyList<LabeledBox> Boxes);
 
 /// <summary>Raised when an annotation file is malformed; names the file and what is wrong.</summary>
 public sealed class AnnotationFormatException : Exception

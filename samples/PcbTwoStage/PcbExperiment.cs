@@ -1,0 +1,299 @@
+using System.Diagnostics;
+using DefectDetection.Datasets;
+using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
+using DefectDetection.Pipeline;
+using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.Features;
+using DefectDetection.Vision.Roi;
+using DefectDetection.Vision.Synthetic;
+
+namespace DefectDetection.Samples.PcbTwoStage;
+
+/// <summary>Settings of the experiment.</summary>
+public sealed record PcbExperimentOptions
+{
+    public int TrainBoards { get; init; } = 24;
+
+    public int TestBoards { get; init; } = 50;
+
+    public int Seed { get; init; } = 1;
+
+    public PcbBoardOptions Board { get; init; } = new();
+
+    /// <summary>Fraction of boards drawn with defects (the rest are good).</summary>
+    public double DefectiveFraction { get; init; } = 0.7;
+
+    public TextWriter? Log { get; init; }
+}
+
+/// <summary>One row of the results table.</summary>
+public sealed record MethodResult(string Method, double Precision, double Recall, double F1, double ImagePrecision, double ImageRecall, double ImageF1, double MillisecondsPerBoard);
+
+/// <summary>
+/// The AWS missing-hole experiment on synthetic boards: a one-stage whole-image classifier on the downscaled board,
+/// a sliding-window tile classifier at full resolution, and the two-stage pipeline (template-matching pin detector
+/// + pin-crop classifier), each scored at defect level (a defect is found when a predicted box overlaps it with
+/// IoU >= 0.3) and at image level.
+/// </summary>
+public sealed class PcbExperiment(PcbExperimentOptions options)
+{
+    private const string Normal = "normal";
+    private const string Partial = "partial";
+    private const double MatchIou = 0.3;
+    private const int CropSize = 48;
+    private const int PinMargin = 10;
+
+    private readonly PcbExperimentOptions _o = options;
+
+    private PcbBoardGenerator? _generator;
+
+    private PcbBoardGenerator Generator => _generator ??= new PcbBoardGenerator(_o.Board, _o.Seed);
+
+    public IReadOnlyList<MethodResult> Run()
+    {
+        Log($"design: {Generator.Layout.Width}x{Generator.Layout.Height}, {Generator.Layout.Pins.Count} pins; {_o.TrainBoards} training boards, {_o.TestBoards} test boards");
+        return [WholeImage(), Tiles(), TwoStage()];
+    }
+
+    private SyntheticBoard Board(bool train, int i)
+    {
+        int seed = (train ? 100_000 : 200_000) + (_o.Seed * 1000) + i;
+        bool defective = new Random(seed).NextDouble() < _o.DefectiveFraction;
+        return Generator.Generate(seed, defective);
+    }
+
+    // --- Method 1: one image classifier on the whole board, downscaled -----------------------------------------
+    private MethodResult WholeImage()
+    {
+        GradientHistogramFeatureExtractor extractor = new(new GradientHistogramOptions { Size = 256, Grid = 8, Scales = 3 });
+        int w = _o.Board.Width / 4, h = _o.Board.Height / 4;
+        List<float[]> features = [];
+        List<string> labels = [];
+        for (int i = 0; i < _o.TrainBoards; i++)
+        {
+            using SyntheticBoard board = Board(train: true, i);
+            using Image small = ImageResizer.Resize(board.Image, w, h, ResizeMode.Area);
+            features.Add(extractor.Extract(small));
+            labels.Add(board.Defects.Count > 0 ? "defective" : Normal);
+        }
+
+        SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(new SoftmaxClassifierOptions { Seed = _o.Seed, L2 = 1e-2 }).Fit(features, labels);
+        Scorer scorer = new("one-stage: whole board, 1/4 scale, image classifier");
+        for (int i = 0; i < _o.TestBoards; i++)
+        {
+            using SyntheticBoard board = Board(train: false, i);
+            Stopwatch sw = Stopwatch.StartNew();
+            using Image small = ImageResizer.Resize(board.Image, w, h, ResizeMode.Area);
+            bool defective = head.Predict(extractor.Extract(small)).Label != Normal;
+            sw.Stop();
+
+            // Its only possible box is the whole board.
+            scorer.Add(board, defective ? [board.Image.Bounds] : [], sw.Elapsed.TotalMilliseconds);
+        }
+
+        return scorer.Result(Log);
+    }
+
+    // --- Method 2: sliding-window tile classifier at full resolution ------------------------------------------
+    private MethodResult Tiles()
+    {
+        const int tile = 64, stride = 24;
+        GradientHistogramFeatureExtractor extractor = new(new GradientHistogramOptions { Size = tile, Grid = 4, Scales = 2 });
+        SlidingWindowRoiDetector tiler = new(new SlidingWindowOptions { TileWidth = tile, TileHeight = tile, Overlap = 1 - ((double)stride / tile) });
+        List<float[]> features = [];
+        List<string> labels = [];
+        Random rng = new(_o.Seed);
+        for (int i = 0; i < _o.TrainBoards; i++)
+        {
+            using SyntheticBoard board = Board(train: true, i);
+            IReadOnlyList<RegionOfInterest> tiles = tiler.Detect(board.Image);
+            foreach (RegionOfInterest t in tiles)
+            {
+                string label = TileLabel(board, t.Box);
+                if (label == Partial || (label == Normal && rng.NextDouble() > 0.02))
+                {
+                    continue; // Subsample the many normal tiles.
+                }
+
+                features.Add(extractor.Extract(board.Image.View(t.Box)));
+                labels.Add(label);
+            }
+        }
+
+        Log($"  tile classifier: {features.Count} training tiles, {labels.Count(l => l != Normal)} defective");
+        SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(new SoftmaxClassifierOptions { Seed = _o.Seed }).Fit(features, labels);
+        FeatureCropClassifier classifier = new(extractor, head, [Normal]);
+        Scorer scorer = new("tile classifier: 64 px tiles, full resolution");
+        for (int i = 0; i < _o.TestBoards; i++)
+        {
+            using SyntheticBoard board = Board(train: false, i);
+            Stopwatch sw = Stopwatch.StartNew();
+            IReadOnlyList<RegionOfInterest> tiles = tiler.Detect(board.Image);
+            List<(Rectangle Box, float Confidence)> positives = [];
+            for (int start = 0; start < tiles.Count; start += 256)
+            {
+                List<ImageView> crops = [.. tiles.Skip(start).Take(256).Select(t => board.Image.View(t.Box))];
+                IReadOnlyList<CropVerdict> verdicts = classifier.Classify(crops);
+                for (int k = 0; k < verdicts.Count; k++)
+                {
+                    if (verdicts[k].IsDefect)
+                    {
+                        positives.Add((tiles[start + k].Box, verdicts[k].Confidence));
+                    }
+                }
+            }
+
+            // Overlapping positive tiles are one defect: keep the most confident tile of each cluster.
+            List<Rectangle> boxes = [];
+            foreach (var p in positives.OrderByDescending(p => p.Confidence))
+            {
+                if (!boxes.Any(b => !Rectangle.Intersect(b, p.Box).IsEmpty))
+                {
+                    boxes.Add(p.Box);
+                }
+            }
+
+            sw.Stop();
+            scorer.Add(board, boxes, sw.Elapsed.TotalMilliseconds);
+        }
+
+        return scorer.Result(Log);
+    }
+
+    private static string TileLabel(SyntheticBoard board, Rectangle tile)
+    {
+        // A tile shows a defect when the defect lies wholly inside it; tiles that cut a defect are left out by the
+        // caller's sampling as normal only if they do not touch any defect.
+        foreach (LabeledBox d in board.Defects)
+        {
+            if (tile.Contains(d.Box))
+            {
+                return d.Label;
+            }
+        }
+
+        foreach (LabeledBox d in board.Defects)
+        {
+            if (!Rectangle.Intersect(tile, d.Box).IsEmpty)
+            {
+                return Partial;
+            }
+        }
+
+        return Normal;
+    }
+
+    // --- Method 3: two stages - find every pin, judge each full-resolution pin crop ---------------------------
+    private MethodResult TwoStage()
+    {
+        using Image golden = Generator.RenderGolden();
+        PcbPin example = Generator.Layout.Pins.First(p => !p.Square);
+        TemplateMatchingRoiDetector detector = TemplateMatchingRoiDetector.FromExample(
+            golden, PcbBoardGenerator.PinBox(BoardTransform.Identity, example).Inflate(4),
+            new TemplateMatchingOptions { ScoreThreshold = 0.3f, RotationsDegrees = [-1.5, 1.5], Label = "pin" });
+        GradientHistogramFeatureExtractor extractor = new(new GradientHistogramOptions { Size = CropSize, Grid = 4, Scales = 2 });
+        CropSize size = new(CropSize, CropSize);
+
+        List<float[]> features = [];
+        List<string> labels = [];
+        Random rng = new(_o.Seed);
+        for (int i = 0; i < _o.TrainBoards; i++)
+        {
+            using SyntheticBoard board = Board(train: true, i);
+            foreach (RegionOfInterest roi in detector.Detect(board.Image))
+            {
+                string label = PinLabel(board, roi.Box);
+                if (label == Normal && rng.NextDouble() > 0.25)
+                {
+                    continue;
+                }
+
+                using Image crop = ImageResizer.Resize(Cropping.CropWithContext(board.Image, roi.Box, PinMargin), CropSize, CropSize);
+                features.Add(extractor.Extract(crop));
+                labels.Add(label);
+            }
+        }
+
+        Log($"  two-stage: {features.Count} training pin crops, {labels.Count(l => l != Normal)} defective");
+        SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(new SoftmaxClassifierOptions { Seed = _o.Seed }).Fit(features, labels);
+        DefectPipeline pipeline = new(detector, new FeatureCropClassifier(extractor, head, [Normal], size),
+            new DefectPipelineOptions { ContextMargin = PinMargin });
+        Scorer scorer = new("two-stage: pin detector + pin-crop classifier");
+        for (int i = 0; i < _o.TestBoards; i++)
+        {
+            using SyntheticBoard board = Board(train: false, i);
+            InspectionResult result = pipeline.Inspect(board.Image);
+            scorer.Add(board, [.. result.Defects.Select(d => d.Box)], result.Timings.Total.TotalMilliseconds);
+        }
+
+        return scorer.Result(Log);
+    }
+
+    private static string PinLabel(SyntheticBoard board, Rectangle pin)
+    {
+        foreach (LabeledBox d in board.Defects)
+        {
+            if (Rectangle.IntersectionOverUnion(d.Box, pin) >= MatchIou)
+            {
+                return d.Label;
+            }
+        }
+
+        return Normal;
+    }
+
+    private void Log(string line) => _o.Log?.WriteLine(line);
+
+    /// <summary>Counts found and missed defects (IoU >= 0.3, one prediction per defect) and image verdicts.</summary>
+    private sealed class Scorer(string method)
+    {
+        private int _tp, _fp, _fn, _itp, _ifp, _ifn;
+        private readonly List<double> _ms = [];
+
+        public void Add(SyntheticBoard board, IReadOnlyList<Rectangle> predicted, double ms)
+        {
+            _ms.Add(ms);
+            bool[] used = new bool[predicted.Count];
+            foreach (LabeledBox truth in board.Defects)
+            {
+                int best = -1;
+                double bestIou = MatchIou;
+                for (int p = 0; p < predicted.Count; p++)
+                {
+                    double iou = Rectangle.IntersectionOverUnion(truth.Box, predicted[p]);
+                    if (!used[p] && iou >= bestIou)
+                    {
+                        (best, bestIou) = (p, iou);
+                    }
+                }
+
+                if (best >= 0)
+                {
+                    used[best] = true;
+                    _tp++;
+                }
+                else
+                {
+                    _fn++;
+                }
+            }
+
+            _fp += used.Count(u => !u);
+            bool truthDefective = board.Defects.Count > 0, predictedDefective = predicted.Count > 0;
+            _itp += truthDefective && predictedDefective ? 1 : 0;
+            _ifp += !truthDefective && predictedDefective ? 1 : 0;
+            _ifn += truthDefective && !predictedDefective ? 1 : 0;
+        }
+
+        public MethodResult Result(Action<string> log)
+        {
+            static double Div(double a, double b) => b == 0 ? 0 : a / b;
+            double p = Div(_tp, _tp + _fp), r = Div(_tp, _tp + _fn), ip = Div(_itp, _itp + _ifp), ir = Div(_itp, _itp + _ifn);
+            _ms.Sort();
+            MethodResult result = new(method, p, r, Div(2 * p * r, p + r), ip, ir, Div(2 * ip * ir, ip + ir), _ms.Count == 0 ? 0 : _ms[_ms.Count / 2]);
+            log($"  {method}: TP {_tp}, FP {_fp}, FN {_fn}; images TP {_itp}, FP {_ifp}, FN {_ifn}");
+            return result;
+        }
+    }
+}

@@ -1,0 +1,371 @@
+using System.Globalization;
+using System.Text.Json;
+using DefectDetection.Imaging;
+
+namespace DefectDetection.Datasets;
+
+/// <summary>Options of <see cref="ImageDataset.FromManifest"/>.</summary>
+public sealed class ManifestOptions
+{
+    /// <summary>
+    /// The local folder holding the images. <c>s3://bucket/key</c> references are looked up there by their key,
+    /// then by the key's trailing parts, then by file name anywhere below it. Relative references are resolved
+    /// against it. Null (default): the manifest's folder, then its parent folder.
+    /// </summary>
+    public string? ImageRoot { get; init; }
+
+    /// <summary>
+    /// The attribute holding the image label. Null (default): <c>anomaly-label</c> when present, else the first
+    /// attribute whose metadata type is <c>groundtruth/image-classification</c>.
+    /// </summary>
+    public string? LabelAttribute { get; init; }
+
+    /// <summary>The attribute holding the mask reference. Default <c>anomaly-mask-ref</c>.</summary>
+    public string MaskAttribute { get; init; } = "anomaly-mask-ref";
+}
+
+public sealed partial class ImageDataset
+{
+    private const string SourceRef = "source-ref";
+
+    /// <summary>
+    /// Reads an Amazon Lookout for Vision / SageMaker Ground Truth manifest (JSON Lines, one image per line).
+    /// <list type="bullet">
+    /// <item><c>source-ref</c>: the image, an <c>s3://</c> URI mapped to <see cref="ManifestOptions.ImageRoot"/>
+    /// or a path relative to it.</item>
+    /// <item>The label attribute (<c>anomaly-label</c>): the label is its metadata's <c>class-name</c>; without one,
+    /// a number 1 means <c>anomaly</c> and 0 <c>normal</c>, and a string is the label itself.</item>
+    /// <item><c>anomaly-mask-ref</c>: the mask, with its metadata's <c>internal-color-map</c> giving the colour of
+    /// each defect label (<see cref="LabeledImage.MaskColors"/>).</item>
+    /// <item>An attribute whose metadata type is <c>groundtruth/object-detection</c>: its <c>annotations</c> boxes,
+    /// named by the metadata's <c>class-map</c> (<see cref="LabeledImage.Boxes"/>).</item>
+    /// </list>
+    /// Blank lines are skipped. Images are not opened: <see cref="Validate"/> reports missing or unreadable files.
+    /// </summary>
+    /// <exception cref="DatasetException">The manifest is missing, a line is not JSON, or a field is missing or malformed; the message names the line and field.</exception>
+    public static ImageDataset FromManifest(string path, ManifestOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= new ManifestOptions();
+        string manifest = Path.GetFullPath(path);
+        if (!File.Exists(manifest))
+        {
+            throw new DatasetException(manifest, 0, null, "the manifest file does not exist");
+        }
+
+        string manifestDir = Path.GetDirectoryName(manifest)!;
+        string[] roots = options.ImageRoot is not null
+            ? [Path.GetFullPath(options.ImageRoot)]
+            : [manifestDir, Path.GetDirectoryName(manifestDir) ?? manifestDir];
+        PathResolver resolver = new(manifest, roots);
+        List<LabeledImage> items = [];
+        int lineNumber = 0;
+        foreach (string line in File.ReadLines(manifest))
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+
+            JsonDocument doc;
+            try
+            {
+                doc = JsonDocument.Parse(line);
+            }
+            catch (JsonException ex)
+            {
+                throw new DatasetException(manifest, lineNumber, null, $"the line is not valid JSON ({ex.Message})", ex);
+            }
+
+            using (doc)
+            {
+                items.Add(ReadManifestLine(doc.RootElement, options, resolver, manifest, lineNumber));
+            }
+        }
+
+        return new ImageDataset(items);
+    }
+
+    private static LabeledImage ReadManifestLine(JsonElement root, ManifestOptions options, PathResolver resolver, string manifest, int line)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new DatasetException(manifest, line, null, "expected a JSON object");
+        }
+
+        string source = RequireString(root, SourceRef, manifest, line);
+        string imagePath = resolver.Resolve(source, line, SourceRef);
+
+        string? labelAttribute = options.LabelAttribute;
+        if (labelAttribute is null)
+        {
+            labelAttribute = root.TryGetProperty("anomaly-label", out _) ? "anomaly-label" : FindAttributeOfType(root, "groundtruth/image-classification");
+            if (labelAttribute is null)
+            {
+                throw new DatasetException(manifest, line, "anomaly-label", "no label: expected 'anomaly-label' or an attribute with metadata type 'groundtruth/image-classification'");
+            }
+        }
+
+        string label = ReadLabel(root, labelAttribute, manifest, line);
+        LabeledImage item = new(imagePath, label) { Origin = $"{manifest}:{line}" };
+
+        if (root.TryGetProperty(options.MaskAttribute, out JsonElement maskRef))
+        {
+            if (maskRef.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(maskRef.GetString()))
+            {
+                throw new DatasetException(manifest, line, options.MaskAttribute, "expected a non-empty string");
+            }
+
+            item = item with
+            {
+                MaskPath = resolver.Resolve(maskRef.GetString()!, line, options.MaskAttribute),
+                MaskColors = ReadColorMap(root, options.MaskAttribute + "-metadata", manifest, line),
+            };
+        }
+
+        string? boxAttribute = FindAttributeOfType(root, "groundtruth/object-detection");
+        if (boxAttribute is not null)
+        {
+            item = item with { Boxes = ReadBoxes(root, boxAttribute, manifest, line) };
+        }
+
+        return item;
+    }
+
+    private static string ReadLabel(JsonElement root, string attribute, string manifest, int line)
+    {
+        if (!root.TryGetProperty(attribute, out JsonElement value))
+        {
+            throw new DatasetException(manifest, line, attribute, "the label attribute is missing");
+        }
+
+        if (root.TryGetProperty(attribute + "-metadata", out JsonElement meta) && meta.ValueKind == JsonValueKind.Object
+            && meta.TryGetProperty("class-name", out JsonElement className))
+        {
+            if (className.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(className.GetString()))
+            {
+                throw new DatasetException(manifest, line, attribute + "-metadata.class-name", "expected a non-empty string");
+            }
+
+            return className.GetString()!;
+        }
+
+        return value.ValueKind switch
+        {
+            JsonValueKind.Number when value.TryGetInt32(out int n) && n == 1 => "anomaly",
+            JsonValueKind.Number when value.TryGetInt32(out int n) && n == 0 => "normal",
+            JsonValueKind.String when !string.IsNullOrWhiteSpace(value.GetString()) => value.GetString()!,
+            _ => throw new DatasetException(manifest, line, attribute, $"cannot tell the label from {value.GetRawText()} without a '{attribute}-metadata.class-name' (expected 0, 1 or a label name)"),
+        };
+    }
+
+    private static IReadOnlyList<MaskColor> ReadColorMap(JsonElement root, string metaName, string manifest, int line)
+    {
+        if (!root.TryGetProperty(metaName, out JsonElement meta) || meta.ValueKind != JsonValueKind.Object
+            || !meta.TryGetProperty("internal-color-map", out JsonElement map))
+        {
+            return [];
+        }
+
+        string field = metaName + ".internal-color-map";
+        if (map.ValueKind != JsonValueKind.Object)
+        {
+            throw new DatasetException(manifest, line, field, "expected an object");
+        }
+
+        List<MaskColor> colors = [];
+        foreach (JsonProperty entry in map.EnumerateObject())
+        {
+            string entryField = $"{field}.{entry.Name}";
+            if (entry.Value.ValueKind != JsonValueKind.Object)
+            {
+                throw new DatasetException(manifest, line, entryField, "expected an object with class-name and hex-color");
+            }
+
+            string name = RequireString(entry.Value, "class-name", manifest, line, entryField + ".class-name");
+            string hex = RequireString(entry.Value, "hex-color", manifest, line, entryField + ".hex-color");
+            if (hex.Length != 7 || hex[0] != '#' || !uint.TryParse(hex.AsSpan(1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint rgb))
+            {
+                throw new DatasetException(manifest, line, entryField + ".hex-color", $"'{hex}' is not a colour of the form #RRGGBB");
+            }
+
+            colors.Add(new MaskColor(name, (byte)(rgb >> 16), (byte)(rgb >> 8), (byte)rgb));
+        }
+
+        return colors;
+    }
+
+    private static IReadOnlyList<LabeledBox> ReadBoxes(JsonElement root, string attribute, string manifest, int line)
+    {
+        JsonElement value = root.GetProperty(attribute);
+        if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty("annotations", out JsonElement annotations) || annotations.ValueKind != JsonValueKind.Array)
+        {
+            throw new DatasetException(manifest, line, attribute + ".annotations", "expected an array of boxes");
+        }
+
+        Dictionary<string, string> classMap = new(StringComparer.Ordinal);
+        if (root.TryGetProperty(attribute + "-metadata", out JsonElement meta) && meta.ValueKind == JsonValueKind.Object
+            && meta.TryGetProperty("class-map", out JsonElement map) && map.ValueKind == JsonValueKind.Object)
+        {
+            foreach (JsonProperty p in map.EnumerateObject())
+            {
+                classMap[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+            }
+        }
+
+        List<LabeledBox> boxes = [];
+        int index = 0;
+        foreach (JsonElement a in annotations.EnumerateArray())
+        {
+            string field = $"{attribute}.annotations[{index++}]";
+            int Int(string name) => a.ValueKind == JsonValueKind.Object && a.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) && d is >= int.MinValue and <= int.MaxValue
+                ? (int)Math.Round(d)
+                : throw new DatasetException(manifest, line, $"{field}.{name}", "expected a number");
+            int classId = Int("class_id");
+            string label = classMap.TryGetValue(classId.ToString(CultureInfo.InvariantCulture), out string? n) ? n : classId.ToString(CultureInfo.InvariantCulture);
+            Rectangle box = new(Int("left"), Int("top"), Int("width"), Int("height"));
+            if (box.Width < 0 || box.Height < 0)
+            {
+                throw new DatasetException(manifest, line, field, $"the box {box} has a negative size");
+            }
+
+            boxes.Add(new LabeledBox(box, label));
+        }
+
+        return boxes;
+    }
+
+    private static string? FindAttributeOfType(JsonElement root, string type)
+    {
+        foreach (JsonProperty p in root.EnumerateObject())
+        {
+            if (p.Name.EndsWith("-metadata", StringComparison.Ordinal) && p.Value.ValueKind == JsonValueKind.Object
+                && p.Value.TryGetProperty("type", out JsonElement t) && t.ValueKind == JsonValueKind.String
+                && string.Equals(t.GetString(), type, StringComparison.Ordinal))
+            {
+                string attribute = p.Name[..^"-metadata".Length];
+                if (root.TryGetProperty(attribute, out _))
+                {
+                    return attribute;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string RequireString(JsonElement obj, string name, string file, int line, string? field = null)
+    {
+        if (!obj.TryGetProperty(name, out JsonElement v))
+        {
+            throw new DatasetException(file, line, field ?? name, "the field is missing");
+        }
+
+        if (v.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(v.GetString()))
+        {
+            throw new DatasetException(file, line, field ?? name, $"expected a non-empty string, found {v.GetRawText()}");
+        }
+
+        return v.GetString()!;
+    }
+
+    /// <summary>Maps manifest references (s3:// URIs or relative paths) to local files.</summary>
+    private sealed class PathResolver(string file, string[] roots)
+    {
+        private Dictionary<string, List<string>>? _byName;
+
+        public string Resolve(string reference, int line, string field)
+        {
+            if (reference.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+            {
+                string rest = reference[5..];
+                int slash = rest.IndexOf('/');
+                string key = slash < 0 ? string.Empty : Uri.UnescapeDataString(rest[(slash + 1)..]);
+                if (key.Length == 0 || key.EndsWith('/'))
+                {
+                    throw new DatasetException(file, line, field, $"'{reference}' names no object (expected s3://bucket/key)");
+                }
+
+                string[] parts = key.Split('/', StringSplitOptions.RemoveEmptyEntries);
+                foreach (string root in roots)
+                {
+                    for (int skip = 0; skip < parts.Length; skip++)
+                    {
+                        string candidate = Path.Combine([root, .. parts[skip..]]);
+                        if (File.Exists(candidate))
+                        {
+                            return candidate;
+                        }
+                    }
+                }
+
+                string name = parts[^1];
+                List<string>? found = FindByName(name);
+                if (found is { Count: 1 })
+                {
+                    return found[0];
+                }
+
+                if (found is { Count: > 1 })
+                {
+                    throw new DatasetException(file, line, field, $"'{reference}' is ambiguous: {found.Count} files named '{name}' under {roots[0]} ({found[0]}, {found[1]}, ...)");
+                }
+
+                return Path.Combine(roots[0], name);
+            }
+
+            if (Uri.TryCreate(reference, UriKind.Absolute, out Uri? uri) && uri.Scheme.Length > 1 && !uri.IsFile)
+            {
+                throw new DatasetException(file, line, field, $"'{reference}' is neither an s3:// URI nor a local path");
+            }
+
+            if (Path.IsPathRooted(reference))
+            {
+                return Path.GetFullPath(reference);
+            }
+
+            foreach (string root in roots)
+            {
+                string candidate = Path.GetFullPath(Path.Combine(root, reference));
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+
+            return Path.GetFullPath(Path.Combine(roots[0], reference));
+        }
+
+        private List<string>? FindByName(string name)
+        {
+            if (_byName is null)
+            {
+                _byName = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+                foreach (string root in roots.Distinct(StringComparer.Ordinal))
+                {
+                    if (!Directory.Exists(root))
+                    {
+                        continue;
+                    }
+
+                    foreach (string f in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+                    {
+                        string n = Path.GetFileName(f);
+                        if (!_byName.TryGetValue(n, out List<string>? list))
+                        {
+                            _byName[n] = list = [];
+                        }
+
+                        if (!list.Contains(f, StringComparer.Ordinal))
+                        {
+                            list.Add(f);
+                        }
+                    }
+                }
+            }
+
+            return _byName.GetValueOrDefault(name);
+        }
+    }
+}

@@ -1,0 +1,211 @@
+namespace DefectDetection.Metrics;
+
+/// <summary>How <see cref="BinaryMetrics.SelectThreshold"/> picks a decision threshold.</summary>
+public enum ThresholdRule
+{
+    /// <summary>The threshold with the highest F1 score of the positive label (ties: the lower threshold, for recall).</summary>
+    MaxF1,
+
+    /// <summary>The highest threshold whose recall reaches <see cref="ThresholdOptions.TargetRecall"/>.</summary>
+    TargetRecall,
+}
+
+/// <summary>Options of threshold selection.</summary>
+public sealed class ThresholdOptions
+{
+    /// <summary>The rule. Default <see cref="ThresholdRule.MaxF1"/>.</summary>
+    public ThresholdRule Rule { get; init; } = ThresholdRule.MaxF1;
+
+    /// <summary>The recall to reach with <see cref="ThresholdRule.TargetRecall"/>, in (0, 1]. Default 0.95.</summary>
+    public double TargetRecall { get; init; } = 0.95;
+}
+
+/// <summary>
+/// Threshold-free and thresholded measures of a binary scorer: a higher score means "more likely positive" and a
+/// sample is predicted positive when <c>score &gt;= threshold</c>.
+/// </summary>
+public static class BinaryMetrics
+{
+    /// <summary>
+    /// Area under the ROC curve, exact: the trapezoid over distinct thresholds, equal to the Mann-Whitney statistic
+    /// (the chance that a random positive scores above a random negative, ties counting one half).
+    /// </summary>
+    /// <returns>The area in [0, 1]; <see cref="double.NaN"/> when all samples belong to one class.</returns>
+    /// <exception cref="ArgumentException">The spans are empty, differ in length, or a score is NaN.</exception>
+    public static double RocAuc(ReadOnlySpan<double> scores, ReadOnlySpan<bool> positives)
+    {
+        int[] order = SortedDescending(scores, positives);
+        long nPos = 0, nNeg = 0;
+        foreach (bool p in positives)
+        {
+            if (p)
+            {
+                nPos++;
+            }
+            else
+            {
+                nNeg++;
+            }
+        }
+
+        if (nPos == 0 || nNeg == 0)
+        {
+            return double.NaN;
+        }
+
+        // Sweep the distinct thresholds from high to low; each group of ties adds a trapezoid.
+        double area = 0;
+        long tp = 0, fp = 0;
+        int i = 0;
+        while (i < order.Length)
+        {
+            double s = scores[order[i]];
+            long gp = 0, gn = 0;
+            for (; i < order.Length && scores[order[i]] == s; i++)
+            {
+                if (positives[order[i]])
+                {
+                    gp++;
+                }
+                else
+                {
+                    gn++;
+                }
+            }
+
+            area += gn * (tp + (gp / 2.0));
+            tp += gp;
+            fp += gn;
+        }
+
+        return area / ((double)nPos * nNeg);
+    }
+
+    /// <summary>
+    /// Average precision, the step-wise area under the precision-recall curve as in scikit-learn:
+    /// <c>AP = sum over distinct thresholds (R_k - R_(k-1)) x P_k</c>, no interpolation.
+    /// </summary>
+    /// <returns>AP in [0, 1]; <see cref="double.NaN"/> when there is no positive sample.</returns>
+    /// <exception cref="ArgumentException">The spans are empty, differ in length, or a score is NaN.</exception>
+    public static double AveragePrecision(ReadOnlySpan<double> scores, ReadOnlySpan<bool> positives)
+    {
+        int[] order = SortedDescending(scores, positives);
+        long nPos = 0;
+        foreach (bool p in positives)
+        {
+            nPos += p ? 1 : 0;
+        }
+
+        if (nPos == 0)
+        {
+            return double.NaN;
+        }
+
+        double ap = 0, prevRecall = 0;
+        long tp = 0, predicted = 0;
+        int i = 0;
+        while (i < order.Length)
+        {
+            double s = scores[order[i]];
+            for (; i < order.Length && scores[order[i]] == s; i++)
+            {
+                tp += positives[order[i]] ? 1 : 0;
+                predicted++;
+            }
+
+            double recall = (double)tp / nPos;
+            ap += (recall - prevRecall) * ((double)tp / predicted);
+            prevRecall = recall;
+        }
+
+        return ap;
+    }
+
+    /// <summary>
+    /// Picks a threshold by <paramref name="options"/> among the distinct scores (a sample is positive when
+    /// <c>score &gt;= threshold</c>, so the chosen threshold is one of the scores).
+    /// </summary>
+    /// <exception cref="ArgumentException">The spans are empty, differ in length, a score is NaN, or there is no positive sample.</exception>
+    public static double SelectThreshold(ReadOnlySpan<double> scores, ReadOnlySpan<bool> positives, ThresholdOptions? options = null)
+    {
+        options ??= new ThresholdOptions();
+        if (options.Rule == ThresholdRule.TargetRecall && !(options.TargetRecall > 0 && options.TargetRecall <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"TargetRecall must be in (0, 1], got {options.TargetRecall}.");
+        }
+
+        int[] order = SortedDescending(scores, positives);
+        long nPos = 0;
+        foreach (bool p in positives)
+        {
+            nPos += p ? 1 : 0;
+        }
+
+        if (nPos == 0)
+        {
+            throw new ArgumentException("Cannot choose a threshold without any positive sample.", nameof(positives));
+        }
+
+        double best = double.NaN, bestF1 = -1;
+        long tp = 0, predicted = 0;
+        int i = 0;
+        while (i < order.Length)
+        {
+            double s = scores[order[i]];
+            for (; i < order.Length && scores[order[i]] == s; i++)
+            {
+                tp += positives[order[i]] ? 1 : 0;
+                predicted++;
+            }
+
+            double recall = (double)tp / nPos;
+            if (options.Rule == ThresholdRule.TargetRecall)
+            {
+                if (recall >= options.TargetRecall - 1e-12)
+                {
+                    return s;
+                }
+
+                continue;
+            }
+
+            double f1 = 2.0 * tp / (predicted + nPos);
+            if (f1 >= bestF1)
+            {
+                bestF1 = f1;
+                best = s;
+            }
+        }
+
+        return best;
+    }
+
+    private static int[] SortedDescending(ReadOnlySpan<double> scores, ReadOnlySpan<bool> positives)
+    {
+        if (scores.Length != positives.Length)
+        {
+            throw new ArgumentException($"There are {scores.Length} scores but {positives.Length} labels.", nameof(positives));
+        }
+
+        if (scores.Length == 0)
+        {
+            throw new ArgumentException("No samples to measure.", nameof(scores));
+        }
+
+        double[] keys = new double[scores.Length];
+        int[] order = new int[scores.Length];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            if (double.IsNaN(scores[i]))
+            {
+                throw new ArgumentException($"Score {i} is NaN.", nameof(scores));
+            }
+
+            keys[i] = -scores[i];
+            order[i] = i;
+        }
+
+        Array.Sort(keys, order);
+        return order;
+    }
+}

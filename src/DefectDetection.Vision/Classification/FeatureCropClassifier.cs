@@ -1,0 +1,85 @@
+using DefectDetection.Imaging;
+using DefectDetection.Pipeline;
+using DefectDetection.Vision.Features;
+
+namespace DefectDetection.Vision.Classification;
+
+/// <summary>
+/// A crop classifier made of a feature extractor and a trained softmax head: the stage-2 judge of a
+/// <see cref="DefectPipeline"/>. A crop is a defect when the probabilities of the defect labels add up to more than those of the normal labels; the
+/// confidence is the probability that the crop is not normal, so the decision threshold sits at 0.5.
+/// </summary>
+public sealed class FeatureCropClassifier : ICropClassifier
+{
+    private readonly IFeatureExtractor _extractor;
+    private readonly SoftmaxClassifierModel _head;
+    private readonly HashSet<string> _normal;
+    private readonly int[] _normalIndices;
+
+    /// <summary>Creates the classifier.</summary>
+    /// <param name="extractor">Turns a crop into features (the same extractor the head was trained on).</param>
+    /// <param name="head">The trained head.</param>
+    /// <param name="normalLabels">Labels that mean "no defect" (for example "normal", "ok"); at least one of the head's labels.</param>
+    /// <param name="inputSize">Size crops are resized to before extraction, or null to pass them at their own size.</param>
+    public FeatureCropClassifier(IFeatureExtractor extractor, SoftmaxClassifierModel head, IReadOnlyCollection<string> normalLabels, CropSize? inputSize = null)
+    {
+        _extractor = extractor ?? throw new ArgumentNullException(nameof(extractor));
+        _head = head ?? throw new ArgumentNullException(nameof(head));
+        ArgumentNullException.ThrowIfNull(normalLabels);
+        if (extractor.FeatureLength != head.FeatureLength)
+        {
+            throw new ArgumentException($"The extractor gives {extractor.FeatureLength} features but the head expects {head.FeatureLength}.", nameof(head));
+        }
+
+        _normal = new HashSet<string>(normalLabels, StringComparer.Ordinal);
+        _normalIndices = [.. Enumerable.Range(0, head.Labels.Count).Where(i => _normal.Contains(head.Labels[i]))];
+        if (_normalIndices.Length == 0)
+        {
+            throw new ArgumentException($"None of the normal labels ({string.Join(", ", normalLabels)}) is a label of the head ({string.Join(", ", head.Labels)}).", nameof(normalLabels));
+        }
+
+        InputSize = inputSize;
+    }
+
+    /// <inheritdoc />
+    public CropSize? InputSize { get; }
+
+    /// <summary>The head's labels.</summary>
+    public IReadOnlyList<string> Labels => _head.Labels;
+
+    /// <inheritdoc />
+    public IReadOnlyList<CropVerdict> Classify(IReadOnlyList<ImageView> crops, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(crops);
+        CropVerdict[] verdicts = new CropVerdict[crops.Count];
+        float[] features = new float[_extractor.FeatureLength];
+        float[] probabilities = new float[_head.Labels.Count];
+        for (int i = 0; i < crops.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            _extractor.Extract(crops[i], features);
+            _head.PredictProbabilities(features, probabilities);
+            float normal = 0;
+            foreach (int n in _normalIndices)
+            {
+                normal += probabilities[n];
+            }
+
+            // A defect when the defect labels together outweigh the normal ones; the label is then the likeliest
+            // defect label (otherwise the likeliest normal one).
+            bool defect = normal < 0.5f;
+            int best = -1;
+            for (int k = 0; k < probabilities.Length; k++)
+            {
+                if (_normal.Contains(_head.Labels[k]) != defect && (best < 0 || probabilities[k] > probabilities[best]))
+                {
+                    best = k;
+                }
+            }
+
+            verdicts[i] = new CropVerdict(_head.Labels[best], defect, Math.Clamp(1 - normal, 0, 1), probabilities[best]);
+        }
+
+        return verdicts;
+    }
+}

@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using DefectDetection.Imaging;
+using DefectDetection.Pipeline;
+
+namespace DefectDetection.Core.Tests.Pipeline;
+
+public sealed class DefectPipelineTests
+{
+    private sealed class FixedDetector(params RegionOfInterest[] regions) : IRoiDetector
+    {
+        public IReadOnlyList<RegionOfInterest> Detect(ImageView image, CancellationToken cancellationToken = default) => regions;
+    }
+
+    // Calls a crop defective when its mean grey level is above 128; records the crop sizes it saw.
+    private sealed class BrightnessClassifier(CropSize? size, string defectLabel = "bright") : ICropClassifier
+    {
+        public ConcurrentBag<(int W, int H, double Mean)> Seen { get; } = [];
+
+        public CropSize? InputSize => size;
+
+        public IReadOnlyList<CropVerdict> Classify(IReadOnlyList<ImageView> crops, CancellationToken cancellationToken = default)
+        {
+            List<CropVerdict> verdicts = [];
+            foreach (ImageView crop in crops)
+            {
+                double sum = 0;
+                for (int y = 0; y < crop.Height; y++)
+                {
+                    foreach (byte b in crop.GetRow(y))
+                    {
+                        sum += b;
+                    }
+                }
+
+                double mean = sum / (crop.Width * crop.Height * crop.Channels);
+                Seen.Add((crop.Width, crop.Height, mean));
+                bool defect = mean > 128;
+                verdicts.Add(new CropVerdict(defect ? defectLabel : "ok", defect, (float)(mean / 255), (float)mean));
+            }
+
+            return verdicts;
+        }
+    }
+
+    // 100x80 gray image, dark, with a bright 10x10 square at (60, 20).
+    private static Image Scene()
+    {
+        Image image = Image.Create(100, 80, PixelFormat.Gray8);
+        image.Pixels.Fill(20);
+        for (int y = 20; y < 30; y++)
+        {
+            image.GetRow(y).Slice(60, 10).Fill(240);
+        }
+
+        return image;
+    }
+
+    [Fact]
+    public void JudgesEveryRegionAtFullResolutionAndReportsDefects()
+    {
+        using Image image = Scene();
+        BrightnessClassifier classifier = new(size: null);
+        DefectPipeline pipeline = new(new FixedDetector(
+            new RegionOfInterest(new Rectangle(60, 20, 10, 10), "part"),
+            new RegionOfInterest(new Rectangle(0, 0, 10, 10), "part")), classifier, new DefectPipelineOptions { BatchSize = 1 });
+
+        InspectionResult result = pipeline.Inspect(image);
+
+        Assert.True(result.IsAnomalous);
+        Defect defect = Assert.Single(result.Defects);
+        Assert.Equal(new Rectangle(60, 20, 10, 10), defect.Box);
+        Assert.Equal("bright", defect.Label);
+        Assert.Equal(240f / 255, defect.Confidence, 4);
+        Assert.Equal(240f / 255, result.Confidence, 4);
+        Assert.Equal(2, result.Regions.Count);
+        Assert.All(classifier.Seen, s => Assert.Equal((10, 10), (s.W, s.H)));
+        Assert.Equal((100, 80), (result.ImageWidth, result.ImageHeight));
+    }
+
+    [Fact]
+    public void ResizesCropsAddsContextAndPadsRegionsThatLeaveTheImage()
+    {
+        using Image image = Scene();
+        BrightnessClassifier classifier = new(new CropSize(32, 32));
+        DefectPipeline pipeline = new(new FixedDetector(
+            new RegionOfInterest(new Rectangle(62, 22, 6, 6)),
+            new RegionOfInterest(new Rectangle(95, 75, 10, 10))), classifier, new DefectPipelineOptions { ContextMargin = 2 });
+
+        InspectionResult result = pipeline.Inspect(image);
+
+        Assert.All(classifier.Seen, s => Assert.Equal((32, 32), (s.W, s.H)));
+        // The first crop (10x10 with margin) is all bright; the second is dark replicated edge.
+        Assert.Contains(classifier.Seen, s => Math.Abs(s.Mean - 240) < 1);
+        Assert.Contains(classifier.Seen, s => Math.Abs(s.Mean - 20) < 1);
+        Assert.Single(result.Defects);
+        Assert.Equal(new Rectangle(62, 22, 6, 6), result.Defects[0].Box);
+    }
+
+    [Fact]
+    public void RoutesRegionsToClassifiersByLabelAndSkipsUnknownLabelsWhenAsked()
+    {
+        using Image image = Scene();
+        BrightnessClassifier pins = new(null, "pin_defect"), other = new(null, "other_defect");
+        DefectPipeline pipeline = new(
+            new FixedDetector(
+                new RegionOfInterest(new Rectangle(60, 20, 10, 10), "pin"),
+                new RegionOfInterest(new Rectangle(61, 21, 8, 8), "connector"),
+                new RegionOfInterest(new Rectangle(62, 22, 6, 6), "screw")),
+            other,
+            new Dictionary<string, ICropClassifier> { ["pin"] = pins },
+            new DefectPipelineOptions { UseDefaultClassifierForUnknownLabels = false });
+
+        InspectionResult result = pipeline.Inspect(image);
+
+        Assert.Single(pins.Seen);
+        Assert.Empty(other.Seen);
+        Assert.Equal("pin_defect", Assert.Single(result.Defects).Label);
+    }
+
+    [Fact]
+    public void GoodImageConfidenceIsOneMinusTheMostSuspiciousCrop()
+    {
+        using Image image = Scene();
+        DefectPipeline pipeline = new(new FixedDetector(new RegionOfInterest(new Rectangle(0, 0, 10, 10))), new BrightnessClassifier(null));
+        InspectionResult result = pipeline.Inspect(image);
+        Assert.False(result.IsAnomalous);
+        Assert.Equal(1 - (20f / 255), result.Confidence, 4);
+    }
+
+    [Fact]
+    public void BadClassifiersAndOptionsFailClearly()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DefectPipeline(new FixedDetector(), new BrightnessClassifier(null), new DefectPipelineOptions { BatchSize = 0 }));
+        Assert.Throws<ArgumentException>(() => new DefectPipeline(new FixedDetector(), null, new Dictionary<string, ICropClassifier>()));
+
+        using Image image = Scene();
+        using CancellationTokenSource cts = new();
+        cts.Cancel();
+        DefectPipeline pipeline = new(new FixedDetector(new RegionOfInterest(new Rectangle(0, 0, 5, 5))), new BrightnessClassifier(null));
+        Assert.ThrowsAny<OperationCanceledException>(() => pipeline.Inspect(image, cts.Token));
+    }
+}
+
+public sealed class DefectMergingTests
+{
+    [Fact]
+    public void MergesTouchingBoxesOfTheSameLabelOnly()
+    {
+        List<Defect> defects =
+        [
+            new(new Rectangle(0, 0, 10, 10), "a", 0.6f),
+            new(new Rectangle(10, 0, 10, 10), "a", 0.9f),   // touches the first
+            new(new Rectangle(25, 0, 5, 5), "a", 0.7f),     // apart
+            new(new Rectangle(5, 5, 10, 10), "b", 0.8f),    // overlaps but another label
+        ];
+        List<Defect> merged = DefectPipeline.MergeTouching(defects);
+        Assert.Equal(3, merged.Count);
+        Assert.Contains(new Defect(new Rectangle(0, 0, 20, 10), "a", 0.9f), merged);
+        Assert.Contains(defects[2], merged);
+        Assert.Contains(defects[3], merged);
+    }
+}
