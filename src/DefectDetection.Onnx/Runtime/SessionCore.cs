@@ -47,11 +47,15 @@ internal sealed class SessionCore
             {
                 problems.Add(KernelRegistry.Describe(node, e.Message));
             }
+            catch (Exception e) when (e is ArgumentException or InvalidCastException or IndexOutOfRangeException or OverflowException or OnnxModelException or NullReferenceException)
+            {
+                problems.Add(KernelRegistry.Describe(node, "invalid node: " + e.Message));
+            }
         }
 
         if (problems.Count > 0)
         {
-            throw new OnnxModelException($"The model uses {problems.Count} unsupported operator(s) or attribute(s):", problems);
+            throw new OnnxModelException($"The model has {problems.Count} unsupported or invalid node(s):", problems);
         }
 
         int unused = 0;
