@@ -204,6 +204,52 @@ public sealed class OnnxCommandTests : IDisposable
         Assert.Equal(Math.Exp(2) / denominator, row[2].Probability, 5);
     }
 
+    [Fact]
+    public void ImageRunNormalisesPixelsLikeAHandBuiltTensor()
+    {
+        // A 6x6 RGB image at the model's own size (no resampling): the tensor must be (pixel/255 - mean) / std per
+        // channel in planar order, so running the image equals running that tensor written by hand.
+        const int Size = 6;
+        float[] mean = [0.4f, 0.5f, 0.6f], std = [0.2f, 0.25f, 0.3f];
+        using var image = Imaging.Image.Create(Size, Size, Imaging.PixelFormat.Rgb24);
+        Span<byte> px = image.Pixels;
+        for (int i = 0; i < px.Length; i++)
+        {
+            px[i] = (byte)((i * 37) + 11);
+        }
+
+        string png = Path.Combine(_dir, "six.png");
+        Imaging.ImageCodecs.Save(image, png);
+        var tensor = new float[3 * Size * Size];
+        for (int y = 0; y < Size; y++)
+        {
+            for (int x = 0; x < Size; x++)
+            {
+                for (int c = 0; c < 3; c++)
+                {
+                    tensor[(c * Size * Size) + (y * Size) + x] = ((image.GetRow(y)[(x * 3) + c] / 255f) - mean[c]) / std[c];
+                }
+            }
+        }
+
+        string raw = Path.Combine(_dir, "six.f32");
+        File.WriteAllBytes(raw, MemoryMarshal.AsBytes(tensor.AsSpan()).ToArray());
+        string model = Case("conv_dynamic_batch"); // input x [batch,3,6,6]
+        string outName = CaseJson("conv_dynamic_batch", "expected.json").GetProperty("outputs")[0].GetProperty("name").GetString()!;
+        string fromImage = Path.Combine(_dir, "a.f32"), fromTensor = Path.Combine(_dir, "b.f32");
+        var (code, _, err) = Run("onnx", "run", "--model", model, "--image", png, "--size", "6", "--mean", "0.4,0.5,0.6", "--std", "0.2,0.25,0.3", "--output", $"{outName}={fromImage}", "--threads", "1");
+        Assert.True(code == 0, err);
+        (code, _, err) = Run("onnx", "run", "--model", model, "--input", $"x={raw}:1x3x6x6", "--output", $"{outName}={fromTensor}", "--threads", "1");
+        Assert.True(code == 0, err);
+        float[] a = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(fromImage)).ToArray();
+        float[] b = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(fromTensor)).ToArray();
+        Assert.Equal(b.Length, a.Length);
+        for (int i = 0; i < a.Length; i++)
+        {
+            Assert.True(Math.Abs(a[i] - b[i]) <= 1e-5f, $"[{i}] image {a[i]} tensor {b[i]}");
+        }
+    }
+
     [SharedFact]
     public void RunOnTheMobileNetReferenceInputMatchesOnnxRuntimeLogits()
     {
