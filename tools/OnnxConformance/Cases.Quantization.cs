@@ -198,6 +198,29 @@ internal static partial class Cases
             c.Output(c.NodeN("QGemm", "com.microsoft", [a, c.Scalar("as", TensorData.F32([0.02f])), c.Scalar("azp", TensorData.U8([100])), b, c.Scalar("bs", TensorData.F32([0.01f])), c.Scalar("bzp", TensorData.S8([0]))], 1, A.F("alpha", 0.5f))[0]);
         });
 
+        yield return new("dynamic_quant_conv_matmul_chain", 13, c =>
+        {
+            c.Description = "Dynamic quantization as in mobilenetv2-int8-dynamic: DynamicQuantizeLinear -> ConvInteger -> Cast -> Mul(scales) -> Add(bias) -> Clip, then DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul -> Add";
+            string x = c.InputF("x", [1, 3, 6, 6], -1, 1);
+            string[] q = c.NodeN("DynamicQuantizeLinear", string.Empty, [x], 3);
+            string w = c.Init("w", TensorData.S8(c.Rng.SBytes(4 * 3 * 9, -127, 127), 4, 3, 3, 3));
+            string acc = c.Node("ConvInteger", [q[0], w, q[2], c.Scalar("wzp", TensorData.S8([0]))], A.Ints("pads", 1, 1, 1, 1));
+            string f = c.Node("Cast", [acc], A.I("to", (long)DataType.Float));
+            string scale = c.Node("Mul", [q[1], c.Scalar("wscale", TensorData.F32([0.004f]))]);
+            string y = c.Node("Add", [c.Node("Mul", [f, scale]), c.InitF("bias", [4, 1, 1], -0.1f, 0.1f)]);
+            y = c.Node("Clip", [y, c.Scalar("lo", TensorData.F32([0f])), c.Scalar("hi", TensorData.F32([6f]))]);
+            string flat = c.Node("Reshape", [y, c.InitI64("shape", 1, -1)]);
+            string[] q2 = c.NodeN("DynamicQuantizeLinear", string.Empty, [flat], 3);
+            string w2 = c.Init("w2", TensorData.S8(c.Rng.SBytes(144 * 5, -127, 127), 144, 5));
+            string acc2 = c.Node("MatMulInteger", [q2[0], w2, q2[2], c.Scalar("w2zp", TensorData.S8([0]))]);
+            string f2 = c.Node("Cast", [acc2], A.I("to", (long)DataType.Float));
+            string out2 = c.Node("Add", [c.Node("Mul", [f2, c.Node("Mul", [q2[1], c.Scalar("w2scale", TensorData.F32([0.002f]))])]), c.InitF("bias2", [5], -0.1f, 0.1f)]);
+            c.Output(out2);
+
+            // A float output: allow an intermediate uint8 to be one step off (about 0.0025 here).
+            c.Tolerance = new Tolerance(Abs: 5e-3, Rel: 1e-3);
+        });
+
         yield return new("qdq_conv_chain", 13, QdqConvChain);
         yield return new("qdq_conv_chain_s8_activations", 13, c => QdqConvChain(c, signedActivations: true));
     }
