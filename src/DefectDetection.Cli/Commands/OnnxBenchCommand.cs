@@ -64,13 +64,13 @@ internal static class OnnxBenchCommand
 {
     public static Command Create(CliContext context)
     {
-        Option<string> model = new("--model") { Description = "The .onnx file." };
-        Option<string> batch = new("--batch") { Description = "Batch size (the first input dimension; default 1)." };
-        Option<string> threads = new("--threads") { Description = "Intra-op threads (default: all cores)." };
-        Option<string> warmup = new("--warmup") { Description = "Untimed runs first (default 3)." };
-        Option<string> iterations = new("--iterations") { Description = "Timed runs (default 20); the median is reported." };
-        Option<string> shape = new("--shape") { Description = "Per-item input shape without the batch, e.g. 3x224x224, for a one-input model with other dynamic dimensions." };
-        Option<string> maxTime = new("--max-time") { Description = "Stop the timed runs after this many seconds (at least one run); the report gives the runs done." };
+        Option<string> model = new("--model") { HelpName = "FILE", Description = "The .onnx file." };
+        Option<string> batch = new("--batch") { HelpName = "B", Description = "Batch size (the first input dimension; default 1)." };
+        Option<string> threads = new("--threads") { HelpName = "T", Description = "Intra-op threads (default: all cores)." };
+        Option<string> warmup = new("--warmup") { HelpName = "W", Description = "Untimed runs first (default 3)." };
+        Option<string> iterations = new("--iterations") { HelpName = "N", Description = "Timed runs (default 20); the median is reported." };
+        Option<string> shape = new("--shape") { HelpName = "DIMS", Description = "Per-item input shape without the batch, e.g. 3x224x224, for a one-input model with other dynamic dimensions." };
+        Option<string> maxTime = new("--max-time") { HelpName = "SECONDS", Description = "Stop the timed runs after this many seconds (at least one run); the report gives the runs done." };
         Option<bool> noRewrites = new("--no-rewrites") { Description = "Switch off every graph rewrite (constant folding, fusions, QDQ to integer kernels)." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
         Command bench = new("bench", "Time a model on random inputs: median ms per batch, ms per image, images/s.") { model, batch, threads, warmup, iterations, shape, maxTime, noRewrites, json };

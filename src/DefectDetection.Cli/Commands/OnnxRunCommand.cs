@@ -77,19 +77,19 @@ internal static class OnnxRunCommand
 {
     public static Command Create(CliContext context)
     {
-        Option<string> model = new("--model") { Description = "The .onnx file." };
+        Option<string> model = new("--model") { HelpName = "FILE", Description = "The .onnx file." };
         Option<string[]> input = new("--input")
         {
-            Description = "NAME=FILE:SHAPE, e.g. input=x.f32:1x3x224x224: a raw little-endian tensor of the input's element type (float32 for images). Repeat per input; NAME may be left out for a one-input model, SHAPE for a fixed-shape input.",
+            HelpName = "NAME=FILE:SHAPE", Description = "NAME=FILE:SHAPE, e.g. input=x.f32:1x3x224x224: a raw little-endian tensor of the input's element type (float32 for images). Repeat per input; NAME may be left out for a one-input model, SHAPE for a fixed-shape input.",
             AllowMultipleArgumentsPerToken = false,
         };
-        Option<string[]> output = new("--output") { Description = "NAME=FILE: write that output as raw little-endian values. Repeatable." };
-        Option<string> image = new("--image") { Description = "An image (JPEG, PNG, BMP, PNM): bilinear resize of the whole image to --size x --size, values/255, then (v - mean) / std per channel, NCHW." };
-        Option<string> size = new("--size") { Description = "The model's input width and height for --image (default 224)." };
-        Option<string> mean = new("--mean") { Description = "Per-channel mean of values in [0,1], 1 or 3 values (default ImageNet 0.485,0.456,0.406)." };
-        Option<string> std = new("--std") { Description = "Per-channel standard deviation, 1 or 3 values (default ImageNet 0.229,0.224,0.225)." };
-        Option<string> top = new("--top") { Description = "Print the top K classes of the first output (default 5 with --image, else 0)." };
-        Option<string> threads = new("--threads") { Description = "Intra-op threads (default: all cores)." };
+        Option<string[]> output = new("--output") { HelpName = "NAME=FILE", Description = "NAME=FILE: write that output as raw little-endian values. Repeatable." };
+        Option<string> image = new("--image") { HelpName = "FILE", Description = "An image (JPEG, PNG, BMP, PNM): bilinear resize of the whole image to --size x --size, values/255, then (v - mean) / std per channel, NCHW." };
+        Option<string> size = new("--size") { HelpName = "PIXELS", Description = "The model's input width and height for --image (default 224)." };
+        Option<string> mean = new("--mean") { HelpName = "M1,M2,M3", Description = "Per-channel mean of values in [0,1], 1 or 3 values (default ImageNet 0.485,0.456,0.406)." };
+        Option<string> std = new("--std") { HelpName = "S1,S2,S3", Description = "Per-channel standard deviation, 1 or 3 values (default ImageNet 0.229,0.224,0.225)." };
+        Option<string> top = new("--top") { HelpName = "K", Description = "Print the top K classes of the first output (default 5 with --image, else 0)." };
+        Option<string> threads = new("--threads") { HelpName = "T", Description = "Intra-op threads (default: all cores)." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
         Command run = new("run", "Run a model once and write or print its outputs.") { model, input, output, image, size, mean, std, top, threads, json };
         run.TreatUnmatchedTokensAsErrors = false;
