@@ -273,6 +273,27 @@ public sealed class OnnxCommandTests : IDisposable
     }
 
     [SharedFact]
+    public void RunOnTheYoloxReferenceInputMatchesOnnxRuntimeOutput()
+    {
+        string dir = SharedData.PathOf("models", "yolox-nano");
+        string output = Path.Combine(_dir, "yolox.f32");
+        var (code, _, err) = Run("onnx", "run", "--model", Path.Combine(dir, "yolox-nano.onnx"),
+            "--input", Path.Combine(dir, "samples", "coco-000000000285.input.f32"), "--output", $"output={output}", "--threads", "2");
+        Assert.True(code == 0, err);
+        float[] got = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(output)).ToArray();
+        float[] want = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, "samples", "coco-000000000285.output.f32"))).ToArray();
+        Assert.Equal(1 * 3549 * 85, got.Length);
+        Assert.Equal(want.Length, got.Length);
+        double worst = 0;
+        for (int i = 0; i < got.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(got[i] - want[i]) / (1e-3 + (1e-3 * Math.Abs(want[i]))));
+        }
+
+        Assert.True(worst <= 1, $"an output differs from ONNX Runtime's by {worst:F2} x (1e-3 + 1e-3*|want|)");
+    }
+
+    [SharedFact]
     public void ImageRunFindsTheGoldfish()
     {
         string dir = SharedData.PathOf("models", "mobilenetv2-int8");
