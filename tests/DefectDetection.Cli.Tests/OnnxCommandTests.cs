@@ -273,6 +273,23 @@ public sealed class OnnxCommandTests : IDisposable
     }
 
     [SharedFact]
+    public void RunOnTheDynamicallyQuantizedMobileNetMatchesOnnxRuntimeLogits()
+    {
+        // Dynamic quantization has no fused requantization: the integer arithmetic is exact, so the logits match
+        // ONNX Runtime's closely.
+        string dir = SharedData.PathOf("models", "mobilenetv2-int8");
+        string output = Path.Combine(_dir, "dyn.f32");
+        var (code, _, err) = Run("onnx", "run", "--model", Path.Combine(dir, "mobilenetv2-int8-dynamic.onnx"),
+            "--input", $"input={Path.Combine(dir, "samples", "macaw.input.f32")}:1x3x224x224", "--output", $"output={output}", "--threads", "2");
+        Assert.True(code == 0, err);
+        float[] got = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(output)).ToArray();
+        float[] want = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, "samples", "macaw.mobilenetv2-int8-dynamic.logits.f32"))).ToArray();
+        Assert.Equal(1000, got.Length);
+        double maxDiff = got.Zip(want).Max(p => Math.Abs(p.First - p.Second));
+        Assert.True(maxDiff < 1e-3, $"max |logit difference| {maxDiff}");
+    }
+
+    [SharedFact]
     public void RunOnTheYoloxReferenceInputMatchesOnnxRuntimeOutput()
     {
         string dir = SharedData.PathOf("models", "yolox-nano");
