@@ -28,9 +28,11 @@ internal sealed class OnnxRunSettings
 
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    public bool NoRewrites { get; init; }
+
     public bool Json { get; init; }
 
-    public static OnnxRunSettings Parse(string? model, string[]? inputs, string[]? outputs, string? image, string? size, string? mean, string? std, string? top, string? threads, bool json)
+    public static OnnxRunSettings Parse(string? model, string[]? inputs, string[]? outputs, string? image, string? size, string? mean, string? std, string? top, string? threads, bool noRewrites, bool json)
     {
         if (string.IsNullOrEmpty(model))
         {
@@ -67,6 +69,7 @@ internal sealed class OnnxRunSettings
             Std = stdValues,
             Top = OnnxTensorFiles.ParseInt(top, "--top", image is null ? 0 : 5, 0, 100_000),
             Threads = OnnxTensorFiles.ParseInt(threads, "--threads", Environment.ProcessorCount, 1, 1024),
+            NoRewrites = noRewrites,
             Json = json,
         };
     }
@@ -90,15 +93,16 @@ internal static class OnnxRunCommand
         Option<string> std = new("--std") { HelpName = "S1,S2,S3", Description = "Per-channel standard deviation, 1 or 3 values (default ImageNet 0.229,0.224,0.225)." };
         Option<string> top = new("--top") { HelpName = "K", Description = "Print the top K classes of the first output (default 5 with --image, else 0)." };
         Option<string> threads = new("--threads") { HelpName = "T", Description = "Intra-op threads (default: all cores)." };
+        Option<bool> noRewrites = new("--no-rewrites") { Description = "Switch off every graph rewrite (constant folding, fusions, QDQ to integer kernels)." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command run = new("run", "Run a model once and write or print its outputs.") { model, input, output, image, size, mean, std, top, threads, json };
+        Command run = new("run", "Run a model once and write or print its outputs.") { model, input, output, image, size, mean, std, top, threads, noRewrites, json };
         run.TreatUnmatchedTokensAsErrors = false;
         run.SetAction(parse => OnnxCommand.Guard(context, () =>
         {
             OnnxCommand.RejectUnmatched(parse);
             OnnxRunSettings settings = OnnxRunSettings.Parse(
                 parse.GetValue(model), parse.GetValue(input), parse.GetValue(output), parse.GetValue(image), parse.GetValue(size),
-                parse.GetValue(mean), parse.GetValue(std), parse.GetValue(top), parse.GetValue(threads), parse.GetValue(json));
+                parse.GetValue(mean), parse.GetValue(std), parse.GetValue(top), parse.GetValue(threads), parse.GetValue(noRewrites), parse.GetValue(json));
             return Run(context, settings);
         }));
         return run;
@@ -117,7 +121,10 @@ internal static class OnnxRunCommand
         }
 
         string[] extra = settings.Outputs.Select(o => o.Name).Where(n => !model.Outputs.Any(o => o.Name == n)).Distinct().ToArray();
-        using var session = new InferenceSession(model, new SessionOptions { IntraOpThreads = settings.Threads, ExtraOutputs = extra });
+        SessionOptions options = settings.NoRewrites
+            ? new SessionOptions { IntraOpThreads = settings.Threads, ExtraOutputs = extra, EnableConstantFolding = false, EnableConvBatchNormFusion = false, EnableActivationFusion = false, EnableQdqFusion = false }
+            : new SessionOptions { IntraOpThreads = settings.Threads, ExtraOutputs = extra };
+        using var session = new InferenceSession(model, options);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         IReadOnlyDictionary<string, Tensor> results = session.Run(inputs, model.Outputs.Select(o => o.Name).Concat(extra).ToArray());
         double ms = watch.Elapsed.TotalMilliseconds;
