@@ -56,7 +56,8 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
         return [WholeImage(), Tiles(), TwoStage()];
     }
 
-    private SyntheticBoard Board(bool train, int i)
+    /// <summary>Generates training (<paramref name="train"/>) or test board number <paramref name="i"/>.</summary>
+    public SyntheticBoard Board(bool train, int i)
     {
         int seed = (train ? 100_000 : 200_000) + (_o.Seed * 1000) + i;
         bool defective = new Random(seed).NextDouble() < _o.DefectiveFraction;
@@ -98,7 +99,7 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
     // --- Method 2: sliding-window tile classifier at full resolution ------------------------------------------
     private MethodResult Tiles()
     {
-        const int tile = 64, stride = 24;
+        const int tile = 48, stride = 12;
         GradientHistogramFeatureExtractor extractor = new(new GradientHistogramOptions { Size = tile, Grid = 4, Scales = 2 });
         SlidingWindowRoiDetector tiler = new(new SlidingWindowOptions { TileWidth = tile, TileHeight = tile, Overlap = 1 - ((double)stride / tile) });
         List<float[]> features = [];
@@ -116,15 +117,14 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
                     continue; // Subsample the many normal tiles.
                 }
 
-                features.Add(extractor.Extract(board.Image.View(t.Box)));
-                labels.Add(label);
+                AddAugmented(extractor, board.Image.View(t.Box), label, label != Normal, features, labels);
             }
         }
 
         Log($"  tile classifier: {features.Count} training tiles, {labels.Count(l => l != Normal)} defective");
         SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(new SoftmaxClassifierOptions { Seed = _o.Seed }).Fit(features, labels);
         FeatureCropClassifier classifier = new(extractor, head, [Normal]);
-        Scorer scorer = new("tile classifier: 64 px tiles, full resolution");
+        Scorer scorer = new("tile classifier: 48 px tiles, full resolution");
         for (int i = 0; i < _o.TestBoards; i++)
         {
             using SyntheticBoard board = Board(train: false, i);
@@ -185,14 +185,19 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
     }
 
     // --- Method 3: two stages - find every pin, judge each full-resolution pin crop ---------------------------
-    private MethodResult TwoStage()
+    /// <summary>Trains the two-stage pipeline (pin detector + pin-crop classifier) on the training boards.</summary>
+    public DefectPipeline TrainTwoStage()
     {
         using Image golden = Generator.RenderGolden();
         PcbPin example = Generator.Layout.Pins.First(p => !p.Square);
         TemplateMatchingRoiDetector detector = TemplateMatchingRoiDetector.FromExample(
             golden, PcbBoardGenerator.PinBox(BoardTransform.Identity, example).Inflate(4),
             new TemplateMatchingOptions { ScoreThreshold = 0.3f, RotationsDegrees = [-1.5, 1.5], Label = "pin" });
-        GradientHistogramFeatureExtractor extractor = new(new GradientHistogramOptions { Size = CropSize, Grid = 4, Scales = 2 });
+        // Pin crops are aligned by the detector, so their pixels are strong features (a missing hole darkens no
+        // centre, stray copper lights up the ring around the pad); gradient histograms add shape.
+        ConcatenatedFeatureExtractor extractor = new(
+            new PixelFeatureExtractor(new PixelFeatureOptions { Size = 16 }),
+            new GradientHistogramFeatureExtractor(new GradientHistogramOptions { Size = CropSize, Grid = 4, Scales = 2 }));
         CropSize size = new(CropSize, CropSize);
 
         List<float[]> features = [];
@@ -204,30 +209,65 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
             foreach (RegionOfInterest roi in detector.Detect(board.Image))
             {
                 string label = PinLabel(board, roi.Box);
-                if (label == Normal && rng.NextDouble() > 0.25)
-                {
-                    continue;
-                }
-
-                using Image crop = ImageResizer.Resize(Cropping.CropWithContext(board.Image, roi.Box, PinMargin), CropSize, CropSize);
-                features.Add(extractor.Extract(crop));
-                labels.Add(label);
+                using Image context = Cropping.CropWithContext(board.Image, roi.Box, PinMargin);
+                using Image crop = ImageResizer.Resize(context, CropSize, CropSize);
+                AddAugmented(extractor, crop, label, label != Normal, features, labels);
             }
         }
 
         Log($"  two-stage: {features.Count} training pin crops, {labels.Count(l => l != Normal)} defective");
-        SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(new SoftmaxClassifierOptions { Seed = _o.Seed }).Fit(features, labels);
-        DefectPipeline pipeline = new(detector, new FeatureCropClassifier(extractor, head, [Normal], size),
-            new DefectPipelineOptions { ContextMargin = PinMargin });
+        SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(new SoftmaxClassifierOptions { Seed = _o.Seed, ClassWeighting = ClassWeighting.None }).Fit(features, labels);
+        return new DefectPipeline(detector, new FeatureCropClassifier(extractor, head, [Normal], size),
+            new DefectPipelineOptions { ContextMargin = PinMargin, DuplicateSuppressionDistance = PinMargin });
+    }
+
+    private MethodResult TwoStage()
+    {
+        DefectPipeline pipeline = TrainTwoStage();
         Scorer scorer = new("two-stage: pin detector + pin-crop classifier");
         for (int i = 0; i < _o.TestBoards; i++)
         {
             using SyntheticBoard board = Board(train: false, i);
             InspectionResult result = pipeline.Inspect(board.Image);
+            if (Environment.GetEnvironmentVariable("PCB_DEBUG") == "1")
+            {
+                foreach (Defect d in result.Defects.Where(d => !board.Defects.Any(t => Rectangle.IntersectionOverUnion(t.Box, d.Box) >= MatchIou)))
+                {
+                    int pin = board.Pins.ToList().FindIndex(p => Rectangle.IntersectionOverUnion(p, d.Box) > 0.5);
+                    Log($"    FP board {i}: {d.Label} {d.Confidence:F2} at {d.Box}, pin {pin} square={(pin >= 0 && Generator.Layout.Pins[pin].Square)}");
+                    if (i == 0)
+                    {
+                        using Image crop = Cropping.CropWithContext(board.Image, d.Box, PinMargin);
+                        ImageCodecs.Save(crop, $"/tmp/fp-{d.Box.X}-{d.Box.Y}.png");
+                    }
+                }
+            }
+
             scorer.Add(board, [.. result.Defects.Select(d => d.Box)], result.Timings.Total.TotalMilliseconds);
         }
 
         return scorer.Result(Log);
+    }
+
+    // Defect examples are rare: add each in all eight flips and quarter turns (pins and tiles have no preferred
+    // orientation); normal examples once.
+    private static void AddAugmented(IFeatureExtractor extractor, ImageView crop, string label, bool augment, List<float[]> features, List<string> labels)
+    {
+        features.Add(extractor.Extract(crop));
+        labels.Add(label);
+        if (!augment)
+        {
+            return;
+        }
+
+        using Image r90 = Orientation.Rotate90(crop), r180 = Orientation.Rotate180(crop), r270 = Orientation.Rotate270(crop);
+        using Image fh = Orientation.FlipHorizontal(crop), fv = Orientation.FlipVertical(crop);
+        using Image tr = Orientation.Transpose(crop), tv = Orientation.Transverse(crop);
+        foreach (Image variant in new[] { r90, r180, r270, fh, fv, tr, tv })
+        {
+            features.Add(extractor.Extract(variant));
+            labels.Add(label);
+        }
     }
 
     private static string PinLabel(SyntheticBoard board, Rectangle pin)

@@ -86,8 +86,12 @@ public sealed partial class ImageDataset : IReadOnlyList<LabeledImage>
         return counts;
     }
 
-    /// <summary>The images whose label passes <paramref name="predicate"/>; labels are kept.</summary>
-    public ImageDataset Where(Func<LabeledImage, bool> predicate) => new(_items.Where(predicate), Labels);
+    /// <summary>The images that pass <paramref name="predicate"/>, as a dataset about the same labels.</summary>
+    public ImageDataset Filter(Func<LabeledImage, bool> predicate)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        return new ImageDataset(_items.Where(predicate), Labels);
+    }
 
     /// <summary>The same images with labels renamed (for example every defect class to <c>anomaly</c>).</summary>
     /// <param name="map">Old label to new label; labels not in the map are kept.</param>

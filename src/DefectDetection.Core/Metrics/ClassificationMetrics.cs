@@ -56,6 +56,36 @@ public sealed class ClassificationMetrics
     /// <summary>The decision threshold applied to the positive label's score (binary with scores only).</summary>
     public double? Threshold { get; init; }
 
+    /// <summary>
+    /// The headline figures by their JSON names, for <c>ModelManifest.Metrics</c>: <c>accuracy</c>, <c>macro_f1</c>,
+    /// <c>f1/LABEL</c> per label, and <c>roc_auc</c>, <c>pr_auc</c>, <c>threshold</c> when present.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> ToSummary()
+    {
+        Dictionary<string, double> summary = new(StringComparer.Ordinal) { ["accuracy"] = Accuracy, ["macro_f1"] = MacroF1 };
+        foreach ((string label, LabelMetrics m) in PerLabel)
+        {
+            summary["f1/" + label] = m.F1;
+        }
+
+        if (RocAuc is double roc)
+        {
+            summary["roc_auc"] = roc;
+        }
+
+        if (PrAuc is double pr)
+        {
+            summary["pr_auc"] = pr;
+        }
+
+        if (Threshold is double t)
+        {
+            summary["threshold"] = t;
+        }
+
+        return summary;
+    }
+
     /// <summary>The metrics as indented JSON with snake_case names; NaN is written as <c>"NaN"</c>.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, MetricsJsonContext.Default.ClassificationMetrics);
 

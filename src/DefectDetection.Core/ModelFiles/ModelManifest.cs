@@ -85,6 +85,15 @@ public sealed class BackboneInfo
 /// <summary>A summary of the training data.</summary>
 public sealed class TrainingDataSummary
 {
+    /// <summary>The summary of a dataset: its image count and images per label.</summary>
+    /// <param name="dataset">The training images.</param>
+    /// <param name="source">Where they came from (a folder, manifest or description), or null.</param>
+    public static TrainingDataSummary FromDataset(DefectDetection.Datasets.ImageDataset dataset, string? source = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return new TrainingDataSummary { ImageCount = dataset.Count, PerLabel = new Dictionary<string, int>(dataset.CountByLabel()), Source = source };
+    }
+
     /// <summary>Number of training images.</summary>
     public int ImageCount { get; init; }
 

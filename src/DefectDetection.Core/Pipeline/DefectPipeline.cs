@@ -169,6 +169,11 @@ public sealed class DefectPipeline : IDefectPipeline
             }
         }
 
+        if (_options.DuplicateSuppressionDistance > 0)
+        {
+            defects = SuppressDuplicates(defects, _options.DuplicateSuppressionDistance);
+        }
+
         if (_options.MergeOverlappingDefects)
         {
             defects = MergeTouching(defects);
@@ -193,6 +198,21 @@ public sealed class DefectPipeline : IDefectPipeline
                 Total = total.Elapsed + loadTime,
             },
         };
+    }
+
+    /// <summary>Keeps, among defects of one label within <paramref name="distance"/> pixels of each other, the most confident.</summary>
+    internal static List<Defect> SuppressDuplicates(List<Defect> defects, int distance)
+    {
+        List<Defect> kept = [];
+        foreach (Defect d in defects.OrderByDescending(d => d.Confidence))
+        {
+            if (!kept.Any(k => k.Label == d.Label && !Rectangle.Intersect(k.Box.Inflate(distance), d.Box).IsEmpty))
+            {
+                kept.Add(d);
+            }
+        }
+
+        return kept;
     }
 
     /// <summary>Merges defects of one label whose boxes overlap or touch, until no two do.</summary>

@@ -35,11 +35,23 @@ public sealed class DefectPipelineOptions
     /// </summary>
     public bool MergeOverlappingDefects { get; init; }
 
+    /// <summary>
+    /// When positive, defects of the same label whose boxes come within this many pixels of each other are one
+    /// defect seen from neighbouring regions (a blob between two pins shows in both crops): only the most confident
+    /// is kept. Default: 0 (off).
+    /// </summary>
+    public int DuplicateSuppressionDistance { get; init; }
+
     internal void Validate()
     {
         if (ContextMargin < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(ContextMargin), $"ContextMargin must not be negative, got {ContextMargin}.");
+        }
+
+        if (DuplicateSuppressionDistance < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DuplicateSuppressionDistance), $"DuplicateSuppressionDistance must not be negative, got {DuplicateSuppressionDistance}.");
         }
 
         if (BatchSize < 1)

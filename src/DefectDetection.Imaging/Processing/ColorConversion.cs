@@ -77,46 +77,78 @@ public static class ColorConversion
     private static void ConvertRow(ReadOnlySpan<byte> s, int sch, Span<byte> d, int dch, Color? background)
     {
         int n = s.Length / sch;
-        bool composite = sch == 4 && background is not null;
-        Color bg = background ?? default;
-        for (int x = 0, i = 0, o = 0; x < n; x++, i += sch, o += dch)
+        if (sch == 4 && background is Color bg)
         {
-            int r, g, b;
-            if (sch == 1)
-            {
-                r = g = b = s[i];
-            }
-            else if (composite)
+            // Composite first (into the destination when it has 3 or 4 channels), then convert.
+            for (int x = 0, i = 0, o = 0; x < n; x++, i += 4, o += dch)
             {
                 int a = s[i + 3];
-                r = Over(s[i], a, bg.R);
-                g = Over(s[i + 1], a, bg.G);
-                b = Over(s[i + 2], a, bg.B);
-            }
-            else
-            {
-                r = s[i];
-                g = s[i + 1];
-                b = s[i + 2];
+                byte r = Over(s[i], a, bg.R), g = Over(s[i + 1], a, bg.G), b = Over(s[i + 2], a, bg.B);
+                if (dch == 1)
+                {
+                    d[o] = Luma(r, g, b);
+                }
+                else
+                {
+                    d[o] = r;
+                    d[o + 1] = g;
+                    d[o + 2] = b;
+                }
             }
 
-            switch (dch)
-            {
-                case 1:
-                    d[o] = Luma(r, g, b);
-                    break;
-                case 3:
-                    d[o] = (byte)r;
-                    d[o + 1] = (byte)g;
-                    d[o + 2] = (byte)b;
-                    break;
-                default:
-                    d[o] = (byte)r;
-                    d[o + 1] = (byte)g;
-                    d[o + 2] = (byte)b;
+            return;
+        }
+
+        switch ((sch, dch))
+        {
+            case (1, 3):
+                for (int x = 0, o = 0; x < n; x++, o += 3)
+                {
+                    byte v = s[x];
+                    d[o] = v;
+                    d[o + 1] = v;
+                    d[o + 2] = v;
+                }
+
+                break;
+            case (1, 4):
+                for (int x = 0, o = 0; x < n; x++, o += 4)
+                {
+                    byte v = s[x];
+                    d[o] = v;
+                    d[o + 1] = v;
+                    d[o + 2] = v;
                     d[o + 3] = 255;
-                    break;
-            }
+                }
+
+                break;
+            case (3, 1):
+            case (4, 1):
+                for (int x = 0, i = 0; x < n; x++, i += sch)
+                {
+                    d[x] = Luma(s[i], s[i + 1], s[i + 2]);
+                }
+
+                break;
+            case (3, 4):
+                for (int x = 0, i = 0, o = 0; x < n; x++, i += 3, o += 4)
+                {
+                    d[o] = s[i];
+                    d[o + 1] = s[i + 1];
+                    d[o + 2] = s[i + 2];
+                    d[o + 3] = 255;
+                }
+
+                break;
+            default: // (4, 3)
+                for (int x = 0, i = 0, o = 0; x < n; x++, i += 4, o += 3)
+                {
+                    d[o] = s[i];
+                    d[o + 1] = s[i + 1];
+                    d[o + 2] = s[i + 2];
+                }
+
+                break;
         }
     }
 }

@@ -27,34 +27,39 @@ public static class Cropping
         }
 
         Border.Check(border);
-        int ch = source.Channels, sw = source.Width, sh = source.Height;
         Image result = Image.CreateUninitialized(region.Width, region.Height, source.PixelFormat);
         Color color = fill ?? Color.Black;
-
-        // Columns [innerL, innerR) of the result map straight onto source columns.
-        int innerL = Math.Clamp(-region.X, 0, region.Width);
-        int innerR = Math.Clamp(sw - region.X, innerL, region.Width);
         for (int y = 0; y < region.Height; y++)
         {
-            Span<byte> dst = result.GetRow(y);
-            int sy = Border.Map(region.Y + y, sh, border);
-            if (sy < 0)
-            {
-                color.Fill(dst, ch);
-                continue;
-            }
-
-            Span<byte> src = source.GetRow(sy);
-            if (innerR > innerL)
-            {
-                src.Slice((region.X + innerL) * ch, (innerR - innerL) * ch).CopyTo(dst.Slice(innerL * ch));
-            }
-
-            FillOutside(src, dst, 0, innerL, region.X, sw, ch, border, color);
-            FillOutside(src, dst, innerR, region.Width, region.X, sw, ch, border, color);
+            CopyPaddedRow(source, region, y, border, color, result.GetRow(y));
         }
 
         return result;
+    }
+
+    /// <summary>Writes row <paramref name="y"/> of <paramref name="region"/> (which may leave the source) into <paramref name="dst"/>.</summary>
+    internal static void CopyPaddedRow(ImageView source, Rectangle region, int y, BorderMode border, Color color, Span<byte> dst)
+    {
+        int ch = source.Channels, sw = source.Width;
+        dst = dst.Slice(0, region.Width * ch);
+        int sy = Border.Map(region.Y + y, source.Height, border);
+        if (sy < 0)
+        {
+            color.Fill(dst, ch);
+            return;
+        }
+
+        // Columns [innerL, innerR) of the region map straight onto source columns.
+        int innerL = (int)Math.Clamp(-(long)region.X, 0, region.Width);
+        int innerR = (int)Math.Clamp((long)sw - region.X, innerL, region.Width);
+        Span<byte> src = source.GetRow(sy);
+        if (innerR > innerL)
+        {
+            src.Slice((region.X + innerL) * ch, (innerR - innerL) * ch).CopyTo(dst.Slice(innerL * ch));
+        }
+
+        FillOutside(src, dst, 0, innerL, region.X, sw, ch, border, color);
+        FillOutside(src, dst, innerR, region.Width, region.X, sw, ch, border, color);
     }
 
     /// <summary>

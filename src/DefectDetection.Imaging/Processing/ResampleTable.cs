@@ -70,7 +70,7 @@ internal sealed class ResampleTable : IDisposable
 
         if (mode == ResizeMode.Area && scale > 1)
         {
-            return CreateAreaDown(inSize, outSize, scale, num, den);
+            return CreateAreaDown(inSize, outSize, num, den);
         }
 
         ResampleTable table = new(inSize, outSize, Math.Min(2, inSize));
@@ -109,8 +109,8 @@ internal sealed class ResampleTable : IDisposable
         return table;
     }
 
-    // Box averaging: output o covers [o * scale, (o + 1) * scale) of the source axis.
-    private static ResampleTable CreateAreaDown(int inSize, int outSize, double scale, double num, double den)
+    // Box averaging: output o covers [o x scale, (o + 1) x scale) of the source axis, scale = num / den.
+    private static ResampleTable CreateAreaDown(int inSize, int outSize, double num, double den)
     {
         // As many taps as the widest box touches (scale for whole ratios, up to ceil(scale) + 1 otherwise).
         int taps = 1;

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using DefectDetection.Imaging.Memory;
 
 namespace DefectDetection.Imaging.Processing;
@@ -137,26 +138,69 @@ internal static class Resampler
     private static Vector128<float> LoadPixel(ref byte p)
     {
         Vector128<byte> bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<uint>(ref p)).AsByte();
+        if (Sse41.IsSupported)
+        {
+            return Vector128.ConvertToSingle(Sse41.ConvertToVector128Int32(bytes)); // one pmovzxbd
+        }
+
         return Vector128.ConvertToSingle(Vector128.WidenLower(Vector128.WidenLower(bytes)).AsInt32());
     }
 
-    /// <summary>Horizontal pass over one row of single-channel floats.</summary>
-    public static void Horizontal(ReadOnlySpan<float> src, ResampleTable tx, Span<float> dst)
+    /// <summary>Horizontal pass over one row of interleaved floats.</summary>
+    public static void Horizontal(ReadOnlySpan<float> src, int channels, ResampleTable tx, Span<float> dst) =>
+        Horizontal(src, channels, tx, dst, VerticalKernels.Best);
+
+    /// <summary>Horizontal pass over one row of interleaved floats, with a chosen vector width (as the 8-bit pass).</summary>
+    public static void Horizontal(ReadOnlySpan<float> src, int channels, ResampleTable tx, Span<float> dst, SimdLevel level)
     {
         ReadOnlySpan<int> starts = tx.Start;
-        ReadOnlySpan<float> weights = tx.Weights;
-        int taps = tx.Taps;
-        for (int o = 0; o < tx.OutSize; o++)
+        int taps = tx.Taps, outSize = tx.OutSize;
+        if (dst.Length < outSize * channels || src.Length < tx.InSize * channels || tx.Weights.Length < outSize * taps)
         {
-            ReadOnlySpan<float> w = weights.Slice(o * taps, taps);
-            ReadOnlySpan<float> p = src.Slice(starts[o], taps);
-            float acc = 0;
-            for (int k = 0; k < taps; k++)
-            {
-                acc += w[k] * p[k];
-            }
+            throw new ArgumentException("Row lengths do not match the resampling table.");
+        }
 
-            dst[o] = acc;
+        ref float s0 = ref MemoryMarshal.GetReference(src);
+        ref float w0 = ref MemoryMarshal.GetReference(tx.Weights);
+        ref float d0 = ref MemoryMarshal.GetReference(dst);
+        int o = 0;
+        if (channels >= 3 && level >= SimdLevel.Vector128 && Vector128.IsHardwareAccelerated)
+        {
+            for (; o < outSize; o++)
+            {
+                int s = starts[o] * channels;
+                if (s + ((taps - 1) * channels) + 4 > src.Length || (o * channels) + 4 > dst.Length)
+                {
+                    break;
+                }
+
+                ref float p = ref Unsafe.Add(ref s0, s);
+                ref float w = ref Unsafe.Add(ref w0, o * taps);
+                Vector128<float> acc = Vector128.Create(w) * Vector128.LoadUnsafe(ref p);
+                for (int k = 1; k < taps; k++)
+                {
+                    acc = Vector128.MultiplyAddEstimate(Vector128.Create(Unsafe.Add(ref w, k)), Vector128.LoadUnsafe(ref p, (nuint)(k * channels)), acc);
+                }
+
+                acc.StoreUnsafe(ref d0, (nuint)(o * channels));
+            }
+        }
+
+        for (; o < outSize; o++)
+        {
+            int s = starts[o] * channels, d = o * channels;
+            ref float w = ref Unsafe.Add(ref w0, o * taps);
+            for (int c = 0; c < channels; c++)
+            {
+                float acc = 0;
+                ref float p = ref Unsafe.Add(ref s0, s + c);
+                for (int k = 0; k < taps; k++)
+                {
+                    acc += Unsafe.Add(ref w, k) * Unsafe.Add(ref p, k * channels);
+                }
+
+                Unsafe.Add(ref d0, d + c) = acc;
+            }
         }
     }
 }
@@ -176,7 +220,7 @@ internal readonly ref struct FloatMapSource(ReadOnlySpan<float> map, int width) 
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void HorizontalRow(int y, ResampleTable tx, Span<float> destination) =>
-        Resampler.Horizontal(_map.Slice(y * width, width), tx, destination);
+        Resampler.Horizontal(_map.Slice(y * width, width), 1, tx, destination);
 }
 
 /// <summary>Writes 8-bit rows into an image, rounding to nearest and saturating.</summary>

@@ -15,7 +15,8 @@ public enum ResizeMode
     /// Area (box) averaging, as OpenCV's <c>INTER_AREA</c>: when an axis shrinks, every output pixel is the mean
     /// of the source pixels it covers, weighted by the covered fraction (non-integer ratios included). When an
     /// axis grows, OpenCV's area-upscale weights are used (nearest-like with a linear blend at cell edges).
-    /// The two axes are treated independently, which for downscaling is exactly the 2-D box average.
+    /// The two axes are treated independently, which for downscaling is exactly the 2-D box average. (OpenCV
+    /// differs only when one axis shrinks while the other grows: it then uses the enlarging weights on both.)
     /// </summary>
     Area = 1,
 }

@@ -44,6 +44,73 @@ public static class TensorConversion
         }
     }
 
+    /// <summary>
+    /// Cuts <paramref name="regions"/> of one image at full resolution and resizes each straight into the tensor
+    /// (no 8-bit crops are made): [regions.Length, Channels, Height, Width] floats. Regions may extend beyond the
+    /// image (a box grown by a context margin near an edge); the outside pixels come from <paramref name="border"/>.
+    /// </summary>
+    /// <param name="image">The image or view the regions refer to.</param>
+    /// <param name="regions">Non-empty rectangles in image coordinates.</param>
+    /// <param name="options">Size, channels, order and normalisation.</param>
+    /// <param name="destination">At least regions.Length x <see cref="TensorLayoutOptions.ElementsPerImage"/> floats.</param>
+    /// <param name="border">How pixels outside the image are made. Default: <see cref="BorderMode.Replicate"/>.</param>
+    /// <param name="fill">The colour for <see cref="BorderMode.Constant"/>. Default: opaque black.</param>
+    public static void ToNchw(ImageView image, ReadOnlySpan<Rectangle> regions, TensorLayoutOptions options, Span<float> destination,
+        BorderMode border = BorderMode.Replicate, Color? fill = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Border.Check(border);
+        int per = options.ElementsPerImage;
+        CheckDestination(destination, regions.Length, per);
+        foreach (Rectangle r in regions)
+        {
+            if (r.IsEmpty || (long)r.Width * image.Channels > Array.MaxLength)
+            {
+                throw new ArgumentOutOfRangeException(nameof(regions), $"Region {r} is empty or too large.");
+            }
+        }
+
+        Span<float> a = stackalloc float[3], b = stackalloc float[3];
+        options.GetAffine(a, b);
+        Dictionary<int, ResampleTable>? xTables = null, yTables = null;
+        try
+        {
+            for (int n = 0; n < regions.Length; n++)
+            {
+                Rectangle r = regions[n];
+                ResampleTable tx = GetTable(ref xTables, r.Width, options.Width, options.ResizeMode);
+                ResampleTable ty = GetTable(ref yTables, r.Height, options.Height, options.ResizeMode);
+                Span<float> sample = destination.Slice(n * per, per);
+                if (new Rectangle(0, 0, image.Width, image.Height).Contains(r))
+                {
+                    Write(image.Slice(r), options, a, b, tx, ty, sample, 0, 0);
+                    continue;
+                }
+
+                int channels = image.Channels;
+                float[] scratch = PixelBufferPool.Rent<float>(tx.OutSize * channels);
+                byte[] row = PixelBufferPool.Rent<byte>(r.Width * channels);
+                try
+                {
+                    RegionSource source = new(image, r, border, fill ?? Color.Black, row);
+                    TensorSink sink = new(sample, options, a, b, scratch, channels, tx.OutSize, 0, 0);
+                    Resampler.Run(ref source, ref sink, tx, ty, channels);
+                }
+                finally
+                {
+                    PixelBufferPool.Return(scratch);
+                    PixelBufferPool.Return(row);
+                }
+            }
+        }
+        finally
+        {
+            DisposeAll(xTables);
+            DisposeAll(yTables);
+        }
+    }
+
     /// <summary>Resizes one image to the tensor size and writes [1, Channels, Height, Width] floats.</summary>
     /// <param name="image">The image or view.</param>
     /// <param name="options">Size, channels, order and normalisation.</param>
@@ -139,6 +206,17 @@ public static class TensorConversion
         if (destination.Length < (long)count * per)
         {
             throw new ArgumentException($"The destination holds {destination.Length} floats; {count} x {per} = {(long)count * per} are needed.", nameof(destination));
+        }
+    }
+
+    /// <summary>Rows of a region that may leave the image, padded by a border rule into a row buffer.</summary>
+    private readonly struct RegionSource(ImageView image, Rectangle region, BorderMode border, Color fill, byte[] row) : IResampleSource
+    {
+        public void HorizontalRow(int y, ResampleTable tx, Span<float> destination)
+        {
+            Span<byte> padded = row.AsSpan(0, region.Width * image.Channels);
+            Cropping.CopyPaddedRow(image, region, y, border, fill, padded);
+            Resampler.Horizontal(padded, image.Channels, tx, destination);
         }
     }
 

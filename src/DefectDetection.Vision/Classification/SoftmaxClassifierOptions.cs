@@ -53,7 +53,10 @@ public sealed class SoftmaxClassifierOptions
     /// <summary>Iterations (L-BFGS) or epochs (Adam) at most. Default 500.</summary>
     public int MaxIterations { get; init; } = 500;
 
-    /// <summary>Stop when the gradient's largest component, or the relative loss change, falls below this. Default 1e-5.</summary>
+    /// <summary>
+    /// Stop when the gradient's largest component falls below this, or (L-BFGS) when an iteration changes the loss by
+    /// less than a thousandth of this relative to the loss. Default 1e-5.
+    /// </summary>
     public double Tolerance { get; init; } = 1e-5;
 
     /// <summary>Stop after this many iterations without a better validation loss (the best weights are kept). Default 20.</summary>

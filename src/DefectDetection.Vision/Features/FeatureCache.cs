@@ -118,7 +118,16 @@ public sealed class FeatureCache
     {
         ArgumentNullException.ThrowIfNull(imagePaths);
         float[][] result = new float[imagePaths.Count][];
-        Parallel.For(0, imagePaths.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => result[i] = GetOrExtract(imagePaths[i]));
+        try
+        {
+            Parallel.For(0, imagePaths.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => result[i] = GetOrExtract(imagePaths[i]));
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+        {
+            // Report the first failure itself (it names the file), not a wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+        }
+
         return result;
     }
 

@@ -33,7 +33,8 @@ public sealed class GradientHistogramOptions
 /// <item>local contrast: the mean, standard deviation, maximum and 90th percentile of the standard deviations of
 /// 8 x 8 blocks of the luminance.</item>
 /// </list>
-/// Fast (about a millisecond per image after decoding) and good for a first model or when no backbone is available.
+/// About 2 ms of CPU per small image and 10 ms per 12-megapixel image after decoding (128 px, 3 scales); good for a
+/// first model or when no backbone is available.
 /// </summary>
 public sealed class GradientHistogramFeatureExtractor : IFeatureExtractor
 {
@@ -152,10 +153,10 @@ public sealed class GradientHistogramFeatureExtractor : IFeatureExtractor
     private void OrientationHistograms(ReadOnlySpan<float> img, int n, Span<float> hist)
     {
         hist.Clear();
-        float[] rented = ArrayPool<float>.Shared.Rent(n * 4);
+        float[] rented = ArrayPool<float>.Shared.Rent(n * 3);
         try
         {
-            Span<float> gx = rented.AsSpan(0, n), gy = rented.AsSpan(n, n), mag = rented.AsSpan(2 * n, n), ang = rented.AsSpan(3 * n, n);
+            Span<float> gx = rented.AsSpan(0, n), gy = rented.AsSpan(n, n), mag = rented.AsSpan(2 * n, n);
             float binScale = _bins / MathF.PI;
             for (int y = 0; y < n; y++)
             {
@@ -165,8 +166,9 @@ public sealed class GradientHistogramFeatureExtractor : IFeatureExtractor
                 gx[0] = row[1] - row[0];
                 gx[n - 1] = row[n - 1] - row[n - 2];
                 TensorPrimitives.Subtract(down, up, gy);
-                TensorPrimitives.Hypot(gx, gy, mag);
-                TensorPrimitives.Atan2(gy, gx, ang);
+                TensorPrimitives.Multiply(gx, gx, mag);
+                TensorPrimitives.MultiplyAdd(gy, gy, mag, mag);
+                TensorPrimitives.Sqrt(mag, mag);
 
                 int cy = y * _grid / n;
                 for (int x = 0; x < n; x++)
@@ -177,12 +179,7 @@ public sealed class GradientHistogramFeatureExtractor : IFeatureExtractor
                         continue;
                     }
 
-                    float a = ang[x];
-                    if (a < 0)
-                    {
-                        a += MathF.PI;
-                    }
-
+                    float a = UnsignedAngle(gx[x], gy[x]);
                     float pos = (a * binScale) - 0.5f;
                     float fl = MathF.Floor(pos);
                     float frac = pos - fl;
@@ -212,6 +209,36 @@ public sealed class GradientHistogramFeatureExtractor : IFeatureExtractor
                 TensorPrimitives.Sqrt(cell, cell);
             }
         }
+    }
+
+    /// <summary>
+    /// The orientation of the gradient (gx, gy) folded into [0, pi]: atan2 of the gradient turned into the upper half
+    /// plane, by a polynomial for atan on [0, 1] (error below 1e-5 rad), far cheaper than
+    /// <see cref="MathF.Atan2(float, float)"/>.
+    /// </summary>
+    internal static float UnsignedAngle(float gx, float gy)
+    {
+        if (gy < 0 || (gy == 0 && gx < 0))
+        {
+            gx = -gx;
+            gy = -gy;
+        }
+
+        float ax = MathF.Abs(gx);
+        float hi = MathF.Max(ax, gy), lo = MathF.Min(ax, gy);
+        if (hi == 0)
+        {
+            return 0;
+        }
+
+        float t = lo / hi, t2 = t * t;
+        float r = t * (0.99997726f + (t2 * (-0.33262347f + (t2 * (0.19354346f + (t2 * (-0.11643287f + (t2 * (0.05265332f + (t2 * -0.01172120f))))))))));
+        if (gy > ax)
+        {
+            r = (MathF.PI / 2) - r;
+        }
+
+        return gx < 0 ? MathF.PI - r : r;
     }
 
     private int CellExtent(int cell, int n)
@@ -306,76 +333,52 @@ public sealed class GradientHistogramFeatureExtractor : IFeatureExtractor
     // TODO(integrate): use Processing.Resize
     internal static void AreaResize(ImageView image, int s, Span<float> rgb)
     {
-        int w = image.Width, h = image.Height, ch = image.Channels, plane = s * s;
+        int w = image.Width, h = image.Height, ch = image.Channels, plane = s * s, rowLength = w * ch;
         (int[] xStart, int[] xCount, float[] xWeights, int xTaps) = Taps(w, s);
         (int[] yStart, int[] yCount, float[] yWeights, int yTaps) = Taps(h, s);
-        float[] rented = ArrayPool<float>.Shared.Rent(h * s * 3);
+        float[] rented = ArrayPool<float>.Shared.Rent(2 * rowLength);
         try
         {
-            // Horizontal pass: every source row to s columns, 3 channels interleaved.
-            Span<float> tmp = rented.AsSpan(0, h * s * 3);
-            for (int y = 0; y < h; y++)
+            Span<float> rowF = rented.AsSpan(0, rowLength), acc = rented.AsSpan(rowLength, rowLength);
+            for (int oy = 0; oy < s; oy++)
             {
-                ReadOnlySpan<byte> row = image.GetRow(y);
-                Span<float> dst = tmp.Slice(y * s * 3, s * 3);
-                for (int x = 0; x < s; x++)
+                // Vertical first, on whole interleaved rows (SIMD): every source pixel is read about once.
+                acc.Clear();
+                ReadOnlySpan<float> wy = yWeights.AsSpan(oy * yTaps, yCount[oy]);
+                for (int k = 0; k < wy.Length; k++)
+                {
+                    TensorPrimitives.ConvertTruncating<byte, float>(image.GetRow(yStart[oy] + k), rowF);
+                    TensorPrimitives.MultiplyAdd(rowF, wy[k], acc, acc);
+                }
+
+                // Horizontal on the one accumulated row.
+                int o = oy * s;
+                for (int ox = 0; ox < s; ox++)
                 {
                     float r = 0, g = 0, b = 0;
-                    int start = xStart[x];
-                    ReadOnlySpan<float> weights = xWeights.AsSpan(x * xTaps, xCount[x]);
+                    int start = xStart[ox];
+                    ReadOnlySpan<float> wx = xWeights.AsSpan(ox * xTaps, xCount[ox]);
                     if (ch == 1)
                     {
-                        for (int k = 0; k < weights.Length; k++)
-                        {
-                            r += weights[k] * row[start + k];
-                        }
-
+                        r = TensorPrimitives.Dot(wx, acc.Slice(start, wx.Length));
                         g = b = r;
                     }
                     else
                     {
-                        for (int k = 0; k < weights.Length; k++)
+                        for (int k = 0; k < wx.Length; k++)
                         {
                             int p = (start + k) * ch;
-                            float wk = weights[k];
-                            r += wk * row[p];
-                            g += wk * row[p + 1];
-                            b += wk * row[p + 2];
+                            float wk = wx[k];
+                            r += wk * acc[p];
+                            g += wk * acc[p + 1];
+                            b += wk * acc[p + 2];
                         }
                     }
 
-                    dst[3 * x] = r;
-                    dst[(3 * x) + 1] = g;
-                    dst[(3 * x) + 2] = b;
+                    rgb[o + ox] = r;
+                    rgb[plane + o + ox] = g;
+                    rgb[(2 * plane) + o + ox] = b;
                 }
-            }
-
-            // Vertical pass: weighted sums of whole rows (SIMD), then de-interleave.
-            float[] accRented = ArrayPool<float>.Shared.Rent(s * 3);
-            try
-            {
-                Span<float> acc = accRented.AsSpan(0, s * 3);
-                for (int y = 0; y < s; y++)
-                {
-                    acc.Clear();
-                    int start = yStart[y];
-                    ReadOnlySpan<float> weights = yWeights.AsSpan(y * yTaps, yCount[y]);
-                    for (int k = 0; k < weights.Length; k++)
-                    {
-                        TensorPrimitives.MultiplyAdd(tmp.Slice((start + k) * s * 3, s * 3), weights[k], acc, acc);
-                    }
-
-                    for (int x = 0; x < s; x++)
-                    {
-                        rgb[(y * s) + x] = acc[3 * x];
-                        rgb[plane + (y * s) + x] = acc[(3 * x) + 1];
-                        rgb[(2 * plane) + (y * s) + x] = acc[(3 * x) + 2];
-                    }
-                }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(accRented);
             }
         }
         finally

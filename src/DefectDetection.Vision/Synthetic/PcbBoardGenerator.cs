@@ -88,8 +88,21 @@ public sealed class PcbBoardGenerator
             PcbDefectKinds.MissingHole => PinBox(t, pin),
             // Pin-level annotation: the defective pad together with the stray copper attached to or beside it.
             PcbDefectKinds.Spur => Rectangle.Union(PinBox(t, pin), BoundsOf(SpurShape(t, pin, d))),
-            _ => Rectangle.Union(PinBox(t, pin), BoundsOf(CopperBlob(t, pin, d))),
+            _ => CopperBox(t, d),
         };
+    }
+
+    // Stray copper belongs to the pin nearest to it (a blob between two pads is attributed to the closer one).
+    private Rectangle CopperBox(BoardTransform t, PlannedDefect d)
+    {
+        Circle[] blob = [.. CopperBlob(t, Layout.Pins[d.Pin], d)];
+        double bx = blob.Average(c => c.X), by = blob.Average(c => c.Y);
+        PcbPin nearest = Layout.Pins.MinBy(p =>
+        {
+            (double x, double y) = t.Apply(p.X, p.Y);
+            return ((x - bx) * (x - bx)) + ((y - by) * (y - by));
+        });
+        return Rectangle.Union(PinBox(t, nearest), BoundsOf(blob));
     }
 
     private static Rectangle BoundsOf(IEnumerable<Circle> circles)

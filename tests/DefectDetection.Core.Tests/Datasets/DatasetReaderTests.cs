@@ -90,6 +90,17 @@ public class DatasetReaderTests
         Assert.True(report.IsValid, report.ToString());
     }
 
+    [SharedFact]
+    [Trait("Needs", "JpegDecoder")]
+    [Trait("Needs", "PngDecoder")]
+    public void Validate_ReadsTheHeadersOfTheCookieImagesAndMasks()
+    {
+        ImageDataset ds = ImageDataset.FromManifest(SharedData.PathOf("datasets", "lfv-cookies", "dataset-files", "manifests", "template.manifest"));
+        DatasetValidationReport report = ds.Validate();
+        Assert.True(report.IsValid, report.ToString());
+        Assert.Empty(report.Problems);
+    }
+
     [Fact]
     public void FromManifest_MapsS3UrisToLocalFilesByKeyAndName()
     {

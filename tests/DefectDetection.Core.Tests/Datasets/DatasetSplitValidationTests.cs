@@ -94,4 +94,14 @@ public class DatasetSplitValidationTests
         Assert.Equal(["anomaly", "normal"], binary.Labels.Order());
         Assert.Equal(3, binary.CountByLabel()["anomaly"]);
     }
+
+    [Fact]
+    public void Filter_KeepsTheLabels()
+    {
+        ImageDataset ds = Make(("a", 2), ("b", 3));
+        ImageDataset onlyB = ds.Filter(i => i.Label == "b");
+        Assert.Equal(3, onlyB.Count);
+        Assert.Equal(["a", "b"], onlyB.Labels);
+        Assert.Contains(onlyB.Validate(readHeaders: false).Problems, p => p.Kind == DatasetProblemKind.EmptyLabel && p.Path == "a");
+    }
 }

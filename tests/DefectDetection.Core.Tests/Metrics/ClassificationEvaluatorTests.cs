@@ -104,4 +104,17 @@ public class ClassificationEvaluatorTests
         Assert.Contains("anomaly", table, StringComparison.Ordinal);
         Assert.Contains("0.667", table, StringComparison.Ordinal); // accuracy 2/3
     }
+
+    [Fact]
+    public void ToSummary_HoldsTheHeadlineFigures()
+    {
+        ClassificationMetrics m = ClassificationEvaluator.EvaluateBinary([false, true], [0.2, 0.7], threshold: 0.5);
+        IReadOnlyDictionary<string, double> s = m.ToSummary();
+        Assert.Equal(1.0, s["accuracy"]);
+        Assert.Equal(1.0, s["macro_f1"]);
+        Assert.Equal(1.0, s["roc_auc"]);
+        Assert.Equal(0.5, s["threshold"]);
+        Assert.Equal(1.0, s["f1/anomaly"]);
+        Assert.False(ClassificationEvaluator.Evaluate(["a"], ["a"]).ToSummary().ContainsKey("roc_auc"));
+    }
 }

@@ -216,4 +216,16 @@ public class ModelPackageTests
         Assert.Throws<ArgumentException>(() => new ModelPackage(new ModelManifest(), new Dictionary<string, ModelTensor> { ["../x"] = new([1], [1f]) }));
         Assert.Throws<ArgumentException>(() => new ModelPackage(new ModelManifest(), new Dictionary<string, ModelTensor> { ["a//b"] = new([1], [1f]) }));
     }
+
+    [Fact]
+    public void TrainingDataSummary_FromDataset_CountsPerLabel()
+    {
+        DefectDetection.Datasets.ImageDataset ds = new(
+            [new("/a.jpg", "normal"), new("/b.jpg", "normal"), new("/c.jpg", "anomaly")], ["normal", "anomaly", "other"]);
+        TrainingDataSummary s = TrainingDataSummary.FromDataset(ds, "list.csv");
+        Assert.Equal(3, s.ImageCount);
+        Assert.Equal(2, s.PerLabel["normal"]);
+        Assert.Equal(0, s.PerLabel["other"]);
+        Assert.Equal("list.csv", s.Source);
+    }
 }

@@ -159,4 +159,19 @@ public sealed class DefectMergingTests
         Assert.Contains(defects[2], merged);
         Assert.Contains(defects[3], merged);
     }
+
+    [Fact]
+    public void SuppressesNearbyDuplicatesOfTheSameLabelKeepingTheMostConfident()
+    {
+        List<Defect> defects =
+        [
+            new(new Rectangle(0, 0, 10, 10), "blob", 0.6f),
+            new(new Rectangle(14, 0, 10, 10), "blob", 0.9f),  // 4 px away
+            new(new Rectangle(14, 0, 10, 10), "hole", 0.5f),  // other label
+            new(new Rectangle(40, 0, 10, 10), "blob", 0.7f),  // far
+        ];
+        List<Defect> kept = DefectPipeline.SuppressDuplicates(defects, 5);
+        Assert.Equal([defects[1], defects[3], defects[2]], kept);
+        Assert.Equal(4, DefectPipeline.SuppressDuplicates(defects, 3).Count);
+    }
 }

@@ -67,4 +67,49 @@ public sealed class ColorConversionTests
         ColorConversion.SwapRedBlueInPlace(gray);
         Assert.Equal(new byte[] { 1, 2 }, gray.Pixels.ToArray());
     }
+
+    [Fact]
+    public void EveryFormatPairMatchesThePerPixelDefinition()
+    {
+        PixelFormat[] formats = [PixelFormat.Gray8, PixelFormat.Rgb24, PixelFormat.Rgba32];
+        foreach (PixelFormat from in formats)
+        {
+            using Image src = ResizeReference.RandomImage(7, 3, from, (int)from);
+            foreach (PixelFormat to in formats)
+            {
+                foreach (Color? bg in new Color?[] { null, new Color(10, 200, 30) })
+                {
+                    using Image dst = ColorConversion.Convert(src.View(new Rectangle(1, 1, 5, 2)), to, bg);
+                    for (int y = 0; y < 2; y++)
+                    {
+                        for (int x = 0; x < 5; x++)
+                        {
+                            ReadOnlySpan<byte> p = src.GetRow(y + 1).Slice((x + 1) * src.Channels, src.Channels);
+                            int r = p[0], g = p.Length > 1 ? p[1] : p[0], b = p.Length > 1 ? p[2] : p[0];
+                            if (p.Length == 4 && bg is Color c && to != PixelFormat.Rgba32)
+                            {
+                                double a = p[3] / 255.0;
+                                r = (int)Math.Round((r * a) + (c.R * (1 - a)));
+                                g = (int)Math.Round((g * a) + (c.G * (1 - a)));
+                                b = (int)Math.Round((b * a) + (c.B * (1 - a)));
+                            }
+
+                            byte[] expected = to switch
+                            {
+                                PixelFormat.Gray8 => from == PixelFormat.Gray8 ? [p[0]] : [(byte)Math.Round((0.299 * r) + (0.587 * g) + (0.114 * b))],
+                                PixelFormat.Rgb24 => [(byte)r, (byte)g, (byte)b],
+                                _ => [(byte)r, (byte)g, (byte)b, from == PixelFormat.Rgba32 ? p[3] : (byte)255],
+                            };
+                            byte[] actual = dst.GetRow(y).Slice(x * dst.Channels, dst.Channels).ToArray();
+                            for (int i = 0; i < expected.Length; i++)
+                            {
+                                // One level for the rounding of the composite and of the fixed-point luma.
+                                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1, $"{from}->{to} bg={bg} ({x},{y})[{i}]: {actual[i]} vs {expected[i]}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -186,4 +186,65 @@ public sealed class ImageResizerTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(ResizeMode.Bilinear)]
+    [InlineData(ResizeMode.Area)]
+    public void FloatHorizontalVectorPathMatchesScalarForAllWidths(ResizeMode mode)
+    {
+        var rng = new Random(9);
+        foreach (int channels in new[] { 1, 3, 4 })
+        {
+            for (int inWidth = 1; inWidth <= 257; inWidth++)
+            {
+                int outWidth = 1 + rng.Next(Math.Max(1, inWidth * 2));
+                float[] src = Enumerable.Range(0, inWidth * channels).Select(_ => (float)(rng.NextDouble() * 255)).ToArray();
+                using ResampleTable tx = ResampleTable.Create(inWidth, outWidth, mode);
+                float[] expected = new float[outWidth * channels], actual = new float[outWidth * channels];
+                Resampler.Horizontal(src, channels, tx, expected, SimdLevel.Scalar);
+                Resampler.Horizontal(src, channels, tx, actual, SimdLevel.Vector128);
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-3, $"ch={channels} {inWidth}->{outWidth} at {i}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void ExtremeRatiosAverageOrSampleCorrectly()
+    {
+        using Image src = ResizeReference.RandomImage(1000, 301, PixelFormat.Rgb24, 99);
+        using Image one = ImageResizer.Resize(src, 1, 1, ResizeMode.Area);
+        for (int c = 0; c < 3; c++)
+        {
+            double mean = 0;
+            for (int y = 0; y < 301; y++)
+            {
+                for (int x = 0; x < 1000; x++)
+                {
+                    mean += src.GetRow(y)[(x * 3) + c];
+                }
+            }
+
+            mean /= 1000.0 * 301;
+            Assert.Equal(Math.Floor(mean + 0.5), one.Pixels[c], 1.0);
+        }
+
+        // Bilinear to 1x1 samples the centre: x = 499.5 (between 499 and 500), y = 150.
+        using Image centre = ImageResizer.Resize(src, 1, 1, ResizeMode.Bilinear);
+        for (int c = 0; c < 3; c++)
+        {
+            double expected = (src.GetRow(150)[(499 * 3) + c] + src.GetRow(150)[(500 * 3) + c]) / 2.0;
+            Assert.Equal(Math.Floor(expected + 0.5), centre.Pixels[c], 1.0);
+        }
+
+        // 1 -> 3000 pixels: every output is the single source pixel.
+        using Image dot = Image.FromPixels(1, 1, PixelFormat.Rgba32, [1, 2, 3, 4]);
+        using Image wide = ImageResizer.Resize(dot, 3000, 2, ResizeMode.Area);
+        for (int i = 0; i < 6000; i++)
+        {
+            Assert.Equal(new byte[] { 1, 2, 3, 4 }, wide.Pixels.Slice(i * 4, 4).ToArray());
+        }
+    }
 }

@@ -31,7 +31,7 @@ public sealed class ReferenceTensorTests(ITestOutputHelper output)
         // mean 0.007-0.011 (about 0.5 level of 255); the residue is decoder rounding. A PIL-style antialiased
         // bilinear resize gives max ~1 and mean ~0.025 instead.
         Assert.True(mean < 0.02, $"mean |diff| {mean}");
-        Assert.True(max < 0.3, $"max |diff| {max}");
+        Assert.True(max < 0.6, $"max |diff| {max}"); // room for another decoder's chroma upsampling
     }
 
     [SharedFact]

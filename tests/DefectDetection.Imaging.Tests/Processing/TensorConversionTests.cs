@@ -112,4 +112,32 @@ public sealed class TensorConversionTests
         Assert.Throws<ArgumentException>(() => TensorConversion.ToNchw(src, TensorLayoutOptions.ImageNet, new float[(3 * 224 * 224) - 1]));
         Assert.Throws<ArgumentException>(() => TensorConversion.Letterbox(src, TensorLayoutOptions.Yolox(), new float[100]));
     }
+
+    [Theory]
+    [InlineData(BorderMode.Replicate)]
+    [InlineData(BorderMode.Constant)]
+    [InlineData(BorderMode.Reflect101)]
+    public void RegionsLeavingTheImageEqualPaddedCrops(BorderMode border)
+    {
+        using Image src = ResizeReference.RandomImage(40, 30, PixelFormat.Rgb24, 21);
+        Rectangle[] regions = [new(-5, -3, 20, 12), new(10, 10, 8, 8), new(30, 25, 17, 9), new(-50, 40, 6, 6)];
+        var options = new TensorLayoutOptions { Width = 9, Height = 13, Mean = [0.5f], Std = [0.25f] };
+        float[] actual = new float[regions.Length * options.ElementsPerImage];
+        TensorConversion.ToNchw(src, regions, options, actual, border, new Color(9, 99, 199));
+
+        // Reference: the padded 8-bit crop (exact copy, no rounding involved), then the view path.
+        float[] expected = new float[actual.Length];
+        var crops = regions.Select(r => Cropping.CropPadded(src, r, border, new Color(9, 99, 199))).ToList();
+        try
+        {
+            TensorConversion.ToNchw(crops.Select(c => (ImageView)c).ToArray(), options, expected);
+        }
+        finally
+        {
+            crops.ForEach(c => c.Dispose());
+        }
+
+        Assert.Equal(expected, actual);
+        Assert.Throws<ArgumentOutOfRangeException>(() => TensorConversion.ToNchw(src, [new Rectangle(0, 0, 0, 3)], options, actual));
+    }
 }

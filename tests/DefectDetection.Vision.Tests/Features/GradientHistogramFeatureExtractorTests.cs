@@ -80,6 +80,29 @@ public class GradientHistogramFeatureExtractorTests
     }
 
     [Fact]
+    public void UnsignedAngle_MatchesFoldedAtan2()
+    {
+        for (int i = -40; i <= 40; i++)
+        {
+            for (int j = -40; j <= 40; j++)
+            {
+                float gx = i * 0.37f, gy = j * 1.13f;
+                double reference = Math.Atan2(gy, gx);
+                if (reference < 0)
+                {
+                    reference += Math.PI;
+                }
+
+                double actual = GradientHistogramFeatureExtractor.UnsignedAngle(gx, gy);
+                // pi and 0 are the same unsigned orientation.
+                double error = Math.Min(Math.Abs(actual - reference), Math.PI - Math.Abs(actual - reference));
+                Assert.True(error < 2e-5, $"({gx}, {gy}): {actual} vs {reference}");
+                Assert.InRange(actual, 0, Math.PI);
+            }
+        }
+    }
+
+    [Fact]
     public void AreaResize_OfAView_UsesOnlyTheViewedPixels()
     {
         using Image img = Image.Create(40, 40, PixelFormat.Gray8);

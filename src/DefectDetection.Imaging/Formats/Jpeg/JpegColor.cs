@@ -1,12 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace DefectDetection.Imaging.Formats.Jpeg;
 
 /// <summary>
 /// Colour conversion to interleaved RGB with libjpeg's integer arithmetic (jdcolor.c: 16-bit fixed-point
-/// constants, round half up, clamp), so results equal libjpeg's exactly. YCbCr has a Vector256 (or Vector128)
-/// path; <see cref="YCbCrToRgbScalar"/> is the reference.
+/// constants, round half up, clamp), so results equal libjpeg's exactly. YCbCr has AVX-512, Vector256 and
+/// Vector128 paths; <see cref="YCbCrToRgbScalar"/> is the reference.
 /// </summary>
 internal static unsafe class JpegColor
 {
@@ -20,11 +21,25 @@ internal static unsafe class JpegColor
     public static void YCbCrToRgb(byte* y, byte* cb, byte* cr, byte* rgb, int width)
     {
         int x = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Avx512F.IsSupported)
+        {
+            for (; x + 16 <= width; x += 16)
+            {
+                Convert16Avx512(y + x, cb + x, cr + x, rgb + (3 * x));
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
         {
             for (; x + 16 <= width; x += 16)
             {
                 Convert16(y + x, cb + x, cr + x, rgb + (3 * x));
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            for (; x + 16 <= width; x += 16)
+            {
+                Convert16Vector128(y + x, cb + x, cr + x, rgb + (3 * x));
             }
         }
 
@@ -44,8 +59,27 @@ internal static unsafe class JpegColor
         }
     }
 
+    /// <summary>16 pixels with AVX-512: one vector of 16 int lanes per channel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Convert16(byte* py, byte* pcb, byte* pcr, byte* dst)
+    internal static void Convert16Avx512(byte* py, byte* pcb, byte* pcr, byte* dst)
+    {
+        Vector512<int> l = Avx512F.ConvertToVector512Int32(Vector128.Load(py));
+        Vector512<int> b = Avx512F.ConvertToVector512Int32(Vector128.Load(pcb)) - Vector512.Create(128);
+        Vector512<int> r = Avx512F.ConvertToVector512Int32(Vector128.Load(pcr)) - Vector512.Create(128);
+        Vector512<int> half = Vector512.Create(Half), zero = Vector512<int>.Zero;
+        Vector512<int> rv = l + Vector512.ShiftRightArithmetic((r * CrR) + half, 16);
+        Vector512<int> gv = l + Vector512.ShiftRightArithmetic((b * CbG) + (r * CrG) + half, 16);
+        Vector512<int> bv = l + Vector512.ShiftRightArithmetic((b * CbB) + half, 16);
+        StoreRgb(
+            Avx512F.ConvertToVector128ByteWithSaturation(Vector512.Max(rv, zero).AsUInt32()),
+            Avx512F.ConvertToVector128ByteWithSaturation(Vector512.Max(gv, zero).AsUInt32()),
+            Avx512F.ConvertToVector128ByteWithSaturation(Vector512.Max(bv, zero).AsUInt32()),
+            dst);
+    }
+
+    /// <summary>16 pixels with Vector256: two vectors of 8 int lanes per channel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Convert16(byte* py, byte* pcb, byte* pcr, byte* dst)
     {
         Vector128<byte> yv = Vector128.Load(py), cbv = Vector128.Load(pcb), crv = Vector128.Load(pcr);
         Vector256<short> y16 = Vector256.WidenLower(Vector256.Create(yv, yv)).AsInt16();
@@ -63,6 +97,49 @@ internal static unsafe class JpegColor
         Vector256<int> bH = yh + Vector256.ShiftRightArithmetic((bh * CbB) + half, 16);
         Vector128<byte> r8 = ToBytes(rL, rH), g8 = ToBytes(gL, gH), b8 = ToBytes(bL, bH);
         StoreRgb(r8, g8, b8, dst);
+    }
+
+    /// <summary>The Vector128 version of <see cref="Convert16"/> (four int lanes per step).</summary>
+    internal static void Convert16Vector128(byte* py, byte* pcb, byte* pcr, byte* dst)
+    {
+        (Vector128<ushort> y0, Vector128<ushort> y1) = Vector128.Widen(Vector128.Load(py));
+        (Vector128<ushort> b0, Vector128<ushort> b1) = Vector128.Widen(Vector128.Load(pcb));
+        (Vector128<ushort> r0, Vector128<ushort> r1) = Vector128.Widen(Vector128.Load(pcr));
+        Vector128<byte> r8 = Vector128.Narrow(Channel(y0, r0, r0, 0), Channel(y1, r1, r1, 0));
+        Vector128<byte> g8 = Vector128.Narrow(Channel(y0, b0, r0, 1), Channel(y1, b1, r1, 1));
+        Vector128<byte> b8 = Vector128.Narrow(Channel(y0, b0, b0, 2), Channel(y1, b1, b1, 2));
+        StoreRgb(r8, g8, b8, dst);
+    }
+
+    /// <summary>Eight pixels of one output channel (0 = R from Cr, 1 = G from Cb and Cr, 2 = B from Cb), clamped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ushort> Channel(Vector128<ushort> y, Vector128<ushort> c1, Vector128<ushort> c2, int which)
+    {
+        (Vector128<int> yl, Vector128<int> yh) = Vector128.Widen(y.AsInt16());
+        (Vector128<int> al, Vector128<int> ah) = Vector128.Widen(c1.AsInt16() - Vector128.Create((short)128));
+        (Vector128<int> bl, Vector128<int> bh) = Vector128.Widen(c2.AsInt16() - Vector128.Create((short)128));
+        Vector128<int> half = Vector128.Create(Half);
+        Vector128<int> lo, hi;
+        if (which == 0)
+        {
+            lo = yl + Vector128.ShiftRightArithmetic((al * CrR) + half, 16);
+            hi = yh + Vector128.ShiftRightArithmetic((ah * CrR) + half, 16);
+        }
+        else if (which == 1)
+        {
+            lo = yl + Vector128.ShiftRightArithmetic((al * CbG) + (bl * CrG) + half, 16);
+            hi = yh + Vector128.ShiftRightArithmetic((ah * CbG) + (bh * CrG) + half, 16);
+        }
+        else
+        {
+            lo = yl + Vector128.ShiftRightArithmetic((al * CbB) + half, 16);
+            hi = yh + Vector128.ShiftRightArithmetic((ah * CbB) + half, 16);
+        }
+
+        Vector128<int> zero = Vector128<int>.Zero, max = Vector128.Create(255);
+        lo = Vector128.Min(Vector128.Max(lo, zero), max);
+        hi = Vector128.Min(Vector128.Max(hi, zero), max);
+        return Vector128.Narrow(lo.AsUInt32(), hi.AsUInt32());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

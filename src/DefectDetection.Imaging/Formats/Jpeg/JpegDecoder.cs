@@ -5,9 +5,16 @@ namespace DefectDetection.Imaging.Formats.Jpeg;
 /// any sampling factors, restart intervals and EXIF orientation. Output matches libjpeg-turbo's default
 /// settings (accurate integer IDCT, "fancy" triangular chroma upsampling). Gray files decode to
 /// <see cref="PixelFormat.Gray8"/>, all others to <see cref="PixelFormat.Rgb24"/>. Arithmetic-coded, lossless,
-/// hierarchical and 12-bit files are rejected with <see cref="InvalidImageContentException"/>, as are truncated
-/// scans (the decoder never returns a partly decoded image as if it were complete).
+/// hierarchical and 12-bit files are rejected with <see cref="InvalidImageContentException"/>.
 /// </summary>
+/// <remarks>
+/// Damaged data: a scan that runs out of data (a truncated file) throws instead of being filled with gray as
+/// libjpeg does, so a partly decoded image is never returned as if it were complete. A sequential file whose
+/// only scan is complete but lacks the final EOI marker is accepted; a progressive file must reach EOI (a
+/// missing scan could not be told from a finished image otherwise). Inside a restart interval, damage that
+/// makes the decoder run into the next RSTn marker is tolerated: the rest of that interval stays as decoded
+/// and decoding resumes in sync at the marker, as in libjpeg.
+/// </remarks>
 public sealed class JpegDecoder : IImageDecoder
 {
     /// <inheritdoc />

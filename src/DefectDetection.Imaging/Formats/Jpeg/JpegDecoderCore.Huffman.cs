@@ -26,8 +26,23 @@ internal sealed unsafe partial class JpegDecoderCore
         _atMarker = false;
     }
 
-    /// <summary>True when the decoder has consumed zero bits that were fed in past a marker or the end of data.</summary>
-    private bool ConsumedPastEnd => _bitCount < _fakeBits;
+    /// <summary>
+    /// True when the decoder has consumed zero bits that were fed in past a marker or the end of data - except
+    /// at an RSTn marker, where the damaged restart interval is left as decoded (zeros) and decoding resumes
+    /// in sync at the marker, as libjpeg does.
+    /// </summary>
+    private bool ConsumedPastEnd => _bitCount < _fakeBits && !(_restartInterval > 0 && AtRestartMarker());
+
+    private bool AtRestartMarker()
+    {
+        int q = _bitPos;
+        while (q < _length && _data[q] == 0xFF)
+        {
+            q++;
+        }
+
+        return q > _bitPos && q < _length && _data[q] is >= 0xD0 and <= 0xD7;
+    }
 
     /// <summary>Fills <see cref="_bits"/> to at least 57 valid bits (real or, at a marker, zero).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -23,7 +23,7 @@ internal sealed unsafe partial class JpegDecoderCore
         ReadScanHeader();
         bool allInFirstScan = _scanCount == _components.Length;
         bool streaming = !_progressive && allInFirstScan;
-        SetupOutput(image, streaming);
+        SetupOutput(streaming);
 
         if (streaming)
         {

@@ -232,6 +232,12 @@ internal sealed unsafe partial class JpegDecoderCore
             }
 
             _options.CheckDimensions(ImageFormat.Jpeg, _width, _height, perPixel * 1.05, -1);
+            long outputBytes = (long)_width * _height * (_components.Length == 1 ? 1 : 3);
+            long largestPlane = _components.Max(c => (long)c.BlocksPerLine * c.BlocksPerColumn * 64);
+            if (outputBytes > Array.MaxLength || largestPlane > Array.MaxLength)
+            {
+                ThrowInvalid(-1, $"image of {_width}x{_height} pixels is too large for one buffer");
+            }
         }
     }
 

@@ -7,8 +7,8 @@ namespace DefectDetection.Imaging.Formats.Jpeg;
 /// <summary>
 /// The accurate integer inverse DCT of libjpeg ("islow", jidctint.c: 13-bit constants, 2 extra bits after the
 /// first pass), bit-exact with it for coefficients from real encoders. <see cref="Transform"/> runs the Vector256
-/// version (both passes on eight columns at once, with two 8x8 transposes) when AVX2 is present and the scalar
-/// reference otherwise.
+/// version (both passes on eight columns at once, with two 8x8 transposes) when AVX2 is present; elsewhere (ARM64, x86 without AVX2) a cross-platform Vector128 version (four columns
+/// per vector, 4x4 transposes built from 64-bit halves) and, without any SIMD, the scalar reference.
 /// </summary>
 internal static unsafe class JpegIdct
 {
@@ -27,8 +27,8 @@ internal static unsafe class JpegIdct
     private const int Fix2562915447 = 20995;
     private const int Fix3072711026 = 25172;
 
-    /// <summary>True when the vector path is used.</summary>
-    public static bool IsVectorized => Avx2.IsSupported;
+    /// <summary>True when a vector path is used.</summary>
+    public static bool IsVectorized => Avx2.IsSupported || Vector128.IsHardwareAccelerated;
 
     /// <summary>Dequantises and transforms one block (natural order) into 8x8 samples at <paramref name="dst"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -37,6 +37,10 @@ internal static unsafe class JpegIdct
         if (Avx2.IsSupported)
         {
             TransformAvx2(coefs, quant, dst, stride);
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            TransformVector128(coefs, quant, dst, stride);
         }
         else
         {
@@ -213,6 +217,109 @@ internal static unsafe class JpegIdct
         *(ulong*)(dst + (5 * stride)) = q1.GetElement(1);
         *(ulong*)(dst + (6 * stride)) = q1.GetElement(2);
         *(ulong*)(dst + (7 * stride)) = q1.GetElement(3);
+    }
+
+    /// <summary>The cross-platform Vector128 version: rows held as (columns 0-3, columns 4-7) pairs.</summary>
+    public static void TransformVector128(short* coefs, int* quant, byte* dst, int stride)
+    {
+        Vector128<int>* lo = stackalloc Vector128<int>[8];
+        Vector128<int>* hi = stackalloc Vector128<int>[8];
+        for (int r = 0; r < 8; r++)
+        {
+            (Vector128<int> l, Vector128<int> h) = Vector128.Widen(Vector128.Load(coefs + (r * 8)));
+            lo[r] = l * Vector128.Load(quant + (r * 8));
+            hi[r] = h * Vector128.Load(quant + (r * 8) + 4);
+        }
+
+        Vector128<int> round1 = Vector128.Create(1 << (ConstBits - Pass1Bits - 1));
+        Kernel128(lo);
+        Kernel128(hi);
+        for (int r = 0; r < 8; r++)
+        {
+            lo[r] = Vector128.ShiftRightArithmetic(lo[r] + round1, ConstBits - Pass1Bits);
+            hi[r] = Vector128.ShiftRightArithmetic(hi[r] + round1, ConstBits - Pass1Bits);
+        }
+
+        Transpose8x8(lo, hi);
+        Kernel128(lo);
+        Kernel128(hi);
+        Transpose8x8(lo, hi);
+
+        Vector128<int> round2 = Vector128.Create((1 << (ConstBits + Pass1Bits + 2)) + (128 << (ConstBits + Pass1Bits + 3)));
+        Vector128<int> zero = Vector128<int>.Zero, max = Vector128.Create(255);
+        for (int r = 0; r < 8; r++)
+        {
+            Vector128<int> l = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic(lo[r] + round2, ConstBits + Pass1Bits + 3), zero), max);
+            Vector128<int> h = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic(hi[r] + round2, ConstBits + Pass1Bits + 3), zero), max);
+            Vector128<ushort> s16 = Vector128.Narrow(l.AsUInt32(), h.AsUInt32());
+            *(ulong*)(dst + (r * stride)) = Vector128.Narrow(s16, s16).AsUInt64().ToScalar();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel128(Vector128<int>* v)
+    {
+        Vector128<int> i0 = v[0], i1 = v[1], i2 = v[2], i3 = v[3], i4 = v[4], i5 = v[5], i6 = v[6], i7 = v[7];
+        Vector128<int> z1 = (i2 + i6) * Fix0541196100;
+        Vector128<int> tmp2 = z1 + (i6 * -Fix1847759065);
+        Vector128<int> tmp3 = z1 + (i2 * Fix0765366865);
+        Vector128<int> tmp0 = Vector128.ShiftLeft(i0 + i4, ConstBits);
+        Vector128<int> tmp1 = Vector128.ShiftLeft(i0 - i4, ConstBits);
+        Vector128<int> tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+
+        Vector128<int> z3 = i7 + i3, z4 = i5 + i1;
+        Vector128<int> z5 = (z3 + z4) * Fix1175875602;
+        Vector128<int> z1b = (i7 + i1) * -Fix0899976223;
+        Vector128<int> z2b = (i5 + i3) * -Fix2562915447;
+        z3 = (z3 * -Fix1961570560) + z5;
+        z4 = (z4 * -Fix0390180644) + z5;
+        Vector128<int> t0 = (i7 * Fix0298631336) + z1b + z3;
+        Vector128<int> t1 = (i5 * Fix2053119869) + z2b + z4;
+        Vector128<int> t2 = (i3 * Fix3072711026) + z2b + z3;
+        Vector128<int> t3 = (i1 * Fix1501321110) + z1b + z4;
+
+        v[0] = tmp10 + t3;
+        v[7] = tmp10 - t3;
+        v[1] = tmp11 + t2;
+        v[6] = tmp11 - t2;
+        v[2] = tmp12 + t1;
+        v[5] = tmp12 - t1;
+        v[3] = tmp13 + t0;
+        v[4] = tmp13 - t0;
+    }
+
+    /// <summary>Transposes the 8x8 matrix held as row halves (lo = columns 0-3, hi = columns 4-7).</summary>
+    private static void Transpose8x8(Vector128<int>* lo, Vector128<int>* hi)
+    {
+        Transpose4x4(lo[0], lo[1], lo[2], lo[3], out Vector128<int> a0, out Vector128<int> a1, out Vector128<int> a2, out Vector128<int> a3);
+        Transpose4x4(hi[0], hi[1], hi[2], hi[3], out Vector128<int> b0, out Vector128<int> b1, out Vector128<int> b2, out Vector128<int> b3);
+        Transpose4x4(lo[4], lo[5], lo[6], lo[7], out Vector128<int> c0, out Vector128<int> c1, out Vector128<int> c2, out Vector128<int> c3);
+        Transpose4x4(hi[4], hi[5], hi[6], hi[7], out Vector128<int> d0, out Vector128<int> d1, out Vector128<int> d2, out Vector128<int> d3);
+
+        // New row c < 4: (old rows 0-3 of column c, old rows 4-7 of column c) = (a_c, c_c); row 4 + c = (b_c, d_c).
+        lo[0] = a0; hi[0] = c0;
+        lo[1] = a1; hi[1] = c1;
+        lo[2] = a2; hi[2] = c2;
+        lo[3] = a3; hi[3] = c3;
+        lo[4] = b0; hi[4] = d0;
+        lo[5] = b1; hi[5] = d1;
+        lo[6] = b2; hi[6] = d2;
+        lo[7] = b3; hi[7] = d3;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x4(Vector128<int> a, Vector128<int> b, Vector128<int> c, Vector128<int> d,
+        out Vector128<int> r0, out Vector128<int> r1, out Vector128<int> r2, out Vector128<int> r3)
+    {
+        Vector128<int> order = Vector128.Create(0, 2, 1, 3);
+        Vector128<int> t0 = Vector128.Shuffle(Vector128.Create(a.GetLower(), b.GetLower()), order); // a0 b0 a1 b1
+        Vector128<int> t1 = Vector128.Shuffle(Vector128.Create(c.GetLower(), d.GetLower()), order); // c0 d0 c1 d1
+        Vector128<int> t2 = Vector128.Shuffle(Vector128.Create(a.GetUpper(), b.GetUpper()), order); // a2 b2 a3 b3
+        Vector128<int> t3 = Vector128.Shuffle(Vector128.Create(c.GetUpper(), d.GetUpper()), order); // c2 d2 c3 d3
+        r0 = Vector128.Create(t0.GetLower(), t1.GetLower());
+        r1 = Vector128.Create(t0.GetUpper(), t1.GetUpper());
+        r2 = Vector128.Create(t2.GetLower(), t3.GetLower());
+        r3 = Vector128.Create(t2.GetUpper(), t3.GetUpper());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -62,7 +62,7 @@ public sealed class JpegDecoderTests
         }
     }
 
-    [Theory]
+    [LibjpegTheory]
     [InlineData("baseline-420", "baseline 4:2:0", new[] { "-quality", "85" })]
     [InlineData("progressive", "progressive 4:2:0", new[] { "-progressive" })]
     [InlineData("progressive-444", "progressive 4:4:4", new[] { "-progressive", "-sample", "1x1" })]
@@ -94,7 +94,55 @@ public sealed class JpegDecoderTests
         Assert.Equal(details.Contains("gray") ? PixelFormat.Gray8 : PixelFormat.Rgb24, info.PixelFormat);
     }
 
-    [Theory]
+    [LibjpegTheory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 5)]
+    [InlineData(17, 1)]
+    [InlineData(1, 17)]
+    [InlineData(33, 9)]
+    public void TinyImagesMatchDjpegForEverySampling(int width, int height)
+    {
+        if (!LibjpegTools.Available())
+        {
+            return;
+        }
+
+        (_, _, byte[] rgb) = SyntheticImage(width, height, seed: width * 31 + height);
+        byte[] pnm = LibjpegTools.ToPnm(width, height, 3, rgb);
+        foreach (string[] args in new[] { new[] { "-sample", "2x2" }, ["-sample", "2x1"], ["-sample", "1x2"], ["-sample", "1x1", "-progressive"], ["-sample", "2x2", "-progressive"], ["-grayscale"] })
+        {
+            AssertMatchesDjpeg(LibjpegTools.EncodeWithCjpeg(pnm, args), $"{width}x{height} {string.Join(' ', args)}");
+        }
+    }
+
+    [LibjpegTheory]
+    [InlineData("sequential-multiscan", "baseline 4:2:0", "0;\n1 2;\n", false)]
+    [InlineData("sequential-per-component", "baseline 4:2:0", "0;\n1;\n2;\n", false)]
+    [InlineData("progressive-custom", "progressive 4:2:0",
+        "0 1 2: 0 0 0 2;\n0: 1 5 0 1;\n0: 6 63 0 1;\n1: 1 63 0 0;\n2: 1 63 0 0;\n0: 1 63 1 0;\n0 1 2: 0 0 2 1;\n0 1 2: 0 0 1 0;\n", true)]
+    public void ScanScriptFixtureMatchesDjpeg(string name, string details, string script, bool progressive)
+    {
+        if (!LibjpegTools.Available())
+        {
+            return;
+        }
+
+        string scripts = Path.Combine(Path.GetTempPath(), $"ddjpeg-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(scripts, script);
+        try
+        {
+            byte[] jpeg = progressive ? CjpegFixture("-progressive", "-scans", scripts) : CjpegFixture("-scans", scripts);
+            AssertMatchesDjpeg(jpeg, name);
+            Assert.Equal(details, Decoder.Identify(jpeg).Details);
+        }
+        finally
+        {
+            File.Delete(scripts);
+        }
+    }
+
+    [LibjpegTheory]
     [InlineData(0, 1, 0)]
     [InlineData(0, 1, 5)]
     [InlineData(2, 1, 0)]
@@ -148,7 +196,7 @@ public sealed class JpegDecoderTests
         Assert.StartsWith(adobeTransform == 0 ? "baseline CMYK" : "baseline YCCK", info.Details);
     }
 
-    [Fact]
+    [LibjpegFact]
     public void MiniEncoderOutputMatchesDjpegForYCbCrWithRestarts()
     {
         if (!LibjpegTools.Available())
@@ -167,7 +215,7 @@ public sealed class JpegDecoderTests
         AssertMatchesDjpeg(MiniJpegEncoder.Encode(w, h, comps, adobeTransform: 1, restartInterval: 2), "ycc restart 2");
     }
 
-    [Theory]
+    [LibjpegTheory]
     [InlineData(true)]
     [InlineData(false)]
     public void ExifOrientationIsReadInBothByteOrdersAndApplied(bool littleEndian)
@@ -221,7 +269,7 @@ public sealed class JpegDecoderTests
         Assert.Equal(ImageFormat.Jpeg, ImageCodecs.DetectFormat([0xFF, 0xD8, 0xFF, 0xDB]));
     }
 
-    [Fact]
+    [LibjpegFact]
     public void ArithmeticCodingIsRejectedClearly()
     {
         if (!LibjpegTools.Available())
@@ -235,7 +283,7 @@ public sealed class JpegDecoderTests
         Assert.Equal(ImageFormat.Jpeg, ex.Format);
     }
 
-    [Fact]
+    [LibjpegFact]
     public void TwelveBitPrecisionIsRejectedClearly()
     {
         if (!LibjpegTools.Available())
@@ -251,7 +299,7 @@ public sealed class JpegDecoderTests
         Assert.Equal(sof, ex.Offset);
     }
 
-    [Fact]
+    [LibjpegFact]
     public void OversizedHeaderIsRejectedBeforeAllocating()
     {
         if (!LibjpegTools.Available())
@@ -274,7 +322,7 @@ public sealed class JpegDecoderTests
         Assert.Equal(65535, Decoder.Identify(jpeg).Width);
     }
 
-    [Theory]
+    [LibjpegTheory]
     [InlineData("-quality", "90")]
     [InlineData("-progressive")]
     [InlineData("-restart", "2B")]
@@ -327,5 +375,70 @@ public sealed class JpegDecoderTests
         }
 
         throw new InvalidOperationException($"marker {marker:X2} not found");
+    }
+}
+
+/// <summary>Recovery at restart markers after damage inside one restart interval.</summary>
+public sealed class JpegRestartRecoveryTests
+{
+    [LibjpegFact]
+    public void DamageInsideOneRestartIntervalIsConfinedToIt()
+    {
+        if (!LibjpegTools.Available())
+        {
+            return;
+        }
+
+        // One restart interval per MCU row (16 pixel rows at 4:2:0).
+        byte[] jpeg = JpegDecoderTests.CjpegFixture("-restart", "1", "-quality", "90");
+        var rsts = new List<int>();
+        for (int i = JpegDecoderTests.FindMarker(jpeg, 0xDA); i + 1 < jpeg.Length; i++)
+        {
+            if (jpeg[i] == 0xFF && jpeg[i + 1] is >= 0xD0 and <= 0xD7)
+            {
+                rsts.Add(i);
+            }
+        }
+
+        Assert.True(rsts.Count >= 8, $"expected restart markers, found {rsts.Count}");
+
+        // Damage the interval that codes MCU row 4 (between RST 3 and RST 4): scramble its second quarter
+        // (avoiding 0xFF) and cut its second half, so that the decoder runs into the RST marker mid-row.
+        int from = rsts[3] + 2, to = rsts[4];
+        var rng = new Random(5);
+        int quarter = (to - from) / 4;
+        for (int i = from + quarter; i < from + (2 * quarter); i++)
+        {
+            jpeg[i] = (byte)rng.Next(0, 0xFF);
+        }
+
+        jpeg = [.. jpeg.AsSpan(0, from + (2 * quarter)), .. jpeg.AsSpan(to)];
+
+        using Image damaged = new JpegDecoder().Decode(jpeg, new DecoderOptions { ApplyExifOrientation = false });
+        string path = Path.Combine(Path.GetTempPath(), $"ddjpeg-{Guid.NewGuid():N}.jpg");
+        File.WriteAllBytes(path, jpeg);
+        try
+        {
+            (int w, int h, int ch, byte[] expected) = LibjpegTools.DecodeWithDjpeg(path, allowWarnings: true);
+            Assert.Equal((w, h), (damaged.Width, damaged.Height));
+
+            // Rows of the damaged MCU row (and one row of upsampling context either side) may differ; every other
+            // row must match djpeg, which resynchronises at the same marker.
+            int stride = w * ch;
+            for (int y = 0; y < h; y++)
+            {
+                if (y >= (4 * 16) - 1 && y <= (5 * 16))
+                {
+                    continue;
+                }
+
+                PixelDiff diff = PixelDiff.Compute(damaged.GetRow(y), expected.AsSpan(y * stride, stride), ch);
+                Assert.True(diff.Within(), $"row {y}: {diff}");
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

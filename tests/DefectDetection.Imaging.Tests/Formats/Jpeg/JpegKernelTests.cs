@@ -32,6 +32,13 @@ public sealed unsafe class JpegKernelTests
             {
                 JpegIdct.TransformScalar(c, q, e, 8);
                 JpegIdct.Transform(c, q, a, 8);
+                byte[] v128 = new byte[64];
+                fixed (byte* pv = v128)
+                {
+                    JpegIdct.TransformVector128(c, q, pv, 8);
+                }
+
+                Assert.Equal(expected, v128);
                 if (density == 0)
                 {
                     byte[] dcOnly = new byte[64];
@@ -153,6 +160,34 @@ public sealed unsafe class JpegKernelTests
                 JpegColor.YCbCrToRgbScalar(py, pb, pr, e, n);
                 JpegColor.YCbCrToRgb(py, pb, pr, a, n);
                 Assert.Equal(expected, actual);
+                // Every vector width this machine has, explicitly (the dispatcher picks only the widest).
+                for (int kind = 0; kind < 3; kind++)
+                {
+                    if ((kind == 1 && !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) ||
+                        (kind == 2 && !System.Runtime.Intrinsics.X86.Avx512F.IsSupported))
+                    {
+                        continue;
+                    }
+
+                    Array.Clear(actual);
+                    for (int x = 0; x + 16 <= n; x += 16)
+                    {
+                        switch (kind)
+                        {
+                            case 0:
+                                JpegColor.Convert16Vector128(py + x, pb + x, pr + x, a + (3 * x));
+                                break;
+                            case 1:
+                                JpegColor.Convert16(py + x, pb + x, pr + x, a + (3 * x));
+                                break;
+                            default:
+                                JpegColor.Convert16Avx512(py + x, pb + x, pr + x, a + (3 * x));
+                                break;
+                        }
+                    }
+
+                    Assert.Equal(expected.AsSpan(0, n / 16 * 48).ToArray(), actual.AsSpan(0, n / 16 * 48).ToArray());
+                }
 
                 JpegColor.PlanarToRgb(py, pb, pr, a, n);
                 for (int i = 0; i < n; i++)

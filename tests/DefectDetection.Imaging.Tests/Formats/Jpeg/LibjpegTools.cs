@@ -17,6 +17,12 @@ internal static class LibjpegTools
 
     public static string? Cjpeg => CjpegPath.Value;
 
+    /// <summary>Why a test needing the tools is skipped, or null (present, or required by DEFECT_REQUIRE_SHARED=1).</summary>
+    public static string? SkipReason() =>
+        Djpeg is not null && Cjpeg is not null || SharedData.Required
+            ? null
+            : "needs djpeg and cjpeg (apt-get install libjpeg-turbo-progs); set DEFECT_REQUIRE_SHARED=1 to make this a failure";
+
     /// <summary>True when both tools are present; otherwise fails the test under DEFECT_REQUIRE_SHARED=1.</summary>
     public static bool Available()
     {
@@ -30,13 +36,15 @@ internal static class LibjpegTools
     }
 
     /// <summary>Decodes with djpeg (islow, fancy upsampling) and parses the PNM: (width, height, channels, pixels).</summary>
-    public static (int Width, int Height, int Channels, byte[] Pixels) DecodeWithDjpeg(string jpegPath)
+    /// <param name="jpegPath">The file.</param>
+    /// <param name="allowWarnings">Accept djpeg's exit code 2 (corrupt-data warnings; the image is still written).</param>
+    public static (int Width, int Height, int Channels, byte[] Pixels) DecodeWithDjpeg(string jpegPath, bool allowWarnings = false)
     {
-        byte[] pnm = Run(Djpeg!, ["-pnm", jpegPath], null);
+        byte[] pnm = Run(Djpeg!, ["-pnm", jpegPath], null, allowWarnings);
         return ParsePnm(pnm);
     }
 
-    public static byte[] EncodeWithCjpeg(byte[] pnmInput, params string[] args) => Run(CjpegPath.Value!, args, pnmInput);
+    public static byte[] EncodeWithCjpeg(byte[] pnmInput, params string[] args) => Run(CjpegPath.Value!, args, pnmInput, false);
 
     public static (int Width, int Height, int Channels, byte[] Pixels) ParsePnm(byte[] data)
     {
@@ -92,7 +100,7 @@ internal static class LibjpegTools
         return System.Text.Encoding.ASCII.GetString(data, start, pos - start);
     }
 
-    private static byte[] Run(string exe, string[] args, byte[]? stdin)
+    private static byte[] Run(string exe, string[] args, byte[]? stdin, bool allowWarnings)
     {
         var psi = new ProcessStartInfo(exe)
         {
@@ -122,7 +130,7 @@ internal static class LibjpegTools
         p.StandardOutput.BaseStream.CopyTo(ms);
         writer.Wait();
         p.WaitForExit();
-        if (p.ExitCode != 0)
+        if (p.ExitCode != 0 && !(allowWarnings && p.ExitCode == 2))
         {
             throw new InvalidOperationException($"{Path.GetFileName(exe)} {string.Join(' ', args)} failed ({p.ExitCode}): {err.Result}");
         }
@@ -171,4 +179,22 @@ internal readonly record struct PixelDiff(int MaxAbs, double WorstChannelMean)
     }
 
     public bool Within(int maxAbs = 4, double mean = 0.5) => MaxAbs <= maxAbs && WorstChannelMean <= mean;
+}
+
+/// <summary>A fact that needs djpeg/cjpeg: skipped when they are missing, failed instead under DEFECT_REQUIRE_SHARED=1.</summary>
+public sealed class LibjpegFactAttribute : FactAttribute
+{
+    public LibjpegFactAttribute() => Skip = LibjpegTools.SkipReason();
+}
+
+/// <summary>A theory that needs djpeg/cjpeg; see <see cref="LibjpegFactAttribute"/>.</summary>
+public sealed class LibjpegTheoryAttribute : TheoryAttribute
+{
+    public LibjpegTheoryAttribute() => Skip = LibjpegTools.SkipReason();
+}
+
+/// <summary>A fact that needs both ../shared and djpeg/cjpeg.</summary>
+public sealed class SharedLibjpegFactAttribute : FactAttribute
+{
+    public SharedLibjpegFactAttribute() => Skip = DefectDetection.Testing.SharedData.SkipReason() ?? LibjpegTools.SkipReason();
 }

@@ -3,9 +3,9 @@ using DefectDetection.Imaging.Memory;
 namespace DefectDetection.Imaging.Formats.Jpeg;
 
 /// <summary>
-/// From coefficients to pixels, one row of MCUs at a time: the IDCT writes into a ring of three MCU rows of
-/// samples per component (so that the vertical "fancy" upsampling sees the rows above and below), and each
-/// finished MCU row is upsampled and colour-converted into the output image.
+/// From samples to pixels, one row of MCUs at a time: the IDCT (JpegDecoderCore.Idct.cs) writes into a ring of
+/// three MCU rows of samples per component (so that the vertical "fancy" upsampling sees the rows above and
+/// below), and each finished MCU row is upsampled and colour-converted into the output image.
 /// </summary>
 internal sealed unsafe partial class JpegDecoderCore
 {
@@ -21,9 +21,8 @@ internal sealed unsafe partial class JpegDecoderCore
         Nearest,
     }
 
-    private void SetupOutput(Image image, bool streaming)
+    private void SetupOutput(bool streaming)
     {
-        _ = image;
         AllocateCoefficients(streaming);
         int fullWidth = (_mcusX * _hmax * 8) + 64;
         int maxStride = 0;
@@ -67,55 +66,6 @@ internal sealed unsafe partial class JpegDecoderCore
         }
 
         return _hmax % c.H == 0 && _vmax % c.V == 0 ? Upsampling.Replicate : Upsampling.Nearest;
-    }
-
-    /// <summary>Inverse-transforms MCU row <paramref name="row"/>, whose coefficients are at row <paramref name="storeRow"/> of the store.</summary>
-    private void TransformMcuRow(int row, int storeRow)
-    {
-        short* natural = stackalloc short[64];
-        foreach (Component c in _components)
-        {
-            fixed (short* coefs = c.Coefficients)
-            fixed (int* quant = c.Quant)
-            fixed (byte* plane = c.Plane)
-            fixed (byte* eob = c.EobMarks)
-            {
-                if (quant == null)
-                {
-                    ThrowInvalid(-1, $"component {c.Id} has no quantisation table (it appears in no scan)");
-                }
-
-                int blockRows = Math.Min(c.V, c.HeightInBlocks - (row * c.V));
-                for (int by = 0; by < blockRows; by++)
-                {
-                    int compRow = ((row * c.V) + by) * 8;
-                    byte* dst = plane + ((compRow % c.RingRows) * c.PlaneStride);
-                    int block = ((storeRow * c.V) + by) * c.BlocksPerLine;
-                    short* src = coefs + (block * 64);
-                    for (int bx = 0; bx < c.WidthInBlocks; bx++, src += 64, dst += 8)
-                    {
-                        if (_progressive)
-                        {
-                            byte* zigzag = ZigZagTable;
-                            for (int k = 0; k < 64; k++)
-                            {
-                                natural[zigzag[k]] = src[k];
-                            }
-
-                            JpegIdct.Transform(natural, quant, dst, c.PlaneStride);
-                        }
-                        else if (eob != null && eob[block + bx] != 0)
-                        {
-                            JpegIdct.TransformDcOnly(src, quant, dst, c.PlaneStride);
-                        }
-                        else
-                        {
-                            JpegIdct.Transform(src, quant, dst, c.PlaneStride);
-                        }
-                    }
-                }
-            }
-        }
     }
 
     private byte* SampleRow(Component c, byte* plane, int r)
