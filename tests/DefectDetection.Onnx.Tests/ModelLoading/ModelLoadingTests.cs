@@ -58,7 +58,7 @@ public sealed class ModelLoadingTests : IDisposable
             .Node("FancyOp", ["x"], ["a"]).NodeIn("my.domain", "Other", ["a"], ["b"])
             .Node("Resize", ["b", "", "s"], ["c"], ("mode", "cubic")).Initializer("s", new float[] { 1, 1, 2, 2 }, 4)
             .Output("c", TensorElementType.Float32).Build();
-        Assert.Equal(2, m.UnsupportedOperators.Count(p => p.Contains("not supported", StringComparison.Ordinal)));
+        Assert.Equal(3, m.UnsupportedOperators.Count);
         var e = Assert.Throws<OnnxModelException>(() => new InferenceSession(m));
         Assert.Equal(3, e.Problems.Count);
         Assert.Contains(e.Problems, p => p.Contains("FancyOp", StringComparison.Ordinal) && p.Contains("FancyOp_0", StringComparison.Ordinal) && p.Contains("opset 17", StringComparison.Ordinal));
