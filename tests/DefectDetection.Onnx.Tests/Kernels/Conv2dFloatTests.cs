@@ -32,6 +32,8 @@ public sealed class Conv2dFloatTests
         (2, 2, 2, 3, 3, 2, 1, 1, 1, 1, 1, 6, 66, 2),     // depthwise s2, even width
         (3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 5, 53, 2),     // depthwise s1, wide rows
         (3, 3, 3, 3, 3, 1, 1, 0, 2, 2, 0, 4, 41, 1),     // depthwise s1, asymmetric pads
+        (2, 3, 1, 3, 3, 2, 1, 1, 1, 1, 1, 5, 77, 1),     // stride 2 im2col, wide rows (vector gather)
+        (3, 4, 1, 3, 3, 2, 1, 0, 0, 0, 0, 4, 64, 2),     // stride 2 im2col, no pad
     ];
 
     [Theory]

@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using DefectDetection.Onnx.Kernels.Gemm;
 using DefectDetection.Onnx.Runtime.Threading;
 
@@ -125,7 +127,7 @@ internal sealed unsafe partial class Conv2dFloat
                         else
                         {
                             var im2col = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Col = col };
-                            IntraOpThreadPool.For(outPlane * kg > 32768 ? pool : null, kg, ref im2col);
+                            IntraOpThreadPool.For((long)outPlane * kg > 32768 ? pool : null, kg, ref im2col);
                             bOperand = Sgemm.Operand.Raw(col, outPlane, false);
                         }
 
@@ -184,7 +186,18 @@ internal sealed unsafe partial class Conv2dFloat
                     }
                     else
                     {
-                        for (int ox = oxLo; ox < oxHi; ox++)
+                        int ox = oxLo;
+                        if (s.StrideW == 2 && Avx2.IsSupported)
+                        {
+                            for (; ox + 8 <= oxHi && (2 * ox) + offX + 15 < InW; ox += 8)
+                            {
+                                float* p = row + (2 * ox) + offX;
+                                Vector256<float> shuffled = Avx.Shuffle(Vector256.Load(p), Vector256.Load(p + 8), 0b10_00_10_00);
+                                Vector256.Store(Avx2.Permute4x64(shuffled.AsDouble(), 0b11_01_10_00).AsSingle(), d + ox);
+                            }
+                        }
+
+                        for (; ox < oxHi; ox++)
                         {
                             d[ox] = row[(ox * s.StrideW) + offX];
                         }

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using DefectDetection.Onnx.Kernels.Gemm;
 using DefectDetection.Onnx.Runtime.Threading;
 
@@ -195,7 +196,7 @@ internal sealed unsafe partial class Conv2dInt8
                             {
                                 Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Col = col, Zero = _inputZeroPoint,
                             };
-                            IntraOpThreadPool.For(outPlane * kg > 65536 ? pool : null, kg, ref im2col);
+                            IntraOpThreadPool.For((long)outPlane * kg > 65536 ? pool : null, kg, ref im2col);
                             bOperand = QGemm.Operand.U8(col, outPlane, _inputZeroPoint);
                         }
 
@@ -261,7 +262,18 @@ internal sealed unsafe partial class Conv2dInt8
                     }
                     else
                     {
-                        for (int ox = oxLo; ox < oxHi; ox++)
+                        int ox = oxLo;
+                        if (s.StrideW == 2 && Vector128.IsHardwareAccelerated)
+                        {
+                            // Even bytes of 32: the low byte of each 16-bit lane.
+                            for (; ox + 16 <= oxHi && (2 * ox) + offX + 31 < InW; ox += 16)
+                            {
+                                byte* p = row + (2 * ox) + offX;
+                                Vector128.Store(Vector128.Narrow(Vector128.Load((ushort*)p), Vector128.Load((ushort*)(p + 16))), d + ox);
+                            }
+                        }
+
+                        for (; ox < oxHi; ox++)
                         {
                             d[ox] = row[(ox * s.StrideW) + offX];
                         }
