@@ -159,4 +159,15 @@ public sealed class SessionTests
             Assert.Equal(Math.Max(c[i], 0), y[i]);
         }
     }
+
+    [Fact]
+    public void HostileShapesEndInTheDomainException()
+    {
+        using InferenceSession s = new GraphBuilder().Input("s", TensorElementType.Int64, 3).Node("ConstantOfShape", ["s"], ["y"]).Output("y", TensorElementType.Float32).Session();
+        Assert.Throws<OnnxModelException>(() => s.RunOne(("s", new DenseTensor<long>([100000, 100000, 100000], [3]))));
+        Assert.Throws<OnnxModelException>(() => s.RunOne(("s", new DenseTensor<long>([-1, 2, 3], [3]))));
+        using InferenceSession g = new GraphBuilder().Input("x", TensorElementType.Float32, 3).Input("i", TensorElementType.Int64, 1)
+            .Node("Gather", ["x", "i"], ["y"]).Output("y", TensorElementType.Float32).Session();
+        Assert.Throws<OnnxModelException>(() => g.RunOne(("x", new DenseTensor<float>([3])), ("i", new DenseTensor<long>([7], [1]))));
+    }
 }
