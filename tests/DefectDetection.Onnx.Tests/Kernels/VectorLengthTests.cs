@@ -152,4 +152,30 @@ public sealed unsafe class VectorLengthTests
             }
         }
     }
+
+    [Fact]
+    public void ActivationsAllLengths()
+    {
+        var rng = new Random(53);
+        var acts = new[]
+        {
+            new ActivationParams(FusedActivation.LeakyRelu, 0.01f), new ActivationParams(FusedActivation.Sigmoid),
+            new ActivationParams(FusedActivation.HardSwish), new ActivationParams(FusedActivation.Silu),
+            new ActivationParams(FusedActivation.HardSigmoid, 0.2f, 0.5f), ActivationParams.Clip(-1, 2),
+        };
+        for (int n = 0; n <= 257; n++)
+        {
+            float[] x = Enumerable.Range(0, n).Select(i => i % 17 == 3 ? (i % 2 == 0 ? 100f : -100f) : (float)((rng.NextDouble() * 40) - 20)).ToArray();
+            foreach (var act in acts)
+            {
+                float[] y = (float[])x.Clone();
+                act.Apply(y);
+                for (int i = 0; i < n; i++)
+                {
+                    float e = KernelReference.Activate(x[i], act);
+                    Assert.True(Math.Abs(e - y[i]) <= 1e-6 + (3e-6 * Math.Abs(e)), $"{act.Kind} n={n} x={x[i]}: expected {e}, got {y[i]}");
+                }
+            }
+        }
+    }
 }
