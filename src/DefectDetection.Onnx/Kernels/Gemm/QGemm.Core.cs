@@ -118,7 +118,37 @@ internal static unsafe partial class QGemm
         }
 
         job.TilesN = Tiles(N, job.Nc);
+        if (b.Kind != KindPacked && Tiles(M, job.Mc) > 1 && (long)K * N <= WholePackLimit)
+        {
+            // Several row tiles would each pack the same B: pack it once, in parallel, and share it.
+            int kp = (K + 1) / 2, panels = Tiles(N, nr);
+            var pack = new PackBWork { B = b, N = N, K = K, Nr = nr, Dst = Scratch(ref t_wholeB, Math.Max(1L, (long)panels * nr * kp * 2)) };
+            IntraOpThreadPool.For(ops > 200_000 ? pool : null, panels, ref pack);
+            job.B = Operand.Prepacked(pack.Dst);
+        }
+
         IntraOpThreadPool.For(pool, Tiles(M, job.Mc) * job.TilesN, ref job);
+    }
+
+    internal const long WholePackLimit = 4_000_000;
+
+    [ThreadStatic]
+    private static short[]? t_wholeB;
+
+    private struct PackBWork : IParallelWork
+    {
+        public Operand B;
+        public int N, K, Nr;
+        public short* Dst;
+
+        public readonly void Run(int start, int end)
+        {
+            long panelSize = (long)((K + 1) / 2) * Nr * 2;
+            for (int p = start; p < end; p++)
+            {
+                PackPanelsB(B, p * Nr, Math.Min(Nr, N - (p * Nr)), 0, K, Nr, Dst + (p * panelSize));
+            }
+        }
     }
 
     private static int Tiles(int n, int block) => (n + block - 1) / block;
