@@ -2,7 +2,9 @@
 # Times ONNX Runtime (onnxruntime-node, CPU) and our engine (`defect onnx bench`) on the same models, alternating
 # between them in one run so that both see the same machine load, and prints the medians and the ratio.
 #
-# usage: benchmarks/ort-compare/compare.sh [--rounds 5] [--threads 2] [--warmup 3] [--iterations 10] [--only NAME]
+# usage: benchmarks/ort-compare/compare.sh [--rounds 5] [--threads 2] [--warmup 3] [--iterations 10] [--max-time 20] [--only NAME]
+#   --max-time: per run, stop the warm-up and the timed runs after that many seconds (at least one run each), so a
+#   slow engine does not make the comparison take hours; the table gives the runs actually timed.
 #
 # Cases (NAME model batch): mobilenetv2-int8-qdq b1 and b16, yolox-nano b1, resnet18-shaped fp32 b1.
 # Needs: node + `npm ci` in tools/ort (done here when missing), the .NET SDK, and ../shared (or DEFECT_SHARED_DIR).
@@ -12,7 +14,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 shared="${DEFECT_SHARED_DIR:-$root/../shared}"
-rounds=5 threads=2 warmup=3 iterations=10 only=""
+rounds=5 threads=2 warmup=3 iterations=10 maxtime=20 only=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
@@ -20,7 +22,8 @@ while [[ $# -gt 0 ]]; do
     --warmup) warmup="$2"; shift 2 ;;
     --iterations) iterations="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --max-time) maxtime="$2"; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -68,14 +71,14 @@ record() {
 
 run_ort() {
   local rc=0
-  node "$here/ort-bench.js" --model "$2" --batch "$3" --threads "$threads" --warmup "$warmup" --iterations "$iterations" \
+  node "$here/ort-bench.js" --model "$2" --batch "$3" --threads "$threads" --warmup "$warmup" --iterations "$iterations" --max-time "$maxtime" \
     > "$log/out" 2> "$log/err" || rc=$?
   record "$1" "$3" ort "$4" "$log/out" "$log/err" "$rc"
 }
 
 run_ours() {
   local rc=0
-  "${defect[@]}" onnx bench --model "$2" --batch "$3" --threads "$threads" --warmup "$warmup" --iterations "$iterations" --json \
+  "${defect[@]}" onnx bench --model "$2" --batch "$3" --threads "$threads" --warmup "$warmup" --iterations "$iterations" --max-time "$maxtime" --json \
     > "$log/out" 2> "$log/err" || rc=$?
   record "$1" "$3" ours "$4" "$log/out" "$log/err" "$rc"
 }
@@ -94,4 +97,4 @@ for ((round = 1; round <= rounds; round++)); do
   done
 done
 
-node "$here/summarize.js" "$log/runs.jsonl" "$threads" "$rounds" "$warmup" "$iterations"
+node "$here/summarize.js" "$log/runs.jsonl" "$threads" "$rounds" "$warmup" "$iterations" "$maxtime"

@@ -2,6 +2,7 @@
 // Times ONNX Runtime (CPU, onnxruntime-node from tools/ort) on random inputs, like `defect onnx bench --json`.
 //
 // Usage: node ort-bench.js --model M [--batch B] [--threads T] [--warmup W] [--iterations N] [--shape 3x224x224]
+//                         [--max-time SECONDS]   (stop warm-up and timed runs after that long, at least one run each)
 // Prints one JSON object: { runtime, model, batch, threads, warmup, iterations, session_ms, median_ms, min_ms,
 //                           mean_ms, ms_per_image, images_per_second }
 'use strict';
@@ -10,7 +11,7 @@ const path = require('node:path');
 const ort = require(path.join(__dirname, '..', '..', 'tools', 'ort', 'node_modules', 'onnxruntime-node'));
 
 function parseArgs(argv) {
-  const a = { model: null, batch: 1, threads: 2, warmup: 3, iterations: 20, shape: null };
+  const a = { model: null, batch: 1, threads: 2, warmup: 3, iterations: 20, shape: null, maxTime: Infinity };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
@@ -20,6 +21,7 @@ function parseArgs(argv) {
     else if (k === '--warmup') a.warmup = Number(v);
     else if (k === '--iterations') a.iterations = Number(v);
     else if (k === '--shape') a.shape = v.split(/[x,]/).map(Number);
+    else if (k === '--max-time') a.maxTime = Number(v);
     else throw new Error(`unknown option ${k}`);
     i++;
   }
@@ -64,9 +66,14 @@ async function main() {
     const n = dims.reduce((x, y) => x * y, 1);
     feeds[name] = new ort.Tensor('float32', randomFloats(n, seed++), dims);
   }
-  for (let i = 0; i < a.warmup; i++) await session.run(feeds);
+  const warmStart = performance.now();
+  for (let i = 0; i < a.warmup; i++) {
+    await session.run(feeds);
+    if (performance.now() - warmStart >= a.maxTime * 1000) break;
+  }
   const times = [];
-  for (let i = 0; i < a.iterations; i++) {
+  const begin = performance.now();
+  while (times.length < a.iterations && (times.length === 0 || performance.now() - begin < a.maxTime * 1000)) {
     t0 = performance.now();
     await session.run(feeds);
     times.push(performance.now() - t0);
@@ -81,7 +88,7 @@ async function main() {
     batch: a.batch,
     threads: a.threads,
     warmup: a.warmup,
-    iterations: a.iterations,
+    iterations: times.length,
     session_ms: +sessionMs.toFixed(3),
     median_ms: +median.toFixed(4),
     min_ms: +times[0].toFixed(4),

@@ -113,6 +113,17 @@ internal sealed class CaseBuilder
     public string Node(string opType, string[] inputs, params AttributeProto[] attributes) =>
         NodeN(opType, string.Empty, inputs, 1, attributes)[0];
 
+    /// <summary>Adds a node with one output of the given name.</summary>
+    public string NodeAs(string output, string opType, string[] inputs, params AttributeProto[] attributes)
+    {
+        string auto = Node(opType, inputs, attributes);
+        NodeProto node = graph.Node[^1];
+        names.Remove(auto);
+        Claim(output);
+        node.Output[0] = output;
+        return output;
+    }
+
     /// <summary>Adds a node in a domain with several outputs; returns the output names.</summary>
     public string[] NodeN(string opType, string domain, string[] inputs, int outputCount, params AttributeProto[] attributes)
     {

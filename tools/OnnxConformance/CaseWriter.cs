@@ -19,28 +19,19 @@ internal static class CaseWriter
         return builder;
     }
 
+    /// <summary>
+    /// Writes the case. When the folder already holds exactly these files the expected outputs are kept; otherwise the
+    /// folder is cleared first, so that outputs computed for other inputs never survive a change.
+    /// </summary>
     public static long Write(CaseBuilder c, string folder)
     {
-        if (Directory.Exists(folder))
-        {
-            // Stale files (e.g. an earlier expected.json) must not survive a regeneration.
-            foreach (string f in Directory.GetFiles(folder))
-            {
-                File.Delete(f);
-            }
-        }
-
-        Directory.CreateDirectory(folder);
-        byte[] model = c.Model.ToByteArray();
-        File.WriteAllBytes(Path.Combine(folder, "model.onnx"), model);
-        long total = model.Length;
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal) { ["model.onnx"] = c.Model.ToByteArray() };
         var inputs = new JsonArray();
         for (int i = 0; i < c.Inputs.Count; i++)
         {
             (string name, TensorData data) = c.Inputs[i];
             string file = $"input.{i}.bin";
-            File.WriteAllBytes(Path.Combine(folder, file), data.Raw);
-            total += data.Raw.Length;
+            files[file] = data.Raw;
             inputs.Add(new JsonObject
             {
                 ["name"] = name,
@@ -65,8 +56,33 @@ internal static class CaseWriter
                 ["steps"] = c.Tolerance.Steps,
             },
         };
-        string json = doc.ToJsonString(Json) + "\n";
-        File.WriteAllText(Path.Combine(folder, "case.json"), json);
-        return total + json.Length;
+        files["case.json"] = System.Text.Encoding.UTF8.GetBytes(doc.ToJsonString(Json) + "\n");
+        long total = files.Values.Sum(b => (long)b.Length);
+
+        bool unchanged = Directory.Exists(folder) && files.All(kv =>
+        {
+            string path = Path.Combine(folder, kv.Key);
+            return File.Exists(path) && File.ReadAllBytes(path).AsSpan().SequenceEqual(kv.Value);
+        }) && Directory.GetFiles(folder, "input.*.bin").Length == c.Inputs.Count;
+        if (unchanged)
+        {
+            return total;
+        }
+
+        if (Directory.Exists(folder))
+        {
+            foreach (string f in Directory.GetFiles(folder))
+            {
+                File.Delete(f);
+            }
+        }
+
+        Directory.CreateDirectory(folder);
+        foreach ((string name, byte[] bytes) in files)
+        {
+            File.WriteAllBytes(Path.Combine(folder, name), bytes);
+        }
+
+        return total;
     }
 }

@@ -126,6 +126,16 @@ internal static partial class Cases
         yield return R("resize_linear_sizes_224", 13, [1, 3, 10, 14], null, [1, 3, 24, 24], A.S("mode", "linear"));
         yield return R("resize_cubic_half_pixel", 13, x, [1, 1, 2, 2], null, A.S("mode", "cubic"));
         yield return R("resize_cubic_a05_exclude_outside", 13, x, [1, 1, 1.5f, 1.5f], null, A.S("mode", "cubic"), A.F("cubic_coeff_a", -0.5f), A.I("exclude_outside", 1));
+        yield return new("upsample_opset9_nearest", 9, c =>
+        {
+            c.Description = "Upsample (opset 9, scales input), nearest";
+            c.Output(c.Node("Upsample", [c.InputF("x", [1, 2, 3, 4]), c.InitF1("scales", 1, 1, 2, 3)], A.S("mode", "nearest")));
+        });
+        yield return new("upsample_opset7_linear_attr", 7, c =>
+        {
+            c.Description = "Upsample (opset 7, scales attribute), linear";
+            c.Output(c.Node("Upsample", [c.InputF("x", [1, 2, 3, 4])], A.S("mode", "linear"), A.Floats("scales", 1, 1, 2, 2)));
+        });
         yield return R("resize_linear_opset11_align_corners", 11, x, [1, 1, 2, 2], null, A.S("mode", "linear"), A.S("coordinate_transformation_mode", "align_corners"));
     }
 

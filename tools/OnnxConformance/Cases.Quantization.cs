@@ -165,6 +165,62 @@ internal static partial class Cases
             c.Output(c.Node("QLinearMatMul", [a, c.Scalar("as", TensorData.F32([0.02f])), c.Scalar("azp", TensorData.S8([-3])), b, c.Scalar("bs", TensorData.F32([0.01f])), c.Scalar("bzp", TensorData.S8([0])), c.Scalar("ys", TensorData.F32([0.1f])), c.Scalar("yzp", TensorData.S8([5]))]), DataType.Int8);
         });
 
+        yield return new("qlinearadd_com_microsoft_broadcast", 13, c =>
+        {
+            c.Description = "com.microsoft QLinearAdd (uint8) with a per-channel broadcast second operand";
+            c.ImportOpset("com.microsoft", 1);
+            string a = c.Input("a", TensorData.U8(c.Rng.Bytes(2 * 3 * 4 * 4), 2, 3, 4, 4));
+            string b = c.Input("b", TensorData.U8(c.Rng.Bytes(3), 3, 1, 1));
+            c.Output(c.NodeN("QLinearAdd", "com.microsoft", [a, c.Scalar("as", TensorData.F32([0.02f])), c.Scalar("azp", TensorData.U8([120])), b, c.Scalar("bs", TensorData.F32([0.03f])), c.Scalar("bzp", TensorData.U8([130])), c.Scalar("cs", TensorData.F32([0.04f])), c.Scalar("czp", TensorData.U8([128]))], 1)[0], DataType.Uint8);
+        });
+        yield return new("qlinearadd_com_microsoft_s8", 13, c =>
+        {
+            c.Description = "com.microsoft QLinearAdd (int8), same shapes";
+            c.ImportOpset("com.microsoft", 1);
+            string a = c.Input("a", TensorData.S8(c.Rng.SBytes(24), 2, 12));
+            string b = c.Input("b", TensorData.S8(c.Rng.SBytes(24), 2, 12));
+            c.Output(c.NodeN("QLinearAdd", "com.microsoft", [a, c.Scalar("as", TensorData.F32([0.02f])), c.Scalar("azp", TensorData.S8([-5])), b, c.Scalar("bs", TensorData.F32([0.03f])), c.Scalar("bzp", TensorData.S8([3])), c.Scalar("cs", TensorData.F32([0.04f])), c.Scalar("czp", TensorData.S8([0]))], 1)[0], DataType.Int8);
+        });
+        yield return new("qgemm_com_microsoft_u8s8_transB_bias", 13, c =>
+        {
+            c.Description = "com.microsoft QGemm: uint8 A, int8 B (transB), int32 bias, uint8 output";
+            c.ImportOpset("com.microsoft", 1);
+            string a = c.Input("a", TensorData.U8(c.Rng.Bytes(3 * 16), 3, 16));
+            string b = c.Init("b", TensorData.S8(c.Rng.SBytes(5 * 16, -127, 127), 5, 16));
+            c.Output(c.NodeN("QGemm", "com.microsoft", [a, c.Scalar("as", TensorData.F32([0.02f])), c.Scalar("azp", TensorData.U8([128])), b, c.Scalar("bs", TensorData.F32([0.01f])), c.Scalar("bzp", TensorData.S8([0])), c.Init("c", TensorData.I32(c.Rng.Ints(5, -500, 500), 5)), c.Scalar("ys", TensorData.F32([0.05f])), c.Scalar("yzp", TensorData.U8([128]))], 1, A.I("transB", 1))[0], DataType.Uint8);
+        });
+        yield return new("qgemm_com_microsoft_float_output", 13, c =>
+        {
+            c.Description = "com.microsoft QGemm without y_scale: float output (alpha 0.5)";
+            c.ImportOpset("com.microsoft", 1);
+            string a = c.Input("a", TensorData.U8(c.Rng.Bytes(4 * 8), 4, 8));
+            string b = c.Init("b", TensorData.S8(c.Rng.SBytes(8 * 6, -127, 127), 8, 6));
+            c.Output(c.NodeN("QGemm", "com.microsoft", [a, c.Scalar("as", TensorData.F32([0.02f])), c.Scalar("azp", TensorData.U8([100])), b, c.Scalar("bs", TensorData.F32([0.01f])), c.Scalar("bzp", TensorData.S8([0]))], 1, A.F("alpha", 0.5f))[0]);
+        });
+
+        yield return new("dynamic_quant_conv_matmul_chain", 13, c =>
+        {
+            c.Description = "Dynamic quantization as in mobilenetv2-int8-dynamic: DynamicQuantizeLinear -> ConvInteger -> Cast -> Mul(scales) -> Add(bias) -> Clip, then DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul -> Add";
+            string x = c.InputF("x", [1, 3, 6, 6], -1, 1);
+            string[] q = c.NodeN("DynamicQuantizeLinear", string.Empty, [x], 3);
+            string w = c.Init("w", TensorData.S8(c.Rng.SBytes(4 * 3 * 9, -127, 127), 4, 3, 3, 3));
+            string acc = c.Node("ConvInteger", [q[0], w, q[2], c.Scalar("wzp", TensorData.S8([0]))], A.Ints("pads", 1, 1, 1, 1));
+            string f = c.Node("Cast", [acc], A.I("to", (long)DataType.Float));
+            string scale = c.Node("Mul", [q[1], c.Scalar("wscale", TensorData.F32([0.004f]))]);
+            string y = c.Node("Add", [c.Node("Mul", [f, scale]), c.InitF("bias", [4, 1, 1], -0.1f, 0.1f)]);
+            y = c.Node("Clip", [y, c.Scalar("lo", TensorData.F32([0f])), c.Scalar("hi", TensorData.F32([6f]))]);
+            string flat = c.Node("Reshape", [y, c.InitI64("shape", 1, -1)]);
+            string[] q2 = c.NodeN("DynamicQuantizeLinear", string.Empty, [flat], 3);
+            string w2 = c.Init("w2", TensorData.S8(c.Rng.SBytes(144 * 5, -127, 127), 144, 5));
+            string acc2 = c.Node("MatMulInteger", [q2[0], w2, q2[2], c.Scalar("w2zp", TensorData.S8([0]))]);
+            string f2 = c.Node("Cast", [acc2], A.I("to", (long)DataType.Float));
+            string out2 = c.Node("Add", [c.Node("Mul", [f2, c.Node("Mul", [q2[1], c.Scalar("w2scale", TensorData.F32([0.002f]))])]), c.InitF("bias2", [5], -0.1f, 0.1f)]);
+            c.Output(out2);
+
+            // A float output: allow an intermediate uint8 to be one step off (about 0.0025 here).
+            c.Tolerance = new Tolerance(Abs: 5e-3, Rel: 1e-3);
+        });
+
         yield return new("qdq_conv_chain", 13, QdqConvChain);
         yield return new("qdq_conv_chain_s8_activations", 13, c => QdqConvChain(c, signedActivations: true));
     }

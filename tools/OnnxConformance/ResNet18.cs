@@ -11,7 +11,7 @@ internal static class ResNet18
     public static CaseBuilder Build()
     {
         var c = new CaseBuilder("resnet18_shaped", 13, Rng.ForName("resnet18_shaped"));
-        c.Description = "ResNet-18-shaped fp32 network with random weights, input [batch,3,224,224], output [batch,1000]";
+        c.Description = "ResNet-18-shaped fp32 network with random weights, input \"input\" [batch,3,224,224], output \"logits\" [batch,1000]";
         string x = c.Input("input", TensorData.F32(c.Rng.Floats(3 * 224 * 224, -2f, 2f), 1, 3, 224, 224), "batch");
         string h = c.Node("Relu", [ConvBn(c, x, 3, 64, 7, 2, "conv1")]);
         h = c.Node("MaxPool", [h], A.Ints("kernel_shape", 3, 3), A.Ints("strides", 2, 2), A.Ints("pads", 1, 1, 1, 1));
@@ -34,7 +34,7 @@ internal static class ResNet18
 
         h = c.Node("Flatten", [c.Node("GlobalAveragePool", [h])], A.I("axis", 1));
         float s = 1f / MathF.Sqrt(512);
-        string logits = c.Node("Gemm", [h, c.InitF("fc.weight", [1000, 512], -s, s), c.InitF("fc.bias", [1000], -0.01f, 0.01f)], A.I("transB", 1));
+        string logits = c.NodeAs("logits", "Gemm", [h, c.InitF("fc.weight", [1000, 512], -s, s), c.InitF("fc.bias", [1000], -0.01f, 0.01f)], A.I("transB", 1));
         c.Model.Graph.Output.Add(new DefectDetection.Onnx.Model.Proto.ValueInfoProto
         {
             Name = logits,

@@ -22,11 +22,14 @@ internal sealed class OnnxBenchSettings
     /// <summary>The per-item shape of a one-input model whose other dimensions are dynamic (batch excluded).</summary>
     public int[]? ItemShape { get; init; }
 
+    /// <summary>Stop the timed runs once this many seconds are spent (at least one run); null = no limit.</summary>
+    public double? MaxSeconds { get; init; }
+
     public bool NoRewrites { get; init; }
 
     public bool Json { get; init; }
 
-    public static OnnxBenchSettings Parse(string? model, string? batch, string? threads, string? warmup, string? iterations, string? shape, bool noRewrites, bool json)
+    public static OnnxBenchSettings Parse(string? model, string? batch, string? threads, string? warmup, string? iterations, string? shape, string? maxTime, bool noRewrites, bool json)
     {
         if (string.IsNullOrEmpty(model))
         {
@@ -41,6 +44,10 @@ internal sealed class OnnxBenchSettings
             Warmup = OnnxTensorFiles.ParseInt(warmup, "--warmup", 3, 0, 100_000),
             Iterations = OnnxTensorFiles.ParseInt(iterations, "--iterations", 20, 1, 1_000_000),
             ItemShape = shape is null ? null : OnnxTensorFiles.ParseShape(shape, "--shape"),
+            MaxSeconds = maxTime is null ? null
+                : double.TryParse(maxTime, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds > 0 && double.IsFinite(seconds)
+                    ? seconds
+                    : throw new ArgumentException($"--max-time: '{maxTime}' must be a positive number of seconds."),
             NoRewrites = noRewrites,
             Json = json,
         };
@@ -57,22 +64,23 @@ internal static class OnnxBenchCommand
 {
     public static Command Create(CliContext context)
     {
-        Option<string> model = new("--model") { Description = "The .onnx file." };
-        Option<string> batch = new("--batch") { Description = "Batch size (the first input dimension; default 1)." };
-        Option<string> threads = new("--threads") { Description = "Intra-op threads (default: all cores)." };
-        Option<string> warmup = new("--warmup") { Description = "Untimed runs first (default 3)." };
-        Option<string> iterations = new("--iterations") { Description = "Timed runs (default 20); the median is reported." };
-        Option<string> shape = new("--shape") { Description = "Per-item input shape without the batch, e.g. 3x224x224, for a one-input model with other dynamic dimensions." };
+        Option<string> model = new("--model") { HelpName = "FILE", Description = "The .onnx file." };
+        Option<string> batch = new("--batch") { HelpName = "B", Description = "Batch size (the first input dimension; default 1)." };
+        Option<string> threads = new("--threads") { HelpName = "T", Description = "Intra-op threads (default: all cores)." };
+        Option<string> warmup = new("--warmup") { HelpName = "W", Description = "Untimed runs first (default 3)." };
+        Option<string> iterations = new("--iterations") { HelpName = "N", Description = "Timed runs (default 20); the median is reported." };
+        Option<string> shape = new("--shape") { HelpName = "DIMS", Description = "Per-item input shape without the batch, e.g. 3x224x224, for a one-input model with other dynamic dimensions." };
+        Option<string> maxTime = new("--max-time") { HelpName = "SECONDS", Description = "Stop the timed runs after this many seconds (at least one run); the report gives the runs done." };
         Option<bool> noRewrites = new("--no-rewrites") { Description = "Switch off every graph rewrite (constant folding, fusions, QDQ to integer kernels)." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command bench = new("bench", "Time a model on random inputs: median ms per batch, ms per image, images/s.") { model, batch, threads, warmup, iterations, shape, noRewrites, json };
+        Command bench = new("bench", "Time a model on random inputs: median ms per batch, ms per image, images/s.") { model, batch, threads, warmup, iterations, shape, maxTime, noRewrites, json };
         bench.TreatUnmatchedTokensAsErrors = false;
         bench.SetAction(parse => OnnxCommand.Guard(context, () =>
         {
             OnnxCommand.RejectUnmatched(parse);
             OnnxBenchSettings settings = OnnxBenchSettings.Parse(
                 parse.GetValue(model), parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(warmup), parse.GetValue(iterations),
-                parse.GetValue(shape), parse.GetValue(noRewrites), parse.GetValue(json));
+                parse.GetValue(shape), parse.GetValue(maxTime), parse.GetValue(noRewrites), parse.GetValue(json));
             OnnxBenchResult result = Measure(settings);
             Print(context, result, settings.Json);
             return CliContext.Ok;
@@ -96,23 +104,31 @@ internal static class OnnxBenchCommand
         var watch = Stopwatch.StartNew();
         using var session = new InferenceSession(model, options);
         double sessionMs = watch.Elapsed.TotalMilliseconds;
+        long warmStart = Stopwatch.GetTimestamp();
         for (int i = 0; i < settings.Warmup; i++)
         {
             _ = session.Run(inputs);
+            if (settings.MaxSeconds is double warmLimit && Stopwatch.GetElapsedTime(warmStart).TotalSeconds >= warmLimit)
+            {
+                break; // A slow model: one warm-up run is enough.
+            }
         }
 
-        var times = new double[settings.Iterations];
-        for (int i = 0; i < times.Length; i++)
+        var all = new double[settings.Iterations];
+        int done = 0;
+        long begin = Stopwatch.GetTimestamp();
+        while (done < all.Length && (done == 0 || settings.MaxSeconds is not double limit || Stopwatch.GetElapsedTime(begin).TotalSeconds < limit))
         {
             long start = Stopwatch.GetTimestamp();
             _ = session.Run(inputs);
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            all[done++] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
 
+        double[] times = all[..done];
         Array.Sort(times);
         double median = times.Length % 2 == 1 ? times[times.Length / 2] : (times[(times.Length / 2) - 1] + times[times.Length / 2]) / 2;
         return new OnnxBenchResult(
-            Path.GetFullPath(settings.Model), settings.Batch, settings.Threads, settings.Warmup, settings.Iterations, sessionMs,
+            Path.GetFullPath(settings.Model), settings.Batch, settings.Threads, settings.Warmup, times.Length, sessionMs,
             median, times[0], times.Average(), median / settings.Batch, settings.Batch * 1000.0 / median, session.AppliedRewrites);
     }
 

@@ -28,9 +28,11 @@ internal sealed class OnnxRunSettings
 
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    public bool NoRewrites { get; init; }
+
     public bool Json { get; init; }
 
-    public static OnnxRunSettings Parse(string? model, string[]? inputs, string[]? outputs, string? image, string? size, string? mean, string? std, string? top, string? threads, bool json)
+    public static OnnxRunSettings Parse(string? model, string[]? inputs, string[]? outputs, string? image, string? size, string? mean, string? std, string? top, string? threads, bool noRewrites, bool json)
     {
         if (string.IsNullOrEmpty(model))
         {
@@ -67,6 +69,7 @@ internal sealed class OnnxRunSettings
             Std = stdValues,
             Top = OnnxTensorFiles.ParseInt(top, "--top", image is null ? 0 : 5, 0, 100_000),
             Threads = OnnxTensorFiles.ParseInt(threads, "--threads", Environment.ProcessorCount, 1, 1024),
+            NoRewrites = noRewrites,
             Json = json,
         };
     }
@@ -77,28 +80,29 @@ internal static class OnnxRunCommand
 {
     public static Command Create(CliContext context)
     {
-        Option<string> model = new("--model") { Description = "The .onnx file." };
+        Option<string> model = new("--model") { HelpName = "FILE", Description = "The .onnx file." };
         Option<string[]> input = new("--input")
         {
-            Description = "NAME=FILE:SHAPE, e.g. input=x.f32:1x3x224x224: a raw little-endian tensor of the input's element type (float32 for images). Repeat per input; NAME may be left out for a one-input model, SHAPE for a fixed-shape input.",
+            HelpName = "NAME=FILE:SHAPE", Description = "NAME=FILE:SHAPE, e.g. input=x.f32:1x3x224x224: a raw little-endian tensor of the input's element type (float32 for images). Repeat per input; NAME may be left out for a one-input model, SHAPE for a fixed-shape input.",
             AllowMultipleArgumentsPerToken = false,
         };
-        Option<string[]> output = new("--output") { Description = "NAME=FILE: write that output as raw little-endian values. Repeatable." };
-        Option<string> image = new("--image") { Description = "An image (JPEG, PNG, BMP, PNM): bilinear resize of the whole image to --size x --size, values/255, then (v - mean) / std per channel, NCHW." };
-        Option<string> size = new("--size") { Description = "The model's input width and height for --image (default 224)." };
-        Option<string> mean = new("--mean") { Description = "Per-channel mean of values in [0,1], 1 or 3 values (default ImageNet 0.485,0.456,0.406)." };
-        Option<string> std = new("--std") { Description = "Per-channel standard deviation, 1 or 3 values (default ImageNet 0.229,0.224,0.225)." };
-        Option<string> top = new("--top") { Description = "Print the top K classes of the first output (default 5 with --image, else 0)." };
-        Option<string> threads = new("--threads") { Description = "Intra-op threads (default: all cores)." };
+        Option<string[]> output = new("--output") { HelpName = "NAME=FILE", Description = "NAME=FILE: write that output as raw little-endian values. Repeatable." };
+        Option<string> image = new("--image") { HelpName = "FILE", Description = "An image (JPEG, PNG, BMP, PNM): bilinear resize of the whole image to --size x --size, values/255, then (v - mean) / std per channel, NCHW." };
+        Option<string> size = new("--size") { HelpName = "PIXELS", Description = "The model's input width and height for --image (default 224)." };
+        Option<string> mean = new("--mean") { HelpName = "M1,M2,M3", Description = "Per-channel mean of values in [0,1], 1 or 3 values (default ImageNet 0.485,0.456,0.406)." };
+        Option<string> std = new("--std") { HelpName = "S1,S2,S3", Description = "Per-channel standard deviation, 1 or 3 values (default ImageNet 0.229,0.224,0.225)." };
+        Option<string> top = new("--top") { HelpName = "K", Description = "Print the top K classes of the first output (default 5 with --image, else 0)." };
+        Option<string> threads = new("--threads") { HelpName = "T", Description = "Intra-op threads (default: all cores)." };
+        Option<bool> noRewrites = new("--no-rewrites") { Description = "Switch off every graph rewrite (constant folding, fusions, QDQ to integer kernels)." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command run = new("run", "Run a model once and write or print its outputs.") { model, input, output, image, size, mean, std, top, threads, json };
+        Command run = new("run", "Run a model once and write or print its outputs.") { model, input, output, image, size, mean, std, top, threads, noRewrites, json };
         run.TreatUnmatchedTokensAsErrors = false;
         run.SetAction(parse => OnnxCommand.Guard(context, () =>
         {
             OnnxCommand.RejectUnmatched(parse);
             OnnxRunSettings settings = OnnxRunSettings.Parse(
                 parse.GetValue(model), parse.GetValue(input), parse.GetValue(output), parse.GetValue(image), parse.GetValue(size),
-                parse.GetValue(mean), parse.GetValue(std), parse.GetValue(top), parse.GetValue(threads), parse.GetValue(json));
+                parse.GetValue(mean), parse.GetValue(std), parse.GetValue(top), parse.GetValue(threads), parse.GetValue(noRewrites), parse.GetValue(json));
             return Run(context, settings);
         }));
         return run;
@@ -117,7 +121,10 @@ internal static class OnnxRunCommand
         }
 
         string[] extra = settings.Outputs.Select(o => o.Name).Where(n => !model.Outputs.Any(o => o.Name == n)).Distinct().ToArray();
-        using var session = new InferenceSession(model, new SessionOptions { IntraOpThreads = settings.Threads, ExtraOutputs = extra });
+        SessionOptions options = settings.NoRewrites
+            ? new SessionOptions { IntraOpThreads = settings.Threads, ExtraOutputs = extra, EnableConstantFolding = false, EnableConvBatchNormFusion = false, EnableActivationFusion = false, EnableQdqFusion = false }
+            : new SessionOptions { IntraOpThreads = settings.Threads, ExtraOutputs = extra };
+        using var session = new InferenceSession(model, options);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         IReadOnlyDictionary<string, Tensor> results = session.Run(inputs, model.Outputs.Select(o => o.Name).Concat(extra).ToArray());
         double ms = watch.Elapsed.TotalMilliseconds;

@@ -1,5 +1,4 @@
 using DefectDetection.Onnx.Graph;
-using DefectDetection.Onnx.Kernels;
 using DefectDetection.Onnx.Optimizer;
 using DefectDetection.Onnx.Runtime;
 
@@ -33,6 +32,7 @@ public sealed class InferenceSession : IDisposable
         var outputs = new List<string>(graph.Outputs.Select(o => o.Name));
         var outputInfos = new List<TensorInfo>(graph.Outputs);
         var produced = new HashSet<string>(graph.Nodes.SelectMany(n => n.Outputs), StringComparer.Ordinal);
+        Dictionary<string, TensorElementType>? types = options.ExtraOutputs.Count > 0 ? TypeInference.Infer(graph) : null;
         foreach (string extra in options.ExtraOutputs)
         {
             if (outputs.Contains(extra))
@@ -46,20 +46,30 @@ public sealed class InferenceSession : IDisposable
             }
 
             outputs.Add(extra);
-            outputInfos.Add(graph.ValueInfo.TryGetValue(extra, out TensorInfo? vi) ? vi : new TensorInfo(extra, TensorElementType.Float32, []));
+            outputInfos.Add(graph.ValueInfo.TryGetValue(extra, out TensorInfo? vi) ? vi
+                : new TensorInfo(extra, types!.GetValueOrDefault(extra, TensorElementType.Float32), []));
             graph.Outputs.Add(outputInfos[^1]);
         }
 
-        IReadOnlyList<string> problems = KernelRegistry.FindProblems(graph);
-        if (problems.Count > 0)
-        {
-            throw new OnnxModelException($"The model uses {problems.Count} unsupported operator(s) or attribute(s):", problems);
-        }
-
+        // Unsupported operators and attributes are collected by SessionCore, all at once.
         SessionThreads? pool = SessionThreads.Create(options.IntraOpThreads);
         _pool = pool;
-        graph = GraphOptimizer.Optimize(graph, options, pool?.Pool);
-        _core = new SessionCore(graph, options, outputs, pool?.Pool);
+        try
+        {
+            graph = GraphOptimizer.Optimize(graph, options, pool?.Pool);
+            _core = new SessionCore(graph, options, outputs, pool?.Pool);
+        }
+        catch (Exception e) when (e is not OnnxModelException)
+        {
+            pool?.Dispose();
+            throw new OnnxModelException($"The model is malformed: {e.Message}", e);
+        }
+        catch
+        {
+            pool?.Dispose();
+            throw;
+        }
+
         Inputs = model.Inputs;
         Outputs = outputInfos;
         _outputPositions = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -28,6 +28,9 @@ internal enum FusedActivation
 
     /// <summary>tanh(x).</summary>
     Tanh,
+
+    /// <summary>x * sigmoid(x) (SiLU / Swish: Sigmoid followed by Mul with its input, as in YOLOX).</summary>
+    Silu,
 }
 
 /// <summary>A fused activation and its parameters (see <see cref="FusedActivation"/> for the meaning of A and B).</summary>
@@ -60,29 +63,16 @@ internal readonly record struct ActivationParams(FusedActivation Kind, float A =
                 TensorPrimitives.Min(values, B, values);
                 break;
             case FusedActivation.LeakyRelu:
-                for (int i = 0; i < values.Length; i++)
-                {
-                    float v = values[i];
-                    values[i] = v >= 0 ? v : A * v;
-                }
-
-                break;
             case FusedActivation.Sigmoid:
-                TensorPrimitives.Sigmoid(values, values);
+            case FusedActivation.HardSwish:
+            case FusedActivation.Silu:
+                FastActivations.Apply(Kind, A, values);
                 break;
             case FusedActivation.HardSigmoid:
                 TensorPrimitives.Multiply(values, A, values);
                 TensorPrimitives.Add(values, B, values);
                 TensorPrimitives.Max(values, 0f, values);
                 TensorPrimitives.Min(values, 1f, values);
-                break;
-            case FusedActivation.HardSwish:
-                for (int i = 0; i < values.Length; i++)
-                {
-                    float v = values[i];
-                    values[i] = v * Math.Clamp((v * (1f / 6f)) + 0.5f, 0f, 1f);
-                }
-
                 break;
             case FusedActivation.Tanh:
                 TensorPrimitives.Tanh(values, values);
