@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using DefectDetection.Onnx.Graph;
 using DefectDetection.Onnx.Kernels.Elementwise;
 using DefectDetection.Onnx.Runtime;
+using DefectDetection.Onnx.Runtime.Threading;
 
 namespace DefectDetection.Onnx.Kernels.Quantization;
 
@@ -75,15 +76,8 @@ internal sealed class IntegerToFloatKernel(GraphNode node) : OpKernel(node)
                 return;
             }
 
-            for (int p = 0; p < planes; p++)
-            {
-                int c = p % channels;
-                Span<float> o = dst.Slice(p * plane, plane);
-                TensorPrimitives.ConvertTruncating(src.Slice(p * plane, plane), o);
-                Affine.Apply(o, s.Length == 1 ? s[0] : s[c], b.IsEmpty ? 0f : (b.Length == 1 ? b[0] : b[c]), o);
-                Clip(o);
-            }
-
+            var work = new PlaneWork { X = x, Y = y, Scale = scale, Bias = bias, Plane = plane, Channels = channels, Min = _min, Max = _max };
+            IntraOpThreadPool.For(ctx.Pool, planes, ref work, Math.Max(1, 16384 / Math.Max(plane, 1)));
             return;
         }
 
@@ -117,16 +111,47 @@ internal sealed class IntegerToFloatKernel(GraphNode node) : OpKernel(node)
         return axis >= 0 && axis < t.Rank && t.Shape[axis] == channels;
     }
 
-    private void Clip(Span<float> v)
+    private void Clip(Span<float> v) => Clip(v, _min, _max);
+
+    private static void Clip(Span<float> v, float min, float max)
     {
-        if (_min != float.NegativeInfinity)
+        if (min != float.NegativeInfinity)
         {
-            TensorPrimitives.Max(v, _min, v);
+            TensorPrimitives.Max(v, min, v);
         }
 
-        if (_max != float.PositiveInfinity)
+        if (max != float.PositiveInfinity)
         {
-            TensorPrimitives.Min(v, _max, v);
+            TensorPrimitives.Min(v, max, v);
+        }
+    }
+
+    /// <summary>Planes [start, end) of the per-channel path, for the intra-op pool.</summary>
+    private struct PlaneWork : IParallelWork
+    {
+        public TensorValue X;
+        public TensorValue Y;
+        public TensorValue Scale;
+        public TensorValue? Bias;
+        public int Plane;
+        public int Channels;
+        public float Min;
+        public float Max;
+
+        public readonly void Run(int start, int end)
+        {
+            ReadOnlySpan<int> src = X.Span<int>();
+            Span<float> dst = Y.Span<float>();
+            ReadOnlySpan<float> s = Scale.Span<float>();
+            ReadOnlySpan<float> b = Bias is null ? default : Bias.Span<float>();
+            for (int p = start; p < end; p++)
+            {
+                int c = p % Channels;
+                Span<float> o = dst.Slice(p * Plane, Plane);
+                TensorPrimitives.ConvertTruncating(src.Slice(p * Plane, Plane), o);
+                Affine.Apply(o, s.Length == 1 ? s[0] : s[c], b.IsEmpty ? 0f : (b.Length == 1 ? b[0] : b[c]), o);
+                Clip(o, Min, Max);
+            }
         }
     }
 }
