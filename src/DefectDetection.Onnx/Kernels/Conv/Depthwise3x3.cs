@@ -131,15 +131,69 @@ internal static unsafe class Depthwise3x3
 
         if (width >= 512 && Avx512F.IsSupported && outW >= 16)
         {
-            Plane512(stride, padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            if (stride == 1)
+            {
+                if (q.Dst == null)
+                {
+                    Plane512<Stride1, Off>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+                }
+                else
+                {
+                    Plane512<Stride1, On>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+                }
+            }
+            else if (q.Dst == null)
+            {
+                Plane512<Stride2, Off>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            }
+            else
+            {
+                Plane512<Stride2, On>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            }
         }
         else if (outW >= 8)
         {
-            Plane256(stride, padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            if (stride == 1)
+            {
+                if (q.Dst == null)
+                {
+                    Plane256<Stride1, Off>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+                }
+                else
+                {
+                    Plane256<Stride1, On>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+                }
+            }
+            else if (q.Dst == null)
+            {
+                Plane256<Stride2, Off>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            }
+            else
+            {
+                Plane256<Stride2, On>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            }
         }
         else if (outW >= 4)
         {
-            Plane128(stride, padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            if (stride == 1)
+            {
+                if (q.Dst == null)
+                {
+                    Plane128<Stride1, Off>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+                }
+                else
+                {
+                    Plane128<Stride1, On>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+                }
+            }
+            else if (q.Dst == null)
+            {
+                Plane128<Stride2, Off>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            }
+            else
+            {
+                Plane128<Stride2, On>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            }
         }
         else
         {
@@ -172,8 +226,11 @@ internal static unsafe class Depthwise3x3
         }
     }
 
-    private static void Plane512(int stride, float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi, in Quant q)
+    private static void Plane512<TStride, TQuant>(float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi, in Quant q)
+        where TStride : struct, IConstant
+        where TQuant : struct, IConstant
     {
+        int stride = TStride.Value;
         var qBias = Vector512.Create(q.Bias);
         var qScale = Vector512.Create(q.Scale);
         var qLo = Vector512.Create(q.Lo);
@@ -231,7 +288,7 @@ internal static unsafe class Depthwise3x3
                     acc = Avx512F.FusedMultiplyAdd(Even512(c + 2), k8, acc);
                 }
 
-                if (qDst == null)
+                if (TQuant.Value == 0)
                 {
                     Vector512.Store(Vector512.Min(Vector512.Max(acc + acc2, vlo), vhi), o + ox);
                 }
@@ -246,8 +303,11 @@ internal static unsafe class Depthwise3x3
         }
     }
 
-    private static void Plane256(int stride, float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi, in Quant q)
+    private static void Plane256<TStride, TQuant>(float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi, in Quant q)
+        where TStride : struct, IConstant
+        where TQuant : struct, IConstant
     {
+        int stride = TStride.Value;
         var qBias = Vector256.Create(q.Bias);
         var qScale = Vector256.Create(q.Scale);
         var qLo = Vector256.Create(q.Lo);
@@ -305,7 +365,7 @@ internal static unsafe class Depthwise3x3
                     acc = Fma.MultiplyAdd(Even256(c + 2), k8, acc);
                 }
 
-                if (qDst == null)
+                if (TQuant.Value == 0)
                 {
                     Vector256.Store(Vector256.Min(Vector256.Max(acc + acc2, vlo), vhi), o + ox);
                 }
@@ -321,8 +381,11 @@ internal static unsafe class Depthwise3x3
         }
     }
 
-    private static void Plane128(int stride, float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi, in Quant q)
+    private static void Plane128<TStride, TQuant>(float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi, in Quant q)
+        where TStride : struct, IConstant
+        where TQuant : struct, IConstant
     {
+        int stride = TStride.Value;
         var qBias = Vector128.Create(q.Bias);
         var qScale = Vector128.Create(q.Scale);
         var qLo = Vector128.Create(q.Lo);
@@ -380,7 +443,7 @@ internal static unsafe class Depthwise3x3
                     acc = Fma.MultiplyAdd(Even128(c + 2), k8, acc);
                 }
 
-                if (qDst == null)
+                if (TQuant.Value == 0)
                 {
                     Vector128.Store(Vector128.Min(Vector128.Max(acc + acc2, vlo), vhi), o + ox);
                 }

@@ -14,6 +14,50 @@ internal static class FastActivations
 
     public static void Apply(FusedActivation kind, float alpha, Span<float> values)
     {
+        // One instantiation per activation (see IConstant): no per-vector switch, no PGO cross-talk between kinds.
+        switch (kind)
+        {
+            case FusedActivation.LeakyRelu:
+                Apply<KindLeakyRelu>(alpha, values);
+                break;
+            case FusedActivation.Sigmoid:
+                Apply<KindSigmoid>(alpha, values);
+                break;
+            case FusedActivation.HardSwish:
+                Apply<KindHardSwish>(alpha, values);
+                break;
+            case FusedActivation.Silu:
+                Apply<KindSilu>(alpha, values);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind));
+        }
+    }
+
+    private struct KindLeakyRelu : IConstant
+    {
+        public static int Value => (int)FusedActivation.LeakyRelu;
+    }
+
+    private struct KindSigmoid : IConstant
+    {
+        public static int Value => (int)FusedActivation.Sigmoid;
+    }
+
+    private struct KindHardSwish : IConstant
+    {
+        public static int Value => (int)FusedActivation.HardSwish;
+    }
+
+    private struct KindSilu : IConstant
+    {
+        public static int Value => (int)FusedActivation.Silu;
+    }
+
+    private static void Apply<TKind>(float alpha, Span<float> values)
+        where TKind : struct, IConstant
+    {
+        var kind = (FusedActivation)TKind.Value;
         ref float start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(values);
         int n = values.Length, i = 0;
         if (Vector512.IsHardwareAccelerated)
