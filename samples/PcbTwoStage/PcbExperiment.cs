@@ -40,6 +40,7 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
 {
     private const string Normal = "normal";
     private const string Partial = "partial";
+    private const double NormalTileSampling = 0.03;
     private const double MatchIou = 0.3;
     private const int CropSize = 48;
     private const int PinMargin = 10;
@@ -47,6 +48,9 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
     private readonly PcbExperimentOptions _o = options;
 
     private PcbBoardGenerator? _generator;
+
+    // Unweighted classes: defects are rare on real boards too, and balanced weights buy recall with many false alarms.
+    private SoftmaxClassifierOptions HeadOptions => new() { Seed = _o.Seed, ClassWeighting = ClassWeighting.None };
 
     private PcbBoardGenerator Generator => _generator ??= new PcbBoardGenerator(_o.Board, _o.Seed);
 
@@ -99,8 +103,8 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
     // --- Method 2: sliding-window tile classifier at full resolution ------------------------------------------
     private MethodResult Tiles()
     {
-        const int tile = 48, stride = 12;
-        GradientHistogramFeatureExtractor extractor = new(new GradientHistogramOptions { Size = tile, Grid = 4, Scales = 2 });
+        const int tile = 48, stride = 16;
+        IFeatureExtractor extractor = PinFeatures();
         SlidingWindowRoiDetector tiler = new(new SlidingWindowOptions { TileWidth = tile, TileHeight = tile, Overlap = 1 - ((double)stride / tile) });
         List<float[]> features = [];
         List<string> labels = [];
@@ -111,8 +115,8 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
             IReadOnlyList<RegionOfInterest> tiles = tiler.Detect(board.Image);
             foreach (RegionOfInterest t in tiles)
             {
-                string label = TileLabel(board, t.Box);
-                if (label == Partial || (label == Normal && rng.NextDouble() > 0.02))
+                string label = TileLabel(board, t.Box, stride);
+                if (label == Partial || (label == Normal && rng.NextDouble() > NormalTileSampling))
                 {
                     continue; // Subsample the many normal tiles.
                 }
@@ -122,7 +126,13 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
         }
 
         Log($"  tile classifier: {features.Count} training tiles, {labels.Count(l => l != Normal)} defective");
-        SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(new SoftmaxClassifierOptions { Seed = _o.Seed }).Fit(features, labels);
+        // Normal tiles were subsampled: weight them back to their true frequency.
+        SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(new SoftmaxClassifierOptions
+        {
+            Seed = _o.Seed,
+            ClassWeighting = ClassWeighting.None,
+            ClassWeights = new Dictionary<string, double> { [Normal] = 1 / NormalTileSampling },
+        }).Fit(features, labels);
         FeatureCropClassifier classifier = new(extractor, head, [Normal]);
         Scorer scorer = new("tile classifier: 48 px tiles, full resolution");
         for (int i = 0; i < _o.TestBoards; i++)
@@ -161,13 +171,15 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
         return scorer.Result(Log);
     }
 
-    private static string TileLabel(SyntheticBoard board, Rectangle tile)
+    private static string TileLabel(SyntheticBoard board, Rectangle tile, int stride)
     {
-        // A tile shows a defect when the defect lies wholly inside it; tiles that cut a defect are left out by the
-        // caller's sampling as normal only if they do not touch any defect.
+        // A tile shows a defect when the defect's centre lies in its central square (each defect centre falls in
+        // the central square of at least one tile); tiles that only cut a defect are left out of training.
+        Rectangle centre = tile.Inflate(-(tile.Width - stride) / 2);
         foreach (LabeledBox d in board.Defects)
         {
-            if (tile.Contains(d.Box))
+            int cx = d.Box.X + (d.Box.Width / 2), cy = d.Box.Y + (d.Box.Height / 2);
+            if (cx >= centre.X && cx < centre.Right && cy >= centre.Y && cy < centre.Bottom)
             {
                 return d.Label;
             }
@@ -184,7 +196,6 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
         return Normal;
     }
 
-    // --- Method 3: two stages - find every pin, judge each full-resolution pin crop ---------------------------
     /// <summary>Trains the two-stage pipeline (pin detector + pin-crop classifier) on the training boards.</summary>
     public DefectPipeline TrainTwoStage()
     {
@@ -195,9 +206,7 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
             new TemplateMatchingOptions { ScoreThreshold = 0.3f, RotationsDegrees = [-1.5, 1.5], Label = "pin" });
         // Pin crops are aligned by the detector, so their pixels are strong features (a missing hole darkens no
         // centre, stray copper lights up the ring around the pad); gradient histograms add shape.
-        ConcatenatedFeatureExtractor extractor = new(
-            new PixelFeatureExtractor(new PixelFeatureOptions { Size = 16 }),
-            new GradientHistogramFeatureExtractor(new GradientHistogramOptions { Size = CropSize, Grid = 4, Scales = 2 }));
+        IFeatureExtractor extractor = PinFeatures();
         CropSize size = new(CropSize, CropSize);
 
         List<float[]> features = [];
@@ -216,7 +225,7 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
         }
 
         Log($"  two-stage: {features.Count} training pin crops, {labels.Count(l => l != Normal)} defective");
-        SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(new SoftmaxClassifierOptions { Seed = _o.Seed, ClassWeighting = ClassWeighting.None }).Fit(features, labels);
+        SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(HeadOptions).Fit(features, labels);
         return new DefectPipeline(detector, new FeatureCropClassifier(extractor, head, [Normal], size),
             new DefectPipelineOptions { ContextMargin = PinMargin, DuplicateSuppressionDistance = PinMargin });
     }
@@ -248,6 +257,11 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
 
         return scorer.Result(Log);
     }
+
+    // The same features for tiles and pin crops: pixels of a 16x16 thumbnail plus gradient histograms.
+    private static ConcatenatedFeatureExtractor PinFeatures() => new(
+        new PixelFeatureExtractor(new PixelFeatureOptions { Size = 16 }),
+        new GradientHistogramFeatureExtractor(new GradientHistogramOptions { Size = CropSize, Grid = 4, Scales = 2 }));
 
     // Defect examples are rare: add each in all eight flips and quarter turns (pins and tiles have no preferred
     // orientation); normal examples once.
