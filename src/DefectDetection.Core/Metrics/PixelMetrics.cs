@@ -1,3 +1,4 @@
+using DefectDetection.Imaging.Processing;
 namespace DefectDetection.Metrics;
 
 /// <summary>An anomaly map and its ground-truth mask for pixel-level evaluation.</summary>
@@ -258,54 +259,10 @@ public static class PixelMetrics
     /// <summary>8-connected labelling of the mask's defect pixels; labels are 1-based indices into <paramref name="sizes"/>.</summary>
     private static int[] LabelRegions(AnomalyMapSample sample, List<int> sizes)
     {
-        int w = sample.Width, h = sample.Height;
-        byte[] mask = sample.Mask;
-        int[] label = new int[mask.Length];
-        int[] stack = new int[mask.Length];
-        for (int start = 0; start < mask.Length; start++)
+        int[] label = new int[sample.Mask.Length];
+        foreach (ConnectedComponent c in ConnectedComponents.Label(sample.Mask, sample.Width, sample.Height, label))
         {
-            if (mask[start] == 0 || label[start] != 0)
-            {
-                continue;
-            }
-
-            sizes.Add(0);
-            int id = sizes.Count;
-            int top = 0, size = 0;
-            stack[top++] = start;
-            label[start] = id;
-            while (top > 0)
-            {
-                int p = stack[--top];
-                size++;
-                int py = p / w, px = p - (py * w);
-                for (int dy = -1; dy <= 1; dy++)
-                {
-                    int ny = py + dy;
-                    if ((uint)ny >= (uint)h)
-                    {
-                        continue;
-                    }
-
-                    for (int dx = -1; dx <= 1; dx++)
-                    {
-                        int nx = px + dx;
-                        if ((uint)nx >= (uint)w)
-                        {
-                            continue;
-                        }
-
-                        int q = (ny * w) + nx;
-                        if (mask[q] != 0 && label[q] == 0)
-                        {
-                            label[q] = id;
-                            stack[top++] = q;
-                        }
-                    }
-                }
-            }
-
-            sizes[id - 1] = size;
+            sizes.Add(c.Area);
         }
 
         return label;

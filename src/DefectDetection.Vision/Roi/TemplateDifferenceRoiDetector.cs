@@ -134,58 +134,30 @@ public sealed class TemplateDifferenceRoiDetector : IRoiDetector
 
     private List<RegionOfInterest> Group(sbyte[] diff, int w, int h)
     {
-        // Connected components (8-connectivity) with an iterative flood fill.
-        int[] label = new int[w * h];
-        List<(int X0, int Y0, int X1, int Y1, int Count, int Sign)> comps = [];
-        Stack<int> stack = new();
+        byte[] mask = new byte[diff.Length];
         for (int i = 0; i < diff.Length; i++)
         {
-            if (diff[i] == 0 || label[i] != 0)
-            {
-                continue;
-            }
+            mask[i] = diff[i] != 0 ? (byte)1 : (byte)0;
+        }
 
-            int id = comps.Count + 1;
-            int x0 = int.MaxValue, y0 = int.MaxValue, x1 = -1, y1 = -1, count = 0, sign = 0;
-            label[i] = id;
-            stack.Push(i);
-            while (stack.Count > 0)
+        int[] label = new int[w * h];
+        List<(int X0, int Y0, int X1, int Y1, int Count, int Sign)> comps = [];
+        foreach (ConnectedComponent c in ConnectedComponents.Label(mask, w, h, label))
+        {
+            int sign = 0;
+            for (int y = c.Bounds.Y; y < c.Bounds.Bottom; y++)
             {
-                int p = stack.Pop();
-                int px = p % w, py = p / w;
-                x0 = Math.Min(x0, px);
-                y0 = Math.Min(y0, py);
-                x1 = Math.Max(x1, px);
-                y1 = Math.Max(y1, py);
-                count++;
-                sign += diff[p];
-                for (int dy = -1; dy <= 1; dy++)
+                for (int x = c.Bounds.X; x < c.Bounds.Right; x++)
                 {
-                    int ny = py + dy;
-                    if ((uint)ny >= (uint)h)
+                    int p = (y * w) + x;
+                    if (label[p] == c.Label)
                     {
-                        continue;
-                    }
-
-                    for (int dx = -1; dx <= 1; dx++)
-                    {
-                        int nx = px + dx;
-                        if ((uint)nx >= (uint)w)
-                        {
-                            continue;
-                        }
-
-                        int q = (ny * w) + nx;
-                        if (diff[q] != 0 && label[q] == 0)
-                        {
-                            label[q] = id;
-                            stack.Push(q);
-                        }
+                        sign += diff[p];
                     }
                 }
             }
 
-            comps.Add((x0, y0, x1 + 1, y1 + 1, count, sign));
+            comps.Add((c.Bounds.X, c.Bounds.Y, c.Bounds.Right, c.Bounds.Bottom, c.Area, sign));
         }
 
         // Merge components whose boxes come within MergeDistance of each other, until nothing changes.
