@@ -38,7 +38,7 @@ internal static class TypeInference
         {
             "Shape" or "Size" or "ArgMax" or "ArgMin" or "NonMaxSuppression" => TensorElementType.Int64,
             "TopK" => output == 1 ? TensorElementType.Int64 : first,
-            "Equal" or "Greater" or "Less" or "And" or "Not" => TensorElementType.Bool,
+            "Equal" or "Greater" or "Less" or "GreaterOrEqual" or "LessOrEqual" or "And" or "Or" or "Xor" or "Not" => TensorElementType.Bool,
             "Dropout" when output == 1 => TensorElementType.Bool,
             "Cast" => (TensorElementType)n.GetInt("to", 1),
             "DequantizeLinear" or "IntegerToFloat" => TensorElementType.Float32,
