@@ -76,6 +76,9 @@ internal static partial class KernelRegistry
         Add("BatchNormalization", 7, (n, _) => new BatchNormKernel(n));
         Add("InstanceNormalization", 6, (n, _) => new InstanceNormKernel(n));
         Add("LayerNormalization", 17, (n, _) => new LayerNormKernel(n));
+        Add("GroupNormalization", 18, (n, _) => new GroupNormKernel(n));
+        Add("LRN", 1, (n, _) => new LrnKernel(n));
+        Add("LpNormalization", 1, (n, _) => new LpNormKernel(n));
         Add("Softmax", 1, (n, _) => new SoftmaxKernel(n));
         Add("LogSoftmax", 1, (n, _) => new SoftmaxKernel(n));
         Add("Resize", 10, (n, _) => new ResizeKernel(n));
@@ -91,6 +94,7 @@ internal static partial class KernelRegistry
         Add("Squeeze", 1, (n, _) => new SqueezeKernel(n));
         Add("Unsqueeze", 1, (n, _) => new SqueezeKernel(n));
         Add("Gather", 1, (n, _) => new GatherKernel(n));
+        Add("GatherElements", 11, (n, _) => new GatherElementsKernel(n));
         Add("Shape", 1, (n, _) => new ShapeKernel(n));
         Add("Size", 1, (n, _) => new SizeKernel(n));
         Add("Constant", 1, (n, _) => new ConstantKernel(n));
