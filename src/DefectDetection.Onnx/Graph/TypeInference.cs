@@ -38,8 +38,9 @@ internal static class TypeInference
         {
             "Shape" or "Size" or "ArgMax" or "ArgMin" or "NonMaxSuppression" => TensorElementType.Int64,
             "TopK" => output == 1 ? TensorElementType.Int64 : first,
-            "Equal" or "Greater" or "Less" or "And" or "Not" => TensorElementType.Bool,
+            "Equal" or "Greater" or "Less" or "GreaterOrEqual" or "LessOrEqual" or "And" or "Or" or "Xor" or "Not" => TensorElementType.Bool,
             "Dropout" when output == 1 => TensorElementType.Bool,
+            "MaxPool" when output == 1 => TensorElementType.Int64,
             "Cast" => (TensorElementType)n.GetInt("to", 1),
             "DequantizeLinear" or "IntegerToFloat" => TensorElementType.Float32,
             "QuantizeLinear" => n.HasInput(2) ? Of(2, TensorElementType.UInt8) : TensorElementType.UInt8,

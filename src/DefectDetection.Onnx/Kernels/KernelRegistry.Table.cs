@@ -25,15 +25,21 @@ internal static partial class KernelRegistry
         void Add(string op, int since, KernelFactory f, string domain = "", int end = Max) => list.Add(new KernelRegistration(op, domain, since, end, f));
 
         // Element-wise, binary with broadcasting.
-        foreach (string op in new[] { "Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Equal", "Greater", "Less", "And" })
+        foreach (string op in new[] { "Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Equal", "Greater", "Less", "And", "Or", "Xor" })
         {
             Add(op, 7, (n, _) => new BinaryKernel(n));
         }
 
+        Add("GreaterOrEqual", 12, (n, _) => new BinaryKernel(n));
+        Add("LessOrEqual", 12, (n, _) => new BinaryKernel(n));
+
         foreach (string op in new[] { "Max", "Min" })
         {
-            Add(op, 8, (n, _) => n.Inputs.Count == 2 ? new BinaryKernel(n) : throw new UnsupportedNodeException($"{op} with {n.Inputs.Count} inputs is not supported (2 are)"));
+            Add(op, 8, (n, _) => n.Inputs.Count == 2 ? new BinaryKernel(n) : new VariadicKernel(n));
         }
+
+        Add("Sum", 8, (n, _) => new VariadicKernel(n));
+        Add("Mean", 8, (n, _) => new VariadicKernel(n));
 
         Add("Where", 9, (n, _) => new WhereKernel(n));
 
@@ -43,6 +49,14 @@ internal static partial class KernelRegistry
             Add(op, 6, (n, _) => new UnaryKernel(n));
         }
 
+        foreach (string op in new[] { "Atan", "Sign", "Softsign", "ThresholdedRelu" })
+        {
+            Add(op, op == "Sign" ? 9 : op == "ThresholdedRelu" ? 10 : 7, (n, _) => new UnaryKernel(n));
+        }
+
+        Add("Celu", 12, (n, _) => new UnaryKernel(n));
+        Add("Mish", 18, (n, _) => new UnaryKernel(n));
+        Add("Gelu", 20, (n, _) => new UnaryKernel(n));
         Add("HardSwish", 14, (n, _) => new UnaryKernel(n));
         Add("Round", 11, (n, _) => new UnaryKernel(n));
         Add("Clip", 6, (n, _) => new ClipKernel(n));
@@ -62,6 +76,9 @@ internal static partial class KernelRegistry
         Add("BatchNormalization", 7, (n, _) => new BatchNormKernel(n));
         Add("InstanceNormalization", 6, (n, _) => new InstanceNormKernel(n));
         Add("LayerNormalization", 17, (n, _) => new LayerNormKernel(n));
+        Add("GroupNormalization", 18, (n, _) => new GroupNormKernel(n));
+        Add("LRN", 1, (n, _) => new LrnKernel(n));
+        Add("LpNormalization", 1, (n, _) => new LpNormKernel(n));
         Add("Softmax", 1, (n, _) => new SoftmaxKernel(n));
         Add("LogSoftmax", 1, (n, _) => new SoftmaxKernel(n));
         Add("Resize", 10, (n, _) => new ResizeKernel(n));
@@ -77,6 +94,7 @@ internal static partial class KernelRegistry
         Add("Squeeze", 1, (n, _) => new SqueezeKernel(n));
         Add("Unsqueeze", 1, (n, _) => new SqueezeKernel(n));
         Add("Gather", 1, (n, _) => new GatherKernel(n));
+        Add("GatherElements", 11, (n, _) => new GatherElementsKernel(n));
         Add("Shape", 1, (n, _) => new ShapeKernel(n));
         Add("Size", 1, (n, _) => new SizeKernel(n));
         Add("Constant", 1, (n, _) => new ConstantKernel(n));
@@ -84,9 +102,12 @@ internal static partial class KernelRegistry
         Add("Expand", 8, (n, _) => new ExpandKernel(n));
         Add("Tile", 6, (n, _) => new TileKernel(n));
         Add("Pad", 2, (n, _) => new PadKernel(n));
+        Add("SpaceToDepth", 1, (n, _) => new SpaceDepthKernel(n));
+        Add("DepthToSpace", 1, (n, _) => new SpaceDepthKernel(n));
+        Add("Range", 11, (n, _) => new RangeKernel(n));
 
         // Reductions.
-        foreach (string op in new[] { "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ReduceProd", "ReduceL2" })
+        foreach (string op in new[] { "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp" })
         {
             Add(op, 1, (n, _) => new ReduceKernel(n));
         }

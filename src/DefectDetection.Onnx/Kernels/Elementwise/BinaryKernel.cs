@@ -4,7 +4,7 @@ using DefectDetection.Onnx.Runtime;
 
 namespace DefectDetection.Onnx.Kernels.Elementwise;
 
-/// <summary>Add, Sub, Mul, Div, Pow, Max, Min, PRelu, Equal, Greater, Less, And with multidirectional broadcasting.</summary>
+/// <summary>Add, Sub, Mul, Div, Pow, Max, Min, PRelu, Equal, Greater, Less, GreaterOrEqual, LessOrEqual, And, Or, Xor with multidirectional broadcasting.</summary>
 internal sealed class BinaryKernel : OpKernel
 {
     private readonly string _op;
@@ -33,7 +33,7 @@ internal sealed class BinaryKernel : OpKernel
         Span<int> shape = stackalloc int[Broadcast.MaxRank];
         int rank = Broadcast.Shape(a.Dims, b.Dims, shape);
         shape = shape[..rank];
-        bool compare = _op is "Equal" or "Greater" or "Less" or "And";
+        bool compare = _op is "Equal" or "Greater" or "Less" or "GreaterOrEqual" or "LessOrEqual" or "And" or "Or" or "Xor";
         TensorValue y = ctx.Output(0, compare ? TensorElementType.Bool : a.Type, shape);
         switch (a.Type)
         {
@@ -43,14 +43,13 @@ internal sealed class BinaryKernel : OpKernel
             case TensorElementType.Double: Numeric<double>(a, b, y, shape); break;
             case TensorElementType.UInt8: Numeric<byte>(a, b, y, shape); break;
             case TensorElementType.Int8: Numeric<sbyte>(a, b, y, shape); break;
-            case TensorElementType.Bool when _op is "Equal" or "And":
-                if (_op == "And")
+            case TensorElementType.Bool when _op is "Equal" or "And" or "Or" or "Xor":
+                switch (_op)
                 {
-                    Broadcast.Binary<bool, bool, AndOp>(a.Span<bool>(), a.Dims, b.Span<bool>(), b.Dims, y.Span<bool>(), shape);
-                }
-                else
-                {
-                    Broadcast.Binary<bool, bool, CompareOp<bool, EqualCmp<bool>>>(a.Span<bool>(), a.Dims, b.Span<bool>(), b.Dims, y.Span<bool>(), shape);
+                    case "And": Broadcast.Binary<bool, bool, AndOp>(a.Span<bool>(), a.Dims, b.Span<bool>(), b.Dims, y.Span<bool>(), shape); break;
+                    case "Or": Broadcast.Binary<bool, bool, CompareOp<bool, OrCmp>>(a.Span<bool>(), a.Dims, b.Span<bool>(), b.Dims, y.Span<bool>(), shape); break;
+                    case "Xor": Broadcast.Binary<bool, bool, CompareOp<bool, XorCmp>>(a.Span<bool>(), a.Dims, b.Span<bool>(), b.Dims, y.Span<bool>(), shape); break;
+                    default: Broadcast.Binary<bool, bool, CompareOp<bool, EqualCmp<bool>>>(a.Span<bool>(), a.Dims, b.Span<bool>(), b.Dims, y.Span<bool>(), shape); break;
                 }
 
                 break;
@@ -74,6 +73,8 @@ internal sealed class BinaryKernel : OpKernel
             case "Equal": Broadcast.Binary<T, bool, CompareOp<T, EqualCmp<T>>>(sa, a.Dims, sb, b.Dims, y.Span<bool>(), shape); break;
             case "Greater": Broadcast.Binary<T, bool, CompareOp<T, GreaterCmp<T>>>(sa, a.Dims, sb, b.Dims, y.Span<bool>(), shape); break;
             case "Less": Broadcast.Binary<T, bool, CompareOp<T, LessCmp<T>>>(sa, a.Dims, sb, b.Dims, y.Span<bool>(), shape); break;
+            case "GreaterOrEqual": Broadcast.Binary<T, bool, CompareOp<T, GreaterOrEqualCmp<T>>>(sa, a.Dims, sb, b.Dims, y.Span<bool>(), shape); break;
+            case "LessOrEqual": Broadcast.Binary<T, bool, CompareOp<T, LessOrEqualCmp<T>>>(sa, a.Dims, sb, b.Dims, y.Span<bool>(), shape); break;
             case "Pow" when typeof(T) == typeof(float):
                 Broadcast.Binary<float, float, PowOp>(a.Span<float>(), a.Dims, b.Span<float>(), b.Dims, y.Span<float>(), shape);
                 break;

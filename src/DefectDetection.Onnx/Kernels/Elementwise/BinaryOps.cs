@@ -183,6 +183,28 @@ internal readonly struct LessCmp<T> : ICompare<T>
     public static bool Compare(T a, T b) => a < b;
 }
 
+internal readonly struct GreaterOrEqualCmp<T> : ICompare<T>
+    where T : IComparisonOperators<T, T, bool>
+{
+    public static bool Compare(T a, T b) => a >= b;
+}
+
+internal readonly struct LessOrEqualCmp<T> : ICompare<T>
+    where T : IComparisonOperators<T, T, bool>
+{
+    public static bool Compare(T a, T b) => a <= b;
+}
+
+internal readonly struct OrCmp : ICompare<bool>
+{
+    public static bool Compare(bool a, bool b) => a | b;
+}
+
+internal readonly struct XorCmp : ICompare<bool>
+{
+    public static bool Compare(bool a, bool b) => a ^ b;
+}
+
 internal readonly struct AndOp : IBinaryOp<bool, bool>
 {
     public static bool Apply(bool a, bool b) => a & b;

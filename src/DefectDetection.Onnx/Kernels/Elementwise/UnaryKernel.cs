@@ -6,7 +6,8 @@ using DefectDetection.Onnx.Runtime;
 namespace DefectDetection.Onnx.Kernels.Elementwise;
 
 /// <summary>Float unary operators through TensorPrimitives: Sqrt, Exp, Log, Neg, Abs, Reciprocal, Erf, Relu, LeakyRelu,
-/// Sigmoid, HardSigmoid, HardSwish, Tanh, Floor, Ceil, Round, Softplus, Elu, Selu, Not.</summary>
+/// Sigmoid, HardSigmoid, HardSwish, Tanh, Floor, Ceil, Round, Softplus, Elu, Selu, Celu, Not, Sin, Cos, Atan, Sign,
+/// Softsign, ThresholdedRelu, Mish, Gelu (exact and tanh).</summary>
 internal sealed class UnaryKernel : OpKernel
 {
     private readonly string _op;
@@ -17,11 +18,22 @@ internal sealed class UnaryKernel : OpKernel
         : base(node)
     {
         _op = node.OpType;
-        _alpha = node.GetFloat("alpha", node.OpType switch { "LeakyRelu" => 0.01f, "HardSigmoid" => 0.2f, "Elu" => 1f, "Selu" => 1.67326319217681884765625f, _ => 0f });
+        _alpha = node.GetFloat("alpha", node.OpType switch { "LeakyRelu" => 0.01f, "HardSigmoid" => 0.2f, "Elu" or "Celu" or "ThresholdedRelu" => 1f, "Selu" => 1.67326319217681884765625f, _ => 0f });
         _beta = node.GetFloat("beta", 0.5f);
         if (node.OpType == "Selu")
         {
             _beta = node.GetFloat("gamma", 1.05070102214813232421875f);
+        }
+
+        if (node.OpType == "Gelu")
+        {
+            string approximate = node.GetString("approximate", "none");
+            _op = approximate switch
+            {
+                "none" => "Gelu",
+                "tanh" => "GeluTanh",
+                _ => throw new UnsupportedNodeException($"Gelu approximate '{approximate}' is not supported"),
+            };
         }
     }
 
@@ -89,6 +101,60 @@ internal sealed class UnaryKernel : OpKernel
             case "Round": TensorPrimitives.Round(x, MidpointRounding.ToEven, y); break;
             case "Sin": TensorPrimitives.Sin(x, y); break;
             case "Cos": TensorPrimitives.Cos(x, y); break;
+            case "Atan": TensorPrimitives.Atan(x, y); break;
+            case "Sign":
+                for (int i = 0; i < y.Length; i++)
+                {
+                    float v = x[i];
+                    y[i] = v > 0 ? 1f : v < 0 ? -1f : v;
+                }
+
+                break;
+            case "Softsign":
+                TensorPrimitives.Abs(x, y);
+                TensorPrimitives.Add(y, 1f, y);
+                TensorPrimitives.Divide(x, y, y);
+                break;
+            case "ThresholdedRelu":
+                for (int i = 0; i < y.Length; i++)
+                {
+                    float v = x[i];
+                    y[i] = v > _alpha ? v : 0f;
+                }
+
+                break;
+            case "Mish":
+                for (int i = 0; i < y.Length; i++)
+                {
+                    float v = x[i];
+                    y[i] = v * MathF.Tanh(v > 20 ? v : MathF.Log(1 + MathF.Exp(v)));
+                }
+
+                break;
+            case "Celu":
+                for (int i = 0; i < y.Length; i++)
+                {
+                    float v = x[i];
+                    y[i] = MathF.Max(0f, v) + MathF.Min(0f, _alpha * (MathF.Exp(v / _alpha) - 1));
+                }
+
+                break;
+            case "Gelu":
+                for (int i = 0; i < y.Length; i++)
+                {
+                    float v = x[i];
+                    y[i] = 0.5f * v * (1f + Erf(v * 0.70710678118654752f));
+                }
+
+                break;
+            case "GeluTanh":
+                for (int i = 0; i < y.Length; i++)
+                {
+                    float v = x[i];
+                    y[i] = 0.5f * v * (1f + MathF.Tanh(0.7978845608028654f * (v + (0.044715f * v * v * v))));
+                }
+
+                break;
             case "Softplus":
                 for (int i = 0; i < y.Length; i++)
                 {
@@ -171,6 +237,13 @@ internal sealed class UnaryKernel : OpKernel
             case "Neg": TensorPrimitives.Negate(x, y); break;
             case "Abs": TensorPrimitives.Abs(x, y); break;
             case "Relu": TensorPrimitives.Max(x, T.Zero, y); break;
+            case "Sign":
+                for (int i = 0; i < y.Length; i++)
+                {
+                    y[i] = T.CreateTruncating(T.Sign(x[i]));
+                }
+
+                break;
             default: throw Error("Integer input is not supported.");
         }
     }

@@ -9,7 +9,8 @@ namespace DefectDetection.Onnx.Kernels.Nn;
 /// <summary>Float Conv (1-D and 2-D; groups, depthwise, dilations, strides, pads, auto_pad) through <see cref="Conv2dFloat"/>.</summary>
 internal sealed class ConvKernel : OpKernel
 {
-    private readonly WindowAttributes _win;
+    private readonly WindowAttributes? _win;
+    private WindowAttributes? _runtimeWin;
     private readonly int _group;
     private readonly float[]? _weights;
     private readonly float[]? _bias;
@@ -26,8 +27,11 @@ internal sealed class ConvKernel : OpKernel
         Tensor? b = cc.Constant(node, 2);
         _act = node.FusionData as FusedActivationInfo ?? FusedActivationInfo.None;
         _wShape = w?.Shape ?? [];
-        int spatial = w is not null ? w.Rank - 2 : (node.GetInts("kernel_shape")?.Length ?? 2);
-        _win = new WindowAttributes(node, spatial, w is not null ? _wShape[2..] : null);
+        long[]? kernelShape = node.GetInts("kernel_shape");
+        int spatial = w is not null ? w.Rank - 2 : (kernelShape?.Length ?? 2);
+
+        // Without constant weights or kernel_shape, the window comes from the weights' shape at run time.
+        _win = w is null && kernelShape is null ? null : new WindowAttributes(node, spatial, w is not null ? _wShape[2..] : null);
         if (w is not null && w.ElementType != TensorElementType.Float32)
         {
             throw new UnsupportedNodeException("Conv weights must be float32");
@@ -35,7 +39,7 @@ internal sealed class ConvKernel : OpKernel
 
         _weights = (w as DenseTensor<float>)?.Data;
         _bias = (b as DenseTensor<float>)?.Data;
-        if (w is not null && (node.HasInput(2) == (b is not null)) && !_win.IsAutoPadded)
+        if (w is not null && _win is not null && (node.HasInput(2) == (b is not null)) && !_win.IsAutoPadded)
         {
             int m = _wShape[0];
             _fixed = new Conv2dFloat(_win.Shape2d(_wShape[1] * _group, m, _group, 0, 0), _weights, _bias ?? [], _act.Activation);
@@ -45,15 +49,16 @@ internal sealed class ConvKernel : OpKernel
     public override void Run(KernelContext ctx)
     {
         TensorValue x = ctx.Input(0);
-        if (x.Rank != _win.SpatialRank + 2)
+        WindowAttributes win = _win ?? RuntimeWindow(ctx.Input(1));
+        if (x.Rank != win.SpatialRank + 2)
         {
-            throw Error($"Input rank {x.Rank} does not match the {_win.SpatialRank}-D kernel.");
+            throw Error($"Input rank {x.Rank} does not match the {win.SpatialRank}-D kernel.");
         }
 
         int n = x.Shape[0], c = x.Shape[1];
-        int inH = _win.SpatialRank == 2 ? x.Shape[2] : 1;
+        int inH = win.SpatialRank == 2 ? x.Shape[2] : 1;
         int inW = x.Shape[^1];
-        Conv2dFloat conv = _fixed ?? GetConv(ctx, c, inH, inW);
+        Conv2dFloat conv = _fixed ?? GetConv(ctx, win, c, inH, inW);
         Conv2dShape s = conv.Shape;
         if (s.InChannels != c)
         {
@@ -69,7 +74,7 @@ internal sealed class ConvKernel : OpKernel
         Span<int> shape = stackalloc int[x.Rank];
         shape[0] = n;
         shape[1] = s.OutChannels;
-        if (_win.SpatialRank == 2)
+        if (win.SpatialRank == 2)
         {
             shape[2] = outH;
         }
@@ -81,7 +86,34 @@ internal sealed class ConvKernel : OpKernel
         _act.ApplyPost(y.Span<float>());
     }
 
-    private Conv2dFloat GetConv(KernelContext ctx, int c, int inH, int inW)
+    /// <summary>The window for weights given at run time (kernel shape from their dims); reused while the shape holds.</summary>
+    private WindowAttributes RuntimeWindow(TensorValue w)
+    {
+        if (w.Rank < 3)
+        {
+            throw Error($"Weights must have rank 3 or more, got {w.Rank}.");
+        }
+
+        WindowAttributes? cached = Volatile.Read(ref _runtimeWin);
+        if (cached is not null && cached.SpatialRank == w.Rank - 2 && w.Dims[2..].SequenceEqual(cached.Kernel))
+        {
+            return cached;
+        }
+
+        try
+        {
+            cached = new WindowAttributes(Node, w.Rank - 2, w.Shape[2..]);
+        }
+        catch (UnsupportedNodeException e)
+        {
+            throw Error(e.Message);
+        }
+
+        Volatile.Write(ref _runtimeWin, cached);
+        return cached;
+    }
+
+    private Conv2dFloat GetConv(KernelContext ctx, WindowAttributes win, int c, int inH, int inW)
     {
         if (_weights is not null && Node.HasInput(2) == (_bias is not null))
         {
@@ -91,12 +123,12 @@ internal sealed class ConvKernel : OpKernel
                 return cached;
             }
 
-            return _bySize.GetOrAdd(key, _ => new Conv2dFloat(_win.Shape2d(c, _wShape[0], _group, inH, inW), _weights, _bias ?? [], _act.Activation));
+            return _bySize.GetOrAdd(key, _ => new Conv2dFloat(win.Shape2d(c, _wShape[0], _group, inH, inW), _weights, _bias ?? [], _act.Activation));
         }
 
         // Weights (or bias) computed at run time: build the convolution per call.
         TensorValue w = ctx.Input(1);
         TensorValue? b = ctx.OptionalInput(2);
-        return new Conv2dFloat(_win.Shape2d(c, w.Shape[0], _group, inH, inW), w.Span<float>(), b is null ? [] : b.Span<float>(), _act.Activation);
+        return new Conv2dFloat(win.Shape2d(c, w.Shape[0], _group, inH, inW), w.Span<float>(), b is null ? [] : b.Span<float>(), _act.Activation);
     }
 }

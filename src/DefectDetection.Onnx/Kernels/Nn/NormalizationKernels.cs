@@ -223,3 +223,203 @@ internal sealed class SoftmaxKernel(GraphNode node) : OpKernel(node)
         }
     }
 }
+
+/// <summary>GroupNormalization (opset 18: scale and bias per group; opset 21: per channel): normalise each group of
+/// channels of each sample over its channels and spatial positions.</summary>
+internal sealed class GroupNormKernel : OpKernel
+{
+    private readonly float _eps;
+    private readonly int _groups;
+
+    public GroupNormKernel(GraphNode node)
+        : base(node)
+    {
+        _eps = node.GetFloat("epsilon", 1e-5f);
+        long g = node.GetInt("num_groups", 0);
+        if (g < 1 || g > int.MaxValue)
+        {
+            throw new UnsupportedNodeException($"num_groups {g} is not valid");
+        }
+
+        _groups = (int)g;
+    }
+
+    public override void Run(KernelContext ctx)
+    {
+        TensorValue x = ctx.Input(0);
+        if (x.Type != TensorElementType.Float32 || x.Rank < 2)
+        {
+            throw Error("Input must be a float32 tensor of rank 2 or more.");
+        }
+
+        int n = x.Shape[0], c = x.Shape[1];
+        if (c % _groups != 0)
+        {
+            throw Error($"Channels {c} are not a multiple of num_groups {_groups}.");
+        }
+
+        ReadOnlySpan<float> scale = ctx.Input(1).Span<float>();
+        ReadOnlySpan<float> bias = ctx.Input(2).Span<float>();
+        bool perChannel = scale.Length == c && bias.Length == c;
+        if (!perChannel && (scale.Length != _groups || bias.Length != _groups))
+        {
+            throw Error($"scale and bias must have {c} (channels) or {_groups} (groups) values.");
+        }
+
+        int plane = n * c == 0 ? 0 : x.Length / (n * c);
+        int perGroup = c / _groups;
+        int groupSize = perGroup * plane;
+        TensorValue y = ctx.OutputLike(0, x);
+        ReadOnlySpan<float> src = x.Span<float>();
+        Span<float> dst = y.Span<float>();
+        for (int i = 0; i < n * _groups; i++)
+        {
+            ReadOnlySpan<float> p = src.Slice(i * groupSize, groupSize);
+            Span<float> q = dst.Slice(i * groupSize, groupSize);
+            float mean = groupSize == 0 ? 0f : TensorPrimitives.Sum(p) / groupSize;
+            TensorPrimitives.Subtract(p, mean, q);
+            float rstd = 1f / MathF.Sqrt((groupSize == 0 ? 0f : TensorPrimitives.SumOfSquares(q) / groupSize) + _eps);
+            int g = i % _groups;
+            for (int k = 0; k < perGroup; k++)
+            {
+                int ch = perChannel ? (g * perGroup) + k : g;
+                Elementwise.Affine.Apply(q.Slice(k * plane, plane), rstd * scale[ch], bias[ch], q.Slice(k * plane, plane));
+            }
+        }
+    }
+}
+
+/// <summary>LRN across channels: y = x / (bias + alpha / size * sum of x^2 over the channel window)^beta.</summary>
+internal sealed class LrnKernel : OpKernel
+{
+    private readonly float _alpha;
+    private readonly float _beta;
+    private readonly float _bias;
+    private readonly int _size;
+
+    public LrnKernel(GraphNode node)
+        : base(node)
+    {
+        _alpha = node.GetFloat("alpha", 1e-4f);
+        _beta = node.GetFloat("beta", 0.75f);
+        _bias = node.GetFloat("bias", 1f);
+        long size = node.GetInt("size", 0);
+        if (size < 1 || size > int.MaxValue)
+        {
+            throw new UnsupportedNodeException($"size {size} is not valid");
+        }
+
+        _size = (int)size;
+    }
+
+    public override void Run(KernelContext ctx)
+    {
+        TensorValue x = ctx.Input(0);
+        if (x.Type != TensorElementType.Float32 || x.Rank < 2)
+        {
+            throw Error("Input must be a float32 tensor of rank 2 or more.");
+        }
+
+        int n = x.Shape[0], c = x.Shape[1];
+        int plane = n * c == 0 ? 0 : x.Length / (n * c);
+        TensorValue y = ctx.OutputLike(0, x);
+        ReadOnlySpan<float> src = x.Span<float>();
+        Span<float> dst = y.Span<float>();
+        Span<float> sq = ctx.Scratch<float>(plane * 2);
+        Span<float> acc = sq[..plane];
+        Span<float> tmp = sq[plane..];
+        int before = (_size - 1) / 2;
+        int after = _size - 1 - before;
+        float k = _alpha / _size;
+        for (int b = 0; b < n; b++)
+        {
+            for (int ch = 0; ch < c; ch++)
+            {
+                acc.Clear();
+                for (int j = Math.Max(0, ch - before); j <= Math.Min(c - 1, ch + after); j++)
+                {
+                    ReadOnlySpan<float> p = src.Slice(((b * c) + j) * plane, plane);
+                    TensorPrimitives.MultiplyAdd(p, p, acc, acc);
+                }
+
+                Elementwise.Affine.Apply(acc, k, _bias, tmp);
+                TensorPrimitives.Pow(tmp, -_beta, tmp);
+                int off = ((b * c) + ch) * plane;
+                TensorPrimitives.Multiply(src.Slice(off, plane), tmp, dst.Slice(off, plane));
+            }
+        }
+    }
+}
+
+/// <summary>LpNormalization: x divided by its L1 or L2 norm along an axis (a zero norm gives zeros).</summary>
+internal sealed class LpNormKernel : OpKernel
+{
+    private readonly long _axis;
+    private readonly int _p;
+
+    public LpNormKernel(GraphNode node)
+        : base(node)
+    {
+        _axis = node.GetInt("axis", -1);
+        long p = node.GetInt("p", 2);
+        _p = p is 1 or 2 ? (int)p : throw new UnsupportedNodeException($"p {p} is not supported (1 and 2 are)");
+    }
+
+    public override void Run(KernelContext ctx)
+    {
+        TensorValue x = ctx.Input(0);
+        if (x.Type != TensorElementType.Float32)
+        {
+            throw Error("Input must be float32.");
+        }
+
+        int axis = Layout.ShapeHelpers.NormalizeAxis(_axis, x.Rank);
+        int outer = 1;
+        for (int d = 0; d < axis; d++)
+        {
+            outer *= x.Shape[d];
+        }
+
+        int dim = x.Rank == 0 ? 1 : x.Shape[axis];
+        int inner = outer * dim == 0 ? 0 : x.Length / (outer * dim);
+        TensorValue y = ctx.OutputLike(0, x);
+        ReadOnlySpan<float> src = x.Span<float>();
+        Span<float> dst = y.Span<float>();
+        Span<float> norm = ctx.Scratch<float>(inner);
+        for (int o = 0; o < outer; o++)
+        {
+            int baseOff = o * dim * inner;
+            norm.Clear();
+            for (int j = 0; j < dim; j++)
+            {
+                ReadOnlySpan<float> row = src.Slice(baseOff + (j * inner), inner);
+                if (_p == 2)
+                {
+                    TensorPrimitives.MultiplyAdd(row, row, norm, norm);
+                }
+                else
+                {
+                    for (int i = 0; i < inner; i++)
+                    {
+                        norm[i] += MathF.Abs(row[i]);
+                    }
+                }
+            }
+
+            if (_p == 2)
+            {
+                TensorPrimitives.Sqrt(norm, norm);
+            }
+
+            for (int j = 0; j < dim; j++)
+            {
+                int off = baseOff + (j * inner);
+                for (int i = 0; i < inner; i++)
+                {
+                    float v = norm[i];
+                    dst[off + i] = v == 0f ? 0f : src[off + i] / v;
+                }
+            }
+        }
+    }
+}

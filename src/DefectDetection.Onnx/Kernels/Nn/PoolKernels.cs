@@ -4,7 +4,8 @@ using DefectDetection.Onnx.Runtime;
 
 namespace DefectDetection.Onnx.Kernels.Nn;
 
-/// <summary>MaxPool and AveragePool over 1-D or 2-D windows (pads, auto_pad, ceil_mode, dilations, count_include_pad).</summary>
+/// <summary>MaxPool (with the optional Indices output: row-major flat index into the input, storage_order 0) and
+/// AveragePool over 1-D or 2-D windows (pads, auto_pad, ceil_mode, dilations, count_include_pad).</summary>
 internal sealed class PoolKernel : OpKernel
 {
     private readonly WindowAttributes _win;
@@ -18,11 +19,6 @@ internal sealed class PoolKernel : OpKernel
         long[]? ks = node.GetInts("kernel_shape") ?? throw new UnsupportedNodeException("kernel_shape is required");
         _win = new WindowAttributes(node, ks.Length, null);
         _countIncludePad = node.GetInt("count_include_pad", 0) != 0;
-        if (_max && node.Outputs.Count > 1 && node.Outputs[1].Length > 0)
-        {
-            throw new UnsupportedNodeException("the Indices output of MaxPool is not supported");
-        }
-
         if (node.GetInt("storage_order", 0) != 0)
         {
             throw new UnsupportedNodeException("storage_order = 1 is not supported");
@@ -97,7 +93,13 @@ internal sealed class PoolKernel : OpKernel
         ReadOnlySpan<float> src = x.Span<float>();
         Span<float> dst = y.Span<float>();
         int planeIn = inH * inW, planeOut = outH * outW;
-        if (_max && dH == 1 && dW == 1)
+        Span<long> indices = default;
+        if (_max && ctx.WantsOutput(1))
+        {
+            indices = ctx.Output(1, TensorElementType.Int64, shape).Span<long>();
+        }
+
+        if (_max && dH == 1 && dW == 1 && indices.IsEmpty)
         {
             MaxSeparable(src, dst, n * c, inH, inW, outH, outW, kH, kW, sH, sW, pt, pl, ctx.Scratch<float>(inH * outW));
             return;
@@ -113,7 +115,33 @@ internal sealed class PoolKernel : OpKernel
                 for (int ox = 0; ox < outW; ox++)
                 {
                     int ws = (ox * sW) - pl;
-                    if (_max)
+                    if (!indices.IsEmpty)
+                    {
+                        float m = float.NegativeInfinity;
+                        long at = -1;
+                        for (int ky = 0; ky < kH; ky++)
+                        {
+                            int iy = hs + (ky * dH);
+                            if ((uint)iy >= (uint)inH)
+                            {
+                                continue;
+                            }
+
+                            for (int kx = 0; kx < kW; kx++)
+                            {
+                                int ix = ws + (kx * dW);
+                                if ((uint)ix < (uint)inW && (at < 0 || plane[(iy * inW) + ix] > m))
+                                {
+                                    m = plane[(iy * inW) + ix];
+                                    at = ((long)p * planeIn) + (iy * inW) + ix;
+                                }
+                            }
+                        }
+
+                        o[(oy * outW) + ox] = m;
+                        indices[(p * planeOut) + (oy * outW) + ox] = at;
+                    }
+                    else if (_max)
                     {
                         float m = float.NegativeInfinity;
                         for (int ky = 0; ky < kH; ky++)
@@ -147,6 +175,36 @@ internal sealed class PoolKernel : OpKernel
                         }
 
                         o[(oy * outW) + ox] = m;
+                    }
+                    else if (dH != 1 || dW != 1)
+                    {
+                        float sum = 0;
+                        int count = 0;
+                        for (int ky = 0; ky < kH; ky++)
+                        {
+                            int iy = hs + (ky * dH);
+                            bool rowIn = (uint)iy < (uint)inH;
+                            if (!rowIn && !(_countIncludePad && iy < inH + pb))
+                            {
+                                continue;
+                            }
+
+                            for (int kx = 0; kx < kW; kx++)
+                            {
+                                int ix = ws + (kx * dW);
+                                if (rowIn && (uint)ix < (uint)inW)
+                                {
+                                    sum += plane[(iy * inW) + ix];
+                                    count++;
+                                }
+                                else if (_countIncludePad && ix < inW + pr)
+                                {
+                                    count++;
+                                }
+                            }
+                        }
+
+                        o[(oy * outW) + ox] = count > 0 ? sum / count : 0f;
                     }
                     else
                     {

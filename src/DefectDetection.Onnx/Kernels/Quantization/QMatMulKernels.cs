@@ -42,10 +42,13 @@ internal sealed class QMatMulKernel : OpKernel
         }
 
         bool transB = _op == "QGemm" && node.GetInt("transB", 0) != 0;
-        if (_op == "QGemm" && (node.GetInt("transA", 0) != 0 || node.GetFloat("alpha", 1f) != 1f))
+        if (_op == "QGemm" && node.GetInt("transA", 0) != 0)
         {
-            throw new UnsupportedNodeException("QGemm with transA or alpha != 1 is not supported");
+            throw new UnsupportedNodeException("QGemm with transA is not supported");
         }
+
+        // QGemm: Y = alpha * A_scale * B_scale * (acc + C) (C is quantised with scale alpha / beta * A_scale * B_scale).
+        float alpha = _op == "QGemm" ? node.GetFloat("alpha", 1f) : 1f;
 
         int k = transB ? b.Dimensions[1] : b.Dimensions[0];
         int n = transB ? b.Dimensions[0] : b.Dimensions[1];
@@ -87,7 +90,7 @@ internal sealed class QMatMulKernel : OpKernel
         var scales = new float[bScale.Length];
         for (int i = 0; i < scales.Length; i++)
         {
-            scales[i] = QuantMath.Scale(aScale, 0) * QuantMath.Scale(bScale, i) / (yScale is null ? 1f : QuantMath.Scale(yScale, 0));
+            scales[i] = alpha * QuantMath.Scale(aScale, 0) * QuantMath.Scale(bScale, i) / (yScale is null ? 1f : QuantMath.Scale(yScale, 0));
         }
 
         if (yScale is null)

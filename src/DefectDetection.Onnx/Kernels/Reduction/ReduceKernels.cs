@@ -5,7 +5,8 @@ using DefectDetection.Onnx.Runtime;
 
 namespace DefectDetection.Onnx.Kernels.Reduction;
 
-/// <summary>ReduceMean, ReduceMax, ReduceMin, ReduceSum, ReduceProd, ReduceL2 over float tensors (axes attribute or input).</summary>
+/// <summary>ReduceMean, ReduceMax, ReduceMin, ReduceSum, ReduceProd, ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSumExp over
+/// float tensors, and ReduceMax, ReduceMin, ReduceSum over int32/int64 (axes attribute, or input from opset 13/18).</summary>
 internal sealed class ReduceKernel(GraphNode node) : OpKernel(node)
 {
     private readonly string _op = node.OpType;
@@ -16,9 +17,9 @@ internal sealed class ReduceKernel(GraphNode node) : OpKernel(node)
     public override void Run(KernelContext ctx)
     {
         TensorValue x = ctx.Input(0);
-        if (x.Type != TensorElementType.Float32)
+        if (x.Type != TensorElementType.Float32 && !(x.Type is TensorElementType.Int64 or TensorElementType.Int32 && _op is "ReduceMax" or "ReduceMin" or "ReduceSum"))
         {
-            throw Error("Reductions support float32.");
+            throw Error($"{_op} does not support element type {x.Type}.");
         }
 
         int r = x.Rank;
@@ -67,10 +68,28 @@ internal sealed class ReduceKernel(GraphNode node) : OpKernel(node)
             }
         }
 
-        TensorValue y = ctx.Output(0, TensorElementType.Float32, shape[..outRank]);
+        TensorValue y = ctx.Output(0, x.Type, shape[..outRank]);
+        if (x.Type == TensorElementType.Int64)
+        {
+            Integer(x.Span<long>(), x.Shape, y.Span<long>(), strides[..r]);
+            return;
+        }
+
+        if (x.Type == TensorElementType.Int32)
+        {
+            Integer(x.Span<int>(), x.Shape, y.Span<int>(), strides[..r]);
+            return;
+        }
+
         ReadOnlySpan<float> src = x.Span<float>();
         Span<float> dst = y.Span<float>();
         int count = y.Length == 0 ? 0 : x.Length / y.Length;
+        if (_op == "ReduceLogSumExp")
+        {
+            LogSumExp(ctx, src, x.Shape, dst, strides[..r]);
+            return;
+        }
+
         float init = _op switch { "ReduceMax" => float.NegativeInfinity, "ReduceMin" => float.PositiveInfinity, "ReduceProd" => 1f, _ => 0f };
         dst.Fill(init);
 
@@ -97,7 +116,8 @@ internal sealed class ReduceKernel(GraphNode node) : OpKernel(node)
                     "ReduceMax" => TensorPrimitives.Max(run),
                     "ReduceMin" => TensorPrimitives.Min(run),
                     "ReduceProd" => TensorPrimitives.Product(run),
-                    "ReduceL2" => TensorPrimitives.SumOfSquares(run),
+                    "ReduceL2" or "ReduceSumSquare" => TensorPrimitives.SumOfSquares(run),
+                    "ReduceL1" => TensorPrimitives.SumOfMagnitudes(run),
                     _ => TensorPrimitives.Sum(run),
                 };
             }
@@ -116,7 +136,8 @@ internal sealed class ReduceKernel(GraphNode node) : OpKernel(node)
                     "ReduceMax" => MathF.Max(acc, v),
                     "ReduceMin" => MathF.Min(acc, v),
                     "ReduceProd" => acc * v,
-                    "ReduceL2" => acc + (v * v),
+                    "ReduceL2" or "ReduceSumSquare" => acc + (v * v),
+                    "ReduceL1" => acc + MathF.Abs(v),
                     _ => acc + v,
                 };
                 for (int d = r - 1; d >= 0; d--)
@@ -141,6 +162,100 @@ internal sealed class ReduceKernel(GraphNode node) : OpKernel(node)
         else if (_op == "ReduceL2")
         {
             TensorPrimitives.Sqrt(dst, dst);
+        }
+    }
+
+    /// <summary>Visits (input index, output index) for every input element in order.</summary>
+    private static void Walk<TState>(ReadOnlySpan<int> dims, ReadOnlySpan<int> strides, int length, ref TState state)
+        where TState : struct, IReduceVisitor, allows ref struct
+    {
+        int r = dims.Length;
+        Span<int> counter = stackalloc int[Math.Max(r, 1)];
+        counter.Clear();
+        int off = 0;
+        for (int i = 0; i < length; i++)
+        {
+            state.Visit(i, off);
+            for (int d = r - 1; d >= 0; d--)
+            {
+                counter[d]++;
+                off += strides[d];
+                if (counter[d] < dims[d])
+                {
+                    break;
+                }
+
+                off -= strides[d] * dims[d];
+                counter[d] = 0;
+            }
+        }
+    }
+
+    private void Integer<T>(ReadOnlySpan<T> src, ReadOnlySpan<int> dims, Span<T> dst, ReadOnlySpan<int> strides)
+        where T : unmanaged, System.Numerics.INumber<T>, System.Numerics.IMinMaxValue<T>
+    {
+        int mode = _op switch { "ReduceMax" => 1, "ReduceMin" => 2, _ => 0 };
+        dst.Fill(mode switch { 1 => T.MinValue, 2 => T.MaxValue, _ => T.Zero });
+        var v = new IntegerVisitor<T>(src, dst, mode);
+        Walk(dims, strides, src.Length, ref v);
+    }
+
+    /// <summary>log(sum(exp(x))) computed as max + log(sum(exp(x - max))) so large inputs do not overflow.</summary>
+    private static void LogSumExp(KernelContext ctx, ReadOnlySpan<float> src, ReadOnlySpan<int> dims, Span<float> dst, ReadOnlySpan<int> strides)
+    {
+        dst.Fill(float.NegativeInfinity);
+        Span<float> sums = ctx.Scratch<float>(dst.Length);
+        sums.Clear();
+        var v = new LogSumExpVisitor(src, dst, sums);
+        Walk(dims, strides, src.Length, ref v);
+        v.SecondPass = true;
+        Walk(dims, strides, src.Length, ref v);
+        for (int o = 0; o < dst.Length; o++)
+        {
+            float m = dst[o];
+            dst[o] = float.IsInfinity(m) ? m : m + MathF.Log(sums[o]);
+        }
+    }
+
+    private interface IReduceVisitor
+    {
+        void Visit(int input, int output);
+    }
+
+    private ref struct IntegerVisitor<T>(ReadOnlySpan<T> src, Span<T> dst, int mode) : IReduceVisitor
+        where T : unmanaged, System.Numerics.INumber<T>
+    {
+        private readonly ReadOnlySpan<T> _src = src;
+        private readonly Span<T> _dst = dst;
+
+        public readonly void Visit(int input, int output)
+        {
+            T v = _src[input];
+            ref T acc = ref _dst[output];
+            acc = mode switch { 1 => T.Max(acc, v), 2 => T.Min(acc, v), _ => acc + v };
+        }
+    }
+
+    private ref struct LogSumExpVisitor(ReadOnlySpan<float> src, Span<float> max, Span<float> sums) : IReduceVisitor
+    {
+        private readonly ReadOnlySpan<float> _src = src;
+        private readonly Span<float> _max = max;
+        private readonly Span<float> _sums = sums;
+
+        public bool SecondPass { get; set; }
+
+        public readonly void Visit(int input, int output)
+        {
+            float v = _src[input];
+            if (!SecondPass)
+            {
+                _max[output] = MathF.Max(_max[output], v);
+            }
+            else
+            {
+                float m = _max[output];
+                _sums[output] += float.IsInfinity(m) ? 0f : MathF.Exp(v - m);
+            }
         }
     }
 }
