@@ -5,10 +5,23 @@ using DefectDetection.Vision.Features;
 
 namespace DefectDetection.Vision.Backbones;
 
+/// <summary>How an <see cref="OnnxFeatureExtractor"/> reduces each [C, H, W] map to a vector.</summary>
+public enum FeaturePooling
+{
+    /// <summary>The mean over the spatial positions (C values per layer); the default.</summary>
+    Average,
+
+    /// <summary>The maximum over the spatial positions (C values per layer); keeps small local evidence.</summary>
+    Max,
+
+    /// <summary>The mean, then the maximum (2 x C values per layer).</summary>
+    AverageAndMax,
+}
+
 /// <summary>
-/// Features from an <see cref="OnnxBackbone"/>: each tapped layer's [C, H, W] map is averaged over its spatial
-/// positions (global average pooling) and the layers' C-vectors are concatenated in the order of
-/// <see cref="OnnxBackbone.Layers"/>. Batches images through the backbone. Thread-safe.
+/// Features from an <see cref="OnnxBackbone"/>: each tapped layer's [C, H, W] map is pooled over its spatial
+/// positions (global average pooling by default, see <see cref="FeaturePooling"/>) and the layers' vectors are
+/// concatenated in the order of <see cref="OnnxBackbone.Layers"/>. Batches images through the backbone. Thread-safe.
 /// </summary>
 public sealed class OnnxFeatureExtractor : IFeatureExtractor, IDisposable
 {
@@ -17,14 +30,29 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IDisposable
     /// <summary>Creates the extractor over a backbone.</summary>
     /// <param name="backbone">The backbone.</param>
     /// <param name="ownsBackbone">Dispose the backbone with this extractor. Default false.</param>
-    public OnnxFeatureExtractor(OnnxBackbone backbone, bool ownsBackbone = false)
+    /// <param name="pooling">The spatial pooling. Default <see cref="FeaturePooling.Average"/>.</param>
+    public OnnxFeatureExtractor(OnnxBackbone backbone, bool ownsBackbone = false, FeaturePooling pooling = FeaturePooling.Average)
     {
         ArgumentNullException.ThrowIfNull(backbone);
+        if (!Enum.IsDefined(pooling))
+        {
+            throw new ArgumentOutOfRangeException(nameof(pooling), pooling, "Unknown pooling.");
+        }
+
         Backbone = backbone;
+        Pooling = pooling;
         _ownsBackbone = ownsBackbone;
-        FeatureLength = backbone.LayerShapes.Sum(s => s.Channels);
-        Identity = "gap-v1;" + backbone.Identity;
+        FeatureLength = backbone.LayerShapes.Sum(s => s.Channels) * (pooling == FeaturePooling.AverageAndMax ? 2 : 1);
+        Identity = pooling switch
+        {
+            FeaturePooling.Average => "gap-v1;",
+            FeaturePooling.Max => "gmp-v1;",
+            _ => "gap-gmp-v1;",
+        } + backbone.Identity;
     }
+
+    /// <summary>The spatial pooling.</summary>
+    public FeaturePooling Pooling { get; }
 
     /// <summary>The backbone.</summary>
     public OnnxBackbone Backbone { get; }
@@ -43,7 +71,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IDisposable
             throw new ArgumentException($"The destination holds {destination.Length} values; {FeatureLength} are needed.", nameof(destination));
         }
 
-        Pool(Backbone.Run(image), 0, destination);
+        Pool(Backbone.Run(image), 0, destination, Pooling);
     }
 
     /// <inheritdoc />
@@ -55,7 +83,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IDisposable
         for (int i = 0; i < result.Length; i++)
         {
             result[i] = new float[FeatureLength];
-            Pool(maps, i, result[i]);
+            Pool(maps, i, result[i], Pooling);
         }
 
         return result;
@@ -70,8 +98,8 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IDisposable
         }
     }
 
-    /// <summary>Global average pooling of image <paramref name="n"/> of every map, concatenated.</summary>
-    internal static void Pool(IReadOnlyList<DenseTensor<float>> maps, int n, Span<float> destination)
+    /// <summary>Global pooling of image <paramref name="n"/> of every map, concatenated.</summary>
+    internal static void Pool(IReadOnlyList<DenseTensor<float>> maps, int n, Span<float> destination, FeaturePooling pooling = FeaturePooling.Average)
     {
         int offset = 0;
         foreach (DenseTensor<float> map in maps)
@@ -80,12 +108,25 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IDisposable
             int c = d[1], hw = d[2] * d[3];
             ReadOnlySpan<float> sample = map.Data.AsSpan(n * c * hw, c * hw);
             float inv = 1f / hw;
-            for (int k = 0; k < c; k++)
+            if (pooling != FeaturePooling.Max)
             {
-                destination[offset + k] = TensorPrimitives.Sum(sample.Slice(k * hw, hw)) * inv;
+                for (int k = 0; k < c; k++)
+                {
+                    destination[offset + k] = TensorPrimitives.Sum(sample.Slice(k * hw, hw)) * inv;
+                }
+
+                offset += c;
             }
 
-            offset += c;
+            if (pooling != FeaturePooling.Average)
+            {
+                for (int k = 0; k < c; k++)
+                {
+                    destination[offset + k] = TensorPrimitives.Max(sample.Slice(k * hw, hw));
+                }
+
+                offset += c;
+            }
         }
     }
 }

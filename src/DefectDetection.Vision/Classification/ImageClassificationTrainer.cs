@@ -57,6 +57,9 @@ public sealed class ImageClassificationTrainer : IDisposable
     /// <summary>The options.</summary>
     public ImageClassificationOptions Options { get; }
 
+    /// <summary>Feature lookups answered from the cache since creation.</summary>
+    internal int CacheHits => _cache.Hits;
+
     /// <summary>The feature extractor in use.</summary>
     public IFeatureExtractor Extractor => _extractor;
 

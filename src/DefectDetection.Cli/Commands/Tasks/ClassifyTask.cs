@@ -94,6 +94,7 @@ internal sealed class ClassifyTask : ITaskHandler
                     },
                     CrossValidation = model.Training.CrossValidation is { } cv ? MetricsJson(cv) : null,
                     Test = testMetrics is null ? null : MetricsJson(testMetrics),
+                    TestDefectVsNormal = testMetrics is not null && DefectVsNormal(testMetrics, model.NormalLabels) is { } dn ? MetricsJson(dn) : null,
                 };
                 context.Out.WriteLine(JsonSerializer.Serialize(result, CliJson.Options));
             }
@@ -134,12 +135,18 @@ internal sealed class ClassifyTask : ITaskHandler
         ClassificationMetrics metrics = model.Evaluate(data);
         if (settings.Json)
         {
-            context.Out.WriteLine(JsonSerializer.Serialize(MetricsJson(metrics), CliJson.Options));
+            string text = JsonSerializer.Serialize(MetricsJson(metrics), CliJson.Options);
+            JsonNodeWriter(context, text, DefectVsNormal(metrics, model.NormalLabels));
         }
         else
         {
-            context.Out.WriteLine($"Evaluation results ({data.Count} images):");
             context.Out.WriteLine(metrics.ToTable());
+            if (DefectVsNormal(metrics, model.NormalLabels) is { } binary)
+            {
+                context.Out.WriteLine();
+                context.Out.WriteLine($"Defect vs {string.Join("/", model.NormalLabels)}:");
+                context.Out.WriteLine(binary.ToTable());
+            }
         }
 
         return CliContext.Ok;
@@ -194,6 +201,40 @@ internal sealed class ClassifyTask : ITaskHandler
         m.PrAuc,
         m.Threshold,
     };
+
+    /// <summary>
+    /// For more than two labels with normal labels among them: the two-label metrics of defect (any other label)
+    /// against normal, from the confusion matrix; else null.
+    /// </summary>
+    internal static ClassificationMetrics? DefectVsNormal(ClassificationMetrics m, IReadOnlyList<string> normalLabels)
+    {
+        if (m.Labels.Count <= 2 || !m.Labels.Any(normalLabels.Contains) || m.Labels.All(normalLabels.Contains))
+        {
+            return null;
+        }
+
+        int[][] binary = [new int[2], new int[2]];
+        for (int i = 0; i < m.Labels.Count; i++)
+        {
+            for (int j = 0; j < m.Labels.Count; j++)
+            {
+                binary[normalLabels.Contains(m.Labels[i]) ? 0 : 1][normalLabels.Contains(m.Labels[j]) ? 0 : 1] += m.ConfusionMatrix[i][j];
+            }
+        }
+
+        return ClassificationEvaluator.FromConfusionMatrix(["normal", "defect"], binary);
+    }
+
+    private static void JsonNodeWriter(CliContext context, string metricsJson, ClassificationMetrics? binary)
+    {
+        System.Text.Json.Nodes.JsonObject node = System.Text.Json.Nodes.JsonNode.Parse(metricsJson)!.AsObject();
+        if (binary is not null)
+        {
+            node["defect_vs_normal"] = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(MetricsJson(binary), CliJson.Options));
+        }
+
+        context.Out.WriteLine(node.ToJsonString(CliJson.Options));
+    }
 
     internal static ImageAugmentation ParseAugmentation(string text)
     {
