@@ -20,13 +20,16 @@ internal static class TrainCommand
         Option<string> split = new("--split") { Description = "The list of a splits .json to train on ([task:]name; default classification train, tested on test)." };
         Option<string> augment = new("--augment") { Description = "Augmented copies: none (default), hflip, vflip, rot90, crops (comma-separated)." };
         Option<string> l2 = new("--l2") { Description = "L2 regularisation of the head (default 1e-3)." };
+        Option<string> pooling = new("--pooling") { Description = "Pooling of backbone maps: avg (default), max, avg+max." };
+        Option<string> weighting = new("--class-weighting") { Description = "Head class weighting: balanced (default) or none." };
+        Option<string> valFraction = new("--val-fraction") { Description = "Share of training images held out for early stopping of the head (default 0)." };
         Option<string> seed = new("--seed") { Description = "Random seed (default 0)." };
         Option<string> cache = new("--cache") { Description = "A folder to keep image features between runs (default: memory only)." };
         Option<string> normal = new("--normal-label") { Description = "Label(s) that are not defects, comma-separated (default normal)." };
         Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file." };
         Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, l2, seed, cache, normal, overwrite, noEmbed, json };
+        Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, l2, pooling, weighting, valFraction, seed, cache, normal, overwrite, noEmbed, json };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse => Guard(context, () =>
         {
@@ -49,6 +52,9 @@ internal static class TrainCommand
                 Split = parse.GetValue(split),
                 Augment = parse.GetValue(augment) ?? "none",
                 L2 = ParseDouble(parse.GetValue(l2), "--l2"),
+                Pooling = parse.GetValue(pooling) ?? "avg",
+                ValidationFraction = ParseDouble(parse.GetValue(valFraction), "--val-fraction") ?? 0,
+                ClassWeighting = parse.GetValue(weighting) ?? "balanced",
                 Seed = OnnxTensorFiles.ParseInt(parse.GetValue(seed), "--seed", 0, 0, int.MaxValue),
                 CacheDirectory = parse.GetValue(cache),
                 NormalLabels = (parse.GetValue(normal) ?? "normal").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),

@@ -65,6 +65,13 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
     /// <summary>The decision threshold on the positive label's probability, or null for more than two labels.</summary>
     public double? Threshold { get; }
 
+    /// <summary>
+    /// For more than two labels, some of them normal: the threshold on P(defect) = 1 - P(normal labels), chosen on
+    /// cross-validated probabilities by the threshold rule; <see cref="ImagePrediction.IsDefect"/> compares with it.
+    /// Null otherwise (a defect is then a non-normal label).
+    /// </summary>
+    public double? DefectThreshold { get; internal init; }
+
     /// <summary>The labels that are not defects.</summary>
     public IReadOnlyList<string> NormalLabels { get; }
 
@@ -107,7 +114,9 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
     /// for two labels ROC AUC, PR AUC and the metrics at the stored threshold.
     /// </summary>
     /// <exception cref="ArgumentException">The dataset is empty or holds a label the model does not know.</exception>
-    public ClassificationMetrics Evaluate(ImageDataset dataset, CancellationToken cancellationToken = default)
+    public ClassificationMetrics Evaluate(ImageDataset dataset, CancellationToken cancellationToken = default) => EvaluateCore(dataset, out _, cancellationToken);
+
+    private ClassificationMetrics EvaluateCore(ImageDataset dataset, out IReadOnlyList<ImagePrediction> predictions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (dataset.Count == 0)
@@ -121,16 +130,47 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
             throw new ArgumentException($"The dataset holds label(s) the model does not know: {string.Join(", ", unknown)} (model labels: {string.Join(", ", Labels)}).", nameof(dataset));
         }
 
-        IReadOnlyList<ImagePrediction> predictions = PredictFiles(dataset.Select(i => i.ImagePath).ToArray(), cancellationToken);
+        predictions = PredictFiles(dataset.Select(i => i.ImagePath).ToArray(), cancellationToken);
         string[] actual = dataset.Select(i => i.Label).ToArray();
         if (PositiveLabel is not null)
         {
             bool[] positives = actual.Select(a => a == PositiveLabel).ToArray();
-            double[] scores = predictions.Select(p => (double)p.Scores[PositiveLabel]).ToArray();
+            double[] scores = predictions.Select(p => (double)p.Scores[PositiveLabel!]).ToArray();
             return ClassificationEvaluator.EvaluateBinary(positives, scores, Threshold, PositiveLabel, Labels.First(l => l != PositiveLabel));
         }
 
         return ClassificationEvaluator.Evaluate(actual, predictions.Select(p => p.Label).ToArray(), Labels);
+    }
+
+    /// <summary>
+    /// Evaluates defect against normal on a labelled dataset (a label is a defect when it is not one of
+    /// <see cref="NormalLabels"/>): scores are P(defect) = 1 - P(normal labels), judged at <see cref="DefectThreshold"/>
+    /// (or at the likeliest label's verdict when there is none), with ROC and PR AUC. Labels "normal" and "defect".
+    /// </summary>
+    /// <exception cref="ArgumentException">The dataset is empty, holds an unknown label, or the model has no normal label among its labels.</exception>
+    public ClassificationMetrics EvaluateDefects(ImageDataset dataset, CancellationToken cancellationToken = default) =>
+        EvaluateBoth(dataset, cancellationToken).Defects ?? throw new ArgumentException("The model has no normal label among its labels, or only normal labels.", nameof(dataset));
+
+    /// <summary>Both <see cref="Evaluate"/> and <see cref="EvaluateDefects"/> (null when not applicable) from one pass over the images.</summary>
+    public (ClassificationMetrics Labels, ClassificationMetrics? Defects) EvaluateBoth(ImageDataset dataset, CancellationToken cancellationToken = default)
+    {
+        ClassificationMetrics labels = EvaluateCore(dataset, out IReadOnlyList<ImagePrediction> predictions, cancellationToken);
+        if (!Labels.Any(_normal.Contains) || Labels.All(_normal.Contains))
+        {
+            return (labels, null);
+        }
+
+        bool[] defects = dataset.Select(i => !_normal.Contains(i.Label)).ToArray();
+        double[] scores = predictions.Select(p => 1.0 - p.Scores.Where(s => _normal.Contains(s.Key)).Sum(s => (double)s.Value)).ToArray();
+        double threshold = DefectThreshold ?? double.NaN;
+        if (DefectThreshold is null)
+        {
+            // No stored threshold: the verdicts of the likeliest labels, expressed as the smallest defect score judged a defect.
+            double[] flagged = scores.Where((_, i) => predictions[i].IsDefect).ToArray();
+            threshold = flagged.Length > 0 ? flagged.Min() : 1.0 + 1e-9;
+        }
+
+        return (labels, ClassificationEvaluator.EvaluateBinary(defects, scores, threshold, "defect", "normal"));
     }
 
     /// <inheritdoc />
@@ -176,6 +216,11 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
             properties["positive_label"] = PositiveLabel;
         }
 
+        if (DefectThreshold is { } dt)
+        {
+            properties["defect_threshold"] = dt.ToString("R", CultureInfo.InvariantCulture);
+        }
+
         PreprocessingInfo preprocessing;
         BackboneInfo? backboneInfo = null;
         if (Backbone is { } b)
@@ -194,6 +239,7 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
             properties["preprocessing.resize_mode"] = l.ResizeMode.ToString();
             properties["preprocessing.channel_order"] = l.ChannelOrder.ToString();
             properties["preprocessing.channels"] = l.Channels.ToString(CultureInfo.InvariantCulture);
+            properties["extractor.pooling"] = ((OnnxFeatureExtractor)_extractor).Pooling.ToString();
             properties["backbone.input"] = b.Identity.Split(';').First(p => p.StartsWith("input=", StringComparison.Ordinal))[6..];
             backboneInfo = new BackboneInfo { Name = b.Name, Sha256 = b.Sha256, TappedLayers = [.. b.Layers], Embedded = options.EmbedBackbone };
         }
@@ -294,7 +340,8 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
                     InputName = Prop("backbone.input"),
                     Threads = threads ?? Environment.ProcessorCount,
                 });
-                extractor = new OnnxFeatureExtractor(backbone, ownsBackbone: true);
+                FeaturePooling pooling = p.TryGetValue("extractor.pooling", out string? pv) ? Enum.Parse<FeaturePooling>(pv) : FeaturePooling.Average;
+                extractor = new OnnxFeatureExtractor(backbone, ownsBackbone: true, pooling);
             }
             else if (kind == KindWeightFree)
             {
@@ -333,7 +380,10 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
             HeadSeconds = p.TryGetValue("training.head_seconds", out string? hs) && double.TryParse(hs, CultureInfo.InvariantCulture, out double h) ? h : 0,
         };
         string[] normal = p.TryGetValue("normal_labels", out string? nl) && nl.Length > 0 ? nl.Split('\n') : [];
-        return new ImageClassificationModel(extractor, head, positive, m.Threshold, normal, training, bytes, weightFree, m.CreatedUtc);
+        return new ImageClassificationModel(extractor, head, positive, m.Threshold, normal, training, bytes, weightFree, m.CreatedUtc)
+        {
+            DefectThreshold = p.TryGetValue("defect_threshold", out string? dts) && double.TryParse(dts, NumberStyles.Float, CultureInfo.InvariantCulture, out double dtv) ? dtv : null,
+        };
     }
 
     /// <inheritdoc />
@@ -374,6 +424,18 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
             confidence = probabilities[best];
         }
 
-        return new ImagePrediction(label, scores, confidence, !_normal.Contains(label));
+        bool isDefect = !_normal.Contains(label);
+        if (DefectThreshold is { } dt)
+        {
+            float normal = 0;
+            for (int k = 0; k < probabilities.Length; k++)
+            {
+                normal += _normal.Contains(Labels[k]) ? probabilities[k] : 0;
+            }
+
+            isDefect = 1 - normal >= dt;
+        }
+
+        return new ImagePrediction(label, scores, confidence, isDefect);
     }
 }

@@ -40,6 +40,9 @@ public sealed class ImageClassificationOptions
     /// <summary>The backbone's input preprocessing. Default: <see cref="TensorLayoutOptions.ImageNet"/>.</summary>
     public TensorLayoutOptions Layout { get; init; } = TensorLayoutOptions.ImageNet;
 
+    /// <summary>How each tapped map is pooled to a vector. Default <see cref="Backbones.FeaturePooling.Average"/>.</summary>
+    public Backbones.FeaturePooling Pooling { get; init; } = Backbones.FeaturePooling.Average;
+
     /// <summary>Images per backbone run. Default 8.</summary>
     public int BatchSize { get; init; } = 8;
 
@@ -57,9 +60,10 @@ public sealed class ImageClassificationOptions
 
     /// <summary>
     /// The fraction of the training images the head holds out for early stopping and temperature calibration.
-    /// Default 0.2.
+    /// Default 0: the head trains to convergence on every image (on the magnetic-tile split early stopping cost 4 to
+    /// 25 points of macro F1); the positive label's threshold comes from cross-validation either way.
     /// </summary>
-    public double ValidationFraction { get; init; } = 0.2;
+    public double ValidationFraction { get; init; }
 
     /// <summary>
     /// The positive label of a two-label task (default <c>anomaly</c>): its decision threshold is chosen on

@@ -44,7 +44,7 @@ public sealed class ImageClassificationTrainer : IDisposable
                 BatchSize = Options.BatchSize,
                 Threads = Options.Threads,
             });
-            _extractor = new OnnxFeatureExtractor(backbone, ownsBackbone: true);
+            _extractor = new OnnxFeatureExtractor(backbone, ownsBackbone: true, Options.Pooling);
         }
         else
         {
@@ -100,7 +100,7 @@ public sealed class ImageClassificationTrainer : IDisposable
 
         clock.Restart();
         string? positive = labels.Length == 2 && labels.Contains(Options.PositiveLabel, StringComparer.Ordinal) ? Options.PositiveLabel : null;
-        (double? threshold, ClassificationMetrics? cv) = CrossValidate(features, augmented, y, labels, positive, progress, cancellationToken);
+        (double? threshold, ClassificationMetrics? cv, double? defectThreshold) = CrossValidate(features, augmented, y, labels, positive, progress, cancellationToken);
         SoftmaxClassifierModel head = FitHead(features, augmented, y, Enumerable.Range(0, y.Length).ToArray(), progress, cancellationToken);
         double headSeconds = clock.Elapsed.TotalSeconds;
 
@@ -115,9 +115,12 @@ public sealed class ImageClassificationTrainer : IDisposable
         };
 
         IFeatureExtractor modelExtractor = _extractor is OnnxFeatureExtractor onnx
-            ? new OnnxFeatureExtractor(new OnnxBackbone(_backboneBytes!, onnx.Backbone.Name, new OnnxBackboneOptions { Layout = Options.Layout, Layers = onnx.Backbone.Layers, BatchSize = Options.BatchSize, Threads = Options.Threads }), ownsBackbone: true)
+            ? new OnnxFeatureExtractor(new OnnxBackbone(_backboneBytes!, onnx.Backbone.Name, new OnnxBackboneOptions { Layout = Options.Layout, Layers = onnx.Backbone.Layers, BatchSize = Options.BatchSize, Threads = Options.Threads }), ownsBackbone: true, Options.Pooling)
             : _extractor;
-        return new ImageClassificationModel(modelExtractor, head, positive, threshold, Options.NormalLabels.ToArray(), summary, _backboneBytes, Options.WeightFree, DateTimeOffset.UtcNow);
+        return new ImageClassificationModel(modelExtractor, head, positive, threshold, Options.NormalLabels.ToArray(), summary, _backboneBytes, Options.WeightFree, DateTimeOffset.UtcNow)
+        {
+            DefectThreshold = defectThreshold,
+        };
     }
 
     /// <inheritdoc />
@@ -202,14 +205,14 @@ public sealed class ImageClassificationTrainer : IDisposable
         return result;
     }
 
-    private (double? Threshold, ClassificationMetrics? Metrics) CrossValidate(float[][] features, List<float[]>[] augmented, string[] y, string[] labels, string? positive,
+    private (double? Threshold, ClassificationMetrics? Metrics, double? DefectThreshold) CrossValidate(float[][] features, List<float[]>[] augmented, string[] y, string[] labels, string? positive,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         int smallest = labels.Min(l => y.Count(v => v == l));
         int folds = Math.Min(Options.ThresholdFolds, smallest);
         if (folds < 2)
         {
-            return (positive is null ? null : 0.5, null);
+            return (positive is null ? null : 0.5, null, null);
         }
 
         // Stratified folds: each label's samples shuffled by the seed and dealt round-robin.
@@ -245,7 +248,19 @@ public sealed class ImageClassificationTrainer : IDisposable
         if (positive is null)
         {
             string[] predicted = probabilities.Select(p => labels[Array.IndexOf(p, p.Max())]).ToArray();
-            return (null, ClassificationEvaluator.Evaluate(y, predicted, labels));
+            double? defectThreshold = null;
+            HashSet<string> normal = new(Options.NormalLabels, StringComparer.Ordinal);
+            if (labels.Any(normal.Contains) && !labels.All(normal.Contains))
+            {
+                // P(defect) = 1 - P(normal labels); its threshold is chosen like a two-label task's.
+                int[] normalIdx = Enumerable.Range(0, labels.Length).Where(k => normal.Contains(labels[k])).ToArray();
+                double[] defectScores = probabilities.Select(p => 1.0 - normalIdx.Sum(k => (double)p[k])).ToArray();
+                bool[] isDefect = y.Select(v => !normal.Contains(v)).ToArray();
+                double t = BinaryMetrics.SelectThreshold(defectScores, isDefect, Options.Threshold);
+                defectThreshold = double.IsFinite(t) ? t : null;
+            }
+
+            return (null, ClassificationEvaluator.Evaluate(y, predicted, labels), defectThreshold);
         }
 
         int pos = Array.IndexOf(labels, positive);
@@ -258,7 +273,7 @@ public sealed class ImageClassificationTrainer : IDisposable
         }
 
         string negative = labels[1 - pos];
-        return (threshold, ClassificationEvaluator.EvaluateBinary(positives, scores, threshold, positive, negative));
+        return (threshold, ClassificationEvaluator.EvaluateBinary(positives, scores, threshold, positive, negative), null);
     }
 
     private SoftmaxClassifierModel FitHead(float[][] features, List<float[]>[] augmented, string[] y, int[] subset, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)

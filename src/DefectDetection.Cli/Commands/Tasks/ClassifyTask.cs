@@ -3,6 +3,7 @@ using DefectDetection.Datasets;
 using DefectDetection.Imaging;
 using DefectDetection.Metrics;
 using DefectDetection.ModelFiles;
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Vision.Classification;
 using Spectre.Console;
 
@@ -22,19 +23,37 @@ internal sealed class ClassifyTask : ITaskHandler
             throw new ArgumentException($"--out: '{settings.Out}' exists; pass --overwrite to replace it.");
         }
 
-        (ImageDataset train, ImageDataset? test) = TrainingData.Read(settings.Data, settings.Images, settings.Split);
         ImageClassificationOptions options = new()
         {
             BackbonePath = settings.Backbone,
             Layers = settings.Layers,
             Augmentation = ParseAugmentation(settings.Augment),
-            Head = settings.L2 is { } l2 ? new SoftmaxClassifierOptions { L2 = l2 } : new SoftmaxClassifierOptions(),
+            Pooling = settings.Pooling.ToLowerInvariant() switch
+            {
+                "avg" => FeaturePooling.Average,
+                "max" => FeaturePooling.Max,
+                "avg+max" => FeaturePooling.AverageAndMax,
+                _ => throw new ArgumentException($"--pooling: unknown '{settings.Pooling}' (use avg, max or avg+max)."),
+            },
+            Head = new SoftmaxClassifierOptions
+            {
+                L2 = settings.L2 ?? new SoftmaxClassifierOptions().L2,
+                ClassWeighting = settings.ClassWeighting.ToLowerInvariant() switch
+                {
+                    "balanced" => ClassWeighting.Balanced,
+                    "none" => ClassWeighting.None,
+                    _ => throw new ArgumentException($"--class-weighting: unknown '{settings.ClassWeighting}' (use balanced or none)."),
+                },
+            },
             Seed = settings.Seed,
+            ValidationFraction = settings.ValidationFraction,
             CacheDirectory = settings.CacheDirectory,
             NormalLabels = settings.NormalLabels,
             PositiveLabel = settings.PositiveLabel,
         };
 
+        // Options first, so that a bad option is reported before any data is read.
+        (ImageDataset train, ImageDataset? test) = TrainingData.Read(settings.Data, settings.Images, settings.Split);
         using ImageClassificationTrainer trainer = new(options);
         ImageClassificationModel model;
         if (settings.Json)
@@ -74,7 +93,9 @@ internal sealed class ClassifyTask : ITaskHandler
         using (model)
         {
             model.Save(settings.Out, new ImageModelSaveOptions { Overwrite = settings.Overwrite, EmbedBackbone = !settings.NoEmbed, DataSource = settings.Data });
-            ClassificationMetrics? testMetrics = test is null || test.Count == 0 ? null : model.Evaluate(test);
+            (ClassificationMetrics testMetrics, ClassificationMetrics? Defects)? both = test is null || test.Count == 0 ? null : model.EvaluateBoth(test);
+            ClassificationMetrics? testMetrics = both?.testMetrics;
+            ClassificationMetrics? testDefects = both?.Defects;
             if (settings.Json)
             {
                 var result = new
@@ -94,7 +115,8 @@ internal sealed class ClassifyTask : ITaskHandler
                     },
                     CrossValidation = model.Training.CrossValidation is { } cv ? MetricsJson(cv) : null,
                     Test = testMetrics is null ? null : MetricsJson(testMetrics),
-                    TestDefectVsNormal = testMetrics is not null && DefectVsNormal(testMetrics, model.NormalLabels) is { } dn ? MetricsJson(dn) : null,
+                    model.DefectThreshold,
+                    TestDefectVsNormal = testDefects is null ? null : MetricsJson(testDefects),
                 };
                 context.Out.WriteLine(JsonSerializer.Serialize(result, CliJson.Options));
             }
@@ -121,6 +143,11 @@ internal sealed class ClassifyTask : ITaskHandler
                     context.Out.WriteLine();
                     context.Out.WriteLine($"Test ({test!.Count} images):");
                     context.Out.WriteLine(testMetrics.ToTable());
+                    if (testDefects is not null)
+                    {
+                        context.Out.WriteLine($"Defect vs {string.Join("/", model.NormalLabels)}:");
+                        context.Out.WriteLine(testDefects.ToTable());
+                    }
                 }
             }
         }
@@ -132,16 +159,16 @@ internal sealed class ClassifyTask : ITaskHandler
     {
         ImageDataset data = TrainingData.ReadForEvaluation(settings.Data, settings.Images, settings.Split);
         using ImageClassificationModel model = ImageClassificationModel.Load(settings.Model, settings.Backbone);
-        ClassificationMetrics metrics = model.Evaluate(data);
+        (ClassificationMetrics metrics, ClassificationMetrics? defects) = model.EvaluateBoth(data);
         if (settings.Json)
         {
             string text = JsonSerializer.Serialize(MetricsJson(metrics), CliJson.Options);
-            JsonNodeWriter(context, text, DefectVsNormal(metrics, model.NormalLabels));
+            JsonNodeWriter(context, text, defects);
         }
         else
         {
             context.Out.WriteLine(metrics.ToTable());
-            if (DefectVsNormal(metrics, model.NormalLabels) is { } binary)
+            if (defects is { } binary)
             {
                 context.Out.WriteLine();
                 context.Out.WriteLine($"Defect vs {string.Join("/", model.NormalLabels)}:");
@@ -201,29 +228,6 @@ internal sealed class ClassifyTask : ITaskHandler
         m.PrAuc,
         m.Threshold,
     };
-
-    /// <summary>
-    /// For more than two labels with normal labels among them: the two-label metrics of defect (any other label)
-    /// against normal, from the confusion matrix; else null.
-    /// </summary>
-    internal static ClassificationMetrics? DefectVsNormal(ClassificationMetrics m, IReadOnlyList<string> normalLabels)
-    {
-        if (m.Labels.Count <= 2 || !m.Labels.Any(normalLabels.Contains) || m.Labels.All(normalLabels.Contains))
-        {
-            return null;
-        }
-
-        int[][] binary = [new int[2], new int[2]];
-        for (int i = 0; i < m.Labels.Count; i++)
-        {
-            for (int j = 0; j < m.Labels.Count; j++)
-            {
-                binary[normalLabels.Contains(m.Labels[i]) ? 0 : 1][normalLabels.Contains(m.Labels[j]) ? 0 : 1] += m.ConfusionMatrix[i][j];
-            }
-        }
-
-        return ClassificationEvaluator.FromConfusionMatrix(["normal", "defect"], binary);
-    }
 
     private static void JsonNodeWriter(CliContext context, string metricsJson, ClassificationMetrics? binary)
     {

@@ -27,6 +27,12 @@ internal sealed class TrainSettings
 
     public double? L2 { get; init; }
 
+    public string Pooling { get; init; } = "avg";
+
+    public double ValidationFraction { get; init; }
+
+    public string ClassWeighting { get; init; } = "balanced";
+
     public int Seed { get; init; }
 
     public string? CacheDirectory { get; init; }
