@@ -26,10 +26,11 @@ internal static class TrainCommand
         Option<string> seed = new("--seed") { Description = "Random seed (default 0)." };
         Option<string> cache = new("--cache") { Description = "A folder to keep image features between runs (default: memory only)." };
         Option<string> normal = new("--normal-label") { Description = "Label(s) that are not defects, comma-separated (default normal)." };
+        Option<bool> defectThreshold = new("--defect-threshold") { Description = "With more than two labels: choose a threshold on P(defect) by cross-validation." };
         Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file." };
         Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, l2, pooling, weighting, valFraction, seed, cache, normal, overwrite, noEmbed, json };
+        Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse => Guard(context, () =>
         {
@@ -59,6 +60,7 @@ internal static class TrainCommand
                 CacheDirectory = parse.GetValue(cache),
                 NormalLabels = (parse.GetValue(normal) ?? "normal").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Overwrite = parse.GetValue(overwrite),
+                DefectThreshold = parse.GetValue(defectThreshold),
                 NoEmbed = parse.GetValue(noEmbed),
                 Json = parse.GetValue(json),
             };

@@ -250,7 +250,7 @@ public sealed class ImageClassificationTrainer : IDisposable
             string[] predicted = probabilities.Select(p => labels[Array.IndexOf(p, p.Max())]).ToArray();
             double? defectThreshold = null;
             HashSet<string> normal = new(Options.NormalLabels, StringComparer.Ordinal);
-            if (labels.Any(normal.Contains) && !labels.All(normal.Contains))
+            if (Options.ChooseDefectThreshold && labels.Any(normal.Contains) && !labels.All(normal.Contains))
             {
                 // P(defect) = 1 - P(normal labels); its threshold is chosen like a two-label task's.
                 int[] normalIdx = Enumerable.Range(0, labels.Length).Where(k => normal.Contains(labels[k])).ToArray();

@@ -47,6 +47,7 @@ internal sealed class ClassifyTask : ITaskHandler
             },
             Seed = settings.Seed,
             ValidationFraction = settings.ValidationFraction,
+            ChooseDefectThreshold = settings.DefectThreshold,
             CacheDirectory = settings.CacheDirectory,
             NormalLabels = settings.NormalLabels,
             PositiveLabel = settings.PositiveLabel,

@@ -21,6 +21,8 @@ internal sealed class TrainSettings
 
     public bool Overwrite { get; init; }
 
+    public bool DefectThreshold { get; init; }
+
     public bool NoEmbed { get; init; }
 
     public string Augment { get; init; } = "none";
