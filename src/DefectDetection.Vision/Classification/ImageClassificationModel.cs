@@ -145,7 +145,7 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
     /// <summary>
     /// Evaluates defect against normal on a labelled dataset (a label is a defect when it is not one of
     /// <see cref="NormalLabels"/>): scores are P(defect) = 1 - P(normal labels), judged at <see cref="DefectThreshold"/>
-    /// (or at the likeliest label's verdict when there is none), with ROC and PR AUC. Labels "normal" and "defect".
+    /// (or by the likeliest label when there is none), with ROC and PR AUC. Labels "normal" and "defect".
     /// </summary>
     /// <exception cref="ArgumentException">The dataset is empty, holds an unknown label, or the model has no normal label among its labels.</exception>
     public ClassificationMetrics EvaluateDefects(ImageDataset dataset, CancellationToken cancellationToken = default) =>
@@ -162,15 +162,32 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
 
         bool[] defects = dataset.Select(i => !_normal.Contains(i.Label)).ToArray();
         double[] scores = predictions.Select(p => 1.0 - p.Scores.Where(s => _normal.Contains(s.Key)).Sum(s => (double)s.Value)).ToArray();
-        double threshold = DefectThreshold ?? double.NaN;
-        if (DefectThreshold is null)
+        if (DefectThreshold is { } threshold)
         {
-            // No stored threshold: the verdicts of the likeliest labels, expressed as the smallest defect score judged a defect.
-            double[] flagged = scores.Where((_, i) => predictions[i].IsDefect).ToArray();
-            threshold = flagged.Length > 0 ? flagged.Min() : 1.0 + 1e-9;
+            return (labels, ClassificationEvaluator.EvaluateBinary(defects, scores, threshold, "defect", "normal"));
         }
 
-        return (labels, ClassificationEvaluator.EvaluateBinary(defects, scores, threshold, "defect", "normal"));
+        // No stored threshold: the verdicts of the likeliest labels, plus the threshold-free ROC and PR AUC.
+        int[][] matrix = [new int[2], new int[2]];
+        for (int i = 0; i < defects.Length; i++)
+        {
+            matrix[defects[i] ? 1 : 0][predictions[i].IsDefect ? 1 : 0]++;
+        }
+
+        ClassificationMetrics m = ClassificationEvaluator.FromConfusionMatrix(["normal", "defect"], matrix);
+        bool mixed = defects.Contains(true) && defects.Contains(false);
+        return (labels, new ClassificationMetrics
+        {
+            Count = m.Count,
+            Labels = m.Labels,
+            Accuracy = m.Accuracy,
+            MacroF1 = m.MacroF1,
+            PerLabel = m.PerLabel,
+            ConfusionMatrix = m.ConfusionMatrix,
+            PositiveLabel = "defect",
+            RocAuc = mixed ? BinaryMetrics.RocAuc(scores, defects) : null,
+            PrAuc = mixed ? BinaryMetrics.AveragePrecision(scores, defects) : null,
+        });
     }
 
     /// <inheritdoc />

@@ -132,6 +132,35 @@ public sealed class ImageClassificationTests : IDisposable
         Assert.Equal(8, test.CountByLabel()["anomaly"]);
     }
 
+    [SharedFact]
+    public void DefectVersusNormalMetricsFollowThePredictedLabelsOfAMultiLabelModel()
+    {
+        // Three magnetic-tile labels, weight-free features: P(defect) = 1 - P(free); without a defect threshold a
+        // defect is a non-normal likeliest label, so the 2x2 matrix must equal the count of those verdicts.
+        ImageDataset all = ImageDataset.FromSplitsFile(SharedData.PathOf("datasets", "magnetic-tile", "splits.json"), "classification", "train");
+        string[] labels = ["blowhole", "free", "uneven"];
+        ImageDataset Take(int skip, int count) => new(labels.SelectMany(l => all.Where(i => i.Label == l).Skip(skip).Take(count)), labels);
+        ImageDataset train = Take(0, 8), test = Take(8, 5);
+        using ImageClassificationTrainer trainer = new(new ImageClassificationOptions { NormalLabels = ["free"] });
+        using ImageClassificationModel model = trainer.Fit(train);
+        Assert.Null(model.PositiveLabel);
+        Assert.Null(model.DefectThreshold);
+        (ClassificationMetrics byLabel, ClassificationMetrics? defects) = model.EvaluateBoth(test);
+        Assert.NotNull(defects);
+        Assert.Equal(3, byLabel.Labels.Count);
+        IReadOnlyList<ImagePrediction> predictions = model.PredictFiles(test.Select(i => i.ImagePath).ToArray());
+        int[][] expected = [new int[2], new int[2]];
+        for (int i = 0; i < test.Count; i++)
+        {
+            Assert.Equal(predictions[i].Label != "free", predictions[i].IsDefect);
+            expected[test[i].Label == "free" ? 0 : 1][predictions[i].IsDefect ? 1 : 0]++;
+        }
+
+        Assert.Equal(expected, defects.ConfusionMatrix);
+        Assert.Equal(["normal", "defect"], defects.Labels);
+        Assert.InRange(defects.RocAuc!.Value, 0, 1);
+    }
+
     [Fact]
     public void BadDatasetsAndOptionsAreRejectedClearly()
     {

@@ -63,7 +63,13 @@ internal sealed class ClassifyTask : ITaskHandler
         }
         else
         {
-            IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Out) });
+            bool terminal = ReferenceEquals(context.Out, Console.Out) && !Console.IsOutputRedirected;
+            IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(context.Out),
+                Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+                Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+            });
             model = null!;
             console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                 .Start(ctx =>
