@@ -15,6 +15,9 @@ internal static partial class KernelRegistry
     /// <summary>The domain of ORT's contrib operators that the QDQ rewrite targets (QGemm, QLinearAdd).</summary>
     public const string MicrosoftDomain = "com.microsoft";
 
+    /// <summary>The domain of this engine's own fused operators (never in model files).</summary>
+    public const string InternalDomain = "ai.defectdetection.internal";
+
     private const int Max = 21;
 
     static partial void Register(List<KernelRegistration> list)
@@ -104,5 +107,6 @@ internal static partial class KernelRegistry
         Add("QGemm", 1, (n, c) => new QMatMulKernel(n, c), MicrosoftDomain);
         Add("QLinearAdd", 1, (n, _) => new QLinearAddKernel(n), MicrosoftDomain);
         Add("QLinearConv", 1, (n, c) => new QConvKernel(n, c), MicrosoftDomain);
+        Add("IntegerToFloat", 1, (n, _) => new IntegerToFloatKernel(n), InternalDomain);
     }
 }

@@ -82,7 +82,7 @@ public sealed class OnnxModel
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw new OnnxModelException($"Cannot read the model file '{path}': {e.Message}", e);
         }

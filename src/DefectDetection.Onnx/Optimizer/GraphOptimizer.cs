@@ -31,6 +31,12 @@ internal static class GraphOptimizer
             rewrites.Add(new ConstantFolding());
         }
 
+        if (options.EnableQdqFusion)
+        {
+            // After folding, so that biases computed from constants (Reshape of an initializer) are constant.
+            rewrites.Add(new IntegerToFloatFusion());
+        }
+
         if (options.EnableConvBatchNormFusion)
         {
             rewrites.Add(new ConvBatchNormFusion());

@@ -161,19 +161,6 @@ internal sealed class ExecutionPlan
 
     public long ScratchBytes { get; init; }
 
-    public bool Matches(TensorValue[] inputs)
-    {
-        for (int i = 0; i < InputShapes.Length; i++)
-        {
-            if (!inputs[i].Dims.SequenceEqual(InputShapes[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     public ExecutionFrame Rent(SessionCore core)
     {
         lock (_frames)

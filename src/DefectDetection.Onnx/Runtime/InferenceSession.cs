@@ -32,6 +32,7 @@ public sealed class InferenceSession : IDisposable
         var outputs = new List<string>(graph.Outputs.Select(o => o.Name));
         var outputInfos = new List<TensorInfo>(graph.Outputs);
         var produced = new HashSet<string>(graph.Nodes.SelectMany(n => n.Outputs), StringComparer.Ordinal);
+        Dictionary<string, TensorElementType>? types = options.ExtraOutputs.Count > 0 ? TypeInference.Infer(graph) : null;
         foreach (string extra in options.ExtraOutputs)
         {
             if (outputs.Contains(extra))
@@ -45,7 +46,8 @@ public sealed class InferenceSession : IDisposable
             }
 
             outputs.Add(extra);
-            outputInfos.Add(graph.ValueInfo.TryGetValue(extra, out TensorInfo? vi) ? vi : new TensorInfo(extra, TensorElementType.Float32, []));
+            outputInfos.Add(graph.ValueInfo.TryGetValue(extra, out TensorInfo? vi) ? vi
+                : new TensorInfo(extra, types!.GetValueOrDefault(extra, TensorElementType.Float32), []));
             graph.Outputs.Add(outputInfos[^1]);
         }
 

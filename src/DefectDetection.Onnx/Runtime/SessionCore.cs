@@ -47,7 +47,7 @@ internal sealed class SessionCore
             {
                 problems.Add(KernelRegistry.Describe(node, e.Message));
             }
-            catch (Exception e) when (e is ArgumentException or InvalidCastException or IndexOutOfRangeException or OverflowException or OnnxModelException or NullReferenceException)
+            catch (Exception e) when (e is ArgumentException or InvalidCastException or IndexOutOfRangeException or OverflowException or OnnxModelException)
             {
                 problems.Add(KernelRegistry.Describe(node, "invalid node: " + e.Message));
             }

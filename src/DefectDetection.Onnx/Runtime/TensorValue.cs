@@ -106,6 +106,9 @@ internal sealed class TensorValue
         _ => throw new OnnxModelException($"Element type {type} is not supported."),
     };
 
+    /// <summary>The largest tensor the executor creates (2^28 elements, 1 GiB of float32), so a hostile shape cannot exhaust memory.</summary>
+    public const long MaxElements = 1L << 28;
+
     public static int ElementCount(ReadOnlySpan<int> shape)
     {
         long n = 1;
@@ -117,9 +120,9 @@ internal sealed class TensorValue
             }
 
             n *= d;
-            if (n > int.MaxValue)
+            if (n > MaxElements)
             {
-                throw new OnnxModelException("A computed tensor exceeds 2^31 elements.");
+                throw new OnnxModelException($"A computed tensor of shape [{string.Join(",", shape.ToArray())}] exceeds the limit of {MaxElements} elements.");
             }
         }
 

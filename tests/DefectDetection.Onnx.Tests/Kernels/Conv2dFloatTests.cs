@@ -32,6 +32,11 @@ public sealed class Conv2dFloatTests
         (2, 2, 2, 3, 3, 2, 1, 1, 1, 1, 1, 6, 66, 2),     // depthwise s2, even width
         (3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 5, 53, 2),     // depthwise s1, wide rows
         (3, 3, 3, 3, 3, 1, 1, 0, 2, 2, 0, 4, 41, 1),     // depthwise s1, asymmetric pads
+        (2, 3, 1, 3, 3, 2, 1, 1, 1, 1, 1, 5, 77, 1),     // stride 2 im2col, wide rows (vector gather)
+        (3, 4, 1, 3, 3, 2, 1, 0, 0, 0, 0, 4, 64, 2),     // stride 2 im2col, no pad
+        (3, 5, 1, 3, 3, 1, 1, 1, 1, 1, 1, 95, 90, 1),    // large plane: im2col in pixel chunks (chunk ends mid-row)
+        (64, 8, 1, 3, 3, 2, 1, 1, 1, 1, 1, 50, 47, 2),   // large K: small chunks, stride 2, batch 2
+        (4, 6, 2, 3, 3, 1, 2, 2, 2, 2, 2, 66, 70, 1),    // grouped + dilated, chunked
     ];
 
     [Theory]

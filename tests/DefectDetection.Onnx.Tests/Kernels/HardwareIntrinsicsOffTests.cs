@@ -73,6 +73,8 @@ internal static class KernelSelfCheck
             ("qgemm requant", () => new QGemmTests().PackedWithRequantizationMatchesReference(512)),
             ("requant lengths", () => new VectorLengthTests().RequantizeAllLengths(512)),
             ("conv int8", () => new Conv2dInt8Tests().ConvolutionMatchesReference(512)),
+            ("int8 depthwise lengths", () => new VectorLengthTests().Int8DepthwiseAllRowWidths(512)),
+            ("activations", () => new VectorLengthTests().ActivationsAllLengths()),
             ("thread pool", () => new IntraOpThreadPoolTests().EveryIndexRunsExactlyOnce(2)),
         };
         int failures = 0;

@@ -77,6 +77,25 @@ public sealed class LayoutTests
     }
 
     [Fact]
+    public void BatchedLastTwoAxesTransposeMatchesIndexing()
+    {
+        float[] x = Range(2 * 37 * 45);
+        using InferenceSession s = new GraphBuilder().Input("x", TensorElementType.Float32, 2, 37, 45).Node("Transpose", ["x"], ["y"], ("perm", new long[] { 0, 2, 1 }))
+            .Output("y", TensorElementType.Float32, 2, 45, 37).Session();
+        float[] y = s.RunFloats(("x", new DenseTensor<float>(x, [2, 37, 45])));
+        for (int b = 0; b < 2; b++)
+        {
+            for (int i = 0; i < 37; i++)
+            {
+                for (int j = 0; j < 45; j++)
+                {
+                    Assert.Equal(x[(((b * 37) + i) * 45) + j], y[(((b * 45) + j) * 37) + i]);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void ConcatAndSplitRoundTrip()
     {
         using InferenceSession s = new GraphBuilder(13).Input("a", TensorElementType.Float32, 2, 1).Input("b", TensorElementType.Float32, 2, 2)

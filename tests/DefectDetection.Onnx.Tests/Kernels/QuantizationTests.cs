@@ -86,4 +86,23 @@ public sealed class QuantizationTests
         // (a - 10) = [[1,2],[3,4]], (b - 1) = [[0,1],[2,3]] -> [[4,7],[8,15]].
         Assert.Equal([4, 7, 8, 15], y);
     }
+
+    [Fact]
+    public void QLinearAddSameShapeAndBroadcast()
+    {
+        var b = new GraphBuilder(13);
+        b.Proto.OpsetImport.Add(new DefectDetection.Onnx.Model.Proto.OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        using InferenceSession s = b.Input("a", TensorElementType.UInt8, 2).Input("b", TensorElementType.UInt8, -1)
+            .Initializer("as", new float[] { 0.5f }, []).Initializer("az", new byte[] { 0 }, [])
+            .Initializer("bs", new float[] { 0.25f }, []).Initializer("bz", new byte[] { 2 }, [])
+            .Initializer("cs", new float[] { 1f }, []).Initializer("cz", new byte[] { 1 }, [])
+            .NodeIn("com.microsoft", "QLinearAdd", ["a", "as", "az", "b", "bs", "bz", "cs", "cz"], ["y"]).Output("y", TensorElementType.UInt8).Session();
+
+        // ONNX Runtime's kernel folds the output zero point in before rounding: 0.5 * 10 + 0.25 * 32 + (1 - 0.25 * 2) = 13.5
+        // -> 14 (half to even); 0.5 * 20 + 0.25 * 42 + 0.5 = 21.
+        Assert.Equal(new byte[] { 14, 21 }, s.RunOne(("a", new DenseTensor<byte>([10, 20], [2])), ("b", new DenseTensor<byte>([32, 42], [2]))).As<byte>().ToArray());
+
+        // Broadcast of a scalar b: 5 + 8.5 = 13.5 -> 14; 10 + 8.5 = 18.5 -> 18.
+        Assert.Equal(new byte[] { 14, 18 }, s.RunOne(("a", new DenseTensor<byte>([10, 20], [2])), ("b", new DenseTensor<byte>([32], [1]))).As<byte>().ToArray());
+    }
 }

@@ -94,4 +94,24 @@ public sealed class ResizeTests
         Assert.Equal([1, 1, 2, 6], y.Shape);
         Assert.Equal([5f, 5, 5, 7, 7, 7, 5, 5, 5, 7, 7, 7], y.As<float>().ToArray());
     }
+
+    [Fact]
+    public void CubicMatchesTheOnnxExample()
+    {
+        // ONNX example resize_upsample_scales_cubic (a = -0.75, half_pixel): first output row.
+        float[] x = Enumerable.Range(1, 16).Select(i => (float)i).ToArray();
+        float[] y = Resize(x, [1, 1, 4, 4], [1, 1, 2, 2], ("mode", "cubic"));
+        float[] e = [0.47265625f, 0.76953125f, 1.24609375f, 1.875f, 2.28125f, 2.91015625f, 3.38671875f, 3.68359375f];
+        for (int i = 0; i < 8; i++)
+        {
+            Assert.Equal(e[i], y[i], 5);
+        }
+    }
+
+    [Fact]
+    public void CubicWithExcludeOutsideKeepsConstantsConstant()
+    {
+        float[] y = Resize(Enumerable.Repeat(3f, 9).ToArray(), [1, 1, 3, 3], [1, 1, 2, 2], ("mode", "cubic"), ("exclude_outside", 1), ("cubic_coeff_a", -0.5f));
+        Assert.All(y, v => Assert.Equal(3f, v, 5));
+    }
 }

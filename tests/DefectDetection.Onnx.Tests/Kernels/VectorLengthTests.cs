@@ -118,4 +118,64 @@ public sealed unsafe class VectorLengthTests
             }
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Int8DepthwiseAllRowWidths(int width)
+    {
+        using var scope = new VectorWidthScope(width);
+        var rng = new Random(47);
+        for (int inW = 1; inW <= 40; inW++)
+        {
+            foreach (int stride in new[] { 1, 2 })
+            {
+                var shape = new Conv2dShape(3, 3, 3, 3, 3, stride, stride, 1, 1, 1, 1, 1, 1);
+                byte[] wb = new byte[27];
+                rng.NextBytes(wb);
+                sbyte[] w = Array.ConvertAll(wb, v => (sbyte)v);
+                byte[] x = new byte[3 * 4 * inW];
+                rng.NextBytes(x);
+                int[] bias = [rng.Next(-2000, 2000), rng.Next(-2000, 2000), rng.Next(-2000, 2000)];
+                int[] wz = [3, -5, 0];
+                float[] scales = [0.5f, 0.0021f, 0.013f];
+                var rq = new Requantization(scales, 7, false, 2, 250);
+                var conv = new Conv2dInt8(shape, w, wz, bias, 11, rq);
+                int[] acc = KernelReference.ConvInteger(shape, x, 11, 1, 4, inW, w, wz, bias);
+                byte[] y = new byte[acc.Length];
+                conv.Run(x, 1, 4, inW, y, [], null);
+                int plane = acc.Length / 3;
+                for (int i = 0; i < acc.Length; i++)
+                {
+                    int e = KernelReference.Requantize(acc[i], scales[i / plane], 7, 2, 250);
+                    Assert.True(e == y[i], $"inW={inW} stride={stride} at {i}: expected {e}, got {y[i]}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void ActivationsAllLengths()
+    {
+        var rng = new Random(53);
+        var acts = new[]
+        {
+            new ActivationParams(FusedActivation.LeakyRelu, 0.01f), new ActivationParams(FusedActivation.Sigmoid),
+            new ActivationParams(FusedActivation.HardSwish), new ActivationParams(FusedActivation.Silu),
+            new ActivationParams(FusedActivation.HardSigmoid, 0.2f, 0.5f), ActivationParams.Clip(-1, 2),
+        };
+        for (int n = 0; n <= 257; n++)
+        {
+            float[] x = Enumerable.Range(0, n).Select(i => i % 17 == 3 ? (i % 2 == 0 ? 100f : -100f) : (float)((rng.NextDouble() * 40) - 20)).ToArray();
+            foreach (var act in acts)
+            {
+                float[] y = (float[])x.Clone();
+                act.Apply(y);
+                for (int i = 0; i < n; i++)
+                {
+                    float e = KernelReference.Activate(x[i], act);
+                    Assert.True(Math.Abs(e - y[i]) <= 1e-6 + (3e-6 * Math.Abs(e)), $"{act.Kind} n={n} x={x[i]}: expected {e}, got {y[i]}");
+                }
+            }
+        }
+    }
 }

@@ -56,14 +56,14 @@ public sealed class ModelLoadingTests : IDisposable
     {
         OnnxModel m = new GraphBuilder().Input("x", TensorElementType.Float32, 1, 1, 4, 4)
             .Node("FancyOp", ["x"], ["a"]).NodeIn("my.domain", "Other", ["a"], ["b"])
-            .Node("Resize", ["b", "", "s"], ["c"], ("mode", "cubic")).Initializer("s", new float[] { 1, 1, 2, 2 }, 4)
+            .Node("Resize", ["b", "", "s"], ["c"], ("mode", "area")).Initializer("s", new float[] { 1, 1, 2, 2 }, 4)
             .Output("c", TensorElementType.Float32).Build();
         Assert.Equal(3, m.UnsupportedOperators.Count);
         var e = Assert.Throws<OnnxModelException>(() => new InferenceSession(m));
         Assert.Equal(3, e.Problems.Count);
         Assert.Contains(e.Problems, p => p.Contains("FancyOp", StringComparison.Ordinal) && p.Contains("FancyOp_0", StringComparison.Ordinal) && p.Contains("opset 17", StringComparison.Ordinal));
         Assert.Contains(e.Problems, p => p.Contains("my.domain", StringComparison.Ordinal) && p.Contains("Other", StringComparison.Ordinal));
-        Assert.Contains(e.Problems, p => p.Contains("Resize", StringComparison.Ordinal) && p.Contains("cubic", StringComparison.Ordinal));
+        Assert.Contains(e.Problems, p => p.Contains("Resize", StringComparison.Ordinal) && p.Contains("area", StringComparison.Ordinal));
     }
 
     [Fact]

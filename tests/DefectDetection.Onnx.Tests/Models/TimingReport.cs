@@ -44,7 +44,17 @@ public sealed class TimingReport(ITestOutputHelper output)
         }
 
         times.Sort();
-        output.WriteLine($"{file} threads={threads}: median {times[times.Count / 2]:F2} ms, min {times[0]:F2} ms ({times.Count} runs)");
+
+        // Process CPU time per image: on a loaded machine a steadier figure than wall time (for threads=1 it
+        // approximates the uncontended single-thread time; for more threads it adds up all threads, spinning included).
+        TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        for (int i = 0; i < 20; i++)
+        {
+            session.Run(feeds);
+        }
+
+        double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / 20;
+        output.WriteLine($"{file} threads={threads}: median {times[times.Count / 2]:F2} ms, min {times[0]:F2} ms ({times.Count} runs), CPU {cpuMs:F2} ms per image");
         var core = session.Core;
         core.ProfileTicks = new long[core.Kernels.Length];
         for (int i = 0; i < 10; i++)

@@ -133,4 +133,28 @@ public sealed class RewriteTests
 
         Assert.True(differing <= on.Length / 20, $"{differing} of {on.Length} differ by a step");
     }
+
+    [Fact]
+    public void IntegerToFloatFusionOnDynamicQuantizedConv()
+    {
+        var rng = new Random(12);
+        sbyte[] wq = Enumerable.Range(0, 4 * 2 * 9).Select(_ => (sbyte)rng.Next(-127, 128)).ToArray();
+        OnnxModel m = new GraphBuilder(13).Input("x", TensorElementType.Float32, 1, 2, 5, 5)
+            .Initializer("wq", wq, 4, 2, 3, 3).Initializer("wz", new sbyte[] { 0 }, []).Initializer("ws", new float[] { 0.01f }, [])
+            .Initializer("bias", Rand(4, 13), 4, 1, 1).Initializer("lo", new float[] { 0f }, []).Initializer("hi", new float[] { 6f }, [])
+            .Node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"])
+            .Node("Mul", ["xs", "ws"], ["s"])
+            .Node("ConvInteger", ["xq", "wq", "xz", "wz"], ["acc"], ("pads", new long[] { 1, 1, 1, 1 }))
+            .Node("Cast", ["acc"], ["accf"], ("to", (long)TensorElementType.Float32))
+            .Node("Mul", ["accf", "s"], ["scaled"]).Node("Add", ["scaled", "bias"], ["biased"]).Node("Clip", ["biased", "lo", "hi"], ["y"])
+            .Output("y", TensorElementType.Float32).Build();
+        var x = new DenseTensor<float>(Rand(50, 14, 3), [1, 2, 5, 5]);
+        (float[] on, float[] off, InferenceSession s) = Compare(m, new SessionOptions { IntraOpThreads = 1 }, new SessionOptions { IntraOpThreads = 1, EnableQdqFusion = false }, x, "IntegerToFloatFusion");
+        Assert.Contains(s.Core.Kernels, k => k.Node.OpType == "IntegerToFloat");
+        Assert.DoesNotContain(s.Core.Kernels, k => k.Node.OpType is "Cast" or "Clip");
+        s.Dispose();
+        AssertClose(on, off, 1e-6f);
+        Assert.Contains(on, v => v == 0);
+        Assert.Contains(on, v => v > 0);
+    }
 }

@@ -159,4 +159,27 @@ public sealed class SessionTests
             Assert.Equal(Math.Max(c[i], 0), y[i]);
         }
     }
+
+    [Fact]
+    public void HostileShapesEndInTheDomainException()
+    {
+        using InferenceSession s = new GraphBuilder().Input("s", TensorElementType.Int64, 3).Node("ConstantOfShape", ["s"], ["y"]).Output("y", TensorElementType.Float32).Session();
+        Assert.Throws<OnnxModelException>(() => s.RunOne(("s", new DenseTensor<long>([100000, 100000, 100000], [3]))));
+        Assert.Throws<OnnxModelException>(() => s.RunOne(("s", new DenseTensor<long>([-1, 2, 3], [3]))));
+        using InferenceSession g = new GraphBuilder().Input("x", TensorElementType.Float32, 3).Input("i", TensorElementType.Int64, 1)
+            .Node("Gather", ["x", "i"], ["y"]).Output("y", TensorElementType.Float32).Session();
+        Assert.Throws<OnnxModelException>(() => g.RunOne(("x", new DenseTensor<float>([3])), ("i", new DenseTensor<long>([7], [1]))));
+    }
+
+    [Fact]
+    public void ExtraOutputsGetInferredElementTypes()
+    {
+        OnnxModel m = new GraphBuilder().Input("x", TensorElementType.Float32, 2, 3).Node("Shape", ["x"], ["s"]).Node("ArgMax", ["x"], ["a"])
+            .Initializer("qs", new float[] { 0.1f }, []).Initializer("qz", new sbyte[] { 0 }, []).Node("QuantizeLinear", ["x", "qs", "qz"], ["q"])
+            .Node("Relu", ["x"], ["y"]).Output("y", TensorElementType.Float32).Build();
+        using var s = new InferenceSession(m, new SessionOptions { IntraOpThreads = 1, ExtraOutputs = ["s", "a", "q"] });
+        Assert.Equal([TensorElementType.Float32, TensorElementType.Int64, TensorElementType.Int64, TensorElementType.Int8], s.Outputs.Select(o => o.ElementType));
+        var r = s.Run(new Dictionary<string, Tensor> { ["x"] = new DenseTensor<float>([2, 3]) });
+        Assert.Equal(s.Outputs.Select(o => o.ElementType), s.Outputs.Select(o => r[o.Name].ElementType));
+    }
 }

@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using DefectDetection.Onnx.Kernels.Gemm;
 using DefectDetection.Onnx.Runtime.Threading;
 
@@ -71,11 +73,21 @@ internal sealed unsafe partial class Conv2dFloat
         if (UsesIm2Col)
         {
             int outH = _shape.OutputHeight(inH), outW = _shape.OutputWidth(inW);
-            return outH <= 0 || outW <= 0 ? 0 : (long)_shape.WeightsPerOutputChannel * outH * outW;
+            return outH <= 0 || outW <= 0 || UsesChunks(_shape, (long)outH * outW) ? 0 : (long)_shape.WeightsPerOutputChannel * outH * outW;
         }
 
         return 0;
     }
+
+    /// <summary>
+    /// Output pixels per im2col chunk: the chunk's im2col block (K x chunk) stays in L2 while the GEMM consumes it.
+    /// </summary>
+    internal static int ChunkPixels(in Conv2dShape s, int elementSize)
+        => Math.Max(256, Math.Min(4096, (512 * 1024 / elementSize / Math.Max(1, s.WeightsPerOutputChannel)) & ~63));
+
+    // Large outputs are convolved in pixel chunks, one per task, each with its own L2-sized im2col block
+    // (thread-local scratch); small ones im2col the whole plane into the caller's scratch and parallelise the GEMM.
+    private static bool UsesChunks(in Conv2dShape s, long outPlane) => outPlane > 2L * ChunkPixels(s, sizeof(float));
 
     /// <summary>
     /// Computes output[N, M, outH, outW] from input[N, C, inH, inW]. <paramref name="scratch"/> must hold at least
@@ -122,10 +134,21 @@ internal sealed unsafe partial class Conv2dFloat
                         {
                             bOperand = Sgemm.Operand.Raw(xg, inPlane, false);
                         }
+                        else if (UsesChunks(s, outPlane))
+                        {
+                            var chunks = new ChunkWork
+                            {
+                                Conv = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW },
+                                Chunk = ChunkPixels(s, sizeof(float)), Y = yg, A = packed + (g * _packedGroupStride),
+                                Bias = _bias.Length > 0 ? bias + (g * mg) : null, Act = _act, Width = _width, Mg = mg,
+                            };
+                            IntraOpThreadPool.For(pool, (outPlane + chunks.Chunk - 1) / chunks.Chunk, ref chunks);
+                            continue;
+                        }
                         else
                         {
-                            var im2col = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Col = col };
-                            IntraOpThreadPool.For(outPlane * kg > 32768 ? pool : null, kg, ref im2col);
+                            var im2col = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Col = col, Count = outPlane };
+                            IntraOpThreadPool.For((long)outPlane * kg > 32768 ? pool : null, kg, ref im2col);
                             bOperand = Sgemm.Operand.Raw(col, outPlane, false);
                         }
 
@@ -137,60 +160,100 @@ internal sealed unsafe partial class Conv2dFloat
         }
     }
 
-    /// <summary>Fills rows [start, end) of the im2col matrix (row k = (c, ky, kx), column = output pixel).</summary>
+    [ThreadStatic]
+    private static float[]? t_col;
+
+    /// <summary>Convolves chunks [start, end) of output pixels: im2col of the chunk into thread-local scratch, then the GEMM.</summary>
+    private struct ChunkWork : IParallelWork
+    {
+        public Im2ColWork Conv;
+        public int Chunk, Width, Mg;
+        public float* Y, A, Bias;
+        public ActivationParams Act;
+
+        public readonly void Run(int start, int end)
+        {
+            int kg = Conv.Shape.WeightsPerOutputChannel, outPlane = Conv.OutH * Conv.OutW;
+            Im2ColWork im2col = Conv;
+            im2col.Col = Sgemm.Scratch(ref t_col, (long)kg * Chunk);
+            for (int c = start; c < end; c++)
+            {
+                im2col.P0 = c * Chunk;
+                im2col.Count = Math.Min(Chunk, outPlane - im2col.P0);
+                im2col.Run(0, kg);
+                Sgemm.Run(Mg, im2col.Count, kg, Width, Sgemm.Operand.Prepacked(A), Sgemm.Operand.Raw(im2col.Col, im2col.Count, false),
+                          Y + im2col.P0, outPlane, 0f, Bias, null, Act, null);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fills rows [start, end) of the im2col matrix (row k = (c, ky, kx), row stride Count) for the output pixels
+    /// P0 .. P0 + Count - 1.
+    /// </summary>
     private struct Im2ColWork : IParallelWork
     {
         public Conv2dShape Shape;
         public float* X, Col;
-        public int InH, InW, OutH, OutW;
+        public int InH, InW, OutH, OutW, P0, Count;
 
         public readonly void Run(int start, int end)
         {
             var s = Shape;
             int khw = s.KernelH * s.KernelW;
+            int pEnd = P0 + Count;
             for (int k = start; k < end; k++)
             {
                 int c = k / khw, ky = (k % khw) / s.KernelW, kx = k % s.KernelW;
                 float* src = X + ((long)c * InH * InW);
-                float* dst = Col + ((long)k * OutH * OutW);
+                float* dst = Col + ((long)k * Count) - P0; // dst[p] for output pixel p
                 int offX = (kx * s.DilationW) - s.PadLeft;
                 // Output columns whose input column is inside the image: 0 <= ox*sw + offX < inW.
                 int oxLo = offX >= 0 ? 0 : Math.Min(OutW, (-offX + s.StrideW - 1) / s.StrideW);
-                int oxHi = Math.Max(oxLo, Math.Min(OutW, ((InW - 1 - offX) / s.StrideW) + 1));
-                if (InW - 1 - offX < 0)
+                int oxHi = InW - 1 - offX < 0 ? oxLo : Math.Max(oxLo, Math.Min(OutW, ((InW - 1 - offX) / s.StrideW) + 1));
+                for (int oy = P0 / OutW; oy * OutW < pEnd; oy++)
                 {
-                    oxHi = oxLo;
-                }
-
-                for (int oy = 0; oy < OutH; oy++)
-                {
+                    int rowStart = oy * OutW;
+                    int xa = Math.Max(0, P0 - rowStart), xb = Math.Min(OutW, pEnd - rowStart);
+                    float* d = dst + rowStart;
                     int iy = (oy * s.StrideH) - s.PadTop + (ky * s.DilationH);
-                    float* d = dst + ((long)oy * OutW);
                     if ((uint)iy >= (uint)InH)
                     {
-                        new Span<float>(d, OutW).Clear();
+                        new Span<float>(d + xa, xb - xa).Clear();
                         continue;
                     }
 
                     float* row = src + ((long)iy * InW);
-                    for (int ox = 0; ox < oxLo; ox++)
+                    int lo = Math.Min(Math.Max(oxLo, xa), xb), hi = Math.Max(Math.Min(oxHi, xb), lo);
+                    for (int ox = xa; ox < lo; ox++)
                     {
                         d[ox] = 0;
                     }
 
                     if (s.StrideW == 1)
                     {
-                        new ReadOnlySpan<float>(row + oxLo + offX, oxHi - oxLo).CopyTo(new Span<float>(d + oxLo, oxHi - oxLo));
+                        new ReadOnlySpan<float>(row + lo + offX, hi - lo).CopyTo(new Span<float>(d + lo, hi - lo));
                     }
                     else
                     {
-                        for (int ox = oxLo; ox < oxHi; ox++)
+                        int ox = lo;
+                        if (s.StrideW == 2 && Avx2.IsSupported)
+                        {
+                            for (; ox + 8 <= hi && (2 * ox) + offX + 15 < InW; ox += 8)
+                            {
+                                float* p = row + (2 * ox) + offX;
+                                Vector256<float> shuffled = Avx.Shuffle(Vector256.Load(p), Vector256.Load(p + 8), 0b10_00_10_00);
+                                Vector256.Store(Avx2.Permute4x64(shuffled.AsDouble(), 0b11_01_10_00).AsSingle(), d + ox);
+                            }
+                        }
+
+                        for (; ox < hi; ox++)
                         {
                             d[ox] = row[(ox * s.StrideW) + offX];
                         }
                     }
 
-                    for (int ox = oxHi; ox < OutW; ox++)
+                    for (int ox = hi; ox < xb; ox++)
                     {
                         d[ox] = 0;
                     }

@@ -59,6 +59,20 @@ internal sealed unsafe partial class Conv2dInt8
             {
                 int m = p % s.OutChannels;
                 float* w = W + ((long)m * s.KernelH * s.KernelW);
+                int bias = Bias != null ? Bias[m] : 0;
+                if (fast && Yq != null)
+                {
+                    var rq = Requant!;
+                    var quant = new Depthwise3x3.Quant
+                    {
+                        Dst = Yq + ((long)p * outPlane), Bias = bias, ZeroPoint = rq.OutputZeroPoint,
+                        Scale = rq.IsPerTensor ? Scales[0] : Scales[m], Lo = rq.Min - rq.OutputZeroPoint, Hi = rq.Max - rq.OutputZeroPoint,
+                    };
+                    Depthwise3x3.CopyBytes(s, X + ((long)p * inPlane), InH, InW, Zero, plane, pw);
+                    Depthwise3x3.Plane(s.StrideW, plane, pw, result, OutH, OutW, w, 0f, default, Width, quant);
+                    continue;
+                }
+
                 if (fast)
                 {
                     Depthwise3x3.CopyBytes(s, X + ((long)p * inPlane), InH, InW, Zero, plane, pw);
@@ -71,7 +85,6 @@ internal sealed unsafe partial class Conv2dInt8
                     DepthwiseConv.Plane(s, plane, InH, InW, result, OutH, OutW, w, 0f, phases, default);
                 }
 
-                int bias = Bias != null ? Bias[m] : 0;
                 if (Y32 != null)
                 {
                     int* dst = Y32 + ((long)p * outPlane);

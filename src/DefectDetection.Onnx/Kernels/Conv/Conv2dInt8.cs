@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using DefectDetection.Onnx.Kernels.Gemm;
 using DefectDetection.Onnx.Runtime.Threading;
 
@@ -107,11 +108,16 @@ internal sealed unsafe partial class Conv2dInt8
         if (UsesIm2Col)
         {
             int outH = _shape.OutputHeight(inH), outW = _shape.OutputWidth(inW);
-            return outH <= 0 || outW <= 0 ? 0 : (long)_shape.WeightsPerOutputChannel * outH * outW;
+            return outH <= 0 || outW <= 0 || UsesChunks(_shape, (long)outH * outW) ? 0 : (long)_shape.WeightsPerOutputChannel * outH * outW;
         }
 
         return 0;
     }
+
+    // Large outputs are convolved in pixel chunks (one task each, thread-local L2-sized im2col block), as in Conv2dFloat.
+    private static int ChunkPixels(in Conv2dShape s) => Conv2dFloat.ChunkPixels(s, sizeof(short));
+
+    private static bool UsesChunks(in Conv2dShape s, long outPlane) => outPlane > 2L * ChunkPixels(s);
 
     /// <summary>
     /// Quantized output (requires a <see cref="Gemm.Requantization"/>): output[N, M, outH, outW] u8, or s8 stored as
@@ -184,21 +190,6 @@ internal sealed unsafe partial class Conv2dInt8
                     {
                         byte* xg = x + ((((long)b * s.InChannels) + (g * cg)) * inPlane);
                         long yOffset = (((long)b * s.OutChannels) + (g * mg)) * outPlane;
-                        QGemm.Operand bOperand;
-                        if (s.IsPointwise)
-                        {
-                            bOperand = QGemm.Operand.U8(xg, inPlane, _inputZeroPoint);
-                        }
-                        else
-                        {
-                            var im2col = new Im2ColWork
-                            {
-                                Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Col = col, Zero = _inputZeroPoint,
-                            };
-                            IntraOpThreadPool.For(outPlane * kg > 65536 ? pool : null, kg, ref im2col);
-                            bOperand = QGemm.Operand.U8(col, outPlane, _inputZeroPoint);
-                        }
-
                         var output = new QGemm.Output { BiasRow = _bias.Length > 0 ? bias + (g * mg) : null };
                         if (y32 != null)
                         {
@@ -216,6 +207,31 @@ internal sealed unsafe partial class Conv2dInt8
                             output.Max = _requant.Max;
                         }
 
+                        QGemm.Operand bOperand;
+                        if (s.IsPointwise)
+                        {
+                            bOperand = QGemm.Operand.U8(xg, inPlane, _inputZeroPoint);
+                        }
+                        else if (UsesChunks(s, outPlane))
+                        {
+                            var chunks = new ChunkWork
+                            {
+                                Conv = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Zero = _inputZeroPoint },
+                                Chunk = ChunkPixels(s), A = packed + (g * _packedGroupStride), Output = output, Width = _width, Mg = mg,
+                            };
+                            IntraOpThreadPool.For(pool, (outPlane + chunks.Chunk - 1) / chunks.Chunk, ref chunks);
+                            continue;
+                        }
+                        else
+                        {
+                            var im2col = new Im2ColWork
+                            {
+                                Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Col = col, Zero = _inputZeroPoint, Count = outPlane,
+                            };
+                            IntraOpThreadPool.For((long)outPlane * kg > 65536 ? pool : null, kg, ref im2col);
+                            bOperand = QGemm.Operand.U8(col, outPlane, _inputZeroPoint);
+                        }
+
                         QGemm.Run(mg, outPlane, kg, _width, QGemm.Operand.Prepacked(packed + (g * _packedGroupStride)), bOperand, output, pool);
                     }
                 }
@@ -223,51 +239,105 @@ internal sealed unsafe partial class Conv2dInt8
         }
     }
 
-    /// <summary>Fills rows [start, end) of the u8 im2col matrix; padding is the input zero point.</summary>
+    [ThreadStatic]
+    private static byte[]? t_col;
+
+    /// <summary>Convolves chunks [start, end) of output pixels: im2col of the chunk into thread-local scratch, then the GEMM.</summary>
+    private struct ChunkWork : IParallelWork
+    {
+        public Im2ColWork Conv;
+        public int Chunk, Width, Mg;
+        public short* A;
+        public QGemm.Output Output;
+
+        public readonly void Run(int start, int end)
+        {
+            int kg = Conv.Shape.WeightsPerOutputChannel, outPlane = Conv.OutH * Conv.OutW;
+            Im2ColWork im2col = Conv;
+            im2col.Col = QGemm.Scratch(ref t_col, (long)kg * Chunk);
+            for (int c = start; c < end; c++)
+            {
+                im2col.P0 = c * Chunk;
+                im2col.Count = Math.Min(Chunk, outPlane - im2col.P0);
+                im2col.Run(0, kg);
+                QGemm.Output output = Output;
+                if (output.C32 != null)
+                {
+                    output.C32 += im2col.P0;
+                }
+                else
+                {
+                    output.Cq += im2col.P0;
+                }
+
+                QGemm.Run(Mg, im2col.Count, kg, Width, QGemm.Operand.Prepacked(A), QGemm.Operand.U8(im2col.Col, im2col.Count, Conv.Zero), output, null);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fills rows [start, end) of the u8 im2col matrix (row stride Count) for output pixels P0 .. P0 + Count - 1;
+    /// padding is the input zero point.
+    /// </summary>
     private struct Im2ColWork : IParallelWork
     {
         public Conv2dShape Shape;
         public byte* X, Col;
-        public int InH, InW, OutH, OutW;
+        public int InH, InW, OutH, OutW, P0, Count;
         public byte Zero;
 
         public readonly void Run(int start, int end)
         {
             var s = Shape;
             int khw = s.KernelH * s.KernelW;
+            int pEnd = P0 + Count;
             for (int k = start; k < end; k++)
             {
                 int c = k / khw, ky = (k % khw) / s.KernelW, kx = k % s.KernelW;
                 byte* src = X + ((long)c * InH * InW);
-                byte* dst = Col + ((long)k * OutH * OutW);
+                byte* dst = Col + ((long)k * Count) - P0; // dst[p] for output pixel p
                 int offX = (kx * s.DilationW) - s.PadLeft;
                 int oxLo = offX >= 0 ? 0 : Math.Min(OutW, (-offX + s.StrideW - 1) / s.StrideW);
                 int oxHi = InW - 1 - offX < 0 ? oxLo : Math.Max(oxLo, Math.Min(OutW, ((InW - 1 - offX) / s.StrideW) + 1));
-                for (int oy = 0; oy < OutH; oy++)
+                for (int oy = P0 / OutW; oy * OutW < pEnd; oy++)
                 {
+                    int rowStart = oy * OutW;
+                    int xa = Math.Max(0, P0 - rowStart), xb = Math.Min(OutW, pEnd - rowStart);
+                    byte* d = dst + rowStart;
                     int iy = (oy * s.StrideH) - s.PadTop + (ky * s.DilationH);
-                    byte* d = dst + ((long)oy * OutW);
                     if ((uint)iy >= (uint)InH)
                     {
-                        new Span<byte>(d, OutW).Fill(Zero);
+                        new Span<byte>(d + xa, xb - xa).Fill(Zero);
                         continue;
                     }
 
                     byte* row = src + ((long)iy * InW);
-                    new Span<byte>(d, oxLo).Fill(Zero);
+                    int lo = Math.Min(Math.Max(oxLo, xa), xb), hi = Math.Max(Math.Min(oxHi, xb), lo);
+                    new Span<byte>(d + xa, lo - xa).Fill(Zero);
                     if (s.StrideW == 1)
                     {
-                        new ReadOnlySpan<byte>(row + oxLo + offX, oxHi - oxLo).CopyTo(new Span<byte>(d + oxLo, oxHi - oxLo));
+                        new ReadOnlySpan<byte>(row + lo + offX, hi - lo).CopyTo(new Span<byte>(d + lo, hi - lo));
                     }
                     else
                     {
-                        for (int ox = oxLo; ox < oxHi; ox++)
+                        int ox = lo;
+                        if (s.StrideW == 2 && Vector128.IsHardwareAccelerated)
+                        {
+                            // Even bytes of 32: the low byte of each 16-bit lane.
+                            for (; ox + 16 <= hi && (2 * ox) + offX + 31 < InW; ox += 16)
+                            {
+                                byte* p = row + (2 * ox) + offX;
+                                Vector128.Store(Vector128.Narrow(Vector128.Load((ushort*)p), Vector128.Load((ushort*)(p + 16))), d + ox);
+                            }
+                        }
+
+                        for (; ox < hi; ox++)
                         {
                             d[ox] = row[(ox * s.StrideW) + offX];
                         }
                     }
 
-                    new Span<byte>(d + oxHi, OutW - oxHi).Fill(Zero);
+                    new Span<byte>(d + hi, xb - hi).Fill(Zero);
                 }
             }
         }

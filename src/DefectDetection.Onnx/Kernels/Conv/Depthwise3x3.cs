@@ -45,37 +45,70 @@ internal static unsafe class Depthwise3x3
     public static void CopyBytes(in Conv2dShape s, byte* src, int inH, int inW, byte zero, float* padded, int pw)
     {
         float* to = padded + ((long)s.PadTop * pw) + s.PadLeft;
+        // Row tails are done by one overlapping vector that ends at the last column (never past it: the border stays zero).
         for (int y = 0; y < inH; y++, src += inW, to += pw)
         {
-            int x = 0;
-            if (Avx512F.IsSupported)
+            if (inW >= 16 && Avx512F.IsSupported)
             {
                 var z = Vector512.Create((int)zero);
-                for (; x <= inW - 16; x += 16)
+                for (int x = 0; ; x += 16)
                 {
+                    x = Math.Min(x, inW - 16);
                     Vector512.Store(Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(src + x)) - z), to + x);
+                    if (x == inW - 16)
+                    {
+                        break;
+                    }
                 }
             }
-
-            if (Avx2.IsSupported)
+            else if (inW >= 8)
             {
                 var z = Vector256.Create((int)zero);
-                for (; x <= inW - 8; x += 8)
+                for (int x = 0; ; x += 8)
                 {
+                    x = Math.Min(x, inW - 8);
                     Vector256.Store(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(src + x) - z), to + x);
+                    if (x == inW - 8)
+                    {
+                        break;
+                    }
                 }
             }
-
-            for (; x < inW; x++)
+            else if (inW >= 4)
             {
-                to[x] = src[x] - zero;
+                var z = Vector128.Create((int)zero);
+                Vector128.Store(Sse2.ConvertToVector128Single(Sse41.ConvertToVector128Int32(src) - z), to);
+                Vector128.Store(Sse2.ConvertToVector128Single(Sse41.ConvertToVector128Int32(src + inW - 4) - z), to + inW - 4);
+            }
+            else
+            {
+                for (int x = 0; x < inW; x++)
+                {
+                    to[x] = src[x] - zero;
+                }
             }
         }
+    }
+
+    /// <summary>Requantization fused into the store (int8 depthwise): bytes = requant((int)acc + Bias).</summary>
+    internal struct Quant
+    {
+        public byte* Dst;     // null: store floats
+        public int Bias, ZeroPoint;
+        public float Scale, Lo, Hi;
     }
 
     /// <summary>Filters a padded plane: dst[outH, outW] = act(bias + sum w * padded).</summary>
     public static void Plane(int stride, float* padded, int pw, float* dst, int outH, int outW, float* w, float bias,
                              ActivationParams act, int width)
+        => Plane(stride, padded, pw, dst, outH, outW, w, bias, act, width, default);
+
+    /// <summary>
+    /// Filters a padded plane; with <paramref name="q"/>.Dst set, the (exact integer) sums are requantized straight
+    /// into bytes instead (as <see cref="QGemm.RequantizeRow"/>), and <paramref name="dst"/> is not written.
+    /// </summary>
+    public static void Plane(int stride, float* padded, int pw, float* dst, int outH, int outW, float* w, float bias,
+                             ActivationParams act, int width, in Quant q)
     {
         // None / Relu / Clip are a clamp fused into the store; other activations run over the plane afterwards.
         float lo = float.NegativeInfinity, hi = float.PositiveInfinity;
@@ -98,15 +131,69 @@ internal static unsafe class Depthwise3x3
 
         if (width >= 512 && Avx512F.IsSupported && outW >= 16)
         {
-            Plane512(stride, padded, pw, dst, outH, outW, w, bias, lo, hi);
+            if (stride == 1)
+            {
+                if (q.Dst == null)
+                {
+                    Plane512<Stride1, Off>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+                }
+                else
+                {
+                    Plane512<Stride1, On>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+                }
+            }
+            else if (q.Dst == null)
+            {
+                Plane512<Stride2, Off>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            }
+            else
+            {
+                Plane512<Stride2, On>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            }
         }
         else if (outW >= 8)
         {
-            Plane256(stride, padded, pw, dst, outH, outW, w, bias, lo, hi);
+            if (stride == 1)
+            {
+                if (q.Dst == null)
+                {
+                    Plane256<Stride1, Off>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+                }
+                else
+                {
+                    Plane256<Stride1, On>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+                }
+            }
+            else if (q.Dst == null)
+            {
+                Plane256<Stride2, Off>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            }
+            else
+            {
+                Plane256<Stride2, On>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            }
         }
         else if (outW >= 4)
         {
-            Plane128(stride, padded, pw, dst, outH, outW, w, bias, lo, hi);
+            if (stride == 1)
+            {
+                if (q.Dst == null)
+                {
+                    Plane128<Stride1, Off>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+                }
+                else
+                {
+                    Plane128<Stride1, On>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+                }
+            }
+            else if (q.Dst == null)
+            {
+                Plane128<Stride2, Off>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            }
+            else
+            {
+                Plane128<Stride2, On>(padded, pw, dst, outH, outW, w, bias, lo, hi, q);
+            }
         }
         else
         {
@@ -120,19 +207,36 @@ internal static unsafe class Depthwise3x3
                     float v = bias + (p[0] * w[0]) + (p[1] * w[1]) + (p[2] * w[2])
                                    + (p[pw] * w[3]) + (p[pw + 1] * w[4]) + (p[pw + 2] * w[5])
                                    + (p[2 * pw] * w[6]) + (p[(2 * pw) + 1] * w[7]) + (p[(2 * pw) + 2] * w[8]);
-                    o[ox] = Math.Min(Math.Max(v, lo), hi);
+                    if (q.Dst == null)
+                    {
+                        o[ox] = Math.Min(Math.Max(v, lo), hi);
+                    }
+                    else
+                    {
+                        float f = Math.Clamp(((int)v + q.Bias) * q.Scale, q.Lo, q.Hi);
+                        q.Dst[((long)oy * outW) + ox] = (byte)((int)MathF.Round(f, MidpointRounding.ToEven) + q.ZeroPoint);
+                    }
                 }
             }
         }
 
-        if (after)
+        if (after && q.Dst == null)
         {
             act.Apply(new Span<float>(dst, outH * outW));
         }
     }
 
-    private static void Plane512(int stride, float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi)
+    private static void Plane512<TStride, TQuant>(float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi, in Quant q)
+        where TStride : struct, IConstant
+        where TQuant : struct, IConstant
     {
+        int stride = TStride.Value;
+        var qBias = Vector512.Create(q.Bias);
+        var qScale = Vector512.Create(q.Scale);
+        var qLo = Vector512.Create(q.Lo);
+        var qHi = Vector512.Create(q.Hi);
+        var qZero = Vector512.Create(q.ZeroPoint);
+        byte* qDst = q.Dst;
         var k0 = Vector512.Create(w[0]); var k1 = Vector512.Create(w[1]); var k2 = Vector512.Create(w[2]);
         var k3 = Vector512.Create(w[3]); var k4 = Vector512.Create(w[4]); var k5 = Vector512.Create(w[5]);
         var k6 = Vector512.Create(w[6]); var k7 = Vector512.Create(w[7]); var k8 = Vector512.Create(w[8]);
@@ -184,14 +288,32 @@ internal static unsafe class Depthwise3x3
                     acc = Avx512F.FusedMultiplyAdd(Even512(c + 2), k8, acc);
                 }
 
-                Vector512.Store(Vector512.Min(Vector512.Max(acc + acc2, vlo), vhi), o + ox);
+                if (TQuant.Value == 0)
+                {
+                    Vector512.Store(Vector512.Min(Vector512.Max(acc + acc2, vlo), vhi), o + ox);
+                }
+                else
+                {
+                    Vector512<float> f = Vector512.ConvertToSingle(Vector512.ConvertToInt32(acc + acc2) + qBias) * qScale;
+                    Vector512<int> v = Vector512.ConvertToInt32(Vector512.Round(Vector512.Min(Vector512.Max(f, qLo), qHi))) + qZero;
+                    Vector128.Store(Avx512F.ConvertToVector128Byte(v), qDst + ((long)oy * outW) + ox);
+                }
                 ox += 16;
             }
         }
     }
 
-    private static void Plane256(int stride, float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi)
+    private static void Plane256<TStride, TQuant>(float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi, in Quant q)
+        where TStride : struct, IConstant
+        where TQuant : struct, IConstant
     {
+        int stride = TStride.Value;
+        var qBias = Vector256.Create(q.Bias);
+        var qScale = Vector256.Create(q.Scale);
+        var qLo = Vector256.Create(q.Lo);
+        var qHi = Vector256.Create(q.Hi);
+        var qZero = Vector256.Create(q.ZeroPoint);
+        byte* qDst = q.Dst;
         var k0 = Vector256.Create(w[0]); var k1 = Vector256.Create(w[1]); var k2 = Vector256.Create(w[2]);
         var k3 = Vector256.Create(w[3]); var k4 = Vector256.Create(w[4]); var k5 = Vector256.Create(w[5]);
         var k6 = Vector256.Create(w[6]); var k7 = Vector256.Create(w[7]); var k8 = Vector256.Create(w[8]);
@@ -243,14 +365,33 @@ internal static unsafe class Depthwise3x3
                     acc = Fma.MultiplyAdd(Even256(c + 2), k8, acc);
                 }
 
-                Vector256.Store(Vector256.Min(Vector256.Max(acc + acc2, vlo), vhi), o + ox);
+                if (TQuant.Value == 0)
+                {
+                    Vector256.Store(Vector256.Min(Vector256.Max(acc + acc2, vlo), vhi), o + ox);
+                }
+                else
+                {
+                    Vector256<float> f = Vector256.ConvertToSingle(Vector256.ConvertToInt32(acc + acc2) + qBias) * qScale;
+                    Vector256<int> v = Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(f, qLo), qHi))) + qZero;
+                    Vector256<ushort> h = Vector256.Narrow(v, v).AsUInt16();
+                    *(ulong*)(qDst + ((long)oy * outW) + ox) = Vector256.Narrow(h, h).AsUInt64().ToScalar();
+                }
                 ox += 8;
             }
         }
     }
 
-    private static void Plane128(int stride, float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi)
+    private static void Plane128<TStride, TQuant>(float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi, in Quant q)
+        where TStride : struct, IConstant
+        where TQuant : struct, IConstant
     {
+        int stride = TStride.Value;
+        var qBias = Vector128.Create(q.Bias);
+        var qScale = Vector128.Create(q.Scale);
+        var qLo = Vector128.Create(q.Lo);
+        var qHi = Vector128.Create(q.Hi);
+        var qZero = Vector128.Create(q.ZeroPoint);
+        byte* qDst = q.Dst;
         var k0 = Vector128.Create(w[0]); var k1 = Vector128.Create(w[1]); var k2 = Vector128.Create(w[2]);
         var k3 = Vector128.Create(w[3]); var k4 = Vector128.Create(w[4]); var k5 = Vector128.Create(w[5]);
         var k6 = Vector128.Create(w[6]); var k7 = Vector128.Create(w[7]); var k8 = Vector128.Create(w[8]);
@@ -302,7 +443,17 @@ internal static unsafe class Depthwise3x3
                     acc = Fma.MultiplyAdd(Even128(c + 2), k8, acc);
                 }
 
-                Vector128.Store(Vector128.Min(Vector128.Max(acc + acc2, vlo), vhi), o + ox);
+                if (TQuant.Value == 0)
+                {
+                    Vector128.Store(Vector128.Min(Vector128.Max(acc + acc2, vlo), vhi), o + ox);
+                }
+                else
+                {
+                    Vector128<float> f = Vector128.ConvertToSingle(Vector128.ConvertToInt32(acc + acc2) + qBias) * qScale;
+                    Vector128<int> v = Vector128.ConvertToInt32(Vector128.Round(Vector128.Min(Vector128.Max(f, qLo), qHi))) + qZero;
+                    Vector128<ushort> h = Vector128.Narrow(v, v).AsUInt16();
+                    *(uint*)(qDst + ((long)oy * outW) + ox) = Vector128.Narrow(h, h).AsUInt32().ToScalar();
+                }
                 ox += 4;
             }
         }

@@ -63,15 +63,10 @@ internal readonly record struct ActivationParams(FusedActivation Kind, float A =
                 TensorPrimitives.Min(values, B, values);
                 break;
             case FusedActivation.LeakyRelu:
-                for (int i = 0; i < values.Length; i++)
-                {
-                    float v = values[i];
-                    values[i] = v >= 0 ? v : A * v;
-                }
-
-                break;
             case FusedActivation.Sigmoid:
-                TensorPrimitives.Sigmoid(values, values);
+            case FusedActivation.HardSwish:
+            case FusedActivation.Silu:
+                FastActivations.Apply(Kind, A, values);
                 break;
             case FusedActivation.HardSigmoid:
                 TensorPrimitives.Multiply(values, A, values);
@@ -79,27 +74,8 @@ internal readonly record struct ActivationParams(FusedActivation Kind, float A =
                 TensorPrimitives.Max(values, 0f, values);
                 TensorPrimitives.Min(values, 1f, values);
                 break;
-            case FusedActivation.HardSwish:
-                for (int i = 0; i < values.Length; i++)
-                {
-                    float v = values[i];
-                    values[i] = v * Math.Clamp((v * (1f / 6f)) + 0.5f, 0f, 1f);
-                }
-
-                break;
             case FusedActivation.Tanh:
                 TensorPrimitives.Tanh(values, values);
-                break;
-            case FusedActivation.Silu:
-                Span<float> sigmoid = stackalloc float[256];
-                for (int i = 0; i < values.Length; i += sigmoid.Length)
-                {
-                    Span<float> chunk = values.Slice(i, Math.Min(sigmoid.Length, values.Length - i));
-                    Span<float> s = sigmoid.Slice(0, chunk.Length);
-                    TensorPrimitives.Sigmoid(chunk, s);
-                    TensorPrimitives.Multiply(chunk, s, chunk);
-                }
-
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "Unknown fused activation.");

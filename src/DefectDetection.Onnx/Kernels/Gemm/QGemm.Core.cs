@@ -118,7 +118,37 @@ internal static unsafe partial class QGemm
         }
 
         job.TilesN = Tiles(N, job.Nc);
+        if (b.Kind != KindPacked && Tiles(M, job.Mc) > 1 && (long)K * N <= WholePackLimit)
+        {
+            // Several row tiles would each pack the same B: pack it once, in parallel, and share it.
+            int kp = (K + 1) / 2, panels = Tiles(N, nr);
+            var pack = new PackBWork { B = b, N = N, K = K, Nr = nr, Dst = Scratch(ref t_wholeB, Math.Max(1L, (long)panels * nr * kp * 2)) };
+            IntraOpThreadPool.For(ops > 200_000 ? pool : null, panels, ref pack);
+            job.B = Operand.Prepacked(pack.Dst);
+        }
+
         IntraOpThreadPool.For(pool, Tiles(M, job.Mc) * job.TilesN, ref job);
+    }
+
+    internal const long WholePackLimit = 4_000_000;
+
+    [ThreadStatic]
+    private static short[]? t_wholeB;
+
+    private struct PackBWork : IParallelWork
+    {
+        public Operand B;
+        public int N, K, Nr;
+        public short* Dst;
+
+        public readonly void Run(int start, int end)
+        {
+            long panelSize = (long)((K + 1) / 2) * Nr * 2;
+            for (int p = start; p < end; p++)
+            {
+                PackPanelsB(B, p * Nr, Math.Min(Nr, N - (p * Nr)), 0, K, Nr, Dst + (p * panelSize));
+            }
+        }
     }
 
     private static int Tiles(int n, int block) => (n + block - 1) / block;
@@ -235,14 +265,15 @@ internal static unsafe partial class QGemm
     /// </summary>
     internal static void RequantizeRow(int* acc, int n, int biasScalar, int* biasCol, float scaleScalar, float* scaleCol,
                                        int zp, int min, int max, byte* dst, int width)
-        => RequantizeCore(acc, null, n, biasScalar, biasCol, scaleScalar, scaleCol, zp, min, max, dst, width);
+        => RequantizeCore<Off>(acc, null, n, biasScalar, biasCol, scaleScalar, scaleCol, zp, min, max, dst, width);
 
     /// <summary>As <see cref="RequantizeRow"/>, for accumulators held as exact integer-valued floats (|value| &lt; 2^31).</summary>
     internal static void RequantizeFloatRow(float* acc, int n, int biasScalar, float scaleScalar, int zp, int min, int max, byte* dst, int width)
-        => RequantizeCore(null, acc, n, biasScalar, null, scaleScalar, null, zp, min, max, dst, width);
+        => RequantizeCore<On>(null, acc, n, biasScalar, null, scaleScalar, null, zp, min, max, dst, width);
 
-    private static void RequantizeCore(int* acc, float* accF, int n, int biasScalar, int* biasCol, float scaleScalar, float* scaleCol,
-                                       int zp, int min, int max, byte* dst, int width)
+    private static void RequantizeCore<TFloat>(int* acc, float* accF, int n, int biasScalar, int* biasCol, float scaleScalar, float* scaleCol,
+                                               int zp, int min, int max, byte* dst, int width)
+        where TFloat : struct, IConstant
     {
         float lo = min - zp, hi = max - zp;
         int i = 0;
@@ -252,7 +283,7 @@ internal static unsafe partial class QGemm
             Vector512<int> vzp = Vector512.Create(zp), vb = Vector512.Create(biasScalar);
             for (; i <= n - 16; i += 16)
             {
-                Vector512<int> a = (accF != null ? Vector512.ConvertToInt32(Vector512.Load(accF + i)) : Vector512.Load(acc + i)) + vb;
+                Vector512<int> a = (TFloat.Value != 0 ? Vector512.ConvertToInt32(Vector512.Load(accF + i)) : Vector512.Load(acc + i)) + vb;
                 if (biasCol != null)
                 {
                     a += Vector512.Load(biasCol + i);
@@ -272,7 +303,7 @@ internal static unsafe partial class QGemm
             for (; i <= n - 16; i += 16)
             {
                 Vector256<int> a0, a1;
-                if (accF != null)
+                if (TFloat.Value != 0)
                 {
                     a0 = Vector256.ConvertToInt32(Vector256.Load(accF + i)) + vb;
                     a1 = Vector256.ConvertToInt32(Vector256.Load(accF + i + 8)) + vb;
@@ -303,7 +334,7 @@ internal static unsafe partial class QGemm
 
         for (; i < n; i++)
         {
-            int a = (accF != null ? (int)accF[i] : acc[i]) + biasScalar + (biasCol != null ? biasCol[i] : 0);
+            int a = (TFloat.Value != 0 ? (int)accF[i] : acc[i]) + biasScalar + (biasCol != null ? biasCol[i] : 0);
             float v = a * (scaleCol != null ? scaleCol[i] : scaleScalar);
             v = Math.Clamp(v, lo, hi);
             dst[i] = (byte)((int)MathF.Round(v, MidpointRounding.ToEven) + zp);

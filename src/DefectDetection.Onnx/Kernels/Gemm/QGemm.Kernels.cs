@@ -32,6 +32,9 @@ internal static unsafe partial class QGemm
     {
         switch (width)
         {
+            case 512 when rows == 1:
+                Kernel512Row1(kPairs, a, b, c, cols, mode);
+                break;
             case 512:
                 Kernel512(kPairs, a, b, c, ldc, rows, cols, mode);
                 break;
@@ -83,6 +86,41 @@ internal static unsafe partial class QGemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<int> Dot128(Vector128<short> b, int* a, Vector128<int> acc)
         => acc + Sse2.MultiplyAddAdjacent(b, Vector128.Create(*a).AsInt16());
+
+    // A single valid row: k pairs unrolled by 2 into independent accumulators instead of 7 padding rows.
+    private static void Kernel512Row1(int kPairs, short* a, short* b, int* c, int cols, int mode)
+    {
+        Vector512<int> s0 = default, s1 = default, t0 = default, t1 = default;
+        int* ap = (int*)a;
+        int k = 0;
+        for (; k + 2 <= kPairs; k += 2, ap += 16, b += 128)
+        {
+            s0 = Dot512(Vector512.Load(b), ap, s0);
+            s1 = Dot512(Vector512.Load(b + 32), ap, s1);
+            t0 = Dot512(Vector512.Load(b + 64), ap + 8, t0);
+            t1 = Dot512(Vector512.Load(b + 96), ap + 8, t1);
+        }
+
+        for (; k < kPairs; k++, ap += 8, b += 64)
+        {
+            s0 = Dot512(Vector512.Load(b), ap, s0);
+            s1 = Dot512(Vector512.Load(b + 32), ap, s1);
+        }
+
+        s0 += t0;
+        s1 += t1;
+        if (cols == 32)
+        {
+            Store512(c, s0, mode);
+            Store512(c + 16, s1, mode);
+            return;
+        }
+
+        int* tmp = stackalloc int[32];
+        Vector512.Store(s0, tmp);
+        Vector512.Store(s1, tmp + 16);
+        StorePartial(tmp, 32, c, 0, 1, cols, mode);
+    }
 
     private static void Kernel512(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
     {

@@ -107,8 +107,37 @@ internal static unsafe partial class Sgemm
         }
 
         job.TilesN = Tiles(N, job.Nc);
+        if (!b.Packed && K > 0 && Tiles(M, job.Mc) > 1 && (long)K * N <= WholePackLimit)
+        {
+            // Several row tiles would each pack the same B: pack it once, in parallel, and share it.
+            int panels = Tiles(N, nr);
+            var pack = new PackBWork { B = b, N = N, K = K, Nr = nr, Dst = Scratch(ref t_wholeB, (long)panels * nr * K) };
+            IntraOpThreadPool.For(flops > 200_000 ? pool : null, panels, ref pack);
+            job.B = Operand.Prepacked(pack.Dst);
+        }
+
         int tiles = Tiles(M, job.Mc) * job.TilesN;
         IntraOpThreadPool.For(pool, tiles, ref job);
+    }
+
+    internal const long WholePackLimit = 4_000_000;
+
+    [ThreadStatic]
+    private static float[]? t_wholeB;
+
+    private struct PackBWork : IParallelWork
+    {
+        public Operand B;
+        public int N, K, Nr;
+        public float* Dst;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int p = start; p < end; p++)
+            {
+                PackPanelsB(B, N, p * Nr, Math.Min(Nr, N - (p * Nr)), 0, K, Nr, Dst + ((long)p * K * Nr));
+            }
+        }
     }
 
     private static int Tiles(int n, int block) => (n + block - 1) / block;

@@ -97,6 +97,9 @@ internal static unsafe partial class Sgemm
     {
         switch (width)
         {
+            case 512 when rows == 1:
+                Kernel512Row1(kc, a, b, c, cols, mode, beta);
+                break;
             case 512:
                 Kernel512(kc, a, b, c, ldc, rows, cols, mode, beta);
                 break;
@@ -110,6 +113,43 @@ internal static unsafe partial class Sgemm
                 KernelScalar(kc, a, b, c, ldc, rows, cols, mode, beta);
                 break;
         }
+    }
+
+    // 1 x 32 (a single valid row, e.g. a fully-connected layer at batch 1): k unrolled by 4 into independent
+    // accumulators so the FMA latency is hidden instead of computing 7 padding rows.
+    private static void Kernel512Row1(int kc, float* a, float* b, float* c, int cols, int mode, float beta)
+    {
+        Vector512<float> s0 = default, s1 = default, t0 = default, t1 = default, u0 = default, u1 = default, v0 = default, v1 = default;
+        int k = 0;
+        for (; k + 4 <= kc; k += 4, a += 32, b += 128)
+        {
+            Vector512<float> a0 = Vector512.Create(a[0]), a1 = Vector512.Create(a[8]), a2 = Vector512.Create(a[16]), a3 = Vector512.Create(a[24]);
+            s0 = Fma512(a0, Vector512.Load(b), s0); s1 = Fma512(a0, Vector512.Load(b + 16), s1);
+            t0 = Fma512(a1, Vector512.Load(b + 32), t0); t1 = Fma512(a1, Vector512.Load(b + 48), t1);
+            u0 = Fma512(a2, Vector512.Load(b + 64), u0); u1 = Fma512(a2, Vector512.Load(b + 80), u1);
+            v0 = Fma512(a3, Vector512.Load(b + 96), v0); v1 = Fma512(a3, Vector512.Load(b + 112), v1);
+        }
+
+        for (; k < kc; k++, a += 8, b += 32)
+        {
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            s0 = Fma512(a0, Vector512.Load(b), s0);
+            s1 = Fma512(a0, Vector512.Load(b + 16), s1);
+        }
+
+        s0 = (s0 + t0) + (u0 + v0);
+        s1 = (s1 + t1) + (u1 + v1);
+        if (cols == 32)
+        {
+            Store512(c, s0, mode, beta);
+            Store512(c + 16, s1, mode, beta);
+            return;
+        }
+
+        float* tmp = stackalloc float[32];
+        Vector512.Store(s0, tmp);
+        Vector512.Store(s1, tmp + 16);
+        StorePartial(tmp, 32, c, 0, 1, cols, mode, beta);
     }
 
     // 8 x 32: 16 accumulators of 16 floats.

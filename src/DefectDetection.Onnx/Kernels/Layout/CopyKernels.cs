@@ -125,7 +125,61 @@ internal sealed class TransposeKernel(GraphNode node) : OpKernel(node)
         }
 
         TensorValue y = ctx.Output(0, x.Type, shape[..r]);
+        if (r >= 2 && Tensor.ElementSize(x.Type) == 4 && SwapsLastTwo(r))
+        {
+            // [..., R, C] -> [..., C, R]: blocked 2-D transposes (cache friendly for the long strides).
+            int rows = x.Shape[r - 2], cols = x.Shape[r - 1];
+            int batch = rows * cols == 0 ? 0 : x.Length / (rows * cols);
+            ReadOnlySpan<int> src = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(x.Bytes());
+            Span<int> dst = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(y.Bytes());
+            for (int b = 0; b < batch; b++)
+            {
+                Transpose2d(src.Slice(b * rows * cols, rows * cols), dst.Slice(b * rows * cols, rows * cols), rows, cols);
+            }
+
+            return;
+        }
+
         StridedCopy.Run(x.Bytes(), Tensor.ElementSize(x.Type), 0, shape[..r], strides[..r], y.Bytes());
+    }
+
+    private bool SwapsLastTwo(int r)
+    {
+        if (_perm is null)
+        {
+            return r == 2;
+        }
+
+        for (int i = 0; i < r - 2; i++)
+        {
+            if (_perm[i] != i)
+            {
+                return false;
+            }
+        }
+
+        return _perm[r - 2] == r - 1 && _perm[r - 1] == r - 2;
+    }
+
+    private static void Transpose2d(ReadOnlySpan<int> src, Span<int> dst, int rows, int cols)
+    {
+        const int Block = 32;
+        for (int r0 = 0; r0 < rows; r0 += Block)
+        {
+            int r1 = Math.Min(r0 + Block, rows);
+            for (int c0 = 0; c0 < cols; c0 += Block)
+            {
+                int c1 = Math.Min(c0 + Block, cols);
+                for (int rr = r0; rr < r1; rr++)
+                {
+                    ReadOnlySpan<int> row = src.Slice(rr * cols, cols);
+                    for (int cc = c0; cc < c1; cc++)
+                    {
+                        dst[(cc * rows) + rr] = row[cc];
+                    }
+                }
+            }
+        }
     }
 }
 

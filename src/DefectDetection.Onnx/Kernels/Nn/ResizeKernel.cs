@@ -7,11 +7,15 @@ namespace DefectDetection.Onnx.Kernels.Nn;
 /// <summary>
 /// Resize (opsets 10 to 19) and Upsample (7 to 9): nearest (round_prefer_floor, round_prefer_ceil, floor, ceil) on any
 /// axes, linear on the last two axes, with every coordinate_transformation_mode (half_pixel, half_pixel_symmetric,
-/// pytorch_half_pixel, align_corners, asymmetric, tf_half_pixel_for_nn, tf_crop_and_resize).
+/// pytorch_half_pixel, align_corners, asymmetric, tf_half_pixel_for_nn, tf_crop_and_resize); cubic (cubic_coeff_a,
+/// exclude_outside) on the last two axes.
 /// </summary>
 internal sealed class ResizeKernel : OpKernel
 {
     private readonly bool _linear;
+    private readonly bool _cubic;
+    private readonly float _cubicA;
+    private readonly bool _excludeOutside;
     private readonly string _coord;
     private readonly string _nearestMode;
     private readonly float _extrapolation;
@@ -30,12 +34,15 @@ internal sealed class ResizeKernel : OpKernel
             mode = "linear";
         }
 
-        if (mode is not ("nearest" or "linear"))
+        if (mode is not ("nearest" or "linear" or "cubic"))
         {
-            throw new UnsupportedNodeException($"mode '{mode}' is not supported (nearest and linear are)");
+            throw new UnsupportedNodeException($"mode '{mode}' is not supported (nearest, linear and cubic are)");
         }
 
         _linear = mode == "linear";
+        _cubic = mode == "cubic";
+        _cubicA = node.GetFloat("cubic_coeff_a", -0.75f);
+        _excludeOutside = node.GetInt("exclude_outside", 0) != 0;
         bool legacy = _upsample || node.Opset < 11;
         _coord = legacy ? "asymmetric" : node.GetString("coordinate_transformation_mode", "half_pixel");
         _nearestMode = legacy ? "legacy" : node.GetString("nearest_mode", "round_prefer_floor");
@@ -58,9 +65,9 @@ internal sealed class ResizeKernel : OpKernel
             throw new UnsupportedNodeException("antialias is not supported");
         }
 
-        if (node.GetInt("exclude_outside", 0) != 0 && _linear)
+        if (_upsample && _cubic)
         {
-            throw new UnsupportedNodeException("exclude_outside is not supported");
+            throw new UnsupportedNodeException("Upsample supports nearest and linear");
         }
 
         if (_aspect is not ("stretch" or "not_larger" or "not_smaller"))
@@ -181,6 +188,10 @@ internal sealed class ResizeKernel : OpKernel
         if (_linear)
         {
             Linear(ctx, x, y, scales, roi);
+        }
+        else if (_cubic)
+        {
+            Cubic(ctx, x, y, scales, roi);
         }
         else
         {
@@ -405,6 +416,95 @@ internal sealed class ResizeKernel : OpKernel
             i0[o] = a;
             i1[o] = Math.Min(a + 1, inLen - 1);
             w[o] = v - a;
+        }
+    }
+
+    private void Cubic(KernelContext ctx, TensorValue x, TensorValue y, ReadOnlySpan<float> scales, ReadOnlySpan<float> roi)
+    {
+        int r = x.Rank;
+        if (x.Type != TensorElementType.Float32 || r < 2)
+        {
+            throw Error("Cubic resize supports float32 tensors of rank 2 or more.");
+        }
+
+        for (int d = 0; d < r - 2; d++)
+        {
+            if (x.Shape[d] != y.Shape[d])
+            {
+                throw Error("Cubic resize is supported on the last two axes only.");
+            }
+        }
+
+        int inH = x.Shape[r - 2], inW = x.Shape[r - 1], outH = y.Shape[r - 2], outW = y.Shape[r - 1];
+        Span<int> ints = ctx.Scratch<int>(8 * (outH + outW));
+        Span<int> iy = ints[..(4 * outH)], ix = ints.Slice(4 * outH, 4 * outW);
+        Span<float> wy = MemoryMarshal.Cast<int, float>(ints.Slice(4 * (outH + outW), 4 * outH));
+        Span<float> wx = MemoryMarshal.Cast<int, float>(ints.Slice((8 * outH) + (4 * outW), 4 * outW));
+        CubicAxis(outH, inH, scales[r - 2], roi[r - 2], roi[(2 * r) - 2], iy, wy);
+        CubicAxis(outW, inW, scales[r - 1], roi[r - 1], roi[(2 * r) - 1], ix, wx);
+        ReadOnlySpan<float> src = x.Span<float>();
+        Span<float> dst = y.Span<float>();
+        int planes = x.Length / (inH * inW);
+        for (int p = 0; p < planes; p++)
+        {
+            ReadOnlySpan<float> plane = src.Slice(p * inH * inW, inH * inW);
+            Span<float> o = dst.Slice(p * outH * outW, outH * outW);
+            for (int oy = 0; oy < outH; oy++)
+            {
+                for (int ox = 0; ox < outW; ox++)
+                {
+                    float sum = 0;
+                    for (int a = 0; a < 4; a++)
+                    {
+                        float row = 0;
+                        ReadOnlySpan<float> line = plane.Slice(iy[(4 * oy) + a] * inW, inW);
+                        for (int b = 0; b < 4; b++)
+                        {
+                            row += wx[(4 * ox) + b] * line[ix[(4 * ox) + b]];
+                        }
+
+                        sum += wy[(4 * oy) + a] * row;
+                    }
+
+                    o[(oy * outW) + ox] = sum;
+                }
+            }
+        }
+    }
+
+    /// <summary>Four taps per output coordinate: indices clamped to the input, Keys cubic weights (coefficient a).</summary>
+    private void CubicAxis(int outLen, int inLen, float scale, float roiStart, float roiEnd, Span<int> idx, Span<float> w)
+    {
+        float a = _cubicA;
+        for (int o = 0; o < outLen; o++)
+        {
+            float v = inLen == outLen && scale == 1f ? o : Original(o, inLen, outLen, scale, roiStart, roiEnd);
+            int i0 = (int)MathF.Floor(v);
+            float t = v - i0;
+            float sum = 0;
+            for (int k = 0; k < 4; k++)
+            {
+                int i = i0 - 1 + k;
+                float d = MathF.Abs(t - (k - 1));
+                float weight = d <= 1 ? ((((a + 2) * d) - (a + 3)) * d * d) + 1
+                    : d < 2 ? (((((a * d) - (5 * a)) * d) + (8 * a)) * d) - (4 * a) : 0;
+                if (_excludeOutside && (i < 0 || i >= inLen))
+                {
+                    weight = 0;
+                }
+
+                idx[(4 * o) + k] = Math.Clamp(i, 0, inLen - 1);
+                w[(4 * o) + k] = weight;
+                sum += weight;
+            }
+
+            if (_excludeOutside && sum != 0)
+            {
+                for (int k = 0; k < 4; k++)
+                {
+                    w[(4 * o) + k] /= sum;
+                }
+            }
         }
     }
 }

@@ -4,6 +4,7 @@ using DefectDetection.Onnx.Graph;
 using DefectDetection.Onnx.Kernels.Elementwise;
 using DefectDetection.Onnx.Kernels.Gemm;
 using DefectDetection.Onnx.Runtime;
+using DefectDetection.Onnx.Runtime.Threading;
 
 namespace DefectDetection.Onnx.Kernels.Quantization;
 
@@ -198,21 +199,23 @@ internal sealed class QLinearAddKernel(GraphNode node) : OpKernel(node)
         TensorValue y = ctx.Output(0, outSigned ? TensorElementType.Int8 : TensorElementType.UInt8, shape);
         float rac = sa / sc, rbc = sb / sc;
         float k = zc - ((rac * za) + (rbc * zb));
+        if (a.Length == y.Length && b.Length == y.Length && a.Type == b.Type)
+        {
+            var work = new AddWork { A = a, B = b, Y = y, Rac = rac, Rbc = rbc, K = k, Signed = outSigned };
+            IntraOpThreadPool.For(ctx.Pool, (y.Length + AddWork.Chunk - 1) / AddWork.Chunk, ref work, 4);
+            return;
+        }
+
         Span<float> scratch = ctx.Scratch<float>(a.Length + b.Length + y.Length);
         Span<float> fa = scratch[..a.Length], fb = scratch.Slice(a.Length, b.Length), fy = scratch.Slice(a.Length + b.Length, y.Length);
         ToFloat(a, fa);
         ToFloat(b, fb);
-        if (a.Length == y.Length && b.Length == y.Length)
-        {
-            FusedAdd(fa, rac, fb, rbc, k, fy);
-        }
-        else
-        {
-            TensorPrimitives.Multiply(fa, rac, fa);
-            TensorPrimitives.Multiply(fb, rbc, fb);
-            TensorPrimitives.Add(fb, k, fb);
-            Broadcast.Binary<float, float, AddOp<float>>(fa, a.Dims, fb, b.Dims, fy, shape);
-        }
+
+        // Broadcasting: rAC a + (rBC b + k) without the fused rounding of the same-shape path.
+        TensorPrimitives.Multiply(fa, rac, fa);
+        TensorPrimitives.Multiply(fb, rbc, fb);
+        TensorPrimitives.Add(fb, k, fb);
+        Broadcast.Binary<float, float, AddOp<float>>(fa, a.Dims, fb, b.Dims, fy, shape);
 
         // Round half to even and saturate (a division by 1 is exact).
         QuantMath.Quantize(fy, 1f, 0, y.Bytes(), outSigned);
@@ -240,6 +243,45 @@ internal sealed class QLinearAddKernel(GraphNode node) : OpKernel(node)
         for (; i < y.Length; i++)
         {
             y[i] = MathF.FusedMultiplyAdd(a[i], rac, MathF.FusedMultiplyAdd(b[i], rbc, k));
+        }
+    }
+
+    /// <summary>Same-shape QLinearAdd over chunks of elements (converted, added and requantised on the stack).</summary>
+    private struct AddWork : IParallelWork
+    {
+        public const int Chunk = 1024;
+        public TensorValue A;
+        public TensorValue B;
+        public TensorValue Y;
+        public float Rac;
+        public float Rbc;
+        public float K;
+        public bool Signed;
+
+        public readonly void Run(int start, int end)
+        {
+            Span<float> buffer = stackalloc float[3 * Chunk];
+            ReadOnlySpan<byte> a = A.Bytes(), b = B.Bytes();
+            Span<byte> y = Y.Bytes();
+            bool signedIn = A.Type == TensorElementType.Int8;
+            for (int c = start; c < end; c++)
+            {
+                int from = c * Chunk, n = Math.Min(Chunk, y.Length - from);
+                Span<float> fa = buffer[..n], fb = buffer.Slice(Chunk, n), fy = buffer.Slice(2 * Chunk, n);
+                if (signedIn)
+                {
+                    TensorPrimitives.ConvertTruncating(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(a.Slice(from, n)), fa);
+                    TensorPrimitives.ConvertTruncating(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(b.Slice(from, n)), fb);
+                }
+                else
+                {
+                    TensorPrimitives.ConvertTruncating(a.Slice(from, n), fa);
+                    TensorPrimitives.ConvertTruncating(b.Slice(from, n), fb);
+                }
+
+                FusedAdd(fa, Rac, fb, Rbc, K, fy);
+                QuantMath.Quantize(fy, 1f, 0, y.Slice(from, n), Signed);
+            }
         }
     }
 

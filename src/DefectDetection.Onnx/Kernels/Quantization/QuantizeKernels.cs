@@ -3,6 +3,7 @@ using System.Runtime.Intrinsics;
 using DefectDetection.Onnx.Graph;
 using DefectDetection.Onnx.Kernels.Layout;
 using DefectDetection.Onnx.Runtime;
+using DefectDetection.Onnx.Runtime.Threading;
 
 namespace DefectDetection.Onnx.Kernels.Quantization;
 
@@ -72,6 +73,30 @@ internal static class QuantMath
     {
         v = Vector256.Min(Vector256.Max(v / scale, lo), hi);
         return Vector256.ConvertToInt32(Vector256.Round(v)) + zp;
+    }
+
+    /// <summary>Quantises a whole tensor in chunks on the intra-op pool.</summary>
+    public static void QuantizeParallel(KernelContext ctx, TensorValue x, TensorValue y, float scale, int zeroPoint, bool signed)
+    {
+        const int ChunkElements = 16384;
+        var work = new QuantizeWork { X = x, Y = y, Scale = scale, ZeroPoint = zeroPoint, Signed = signed, Chunk = ChunkElements };
+        IntraOpThreadPool.For(ctx.Pool, (x.Length + ChunkElements - 1) / ChunkElements, ref work, 2);
+    }
+
+    private struct QuantizeWork : IParallelWork
+    {
+        public TensorValue X;
+        public TensorValue Y;
+        public float Scale;
+        public int ZeroPoint;
+        public bool Signed;
+        public int Chunk;
+
+        public readonly void Run(int start, int end)
+        {
+            int from = start * Chunk, to = Math.Min(end * Chunk, X.Length);
+            Quantize(X.Span<float>()[from..to], Scale, ZeroPoint, Y.Bytes()[from..to], Signed);
+        }
     }
 
     public static void Dequantize(ReadOnlySpan<byte> x, bool signed, int zeroPoint, float scale, Span<float> y)
@@ -149,7 +174,7 @@ internal sealed class QuantizeLinearKernel : OpKernel
         Span<byte> dst = y.Bytes();
         if (scale.Length == 1)
         {
-            QuantMath.Quantize(src, scale.GetFloat(0), QuantMath.ZeroPoint(zp, 0), dst, signed);
+            QuantMath.QuantizeParallel(ctx, x, y, scale.GetFloat(0), QuantMath.ZeroPoint(zp, 0), signed);
             return;
         }
 
@@ -259,6 +284,6 @@ internal sealed class DynamicQuantizeLinearKernel(GraphNode node) : OpKernel(nod
             return;
         }
 
-        QuantMath.Quantize(src, scale, zp, y.Span<byte>(), false);
+        QuantMath.QuantizeParallel(ctx, x, y, scale, zp, false);
     }
 }

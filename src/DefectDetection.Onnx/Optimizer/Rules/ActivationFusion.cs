@@ -30,7 +30,7 @@ internal sealed class ActivationFusion : IGraphRewrite
             IReadOnlyList<GraphNode> consumers = index.Consumers(y);
             if (consumers.Count == 2 && TrySiLU(index, y, consumers, out GraphNode? sigmoid, out GraphNode? mul))
             {
-                node.FusionData = new FusedActivationInfo(ActivationParams.None, true);
+                node.FusionData = new FusedActivationInfo(new ActivationParams(FusedActivation.Silu), false);
                 node.Outputs[0] = mul!.Outputs[0];
                 removed.Add(sigmoid!);
                 removed.Add(mul);
