@@ -24,6 +24,9 @@ public static class Program
         CliContext context = new(stdout, stderr);
         root.Subcommands.Add(ImageCommand.Create(context));
         root.Subcommands.Add(OnnxCommand.Create(context));
+        root.Subcommands.Add(TrainCommand.Create(context));
+        root.Subcommands.Add(EvaluateCommand.Create(context));
+        root.Subcommands.Add(PredictCommand.Create(context));
         root.Subcommands.Add(GenerateBoardsCommand.Create(context));
         return root;
     }

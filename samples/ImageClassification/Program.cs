@@ -1,0 +1,48 @@
+// Learn "cracked or not" from the Lookout for Vision cookie photos: a frozen MobileNetV2 backbone turns each image
+// into features, a softmax head learns from 63 labelled photos, and the model is saved, reloaded and tested.
+// Usage: dotnet run -c Release --project samples/ImageClassification [SHARED_FOLDER] [--weight-free]
+using System.Diagnostics;
+using DefectDetection.Datasets;
+using DefectDetection.Metrics;
+using DefectDetection.Vision.Classification;
+
+string shared = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? Path.Combine("..", "shared");
+bool weightFree = args.Contains("--weight-free");
+string cookies = Path.Combine(shared, "datasets", "lfv-cookies");
+string backbone = Path.Combine(shared, "models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx");
+
+// The cookie folders carry the label in the file names (normal-1.jpg, test-anomaly-3.jpg).
+ImageDataset train = FileNameDataset.Read(Path.Combine(cookies, "dataset-files", "training-images"));
+ImageDataset test = FileNameDataset.Read(Path.Combine(cookies, "test-images"));
+Console.WriteLine($"train: {train}");
+Console.WriteLine($"test:  {test}");
+
+ImageClassificationOptions options = new()
+{
+    BackbonePath = weightFree ? null : backbone, // null: the weight-free gradient-histogram extractor
+    Threshold = new ThresholdOptions { Rule = ThresholdRule.MaxF1 },
+    Seed = 1,
+};
+
+Stopwatch clock = Stopwatch.StartNew();
+using ImageClassificationTrainer trainer = new(options);
+using ImageClassificationModel model = trainer.Fit(train, new Progress<TrainingProgress>(p =>
+{
+    if (p.Stage == TrainingStage.Features && p.Iteration == p.MaxIterations)
+    {
+        Console.WriteLine($"features of {p.MaxIterations} images done");
+    }
+}));
+Console.WriteLine($"trained in {clock.Elapsed.TotalSeconds:F1} s (features {model.Training.FeatureSeconds:F1} s, head {model.Training.HeadSeconds:F2} s), threshold {model.Threshold:F3}");
+
+string file = Path.Combine(Path.GetTempPath(), "cookies.ddmodel");
+model.Save(file, new ImageModelSaveOptions { Overwrite = true, DataSource = "lfv-cookies training-images" });
+using ImageClassificationModel loaded = ImageClassificationModel.Load(file);
+ClassificationMetrics metrics = loaded.Evaluate(test);
+Console.WriteLine(metrics.ToTable());
+
+foreach (LabeledImage item in test.Take(3))
+{
+    ImagePrediction p = loaded.PredictFiles([item.ImagePath])[0];
+    Console.WriteLine($"{Path.GetFileName(item.ImagePath)}: {p} (truth {item.Label})");
+}

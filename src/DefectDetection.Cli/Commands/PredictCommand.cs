@@ -1,0 +1,40 @@
+using System.CommandLine;
+using DefectDetection.Cli.Commands.Tasks;
+using DefectDetection.ModelFiles;
+
+namespace DefectDetection.Cli.Commands;
+
+/// <summary><c>defect predict</c>: applies a model to images; dispatched on the model's task.</summary>
+internal static class PredictCommand
+{
+    public static Command Create(CliContext context)
+    {
+        Option<string> model = new("--model") { Description = "The .ddmodel file." };
+        Option<string> backbone = new("--backbone") { Description = "The backbone ONNX of a model that references it by hash." };
+        Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
+        Argument<string[]> images = new("IMAGES") { Description = "The image files.", Arity = ArgumentArity.ZeroOrMore };
+        Command command = new("predict", "Predict the label of images with a trained model.") { model, backbone, json, images };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(parse => TrainCommand.Guard(context, () =>
+        {
+            OnnxCommand.RejectUnmatched(parse);
+            string[] files = parse.GetValue(images) ?? [];
+            if (files.Length == 0)
+            {
+                throw new ArgumentException("Give at least one image file.");
+            }
+
+            PredictSettings settings = new()
+            {
+                Model = TrainCommand.Required(parse.GetValue(model), "--model", "the .ddmodel file"),
+                Images = files,
+                Backbone = parse.GetValue(backbone),
+                Json = parse.GetValue(json),
+            };
+            ModelManifest manifest = ModelPackage.ReadManifest(settings.Model);
+            ITaskHandler? handler = TaskHandlers.ByManifest(context, manifest);
+            return handler is null ? CliContext.BadInput : handler.Predict(context, settings, manifest);
+        }));
+        return command;
+    }
+}

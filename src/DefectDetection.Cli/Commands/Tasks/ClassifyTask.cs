@@ -1,0 +1,274 @@
+using System.Text.Json;
+using DefectDetection.Datasets;
+using DefectDetection.Imaging;
+using DefectDetection.Metrics;
+using DefectDetection.ModelFiles;
+using DefectDetection.Vision.Backbones;
+using DefectDetection.Vision.Classification;
+using Spectre.Console;
+
+namespace DefectDetection.Cli.Commands.Tasks;
+
+/// <summary><c>--task classify</c>: a frozen backbone (or the weight-free extractor) plus a softmax head.</summary>
+internal sealed class ClassifyTask : ITaskHandler
+{
+    public string Name => "classify";
+
+    public string ManifestTask => "classification";
+
+    public int Train(CliContext context, TrainSettings settings)
+    {
+        if (File.Exists(settings.Out) && !settings.Overwrite)
+        {
+            throw new ArgumentException($"--out: '{settings.Out}' exists; pass --overwrite to replace it.");
+        }
+
+        ImageClassificationOptions options = new()
+        {
+            BackbonePath = settings.Backbone,
+            Layers = settings.Layers,
+            Augmentation = ParseAugmentation(settings.Augment),
+            Pooling = settings.Pooling.ToLowerInvariant() switch
+            {
+                "avg" => FeaturePooling.Average,
+                "max" => FeaturePooling.Max,
+                "avg+max" => FeaturePooling.AverageAndMax,
+                _ => throw new ArgumentException($"--pooling: unknown '{settings.Pooling}' (use avg, max or avg+max)."),
+            },
+            Head = new SoftmaxClassifierOptions
+            {
+                L2 = settings.L2 ?? new SoftmaxClassifierOptions().L2,
+                ClassWeighting = settings.ClassWeighting.ToLowerInvariant() switch
+                {
+                    "balanced" => ClassWeighting.Balanced,
+                    "none" => ClassWeighting.None,
+                    _ => throw new ArgumentException($"--class-weighting: unknown '{settings.ClassWeighting}' (use balanced or none)."),
+                },
+            },
+            Seed = settings.Seed,
+            ValidationFraction = settings.ValidationFraction,
+            ChooseDefectThreshold = settings.DefectThreshold,
+            CacheDirectory = settings.CacheDirectory,
+            NormalLabels = settings.NormalLabels,
+            PositiveLabel = settings.PositiveLabel,
+        };
+
+        // Options first, so that a bad option is reported before any data is read.
+        (ImageDataset train, ImageDataset? test) = TrainingData.Read(settings.Data, settings.Images, settings.Split);
+        using ImageClassificationTrainer trainer = new(options);
+        ImageClassificationModel model;
+        if (settings.Json)
+        {
+            model = trainer.Fit(train);
+        }
+        else
+        {
+            bool terminal = ReferenceEquals(context.Out, Console.Out) && !Console.IsOutputRedirected;
+            IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(context.Out),
+                Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+                Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+            });
+            model = null!;
+            console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(ctx =>
+                {
+                    ProgressTask features = ctx.AddTask("features", maxValue: train.Count);
+                    ProgressTask augment = ctx.AddTask("augmentation", maxValue: train.Count, autoStart: options.Augmentation != ImageAugmentation.None);
+                    ProgressTask folds = ctx.AddTask("cross-validation", maxValue: options.ThresholdFolds);
+                    ProgressTask head = ctx.AddTask("head", maxValue: 1);
+                    model = trainer.Fit(train, new SyncProgress(p =>
+                    {
+                        ProgressTask t = p.Stage switch
+                        {
+                            TrainingStage.Features => features,
+                            TrainingStage.Augmentation => augment,
+                            TrainingStage.Threshold => folds,
+                            _ => head,
+                        };
+                        t.MaxValue = Math.Max(1, p.MaxIterations);
+                        t.Value = Math.Min(p.Iteration, p.MaxIterations);
+                    }));
+                    foreach (ProgressTask t in new[] { features, augment, folds, head })
+                    {
+                        t.Value = t.MaxValue;
+                    }
+                });
+        }
+
+        using (model)
+        {
+            model.Save(settings.Out, new ImageModelSaveOptions { Overwrite = settings.Overwrite, EmbedBackbone = !settings.NoEmbed, DataSource = settings.Data });
+            (ClassificationMetrics testMetrics, ClassificationMetrics? Defects)? both = test is null || test.Count == 0 ? null : model.EvaluateBoth(test);
+            ClassificationMetrics? testMetrics = both?.testMetrics;
+            ClassificationMetrics? testDefects = both?.Defects;
+            if (settings.Json)
+            {
+                var result = new
+                {
+                    Model = Path.GetFullPath(settings.Out),
+                    Task = Name,
+                    model.Labels,
+                    model.Threshold,
+                    Backbone = model.Backbone is { } b ? new { b.Name, b.Sha256, b.Layers } : null,
+                    Training = new
+                    {
+                        Images = model.Training.ImageCount,
+                        model.Training.PerLabel,
+                        Augmented = model.Training.AugmentedCount,
+                        model.Training.FeatureSeconds,
+                        model.Training.HeadSeconds,
+                    },
+                    CrossValidation = model.Training.CrossValidation is { } cv ? MetricsJson(cv) : null,
+                    Test = testMetrics is null ? null : MetricsJson(testMetrics),
+                    model.DefectThreshold,
+                    TestDefectVsNormal = testDefects is null ? null : MetricsJson(testDefects),
+                };
+                context.Out.WriteLine(JsonSerializer.Serialize(result, CliJson.Options));
+            }
+            else
+            {
+                context.Out.WriteLine($"model:    {Path.GetFullPath(settings.Out)}");
+                context.Out.WriteLine($"features: {model.Extractor.FeatureLength} from {(model.Backbone is { } b ? $"{b.Name} [{string.Join(", ", b.Layers)}]" : "the weight-free extractor")}");
+                context.Out.WriteLine($"images:   {model.Training.ImageCount} ({string.Join(", ", model.Training.PerLabel.Select(p => $"{p.Key} {p.Value}"))}), augmented copies {model.Training.AugmentedCount}");
+                context.Out.WriteLine($"time:     features {model.Training.FeatureSeconds:F2} s, head {model.Training.HeadSeconds:F2} s");
+                if (model.Threshold is { } t)
+                {
+                    context.Out.WriteLine($"threshold on P({model.PositiveLabel}): {t:F4}");
+                }
+
+                if (model.Training.CrossValidation is { } cv)
+                {
+                    context.Out.WriteLine();
+                    context.Out.WriteLine("Cross-validated (out-of-fold) on the training images:");
+                    context.Out.WriteLine(cv.ToTable());
+                }
+
+                if (testMetrics is not null)
+                {
+                    context.Out.WriteLine();
+                    context.Out.WriteLine($"Test ({test!.Count} images):");
+                    context.Out.WriteLine(testMetrics.ToTable());
+                    if (testDefects is not null)
+                    {
+                        context.Out.WriteLine($"Defect vs {string.Join("/", model.NormalLabels)}:");
+                        context.Out.WriteLine(testDefects.ToTable());
+                    }
+                }
+            }
+        }
+
+        return CliContext.Ok;
+    }
+
+    public int Evaluate(CliContext context, EvaluateSettings settings, ModelManifest manifest)
+    {
+        ImageDataset data = TrainingData.ReadForEvaluation(settings.Data, settings.Images, settings.Split);
+        using ImageClassificationModel model = ImageClassificationModel.Load(settings.Model, settings.Backbone);
+        (ClassificationMetrics metrics, ClassificationMetrics? defects) = model.EvaluateBoth(data);
+        if (settings.Json)
+        {
+            string text = JsonSerializer.Serialize(MetricsJson(metrics), CliJson.Options);
+            JsonNodeWriter(context, text, defects);
+        }
+        else
+        {
+            context.Out.WriteLine(metrics.ToTable());
+            if (defects is { } binary)
+            {
+                context.Out.WriteLine();
+                context.Out.WriteLine($"Defect vs {string.Join("/", model.NormalLabels)}:");
+                context.Out.WriteLine(binary.ToTable());
+            }
+        }
+
+        return CliContext.Ok;
+    }
+
+    public int Predict(CliContext context, PredictSettings settings, ModelManifest manifest)
+    {
+        foreach (string image in settings.Images)
+        {
+            if (!File.Exists(image))
+            {
+                throw new FileNotFoundException($"The image '{image}' does not exist.", image);
+            }
+        }
+
+        using ImageClassificationModel model = ImageClassificationModel.Load(settings.Model, settings.Backbone);
+        IReadOnlyList<ImagePrediction> predictions = model.PredictFiles(settings.Images);
+        if (settings.Json)
+        {
+            var rows = settings.Images.Select((path, i) => new
+            {
+                Image = path,
+                predictions[i].Label,
+                predictions[i].Confidence,
+                predictions[i].IsDefect,
+                predictions[i].Scores,
+            });
+            context.Out.WriteLine(JsonSerializer.Serialize(rows, CliJson.Options));
+        }
+        else
+        {
+            for (int i = 0; i < predictions.Count; i++)
+            {
+                ImagePrediction p = predictions[i];
+                context.Out.WriteLine($"{settings.Images[i]}\t{p.Label}\t{p.Confidence:F3}\t{string.Join(" ", p.Scores.Select(s => $"{s.Key}={s.Value:F3}"))}");
+            }
+        }
+
+        return CliContext.Ok;
+    }
+
+    internal static object MetricsJson(ClassificationMetrics m) => new
+    {
+        m.Count,
+        m.Labels,
+        m.Accuracy,
+        m.MacroF1,
+        PerLabel = m.PerLabel.ToDictionary(p => p.Key, p => new { p.Value.Precision, p.Value.Recall, p.Value.F1, p.Value.Support }),
+        m.ConfusionMatrix,
+        m.PositiveLabel,
+        m.RocAuc,
+        m.PrAuc,
+        m.Threshold,
+    };
+
+    private static void JsonNodeWriter(CliContext context, string metricsJson, ClassificationMetrics? binary)
+    {
+        System.Text.Json.Nodes.JsonObject node = System.Text.Json.Nodes.JsonNode.Parse(metricsJson)!.AsObject();
+        if (binary is not null)
+        {
+            node["defect_vs_normal"] = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(MetricsJson(binary), CliJson.Options));
+        }
+
+        context.Out.WriteLine(node.ToJsonString(CliJson.Options));
+    }
+
+    internal static ImageAugmentation ParseAugmentation(string text)
+    {
+        ImageAugmentation a = ImageAugmentation.None;
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            a |= part.ToLowerInvariant() switch
+            {
+                "none" => ImageAugmentation.None,
+                "hflip" or "flip" => ImageAugmentation.FlipHorizontal,
+                "vflip" => ImageAugmentation.FlipVertical,
+                "rot90" => ImageAugmentation.Rotate90,
+                "crops" => ImageAugmentation.Crops,
+                _ => throw new ArgumentException($"--augment: unknown '{part}' (use none, hflip, vflip, rot90, crops, comma-separated)."),
+            };
+        }
+
+        return a;
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class SyncProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => action(value);
+    }
+}

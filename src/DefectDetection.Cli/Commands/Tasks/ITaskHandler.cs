@@ -1,0 +1,131 @@
+using DefectDetection.ModelFiles;
+
+namespace DefectDetection.Cli.Commands.Tasks;
+
+/// <summary>What <c>defect train</c> was asked to do (validated; task-specific options may be ignored by other tasks).</summary>
+internal sealed class TrainSettings
+{
+    public required string Task { get; init; }
+
+    public required string Data { get; init; }
+
+    public string? Images { get; init; }
+
+    public string? Split { get; init; }
+
+    public string? Backbone { get; init; }
+
+    public IReadOnlyList<string> Layers { get; init; } = [];
+
+    public required string Out { get; init; }
+
+    public bool Overwrite { get; init; }
+
+    public bool DefectThreshold { get; init; }
+
+    public bool NoEmbed { get; init; }
+
+    public string Augment { get; init; } = "none";
+
+    public double? L2 { get; init; }
+
+    public string Pooling { get; init; } = "avg";
+
+    public double ValidationFraction { get; init; }
+
+    public string ClassWeighting { get; init; } = "balanced";
+
+    public int Seed { get; init; }
+
+    public string? CacheDirectory { get; init; }
+
+    public IReadOnlyList<string> NormalLabels { get; init; } = ["normal"];
+
+    public string PositiveLabel { get; init; } = "anomaly";
+
+    public bool Json { get; init; }
+}
+
+/// <summary>What <c>defect evaluate</c> was asked to do.</summary>
+internal sealed class EvaluateSettings
+{
+    public required string Model { get; init; }
+
+    public required string Data { get; init; }
+
+    public string? Images { get; init; }
+
+    public string? Split { get; init; }
+
+    public string? Backbone { get; init; }
+
+    public bool Json { get; init; }
+}
+
+/// <summary>What <c>defect predict</c> was asked to do.</summary>
+internal sealed class PredictSettings
+{
+    public required string Model { get; init; }
+
+    public required IReadOnlyList<string> Images { get; init; }
+
+    public string? Backbone { get; init; }
+
+    public bool Json { get; init; }
+}
+
+/// <summary>
+/// One learning task of <c>defect train/evaluate/predict</c> (classify, and later anomaly). <c>train</c> picks the
+/// handler by <c>--task</c>; <c>evaluate</c> and <c>predict</c> by the model file's manifest task.
+/// </summary>
+internal interface ITaskHandler
+{
+    /// <summary>The <c>--task</c> name.</summary>
+    string Name { get; }
+
+    /// <summary>The manifest task name of the models it writes (<see cref="ModelManifest.Task"/>).</summary>
+    string ManifestTask { get; }
+
+    int Train(CliContext context, TrainSettings settings);
+
+    int Evaluate(CliContext context, EvaluateSettings settings, ModelManifest manifest);
+
+    int Predict(CliContext context, PredictSettings settings, ModelManifest manifest);
+}
+
+/// <summary>The task handlers, by name. A new task registers its handler here.</summary>
+internal static class TaskHandlers
+{
+    private static readonly ITaskHandler[] All = [new ClassifyTask()];
+
+    /// <summary>Tasks that are planned but not implemented yet.</summary>
+    private static readonly string[] Planned = ["anomaly"];
+
+    public static string Names => string.Join(", ", All.Select(h => h.Name));
+
+    /// <summary>The handler of a <c>--task</c> value, or null after writing the reason (exit code 2).</summary>
+    public static ITaskHandler? ByName(CliContext context, string task)
+    {
+        ITaskHandler? handler = All.FirstOrDefault(h => string.Equals(h.Name, task, StringComparison.OrdinalIgnoreCase));
+        if (handler is null)
+        {
+            context.Error.WriteLine(Planned.Contains(task, StringComparer.OrdinalIgnoreCase)
+                ? $"error: the task '{task}' is not available yet (available: {Names})."
+                : $"error: unknown task '{task}' (available: {Names}).");
+        }
+
+        return handler;
+    }
+
+    /// <summary>The handler of a model file's manifest task, or null after writing the reason.</summary>
+    public static ITaskHandler? ByManifest(CliContext context, ModelManifest manifest)
+    {
+        ITaskHandler? handler = All.FirstOrDefault(h => h.ManifestTask == manifest.Task);
+        if (handler is null)
+        {
+            context.Error.WriteLine($"error: the model's task '{manifest.Task}' is not supported by this command (supported: {Names}).");
+        }
+
+        return handler;
+    }
+}

@@ -1,0 +1,60 @@
+using DefectDetection.Datasets;
+using DefectDetection.Vision.Classification;
+
+namespace DefectDetection.Cli.Commands.Tasks;
+
+/// <summary>Reads <c>--data</c> for train and evaluate: the part to train on and, when the source has one, the test part.</summary>
+internal static class TrainingData
+{
+    /// <summary>
+    /// <c>--data</c> is a folder with one sub-folder per label; a folder with <c>train/</c> and <c>test/</c>; a flat
+    /// folder whose file names carry the labels (<c>normal-1.jpg</c>, <c>test-anomaly-2.jpg</c>); a splits JSON file
+    /// (<c>--split</c> names the lists, default <c>train</c> / <c>test</c> of the <c>classification</c> task); or a
+    /// Lookout for Vision / Ground Truth manifest (with <c>--images DIR</c>).
+    /// </summary>
+    public static (ImageDataset Train, ImageDataset? Test) Read(string data, string? images, string? split)
+    {
+        string path = Path.GetFullPath(data);
+        if (File.Exists(path))
+        {
+            if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            {
+                string task = "classification", trainList = "train", testList = "test";
+                if (split is not null)
+                {
+                    string[] parts = split.Split(':');
+                    (task, trainList) = parts.Length == 2 ? (parts[0], parts[1]) : (task, parts[0]);
+                    testList = trainList;
+                }
+
+                ImageDataset train = ImageDataset.FromSplitsFile(path, task, trainList);
+                ImageDataset? test = split is null ? ImageDataset.FromSplitsFile(path, task, testList) : null;
+                return (train, test);
+            }
+
+            return (ImageDataset.FromManifest(path, new ManifestOptions { ImageRoot = images }), null);
+        }
+
+        if (!Directory.Exists(path))
+        {
+            throw new FileNotFoundException($"--data: '{data}' is neither a file nor a folder.", data);
+        }
+
+        if (Directory.Exists(Path.Combine(path, "train")) && Directory.Exists(Path.Combine(path, "test")))
+        {
+            DatasetSplit parts = ImageDataset.FromLookoutForVisionFolder(path);
+            return (parts.Train, parts.Test);
+        }
+
+        return Directory.GetDirectories(path).Any(d => !Path.GetFileName(d).StartsWith('.'))
+            ? (ImageDataset.FromFolder(path), null)
+            : (FileNameDataset.Read(path), null);
+    }
+
+    /// <summary>The part evaluate uses: the test part when the source has one, else all of it.</summary>
+    public static ImageDataset ReadForEvaluation(string data, string? images, string? split)
+    {
+        (ImageDataset train, ImageDataset? test) = Read(data, images, split);
+        return test ?? train;
+    }
+}

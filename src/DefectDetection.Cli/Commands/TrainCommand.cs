@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Globalization;
+using DefectDetection.Cli.Commands.Tasks;
+using DefectDetection.Datasets;
+using DefectDetection.ModelFiles;
+
+namespace DefectDetection.Cli.Commands;
+
+/// <summary><c>defect train</c>: learns a model from labelled images; the work is done by the <c>--task</c> handler.</summary>
+internal static class TrainCommand
+{
+    public static Command Create(CliContext context)
+    {
+        Option<string> data = new("--data") { Description = "Label folders, a folder with train/ and test/, a folder of files named by label (normal-1.jpg), a splits .json, or a manifest (with --images)." };
+        Option<string> task = new("--task") { Description = "What to learn: classify (default)." };
+        Option<string> backbone = new("--backbone") { Description = "An ONNX backbone; without it the weight-free extractor is used." };
+        Option<string[]> layer = new("--layer") { Description = "A backbone tensor to tap (repeatable; default: the tensor feeding global pooling).", AllowMultipleArgumentsPerToken = true };
+        Option<string> output = new("--out") { Description = "The .ddmodel file to write." };
+        Option<string> images = new("--images") { Description = "The image folder of a manifest." };
+        Option<string> split = new("--split") { Description = "The list of a splits .json to train on ([task:]name; default classification train, tested on test)." };
+        Option<string> augment = new("--augment") { Description = "Augmented copies: none (default), hflip, vflip, rot90, crops (comma-separated)." };
+        Option<string> l2 = new("--l2") { Description = "L2 regularisation of the head (default 1e-3)." };
+        Option<string> pooling = new("--pooling") { Description = "Pooling of backbone maps: avg (default), max, avg+max." };
+        Option<string> weighting = new("--class-weighting") { Description = "Head class weighting: balanced (default) or none." };
+        Option<string> valFraction = new("--val-fraction") { Description = "Share of training images held out for early stopping of the head (default 0)." };
+        Option<string> seed = new("--seed") { Description = "Random seed (default 0)." };
+        Option<string> cache = new("--cache") { Description = "A folder to keep image features between runs (default: memory only)." };
+        Option<string> normal = new("--normal-label") { Description = "Label(s) that are not defects, comma-separated (default normal)." };
+        Option<bool> defectThreshold = new("--defect-threshold") { Description = "With more than two labels: choose a threshold on P(defect) by cross-validation." };
+        Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file." };
+        Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
+        Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
+        Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(parse => Guard(context, () =>
+        {
+            OnnxCommand.RejectUnmatched(parse);
+            string taskName = parse.GetValue(task) ?? "classify";
+            ITaskHandler? handler = TaskHandlers.ByName(context, taskName);
+            if (handler is null)
+            {
+                return CliContext.BadInput;
+            }
+
+            TrainSettings settings = new()
+            {
+                Task = taskName,
+                Data = Required(parse.GetValue(data), "--data", "the training images"),
+                Out = Required(parse.GetValue(output), "--out", "the model file to write"),
+                Backbone = parse.GetValue(backbone),
+                Layers = (parse.GetValue(layer) ?? []).SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray(),
+                Images = parse.GetValue(images),
+                Split = parse.GetValue(split),
+                Augment = parse.GetValue(augment) ?? "none",
+                L2 = ParseDouble(parse.GetValue(l2), "--l2"),
+                Pooling = parse.GetValue(pooling) ?? "avg",
+                ValidationFraction = ParseDouble(parse.GetValue(valFraction), "--val-fraction") ?? 0,
+                ClassWeighting = parse.GetValue(weighting) ?? "balanced",
+                Seed = OnnxTensorFiles.ParseInt(parse.GetValue(seed), "--seed", 0, 0, int.MaxValue),
+                CacheDirectory = parse.GetValue(cache),
+                NormalLabels = (parse.GetValue(normal) ?? "normal").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Overwrite = parse.GetValue(overwrite),
+                DefectThreshold = parse.GetValue(defectThreshold),
+                NoEmbed = parse.GetValue(noEmbed),
+                Json = parse.GetValue(json),
+            };
+            if (settings.Backbone is not null && !File.Exists(settings.Backbone))
+            {
+                throw new FileNotFoundException($"--backbone: '{settings.Backbone}' does not exist.", settings.Backbone);
+            }
+
+            return handler.Train(context, settings);
+        }));
+        return command;
+    }
+
+    /// <summary>Runs a train/evaluate/predict body: bad data, model files and backbones end in exit code 2 with the reason.</summary>
+    internal static int Guard(CliContext context, Func<int> body) => OnnxCommand.Guard(context, () =>
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception ex) when (ex is DatasetException or ModelFileException)
+        {
+            context.Error.WriteLine($"error: {ex.Message}");
+            return CliContext.BadInput;
+        }
+    });
+
+    internal static string Required(string? value, string option, string what) =>
+        string.IsNullOrEmpty(value) ? throw new ArgumentException($"{option} is required ({what}).") : value;
+
+    private static double? ParseDouble(string? text, string option)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= 0 && double.IsFinite(v)
+            ? v
+            : throw new ArgumentException($"{option}: '{text}' is not a non-negative number.");
+    }
+}

@@ -1,0 +1,136 @@
+using System.Text.Json;
+using DefectDetection.Cli;
+using DefectDetection.Testing;
+
+namespace DefectDetection.Cli.Tests;
+
+/// <summary><c>defect train|evaluate|predict</c>: exit codes, messages and JSON fields, on a few real cookies.</summary>
+public sealed class TrainEvaluatePredictCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("defect-train-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        using StringWriter stdout = new(), stderr = new();
+        int code = Program.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>A train/ + test/ folder of label folders with a few cookies each.</summary>
+    private string CookieFolders()
+    {
+        string root = Path.Combine(_dir, "cookies");
+        string training = SharedData.PathOf("datasets", "lfv-cookies", "dataset-files", "training-images");
+        string testing = SharedData.PathOf("datasets", "lfv-cookies", "test-images");
+        foreach ((string part, string source, string prefix, int count) in new[]
+        {
+            ("train", training, "", 5), ("test", testing, "test-", 3),
+        })
+        {
+            foreach (string label in new[] { "normal", "anomaly" })
+            {
+                string dir = Directory.CreateDirectory(Path.Combine(root, part, label)).FullName;
+                for (int i = 1; i <= count; i++)
+                {
+                    File.Copy(Path.Combine(source, $"{prefix}{label}-{i}.jpg"), Path.Combine(dir, $"{i}.jpg"));
+                }
+            }
+        }
+
+        return root;
+    }
+
+    [Fact]
+    public void UnknownAndPlannedTasksAndMissingOptionsExitWithTwo()
+    {
+        var (code, _, err) = Run("train", "--data", _dir, "--task", "segment", "--out", Path.Combine(_dir, "m.ddmodel"));
+        Assert.Equal(2, code);
+        Assert.Contains("unknown task 'segment'", err, StringComparison.Ordinal);
+
+        (code, _, err) = Run("train", "--data", _dir, "--task", "anomaly", "--out", Path.Combine(_dir, "m.ddmodel"));
+        Assert.Equal(2, code);
+        Assert.Contains("not available yet", err, StringComparison.Ordinal);
+
+        (code, _, err) = Run("train", "--out", Path.Combine(_dir, "m.ddmodel"));
+        Assert.Equal(2, code);
+        Assert.Contains("--data", err, StringComparison.Ordinal);
+
+        (code, _, err) = Run("train", "--data", Path.Combine(_dir, "nowhere"), "--out", Path.Combine(_dir, "m.ddmodel"));
+        Assert.Equal(2, code);
+
+        (code, _, err) = Run("train", "--data", _dir, "--out", Path.Combine(_dir, "m.ddmodel"), "--augment", "twirl");
+        Assert.Equal(2, code);
+        Assert.Contains("twirl", err, StringComparison.Ordinal);
+
+        (code, _, _) = Run("evaluate", "--model", Path.Combine(_dir, "missing.ddmodel"), "--data", _dir);
+        Assert.Equal(2, code);
+
+        File.WriteAllText(Path.Combine(_dir, "corrupt.ddmodel"), "not a zip");
+        (code, _, err) = Run("predict", "--model", Path.Combine(_dir, "corrupt.ddmodel"), Path.Combine(_dir, "corrupt.ddmodel"));
+        Assert.Equal(2, code);
+        Assert.StartsWith("error:", err, StringComparison.Ordinal);
+
+        (code, _, _) = Run("predict", "--model", Path.Combine(_dir, "corrupt.ddmodel"));
+        Assert.Equal(2, code);
+    }
+
+    [SharedFact]
+    public void TrainEvaluateAndPredictWriteTheDocumentedJson()
+    {
+        string data = CookieFolders();
+        string model = Path.Combine(_dir, "cookies.ddmodel");
+        var (code, output, err) = Run("train", "--data", data, "--task", "classify", "--out", model, "--json");
+        Assert.True(code == 0, err);
+        JsonElement train = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(10, train.GetProperty("training").GetProperty("images").GetInt32());
+        Assert.True(train.GetProperty("training").GetProperty("feature_seconds").GetDouble() > 0);
+        Assert.Equal(6, train.GetProperty("test").GetProperty("count").GetInt32());
+        Assert.True(File.Exists(model));
+
+        // Not overwritten without --overwrite.
+        (code, _, err) = Run("train", "--data", data, "--out", model);
+        Assert.Equal(2, code);
+        Assert.Contains("--overwrite", err, StringComparison.Ordinal);
+
+        (code, output, err) = Run("evaluate", "--model", model, "--data", data, "--json");
+        Assert.True(code == 0, err);
+        JsonElement m = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(6, m.GetProperty("count").GetInt32());
+        foreach (string field in new[] { "accuracy", "macro_f1", "roc_auc", "pr_auc", "threshold" })
+        {
+            Assert.InRange(m.GetProperty(field).GetDouble(), 0, 1);
+        }
+
+        JsonElement normal = m.GetProperty("per_label").GetProperty("normal");
+        Assert.Equal(3, normal.GetProperty("support").GetInt32());
+        foreach (string field in new[] { "precision", "recall", "f1" })
+        {
+            Assert.InRange(normal.GetProperty(field).GetDouble(), 0, 1);
+        }
+
+        JsonElement matrix = m.GetProperty("confusion_matrix");
+        Assert.Equal(6, matrix.EnumerateArray().Sum(r => r.EnumerateArray().Sum(v => v.GetInt32())));
+        double correct = matrix[0][0].GetInt32() + matrix[1][1].GetInt32();
+        Assert.Equal(correct / 6, m.GetProperty("accuracy").GetDouble(), 1e-9);
+
+        string image = Path.Combine(data, "test", "anomaly", "1.jpg");
+        (code, output, err) = Run("predict", "--model", model, image, Path.Combine(data, "test", "normal", "1.jpg"), "--json");
+        Assert.True(code == 0, err);
+        JsonElement[] rows = JsonDocument.Parse(output).RootElement.EnumerateArray().ToArray();
+        Assert.Equal(2, rows.Length);
+        Assert.Equal(image, rows[0].GetProperty("image").GetString());
+        string label = rows[0].GetProperty("label").GetString()!;
+        Assert.Contains(label, new[] { "normal", "anomaly" });
+        Assert.Equal(1.0, rows[0].GetProperty("scores").EnumerateObject().Sum(p => p.Value.GetDouble()), 1e-4);
+
+        (code, output, _) = Run("evaluate", "--model", model, "--data", data);
+        Assert.Equal(0, code);
+        Assert.Contains("Confusion matrix", output, StringComparison.Ordinal);
+
+        (code, _, err) = Run("predict", "--model", model, Path.Combine(_dir, "no.jpg"));
+        Assert.Equal(2, code);
+        Assert.Contains("no.jpg", err, StringComparison.Ordinal);
+    }
+}
