@@ -57,7 +57,8 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
     public IReadOnlyList<MethodResult> Run()
     {
         Log($"design: {Generator.Layout.Width}x{Generator.Layout.Height}, {Generator.Layout.Pins.Count} pins; {_o.TrainBoards} training boards, {_o.TestBoards} test boards");
-        return [WholeImage(), Tiles(), TwoStage()];
+        string? only = Environment.GetEnvironmentVariable("PCB_ONLY");
+        return only == "two-stage" ? [TwoStage()] : [WholeImage(), Tiles(), TwoStage()];
     }
 
     /// <summary>Generates training (<paramref name="train"/>) or test board number <paramref name="i"/>.</summary>
@@ -240,15 +241,18 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
             InspectionResult result = pipeline.Inspect(board.Image);
             if (Environment.GetEnvironmentVariable("PCB_DEBUG") == "1")
             {
+                foreach (LabeledBox t in board.Defects.Where(t => !result.Defects.Any(d => Rectangle.IntersectionOverUnion(t.Box, d.Box) >= MatchIou)))
+                {
+                    RoiVerdict? near = result.Regions.Where(r => Rectangle.IntersectionOverUnion(r.Region.Box, t.Box) > 0).OrderByDescending(r => Rectangle.IntersectionOverUnion(r.Region.Box, t.Box)).FirstOrDefault();
+                    Log($"    FN board {i}: {t.Label} at {t.Box}; best ROI {near?.Region.Box} IoU {(near is null ? 0 : Rectangle.IntersectionOverUnion(near.Region.Box, t.Box)):F2} said {near?.Verdict.Label} {near?.Verdict.Confidence:F2}");
+                    using Image crop = Cropping.CropWithContext(board.Image, t.Box, PinMargin);
+                    ImageCodecs.Save(crop, $"/tmp/fn-{i}-{t.Box.X}-{t.Box.Y}.png");
+                }
+
                 foreach (Defect d in result.Defects.Where(d => !board.Defects.Any(t => Rectangle.IntersectionOverUnion(t.Box, d.Box) >= MatchIou)))
                 {
                     int pin = board.Pins.ToList().FindIndex(p => Rectangle.IntersectionOverUnion(p, d.Box) > 0.5);
                     Log($"    FP board {i}: {d.Label} {d.Confidence:F2} at {d.Box}, pin {pin} square={(pin >= 0 && Generator.Layout.Pins[pin].Square)}");
-                    if (i == 0)
-                    {
-                        using Image crop = Cropping.CropWithContext(board.Image, d.Box, PinMargin);
-                        ImageCodecs.Save(crop, $"/tmp/fp-{d.Box.X}-{d.Box.Y}.png");
-                    }
                 }
             }
 
