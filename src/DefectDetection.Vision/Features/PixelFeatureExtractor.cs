@@ -28,9 +28,9 @@ public sealed class PixelFeatureExtractor : IFeatureExtractor
     public PixelFeatureExtractor(PixelFeatureOptions? options = null)
     {
         _options = options ?? new PixelFeatureOptions();
-        if (_options.Size is < 2 or > 256)
+        if (_options.Size is < 1 or > 256)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), _options.Size, "Size must be in [2, 256].");
+            throw new ArgumentOutOfRangeException(nameof(options), _options.Size, "Size must be in [1, 256].");
         }
 
         FeatureLength = _options.Size * _options.Size * (_options.Color ? 3 : 1);
