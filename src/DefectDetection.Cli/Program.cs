@@ -27,6 +27,7 @@ public static class Program
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(EvaluateCommand.Create(context));
         root.Subcommands.Add(PredictCommand.Create(context));
+        root.Subcommands.Add(DetectCommand.Create(context));
         root.Subcommands.Add(GenerateBoardsCommand.Create(context));
         return root;
     }
