@@ -51,11 +51,23 @@ internal static partial class KernelRegistry
         return reg.Factory(node, context);
     }
 
-    /// <summary>Every node without a kernel for its (op type, domain, opset), or with an unsupported attribute.</summary>
+    /// <summary>
+    /// Every node without a kernel for its (op type, domain, opset), or whose kernel refuses an attribute or input
+    /// form: the kernels are created once (with the initializers and Constant values) and their complaints collected.
+    /// </summary>
     public static IReadOnlyList<string> FindProblems(OnnxGraph graph)
     {
         var problems = new List<string>();
-        var context = new KernelCreationContext(new Dictionary<string, Tensor>(), new SessionOptions());
+        var constants = new Dictionary<string, Tensor>(graph.Initializers, StringComparer.Ordinal);
+        foreach (GraphNode node in graph.Nodes)
+        {
+            if (node.OpType == "Constant" && node.Domain.Length == 0 && node.Outputs.Count == 1 && node.Attributes.TryGetValue("value", out NodeAttribute? v) && v.Tensor is not null)
+            {
+                constants[node.Outputs[0]] = v.Tensor;
+            }
+        }
+
+        var context = new KernelCreationContext(constants, new SessionOptions { IntraOpThreads = 1 });
         foreach (GraphNode node in graph.Nodes)
         {
             KernelRegistration? reg = Find(node.OpType, node.Domain, node.Opset);
@@ -65,10 +77,17 @@ internal static partial class KernelRegistry
                 continue;
             }
 
-            string? attr = ValidateAttributes(node);
-            if (attr is not null)
+            try
             {
-                problems.Add(Describe(node, attr));
+                _ = reg.Factory(node, context);
+            }
+            catch (UnsupportedNodeException e)
+            {
+                problems.Add(Describe(node, e.Message));
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidCastException or IndexOutOfRangeException or OverflowException or OnnxModelException)
+            {
+                problems.Add(Describe(node, "invalid node: " + e.Message));
             }
         }
 
@@ -83,7 +102,4 @@ internal static partial class KernelRegistry
     }
 
     static partial void Register(List<KernelRegistration> list);
-
-    /// <summary>Checks attribute values that no kernel supports (cheap, without creating kernels).</summary>
-    private static string? ValidateAttributes(GraphNode node) => AttributeRules.Check(node);
 }

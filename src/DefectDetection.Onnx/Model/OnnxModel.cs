@@ -122,6 +122,18 @@ public sealed class OnnxModel
             throw new OnnxModelException($"IR version {proto.IrVersion} is not supported (need {MinIrVersion} or later).");
         }
 
+        try
+        {
+            return Build(proto, baseDirectory);
+        }
+        catch (Exception e) when (e is not OnnxModelException)
+        {
+            throw new OnnxModelException($"The model is malformed: {e.Message}", e);
+        }
+    }
+
+    private static OnnxModel Build(ModelProto proto, string? baseDirectory)
+    {
         var graph = new OnnxGraph();
         foreach (OperatorSetIdProto os in proto.OpsetImport)
         {

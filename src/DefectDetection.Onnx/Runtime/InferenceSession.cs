@@ -1,5 +1,4 @@
 using DefectDetection.Onnx.Graph;
-using DefectDetection.Onnx.Kernels;
 using DefectDetection.Onnx.Optimizer;
 using DefectDetection.Onnx.Runtime;
 
@@ -50,16 +49,25 @@ public sealed class InferenceSession : IDisposable
             graph.Outputs.Add(outputInfos[^1]);
         }
 
-        IReadOnlyList<string> problems = KernelRegistry.FindProblems(graph);
-        if (problems.Count > 0)
-        {
-            throw new OnnxModelException($"The model uses {problems.Count} unsupported operator(s) or attribute(s):", problems);
-        }
-
+        // Unsupported operators and attributes are collected by SessionCore, all at once.
         SessionThreads? pool = SessionThreads.Create(options.IntraOpThreads);
         _pool = pool;
-        graph = GraphOptimizer.Optimize(graph, options, pool?.Pool);
-        _core = new SessionCore(graph, options, outputs, pool?.Pool);
+        try
+        {
+            graph = GraphOptimizer.Optimize(graph, options, pool?.Pool);
+            _core = new SessionCore(graph, options, outputs, pool?.Pool);
+        }
+        catch (Exception e) when (e is not OnnxModelException)
+        {
+            pool?.Dispose();
+            throw new OnnxModelException($"The model is malformed: {e.Message}", e);
+        }
+        catch
+        {
+            pool?.Dispose();
+            throw;
+        }
+
         Inputs = model.Inputs;
         Outputs = outputInfos;
         _outputPositions = new Dictionary<string, int>(StringComparer.Ordinal);

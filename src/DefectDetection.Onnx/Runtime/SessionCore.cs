@@ -47,11 +47,15 @@ internal sealed class SessionCore
             {
                 problems.Add(KernelRegistry.Describe(node, e.Message));
             }
+            catch (Exception e) when (e is ArgumentException or InvalidCastException or IndexOutOfRangeException or OverflowException or OnnxModelException or NullReferenceException)
+            {
+                problems.Add(KernelRegistry.Describe(node, "invalid node: " + e.Message));
+            }
         }
 
         if (problems.Count > 0)
         {
-            throw new OnnxModelException($"The model uses {problems.Count} unsupported operator(s) or attribute(s):", problems);
+            throw new OnnxModelException($"The model has {problems.Count} unsupported or invalid node(s):", problems);
         }
 
         int unused = 0;
@@ -109,6 +113,9 @@ internal sealed class SessionCore
     public string[] OutputNames { get; }
 
     public Dictionary<string, int> ValueIndex { get; }
+
+    /// <summary>When set (diagnostics and tests), each call adds every kernel's elapsed Stopwatch ticks here.</summary>
+    public long[]? ProfileTicks { get; set; }
 
     /// <summary>Runs the graph on bound inputs; fills <paramref name="results"/> (one per output).</summary>
     public void Execute(Tensor[] inputs, Tensor?[] results, CancellationToken cancellationToken)
@@ -210,7 +217,16 @@ internal sealed class SessionCore
             ctx.Set(k, NodeInputs[k], NodeOutputs[k]);
             try
             {
-                kernel.Run(ctx);
+                if (ProfileTicks is { } ticks)
+                {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    kernel.Run(ctx);
+                    Interlocked.Add(ref ticks[k], System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+                }
+                else
+                {
+                    kernel.Run(ctx);
+                }
             }
             catch (OnnxModelException e) when (e.OpType is null)
             {

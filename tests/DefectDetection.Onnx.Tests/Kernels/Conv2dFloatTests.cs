@@ -41,7 +41,7 @@ public sealed class Conv2dFloatTests
         using var scope = new VectorWidthScope(width);
         using var pool = new IntraOpThreadPool(2);
         var rng = new Random(3 + width);
-        var acts = new[] { ActivationParams.None, ActivationParams.Relu, ActivationParams.Clip(0, 6), new ActivationParams(FusedActivation.HardSwish) };
+        var acts = new[] { ActivationParams.None, ActivationParams.Relu, ActivationParams.Clip(0, 6), new ActivationParams(FusedActivation.HardSwish), new ActivationParams(FusedActivation.Silu) };
         int i = 0;
         foreach (var c in Cases)
         {

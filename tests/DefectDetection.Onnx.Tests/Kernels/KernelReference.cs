@@ -47,6 +47,7 @@ internal static class KernelReference
         Onnx.Kernels.Gemm.FusedActivation.HardSigmoid => (float)Math.Max(0, Math.Min(1, (act.A * (double)v) + act.B)),
         Onnx.Kernels.Gemm.FusedActivation.HardSwish => (float)(v * Math.Max(0, Math.Min(1, (v / 6.0) + 0.5))),
         Onnx.Kernels.Gemm.FusedActivation.Tanh => (float)Math.Tanh(v),
+        Onnx.Kernels.Gemm.FusedActivation.Silu => (float)(v / (1 + Math.Exp(-v))),
         _ => throw new ArgumentOutOfRangeException(nameof(act)),
     };
 

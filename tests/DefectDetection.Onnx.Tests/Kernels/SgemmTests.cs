@@ -96,7 +96,7 @@ public sealed class SgemmTests
             ActivationParams.None, ActivationParams.Relu, ActivationParams.Clip(-0.25f, 0.5f),
             new ActivationParams(FusedActivation.LeakyRelu, 0.1f), new ActivationParams(FusedActivation.Sigmoid),
             new ActivationParams(FusedActivation.HardSigmoid, 0.2f, 0.5f), new ActivationParams(FusedActivation.HardSwish),
-            new ActivationParams(FusedActivation.Tanh),
+            new ActivationParams(FusedActivation.Tanh), new ActivationParams(FusedActivation.Silu),
         };
         int i = 0;
         foreach (int M in new[] { 1, 4, 13, 67 })

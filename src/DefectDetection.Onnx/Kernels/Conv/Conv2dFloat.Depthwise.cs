@@ -34,12 +34,29 @@ internal sealed unsafe partial class Conv2dFloat
         public readonly void Run(int start, int end)
         {
             var s = Shape;
-            float* phases = Sgemm.Scratch(ref t_phases, DepthwiseConv.ScratchFloats(s, InW));
+            bool fast = Depthwise3x3.Supports(s, Width);
+            int pw = Depthwise3x3.PaddedWidth(s, InW, OutW);
+            float* scratch = Sgemm.Scratch(ref t_phases, fast ? Depthwise3x3.ScratchFloats(s, InH, InW, OutW) : DepthwiseConv.ScratchFloats(s, InW));
+            if (fast)
+            {
+                Depthwise3x3.Clear(s, InH, scratch, pw);
+            }
+
             for (int plane = start; plane < end; plane++)
             {
                 int m = plane % s.OutChannels;
-                DepthwiseConv.Plane(s, X + ((long)plane * InH * InW), InH, InW, Y + ((long)plane * OutH * OutW), OutH, OutW,
-                                    W + ((long)m * s.KernelH * s.KernelW), Bias != null ? Bias[m] : 0f, phases, Act, Width);
+                float* src = X + ((long)plane * InH * InW), dst = Y + ((long)plane * OutH * OutW);
+                float* w = W + ((long)m * s.KernelH * s.KernelW);
+                float bias = Bias != null ? Bias[m] : 0f;
+                if (fast)
+                {
+                    Depthwise3x3.CopyFloat(s, src, InH, InW, scratch, pw);
+                    Depthwise3x3.Plane(s.StrideW, scratch, pw, dst, OutH, OutW, w, bias, Act, Width);
+                }
+                else
+                {
+                    DepthwiseConv.Plane(s, src, InH, InW, dst, OutH, OutW, w, bias, scratch, Act);
+                }
             }
         }
     }

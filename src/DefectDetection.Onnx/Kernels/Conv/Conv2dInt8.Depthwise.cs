@@ -15,8 +15,6 @@ internal sealed unsafe partial class Conv2dInt8
     private static float[]? t_out;
     [ThreadStatic]
     private static float[]? t_phases;
-    [ThreadStatic]
-    private static int[]? t_acc;
 
     private void RunDepthwise(byte* x, int batch, int inH, int inW, int outH, int outW, byte* yq, int* y32, int* bias, float* scales,
                               IntraOpThreadPool? pool)
@@ -47,16 +45,32 @@ internal sealed unsafe partial class Conv2dInt8
         {
             var s = Shape;
             int inPlane = InH * InW, outPlane = OutH * OutW;
-            float* plane = Sgemm.Scratch(ref t_plane, inPlane);
+            bool fast = Depthwise3x3.Supports(s, Width);
+            int pw = Depthwise3x3.PaddedWidth(s, InW, OutW);
+            float* plane = Sgemm.Scratch(ref t_plane, fast ? Depthwise3x3.ScratchFloats(s, InH, InW, OutW) : inPlane);
             float* result = Sgemm.Scratch(ref t_out, outPlane);
+            if (fast)
+            {
+                Depthwise3x3.Clear(s, InH, plane, pw);
+            }
+
             float* phases = Sgemm.Scratch(ref t_phases, DepthwiseConv.ScratchFloats(s, InW));
-            int* acc = QGemm.Scratch(ref t_acc, outPlane);
             for (int p = start; p < end; p++)
             {
                 int m = p % s.OutChannels;
-                TensorPrimitives.ConvertChecked<byte, float>(new ReadOnlySpan<byte>(X + ((long)p * inPlane), inPlane), new Span<float>(plane, inPlane));
-                TensorPrimitives.Subtract(new ReadOnlySpan<float>(plane, inPlane), Zero, new Span<float>(plane, inPlane));
-                DepthwiseConv.Plane(s, plane, InH, InW, result, OutH, OutW, W + ((long)m * s.KernelH * s.KernelW), 0f, phases, default, Width);
+                float* w = W + ((long)m * s.KernelH * s.KernelW);
+                if (fast)
+                {
+                    Depthwise3x3.CopyBytes(s, X + ((long)p * inPlane), InH, InW, Zero, plane, pw);
+                    Depthwise3x3.Plane(s.StrideW, plane, pw, result, OutH, OutW, w, 0f, default, Width);
+                }
+                else
+                {
+                    TensorPrimitives.ConvertChecked<byte, float>(new ReadOnlySpan<byte>(X + ((long)p * inPlane), inPlane), new Span<float>(plane, inPlane));
+                    TensorPrimitives.Subtract(new ReadOnlySpan<float>(plane, inPlane), Zero, new Span<float>(plane, inPlane));
+                    DepthwiseConv.Plane(s, plane, InH, InW, result, OutH, OutW, w, 0f, phases, default);
+                }
+
                 int bias = Bias != null ? Bias[m] : 0;
                 if (Y32 != null)
                 {
@@ -68,10 +82,9 @@ internal sealed unsafe partial class Conv2dInt8
                 }
                 else
                 {
-                    TensorPrimitives.ConvertTruncating<float, int>(new ReadOnlySpan<float>(result, outPlane), new Span<int>(acc, outPlane));
                     var rq = Requant!;
-                    QGemm.RequantizeRow(acc, outPlane, bias, null, rq.IsPerTensor ? Scales[0] : Scales[m], null,
-                                        rq.OutputZeroPoint, rq.Min, rq.Max, Yq + ((long)p * outPlane), Width);
+                    QGemm.RequantizeFloatRow(result, outPlane, bias, rq.IsPerTensor ? Scales[0] : Scales[m],
+                                             rq.OutputZeroPoint, rq.Min, rq.Max, Yq + ((long)p * outPlane), Width);
                 }
             }
         }

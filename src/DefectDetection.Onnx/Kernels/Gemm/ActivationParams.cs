@@ -28,6 +28,9 @@ internal enum FusedActivation
 
     /// <summary>tanh(x).</summary>
     Tanh,
+
+    /// <summary>x * sigmoid(x) (SiLU / Swish: Sigmoid followed by Mul with its input, as in YOLOX).</summary>
+    Silu,
 }
 
 /// <summary>A fused activation and its parameters (see <see cref="FusedActivation"/> for the meaning of A and B).</summary>
@@ -86,6 +89,17 @@ internal readonly record struct ActivationParams(FusedActivation Kind, float A =
                 break;
             case FusedActivation.Tanh:
                 TensorPrimitives.Tanh(values, values);
+                break;
+            case FusedActivation.Silu:
+                Span<float> sigmoid = stackalloc float[256];
+                for (int i = 0; i < values.Length; i += sigmoid.Length)
+                {
+                    Span<float> chunk = values.Slice(i, Math.Min(sigmoid.Length, values.Length - i));
+                    Span<float> s = sigmoid.Slice(0, chunk.Length);
+                    TensorPrimitives.Sigmoid(chunk, s);
+                    TensorPrimitives.Multiply(chunk, s, chunk);
+                }
+
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "Unknown fused activation.");

@@ -235,16 +235,54 @@ internal static unsafe partial class QGemm
     /// </summary>
     internal static void RequantizeRow(int* acc, int n, int biasScalar, int* biasCol, float scaleScalar, float* scaleCol,
                                        int zp, int min, int max, byte* dst, int width)
+        => RequantizeCore(acc, null, n, biasScalar, biasCol, scaleScalar, scaleCol, zp, min, max, dst, width);
+
+    /// <summary>As <see cref="RequantizeRow"/>, for accumulators held as exact integer-valued floats (|value| &lt; 2^31).</summary>
+    internal static void RequantizeFloatRow(float* acc, int n, int biasScalar, float scaleScalar, int zp, int min, int max, byte* dst, int width)
+        => RequantizeCore(null, acc, n, biasScalar, null, scaleScalar, null, zp, min, max, dst, width);
+
+    private static void RequantizeCore(int* acc, float* accF, int n, int biasScalar, int* biasCol, float scaleScalar, float* scaleCol,
+                                       int zp, int min, int max, byte* dst, int width)
     {
         float lo = min - zp, hi = max - zp;
         int i = 0;
+        if (width >= 512 && Avx512BW.IsSupported)
+        {
+            Vector512<float> vlo = Vector512.Create(lo), vhi = Vector512.Create(hi), vs = Vector512.Create(scaleScalar);
+            Vector512<int> vzp = Vector512.Create(zp), vb = Vector512.Create(biasScalar);
+            for (; i <= n - 16; i += 16)
+            {
+                Vector512<int> a = (accF != null ? Vector512.ConvertToInt32(Vector512.Load(accF + i)) : Vector512.Load(acc + i)) + vb;
+                if (biasCol != null)
+                {
+                    a += Vector512.Load(biasCol + i);
+                }
+
+                Vector512<float> sc = scaleCol != null ? Vector512.Load(scaleCol + i) : vs;
+                Vector512<float> f = Vector512.Min(Vector512.Max(Vector512.ConvertToSingle(a) * sc, vlo), vhi);
+                Vector512<int> q = Vector512.ConvertToInt32(Vector512.Round(f)) + vzp;
+                Vector128.Store(Avx512F.ConvertToVector128Byte(q), dst + i); // truncating narrow: the values fit
+            }
+        }
+
         if (width >= 256 && Vector256.IsHardwareAccelerated)
         {
             Vector256<float> vlo = Vector256.Create(lo), vhi = Vector256.Create(hi), vs = Vector256.Create(scaleScalar);
             Vector256<int> vzp = Vector256.Create(zp), vb = Vector256.Create(biasScalar);
             for (; i <= n - 16; i += 16)
             {
-                Vector256<int> a0 = Vector256.Load(acc + i) + vb, a1 = Vector256.Load(acc + i + 8) + vb;
+                Vector256<int> a0, a1;
+                if (accF != null)
+                {
+                    a0 = Vector256.ConvertToInt32(Vector256.Load(accF + i)) + vb;
+                    a1 = Vector256.ConvertToInt32(Vector256.Load(accF + i + 8)) + vb;
+                }
+                else
+                {
+                    a0 = Vector256.Load(acc + i) + vb;
+                    a1 = Vector256.Load(acc + i + 8) + vb;
+                }
+
                 if (biasCol != null)
                 {
                     a0 += Vector256.Load(biasCol + i);
@@ -265,7 +303,7 @@ internal static unsafe partial class QGemm
 
         for (; i < n; i++)
         {
-            int a = acc[i] + biasScalar + (biasCol != null ? biasCol[i] : 0);
+            int a = (accF != null ? (int)accF[i] : acc[i]) + biasScalar + (biasCol != null ? biasCol[i] : 0);
             float v = a * (scaleCol != null ? scaleCol[i] : scaleScalar);
             v = Math.Clamp(v, lo, hi);
             dst[i] = (byte)((int)MathF.Round(v, MidpointRounding.ToEven) + zp);

@@ -29,6 +29,43 @@ internal sealed class PoolKernel : OpKernel
         }
     }
 
+    /// <summary>Max pooling without dilation as a row pass then a column pass (no per-window calls).</summary>
+    private static void MaxSeparable(ReadOnlySpan<float> src, Span<float> dst, int planes, int inH, int inW, int outH, int outW, int kH, int kW, int sH, int sW, int pt, int pl, Span<float> rows)
+    {
+        for (int p = 0; p < planes; p++)
+        {
+            ReadOnlySpan<float> plane = src.Slice(p * inH * inW, inH * inW);
+            for (int iy = 0; iy < inH; iy++)
+            {
+                ReadOnlySpan<float> row = plane.Slice(iy * inW, inW);
+                Span<float> r = rows.Slice(iy * outW, outW);
+                for (int ox = 0; ox < outW; ox++)
+                {
+                    int x0 = Math.Max((ox * sW) - pl, 0), x1 = Math.Min((ox * sW) - pl + kW, inW);
+                    float m = float.NegativeInfinity;
+                    for (int ix = x0; ix < x1; ix++)
+                    {
+                        m = MathF.Max(m, row[ix]);
+                    }
+
+                    r[ox] = m;
+                }
+            }
+
+            Span<float> o = dst.Slice(p * outH * outW, outH * outW);
+            for (int oy = 0; oy < outH; oy++)
+            {
+                int y0 = Math.Max((oy * sH) - pt, 0), y1 = Math.Min((oy * sH) - pt + kH, inH);
+                Span<float> orow = o.Slice(oy * outW, outW);
+                orow.Fill(float.NegativeInfinity);
+                for (int iy = y0; iy < y1; iy++)
+                {
+                    TensorPrimitives.Max(orow, rows.Slice(iy * outW, outW), orow);
+                }
+            }
+        }
+    }
+
     public override void Run(KernelContext ctx)
     {
         TensorValue x = ctx.Input(0);
@@ -60,6 +97,12 @@ internal sealed class PoolKernel : OpKernel
         ReadOnlySpan<float> src = x.Span<float>();
         Span<float> dst = y.Span<float>();
         int planeIn = inH * inW, planeOut = outH * outW;
+        if (_max && dH == 1 && dW == 1)
+        {
+            MaxSeparable(src, dst, n * c, inH, inW, outH, outW, kH, kW, sH, sW, pt, pl, ctx.Scratch<float>(inH * outW));
+            return;
+        }
+
         for (int p = 0; p < n * c; p++)
         {
             ReadOnlySpan<float> plane = src.Slice(p * planeIn, planeIn);

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using DefectDetection.Onnx.Graph;
 using DefectDetection.Onnx.Kernels.Elementwise;
 using DefectDetection.Onnx.Kernels.Gemm;
@@ -203,10 +204,7 @@ internal sealed class QLinearAddKernel(GraphNode node) : OpKernel(node)
         ToFloat(b, fb);
         if (a.Length == y.Length && b.Length == y.Length)
         {
-            for (int i = 0; i < fy.Length; i++)
-            {
-                fy[i] = MathF.FusedMultiplyAdd(fa[i], rac, MathF.FusedMultiplyAdd(fb[i], rbc, k));
-            }
+            FusedAdd(fa, rac, fb, rbc, k, fy);
         }
         else
         {
@@ -216,17 +214,32 @@ internal sealed class QLinearAddKernel(GraphNode node) : OpKernel(node)
             Broadcast.Binary<float, float, AddOp<float>>(fa, a.Dims, fb, b.Dims, fy, shape);
         }
 
-        TensorPrimitives.Round(fy, MidpointRounding.ToEven, fy);
-        float lo = outSigned ? -128 : 0, hi = outSigned ? 127 : 255;
-        TensorPrimitives.Max(fy, lo, fy);
-        TensorPrimitives.Min(fy, hi, fy);
-        if (outSigned)
+        // Round half to even and saturate (a division by 1 is exact).
+        QuantMath.Quantize(fy, 1f, 0, y.Bytes(), outSigned);
+    }
+
+    /// <summary>y = fma(a, rac, fma(b, rbc, k)), vectorised; the same operations in the same order as the scalar form.</summary>
+    internal static void FusedAdd(ReadOnlySpan<float> a, float rac, ReadOnlySpan<float> b, float rbc, float k, Span<float> y)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            TensorPrimitives.ConvertTruncating(fy, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(y.Bytes()));
+            var vac = Vector256.Create(rac);
+            var vbc = Vector256.Create(rbc);
+            var vk = Vector256.Create(k);
+            ref float ra = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
+            ref float rb = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
+            ref float ry = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            for (; i + 8 <= y.Length; i += 8)
+            {
+                Vector256<float> t = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref rb, (nuint)i), vbc, vk);
+                Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref ra, (nuint)i), vac, t).StoreUnsafe(ref ry, (nuint)i);
+            }
         }
-        else
+
+        for (; i < y.Length; i++)
         {
-            TensorPrimitives.ConvertTruncating(fy, y.Bytes());
+            y[i] = MathF.FusedMultiplyAdd(a[i], rac, MathF.FusedMultiplyAdd(b[i], rbc, k));
         }
     }
 

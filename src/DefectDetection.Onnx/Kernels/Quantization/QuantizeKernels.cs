@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using DefectDetection.Onnx.Graph;
 using DefectDetection.Onnx.Kernels.Layout;
 using DefectDetection.Onnx.Runtime;
@@ -8,30 +9,69 @@ namespace DefectDetection.Onnx.Kernels.Quantization;
 /// <summary>Vectorised quantisation helpers: y = saturate(round_half_even(x / scale) + zp).</summary>
 internal static class QuantMath
 {
-    private const int Chunk = 256;
-
     public static void Quantize(ReadOnlySpan<float> x, float scale, int zeroPoint, Span<byte> y, bool signed)
     {
-        Span<float> tmp = stackalloc float[Chunk];
-        float lo = signed ? -128 : 0, hi = signed ? 127 : 255;
-        for (int i = 0; i < x.Length; i += Chunk)
+        if (signed)
         {
-            int n = Math.Min(Chunk, x.Length - i);
-            Span<float> t = tmp[..n];
-            TensorPrimitives.Divide(x.Slice(i, n), scale, t);
-            TensorPrimitives.Round(t, MidpointRounding.ToEven, t);
-            TensorPrimitives.Add(t, zeroPoint, t);
-            TensorPrimitives.Max(t, lo, t);
-            TensorPrimitives.Min(t, hi, t);
+            QuantizeCore<sbyte>(x, scale, zeroPoint, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(y));
+        }
+        else
+        {
+            QuantizeCore<byte>(x, scale, zeroPoint, y);
+        }
+    }
+
+    /// <summary>
+    /// y = saturate(round_half_even(x / scale) + zp): division (not a reciprocal multiply, so ties round as ONNX
+    /// Runtime's kernel does), clamping in float before the round, Vector256 path with a scalar tail.
+    /// </summary>
+    private static void QuantizeCore<T>(ReadOnlySpan<float> x, float scale, int zeroPoint, Span<T> y)
+        where T : unmanaged
+    {
+        bool signed = typeof(T) == typeof(sbyte);
+        float lo = (signed ? -128 : 0) - zeroPoint, hi = (signed ? 127 : 255) - zeroPoint;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && x.Length >= 32)
+        {
+            var vs = Vector256.Create(scale);
+            var vlo = Vector256.Create(lo);
+            var vhi = Vector256.Create(hi);
+            var vz = Vector256.Create(zeroPoint);
+            ref float src = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            ref byte dst = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(System.Runtime.InteropServices.MemoryMarshal.AsBytes(y));
+            for (; i + 32 <= x.Length; i += 32)
+            {
+                Vector256<int> a = Convert(Vector256.LoadUnsafe(ref src, (nuint)i), vs, vlo, vhi, vz);
+                Vector256<int> b = Convert(Vector256.LoadUnsafe(ref src, (nuint)(i + 8)), vs, vlo, vhi, vz);
+                Vector256<int> c = Convert(Vector256.LoadUnsafe(ref src, (nuint)(i + 16)), vs, vlo, vhi, vz);
+                Vector256<int> d = Convert(Vector256.LoadUnsafe(ref src, (nuint)(i + 24)), vs, vlo, vhi, vz);
+                Vector256<short> ab = Vector256.Narrow(a, b);
+                Vector256<short> cd = Vector256.Narrow(c, d);
+                Vector256<sbyte> packed = Vector256.Narrow(ab, cd);
+                packed.AsByte().StoreUnsafe(ref dst, (nuint)i);
+            }
+        }
+
+        for (; i < x.Length; i++)
+        {
+            float v = Math.Clamp(x[i] / scale, lo, hi);
+            int q = (int)MathF.Round(v, MidpointRounding.ToEven) + zeroPoint;
             if (signed)
             {
-                TensorPrimitives.ConvertTruncating(t, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(y.Slice(i, n)));
+                System.Runtime.CompilerServices.Unsafe.As<T, sbyte>(ref y[i]) = (sbyte)q;
             }
             else
             {
-                TensorPrimitives.ConvertTruncating(t, y.Slice(i, n));
+                System.Runtime.CompilerServices.Unsafe.As<T, byte>(ref y[i]) = (byte)q;
             }
         }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Convert(Vector256<float> v, Vector256<float> scale, Vector256<float> lo, Vector256<float> hi, Vector256<int> zp)
+    {
+        v = Vector256.Min(Vector256.Max(v / scale, lo), hi);
+        return Vector256.ConvertToInt32(Vector256.Round(v)) + zp;
     }
 
     public static void Dequantize(ReadOnlySpan<byte> x, bool signed, int zeroPoint, float scale, Span<float> y)
