@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
+using DefectDetection.Onnx;
+
+namespace DefectDetection.Vision.Backbones;
+
+/// <summary>The shape of one tapped layer's feature map for one image.</summary>
+/// <param name="Layer">The tensor name.</param>
+/// <param name="Channels">Channels (C).</param>
+/// <param name="Height">Rows (H); 1 for a 2-D tap.</param>
+/// <param name="Width">Columns (W); 1 for a 2-D tap.</param>
+public readonly record struct FeatureMapShape(string Layer, int Channels, int Height, int Width);
+
+/// <summary>
+/// A frozen ONNX network used as a feature source: images are resized and normalised into the input tensor
+/// (<see cref="OnnxBackboneOptions.Layout"/>), the model runs in batches on the managed engine, and the tapped
+/// intermediate tensors are returned as raw [N, C, H, W] float feature maps. Thread-safe; dispose it to release the
+/// session's threads.
+/// </summary>
+public sealed class OnnxBackbone : IDisposable
+{
+    private const int ProbeTail = 96;
+    private readonly InferenceSession _session;
+    private readonly string _inputName;
+    private readonly string[] _layers;
+    private readonly FeatureMapShape[] _shapes;
+
+    /// <summary>Loads a model file and prepares the session.</summary>
+    /// <param name="modelPath">The .onnx file.</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="OnnxModelException">The model is malformed or unsupported, or a layer is not a 4-D or 2-D float tensor of it.</exception>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public OnnxBackbone(string modelPath, OnnxBackboneOptions? options = null)
+        : this(ReadFile(modelPath), Path.GetFileName(modelPath), options)
+    {
+    }
+
+    /// <summary>Prepares a session over a model held in memory.</summary>
+    /// <param name="modelBytes">The serialized ONNX model.</param>
+    /// <param name="name">A display name (usually the file name).</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    /// <exception cref="OnnxModelException">The model is malformed or unsupported, or a layer is not a 4-D or 2-D float tensor of it.</exception>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public OnnxBackbone(byte[] modelBytes, string name, OnnxBackboneOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(modelBytes);
+        options ??= new OnnxBackboneOptions();
+        options.Validate();
+        Options = options;
+        Name = string.IsNullOrEmpty(name) ? "backbone.onnx" : name;
+        Sha256 = Convert.ToHexStringLower(SHA256.HashData(modelBytes));
+        OnnxModel model = OnnxModel.Load(modelBytes);
+        _inputName = options.InputName ?? (model.Inputs.Count > 0 ? model.Inputs[0].Name : throw new OnnxModelException("The model has no input."));
+        if (!model.Inputs.Any(i => i.Name == _inputName))
+        {
+            throw new OnnxModelException($"The model has no input '{_inputName}' (inputs: {string.Join(", ", model.Inputs.Select(i => i.Name))}).");
+        }
+
+        _layers = options.Layers.Count > 0 ? options.Layers.ToArray() : [FindDefaultLayer(model, options.Layout, _inputName)];
+        HashSet<string> produced = new(model.NodeOutputNames, StringComparer.Ordinal);
+        foreach (string layer in _layers)
+        {
+            if (!produced.Contains(layer) && !model.Outputs.Any(o => o.Name == layer))
+            {
+                throw new OnnxModelException($"The model has no tensor named '{layer}'. Run 'defect onnx info' to list the tensors.");
+            }
+        }
+
+        _session = new InferenceSession(model, new SessionOptions { IntraOpThreads = options.Threads, ExtraOutputs = _layers });
+        try
+        {
+            _shapes = Probe();
+        }
+        catch
+        {
+            _session.Dispose();
+            throw;
+        }
+
+        Identity = string.Create(CultureInfo.InvariantCulture,
+            $"onnx-v1;sha256={Sha256};input={_inputName};layers={string.Join(",", _layers)};{Describe(options.Layout)}");
+    }
+
+    /// <summary>The options in force.</summary>
+    public OnnxBackboneOptions Options { get; }
+
+    /// <summary>The display name (file name).</summary>
+    public string Name { get; }
+
+    /// <summary>SHA-256 (lower-case hex) of the model's bytes.</summary>
+    public string Sha256 { get; }
+
+    /// <summary>The tapped layers, in output order (the default layer when none was given).</summary>
+    public IReadOnlyList<string> Layers => _layers;
+
+    /// <summary>The per-image shape of each tapped layer.</summary>
+    public IReadOnlyList<FeatureMapShape> LayerShapes => _shapes;
+
+    /// <summary>The preprocessing (same as <see cref="OnnxBackboneOptions.Layout"/>).</summary>
+    public TensorLayoutOptions Layout => Options.Layout;
+
+    /// <summary>A string that changes whenever the features would: model hash, input, layers and preprocessing.</summary>
+    public string Identity { get; }
+
+    /// <summary>
+    /// Runs the backbone on images (any sizes and pixel formats; each is stretched to the input size) in batches of
+    /// <see cref="OnnxBackboneOptions.BatchSize"/> and returns one tensor per tapped layer, [images.Count, C, H, W].
+    /// </summary>
+    /// <param name="images">The images or views.</param>
+    /// <param name="cancellationToken">Checked between batches and operators.</param>
+    /// <returns>The feature maps, in the order of <see cref="Layers"/>.</returns>
+    public IReadOnlyList<DenseTensor<float>> Run(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        int n = images.Count;
+        DenseTensor<float>[] result = new DenseTensor<float>[_layers.Length];
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            FeatureMapShape s = _shapes[l];
+            result[l] = new DenseTensor<float>([n, s.Channels, s.Height, s.Width]);
+        }
+
+        for (int start = 0; start < n; start += Options.BatchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(Options.BatchSize, n - start);
+            ImageView[] batch = new ImageView[count];
+            for (int i = 0; i < count; i++)
+            {
+                batch[i] = images[start + i];
+            }
+
+            IReadOnlyList<DenseTensor<float>> maps = RunBatch(batch, cancellationToken);
+            for (int l = 0; l < _layers.Length; l++)
+            {
+                int per = maps[l].Data.Length / count;
+                maps[l].Data.AsSpan().CopyTo(result[l].Data.AsSpan(start * per, count * per));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Runs the backbone on one image: one tensor per tapped layer, [1, C, H, W].</summary>
+    /// <param name="image">The image or view.</param>
+    /// <param name="cancellationToken">Checked between operators.</param>
+    /// <returns>The feature maps, in the order of <see cref="Layers"/>.</returns>
+    public IReadOnlyList<DenseTensor<float>> Run(ImageView image, CancellationToken cancellationToken = default) =>
+        RunBatch([image], cancellationToken);
+
+    /// <summary>
+    /// The default tap of a model: the last float tensor (in graph order) of rank 4 with more than one spatial
+    /// position, which for a CNN classifier is the tensor its global pooling reads. Found by running the model once
+    /// on a blank input with the ImageNet layout.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <returns>The tensor name.</returns>
+    /// <exception cref="OnnxModelException">The model has no such tensor near its end.</exception>
+    public static string FindDefaultLayer(OnnxModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return FindDefaultLayer(model, TensorLayoutOptions.ImageNet, model.Inputs.Count > 0 ? model.Inputs[0].Name : string.Empty);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _session.Dispose();
+
+    internal static string Describe(TensorLayoutOptions o) => string.Create(CultureInfo.InvariantCulture,
+        $"size={o.Width}x{o.Height};channels={o.Channels};order={o.ChannelOrder};scale={o.Scale:R};mean={string.Join(",", o.Mean.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))};std={string.Join(",", o.Std.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))};resize={o.ResizeMode}");
+
+    private IReadOnlyList<DenseTensor<float>> RunBatch(ImageView[] batch, CancellationToken cancellationToken)
+    {
+        TensorLayoutOptions layout = Options.Layout;
+        DenseTensor<float> input = new([batch.Length, layout.Channels, layout.Height, layout.Width]);
+        TensorConversion.ToNchw(batch, layout, input.Span);
+        IReadOnlyDictionary<string, Tensor> outputs = _session.Run(new Dictionary<string, Tensor> { [_inputName] = input }, _layers, cancellationToken);
+        DenseTensor<float>[] maps = new DenseTensor<float>[_layers.Length];
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            maps[l] = AsMap(outputs[_layers[l]], _layers[l], batch.Length);
+        }
+
+        return maps;
+    }
+
+    private FeatureMapShape[] Probe()
+    {
+        TensorLayoutOptions layout = Options.Layout;
+        DenseTensor<float> input = new([1, layout.Channels, layout.Height, layout.Width]);
+        IReadOnlyDictionary<string, Tensor> outputs = _session.Run(new Dictionary<string, Tensor> { [_inputName] = input }, _layers);
+        FeatureMapShape[] shapes = new FeatureMapShape[_layers.Length];
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            DenseTensor<float> map = AsMap(outputs[_layers[l]], _layers[l], 1);
+            ReadOnlySpan<int> d = map.Dimensions;
+            shapes[l] = new FeatureMapShape(_layers[l], d[1], d[2], d[3]);
+        }
+
+        return shapes;
+    }
+
+    private static DenseTensor<float> AsMap(Tensor t, string layer, int batch)
+    {
+        if (t.ElementType != TensorElementType.Float32)
+        {
+            throw new OnnxModelException($"The layer '{layer}' is a {t.ElementType} tensor; a float tensor is needed (tap the DequantizeLinear output in a quantized model).");
+        }
+
+        DenseTensor<float> f = t.As<float>();
+        ReadOnlySpan<int> d = f.Dimensions;
+        if (d.Length == 4 && d[0] == batch)
+        {
+            return f;
+        }
+
+        if (d.Length == 2 && d[0] == batch)
+        {
+            return new DenseTensor<float>(f.Data, [d[0], d[1], 1, 1]);
+        }
+
+        throw new OnnxModelException($"The layer '{layer}' has shape [{string.Join(",", f.Shape)}]; a [N, C, H, W] or [N, C] tensor with N = {batch} is needed.");
+    }
+
+    private static string FindDefaultLayer(OnnxModel model, TensorLayoutOptions layout, string inputName)
+    {
+        IReadOnlyList<string> names = model.NodeOutputNames;
+        string[] tail = names.Skip(Math.Max(0, names.Count - ProbeTail)).ToArray();
+        using InferenceSession probe = new(model, new SessionOptions { IntraOpThreads = 1, ExtraOutputs = tail });
+        DenseTensor<float> input = new([1, layout.Channels, layout.Height, layout.Width]);
+        IReadOnlyDictionary<string, Tensor> outputs = probe.Run(new Dictionary<string, Tensor> { [inputName] = input }, tail);
+        for (int i = tail.Length - 1; i >= 0; i--)
+        {
+            Tensor t = outputs[tail[i]];
+            if (t.ElementType == TensorElementType.Float32 && t.Rank == 4 && (long)t.Dimensions[2] * t.Dimensions[3] > 1)
+            {
+                return tail[i];
+            }
+        }
+
+        throw new OnnxModelException($"Found no 4-D float feature map among the model's last {tail.Length} tensors; name the layer to tap.");
+    }
+
+    private static byte[] ReadFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"The backbone file '{path}' does not exist.", path);
+        }
+
+        return File.ReadAllBytes(path);
+    }
+}
