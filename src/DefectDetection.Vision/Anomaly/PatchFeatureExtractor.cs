@@ -1,6 +1,7 @@
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.Onnx;
+using DefectDetection.Vision.Backbones;
 
 namespace DefectDetection.Vision.Anomaly;
 
@@ -11,17 +12,11 @@ namespace DefectDetection.Vision.Anomaly;
 /// </summary>
 internal sealed class PatchFeatureExtractor : IDisposable
 {
-    private readonly InferenceSession _session;
-    private readonly string _inputName;
-    private readonly string[] _layers;
-    private readonly int[] _channels;
-    private readonly int[] _layerWidths;
-    private readonly int[] _layerHeights;
+    private readonly OnnxBackbone _backbone;
     private readonly int _neighbourhood;
 
-    public PatchFeatureExtractor(string backbonePath, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads)
+    public PatchFeatureExtractor(string backbonePath, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads, int batchSize = 8)
     {
-        _layers = [.. layers];
         _neighbourhood = neighbourhood;
         Layout = new TensorLayoutOptions
         {
@@ -30,31 +25,14 @@ internal sealed class PatchFeatureExtractor : IDisposable
             Mean = TensorLayoutOptions.ImageNet.Mean,
             Std = TensorLayoutOptions.ImageNet.Std,
         };
-        _session = new InferenceSession(backbonePath, new SessionOptions { IntraOpThreads = threads, ExtraOutputs = _layers });
-        _inputName = _session.Inputs[0].Name;
-
-        // One probe run fixes the layer shapes.
-        var probe = new DenseTensor<float>([1, 3, inputSize, inputSize]);
-        IReadOnlyDictionary<string, Tensor> outs = _session.Run(new Dictionary<string, Tensor> { [_inputName] = probe }, _layers);
-        _channels = new int[_layers.Length];
-        _layerWidths = new int[_layers.Length];
-        _layerHeights = new int[_layers.Length];
-        for (int l = 0; l < _layers.Length; l++)
+        _backbone = new OnnxBackbone(backbonePath, new OnnxBackboneOptions { Layout = Layout, Layers = [.. layers], Threads = threads, BatchSize = batchSize });
+        foreach (FeatureMapShape s in _backbone.LayerShapes)
         {
-            ReadOnlySpan<int> dims = outs[_layers[l]].Dimensions;
-            if (dims.Length != 4)
-            {
-                throw new ArgumentException($"The tapped layer '{_layers[l]}' has rank {dims.Length}; a [N, C, H, W] feature map is needed.", nameof(layers));
-            }
-
-            _channels[l] = dims[1];
-            _layerHeights[l] = dims[2];
-            _layerWidths[l] = dims[3];
-            Dimension += dims[1];
+            Dimension += s.Channels;
         }
 
-        GridHeight = _layerHeights[0];
-        GridWidth = _layerWidths[0];
+        GridHeight = _backbone.LayerShapes[0].Height;
+        GridWidth = _backbone.LayerShapes[0].Width;
     }
 
     public TensorLayoutOptions Layout { get; }
@@ -67,23 +45,22 @@ internal sealed class PatchFeatureExtractor : IDisposable
 
     public int Patches => GridWidth * GridHeight;
 
-    public InferenceSession Session => _session;
+    public OnnxBackbone Backbone => _backbone;
 
     /// <summary>Writes [images.Length, Patches, Dimension] floats to <paramref name="destination"/>.</summary>
-    public void Extract(ReadOnlySpan<ImageView> images, Span<float> destination, CancellationToken cancellationToken)
+    public void Extract(IReadOnlyList<ImageView> images, Span<float> destination, CancellationToken cancellationToken)
     {
-        int n = images.Length;
-        var input = new DenseTensor<float>([n, 3, Layout.Height, Layout.Width]);
-        TensorConversion.ToNchw(images, Layout, input.Span);
-        IReadOnlyDictionary<string, Tensor> outs = _session.Run(new Dictionary<string, Tensor> { [_inputName] = input }, _layers, cancellationToken);
+        int n = images.Count;
+        IReadOnlyList<DenseTensor<float>> outs = _backbone.Run(images, cancellationToken);
         int patches = Patches, dim = Dimension;
-        float[] pooled = new float[_layerWidths.Max() * _layerHeights.Max()];
+        float[] pooled = new float[_backbone.LayerShapes.Max(s => s.Width * s.Height)];
         float[] resized = new float[patches];
         int offset = 0;
-        for (int l = 0; l < _layers.Length; l++)
+        for (int l = 0; l < outs.Count; l++)
         {
-            float[] data = outs[_layers[l]].As<float>().Data;
-            int c = _channels[l], h = _layerHeights[l], w = _layerWidths[l];
+            float[] data = outs[l].Data;
+            FeatureMapShape shape = _backbone.LayerShapes[l];
+            int c = shape.Channels, h = shape.Height, w = shape.Width;
             for (int img = 0; img < n; img++)
             {
                 Span<float> dest = destination.Slice(img * patches * dim, patches * dim);
@@ -134,5 +111,5 @@ internal sealed class PatchFeatureExtractor : IDisposable
         }
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose() => _backbone.Dispose();
 }
