@@ -15,7 +15,9 @@ double ratio = double.Parse(Arg("--ratio", "0.1"), CultureInfo.InvariantCulture)
 int threads = int.Parse(Arg("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 string? outDir = args.Contains("--out") ? Arg("--out", "") : null;
 string[] layers = args.Contains("--layers") ? Arg("--layers", "").Split(',') : [.. PatchCoreOptions.MobileNetV2Layers];
-var options = new PatchCoreOptions { BackbonePath = backbone, CoresetRatio = ratio, Threads = threads, Layers = layers };
+int inputSize = int.Parse(Arg("--size", "224"), CultureInfo.InvariantCulture);
+int neighbourhood = int.Parse(Arg("--neighbourhood", "3"), CultureInfo.InvariantCulture);
+var options = new PatchCoreOptions { BackbonePath = backbone, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture) };
 
 switch (args.Length > 0 ? args[0] : "")
 {

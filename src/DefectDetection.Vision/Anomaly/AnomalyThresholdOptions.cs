@@ -26,10 +26,16 @@ public sealed class AnomalyThresholdOptions
     public double K { get; init; } = 3;
 
     /// <summary>
-    /// How many normal images (at most) are scored held-out to calibrate the threshold: each against the memory bank
-    /// without its own patches. Default 64.
+    /// Fraction of the normal images held out (evenly spaced) and scored against a bank built from the others to
+    /// calibrate the threshold, in (0, 1). Default 0.2.
     /// </summary>
+    public double CalibrationFraction { get; init; } = 0.2;
+
+    /// <summary>Most images held out for calibration. Default 64.</summary>
     public int MaxCalibrationImages { get; init; } = 64;
+
+    /// <summary>Whether the final memory bank is rebuilt from all normal images after calibration (else the held-out ones stay out). Default true.</summary>
+    public bool RefitWithCalibrationImages { get; init; } = true;
 
     internal void Validate()
     {
@@ -41,6 +47,11 @@ public sealed class AnomalyThresholdOptions
         if (!(K >= 0) || double.IsInfinity(K))
         {
             throw new ArgumentOutOfRangeException(nameof(K), $"K must be finite and non-negative, got {K}.");
+        }
+
+        if (!(CalibrationFraction > 0 && CalibrationFraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CalibrationFraction), $"CalibrationFraction must be in (0, 1), got {CalibrationFraction}.");
         }
 
         if (MaxCalibrationImages < 1)

@@ -96,7 +96,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         {
             ImageView image = images[i];
             double score = Max(dist);
-            float[] map = AnomalyMaps.ToImage(dist, _extractor.GridWidth, _extractor.GridHeight, _settings.InputSize, _settings.InputSize, _settings.MapSigma, image.Width, image.Height);
+            float[] map = AnomalyMaps.ToImage(dist, _extractor.GridWidth, _extractor.GridHeight, _extractor.CoveredSize, _extractor.CoveredSize, _settings.MapSigma, image.Width, image.Height);
             byte[] mask = AnomalyMaps.Mask(map, (float)Threshold);
             List<AnomalyRegion> regions = AnomalyMaps.Regions(mask, image.Width, image.Height, _settings.MinRegionArea, "anomaly");
             result[i] = new AnomalyPrediction(score, Threshold, AnomalyThreshold.Confidence(score, Threshold, ConfidenceScale), map, mask, image.Width, image.Height, regions);
@@ -150,6 +150,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             Properties = new Dictionary<string, string>
             {
                 ["algorithm"] = "patchcore",
+                ["tiles"] = _settings.Tiles.ToString(inv),
                 ["neighbourhood"] = _settings.Neighbourhood.ToString(inv),
                 ["map_sigma"] = _settings.MapSigma.ToString("R", inv),
                 ["min_region_area"] = _settings.MinRegionArea.ToString(inv),
@@ -188,11 +189,12 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         try
         {
             threads = threads > 0 ? threads : Environment.ProcessorCount;
-            var settings = new PatchCoreSettings([.. m.Backbone.TappedLayers], m.Preprocessing.Width, int.Parse(p["neighbourhood"], inv), float.Parse(p["map_sigma"], inv),
+            int tiles = p.TryGetValue("tiles", out string? ts) ? int.Parse(ts, inv) : 1;
+            var settings = new PatchCoreSettings([.. m.Backbone.TappedLayers], m.Preprocessing.Width, tiles, int.Parse(p["neighbourhood"], inv), float.Parse(p["map_sigma"], inv),
                 int.Parse(p["min_region_area"], inv), 8, threads, double.Parse(p["coreset_ratio"], inv), int.Parse(p["training_images"], inv));
             ModelTensor bank = package.GetTensor(BankTensor);
             ModelTensor sources = package.GetTensor(SourceTensor);
-            var extractor = new PatchFeatureExtractor(backbonePath, settings.Layers, settings.InputSize, settings.Neighbourhood, threads);
+            var extractor = new PatchFeatureExtractor(backbonePath, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles);
             if (bank.Shape.Count != 2 || bank.Shape[1] != extractor.Dimension || sources.Data.Length != bank.Shape[0])
             {
                 extractor.Dispose();

@@ -19,6 +19,12 @@ public sealed class PatchCoreOptions
     /// <summary>Network input side in pixels (images are stretched to it). Default 224.</summary>
     public int InputSize { get; init; } = 224;
 
+    /// <summary>
+    /// Tiles a side (1..4): the image is stretched to Tiles x InputSize pixels a side and the backbone runs on
+    /// Tiles x Tiles crops whose feature maps are stitched, for finer patches on a fixed-size backbone. Default 1.
+    /// </summary>
+    public int Tiles { get; init; } = 1;
+
     /// <summary>Local aggregation window (odd, 1 = none) over each feature map. Default 3.</summary>
     public int Neighbourhood { get; init; } = 3;
 
@@ -61,6 +67,11 @@ public sealed class PatchCoreOptions
         if (InputSize < 32 || InputSize > 4096)
         {
             throw new ArgumentOutOfRangeException(nameof(InputSize), $"InputSize must be in [32, 4096], got {InputSize}.");
+        }
+
+        if (Tiles is < 1 or > 4)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Tiles), $"Tiles must be in [1, 4], got {Tiles}.");
         }
 
         if (Neighbourhood < 1 || Neighbourhood % 2 == 0)

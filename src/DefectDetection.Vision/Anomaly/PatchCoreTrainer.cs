@@ -65,7 +65,7 @@ public sealed class PatchCoreTrainer
         }
 
         PatchCoreOptions o = Options;
-        var extractor = new PatchFeatureExtractor(o.BackbonePath, o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize);
+        var extractor = new PatchFeatureExtractor(o.BackbonePath, o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles);
         try
         {
             int patches = extractor.Patches, dim = extractor.Dimension;
@@ -75,34 +75,28 @@ public sealed class PatchCoreTrainer
                 throw new ArgumentException($"{normalCount} images x {patches} patches x {dim} features do not fit one array; use fewer images or a smaller input.");
             }
 
-            float[] features = ExtractAll(extractor, normalCount, normal, "features", progress, cancellationToken);
-            int rows = normalCount * patches;
-            int target = Math.Max(1, (int)Math.Round(rows * o.CoresetRatio));
-            var coresetProgress = progress is null ? null : new Progress<double>(f => progress.Report(new PatchCoreProgress("coreset", f)));
-            int[] chosen = GreedyCoreset.Select(features, rows, dim, target, o.ProjectionDimensions, o.Seed, o.Threads, coresetProgress, cancellationToken);
-            Array.Sort(chosen);
-            float[] bank = new float[chosen.Length * dim];
-            int[] sources = new int[chosen.Length];
-            for (int i = 0; i < chosen.Length; i++)
-            {
-                features.AsSpan(chosen[i] * dim, dim).CopyTo(bank.AsSpan(i * dim, dim));
-                sources[i] = chosen[i] / patches;
-            }
-
-            // Held-out normal scores: each calibration image against the bank without its own patches.
-            int m = Math.Min(normalCount, o.Threshold.MaxCalibrationImages);
-            var normalScores = new List<double>(m);
+            // Hold out some normal images (evenly spaced, placed last) to calibrate the threshold on a bank built without them.
+            int m = normalCount < 2 ? 0 : Math.Clamp((int)Math.Round(normalCount * o.Threshold.CalibrationFraction), 1, Math.Min(o.Threshold.MaxCalibrationImages, normalCount - 1));
+            int[] order = CalibrationOrder(normalCount, m);
+            float[] features = ExtractAll(extractor, normalCount, i => normal(order[i]), "features", progress, cancellationToken);
+            int trainRows = (normalCount - m) * patches;
+            (float[] bank, int[] sources) = BuildBank(features, trainRows, patches, dim, progress, cancellationToken);
+            var normalScores = new List<double>(Math.Max(1, m));
             float[] dist = new float[patches];
-            for (int k = 0; k < m; k++)
+            for (int k = normalCount - m; k < normalCount; k++)
             {
-                int img = (int)((long)k * normalCount / m);
-                float[] query = features.AsSpan(img * patches * dim, patches * dim).ToArray();
-                DistanceKernels.NearestDistances(query, patches, bank, dim, sources, normalCount > 1 ? img : -1, dist, o.Threads, cancellationToken);
+                DistanceKernels.NearestDistances(features.AsSpan(k * patches * dim, patches * dim).ToArray(), patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
                 normalScores.Add(dist.Max());
-                progress?.Report(new PatchCoreProgress("calibration", (k + 1.0) / (m + anomalyCount)));
+                progress?.Report(new PatchCoreProgress("calibration", (k + 1.0 - normalCount + m) / (m + anomalyCount)));
             }
 
-            features = [];
+            if (m == 0)
+            {
+                // One image: its own score against itself is zero; calibrate on the patch scores' spread instead.
+                DistanceKernels.NearestDistances(features.AsSpan(0, patches * dim).ToArray(), patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                normalScores.Add(dist.Max());
+            }
+
             var anomalyScores = new List<double>(anomalyCount);
             if (anomalyCount > 0)
             {
@@ -115,12 +109,18 @@ public sealed class PatchCoreTrainer
                 }
             }
 
+            if (m > 0 && o.Threshold.RefitWithCalibrationImages)
+            {
+                (bank, sources) = BuildBank(features, normalCount * patches, patches, dim, progress, cancellationToken);
+            }
+
+            features = [];
             double threshold = anomalyCount > 0
                 ? AnomalyThreshold.FromLabelled(normalScores, anomalyScores)
                 : AnomalyThreshold.FromNormals(normalScores, o.Threshold);
             (double mean, double std) = AnomalyThreshold.MeanStd(normalScores);
             double scale = std > 0 ? std : Math.Max(1e-6, 0.05 * Math.Abs(threshold));
-            var settings = new PatchCoreSettings(o.Layers.ToArray(), o.InputSize, o.Neighbourhood, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio, normalCount);
+            var settings = new PatchCoreSettings(o.Layers.ToArray(), o.InputSize, o.Tiles, o.Neighbourhood, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio, normalCount);
             var model = new PatchCoreModel(extractor, settings, bank, sources, threshold, scale, [.. normalScores]);
             extractor = null!;
             return model;
@@ -129,6 +129,36 @@ public sealed class PatchCoreTrainer
         {
             extractor?.Dispose();
         }
+    }
+
+    private (float[] Bank, int[] Sources) BuildBank(float[] features, int rows, int patches, int dim, IProgress<PatchCoreProgress>? progress, CancellationToken cancellationToken)
+    {
+        PatchCoreOptions o = Options;
+        int target = Math.Max(1, (int)Math.Round(rows * o.CoresetRatio));
+        var coresetProgress = progress is null ? null : new Progress<double>(f => progress.Report(new PatchCoreProgress("coreset", f)));
+        int[] chosen = GreedyCoreset.Select(features, rows, dim, target, o.ProjectionDimensions, o.Seed, o.Threads, coresetProgress, cancellationToken);
+        Array.Sort(chosen);
+        float[] bank = new float[chosen.Length * dim];
+        int[] sources = new int[chosen.Length];
+        for (int i = 0; i < chosen.Length; i++)
+        {
+            features.AsSpan(chosen[i] * dim, dim).CopyTo(bank.AsSpan(i * dim, dim));
+            sources[i] = chosen[i] / patches;
+        }
+
+        return (bank, sources);
+    }
+
+    /// <summary>Image order with the <paramref name="m"/> calibration images (evenly spaced) last.</summary>
+    internal static int[] CalibrationOrder(int count, int m)
+    {
+        var calibration = new HashSet<int>();
+        for (int k = 0; k < m; k++)
+        {
+            calibration.Add((int)(((k + 0.5) * count) / m));
+        }
+
+        return [.. Enumerable.Range(0, count).Where(i => !calibration.Contains(i)), .. calibration.Order()];
     }
 
     private float[] ExtractAll(PatchFeatureExtractor extractor, int count, Func<int, (ImageView View, Image? Owned)> open, string stage,
@@ -168,5 +198,5 @@ public sealed class PatchCoreTrainer
 }
 
 /// <summary>What a trained PatchCore model needs besides its bank.</summary>
-internal sealed record PatchCoreSettings(string[] Layers, int InputSize, int Neighbourhood, float MapSigma, int MinRegionArea, int BatchSize, int Threads,
+internal sealed record PatchCoreSettings(string[] Layers, int InputSize, int Tiles, int Neighbourhood, float MapSigma, int MinRegionArea, int BatchSize, int Threads,
     double CoresetRatio, int TrainingImages);

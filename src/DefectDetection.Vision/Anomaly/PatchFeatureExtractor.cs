@@ -15,9 +15,12 @@ internal sealed class PatchFeatureExtractor : IDisposable
     private readonly OnnxBackbone _backbone;
     private readonly int _neighbourhood;
 
-    public PatchFeatureExtractor(string backbonePath, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads, int batchSize = 8)
+    private readonly int _tiles;
+
+    public PatchFeatureExtractor(string backbonePath, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads, int batchSize = 8, int tiles = 1)
     {
         _neighbourhood = neighbourhood;
+        _tiles = tiles;
         Layout = new TensorLayoutOptions
         {
             Width = inputSize,
@@ -31,8 +34,8 @@ internal sealed class PatchFeatureExtractor : IDisposable
             Dimension += s.Channels;
         }
 
-        GridHeight = _backbone.LayerShapes[0].Height;
-        GridWidth = _backbone.LayerShapes[0].Width;
+        GridHeight = _backbone.LayerShapes[0].Height * tiles;
+        GridWidth = _backbone.LayerShapes[0].Width * tiles;
     }
 
     public TensorLayoutOptions Layout { get; }
@@ -45,29 +48,78 @@ internal sealed class PatchFeatureExtractor : IDisposable
 
     public int Patches => GridWidth * GridHeight;
 
+    /// <summary>Tiles a side: the image is stretched to (tiles x input) pixels a side and run as tiles x tiles crops.</summary>
+    public int Tiles => _tiles;
+
+    /// <summary>The side of the stretched image the grid covers.</summary>
+    public int CoveredSize => Layout.Width * _tiles;
+
     public OnnxBackbone Backbone => _backbone;
 
     /// <summary>Writes [images.Length, Patches, Dimension] floats to <paramref name="destination"/>.</summary>
     public void Extract(IReadOnlyList<ImageView> images, Span<float> destination, CancellationToken cancellationToken)
     {
-        int n = images.Count;
-        IReadOnlyList<DenseTensor<float>> outs = _backbone.Run(images, cancellationToken);
+        int n = images.Count, t = _tiles, tt = t * t;
+        IReadOnlyList<DenseTensor<float>> outs;
+        if (t == 1)
+        {
+            outs = _backbone.Run(images, cancellationToken);
+        }
+        else
+        {
+            int side = Layout.Width;
+            var big = new Image[n];
+            try
+            {
+                var views = new ImageView[n * tt];
+                for (int i = 0; i < n; i++)
+                {
+                    big[i] = ImageResizer.Resize(images[i], side * t, side * t, ResizeMode.Bilinear);
+                    for (int k = 0; k < tt; k++)
+                    {
+                        views[(i * tt) + k] = big[i].View(new Rectangle(k % t * side, k / t * side, side, side));
+                    }
+                }
+
+                outs = _backbone.Run(views, cancellationToken);
+            }
+            finally
+            {
+                foreach (Image? b in big)
+                {
+                    b?.Dispose();
+                }
+            }
+        }
+
         int patches = Patches, dim = Dimension;
-        float[] pooled = new float[_backbone.LayerShapes.Max(s => s.Width * s.Height)];
+        int maxPlane = _backbone.LayerShapes.Max(s => s.Width * s.Height) * tt;
+        float[] plane = new float[maxPlane];
+        float[] pooled = new float[maxPlane];
         float[] resized = new float[patches];
         int offset = 0;
         for (int l = 0; l < outs.Count; l++)
         {
             float[] data = outs[l].Data;
             FeatureMapShape shape = _backbone.LayerShapes[l];
-            int c = shape.Channels, h = shape.Height, w = shape.Width;
+            int c = shape.Channels, th = shape.Height, tw = shape.Width, h = th * t, w = tw * t;
             for (int img = 0; img < n; img++)
             {
                 Span<float> dest = destination.Slice(img * patches * dim, patches * dim);
                 for (int ch = 0; ch < c; ch++)
                 {
-                    ReadOnlySpan<float> plane = data.AsSpan(((img * c) + ch) * h * w, h * w);
-                    BoxAverage(plane, w, h, _neighbourhood, pooled);
+                    // Stitch the tiles' planes into one h x w plane.
+                    for (int k = 0; k < tt; k++)
+                    {
+                        ReadOnlySpan<float> tile = data.AsSpan(((((img * tt) + k) * c) + ch) * th * tw, th * tw);
+                        int ox = k % t * tw, oy = k / t * th;
+                        for (int y = 0; y < th; y++)
+                        {
+                            tile.Slice(y * tw, tw).CopyTo(plane.AsSpan(((oy + y) * w) + ox, tw));
+                        }
+                    }
+
+                    BoxAverage(plane.AsSpan(0, w * h), w, h, _neighbourhood, pooled);
                     ReadOnlySpan<float> onGrid = pooled.AsSpan(0, w * h);
                     if (w != GridWidth || h != GridHeight)
                     {
