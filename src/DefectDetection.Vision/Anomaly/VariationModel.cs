@@ -53,7 +53,7 @@ public sealed class VariationModel : ICropClassifier
         int w = Width, h = Height;
         float[] g = VariationModelTrainer.Gray(image, w, h);
         (int sx, int sy) = VariationModelTrainer.Align(_mean, g, w, h, _options.MaxShift);
-        float[] map = new float[w * h];
+        float[] map = new float[w * h], darkMap = new float[w * h];
         for (int y = 0; y < h; y++)
         {
             int my = Math.Clamp(y - sy, 0, h - 1);
@@ -63,31 +63,30 @@ public sealed class VariationModel : ICropClassifier
                 float m = _mean[mp], s = _spread[mp], v = g[(y * w) + x];
                 float tb = Math.Max(_options.AbsoluteBright, _options.RelativeBright * s);
                 float td = Math.Max(_options.AbsoluteDark, _options.RelativeDark * s);
-                map[(y * w) + x] = Math.Max((v - m) / tb, (m - v) / td);
+                map[(y * w) + x] = (v - m) / tb;
+                darkMap[(y * w) + x] = (m - v) / td;
             }
         }
 
         if (_options.MapSigma > 0)
         {
             GaussianBlur.Apply(map, w, h, map, _options.MapSigma);
+            GaussianBlur.Apply(darkMap, w, h, darkMap, _options.MapSigma);
         }
 
-        double score = System.Numerics.Tensors.TensorPrimitives.Max(map);
+        // Bright and dark exceedances are smoothed apart, so a dark spot's blur cannot read as bright.
         byte[] modelMask = new byte[w * h];
-        for (int y = 0; y < h; y++)
+        for (int p = 0; p < map.Length; p++)
         {
-            int my = Math.Clamp(y - sy, 0, h - 1);
-            for (int x = 0; x < w; x++)
+            bool isDark = darkMap[p] > map[p];
+            map[p] = Math.Max(map[p], darkMap[p]);
+            if (map[p] >= 1)
             {
-                int p = (y * w) + x;
-                if (map[p] >= 1)
-                {
-                    float m = _mean[(my * w) + Math.Clamp(x - sx, 0, w - 1)];
-                    modelMask[p] = g[p] >= m ? (byte)255 : DarkMaskValue;
-                }
+                modelMask[p] = isDark ? DarkMaskValue : (byte)255;
             }
         }
 
+        double score = System.Numerics.Tensors.TensorPrimitives.Max(map);
         int iw = image.Width, ih = image.Height;
         float[] imageMap = map;
         byte[] mask = modelMask;
