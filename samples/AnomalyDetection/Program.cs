@@ -17,7 +17,7 @@ string? outDir = args.Contains("--out") ? Arg("--out", "") : null;
 string[] layers = args.Contains("--layers") ? Arg("--layers", "").Split(',') : [.. PatchCoreOptions.MobileNetV2Layers];
 int inputSize = int.Parse(Arg("--size", "224"), CultureInfo.InvariantCulture);
 int neighbourhood = int.Parse(Arg("--neighbourhood", "3"), CultureInfo.InvariantCulture);
-var options = new PatchCoreOptions { BackbonePath = backbone, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture) };
+var options = new PatchCoreOptions { BackbonePath = backbone, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), ImageScoreTopK = int.Parse(Arg("--topk", "1"), CultureInfo.InvariantCulture) };
 
 switch (args.Length > 0 ? args[0] : "")
 {
@@ -82,6 +82,7 @@ void Cookies()
     double f1Labelled = F1(scores, truth, f1Threshold);
     Console.WriteLine($"cookies: image AUROC {auroc:F4}; F1 {f1Model:F4} (normals-only threshold {model.Threshold:F3}); F1 {f1Labelled:F4} (F1-optimal threshold {f1Threshold:F3} from the 32 training anomalies); scoring {test.Count / scoreS:F1} images/s");
     Console.WriteLine($"cookies: pixel AUROC {PixelMetrics.Auroc(pixel):F4}; AUPRO(0.3) {PixelMetrics.Aupro(pixel):F4} on the 32 training anomalies");
+    Console.WriteLine("calibration (held-out training normals): " + string.Join(' ', model.CalibrationScores.Select(s => s.ToString("F2", CultureInfo.InvariantCulture))));
     Console.WriteLine("scores: " + string.Join(' ', scores.Select((s, i) => (truth[i] ? "A" : "N") + s.ToString("F2", CultureInfo.InvariantCulture))));
 }
 

@@ -74,7 +74,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     {
         ArgumentNullException.ThrowIfNull(images);
         double[] scores = new double[images.Count];
-        RunBatches(images, (i, dist) => scores[i] = Max(dist), cancellationToken);
+        RunBatches(images, (i, dist) => scores[i] = ImageScore(dist, _settings.TopK), cancellationToken);
         return scores;
     }
 
@@ -95,7 +95,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         RunBatches(images, (i, dist) =>
         {
             ImageView image = images[i];
-            double score = Max(dist);
+            double score = ImageScore(dist, _settings.TopK);
             float[] map = AnomalyMaps.ToImage(dist, _extractor.GridWidth, _extractor.GridHeight, _extractor.CoveredSize, _extractor.CoveredSize, _settings.MapSigma, image.Width, image.Height);
             byte[] mask = AnomalyMaps.Mask(map, (float)Threshold);
             List<AnomalyRegion> regions = AnomalyMaps.Regions(mask, image.Width, image.Height, _settings.MinRegionArea, "anomaly");
@@ -151,6 +151,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             {
                 ["algorithm"] = "patchcore",
                 ["tiles"] = _settings.Tiles.ToString(inv),
+                ["image_score_top_k"] = _settings.TopK.ToString(inv),
                 ["neighbourhood"] = _settings.Neighbourhood.ToString(inv),
                 ["map_sigma"] = _settings.MapSigma.ToString("R", inv),
                 ["min_region_area"] = _settings.MinRegionArea.ToString(inv),
@@ -190,7 +191,8 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         {
             threads = threads > 0 ? threads : Environment.ProcessorCount;
             int tiles = p.TryGetValue("tiles", out string? ts) ? int.Parse(ts, inv) : 1;
-            var settings = new PatchCoreSettings([.. m.Backbone.TappedLayers], m.Preprocessing.Width, tiles, int.Parse(p["neighbourhood"], inv), float.Parse(p["map_sigma"], inv),
+            var settings = new PatchCoreSettings([.. m.Backbone.TappedLayers], m.Preprocessing.Width, tiles, int.Parse(p["neighbourhood"], inv),
+                p.TryGetValue("image_score_top_k", out string? tk) ? int.Parse(tk, inv) : 1, float.Parse(p["map_sigma"], inv),
                 int.Parse(p["min_region_area"], inv), 8, threads, double.Parse(p["coreset_ratio"], inv), int.Parse(p["training_images"], inv));
             ModelTensor bank = package.GetTensor(BankTensor);
             ModelTensor sources = package.GetTensor(SourceTensor);
@@ -242,5 +244,23 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         }
     }
 
-    private static double Max(float[] values) => System.Numerics.Tensors.TensorPrimitives.Max(values);
+    /// <summary>Mean of the <paramref name="k"/> largest patch scores (k = 1: the maximum).</summary>
+    internal static double ImageScore(float[] patchScores, int k)
+    {
+        if (k <= 1)
+        {
+            return System.Numerics.Tensors.TensorPrimitives.Max(patchScores);
+        }
+
+        float[] sorted = (float[])patchScores.Clone();
+        Array.Sort(sorted);
+        k = Math.Min(k, sorted.Length);
+        double sum = 0;
+        for (int i = sorted.Length - k; i < sorted.Length; i++)
+        {
+            sum += sorted[i];
+        }
+
+        return sum / k;
+    }
 }

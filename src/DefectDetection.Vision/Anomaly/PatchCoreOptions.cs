@@ -34,6 +34,12 @@ public sealed class PatchCoreOptions
     /// <summary>Random projection size for coreset selection (0 = none; ignored when not smaller than the feature size). Default 128.</summary>
     public int ProjectionDimensions { get; init; } = 128;
 
+    /// <summary>
+    /// The image score is the mean of the this many largest patch scores (1 = the maximum, PatchCore's score; a few
+    /// patches favour elongated defects over single odd patches). Default 1.
+    /// </summary>
+    public int ImageScoreTopK { get; init; } = 1;
+
     /// <summary>Gaussian smoothing of the anomaly map, in network input pixels. Default 4.</summary>
     public float MapSigma { get; init; } = 4;
 
@@ -84,7 +90,7 @@ public sealed class PatchCoreOptions
             throw new ArgumentOutOfRangeException(nameof(CoresetRatio), $"CoresetRatio must be in (0, 1], got {CoresetRatio}.");
         }
 
-        if (ProjectionDimensions < 0 || BatchSize < 1 || Threads < 1 || MinRegionArea < 1 || !(MapSigma >= 0))
+        if (ImageScoreTopK < 1 || ProjectionDimensions < 0 || BatchSize < 1 || Threads < 1 || MinRegionArea < 1 || !(MapSigma >= 0))
         {
             throw new ArgumentOutOfRangeException(nameof(ProjectionDimensions), "ProjectionDimensions >= 0, BatchSize, Threads, MinRegionArea >= 1 and MapSigma >= 0 are required.");
         }
