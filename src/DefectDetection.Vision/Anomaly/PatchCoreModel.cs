@@ -151,6 +151,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             {
                 ["algorithm"] = "patchcore",
                 ["tiles"] = _settings.Tiles.ToString(inv),
+                ["border_patches"] = _settings.BorderPatches.ToString(inv),
                 ["image_score_top_k"] = _settings.TopK.ToString(inv),
                 ["neighbourhood"] = _settings.Neighbourhood.ToString(inv),
                 ["map_sigma"] = _settings.MapSigma.ToString("R", inv),
@@ -192,7 +193,8 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             threads = threads > 0 ? threads : Environment.ProcessorCount;
             int tiles = p.TryGetValue("tiles", out string? ts) ? int.Parse(ts, inv) : 1;
             var settings = new PatchCoreSettings([.. m.Backbone.TappedLayers], m.Preprocessing.Width, tiles, int.Parse(p["neighbourhood"], inv),
-                p.TryGetValue("image_score_top_k", out string? tk) ? int.Parse(tk, inv) : 1, float.Parse(p["map_sigma"], inv),
+                p.TryGetValue("image_score_top_k", out string? tk) ? int.Parse(tk, inv) : 1,
+                p.TryGetValue("border_patches", out string? bp) ? int.Parse(bp, inv) : 0, float.Parse(p["map_sigma"], inv),
                 int.Parse(p["min_region_area"], inv), 8, threads, double.Parse(p["coreset_ratio"], inv), int.Parse(p["training_images"], inv));
             ModelTensor bank = package.GetTensor(BankTensor);
             ModelTensor sources = package.GetTensor(SourceTensor);
@@ -239,7 +241,30 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             for (int i = 0; i < n; i++)
             {
                 dist.AsSpan(i * patches, patches).CopyTo(one);
+                ReplaceBorder(one, _extractor.GridWidth, _extractor.GridHeight, _settings.BorderPatches);
                 perImage(start + i, one);
+            }
+        }
+    }
+
+    /// <summary>Replaces the outer <paramref name="border"/> rings of a gw x gh score grid by the nearest inner score.</summary>
+    internal static void ReplaceBorder(Span<float> scores, int gw, int gh, int border)
+    {
+        if (border <= 0 || gw <= 2 * border || gh <= 2 * border)
+        {
+            return;
+        }
+
+        for (int y = 0; y < gh; y++)
+        {
+            int sy = Math.Clamp(y, border, gh - 1 - border);
+            for (int x = 0; x < gw; x++)
+            {
+                int sx = Math.Clamp(x, border, gw - 1 - border);
+                if (sx != x || sy != y)
+                {
+                    scores[(y * gw) + x] = scores[(sy * gw) + sx];
+                }
             }
         }
     }

@@ -40,6 +40,13 @@ public sealed class PatchCoreOptions
     /// </summary>
     public int ImageScoreTopK { get; init; } = 1;
 
+    /// <summary>
+    /// Rings of patches at the grid edge whose scores are replaced by the nearest inner patch's score before the
+    /// image score and the map (edge patches see the backbone's zero padding and the photo's border, and otherwise
+    /// dominate the maximum; like the centre crop of the usual 256 -> 224 preprocessing). Default 1.
+    /// </summary>
+    public int BorderPatches { get; init; } = 1;
+
     /// <summary>Gaussian smoothing of the anomaly map, in network input pixels. Default 4.</summary>
     public float MapSigma { get; init; } = 4;
 
@@ -90,7 +97,7 @@ public sealed class PatchCoreOptions
             throw new ArgumentOutOfRangeException(nameof(CoresetRatio), $"CoresetRatio must be in (0, 1], got {CoresetRatio}.");
         }
 
-        if (ImageScoreTopK < 1 || ProjectionDimensions < 0 || BatchSize < 1 || Threads < 1 || MinRegionArea < 1 || !(MapSigma >= 0))
+        if (BorderPatches is < 0 or > 8 || ImageScoreTopK < 1 || ProjectionDimensions < 0 || BatchSize < 1 || Threads < 1 || MinRegionArea < 1 || !(MapSigma >= 0))
         {
             throw new ArgumentOutOfRangeException(nameof(ProjectionDimensions), "ProjectionDimensions >= 0, BatchSize, Threads, MinRegionArea >= 1 and MapSigma >= 0 are required.");
         }

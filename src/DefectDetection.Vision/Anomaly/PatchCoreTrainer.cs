@@ -86,6 +86,7 @@ public sealed class PatchCoreTrainer
             for (int k = normalCount - m; k < normalCount; k++)
             {
                 DistanceKernels.NearestDistances(features.AsSpan(k * patches * dim, patches * dim).ToArray(), patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
                 normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK));
                 progress?.Report(new PatchCoreProgress("calibration", (k + 1.0 - normalCount + m) / (m + anomalyCount)));
             }
@@ -94,6 +95,7 @@ public sealed class PatchCoreTrainer
             {
                 // One image: its own score against itself is zero; calibrate on the patch scores' spread instead.
                 DistanceKernels.NearestDistances(features.AsSpan(0, patches * dim).ToArray(), patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
                 normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK));
             }
 
@@ -105,6 +107,7 @@ public sealed class PatchCoreTrainer
                 {
                     float[] query = aFeatures.AsSpan(a * patches * dim, patches * dim).ToArray();
                     DistanceKernels.NearestDistances(query, patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                    PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
                     anomalyScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK));
                 }
             }
@@ -120,7 +123,7 @@ public sealed class PatchCoreTrainer
                 : AnomalyThreshold.FromNormals(normalScores, o.Threshold);
             (double mean, double std) = AnomalyThreshold.MeanStd(normalScores);
             double scale = std > 0 ? std : Math.Max(1e-6, 0.05 * Math.Abs(threshold));
-            var settings = new PatchCoreSettings(o.Layers.ToArray(), o.InputSize, o.Tiles, o.Neighbourhood, o.ImageScoreTopK, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio, normalCount);
+            var settings = new PatchCoreSettings(o.Layers.ToArray(), o.InputSize, o.Tiles, o.Neighbourhood, o.ImageScoreTopK, o.BorderPatches, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio, normalCount);
             var model = new PatchCoreModel(extractor, settings, bank, sources, threshold, scale, [.. normalScores]);
             extractor = null!;
             return model;
@@ -198,5 +201,5 @@ public sealed class PatchCoreTrainer
 }
 
 /// <summary>What a trained PatchCore model needs besides its bank.</summary>
-internal sealed record PatchCoreSettings(string[] Layers, int InputSize, int Tiles, int Neighbourhood, int TopK, float MapSigma, int MinRegionArea, int BatchSize, int Threads,
+internal sealed record PatchCoreSettings(string[] Layers, int InputSize, int Tiles, int Neighbourhood, int TopK, int BorderPatches, float MapSigma, int MinRegionArea, int BatchSize, int Threads,
     double CoresetRatio, int TrainingImages);
