@@ -17,7 +17,7 @@ string? outDir = args.Contains("--out") ? Arg("--out", "") : null;
 string[] layers = args.Contains("--layers") ? Arg("--layers", "").Split(',') : [.. PatchCoreOptions.MobileNetV2Layers];
 int inputSize = int.Parse(Arg("--size", "224"), CultureInfo.InvariantCulture);
 int neighbourhood = int.Parse(Arg("--neighbourhood", "3"), CultureInfo.InvariantCulture);
-var options = new PatchCoreOptions { BackbonePath = backbone, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), ImageScoreTopK = int.Parse(Arg("--topk", "1"), CultureInfo.InvariantCulture) };
+var options = new PatchCoreOptions { BackbonePath = backbone, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), ImageScoreTopK = int.Parse(Arg("--topk", "1"), CultureInfo.InvariantCulture), BorderPatches = int.Parse(Arg("--border", "1"), CultureInfo.InvariantCulture) };
 
 switch (args.Length > 0 ? args[0] : "")
 {

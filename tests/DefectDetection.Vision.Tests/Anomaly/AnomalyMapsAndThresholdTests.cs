@@ -66,4 +66,37 @@ public class AnomalyMapsAndThresholdTests
         Assert.True(AnomalyThreshold.Confidence(9, 4.5, 1) > 0.95f);
         Assert.True(AnomalyThreshold.Confidence(0, 4.5, 1) < 0.05f);
     }
+
+    [Fact]
+    public void ReplaceBorder_CopiesTheNearestInnerScore()
+    {
+        // 5x4 grid with values 10*y + x; one ring replaced.
+        float[] g = new float[20];
+        for (int i = 0; i < 20; i++)
+        {
+            g[i] = (10 * (i / 5)) + (i % 5);
+        }
+
+        PatchCoreModel.ReplaceBorder(g, 5, 4, 1);
+        float[] expected = [11, 11, 12, 13, 13, 11, 11, 12, 13, 13, 21, 21, 22, 23, 23, 21, 21, 22, 23, 23];
+        Assert.Equal(expected, g);
+    }
+
+    [Fact]
+    public void ImageScore_IsMaxOrTopKMean()
+    {
+        float[] s = [1, 9, 3, 7, 5];
+        Assert.Equal(9, PatchCoreModel.ImageScore(s, 1));
+        Assert.Equal((9 + 7 + 5) / 3.0, PatchCoreModel.ImageScore(s, 3), 9);
+        Assert.Equal([1, 9, 3, 7, 5], s);
+    }
+
+    [Fact]
+    public void CalibrationOrder_IsAPermutationWithHeldOutImagesLast()
+    {
+        int[] order = PatchCoreTrainer.CalibrationOrder(31, 6);
+        Assert.Equal(Enumerable.Range(0, 31), order.Order());
+        int[] held = order[^6..];
+        Assert.All(held.Zip(held.Skip(1)), p => Assert.True(p.Second - p.First >= 4));
+    }
 }
