@@ -16,8 +16,11 @@ public enum AnomalyThresholdRule
 /// </summary>
 public sealed class AnomalyThresholdOptions
 {
-    /// <summary>The rule for normal images only. Default <see cref="AnomalyThresholdRule.MeanPlusKSigma"/>.</summary>
-    public AnomalyThresholdRule Rule { get; init; } = AnomalyThresholdRule.MeanPlusKSigma;
+    /// <summary>
+    /// The rule for normal images only. Default <see cref="AnomalyThresholdRule.Percentile"/> (99th: with the few held-out
+    /// images of a small training set, close to their maximum; mean + 3 sigma of a handful of scores overshoots).
+    /// </summary>
+    public AnomalyThresholdRule Rule { get; init; } = AnomalyThresholdRule.Percentile;
 
     /// <summary>The percentile (0..100) for <see cref="AnomalyThresholdRule.Percentile"/>. Default 99.</summary>
     public double Percentile { get; init; } = 99;
