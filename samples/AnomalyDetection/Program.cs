@@ -1,6 +1,6 @@
 // Reproduces the anomaly-detection quality figures. Run from the repository root (../shared beside it):
 //   dotnet run -c Release --project samples/AnomalyDetection -- cookies [--ratio 0.1] [--out DIR]
-//   dotnet run -c Release --project samples/AnomalyDetection -- tiles --split train_normal|fewshot_train_normal [--ratio R] [--test-limit N]
+//   dotnet run -c Release --project samples/AnomalyDetection -- tiles --split train_normal --ratio 0.025 --border 2   (or --split fewshot_train_normal --ratio 0.25 --border 2)
 //   dotnet run -c Release --project samples/AnomalyDetection -- variation-tiles [--split ...] [--size 224]
 using System.Diagnostics;
 using System.Globalization;
