@@ -1,0 +1,222 @@
+// Reproduces the anomaly-detection quality figures. Run from the repository root (../shared beside it):
+//   dotnet run -c Release --project samples/AnomalyDetection -- cookies [--ratio 0.1] [--out DIR]
+//   dotnet run -c Release --project samples/AnomalyDetection -- tiles --split train_normal --ratio 0.025 --border 2   (or --split fewshot_train_normal --ratio 0.25 --border 2)
+//   dotnet run -c Release --project samples/AnomalyDetection -- variation-tiles [--split ...] [--size 224]
+using System.Diagnostics;
+using System.Globalization;
+using DefectDetection.Datasets;
+using DefectDetection.Imaging;
+using DefectDetection.Metrics;
+using DefectDetection.Vision.Anomaly;
+
+string shared = Arg("--shared", Path.GetFullPath("../shared"));
+string backbone = Path.Combine(shared, "models/mobilenetv2-int8/mobilenetv2-int8-qdq.onnx");
+double ratio = double.Parse(Arg("--ratio", "0.1"), CultureInfo.InvariantCulture);
+int threads = int.Parse(Arg("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+string? outDir = args.Contains("--out") ? Arg("--out", "") : null;
+string[] layers = args.Contains("--layers") ? Arg("--layers", "").Split(',') : [.. PatchCoreOptions.MobileNetV2Layers];
+int inputSize = int.Parse(Arg("--size", "224"), CultureInfo.InvariantCulture);
+int neighbourhood = int.Parse(Arg("--neighbourhood", "3"), CultureInfo.InvariantCulture);
+var options = new PatchCoreOptions { BackbonePath = backbone, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), ImageScoreTopK = int.Parse(Arg("--topk", "1"), CultureInfo.InvariantCulture), BorderPatches = int.Parse(Arg("--border", "1"), CultureInfo.InvariantCulture) };
+
+switch (args.Length > 0 ? args[0] : "")
+{
+    case "cookies":
+        Cookies();
+        break;
+    case "tiles":
+        Tiles();
+        break;
+    case "variation-tiles":
+        VariationTiles();
+        break;
+    default:
+        Console.WriteLine("commands: cookies | tiles --split train_normal|fewshot_train_normal | variation-tiles");
+        break;
+}
+
+void Cookies()
+{
+    string root = Path.Combine(shared, "datasets/lfv-cookies");
+    string train = Path.Combine(root, "dataset-files/training-images");
+    List<Image> normals = Enumerable.Range(1, 31).Select(i => ImageCodecs.Load(Path.Combine(train, $"normal-{i}.jpg"))).ToList();
+    var sw = Stopwatch.StartNew();
+    using PatchCoreModel model = new PatchCoreTrainer(options).Fit(normals.Select(x => x.View()).ToList());
+    double trainS = sw.Elapsed.TotalSeconds;
+    Console.WriteLine($"cookies: trained on {normals.Count} normals in {trainS:F1} s; bank {model.BankSize} x {model.FeatureDimension} ({model.MemoryBankBytes / (double)normals.Count:F0} bytes/image); threshold {model.Threshold:F4}");
+
+    var testPaths = Enumerable.Range(1, 14).Select(i => (Path.Combine(root, $"test-images/test-normal-{i}.jpg"), false))
+        .Concat(Enumerable.Range(1, 8).Select(i => (Path.Combine(root, $"test-images/test-anomaly-{i}.jpg"), true))).ToList();
+    List<Image> test = testPaths.Select(t => ImageCodecs.Load(t.Item1)).ToList();
+    sw.Restart();
+    IReadOnlyList<AnomalyPrediction> preds = model.Predict(test.Select(x => x.View()).ToList());
+    double scoreS = sw.Elapsed.TotalSeconds;
+    double[] scores = preds.Select(p => p.Score).ToArray();
+    bool[] truth = testPaths.Select(t => t.Item2).ToArray();
+    double auroc = BinaryMetrics.RocAuc(scores, truth);
+    double f1Model = F1(scores, truth, model.Threshold);
+
+    // The 32 training anomalies: pixel metrics against masks, and an F1-optimal threshold (labelled anomalies + held-out normals).
+    var pixel = new List<AnomalyMapSample>();
+    var trainAnomalyScores = new List<double>();
+    for (int i = 1; i <= 32; i++)
+    {
+        using Image img = ImageCodecs.Load(Path.Combine(train, $"anomaly-{i}.jpg"));
+        using Image maskImg = ImageCodecs.Load(Path.Combine(root, $"dataset-files/mask-images/anomaly-{i}.png"));
+        AnomalyPrediction p = model.Predict(img.View());
+        trainAnomalyScores.Add(p.Score);
+        pixel.Add(new AnomalyMapSample(p.Map, MaskOf(maskImg, p.Width, p.Height), p.Width, p.Height));
+        if (outDir is not null && i <= 4)
+        {
+            Directory.CreateDirectory(outDir);
+            using Image overlay = AnomalyVisualizer.Overlay(img.View(), p);
+            ImageCodecs.Save(overlay, Path.Combine(outDir, $"anomaly-{i}.overlay.png"));
+            using Image lfv = AnomalyVisualizer.LookoutMask(p, new DefectDetection.Imaging.Processing.Color(0x23, 0xA4, 0x36));
+            ImageCodecs.Save(lfv, Path.Combine(outDir, $"anomaly-{i}.mask.png"));
+        }
+    }
+
+    double[] calib = [.. model.CalibrationScores, .. trainAnomalyScores];
+    bool[] calibTruth = [.. model.CalibrationScores.Select(_ => false), .. trainAnomalyScores.Select(_ => true)];
+    double f1Threshold = BinaryMetrics.SelectThreshold(calib, calibTruth);
+    double f1Labelled = F1(scores, truth, f1Threshold);
+    Console.WriteLine($"cookies: image AUROC {auroc:F4}; F1 {f1Model:F4} (normals-only threshold {model.Threshold:F3}); F1 {f1Labelled:F4} (F1-optimal threshold {f1Threshold:F3} from the 32 training anomalies); scoring {test.Count / scoreS:F1} images/s");
+    Console.WriteLine($"cookies: pixel AUROC {PixelMetrics.Auroc(pixel):F4}; AUPRO(0.3) {PixelMetrics.Aupro(pixel):F4} on the 32 training anomalies");
+    Console.WriteLine("calibration (held-out training normals): " + string.Join(' ', model.CalibrationScores.Select(s => s.ToString("F2", CultureInfo.InvariantCulture))));
+    Console.WriteLine("scores: " + string.Join(' ', scores.Select((s, i) => (truth[i] ? "A" : "N") + s.ToString("F2", CultureInfo.InvariantCulture))));
+}
+
+void Tiles()
+{
+    string split = Arg("--split", "train_normal");
+    string splits = Path.Combine(shared, "datasets/magnetic-tile/splits.json");
+    ImageDataset trainSet = ImageDataset.FromSplitsFile(splits, "anomaly_detection", split);
+    ImageDataset normals = ImageDataset.FromSplitsFile(splits, "anomaly_detection", "test_normal");
+    ImageDataset anomalies = ImageDataset.FromSplitsFile(splits, "anomaly_detection", "test_anomaly", "anomaly");
+    int limit = int.Parse(Arg("--test-limit", "100000"), CultureInfo.InvariantCulture);
+    var sw = Stopwatch.StartNew();
+    using PatchCoreModel model = new PatchCoreTrainer(options).Fit(trainSet);
+    double trainS = sw.Elapsed.TotalSeconds;
+    Console.WriteLine($"tiles/{split}: trained on {trainSet.Count} images in {trainS:F1} s; bank {model.BankSize} x {model.FeatureDimension} = {model.MemoryBankBytes / 1048576.0:F1} MiB ({model.MemoryBankBytes / (double)trainSet.Count:F0} bytes/image); threshold {model.Threshold:F4}");
+    var scores = new List<double>();
+    var truth = new List<bool>();
+    var pixel = new List<AnomalyMapSample>();
+    double scoreS = 0;
+    int scored = 0;
+    foreach ((LabeledImage item, bool isAnomaly) in normals.Take(limit).Select(x => (x, false)).Concat(anomalies.Take(limit).Select(x => (x, true))))
+    {
+        using Image img = ImageCodecs.Load(item.ImagePath);
+        sw.Restart();
+        AnomalyPrediction p = model.Predict(img.View());
+        scoreS += sw.Elapsed.TotalSeconds;
+        scored++;
+        scores.Add(p.Score);
+        truth.Add(isAnomaly);
+        byte[] mask = new byte[p.Width * p.Height];
+        if (item.MaskPath is not null)
+        {
+            using Image m = ImageCodecs.Load(item.MaskPath);
+            mask = MaskOf(m, p.Width, p.Height);
+        }
+
+        // Downsample the maps 4x for the pixel metric to bound memory (nearest: every 4th pixel).
+        pixel.Add(Subsample(p.Map, mask, p.Width, p.Height, 4));
+    }
+
+    Console.WriteLine($"tiles/{split}: image AUROC {BinaryMetrics.RocAuc(scores.ToArray(), truth.ToArray()):F4}; F1 at model threshold {F1(scores.ToArray(), truth.ToArray(), model.Threshold):F4}; pixel AUROC {PixelMetrics.Auroc(pixel):F4}; AUPRO(0.3) {PixelMetrics.Aupro(pixel):F4}; {scored} test images, scoring {scored / scoreS:F1} images/s (with maps)");
+}
+
+void VariationTiles()
+{
+    string split = Arg("--split", "train_normal");
+    int size = int.Parse(Arg("--size", "224"), CultureInfo.InvariantCulture);
+    string splits = Path.Combine(shared, "datasets/magnetic-tile/splits.json");
+    ImageDataset trainSet = ImageDataset.FromSplitsFile(splits, "anomaly_detection", split);
+    ImageDataset normals = ImageDataset.FromSplitsFile(splits, "anomaly_detection", "test_normal");
+    ImageDataset anomalies = ImageDataset.FromSplitsFile(splits, "anomaly_detection", "test_anomaly", "anomaly");
+    var vopt = new VariationModelOptions { Width = size, Height = size };
+    var sw = Stopwatch.StartNew();
+    List<Image> imgs = trainSet.Select(x => ImageCodecs.Load(x.ImagePath)).ToList();
+    VariationModel model = new VariationModelTrainer(vopt).Fit(imgs.Select(x => x.View()).ToList());
+    imgs.ForEach(x => x.Dispose());
+    Console.WriteLine($"variation/{split}: trained on {trainSet.Count} images in {sw.Elapsed.TotalSeconds:F1} s (resized to {size}x{size}; tiles are not registered, alignment by translation search)");
+    var scores = new List<double>();
+    var truth = new List<bool>();
+    var pixel = new List<AnomalyMapSample>();
+    foreach ((LabeledImage item, bool isAnomaly) in normals.Select(x => (x, false)).Concat(anomalies.Select(x => (x, true))))
+    {
+        using Image img = ImageCodecs.Load(item.ImagePath);
+        AnomalyPrediction p = model.Predict(img.View());
+        scores.Add(p.Score);
+        truth.Add(isAnomaly);
+        byte[] mask = new byte[p.Width * p.Height];
+        if (item.MaskPath is not null)
+        {
+            using Image m = ImageCodecs.Load(item.MaskPath);
+            mask = MaskOf(m, p.Width, p.Height);
+        }
+
+        pixel.Add(Subsample(p.Map, mask, p.Width, p.Height, 4));
+    }
+
+    Console.WriteLine($"variation/{split}: image AUROC {BinaryMetrics.RocAuc(scores.ToArray(), truth.ToArray()):F4}; pixel AUROC {PixelMetrics.Auroc(pixel):F4}");
+}
+
+static AnomalyMapSample Subsample(float[] map, byte[] mask, int w, int h, int step)
+{
+    int sw = (w + step - 1) / step, sh = (h + step - 1) / step;
+    float[] m = new float[sw * sh];
+    byte[] k = new byte[sw * sh];
+    for (int y = 0; y < sh; y++)
+    {
+        for (int x = 0; x < sw; x++)
+        {
+            m[(y * sw) + x] = map[(y * step * w) + (x * step)];
+            k[(y * sw) + x] = mask[(y * step * w) + (x * step)];
+        }
+    }
+
+    return new AnomalyMapSample(m, k, sw, sh);
+}
+
+static byte[] MaskOf(Image mask, int width, int height)
+{
+    using Image sized = mask.Width == width && mask.Height == height ? mask.Clone() : DefectDetection.Imaging.Processing.ImageResizer.Resize(mask.View(), width, height, DefectDetection.Imaging.Processing.ResizeMode.Bilinear);
+    byte[] result = new byte[width * height];
+    for (int y = 0; y < height; y++)
+    {
+        Span<byte> row = sized.GetRow(y);
+        for (int x = 0; x < width; x++)
+        {
+            bool on = false;
+            for (int c = 0; c < Math.Min(3, sized.Channels); c++)
+            {
+                on |= row[(x * sized.Channels) + c] > 127;
+            }
+
+            result[(y * width) + x] = on ? (byte)1 : (byte)0;
+        }
+    }
+
+    return result;
+}
+
+static double F1(double[] scores, bool[] truth, double threshold)
+{
+    int tp = 0, fp = 0, fn = 0;
+    for (int i = 0; i < scores.Length; i++)
+    {
+        bool pred = scores[i] >= threshold;
+        tp += pred && truth[i] ? 1 : 0;
+        fp += pred && !truth[i] ? 1 : 0;
+        fn += !pred && truth[i] ? 1 : 0;
+    }
+
+    return tp == 0 ? 0 : 2.0 * tp / ((2.0 * tp) + fp + fn);
+}
+
+string Arg(string name, string fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}

@@ -1,0 +1,120 @@
+namespace DefectDetection.Vision.Anomaly;
+
+/// <summary>How the decision threshold is set from normal images when no anomalies are labelled.</summary>
+public enum AnomalyThresholdRule
+{
+    /// <summary>A stated percentile of the held-out normal scores (<see cref="AnomalyThresholdOptions.Percentile"/>).</summary>
+    Percentile,
+
+    /// <summary>Mean plus k standard deviations of the held-out normal scores (<see cref="AnomalyThresholdOptions.K"/>).</summary>
+    MeanPlusKSigma,
+}
+
+/// <summary>
+/// Threshold selection. With labelled anomalies the F1-optimal threshold over held-out normals and the anomalies is
+/// taken; with normal images only, <see cref="Rule"/> applies to held-out normal scores.
+/// </summary>
+public sealed class AnomalyThresholdOptions
+{
+    /// <summary>
+    /// The rule for normal images only. Default <see cref="AnomalyThresholdRule.Percentile"/> (99th: with the few held-out
+    /// images of a small training set, close to their maximum; mean + 3 sigma of a handful of scores overshoots).
+    /// </summary>
+    public AnomalyThresholdRule Rule { get; init; } = AnomalyThresholdRule.Percentile;
+
+    /// <summary>The percentile (0..100) for <see cref="AnomalyThresholdRule.Percentile"/>. Default 99.</summary>
+    public double Percentile { get; init; } = 99;
+
+    /// <summary>k for <see cref="AnomalyThresholdRule.MeanPlusKSigma"/>. Default 3.</summary>
+    public double K { get; init; } = 3;
+
+    /// <summary>
+    /// Fraction of the normal images held out (evenly spaced) and scored against a bank built from the others to
+    /// calibrate the threshold, in (0, 1). Default 0.2.
+    /// </summary>
+    public double CalibrationFraction { get; init; } = 0.2;
+
+    /// <summary>Most images held out for calibration. Default 64.</summary>
+    public int MaxCalibrationImages { get; init; } = 64;
+
+    /// <summary>Whether the final memory bank is rebuilt from all normal images after calibration (else the held-out ones stay out). Default true.</summary>
+    public bool RefitWithCalibrationImages { get; init; } = true;
+
+    internal void Validate()
+    {
+        if (!(Percentile >= 0 && Percentile <= 100))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Percentile), $"Percentile must be in [0, 100], got {Percentile}.");
+        }
+
+        if (!(K >= 0) || double.IsInfinity(K))
+        {
+            throw new ArgumentOutOfRangeException(nameof(K), $"K must be finite and non-negative, got {K}.");
+        }
+
+        if (!(CalibrationFraction > 0 && CalibrationFraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CalibrationFraction), $"CalibrationFraction must be in (0, 1), got {CalibrationFraction}.");
+        }
+
+        if (MaxCalibrationImages < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxCalibrationImages), $"MaxCalibrationImages must be at least 1, got {MaxCalibrationImages}.");
+        }
+    }
+}
+
+/// <summary>Threshold arithmetic shared by the anomaly models.</summary>
+internal static class AnomalyThreshold
+{
+    /// <summary>The threshold from held-out normal scores alone.</summary>
+    public static double FromNormals(IReadOnlyList<double> normalScores, AnomalyThresholdOptions options)
+    {
+        if (normalScores.Count == 0)
+        {
+            throw new ArgumentException("No normal scores to calibrate the threshold.", nameof(normalScores));
+        }
+
+        if (options.Rule == AnomalyThresholdRule.Percentile)
+        {
+            return Percentile(normalScores, options.Percentile);
+        }
+
+        (double mean, double std) = MeanStd(normalScores);
+        return mean + (options.K * std);
+    }
+
+    /// <summary>The F1-optimal threshold (score &gt;= threshold is an anomaly).</summary>
+    public static double FromLabelled(IReadOnlyList<double> normalScores, IReadOnlyList<double> anomalyScores)
+    {
+        double[] scores = [.. normalScores, .. anomalyScores];
+        bool[] positives = new bool[scores.Length];
+        positives.AsSpan(normalScores.Count).Fill(true);
+        return DefectDetection.Metrics.BinaryMetrics.SelectThreshold(scores, positives);
+    }
+
+    /// <summary>Linear-interpolated percentile (0..100), like NumPy's default.</summary>
+    public static double Percentile(IReadOnlyList<double> values, double percentile)
+    {
+        double[] sorted = [.. values];
+        Array.Sort(sorted);
+        double pos = percentile / 100 * (sorted.Length - 1);
+        int lo = (int)Math.Floor(pos), hi = Math.Min(sorted.Length - 1, lo + 1);
+        return sorted[lo] + ((sorted[hi] - sorted[lo]) * (pos - lo));
+    }
+
+    /// <summary>Mean and population standard deviation.</summary>
+    public static (double Mean, double Std) MeanStd(IReadOnlyList<double> values)
+    {
+        double mean = values.Average();
+        double var = values.Sum(v => (v - mean) * (v - mean)) / values.Count;
+        return (mean, Math.Sqrt(var));
+    }
+
+    /// <summary>Logistic confidence: 0.5 at the threshold, <paramref name="scale"/> the score change of one logit.</summary>
+    public static float Confidence(double score, double threshold, double scale)
+    {
+        double z = (score - threshold) / (scale > 0 ? scale : 1);
+        return (float)(1 / (1 + Math.Exp(-z)));
+    }
+}

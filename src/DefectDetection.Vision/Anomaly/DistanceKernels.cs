@@ -1,0 +1,146 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace DefectDetection.Vision.Anomaly;
+
+/// <summary>
+/// Squared Euclidean distances with one loop that steps down 512 -> 256 -> 128 bits -> scalar, and the
+/// exact nearest-neighbour search of the memory bank built on it (no allocation per query).
+/// </summary>
+internal static class DistanceKernels
+{
+    /// <summary>Sum of (a[i] - b[i])^2 over equal-length spans.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float SquaredL2(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (a.Length != b.Length)
+        {
+            ThrowLength();
+        }
+
+        int n = a.Length;
+        ref float pa = ref MemoryMarshal.GetReference(a);
+        ref float pb = ref MemoryMarshal.GetReference(b);
+        int i = 0;
+        float sum = 0;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
+        {
+            Vector512<float> acc = Vector512<float>.Zero;
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                Vector512<float> d = Vector512.LoadUnsafe(ref pa, (nuint)i) - Vector512.LoadUnsafe(ref pb, (nuint)i);
+                acc += d * d;
+            }
+
+            sum += Vector512.Sum(acc);
+        }
+
+        if (Vector256.IsHardwareAccelerated && n - i >= Vector256<float>.Count)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
+            for (; i <= n - (2 * Vector256<float>.Count); i += 2 * Vector256<float>.Count)
+            {
+                Vector256<float> d0 = Vector256.LoadUnsafe(ref pa, (nuint)i) - Vector256.LoadUnsafe(ref pb, (nuint)i);
+                Vector256<float> d1 = Vector256.LoadUnsafe(ref pa, (nuint)(i + Vector256<float>.Count)) - Vector256.LoadUnsafe(ref pb, (nuint)(i + Vector256<float>.Count));
+                acc0 += d0 * d0;
+                acc1 += d1 * d1;
+            }
+
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                Vector256<float> d = Vector256.LoadUnsafe(ref pa, (nuint)i) - Vector256.LoadUnsafe(ref pb, (nuint)i);
+                acc0 += d * d;
+            }
+
+            sum += Vector256.Sum(acc0 + acc1);
+        }
+
+        if (Vector128.IsHardwareAccelerated && n - i >= Vector128<float>.Count)
+        {
+            Vector128<float> acc = Vector128<float>.Zero;
+            for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
+            {
+                Vector128<float> d = Vector128.LoadUnsafe(ref pa, (nuint)i) - Vector128.LoadUnsafe(ref pb, (nuint)i);
+                acc += d * d;
+            }
+
+            sum += Vector128.Sum(acc);
+        }
+
+        for (; i < n; i++)
+        {
+            float d = Unsafe.Add(ref pa, i) - Unsafe.Add(ref pb, i);
+            sum += d * d;
+        }
+
+        return sum;
+    }
+
+    /// <summary>The plain scalar reference of <see cref="SquaredL2"/> (double accumulation).</summary>
+    public static double SquaredL2Reference(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double sum = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            double d = (double)a[i] - b[i];
+            sum += d * d;
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// The smallest squared distance from <paramref name="query"/> to the rows of <paramref name="bank"/>
+    /// (row-major, <paramref name="dim"/> values a row), skipping rows whose source equals <paramref name="excludeSource"/>
+    /// (pass -1 to skip none).
+    /// </summary>
+    public static float Nearest(ReadOnlySpan<float> query, ReadOnlySpan<float> bank, int dim, ReadOnlySpan<int> sources, int excludeSource, out int index)
+    {
+        int rows = bank.Length / dim;
+        float best = float.PositiveInfinity;
+        index = -1;
+        for (int r = 0; r < rows; r++)
+        {
+            if (excludeSource >= 0 && sources[r] == excludeSource)
+            {
+                continue;
+            }
+
+            float d = SquaredL2(query, bank.Slice(r * dim, dim));
+            if (d < best)
+            {
+                best = d;
+                index = r;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// For each query row, the Euclidean distance to its nearest bank row, over several threads.
+    /// </summary>
+    public static void NearestDistances(float[] queries, int queryCount, float[] bank, int dim, int[] sources, int excludeSource, float[] distances,
+        int threads, CancellationToken cancellationToken)
+    {
+        if (queryCount == 0)
+        {
+            return;
+        }
+
+        int chunks = Math.Max(1, Math.Min(threads, queryCount));
+        var po = new ParallelOptions { MaxDegreeOfParallelism = chunks, CancellationToken = cancellationToken };
+        Parallel.For(0, chunks, po, c =>
+        {
+            int start = (int)((long)queryCount * c / chunks), end = (int)((long)queryCount * (c + 1) / chunks);
+            for (int q = start; q < end; q++)
+            {
+                float d = Nearest(queries.AsSpan(q * dim, dim), bank, dim, sources, excludeSource, out _);
+                distances[q] = MathF.Sqrt(d);
+            }
+        });
+    }
+
+    private static void ThrowLength() => throw new ArgumentException("The vectors differ in length.");
+}

@@ -1,0 +1,140 @@
+using System.Numerics.Tensors;
+
+namespace DefectDetection.Vision.Anomaly;
+
+/// <summary>
+/// Greedy k-centre selection (PatchCore's coreset): start at a random row, then repeatedly take the row farthest from
+/// everything chosen so far. Distances are measured after an optional Gaussian random projection
+/// (Johnson-Lindenstrauss), which keeps them approximately and makes each step cheaper.
+/// </summary>
+internal static class GreedyCoreset
+{
+    /// <summary>Picks <paramref name="target"/> row indices of <paramref name="rows"/> (count x dim, row-major).</summary>
+    public static int[] Select(float[] rows, int count, int dim, int target, int projectionDimensions, int seed, int threads,
+        IProgress<double>? progress, CancellationToken cancellationToken)
+    {
+        target = Math.Clamp(target, 0, count);
+        if (target == 0)
+        {
+            return [];
+        }
+
+        if (target == count)
+        {
+            return Enumerable.Range(0, count).ToArray();
+        }
+
+        var rng = new Random(seed);
+        float[] space = rows;
+        int d = dim;
+        if (projectionDimensions > 0 && projectionDimensions < dim)
+        {
+            space = Project(rows, count, dim, projectionDimensions, rng, threads, cancellationToken);
+            d = projectionDimensions;
+        }
+
+        float[] minDist = new float[count];
+        minDist.AsSpan().Fill(float.PositiveInfinity);
+        int[] chosen = new int[target];
+        int chunks = Math.Max(1, Math.Min(threads, count / 256));
+        float[] chunkBest = new float[chunks];
+        int[] chunkArg = new int[chunks];
+        var po = new ParallelOptions { MaxDegreeOfParallelism = chunks, CancellationToken = cancellationToken };
+        int current = rng.Next(count);
+        for (int s = 0; s < target; s++)
+        {
+            chosen[s] = current;
+            int centre = current;
+            Parallel.For(0, chunks, po, c =>
+            {
+                int start = (int)((long)count * c / chunks), end = (int)((long)count * (c + 1) / chunks);
+                ReadOnlySpan<float> centreRow = space.AsSpan(centre * d, d);
+                float best = -1;
+                int arg = start;
+                for (int i = start; i < end; i++)
+                {
+                    float dist = DistanceKernels.SquaredL2(space.AsSpan(i * d, d), centreRow);
+                    float m = minDist[i];
+                    if (dist < m)
+                    {
+                        minDist[i] = m = dist;
+                    }
+
+                    if (m > best)
+                    {
+                        best = m;
+                        arg = i;
+                    }
+                }
+
+                chunkBest[c] = best;
+                chunkArg[c] = arg;
+            });
+
+            int next = chunkArg[0];
+            float far = chunkBest[0];
+            for (int c = 1; c < chunks; c++)
+            {
+                if (chunkBest[c] > far)
+                {
+                    far = chunkBest[c];
+                    next = chunkArg[c];
+                }
+            }
+
+            current = next;
+            if (progress is not null && (s & 255) == 0)
+            {
+                progress.Report((double)s / target);
+            }
+        }
+
+        return chosen;
+    }
+
+    /// <summary>Largest distance from any row to its nearest chosen row (the covering radius), by brute force.</summary>
+    public static double CoveringRadius(float[] rows, int count, int dim, IReadOnlyList<int> chosen)
+    {
+        double worst = 0;
+        for (int i = 0; i < count; i++)
+        {
+            double best = double.PositiveInfinity;
+            foreach (int c in chosen)
+            {
+                best = Math.Min(best, DistanceKernels.SquaredL2Reference(rows.AsSpan(i * dim, dim), rows.AsSpan(c * dim, dim)));
+            }
+
+            worst = Math.Max(worst, best);
+        }
+
+        return Math.Sqrt(worst);
+    }
+
+    private static float[] Project(float[] rows, int count, int dim, int k, Random rng, int threads, CancellationToken cancellationToken)
+    {
+        // Gaussian entries scaled by 1/sqrt(k) keep squared distances in expectation.
+        float[] matrix = new float[dim * k];
+        float scale = 1f / MathF.Sqrt(k);
+        for (int i = 0; i < matrix.Length; i++)
+        {
+            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+            matrix[i] = (float)(Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2)) * scale;
+        }
+
+        float[] result = new float[count * k];
+        var po = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads), CancellationToken = cancellationToken };
+        Parallel.For(0, count, po, r =>
+        {
+            Span<float> o = result.AsSpan(r * k, k);
+            ReadOnlySpan<float> x = rows.AsSpan(r * dim, dim);
+            for (int j = 0; j < dim; j++)
+            {
+                if (x[j] != 0)
+                {
+                    TensorPrimitives.MultiplyAdd(matrix.AsSpan(j * k, k), x[j], o, o);
+                }
+            }
+        });
+        return result;
+    }
+}

@@ -1,0 +1,291 @@
+using System.Globalization;
+using DefectDetection.Imaging;
+using DefectDetection.ModelFiles;
+using DefectDetection.Pipeline;
+
+namespace DefectDetection.Vision.Anomaly;
+
+/// <summary>
+/// A trained PatchCore-class anomaly detector: immutable memory bank of normal patch features and a threshold.
+/// Safe to call from several threads at once. Holds the backbone session: dispose it when done.
+/// </summary>
+public sealed class PatchCoreModel : ICropClassifier, IDisposable
+{
+    /// <summary>The task name written to model files.</summary>
+    public const string TaskName = "anomaly";
+
+    private const string BankTensor = "memory_bank";
+    private const string SourceTensor = "bank_source";
+    private readonly PatchFeatureExtractor _extractor;
+    private readonly PatchCoreSettings _settings;
+    private readonly float[] _bank;
+    private readonly int[] _sources;
+
+    internal PatchCoreModel(PatchFeatureExtractor extractor, PatchCoreSettings settings, float[] bank, int[] sources, double threshold, double scale, double[] calibrationScores)
+    {
+        _extractor = extractor;
+        _settings = settings;
+        _bank = bank;
+        _sources = sources;
+        Threshold = threshold;
+        ConfidenceScale = scale;
+        CalibrationScores = calibrationScores;
+    }
+
+    /// <summary>The decision threshold on the image score (score &gt;= threshold is an anomaly).</summary>
+    public double Threshold { get; }
+
+    /// <summary>The score change that moves the confidence by one logit.</summary>
+    public double ConfidenceScale { get; }
+
+    /// <summary>Held-out normal scores the threshold was calibrated on.</summary>
+    public IReadOnlyList<double> CalibrationScores { get; }
+
+    /// <summary>Rows in the memory bank.</summary>
+    public int BankSize => _sources.Length;
+
+    /// <summary>Features per patch.</summary>
+    public int FeatureDimension => _extractor.Dimension;
+
+    /// <summary>Patch grid width x height.</summary>
+    public (int Width, int Height) Grid => (_extractor.GridWidth, _extractor.GridHeight);
+
+    /// <summary>Bytes of the memory bank (features plus source index).</summary>
+    public long MemoryBankBytes => ((long)_bank.Length * sizeof(float)) + ((long)_sources.Length * sizeof(int));
+
+    /// <summary>Number of normal images the bank was built from.</summary>
+    public int TrainingImages => _settings.TrainingImages;
+
+    /// <summary>Tapped layers.</summary>
+    public IReadOnlyList<string> Layers => _settings.Layers;
+
+    /// <inheritdoc/>
+    public CropSize? InputSize => null;
+
+    internal float[] Bank => _bank;
+
+    internal int[] Sources => _sources;
+
+    /// <summary>Image scores only (no maps): the largest nearest-neighbour distance over the patches.</summary>
+    /// <param name="images">Images of any size.</param>
+    /// <param name="cancellationToken">Stops the work early.</param>
+    /// <returns>One score per image.</returns>
+    public double[] Score(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        double[] scores = new double[images.Count];
+        RunBatches(images, (i, dist) => scores[i] = ImageScore(dist, _settings.TopK), cancellationToken);
+        return scores;
+    }
+
+    /// <summary>Scores one image with map, mask and regions.</summary>
+    /// <param name="image">The image.</param>
+    /// <param name="cancellationToken">Stops the work early.</param>
+    /// <returns>The prediction.</returns>
+    public AnomalyPrediction Predict(ImageView image, CancellationToken cancellationToken = default) => Predict([image], cancellationToken)[0];
+
+    /// <summary>Scores images with maps, masks and regions.</summary>
+    /// <param name="images">Images of any size.</param>
+    /// <param name="cancellationToken">Stops the work early.</param>
+    /// <returns>One prediction per image.</returns>
+    public IReadOnlyList<AnomalyPrediction> Predict(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var result = new AnomalyPrediction[images.Count];
+        RunBatches(images, (i, dist) =>
+        {
+            ImageView image = images[i];
+            double score = ImageScore(dist, _settings.TopK);
+            float[] map = AnomalyMaps.ToImage(dist, _extractor.GridWidth, _extractor.GridHeight, _extractor.CoveredSize, _extractor.CoveredSize, _settings.MapSigma, image.Width, image.Height);
+            byte[] mask = AnomalyMaps.Mask(map, (float)Threshold);
+            List<AnomalyRegion> regions = AnomalyMaps.Regions(mask, image.Width, image.Height, _settings.MinRegionArea, "anomaly");
+            result[i] = new AnomalyPrediction(score, Threshold, AnomalyThreshold.Confidence(score, Threshold, ConfidenceScale), map, mask, image.Width, image.Height, regions);
+        }, cancellationToken);
+        return result;
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<CropVerdict> Classify(IReadOnlyList<ImageView> crops, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<AnomalyPrediction> predictions = Predict(crops, cancellationToken);
+        var verdicts = new CropVerdict[predictions.Count];
+        for (int i = 0; i < verdicts.Length; i++)
+        {
+            verdicts[i] = ToVerdict(predictions[i]);
+        }
+
+        return verdicts;
+    }
+
+    internal static CropVerdict ToVerdict(AnomalyPrediction p) =>
+        new(p.IsAnomalous ? "anomaly" : "normal", p.IsAnomalous, p.Confidence, (float)p.Score)
+        {
+            AnomalyMap = p.Map,
+            AnomalyMapWidth = p.Width,
+            AnomalyMapHeight = p.Height,
+            DefectRegions = p.Regions.Select(r => r.Bounds).ToArray(),
+        };
+
+    /// <summary>Writes the model as a <c>.ddmodel</c> file (the backbone is referenced by name and SHA-256, not embedded).</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="options">Save options.</param>
+    public void Save(string path, ModelSaveOptions? options = null)
+    {
+        CultureInfo inv = CultureInfo.InvariantCulture;
+        var manifest = new ModelManifest
+        {
+            Task = TaskName,
+            Labels = ["normal", "anomaly"],
+            Threshold = Threshold,
+            Preprocessing = new PreprocessingInfo
+            {
+                Width = _settings.InputSize,
+                Height = _settings.InputSize,
+                Resize = "stretch",
+                Color = "rgb",
+                Mean = [.. _extractor.Layout.Mean],
+                Std = [.. _extractor.Layout.Std],
+            },
+            Backbone = new BackboneInfo { Name = _extractor.Backbone.Name, Sha256 = _extractor.Backbone.Sha256, TappedLayers = _settings.Layers },
+            Properties = new Dictionary<string, string>
+            {
+                ["algorithm"] = "patchcore",
+                ["tiles"] = _settings.Tiles.ToString(inv),
+                ["border_patches"] = _settings.BorderPatches.ToString(inv),
+                ["image_score_top_k"] = _settings.TopK.ToString(inv),
+                ["neighbourhood"] = _settings.Neighbourhood.ToString(inv),
+                ["map_sigma"] = _settings.MapSigma.ToString("R", inv),
+                ["min_region_area"] = _settings.MinRegionArea.ToString(inv),
+                ["confidence_scale"] = ConfidenceScale.ToString("R", inv),
+                ["coreset_ratio"] = _settings.CoresetRatio.ToString("R", inv),
+                ["training_images"] = _settings.TrainingImages.ToString(inv),
+                ["calibration_scores"] = string.Join(' ', CalibrationScores.Select(s => s.ToString("R", inv))),
+            },
+        };
+        var tensors = new Dictionary<string, ModelTensor>
+        {
+            [BankTensor] = new ModelTensor([BankSize, FeatureDimension], _bank),
+            [SourceTensor] = new ModelTensor([BankSize], _sources.Select(s => (float)s).ToArray()),
+        };
+        new ModelPackage(manifest, tensors).Save(path, options);
+    }
+
+    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    /// <param name="path">The <c>.ddmodel</c> file.</param>
+    /// <param name="backbonePath">The backbone file; its SHA-256 must match the one recorded.</param>
+    /// <param name="threads">Threads for the backbone and search. Default: processor count.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="ModelFileException">The file is not a PatchCore anomaly model or does not fit the backbone.</exception>
+    public static PatchCoreModel Load(string path, string backbonePath, int threads = 0)
+    {
+        ModelPackage package = ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = backbonePath });
+        ModelManifest m = package.Manifest;
+        IReadOnlyDictionary<string, string> p = m.Properties;
+        if (m.Task != TaskName || !p.TryGetValue("algorithm", out string? algorithm) || algorithm != "patchcore" || m.Threshold is null
+            || m.Preprocessing is null || m.Backbone is null || !package.Tensors.ContainsKey(BankTensor) || !package.Tensors.ContainsKey(SourceTensor))
+        {
+            throw new ModelFileException(path, "manifest.json", "not a PatchCore anomaly model (task, algorithm, threshold, preprocessing, backbone or tensors missing)");
+        }
+
+        CultureInfo inv = CultureInfo.InvariantCulture;
+        try
+        {
+            threads = threads > 0 ? threads : Environment.ProcessorCount;
+            int tiles = p.TryGetValue("tiles", out string? ts) ? int.Parse(ts, inv) : 1;
+            var settings = new PatchCoreSettings([.. m.Backbone.TappedLayers], m.Preprocessing.Width, tiles, int.Parse(p["neighbourhood"], inv),
+                p.TryGetValue("image_score_top_k", out string? tk) ? int.Parse(tk, inv) : 1,
+                p.TryGetValue("border_patches", out string? bp) ? int.Parse(bp, inv) : 0, float.Parse(p["map_sigma"], inv),
+                int.Parse(p["min_region_area"], inv), 8, threads, double.Parse(p["coreset_ratio"], inv), int.Parse(p["training_images"], inv));
+            ModelTensor bank = package.GetTensor(BankTensor);
+            ModelTensor sources = package.GetTensor(SourceTensor);
+            var extractor = new PatchFeatureExtractor(backbonePath, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles);
+            if (bank.Shape.Count != 2 || bank.Shape[1] != extractor.Dimension || sources.Data.Length != bank.Shape[0])
+            {
+                extractor.Dispose();
+                throw new ModelFileException(path, "tensors/" + BankTensor, $"the memory bank [{string.Join(", ", bank.Shape)}] does not fit {extractor.Dimension} features a patch");
+            }
+
+            double[] calibration = p.TryGetValue("calibration_scores", out string? cs) && cs.Length > 0
+                ? cs.Split(' ').Select(s => double.Parse(s, inv)).ToArray()
+                : [];
+            return new PatchCoreModel(extractor, settings, bank.Data, sources.Data.Select(s => (int)s).ToArray(), m.Threshold.Value,
+                double.Parse(p["confidence_scale"], inv), calibration);
+        }
+        catch (Exception e) when (e is FormatException or KeyNotFoundException or OverflowException)
+        {
+            throw new ModelFileException(path, "manifest.json", "a PatchCore property is missing or malformed: " + e.Message, e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _extractor.Dispose();
+
+    private void RunBatches(IReadOnlyList<ImageView> images, Action<int, float[]> perImage, CancellationToken cancellationToken)
+    {
+        int patches = _extractor.Patches, dim = _extractor.Dimension, batch = _settings.BatchSize;
+        float[] features = new float[Math.Min(batch, Math.Max(1, images.Count)) * patches * dim];
+        float[] dist = new float[features.Length / dim];
+        float[] one = new float[patches];
+        var views = new List<ImageView>(batch);
+        for (int start = 0; start < images.Count; start += batch)
+        {
+            int n = Math.Min(batch, images.Count - start);
+            views.Clear();
+            for (int i = 0; i < n; i++)
+            {
+                views.Add(images[start + i]);
+            }
+
+            _extractor.Extract(views, features, cancellationToken);
+            DistanceKernels.NearestDistances(features, n * patches, _bank, dim, _sources, -1, dist, _settings.Threads, cancellationToken);
+            for (int i = 0; i < n; i++)
+            {
+                dist.AsSpan(i * patches, patches).CopyTo(one);
+                ReplaceBorder(one, _extractor.GridWidth, _extractor.GridHeight, _settings.BorderPatches);
+                perImage(start + i, one);
+            }
+        }
+    }
+
+    /// <summary>Replaces the outer <paramref name="border"/> rings of a gw x gh score grid by the nearest inner score.</summary>
+    internal static void ReplaceBorder(Span<float> scores, int gw, int gh, int border)
+    {
+        if (border <= 0 || gw <= 2 * border || gh <= 2 * border)
+        {
+            return;
+        }
+
+        for (int y = 0; y < gh; y++)
+        {
+            int sy = Math.Clamp(y, border, gh - 1 - border);
+            for (int x = 0; x < gw; x++)
+            {
+                int sx = Math.Clamp(x, border, gw - 1 - border);
+                if (sx != x || sy != y)
+                {
+                    scores[(y * gw) + x] = scores[(sy * gw) + sx];
+                }
+            }
+        }
+    }
+
+    /// <summary>Mean of the <paramref name="k"/> largest patch scores (k = 1: the maximum).</summary>
+    internal static double ImageScore(float[] patchScores, int k)
+    {
+        if (k <= 1)
+        {
+            return System.Numerics.Tensors.TensorPrimitives.Max(patchScores);
+        }
+
+        float[] sorted = (float[])patchScores.Clone();
+        Array.Sort(sorted);
+        k = Math.Min(k, sorted.Length);
+        double sum = 0;
+        for (int i = sorted.Length - k; i < sorted.Length; i++)
+        {
+            sum += sorted[i];
+        }
+
+        return sum / k;
+    }
+}

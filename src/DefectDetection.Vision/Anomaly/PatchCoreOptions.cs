@@ -1,0 +1,113 @@
+namespace DefectDetection.Vision.Anomaly;
+
+/// <summary>Configuration of <see cref="PatchCoreTrainer"/>.</summary>
+public sealed class PatchCoreOptions
+{
+    /// <summary>The default tapped layers of the MobileNetV2 QDQ backbone: stride 8 (28x28x32) and stride 16 (14x14x96) at 224 input.</summary>
+    public static IReadOnlyList<string> MobileNetV2Layers { get; } =
+    [
+        "/features/features.6/Add_output_0_DequantizeLinear_Output",
+        "/features/features.13/Add_output_0_DequantizeLinear_Output",
+    ];
+
+    /// <summary>The ONNX backbone (NCHW float input, ImageNet normalisation). Required.</summary>
+    public string BackbonePath { get; init; } = string.Empty;
+
+    /// <summary>Intermediate tensors to tap, by name; the first sets the patch grid. Default <see cref="MobileNetV2Layers"/>.</summary>
+    public IReadOnlyList<string> Layers { get; init; } = MobileNetV2Layers;
+
+    /// <summary>Network input side in pixels (images are stretched to it). Default 224.</summary>
+    public int InputSize { get; init; } = 224;
+
+    /// <summary>
+    /// Tiles a side (1..4): the image is stretched to Tiles x InputSize pixels a side and the backbone runs on
+    /// Tiles x Tiles crops whose feature maps are stitched, for finer patches on a fixed-size backbone. Default 1.
+    /// </summary>
+    public int Tiles { get; init; } = 1;
+
+    /// <summary>Local aggregation window (odd, 1 = none) over each feature map. Default 3.</summary>
+    public int Neighbourhood { get; init; } = 3;
+
+    /// <summary>Fraction of all patch features kept in the memory bank (greedy k-centre coreset), in (0, 1]. Default 0.1.</summary>
+    public double CoresetRatio { get; init; } = 0.1;
+
+    /// <summary>Random projection size for coreset selection (0 = none; ignored when not smaller than the feature size). Default 128.</summary>
+    public int ProjectionDimensions { get; init; } = 128;
+
+    /// <summary>
+    /// The image score is the mean of the this many largest patch scores (1 = the maximum, PatchCore's score; a few
+    /// patches favour elongated defects over single odd patches). Default 1.
+    /// </summary>
+    public int ImageScoreTopK { get; init; } = 1;
+
+    /// <summary>
+    /// Rings of patches at the grid edge whose scores are replaced by the nearest inner patch's score before the
+    /// image score and the map (edge patches see the backbone's zero padding and the photo's border, and otherwise
+    /// dominate the maximum; like the centre crop of the usual 256 -> 224 preprocessing). Default 1.
+    /// </summary>
+    public int BorderPatches { get; init; } = 1;
+
+    /// <summary>Gaussian smoothing of the anomaly map, in network input pixels. Default 4.</summary>
+    public float MapSigma { get; init; } = 4;
+
+    /// <summary>Smallest region (pixels) reported. Default 1.</summary>
+    public int MinRegionArea { get; init; } = 1;
+
+    /// <summary>Images per backbone run. Default 8.</summary>
+    public int BatchSize { get; init; } = 8;
+
+    /// <summary>Threads for the backbone, coreset and search. Default: processor count.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Seed of the coreset start and projection. Default 42.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Threshold selection.</summary>
+    public AnomalyThresholdOptions Threshold { get; init; } = new();
+
+    internal void Validate()
+    {
+        if (string.IsNullOrEmpty(BackbonePath))
+        {
+            throw new ArgumentException("BackbonePath is required.", nameof(BackbonePath));
+        }
+
+        if (Layers is null || Layers.Count == 0)
+        {
+            throw new ArgumentException("At least one layer must be tapped.", nameof(Layers));
+        }
+
+        if (InputSize < 32 || InputSize > 4096)
+        {
+            throw new ArgumentOutOfRangeException(nameof(InputSize), $"InputSize must be in [32, 4096], got {InputSize}.");
+        }
+
+        if (Tiles is < 1 or > 4)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Tiles), $"Tiles must be in [1, 4], got {Tiles}.");
+        }
+
+        if (Neighbourhood < 1 || Neighbourhood % 2 == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Neighbourhood), $"Neighbourhood must be odd and positive, got {Neighbourhood}.");
+        }
+
+        if (!(CoresetRatio > 0 && CoresetRatio <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CoresetRatio), $"CoresetRatio must be in (0, 1], got {CoresetRatio}.");
+        }
+
+        if (BorderPatches is < 0 or > 8 || ImageScoreTopK < 1 || ProjectionDimensions < 0 || BatchSize < 1 || Threads < 1 || MinRegionArea < 1 || !(MapSigma >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ProjectionDimensions), "ProjectionDimensions >= 0, BatchSize, Threads, MinRegionArea >= 1 and MapSigma >= 0 are required.");
+        }
+
+        ArgumentNullException.ThrowIfNull(Threshold);
+        Threshold.Validate();
+    }
+}
+
+/// <summary>Progress of <see cref="PatchCoreTrainer.Fit(IReadOnlyList{DefectDetection.Imaging.ImageView}, IReadOnlyList{DefectDetection.Imaging.ImageView}?, IProgress{PatchCoreProgress}?, CancellationToken)"/>.</summary>
+/// <param name="Stage">"features", "coreset" or "calibration".</param>
+/// <param name="Fraction">Done fraction of the stage, 0..1.</param>
+public readonly record struct PatchCoreProgress(string Stage, double Fraction);

@@ -1,0 +1,205 @@
+using DefectDetection.Datasets;
+using DefectDetection.Imaging;
+
+namespace DefectDetection.Vision.Anomaly;
+
+/// <summary>
+/// Trains a PatchCore-class anomaly detector from normal images: patch features of tapped backbone layers, a greedy
+/// k-centre coreset as memory bank, and a threshold calibrated on held-out scores (each calibration image scored
+/// against the bank without its own patches), or F1-optimal when some anomalies are labelled.
+/// </summary>
+public sealed class PatchCoreTrainer
+{
+    /// <summary>Creates a trainer.</summary>
+    /// <param name="options">The configuration (validated here).</param>
+    public PatchCoreTrainer(PatchCoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+    }
+
+    /// <summary>The configuration.</summary>
+    public PatchCoreOptions Options { get; }
+
+    /// <summary>Fits the model.</summary>
+    /// <param name="normalImages">Normal images (any sizes; each is stretched to the input size).</param>
+    /// <param name="labelledAnomalies">Optional anomalous images, used only to pick the F1-optimal threshold.</param>
+    /// <param name="progress">Optional progress.</param>
+    /// <param name="cancellationToken">Stops the work early.</param>
+    /// <returns>The trained model (dispose it when done).</returns>
+    public PatchCoreModel Fit(IReadOnlyList<ImageView> normalImages, IReadOnlyList<ImageView>? labelledAnomalies = null,
+        IProgress<PatchCoreProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(normalImages);
+        labelledAnomalies ??= [];
+        return FitCore(normalImages.Count, i => (normalImages[i], null), labelledAnomalies.Count, i => (labelledAnomalies[i], null), progress, cancellationToken);
+    }
+
+    /// <summary>Fits the model on a dataset: images labelled <paramref name="normalLabel"/> train, any others only set the threshold.</summary>
+    /// <param name="dataset">The images.</param>
+    /// <param name="normalLabel">The label of normal images. Default "normal".</param>
+    /// <param name="progress">Optional progress.</param>
+    /// <param name="cancellationToken">Stops the work early.</param>
+    /// <returns>The trained model (dispose it when done).</returns>
+    public PatchCoreModel Fit(ImageDataset dataset, string normalLabel = "normal", IProgress<PatchCoreProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        LabeledImage[] normals = dataset.Where(x => x.Label == normalLabel).ToArray();
+        LabeledImage[] anomalies = dataset.Where(x => x.Label != normalLabel).ToArray();
+        return FitCore(normals.Length, i => Open(normals[i].ImagePath), anomalies.Length, i => Open(anomalies[i].ImagePath), progress, cancellationToken);
+
+        static (ImageView, Image?) Open(string path)
+        {
+            Image image = ImageCodecs.Load(path);
+            return (image.View(), image);
+        }
+    }
+
+    private PatchCoreModel FitCore(int normalCount, Func<int, (ImageView View, Image? Owned)> normal, int anomalyCount, Func<int, (ImageView View, Image? Owned)> anomaly,
+        IProgress<PatchCoreProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (normalCount == 0)
+        {
+            throw new ArgumentException("At least one normal image is needed.");
+        }
+
+        PatchCoreOptions o = Options;
+        var extractor = new PatchFeatureExtractor(o.BackbonePath, o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles);
+        try
+        {
+            int patches = extractor.Patches, dim = extractor.Dimension;
+            long total = (long)normalCount * patches * dim;
+            if (total > Array.MaxLength)
+            {
+                throw new ArgumentException($"{normalCount} images x {patches} patches x {dim} features do not fit one array; use fewer images or a smaller input.");
+            }
+
+            // Hold out some normal images (evenly spaced, placed last) to calibrate the threshold on a bank built without them.
+            int m = normalCount < 2 ? 0 : Math.Clamp((int)Math.Round(normalCount * o.Threshold.CalibrationFraction), 1, Math.Min(o.Threshold.MaxCalibrationImages, normalCount - 1));
+            int[] order = CalibrationOrder(normalCount, m);
+            float[] features = ExtractAll(extractor, normalCount, i => normal(order[i]), "features", progress, cancellationToken);
+            int trainRows = (normalCount - m) * patches;
+            (float[] bank, int[] sources) = BuildBank(features, trainRows, patches, dim, progress, cancellationToken);
+            var normalScores = new List<double>(Math.Max(1, m));
+            float[] dist = new float[patches];
+            for (int k = normalCount - m; k < normalCount; k++)
+            {
+                DistanceKernels.NearestDistances(features.AsSpan(k * patches * dim, patches * dim).ToArray(), patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
+                normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK));
+                progress?.Report(new PatchCoreProgress("calibration", (k + 1.0 - normalCount + m) / (m + anomalyCount)));
+            }
+
+            if (m == 0)
+            {
+                // One image: its own score against itself is zero; calibrate on the patch scores' spread instead.
+                DistanceKernels.NearestDistances(features.AsSpan(0, patches * dim).ToArray(), patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
+                normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK));
+            }
+
+            var anomalyScores = new List<double>(anomalyCount);
+            if (anomalyCount > 0)
+            {
+                float[] aFeatures = ExtractAll(extractor, anomalyCount, anomaly, "calibration", null, cancellationToken);
+                for (int a = 0; a < anomalyCount; a++)
+                {
+                    float[] query = aFeatures.AsSpan(a * patches * dim, patches * dim).ToArray();
+                    DistanceKernels.NearestDistances(query, patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                    PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
+                    anomalyScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK));
+                }
+            }
+
+            if (m > 0 && o.Threshold.RefitWithCalibrationImages)
+            {
+                (bank, sources) = BuildBank(features, normalCount * patches, patches, dim, progress, cancellationToken);
+            }
+
+            features = [];
+            double threshold = anomalyCount > 0
+                ? AnomalyThreshold.FromLabelled(normalScores, anomalyScores)
+                : AnomalyThreshold.FromNormals(normalScores, o.Threshold);
+            (double mean, double std) = AnomalyThreshold.MeanStd(normalScores);
+            double scale = std > 0 ? std : Math.Max(1e-6, 0.05 * Math.Abs(threshold));
+            var settings = new PatchCoreSettings(o.Layers.ToArray(), o.InputSize, o.Tiles, o.Neighbourhood, o.ImageScoreTopK, o.BorderPatches, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio, normalCount);
+            var model = new PatchCoreModel(extractor, settings, bank, sources, threshold, scale, [.. normalScores]);
+            extractor = null!;
+            return model;
+        }
+        finally
+        {
+            extractor?.Dispose();
+        }
+    }
+
+    private (float[] Bank, int[] Sources) BuildBank(float[] features, int rows, int patches, int dim, IProgress<PatchCoreProgress>? progress, CancellationToken cancellationToken)
+    {
+        PatchCoreOptions o = Options;
+        int target = Math.Max(1, (int)Math.Round(rows * o.CoresetRatio));
+        var coresetProgress = progress is null ? null : new Progress<double>(f => progress.Report(new PatchCoreProgress("coreset", f)));
+        int[] chosen = GreedyCoreset.Select(features, rows, dim, target, o.ProjectionDimensions, o.Seed, o.Threads, coresetProgress, cancellationToken);
+        Array.Sort(chosen);
+        float[] bank = new float[chosen.Length * dim];
+        int[] sources = new int[chosen.Length];
+        for (int i = 0; i < chosen.Length; i++)
+        {
+            features.AsSpan(chosen[i] * dim, dim).CopyTo(bank.AsSpan(i * dim, dim));
+            sources[i] = chosen[i] / patches;
+        }
+
+        return (bank, sources);
+    }
+
+    /// <summary>Image order with the <paramref name="m"/> calibration images (evenly spaced) last.</summary>
+    internal static int[] CalibrationOrder(int count, int m)
+    {
+        var calibration = new HashSet<int>();
+        for (int k = 0; k < m; k++)
+        {
+            calibration.Add((int)(((k + 0.5) * count) / m));
+        }
+
+        return [.. Enumerable.Range(0, count).Where(i => !calibration.Contains(i)), .. calibration.Order()];
+    }
+
+    private float[] ExtractAll(PatchFeatureExtractor extractor, int count, Func<int, (ImageView View, Image? Owned)> open, string stage,
+        IProgress<PatchCoreProgress>? progress, CancellationToken cancellationToken)
+    {
+        int per = extractor.Patches * extractor.Dimension;
+        float[] features = new float[(long)count * per];
+        int batch = Options.BatchSize;
+        for (int start = 0; start < count; start += batch)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int n = Math.Min(batch, count - start);
+            var views = new ImageView[n];
+            var owned = new Image?[n];
+            try
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    (views[i], owned[i]) = open(start + i);
+                }
+
+                extractor.Extract(views, features.AsSpan(start * per, n * per), cancellationToken);
+            }
+            finally
+            {
+                foreach (Image? image in owned)
+                {
+                    image?.Dispose();
+                }
+            }
+
+            progress?.Report(new PatchCoreProgress(stage, (double)(start + n) / count));
+        }
+
+        return features;
+    }
+}
+
+/// <summary>What a trained PatchCore model needs besides its bank.</summary>
+internal sealed record PatchCoreSettings(string[] Layers, int InputSize, int Tiles, int Neighbourhood, int TopK, int BorderPatches, float MapSigma, int MinRegionArea, int BatchSize, int Threads,
+    double CoresetRatio, int TrainingImages);

@@ -1,0 +1,109 @@
+using DefectDetection.Imaging;
+using DefectDetection.Metrics;
+using DefectDetection.Vision.Anomaly;
+using DefectDetection.Testing;
+using Xunit;
+
+namespace DefectDetection.Vision.Tests.Anomaly;
+
+public class PatchCoreTests
+{
+    private static string Backbone => SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx");
+
+    // Smooth random texture (the same statistics in every image).
+    private static Image Texture(int seed, Action<Image>? defect = null)
+    {
+        const int size = 160;
+        var rng = new Random(seed);
+        Image image = Image.Create(size, size, PixelFormat.Rgb24);
+        double px = rng.NextDouble() * 6, py = rng.NextDouble() * 6;
+        for (int y = 0; y < size; y++)
+        {
+            Span<byte> row = image.GetRow(y);
+            for (int x = 0; x < size; x++)
+            {
+                double v = 128 + (40 * Math.Sin((x / 5.0) + px) * Math.Cos((y / 7.0) + py)) + (rng.NextDouble() * 10);
+                row[3 * x] = (byte)v;
+                row[(3 * x) + 1] = (byte)(v * 0.8);
+                row[(3 * x) + 2] = (byte)(v * 0.6);
+            }
+        }
+
+        defect?.Invoke(image);
+        return image;
+    }
+
+    [SharedFact]
+    public void SyntheticDefect_IsScoredHigher_AndLocated_AndSurvivesSaveLoad()
+    {
+        List<Image> normals = Enumerable.Range(0, 6).Select(i => Texture(i)).ToList();
+        var options = new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 0.25 };
+        using PatchCoreModel model = new PatchCoreTrainer(options).Fit(normals.Select(x => x.View()).ToList());
+        Assert.True(model.BankSize > 0 && model.FeatureDimension == 128);
+        Assert.Single(model.CalibrationScores);
+
+        using Image normal = Texture(50);
+        using Image bad = Texture(51, img => Drawing(img, 100, 30, 24));
+        IReadOnlyList<AnomalyPrediction> p = model.Predict([normal.View(), bad.View()]);
+        Assert.True(p[1].Score > p[0].Score * 1.3, $"defect {p[1].Score} vs normal {p[0].Score}");
+        Assert.True(p[1].IsAnomalous);
+        int arg = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(p[1].Map);
+        Assert.InRange(arg % 160, 90, 134);
+        Assert.InRange(arg / 160, 20, 64);
+        AnomalyRegion top = p[1].Regions[0];
+        Assert.True(top.Bounds.X < 124 && top.Bounds.X + top.Bounds.Width > 100 && top.Bounds.Y < 54 && top.Bounds.Y + top.Bounds.Height > 30, $"region {top.Bounds}");
+        Assert.InRange(p[1].Confidence, 0.5f, 1f);
+        Assert.Equal(p[1].Score, model.Score([bad.View()])[0], 6);
+
+        var verdicts = model.Classify([normal.View(), bad.View()]);
+        Assert.Equal("anomaly", verdicts[1].Label);
+        Assert.Equal(160 * 160, verdicts[1].AnomalyMap!.Length);
+
+        string path = Path.Combine(Path.GetTempPath(), $"patchcore-{Guid.NewGuid():N}.ddmodel");
+        try
+        {
+            model.Save(path);
+            using PatchCoreModel loaded = PatchCoreModel.Load(path, Backbone, 2);
+            Assert.Equal(model.Threshold, loaded.Threshold);
+            Assert.Equal(model.Bank, loaded.Bank);
+            Assert.Equal(model.Sources, loaded.Sources);
+            Assert.Equal(p[1].Score, loaded.Predict(bad.View()).Score, 6);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        normals.ForEach(x => x.Dispose());
+    }
+
+    private static void Drawing(Image image, int x0, int y0, int size)
+    {
+        for (int y = y0; y < y0 + size; y++)
+        {
+            for (int x = x0; x < x0 + size; x++)
+            {
+                Span<byte> row = image.GetRow(y);
+                row[3 * x] = 20;
+                row[(3 * x) + 1] = 200;
+                row[(3 * x) + 2] = 240;
+            }
+        }
+    }
+
+    [SharedFact]
+    public void Cookies_AnomaliesScoreAboveNormals()
+    {
+        string root = SharedData.PathOf("datasets", "lfv-cookies");
+        List<Image> train = Enumerable.Range(1, 8).Select(i => ImageCodecs.Load(Path.Combine(root, "dataset-files", "training-images", $"normal-{i}.jpg"))).ToList();
+        using PatchCoreModel model = new PatchCoreTrainer(new PatchCoreOptions { BackbonePath = Backbone, Threads = 2 }).Fit(train.Select(x => x.View()).ToList());
+        string[] files = [.. Enumerable.Range(2, 4).Select(i => $"test-normal-{i}.jpg"), .. Enumerable.Range(1, 4).Select(i => $"test-anomaly-{i}.jpg")];
+        List<Image> test = files.Select(f => ImageCodecs.Load(Path.Combine(root, "test-images", f))).ToList();
+        double[] scores = model.Score(test.Select(x => x.View()).ToList());
+        bool[] truth = files.Select(f => f.Contains("anomaly", StringComparison.Ordinal)).ToArray();
+        double auroc = BinaryMetrics.RocAuc(scores, truth);
+        Assert.True(auroc >= 0.9, $"AUROC {auroc}: " + string.Join(' ', scores));
+        train.ForEach(x => x.Dispose());
+        test.ForEach(x => x.Dispose());
+    }
+}

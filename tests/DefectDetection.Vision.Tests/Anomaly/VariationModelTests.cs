@@ -1,0 +1,101 @@
+using DefectDetection.Imaging;
+using DefectDetection.Vision.Anomaly;
+using Xunit;
+
+namespace DefectDetection.Vision.Tests.Anomaly;
+
+public class VariationModelTests
+{
+    // A fixed pattern (gradient plus a few blobs) with per-image noise, shifted by (dx, dy).
+    private static Image Scene(int seed, int dx, int dy, Action<Image>? defect = null)
+    {
+        const int w = 96, h = 80;
+        var rng = new Random(seed);
+        Image image = Image.Create(w, h, PixelFormat.Gray8);
+        for (int y = 0; y < h; y++)
+        {
+            Span<byte> row = image.GetRow(y);
+            for (int x = 0; x < w; x++)
+            {
+                int sx = x - dx, sy = y - dy;
+                double v = 60 + sx + (40 * Math.Sin(sy / 6.0)) + (((sx / 16) + (sy / 16)) % 2 == 0 ? 30 : 0);
+                row[x] = (byte)Math.Clamp(v + (rng.NextDouble() * 6) - 3, 0, 255);
+            }
+        }
+
+        defect?.Invoke(image);
+        return image;
+    }
+
+    private static void Square(Image image, int x0, int y0, int size, byte value)
+    {
+        for (int y = y0; y < y0 + size; y++)
+        {
+            for (int x = x0; x < x0 + size; x++)
+            {
+                image.GetRow(y)[x] = value;
+            }
+        }
+    }
+
+    [Fact]
+    public void Align_RecoversKnownShift()
+    {
+        using Image a = Scene(1, 0, 0), b = Scene(2, 5, -3);
+        float[] ga = VariationModelTrainer.Gray(a.View(), a.Width, a.Height);
+        float[] gb = VariationModelTrainer.Gray(b.View(), b.Width, b.Height);
+        Assert.Equal((5, -3), VariationModelTrainer.Align(ga, gb, a.Width, a.Height, 8));
+    }
+
+    [Fact]
+    public void FindsBrightAndDarkDefects_WhereTheyAre_AndPassesNormals()
+    {
+        List<Image> normals = Enumerable.Range(0, 8).Select(i => Scene(10 + i, (i % 3) - 1, (i % 2) * 2)).ToList();
+        VariationModel model = new VariationModelTrainer(new VariationModelOptions { MaxShift = 4 }).Fit(normals.Select(x => x.View()).ToList());
+        using Image normal = Scene(99, 1, 1);
+        AnomalyPrediction ok = model.Predict(normal.View());
+        Assert.False(ok.IsAnomalous, $"normal score {ok.Score}");
+        Assert.Empty(ok.Regions);
+
+        using Image bad = Scene(100, 1, 1, img =>
+        {
+            Square(img, 20, 30, 6, 255);
+            Square(img, 60, 10, 5, 0);
+        });
+        AnomalyPrediction p = model.Predict(bad.View());
+        Assert.True(p.IsAnomalous);
+        Assert.True(p.Confidence > 0.5f);
+        AnomalyRegion bright = Assert.Single(p.Regions, r => r.Label == "bright");
+        AnomalyRegion dark = Assert.Single(p.Regions, r => r.Label == "dark");
+        Assert.InRange(bright.Bounds.X, 17, 21);
+        Assert.InRange(bright.Bounds.Y, 27, 31);
+        Assert.InRange(dark.Bounds.X, 57, 61);
+        Assert.InRange(dark.Bounds.Y, 7, 11);
+        Assert.Equal(p.Regions.Sum(r => r.PercentOfImage), p.TotalPercentageArea, 9);
+        Assert.Equal(VariationModel.DarkMaskValue, p.Mask[(12 * p.Width) + 62]);
+        Assert.Equal(255, p.Mask[(32 * p.Width) + 22]);
+
+        using Image lfv = AnomalyVisualizer.LookoutMask(p, new DefectDetection.Imaging.Processing.Color(0x23, 0xA4, 0x36), DefectDetection.Imaging.Processing.Color.Blue);
+        Assert.Equal(0xA4, lfv.GetRow(32)[(22 * 3) + 1]);
+        Assert.Equal(255, lfv.GetRow(12)[(62 * 3) + 2]);
+        Assert.Equal(0, lfv.GetRow(0)[0]);
+        using Image overlay = AnomalyVisualizer.Overlay(bad.View(), p);
+        Assert.Equal((bad.Width, bad.Height), (overlay.Width, overlay.Height));
+
+        string path = Path.Combine(Path.GetTempPath(), $"variation-{Guid.NewGuid():N}.ddmodel");
+        try
+        {
+            model.Save(path);
+            VariationModel loaded = VariationModel.Load(path);
+            AnomalyPrediction q = loaded.Predict(bad.View());
+            Assert.Equal(p.Score, q.Score);
+            Assert.Equal(p.Map, q.Map);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        normals.ForEach(x => x.Dispose());
+    }
+}
