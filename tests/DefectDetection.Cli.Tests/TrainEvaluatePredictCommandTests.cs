@@ -51,7 +51,7 @@ public sealed class TrainEvaluatePredictCommandTests : IDisposable
 
         (code, _, err) = Run("train", "--data", _dir, "--task", "anomaly", "--out", Path.Combine(_dir, "m.ddmodel"));
         Assert.Equal(2, code);
-        Assert.Contains("not available yet", err, StringComparison.Ordinal);
+        Assert.Contains("--backbone", err, StringComparison.Ordinal);
 
         (code, _, err) = Run("train", "--out", Path.Combine(_dir, "m.ddmodel"));
         Assert.Equal(2, code);

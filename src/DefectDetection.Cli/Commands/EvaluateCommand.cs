@@ -14,8 +14,9 @@ internal static class EvaluateCommand
         Option<string> images = new("--images") { Description = "The image folder of a manifest." };
         Option<string> split = new("--split") { Description = "The list of a splits .json ([task:]name; default classification test)." };
         Option<string> backbone = new("--backbone") { Description = "The backbone ONNX of a model that references it by hash." };
+        Option<string> masks = new("--masks") { Description = "Anomaly models: folder of ground-truth masks, matched by file stem (any non-zero pixel is a defect); adds pixel AUROC and AUPRO." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command command = new("evaluate", "Evaluate a model on labelled images: accuracy, per-label precision/recall/F1, confusion matrix, ROC/PR AUC.") { model, data, images, split, backbone, json };
+        Command command = new("evaluate", "Evaluate a model on labelled images: accuracy, per-label precision/recall/F1, confusion matrix, ROC/PR AUC (anomaly models: image AUROC, pixel AUROC, AUPRO).") { model, data, images, split, backbone, masks, json };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse => TrainCommand.Guard(context, () =>
         {
@@ -27,6 +28,7 @@ internal static class EvaluateCommand
                 Images = parse.GetValue(images),
                 Split = parse.GetValue(split),
                 Backbone = parse.GetValue(backbone),
+                Masks = parse.GetValue(masks),
                 Json = parse.GetValue(json),
             };
             ModelManifest manifest = ModelPackage.ReadManifest(settings.Model);

@@ -11,9 +11,10 @@ internal static class PredictCommand
     {
         Option<string> model = new("--model") { Description = "The .ddmodel file." };
         Option<string> backbone = new("--backbone") { Description = "The backbone ONNX of a model that references it by hash." };
+        Option<string> overlay = new("--overlay") { Description = "Anomaly models: write each image's heat-map overlay and Lookout-style mask PNG to this folder." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
         Argument<string[]> images = new("IMAGES") { Description = "The image files.", Arity = ArgumentArity.ZeroOrMore };
-        Command command = new("predict", "Predict the label of images with a trained model.") { model, backbone, json, images };
+        Command command = new("predict", "Predict the label of images with a trained model (anomaly models: score, regions, overlays).") { model, backbone, overlay, json, images };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse => TrainCommand.Guard(context, () =>
         {
@@ -29,6 +30,7 @@ internal static class PredictCommand
                 Model = TrainCommand.Required(parse.GetValue(model), "--model", "the .ddmodel file"),
                 Images = files,
                 Backbone = parse.GetValue(backbone),
+                Overlay = parse.GetValue(overlay),
                 Json = parse.GetValue(json),
             };
             ModelManifest manifest = ModelPackage.ReadManifest(settings.Model);

@@ -59,6 +59,9 @@ internal sealed class EvaluateSettings
 
     public string? Backbone { get; init; }
 
+    /// <summary>Folder of ground-truth masks, matched to images by file stem (anomaly task).</summary>
+    public string? Masks { get; init; }
+
     public bool Json { get; init; }
 }
 
@@ -70,6 +73,9 @@ internal sealed class PredictSettings
     public required IReadOnlyList<string> Images { get; init; }
 
     public string? Backbone { get; init; }
+
+    /// <summary>Folder for overlay and mask PNGs (anomaly task).</summary>
+    public string? Overlay { get; init; }
 
     public bool Json { get; init; }
 }
@@ -96,10 +102,10 @@ internal interface ITaskHandler
 /// <summary>The task handlers, by name. A new task registers its handler here.</summary>
 internal static class TaskHandlers
 {
-    private static readonly ITaskHandler[] All = [new ClassifyTask()];
+    private static readonly ITaskHandler[] All = [new ClassifyTask(), new AnomalyTask()];
 
     /// <summary>Tasks that are planned but not implemented yet.</summary>
-    private static readonly string[] Planned = ["anomaly"];
+    private static readonly string[] Planned = [];
 
     public static string Names => string.Join(", ", All.Select(h => h.Name));
 

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using DefectDetection.Cli;
+using DefectDetection.Testing;
+
+namespace DefectDetection.Cli.Tests;
+
+public sealed class AnomalyTaskTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("defect-anomaly-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        using StringWriter o = new(), e = new();
+        int code = Program.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    private void Copy(string file, string folder)
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, folder));
+        File.Copy(file, Path.Combine(_dir, folder, Path.GetFileName(file)));
+    }
+
+    [SharedFact]
+    public void TrainsOnCookieNormalsEvaluatesWithMasksAndWritesOverlays()
+    {
+        string images = SharedData.PathOf("datasets", "lfv-cookies", "dataset-files", "training-images");
+        string masks = SharedData.PathOf("datasets", "lfv-cookies", "dataset-files", "mask-images");
+        string backbone = SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx");
+        for (int i = 1; i <= 10; i++)
+        {
+            Copy(Path.Combine(images, $"normal-{i}.jpg"), "train/normal");
+        }
+
+        for (int i = 11; i <= 14; i++)
+        {
+            Copy(Path.Combine(images, $"normal-{i}.jpg"), "eval/normal");
+            Copy(Path.Combine(images, $"anomaly-{i}.jpg"), "eval/anomaly");
+        }
+
+        string model = Path.Combine(_dir, "cookies.ddmodel");
+        var train = Run("train", "--task", "anomaly", "--data", Path.Combine(_dir, "train"), "--backbone", backbone, "--out", model, "--json");
+        Assert.True(train.Code == 0, train.Err);
+
+        var eval = Run("evaluate", "--model", model, "--backbone", backbone, "--data", Path.Combine(_dir, "eval"), "--masks", masks, "--json");
+        Assert.True(eval.Code == 0, eval.Err);
+        using JsonDocument doc = JsonDocument.Parse(eval.Out);
+        JsonElement r = doc.RootElement;
+        Assert.Equal(8, r.GetProperty("images").GetInt32());
+        Assert.True(r.GetProperty("image_auroc").GetDouble() >= 0.9, eval.Out);
+        Assert.True(r.GetProperty("pixel_auroc").GetDouble() >= 0.85, eval.Out);
+        Assert.True(r.GetProperty("aupro").GetDouble() > 0, eval.Out);
+        Assert.Equal(0, r.GetProperty("missing_masks").GetArrayLength());
+
+        string overlays = Path.Combine(_dir, "overlays");
+        var predict = Run("predict", "--model", model, "--backbone", backbone, "--overlay", overlays, "--json", Path.Combine(_dir, "eval", "anomaly", "anomaly-11.jpg"));
+        Assert.True(predict.Code == 0, predict.Err);
+        Assert.True(File.Exists(Path.Combine(overlays, "anomaly-11.overlay.png")));
+        Assert.True(File.Exists(Path.Combine(overlays, "anomaly-11.mask.png")));
+
+        // A mask folder without this image's mask is reported, not guessed.
+        Directory.CreateDirectory(Path.Combine(_dir, "empty-masks"));
+        var partial = Run("evaluate", "--model", model, "--backbone", backbone, "--data", Path.Combine(_dir, "eval"), "--masks", Path.Combine(_dir, "empty-masks"), "--json");
+        Assert.True(partial.Code == 0, partial.Err);
+        using JsonDocument doc2 = JsonDocument.Parse(partial.Out);
+        Assert.Equal(4, doc2.RootElement.GetProperty("missing_masks").GetArrayLength());
+    }
+}
