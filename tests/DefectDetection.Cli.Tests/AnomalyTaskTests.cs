@@ -60,6 +60,28 @@ public sealed class AnomalyTaskTests : IDisposable
         Assert.True(File.Exists(Path.Combine(overlays, "anomaly-11.overlay.png")));
         Assert.True(File.Exists(Path.Combine(overlays, "anomaly-11.mask.png")));
 
+        // The same model as the crop classifier of a pipeline (one region: the whole photo).
+        string pipeline = Path.Combine(_dir, "pipeline.json");
+        File.WriteAllText(pipeline, JsonSerializer.Serialize(new
+        {
+            detector = new { type = "sliding-window", tile_width = 576, tile_height = 768 },
+            classifiers = new { @default = new { model, backbone } },
+        }));
+        var detect = Run("detect", "--pipeline", pipeline, "--json", Path.Combine(_dir, "eval", "anomaly", "anomaly-11.jpg"), Path.Combine(_dir, "eval", "normal", "normal-11.jpg"));
+        Assert.True(detect.Code == 0, detect.Err);
+        using (JsonDocument d = JsonDocument.Parse(detect.Out))
+        {
+            // Ten training normals give a rough threshold, so only the cracked cookie's verdict is asserted.
+            Assert.Equal(2, d.RootElement.GetArrayLength());
+            Assert.True(d.RootElement[0].GetProperty("anomalous").GetBoolean(), detect.Out);
+            Assert.Equal(1, d.RootElement[0].GetProperty("regions").GetInt32());
+        }
+
+        File.WriteAllText(pipeline, JsonSerializer.Serialize(new { detector = new { type = "sliding-window" }, classifiers = new { @default = model } }));
+        var noBackbone = Run("detect", "--pipeline", pipeline, Path.Combine(_dir, "eval", "normal", "normal-11.jpg"));
+        Assert.Equal(2, noBackbone.Code);
+        Assert.Contains("classifiers.default", noBackbone.Err);
+
         // A mask folder without this image's mask is reported, not guessed.
         Directory.CreateDirectory(Path.Combine(_dir, "empty-masks"));
         var partial = Run("evaluate", "--model", model, "--backbone", backbone, "--data", Path.Combine(_dir, "eval"), "--masks", Path.Combine(_dir, "empty-masks"), "--json");

@@ -3,6 +3,7 @@ using System.Text.Json;
 using DefectDetection.Imaging;
 using DefectDetection.ModelFiles;
 using DefectDetection.Pipeline;
+using DefectDetection.Vision.Anomaly;
 using DefectDetection.Vision.Classification;
 using DefectDetection.Vision.Roi;
 
@@ -29,7 +30,7 @@ public sealed class PipelineFileException(string path, string field, string reas
 /// {
 ///   "detector": { "type": "template-matching", "example_image": "golden.png", "example_box": [x, y, w, h],
 ///                 "score_threshold": 0.35, "rotations": [-1.5, 1.5], "label": "pin" },
-///   "classifiers": { "default": "pins.ddmodel", "connector": "connectors.ddmodel" },
+///   "classifiers": { "default": "pins.ddmodel", "connector": { "model": "a.ddmodel", "backbone": "m.onnx" } },
 ///   "options": { "context_margin": 10, "batch_size": 64, "max_parallelism": 2,
 ///                "merge_overlapping_defects": false, "duplicate_suppression_distance": 0 }
 /// }
@@ -181,13 +182,24 @@ public static class PipelineFile
         foreach (JsonProperty p in c.EnumerateObject())
         {
             string field = $"classifiers.{p.Name}";
-            if (p.Value.ValueKind != JsonValueKind.String)
+            string? modelPath, backbonePath = null;
+            if (p.Value.ValueKind == JsonValueKind.String)
             {
-                throw r.Error(field, "must be the path of a .ddmodel file");
+                modelPath = p.Value.GetString();
+            }
+            else if (p.Value.ValueKind == JsonValueKind.Object)
+            {
+                r.OnlyKnown(p.Value, field, "model", "backbone");
+                modelPath = r.String(p.Value, $"{field}.model");
+                backbonePath = r.OptionalString(p.Value, $"{field}.backbone") is { } b ? r.File(b, $"{field}.backbone") : null;
+            }
+            else
+            {
+                throw r.Error(field, "must be the path of a .ddmodel file, or { \"model\": ..., \"backbone\": ... }");
             }
 
-            string path = r.File(p.Value.GetString()!, field);
-            ICropClassifier classifier = LoadClassifier(r, path, field);
+            string path = r.File(modelPath!, field);
+            ICropClassifier classifier = LoadClassifier(r, path, backbonePath, field);
             if (p.Name == "default")
             {
                 fallback = classifier;
@@ -206,7 +218,7 @@ public static class PipelineFile
         return (fallback, byLabel);
     }
 
-    private static ICropClassifier LoadClassifier(Reader r, string path, string field)
+    private static ICropClassifier LoadClassifier(Reader r, string path, string? backbone, string field)
     {
         ModelManifest manifest;
         try
@@ -220,8 +232,10 @@ public static class PipelineFile
 
         return manifest.Task switch
         {
-            "classification" or "classify" => ImageClassificationModel.Load(path),
-            _ => throw r.Error(field, $"{path} is a '{manifest.Task}' model; pipelines take classification models"),
+            "classification" or "classify" => ImageClassificationModel.Load(path, backbone),
+            PatchCoreModel.TaskName when manifest.Properties.TryGetValue("algorithm", out string? a) && a == "variation" => VariationModel.Load(path),
+            PatchCoreModel.TaskName => PatchCoreModel.Load(path, backbone ?? throw r.Error(field, "an anomaly model needs its backbone: { \"model\": ..., \"backbone\": \"m.onnx\" }")),
+            _ => throw r.Error(field, $"{path} is a '{manifest.Task}' model; pipelines take classification and anomaly models"),
         };
     }
 
