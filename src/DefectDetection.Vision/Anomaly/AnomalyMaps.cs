@@ -50,60 +50,13 @@ internal static class AnomalyMaps
             throw new ArgumentException($"The mask holds {mask.Length} values, fewer than {width}x{height}.", nameof(mask));
         }
 
-        int[] labels = new int[width * height];
-        int[] stack = new int[width * height];
-        int next = 0;
         double total = (double)width * height;
-        for (int start = 0; start < labels.Length; start++)
+        int[] labels = new int[width * height];
+        foreach (ConnectedComponent c in ConnectedComponents.Label(mask[..(width * height)], width, height, labels))
         {
-            if (mask[start] == 0 || labels[start] != 0)
+            if (c.Area >= minArea)
             {
-                continue;
-            }
-
-            next++;
-            int top = 0, area = 0;
-            int minX = int.MaxValue, minY = int.MaxValue, maxX = -1, maxY = -1;
-            stack[top++] = start;
-            labels[start] = next;
-            while (top > 0)
-            {
-                int p = stack[--top];
-                area++;
-                int py = p / width, px = p - (py * width);
-                minX = Math.Min(minX, px);
-                maxX = Math.Max(maxX, px);
-                minY = Math.Min(minY, py);
-                maxY = Math.Max(maxY, py);
-                for (int dy = -1; dy <= 1; dy++)
-                {
-                    int ny = py + dy;
-                    if ((uint)ny >= (uint)height)
-                    {
-                        continue;
-                    }
-
-                    for (int dx = -1; dx <= 1; dx++)
-                    {
-                        int nx = px + dx;
-                        if ((uint)nx >= (uint)width)
-                        {
-                            continue;
-                        }
-
-                        int q = (ny * width) + nx;
-                        if (mask[q] != 0 && labels[q] == 0)
-                        {
-                            labels[q] = next;
-                            stack[top++] = q;
-                        }
-                    }
-                }
-            }
-
-            if (area >= minArea)
-            {
-                regions.Add(new AnomalyRegion(new Rectangle(minX, minY, maxX - minX + 1, maxY - minY + 1), area, 100.0 * area / total, label));
+                regions.Add(new AnomalyRegion(c.Bounds, c.Area, 100.0 * c.Area / total, label));
             }
         }
 
