@@ -28,6 +28,13 @@ public sealed class TemplateDifferenceOptions
     /// <summary>Pixels added around each region's box. Default: 2.</summary>
     public int BoxMargin { get; init; } = 2;
 
+    /// <summary>
+    /// Smallest box side in pixels: narrower or lower boxes are grown about their centre to this size (and moved
+    /// back inside the image), since the difference is often smaller than the box a person would draw around the
+    /// defect. Default: 0 (off).
+    /// </summary>
+    public int MinBoxSize { get; init; }
+
     internal void Validate()
     {
         if (MaxShift is < 0 or > 64)
@@ -48,6 +55,11 @@ public sealed class TemplateDifferenceOptions
         if (MinArea < 1 || MergeDistance < 0 || BoxMargin < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(MinArea), "MinArea must be positive; MergeDistance and BoxMargin non-negative.");
+        }
+
+        if (MinBoxSize is < 0 or > 4096)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MinBoxSize), $"MinBoxSize must be in [0, 4096], got {MinBoxSize}.");
         }
     }
 }
@@ -97,7 +109,8 @@ public sealed class TemplateDifferenceRoiDetector : IRoiDetector
 
         int w = image.Width, h = image.Height;
         byte[] test = ToGray(image), refGray = ToGray(reference);
-        (int sx, int sy) = Align(test, refGray, w, h, _options.MaxShift);
+        (int sx, int sy) = ReferenceAlignment.Align(test, refGray, w, h, _options.MaxShift);
+        ReferenceAlignment.Remember(image, reference, _options.MaxShift, (sx, sy));
         cancellationToken.ThrowIfCancellationRequested();
 
         int r = _options.Tolerance;
@@ -193,49 +206,19 @@ public sealed class TemplateDifferenceRoiDetector : IRoiDetector
 
             Rectangle box = Rectangle.FromEdges(c.X0, c.Y0, c.X1, c.Y1);
             float density = (float)c.Count / Math.Max(1, box.Area);
-            Rectangle grown = Rectangle.Intersect(box.Inflate(_options.BoxMargin), new Rectangle(0, 0, w, h));
+            Rectangle grown = GrowToMinimum(Rectangle.Intersect(box.Inflate(_options.BoxMargin), new Rectangle(0, 0, w, h)), _options.MinBoxSize, w, h);
             result.Add(new RegionOfInterest(grown, c.Sign >= 0 ? Brighter : Darker, Math.Clamp(density, 0, 1)));
         }
 
         return result;
     }
 
-    // Chooses the shift (image -> reference) minimising the mean absolute difference on a 4x subsampled grid.
-    private static (int X, int Y) Align(byte[] test, byte[] reference, int w, int h, int maxShift)
+    /// <summary>Grows <paramref name="box"/> about its centre to at least <paramref name="size"/> a side, kept inside w x h.</summary>
+    internal static Rectangle GrowToMinimum(Rectangle box, int size, int w, int h)
     {
-        if (maxShift == 0)
-        {
-            return (0, 0);
-        }
-
-        long best = long.MaxValue;
-        (int, int) shift = (0, 0);
-        for (int dy = -maxShift; dy <= maxShift; dy++)
-        {
-            for (int dx = -maxShift; dx <= maxShift; dx++)
-            {
-                long sum = 0, n = 0;
-                for (int y = maxShift; y < h - maxShift; y += 4)
-                {
-                    int ro = ((y + dy) * w) + dx, to = y * w;
-                    for (int x = maxShift; x < w - maxShift; x += 4)
-                    {
-                        sum += Math.Abs(test[to + x] - reference[ro + x]);
-                        n++;
-                    }
-                }
-
-                // Prefer no shift on ties, then smaller shifts.
-                long score = n == 0 ? long.MaxValue : (sum * 1024 / n) + Math.Abs(dx) + Math.Abs(dy);
-                if (score < best)
-                {
-                    best = score;
-                    shift = (dx, dy);
-                }
-            }
-        }
-
-        return shift;
+        int bw = Math.Min(Math.Max(box.Width, size), w), bh = Math.Min(Math.Max(box.Height, size), h);
+        int x = Math.Clamp(box.X - ((bw - box.Width) / 2), 0, w - bw), y = Math.Clamp(box.Y - ((bh - box.Height) / 2), 0, h - bh);
+        return new Rectangle(x, y, bw, bh);
     }
 
     private static byte[] MinMaxFilter(byte[] src, int w, int h, int r, bool min)
@@ -280,7 +263,7 @@ public sealed class TemplateDifferenceRoiDetector : IRoiDetector
         return dst;
     }
 
-    private static byte[] ToGray(ImageView view)
+    internal static byte[] ToGray(ImageView view)
     {
         using Image gray = view.PixelFormat == PixelFormat.Gray8 ? view.ToImage() : ColorConversion.Convert(view, PixelFormat.Gray8);
         return gray.Pixels.ToArray();

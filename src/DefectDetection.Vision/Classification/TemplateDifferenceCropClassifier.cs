@@ -1,0 +1,202 @@
+using DefectDetection.Imaging;
+using DefectDetection.Pipeline;
+using DefectDetection.Vision.Roi;
+
+namespace DefectDetection.Vision.Classification;
+
+/// <summary>Options of <see cref="TemplateDifferenceClassifierTrainer"/> and the classifier it trains.</summary>
+public sealed class TemplateDifferenceClassifierOptions
+{
+    /// <summary>Pixels of context added around each candidate region before it is described. Default: 4.</summary>
+    public int Context { get; init; } = 4;
+
+    /// <summary>
+    /// Positional tolerance in pixels when comparing image and reference (as
+    /// <see cref="Roi.TemplateDifferenceOptions.Tolerance"/>). Default: 2.
+    /// </summary>
+    public int Tolerance { get; init; } = 2;
+
+    /// <summary>
+    /// Largest shift (pixels, each axis) searched when aligning the image to the reference (as
+    /// <see cref="Roi.TemplateDifferenceOptions.MaxShift"/>; the shift the detector found for the same image is reused).
+    /// Default: 4.
+    /// </summary>
+    public int MaxShift { get; init; } = 4;
+
+    /// <summary>Grey level (1-255) below which a pixel counts as dark (copper on a binarised PCB scan). Default: 128.</summary>
+    public int DarkThreshold { get; init; } = 128;
+
+    /// <summary>The label of candidates that are no defect (alignment and scanning noise). Default: "noise".</summary>
+    public string NoDefectLabel { get; init; } = "noise";
+
+    /// <summary>Options of the softmax head. Default: unweighted classes, 300 iterations.</summary>
+    public SoftmaxClassifierOptions Head { get; init; } = new() { ClassWeighting = ClassWeighting.None, MaxIterations = 300 };
+
+    internal void Validate()
+    {
+        if (Context is < 0 or > 64)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Context), $"Context must be in [0, 64], got {Context}.");
+        }
+
+        if (Tolerance is < 0 or > 8)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Tolerance), $"Tolerance must be in [0, 8], got {Tolerance}.");
+        }
+
+        if (MaxShift is < 0 or > 64)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxShift), $"MaxShift must be in [0, 64], got {MaxShift}.");
+        }
+
+        if (DarkThreshold is < 1 or > 255)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DarkThreshold), $"DarkThreshold must be in [1, 255], got {DarkThreshold}.");
+        }
+
+        if (string.IsNullOrEmpty(NoDefectLabel))
+        {
+            throw new ArgumentException("NoDefectLabel must not be empty.", nameof(NoDefectLabel));
+        }
+
+        ArgumentNullException.ThrowIfNull(Head, nameof(Head));
+    }
+}
+
+/// <summary>
+/// Names the defect type of a candidate region found by <see cref="Roi.TemplateDifferenceRoiDetector"/>, or rejects
+/// it as noise, by looking at the image and the golden reference together: what changed (dark added or removed),
+/// the shape of the change, and whether it joins or splits dark and light regions (on a PCB: short or open, spur or
+/// spurious copper, mousebite or pin-hole). Built by <see cref="TemplateDifferenceClassifierTrainer"/>.
+/// <para>
+/// As an <see cref="ICropClassifier"/> it must know the reference (<see cref="WithReference"/>) and receives crops
+/// that are views of the inspected image (so that it can cut the same place from the reference): use it in a
+/// <see cref="DefectPipeline"/> with <see cref="DefectPipelineOptions.ContextMargin"/> 0 and a detector whose
+/// boxes lie inside the image. Thread-safe.
+/// </para>
+/// </summary>
+public sealed class TemplateDifferenceCropClassifier : ICropClassifier
+{
+    private readonly SoftmaxClassifierModel _head;
+    private readonly TemplateDifferenceClassifierOptions _options;
+    private readonly int _noDefect;
+    private readonly ImageView? _reference;
+
+    internal TemplateDifferenceCropClassifier(SoftmaxClassifierModel head, TemplateDifferenceClassifierOptions options, ImageView? reference)
+    {
+        _head = head;
+        _options = options;
+        _reference = reference;
+        _noDefect = -1;
+        for (int i = 0; i < head.Labels.Count; i++)
+        {
+            if (string.Equals(head.Labels[i], options.NoDefectLabel, StringComparison.Ordinal))
+            {
+                _noDefect = i;
+            }
+        }
+
+        if (head.FeatureLength != TemplateDifferenceFeatures.Length)
+        {
+            throw new ArgumentException($"The head expects {head.FeatureLength} features; this classifier gives {TemplateDifferenceFeatures.Length}.", nameof(head));
+        }
+    }
+
+    /// <inheritdoc />
+    public CropSize? InputSize => null;
+
+    /// <summary>The labels: the defect types and <see cref="TemplateDifferenceClassifierOptions.NoDefectLabel"/>.</summary>
+    public IReadOnlyList<string> Labels => _head.Labels;
+
+    /// <summary>The trained softmax head.</summary>
+    public SoftmaxClassifierModel Head => _head;
+
+    /// <summary>
+    /// The same classifier bound to a reference image (cheap: the model is shared), for use as an
+    /// <see cref="ICropClassifier"/>.
+    /// </summary>
+    /// <param name="reference">The golden image; keep it alive while the classifier is used.</param>
+    public TemplateDifferenceCropClassifier WithReference(ImageView reference) => new(_head, _options, reference);
+
+    /// <summary>Judges the region <paramref name="box"/> of <paramref name="image"/> against <paramref name="reference"/>.</summary>
+    /// <exception cref="ArgumentException">The images differ in size or the box misses the image.</exception>
+    public CropVerdict Classify(ImageView image, ImageView reference, Rectangle box)
+    {
+        float[] features = new float[TemplateDifferenceFeatures.Length];
+        float[] probabilities = new float[_head.Labels.Count];
+        return Judge(image, reference, box, features, probabilities);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">No reference is bound, or a crop is not a view of an image of the reference's size.</exception>
+    public IReadOnlyList<CropVerdict> Classify(IReadOnlyList<ImageView> crops, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(crops);
+        if (_reference is not { } reference)
+        {
+            throw new InvalidOperationException("This classifier has no reference image: bind one with WithReference(reference).");
+        }
+
+        CropVerdict[] verdicts = new CropVerdict[crops.Count];
+        float[] features = new float[TemplateDifferenceFeatures.Length];
+        float[] probabilities = new float[_head.Labels.Count];
+        for (int i = 0; i < crops.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ImageView crop = crops[i];
+            Image source = crop.Source;
+            if (source.Width != reference.Width || source.Height != reference.Height)
+            {
+                throw new InvalidOperationException(
+                    $"Crop {i} comes from a {source.Width}x{source.Height} image but the reference is {reference.Width}x{reference.Height}: " +
+                    "the classifier needs crops that are views of the inspected image (pipeline ContextMargin 0, no resizing, boxes inside the image).");
+            }
+
+            verdicts[i] = Judge(source.View(), reference, crop.Region, features, probabilities);
+        }
+
+        return verdicts;
+    }
+
+    /// <summary>Computes the features of one region (for training and inspection).</summary>
+    internal static void Describe(ImageView image, ImageView reference, Rectangle box, TemplateDifferenceClassifierOptions options, Span<float> features)
+    {
+        if (image.Width != reference.Width || image.Height != reference.Height)
+        {
+            throw new ArgumentException($"The image ({image.Width}x{image.Height}) and the reference ({reference.Width}x{reference.Height}) differ in size.", nameof(reference));
+        }
+
+        (int X, int Y) shift = ReferenceAlignment.Get(image, reference, options.MaxShift);
+        Rectangle bounds = new(0, 0, image.Width, image.Height);
+        Rectangle window = Rectangle.Intersect(Rectangle.Intersect(box.Inflate(options.Context), bounds), new Rectangle(-shift.X, -shift.Y, image.Width, image.Height));
+        if (window.IsEmpty)
+        {
+            throw new ArgumentException($"The region {box} lies outside the {image.Width}x{image.Height} image.", nameof(box));
+        }
+
+        TemplateDifferenceFeatures.Extract(image, reference, window, shift, options.Tolerance, options.DarkThreshold, features);
+    }
+
+    private CropVerdict Judge(ImageView image, ImageView reference, Rectangle box, float[] features, float[] probabilities)
+    {
+        Describe(image, reference, box, _options, features);
+        _head.PredictProbabilities(features, probabilities);
+        float noise = _noDefect >= 0 ? probabilities[_noDefect] : 0;
+        int best = -1;
+        for (int k = 0; k < probabilities.Length; k++)
+        {
+            if (k != _noDefect && (best < 0 || probabilities[k] > probabilities[best]))
+            {
+                best = k;
+            }
+        }
+
+        bool defect = best >= 0 && noise < 0.5f;
+        if (!defect)
+        {
+            return new CropVerdict(_options.NoDefectLabel, false, Math.Clamp(1 - noise, 0, 1), noise);
+        }
+
+        return new CropVerdict(_head.Labels[best], true, Math.Clamp(1 - noise, 0, 1), probabilities[best]);
+    }
+}
