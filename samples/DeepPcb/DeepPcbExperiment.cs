@@ -26,18 +26,20 @@ public sealed record DeepPcbOptions
     {
         MaxShift = 16,
         Tolerance = 2,
-        MergeDistance = 0,
-        MinArea = 2,
+        MergeDistance = Env("DEEPPCB_MERGE", 0),
+        MinArea = Env("DEEPPCB_MINAREA", 2),
         BoxMargin = 0,
-        MinBoxSize = 30,
+        MinBoxSize = Env("DEEPPCB_MINBOX", 30),
     };
 
-    public TemplateDifferenceClassifierOptions Classifier { get; init; } = new() { MaxShift = 16 };
+    public TemplateDifferenceClassifierOptions Classifier { get; init; } = new() { MaxShift = 16, Context = Env("DEEPPCB_CONTEXT", 4), Trees = Env("DEEPPCB_TREES", 64) };
 
     /// <summary>Same-type defects closer than this are one defect (the detector splits some defects in pieces).</summary>
     public int DuplicateDistance { get; init; } = 6;
 
     public TextWriter? Log { get; init; }
+
+    private static int Env(string name, int value) => int.TryParse(Environment.GetEnvironmentVariable(name), out int v) ? v : value;
 }
 
 /// <summary>What the experiment measured.</summary>
@@ -90,6 +92,22 @@ public sealed class DeepPcbExperiment(DeepPcbOptions options)
         if (Environment.GetEnvironmentVariable("DEEPPCB_DIAG") is not null)
         {
             Confusion(test, classifier);
+            Dictionary<string, int> sizing = [];
+            foreach (DetectionSample sample in samples)
+            {
+                foreach (LabeledBox gt in sample.Truth)
+                {
+                    bool good = sample.Detections.Any(d => d.Label == gt.Label && Rectangle.IntersectionOverUnion(d.Box, gt.Box) > 0.33);
+                    ScoredBox? near = sample.Detections.Where(d => d.Label == gt.Label && Rectangle.Intersect(d.Box, gt.Box).Area > 0).Select(d => (ScoredBox?)d).FirstOrDefault();
+                    if (!good && near is { } nb)
+                    {
+                        sizing[gt.Label] = sizing.GetValueOrDefault(gt.Label) + 1;
+                        Log($"sizing {gt.Label}: gt {gt.Box} det {nb.Box}");
+                    }
+                }
+            }
+
+            Log("lost to box size: " + string.Join(", ", sizing.Select(kv => $"{kv.Key} {kv.Value}")));
             foreach (var group in Enumerable.Range(0, test.Count).GroupBy(i => Path.GetFileName(Path.GetDirectoryName(test[i].TestImagePath))))
             {
                 DetectionMetrics g = DetectionEvaluator.Evaluate([.. group.Select(i => samples[i])], new DetectionEvaluationOptions { IouThreshold = 0.33 });

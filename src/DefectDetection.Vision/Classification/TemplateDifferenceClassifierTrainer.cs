@@ -1,5 +1,6 @@
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
 using DefectDetection.Pipeline;
 using DefectDetection.Vision.Roi;
 
@@ -49,12 +50,22 @@ public sealed class TemplateDifferenceClassifierTrainer
             cancellationToken.ThrowIfCancellationRequested();
             ArgumentNullException.ThrowIfNull(sample);
             IReadOnlyList<RegionOfInterest> candidates = detector.Detect(sample.Image, sample.Reference, cancellationToken);
-            foreach (RegionOfInterest candidate in candidates)
+            string[] candidateLabels = [.. candidates.Select(c => LabelOf(c.Box, sample.Defects) ?? _options.NoDefectLabel)];
+            int transforms = _options.Augment ? 8 : 1;
+            for (int t = 0; t < transforms; t++)
             {
-                float[] f = new float[TemplateDifferenceFeatures.Length];
-                TemplateDifferenceCropClassifier.Describe(sample.Image, sample.Reference, candidate.Box, _options, f);
-                features.Add(f);
-                labels.Add(LabelOf(candidate.Box, sample.Defects) ?? _options.NoDefectLabel);
+                bool swap = (t & 4) != 0, flipX = (t & 1) != 0, flipY = (t & 2) != 0;
+                using Image? image = t == 0 ? null : Transform(sample.Image, swap, flipX, flipY);
+                using Image? reference = t == 0 ? null : Transform(sample.Reference, swap, flipX, flipY);
+                ImageView im = image ?? sample.Image, re = reference ?? sample.Reference;
+                for (int c = 0; c < candidates.Count; c++)
+                {
+                    Rectangle box = MapBox(candidates[c].Box, sample.Image.Width, sample.Image.Height, swap, flipX, flipY);
+                    float[] f = new float[TemplateDifferenceFeatures.Length];
+                    TemplateDifferenceCropClassifier.Describe(im, re, box, _options, f);
+                    features.Add(f);
+                    labels.Add(candidateLabels[c]);
+                }
             }
         }
 
@@ -63,8 +74,14 @@ public sealed class TemplateDifferenceClassifierTrainer
             throw new ArgumentException("The detector found no candidate in the training pairs.", nameof(samples));
         }
 
+        if (_options.Model == TemplateDifferenceModel.Forest)
+        {
+            DecisionForest forest = DecisionForest.Fit(features, labels, new DecisionForestOptions { Trees = _options.Trees, Seed = _options.Seed }, cancellationToken);
+            return new TemplateDifferenceCropClassifier(null, forest, _options, null);
+        }
+
         SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(_options.Head).Fit(features, labels, progress, cancellationToken);
-        return new TemplateDifferenceCropClassifier(head, _options, null);
+        return new TemplateDifferenceCropClassifier(head, null, _options, null);
     }
 
     /// <summary>Creates the classifier from a head trained earlier (for example loaded from a model file).</summary>
@@ -72,7 +89,30 @@ public sealed class TemplateDifferenceClassifierTrainer
     public TemplateDifferenceCropClassifier FromHead(SoftmaxClassifierModel head)
     {
         ArgumentNullException.ThrowIfNull(head);
-        return new TemplateDifferenceCropClassifier(head, _options, null);
+        return new TemplateDifferenceCropClassifier(head, null, _options, null);
+    }
+
+    // The eight symmetries of the square: optional transpose, then mirror in x and/or y.
+    private static Image Transform(ImageView view, bool swap, bool flipX, bool flipY) => (swap, flipX, flipY) switch
+    {
+        (false, true, false) => Orientation.FlipHorizontal(view),
+        (false, false, true) => Orientation.FlipVertical(view),
+        (false, true, true) => Orientation.Rotate180(view),
+        (true, false, false) => Orientation.Transpose(view),
+        (true, true, false) => Orientation.Rotate90(view),
+        (true, false, true) => Orientation.Rotate270(view),
+        (true, true, true) => Orientation.Transverse(view),
+        _ => view.ToImage(),
+    };
+
+    /// <summary>Where <paramref name="box"/> of a w x h image lands under <see cref="Transform"/>.</summary>
+    internal static Rectangle MapBox(Rectangle box, int w, int h, bool swap, bool flipX, bool flipY)
+    {
+        // Transpose first: (x, y) -> (y, x) in an h x w image; then mirror.
+        Rectangle b = swap ? new Rectangle(box.Y, box.X, box.Height, box.Width) : box;
+        int dw = swap ? h : w, dh = swap ? w : h;
+        int x = flipX ? dw - b.Right : b.X, y = flipY ? dh - b.Bottom : b.Y;
+        return new Rectangle(x, y, b.Width, b.Height);
     }
 
     /// <summary>The label of the smallest defect box holding the centre of <paramref name="box"/>, or null.</summary>

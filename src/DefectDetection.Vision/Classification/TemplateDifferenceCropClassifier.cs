@@ -4,6 +4,16 @@ using DefectDetection.Vision.Roi;
 
 namespace DefectDetection.Vision.Classification;
 
+/// <summary>The model that <see cref="TemplateDifferenceClassifierTrainer"/> fits on the candidate features.</summary>
+public enum TemplateDifferenceModel
+{
+    /// <summary>A random forest (64 trees): learns the interplay of the features (sign, shape, topology); the default.</summary>
+    Forest,
+
+    /// <summary>The linear softmax head (<see cref="SoftmaxClassifierTrainer"/>).</summary>
+    Softmax,
+}
+
 /// <summary>Options of <see cref="TemplateDifferenceClassifierTrainer"/> and the classifier it trains.</summary>
 public sealed class TemplateDifferenceClassifierOptions
 {
@@ -29,7 +39,22 @@ public sealed class TemplateDifferenceClassifierOptions
     /// <summary>The label of candidates that are no defect (alignment and scanning noise). Default: "noise".</summary>
     public string NoDefectLabel { get; init; } = "noise";
 
-    /// <summary>Options of the softmax head. Default: unweighted classes, 300 iterations.</summary>
+    /// <summary>The model fitted on the features. Default: <see cref="TemplateDifferenceModel.Forest"/>.</summary>
+    public TemplateDifferenceModel Model { get; init; } = TemplateDifferenceModel.Forest;
+
+    /// <summary>
+    /// Trains also on the seven rotated and mirrored copies of every candidate, so that the classifier does not
+    /// depend on the orientation of the traces. Default: true.
+    /// </summary>
+    public bool Augment { get; init; } = true;
+
+    /// <summary>Trees of the forest. Default: 64.</summary>
+    public int Trees { get; init; } = 64;
+
+    /// <summary>Seed of the forest's bagging and feature sampling. Default: 1.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Options of the softmax head (when <see cref="Model"/> is <see cref="TemplateDifferenceModel.Softmax"/>). Default: unweighted classes, 300 iterations.</summary>
     public SoftmaxClassifierOptions Head { get; init; } = new() { ClassWeighting = ClassWeighting.None, MaxIterations = 300 };
 
     internal void Validate()
@@ -60,6 +85,10 @@ public sealed class TemplateDifferenceClassifierOptions
         }
 
         ArgumentNullException.ThrowIfNull(Head, nameof(Head));
+        if (Trees is < 1 or > 4096)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Trees), $"Trees must be in [1, 4096], got {Trees}.");
+        }
     }
 }
 
@@ -77,28 +106,32 @@ public sealed class TemplateDifferenceClassifierOptions
 /// </summary>
 public sealed class TemplateDifferenceCropClassifier : ICropClassifier
 {
-    private readonly SoftmaxClassifierModel _head;
+    private readonly SoftmaxClassifierModel? _head;
+    private readonly DecisionForest? _forest;
     private readonly TemplateDifferenceClassifierOptions _options;
     private readonly int _noDefect;
     private readonly ImageView? _reference;
 
-    internal TemplateDifferenceCropClassifier(SoftmaxClassifierModel head, TemplateDifferenceClassifierOptions options, ImageView? reference)
+    internal TemplateDifferenceCropClassifier(SoftmaxClassifierModel? head, DecisionForest? forest, TemplateDifferenceClassifierOptions options, ImageView? reference)
     {
         _head = head;
+        _forest = forest;
         _options = options;
         _reference = reference;
-        _noDefect = -1;
-        for (int i = 0; i < head.Labels.Count; i++)
+        Labels = head?.Labels ?? forest?.Labels ?? throw new ArgumentNullException(nameof(head));
+        int length = head?.FeatureLength ?? forest!.FeatureLength;
+        if (length != TemplateDifferenceFeatures.Length)
         {
-            if (string.Equals(head.Labels[i], options.NoDefectLabel, StringComparison.Ordinal))
+            throw new ArgumentException($"The model expects {length} features; this classifier gives {TemplateDifferenceFeatures.Length}.", nameof(head));
+        }
+
+        _noDefect = -1;
+        for (int i = 0; i < Labels.Count; i++)
+        {
+            if (string.Equals(Labels[i], options.NoDefectLabel, StringComparison.Ordinal))
             {
                 _noDefect = i;
             }
-        }
-
-        if (head.FeatureLength != TemplateDifferenceFeatures.Length)
-        {
-            throw new ArgumentException($"The head expects {head.FeatureLength} features; this classifier gives {TemplateDifferenceFeatures.Length}.", nameof(head));
         }
     }
 
@@ -106,24 +139,21 @@ public sealed class TemplateDifferenceCropClassifier : ICropClassifier
     public CropSize? InputSize => null;
 
     /// <summary>The labels: the defect types and <see cref="TemplateDifferenceClassifierOptions.NoDefectLabel"/>.</summary>
-    public IReadOnlyList<string> Labels => _head.Labels;
-
-    /// <summary>The trained softmax head.</summary>
-    public SoftmaxClassifierModel Head => _head;
+    public IReadOnlyList<string> Labels { get; }
 
     /// <summary>
     /// The same classifier bound to a reference image (cheap: the model is shared), for use as an
     /// <see cref="ICropClassifier"/>.
     /// </summary>
     /// <param name="reference">The golden image; keep it alive while the classifier is used.</param>
-    public TemplateDifferenceCropClassifier WithReference(ImageView reference) => new(_head, _options, reference);
+    public TemplateDifferenceCropClassifier WithReference(ImageView reference) => new(_head, _forest, _options, reference);
 
     /// <summary>Judges the region <paramref name="box"/> of <paramref name="image"/> against <paramref name="reference"/>.</summary>
     /// <exception cref="ArgumentException">The images differ in size or the box misses the image.</exception>
     public CropVerdict Classify(ImageView image, ImageView reference, Rectangle box)
     {
         float[] features = new float[TemplateDifferenceFeatures.Length];
-        float[] probabilities = new float[_head.Labels.Count];
+        float[] probabilities = new float[Labels.Count];
         return Judge(image, reference, box, features, probabilities);
     }
 
@@ -139,7 +169,7 @@ public sealed class TemplateDifferenceCropClassifier : ICropClassifier
 
         CropVerdict[] verdicts = new CropVerdict[crops.Count];
         float[] features = new float[TemplateDifferenceFeatures.Length];
-        float[] probabilities = new float[_head.Labels.Count];
+        float[] probabilities = new float[Labels.Count];
         for (int i = 0; i < crops.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -180,7 +210,15 @@ public sealed class TemplateDifferenceCropClassifier : ICropClassifier
     private CropVerdict Judge(ImageView image, ImageView reference, Rectangle box, float[] features, float[] probabilities)
     {
         Describe(image, reference, box, _options, features);
-        _head.PredictProbabilities(features, probabilities);
+        if (_forest is not null)
+        {
+            _forest.PredictProbabilities(features, probabilities);
+        }
+        else
+        {
+            _head!.PredictProbabilities(features, probabilities);
+        }
+
         float noise = _noDefect >= 0 ? probabilities[_noDefect] : 0;
         int best = -1;
         for (int k = 0; k < probabilities.Length; k++)
@@ -197,6 +235,6 @@ public sealed class TemplateDifferenceCropClassifier : ICropClassifier
             return new CropVerdict(_options.NoDefectLabel, false, Math.Clamp(1 - noise, 0, 1), noise);
         }
 
-        return new CropVerdict(_head.Labels[best], true, Math.Clamp(1 - noise, 0, 1), probabilities[best]);
+        return new CropVerdict(Labels[best], true, Math.Clamp(1 - noise, 0, 1), probabilities[best]);
     }
 }
