@@ -79,6 +79,11 @@ public sealed class DeepPcbExperiment(DeepPcbOptions options)
             _ = Inspect(pair, classifier, pipelineOptions);
         }
 
+        if (Environment.GetEnvironmentVariable("DEEPPCB_PROFILE") is not null)
+        {
+            Profile(test, classifier);
+        }
+
         DetectionSample[] samples = new DetectionSample[test.Count];
         Stopwatch clock = Stopwatch.StartNew();
         Parallel.For(0, test.Count, new ParallelOptions { MaxDegreeOfParallelism = _o.Threads }, i =>
@@ -125,6 +130,30 @@ public sealed class DeepPcbExperiment(DeepPcbOptions options)
         using Image test = ImageCodecs.Load(pair.TestImagePath);
         DefectPipeline pipeline = new(new TemplateDifferenceRoiDetector(template, _o.Detector), classifier.WithReference(template), pipelineOptions);
         return pipeline.Inspect(test);
+    }
+
+    private void Profile(IReadOnlyList<DeepPcbPair> test, TemplateDifferenceCropClassifier classifier)
+    {
+        TimeSpan decode = TimeSpan.Zero, detect = TimeSpan.Zero, classify = TimeSpan.Zero;
+        int rois = 0;
+        foreach (DeepPcbPair pair in test)
+        {
+            TimeSpan t0 = Process.GetCurrentProcess().TotalProcessorTime;
+            using Image template = ImageCodecs.Load(pair.TemplateImagePath);
+            using Image image = ImageCodecs.Load(pair.TestImagePath);
+            TimeSpan t1 = Process.GetCurrentProcess().TotalProcessorTime;
+            IReadOnlyList<RegionOfInterest> found = new TemplateDifferenceRoiDetector(template, _o.Detector).Detect(image);
+            TimeSpan t2 = Process.GetCurrentProcess().TotalProcessorTime;
+            TemplateDifferenceCropClassifier bound = classifier.WithReference(template);
+            _ = bound.Classify([.. found.Select(r => image.View(r.Box))]);
+            TimeSpan t3 = Process.GetCurrentProcess().TotalProcessorTime;
+            decode += t1 - t0;
+            detect += t2 - t1;
+            classify += t3 - t2;
+            rois += found.Count;
+        }
+
+        Log($"CPU ms per pair: decode {decode.TotalMilliseconds / test.Count:F2}, detect {detect.TotalMilliseconds / test.Count:F2}, classify {classify.TotalMilliseconds / test.Count:F2} ({(double)rois / test.Count:F1} candidates)");
     }
 
     private void Confusion(IReadOnlyList<DeepPcbPair> test, TemplateDifferenceCropClassifier classifier)

@@ -54,8 +54,9 @@ internal static class ReferenceAlignment
             return Search(test, reference, w, h, maxShift, 0, 0, maxShift, 1, 4);
         }
 
-        (int cx, int cy) = Search(test, reference, w, h, maxShift, 0, 0, maxShift, 2, 8);
-        return Search(test, reference, w, h, maxShift, cx, cy, 2, 1, 4);
+        (int cx, int cy) = Search(test, reference, w, h, maxShift, 0, 0, maxShift, 4, 8);
+        (cx, cy) = Search(test, reference, w, h, maxShift, cx, cy, 2, 1, 8);
+        return Search(test, reference, w, h, maxShift, cx, cy, 1, 1, 4);
     }
 
     // Searches shifts (x0 + dx, y0 + dy), |dx|, |dy| <= range in steps of 'step', within +-maxShift, sampling every

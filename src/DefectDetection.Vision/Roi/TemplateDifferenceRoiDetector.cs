@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics.Tensors;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.Pipeline;
@@ -107,53 +109,60 @@ public sealed class TemplateDifferenceRoiDetector : IRoiDetector
             throw new ArgumentException($"The image ({image.Width}x{image.Height}) and the reference ({reference.Width}x{reference.Height}) differ in size.", nameof(reference));
         }
 
-        int w = image.Width, h = image.Height;
+        int w = image.Width, h = image.Height, n = w * h;
         byte[] test = ToGray(image), refGray = ToGray(reference);
         (int sx, int sy) = ReferenceAlignment.Align(test, refGray, w, h, _options.MaxShift);
         ReferenceAlignment.Remember(image, reference, _options.MaxShift, (sx, sy));
         cancellationToken.ThrowIfCancellationRequested();
 
-        int r = _options.Tolerance;
-        byte[] lo = MinMaxFilter(refGray, w, h, r, min: true), hi = MinMaxFilter(refGray, w, h, r, min: false);
-        sbyte[] diff = new sbyte[w * h]; // +1 brighter, -1 darker, 0 same
-        int t = _options.DifferenceThreshold;
-        for (int y = 0; y < h; y++)
+        byte[] lo = ArrayPool<byte>.Shared.Rent(n), hi = ArrayPool<byte>.Shared.Rent(n), tmp = ArrayPool<byte>.Shared.Rent(n);
+        sbyte[] diff = ArrayPool<sbyte>.Shared.Rent(n); // +1 brighter, -1 darker, 0 same
+        byte[] mask = ArrayPool<byte>.Shared.Rent(n);
+        int[] label = ArrayPool<int>.Shared.Rent(n);
+        try
         {
-            int ry = y + sy;
-            for (int x = 0; x < w; x++)
+            int r = _options.Tolerance;
+            MinMaxFilter(refGray, w, h, r, min: true, tmp, lo);
+            MinMaxFilter(refGray, w, h, r, min: false, tmp, hi);
+            Array.Clear(diff, 0, n);
+            Array.Clear(mask, 0, n);
+            int t = _options.DifferenceThreshold;
+            int x0 = Math.Max(0, -sx), x1 = Math.Min(w, w - sx);
+            for (int y = Math.Max(0, -sy); y < Math.Min(h, h - sy); y++)
             {
-                int rx = x + sx;
-                if ((uint)rx >= (uint)w || (uint)ry >= (uint)h)
+                int o = y * w, ro = ((y + sy) * w) + sx;
+                for (int x = x0; x < x1; x++)
                 {
-                    continue;
-                }
-
-                int v = test[(y * w) + x];
-                int j = (ry * w) + rx;
-                if (v - hi[j] > t)
-                {
-                    diff[(y * w) + x] = 1;
-                }
-                else if (lo[j] - v > t)
-                {
-                    diff[(y * w) + x] = -1;
+                    int v = test[o + x];
+                    if (v - hi[ro + x] > t)
+                    {
+                        diff[o + x] = 1;
+                        mask[o + x] = 1;
+                    }
+                    else if (lo[ro + x] - v > t)
+                    {
+                        diff[o + x] = -1;
+                        mask[o + x] = 1;
+                    }
                 }
             }
-        }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        return Group(diff, w, h);
+            cancellationToken.ThrowIfCancellationRequested();
+            return Group(diff.AsSpan(0, n), mask.AsSpan(0, n), label.AsSpan(0, n), w, h);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(lo);
+            ArrayPool<byte>.Shared.Return(hi);
+            ArrayPool<byte>.Shared.Return(tmp);
+            ArrayPool<sbyte>.Shared.Return(diff);
+            ArrayPool<byte>.Shared.Return(mask);
+            ArrayPool<int>.Shared.Return(label);
+        }
     }
 
-    private List<RegionOfInterest> Group(sbyte[] diff, int w, int h)
+    private List<RegionOfInterest> Group(ReadOnlySpan<sbyte> diff, ReadOnlySpan<byte> mask, Span<int> label, int w, int h)
     {
-        byte[] mask = new byte[diff.Length];
-        for (int i = 0; i < diff.Length; i++)
-        {
-            mask[i] = diff[i] != 0 ? (byte)1 : (byte)0;
-        }
-
-        int[] label = new int[w * h];
         List<(int X0, int Y0, int X1, int Y1, int Count, int Sign)> comps = [];
         foreach (ConnectedComponent c in ConnectedComponents.Label(mask, w, h, label))
         {
@@ -221,19 +230,41 @@ public sealed class TemplateDifferenceRoiDetector : IRoiDetector
         return new Rectangle(x, y, bw, bh);
     }
 
-    private static byte[] MinMaxFilter(byte[] src, int w, int h, int r, bool min)
+    /// <summary>
+    /// Minimum (or maximum) over the (2r+1)^2 square around every pixel, clipped at the borders: a separable filter,
+    /// each pass made of element-wise minima of shifted rows (vectorised by <see cref="TensorPrimitives"/>).
+    /// </summary>
+    internal static void MinMaxFilter(ReadOnlySpan<byte> src, int w, int h, int r, bool min, Span<byte> tmp, Span<byte> dst)
     {
+        int n = w * h;
+        src = src[..n];
+        tmp = tmp[..n];
+        dst = dst[..n];
         if (r == 0)
         {
-            return src;
+            src.CopyTo(dst);
+            return;
         }
 
-        byte[] tmp = new byte[src.Length], dst = new byte[src.Length];
+        // Horizontal pass on the whole plane as one row; the r columns at each row end looked into the
+        // neighbouring row, so they are redone below.
+        src.CopyTo(tmp);
+        for (int k = 1; k <= Math.Min(r, n - 1); k++)
+        {
+            Combine(tmp[..(n - k)], src[k..], tmp[..(n - k)], min);
+            Combine(tmp[k..], src[..(n - k)], tmp[k..], min);
+        }
+
         for (int y = 0; y < h; y++)
         {
             int o = y * w;
             for (int x = 0; x < w; x++)
             {
+                if (x == r && w - r > r)
+                {
+                    x = w - r; // skip the middle of the row, which the vector passes got right
+                }
+
                 int a = Math.Max(0, x - r), b = Math.Min(w - 1, x + r);
                 byte v = src[o + a];
                 for (int k = a + 1; k <= b; k++)
@@ -245,22 +276,29 @@ public sealed class TemplateDifferenceRoiDetector : IRoiDetector
             }
         }
 
+        // Vertical pass: every output row combines input rows y - r .. y + r.
         for (int y = 0; y < h; y++)
         {
             int a = Math.Max(0, y - r), b = Math.Min(h - 1, y + r);
-            for (int x = 0; x < w; x++)
+            Span<byte> row = dst.Slice(y * w, w);
+            tmp.Slice(a * w, w).CopyTo(row);
+            for (int k = a + 1; k <= b; k++)
             {
-                byte v = tmp[(a * w) + x];
-                for (int k = a + 1; k <= b; k++)
-                {
-                    v = min ? Math.Min(v, tmp[(k * w) + x]) : Math.Max(v, tmp[(k * w) + x]);
-                }
-
-                dst[(y * w) + x] = v;
+                Combine(row, tmp.Slice(k * w, w), row, min);
             }
         }
+    }
 
-        return dst;
+    private static void Combine(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y, Span<byte> destination, bool min)
+    {
+        if (min)
+        {
+            TensorPrimitives.Min(x, y, destination);
+        }
+        else
+        {
+            TensorPrimitives.Max(x, y, destination);
+        }
     }
 
     internal static byte[] ToGray(ImageView view)
