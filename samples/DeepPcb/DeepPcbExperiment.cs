@@ -13,7 +13,7 @@ public sealed record DeepPcbOptions
 {
     public required string DatasetFolder { get; init; }
 
-    /// <summary>Use only the first N training and test pairs (0 = all).</summary>
+    /// <summary>Use only the first N test pairs, and the first N training pairs unless <see cref="TrainLimit"/> is set (0 = all).</summary>
     public int Limit { get; init; }
 
     /// <summary>Use only the first N training pairs (0 = as <see cref="Limit"/>).</summary>
@@ -22,174 +22,110 @@ public sealed record DeepPcbOptions
     /// <summary>Images inspected in parallel when measuring speed.</summary>
     public int Threads { get; init; } = 2;
 
+    /// <summary>Also print the candidate-level confusion matrix, figures per board design and the CPU time per stage.</summary>
+    public bool Diagnostics { get; init; }
+
+    /// <summary>
+    /// The detector: translations up to 16 px (some groups are offset by about 10 px), a 2 px tolerance for edge
+    /// noise, pieces closer than 2 px joined, and boxes grown to at least 30 px (the annotated boxes are about 30 px
+    /// while many differences are a few pixels).
+    /// </summary>
     public TemplateDifferenceOptions Detector { get; init; } = new()
     {
         MaxShift = 16,
         Tolerance = 2,
-        MergeDistance = Env("DEEPPCB_MERGE", 0),
-        MinArea = Env("DEEPPCB_MINAREA", 2),
+        MergeDistance = 2,
+        MinArea = 2,
         BoxMargin = 0,
-        MinBoxSize = Env("DEEPPCB_MINBOX", 30),
+        MinBoxSize = 30,
     };
 
-    public TemplateDifferenceClassifierOptions Classifier { get; init; } = new() { MaxShift = 16, Context = Env("DEEPPCB_CONTEXT", 4), Trees = Env("DEEPPCB_TREES", 64) };
+    public TemplateDifferenceClassifierOptions Classifier { get; init; } = new() { MaxShift = 16, Tolerance = 2 };
 
     /// <summary>Same-type defects closer than this are one defect (the detector splits some defects in pieces).</summary>
     public int DuplicateDistance { get; init; } = 6;
 
     public TextWriter? Log { get; init; }
-
-    private static int Env(string name, int value) => int.TryParse(Environment.GetEnvironmentVariable(name), out int v) ? v : value;
 }
 
 /// <summary>What the experiment measured.</summary>
-public sealed record DeepPcbResult(DetectionMetrics Metrics, double ImagesPerSecond, int TrainPairs, TimeSpan TrainingTime);
+/// <param name="Metrics">DeepPCB protocol figures on the test pairs.</param>
+/// <param name="ImagesPerSecond">Test pairs per second of wall-clock time (decode both images, detect, classify) on <see cref="DeepPcbOptions.Threads"/> threads.</param>
+/// <param name="CpuMillisecondsPerImage">Process CPU time per test pair during the timed run.</param>
+/// <param name="LoadAverage">The machine's one-minute load average after the timed run (NaN where unknown).</param>
+/// <param name="TrainPairs">Training pairs used.</param>
+/// <param name="TrainingTime">Time to train the classifier.</param>
+public sealed record DeepPcbResult(DetectionMetrics Metrics, double ImagesPerSecond, double CpuMillisecondsPerImage, double LoadAverage, int Threads, int TrainPairs, TimeSpan TrainingTime);
 
 /// <summary>
 /// DeepPCB: train the template-difference crop classifier on train.txt, then inspect every test.txt pair through a
-/// <see cref="DefectPipeline"/> (template-difference detector + classifier bound to the pair's template) and score the
-/// defects with the dataset's protocol (same type, IoU above 0.33, greedy by confidence).
+/// <see cref="DefectPipeline"/> (template-difference detector + classifier, both bound to the pair's template) and
+/// score the defects with the dataset's protocol (same type, IoU above 0.33, greedy by confidence).
 /// </summary>
 public sealed class DeepPcbExperiment(DeepPcbOptions options)
 {
+    private const double Iou = 0.33;
+
     private readonly DeepPcbOptions _o = options;
+
+    private DefectPipelineOptions PipelineOptions => new()
+    {
+        ContextMargin = 0, // the classifier needs crops that are views of the inspected image
+        MaxDegreeOfParallelism = 1, // images run in parallel instead
+        DuplicateSuppressionDistance = _o.DuplicateDistance,
+    };
 
     public DeepPcbResult Run()
     {
         IReadOnlyList<DeepPcbPair> train = DeepPcbDataset.ReadList(Path.Combine(_o.DatasetFolder, "train.txt"));
-        train = _o.TrainLimit > 0 ? [.. train.Take(_o.TrainLimit)] : Take(train);
-        IReadOnlyList<DeepPcbPair> test = Take(DeepPcbDataset.ReadList(Path.Combine(_o.DatasetFolder, "test.txt")));
-        TemplateDifferenceRoiDetector detector = new(null, _o.Detector);
+        IReadOnlyList<DeepPcbPair> test = DeepPcbDataset.ReadList(Path.Combine(_o.DatasetFolder, "test.txt"));
+        int trainCount = _o.TrainLimit > 0 ? _o.TrainLimit : _o.Limit > 0 ? _o.Limit : train.Count;
+        train = [.. train.Take(trainCount)];
+        test = _o.Limit > 0 ? [.. test.Take(_o.Limit)] : test;
 
         Stopwatch trainClock = Stopwatch.StartNew();
-        TemplateDifferenceCropClassifier classifier = new TemplateDifferenceClassifierTrainer(_o.Classifier).Fit(Load(train), detector);
+        TemplateDifferenceCropClassifier classifier = new TemplateDifferenceClassifierTrainer(_o.Classifier)
+            .Fit(Load(train), new TemplateDifferenceRoiDetector(null, _o.Detector));
         trainClock.Stop();
         Log($"trained on {train.Count} pairs in {trainClock.Elapsed.TotalSeconds:F1} s; labels {string.Join(", ", classifier.Labels)}");
 
-        DefectPipelineOptions pipelineOptions = new()
+        // Warm up (JIT) on a few pairs, then time decode + detect + classify of every test pair.
+        foreach (DeepPcbPair pair in test.Take(8))
         {
-            ContextMargin = 0,
-            MaxDegreeOfParallelism = 1,
-            DuplicateSuppressionDistance = _o.DuplicateDistance,
-        };
-
-        // Warm up (JIT) on a few pairs, then time decode + detect + classify of every test pair on _o.Threads threads.
-        foreach (DeepPcbPair pair in test.Take(Math.Min(8, test.Count)))
-        {
-            _ = Inspect(pair, classifier, pipelineOptions);
-        }
-
-        if (Environment.GetEnvironmentVariable("DEEPPCB_PROFILE") is not null)
-        {
-            Profile(test, classifier);
+            _ = Inspect(pair, classifier);
         }
 
         DetectionSample[] samples = new DetectionSample[test.Count];
+        TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         Stopwatch clock = Stopwatch.StartNew();
         Parallel.For(0, test.Count, new ParallelOptions { MaxDegreeOfParallelism = _o.Threads }, i =>
         {
-            InspectionResult result = Inspect(test[i], classifier, pipelineOptions);
+            InspectionResult result = Inspect(test[i], classifier);
             samples[i] = new DetectionSample(test[i].Defects, [.. result.Defects.Select(d => new ScoredBox(d.Box, d.Label, d.Confidence))]);
         });
         clock.Stop();
+        double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / test.Count;
         double ips = test.Count / clock.Elapsed.TotalSeconds;
+        double load = LoadAverage();
 
-        if (Environment.GetEnvironmentVariable("DEEPPCB_DIAG") is not null)
+        DetectionMetrics metrics = DetectionEvaluator.Evaluate(samples, new DetectionEvaluationOptions { IouThreshold = Iou });
+        if (_o.Diagnostics)
         {
-            Confusion(test, classifier);
-            Dictionary<string, int> sizing = [];
-            foreach (DetectionSample sample in samples)
-            {
-                foreach (LabeledBox gt in sample.Truth)
-                {
-                    bool good = sample.Detections.Any(d => d.Label == gt.Label && Rectangle.IntersectionOverUnion(d.Box, gt.Box) > 0.33);
-                    ScoredBox? near = sample.Detections.Where(d => d.Label == gt.Label && Rectangle.Intersect(d.Box, gt.Box).Area > 0).Select(d => (ScoredBox?)d).FirstOrDefault();
-                    if (!good && near is { } nb)
-                    {
-                        sizing[gt.Label] = sizing.GetValueOrDefault(gt.Label) + 1;
-                        Log($"sizing {gt.Label}: gt {gt.Box} det {nb.Box}");
-                    }
-                }
-            }
-
-            Log("lost to box size: " + string.Join(", ", sizing.Select(kv => $"{kv.Key} {kv.Value}")));
-            foreach (var group in Enumerable.Range(0, test.Count).GroupBy(i => Path.GetFileName(Path.GetDirectoryName(test[i].TestImagePath))))
-            {
-                DetectionMetrics g = DetectionEvaluator.Evaluate([.. group.Select(i => samples[i])], new DetectionEvaluationOptions { IouThreshold = 0.33 });
-                Log($"group {group.Key}: {group.Count()} pairs, P {g.Precision:P1} R {g.Recall:P1} F {g.FScore:P1}");
-            }
+            Diagnose(test, samples, classifier);
         }
 
-        DetectionMetrics metrics = DetectionEvaluator.Evaluate(samples, new DetectionEvaluationOptions { IouThreshold = 0.33 });
-        return new DeepPcbResult(metrics, ips, train.Count, trainClock.Elapsed);
+        return new DeepPcbResult(metrics, ips, cpuMs, load, _o.Threads, train.Count, trainClock.Elapsed);
     }
 
-    private InspectionResult Inspect(DeepPcbPair pair, TemplateDifferenceCropClassifier classifier, DefectPipelineOptions pipelineOptions)
+    private InspectionResult Inspect(DeepPcbPair pair, TemplateDifferenceCropClassifier classifier)
     {
         using Image template = ImageCodecs.Load(pair.TemplateImagePath);
         using Image test = ImageCodecs.Load(pair.TestImagePath);
-        DefectPipeline pipeline = new(new TemplateDifferenceRoiDetector(template, _o.Detector), classifier.WithReference(template), pipelineOptions);
+        DefectPipeline pipeline = new(new TemplateDifferenceRoiDetector(template, _o.Detector), classifier.WithReference(template), PipelineOptions);
         return pipeline.Inspect(test);
     }
 
-    private void Profile(IReadOnlyList<DeepPcbPair> test, TemplateDifferenceCropClassifier classifier)
-    {
-        TimeSpan decode = TimeSpan.Zero, detect = TimeSpan.Zero, classify = TimeSpan.Zero;
-        int rois = 0;
-        foreach (DeepPcbPair pair in test)
-        {
-            TimeSpan t0 = Process.GetCurrentProcess().TotalProcessorTime;
-            using Image template = ImageCodecs.Load(pair.TemplateImagePath);
-            using Image image = ImageCodecs.Load(pair.TestImagePath);
-            TimeSpan t1 = Process.GetCurrentProcess().TotalProcessorTime;
-            IReadOnlyList<RegionOfInterest> found = new TemplateDifferenceRoiDetector(template, _o.Detector).Detect(image);
-            TimeSpan t2 = Process.GetCurrentProcess().TotalProcessorTime;
-            TemplateDifferenceCropClassifier bound = classifier.WithReference(template);
-            _ = bound.Classify([.. found.Select(r => image.View(r.Box))]);
-            TimeSpan t3 = Process.GetCurrentProcess().TotalProcessorTime;
-            decode += t1 - t0;
-            detect += t2 - t1;
-            classify += t3 - t2;
-            rois += found.Count;
-        }
-
-        Log($"CPU ms per pair: decode {decode.TotalMilliseconds / test.Count:F2}, detect {detect.TotalMilliseconds / test.Count:F2}, classify {classify.TotalMilliseconds / test.Count:F2} ({(double)rois / test.Count:F1} candidates)");
-    }
-
-    private void Confusion(IReadOnlyList<DeepPcbPair> test, TemplateDifferenceCropClassifier classifier)
-    {
-        TemplateDifferenceRoiDetector detector = new(null, _o.Detector);
-        Dictionary<(string, string), int> counts = [];
-        int dumped = 0;
-        foreach (DeepPcbPair pair in test)
-        {
-            using Image template = ImageCodecs.Load(pair.TemplateImagePath);
-            using Image image = ImageCodecs.Load(pair.TestImagePath);
-            foreach (RegionOfInterest roi in detector.Detect(image, template))
-            {
-                string truth = pair.Defects.Where(d => Rectangle.Intersect(d.Box, new Rectangle(roi.Box.X + (roi.Box.Width / 2), roi.Box.Y + (roi.Box.Height / 2), 1, 1)).Area > 0).OrderBy(d => d.Box.Area).Select(d => d.Label).FirstOrDefault() ?? "noise";
-                string predicted = classifier.Classify(image, template, roi.Box).Label;
-                counts[(truth, predicted)] = counts.GetValueOrDefault((truth, predicted)) + 1;
-                if (truth == "noise" && predicted == "mousebite" && pair.TestImagePath.Contains("90100", StringComparison.Ordinal) && dumped < 40 && Environment.GetEnvironmentVariable("DEEPPCB_DUMP") is not null)
-                {
-                    dumped++;
-                    Log($"dump{dumped}: {truth}->{predicted} {pair.TestImagePath} {roi.Box} near: {string.Join(",", pair.Defects.Where(d => Rectangle.Intersect(d.Box, roi.Box.Inflate(20)).Area > 0))}");
-                    Explore.Save(image, template, roi.Box.Inflate(10), $"/tmp/nm{dumped}.png");
-                }
-            }
-        }
-
-        string[] labels = [.. classifier.Labels];
-        Log("truth \\ predicted: " + string.Join(" ", labels.Select(l => $"{l,9}")));
-        foreach (string t in labels)
-        {
-            Log($"{t,-18} " + string.Join(" ", labels.Select(p => $"{counts.GetValueOrDefault((t, p)),9}")));
-        }
-    }
-
-    private IReadOnlyList<DeepPcbPair> Take(IReadOnlyList<DeepPcbPair> pairs) => _o.Limit > 0 ? [.. pairs.Take(_o.Limit)] : pairs;
-
-    private IEnumerable<ReferencePairSample> Load(IReadOnlyList<DeepPcbPair> pairs)
+    private static IEnumerable<ReferencePairSample> Load(IReadOnlyList<DeepPcbPair> pairs)
     {
         foreach (DeepPcbPair pair in pairs)
         {
@@ -197,6 +133,67 @@ public sealed class DeepPcbExperiment(DeepPcbOptions options)
             using Image test = ImageCodecs.Load(pair.TestImagePath);
             yield return new ReferencePairSample(test, template, pair.Defects);
         }
+    }
+
+    private static double LoadAverage()
+    {
+        try
+        {
+            string text = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg") : "";
+            return double.TryParse(text.Split(' ')[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) ? v : double.NaN;
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+    }
+
+    // Candidate-level confusion (truth = the type of the smallest box holding the candidate's centre, else noise),
+    // figures per board design, defects lost only to the box size, and CPU time per stage.
+    private void Diagnose(IReadOnlyList<DeepPcbPair> test, DetectionSample[] samples, TemplateDifferenceCropClassifier classifier)
+    {
+        TemplateDifferenceRoiDetector detector = new(null, _o.Detector);
+        Dictionary<(string, string), int> counts = [];
+        TimeSpan decode = TimeSpan.Zero, detect = TimeSpan.Zero, classify = TimeSpan.Zero;
+        int candidates = 0;
+        foreach (DeepPcbPair pair in test)
+        {
+            TimeSpan t0 = Process.GetCurrentProcess().TotalProcessorTime;
+            using Image template = ImageCodecs.Load(pair.TemplateImagePath);
+            using Image image = ImageCodecs.Load(pair.TestImagePath);
+            TimeSpan t1 = Process.GetCurrentProcess().TotalProcessorTime;
+            IReadOnlyList<RegionOfInterest> found = detector.Detect(image, template);
+            TimeSpan t2 = Process.GetCurrentProcess().TotalProcessorTime;
+            IReadOnlyList<CropVerdict> verdicts = classifier.WithReference(template).Classify([.. found.Select(r => image.View(r.Box))]);
+            TimeSpan t3 = Process.GetCurrentProcess().TotalProcessorTime;
+            (decode, detect, classify) = (decode + (t1 - t0), detect + (t2 - t1), classify + (t3 - t2));
+            candidates += found.Count;
+            for (int k = 0; k < found.Count; k++)
+            {
+                Rectangle c = new(found[k].Box.X + (found[k].Box.Width / 2), found[k].Box.Y + (found[k].Box.Height / 2), 1, 1);
+                string truth = pair.Defects.Where(d => !Rectangle.Intersect(d.Box, c).IsEmpty).OrderBy(d => d.Box.Area).Select(d => d.Label).FirstOrDefault() ?? _o.Classifier.NoDefectLabel;
+                counts[(truth, verdicts[k].Label)] = counts.GetValueOrDefault((truth, verdicts[k].Label)) + 1;
+            }
+        }
+
+        string[] labels = [.. classifier.Labels];
+        Log("candidates, truth \\ predicted: " + string.Join(" ", labels.Select(l => $"{l,9}")));
+        foreach (string t in labels)
+        {
+            Log($"{t,-31} " + string.Join(" ", labels.Select(p => $"{counts.GetValueOrDefault((t, p)),9}")));
+        }
+
+        int lostToSize = samples.Sum(s => s.Truth.Count(gt =>
+            !s.Detections.Any(d => d.Label == gt.Label && Rectangle.IntersectionOverUnion(d.Box, gt.Box) > Iou) &&
+            s.Detections.Any(d => d.Label == gt.Label && !Rectangle.Intersect(d.Box, gt.Box).IsEmpty)));
+        Log($"defects found with the right type but a box of IoU <= {Iou}: {lostToSize}");
+        foreach (var group in Enumerable.Range(0, test.Count).GroupBy(i => Path.GetFileName(Path.GetDirectoryName(test[i].TestImagePath))))
+        {
+            DetectionMetrics g = DetectionEvaluator.Evaluate([.. group.Select(i => samples[i])], new DetectionEvaluationOptions { IouThreshold = Iou });
+            Log($"board {group.Key}: {group.Count()} pairs, precision {g.Precision:P1}, recall {g.Recall:P1}, F-score {g.FScore:P1}");
+        }
+
+        Log($"CPU ms per pair, one thread: decode {decode.TotalMilliseconds / test.Count:F2}, detect {detect.TotalMilliseconds / test.Count:F2}, classify {classify.TotalMilliseconds / test.Count:F2} ({(double)candidates / test.Count:F1} candidates)");
     }
 
     private void Log(string message) => _o.Log?.WriteLine(message);

@@ -1,10 +1,13 @@
 using System.Globalization;
 using DefectDetection.Samples.DeepPcb;
 
-// DeepPCB with the template-difference detector and crop classifier:
-//   dotnet run --project samples/DeepPcb -c Release -- [--data FOLDER] [--limit N] [--threads N] [--json FILE]
+// DeepPCB (aligned template/test pairs with typed defect boxes) with the template-difference detector and crop
+// classifier: trains on train.txt, inspects test.txt through DefectPipeline, prints per-type and overall figures.
+//   dotnet run --project samples/DeepPcb -c Release -- [--data FOLDER] [--limit N] [--train N] [--threads N]
+//                                                      [--json FILE] [--diag]
 string data = Path.Combine("..", "shared", "datasets", "deeppcb");
 int limit = 0, trainLimit = 0, threads = 2;
+bool diag = false;
 string? json = null;
 for (int i = 0; i < args.Length; i++)
 {
@@ -16,9 +19,7 @@ for (int i = 0; i < args.Length; i++)
         case "--train": trainLimit = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--json": json = Next(); break;
-        case "shift": ShiftDiag.Run(args[1], args[2]); return 0;
-        case "side": Side.Run(args[1], args[2], args[3]); return 0;
-        case "explore": Explore.Run(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture), int.Parse(args[5], CultureInfo.InvariantCulture), int.Parse(args[6], CultureInfo.InvariantCulture)); return 0;
+        case "--diag": diag = true; break;
         default:
             Console.Error.WriteLine($"unknown argument '{args[i]}'");
             return 2;
@@ -31,7 +32,8 @@ if (!File.Exists(Path.Combine(data, "test.txt")))
     return 1;
 }
 
-DeepPcbResult result = new DeepPcbExperiment(new DeepPcbOptions { DatasetFolder = data, Limit = limit, TrainLimit = trainLimit, Threads = threads, Log = Console.Out }).Run();
+DeepPcbOptions options = new() { DatasetFolder = data, Limit = limit, TrainLimit = trainLimit, Threads = threads, Diagnostics = diag, Log = Console.Out };
+DeepPcbResult result = new DeepPcbExperiment(options).Run();
 ResultsTable.Print(result, Console.Out);
 if (json is not null)
 {

@@ -17,7 +17,8 @@ public static class ResultsTable
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{type,-10} {t.Support,8} {t.TruePositives,6} {t.FalsePositives,6} {t.FalseNegatives,6} {t.Precision,10:P2} {t.Recall,8:P2} {t.FScore,8:P2} {t.Ap,8:P2}"));
         }
 
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"overall ({m.ImageCount} images): precision {m.Precision:P2}, recall {m.Recall:P2}, F-score {m.FScore:P2}, mAP {m.Map:P2}, {result.ImagesPerSecond:F1} images/s"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"overall ({m.ImageCount} images): precision {m.Precision:P2}, recall {m.Recall:P2}, F-score {m.FScore:P2}, mAP {m.Map:P2}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"speed (decode + detect + classify): {result.ImagesPerSecond:F1} images/s on {result.Threads} threads, {result.CpuMillisecondsPerImage:F2} ms CPU per image, load average {result.LoadAverage:F1}"));
     }
 
     public static void WriteJson(DeepPcbResult result, string path)
@@ -49,6 +50,10 @@ public static class ResultsTable
             ["fscore"] = m.FScore,
             ["map"] = m.Map,
             ["images_per_second"] = result.ImagesPerSecond,
+            ["threads"] = result.Threads,
+            ["cpu_ms_per_image"] = result.CpuMillisecondsPerImage,
+            ["load_average"] = double.IsNaN(result.LoadAverage) ? -1 : result.LoadAverage,
+            ["training_seconds"] = result.TrainingTime.TotalSeconds,
             ["iou_threshold"] = m.IouThreshold,
             ["per_type"] = perType,
         };

@@ -106,6 +106,9 @@ public sealed class TemplateDifferenceClassifierOptions
 /// </summary>
 public sealed class TemplateDifferenceCropClassifier : ICropClassifier
 {
+    // Extra context of the second, wider topology window.
+    private const int WideContext = 12;
+
     private readonly SoftmaxClassifierModel? _head;
     private readonly DecisionForest? _forest;
     private readonly TemplateDifferenceClassifierOptions _options;
@@ -198,13 +201,15 @@ public sealed class TemplateDifferenceCropClassifier : ICropClassifier
 
         (int X, int Y) shift = ReferenceAlignment.Get(image, reference, options.MaxShift);
         Rectangle bounds = new(0, 0, image.Width, image.Height);
-        Rectangle window = Rectangle.Intersect(Rectangle.Intersect(box.Inflate(options.Context), bounds), new Rectangle(-shift.X, -shift.Y, image.Width, image.Height));
+        Rectangle common = Rectangle.Intersect(bounds, new Rectangle(-shift.X, -shift.Y, image.Width, image.Height));
+        Rectangle window = Rectangle.Intersect(box.Inflate(options.Context), common);
         if (window.IsEmpty)
         {
             throw new ArgumentException($"The region {box} lies outside the {image.Width}x{image.Height} image.", nameof(box));
         }
 
-        TemplateDifferenceFeatures.Extract(image, reference, window, shift, options.Tolerance, options.DarkThreshold, features);
+        Rectangle wide = Rectangle.Intersect(box.Inflate(options.Context + WideContext), common);
+        TemplateDifferenceFeatures.Extract(image, reference, window, wide, shift, options.Tolerance, options.DarkThreshold, features);
     }
 
     private CropVerdict Judge(ImageView image, ImageView reference, Rectangle box, float[] features, float[] probabilities)

@@ -26,7 +26,7 @@ internal static class TemplateDifferenceFeatures
     private const int LocalShift = 6;
     private const int ShiftFeatures = 6;
     private const int ScalarCount = 18 + (2 * MaxDepth) + 2 + ShiftFeatures;
-    private const int TopologyCount = (4 * Bins) + (2 * 2 * Bins);
+    private const int TopologyCount = (4 * Bins) + (2 * 2 * Bins) + (4 * Bins);
 
     /// <summary>Number of features.</summary>
     public const int Length = ScalarCount + TopologyCount + (4 * Map * Map);
@@ -35,7 +35,7 @@ internal static class TemplateDifferenceFeatures
     /// Computes the features of <paramref name="window"/> (image coordinates) against the reference window moved by
     /// <paramref name="shift"/>; both must lie inside their images.
     /// </summary>
-    public static void Extract(ImageView image, ImageView reference, Rectangle window, (int X, int Y) shift, int tolerance, int threshold, Span<float> destination)
+    public static void Extract(ImageView image, ImageView reference, Rectangle window, Rectangle wide, (int X, int Y) shift, int tolerance, int threshold, Span<float> destination)
     {
         Rectangle rwin = new(window.X + shift.X, window.Y + shift.Y, window.Width, window.Height);
         int w = window.Width, h = window.Height, n = w * h;
@@ -221,6 +221,7 @@ internal static class TemplateDifferenceFeatures
             int sign = added >= removed ? 0 : 1;
             destination[f + (4 * Bins) + (sign * 2 * Bins) + dDark] = 1;
             destination[f + (4 * Bins) + (sign * 2 * Bins) + Bins + dLight] = 1;
+            WideTopology(image, reference, wide, shift, threshold, destination.Slice(f + (8 * Bins), 4 * Bins));
             f += TopologyCount;
 
             // 8 x 8 maps.
@@ -393,6 +394,34 @@ internal static class TemplateDifferenceFeatures
         }
 
         return false;
+    }
+
+    // The same region counts over a wider window (opens and shorts of wide traces reach past the candidate's window).
+    private static void WideTopology(ImageView image, ImageView reference, Rectangle wide, (int X, int Y) shift, int threshold, Span<float> destination)
+    {
+        int n = wide.Width * wide.Height;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(3 * n);
+        int[] stack = ArrayPool<int>.Shared.Rent(n);
+        try
+        {
+            Span<byte> test = buffer.AsSpan(0, n), refDark = buffer.AsSpan(n, n), seen = buffer.AsSpan(2 * n, n);
+            Binarise(image, wide, threshold, test);
+            Binarise(reference, new Rectangle(wide.X + shift.X, wide.Y + shift.Y, wide.Width, wide.Height), threshold, refDark);
+            int w = wide.Width, h = wide.Height;
+            (int darkT, int darkInT) = CountRegions(test, w, h, 1, eight: true, stack, seen);
+            (int darkR, int darkInR) = CountRegions(refDark, w, h, 1, eight: true, stack, seen);
+            (int lightT, int lightInT) = CountRegions(test, w, h, 0, eight: false, stack, seen);
+            (int lightR, int lightInR) = CountRegions(refDark, w, h, 0, eight: false, stack, seen);
+            destination[Bin(darkT - darkR)] = 1;
+            destination[Bins + Bin(lightT - lightR)] = 1;
+            destination[(2 * Bins) + Bin(darkInT - darkInR)] = 1;
+            destination[(3 * Bins) + Bin(lightInT - lightInR)] = 1;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<int>.Shared.Return(stack);
+        }
     }
 
     private static int Bin(int d) => Math.Clamp(d, -2, 2) + 2;
