@@ -45,12 +45,22 @@ public sealed class TemplateDifferenceClassifierTrainer
         ArgumentNullException.ThrowIfNull(detector);
         List<float[]> features = [];
         List<string> labels = [];
+        Dictionary<string, List<int>> sides = new(StringComparer.Ordinal);
         foreach (ReferencePairSample sample in samples)
         {
             cancellationToken.ThrowIfCancellationRequested();
             ArgumentNullException.ThrowIfNull(sample);
             IReadOnlyList<RegionOfInterest> candidates = detector.Detect(sample.Image, sample.Reference, cancellationToken);
             string[] candidateLabels = [.. candidates.Select(c => LabelOf(c.Box, sample.Defects) ?? _options.NoDefectLabel)];
+            foreach (LabeledBox d in sample.Defects)
+            {
+                if (!sides.TryGetValue(d.Label, out List<int>? list))
+                {
+                    sides[d.Label] = list = [];
+                }
+
+                list.Add((d.Box.Width + d.Box.Height + 1) / 2);
+            }
             int transforms = _options.Augment ? 8 : 1;
             for (int t = 0; t < transforms; t++)
             {
@@ -77,11 +87,11 @@ public sealed class TemplateDifferenceClassifierTrainer
         if (_options.Model == TemplateDifferenceModel.Forest)
         {
             DecisionForest forest = DecisionForest.Fit(features, labels, new DecisionForestOptions { Trees = _options.Trees, Seed = _options.Seed }, cancellationToken);
-            return new TemplateDifferenceCropClassifier(null, forest, _options, null);
+            return new TemplateDifferenceCropClassifier(null, forest, _options, null, BoxSizes(sides));
         }
 
         SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(_options.Head).Fit(features, labels, progress, cancellationToken);
-        return new TemplateDifferenceCropClassifier(head, null, _options, null);
+        return new TemplateDifferenceCropClassifier(head, null, _options, null, BoxSizes(sides));
     }
 
     /// <summary>Creates the classifier from a head trained earlier (for example loaded from a model file).</summary>
@@ -91,6 +101,10 @@ public sealed class TemplateDifferenceClassifierTrainer
         ArgumentNullException.ThrowIfNull(head);
         return new TemplateDifferenceCropClassifier(head, null, _options, null);
     }
+
+    // The median side of each type's boxes.
+    private static Dictionary<string, int> BoxSizes(Dictionary<string, List<int>> sides) =>
+        sides.ToDictionary(kv => kv.Key, kv => kv.Value.Order().ElementAt(kv.Value.Count / 2), StringComparer.Ordinal);
 
     // The eight symmetries of the square: optional transpose, then mirror in x and/or y.
     private static Image Transform(ImageView view, bool swap, bool flipX, bool flipY) => (swap, flipX, flipY) switch

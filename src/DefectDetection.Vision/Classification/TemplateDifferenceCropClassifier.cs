@@ -114,9 +114,11 @@ public sealed class TemplateDifferenceCropClassifier : ICropClassifier
     private readonly TemplateDifferenceClassifierOptions _options;
     private readonly int _noDefect;
     private readonly ImageView? _reference;
+    private readonly IReadOnlyDictionary<string, int> _boxSizes;
 
-    internal TemplateDifferenceCropClassifier(SoftmaxClassifierModel? head, DecisionForest? forest, TemplateDifferenceClassifierOptions options, ImageView? reference)
+    internal TemplateDifferenceCropClassifier(SoftmaxClassifierModel? head, DecisionForest? forest, TemplateDifferenceClassifierOptions options, ImageView? reference, IReadOnlyDictionary<string, int>? boxSizes = null)
     {
+        _boxSizes = boxSizes ?? new Dictionary<string, int>(StringComparer.Ordinal);
         _head = head;
         _forest = forest;
         _options = options;
@@ -145,11 +147,18 @@ public sealed class TemplateDifferenceCropClassifier : ICropClassifier
     public IReadOnlyList<string> Labels { get; }
 
     /// <summary>
+    /// The typical size (pixels, square side) of an annotated box of each defect type, learnt from the training boxes
+    /// (their median): each defect verdict carries in <see cref="CropVerdict.DefectRegions"/> the candidate's box
+    /// grown about its centre to this size, in crop coordinates (it may reach past the crop).
+    /// </summary>
+    public IReadOnlyDictionary<string, int> BoxSizes => _boxSizes;
+
+    /// <summary>
     /// The same classifier bound to a reference image (cheap: the model is shared), for use as an
     /// <see cref="ICropClassifier"/>.
     /// </summary>
     /// <param name="reference">The golden image; keep it alive while the classifier is used.</param>
-    public TemplateDifferenceCropClassifier WithReference(ImageView reference) => new(_head, _forest, _options, reference);
+    public TemplateDifferenceCropClassifier WithReference(ImageView reference) => new(_head, _forest, _options, reference, _boxSizes);
 
     /// <summary>Judges the region <paramref name="box"/> of <paramref name="image"/> against <paramref name="reference"/>.</summary>
     /// <exception cref="ArgumentException">The images differ in size or the box misses the image.</exception>
@@ -240,6 +249,13 @@ public sealed class TemplateDifferenceCropClassifier : ICropClassifier
             return new CropVerdict(_options.NoDefectLabel, false, Math.Clamp(1 - noise, 0, 1), noise);
         }
 
-        return new CropVerdict(Labels[best], true, Math.Clamp(1 - noise, 0, 1), probabilities[best]);
+        CropVerdict verdict = new(Labels[best], true, Math.Clamp(1 - noise, 0, 1), probabilities[best]);
+        if (_boxSizes.TryGetValue(Labels[best], out int size))
+        {
+            Rectangle grown = TemplateDifferenceRoiDetector.GrowToMinimum(box, size, image.Width, image.Height);
+            verdict = verdict with { DefectRegions = [new Rectangle(grown.X - box.X, grown.Y - box.Y, grown.Width, grown.Height)] };
+        }
+
+        return verdict;
     }
 }

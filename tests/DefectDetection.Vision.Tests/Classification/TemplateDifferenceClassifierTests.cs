@@ -121,9 +121,17 @@ public sealed class TemplateDifferenceClassifierTests
             TemplateDifferenceCropClassifier bound = classifier.WithReference(reference);
             Assert.Throws<InvalidOperationException>(() => bound.Classify([copy.View()]));
             CropVerdict verdict = Assert.Single(bound.Classify([test.View(defects[0].Box)]));
-            Assert.Equal(verdict, classifier.Classify(test, reference, defects[0].Box));
+            CropVerdict direct = classifier.Classify(test, reference, defects[0].Box);
+            Assert.Equal((verdict.Label, verdict.Confidence, verdict.Score), (direct.Label, direct.Confidence, direct.Score));
+            Assert.Equal(verdict.DefectRegions, direct.DefectRegions);
             Assert.True(verdict.IsDefect);
             Assert.Equal(defects[0].Label, verdict.Label);
+
+            // Box sizes: the median of (w + h + 1) / 2 of the training boxes, per type (copper 22x16, open 21x16, spur 20x16).
+            Assert.Equal(new Dictionary<string, int> { ["copper"] = 19, ["open"] = 19, ["spur"] = 18 }, classifier.BoxSizes);
+            Rectangle region = Assert.Single(verdict.DefectRegions!);
+            Rectangle expected = TemplateDifferenceRoiDetector.GrowToMinimum(defects[0].Box, classifier.BoxSizes[verdict.Label], test.Width, test.Height);
+            Assert.Equal(expected, new Rectangle(defects[0].Box.X + region.X, defects[0].Box.Y + region.Y, region.Width, region.Height));
             Assert.Throws<ArgumentException>(() => classifier.Classify(test, reference, new Rectangle(400, 400, 10, 10)));
         }
 
