@@ -149,6 +149,7 @@ internal static unsafe partial class Sgemm
         int mr = j.Mr, nr = j.Nr;
         int panelsM = (mb + mr - 1) / mr, panelsN = (nb + nr - 1) / nr;
         int K = j.K;
+        bool fused = j.Width == 512 && (j.BiasRow != null || j.BiasCol != null || j.Act.Kind != FusedActivation.None) && CanFuse(j.Act.Kind);
         if (K == 0)
         {
             for (int r = 0; r < mb; r++)
@@ -197,6 +198,7 @@ internal static unsafe partial class Sgemm
             }
 
             int mode = k0 > 0 ? ModeAdd : j.Beta == 0 ? ModeStore : ModeBeta;
+            bool last = k0 + kc >= K;
             for (int ip = 0; ip < panelsM; ip++)
             {
                 int rows = Math.Min(mr, mb - (ip * mr));
@@ -205,12 +207,21 @@ internal static unsafe partial class Sgemm
                 for (int jp = 0; jp < panelsN; jp++)
                 {
                     int cols = Math.Min(nr, nb - (jp * nr));
-                    MicroKernel(j.Width, kc, ap, bBase + (jp * bStride), cRow + (jp * nr), j.Ldc, rows, cols, mode, j.Beta);
+                    if (last && fused)
+                    {
+                        MicroKernelFused(kc, ap, bBase + (jp * bStride), cRow + (jp * nr), j.Ldc, rows, cols, mode, j.Beta,
+                                         j.BiasRow != null ? j.BiasRow + m0 + (ip * mr) : null,
+                                         j.BiasCol != null ? j.BiasCol + n0 + (jp * nr) : null, j.Act);
+                    }
+                    else
+                    {
+                        MicroKernel(j.Width, kc, ap, bBase + (jp * bStride), cRow + (jp * nr), j.Ldc, rows, cols, mode, j.Beta);
+                    }
                 }
             }
         }
 
-        if (j.BiasRow != null || j.BiasCol != null || j.Act.Kind != FusedActivation.None)
+        if ((!fused || K == 0) && (j.BiasRow != null || j.BiasCol != null || j.Act.Kind != FusedActivation.None))
         {
             for (int r = 0; r < mb; r++)
             {

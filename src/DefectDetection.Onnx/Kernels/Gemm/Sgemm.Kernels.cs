@@ -101,7 +101,7 @@ internal static unsafe partial class Sgemm
                 Kernel512Row1(kc, a, b, c, cols, mode, beta);
                 break;
             case 512:
-                Kernel512(kc, a, b, c, ldc, rows, cols, mode, beta);
+                Kernel512<NoEpilogue>(kc, a, b, c, ldc, rows, cols, mode, beta, null, null, default);
                 break;
             case 256:
                 Kernel256(kc, a, b, c, ldc, rows, cols, mode, beta);
@@ -152,8 +152,10 @@ internal static unsafe partial class Sgemm
         StorePartial(tmp, 32, c, 0, 1, cols, mode, beta);
     }
 
-    // 8 x 32: 16 accumulators of 16 floats.
-    private static void Kernel512(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, int mode, float beta)
+    // 8 x 32: 16 accumulators of 16 floats. With an enabled epilogue, the bias and activation are applied on the way out.
+    private static void Kernel512<TEpi>(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, int mode, float beta,
+                                        float* biasRow, float* biasCol, in ActivationParams act)
+        where TEpi : struct, IEpilogue
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
@@ -181,6 +183,42 @@ internal static unsafe partial class Sgemm
             b += 32;
         }
 
+        if (TEpi.Enabled && rows == 8 && cols == 32)
+        {
+            Vector512<float> col0 = default, col1 = default;
+            if (biasCol != null)
+            {
+                col0 = Vector512.Load(biasCol);
+                col1 = Vector512.Load(biasCol + 16);
+            }
+
+            if (biasRow != null)
+            {
+                FinishRow512<TEpi>(c, c00, c01, mode, beta, Vector512.Create(biasRow[0]), col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c10, c11, mode, beta, Vector512.Create(biasRow[1]), col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c20, c21, mode, beta, Vector512.Create(biasRow[2]), col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c30, c31, mode, beta, Vector512.Create(biasRow[3]), col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c40, c41, mode, beta, Vector512.Create(biasRow[4]), col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c50, c51, mode, beta, Vector512.Create(biasRow[5]), col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c60, c61, mode, beta, Vector512.Create(biasRow[6]), col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c70, c71, mode, beta, Vector512.Create(biasRow[7]), col0, col1, act);
+            }
+            else
+            {
+                Vector512<float> z = default;
+                FinishRow512<TEpi>(c, c00, c01, mode, beta, z, col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c10, c11, mode, beta, z, col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c20, c21, mode, beta, z, col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c30, c31, mode, beta, z, col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c40, c41, mode, beta, z, col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c50, c51, mode, beta, z, col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c60, c61, mode, beta, z, col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c70, c71, mode, beta, z, col0, col1, act);
+            }
+
+            return;
+        }
+
         if (rows == 8 && cols == 32)
         {
             Store512(c, c00, mode, beta); Store512(c + 16, c01, mode, beta); c += ldc;
@@ -204,6 +242,10 @@ internal static unsafe partial class Sgemm
         Vector512.Store(c60, tmp + 192); Vector512.Store(c61, tmp + 208);
         Vector512.Store(c70, tmp + 224); Vector512.Store(c71, tmp + 240);
         StorePartial(tmp, 32, c, ldc, rows, cols, mode, beta);
+        if (TEpi.Enabled)
+        {
+            FinishPartial(c, ldc, rows, cols, biasRow, biasCol, act);
+        }
     }
 
     // 6 x 16: 12 accumulators of 8 floats.
