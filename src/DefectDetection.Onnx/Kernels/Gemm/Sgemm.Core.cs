@@ -19,11 +19,18 @@ internal static unsafe partial class Sgemm
         public bool Trans;       // raw: stored transposed
         public bool Packed;      // Data holds full-K panels
         public float Scale;      // raw: multiplier applied while packing (alpha)
+        public int* Offsets;     // implicit B (512-bit kernels only): B[k][n] = Data[Offsets[k] + n], read in place
 
         public static Operand Raw(float* data, int ld, bool trans, float scale = 1f)
             => new() { Data = data, Ld = ld, Trans = trans, Scale = scale };
 
         public static Operand Prepacked(float* data) => new() { Data = data, Packed = true, Scale = 1f };
+
+        /// <summary>
+        /// B[k][n] = data[offsets[k] + n], read in place by the micro-kernel (a convolution on a padded image); the
+        /// reads run up to NR - 1 values past column N - 1, so the data must extend that far. Width 512 only.
+        /// </summary>
+        public static Operand Implicit(float* data, int* offsets) => new() { Data = data, Offsets = offsets, Scale = 1f };
     }
 
     /// <summary>Everything one GEMM call needs; shared read-only by the worker threads.</summary>
@@ -107,7 +114,7 @@ internal static unsafe partial class Sgemm
         }
 
         job.TilesN = Tiles(N, job.Nc);
-        if (!b.Packed && K > 0 && Tiles(M, job.Mc) > 1 && (long)K * N <= WholePackLimit)
+        if (!b.Packed && b.Offsets == null && K > 0 && Tiles(M, job.Mc) > 1 && (long)K * N <= WholePackLimit)
         {
             // Several row tiles would each pack the same B: pack it once, in parallel, and share it.
             int panels = Tiles(N, nr);
@@ -185,7 +192,14 @@ internal static unsafe partial class Sgemm
 
             float* bBase;
             long bStride;
-            if (j.B.Packed)
+            int* off = null;
+            if (j.B.Offsets != null)
+            {
+                bBase = j.B.Data + n0;
+                bStride = nr;
+                off = j.B.Offsets + k0;
+            }
+            else if (j.B.Packed)
             {
                 bBase = j.B.Data + ((long)(n0 / nr) * K * nr) + ((long)k0 * nr);
                 bStride = (long)K * nr;
@@ -209,9 +223,13 @@ internal static unsafe partial class Sgemm
                     int cols = Math.Min(nr, nb - (jp * nr));
                     if (last && fused)
                     {
-                        MicroKernelFused(kc, ap, bBase + (jp * bStride), cRow + (jp * nr), j.Ldc, rows, cols, mode, j.Beta,
+                        MicroKernelFused(kc, ap, bBase + (jp * bStride), off, cRow + (jp * nr), j.Ldc, rows, cols, mode, j.Beta,
                                          j.BiasRow != null ? j.BiasRow + m0 + (ip * mr) : null,
                                          j.BiasCol != null ? j.BiasCol + n0 + (jp * nr) : null, j.Act);
+                    }
+                    else if (off != null)
+                    {
+                        Kernel512<NoEpilogue, BOffsets>(kc, ap, bBase + (jp * bStride), off, cRow + (jp * nr), j.Ldc, rows, cols, mode, j.Beta, null, null, default);
                     }
                     else
                     {

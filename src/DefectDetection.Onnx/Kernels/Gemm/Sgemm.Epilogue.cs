@@ -66,6 +66,25 @@ internal static unsafe partial class Sgemm
         public static Vector512<float> Apply(Vector512<float> v, in ActivationParams act) => FastActivations.Activate512(act, v);
     }
 
+    /// <summary>Where the 512-bit micro-kernel finds row k of its B panel.</summary>
+    internal interface IBLayout
+    {
+        /// <summary>The 32 values of row <paramref name="k"/>.</summary>
+        static abstract float* Row(float* b, int* off, int k);
+    }
+
+    /// <summary>Packed panels: 32 consecutive values per k.</summary>
+    internal struct BPanels : IBLayout
+    {
+        public static float* Row(float* b, int* off, int k) => b + (k * 32);
+    }
+
+    /// <summary>In place: row k starts at b + off[k] (implicit GEMM on a padded image).</summary>
+    internal struct BOffsets : IBLayout
+    {
+        public static float* Row(float* b, int* off, int k) => b + off[k];
+    }
+
     /// <summary>Whether the 512-bit micro-kernel can apply this activation in registers.</summary>
     internal static bool CanFuse(FusedActivation kind) => kind != FusedActivation.Tanh;
 
@@ -115,9 +134,33 @@ internal static unsafe partial class Sgemm
     /// The 512-bit micro-kernel with the bias (per row and/or per column, either may be null) and the activation
     /// applied before the store; for the last k block.
     /// </summary>
-    internal static void MicroKernelFused(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, int mode, float beta,
+    internal static void MicroKernelFused(int kc, float* a, float* b, int* off, float* c, int ldc, int rows, int cols, int mode, float beta,
                                           float* biasRow, float* biasCol, in ActivationParams act)
     {
+        if (off != null)
+        {
+            switch (act.Kind)
+            {
+                case FusedActivation.None:
+                    Kernel512<EpiIdentity, BOffsets>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                    break;
+                case FusedActivation.Relu:
+                    Kernel512<EpiRelu, BOffsets>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                    break;
+                case FusedActivation.Silu:
+                    Kernel512<EpiSilu, BOffsets>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                    break;
+                case FusedActivation.Sigmoid:
+                    Kernel512<EpiSigmoid, BOffsets>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                    break;
+                default:
+                    Kernel512<EpiOther, BOffsets>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                    break;
+            }
+
+            return;
+        }
+
         if (rows == 1)
         {
             Kernel512Row1(kc, a, b, c, cols, mode, beta);
@@ -128,19 +171,19 @@ internal static unsafe partial class Sgemm
         switch (act.Kind)
         {
             case FusedActivation.None:
-                Kernel512<EpiIdentity>(kc, a, b, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                Kernel512<EpiIdentity, BPanels>(kc, a, b, null, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
                 break;
             case FusedActivation.Relu:
-                Kernel512<EpiRelu>(kc, a, b, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                Kernel512<EpiRelu, BPanels>(kc, a, b, null, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
                 break;
             case FusedActivation.Silu:
-                Kernel512<EpiSilu>(kc, a, b, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                Kernel512<EpiSilu, BPanels>(kc, a, b, null, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
                 break;
             case FusedActivation.Sigmoid:
-                Kernel512<EpiSigmoid>(kc, a, b, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                Kernel512<EpiSigmoid, BPanels>(kc, a, b, null, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
                 break;
             default:
-                Kernel512<EpiOther>(kc, a, b, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                Kernel512<EpiOther, BPanels>(kc, a, b, null, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
                 break;
         }
     }

@@ -101,7 +101,7 @@ internal static unsafe partial class Sgemm
                 Kernel512Row1(kc, a, b, c, cols, mode, beta);
                 break;
             case 512:
-                Kernel512<NoEpilogue>(kc, a, b, c, ldc, rows, cols, mode, beta, null, null, default);
+                Kernel512<NoEpilogue, BPanels>(kc, a, b, null, c, ldc, rows, cols, mode, beta, null, null, default);
                 break;
             case 256:
                 Kernel256(kc, a, b, c, ldc, rows, cols, mode, beta);
@@ -153,16 +153,19 @@ internal static unsafe partial class Sgemm
     }
 
     // 8 x 32: 16 accumulators of 16 floats. With an enabled epilogue, the bias and activation are applied on the way out.
-    private static void Kernel512<TEpi>(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, int mode, float beta,
-                                        float* biasRow, float* biasCol, in ActivationParams act)
+    // B rows come from TB: packed panels (32 values per k) or in place at b + off[k].
+    private static void Kernel512<TEpi, TB>(int kc, float* a, float* b, int* off, float* c, int ldc, int rows, int cols, int mode, float beta,
+                                            float* biasRow, float* biasCol, in ActivationParams act)
         where TEpi : struct, IEpilogue
+        where TB : struct, IBLayout
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
             c60 = default, c61 = default, c70 = default, c71 = default;
         for (int k = 0; k < kc; k++)
         {
-            Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
+            float* bk = TB.Row(b, off, k);
+            Vector512<float> b0 = Vector512.Load(bk), b1 = Vector512.Load(bk + 16);
             Vector512<float> av = Vector512.Create(a[0]);
             c00 = Fma512(av, b0, c00); c01 = Fma512(av, b1, c01);
             av = Vector512.Create(a[1]);
@@ -180,7 +183,6 @@ internal static unsafe partial class Sgemm
             av = Vector512.Create(a[7]);
             c70 = Fma512(av, b0, c70); c71 = Fma512(av, b1, c71);
             a += 8;
-            b += 32;
         }
 
         if (TEpi.Enabled && rows == 8 && cols == 32)
