@@ -72,6 +72,45 @@ internal sealed unsafe partial class Conv2dFloat
         }
     }
 
+    /// <summary>
+    /// A 1x1 stride-1 convolution of one group: the micro-kernel reads the input channels in place (implicit B with
+    /// offsets k * plane) for the whole 32-pixel panels; the last plane % 32 pixels, whose full-width reads would run
+    /// past the input, go through the packing path.
+    /// </summary>
+    private void RunPointwise(float* xg, float* yg, int plane, float* packedA, float* bias, IntraOpThreadPool? pool)
+    {
+        int mg = _shape.OutChannelsPerGroup, kg = _shape.WeightsPerOutputChannel;
+        int[]? rented = null;
+        Span<int> off = kg <= 1024 ? stackalloc int[kg] : (rented = System.Buffers.ArrayPool<int>.Shared.Rent(kg));
+        try
+        {
+            for (int k = 0; k < kg; k++)
+            {
+                off[k] = k * plane;
+            }
+
+            int main = plane & ~31;
+            fixed (int* o = off)
+            {
+                Sgemm.Run(mg, main, kg, _width, Sgemm.Operand.Prepacked(packedA), Sgemm.Operand.Implicit(xg, o), yg, plane, 0f,
+                          bias, null, _act, pool);
+            }
+
+            if (main < plane)
+            {
+                Sgemm.Run(mg, plane - main, kg, _width, Sgemm.Operand.Prepacked(packedA), Sgemm.Operand.Raw(xg + main, plane, false),
+                          yg + main, plane, 0f, bias, null, _act, pool);
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<int>.Shared.Return(rented);
+            }
+        }
+    }
+
     /// <summary>Copies channels [start, end) into the zero-padded image.</summary>
     private struct PadWork : IParallelWork
     {

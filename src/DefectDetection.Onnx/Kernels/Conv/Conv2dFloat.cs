@@ -149,6 +149,12 @@ internal sealed unsafe partial class Conv2dFloat
                         Sgemm.Operand bOperand;
                         if (s.IsPointwise)
                         {
+                            if (_width == 512 && !RawIm2Col && inPlane >= 32 && (long)cg * inPlane <= int.MaxValue)
+                            {
+                                RunPointwise(xg, yg, inPlane, packed + (g * _packedGroupStride), _bias.Length > 0 ? bias + (g * mg) : null, pool);
+                                continue;
+                            }
+
                             bOperand = Sgemm.Operand.Raw(xg, inPlane, false);
                         }
                         else if (UsesChunks(s, outPlane))
