@@ -36,7 +36,7 @@ internal static unsafe partial class Sgemm
     /// <summary>Everything one GEMM call needs; shared read-only by the worker threads.</summary>
     internal struct Job : IParallelWork
     {
-        public int M, N, K, Width, Mr, Nr, Mc, Nc, TilesN;
+        public int M, N, K, Width, Mr, Nr, Mc, Nc, TilesM, TilesN, PanelsM, PanelsN;
         public Operand A, B;
         public float* C;
         public int Ldc;
@@ -88,23 +88,36 @@ internal static unsafe partial class Sgemm
             A = a, B = b, C = c, Ldc = ldc, Beta = beta, BiasRow = biasRow, BiasCol = biasCol, Act = act,
         };
 
-        // Block sizes: A block (Mc x kc) in L2, B micro-panel streamed; enough tiles for all threads.
+        // Block sizes: A block (Mc x kc) in L2, B micro-panel streamed. Tiles split the MR-row and NR-column
+        // panels as evenly as possible (sizes differ by at most one panel).
         int threads = pool?.DegreeOfParallelism ?? 1;
-        job.Mc = mr * Math.Max(1, 128 / mr);
-        job.Nc = nr * Math.Max(1, 256 / nr);
+        job.PanelsM = Tiles(M, mr);
+        job.PanelsN = Tiles(N, nr);
+        int tilesM = Tiles(job.PanelsM, Math.Max(1, 128 / mr));
+        int tilesN = Tiles(job.PanelsN, Math.Max(1, 256 / nr));
         long flops = 2L * M * N * Math.Max(K, 1);
         if (threads > 1 && flops > 200_000)
         {
-            // Shrink the blocks until there are a few tiles per thread.
-            while (Tiles(M, job.Mc) * Tiles(N, job.Nc) < threads * 3 && (job.Nc > nr * 2 || job.Mc > mr * 2))
+            // The pool hands out at most 4 chunks per thread, each a run of equal tile counts: make the tile count
+            // a multiple of that (so no thread is left with one more chunk than the others), or close to it.
+            // Split the larger operand's dimension first: tiles that share a row block each read that block of A
+            // again (and tiles sharing a column block re-read B), so a weight-heavy GEMM (M >= N) splits rows.
+            int unit = threads * 4;
+            int want = Math.Max(unit, Tiles(tilesM * tilesN, unit) * unit);
+            if (M >= N)
             {
-                if (job.Nc > nr * 2 && (Tiles(N, job.Nc) <= Tiles(M, job.Mc) || job.Mc <= mr * 2))
+                tilesM = Math.Min(job.PanelsM, Tiles(want, tilesN));
+                if (tilesM * tilesN < want)
                 {
-                    job.Nc = nr * Math.Max(1, job.Nc / nr / 2);
+                    tilesN = Math.Min(job.PanelsN, Tiles(want, tilesM));
                 }
-                else
+            }
+            else
+            {
+                tilesN = Math.Min(job.PanelsN, Tiles(want, tilesM));
+                if (tilesM * tilesN < want)
                 {
-                    job.Mc = mr * Math.Max(1, job.Mc / mr / 2);
+                    tilesM = Math.Min(job.PanelsM, Tiles(want, tilesN));
                 }
             }
         }
@@ -113,8 +126,11 @@ internal static unsafe partial class Sgemm
             pool = null;
         }
 
-        job.TilesN = Tiles(N, job.Nc);
-        if (!b.Packed && b.Offsets == null && K > 0 && Tiles(M, job.Mc) > 1 && (long)K * N <= WholePackLimit)
+        job.TilesM = tilesM;
+        job.TilesN = tilesN;
+        job.Mc = Tiles(job.PanelsM, tilesM) * mr; // the largest tile
+        job.Nc = Tiles(job.PanelsN, tilesN) * nr;
+        if (!b.Packed && b.Offsets == null && K > 0 && tilesM > 1 && (long)K * N <= WholePackLimit)
         {
             // Several row tiles would each pack the same B: pack it once, in parallel, and share it.
             int panels = Tiles(N, nr);
@@ -123,7 +139,7 @@ internal static unsafe partial class Sgemm
             job.B = Operand.Prepacked(pack.Dst);
         }
 
-        int tiles = Tiles(M, job.Mc) * job.TilesN;
+        int tiles = tilesM * tilesN;
         IntraOpThreadPool.For(pool, tiles, ref job);
     }
 
@@ -151,9 +167,12 @@ internal static unsafe partial class Sgemm
 
     private static void RunTile(in Job j, int tile)
     {
-        int m0 = (tile / j.TilesN) * j.Mc, n0 = (tile % j.TilesN) * j.Nc;
-        int mb = Math.Min(j.Mc, j.M - m0), nb = Math.Min(j.Nc, j.N - n0);
         int mr = j.Mr, nr = j.Nr;
+        int tm = tile / j.TilesN, tn = tile % j.TilesN;
+        int pm0 = (int)((long)tm * j.PanelsM / j.TilesM), pm1 = (int)((long)(tm + 1) * j.PanelsM / j.TilesM);
+        int pn0 = (int)((long)tn * j.PanelsN / j.TilesN), pn1 = (int)((long)(tn + 1) * j.PanelsN / j.TilesN);
+        int m0 = pm0 * mr, n0 = pn0 * nr;
+        int mb = Math.Min(pm1 * mr, j.M) - m0, nb = Math.Min(pn1 * nr, j.N) - n0;
         int panelsM = (mb + mr - 1) / mr, panelsN = (nb + nr - 1) / nr;
         int K = j.K;
         bool fused = j.Width == 512 && (j.BiasRow != null || j.BiasCol != null || j.Act.Kind != FusedActivation.None) && CanFuse(j.Act.Kind);
