@@ -19,10 +19,19 @@ internal sealed unsafe partial class Conv2dFloat
     private long ImplicitScratchFloats(int inH, int inW, int outH)
     {
         var s = _shape;
-        long hp = inH + s.PadTop + s.PadBottom, wp = inW + s.PadLeft + s.PadRight;
+        long hp = inH + s.PadTop + s.PadBottom, wp = PaddedWidth(s, inW);
         long padded = RoundUp((s.InChannels * hp * wp) + Slack(s), 16);
         long wide = RoundUp((long)s.OutChannels * outH * wp, 16);
         return padded + wide + s.WeightsPerOutputChannel;
+    }
+
+    // Row stride of the padded image: each row is [PadLeft zeros][inW values][zeros]. Reads past a row's end for
+    // the right padding wrap into the next row's left zeros, so the stride needs only max(left, right) extra columns
+    // (fewer dropped columns than left + right), as long as an output row still fits in one padded row.
+    private static int PaddedWidth(in Conv2dShape s, int inW)
+    {
+        int narrow = inW + Math.Max(s.PadLeft, s.PadRight);
+        return s.OutputWidth(inW) <= narrow ? narrow : inW + s.PadLeft + s.PadRight;
     }
 
     // The micro-kernel reads up to 31 values past the last column, plus (kW - 1) * dilation for the last kx.
@@ -32,7 +41,7 @@ internal sealed unsafe partial class Conv2dFloat
                              float* bias, float* packed, IntraOpThreadPool? pool)
     {
         var s = _shape;
-        int hp = inH + s.PadTop + s.PadBottom, wp = inW + s.PadLeft + s.PadRight;
+        int hp = inH + s.PadTop + s.PadBottom, wp = PaddedWidth(s, inW);
         long planeP = (long)hp * wp;
         long paddedFloats = RoundUp((s.InChannels * planeP) + Slack(s), 16);
         float* padded = scratch;
