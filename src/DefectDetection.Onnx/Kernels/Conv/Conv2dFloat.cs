@@ -10,7 +10,8 @@ namespace DefectDetection.Onnx.Kernels.Conv;
 /// A float 2-D convolution (NCHW) with fused bias and activation. Created once per node with the constant weights,
 /// which it packs for the GEMM micro-kernel; <see cref="Run"/> changes no state, so one instance serves many threads.
 /// 1x1 stride-1 convolutions are a GEMM straight on the NCHW input; depthwise convolutions use a direct kernel;
-/// everything else goes through im2col (into the caller's scratch) and the GEMM.
+/// with the 512-bit kernels, other stride-1 convolutions are an implicit GEMM on a padded copy of the input
+/// (Conv2dFloat.Implicit.cs); everything else goes through im2col, written as the GEMM's packed B panels.
 /// </summary>
 internal sealed unsafe partial class Conv2dFloat
 {
@@ -68,8 +69,6 @@ internal sealed unsafe partial class Conv2dFloat
     public Conv2dShape Shape => _shape;
 
     private bool UsesIm2Col => !_shape.IsDepthwise && !_shape.IsPointwise;
-
-    internal static bool RawIm2Col;
 
     private static long RoundUp(long n, int multiple) => (n + multiple - 1) / multiple * multiple;
 
@@ -134,7 +133,7 @@ internal sealed unsafe partial class Conv2dFloat
             int inPlane = inH * inW, outPlane = outH * outW;
             fixed (float* packed = _packed)
             {
-                if (UsesImplicitGemm && !RawIm2Col)
+                if (UsesImplicitGemm)
                 {
                     RunImplicit(x, batch, inH, inW, y, outH, outW, col, _bias.Length > 0 ? bias : null, packed, pool);
                     return;
@@ -149,7 +148,7 @@ internal sealed unsafe partial class Conv2dFloat
                         Sgemm.Operand bOperand;
                         if (s.IsPointwise)
                         {
-                            if (_width == 512 && !RawIm2Col && inPlane >= 32 && (long)cg * inPlane <= int.MaxValue)
+                            if (_width == 512 && inPlane >= 32 && (long)cg * inPlane <= int.MaxValue)
                             {
                                 RunPointwise(xg, yg, inPlane, packed + (g * _packedGroupStride), _bias.Length > 0 ? bias + (g * mg) : null, pool);
                                 continue;
@@ -161,7 +160,7 @@ internal sealed unsafe partial class Conv2dFloat
                         {
                             var chunks = new ChunkWork
                             {
-                                Conv = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Nr = RawIm2Col ? (int)RoundUp(ChunkPixels(s, sizeof(float)), _nr) : _nr },
+                                Conv = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Nr = _nr },
                                 Chunk = (int)RoundUp(ChunkPixels(s, sizeof(float)), _nr),
                                 Y = yg, A = packed + (g * _packedGroupStride),
                                 Bias = _bias.Length > 0 ? bias + (g * mg) : null, Act = _act, Width = _width, Mg = mg,
@@ -171,9 +170,9 @@ internal sealed unsafe partial class Conv2dFloat
                         }
                         else
                         {
-                            var im2col = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Col = col, Count = outPlane, Nr = RawIm2Col ? outPlane : _nr };
+                            var im2col = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Col = col, Count = outPlane, Nr = _nr };
                             IntraOpThreadPool.For((long)outPlane * kg > 32768 ? pool : null, kg, ref im2col);
-                            bOperand = RawIm2Col ? Sgemm.Operand.Raw(col, outPlane, false) : Sgemm.Operand.Prepacked(col);
+                            bOperand = Sgemm.Operand.Prepacked(col);
                         }
 
                         Sgemm.Run(mg, outPlane, kg, _width, Sgemm.Operand.Prepacked(packed + (g * _packedGroupStride)), bOperand,
@@ -205,7 +204,7 @@ internal sealed unsafe partial class Conv2dFloat
                 im2col.P0 = c * Chunk;
                 im2col.Count = Math.Min(Chunk, outPlane - im2col.P0);
                 im2col.Run(0, kg);
-                Sgemm.Run(Mg, im2col.Count, kg, Width, Sgemm.Operand.Prepacked(A), RawIm2Col ? Sgemm.Operand.Raw(im2col.Col, im2col.Nr, false) : Sgemm.Operand.Prepacked(im2col.Col),
+                Sgemm.Run(Mg, im2col.Count, kg, Width, Sgemm.Operand.Prepacked(A), Sgemm.Operand.Prepacked(im2col.Col),
                           Y + im2col.P0, outPlane, 0f, Bias, null, Act, null);
             }
         }
