@@ -107,8 +107,10 @@ internal sealed unsafe partial class Conv2dFloat
 
             if (main < plane)
             {
+                // At most 31 columns: inline unless it is large enough to be worth another parallel call.
+                long tailFlops = 2L * mg * (plane - main) * kg;
                 Sgemm.Run(mg, plane - main, kg, _width, Sgemm.Operand.Prepacked(packedA), Sgemm.Operand.Raw(xg + main, plane, false),
-                          yg + main, plane, 0f, bias, null, _act, pool);
+                          yg + main, plane, 0f, bias, null, _act, tailFlops > 4_000_000 ? pool : null);
             }
         }
         finally
