@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DefectDetection.Onnx.Kernels.Gemm;
 using DefectDetection.Onnx.Runtime.Threading;
 
@@ -37,6 +38,7 @@ internal sealed unsafe partial class Conv2dFloat
     // The micro-kernel reads up to 31 values past the last column, plus (kW - 1) * dilation for the last kx.
     private static int Slack(in Conv2dShape s) => ((s.KernelW - 1) * s.DilationW) + 32;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunImplicit(float* x, int batch, int inH, int inW, float* y, int outH, int outW, float* scratch,
                              float* bias, float* packed, IntraOpThreadPool? pool)
     {
@@ -86,6 +88,7 @@ internal sealed unsafe partial class Conv2dFloat
     /// offsets k * plane) for the whole 32-pixel panels; the last plane % 32 pixels, whose full-width reads would run
     /// past the input, go through the packing path.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunPointwise(float* xg, float* yg, int plane, float* packedA, float* bias, IntraOpThreadPool? pool)
     {
         int mg = _shape.OutChannelsPerGroup, kg = _shape.WeightsPerOutputChannel;
@@ -128,6 +131,7 @@ internal sealed unsafe partial class Conv2dFloat
         public float* X, P;
         public int InH, InW, Hp, Wp, Top, Left;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             long planeP = (long)Hp * Wp;
@@ -155,6 +159,7 @@ internal sealed unsafe partial class Conv2dFloat
         public float* Wide, Y;
         public int OutH, OutW, Wp;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             for (int m = start; m < end; m++)

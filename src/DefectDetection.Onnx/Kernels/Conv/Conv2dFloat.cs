@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using DefectDetection.Onnx.Kernels.Gemm;
@@ -103,6 +104,7 @@ internal sealed unsafe partial class Conv2dFloat
     /// Computes output[N, M, outH, outW] from input[N, C, inH, inW]. <paramref name="scratch"/> must hold at least
     /// <see cref="ScratchFloats"/> floats (contents ignored). Input and output must not overlap.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(ReadOnlySpan<float> input, int batch, int inH, int inW, Span<float> output,
                     Span<float> scratch, IntraOpThreadPool? pool)
     {
@@ -194,6 +196,7 @@ internal sealed unsafe partial class Conv2dFloat
         public float* Y, A, Bias;
         public ActivationParams Act;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             int kg = Conv.Shape.WeightsPerOutputChannel, outPlane = Conv.OutH * Conv.OutW;
@@ -221,6 +224,7 @@ internal sealed unsafe partial class Conv2dFloat
         public float* X, Col;
         public int InH, InW, OutH, OutW, P0, Count, Nr;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             var s = Shape;
@@ -265,6 +269,7 @@ internal sealed unsafe partial class Conv2dFloat
         }
 
         // Zeroes panel positions [qa, qb) of one k row.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void Zero(float* dst, long panelStride, int qa, int qb)
         {
             while (qa < qb)
@@ -276,6 +281,7 @@ internal sealed unsafe partial class Conv2dFloat
         }
 
         // Copies src[0], src[stride], ... into panel positions [qa, qb) of one k row.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void Copy(float* dst, long panelStride, int qa, int qb, float* src, int stride)
         {
             while (qa < qb)

@@ -55,6 +55,7 @@ internal static class FastActivations
         public static int Value => (int)FusedActivation.Silu;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Apply<TKind>(float alpha, Span<float> values)
         where TKind : struct, IConstant
     {

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using DefectDetection.Onnx.Runtime.Threading;
 
@@ -45,6 +46,7 @@ internal static unsafe partial class Sgemm
         public float* BiasCol;   // per column of C, or null
         public ActivationParams Act;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             for (int t = start; t < end; t++)
@@ -73,6 +75,7 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>Computes the GEMM described by the operands on the pool.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Run(int M, int N, int K, int width, in Operand a, in Operand b, float* c, int ldc, float beta,
                              float* biasRow, float* biasCol, ActivationParams act, IntraOpThreadPool? pool)
     {
@@ -154,6 +157,7 @@ internal static unsafe partial class Sgemm
         public int N, K, Nr;
         public float* Dst;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             for (int p = start; p < end; p++)
@@ -165,6 +169,7 @@ internal static unsafe partial class Sgemm
 
     private static int Tiles(int n, int block) => (n + block - 1) / block;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTile(in Job j, int tile)
     {
         int mr = j.Mr, nr = j.Nr;
@@ -279,6 +284,7 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>Packs rows m0..m0+mb, k0..k0+kc of a raw A into MR-row panels (zero padded), scaled by A.Scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackPanelsA(in Operand a, int M, int m0, int mb, int k0, int kc, int mr, float* dst)
     {
         float s = a.Scale;
@@ -324,6 +330,7 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>Packs columns n0..n0+nb, k0..k0+kc of a raw B into NR-column panels (zero padded), scaled by B.Scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackPanelsB(in Operand b, int N, int n0, int nb, int k0, int kc, int nr, float* dst)
     {
         float s = b.Scale;
@@ -385,6 +392,7 @@ internal static unsafe partial class Sgemm
     }
 
     // Copies kc rows of nr floats (nr = 32, 16, 8 or 4) from a strided source into a dense panel.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyRows(float* src, int ld, float* dst, int nr, int kc)
     {
         if (nr == 32 && Vector512.IsHardwareAccelerated)

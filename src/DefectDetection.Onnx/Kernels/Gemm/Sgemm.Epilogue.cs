@@ -111,6 +111,7 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>Adds the biases to and activates the rows x cols corner of C (edge tiles of the fused path).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FinishPartial(float* c, int ldc, int rows, int cols, float* biasRow, float* biasCol, in ActivationParams act)
     {
         for (int r = 0; r < rows; r++)
@@ -134,6 +135,7 @@ internal static unsafe partial class Sgemm
     /// The 512-bit micro-kernel with the bias (per row and/or per column, either may be null) and the activation
     /// applied before the store; for the last k block.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MicroKernelFused(int kc, float* a, float* b, int* off, float* c, int ldc, int rows, int cols, int mode, float beta,
                                           float* biasRow, float* biasCol, in ActivationParams act)
     {

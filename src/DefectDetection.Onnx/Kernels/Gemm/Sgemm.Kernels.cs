@@ -79,6 +79,7 @@ internal static unsafe partial class Sgemm
     }
 
     // Copies a full MR x NR tile from tmp into the valid rows x cols corner of C.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StorePartial(float* tmp, int nr, float* c, int ldc, int rows, int cols, int mode, float beta)
     {
         for (int r = 0; r < rows; r++)
@@ -93,6 +94,7 @@ internal static unsafe partial class Sgemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MicroKernel(int width, int kc, float* a, float* b, float* c, int ldc, int rows, int cols, int mode, float beta)
     {
         switch (width)
@@ -117,6 +119,7 @@ internal static unsafe partial class Sgemm
 
     // 1 x 32 (a single valid row, e.g. a fully-connected layer at batch 1): k unrolled by 4 into independent
     // accumulators so the FMA latency is hidden instead of computing 7 padding rows.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Row1(int kc, float* a, float* b, float* c, int cols, int mode, float beta)
     {
         Vector512<float> s0 = default, s1 = default, t0 = default, t1 = default, u0 = default, u1 = default, v0 = default, v1 = default;
@@ -154,6 +157,7 @@ internal static unsafe partial class Sgemm
 
     // 8 x 32: 16 accumulators of 16 floats. With an enabled epilogue, the bias and activation are applied on the way out.
     // B rows come from TB: packed panels (32 values per k) or in place at b + off[k].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512<TEpi, TB>(int kc, float* a, float* b, int* off, float* c, int ldc, int rows, int cols, int mode, float beta,
                                             float* biasRow, float* biasCol, in ActivationParams act)
         where TEpi : struct, IEpilogue
@@ -251,6 +255,7 @@ internal static unsafe partial class Sgemm
     }
 
     // 6 x 16: 12 accumulators of 8 floats.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, int mode, float beta)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -296,6 +301,7 @@ internal static unsafe partial class Sgemm
     }
 
     // 6 x 8: 12 accumulators of 4 floats.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel128(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, int mode, float beta)
     {
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -341,6 +347,7 @@ internal static unsafe partial class Sgemm
     }
 
     // 4 x 4 scalar.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void KernelScalar(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, int mode, float beta)
     {
         float* tmp = stackalloc float[16];
