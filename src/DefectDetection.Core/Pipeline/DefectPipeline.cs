@@ -10,7 +10,7 @@ namespace DefectDetection.Pipeline;
 /// crop classifier chosen by the region's label. Batches run in parallel (bounded), images too in
 /// <see cref="InspectFiles"/>. Thread-safe when its detector and classifiers are.
 /// </summary>
-public sealed class DefectPipeline : IDefectPipeline
+public sealed partial class DefectPipeline : IDefectPipeline
 {
     private readonly IRoiDetector _detector;
     private readonly ICropClassifier? _defaultClassifier;
@@ -77,7 +77,7 @@ public sealed class DefectPipeline : IDefectPipeline
     private InspectionResult InspectCore(ImageView image, string? path, TimeSpan loadTime, CancellationToken cancellationToken)
     {
         Stopwatch total = Stopwatch.StartNew();
-        IReadOnlyList<RegionOfInterest> regions = _detector.Detect(image, cancellationToken);
+        IReadOnlyList<RegionOfInterest> regions = DetectRegions(image, cancellationToken);
         TimeSpan detection = total.Elapsed;
 
         // Group regions by classifier, then cut into batches.
@@ -101,9 +101,9 @@ public sealed class DefectPipeline : IDefectPipeline
 
         foreach ((ICropClassifier classifier, List<int> indices) in groups)
         {
-            for (int start = 0; start < indices.Count; start += _options.BatchSize)
+            foreach ((int start, int length) in BatchRanges(indices.Count, _options.BatchSize, _options.MaxDegreeOfParallelism))
             {
-                batches.Add((classifier, indices.GetRange(start, Math.Min(_options.BatchSize, indices.Count - start)).ToArray()));
+                batches.Add((classifier, indices.GetRange(start, length).ToArray()));
             }
         }
 
@@ -198,6 +198,27 @@ public sealed class DefectPipeline : IDefectPipeline
                 Total = total.Elapsed + loadTime,
             },
         };
+    }
+
+    /// <summary>
+    /// Splits <paramref name="count"/> crops into batches of nearly equal size (at most <paramref name="batchSize"/>),
+    /// and into at least <paramref name="workers"/> batches when there are that many crops, so that parallel workers
+    /// get even shares instead of full batches and one small remainder.
+    /// </summary>
+    internal static IEnumerable<(int Start, int Length)> BatchRanges(int count, int batchSize, int workers)
+    {
+        if (count == 0)
+        {
+            yield break;
+        }
+
+        int batches = Math.Max((count + batchSize - 1) / batchSize, Math.Min(workers, count));
+        for (int b = 0, start = 0; b < batches; b++)
+        {
+            int end = (int)((long)count * (b + 1) / batches);
+            yield return (start, end - start);
+            start = end;
+        }
     }
 
     /// <summary>Keeps, among defects of one label within <paramref name="distance"/> pixels of each other, the most confident.</summary>

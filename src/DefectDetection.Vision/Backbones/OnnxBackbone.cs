@@ -60,6 +60,8 @@ public sealed class OnnxBackbone : IDisposable
             throw new OnnxModelException($"The model has no input '{_inputName}' (inputs: {string.Join(", ", model.Inputs.Select(i => i.Name))}).");
         }
 
+        model = WithInputSize(model, modelBytes, _inputName, options.Layout);
+
         _layers = options.Layers.Count > 0 ? options.Layers.ToArray() : [FindDefaultLayer(model, options.Layout, _inputName)];
         HashSet<string> produced = new(model.NodeOutputNames, StringComparer.Ordinal);
         foreach (string layer in _layers)
@@ -242,6 +244,34 @@ public sealed class OnnxBackbone : IDisposable
         }
 
         throw new OnnxModelException($"Found no 4-D float feature map among the model's last {tail.Length} tensors; name the layer to tap.");
+    }
+
+    /// <summary>
+    /// A model whose image input declares a fixed spatial size other than the layout's gets those two dimensions made
+    /// symbolic, so that a fully convolutional backbone runs at the layout's size (MobileNetV2 exported at 224x224 run
+    /// on 64x64 crops: its global pooling and classifier do not depend on the spatial size).
+    /// </summary>
+    private static OnnxModel WithInputSize(OnnxModel model, byte[] modelBytes, string inputName, TensorLayoutOptions layout)
+    {
+        TensorInfo input = model.Inputs.First(i => i.Name == inputName);
+        IReadOnlyList<Dimension> shape = input.Shape;
+        if (shape.Count != 4
+            || (shape[2].Value is not long h || h == layout.Height) && (shape[3].Value is not long w || w == layout.Width))
+        {
+            return model;
+        }
+
+        byte[]? relaxed;
+        try
+        {
+            relaxed = OnnxInputShapeRewriter.RelaxSpatialDimensions(modelBytes, inputName);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new OnnxModelException($"The input '{inputName}' is declared {string.Join("x", shape.Select(d => d.Value?.ToString(CultureInfo.InvariantCulture) ?? "?"))} and could not be relaxed to {layout.Height}x{layout.Width}: {e.Message}", e);
+        }
+
+        return relaxed is null ? model : OnnxModel.Load(relaxed);
     }
 
     private static byte[] ReadFile(string path)

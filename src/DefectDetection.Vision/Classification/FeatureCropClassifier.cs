@@ -1,5 +1,6 @@
 using DefectDetection.Imaging;
 using DefectDetection.Pipeline;
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Vision.Features;
 
 namespace DefectDetection.Vision.Classification;
@@ -54,11 +55,19 @@ public sealed class FeatureCropClassifier : ICropClassifier
         CropVerdict[] verdicts = new CropVerdict[crops.Count];
         float[] features = new float[_extractor.FeatureLength];
         float[] probabilities = new float[_head.Labels.Count];
+
+        // A backbone runs the whole batch through the network at once (one input tensor); a weight-free extractor
+        // goes crop by crop on this thread (the pipeline already classifies batches in parallel).
+        float[][]? batched = _extractor is OnnxFeatureExtractor backbone ? backbone.ExtractBatch(crops, cancellationToken) : null;
         for (int i = 0; i < crops.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            _extractor.Extract(crops[i], features);
-            _head.PredictProbabilities(features, probabilities);
+            if (batched is null)
+            {
+                _extractor.Extract(crops[i], features);
+            }
+
+            _head.PredictProbabilities(batched is null ? features : batched[i], probabilities);
             float normal = 0;
             foreach (int n in _normalIndices)
             {
