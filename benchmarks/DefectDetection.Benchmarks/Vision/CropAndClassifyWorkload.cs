@@ -37,7 +37,7 @@ public sealed class CropAndClassifyWorkload : IDisposable
     private readonly List<Image> _crops = [];
     private readonly OnnxFeatureExtractor? _backbone;
 
-    public CropAndClassifyWorkload(CropClassifierKind kind, int cropSide, int threads, int batchSize = 64)
+    public CropAndClassifyWorkload(CropClassifierKind kind, int cropSide, int threads, int batchSize = 64, int intraOpThreads = 1)
     {
         PcbBoardOptions options = new() { Width = BoardWidth, Height = BoardHeight, PixelsPerMm = 16, ComponentCount = 40 };
         PcbBoardGenerator generator = new(options, designSeed: 3);
@@ -72,7 +72,7 @@ public sealed class CropAndClassifyWorkload : IDisposable
                     Mean = TensorLayoutOptions.ImageNet.Mean,
                     Std = TensorLayoutOptions.ImageNet.Std,
                 },
-                Threads = threads,
+                Threads = intraOpThreads,
                 BatchSize = batchSize,
             });
             _backbone = new OnnxFeatureExtractor(backbone, ownsBackbone: true);
@@ -81,6 +81,13 @@ public sealed class CropAndClassifyWorkload : IDisposable
 
         Classifier = new FeatureCropClassifier(extractor, RandomHead(extractor.FeatureLength), ["normal"], size);
         Pipeline = new DefectPipeline(Detector, Classifier, new DefectPipelineOptions
+        {
+            ContextMargin = Margin,
+            BatchSize = batchSize,
+            MaxDegreeOfParallelism = threads,
+        });
+
+        CropPipeline = new DefectPipeline(Detector, new CropImagesOnly(Classifier), new DefectPipelineOptions
         {
             ContextMargin = Margin,
             BatchSize = batchSize,
@@ -105,6 +112,11 @@ public sealed class CropAndClassifyWorkload : IDisposable
 
     public DefectPipeline Pipeline { get; }
 
+    /// <summary>The same pipeline with the classifier hidden behind a plain <see cref="ICropClassifier"/>: the pipeline
+    /// cuts and resizes 8-bit crop images, which the classifier converts again (the path before crops went straight
+    /// into the tensor).</summary>
+    public DefectPipeline CropPipeline { get; }
+
     public IReadOnlyList<RegionOfInterest> Regions { get; }
 
     /// <summary>The crops already cut and resized to the classifier input.</summary>
@@ -116,6 +128,14 @@ public sealed class CropAndClassifyWorkload : IDisposable
         _crops.ForEach(c => c.Dispose());
         _board.Dispose();
         _golden.Dispose();
+    }
+
+    private sealed class CropImagesOnly(ICropClassifier inner) : ICropClassifier
+    {
+        public CropSize? InputSize => inner.InputSize;
+
+        public IReadOnlyList<CropVerdict> Classify(IReadOnlyList<ImageView> crops, CancellationToken cancellationToken = default) =>
+            inner.Classify(crops, cancellationToken);
     }
 
     private static SoftmaxClassifierModel RandomHead(int features)

@@ -14,11 +14,11 @@ public static class CropEngineSweep
     {
         int size = args.Length > 1 && args[0] == "--size" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
         int rounds = 3;
-        (int Batch, int Intra, int Outer)[] settings = [(1, 2, 1), (8, 2, 1), (32, 2, 1), (8, 1, 2), (32, 1, 2), (64, 1, 2)];
+        (int Batch, int Intra, int Outer)[] settings = [(1, 2, 1), (16, 2, 1), (64, 2, 1), (1, 1, 2), (16, 1, 2), (64, 1, 2)];
         Dictionary<(int, int, int), CropAndClassifyWorkload> workloads = [];
         foreach ((int b, int intra, int outer) in settings)
         {
-            workloads[(b, intra, outer)] = new CropAndClassifyWorkload(CropClassifierKind.MobileNetV2, size, intra, b);
+            workloads[(b, intra, outer)] = new CropAndClassifyWorkload(CropClassifierKind.MobileNetV2, size, outer, b, intra);
         }
 
         Dictionary<(int, int, int), List<double>> rates = settings.ToDictionary(s => s, _ => new List<double>());

@@ -121,13 +121,31 @@ public sealed partial class DefectPipeline : IDefectPipeline
             List<ImageView> crops = new(indices.Length);
             try
             {
-                foreach (int i in indices)
+                IReadOnlyList<CropVerdict> result;
+                long t1;
+                if (classifier is IRegionCropClassifier direct)
                 {
-                    crops.Add(Cut(image, regions[i].Box, classifier.InputSize, owned));
+                    // The classifier cuts and resizes straight into its input: cropping is part of classification.
+                    Rectangle[] boxes = new Rectangle[indices.Length];
+                    for (int k = 0; k < indices.Length; k++)
+                    {
+                        boxes[k] = Grown(regions[indices[k]].Box);
+                    }
+
+                    t1 = Stopwatch.GetTimestamp();
+                    result = direct.Classify(image, boxes, _options.Border, cancellationToken);
+                }
+                else
+                {
+                    foreach (int i in indices)
+                    {
+                        crops.Add(Cut(image, regions[i].Box, classifier.InputSize, owned));
+                    }
+
+                    t1 = Stopwatch.GetTimestamp();
+                    result = classifier.Classify(crops, cancellationToken);
                 }
 
-                long t1 = Stopwatch.GetTimestamp();
-                IReadOnlyList<CropVerdict> result = classifier.Classify(crops, cancellationToken);
                 if (result.Count != indices.Length)
                 {
                     throw new InvalidOperationException($"{classifier.GetType().Name} returned {result.Count} verdicts for {indices.Length} crops.");
@@ -273,15 +291,17 @@ public sealed partial class DefectPipeline : IDefectPipeline
         return label is null || _options.UseDefaultClassifierForUnknownLabels ? _defaultClassifier : null;
     }
 
+    private Rectangle Grown(Rectangle box)
+    {
+        Rectangle region = box.Inflate(_options.ContextMargin);
+        return region.IsEmpty ? throw new InvalidOperationException($"The detector returned an empty region {box}.") : region;
+    }
+
     // A crop at full resolution: a view when the box (with margin) lies inside the image and no resize is needed,
     // otherwise a padded and/or resized copy (added to 'owned' for disposal).
     private ImageView Cut(ImageView image, Rectangle box, CropSize? size, List<Image> owned)
     {
-        Rectangle region = box.Inflate(_options.ContextMargin);
-        if (region.IsEmpty)
-        {
-            throw new InvalidOperationException($"The detector returned an empty region {box}.");
-        }
+        Rectangle region = Grown(box);
 
         bool inside = new Rectangle(0, 0, image.Width, image.Height).Contains(region);
         ImageView crop;

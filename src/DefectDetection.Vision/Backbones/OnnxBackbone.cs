@@ -147,6 +147,41 @@ public sealed class OnnxBackbone : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Runs the backbone on regions of one image, each cut and resized straight into the input tensor (no crop images):
+    /// one tensor per tapped layer, [regions.Count, C, H, W]. Regions may leave the image (filled by <paramref name="border"/>).
+    /// </summary>
+    internal IReadOnlyList<DenseTensor<float>> Run(ImageView image, IReadOnlyList<Rectangle> regions, BorderMode border, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(regions);
+        int n = regions.Count;
+        if (n <= Options.BatchSize)
+        {
+            return RunBatch(Input(image, regions, 0, n, border), n, cancellationToken);
+        }
+
+        DenseTensor<float>[] result = new DenseTensor<float>[_layers.Length];
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            FeatureMapShape s = _shapes[l];
+            result[l] = new DenseTensor<float>([n, s.Channels, s.Height, s.Width]);
+        }
+
+        for (int start = 0; start < n; start += Options.BatchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(Options.BatchSize, n - start);
+            IReadOnlyList<DenseTensor<float>> maps = RunBatch(Input(image, regions, start, count, border), count, cancellationToken);
+            for (int l = 0; l < _layers.Length; l++)
+            {
+                int per = maps[l].Data.Length / count;
+                maps[l].Data.AsSpan().CopyTo(result[l].Data.AsSpan(start * per, count * per));
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>Runs the backbone on one image: one tensor per tapped layer, [1, C, H, W].</summary>
     /// <param name="image">The image or view.</param>
     /// <param name="cancellationToken">Checked between operators.</param>
@@ -179,11 +214,30 @@ public sealed class OnnxBackbone : IDisposable
         TensorLayoutOptions layout = Options.Layout;
         DenseTensor<float> input = new([batch.Length, layout.Channels, layout.Height, layout.Width]);
         TensorConversion.ToNchw(batch, layout, input.Span);
+        return RunBatch(input, batch.Length, cancellationToken);
+    }
+
+    private DenseTensor<float> Input(ImageView image, IReadOnlyList<Rectangle> regions, int start, int count, BorderMode border)
+    {
+        TensorLayoutOptions layout = Options.Layout;
+        DenseTensor<float> input = new([count, layout.Channels, layout.Height, layout.Width]);
+        Rectangle[] part = new Rectangle[count];
+        for (int i = 0; i < count; i++)
+        {
+            part[i] = regions[start + i];
+        }
+
+        TensorConversion.ToNchw(image, part, layout, input.Span, border);
+        return input;
+    }
+
+    private IReadOnlyList<DenseTensor<float>> RunBatch(DenseTensor<float> input, int count, CancellationToken cancellationToken)
+    {
         IReadOnlyDictionary<string, Tensor> outputs = _session.Run(new Dictionary<string, Tensor> { [_inputName] = input }, _layers, cancellationToken);
         DenseTensor<float>[] maps = new DenseTensor<float>[_layers.Length];
         for (int l = 0; l < _layers.Length; l++)
         {
-            maps[l] = AsMap(outputs[_layers[l]], _layers[l], batch.Length);
+            maps[l] = AsMap(outputs[_layers[l]], _layers[l], count);
         }
 
         return maps;
