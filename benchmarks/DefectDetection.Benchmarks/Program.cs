@@ -32,6 +32,11 @@ public static class Program
             return Vision.CropEngineProfile.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "crop-huge")
+        {
+            return Vision.LargeImageDemo.Run(args[1..]);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }
