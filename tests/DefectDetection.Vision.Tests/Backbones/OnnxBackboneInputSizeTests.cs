@@ -113,3 +113,74 @@ public sealed class OnnxBackboneInputSizeTests
         }
     }
 }
+
+/// <summary>The pipeline's two crop paths (regions straight into the classifier, or 8-bit crop images) agree.</summary>
+public sealed class CropPathTests
+{
+    // Hides IRegionCropClassifier so that the pipeline cuts crop images.
+    private sealed class CropImagesOnly(Pipeline.ICropClassifier inner) : Pipeline.ICropClassifier
+    {
+        public Pipeline.CropSize? InputSize => inner.InputSize;
+
+        public IReadOnlyList<Pipeline.CropVerdict> Classify(IReadOnlyList<ImageView> crops, CancellationToken cancellationToken = default) =>
+            inner.Classify(crops, cancellationToken);
+    }
+
+    private sealed class Regions(params Pipeline.RegionOfInterest[] regions) : Pipeline.IRoiDetector
+    {
+        public IReadOnlyList<Pipeline.RegionOfInterest> Detect(ImageView image, CancellationToken cancellationToken = default) => regions;
+    }
+
+    private static SoftmaxClassifierModel Head(int f, int seed)
+    {
+        Random rng = new(seed);
+        return SoftmaxClassifierModel.FromTensors(["normal", "defect"], new Dictionary<string, ModelTensor>
+        {
+            ["head/weights"] = new([2, f], [.. Enumerable.Range(0, 2 * f).Select(_ => (float)(rng.NextDouble() - 0.5))]),
+            ["head/bias"] = new([2], [0f, 0f]),
+            ["head/feature_mean"] = new([f], new float[f]),
+            ["head/feature_scale"] = new([f], [.. Enumerable.Repeat(1f, f)]),
+            ["head/temperature"] = new([1], [1f]),
+        });
+    }
+
+    private static (Pipeline.InspectionResult Direct, Pipeline.InspectionResult Crops) Both(FeatureCropClassifier classifier)
+    {
+        using Image image = Image.Create(300, 200, PixelFormat.Rgb24);
+        new Random(3).NextBytes(image.Pixels);
+        // Boxes inside, across the border and larger than the input (downscaled), with a context margin.
+        Regions detector = new(
+            new(new Rectangle(10, 10, 40, 30)), new(new Rectangle(-5, 150, 30, 60)), new(new Rectangle(100, 50, 150, 120)), new(new Rectangle(290, 0, 20, 20)));
+        Pipeline.DefectPipelineOptions options = new() { ContextMargin = 3, BatchSize = 3 };
+        return (new Pipeline.DefectPipeline(detector, classifier, options).Inspect(image),
+                new Pipeline.DefectPipeline(detector, new CropImagesOnly(classifier), options).Inspect(image));
+    }
+
+    [Fact]
+    public void AWeightFreeClassifierGivesTheSameVerdictsOnBothPaths()
+    {
+        GradientHistogramFeatureExtractor extractor = new(new GradientHistogramOptions { Size = 32, Scales = 2 });
+        (Pipeline.InspectionResult direct, Pipeline.InspectionResult crops) = Both(new FeatureCropClassifier(extractor, Head(extractor.FeatureLength, 1), ["normal"], new Pipeline.CropSize(32, 32)));
+        Assert.Equal(crops.Regions.Select(r => (r.Region.Box, r.Verdict.Label, r.Verdict.Confidence)), direct.Regions.Select(r => (r.Region.Box, r.Verdict.Label, r.Verdict.Confidence)));
+    }
+
+    [SharedFact]
+    public void ABackboneClassifierGivesNearlyTheSameConfidencesOnBothPaths()
+    {
+        // The direct path resizes straight to float; the crop path rounds the resized crop to bytes first.
+        using OnnxBackbone backbone = new(SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx"), new OnnxBackboneOptions
+        {
+            Layout = new TensorLayoutOptions { Width = 64, Height = 64, Mean = TensorLayoutOptions.ImageNet.Mean, Std = TensorLayoutOptions.ImageNet.Std },
+            Threads = 1,
+        });
+        using OnnxFeatureExtractor extractor = new(backbone);
+        (Pipeline.InspectionResult direct, Pipeline.InspectionResult crops) = Both(new FeatureCropClassifier(extractor, Head(extractor.FeatureLength, 2), ["normal"], new Pipeline.CropSize(64, 64)));
+        Assert.Equal(crops.Regions.Count, direct.Regions.Count);
+        for (int i = 0; i < crops.Regions.Count; i++)
+        {
+            Assert.Equal(crops.Regions[i].Region.Box, direct.Regions[i].Region.Box);
+            Assert.True(Math.Abs(crops.Regions[i].Verdict.Confidence - direct.Regions[i].Verdict.Confidence) < 0.05,
+                $"region {i}: {crops.Regions[i].Verdict.Confidence} vs {direct.Regions[i].Verdict.Confidence}");
+        }
+    }
+}
