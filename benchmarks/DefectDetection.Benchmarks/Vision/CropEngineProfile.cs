@@ -42,7 +42,7 @@ public static class CropEngineProfile
         }
 
         double total = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"size {size} batch {batch} threads {threads}: {total / runs:F1} ms per run, {batch * runs / total * 1000:F0} images/s; load {File.ReadAllText("/proc/loadavg").Trim()}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"size {size} batch {batch} threads {threads}: {total / runs:F1} ms per run, {batch * runs / total * 1000:F0} images/s; load {CropAndClassifySplit.LoadAverage()}"));
         foreach (var g in session.Core.Kernels.Select((k, i) => (k.Node.OpType, k.GetType().Name, Ticks: ticks[i]))
                      .GroupBy(x => (x.OpType, x.Name)).OrderByDescending(g => g.Sum(x => x.Ticks)))
         {

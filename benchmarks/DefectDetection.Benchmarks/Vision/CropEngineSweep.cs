@@ -22,7 +22,7 @@ public static class CropEngineSweep
         }
 
         Dictionary<(int, int, int), List<double>> rates = settings.ToDictionary(s => s, _ => new List<double>());
-        Console.WriteLine($"size={size} load={File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine($"size={size} load={CropAndClassifySplit.LoadAverage()}");
         for (int r = 0; r < rounds + 1; r++)
         {
             foreach ((int b, int intra, int outer) s in settings)

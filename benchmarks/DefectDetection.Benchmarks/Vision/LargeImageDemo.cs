@@ -42,12 +42,11 @@ public static class LargeImageDemo
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{width}x{height} gray ({(long)width * height / 1e6:F0} MP, float copy {4.0 * width * height / 1e9:F2} GB), detector {(window ? "sliding window" : "template difference")}, budget {(budget == 0 ? "none (whole image)" : budget.ToString("N0", CultureInfo.InvariantCulture) + " px")}: " +
             $"{seconds:F1} s (detect {result.Timings.Detection.TotalSeconds:F1} s), {result.Regions.Count} regions, {result.Defects.Count} defects, " +
-            $"managed allocations {allocated / 1e6:F0} MB, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB (images themselves {2.0 * width * height / 1e6:F0} MB); load {File.ReadAllText("/proc/loadavg").Trim()}"));
+            $"managed allocations {allocated / 1e6:F0} MB, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB (images themselves {2.0 * width * height / 1e6:F0} MB); load {CropAndClassifySplit.LoadAverage()}"));
         return 0;
     }
 
-    // Dark mask with bright 12x12 pads every 40 px; the defective copy loses every 997th pad's hole... simply: some
-    // pads are missing (dark) and some bright specks are added.
+    // Dark mask with bright 12x12 pads every 40 px; the defective copy has 200 7x7 specks, alternately bright and dark.
     private static Image Pattern(int width, int height, bool defects)
     {
         Image image = Image.Create(width, height, PixelFormat.Gray8);
