@@ -73,7 +73,7 @@ public sealed class TemplateDifferenceOptions
 /// <c>darker</c> or <c>brighter</c> than the reference there; its score is the fraction of differing pixels in the
 /// box. Usable for any product with a reference image (PCBs, labels, printed parts). Thread-safe.
 /// </summary>
-public sealed class TemplateDifferenceRoiDetector : IRoiDetector
+public sealed class TemplateDifferenceRoiDetector : ITileableRoiDetector
 {
     /// <summary>Label of regions where the image is darker than the reference.</summary>
     public const string Darker = "darker";
@@ -100,6 +100,34 @@ public sealed class TemplateDifferenceRoiDetector : IRoiDetector
         _reference is null
             ? throw new InvalidOperationException("This detector has no fixed reference: call Detect(image, reference).")
             : Detect(image, _reference, cancellationToken);
+
+    /// <inheritdoc />
+    public int MinimumTileOverlap => (2 * (_options.MaxShift + _options.Tolerance + _options.MergeDistance + _options.BoxMargin)) + 64;
+
+    /// <inheritdoc />
+    /// <remarks>Compares the tile with the same part of the fixed reference (aligned on the tile alone).</remarks>
+    public IReadOnlyList<RegionOfInterest> DetectTile(ImageView image, Rectangle tile, CancellationToken cancellationToken = default)
+    {
+        if (_reference is null)
+        {
+            throw new InvalidOperationException("This detector has no fixed reference: call Detect(image, reference).");
+        }
+
+        if (image.Width != _reference.Width || image.Height != _reference.Height)
+        {
+            throw new ArgumentException($"The image ({image.Width}x{image.Height}) and the reference ({_reference.Width}x{_reference.Height}) differ in size.", nameof(image));
+        }
+
+        IReadOnlyList<RegionOfInterest> found = Detect(image.Slice(tile), _reference.View(tile), cancellationToken);
+        RegionOfInterest[] moved = new RegionOfInterest[found.Count];
+        for (int i = 0; i < moved.Length; i++)
+        {
+            Rectangle b = found[i].Box;
+            moved[i] = found[i] with { Box = new Rectangle(b.X + tile.X, b.Y + tile.Y, b.Width, b.Height) };
+        }
+
+        return moved;
+    }
 
     /// <summary>Finds the regions where <paramref name="image"/> differs from <paramref name="reference"/>.</summary>
     public IReadOnlyList<RegionOfInterest> Detect(ImageView image, ImageView reference, CancellationToken cancellationToken = default)
