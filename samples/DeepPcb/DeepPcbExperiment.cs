@@ -73,7 +73,7 @@ public sealed class DeepPcbExperiment(DeepPcbOptions options)
 
     private DefectPipelineOptions PipelineOptions => new()
     {
-        ContextMargin = 0, // the classifier needs crops that are views of the inspected image
+        ContextMargin = 0, // the classifier adds its own context around each region
         MaxDegreeOfParallelism = 1, // images run in parallel instead
         DuplicateSuppressionDistance = _o.DuplicateDistance,
     };

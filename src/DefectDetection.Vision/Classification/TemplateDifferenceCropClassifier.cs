@@ -1,4 +1,5 @@
 using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
 using DefectDetection.Pipeline;
 using DefectDetection.Vision.Roi;
 
@@ -98,13 +99,13 @@ public sealed class TemplateDifferenceClassifierOptions
 /// the shape of the change, and whether it joins or splits dark and light regions (on a PCB: short or open, spur or
 /// spurious copper, mousebite or pin-hole). Built by <see cref="TemplateDifferenceClassifierTrainer"/>.
 /// <para>
-/// As an <see cref="ICropClassifier"/> it must know the reference (<see cref="WithReference"/>) and receives crops
-/// that are views of the inspected image (so that it can cut the same place from the reference): use it in a
-/// <see cref="DefectPipeline"/> with <see cref="DefectPipelineOptions.ContextMargin"/> 0 and a detector whose
-/// boxes lie inside the image. Thread-safe.
+/// In a <see cref="DefectPipeline"/> it must know the reference (<see cref="WithReference"/>); as an
+/// <see cref="IRegionCropClassifier"/> it receives the inspected image and the regions, and cuts the same places from
+/// the image and the reference itself (called as a plain <see cref="ICropClassifier"/>, its crops must be views of the
+/// inspected image). Thread-safe.
 /// </para>
 /// </summary>
-public sealed class TemplateDifferenceCropClassifier : ICropClassifier
+public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
 {
     // Extra context of the second, wider topology window.
     private const int WideContext = 12;
@@ -200,6 +201,33 @@ public sealed class TemplateDifferenceCropClassifier : ICropClassifier
         return verdicts;
     }
 
+    /// <inheritdoc />
+    /// <remarks>Regions are clipped to the image (the border mode is not needed); a region wholly outside it is no defect.</remarks>
+    /// <exception cref="InvalidOperationException">No reference is bound.</exception>
+    public IReadOnlyList<CropVerdict> Classify(ImageView image, IReadOnlyList<Rectangle> regions, BorderMode border, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(regions);
+        if (_reference is not { } reference)
+        {
+            throw new InvalidOperationException("This classifier has no reference image: bind one with WithReference(reference).");
+        }
+
+        CropVerdict[] verdicts = new CropVerdict[regions.Count];
+        float[] features = new float[TemplateDifferenceFeatures.Length];
+        float[] probabilities = new float[Labels.Count];
+        Rectangle bounds = new(0, 0, image.Width, image.Height);
+        for (int i = 0; i < regions.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Rectangle box = Rectangle.Intersect(regions[i], bounds);
+            verdicts[i] = box.IsEmpty
+                ? new CropVerdict(_options.NoDefectLabel, false, 0, 1)
+                : Offset(Judge(image, reference, box, features, probabilities), box.X - regions[i].X, box.Y - regions[i].Y);
+        }
+
+        return verdicts;
+    }
+
     /// <summary>Computes the features of one region (for training and inspection).</summary>
     internal static void Describe(ImageView image, ImageView reference, Rectangle box, TemplateDifferenceClassifierOptions options, Span<float> features)
     {
@@ -220,6 +248,12 @@ public sealed class TemplateDifferenceCropClassifier : ICropClassifier
         Rectangle wide = Rectangle.Intersect(box.Inflate(options.Context + WideContext), common);
         TemplateDifferenceFeatures.Extract(image, reference, window, wide, shift, options.Tolerance, options.DarkThreshold, features);
     }
+
+    // Moves the verdict's defect boxes from the clipped region's coordinates into the requested region's.
+    private static CropVerdict Offset(CropVerdict verdict, int dx, int dy) =>
+        (dx, dy) == (0, 0) || verdict.DefectRegions is null
+            ? verdict
+            : verdict with { DefectRegions = [.. verdict.DefectRegions.Select(r => new Rectangle(r.X + dx, r.Y + dy, r.Width, r.Height))] };
 
     private CropVerdict Judge(ImageView image, ImageView reference, Rectangle box, float[] features, float[] probabilities)
     {

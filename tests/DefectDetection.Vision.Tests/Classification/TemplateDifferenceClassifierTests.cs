@@ -133,6 +133,13 @@ public sealed class TemplateDifferenceClassifierTests
             Rectangle expected = TemplateDifferenceRoiDetector.GrowToMinimum(defects[0].Box, classifier.BoxSizes[verdict.Label], test.Width, test.Height);
             Assert.Equal(expected, new Rectangle(defects[0].Box.X + region.X, defects[0].Box.Y + region.Y, region.Width, region.Height));
             Assert.Throws<ArgumentException>(() => classifier.Classify(test, reference, new Rectangle(400, 400, 10, 10)));
+
+            // As a region classifier: regions are clipped to the image, defect boxes stay relative to the region asked.
+            Assert.Throws<InvalidOperationException>(() => classifier.Classify(test, [defects[0].Box], BorderMode.Replicate));
+            IReadOnlyList<CropVerdict> byRegion = bound.Classify(test, [defects[0].Box, new Rectangle(-50, -50, 10, 10)], BorderMode.Replicate);
+            Assert.Equal(verdict.Label, byRegion[0].Label);
+            Assert.Equal(verdict.DefectRegions, byRegion[0].DefectRegions);
+            Assert.False(byRegion[1].IsDefect);
         }
 
         Assert.Throws<ArgumentOutOfRangeException>(() => new TemplateDifferenceClassifierTrainer(new() { Trees = 0 }));
