@@ -43,7 +43,7 @@ public sealed record DeepPcbOptions
     public TemplateDifferenceClassifierOptions Classifier { get; init; } = new() { MaxShift = 16, Tolerance = 2 };
 
     /// <summary>Report each defect with the box size typical of its type (learnt from train.txt) instead of the detector's box.</summary>
-    public bool SizeBoxesByType { get; init; } = Environment.GetEnvironmentVariable("DEEPPCB_NOSIZE") is null;
+    public bool SizeBoxesByType { get; init; } = true;
 
     /// <summary>Same-type defects closer than this are one defect (the detector splits some defects in pieces).</summary>
     public int DuplicateDistance { get; init; } = 6;
