@@ -266,6 +266,8 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
             InspectionResult result = pipeline.Inspect(board.Image);
             if (Environment.GetEnvironmentVariable("PCB_DEBUG") == "1")
             {
+                int onPins = result.Regions.Count(r => board.Pins.Any(p => Rectangle.IntersectionOverUnion(p, r.Region.Box) > 0.3));
+                Log($"    board {i}: min pin score {result.Regions.Where(r => board.Pins.Any(p => Rectangle.IntersectionOverUnion(p, r.Region.Box) > 0.3)).Min(r => r.Region.Score):F2}, {result.Regions.Count} regions, {onPins} on pins, {board.Pins.Count} pins; scores off pins {string.Join(" ", result.Regions.Where(r => !board.Pins.Any(p => Rectangle.IntersectionOverUnion(p, r.Region.Box) > 0.3)).Select(r => r.Region.Score.ToString("F2")).Take(12))}");
                 foreach (LabeledBox t in board.Defects.Where(t => !result.Defects.Any(d => Rectangle.IntersectionOverUnion(t.Box, d.Box) >= MatchIou)))
                 {
                     Defect? near = result.Defects.OrderByDescending(d => Rectangle.IntersectionOverUnion(d.Box, t.Box)).FirstOrDefault();

@@ -122,7 +122,12 @@ public sealed class ResidualCropClassifier : ICropClassifier
     /// <summary>Aligns one crop, picks its normal model and finds its excess regions.</summary>
     internal Analysis Analyze(ImageView crop)
     {
-        (float[] v, double ox, double oy) = Normalize(crop, _reference, _coreIndices, Size, _o);
+        (float[] v, double ox, double oy, bool isObject) = Normalize(crop, _reference, _coreIndices, Size, _o);
+        if (!isObject)
+        {
+            return new Analysis(-1, ox, oy, []);
+        }
+
         int model = ClosestModel(v);
         return new Analysis(model, ox, oy, FindRegions(v, _means[model], _spreads[model], _objects[model], Size, _o));
     }
@@ -215,7 +220,7 @@ public sealed class ResidualCropClassifier : ICropClassifier
     /// Aligns a crop to <paramref name="reference"/> (a size x size map, null: centre it unaligned) and returns the
     /// resampled, level-normalised map with the crop position of model pixel (0, 0).
     /// </summary>
-    internal static (float[] Map, double OffsetX, double OffsetY) Normalize(ImageView crop, float[]? reference, int[]? core, int size, ResidualCropClassifierOptions o)
+    internal static (float[] Map, double OffsetX, double OffsetY, bool IsObject) Normalize(ImageView crop, float[]? reference, int[]? core, int size, ResidualCropClassifierOptions o)
     {
         int w = crop.Width, h = crop.Height;
         float[] plane = Plane(crop, o.ChannelWeights);
@@ -295,8 +300,10 @@ public sealed class ResidualCropClassifier : ICropClassifier
             }
         }
 
-        // The level: the mean over the object's bright core (where the reference reads 0.8 or more).
+        // The level: the mean over the object's bright core (where the reference reads 0.8 or more). A crop whose
+        // core is much darker than the brightest part of its centre does not show the object there (a stray match).
         float level = level0;
+        bool isObject = true;
         if (core is { Length: > 0 })
         {
             double sum = 0;
@@ -306,6 +313,7 @@ public sealed class ResidualCropClassifier : ICropClassifier
             }
 
             level = (float)(sum / core.Length);
+            isObject = level > 0 && level >= o.MinObjectLevel * level0;
             if (Math.Abs(level) < 1e-3f)
             {
                 level = level0;
@@ -313,7 +321,7 @@ public sealed class ResidualCropClassifier : ICropClassifier
         }
 
         System.Numerics.Tensors.TensorPrimitives.Multiply(map, 1 / level, map);
-        return (map, ox, oy);
+        return (map, ox, oy, isObject);
     }
 
     private static float Percentile(float[] plane, int w, int h, int x0, int y0, int side, double q)

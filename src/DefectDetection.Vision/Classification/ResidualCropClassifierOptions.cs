@@ -44,6 +44,13 @@ public sealed class ResidualCropClassifierOptions
     /// </summary>
     public double ReportRadius { get; init; }
 
+    /// <summary>
+    /// A crop shows the object when the object's core (where the alignment reference reads 0.8 or more) reaches this
+    /// fraction of the brightest tenth of the crop's centre; other crops (stray detector matches) are judged normal
+    /// and left out of training. Default: 0.6.
+    /// </summary>
+    public float MinObjectLevel { get; init; } = 0.6f;
+
     /// <summary>Pixels added around a located defect's box. Default: 2.</summary>
     public int BoxMargin { get; init; } = 2;
 

@@ -51,6 +51,7 @@ public sealed class ResidualCropClassifierTrainer
         List<byte[]> maps = [];
         List<IReadOnlyList<LabeledBox>> boxes = [];
         List<bool> normal = [];
+        int skipped = 0;
         foreach (LabeledCrop item in crops)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -104,7 +105,7 @@ public sealed class ResidualCropClassifierTrainer
         }
 
         int[] normalRows = [.. Enumerable.Range(0, maps.Count).Where(i => normal[i])];
-        log?.Invoke($"  residual classifier: {maps.Count} crops ({normalRows.Length} normal), model {size}x{size}");
+        log?.Invoke($"  residual classifier: {maps.Count} crops ({normalRows.Length} normal; {skipped} left out: no object at the centre), model {size}x{size}");
         (float[][] means, float[][] spreads) = FitModels(maps, normalRows, size, o, cancellationToken);
         ResidualCropClassifier model = new(o, size, reference, means, spreads, null);
 
@@ -158,7 +159,13 @@ public sealed class ResidualCropClassifierTrainer
 
         void Add(ImageView crop, IReadOnlyList<LabeledBox> defects)
         {
-            (float[] map, double ox, double oy) = ResidualCropClassifier.Normalize(crop, reference, core, size, o);
+            (float[] map, double ox, double oy, bool isObject) = ResidualCropClassifier.Normalize(crop, reference, core, size, o);
+            if (!isObject)
+            {
+                skipped++;
+                return;
+            }
+
             maps.Add(Quantize(map));
             ResidualCropClassifier.Analysis place = new(0, ox, oy, []);
             boxes.Add([.. defects.Select(d => d with { Box = place.ToModel(d.Box) })]);
@@ -166,35 +173,51 @@ public sealed class ResidualCropClassifierTrainer
         }
     }
 
-    // The alignment reference: the mean of the first normal crops, centred, then aligned to that mean twice.
+    // The alignment reference: the per-pixel median of the first normal crops, centred (the median ignores the stray
+    // detector matches among them), then of the crops aligned to it that show the object, twice.
     private static float[] BuildReference(List<float[]> bootstrap, List<(ImageView Crop, IReadOnlyList<LabeledBox> Defects)> pending, int size, ResidualCropClassifierOptions o)
     {
-        float[] reference = Mean(bootstrap, size);
+        float[] reference = Median(bootstrap, size);
         List<ImageView> normals = [.. pending.Where(p => p.Defects.Count == 0).Select(p => p.Crop)];
-        if (normals.Count == 0)
-        {
-            return reference;
-        }
-
-        for (int pass = 0; pass < 2; pass++)
+        for (int pass = 0; pass < 2 && normals.Count > 0; pass++)
         {
             int[] core = ResidualCropClassifier.CoreIndices(reference, size);
-            reference = Mean([.. normals.Select(c => ResidualCropClassifier.Normalize(c, reference, core, size, o).Map)], size);
+            List<float[]> aligned = [];
+            foreach (ImageView crop in normals)
+            {
+                (float[] map, _, _, bool isObject) = ResidualCropClassifier.Normalize(crop, reference, core, size, o);
+                if (isObject)
+                {
+                    aligned.Add(map);
+                }
+            }
+
+            if (aligned.Count == 0)
+            {
+                break;
+            }
+
+            reference = Median(aligned, size);
         }
 
         return reference;
     }
 
-    private static float[] Mean(List<float[]> maps, int size)
+    private static float[] Median(List<float[]> maps, int size)
     {
-        float[] mean = new float[size * size];
-        foreach (float[] m in maps)
+        float[] median = new float[size * size], column = new float[maps.Count];
+        for (int p = 0; p < median.Length; p++)
         {
-            System.Numerics.Tensors.TensorPrimitives.Add(mean, m, mean);
+            for (int i = 0; i < maps.Count; i++)
+            {
+                column[i] = maps[i][p];
+            }
+
+            Array.Sort(column);
+            median[p] = column[column.Length / 2];
         }
 
-        System.Numerics.Tensors.TensorPrimitives.Multiply(mean, 1f / maps.Count, mean);
-        return mean;
+        return median;
     }
 
     // k-means on 4x reduced maps, then one assignment at full size with the classifier's own distance, and the
