@@ -27,9 +27,11 @@ public sealed class ResidualCropClassifier : ICropClassifier
     private readonly SoftmaxClassifierModel? _head;
     private readonly int _normalIndex;
     private readonly int[] _coreIndices;
+    private readonly string _defectLabel;
 
-    internal ResidualCropClassifier(ResidualCropClassifierOptions options, int size, float[] reference, float[][] means, float[][] spreads, SoftmaxClassifierModel? head)
+    internal ResidualCropClassifier(ResidualCropClassifierOptions options, int size, float[] reference, float[][] means, float[][] spreads, SoftmaxClassifierModel? head, string defectLabel = "anomaly")
     {
+        _defectLabel = defectLabel;
         _o = options;
         Size = size;
         _reference = reference;
@@ -96,7 +98,7 @@ public sealed class ResidualCropClassifier : ICropClassifier
     {
         if (_head is null)
         {
-            return ("anomaly", 1f);
+            return (_defectLabel, 1f);
         }
 
         r.Features.CopyTo(features);

@@ -146,9 +146,11 @@ public sealed class ResidualCropClassifierTrainer
 
         int onDefects = labels.Count(l => l != ResidualCropClassifier.NormalLabel);
         log?.Invoke($"  residual classifier: {features.Count} excess regions, {onDefects} on defects");
-        if (onDefects == 0 || onDefects == labels.Count)
+        string[] distinct = [.. labels.Distinct(StringComparer.Ordinal)];
+        if (distinct.Length < 2)
         {
-            return model;
+            // No head to train: every excess region is a defect, of the one kind seen (if any).
+            return onDefects == 0 ? model : new ResidualCropClassifier(o, size, reference, means, spreads, null, distinct[0]);
         }
 
         // Sort for a deterministic head (the parallel loop adds in any order).

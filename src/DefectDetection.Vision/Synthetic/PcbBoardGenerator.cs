@@ -102,27 +102,28 @@ public sealed class PcbBoardGenerator
     {
         Circle[] circles = [.. shape];
         double cx0 = circles.Min(c => c.X - c.R), cy0 = circles.Min(c => c.Y - c.R), cx1 = circles.Max(c => c.X + c.R), cy1 = circles.Max(c => c.Y + c.R);
-        List<(double X, double Y, double R, bool Square)> pads = [];
+        List<(double X, double Y, double R, double Hole, bool Square)> pads = [];
         foreach (PcbPin p in Layout.Pins)
         {
             (double x, double y) = t.Apply(p.X, p.Y);
             double r = p.PadRadius * t.Scale;
             if (x + (1.5 * r) >= cx0 && x - (1.5 * r) <= cx1 && y + (1.5 * r) >= cy0 && y - (1.5 * r) <= cy1)
             {
-                pads.Add((x, y, r, p.Square));
+                pads.Add((x, y, r, p.HoleRadius * t.Scale, p.Square));
             }
         }
 
+        // Copper over a pad's copper does not show; copper over its hole does.
         double cos = Math.Cos(t.Angle), sin = Math.Sin(t.Angle);
         bool InPad(double x, double y)
         {
-            foreach ((double px, double py, double r, bool square) in pads)
+            foreach ((double px, double py, double r, double hole, bool square) in pads)
             {
                 double dx = x - px, dy = y - py;
                 bool inside = square
                     ? Math.Max(Math.Abs((cos * dx) + (sin * dy)), Math.Abs((-sin * dx) + (cos * dy))) <= r
                     : (dx * dx) + (dy * dy) <= r * r;
-                if (inside)
+                if (inside && (dx * dx) + (dy * dy) > hole * hole)
                 {
                     return true;
                 }
