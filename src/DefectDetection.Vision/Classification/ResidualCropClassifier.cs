@@ -62,10 +62,11 @@ public sealed class ResidualCropClassifier : ICropClassifier
         CropVerdict[] verdicts = new CropVerdict[crops.Count];
         float[] features = new float[FeatureCount];
         float[] probabilities = new float[_head?.Labels.Count ?? 0];
+        Scratch scratch = new();
         for (int i = 0; i < crops.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Analysis a = Analyze(crops[i]);
+            Analysis a = Analyze(crops[i], scratch);
             List<Defect> found = [];
             foreach (Region r in a.Regions)
             {
@@ -122,16 +123,16 @@ public sealed class ResidualCropClassifier : ICropClassifier
     }
 
     /// <summary>Aligns one crop, picks its normal model and finds its excess regions.</summary>
-    internal Analysis Analyze(ImageView crop)
+    internal Analysis Analyze(ImageView crop, Scratch? scratch = null)
     {
-        (float[] v, double ox, double oy, bool isObject) = Normalize(crop, _reference, _coreIndices, Size, _o);
+        (float[] v, double ox, double oy, bool isObject) = Normalize(crop, _reference, _coreIndices, Size, _o, scratch);
         if (!isObject)
         {
             return new Analysis(-1, ox, oy, []);
         }
 
         int model = ClosestModel(v);
-        return new Analysis(model, ox, oy, FindRegions(v, _means[model], _spreads[model], _objects[model], Size, _o));
+        return new Analysis(model, ox, oy, FindRegions(v, _means[model], _spreads[model], _objects[model], Size, _o, scratch));
     }
 
     private int ClosestModel(float[] v)
@@ -188,11 +189,41 @@ public sealed class ResidualCropClassifier : ICropClassifier
 
     // --- shared with the trainer -------------------------------------------------------------------------------
 
+    /// <summary>Working buffers reused from crop to crop by one caller (one batch); not thread-safe.</summary>
+    internal sealed class Scratch
+    {
+        private float[] _plane = [], _map = [], _excess = [], _window = [];
+        private byte[] _mask = [];
+        private int[] _labels = [];
+
+        public float[] Plane(int n) => Grow(ref _plane, n);
+
+        public float[] Map(int n) => Grow(ref _map, n);
+
+        public float[] Excess(int n) => Grow(ref _excess, n);
+
+        public float[] Window(int n) => Grow(ref _window, n);
+
+        public byte[] Mask(int n) => Grow(ref _mask, n);
+
+        public int[] Labels(int n) => Grow(ref _labels, n);
+
+        private static T[] Grow<T>(ref T[] buffer, int n)
+        {
+            if (buffer.Length < n)
+            {
+                buffer = new T[n];
+            }
+
+            return buffer;
+        }
+    }
+
     /// <summary>The crop's value plane at its own size.</summary>
-    internal static float[] Plane(ImageView crop, IReadOnlyList<float> w)
+    internal static float[] Plane(ImageView crop, IReadOnlyList<float> w, Scratch? scratch = null)
     {
         int width = crop.Width, height = crop.Height, c = crop.Channels;
-        float[] plane = new float[width * height];
+        float[] plane = scratch?.Plane(width * height) ?? new float[width * height];
         float w0 = w[0], w1 = w[1], w2 = w[2];
         for (int y = 0; y < height; y++)
         {
@@ -220,17 +251,18 @@ public sealed class ResidualCropClassifier : ICropClassifier
 
     /// <summary>
     /// Aligns a crop to <paramref name="reference"/> (a size x size map, null: centre it unaligned) and returns the
-    /// resampled, level-normalised map with the crop position of model pixel (0, 0).
+    /// resampled, level-normalised map with the crop position of model pixel (0, 0). With <paramref name="scratch"/>
+    /// the map is its buffer (valid until the next call).
     /// </summary>
-    internal static (float[] Map, double OffsetX, double OffsetY, bool IsObject) Normalize(ImageView crop, float[]? reference, int[]? core, int size, ResidualCropClassifierOptions o)
+    internal static (float[] Map, double OffsetX, double OffsetY, bool IsObject) Normalize(ImageView crop, float[]? reference, int[]? core, int size, ResidualCropClassifierOptions o, Scratch? scratch = null)
     {
         int w = crop.Width, h = crop.Height;
-        float[] plane = Plane(crop, o.ChannelWeights);
+        float[] plane = Plane(crop, o.ChannelWeights, scratch);
         double ox = ((w - 1) / 2.0) - ((size - 1) / 2.0), oy = ((h - 1) / 2.0) - ((size - 1) / 2.0);
 
         // A first level: the 90th percentile of the central window, where the object lies.
         int half = Math.Max(2, size / 4), c0 = (size - 1) / 2;
-        float level0 = Percentile(plane, w, h, (int)Math.Round(ox) + c0 - half, (int)Math.Round(oy) + c0 - half, (2 * half) + 1, 0.9);
+        float level0 = Percentile(plane, w, h, (int)Math.Round(ox) + c0 - half, (int)Math.Round(oy) + c0 - half, (2 * half) + 1, 0.9, scratch);
         if (Math.Abs(level0) < 1e-3f)
         {
             level0 = 1;
@@ -283,7 +315,7 @@ public sealed class ResidualCropClassifier : ICropClassifier
             oy = Math.Round(oy) + by + fy;
         }
 
-        float[] map = new float[size * size];
+        float[] map = scratch?.Map(size * size) ?? new float[size * size];
         for (int y = 0; y < size; y++)
         {
             double sy = Math.Clamp(y + oy, 0, h - 1);
@@ -326,9 +358,9 @@ public sealed class ResidualCropClassifier : ICropClassifier
         return (map, ox, oy, isObject);
     }
 
-    private static float Percentile(float[] plane, int w, int h, int x0, int y0, int side, double q)
+    private static float Percentile(float[] plane, int w, int h, int x0, int y0, int side, double q, Scratch? scratch)
     {
-        float[] values = new float[side * side];
+        float[] values = scratch?.Window(side * side) ?? new float[side * side];
         int n = 0;
         for (int y = y0; y < y0 + side; y++)
         {
@@ -339,7 +371,7 @@ public sealed class ResidualCropClassifier : ICropClassifier
             }
         }
 
-        Array.Sort(values);
+        Array.Sort(values, 0, n);
         return values[Math.Min(n - 1, (int)(q * n))];
     }
 
@@ -390,23 +422,20 @@ public sealed class ResidualCropClassifier : ICropClassifier
     }
 
     /// <summary>The connected regions of pixels that exceed the model, with their shape features.</summary>
-    internal static List<Region> FindRegions(float[] v, float[] mean, float[] spread, Rectangle central, int size, ResidualCropClassifierOptions o)
+    internal static List<Region> FindRegions(float[] v, float[] mean, float[] spread, Rectangle central, int size, ResidualCropClassifierOptions o, Scratch? scratch = null)
     {
         int n = size * size;
-        byte[] mask = new byte[n];
-        float[] excess = new float[n];
+        byte[] mask = scratch?.Mask(n) ?? new byte[n];
+        float[] excess = scratch?.Excess(n) ?? new float[n];
         for (int p = 0; p < n; p++)
         {
             float e = v[p] - mean[p];
             excess[p] = e;
-            if (e > o.ExcessThreshold && e > o.SpreadFactor * Math.Max(spread[p], o.SpreadFloor))
-            {
-                mask[p] = 1;
-            }
+            mask[p] = e > o.ExcessThreshold && e > o.SpreadFactor * Math.Max(spread[p], o.SpreadFloor) ? (byte)1 : (byte)0;
         }
 
-        int[] labels = new int[n];
-        List<ConnectedComponent> parts = ConnectedComponents.Label(mask, size, size, labels);
+        int[] labels = scratch?.Labels(n) ?? new int[n];
+        List<ConnectedComponent> parts = ConnectedComponents.Label(mask.AsSpan(0, n), size, size, labels.AsSpan(0, n));
         List<Region> regions = [];
         double c = (size - 1) / 2.0;
         Rectangle inner = central.Inflate(1);

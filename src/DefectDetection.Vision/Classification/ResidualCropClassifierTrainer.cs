@@ -52,6 +52,7 @@ public sealed class ResidualCropClassifierTrainer
         List<IReadOnlyList<LabeledBox>> boxes = [];
         List<bool> normal = [];
         int skipped = 0;
+        ResidualCropClassifier.Scratch scratch = new();
         foreach (LabeledCrop item in crops)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -113,12 +114,12 @@ public sealed class ResidualCropClassifierTrainer
         List<float[]> features = [];
         List<string> labels = [];
         object gate = new();
-        Parallel.For(0, maps.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        Rectangle[] centrals = [.. means.Select(m => ResidualCropClassifier.CentralObject(m, size))];
+        Parallel.For(0, maps.Count, new ParallelOptions { CancellationToken = cancellationToken }, () => new ResidualCropClassifier.Scratch(), (i, _, local) =>
         {
             float[] v = Dequantize(maps[i]);
             int k = ClosestModel(v, means);
-            Rectangle central = ResidualCropClassifier.CentralObject(means[k], size);
-            foreach (ResidualCropClassifier.Region r in ResidualCropClassifier.FindRegions(v, means[k], spreads[k], central, size, o))
+            foreach (ResidualCropClassifier.Region r in ResidualCropClassifier.FindRegions(v, means[k], spreads[k], centrals[k], size, o, local))
             {
                 if (!r.Reportable)
                 {
@@ -142,7 +143,9 @@ public sealed class ResidualCropClassifierTrainer
                     labels.Add(label);
                 }
             }
-        });
+
+            return local;
+        }, _ => { });
 
         int onDefects = labels.Count(l => l != ResidualCropClassifier.NormalLabel);
         log?.Invoke($"  residual classifier: {features.Count} excess regions, {onDefects} on defects");
@@ -161,7 +164,7 @@ public sealed class ResidualCropClassifierTrainer
 
         void Add(ImageView crop, IReadOnlyList<LabeledBox> defects)
         {
-            (float[] map, double ox, double oy, bool isObject) = ResidualCropClassifier.Normalize(crop, reference, core, size, o);
+            (float[] map, double ox, double oy, bool isObject) = ResidualCropClassifier.Normalize(crop, reference, core, size, o, scratch);
             if (!isObject)
             {
                 skipped++;
