@@ -231,6 +231,7 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
         ResidualCropClassifier classifier = new ResidualCropClassifierTrainer(new ResidualCropClassifierOptions
         {
             ChannelWeights = [1, 0, -1],
+            Prototypes = int.TryParse(Environment.GetEnvironmentVariable("PCB_PROTOTYPES"), out int k) ? k : 32,
             Seed = _o.Seed,
             ReportRadius = 2.0 * mm,
         }).Fit(TrainingCrops(detector, margin), Log);
@@ -260,7 +261,10 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
     {
         DefectPipeline pipeline = TrainTwoStage();
         Scorer scorer = new("two-stage: pin detector + pin-crop classifier");
-        for (int i = 0; i < _o.TestBoards; i++)
+        // PCB_BOARDS=3,17 looks at those boards only (debugging).
+        string? only = Environment.GetEnvironmentVariable("PCB_BOARDS");
+        IEnumerable<int> indices = only is null ? Enumerable.Range(0, _o.TestBoards) : only.Split(',').Select(int.Parse);
+        foreach (int i in indices)
         {
             using SyntheticBoard board = Board(EvaluationSet, i);
             InspectionResult result = pipeline.Inspect(board.Image);
@@ -272,16 +276,20 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
                 {
                     Defect? near = result.Defects.OrderByDescending(d => Rectangle.IntersectionOverUnion(d.Box, t.Box)).FirstOrDefault();
                     Log($"    FN board {i}: {t.Label} at {t.Box}; nearest found {near?.Box} {near?.Label} IoU {(near is null ? 0 : Rectangle.IntersectionOverUnion(near.Box, t.Box)):F2}");
-                    using Image crop = Cropping.CropWithContext(board.Image, t.Box, 24);
-                    ImageCodecs.Save(crop, $"/tmp/fn-{i}-{t.Box.X}-{t.Box.Y}.png");
+                    SaveDebugCrop(board, t.Box, $"/tmp/fn-{i}-{t.Box.X}-{t.Box.Y}.png");
+                }
+
+                foreach (LabeledBox t in board.Defects.Where(t => result.Defects.Count(d => Rectangle.IntersectionOverUnion(t.Box, d.Box) >= MatchIou) > 1))
+                {
+                    Log($"    DUP board {i}: {t.Label} at {t.Box} found as {string.Join(", ", result.Defects.Where(d => Rectangle.IntersectionOverUnion(t.Box, d.Box) >= MatchIou).Select(d => $"{d.Label} {d.Confidence:F2} {d.Box}"))}");
+                    SaveDebugCrop(board, t.Box, $"/tmp/dup-{i}-{t.Box.X}-{t.Box.Y}.png");
                 }
 
                 foreach (Defect d in result.Defects.Where(d => !board.Defects.Any(t => Rectangle.IntersectionOverUnion(t.Box, d.Box) >= MatchIou)))
                 {
                     LabeledBox? t = board.Defects.Where(t => !Rectangle.Intersect(t.Box, d.Box).IsEmpty).Cast<LabeledBox?>().FirstOrDefault();
                     Log($"    FP board {i}: {d.Label} {d.Confidence:F2} at {d.Box}; overlapping truth {t?.Label} {t?.Box}");
-                    using Image crop = Cropping.CropWithContext(board.Image, d.Box, 24);
-                    ImageCodecs.Save(crop, $"/tmp/fp-{i}-{d.Box.X}-{d.Box.Y}.png");
+                    SaveDebugCrop(board, d.Box, $"/tmp/fp-{i}-{d.Box.X}-{d.Box.Y}.png");
                 }
             }
 
@@ -289,6 +297,15 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
         }
 
         return scorer.Result(Log);
+    }
+
+    // The box with 24 pixels of context, four times enlarged, the box drawn in red.
+    private static void SaveDebugCrop(SyntheticBoard board, Rectangle box, string path)
+    {
+        using Image crop = Cropping.CropWithContext(board.Image, box, 24);
+        using Image large = ImageResizer.Resize(crop, crop.Width * 4, crop.Height * 4, ResizeMode.Area);
+        Drawing.DrawRectangle(large, new Rectangle(96, 96, box.Width * 4, box.Height * 4), Color.Red, 1);
+        ImageCodecs.Save(large, path);
     }
 
     // The same features for tiles and pin crops: pixels of a 16x16 thumbnail plus gradient histograms.

@@ -23,7 +23,7 @@ public sealed class ResidualCropClassifier : ICropClassifier
     private readonly float[] _reference;
     private readonly float[][] _means;
     private readonly float[][] _spreads;
-    private readonly Rectangle[] _objects;
+    private readonly ModelLayout[] _layouts;
     private readonly SoftmaxClassifierModel? _head;
     private readonly int _normalIndex;
     private readonly int[] _coreIndices;
@@ -40,7 +40,7 @@ public sealed class ResidualCropClassifier : ICropClassifier
         _head = head;
         _normalIndex = head is null ? -1 : head.Labels.ToList().IndexOf(NormalLabel);
         _coreIndices = CoreIndices(reference, size);
-        _objects = [.. means.Select(m => CentralObject(m, size))];
+        _layouts = [.. means.Select(m => ModelLayout.Of(m, size))];
     }
 
     /// <summary>Side of the square model in pixels.</summary>
@@ -78,7 +78,7 @@ public sealed class ResidualCropClassifier : ICropClassifier
                 (string label, float confidence) = Judge(r, features, probabilities);
                 if (label != NormalLabel)
                 {
-                    found.Add(new Defect(a.ToCrop(r.Inside ? _objects[a.Model] : r.Bounds.Inflate(_o.BoxMargin)), label, confidence));
+                    found.Add(new Defect(a.ToCrop(r.Inside ? _layouts[a.Model].Central : r.Bounds.Inflate(_o.BoxMargin)), label, confidence));
                 }
             }
 
@@ -132,7 +132,7 @@ public sealed class ResidualCropClassifier : ICropClassifier
         }
 
         int model = ClosestModel(v);
-        return new Analysis(model, ox, oy, FindRegions(v, _means[model], _spreads[model], _objects[model], Size, _o, scratch));
+        return new Analysis(model, ox, oy, FindRegions(v, _means[model], _spreads[model], _layouts[model], Size, _o, scratch));
     }
 
     private int ClosestModel(float[] v)
@@ -394,35 +394,86 @@ public sealed class ResidualCropClassifier : ICropClassifier
         return [.. core];
     }
 
-    /// <summary>The box of the central object in a model: the region at 0.5 or more that holds the centre's neighbourhood.</summary>
-    internal static Rectangle CentralObject(float[] mean, int size)
+    /// <summary>
+    /// Where the objects of a normal model are: the central object's box, and every pixel's distance to the central
+    /// object and to the other objects (neighbouring pads) of the model, where the mean reads 0.5 or more.
+    /// </summary>
+    internal sealed record ModelLayout(Rectangle Central, float[] ToCentral, float[] ToOthers)
     {
-        byte[] mask = new byte[mean.Length];
-        for (int p = 0; p < mask.Length; p++)
-        {
-            mask[p] = mean[p] >= 0.5f ? (byte)1 : (byte)0;
-        }
+        private const float Far = 1e6f;
 
-        int[] labels = new int[mask.Length];
-        List<ConnectedComponent> parts = ConnectedComponents.Label(mask, size, size, labels);
-        double c = (size - 1) / 2.0;
-        Rectangle best = new((int)c - 1, (int)c - 1, 3, 3);
-        double bestDistance = double.PositiveInfinity;
-        foreach (ConnectedComponent part in parts)
+        public static ModelLayout Of(float[] mean, int size)
         {
-            double dx = part.Bounds.X + (part.Bounds.Width / 2.0) - c - 0.5, dy = part.Bounds.Y + (part.Bounds.Height / 2.0) - c - 0.5;
-            double d = (dx * dx) + (dy * dy);
-            if (part.Area >= 16 && d < bestDistance)
+            byte[] mask = new byte[mean.Length];
+            for (int p = 0; p < mask.Length; p++)
             {
-                (best, bestDistance) = (part.Bounds, d);
+                mask[p] = mean[p] >= 0.5f ? (byte)1 : (byte)0;
             }
+
+            int[] labels = new int[mask.Length];
+            List<ConnectedComponent> parts = ConnectedComponents.Label(mask, size, size, labels);
+            double c = (size - 1) / 2.0;
+            Rectangle central = new((int)c - 1, (int)c - 1, 3, 3);
+            int centralLabel = -1;
+            double bestDistance = double.PositiveInfinity;
+            foreach (ConnectedComponent part in parts)
+            {
+                double dx = part.Bounds.X + (part.Bounds.Width / 2.0) - c - 0.5, dy = part.Bounds.Y + (part.Bounds.Height / 2.0) - c - 0.5;
+                double d = (dx * dx) + (dy * dy);
+                if (part.Area >= 16 && d < bestDistance)
+                {
+                    (central, centralLabel, bestDistance) = (part.Bounds, part.Label, d);
+                }
+            }
+
+            HashSet<int> others = [.. parts.Where(p => p.Area >= 16 && p.Label != centralLabel).Select(p => p.Label)];
+            return new ModelLayout(central, Distance(labels, size, l => l == centralLabel), Distance(labels, size, others.Contains));
         }
 
-        return best;
+        // Chamfer distance (1, sqrt 2) to the nearest pixel whose label passes 'target'.
+        private static float[] Distance(int[] labels, int size, Func<int, bool> target)
+        {
+            float[] d = new float[labels.Length];
+            for (int p = 0; p < d.Length; p++)
+            {
+                d[p] = labels[p] != 0 && target(labels[p]) ? 0 : Far;
+            }
+
+            const float diagonal = 1.41421356f;
+            for (int y = 0; y < size; y++)
+            {
+                for (int x = 0; x < size; x++)
+                {
+                    int p = (y * size) + x;
+                    float v = d[p];
+                    if (x > 0) { v = Math.Min(v, d[p - 1] + 1); }
+                    if (y > 0) { v = Math.Min(v, d[p - size] + 1); }
+                    if (x > 0 && y > 0) { v = Math.Min(v, d[p - size - 1] + diagonal); }
+                    if (x < size - 1 && y > 0) { v = Math.Min(v, d[p - size + 1] + diagonal); }
+                    d[p] = v;
+                }
+            }
+
+            for (int y = size - 1; y >= 0; y--)
+            {
+                for (int x = size - 1; x >= 0; x--)
+                {
+                    int p = (y * size) + x;
+                    float v = d[p];
+                    if (x < size - 1) { v = Math.Min(v, d[p + 1] + 1); }
+                    if (y < size - 1) { v = Math.Min(v, d[p + size] + 1); }
+                    if (x < size - 1 && y < size - 1) { v = Math.Min(v, d[p + size + 1] + diagonal); }
+                    if (x > 0 && y < size - 1) { v = Math.Min(v, d[p + size - 1] + diagonal); }
+                    d[p] = v;
+                }
+            }
+
+            return d;
+        }
     }
 
     /// <summary>The connected regions of pixels that exceed the model, with their shape features.</summary>
-    internal static List<Region> FindRegions(float[] v, float[] mean, float[] spread, Rectangle central, int size, ResidualCropClassifierOptions o, Scratch? scratch = null)
+    internal static List<Region> FindRegions(float[] v, float[] mean, float[] spread, ModelLayout layout, int size, ResidualCropClassifierOptions o, Scratch? scratch = null)
     {
         int n = size * size;
         byte[] mask = scratch?.Mask(n) ?? new byte[n];
@@ -438,7 +489,7 @@ public sealed class ResidualCropClassifier : ICropClassifier
         List<ConnectedComponent> parts = ConnectedComponents.Label(mask.AsSpan(0, n), size, size, labels.AsSpan(0, n));
         List<Region> regions = [];
         double c = (size - 1) / 2.0;
-        Rectangle inner = central.Inflate(1);
+        Rectangle inner = layout.Central.Inflate(1);
         foreach (ConnectedComponent part in parts)
         {
             if (part.Area < o.MinArea)
@@ -448,6 +499,7 @@ public sealed class ResidualCropClassifier : ICropClassifier
 
             Rectangle b = part.Bounds;
             double nearest = double.PositiveInfinity, sumExcess = 0, maxExcess = 0;
+            float toCentral = float.PositiveInfinity, toOthers = float.PositiveInfinity;
             int border = 0, copperBorder = 0;
             for (int y = b.Y; y < b.Bottom; y++)
             {
@@ -460,6 +512,8 @@ public sealed class ResidualCropClassifier : ICropClassifier
                     }
 
                     nearest = Math.Min(nearest, ((x - c) * (x - c)) + ((y - c) * (y - c)));
+                    toCentral = Math.Min(toCentral, layout.ToCentral[p]);
+                    toOthers = Math.Min(toOthers, layout.ToOthers[p]);
                     sumExcess += excess[p];
                     maxExcess = Math.Max(maxExcess, excess[p]);
                 }
@@ -494,7 +548,9 @@ public sealed class ResidualCropClassifier : ICropClassifier
                 inside ? 1 : 0,
                 (float)part.Area / (b.Width * b.Height),
             ];
-            bool reportable = o.ReportRadius <= 0 || Math.Sqrt(nearest) <= o.ReportRadius;
+            // A region is this crop's to report when it lies nearer its object than any neighbouring one (the
+            // neighbour's crop reports the others), and within the report radius.
+            bool reportable = toCentral <= toOthers && (o.ReportRadius <= 0 || Math.Sqrt(nearest) <= o.ReportRadius);
             regions.Add(new Region(b, part.Area, inside, reportable, f));
         }
 

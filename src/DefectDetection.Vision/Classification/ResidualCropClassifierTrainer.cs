@@ -114,12 +114,12 @@ public sealed class ResidualCropClassifierTrainer
         List<float[]> features = [];
         List<string> labels = [];
         object gate = new();
-        Rectangle[] centrals = [.. means.Select(m => ResidualCropClassifier.CentralObject(m, size))];
+        ResidualCropClassifier.ModelLayout[] layouts = [.. means.Select(m => ResidualCropClassifier.ModelLayout.Of(m, size))];
         Parallel.For(0, maps.Count, new ParallelOptions { CancellationToken = cancellationToken }, () => new ResidualCropClassifier.Scratch(), (i, _, local) =>
         {
             float[] v = Dequantize(maps[i]);
             int k = ClosestModel(v, means);
-            foreach (ResidualCropClassifier.Region r in ResidualCropClassifier.FindRegions(v, means[k], spreads[k], centrals[k], size, o, local))
+            foreach (ResidualCropClassifier.Region r in ResidualCropClassifier.FindRegions(v, means[k], spreads[k], layouts[k], size, o, local))
             {
                 if (!r.Reportable)
                 {
