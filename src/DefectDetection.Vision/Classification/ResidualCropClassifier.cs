@@ -9,8 +9,9 @@ namespace DefectDetection.Vision.Classification;
 /// object to sub-pixel accuracy and compared with the closest of several per-pixel normal models (mean and spread,
 /// a mixture of variation models). Pixels brighter than the model allows form regions; a small softmax head on each
 /// region's shape says whether it is a defect and of which kind. A region inside the object is reported with the
-/// object's box, a region beside it with its own box (<see cref="CropVerdict.LocalizedDefects"/>). Immutable and
-/// thread-safe.
+/// object's box, a region beside it with its own box (<see cref="CropVerdict.LocalizedDefects"/>), and only by the
+/// crop whose object it lies nearest (neighbouring objects are part of the normal models), so that neighbouring
+/// crops do not report it twice. Immutable and thread-safe.
 /// </summary>
 public sealed class ResidualCropClassifier : ICropClassifier
 {

@@ -21,13 +21,13 @@ public sealed class ResidualCropClassifierTests
 
     // A pad with a hole near the centre (sub-pixel jitter), sometimes a neighbouring pad on the right, noise and a
     // random gain; a blob of copper on the left, or a hole that was never drilled. Returns the defect's true box.
-    private static (Image Crop, Rectangle Truth) Draw(Random rng, Kind kind)
+    private static (Image Crop, Rectangle Truth) Draw(Random rng, Kind kind, double? blobX = null)
     {
         Image image = Image.Create(Side, Side, PixelFormat.Rgb24);
         Canvas canvas = new(image);
         canvas.Fill(Mask);
         double cx = 30 + (rng.NextDouble() * 2) - 1, cy = 30 + (rng.NextDouble() * 2) - 1;
-        if (rng.Next(2) == 0)
+        if (rng.Next(2) == 0 || blobX is not null)
         {
             canvas.Disc(cx + 27, cy, PadRadius, Copper);
             canvas.Disc(cx + 27, cy, HoleRadius, Hole);
@@ -47,7 +47,7 @@ public sealed class ResidualCropClassifierTests
         if (kind == Kind.Blob)
         {
             double angle = (0.6 + (rng.NextDouble() * 0.8)) * Math.PI, r = 3 + rng.NextDouble();
-            double bx = cx + (Math.Cos(angle) * 16), by = cy + (Math.Sin(angle) * 16);
+            double bx = cx + (blobX ?? (Math.Cos(angle) * 16)), by = cy + (blobX is null ? Math.Sin(angle) * 16 : 0);
             canvas.Disc(bx, by, r, Copper);
             truth = Rectangle.FromEdges((int)Math.Floor(bx - r), (int)Math.Floor(by - r), (int)Math.Ceiling(bx + r), (int)Math.Ceiling(by + r));
         }
@@ -120,6 +120,25 @@ public sealed class ResidualCropClassifierTests
                 Rectangle expected = kind == Kind.Blob ? truth.Inflate(2) : truth;
                 double iou = Rectangle.IntersectionOverUnion(found.Box, expected);
                 Assert.True(iou >= 0.6, $"found {found.Box}, expected {expected} (IoU {iou:F2})");
+            }
+        }
+    }
+
+    [Fact]
+    public void ABlobNearerTheNeighbouringPadIsLeftToTheNeighboursCrop()
+    {
+        // The neighbour's pad spans 18..36 px right of the centre, this crop's pad 0..9.
+        Random rng = new(300);
+        for (int i = 0; i < 6; i++)
+        {
+            (Image near, _) = Draw(rng, Kind.Blob, blobX: 19);
+            (Image own, Rectangle truth) = Draw(rng, Kind.Blob, blobX: 11);
+            using (near)
+            using (own)
+            {
+                Assert.False(Trained.Value.Classify([near])[0].IsDefect);
+                Defect found = Assert.Single(Trained.Value.Classify([own])[0].LocalizedDefects!);
+                Assert.True(Rectangle.IntersectionOverUnion(found.Box, truth.Inflate(2)) >= 0.5, $"found {found.Box}, expected {truth.Inflate(2)}");
             }
         }
     }
