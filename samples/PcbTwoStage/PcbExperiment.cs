@@ -234,6 +234,7 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
             Prototypes = int.TryParse(Environment.GetEnvironmentVariable("PCB_PROTOTYPES"), out int k) ? k : 32,
             Seed = _o.Seed,
             ReportRadius = 2.0 * mm,
+            JoinDistance = (int)Math.Ceiling(0.5 * mm), // the pad's ring: 0.4 mm
         }).Fit(TrainingCrops(detector, margin), Log);
         return new DefectPipeline(detector, classifier,
             new DefectPipelineOptions { ContextMargin = margin, DuplicateSuppressionDistance = 2 });

@@ -68,7 +68,7 @@ public sealed class ResidualCropClassifier : ICropClassifier
         {
             cancellationToken.ThrowIfCancellationRequested();
             Analysis a = Analyze(crops[i], scratch);
-            List<Defect> found = [];
+            List<(Region Region, string Label, float Confidence)> judged = [];
             foreach (Region r in a.Regions)
             {
                 if (!r.Reportable)
@@ -79,8 +79,30 @@ public sealed class ResidualCropClassifier : ICropClassifier
                 (string label, float confidence) = Judge(r, features, probabilities);
                 if (label != NormalLabel)
                 {
-                    found.Add(new Defect(a.ToCrop(r.Inside ? _layouts[a.Model].Central : r.Bounds.Inflate(_o.BoxMargin)), label, confidence));
+                    judged.Add((r, label, confidence));
                 }
+            }
+
+            List<Defect> found = [];
+            foreach ((Region r, string label, float confidence) in judged)
+            {
+                // Excess inside the object (over a hole) that comes within JoinDistance of excess beside it is one
+                // piece lying over the object: it widens that piece's box instead of making an object-level defect.
+                if (r.Inside && _o.JoinDistance > 0 && judged.Any(o => !o.Region.Inside && Gap(o.Region.Bounds, r.Bounds) <= _o.JoinDistance))
+                {
+                    continue;
+                }
+
+                Rectangle box = r.Bounds;
+                if (!r.Inside && _o.JoinDistance > 0)
+                {
+                    foreach ((Region inner, _, _) in judged.Where(o => o.Region.Inside && Gap(o.Region.Bounds, r.Bounds) <= _o.JoinDistance))
+                    {
+                        box = Rectangle.Union(box, inner.Bounds);
+                    }
+                }
+
+                found.Add(new Defect(a.ToCrop(r.Inside ? _layouts[a.Model].Central : box.Inflate(_o.BoxMargin)), label, confidence));
             }
 
             if (found.Count == 0)
@@ -95,6 +117,10 @@ public sealed class ResidualCropClassifier : ICropClassifier
 
         return verdicts;
     }
+
+    // The Chebyshev gap between two boxes (0 when they touch or overlap).
+    private static int Gap(Rectangle a, Rectangle b) =>
+        Math.Max(Math.Max(0, Math.Max(a.X - b.Right, b.X - a.Right)), Math.Max(0, Math.Max(a.Y - b.Bottom, b.Y - a.Bottom)));
 
     private (string Label, float Confidence) Judge(Region r, float[] features, float[] probabilities)
     {

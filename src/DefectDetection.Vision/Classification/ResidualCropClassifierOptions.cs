@@ -51,6 +51,12 @@ public sealed class ResidualCropClassifierOptions
     /// </summary>
     public float MinObjectLevel { get; init; } = 0.6f;
 
+    /// <summary>
+    /// Excess inside the object (over a hole) within this many pixels of excess beside it is one piece lying over the
+    /// object (stray copper across a pad and its hole): the two are reported as one box. 0: never joined. Default: 0.
+    /// </summary>
+    public int JoinDistance { get; init; }
+
     /// <summary>Pixels added around a located defect's box. Default: 2.</summary>
     public int BoxMargin { get; init; } = 2;
 
@@ -69,7 +75,7 @@ public sealed class ResidualCropClassifierOptions
             throw new ArgumentOutOfRangeException(nameof(Size), $"Need 0 <= Size <= 1024, 0 <= MaxShift <= 16, 1 <= Prototypes <= 1024 (got {Size}, {MaxShift}, {Prototypes}).");
         }
 
-        if (!(ExcessThreshold > 0 && SpreadFactor >= 0 && SpreadFloor > 0 && ReportRadius >= 0) || MinArea < 1 || BoxMargin < 0)
+        if (!(ExcessThreshold > 0 && SpreadFactor >= 0 && SpreadFloor > 0 && ReportRadius >= 0) || MinArea < 1 || BoxMargin < 0 || JoinDistance < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(ExcessThreshold), "ExcessThreshold and SpreadFloor must be positive, SpreadFactor, ReportRadius and BoxMargin non-negative, MinArea at least 1.");
         }
