@@ -80,6 +80,7 @@ public sealed class ResidualCropClassifierTests
     {
         ChannelWeights = [1, 0, -1],
         Prototypes = 4,
+        JoinDistance = 6,
         Seed = 1,
     }).Fit(Training(new Random(7))));
 
@@ -140,6 +141,23 @@ public sealed class ResidualCropClassifierTests
                 Defect found = Assert.Single(Trained.Value.Classify([own])[0].LocalizedDefects!);
                 Assert.True(Rectangle.IntersectionOverUnion(found.Box, truth.Inflate(2)) >= 0.5, $"found {found.Box}, expected {truth.Inflate(2)}");
             }
+        }
+    }
+
+    [Fact]
+    public void CopperAcrossThePadAndItsHoleIsOneDefectWithItsOwnBox()
+    {
+        // A disc of copper on the pad's left edge: it shows beside the pad and over the hole, joined by the pad's ring.
+        Random rng = new(400);
+        for (int i = 0; i < 6; i++)
+        {
+            using Image crop = Draw(rng, Kind.Normal).Crop;
+            Canvas canvas = new(crop);
+            double cx = 29.5 - 9, cy = 29.5;
+            canvas.Disc(cx, cy, 7, Copper);
+            Rectangle truth = Rectangle.FromEdges((int)Math.Floor(cx - 7), (int)Math.Floor(cy - 7), (int)Math.Ceiling(cx + 7), (int)Math.Ceiling(cy + 7)).Inflate(2);
+            Defect found = Assert.Single(Trained.Value.Classify([crop])[0].LocalizedDefects!);
+            Assert.True(Rectangle.IntersectionOverUnion(found.Box, truth) >= 0.5, $"found {found.Box}, expected {truth}");
         }
     }
 
