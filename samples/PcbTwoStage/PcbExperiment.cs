@@ -25,6 +25,17 @@ public sealed record PcbExperimentOptions
     public double DefectiveFraction { get; init; } = 0.7;
 
     public TextWriter? Log { get; init; }
+
+    /// <summary>Evaluate on validation boards (their own seeds) instead of the test boards: for tuning.</summary>
+    public bool Validate { get; init; }
+}
+
+/// <summary>The three sets of generated boards, each with its own seeds.</summary>
+public enum BoardSet
+{
+    Train,
+    Test,
+    Validation,
 }
 
 /// <summary>One row of the results table.</summary>
@@ -62,9 +73,15 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
     }
 
     /// <summary>Generates training (<paramref name="train"/>) or test board number <paramref name="i"/>.</summary>
-    public SyntheticBoard Board(bool train, int i)
+    public SyntheticBoard Board(bool train, int i) => Board(train ? BoardSet.Train : BoardSet.Test, i);
+
+    // Test boards, or validation boards (other seeds) when tuning.
+    private BoardSet EvaluationSet => _o.Validate ? BoardSet.Validation : BoardSet.Test;
+
+    /// <summary>Generates board number <paramref name="i"/> of a set; each set has its own seeds.</summary>
+    public SyntheticBoard Board(BoardSet set, int i)
     {
-        int seed = (train ? 100_000 : 200_000) + (_o.Seed * 1000) + i;
+        int seed = set switch { BoardSet.Train => 100_000, BoardSet.Test => 200_000, _ => 300_000 } + (_o.Seed * 1000) + i;
         bool defective = new Random(seed).NextDouble() < _o.DefectiveFraction;
         return Generator.Generate(seed, defective);
     }
@@ -88,7 +105,7 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
         Scorer scorer = new("one-stage: whole board, 1/4 scale, image classifier");
         for (int i = 0; i < _o.TestBoards; i++)
         {
-            using SyntheticBoard board = Board(train: false, i);
+            using SyntheticBoard board = Board(EvaluationSet, i);
             Stopwatch sw = Stopwatch.StartNew();
             using Image small = ImageResizer.Resize(board.Image, w, h, ResizeMode.Area);
             bool defective = head.Predict(extractor.Extract(small)).Label != Normal;
@@ -138,7 +155,7 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
         Scorer scorer = new("tile classifier: 48 px tiles, full resolution");
         for (int i = 0; i < _o.TestBoards; i++)
         {
-            using SyntheticBoard board = Board(train: false, i);
+            using SyntheticBoard board = Board(EvaluationSet, i);
             Stopwatch sw = Stopwatch.StartNew();
             IReadOnlyList<RegionOfInterest> tiles = tiler.Detect(board.Image);
             List<(Rectangle Box, float Confidence)> positives = [];
@@ -205,54 +222,75 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
         TemplateMatchingRoiDetector detector = TemplateMatchingRoiDetector.FromExample(
             golden, PcbBoardGenerator.PinBox(BoardTransform.Identity, example).Inflate(4),
             new TemplateMatchingOptions { ScoreThreshold = 0.3f, RotationsDegrees = [-1.5, 1.5], Label = "pin" });
-        // Pin crops are aligned by the detector, so their pixels are strong features (a missing hole darkens no
-        // centre, stray copper lights up the ring around the pad); gradient histograms add shape.
-        IFeatureExtractor extractor = PinFeatures();
-        CropSize size = new(CropSize, CropSize);
 
-        List<float[]> features = [];
-        List<string> labels = [];
-        Random rng = new(_o.Seed);
+        // Every pin looks alike: each crop is aligned to the pin and compared with per-pixel models of normal pin
+        // crops (with and without neighbouring pads) in a copper channel (red minus blue: copper is bright, solder
+        // mask, silkscreen and holes are dark). Copper the models do not expect is a defect; its own box is reported.
+        double mm = _o.Board.PixelsPerMm;
+        int margin = (int)Math.Ceiling(1.6 * mm);
+        ResidualCropClassifier classifier = new ResidualCropClassifierTrainer(new ResidualCropClassifierOptions
+        {
+            ChannelWeights = [1, 0, -1],
+            Prototypes = int.TryParse(Environment.GetEnvironmentVariable("PCB_PROTOTYPES"), out int k) ? k : 32,
+            Seed = _o.Seed,
+            ReportRadius = 2.0 * mm,
+            JoinDistance = (int)Math.Ceiling(0.5 * mm), // the pad's ring: 0.4 mm
+        }).Fit(TrainingCrops(detector, margin), Log);
+        return new DefectPipeline(detector, classifier,
+            new DefectPipelineOptions { ContextMargin = margin, DuplicateSuppressionDistance = 2 });
+    }
+
+    // Pin crops of the training boards with the defects they show, one board at a time.
+    private IEnumerable<LabeledCrop> TrainingCrops(TemplateMatchingRoiDetector detector, int margin)
+    {
         for (int i = 0; i < _o.TrainBoards; i++)
         {
-            using SyntheticBoard board = Board(train: true, i);
+            using SyntheticBoard board = Board(BoardSet.Train, i);
             foreach (RegionOfInterest roi in detector.Detect(board.Image))
             {
-                string label = PinLabel(board, roi.Box);
-                using Image context = Cropping.CropWithContext(board.Image, roi.Box, PinMargin);
-                using Image crop = ImageResizer.Resize(context, CropSize, CropSize);
-                AddAugmented(extractor, crop, label, label != Normal, features, labels);
+                Rectangle region = roi.Box.Inflate(margin);
+                using Image crop = Cropping.CropWithContext(board.Image, roi.Box, margin);
+                List<LabeledBox> defects = [.. board.Defects
+                    .Where(d => !Rectangle.Intersect(d.Box, region).IsEmpty)
+                    .Select(d => d with { Box = new Rectangle(d.Box.X - region.X, d.Box.Y - region.Y, d.Box.Width, d.Box.Height) })];
+                yield return new LabeledCrop(crop, defects);
             }
         }
-
-        Log($"  two-stage: {features.Count} training pin crops, {labels.Count(l => l != Normal)} defective");
-        SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(HeadOptions).Fit(features, labels);
-        return new DefectPipeline(detector, new FeatureCropClassifier(extractor, head, [Normal], size),
-            new DefectPipelineOptions { ContextMargin = PinMargin, DuplicateSuppressionDistance = PinMargin });
     }
 
     private MethodResult TwoStage()
     {
         DefectPipeline pipeline = TrainTwoStage();
         Scorer scorer = new("two-stage: pin detector + pin-crop classifier");
-        for (int i = 0; i < _o.TestBoards; i++)
+        // PCB_BOARDS=3,17 looks at those boards only (debugging).
+        string? only = Environment.GetEnvironmentVariable("PCB_BOARDS");
+        IEnumerable<int> indices = only is null ? Enumerable.Range(0, _o.TestBoards) : only.Split(',').Select(int.Parse);
+        foreach (int i in indices)
         {
-            using SyntheticBoard board = Board(train: false, i);
+            using SyntheticBoard board = Board(EvaluationSet, i);
             InspectionResult result = pipeline.Inspect(board.Image);
             if (Environment.GetEnvironmentVariable("PCB_DEBUG") == "1")
             {
+                int onPins = result.Regions.Count(r => board.Pins.Any(p => Rectangle.IntersectionOverUnion(p, r.Region.Box) > 0.3));
+                Log($"    board {i}: min pin score {result.Regions.Where(r => board.Pins.Any(p => Rectangle.IntersectionOverUnion(p, r.Region.Box) > 0.3)).Min(r => r.Region.Score):F2}, {result.Regions.Count} regions, {onPins} on pins, {board.Pins.Count} pins; scores off pins {string.Join(" ", result.Regions.Where(r => !board.Pins.Any(p => Rectangle.IntersectionOverUnion(p, r.Region.Box) > 0.3)).Select(r => r.Region.Score.ToString("F2")).Take(12))}");
                 foreach (LabeledBox t in board.Defects.Where(t => !result.Defects.Any(d => Rectangle.IntersectionOverUnion(t.Box, d.Box) >= MatchIou)))
                 {
-                    RoiVerdict? near = result.Regions.Where(r => Rectangle.IntersectionOverUnion(r.Region.Box, t.Box) > 0).OrderByDescending(r => Rectangle.IntersectionOverUnion(r.Region.Box, t.Box)).FirstOrDefault();
-                    Log($"    FN board {i}: {t.Label} at {t.Box}; best ROI {near?.Region.Box} IoU {(near is null ? 0 : Rectangle.IntersectionOverUnion(near.Region.Box, t.Box)):F2} said {near?.Verdict.Label} {near?.Verdict.Confidence:F2}");
-                    using Image crop = Cropping.CropWithContext(board.Image, t.Box, PinMargin);
-                    ImageCodecs.Save(crop, $"/tmp/fn-{i}-{t.Box.X}-{t.Box.Y}.png");
+                    Defect? near = result.Defects.OrderByDescending(d => Rectangle.IntersectionOverUnion(d.Box, t.Box)).FirstOrDefault();
+                    Log($"    FN board {i}: {t.Label} at {t.Box}; nearest found {near?.Box} {near?.Label} IoU {(near is null ? 0 : Rectangle.IntersectionOverUnion(near.Box, t.Box)):F2}");
+                    SaveDebugCrop(board, t.Box, $"/tmp/fn-{i}-{t.Box.X}-{t.Box.Y}.png");
+                }
+
+                foreach (LabeledBox t in board.Defects.Where(t => result.Defects.Count(d => Rectangle.IntersectionOverUnion(t.Box, d.Box) >= MatchIou) > 1))
+                {
+                    Log($"    DUP board {i}: {t.Label} at {t.Box} found as {string.Join(", ", result.Defects.Where(d => Rectangle.IntersectionOverUnion(t.Box, d.Box) >= MatchIou).Select(d => $"{d.Label} {d.Confidence:F2} {d.Box}"))}");
+                    SaveDebugCrop(board, t.Box, $"/tmp/dup-{i}-{t.Box.X}-{t.Box.Y}.png");
                 }
 
                 foreach (Defect d in result.Defects.Where(d => !board.Defects.Any(t => Rectangle.IntersectionOverUnion(t.Box, d.Box) >= MatchIou)))
                 {
-                    int pin = board.Pins.ToList().FindIndex(p => Rectangle.IntersectionOverUnion(p, d.Box) > 0.5);
-                    Log($"    FP board {i}: {d.Label} {d.Confidence:F2} at {d.Box}, pin {pin} square={(pin >= 0 && Generator.Layout.Pins[pin].Square)}");
+                    LabeledBox? t = board.Defects.Where(t => !Rectangle.Intersect(t.Box, d.Box).IsEmpty).Cast<LabeledBox?>().FirstOrDefault();
+                    Log($"    FP board {i}: {d.Label} {d.Confidence:F2} at {d.Box}; overlapping truth {t?.Label} {t?.Box}");
+                    SaveDebugCrop(board, d.Box, $"/tmp/fp-{i}-{d.Box.X}-{d.Box.Y}.png");
                 }
             }
 
@@ -260,6 +298,15 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
         }
 
         return scorer.Result(Log);
+    }
+
+    // The box with 24 pixels of context, four times enlarged, the box drawn in red.
+    private static void SaveDebugCrop(SyntheticBoard board, Rectangle box, string path)
+    {
+        using Image crop = Cropping.CropWithContext(board.Image, box, 24);
+        using Image large = ImageResizer.Resize(crop, crop.Width * 4, crop.Height * 4, ResizeMode.Area);
+        Drawing.DrawRectangle(large, new Rectangle(96, 96, box.Width * 4, box.Height * 4), Color.Red, 1);
+        ImageCodecs.Save(large, path);
     }
 
     // The same features for tiles and pin crops: pixels of a 16x16 thumbnail plus gradient histograms.

@@ -4,9 +4,10 @@ using DefectDetection.Samples.PcbTwoStage;
 using DefectDetection.Vision.Synthetic;
 
 // Reproduces the AWS missing-hole experiment on generated boards:
-//   dotnet run --project samples/PcbTwoStage -c Release -- [--train N] [--test N] [--seed S] [--small] [--json FILE]
+//   dotnet run --project samples/PcbTwoStage -c Release -- [--train N] [--test N] [--seed S] [--small] [--validate] [--json FILE]
+// --validate scores on validation boards (their own seeds) instead of the test boards: tune with it, never on test.
 int train = 24, test = 50, seed = 1;
-bool small = false;
+bool small = false, validate = false;
 string? json = null;
 for (int i = 0; i < args.Length; i++)
 {
@@ -17,6 +18,7 @@ for (int i = 0; i < args.Length; i++)
         case "--test": test = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--seed": seed = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--small": small = true; break;
+        case "--validate": validate = true; break;
         case "--json": json = Next(); break;
         default:
             Console.Error.WriteLine($"unknown argument '{args[i]}'");
@@ -27,7 +29,7 @@ for (int i = 0; i < args.Length; i++)
 PcbBoardOptions board = small
     ? new PcbBoardOptions { Width = 1600, Height = 1200, ComponentCount = 18, PixelsPerMm = 12 }
     : new PcbBoardOptions();
-PcbExperiment experiment = new(new PcbExperimentOptions { TrainBoards = train, TestBoards = test, Seed = seed, Board = board, Log = Console.Out });
+PcbExperiment experiment = new(new PcbExperimentOptions { TrainBoards = train, TestBoards = test, Seed = seed, Board = board, Validate = validate, Log = Console.Out });
 IReadOnlyList<MethodResult> results = experiment.Run();
 ResultsTable.Print(results, Console.Out);
 if (json is not null)

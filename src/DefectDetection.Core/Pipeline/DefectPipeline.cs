@@ -182,7 +182,15 @@ public sealed partial class DefectPipeline : IDefectPipeline
             maxAny = Math.Max(maxAny, verdict.Confidence);
             if (verdict.IsDefect)
             {
-                defects.Add(new Defect(regions[i].Box, verdict.Label, verdict.Confidence));
+                if (verdict.LocalizedDefects is { Count: > 0 } located)
+                {
+                    AddLocalized(defects, located, regions[i].Box, ClassifierFor(regions[i].Label)!.InputSize);
+                }
+                else
+                {
+                    defects.Add(new Defect(regions[i].Box, verdict.Label, verdict.Confidence));
+                }
+
                 maxDefect = Math.Max(maxDefect, verdict.Confidence);
             }
         }
@@ -236,6 +244,22 @@ public sealed partial class DefectPipeline : IDefectPipeline
             int end = (int)((long)count * (b + 1) / batches);
             yield return (start, end - start);
             start = end;
+        }
+    }
+
+    // Maps defects located in a crop (crop coordinates, after the crop was resized to 'size') to the image.
+    private void AddLocalized(List<Defect> defects, IReadOnlyList<Defect> located, Rectangle box, CropSize? size)
+    {
+        Rectangle region = box.Inflate(_options.ContextMargin);
+        double sx = size is { } s ? (double)region.Width / s.Width : 1, sy = size is { } t ? (double)region.Height / t.Height : 1;
+        foreach (Defect d in located)
+        {
+            defects.Add(d with
+            {
+                Box = Rectangle.FromEdges(
+                    region.X + (int)Math.Floor(d.Box.X * sx), region.Y + (int)Math.Floor(d.Box.Y * sy),
+                    region.X + (int)Math.Ceiling(d.Box.Right * sx), region.Y + (int)Math.Ceiling(d.Box.Bottom * sy)),
+            });
         }
     }
 

@@ -85,38 +85,79 @@ public sealed class PcbBoardGenerator
         PcbPin pin = Layout.Pins[d.Pin];
         return d.Kind switch
         {
+            // A missing hole is a pin-level defect: its box is the pin's.
             PcbDefectKinds.MissingHole => PinBox(t, pin),
-            // Pin-level annotation: the defective pad together with the stray copper attached to or beside it.
-            PcbDefectKinds.Spur => Rectangle.Union(PinBox(t, pin), BoundsOf(SpurShape(t, pin, d))),
-            _ => CopperBox(t, d),
+            // Copper that is not a pin is labelled with its own box: the part of the shape that shows beside the pads.
+            PcbDefectKinds.Spur => VisibleBox(t, SpurShape(t, pin, d)),
+            _ => VisibleBox(t, CopperBlob(t, pin, d)),
         };
     }
 
-    // Stray copper belongs to the pin nearest to it (a blob between two pads is attributed to the closer one).
-    private Rectangle CopperBox(BoardTransform t, PlannedDefect d)
+    /// <summary>Margin in pixels added around the visible part of a spur or of stray copper to make its label box.</summary>
+    internal const int DefectBoxMargin = 2;
+
+    // The bounds of the points of the circles that lie outside every pad (what a viewer sees of the defect), plus a
+    // small margin. Points are sampled every quarter pixel.
+    private Rectangle VisibleBox(BoardTransform t, IEnumerable<Circle> shape)
     {
-        Circle[] blob = [.. CopperBlob(t, Layout.Pins[d.Pin], d)];
-        double bx = blob.Average(c => c.X), by = blob.Average(c => c.Y);
-        PcbPin nearest = Layout.Pins.MinBy(p =>
+        Circle[] circles = [.. shape];
+        double cx0 = circles.Min(c => c.X - c.R), cy0 = circles.Min(c => c.Y - c.R), cx1 = circles.Max(c => c.X + c.R), cy1 = circles.Max(c => c.Y + c.R);
+        List<(double X, double Y, double R, double Hole, bool Square)> pads = [];
+        foreach (PcbPin p in Layout.Pins)
         {
             (double x, double y) = t.Apply(p.X, p.Y);
-            return ((x - bx) * (x - bx)) + ((y - by) * (y - by));
-        });
-        return Rectangle.Union(PinBox(t, nearest), BoundsOf(blob));
-    }
-
-    private static Rectangle BoundsOf(IEnumerable<Circle> circles)
-    {
-        double x0 = double.MaxValue, y0 = double.MaxValue, x1 = double.MinValue, y1 = double.MinValue;
-        foreach (Circle c in circles)
-        {
-            x0 = Math.Min(x0, c.X - c.R);
-            y0 = Math.Min(y0, c.Y - c.R);
-            x1 = Math.Max(x1, c.X + c.R);
-            y1 = Math.Max(y1, c.Y + c.R);
+            double r = p.PadRadius * t.Scale;
+            if (x + (1.5 * r) >= cx0 && x - (1.5 * r) <= cx1 && y + (1.5 * r) >= cy0 && y - (1.5 * r) <= cy1)
+            {
+                pads.Add((x, y, r, p.HoleRadius * t.Scale, p.Square));
+            }
         }
 
-        return Rectangle.FromEdges((int)Math.Floor(x0), (int)Math.Floor(y0), (int)Math.Ceiling(x1), (int)Math.Ceiling(y1));
+        // Copper over a pad's copper does not show; copper over its hole does.
+        double cos = Math.Cos(t.Angle), sin = Math.Sin(t.Angle);
+        bool InPad(double x, double y)
+        {
+            foreach ((double px, double py, double r, double hole, bool square) in pads)
+            {
+                double dx = x - px, dy = y - py;
+                bool inside = square
+                    ? Math.Max(Math.Abs((cos * dx) + (sin * dy)), Math.Abs((-sin * dx) + (cos * dy))) <= r
+                    : (dx * dx) + (dy * dy) <= r * r;
+                if (inside && (dx * dx) + (dy * dy) > hole * hole)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        double x0 = double.MaxValue, y0 = double.MaxValue, x1 = double.MinValue, y1 = double.MinValue;
+        const double step = 0.25;
+        foreach (Circle c in circles)
+        {
+            for (double y = c.Y - c.R; y <= c.Y + c.R; y += step)
+            {
+                for (double x = c.X - c.R; x <= c.X + c.R; x += step)
+                {
+                    if (((x - c.X) * (x - c.X)) + ((y - c.Y) * (y - c.Y)) <= c.R * c.R && !InPad(x, y))
+                    {
+                        x0 = Math.Min(x0, x);
+                        y0 = Math.Min(y0, y);
+                        x1 = Math.Max(x1, x);
+                        y1 = Math.Max(y1, y);
+                    }
+                }
+            }
+        }
+
+        if (x0 > x1)
+        {
+            // Entirely under pads (cannot happen with the shapes drawn): fall back to the shape's bounds.
+            (x0, y0, x1, y1) = (cx0, cy0, cx1, cy1);
+        }
+
+        return Rectangle.FromEdges((int)Math.Floor(x0) - DefectBoxMargin, (int)Math.Floor(y0) - DefectBoxMargin, (int)Math.Ceiling(x1) + DefectBoxMargin, (int)Math.Ceiling(y1) + DefectBoxMargin);
     }
 
     // A spur: a thin copper finger leaving the pad at a random angle, drawn as a chain of small circles.

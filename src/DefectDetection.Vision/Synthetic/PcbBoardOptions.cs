@@ -72,8 +72,9 @@ public sealed class PcbBoardOptions
 }
 
 /// <summary>
-/// The defect kinds the generator draws (also the annotation labels). Defects are pin-level: each belongs to one
-/// pin, and its box covers the pad together with the stray copper attached to or beside it.
+/// The defect kinds the generator draws (also the annotation labels). A missing hole is labelled with its pin's box;
+/// a spur or stray copper, which is not a pin, with its own box: the bounds of the copper that shows beside the pads,
+/// plus a 2-pixel margin.
 /// </summary>
 public static class PcbDefectKinds
 {

@@ -63,6 +63,46 @@ public sealed class PcbBoardGeneratorTests
         Assert.True(drilled > 50);
     }
 
+    [Theory]
+    [InlineData(PcbDefectKinds.Spur)]
+    [InlineData(PcbDefectKinds.SpuriousCopper)]
+    public void CopperDefectsAreLabelledWithTheBoxOfTheCopperThatShows(string kind)
+    {
+        PcbBoardGenerator generator = new(new PcbBoardOptions
+        {
+            Width = 1200, Height = 900, ComponentCount = 14, PixelsPerMm = 12, NoiseSigma = 0, LightingStrength = 0,
+            MinDefects = 1, MaxDefects = 1, DefectKinds = [kind],
+        }, 2);
+        for (int seed = 1; seed <= 8; seed++)
+        {
+            // The same seed places the board alike with and without defects: the difference is the defect.
+            using SyntheticBoard bad = generator.Generate(seed), good = generator.Generate(seed, defective: false);
+            LabeledBox truth = Assert.Single(bad.Defects);
+            Assert.Equal(kind, truth.Label);
+            int x0 = int.MaxValue, y0 = int.MaxValue, x1 = -1, y1 = -1;
+            for (int y = 0; y < bad.Image.Height; y++)
+            {
+                Span<byte> a = bad.Image.GetRow(y), b = good.Image.GetRow(y);
+                for (int x = 0; x < bad.Image.Width; x++)
+                {
+                    // At least half covered by the new copper (the red channel moves by 160-190 on full cover).
+                    if (Math.Abs(a[x * 3] - b[x * 3]) >= 80)
+                    {
+                        (x0, y0, x1, y1) = (Math.Min(x0, x), Math.Min(y0, y), Math.Max(x1, x), Math.Max(y1, y));
+                    }
+                }
+            }
+
+            Assert.True(x1 >= 0, $"board {seed}: the {kind} changed no pixel");
+            Rectangle expected = Rectangle.FromEdges(x0, y0, x1 + 1, y1 + 1).Inflate(2);
+            Assert.True(
+                Math.Abs(truth.Box.X - expected.X) <= 1 && Math.Abs(truth.Box.Y - expected.Y) <= 1
+                    && Math.Abs(truth.Box.Right - expected.Right) <= 1 && Math.Abs(truth.Box.Bottom - expected.Bottom) <= 1,
+                $"board {seed}: label {truth.Box}, changed pixels {expected}");
+            Assert.DoesNotContain(bad.Pins, p => truth.Box.Contains(p));
+        }
+    }
+
     [Fact]
     public void GoodBoardsHaveNoDefectsAndBoardsMoveBetweenImages()
     {
