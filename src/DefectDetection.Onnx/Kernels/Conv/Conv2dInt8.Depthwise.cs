@@ -45,6 +45,20 @@ internal sealed unsafe partial class Conv2dInt8
         {
             var s = Shape;
             int inPlane = InH * InW, outPlane = OutH * OutW;
+            if (Yq != null && UsesFlatDepthwise(s, InW, Width))
+            {
+                var flat = new FlatPlane(InH, InW);
+                var rq = Requant!;
+                for (int p = start; p < end; p++)
+                {
+                    int m = p % s.OutChannels;
+                    FlatDepthwisePlane(flat, X + ((long)p * inPlane), Zero, W + ((long)m * 9), Bias != null ? Bias[m] : 0,
+                                       rq.IsPerTensor ? Scales[0] : Scales[m], rq.OutputZeroPoint, rq.Min, rq.Max, Yq + ((long)p * outPlane));
+                }
+
+                return;
+            }
+
             bool fast = Depthwise3x3.Supports(s, Width);
             int pw = Depthwise3x3.PaddedWidth(s, InW, OutW);
             float* plane = Sgemm.Scratch(ref t_plane, fast ? Depthwise3x3.ScratchFloats(s, InH, InW, OutW) : inPlane);

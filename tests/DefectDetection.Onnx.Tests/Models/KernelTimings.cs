@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using DefectDetection.Onnx.Kernels.Conv;
+using DefectDetection.Onnx.Kernels.Gemm;
+using Xunit.Abstractions;
+
+namespace DefectDetection.Onnx.Tests.Models;
+
+/// <summary>Single-thread timings of int8 kernel variants, alternated in one process (DEFECT_ONNX_PERF=1).</summary>
+public sealed class KernelTimings(ITestOutputHelper output)
+{
+    [PerfFact]
+    public void Int8DepthwiseFlatVersusRows()
+    {
+        foreach ((int c, int h) in new[] { (960, 7), (384, 14), (192, 28), (144, 56) })
+        {
+            var shape = new Conv2dShape(c, c, c, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+            var rng = new Random(1);
+            byte[] wb = new byte[c * 9];
+            rng.NextBytes(wb);
+            byte[] x = new byte[c * h * h];
+            rng.NextBytes(x);
+            var conv = new Conv2dInt8(shape, Array.ConvertAll(wb, v => (sbyte)v), [0], new int[c], 3, new Requantization([0.001f], 5, false));
+            byte[] y = new byte[x.Length];
+            var flat = new List<double>();
+            var rows = new List<double>();
+            for (int r = 0; r < 1200; r++)
+            {
+                if (r == 400)
+                {
+                    flat.Clear(); // the first runs warm up (tiered compilation)
+                    rows.Clear();
+                }
+
+                Conv2dInt8.FlatDepthwiseEnabled = (r & 1) == 0;
+                long t0 = Stopwatch.GetTimestamp();
+                conv.Run(x, 1, h, h, y, [], null);
+                (Conv2dInt8.FlatDepthwiseEnabled ? flat : rows).Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+            }
+
+            Conv2dInt8.FlatDepthwiseEnabled = true;
+            output.WriteLine($"dw {c}x{h}x{h}: flat {flat.Order().ElementAt(flat.Count / 2):F1} us (min {flat.Min():F1}), rows {rows.Order().ElementAt(rows.Count / 2):F1} us (min {rows.Min():F1})");
+        }
+    }
+}
