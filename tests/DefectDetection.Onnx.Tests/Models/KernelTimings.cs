@@ -41,4 +41,36 @@ public sealed class KernelTimings(ITestOutputHelper output)
             output.WriteLine($"dw {c}x{h}x{h}: flat {flat.Order().ElementAt(flat.Count / 2):F1} us (min {flat.Min():F1}), rows {rows.Order().ElementAt(rows.Count / 2):F1} us (min {rows.Min():F1})");
         }
     }
+
+    [PerfFact]
+    public void Int8PointwiseGmacs()
+    {
+        foreach ((int m, int k, int h) in new[] { (96, 16, 112), (144, 24, 56), (24, 144, 56), (192, 32, 28), (576, 96, 14), (96, 576, 14), (1280, 320, 7), (320, 960, 7), (960, 160, 7) })
+        {
+            var shape = new Conv2dShape(k, m, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);
+            var rng = new Random(1);
+            byte[] wb = new byte[m * k];
+            rng.NextBytes(wb);
+            byte[] x = new byte[k * h * h];
+            rng.NextBytes(x);
+            var conv = new Conv2dInt8(shape, Array.ConvertAll(wb, v => (sbyte)v), [0], new int[m], 3, new Requantization(Enumerable.Repeat(0.001f, m).ToArray(), 5, false));
+            byte[] y = new byte[m * h * h];
+            var fused = new List<double>();
+            var plain = new List<double>();
+            for (int r = 0; r < 800; r++)
+            {
+                QGemm.FusedRequantEnabled = (r & 1) == 0;
+                long t0 = Stopwatch.GetTimestamp();
+                conv.Run(x, 1, h, h, y, [], null);
+                if (r >= 200)
+                {
+                    (QGemm.FusedRequantEnabled ? fused : plain).Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+                }
+            }
+
+            QGemm.FusedRequantEnabled = true;
+            double us = fused.Order().ElementAt(fused.Count / 2), us0 = plain.Order().ElementAt(plain.Count / 2);
+            output.WriteLine($"pw M={m} K={k} N={h * h}: fused {us:F1} us ({(double)m * k * h * h / us / 1000:F1} GMAC/s), plain {us0:F1} us ({(double)m * k * h * h / us0 / 1000:F1} GMAC/s)");
+        }
+    }
 }

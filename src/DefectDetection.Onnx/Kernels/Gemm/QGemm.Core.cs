@@ -132,6 +132,9 @@ internal static unsafe partial class QGemm
 
     internal const long WholePackLimit = 4_000_000;
 
+    /// <summary>Benchmarks and tests: false requantizes every tile through the accumulator block.</summary>
+    internal static bool FusedRequantEnabled { get; set; } = true;
+
     [ThreadStatic]
     private static short[]? t_wholeB;
 
@@ -182,6 +185,10 @@ internal static unsafe partial class QGemm
             }
         }
 
+        // One k block and a requantized output with row (or no) bias and scales: full 8 x 32 tiles requantize in
+        // registers; edge tiles go through the accumulator block and are requantized at once.
+        ref readonly Output oq = ref j.Out;
+        bool fused = FusedRequantEnabled && j.Width == 512 && K > 0 && K <= BlockK && oq.Cq != null && oq.BiasCol == null && oq.ScalePerColumn == false && Avx512BW.IsSupported;
         for (int k0 = 0; k0 < K; k0 += BlockK)
         {
             int kc = Math.Min(BlockK, K - k0), kp = (kc + 1) / 2;
@@ -222,9 +229,33 @@ internal static unsafe partial class QGemm
                 for (int jp = 0; jp < panelsN; jp++)
                 {
                     int cols = Math.Min(nr, nb - (jp * nr));
-                    MicroKernel(j.Width, kp, ap, bBase + (jp * bStride), cRow + (jp * nr), ldAcc, rows, cols, mode);
+                    if (!fused)
+                    {
+                        MicroKernel(j.Width, kp, ap, bBase + (jp * bStride), cRow + (jp * nr), ldAcc, rows, cols, mode);
+                        continue;
+                    }
+
+                    int m = m0 + (ip * mr), n = n0 + (jp * nr);
+                    if (rows == 8 && cols == 32)
+                    {
+                        Kernel512Requant(kp, ap, bBase + (jp * bStride), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n);
+                        continue;
+                    }
+
+                    MicroKernel(j.Width, kp, ap, bBase + (jp * bStride), cRow + (jp * nr), ldAcc, rows, cols, ModeStore);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        RequantizeRow(cRow + ((long)r * ldAcc) + (jp * nr), cols, oq.BiasRow != null ? oq.BiasRow[m + r] : 0, null,
+                                      oq.ScalePerRow ? oq.Scales[m + r] : oq.Scales[0], null, oq.ZeroPoint, oq.Min, oq.Max,
+                                      oq.Cq + ((long)(m + r) * oq.Ldcq) + n, j.Width);
+                    }
                 }
             }
+        }
+
+        if (fused)
+        {
+            return;
         }
 
         ref readonly Output o = ref j.Out;
