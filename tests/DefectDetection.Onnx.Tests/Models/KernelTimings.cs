@@ -43,6 +43,37 @@ public sealed class KernelTimings(ITestOutputHelper output)
     }
 
     [PerfFact]
+    public void Int8DepthwiseStride2PhasesVersusRows()
+    {
+        foreach ((int c, int h) in new[] { (96, 112), (144, 56), (192, 28) })
+        {
+            var shape = new Conv2dShape(c, c, c, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);
+            var rng = new Random(1);
+            byte[] wb = new byte[c * 9];
+            rng.NextBytes(wb);
+            byte[] x = new byte[c * h * h];
+            rng.NextBytes(x);
+            var conv = new Conv2dInt8(shape, Array.ConvertAll(wb, v => (sbyte)v), [0], new int[c], 3, new Requantization([0.001f], 5, false));
+            byte[] y = new byte[c * shape.OutputHeight(h) * shape.OutputWidth(h)];
+            var phases = new List<double>();
+            var rows = new List<double>();
+            for (int r = 0; r < 1000; r++)
+            {
+                Conv2dInt8.PhaseDepthwiseEnabled = (r & 1) == 0;
+                long t0 = Stopwatch.GetTimestamp();
+                conv.Run(x, 1, h, h, y, [], null);
+                if (r >= 300)
+                {
+                    (Conv2dInt8.PhaseDepthwiseEnabled ? phases : rows).Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+                }
+            }
+
+            Conv2dInt8.PhaseDepthwiseEnabled = true;
+            output.WriteLine($"dw s2 {c}x{h}x{h}: phases {phases.Order().ElementAt(phases.Count / 2):F1} us, rows {rows.Order().ElementAt(rows.Count / 2):F1} us");
+        }
+    }
+
+    [PerfFact]
     public void Int8PointwiseGmacs()
     {
         foreach ((int m, int k, int h) in new[] { (96, 16, 112), (144, 24, 56), (24, 144, 56), (192, 32, 28), (576, 96, 14), (96, 576, 14), (1280, 320, 7), (320, 960, 7), (960, 160, 7) })

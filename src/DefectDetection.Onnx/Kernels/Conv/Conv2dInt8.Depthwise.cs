@@ -45,6 +45,20 @@ internal sealed unsafe partial class Conv2dInt8
         {
             var s = Shape;
             int inPlane = InH * InW, outPlane = OutH * OutW;
+            if (Yq != null && UsesPhaseDepthwise(s, OutW, Width))
+            {
+                var phasePlanes = new PhasePlanes(InH, OutW);
+                var rq = Requant!;
+                for (int p = start; p < end; p++)
+                {
+                    int m = p % s.OutChannels;
+                    PhaseDepthwisePlane(phasePlanes, X + ((long)p * inPlane), InH, InW, OutH, OutW, Zero, W + ((long)m * 9), Bias != null ? Bias[m] : 0,
+                                        rq.IsPerTensor ? Scales[0] : Scales[m], rq.OutputZeroPoint, rq.Min, rq.Max, Yq + ((long)p * outPlane));
+                }
+
+                return;
+            }
+
             if (Yq != null && UsesFlatDepthwise(s, InW, Width))
             {
                 var flat = new FlatPlane(InH, InW);
