@@ -15,7 +15,7 @@ namespace DefectDetection.Onnx.Runtime.Threading;
 /// <para>
 /// Oversubscribed machines: a worker that the OS preempts while it holds a chunk makes the caller wait for a whole
 /// scheduling period (milliseconds), far longer than the chunk itself. When the caller has to wait much longer than
-/// its own share took (a stall), the pool runs the following calls inline for a back-off period (doubling on each
+/// a chunk takes (a stall), the pool runs the following calls inline for a back-off period (doubling on each
 /// stall up to <see cref="MaxBackOffMilliseconds"/>, shrinking by 1/16 after each clean parallel call), so a loaded machine
 /// degrades to the one-thread speed instead of far below it. On an idle machine stalls do not happen.
 /// </para>
@@ -67,8 +67,8 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
     /// <summary>Longest back-off, in milliseconds.</summary>
     internal const double MaxBackOffMilliseconds = 200;
 
-    /// <summary>A wait shorter than this (plus twice the caller's own share) is never a stall, in microseconds.</summary>
-    internal const double StallSlackMicroseconds = 200;
+    /// <summary>A wait shorter than this (plus two of the caller's chunk times) is never a stall, in microseconds.</summary>
+    internal const double StallSlackMicroseconds = 100;
 
     private static readonly long MinBackOffTicks = (long)(MinBackOffMilliseconds * Stopwatch.Frequency / 1000);
     private static readonly long MaxBackOffTicks = (long)(MaxBackOffMilliseconds * Stopwatch.Frequency / 1000);
@@ -158,10 +158,10 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
                 }
             }
 
-            RunChunks();
+            int own = RunChunks();
             if (Volatile.Read(ref _completed) < _chunks)
             {
-                long own = Stopwatch.GetTimestamp();
+                long ownEnd = Stopwatch.GetTimestamp();
                 var spin = default(SpinWait);
                 while (Volatile.Read(ref _completed) < _chunks)
                 {
@@ -169,7 +169,9 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
                 }
 
                 long end = Stopwatch.GetTimestamp();
-                if (end - own > (2 * (own - begin)) + StallSlackTicks)
+                // The worker's last chunk should end within about one chunk of the caller's (a chunk takes about
+                // the caller's time over its chunk count); much longer means the worker lost its core.
+                if (end - ownEnd > (2 * (ownEnd - begin) / Math.Max(1, own)) + StallSlackTicks)
                 {
                     // A worker was preempted with a chunk in hand: run inline for a while.
                     _stalls++;
@@ -215,9 +217,15 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
         }
     }
 
+    // Each chunk runs on a private copy of the work: the original lives on the caller's stack, in cache lines the
+    // caller keeps writing while it waits, and kernels re-read their fields inside loops (stores through their
+    // output pointers may alias them), so reading it in place from another core would bounce those lines.
     private static void Invoke<TWork>(void* work, int start, int end)
         where TWork : struct, IParallelWork
-        => Unsafe.AsRef<TWork>(work).Run(start, end);
+    {
+        TWork local = Unsafe.AsRef<TWork>(work);
+        local.Run(start, end);
+    }
 
     private bool HasWork()
     {
@@ -225,9 +233,11 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
         return (int)(state & 0xFFFF) < (int)((state >> 16) & 0xFFFF);
     }
 
-    // Claims and runs chunks until none remain. Returns when the current call has no unclaimed chunk.
-    private void RunChunks()
+    // Claims and runs chunks until none remain. Returns when the current call has no unclaimed chunk, with the
+    // number of chunks this thread ran.
+    private int RunChunks()
     {
+        int ran = 0;
         while (true)
         {
             long state = Volatile.Read(ref _state);
@@ -235,7 +245,7 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
             int chunks = (int)((state >> 16) & 0xFFFF);
             if (index >= chunks)
             {
-                return;
+                return ran;
             }
 
             // The fields below may belong to a newer call; the compare-and-swap only succeeds if they do not
@@ -260,6 +270,7 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
                 Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(ex), null);
             }
 
+            ran++;
             Interlocked.Increment(ref _completed);
         }
     }
@@ -298,7 +309,7 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
                 return;
             }
 
-            RunChunks();
+            _ = RunChunks();
         }
     }
 }
