@@ -10,7 +10,7 @@ namespace DefectDetection.Pipeline;
 /// crop classifier chosen by the region's label. Batches run in parallel (bounded), images too in
 /// <see cref="InspectFiles"/>. Thread-safe when its detector and classifiers are.
 /// </summary>
-public sealed class DefectPipeline : IDefectPipeline
+public sealed partial class DefectPipeline : IDefectPipeline
 {
     private readonly IRoiDetector _detector;
     private readonly ICropClassifier? _defaultClassifier;
@@ -77,7 +77,7 @@ public sealed class DefectPipeline : IDefectPipeline
     private InspectionResult InspectCore(ImageView image, string? path, TimeSpan loadTime, CancellationToken cancellationToken)
     {
         Stopwatch total = Stopwatch.StartNew();
-        IReadOnlyList<RegionOfInterest> regions = _detector.Detect(image, cancellationToken);
+        IReadOnlyList<RegionOfInterest> regions = DetectRegions(image, cancellationToken);
         TimeSpan detection = total.Elapsed;
 
         // Group regions by classifier, then cut into batches.
@@ -101,9 +101,9 @@ public sealed class DefectPipeline : IDefectPipeline
 
         foreach ((ICropClassifier classifier, List<int> indices) in groups)
         {
-            for (int start = 0; start < indices.Count; start += _options.BatchSize)
+            foreach ((int start, int length) in BatchRanges(indices.Count, _options.BatchSize, _options.MaxDegreeOfParallelism))
             {
-                batches.Add((classifier, indices.GetRange(start, Math.Min(_options.BatchSize, indices.Count - start)).ToArray()));
+                batches.Add((classifier, indices.GetRange(start, length).ToArray()));
             }
         }
 
@@ -121,13 +121,31 @@ public sealed class DefectPipeline : IDefectPipeline
             List<ImageView> crops = new(indices.Length);
             try
             {
-                foreach (int i in indices)
+                IReadOnlyList<CropVerdict> result;
+                long t1;
+                if (classifier is IRegionCropClassifier direct)
                 {
-                    crops.Add(Cut(image, regions[i].Box, classifier.InputSize, owned));
+                    // The classifier cuts and resizes straight into its input: cropping is part of classification.
+                    Rectangle[] boxes = new Rectangle[indices.Length];
+                    for (int k = 0; k < indices.Length; k++)
+                    {
+                        boxes[k] = Grown(regions[indices[k]].Box);
+                    }
+
+                    t1 = Stopwatch.GetTimestamp();
+                    result = direct.Classify(image, boxes, _options.Border, cancellationToken);
+                }
+                else
+                {
+                    foreach (int i in indices)
+                    {
+                        crops.Add(Cut(image, regions[i].Box, classifier.InputSize, owned));
+                    }
+
+                    t1 = Stopwatch.GetTimestamp();
+                    result = classifier.Classify(crops, cancellationToken);
                 }
 
-                long t1 = Stopwatch.GetTimestamp();
-                IReadOnlyList<CropVerdict> result = classifier.Classify(crops, cancellationToken);
                 if (result.Count != indices.Length)
                 {
                     throw new InvalidOperationException($"{classifier.GetType().Name} returned {result.Count} verdicts for {indices.Length} crops.");
@@ -200,6 +218,27 @@ public sealed class DefectPipeline : IDefectPipeline
         };
     }
 
+    /// <summary>
+    /// Splits <paramref name="count"/> crops into batches of nearly equal size (at most <paramref name="batchSize"/>),
+    /// and into at least <paramref name="workers"/> batches when there are that many crops, so that parallel workers
+    /// get even shares instead of full batches and one small remainder.
+    /// </summary>
+    internal static IEnumerable<(int Start, int Length)> BatchRanges(int count, int batchSize, int workers)
+    {
+        if (count == 0)
+        {
+            yield break;
+        }
+
+        int batches = Math.Max((count + batchSize - 1) / batchSize, Math.Min(workers, count));
+        for (int b = 0, start = 0; b < batches; b++)
+        {
+            int end = (int)((long)count * (b + 1) / batches);
+            yield return (start, end - start);
+            start = end;
+        }
+    }
+
     /// <summary>Keeps, among defects of one label within <paramref name="distance"/> pixels of each other, the most confident.</summary>
     internal static List<Defect> SuppressDuplicates(List<Defect> defects, int distance)
     {
@@ -252,15 +291,17 @@ public sealed class DefectPipeline : IDefectPipeline
         return label is null || _options.UseDefaultClassifierForUnknownLabels ? _defaultClassifier : null;
     }
 
+    private Rectangle Grown(Rectangle box)
+    {
+        Rectangle region = box.Inflate(_options.ContextMargin);
+        return region.IsEmpty ? throw new InvalidOperationException($"The detector returned an empty region {box}.") : region;
+    }
+
     // A crop at full resolution: a view when the box (with margin) lies inside the image and no resize is needed,
     // otherwise a padded and/or resized copy (added to 'owned' for disposal).
     private ImageView Cut(ImageView image, Rectangle box, CropSize? size, List<Image> owned)
     {
-        Rectangle region = box.Inflate(_options.ContextMargin);
-        if (region.IsEmpty)
-        {
-            throw new InvalidOperationException($"The detector returned an empty region {box}.");
-        }
+        Rectangle region = Grown(box);
 
         bool inside = new Rectangle(0, 0, image.Width, image.Height).Contains(region);
         ImageView crop;

@@ -42,8 +42,33 @@ public sealed class DefectPipelineOptions
     /// </summary>
     public int DuplicateSuppressionDistance { get; init; }
 
+    /// <summary>
+    /// Images with more pixels than this are given to a detector that can work on parts of an image
+    /// (<see cref="ITileableRoiDetector"/>) in overlapping square tiles of about this many pixels, one tile at a time,
+    /// so that the detector never converts the whole image (to luma floats, pyramids, difference masks). Crops are cut
+    /// batch by batch in any case, so the memory beyond the image itself stays bounded. Default: 40,000,000.
+    /// </summary>
+    public long MaxDetectionPixels { get; init; } = 40_000_000;
+
+    /// <summary>
+    /// Pixels shared by neighbouring detection tiles (rounded up to a multiple of 64; the detector's own
+    /// <see cref="ITileableRoiDetector.MinimumTileOverlap"/> is used when larger). Regions are kept by the tile whose
+    /// core holds their centre, so they must fit within half the overlap around it. Default: 256.
+    /// </summary>
+    public int DetectionTileOverlap { get; init; } = 256;
+
     internal void Validate()
     {
+        if (MaxDetectionPixels < 4096)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxDetectionPixels), $"MaxDetectionPixels must be at least 4096, got {MaxDetectionPixels}.");
+        }
+
+        if (DetectionTileOverlap < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DetectionTileOverlap), $"DetectionTileOverlap must not be negative, got {DetectionTileOverlap}.");
+        }
+
         if (ContextMargin < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(ContextMargin), $"ContextMargin must not be negative, got {ContextMargin}.");

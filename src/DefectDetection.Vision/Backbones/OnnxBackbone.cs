@@ -60,6 +60,8 @@ public sealed class OnnxBackbone : IDisposable
             throw new OnnxModelException($"The model has no input '{_inputName}' (inputs: {string.Join(", ", model.Inputs.Select(i => i.Name))}).");
         }
 
+        model = WithInputSize(model, modelBytes, _inputName, options.Layout);
+
         _layers = options.Layers.Count > 0 ? options.Layers.ToArray() : [FindDefaultLayer(model, options.Layout, _inputName)];
         HashSet<string> produced = new(model.NodeOutputNames, StringComparer.Ordinal);
         foreach (string layer in _layers)
@@ -145,6 +147,41 @@ public sealed class OnnxBackbone : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Runs the backbone on regions of one image, each cut and resized straight into the input tensor (no crop images):
+    /// one tensor per tapped layer, [regions.Count, C, H, W]. Regions may leave the image (filled by <paramref name="border"/>).
+    /// </summary>
+    internal IReadOnlyList<DenseTensor<float>> Run(ImageView image, IReadOnlyList<Rectangle> regions, BorderMode border, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(regions);
+        int n = regions.Count;
+        if (n <= Options.BatchSize)
+        {
+            return RunBatch(Input(image, regions, 0, n, border), n, cancellationToken);
+        }
+
+        DenseTensor<float>[] result = new DenseTensor<float>[_layers.Length];
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            FeatureMapShape s = _shapes[l];
+            result[l] = new DenseTensor<float>([n, s.Channels, s.Height, s.Width]);
+        }
+
+        for (int start = 0; start < n; start += Options.BatchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(Options.BatchSize, n - start);
+            IReadOnlyList<DenseTensor<float>> maps = RunBatch(Input(image, regions, start, count, border), count, cancellationToken);
+            for (int l = 0; l < _layers.Length; l++)
+            {
+                int per = maps[l].Data.Length / count;
+                maps[l].Data.AsSpan().CopyTo(result[l].Data.AsSpan(start * per, count * per));
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>Runs the backbone on one image: one tensor per tapped layer, [1, C, H, W].</summary>
     /// <param name="image">The image or view.</param>
     /// <param name="cancellationToken">Checked between operators.</param>
@@ -177,11 +214,30 @@ public sealed class OnnxBackbone : IDisposable
         TensorLayoutOptions layout = Options.Layout;
         DenseTensor<float> input = new([batch.Length, layout.Channels, layout.Height, layout.Width]);
         TensorConversion.ToNchw(batch, layout, input.Span);
+        return RunBatch(input, batch.Length, cancellationToken);
+    }
+
+    private DenseTensor<float> Input(ImageView image, IReadOnlyList<Rectangle> regions, int start, int count, BorderMode border)
+    {
+        TensorLayoutOptions layout = Options.Layout;
+        DenseTensor<float> input = new([count, layout.Channels, layout.Height, layout.Width]);
+        Rectangle[] part = new Rectangle[count];
+        for (int i = 0; i < count; i++)
+        {
+            part[i] = regions[start + i];
+        }
+
+        TensorConversion.ToNchw(image, part, layout, input.Span, border);
+        return input;
+    }
+
+    private IReadOnlyList<DenseTensor<float>> RunBatch(DenseTensor<float> input, int count, CancellationToken cancellationToken)
+    {
         IReadOnlyDictionary<string, Tensor> outputs = _session.Run(new Dictionary<string, Tensor> { [_inputName] = input }, _layers, cancellationToken);
         DenseTensor<float>[] maps = new DenseTensor<float>[_layers.Length];
         for (int l = 0; l < _layers.Length; l++)
         {
-            maps[l] = AsMap(outputs[_layers[l]], _layers[l], batch.Length);
+            maps[l] = AsMap(outputs[_layers[l]], _layers[l], count);
         }
 
         return maps;
@@ -242,6 +298,34 @@ public sealed class OnnxBackbone : IDisposable
         }
 
         throw new OnnxModelException($"Found no 4-D float feature map among the model's last {tail.Length} tensors; name the layer to tap.");
+    }
+
+    /// <summary>
+    /// A model whose image input declares a fixed spatial size other than the layout's gets those two dimensions made
+    /// symbolic, so that a fully convolutional backbone runs at the layout's size (MobileNetV2 exported at 224x224 run
+    /// on 64x64 crops: its global pooling and classifier do not depend on the spatial size).
+    /// </summary>
+    private static OnnxModel WithInputSize(OnnxModel model, byte[] modelBytes, string inputName, TensorLayoutOptions layout)
+    {
+        TensorInfo input = model.Inputs.First(i => i.Name == inputName);
+        IReadOnlyList<Dimension> shape = input.Shape;
+        if (shape.Count != 4
+            || (shape[2].Value is not long h || h == layout.Height) && (shape[3].Value is not long w || w == layout.Width))
+        {
+            return model;
+        }
+
+        byte[]? relaxed;
+        try
+        {
+            relaxed = OnnxInputShapeRewriter.RelaxSpatialDimensions(modelBytes, inputName);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new OnnxModelException($"The input '{inputName}' is declared {string.Join("x", shape.Select(d => d.Value?.ToString(CultureInfo.InvariantCulture) ?? "?"))} and could not be relaxed to {layout.Height}x{layout.Width}: {e.Message}", e);
+        }
+
+        return relaxed is null ? model : OnnxModel.Load(relaxed);
     }
 
     private static byte[] ReadFile(string path)

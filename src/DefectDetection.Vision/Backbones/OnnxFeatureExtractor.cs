@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
 using DefectDetection.Onnx;
 using DefectDetection.Vision.Features;
 
@@ -80,6 +81,20 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IDisposable
         ArgumentNullException.ThrowIfNull(images);
         IReadOnlyList<DenseTensor<float>> maps = Backbone.Run(images, cancellationToken);
         float[][] result = new float[images.Count][];
+        for (int i = 0; i < result.Length; i++)
+        {
+            result[i] = new float[FeatureLength];
+            Pool(maps, i, result[i], Pooling);
+        }
+
+        return result;
+    }
+
+    /// <summary>The features of regions of one image, each cut and resized straight into the backbone's input tensor.</summary>
+    internal float[][] ExtractRegions(ImageView image, IReadOnlyList<Rectangle> regions, BorderMode border, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<DenseTensor<float>> maps = Backbone.Run(image, regions, border, cancellationToken);
+        float[][] result = new float[regions.Count][];
         for (int i = 0; i < result.Length; i++)
         {
             result[i] = new float[FeatureLength];

@@ -1,5 +1,7 @@
 using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
 using DefectDetection.Pipeline;
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Vision.Features;
 
 namespace DefectDetection.Vision.Classification;
@@ -9,7 +11,7 @@ namespace DefectDetection.Vision.Classification;
 /// <see cref="DefectPipeline"/>. A crop is a defect when the probabilities of the defect labels add up to more than those of the normal labels; the
 /// confidence is the probability that the crop is not normal, so the decision threshold sits at 0.5.
 /// </summary>
-public sealed class FeatureCropClassifier : ICropClassifier
+public sealed class FeatureCropClassifier : IRegionCropClassifier
 {
     private readonly IFeatureExtractor _extractor;
     private readonly SoftmaxClassifierModel _head;
@@ -51,14 +53,79 @@ public sealed class FeatureCropClassifier : ICropClassifier
     public IReadOnlyList<CropVerdict> Classify(IReadOnlyList<ImageView> crops, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(crops);
-        CropVerdict[] verdicts = new CropVerdict[crops.Count];
+
+        // A backbone runs the whole batch through the network at once (one input tensor); a weight-free extractor
+        // goes crop by crop on this thread (the pipeline already classifies batches in parallel).
+        float[][]? batched = _extractor is OnnxFeatureExtractor backbone ? backbone.ExtractBatch(crops, cancellationToken) : null;
+        return Judge(crops.Count, batched, crops, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// With a backbone, each region is resized straight into the network's input tensor (its layout's resampling);
+    /// otherwise each region is cut (a view when inside the image) and, when <see cref="InputSize"/> is set, resized
+    /// bilinearly to it before extraction.
+    /// </remarks>
+    public IReadOnlyList<CropVerdict> Classify(ImageView image, IReadOnlyList<Rectangle> regions, BorderMode border, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(regions);
+        if (_extractor is OnnxFeatureExtractor backbone)
+        {
+            return Judge(regions.Count, backbone.ExtractRegions(image, regions, border, cancellationToken), null, cancellationToken);
+        }
+
+        ImageView[] crops = new ImageView[regions.Count];
+        List<Image> owned = [];
+        try
+        {
+            Rectangle bounds = new(0, 0, image.Width, image.Height);
+            for (int i = 0; i < crops.Length; i++)
+            {
+                Rectangle r = regions[i];
+                ImageView crop;
+                if (bounds.Contains(r))
+                {
+                    crop = image.Slice(r);
+                }
+                else
+                {
+                    Image padded = Cropping.CropPadded(image, r, border);
+                    owned.Add(padded);
+                    crop = padded;
+                }
+
+                if (InputSize is { } size && (size.Width != crop.Width || size.Height != crop.Height))
+                {
+                    Image resized = ImageResizer.Resize(crop, size.Width, size.Height);
+                    owned.Add(resized);
+                    crop = resized;
+                }
+
+                crops[i] = crop;
+            }
+
+            return Judge(crops.Length, null, crops, cancellationToken);
+        }
+        finally
+        {
+            owned.ForEach(c => c.Dispose());
+        }
+    }
+
+    private CropVerdict[] Judge(int count, float[][]? batched, IReadOnlyList<ImageView>? crops, CancellationToken cancellationToken)
+    {
+        CropVerdict[] verdicts = new CropVerdict[count];
         float[] features = new float[_extractor.FeatureLength];
         float[] probabilities = new float[_head.Labels.Count];
-        for (int i = 0; i < crops.Count; i++)
+        for (int i = 0; i < count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            _extractor.Extract(crops[i], features);
-            _head.PredictProbabilities(features, probabilities);
+            if (batched is null)
+            {
+                _extractor.Extract(crops![i], features);
+            }
+
+            _head.PredictProbabilities(batched is null ? features : batched[i], probabilities);
             float normal = 0;
             foreach (int n in _normalIndices)
             {

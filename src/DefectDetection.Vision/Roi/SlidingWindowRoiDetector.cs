@@ -37,7 +37,7 @@ public sealed class SlidingWindowOptions
 /// right and bottom edges so that every pixel is covered and no tile leaves the image. Pair it with
 /// <see cref="DefectPipelineOptions"/>' defect merging to turn positive tiles into defect boxes.
 /// </summary>
-public sealed class SlidingWindowRoiDetector(SlidingWindowOptions? options = null) : IRoiDetector
+public sealed class SlidingWindowRoiDetector(SlidingWindowOptions? options = null) : ITileableRoiDetector
 {
     private readonly SlidingWindowOptions _options = Validated(options ?? new SlidingWindowOptions());
 
@@ -55,6 +55,25 @@ public sealed class SlidingWindowRoiDetector(SlidingWindowOptions? options = nul
         }
 
         return tiles;
+    }
+
+    /// <inheritdoc />
+    public int MinimumTileOverlap => 2 * Math.Max(_options.TileWidth, _options.TileHeight);
+
+    /// <inheritdoc />
+    /// <remarks>The windows of the whole image's grid that lie inside the tile.</remarks>
+    public IReadOnlyList<RegionOfInterest> DetectTile(ImageView image, Rectangle tile, CancellationToken cancellationToken = default)
+    {
+        List<RegionOfInterest> inside = [];
+        foreach (RegionOfInterest roi in Detect(image, cancellationToken))
+        {
+            if (tile.Contains(roi.Box))
+            {
+                inside.Add(roi);
+            }
+        }
+
+        return inside;
     }
 
     /// <summary>Tile origins along one axis: a step of size x (1 - overlap), the last tile flush with the end.</summary>

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics.Tensors;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.Pipeline;
@@ -28,6 +30,13 @@ public sealed class TemplateDifferenceOptions
     /// <summary>Pixels added around each region's box. Default: 2.</summary>
     public int BoxMargin { get; init; } = 2;
 
+    /// <summary>
+    /// Smallest box side in pixels: narrower or lower boxes are grown about their centre to this size (and moved
+    /// back inside the image), since the difference is often smaller than the box a person would draw around the
+    /// defect. Default: 0 (off).
+    /// </summary>
+    public int MinBoxSize { get; init; }
+
     internal void Validate()
     {
         if (MaxShift is < 0 or > 64)
@@ -49,6 +58,11 @@ public sealed class TemplateDifferenceOptions
         {
             throw new ArgumentOutOfRangeException(nameof(MinArea), "MinArea must be positive; MergeDistance and BoxMargin non-negative.");
         }
+
+        if (MinBoxSize is < 0 or > 4096)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MinBoxSize), $"MinBoxSize must be in [0, 4096], got {MinBoxSize}.");
+        }
     }
 }
 
@@ -59,7 +73,7 @@ public sealed class TemplateDifferenceOptions
 /// <c>darker</c> or <c>brighter</c> than the reference there; its score is the fraction of differing pixels in the
 /// box. Usable for any product with a reference image (PCBs, labels, printed parts). Thread-safe.
 /// </summary>
-public sealed class TemplateDifferenceRoiDetector : IRoiDetector
+public sealed class TemplateDifferenceRoiDetector : ITileableRoiDetector
 {
     /// <summary>Label of regions where the image is darker than the reference.</summary>
     public const string Darker = "darker";
@@ -87,6 +101,34 @@ public sealed class TemplateDifferenceRoiDetector : IRoiDetector
             ? throw new InvalidOperationException("This detector has no fixed reference: call Detect(image, reference).")
             : Detect(image, _reference, cancellationToken);
 
+    /// <inheritdoc />
+    public int MinimumTileOverlap => (2 * (_options.MaxShift + _options.Tolerance + _options.MergeDistance + _options.BoxMargin)) + 64;
+
+    /// <inheritdoc />
+    /// <remarks>Compares the tile with the same part of the fixed reference (aligned on the tile alone).</remarks>
+    public IReadOnlyList<RegionOfInterest> DetectTile(ImageView image, Rectangle tile, CancellationToken cancellationToken = default)
+    {
+        if (_reference is null)
+        {
+            throw new InvalidOperationException("This detector has no fixed reference: call Detect(image, reference).");
+        }
+
+        if (image.Width != _reference.Width || image.Height != _reference.Height)
+        {
+            throw new ArgumentException($"The image ({image.Width}x{image.Height}) and the reference ({_reference.Width}x{_reference.Height}) differ in size.", nameof(image));
+        }
+
+        IReadOnlyList<RegionOfInterest> found = Detect(image.Slice(tile), _reference.View(tile), cancellationToken);
+        RegionOfInterest[] moved = new RegionOfInterest[found.Count];
+        for (int i = 0; i < moved.Length; i++)
+        {
+            Rectangle b = found[i].Box;
+            moved[i] = found[i] with { Box = new Rectangle(b.X + tile.X, b.Y + tile.Y, b.Width, b.Height) };
+        }
+
+        return moved;
+    }
+
     /// <summary>Finds the regions where <paramref name="image"/> differs from <paramref name="reference"/>.</summary>
     public IReadOnlyList<RegionOfInterest> Detect(ImageView image, ImageView reference, CancellationToken cancellationToken = default)
     {
@@ -95,52 +137,60 @@ public sealed class TemplateDifferenceRoiDetector : IRoiDetector
             throw new ArgumentException($"The image ({image.Width}x{image.Height}) and the reference ({reference.Width}x{reference.Height}) differ in size.", nameof(reference));
         }
 
-        int w = image.Width, h = image.Height;
+        int w = image.Width, h = image.Height, n = w * h;
         byte[] test = ToGray(image), refGray = ToGray(reference);
-        (int sx, int sy) = Align(test, refGray, w, h, _options.MaxShift);
+        (int sx, int sy) = ReferenceAlignment.Align(test, refGray, w, h, _options.MaxShift);
+        ReferenceAlignment.Remember(image, reference, _options.MaxShift, (sx, sy));
         cancellationToken.ThrowIfCancellationRequested();
 
-        int r = _options.Tolerance;
-        byte[] lo = MinMaxFilter(refGray, w, h, r, min: true), hi = MinMaxFilter(refGray, w, h, r, min: false);
-        sbyte[] diff = new sbyte[w * h]; // +1 brighter, -1 darker, 0 same
-        int t = _options.DifferenceThreshold;
-        for (int y = 0; y < h; y++)
+        byte[] lo = ArrayPool<byte>.Shared.Rent(n), hi = ArrayPool<byte>.Shared.Rent(n), tmp = ArrayPool<byte>.Shared.Rent(n);
+        sbyte[] diff = ArrayPool<sbyte>.Shared.Rent(n); // +1 brighter, -1 darker, 0 same
+        byte[] mask = ArrayPool<byte>.Shared.Rent(n);
+        int[] label = ArrayPool<int>.Shared.Rent(n);
+        try
         {
-            int ry = y + sy;
-            for (int x = 0; x < w; x++)
+            int r = _options.Tolerance;
+            MinMaxFilter(refGray, w, h, r, min: true, tmp, lo);
+            MinMaxFilter(refGray, w, h, r, min: false, tmp, hi);
+            Array.Clear(diff, 0, n);
+            Array.Clear(mask, 0, n);
+            int t = _options.DifferenceThreshold;
+            int x0 = Math.Max(0, -sx), x1 = Math.Min(w, w - sx);
+            for (int y = Math.Max(0, -sy); y < Math.Min(h, h - sy); y++)
             {
-                int rx = x + sx;
-                if ((uint)rx >= (uint)w || (uint)ry >= (uint)h)
+                int o = y * w, ro = ((y + sy) * w) + sx;
+                for (int x = x0; x < x1; x++)
                 {
-                    continue;
-                }
-
-                int v = test[(y * w) + x];
-                int j = (ry * w) + rx;
-                if (v - hi[j] > t)
-                {
-                    diff[(y * w) + x] = 1;
-                }
-                else if (lo[j] - v > t)
-                {
-                    diff[(y * w) + x] = -1;
+                    int v = test[o + x];
+                    if (v - hi[ro + x] > t)
+                    {
+                        diff[o + x] = 1;
+                        mask[o + x] = 1;
+                    }
+                    else if (lo[ro + x] - v > t)
+                    {
+                        diff[o + x] = -1;
+                        mask[o + x] = 1;
+                    }
                 }
             }
-        }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        return Group(diff, w, h);
+            cancellationToken.ThrowIfCancellationRequested();
+            return Group(diff.AsSpan(0, n), mask.AsSpan(0, n), label.AsSpan(0, n), w, h);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(lo);
+            ArrayPool<byte>.Shared.Return(hi);
+            ArrayPool<byte>.Shared.Return(tmp);
+            ArrayPool<sbyte>.Shared.Return(diff);
+            ArrayPool<byte>.Shared.Return(mask);
+            ArrayPool<int>.Shared.Return(label);
+        }
     }
 
-    private List<RegionOfInterest> Group(sbyte[] diff, int w, int h)
+    private List<RegionOfInterest> Group(ReadOnlySpan<sbyte> diff, ReadOnlySpan<byte> mask, Span<int> label, int w, int h)
     {
-        byte[] mask = new byte[diff.Length];
-        for (int i = 0; i < diff.Length; i++)
-        {
-            mask[i] = diff[i] != 0 ? (byte)1 : (byte)0;
-        }
-
-        int[] label = new int[w * h];
         List<(int X0, int Y0, int X1, int Y1, int Count, int Sign)> comps = [];
         foreach (ConnectedComponent c in ConnectedComponents.Label(mask, w, h, label))
         {
@@ -193,64 +243,56 @@ public sealed class TemplateDifferenceRoiDetector : IRoiDetector
 
             Rectangle box = Rectangle.FromEdges(c.X0, c.Y0, c.X1, c.Y1);
             float density = (float)c.Count / Math.Max(1, box.Area);
-            Rectangle grown = Rectangle.Intersect(box.Inflate(_options.BoxMargin), new Rectangle(0, 0, w, h));
+            Rectangle grown = GrowToMinimum(Rectangle.Intersect(box.Inflate(_options.BoxMargin), new Rectangle(0, 0, w, h)), _options.MinBoxSize, w, h);
             result.Add(new RegionOfInterest(grown, c.Sign >= 0 ? Brighter : Darker, Math.Clamp(density, 0, 1)));
         }
 
         return result;
     }
 
-    // Chooses the shift (image -> reference) minimising the mean absolute difference on a 4x subsampled grid.
-    private static (int X, int Y) Align(byte[] test, byte[] reference, int w, int h, int maxShift)
+    /// <summary>Grows <paramref name="box"/> about its centre to at least <paramref name="size"/> a side, kept inside w x h.</summary>
+    internal static Rectangle GrowToMinimum(Rectangle box, int size, int w, int h)
     {
-        if (maxShift == 0)
-        {
-            return (0, 0);
-        }
-
-        long best = long.MaxValue;
-        (int, int) shift = (0, 0);
-        for (int dy = -maxShift; dy <= maxShift; dy++)
-        {
-            for (int dx = -maxShift; dx <= maxShift; dx++)
-            {
-                long sum = 0, n = 0;
-                for (int y = maxShift; y < h - maxShift; y += 4)
-                {
-                    int ro = ((y + dy) * w) + dx, to = y * w;
-                    for (int x = maxShift; x < w - maxShift; x += 4)
-                    {
-                        sum += Math.Abs(test[to + x] - reference[ro + x]);
-                        n++;
-                    }
-                }
-
-                // Prefer no shift on ties, then smaller shifts.
-                long score = n == 0 ? long.MaxValue : (sum * 1024 / n) + Math.Abs(dx) + Math.Abs(dy);
-                if (score < best)
-                {
-                    best = score;
-                    shift = (dx, dy);
-                }
-            }
-        }
-
-        return shift;
+        int bw = Math.Min(Math.Max(box.Width, size), w), bh = Math.Min(Math.Max(box.Height, size), h);
+        int x = Math.Clamp(box.X - ((bw - box.Width) / 2), 0, w - bw), y = Math.Clamp(box.Y - ((bh - box.Height) / 2), 0, h - bh);
+        return new Rectangle(x, y, bw, bh);
     }
 
-    private static byte[] MinMaxFilter(byte[] src, int w, int h, int r, bool min)
+    /// <summary>
+    /// Minimum (or maximum) over the (2r+1)^2 square around every pixel, clipped at the borders: a separable filter,
+    /// each pass made of element-wise minima of shifted rows (vectorised by <see cref="TensorPrimitives"/>).
+    /// </summary>
+    internal static void MinMaxFilter(ReadOnlySpan<byte> src, int w, int h, int r, bool min, Span<byte> tmp, Span<byte> dst)
     {
+        int n = w * h;
+        src = src[..n];
+        tmp = tmp[..n];
+        dst = dst[..n];
         if (r == 0)
         {
-            return src;
+            src.CopyTo(dst);
+            return;
         }
 
-        byte[] tmp = new byte[src.Length], dst = new byte[src.Length];
+        // Horizontal pass on the whole plane as one row; the r columns at each row end looked into the
+        // neighbouring row, so they are redone below.
+        src.CopyTo(tmp);
+        for (int k = 1; k <= Math.Min(r, n - 1); k++)
+        {
+            Combine(tmp[..(n - k)], src[k..], tmp[..(n - k)], min);
+            Combine(tmp[k..], src[..(n - k)], tmp[k..], min);
+        }
+
         for (int y = 0; y < h; y++)
         {
             int o = y * w;
             for (int x = 0; x < w; x++)
             {
+                if (x == r && w - r > r)
+                {
+                    x = w - r; // skip the middle of the row, which the vector passes got right
+                }
+
                 int a = Math.Max(0, x - r), b = Math.Min(w - 1, x + r);
                 byte v = src[o + a];
                 for (int k = a + 1; k <= b; k++)
@@ -262,25 +304,32 @@ public sealed class TemplateDifferenceRoiDetector : IRoiDetector
             }
         }
 
+        // Vertical pass: every output row combines input rows y - r .. y + r.
         for (int y = 0; y < h; y++)
         {
             int a = Math.Max(0, y - r), b = Math.Min(h - 1, y + r);
-            for (int x = 0; x < w; x++)
+            Span<byte> row = dst.Slice(y * w, w);
+            tmp.Slice(a * w, w).CopyTo(row);
+            for (int k = a + 1; k <= b; k++)
             {
-                byte v = tmp[(a * w) + x];
-                for (int k = a + 1; k <= b; k++)
-                {
-                    v = min ? Math.Min(v, tmp[(k * w) + x]) : Math.Max(v, tmp[(k * w) + x]);
-                }
-
-                dst[(y * w) + x] = v;
+                Combine(row, tmp.Slice(k * w, w), row, min);
             }
         }
-
-        return dst;
     }
 
-    private static byte[] ToGray(ImageView view)
+    private static void Combine(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y, Span<byte> destination, bool min)
+    {
+        if (min)
+        {
+            TensorPrimitives.Min(x, y, destination);
+        }
+        else
+        {
+            TensorPrimitives.Max(x, y, destination);
+        }
+    }
+
+    internal static byte[] ToGray(ImageView view)
     {
         using Image gray = view.PixelFormat == PixelFormat.Gray8 ? view.ToImage() : ColorConversion.Convert(view, PixelFormat.Gray8);
         return gray.Pixels.ToArray();

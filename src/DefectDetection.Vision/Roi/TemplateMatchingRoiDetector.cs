@@ -9,7 +9,7 @@ namespace DefectDetection.Vision.Roi;
 /// refinement level by level down to full resolution, optional small rotations, and non-maximum suppression.
 /// Learns the template from one example box. Thread-safe.
 /// </summary>
-public sealed class TemplateMatchingRoiDetector : IRoiDetector
+public sealed class TemplateMatchingRoiDetector : ITileableRoiDetector
 {
     private readonly TemplateMatchingOptions _options;
     private readonly int _levels;
@@ -73,6 +73,24 @@ public sealed class TemplateMatchingRoiDetector : IRoiDetector
 
     /// <summary>Template height in pixels.</summary>
     public int TemplateHeight { get; }
+
+    /// <inheritdoc />
+    public int MinimumTileOverlap => (2 * Math.Max(TemplateWidth, TemplateHeight)) + (2 << _levels);
+
+    /// <inheritdoc />
+    /// <remarks>Searches the tile alone (its luma and pyramid only); <see cref="TemplateMatchingOptions.MaxMatches"/> applies per tile.</remarks>
+    public IReadOnlyList<RegionOfInterest> DetectTile(ImageView image, Rectangle tile, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<RegionOfInterest> found = Detect(image.Slice(tile), cancellationToken);
+        RegionOfInterest[] moved = new RegionOfInterest[found.Count];
+        for (int i = 0; i < moved.Length; i++)
+        {
+            Rectangle b = found[i].Box;
+            moved[i] = found[i] with { Box = new Rectangle(b.X + tile.X, b.Y + tile.Y, b.Width, b.Height) };
+        }
+
+        return moved;
+    }
 
     /// <summary>Learns the template from one example: the box around one instance in an image.</summary>
     /// <param name="image">An image holding the example.</param>

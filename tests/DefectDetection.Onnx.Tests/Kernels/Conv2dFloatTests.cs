@@ -37,6 +37,17 @@ public sealed class Conv2dFloatTests
         (3, 5, 1, 3, 3, 1, 1, 1, 1, 1, 1, 95, 90, 1),    // large plane: im2col in pixel chunks (chunk ends mid-row)
         (64, 8, 1, 3, 3, 2, 1, 1, 1, 1, 1, 50, 47, 2),   // large K: small chunks, stride 2, batch 2
         (4, 6, 2, 3, 3, 1, 2, 2, 2, 2, 2, 66, 70, 1),    // grouped + dilated, chunked
+        (5, 9, 1, 3, 3, 1, 1, 0, 0, 2, 2, 7, 6, 1),      // stride 1, right/bottom pads only (implicit GEMM row wrap)
+        (7, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, 7, 7, 2),     // small plane, M not a multiple of 8, batch 2
+        (3, 4, 1, 3, 3, 1, 2, 2, 1, 2, 3, 9, 8, 1),      // dilation 2, right pad > left pad
+        (33, 17, 1, 1, 1, 1, 1, 0, 0, 0, 0, 9, 11, 1),   // pointwise, plane 99: whole panels in place + packed tail
+        (9, 16, 1, 1, 1, 1, 1, 0, 0, 0, 0, 8, 4, 1),     // pointwise, plane exactly 32
+        (3, 5, 1, 3, 3, 2, 2, 1, 2, 2, 1, 13, 15, 1),    // stride 2 + dilation 2, asymmetric pads (phase planes)
+        (5, 8, 1, 7, 7, 2, 1, 3, 3, 3, 3, 21, 20, 1),    // 7x7 stride 2 stem, odd/even sizes
+        (4, 10, 2, 3, 3, 3, 1, 1, 0, 0, 1, 16, 17, 2),   // grouped, stride 3, batch 2
+        (6, 7, 1, 5, 5, 2, 1, 2, 2, 2, 2, 9, 75, 1),     // 5x5 stride 2: phase planes, rows wider than a 32-value deinterleave
+        (2, 5, 1, 7, 7, 2, 1, 3, 3, 3, 3, 9, 75, 2),     // 7x7 stride 2, odd left pad, batch 2
+        (3, 5, 1, 5, 5, 2, 2, 3, 4, 4, 3, 15, 40, 1),    // 5x5 stride 2 dilation 2, asymmetric pads
     ];
 
     [Theory]

@@ -130,6 +130,90 @@ public sealed class SgemmTests
     }
 
     [Fact]
+    public unsafe void ImplicitBWithRowBiasAndActivationMatchesReference()
+    {
+        // B read in place at data[offsets[k] + n] (the implicit-GEMM convolution path); 512-bit kernels only.
+        if (KernelOptions.DetectVectorBits() < 512)
+        {
+            return;
+        }
+
+        using var scope = new VectorWidthScope(512);
+        var rng = new Random(29);
+        using var pool = new IntraOpThreadPool(2);
+        var acts = new[]
+        {
+            ActivationParams.None, ActivationParams.Relu, new ActivationParams(FusedActivation.Silu),
+            new ActivationParams(FusedActivation.Sigmoid), new ActivationParams(FusedActivation.LeakyRelu, 0.1f),
+            new ActivationParams(FusedActivation.Tanh),
+        };
+        int i = 0;
+        foreach (int M in new[] { 1, 5, 8, 13, 33 })
+        {
+            foreach (int N in new[] { 1, 31, 32, 33, 70, 300 })
+            {
+                foreach (int K in new[] { 1, 7, 300 })
+                {
+                    var act = acts[i % acts.Length];
+                    int span = 3 * N;
+                    int[] offsets = new int[K];
+                    for (int k = 0; k < K; k++)
+                    {
+                        offsets[k] = rng.Next(span);
+                    }
+
+                    float[] data = KernelReference.RandomFloats(rng, span + N + 32);
+                    float[] b = new float[K * N];
+                    for (int k = 0; k < K; k++)
+                    {
+                        Array.Copy(data, offsets[k], b, k * N, N);
+                    }
+
+                    float[] a = KernelReference.RandomFloats(rng, M * K);
+                    float[]? bias = (i % 3) == 0 ? null : KernelReference.RandomFloats(rng, M);
+                    int ldc = N + (i % 2);
+                    float[] c = new float[M * ldc];
+                    c.AsSpan().Fill(float.NaN);
+                    fixed (float* pa0 = a)
+                    {
+                        float[] packedA = Sgemm.PackWholeA(Sgemm.Operand.Raw(pa0, K, false), M, K, 512);
+                        fixed (float* pa = packedA)
+                        fixed (float* d = data)
+                        fixed (int* o = offsets)
+                        fixed (float* pc = c)
+                        fixed (float* pb = bias)
+                        {
+                            Sgemm.Run(M, N, K, 512, Sgemm.Operand.Prepacked(pa), Sgemm.Operand.Implicit(d, o), pc, ldc, 0f,
+                                      bias is null ? null : pb, null, act, (i & 1) == 0 ? pool : null);
+                        }
+                    }
+
+                    var (expected, mag) = KernelReference.Gemm(false, false, M, N, K, 1f, a, K, b, N, 0f, new float[M * N], N);
+                    float[] actual = new float[M * N];
+                    for (int m = 0; m < M; m++)
+                    {
+                        for (int n = 0; n < N; n++)
+                        {
+                            int j = (m * N) + n;
+                            expected[j] = KernelReference.Activate(expected[j] + (bias is null ? 0f : bias[m]), act);
+                            mag[j] += 1;
+                            actual[j] = c[(m * ldc) + n];
+                        }
+
+                        for (int n = N; n < ldc; n++)
+                        {
+                            Assert.True(float.IsNaN(c[(m * ldc) + n]), "wrote a padding column");
+                        }
+                    }
+
+                    KernelReference.AssertClose(expected, mag, actual, M * N, $"implicit M={M} N={N} K={K} {act}");
+                    i++;
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void KZeroGivesBetaTimesC()
     {
         float[] c = [1, 2, 3, 4];

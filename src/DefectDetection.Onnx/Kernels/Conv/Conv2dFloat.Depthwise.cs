@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DefectDetection.Onnx.Kernels.Gemm;
 using DefectDetection.Onnx.Runtime.Threading;
 
@@ -9,6 +10,7 @@ internal sealed unsafe partial class Conv2dFloat
     [ThreadStatic]
     private static float[]? t_phases;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunDepthwise(float* x, int batch, int inH, int inW, float* y, int outH, int outW, IntraOpThreadPool? pool)
     {
         fixed (float* w = _weights)
@@ -31,6 +33,7 @@ internal sealed unsafe partial class Conv2dFloat
         public ActivationParams Act;
         public int InH, InW, OutH, OutW, Width;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             var s = Shape;

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using DefectDetection.Onnx.Kernels.Gemm;
@@ -10,7 +11,8 @@ namespace DefectDetection.Onnx.Kernels.Conv;
 /// A float 2-D convolution (NCHW) with fused bias and activation. Created once per node with the constant weights,
 /// which it packs for the GEMM micro-kernel; <see cref="Run"/> changes no state, so one instance serves many threads.
 /// 1x1 stride-1 convolutions are a GEMM straight on the NCHW input; depthwise convolutions use a direct kernel;
-/// everything else goes through im2col (into the caller's scratch) and the GEMM.
+/// with the 512-bit kernels, other stride-1 convolutions are an implicit GEMM on a padded copy of the input
+/// (Conv2dFloat.Implicit.cs); everything else goes through im2col, written as the GEMM's packed B panels.
 /// </summary>
 internal sealed unsafe partial class Conv2dFloat
 {
@@ -21,6 +23,7 @@ internal sealed unsafe partial class Conv2dFloat
     private readonly float[] _bias;
     private readonly ActivationParams _act;
     private readonly int _width;
+    private readonly int _nr;               // the micro-kernel's column count: im2col writes B panels of this width
 
     /// <summary>Creates the convolution.</summary>
     /// <param name="shape">The geometry (validated).</param>
@@ -45,6 +48,7 @@ internal sealed unsafe partial class Conv2dFloat
         _bias = bias.ToArray();
         _act = act;
         _width = KernelOptions.MaxVectorBits;
+        _nr = Sgemm.TileOf(_width).Nr;
         if (!shape.IsDepthwise)
         {
             int mg = shape.OutChannelsPerGroup, kg = shape.WeightsPerOutputChannel;
@@ -67,13 +71,20 @@ internal sealed unsafe partial class Conv2dFloat
 
     private bool UsesIm2Col => !_shape.IsDepthwise && !_shape.IsPointwise;
 
+    private static long RoundUp(long n, int multiple) => (n + multiple - 1) / multiple * multiple;
+
     /// <summary>The number of floats of scratch <see cref="Run"/> needs for this input size (0 if none).</summary>
     public long ScratchFloats(int batch, int inH, int inW)
     {
         if (UsesIm2Col)
         {
             int outH = _shape.OutputHeight(inH), outW = _shape.OutputWidth(inW);
-            return outH <= 0 || outW <= 0 || UsesChunks(_shape, (long)outH * outW) ? 0 : (long)_shape.WeightsPerOutputChannel * outH * outW;
+            if (outH > 0 && outW > 0 && UsesImplicitGemm)
+            {
+                return ImplicitScratchFloats(inH, inW, outH);
+            }
+
+            return outH <= 0 || outW <= 0 || UsesChunks(_shape, (long)outH * outW) ? 0 : (long)_shape.WeightsPerOutputChannel * RoundUp(outH * outW, _nr);
         }
 
         return 0;
@@ -93,6 +104,7 @@ internal sealed unsafe partial class Conv2dFloat
     /// Computes output[N, M, outH, outW] from input[N, C, inH, inW]. <paramref name="scratch"/> must hold at least
     /// <see cref="ScratchFloats"/> floats (contents ignored). Input and output must not overlap.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(ReadOnlySpan<float> input, int batch, int inH, int inW, Span<float> output,
                     Span<float> scratch, IntraOpThreadPool? pool)
     {
@@ -123,6 +135,12 @@ internal sealed unsafe partial class Conv2dFloat
             int inPlane = inH * inW, outPlane = outH * outW;
             fixed (float* packed = _packed)
             {
+                if (UsesImplicitGemm)
+                {
+                    RunImplicit(x, batch, inH, inW, y, outH, outW, col, _bias.Length > 0 ? bias : null, packed, pool);
+                    return;
+                }
+
                 for (int b = 0; b < batch; b++)
                 {
                     for (int g = 0; g < s.Group; g++)
@@ -132,14 +150,21 @@ internal sealed unsafe partial class Conv2dFloat
                         Sgemm.Operand bOperand;
                         if (s.IsPointwise)
                         {
+                            if (_width == 512 && inPlane >= 32 && (long)cg * inPlane <= int.MaxValue)
+                            {
+                                RunPointwise(xg, yg, inPlane, packed + (g * _packedGroupStride), _bias.Length > 0 ? bias + (g * mg) : null, pool);
+                                continue;
+                            }
+
                             bOperand = Sgemm.Operand.Raw(xg, inPlane, false);
                         }
                         else if (UsesChunks(s, outPlane))
                         {
                             var chunks = new ChunkWork
                             {
-                                Conv = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW },
-                                Chunk = ChunkPixels(s, sizeof(float)), Y = yg, A = packed + (g * _packedGroupStride),
+                                Conv = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Nr = _nr },
+                                Chunk = (int)RoundUp(ChunkPixels(s, sizeof(float)), _nr),
+                                Y = yg, A = packed + (g * _packedGroupStride),
                                 Bias = _bias.Length > 0 ? bias + (g * mg) : null, Act = _act, Width = _width, Mg = mg,
                             };
                             IntraOpThreadPool.For(pool, (outPlane + chunks.Chunk - 1) / chunks.Chunk, ref chunks);
@@ -147,9 +172,9 @@ internal sealed unsafe partial class Conv2dFloat
                         }
                         else
                         {
-                            var im2col = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Col = col, Count = outPlane };
+                            var im2col = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Col = col, Count = outPlane, Nr = _nr };
                             IntraOpThreadPool.For((long)outPlane * kg > 32768 ? pool : null, kg, ref im2col);
-                            bOperand = Sgemm.Operand.Raw(col, outPlane, false);
+                            bOperand = Sgemm.Operand.Prepacked(col);
                         }
 
                         Sgemm.Run(mg, outPlane, kg, _width, Sgemm.Operand.Prepacked(packed + (g * _packedGroupStride)), bOperand,
@@ -171,6 +196,7 @@ internal sealed unsafe partial class Conv2dFloat
         public float* Y, A, Bias;
         public ActivationParams Act;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             int kg = Conv.Shape.WeightsPerOutputChannel, outPlane = Conv.OutH * Conv.OutW;
@@ -181,32 +207,36 @@ internal sealed unsafe partial class Conv2dFloat
                 im2col.P0 = c * Chunk;
                 im2col.Count = Math.Min(Chunk, outPlane - im2col.P0);
                 im2col.Run(0, kg);
-                Sgemm.Run(Mg, im2col.Count, kg, Width, Sgemm.Operand.Prepacked(A), Sgemm.Operand.Raw(im2col.Col, im2col.Count, false),
+                Sgemm.Run(Mg, im2col.Count, kg, Width, Sgemm.Operand.Prepacked(A), Sgemm.Operand.Prepacked(im2col.Col),
                           Y + im2col.P0, outPlane, 0f, Bias, null, Act, null);
             }
         }
     }
 
     /// <summary>
-    /// Fills rows [start, end) of the im2col matrix (row k = (c, ky, kx), row stride Count) for the output pixels
-    /// P0 .. P0 + Count - 1.
+    /// Fills rows [start, end) of the im2col matrix (row k = (c, ky, kx)) for the output pixels P0 .. P0 + Count - 1,
+    /// laid out as the GEMM's packed B: panels of <see cref="Nr"/> pixels, each K x Nr (k-major), the last one zero
+    /// padded. The micro-kernel reads it directly, with no second packing copy.
     /// </summary>
     private struct Im2ColWork : IParallelWork
     {
         public Conv2dShape Shape;
         public float* X, Col;
-        public int InH, InW, OutH, OutW, P0, Count;
+        public int InH, InW, OutH, OutW, P0, Count, Nr;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             var s = Shape;
             int khw = s.KernelH * s.KernelW;
             int pEnd = P0 + Count;
+            int kTotal = s.WeightsPerOutputChannel;
+            long panelStride = (long)kTotal * Nr;
             for (int k = start; k < end; k++)
             {
                 int c = k / khw, ky = (k % khw) / s.KernelW, kx = k % s.KernelW;
                 float* src = X + ((long)c * InH * InW);
-                float* dst = Col + ((long)k * Count) - P0; // dst[p] for output pixel p
+                float* dst = Col + ((long)k * Nr); // the k row of panel 0
                 int offX = (kx * s.DilationW) - s.PadLeft;
                 // Output columns whose input column is inside the image: 0 <= ox*sw + offX < inW.
                 int oxLo = offX >= 0 ? 0 : Math.Min(OutW, (-offX + s.StrideW - 1) / s.StrideW);
@@ -215,49 +245,75 @@ internal sealed unsafe partial class Conv2dFloat
                 {
                     int rowStart = oy * OutW;
                     int xa = Math.Max(0, P0 - rowStart), xb = Math.Min(OutW, pEnd - rowStart);
-                    float* d = dst + rowStart;
+                    int q0 = rowStart - P0; // panel position of output column 0 of this row
                     int iy = (oy * s.StrideH) - s.PadTop + (ky * s.DilationH);
                     if ((uint)iy >= (uint)InH)
                     {
-                        new Span<float>(d + xa, xb - xa).Clear();
+                        Zero(dst, panelStride, q0 + xa, q0 + xb);
                         continue;
                     }
 
                     float* row = src + ((long)iy * InW);
                     int lo = Math.Min(Math.Max(oxLo, xa), xb), hi = Math.Max(Math.Min(oxHi, xb), lo);
-                    for (int ox = xa; ox < lo; ox++)
-                    {
-                        d[ox] = 0;
-                    }
+                    Zero(dst, panelStride, q0 + xa, q0 + lo);
+                    Copy(dst, panelStride, q0 + lo, q0 + hi, row + (lo * s.StrideW) + offX, s.StrideW);
+                    Zero(dst, panelStride, q0 + hi, q0 + xb);
+                }
 
-                    if (s.StrideW == 1)
+                int tail = Count % Nr;
+                if (tail != 0)
+                {
+                    new Span<float>(dst + ((Count / Nr) * panelStride) + tail, Nr - tail).Clear();
+                }
+            }
+        }
+
+        // Zeroes panel positions [qa, qb) of one k row.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private readonly void Zero(float* dst, long panelStride, int qa, int qb)
+        {
+            while (qa < qb)
+            {
+                int lane = qa % Nr, n = Math.Min(Nr - lane, qb - qa);
+                new Span<float>(dst + ((qa / Nr) * panelStride) + lane, n).Clear();
+                qa += n;
+            }
+        }
+
+        // Copies src[0], src[stride], ... into panel positions [qa, qb) of one k row.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private readonly void Copy(float* dst, long panelStride, int qa, int qb, float* src, int stride)
+        {
+            while (qa < qb)
+            {
+                int lane = qa % Nr, n = Math.Min(Nr - lane, qb - qa);
+                float* d = dst + ((qa / Nr) * panelStride) + lane;
+                if (stride == 1)
+                {
+                    new ReadOnlySpan<float>(src, n).CopyTo(new Span<float>(d, n));
+                }
+                else
+                {
+                    int i = 0;
+                    if (stride == 2 && Avx2.IsSupported)
                     {
-                        new ReadOnlySpan<float>(row + lo + offX, hi - lo).CopyTo(new Span<float>(d + lo, hi - lo));
-                    }
-                    else
-                    {
-                        int ox = lo;
-                        if (s.StrideW == 2 && Avx2.IsSupported)
+                        // Reads src[2i .. 2i + 15]; i + 8 < n keeps that within the elements this piece reads anyway.
+                        for (; i + 8 < n; i += 8)
                         {
-                            for (; ox + 8 <= hi && (2 * ox) + offX + 15 < InW; ox += 8)
-                            {
-                                float* p = row + (2 * ox) + offX;
-                                Vector256<float> shuffled = Avx.Shuffle(Vector256.Load(p), Vector256.Load(p + 8), 0b10_00_10_00);
-                                Vector256.Store(Avx2.Permute4x64(shuffled.AsDouble(), 0b11_01_10_00).AsSingle(), d + ox);
-                            }
-                        }
-
-                        for (; ox < hi; ox++)
-                        {
-                            d[ox] = row[(ox * s.StrideW) + offX];
+                            float* p = src + (2 * i);
+                            Vector256<float> shuffled = Avx.Shuffle(Vector256.Load(p), Vector256.Load(p + 8), 0b10_00_10_00);
+                            Vector256.Store(Avx2.Permute4x64(shuffled.AsDouble(), 0b11_01_10_00).AsSingle(), d + i);
                         }
                     }
 
-                    for (int ox = hi; ox < xb; ox++)
+                    for (; i < n; i++)
                     {
-                        d[ox] = 0;
+                        d[i] = src[i * stride];
                     }
                 }
+
+                qa += n;
+                src += n * stride;
             }
         }
     }

@@ -32,6 +32,7 @@ internal static unsafe class Depthwise3x3
         => new Span<float>(padded, PaddedHeight(s, inH) * pw).Clear();
 
     /// <summary>Copies a float plane into the interior of a padded buffer whose borders are zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CopyFloat(in Conv2dShape s, float* src, int inH, int inW, float* padded, int pw)
     {
         float* to = padded + ((long)s.PadTop * pw) + s.PadLeft;
@@ -107,6 +108,7 @@ internal static unsafe class Depthwise3x3
     /// Filters a padded plane; with <paramref name="q"/>.Dst set, the (exact integer) sums are requantized straight
     /// into bytes instead (as <see cref="QGemm.RequantizeRow"/>), and <paramref name="dst"/> is not written.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Plane(int stride, float* padded, int pw, float* dst, int outH, int outW, float* w, float bias,
                              ActivationParams act, int width, in Quant q)
     {
@@ -226,6 +228,7 @@ internal static unsafe class Depthwise3x3
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Plane512<TStride, TQuant>(float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi, in Quant q)
         where TStride : struct, IConstant
         where TQuant : struct, IConstant
@@ -303,6 +306,7 @@ internal static unsafe class Depthwise3x3
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Plane256<TStride, TQuant>(float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi, in Quant q)
         where TStride : struct, IConstant
         where TQuant : struct, IConstant
@@ -381,6 +385,7 @@ internal static unsafe class Depthwise3x3
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Plane128<TStride, TQuant>(float* padded, int pw, float* dst, int outH, int outW, float* w, float bias, float lo, float hi, in Quant q)
         where TStride : struct, IConstant
         where TQuant : struct, IConstant

@@ -55,6 +55,7 @@ internal static class FastActivations
         public static int Value => (int)FusedActivation.Silu;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Apply<TKind>(float alpha, Span<float> values)
         where TKind : struct, IConstant
     {
@@ -92,6 +93,25 @@ internal static class FastActivations
         FusedActivation.HardSwish => v * Math.Clamp((v * (1f / 6f)) + 0.5f, 0f, 1f),
         FusedActivation.Silu => v / (1f + MathF.Exp(-Math.Clamp(v, -ExpClamp, ExpClamp))),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>SiLU of one vector: v * sigmoid(v).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Silu512(Vector512<float> v) => v * Reciprocal512(Vector512<float>.One + Exp512(-v));
+
+    /// <summary>Sigmoid of one vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sigmoid512(Vector512<float> v) => Reciprocal512(Vector512<float>.One + Exp512(-v));
+
+    /// <summary>Any activation but Tanh on one vector (the GEMM epilogue).</summary>
+    public static Vector512<float> Activate512(in ActivationParams act, Vector512<float> v) => act.Kind switch
+    {
+        FusedActivation.None => v,
+        FusedActivation.Relu => Vector512.Max(v, Vector512<float>.Zero),
+        FusedActivation.Clip => Vector512.Min(Vector512.Max(v, Vector512.Create(act.A)), Vector512.Create(act.B)),
+        FusedActivation.HardSigmoid => Vector512.Min(Vector512.Max(Vector512.FusedMultiplyAdd(v, Vector512.Create(act.A), Vector512.Create(act.B)), Vector512<float>.Zero), Vector512<float>.One),
+        FusedActivation.LeakyRelu or FusedActivation.Sigmoid or FusedActivation.HardSwish or FusedActivation.Silu => Apply512(act.Kind, act.A, v),
+        _ => throw new ArgumentOutOfRangeException(nameof(act), act.Kind, "No vector form for this activation."),
     };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -153,6 +173,14 @@ internal static class FastActivations
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(4.1665795894e-2f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
+        if (Avx512F.IsSupported)
+        {
+            // 1 + r + p r^2 by Horner, then y * 2^n in one instruction (n is within [-126, 126] after the clamp).
+            p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+            p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+            return Avx512F.Scale(p, n);
+        }
+
         Vector512<float> y = Vector512.FusedMultiplyAdd(p, r * r, r) + Vector512<float>.One;
         Vector512<int> pow2 = (Vector512.ConvertToInt32(n) + Vector512.Create(127)) << 23;
         return y * pow2.AsSingle();

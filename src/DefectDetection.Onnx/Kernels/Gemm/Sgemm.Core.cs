@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using DefectDetection.Onnx.Runtime.Threading;
 
@@ -19,17 +20,24 @@ internal static unsafe partial class Sgemm
         public bool Trans;       // raw: stored transposed
         public bool Packed;      // Data holds full-K panels
         public float Scale;      // raw: multiplier applied while packing (alpha)
+        public int* Offsets;     // implicit B (512-bit kernels only): B[k][n] = Data[Offsets[k] + n], read in place
 
         public static Operand Raw(float* data, int ld, bool trans, float scale = 1f)
             => new() { Data = data, Ld = ld, Trans = trans, Scale = scale };
 
         public static Operand Prepacked(float* data) => new() { Data = data, Packed = true, Scale = 1f };
+
+        /// <summary>
+        /// B[k][n] = data[offsets[k] + n], read in place by the micro-kernel (a convolution on a padded image); the
+        /// reads run up to NR - 1 values past column N - 1, so the data must extend that far. Width 512 only.
+        /// </summary>
+        public static Operand Implicit(float* data, int* offsets) => new() { Data = data, Offsets = offsets, Scale = 1f };
     }
 
     /// <summary>Everything one GEMM call needs; shared read-only by the worker threads.</summary>
     internal struct Job : IParallelWork
     {
-        public int M, N, K, Width, Mr, Nr, Mc, Nc, TilesN;
+        public int M, N, K, Width, Mr, Nr, Mc, Nc, TilesM, TilesN, PanelsM, PanelsN;
         public Operand A, B;
         public float* C;
         public int Ldc;
@@ -38,6 +46,7 @@ internal static unsafe partial class Sgemm
         public float* BiasCol;   // per column of C, or null
         public ActivationParams Act;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             for (int t = start; t < end; t++)
@@ -66,6 +75,7 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>Computes the GEMM described by the operands on the pool.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Run(int M, int N, int K, int width, in Operand a, in Operand b, float* c, int ldc, float beta,
                              float* biasRow, float* biasCol, ActivationParams act, IntraOpThreadPool? pool)
     {
@@ -81,23 +91,36 @@ internal static unsafe partial class Sgemm
             A = a, B = b, C = c, Ldc = ldc, Beta = beta, BiasRow = biasRow, BiasCol = biasCol, Act = act,
         };
 
-        // Block sizes: A block (Mc x kc) in L2, B micro-panel streamed; enough tiles for all threads.
+        // Block sizes: A block (Mc x kc) in L2, B micro-panel streamed. Tiles split the MR-row and NR-column
+        // panels as evenly as possible (sizes differ by at most one panel).
         int threads = pool?.DegreeOfParallelism ?? 1;
-        job.Mc = mr * Math.Max(1, 128 / mr);
-        job.Nc = nr * Math.Max(1, 256 / nr);
+        job.PanelsM = Tiles(M, mr);
+        job.PanelsN = Tiles(N, nr);
+        int tilesM = Tiles(job.PanelsM, Math.Max(1, 128 / mr));
+        int tilesN = Tiles(job.PanelsN, Math.Max(1, 256 / nr));
         long flops = 2L * M * N * Math.Max(K, 1);
         if (threads > 1 && flops > 200_000)
         {
-            // Shrink the blocks until there are a few tiles per thread.
-            while (Tiles(M, job.Mc) * Tiles(N, job.Nc) < threads * 3 && (job.Nc > nr * 2 || job.Mc > mr * 2))
+            // The pool hands out at most 4 chunks per thread, each a run of equal tile counts: make the tile count
+            // a multiple of that (so no thread is left with one more chunk than the others), or close to it.
+            // Split the larger operand's dimension first: tiles that share a row block each read that block of A
+            // again (and tiles sharing a column block re-read B), so a weight-heavy GEMM (M >= N) splits rows.
+            int unit = threads * 4;
+            int want = Math.Max(unit, Tiles(tilesM * tilesN, unit) * unit);
+            if (M >= N)
             {
-                if (job.Nc > nr * 2 && (Tiles(N, job.Nc) <= Tiles(M, job.Mc) || job.Mc <= mr * 2))
+                tilesM = Math.Min(job.PanelsM, Tiles(want, tilesN));
+                if (tilesM * tilesN < want)
                 {
-                    job.Nc = nr * Math.Max(1, job.Nc / nr / 2);
+                    tilesN = Math.Min(job.PanelsN, Tiles(want, tilesM));
                 }
-                else
+            }
+            else
+            {
+                tilesN = Math.Min(job.PanelsN, Tiles(want, tilesM));
+                if (tilesM * tilesN < want)
                 {
-                    job.Mc = mr * Math.Max(1, job.Mc / mr / 2);
+                    tilesM = Math.Min(job.PanelsM, Tiles(want, tilesN));
                 }
             }
         }
@@ -106,8 +129,11 @@ internal static unsafe partial class Sgemm
             pool = null;
         }
 
-        job.TilesN = Tiles(N, job.Nc);
-        if (!b.Packed && K > 0 && Tiles(M, job.Mc) > 1 && (long)K * N <= WholePackLimit)
+        job.TilesM = tilesM;
+        job.TilesN = tilesN;
+        job.Mc = Tiles(job.PanelsM, tilesM) * mr; // the largest tile
+        job.Nc = Tiles(job.PanelsN, tilesN) * nr;
+        if (!b.Packed && b.Offsets == null && K > 0 && tilesM > 1 && (long)K * N <= WholePackLimit)
         {
             // Several row tiles would each pack the same B: pack it once, in parallel, and share it.
             int panels = Tiles(N, nr);
@@ -116,7 +142,7 @@ internal static unsafe partial class Sgemm
             job.B = Operand.Prepacked(pack.Dst);
         }
 
-        int tiles = Tiles(M, job.Mc) * job.TilesN;
+        int tiles = tilesM * tilesN;
         IntraOpThreadPool.For(pool, tiles, ref job);
     }
 
@@ -131,6 +157,7 @@ internal static unsafe partial class Sgemm
         public int N, K, Nr;
         public float* Dst;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             for (int p = start; p < end; p++)
@@ -142,13 +169,18 @@ internal static unsafe partial class Sgemm
 
     private static int Tiles(int n, int block) => (n + block - 1) / block;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTile(in Job j, int tile)
     {
-        int m0 = (tile / j.TilesN) * j.Mc, n0 = (tile % j.TilesN) * j.Nc;
-        int mb = Math.Min(j.Mc, j.M - m0), nb = Math.Min(j.Nc, j.N - n0);
         int mr = j.Mr, nr = j.Nr;
+        int tm = tile / j.TilesN, tn = tile % j.TilesN;
+        int pm0 = (int)((long)tm * j.PanelsM / j.TilesM), pm1 = (int)((long)(tm + 1) * j.PanelsM / j.TilesM);
+        int pn0 = (int)((long)tn * j.PanelsN / j.TilesN), pn1 = (int)((long)(tn + 1) * j.PanelsN / j.TilesN);
+        int m0 = pm0 * mr, n0 = pn0 * nr;
+        int mb = Math.Min(pm1 * mr, j.M) - m0, nb = Math.Min(pn1 * nr, j.N) - n0;
         int panelsM = (mb + mr - 1) / mr, panelsN = (nb + nr - 1) / nr;
         int K = j.K;
+        bool fused = j.Width == 512 && (j.BiasRow != null || j.BiasCol != null || j.Act.Kind != FusedActivation.None) && CanFuse(j.Act.Kind);
         if (K == 0)
         {
             for (int r = 0; r < mb; r++)
@@ -184,7 +216,14 @@ internal static unsafe partial class Sgemm
 
             float* bBase;
             long bStride;
-            if (j.B.Packed)
+            int* off = null;
+            if (j.B.Offsets != null)
+            {
+                bBase = j.B.Data + n0;
+                bStride = nr;
+                off = j.B.Offsets + k0;
+            }
+            else if (j.B.Packed)
             {
                 bBase = j.B.Data + ((long)(n0 / nr) * K * nr) + ((long)k0 * nr);
                 bStride = (long)K * nr;
@@ -197,6 +236,7 @@ internal static unsafe partial class Sgemm
             }
 
             int mode = k0 > 0 ? ModeAdd : j.Beta == 0 ? ModeStore : ModeBeta;
+            bool last = k0 + kc >= K;
             for (int ip = 0; ip < panelsM; ip++)
             {
                 int rows = Math.Min(mr, mb - (ip * mr));
@@ -205,12 +245,25 @@ internal static unsafe partial class Sgemm
                 for (int jp = 0; jp < panelsN; jp++)
                 {
                     int cols = Math.Min(nr, nb - (jp * nr));
-                    MicroKernel(j.Width, kc, ap, bBase + (jp * bStride), cRow + (jp * nr), j.Ldc, rows, cols, mode, j.Beta);
+                    if (last && fused)
+                    {
+                        MicroKernelFused(kc, ap, bBase + (jp * bStride), off, cRow + (jp * nr), j.Ldc, rows, cols, mode, j.Beta,
+                                         j.BiasRow != null ? j.BiasRow + m0 + (ip * mr) : null,
+                                         j.BiasCol != null ? j.BiasCol + n0 + (jp * nr) : null, j.Act);
+                    }
+                    else if (off != null)
+                    {
+                        Kernel512<NoEpilogue, BOffsets>(kc, ap, bBase + (jp * bStride), off, cRow + (jp * nr), j.Ldc, rows, cols, mode, j.Beta, null, null, default);
+                    }
+                    else
+                    {
+                        MicroKernel(j.Width, kc, ap, bBase + (jp * bStride), cRow + (jp * nr), j.Ldc, rows, cols, mode, j.Beta);
+                    }
                 }
             }
         }
 
-        if (j.BiasRow != null || j.BiasCol != null || j.Act.Kind != FusedActivation.None)
+        if ((!fused || K == 0) && (j.BiasRow != null || j.BiasCol != null || j.Act.Kind != FusedActivation.None))
         {
             for (int r = 0; r < mb; r++)
             {
@@ -231,6 +284,7 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>Packs rows m0..m0+mb, k0..k0+kc of a raw A into MR-row panels (zero padded), scaled by A.Scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackPanelsA(in Operand a, int M, int m0, int mb, int k0, int kc, int mr, float* dst)
     {
         float s = a.Scale;
@@ -276,6 +330,7 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>Packs columns n0..n0+nb, k0..k0+kc of a raw B into NR-column panels (zero padded), scaled by B.Scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackPanelsB(in Operand b, int N, int n0, int nb, int k0, int kc, int nr, float* dst)
     {
         float s = b.Scale;
@@ -337,6 +392,7 @@ internal static unsafe partial class Sgemm
     }
 
     // Copies kc rows of nr floats (nr = 32, 16, 8 or 4) from a strided source into a dense panel.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyRows(float* src, int ld, float* dst, int nr, int kc)
     {
         if (nr == 32 && Vector512.IsHardwareAccelerated)

@@ -79,6 +79,7 @@ internal static unsafe partial class Sgemm
     }
 
     // Copies a full MR x NR tile from tmp into the valid rows x cols corner of C.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StorePartial(float* tmp, int nr, float* c, int ldc, int rows, int cols, int mode, float beta)
     {
         for (int r = 0; r < rows; r++)
@@ -93,6 +94,7 @@ internal static unsafe partial class Sgemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MicroKernel(int width, int kc, float* a, float* b, float* c, int ldc, int rows, int cols, int mode, float beta)
     {
         switch (width)
@@ -101,7 +103,7 @@ internal static unsafe partial class Sgemm
                 Kernel512Row1(kc, a, b, c, cols, mode, beta);
                 break;
             case 512:
-                Kernel512(kc, a, b, c, ldc, rows, cols, mode, beta);
+                Kernel512<NoEpilogue, BPanels>(kc, a, b, null, c, ldc, rows, cols, mode, beta, null, null, default);
                 break;
             case 256:
                 Kernel256(kc, a, b, c, ldc, rows, cols, mode, beta);
@@ -117,6 +119,7 @@ internal static unsafe partial class Sgemm
 
     // 1 x 32 (a single valid row, e.g. a fully-connected layer at batch 1): k unrolled by 4 into independent
     // accumulators so the FMA latency is hidden instead of computing 7 padding rows.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Row1(int kc, float* a, float* b, float* c, int cols, int mode, float beta)
     {
         Vector512<float> s0 = default, s1 = default, t0 = default, t1 = default, u0 = default, u1 = default, v0 = default, v1 = default;
@@ -152,15 +155,21 @@ internal static unsafe partial class Sgemm
         StorePartial(tmp, 32, c, 0, 1, cols, mode, beta);
     }
 
-    // 8 x 32: 16 accumulators of 16 floats.
-    private static void Kernel512(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, int mode, float beta)
+    // 8 x 32: 16 accumulators of 16 floats. With an enabled epilogue, the bias and activation are applied on the way out.
+    // B rows come from TB: packed panels (32 values per k) or in place at b + off[k].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512<TEpi, TB>(int kc, float* a, float* b, int* off, float* c, int ldc, int rows, int cols, int mode, float beta,
+                                            float* biasRow, float* biasCol, in ActivationParams act)
+        where TEpi : struct, IEpilogue
+        where TB : struct, IBLayout
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
             c60 = default, c61 = default, c70 = default, c71 = default;
         for (int k = 0; k < kc; k++)
         {
-            Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
+            float* bk = TB.Row(b, off, k);
+            Vector512<float> b0 = Vector512.Load(bk), b1 = Vector512.Load(bk + 16);
             Vector512<float> av = Vector512.Create(a[0]);
             c00 = Fma512(av, b0, c00); c01 = Fma512(av, b1, c01);
             av = Vector512.Create(a[1]);
@@ -178,7 +187,42 @@ internal static unsafe partial class Sgemm
             av = Vector512.Create(a[7]);
             c70 = Fma512(av, b0, c70); c71 = Fma512(av, b1, c71);
             a += 8;
-            b += 32;
+        }
+
+        if (TEpi.Enabled && rows == 8 && cols == 32)
+        {
+            Vector512<float> col0 = default, col1 = default;
+            if (biasCol != null)
+            {
+                col0 = Vector512.Load(biasCol);
+                col1 = Vector512.Load(biasCol + 16);
+            }
+
+            if (biasRow != null)
+            {
+                FinishRow512<TEpi>(c, c00, c01, mode, beta, Vector512.Create(biasRow[0]), col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c10, c11, mode, beta, Vector512.Create(biasRow[1]), col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c20, c21, mode, beta, Vector512.Create(biasRow[2]), col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c30, c31, mode, beta, Vector512.Create(biasRow[3]), col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c40, c41, mode, beta, Vector512.Create(biasRow[4]), col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c50, c51, mode, beta, Vector512.Create(biasRow[5]), col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c60, c61, mode, beta, Vector512.Create(biasRow[6]), col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c70, c71, mode, beta, Vector512.Create(biasRow[7]), col0, col1, act);
+            }
+            else
+            {
+                Vector512<float> z = default;
+                FinishRow512<TEpi>(c, c00, c01, mode, beta, z, col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c10, c11, mode, beta, z, col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c20, c21, mode, beta, z, col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c30, c31, mode, beta, z, col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c40, c41, mode, beta, z, col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c50, c51, mode, beta, z, col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c60, c61, mode, beta, z, col0, col1, act); c += ldc;
+                FinishRow512<TEpi>(c, c70, c71, mode, beta, z, col0, col1, act);
+            }
+
+            return;
         }
 
         if (rows == 8 && cols == 32)
@@ -204,9 +248,14 @@ internal static unsafe partial class Sgemm
         Vector512.Store(c60, tmp + 192); Vector512.Store(c61, tmp + 208);
         Vector512.Store(c70, tmp + 224); Vector512.Store(c71, tmp + 240);
         StorePartial(tmp, 32, c, ldc, rows, cols, mode, beta);
+        if (TEpi.Enabled)
+        {
+            FinishPartial(c, ldc, rows, cols, biasRow, biasCol, act);
+        }
     }
 
     // 6 x 16: 12 accumulators of 8 floats.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, int mode, float beta)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -252,6 +301,7 @@ internal static unsafe partial class Sgemm
     }
 
     // 6 x 8: 12 accumulators of 4 floats.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel128(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, int mode, float beta)
     {
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -297,6 +347,7 @@ internal static unsafe partial class Sgemm
     }
 
     // 4 x 4 scalar.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void KernelScalar(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, int mode, float beta)
     {
         float* tmp = stackalloc float[16];

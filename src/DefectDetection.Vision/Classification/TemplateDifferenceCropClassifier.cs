@@ -1,0 +1,295 @@
+using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
+using DefectDetection.Pipeline;
+using DefectDetection.Vision.Roi;
+
+namespace DefectDetection.Vision.Classification;
+
+/// <summary>The model that <see cref="TemplateDifferenceClassifierTrainer"/> fits on the candidate features.</summary>
+public enum TemplateDifferenceModel
+{
+    /// <summary>A random forest (64 trees): learns the interplay of the features (sign, shape, topology); the default.</summary>
+    Forest,
+
+    /// <summary>The linear softmax head (<see cref="SoftmaxClassifierTrainer"/>).</summary>
+    Softmax,
+}
+
+/// <summary>Options of <see cref="TemplateDifferenceClassifierTrainer"/> and the classifier it trains.</summary>
+public sealed class TemplateDifferenceClassifierOptions
+{
+    /// <summary>Pixels of context added around each candidate region before it is described. Default: 4.</summary>
+    public int Context { get; init; } = 4;
+
+    /// <summary>
+    /// Positional tolerance in pixels when comparing image and reference (as
+    /// <see cref="Roi.TemplateDifferenceOptions.Tolerance"/>). Default: 2.
+    /// </summary>
+    public int Tolerance { get; init; } = 2;
+
+    /// <summary>
+    /// Largest shift (pixels, each axis) searched when aligning the image to the reference (as
+    /// <see cref="Roi.TemplateDifferenceOptions.MaxShift"/>; the shift the detector found for the same image is reused).
+    /// Default: 4.
+    /// </summary>
+    public int MaxShift { get; init; } = 4;
+
+    /// <summary>Grey level (1-255) below which a pixel counts as dark (copper on a binarised PCB scan). Default: 128.</summary>
+    public int DarkThreshold { get; init; } = 128;
+
+    /// <summary>The label of candidates that are no defect (alignment and scanning noise). Default: "noise".</summary>
+    public string NoDefectLabel { get; init; } = "noise";
+
+    /// <summary>The model fitted on the features. Default: <see cref="TemplateDifferenceModel.Forest"/>.</summary>
+    public TemplateDifferenceModel Model { get; init; } = TemplateDifferenceModel.Forest;
+
+    /// <summary>
+    /// Trains also on the seven rotated and mirrored copies of every candidate, so that the classifier does not
+    /// depend on the orientation of the traces. Default: true.
+    /// </summary>
+    public bool Augment { get; init; } = true;
+
+    /// <summary>Trees of the forest. Default: 64.</summary>
+    public int Trees { get; init; } = 64;
+
+    /// <summary>Seed of the forest's bagging and feature sampling. Default: 1.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Options of the softmax head (when <see cref="Model"/> is <see cref="TemplateDifferenceModel.Softmax"/>). Default: unweighted classes, 300 iterations.</summary>
+    public SoftmaxClassifierOptions Head { get; init; } = new() { ClassWeighting = ClassWeighting.None, MaxIterations = 300 };
+
+    internal void Validate()
+    {
+        if (Context is < 0 or > 64)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Context), $"Context must be in [0, 64], got {Context}.");
+        }
+
+        if (Tolerance is < 0 or > 8)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Tolerance), $"Tolerance must be in [0, 8], got {Tolerance}.");
+        }
+
+        if (MaxShift is < 0 or > 64)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxShift), $"MaxShift must be in [0, 64], got {MaxShift}.");
+        }
+
+        if (DarkThreshold is < 1 or > 255)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DarkThreshold), $"DarkThreshold must be in [1, 255], got {DarkThreshold}.");
+        }
+
+        if (string.IsNullOrEmpty(NoDefectLabel))
+        {
+            throw new ArgumentException("NoDefectLabel must not be empty.", nameof(NoDefectLabel));
+        }
+
+        ArgumentNullException.ThrowIfNull(Head, nameof(Head));
+        if (Trees is < 1 or > 4096)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Trees), $"Trees must be in [1, 4096], got {Trees}.");
+        }
+    }
+}
+
+/// <summary>
+/// Names the defect type of a candidate region found by <see cref="Roi.TemplateDifferenceRoiDetector"/>, or rejects
+/// it as noise, by looking at the image and the golden reference together: what changed (dark added or removed),
+/// the shape of the change, and whether it joins or splits dark and light regions (on a PCB: short or open, spur or
+/// spurious copper, mousebite or pin-hole). Built by <see cref="TemplateDifferenceClassifierTrainer"/>.
+/// <para>
+/// In a <see cref="DefectPipeline"/> it must know the reference (<see cref="WithReference"/>); as an
+/// <see cref="IRegionCropClassifier"/> it receives the inspected image and the regions, and cuts the same places from
+/// the image and the reference itself (called as a plain <see cref="ICropClassifier"/>, its crops must be views of the
+/// inspected image). Thread-safe.
+/// </para>
+/// </summary>
+public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
+{
+    // Extra context of the second, wider topology window.
+    private const int WideContext = 12;
+
+    private readonly SoftmaxClassifierModel? _head;
+    private readonly DecisionForest? _forest;
+    private readonly TemplateDifferenceClassifierOptions _options;
+    private readonly int _noDefect;
+    private readonly ImageView? _reference;
+    private readonly IReadOnlyDictionary<string, int> _boxSizes;
+
+    internal TemplateDifferenceCropClassifier(SoftmaxClassifierModel? head, DecisionForest? forest, TemplateDifferenceClassifierOptions options, ImageView? reference, IReadOnlyDictionary<string, int>? boxSizes = null)
+    {
+        _boxSizes = boxSizes ?? new Dictionary<string, int>(StringComparer.Ordinal);
+        _head = head;
+        _forest = forest;
+        _options = options;
+        _reference = reference;
+        Labels = head?.Labels ?? forest?.Labels ?? throw new ArgumentNullException(nameof(head));
+        int length = head?.FeatureLength ?? forest!.FeatureLength;
+        if (length != TemplateDifferenceFeatures.Length)
+        {
+            throw new ArgumentException($"The model expects {length} features; this classifier gives {TemplateDifferenceFeatures.Length}.", nameof(head));
+        }
+
+        _noDefect = -1;
+        for (int i = 0; i < Labels.Count; i++)
+        {
+            if (string.Equals(Labels[i], options.NoDefectLabel, StringComparison.Ordinal))
+            {
+                _noDefect = i;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public CropSize? InputSize => null;
+
+    /// <summary>The labels: the defect types and <see cref="TemplateDifferenceClassifierOptions.NoDefectLabel"/>.</summary>
+    public IReadOnlyList<string> Labels { get; }
+
+    /// <summary>
+    /// The typical size (pixels, square side) of an annotated box of each defect type, learnt from the training boxes
+    /// (their median): each defect verdict carries in <see cref="CropVerdict.DefectRegions"/> the candidate's box
+    /// grown about its centre to this size, in crop coordinates (it may reach past the crop).
+    /// </summary>
+    public IReadOnlyDictionary<string, int> BoxSizes => _boxSizes;
+
+    /// <summary>
+    /// The same classifier bound to a reference image (cheap: the model is shared), for use as an
+    /// <see cref="ICropClassifier"/>.
+    /// </summary>
+    /// <param name="reference">The golden image; keep it alive while the classifier is used.</param>
+    public TemplateDifferenceCropClassifier WithReference(ImageView reference) => new(_head, _forest, _options, reference, _boxSizes);
+
+    /// <summary>Judges the region <paramref name="box"/> of <paramref name="image"/> against <paramref name="reference"/>.</summary>
+    /// <exception cref="ArgumentException">The images differ in size or the box misses the image.</exception>
+    public CropVerdict Classify(ImageView image, ImageView reference, Rectangle box)
+    {
+        float[] features = new float[TemplateDifferenceFeatures.Length];
+        float[] probabilities = new float[Labels.Count];
+        return Judge(image, reference, box, features, probabilities);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">No reference is bound, or a crop is not a view of an image of the reference's size.</exception>
+    public IReadOnlyList<CropVerdict> Classify(IReadOnlyList<ImageView> crops, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(crops);
+        if (_reference is not { } reference)
+        {
+            throw new InvalidOperationException("This classifier has no reference image: bind one with WithReference(reference).");
+        }
+
+        CropVerdict[] verdicts = new CropVerdict[crops.Count];
+        float[] features = new float[TemplateDifferenceFeatures.Length];
+        float[] probabilities = new float[Labels.Count];
+        for (int i = 0; i < crops.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ImageView crop = crops[i];
+            Image source = crop.Source;
+            if (source.Width != reference.Width || source.Height != reference.Height)
+            {
+                throw new InvalidOperationException(
+                    $"Crop {i} comes from a {source.Width}x{source.Height} image but the reference is {reference.Width}x{reference.Height}: " +
+                    "the classifier needs crops that are views of the inspected image (pipeline ContextMargin 0, no resizing, boxes inside the image).");
+            }
+
+            verdicts[i] = Judge(source.View(), reference, crop.Region, features, probabilities);
+        }
+
+        return verdicts;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Regions are clipped to the image (the border mode is not needed); a region wholly outside it is no defect.</remarks>
+    /// <exception cref="InvalidOperationException">No reference is bound.</exception>
+    public IReadOnlyList<CropVerdict> Classify(ImageView image, IReadOnlyList<Rectangle> regions, BorderMode border, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(regions);
+        if (_reference is not { } reference)
+        {
+            throw new InvalidOperationException("This classifier has no reference image: bind one with WithReference(reference).");
+        }
+
+        CropVerdict[] verdicts = new CropVerdict[regions.Count];
+        float[] features = new float[TemplateDifferenceFeatures.Length];
+        float[] probabilities = new float[Labels.Count];
+        Rectangle bounds = new(0, 0, image.Width, image.Height);
+        for (int i = 0; i < regions.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Rectangle box = Rectangle.Intersect(regions[i], bounds);
+            verdicts[i] = box.IsEmpty
+                ? new CropVerdict(_options.NoDefectLabel, false, 0, 1)
+                : Offset(Judge(image, reference, box, features, probabilities), box.X - regions[i].X, box.Y - regions[i].Y);
+        }
+
+        return verdicts;
+    }
+
+    /// <summary>Computes the features of one region (for training and inspection).</summary>
+    internal static void Describe(ImageView image, ImageView reference, Rectangle box, TemplateDifferenceClassifierOptions options, Span<float> features)
+    {
+        if (image.Width != reference.Width || image.Height != reference.Height)
+        {
+            throw new ArgumentException($"The image ({image.Width}x{image.Height}) and the reference ({reference.Width}x{reference.Height}) differ in size.", nameof(reference));
+        }
+
+        (int X, int Y) shift = ReferenceAlignment.Get(image, reference, options.MaxShift);
+        Rectangle bounds = new(0, 0, image.Width, image.Height);
+        Rectangle common = Rectangle.Intersect(bounds, new Rectangle(-shift.X, -shift.Y, image.Width, image.Height));
+        Rectangle window = Rectangle.Intersect(box.Inflate(options.Context), common);
+        if (window.IsEmpty)
+        {
+            throw new ArgumentException($"The region {box} lies outside the {image.Width}x{image.Height} image.", nameof(box));
+        }
+
+        Rectangle wide = Rectangle.Intersect(box.Inflate(options.Context + WideContext), common);
+        TemplateDifferenceFeatures.Extract(image, reference, window, wide, shift, options.Tolerance, options.DarkThreshold, features);
+    }
+
+    // Moves the verdict's defect boxes from the clipped region's coordinates into the requested region's.
+    private static CropVerdict Offset(CropVerdict verdict, int dx, int dy) =>
+        (dx, dy) == (0, 0) || verdict.DefectRegions is null
+            ? verdict
+            : verdict with { DefectRegions = [.. verdict.DefectRegions.Select(r => new Rectangle(r.X + dx, r.Y + dy, r.Width, r.Height))] };
+
+    private CropVerdict Judge(ImageView image, ImageView reference, Rectangle box, float[] features, float[] probabilities)
+    {
+        Describe(image, reference, box, _options, features);
+        if (_forest is not null)
+        {
+            _forest.PredictProbabilities(features, probabilities);
+        }
+        else
+        {
+            _head!.PredictProbabilities(features, probabilities);
+        }
+
+        float noise = _noDefect >= 0 ? probabilities[_noDefect] : 0;
+        int best = -1;
+        for (int k = 0; k < probabilities.Length; k++)
+        {
+            if (k != _noDefect && (best < 0 || probabilities[k] > probabilities[best]))
+            {
+                best = k;
+            }
+        }
+
+        bool defect = best >= 0 && noise < 0.5f;
+        if (!defect)
+        {
+            return new CropVerdict(_options.NoDefectLabel, false, Math.Clamp(1 - noise, 0, 1), noise);
+        }
+
+        CropVerdict verdict = new(Labels[best], true, Math.Clamp(1 - noise, 0, 1), probabilities[best]);
+        if (_boxSizes.TryGetValue(Labels[best], out int size))
+        {
+            Rectangle grown = TemplateDifferenceRoiDetector.GrowToMinimum(box, size, image.Width, image.Height);
+            verdict = verdict with { DefectRegions = [new Rectangle(grown.X - box.X, grown.Y - box.Y, grown.Width, grown.Height)] };
+        }
+
+        return verdict;
+    }
+}
