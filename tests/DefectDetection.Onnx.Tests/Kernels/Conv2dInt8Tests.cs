@@ -8,6 +8,105 @@ public sealed class Conv2dInt8Tests
 {
     public static TheoryData<int> Widths => KernelReference.WidthData();
 
+    /// <summary>
+    /// Depthwise 3x3 stride 1 pad 1 on narrow planes (the flat-plane kernel for widths up to 16 at 512 bits, the row
+    /// kernel otherwise): every height 1..9 and width 1..18, batch 2, zero points, u8 and s8 output, ReLU6-style range.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void NarrowDepthwiseMatchesReference(int width)
+    {
+        using var scope = new VectorWidthScope(width);
+        using var pool = new IntraOpThreadPool(2);
+        var rng = new Random(77 + width);
+        const int C = 5, N = 2;
+        for (int h = 1; h <= 9; h++)
+        {
+            for (int w = 1; w <= 18; w++)
+            {
+                var shape = new Conv2dShape(C, C, C, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+                byte[] wb = new byte[C * 9];
+                rng.NextBytes(wb);
+                sbyte[] weights = Array.ConvertAll(wb, v => (sbyte)v);
+                byte[] x = new byte[N * C * h * w];
+                rng.NextBytes(x);
+                byte xZero = (byte)rng.Next(256);
+                int[] wZero = Enumerable.Range(0, C).Select(_ => rng.Next(-20, 20)).ToArray();
+                int[] bias = Enumerable.Range(0, C).Select(_ => rng.Next(-50000, 50000)).ToArray();
+                bool signedOut = ((h + w) & 1) == 1;
+                float[] scales = Enumerable.Range(0, C).Select(_ => (float)(rng.NextDouble() * 0.003)).ToArray();
+                int zp = signedOut ? rng.Next(-128, -100) : rng.Next(0, 30);
+                int min = (w % 3) == 0 ? zp : (signedOut ? -128 : 0), max = (w % 3) == 0 ? zp + 70 : (signedOut ? 127 : 255);
+                var rq = new Requantization(scales, zp, signedOut, min, max);
+                int[] acc = KernelReference.ConvInteger(shape, x, xZero, N, h, w, weights, wZero, bias);
+                var conv = new Conv2dInt8(shape, weights, wZero, bias, xZero, rq);
+                byte[] y = new byte[acc.Length + 1];
+                y[^1] = 0x5A;
+                conv.Run(x, N, h, w, y, [], (w & 1) == 0 ? pool : null);
+                int plane = h * w;
+                for (int j = 0; j < acc.Length; j++)
+                {
+                    int e = KernelReference.Requantize(acc[j], scales[(j / plane) % C], zp, min, max);
+                    int a = signedOut ? (sbyte)y[j] : y[j];
+                    Assert.True(e == a, $"h={h} w={w} at {j}: expected {e}, got {a}");
+                }
+
+                Assert.Equal(0x5A, y[^1]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Depthwise 3x3 stride 2 (the phase-plane kernel for outputs at least 16 wide at 512 bits, the row kernel
+    /// otherwise): widths 30..70 (odd and even, a multiple of 32 and not), pads 1/1 and 1/0, heights 3..6, batch 2.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Stride2DepthwiseMatchesReference(int width)
+    {
+        using var scope = new VectorWidthScope(width);
+        using var pool = new IntraOpThreadPool(2);
+        var rng = new Random(91 + width);
+        const int C = 3, N = 2;
+        foreach (int pad in new[] { 1, 0 })
+        {
+            for (int h = 3; h <= 6; h++)
+            {
+                for (int w = 30; w <= 70; w += (w is >= 31 and <= 34) || w >= 62 ? 1 : 5)
+                {
+                    var shape = new Conv2dShape(C, C, C, 3, 3, 2, 2, 1, 1, 1, 1, pad, pad);
+                    byte[] wb = new byte[C * 9];
+                    rng.NextBytes(wb);
+                    sbyte[] weights = Array.ConvertAll(wb, v => (sbyte)v);
+                    byte[] x = new byte[N * C * h * w];
+                    rng.NextBytes(x);
+                    byte xZero = (byte)rng.Next(256);
+                    int[] wZero = Enumerable.Range(0, C).Select(_ => rng.Next(-20, 20)).ToArray();
+                    int[] bias = Enumerable.Range(0, C).Select(_ => rng.Next(-50000, 50000)).ToArray();
+                    bool signedOut = ((h + w) & 1) == 1;
+                    float[] scales = Enumerable.Range(0, C).Select(_ => (float)(rng.NextDouble() * 0.003)).ToArray();
+                    int zp = signedOut ? rng.Next(-128, -100) : rng.Next(0, 30);
+                    var rq = new Requantization(scales, zp, signedOut);
+                    int outH = shape.OutputHeight(h), outW = shape.OutputWidth(w);
+                    int[] acc = KernelReference.ConvInteger(shape, x, xZero, N, h, w, weights, wZero, bias);
+                    var conv = new Conv2dInt8(shape, weights, wZero, bias, xZero, rq);
+                    byte[] y = new byte[acc.Length + 1];
+                    y[^1] = 0x5A;
+                    conv.Run(x, N, h, w, y, [], (w & 1) == 0 ? pool : null);
+                    int plane = outH * outW;
+                    for (int j = 0; j < acc.Length; j++)
+                    {
+                        int e = KernelReference.Requantize(acc[j], scales[(j / plane) % C], zp, signedOut ? -128 : 0, signedOut ? 127 : 255);
+                        int a = signedOut ? (sbyte)y[j] : y[j];
+                        Assert.True(e == a, $"pad={pad} h={h} w={w} at {j}: expected {e}, got {a}");
+                    }
+
+                    Assert.Equal(0x5A, y[^1]);
+                }
+            }
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Widths))]
     public void ConvolutionMatchesReference(int width)

@@ -74,6 +74,9 @@ internal static class KernelSelfCheck
             ("requant lengths", () => new VectorLengthTests().RequantizeAllLengths(512)),
             ("conv int8", () => new Conv2dInt8Tests().ConvolutionMatchesReference(512)),
             ("int8 depthwise lengths", () => new VectorLengthTests().Int8DepthwiseAllRowWidths(512)),
+            ("int8 narrow depthwise", () => new Conv2dInt8Tests().NarrowDepthwiseMatchesReference(512)),
+            ("int8 stride-2 depthwise", () => new Conv2dInt8Tests().Stride2DepthwiseMatchesReference(512)),
+            ("dequantize lengths", () => new QuantizationTests().DequantizeMatchesScalarDefinitionForAllLengths()),
             ("activations", () => new VectorLengthTests().ActivationsAllLengths()),
             ("thread pool", () => new IntraOpThreadPoolTests().EveryIndexRunsExactlyOnce(2)),
         };

@@ -44,6 +44,77 @@ public sealed class IntraOpThreadPoolTests
         }
     }
 
+    /// <summary>Chunks run on another thread than the caller sleep (a worker preempted with a chunk in hand).</summary>
+    private struct StallingWork : IParallelWork
+    {
+        public int Caller;
+        public int[] Hits;
+        public int[] OtherThreadChunks;
+
+        public readonly void Run(int start, int end)
+        {
+            if (Environment.CurrentManagedThreadId != Caller)
+            {
+                Interlocked.Increment(ref OtherThreadChunks[0]);
+                Thread.Sleep(30);
+            }
+            else
+            {
+                // The caller's own chunks take a little while, so that the worker gets to claim one.
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                while (sw.Elapsed.TotalMicroseconds < 100)
+                {
+                    Thread.SpinWait(10);
+                }
+            }
+
+            for (int i = start; i < end; i++)
+            {
+                Interlocked.Increment(ref Hits[i]);
+            }
+        }
+    }
+
+    [Fact]
+    public void StalledWorkerSendsLaterCallsInlineForAWhile()
+    {
+        using var pool = new IntraOpThreadPool(2, spinIterations: 1_000_000);
+        int stalledCalls = 0;
+        long before = 0;
+        for (int attempt = 0; attempt < 50 && pool.Stalls == 0; attempt++)
+        {
+            var work = new StallingWork { Caller = Environment.CurrentManagedThreadId, Hits = new int[64], OtherThreadChunks = new int[1] };
+            before = System.Diagnostics.Stopwatch.GetTimestamp();
+            pool.ParallelFor(64, ref work);
+            Assert.All(work.Hits, h => Assert.Equal(1, h));
+            stalledCalls += work.OtherThreadChunks[0] > 0 ? 1 : 0;
+        }
+
+        Assert.True(stalledCalls > 0, "the worker never took a chunk");
+        Assert.Equal(1, pool.Stalls);
+
+        // The stall (a 30 ms wait for the worker) starts a back-off of at least the minimum length.
+        long minimum = (long)(IntraOpThreadPool.MinBackOffMilliseconds * System.Diagnostics.Stopwatch.Frequency / 1000);
+        Assert.True(pool.BackOffUntil >= before + minimum);
+
+        // A call made during the back-off runs every chunk on the caller (none sleeps), every index still once.
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            var inline = new StallingWork { Caller = Environment.CurrentManagedThreadId, Hits = new int[64], OtherThreadChunks = new int[1] };
+            bool inBackOff = System.Diagnostics.Stopwatch.GetTimestamp() < pool.BackOffUntil;
+            pool.ParallelFor(64, ref inline);
+            Assert.All(inline.Hits, h => Assert.Equal(1, h));
+            if (inBackOff)
+            {
+                Assert.Equal(0, inline.OtherThreadChunks[0]);
+                Assert.Equal(1, pool.Stalls);
+                return;
+            }
+        }
+
+        Assert.Fail("never called during the back-off");
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

@@ -5,6 +5,32 @@ namespace DefectDetection.Onnx.Tests.Kernels;
 public sealed class QuantizationTests
 {
     [Fact]
+    public void DequantizeMatchesScalarDefinitionForAllLengths()
+    {
+        var rng = new Random(5);
+        foreach (bool signed in new[] { false, true })
+        {
+            for (int n = 0; n <= 257; n++)
+            {
+                byte[] x = new byte[n];
+                rng.NextBytes(x);
+                int zp = signed ? rng.Next(-128, 128) : rng.Next(0, 256);
+                float scale = (float)(rng.NextDouble() * 0.1) + 1e-4f;
+                float[] y = new float[n + 1];
+                y[n] = 42;
+                DefectDetection.Onnx.Kernels.Quantization.QuantMath.Dequantize(x, signed, zp, scale, y);
+                for (int i = 0; i < n; i++)
+                {
+                    int v = signed ? (sbyte)x[i] : x[i];
+                    Assert.Equal((float)(v - zp) * scale, y[i]);
+                }
+
+                Assert.Equal(42, y[n]);
+            }
+        }
+    }
+
+    [Fact]
     public void QuantizeLinearRoundsHalfToEvenAndSaturatesUInt8()
     {
         float[] x = [0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 300, -300, 254.5f, 253.5f];

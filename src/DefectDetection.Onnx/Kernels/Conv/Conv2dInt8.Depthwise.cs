@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using DefectDetection.Onnx.Kernels.Gemm;
 using DefectDetection.Onnx.Runtime.Threading;
 
@@ -41,10 +42,39 @@ internal sealed unsafe partial class Conv2dInt8
         public int InH, InW, OutH, OutW, Width;
         public byte Zero;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             var s = Shape;
             int inPlane = InH * InW, outPlane = OutH * OutW;
+            if (Yq != null && UsesPhaseDepthwise(s, OutW, Width))
+            {
+                var phasePlanes = new PhasePlanes(InH, OutW);
+                var rq = Requant!;
+                for (int p = start; p < end; p++)
+                {
+                    int m = p % s.OutChannels;
+                    PhaseDepthwisePlane(phasePlanes, X + ((long)p * inPlane), InH, InW, OutH, OutW, Zero, W + ((long)m * 9), Bias != null ? Bias[m] : 0,
+                                        rq.IsPerTensor ? Scales[0] : Scales[m], rq.OutputZeroPoint, rq.Min, rq.Max, Yq + ((long)p * outPlane));
+                }
+
+                return;
+            }
+
+            if (Yq != null && UsesFlatDepthwise(s, InW, Width))
+            {
+                var flat = new FlatPlane(InH, InW);
+                var rq = Requant!;
+                for (int p = start; p < end; p++)
+                {
+                    int m = p % s.OutChannels;
+                    FlatDepthwisePlane(flat, X + ((long)p * inPlane), Zero, W + ((long)m * 9), Bias != null ? Bias[m] : 0,
+                                       rq.IsPerTensor ? Scales[0] : Scales[m], rq.OutputZeroPoint, rq.Min, rq.Max, Yq + ((long)p * outPlane));
+                }
+
+                return;
+            }
+
             bool fast = Depthwise3x3.Supports(s, Width);
             int pw = Depthwise3x3.PaddedWidth(s, InW, OutW);
             float* plane = Sgemm.Scratch(ref t_plane, fast ? Depthwise3x3.ScratchFloats(s, InH, InW, OutW) : inPlane);

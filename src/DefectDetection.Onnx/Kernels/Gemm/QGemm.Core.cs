@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using DefectDetection.Onnx.Runtime.Threading;
@@ -132,6 +133,9 @@ internal static unsafe partial class QGemm
 
     internal const long WholePackLimit = 4_000_000;
 
+    /// <summary>Benchmarks and tests: false requantizes every tile through the accumulator block.</summary>
+    internal static bool FusedRequantEnabled { get; set; } = true;
+
     [ThreadStatic]
     private static short[]? t_wholeB;
 
@@ -153,6 +157,7 @@ internal static unsafe partial class QGemm
 
     private static int Tiles(int n, int block) => (n + block - 1) / block;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTile(in Job j, int tile)
     {
         int m0 = (tile / j.TilesN) * j.Mc, n0 = (tile % j.TilesN) * j.Nc;
@@ -182,6 +187,10 @@ internal static unsafe partial class QGemm
             }
         }
 
+        // One k block and a requantized output with row (or no) bias and scales: full 8 x 32 tiles requantize in
+        // registers; edge tiles go through the accumulator block and are requantized at once.
+        ref readonly Output oq = ref j.Out;
+        bool fused = FusedRequantEnabled && j.Width == 512 && K > 0 && K <= BlockK && oq.Cq != null && oq.BiasCol == null && oq.ScalePerColumn == false && Avx512BW.IsSupported;
         for (int k0 = 0; k0 < K; k0 += BlockK)
         {
             int kc = Math.Min(BlockK, K - k0), kp = (kc + 1) / 2;
@@ -222,9 +231,33 @@ internal static unsafe partial class QGemm
                 for (int jp = 0; jp < panelsN; jp++)
                 {
                     int cols = Math.Min(nr, nb - (jp * nr));
-                    MicroKernel(j.Width, kp, ap, bBase + (jp * bStride), cRow + (jp * nr), ldAcc, rows, cols, mode);
+                    if (!fused)
+                    {
+                        MicroKernel(j.Width, kp, ap, bBase + (jp * bStride), cRow + (jp * nr), ldAcc, rows, cols, mode);
+                        continue;
+                    }
+
+                    int m = m0 + (ip * mr), n = n0 + (jp * nr);
+                    if (rows == 8 && cols == 32)
+                    {
+                        Kernel512Requant(kp, ap, bBase + (jp * bStride), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n);
+                        continue;
+                    }
+
+                    MicroKernel(j.Width, kp, ap, bBase + (jp * bStride), cRow + (jp * nr), ldAcc, rows, cols, ModeStore);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        RequantizeRow(cRow + ((long)r * ldAcc) + (jp * nr), cols, oq.BiasRow != null ? oq.BiasRow[m + r] : 0, null,
+                                      oq.ScalePerRow ? oq.Scales[m + r] : oq.Scales[0], null, oq.ZeroPoint, oq.Min, oq.Max,
+                                      oq.Cq + ((long)(m + r) * oq.Ldcq) + n, j.Width);
+                    }
                 }
             }
+        }
+
+        if (fused)
+        {
+            return;
         }
 
         ref readonly Output o = ref j.Out;
@@ -271,6 +304,7 @@ internal static unsafe partial class QGemm
     internal static void RequantizeFloatRow(float* acc, int n, int biasScalar, float scaleScalar, int zp, int min, int max, byte* dst, int width)
         => RequantizeCore<On>(null, acc, n, biasScalar, null, scaleScalar, null, zp, min, max, dst, width);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RequantizeCore<TFloat>(int* acc, float* accF, int n, int biasScalar, int* biasCol, float scaleScalar, float* scaleCol,
                                                int zp, int min, int max, byte* dst, int width)
         where TFloat : struct, IConstant
@@ -342,6 +376,7 @@ internal static unsafe partial class QGemm
     }
 
     /// <summary>Packs rows m0..m0+mb, k0..k0+kc of a raw A as int16 (value - zero point) in MR-row panels of k pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackPanelsA(in Operand a, int m0, int mb, int k0, int kc, int mr, short* dst)
     {
         int kp = (kc + 1) / 2;
@@ -390,6 +425,7 @@ internal static unsafe partial class QGemm
     }
 
     /// <summary>Packs columns n0..n0+nb, k0..k0+kc of a raw B as int16 (value - zero point) in NR-column panels of k pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackPanelsB(in Operand b, int n0, int nb, int k0, int kc, int nr, short* dst)
     {
         int kp = (kc + 1) / 2;
@@ -451,6 +487,7 @@ internal static unsafe partial class QGemm
     }
 
     // One full B panel from u8 rows: for each k pair, int32 lanes (x[k] - z) | (x[k+1] - z) << 16. False if no ISA path.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PackU8PairsFast(byte* src, int ld, int kc, int nr, int zero, int* dst)
     {
         if (nr == 32 && Avx512F.IsSupported)

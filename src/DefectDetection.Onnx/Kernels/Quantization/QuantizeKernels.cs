@@ -1,9 +1,10 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using DefectDetection.Onnx.Graph;
 using DefectDetection.Onnx.Kernels.Layout;
-using DefectDetection.Onnx.Runtime;
 using DefectDetection.Onnx.Runtime.Threading;
+using DefectDetection.Onnx.Runtime;
 
 namespace DefectDetection.Onnx.Kernels.Quantization;
 
@@ -26,6 +27,7 @@ internal static class QuantMath
     /// y = saturate(round_half_even(x / scale) + zp): division (not a reciprocal multiply, so ties round as ONNX
     /// Runtime's kernel does), clamping in float before the round, Vector256 path with a scalar tail.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeCore<T>(ReadOnlySpan<float> x, float scale, int zeroPoint, Span<T> y)
         where T : unmanaged
     {
@@ -99,19 +101,53 @@ internal static class QuantMath
         }
     }
 
+    /// <summary>y = (float)(x - zeroPoint) * scale for u8 (or s8 when <paramref name="signed"/>) bytes; one pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dequantize(ReadOnlySpan<byte> x, bool signed, int zeroPoint, float scale, Span<float> y)
     {
-        if (signed)
+        if (y.Length < x.Length)
         {
-            TensorPrimitives.ConvertTruncating(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(x), y);
-        }
-        else
-        {
-            TensorPrimitives.ConvertTruncating(x, y);
+            throw new ArgumentException("The destination is too short.", nameof(y));
         }
 
-        TensorPrimitives.Subtract(y, zeroPoint, y);
-        TensorPrimitives.Multiply(y, scale, y);
+        int i = 0;
+        ref byte src = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+        ref float dst = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+        if (Vector256.IsHardwareAccelerated && x.Length >= 32)
+        {
+            // 32 bytes widen to four vectors of 8 int32 (sign- or zero-extended); (x - zp) is exact in float.
+            var vz = Vector256.Create(zeroPoint);
+            var vs = Vector256.Create(scale);
+            for (; i + 32 <= x.Length; i += 32)
+            {
+                Vector256<byte> v = Vector256.LoadUnsafe(ref src, (nuint)i);
+                Vector256<int> a, b, c, d;
+                if (signed)
+                {
+                    (Vector256<short> lo, Vector256<short> hi) = Vector256.Widen(v.AsSByte());
+                    (a, b) = Vector256.Widen(lo);
+                    (c, d) = Vector256.Widen(hi);
+                }
+                else
+                {
+                    (Vector256<ushort> lo, Vector256<ushort> hi) = Vector256.Widen(v);
+                    (Vector256<uint> ua, Vector256<uint> ub) = Vector256.Widen(lo);
+                    (Vector256<uint> uc, Vector256<uint> ud) = Vector256.Widen(hi);
+                    (a, b, c, d) = (ua.AsInt32(), ub.AsInt32(), uc.AsInt32(), ud.AsInt32());
+                }
+
+                (Vector256.ConvertToSingle(a - vz) * vs).StoreUnsafe(ref dst, (nuint)i);
+                (Vector256.ConvertToSingle(b - vz) * vs).StoreUnsafe(ref dst, (nuint)(i + 8));
+                (Vector256.ConvertToSingle(c - vz) * vs).StoreUnsafe(ref dst, (nuint)(i + 16));
+                (Vector256.ConvertToSingle(d - vz) * vs).StoreUnsafe(ref dst, (nuint)(i + 24));
+            }
+        }
+
+        for (; i < x.Length; i++)
+        {
+            int v = signed ? (sbyte)x[i] : x[i];
+            y[i] = (v - zeroPoint) * scale;
+        }
     }
 
     /// <summary>Reads a zero point (uint8, int8 or int32) at index i, 0 when absent.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
@@ -11,6 +12,13 @@ namespace DefectDetection.Onnx.Runtime.Threading;
 /// the pool is busy (another thread's call, or a nested call from inside work) runs inline on its caller,
 /// so one pool can safely be shared by several sessions and threads. With one thread everything runs inline.
 /// No allocation per call.
+/// <para>
+/// Oversubscribed machines: a worker that the OS preempts while it holds a chunk makes the caller wait for a whole
+/// scheduling period (milliseconds), far longer than the chunk itself. When the caller has to wait much longer than
+/// a chunk takes (a stall), the pool runs the following calls inline for a back-off period (doubling on each
+/// stall up to <see cref="MaxBackOffMilliseconds"/>, shrinking by 1/16 after each clean parallel call), so a loaded machine
+/// degrades to the one-thread speed instead of far below it. On an idle machine stalls do not happen.
+/// </para>
 /// </summary>
 internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
 {
@@ -33,6 +41,11 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
     private int _sleeping;
     private volatile bool _disposed;
 
+    // Stall back-off (Stopwatch ticks): calls before _soloUntil run inline; _backOff is the next back-off length.
+    private long _soloUntil;
+    private long _backOff;
+    private long _stalls;
+
     /// <summary>Creates a pool for <paramref name="threads"/> threads in all (the caller counts as one).</summary>
     /// <param name="threads">Degree of parallelism; values below 1 mean 1. Values above the processor count are allowed.</param>
     /// <param name="spinIterations">How long an idle worker polls before blocking (in <see cref="Thread.SpinWait"/> rounds of 32).</param>
@@ -48,8 +61,27 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
         }
     }
 
+    /// <summary>Back-off after the first stall, in milliseconds.</summary>
+    internal const double MinBackOffMilliseconds = 10;
+
+    /// <summary>Longest back-off, in milliseconds.</summary>
+    internal const double MaxBackOffMilliseconds = 200;
+
+    /// <summary>A wait shorter than this (plus two of the caller's chunk times) is never a stall, in microseconds.</summary>
+    internal const double StallSlackMicroseconds = 100;
+
+    private static readonly long MinBackOffTicks = (long)(MinBackOffMilliseconds * Stopwatch.Frequency / 1000);
+    private static readonly long MaxBackOffTicks = (long)(MaxBackOffMilliseconds * Stopwatch.Frequency / 1000);
+    private static readonly long StallSlackTicks = (long)(StallSlackMicroseconds * Stopwatch.Frequency / 1_000_000);
+
     /// <inheritdoc />
     public int DegreeOfParallelism { get; }
+
+    /// <summary>How many calls so far waited for a preempted worker (diagnostics and tests).</summary>
+    internal long Stalls => Volatile.Read(ref _stalls);
+
+    /// <summary>The <see cref="Stopwatch"/> timestamp until which calls run inline (after a stall).</summary>
+    internal long BackOffUntil => Volatile.Read(ref _soloUntil);
 
     /// <summary>True while any worker thread is still running (false after <see cref="Dispose"/>).</summary>
     internal bool AnyWorkerAlive => Array.Exists(_workers, t => t.IsAlive);
@@ -87,6 +119,21 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
             return;
         }
 
+        long begin = Stopwatch.GetTimestamp();
+        if (begin < _soloUntil)
+        {
+            try
+            {
+                work.Run(0, count);
+            }
+            finally
+            {
+                Volatile.Write(ref _busy, 0);
+            }
+
+            return;
+        }
+
         try
         {
             // A private copy on the caller's stack: its address stays fixed while the workers use it.
@@ -111,14 +158,34 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
                 }
             }
 
-            RunChunks();
+            int own = RunChunks();
             if (Volatile.Read(ref _completed) < _chunks)
             {
+                long ownEnd = Stopwatch.GetTimestamp();
                 var spin = default(SpinWait);
                 while (Volatile.Read(ref _completed) < _chunks)
                 {
                     spin.SpinOnce(sleep1Threshold: -1);
                 }
+
+                long end = Stopwatch.GetTimestamp();
+                // The worker's last chunk should end within about one chunk of the caller's (a chunk takes about
+                // the caller's time over its chunk count); much longer means the worker lost its core.
+                if (end - ownEnd > (2 * (ownEnd - begin) / Math.Max(1, own)) + StallSlackTicks)
+                {
+                    // A worker was preempted with a chunk in hand: run inline for a while.
+                    _stalls++;
+                    _soloUntil = end + Math.Max(_backOff, MinBackOffTicks);
+                    _backOff = Math.Min(Math.Max(_backOff, MinBackOffTicks) * 2, MaxBackOffTicks);
+                }
+                else
+                {
+                    _backOff -= _backOff >> 4;
+                }
+            }
+            else
+            {
+                _backOff -= _backOff >> 4;
             }
 
             _work = null; // "copy" is address-exposed, so the JIT keeps it (and the objects it references) alive until here.
@@ -150,9 +217,15 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
         }
     }
 
+    // Each chunk runs on a private copy of the work: the original lives on the caller's stack, in cache lines the
+    // caller keeps writing while it waits, and kernels re-read their fields inside loops (stores through their
+    // output pointers may alias them), so reading it in place from another core would bounce those lines.
     private static void Invoke<TWork>(void* work, int start, int end)
         where TWork : struct, IParallelWork
-        => Unsafe.AsRef<TWork>(work).Run(start, end);
+    {
+        TWork local = Unsafe.AsRef<TWork>(work);
+        local.Run(start, end);
+    }
 
     private bool HasWork()
     {
@@ -160,9 +233,11 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
         return (int)(state & 0xFFFF) < (int)((state >> 16) & 0xFFFF);
     }
 
-    // Claims and runs chunks until none remain. Returns when the current call has no unclaimed chunk.
-    private void RunChunks()
+    // Claims and runs chunks until none remain. Returns when the current call has no unclaimed chunk, with the
+    // number of chunks this thread ran.
+    private int RunChunks()
     {
+        int ran = 0;
         while (true)
         {
             long state = Volatile.Read(ref _state);
@@ -170,7 +245,7 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
             int chunks = (int)((state >> 16) & 0xFFFF);
             if (index >= chunks)
             {
-                return;
+                return ran;
             }
 
             // The fields below may belong to a newer call; the compare-and-swap only succeeds if they do not
@@ -195,6 +270,7 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
                 Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(ex), null);
             }
 
+            ran++;
             Interlocked.Increment(ref _completed);
         }
     }
@@ -233,7 +309,7 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
                 return;
             }
 
-            RunChunks();
+            _ = RunChunks();
         }
     }
 }

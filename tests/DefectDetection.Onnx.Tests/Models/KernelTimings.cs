@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using DefectDetection.Onnx.Kernels.Conv;
+using DefectDetection.Onnx.Kernels.Gemm;
+using Xunit.Abstractions;
+
+namespace DefectDetection.Onnx.Tests.Models;
+
+/// <summary>Single-thread timings of int8 kernel variants, alternated in one process (DEFECT_ONNX_PERF=1).</summary>
+public sealed class KernelTimings(ITestOutputHelper output)
+{
+    [PerfFact]
+    public void Int8DepthwiseFlatVersusRows()
+    {
+        foreach ((int c, int h) in new[] { (960, 7), (384, 14), (192, 28), (144, 56) })
+        {
+            var shape = new Conv2dShape(c, c, c, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+            var rng = new Random(1);
+            byte[] wb = new byte[c * 9];
+            rng.NextBytes(wb);
+            byte[] x = new byte[c * h * h];
+            rng.NextBytes(x);
+            var conv = new Conv2dInt8(shape, Array.ConvertAll(wb, v => (sbyte)v), [0], new int[c], 3, new Requantization([0.001f], 5, false));
+            byte[] y = new byte[x.Length];
+            var flat = new List<double>();
+            var rows = new List<double>();
+            for (int r = 0; r < 1200; r++)
+            {
+                if (r == 400)
+                {
+                    flat.Clear(); // the first runs warm up (tiered compilation)
+                    rows.Clear();
+                }
+
+                Conv2dInt8.FlatDepthwiseEnabled = (r & 1) == 0;
+                long t0 = Stopwatch.GetTimestamp();
+                conv.Run(x, 1, h, h, y, [], null);
+                (Conv2dInt8.FlatDepthwiseEnabled ? flat : rows).Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+            }
+
+            Conv2dInt8.FlatDepthwiseEnabled = true;
+            output.WriteLine($"dw {c}x{h}x{h}: flat {flat.Order().ElementAt(flat.Count / 2):F1} us (min {flat.Min():F1}), rows {rows.Order().ElementAt(rows.Count / 2):F1} us (min {rows.Min():F1})");
+        }
+    }
+
+    [PerfFact]
+    public void Int8DepthwiseStride2PhasesVersusRows()
+    {
+        foreach ((int c, int h) in new[] { (96, 112), (144, 56), (192, 28) })
+        {
+            var shape = new Conv2dShape(c, c, c, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);
+            var rng = new Random(1);
+            byte[] wb = new byte[c * 9];
+            rng.NextBytes(wb);
+            byte[] x = new byte[c * h * h];
+            rng.NextBytes(x);
+            var conv = new Conv2dInt8(shape, Array.ConvertAll(wb, v => (sbyte)v), [0], new int[c], 3, new Requantization([0.001f], 5, false));
+            byte[] y = new byte[c * shape.OutputHeight(h) * shape.OutputWidth(h)];
+            var phases = new List<double>();
+            var rows = new List<double>();
+            for (int r = 0; r < 1000; r++)
+            {
+                Conv2dInt8.PhaseDepthwiseEnabled = (r & 1) == 0;
+                long t0 = Stopwatch.GetTimestamp();
+                conv.Run(x, 1, h, h, y, [], null);
+                if (r >= 300)
+                {
+                    (Conv2dInt8.PhaseDepthwiseEnabled ? phases : rows).Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+                }
+            }
+
+            Conv2dInt8.PhaseDepthwiseEnabled = true;
+            output.WriteLine($"dw s2 {c}x{h}x{h}: phases {phases.Order().ElementAt(phases.Count / 2):F1} us, rows {rows.Order().ElementAt(rows.Count / 2):F1} us");
+        }
+    }
+
+    [PerfFact]
+    public void Int8PointwiseGmacs()
+    {
+        foreach ((int m, int k, int h) in new[] { (96, 16, 112), (144, 24, 56), (24, 144, 56), (192, 32, 28), (576, 96, 14), (96, 576, 14), (1280, 320, 7), (320, 960, 7), (960, 160, 7) })
+        {
+            var shape = new Conv2dShape(k, m, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);
+            var rng = new Random(1);
+            byte[] wb = new byte[m * k];
+            rng.NextBytes(wb);
+            byte[] x = new byte[k * h * h];
+            rng.NextBytes(x);
+            var conv = new Conv2dInt8(shape, Array.ConvertAll(wb, v => (sbyte)v), [0], new int[m], 3, new Requantization(Enumerable.Repeat(0.001f, m).ToArray(), 5, false));
+            byte[] y = new byte[m * h * h];
+            var fused = new List<double>();
+            var plain = new List<double>();
+            for (int r = 0; r < 800; r++)
+            {
+                QGemm.FusedRequantEnabled = (r & 1) == 0;
+                long t0 = Stopwatch.GetTimestamp();
+                conv.Run(x, 1, h, h, y, [], null);
+                if (r >= 200)
+                {
+                    (QGemm.FusedRequantEnabled ? fused : plain).Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+                }
+            }
+
+            QGemm.FusedRequantEnabled = true;
+            double us = fused.Order().ElementAt(fused.Count / 2), us0 = plain.Order().ElementAt(plain.Count / 2);
+            output.WriteLine($"pw M={m} K={k} N={h * h}: fused {us:F1} us ({(double)m * k * h * h / us / 1000:F1} GMAC/s), plain {us0:F1} us ({(double)m * k * h * h / us0 / 1000:F1} GMAC/s)");
+        }
+    }
+}
