@@ -17,7 +17,9 @@ string? outDir = args.Contains("--out") ? Arg("--out", "") : null;
 string[] layers = args.Contains("--layers") ? Arg("--layers", "").Split(',') : [.. PatchCoreOptions.MobileNetV2Layers];
 int inputSize = int.Parse(Arg("--size", "224"), CultureInfo.InvariantCulture);
 int neighbourhood = int.Parse(Arg("--neighbourhood", "3"), CultureInfo.InvariantCulture);
-var options = new PatchCoreOptions { BackbonePath = backbone, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), ImageScoreTopK = int.Parse(Arg("--topk", "1"), CultureInfo.InvariantCulture), BorderPatches = int.Parse(Arg("--border", "1"), CultureInfo.InvariantCulture) };
+var options = new PatchCoreOptions { BackbonePath = backbone, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), ImageScoreTopK = int.Parse(Arg("--topk", "1"), CultureInfo.InvariantCulture), BorderPatches = int.Parse(Arg("--border", "1"), CultureInfo.InvariantCulture),
+    StandardizeImages = args.Contains("--standardize"), ReweightNeighbours = int.Parse(Arg("--reweight", "0"), CultureInfo.InvariantCulture),
+    MapSigma = float.Parse(Arg("--sigma", "4"), CultureInfo.InvariantCulture) };
 
 switch (args.Length > 0 ? args[0] : "")
 {
@@ -103,7 +105,8 @@ void Tiles()
     var pixel = new List<AnomalyMapSample>();
     double scoreS = 0;
     int scored = 0;
-    foreach ((LabeledImage item, bool isAnomaly) in normals.Take(limit).Select(x => (x, false)).Concat(anomalies.Take(limit).Select(x => (x, true))))
+    int stride = int.Parse(Arg("--test-stride", "1"), CultureInfo.InvariantCulture);
+    foreach ((LabeledImage item, bool isAnomaly) in normals.Take(limit).Select(x => (x, false)).Concat(anomalies.Take(limit).Select(x => (x, true))).Where((_, i) => i % stride == 0))
     {
         using Image img = ImageCodecs.Load(item.ImagePath);
         sw.Restart();

@@ -65,7 +65,7 @@ public sealed class PatchCoreTrainer
         }
 
         PatchCoreOptions o = Options;
-        var extractor = new PatchFeatureExtractor(o.BackbonePath, o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles);
+        var extractor = new PatchFeatureExtractor(o.BackbonePath, o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles, o.StandardizeImages);
         try
         {
             int patches = extractor.Patches, dim = extractor.Dimension;
@@ -85,18 +85,20 @@ public sealed class PatchCoreTrainer
             float[] dist = new float[patches];
             for (int k = normalCount - m; k < normalCount; k++)
             {
-                DistanceKernels.NearestDistances(features.AsSpan(k * patches * dim, patches * dim).ToArray(), patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                float[] query = features.AsSpan(k * patches * dim, patches * dim).ToArray();
+                DistanceKernels.NearestDistances(query, patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
                 PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
-                normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK));
+                normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK, query, bank, dim, o.ReweightNeighbours));
                 progress?.Report(new PatchCoreProgress("calibration", (k + 1.0 - normalCount + m) / (m + anomalyCount)));
             }
 
             if (m == 0)
             {
                 // One image: its own score against itself is zero; calibrate on the patch scores' spread instead.
-                DistanceKernels.NearestDistances(features.AsSpan(0, patches * dim).ToArray(), patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                float[] query = features.AsSpan(0, patches * dim).ToArray();
+                DistanceKernels.NearestDistances(query, patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
                 PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
-                normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK));
+                normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK, query, bank, dim, o.ReweightNeighbours));
             }
 
             var anomalyScores = new List<double>(anomalyCount);
@@ -108,7 +110,7 @@ public sealed class PatchCoreTrainer
                     float[] query = aFeatures.AsSpan(a * patches * dim, patches * dim).ToArray();
                     DistanceKernels.NearestDistances(query, patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
                     PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
-                    anomalyScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK));
+                    anomalyScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK, query, bank, dim, o.ReweightNeighbours));
                 }
             }
 
@@ -123,7 +125,11 @@ public sealed class PatchCoreTrainer
                 : AnomalyThreshold.FromNormals(normalScores, o.Threshold);
             (double mean, double std) = AnomalyThreshold.MeanStd(normalScores);
             double scale = std > 0 ? std : Math.Max(1e-6, 0.05 * Math.Abs(threshold));
-            var settings = new PatchCoreSettings(o.Layers.ToArray(), o.InputSize, o.Tiles, o.Neighbourhood, o.ImageScoreTopK, o.BorderPatches, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio, normalCount);
+            var settings = new PatchCoreSettings(o.Layers.ToArray(), o.InputSize, o.Tiles, o.Neighbourhood, o.ImageScoreTopK, o.BorderPatches, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio, normalCount)
+            {
+                StandardizeImages = o.StandardizeImages,
+                ReweightNeighbours = o.ReweightNeighbours,
+            };
             var model = new PatchCoreModel(extractor, settings, bank, sources, threshold, scale, [.. normalScores]);
             extractor = null!;
             return model;
@@ -202,4 +208,11 @@ public sealed class PatchCoreTrainer
 
 /// <summary>What a trained PatchCore model needs besides its bank.</summary>
 internal sealed record PatchCoreSettings(string[] Layers, int InputSize, int Tiles, int Neighbourhood, int TopK, int BorderPatches, float MapSigma, int MinRegionArea, int BatchSize, int Threads,
-    double CoresetRatio, int TrainingImages);
+    double CoresetRatio, int TrainingImages)
+{
+    /// <summary>Per-image input standardisation (format property <c>standardize_images</c>; absent in older files = false).</summary>
+    public bool StandardizeImages { get; init; }
+
+    /// <summary>Image-score reweighting neighbours (format property <c>reweight_neighbours</c>; absent = 0).</summary>
+    public int ReweightNeighbours { get; init; }
+}
