@@ -25,9 +25,12 @@ public sealed partial class OnnxBackbone
     /// Returns the model bytes with the H and W (dims 2 and 3) of the rank-4 input <paramref name="inputName"/> made
     /// symbolic, or the bytes unchanged when the input already accepts <paramref name="height"/> x <paramref name="width"/>.
     /// </summary>
-    internal static byte[] FreeSpatialInput(byte[] modelBytes, OnnxModel model, string inputName, int height, int width)
+    internal static byte[] FreeSpatialInput(byte[] modelBytes, OnnxModel model, string inputName, int height, int width) =>
+        FreeSpatialInputCore(modelBytes, model.Inputs.FirstOrDefault(i => i.Name == inputName), inputName, height, width);
+
+    /// <summary><see cref="FreeSpatialInput"/> given the declared input (null: not found, bytes unchanged).</summary>
+    internal static byte[] FreeSpatialInputCore(byte[] modelBytes, TensorInfo? info, string inputName, int height, int width)
     {
-        TensorInfo? info = model.Inputs.FirstOrDefault(i => i.Name == inputName);
         if (info is null || info.Shape.Count != 4
             || ((info.Shape[2].Value is null || info.Shape[2].Value == height) && (info.Shape[3].Value is null || info.Shape[3].Value == width)))
         {
