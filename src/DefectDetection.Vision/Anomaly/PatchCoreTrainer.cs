@@ -1,5 +1,6 @@
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
 
 namespace DefectDetection.Vision.Anomaly;
 
@@ -79,8 +80,11 @@ public sealed class PatchCoreTrainer
             int m = normalCount < 2 ? 0 : Math.Clamp((int)Math.Round(normalCount * o.Threshold.CalibrationFraction), 1, Math.Min(o.Threshold.MaxCalibrationImages, normalCount - 1));
             int[] order = CalibrationOrder(normalCount, m);
             float[] features = ExtractAll(extractor, normalCount, i => normal(order[i]), "features", progress, cancellationToken);
+            float[] flipped = o.AugmentFlips
+                ? ExtractAll(extractor, Flips * normalCount, i => Flip(normal(order[i / Flips]), i % Flips), "features", progress, cancellationToken)
+                : [];
             int trainRows = (normalCount - m) * patches;
-            (float[] bank, int[] sources) = BuildBank(features, trainRows, patches, dim, progress, cancellationToken);
+            (float[] bank, int[] sources) = BuildBank(WithFlips(features, flipped, trainRows * dim), trainRows, patches, dim, progress, cancellationToken);
             var normalScores = new List<double>(Math.Max(1, m));
             float[] dist = new float[patches];
             for (int k = normalCount - m; k < normalCount; k++)
@@ -116,10 +120,11 @@ public sealed class PatchCoreTrainer
 
             if (m > 0 && o.Threshold.RefitWithCalibrationImages)
             {
-                (bank, sources) = BuildBank(features, normalCount * patches, patches, dim, progress, cancellationToken);
+                (bank, sources) = BuildBank(WithFlips(features, flipped, normalCount * patches * dim), normalCount * patches, patches, dim, progress, cancellationToken);
             }
 
             features = [];
+            flipped = [];
             double threshold = anomalyCount > 0
                 ? AnomalyThreshold.FromLabelled(normalScores, anomalyScores)
                 : AnomalyThreshold.FromNormals(normalScores, o.Threshold);
@@ -140,9 +145,29 @@ public sealed class PatchCoreTrainer
         }
     }
 
-    private (float[] Bank, int[] Sources) BuildBank(float[] features, int rows, int patches, int dim, IProgress<PatchCoreProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Bank candidates: <paramref name="length"/> values of the originals' features followed by the flipped copies of
+    /// the same images (<see cref="Flips"/> per image, in the same order); the originals alone without flips.
+    /// </summary>
+    private static (float[] Features, int Rows) WithFlips(float[] features, float[] flipped, int length)
+    {
+        if (flipped.Length == 0)
+        {
+            return (features, -1);
+        }
+
+        float[] all = new float[(long)length * (Flips + 1)];
+        features.AsSpan(0, length).CopyTo(all);
+        flipped.AsSpan(0, length * Flips).CopyTo(all.AsSpan(length));
+        return (all, Flips + 1);
+    }
+
+    private (float[] Bank, int[] Sources) BuildBank((float[] Features, int Copies) candidates, int originalRows, int patches, int dim, IProgress<PatchCoreProgress>? progress, CancellationToken cancellationToken)
     {
         PatchCoreOptions o = Options;
+        float[] features = candidates.Features;
+        int rows = originalRows * Math.Max(1, candidates.Copies);
+        int originalImages = originalRows / patches;
         int target = Math.Max(1, (int)Math.Round(rows * o.CoresetRatio));
         var coresetProgress = progress is null ? null : new Progress<double>(f => progress.Report(new PatchCoreProgress("coreset", f)));
         int[] chosen = GreedyCoreset.Select(features, rows, dim, target, o.ProjectionDimensions, o.Seed, o.Threads, coresetProgress, cancellationToken);
@@ -152,10 +177,34 @@ public sealed class PatchCoreTrainer
         for (int i = 0; i < chosen.Length; i++)
         {
             features.AsSpan(chosen[i] * dim, dim).CopyTo(bank.AsSpan(i * dim, dim));
-            sources[i] = chosen[i] / patches;
+            int image = chosen[i] / patches;
+
+            // A flipped copy belongs to the image it was made from.
+            sources[i] = image < originalImages ? image : (image - originalImages) / Flips;
         }
 
         return (bank, sources);
+    }
+
+    /// <summary>Flipped copies learnt per normal image with <see cref="PatchCoreOptions.AugmentFlips"/>: mirrored left-right, top-bottom, and both (180 degrees).</summary>
+    private const int Flips = 3;
+
+    private static (ImageView View, Image? Owned) Flip((ImageView View, Image? Owned) source, int kind)
+    {
+        try
+        {
+            Image flipped = kind switch
+            {
+                0 => Orientation.FlipHorizontal(source.View),
+                1 => Orientation.FlipVertical(source.View),
+                _ => Orientation.Rotate180(source.View),
+            };
+            return (flipped.View(), flipped);
+        }
+        finally
+        {
+            source.Owned?.Dispose();
+        }
     }
 
     /// <summary>Image order with the <paramref name="m"/> calibration images (evenly spaced) last.</summary>

@@ -82,6 +82,27 @@ public sealed class PatchCoreScoringTests
         }
     }
 
+    [SharedFact]
+    public void FlipAugmentationLearnsTheMirroredImages()
+    {
+        using Image normal = Texture(7);
+        using Image mirrored = DefectDetection.Imaging.Processing.Orientation.FlipHorizontal(normal.View());
+        var plain = new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 1, BorderPatches = 0 };
+        using PatchCoreModel withoutFlips = new PatchCoreTrainer(plain).Fit([normal.View()]);
+        using PatchCoreModel withFlips = new PatchCoreTrainer(new PatchCoreOptions
+        {
+            BackbonePath = Backbone, Threads = 2, CoresetRatio = 1, BorderPatches = 0, AugmentFlips = true,
+        }).Fit([normal.View()]);
+        int patches = withoutFlips.Grid.Width * withoutFlips.Grid.Height;
+        Assert.Equal(patches, withoutFlips.BankSize);
+        Assert.Equal(4 * patches, withFlips.BankSize);
+        Assert.All(withFlips.Sources, s => Assert.Equal(0, s));
+
+        // The mirrored image's own features are in the bank: every patch finds itself.
+        Assert.Equal(0, withFlips.Score([mirrored.View()])[0], 3);
+        Assert.True(withoutFlips.Score([mirrored.View()])[0] > 0.1);
+    }
+
     private static Image Texture(int seed)
     {
         const int size = 128;
