@@ -14,6 +14,8 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     /// <summary>The task name written to model files.</summary>
     public const string TaskName = "anomaly";
 
+    private const string Algorithm = "patchcore";
+    private const string AlgorithmV2 = "patchcore-v2";
     private const string BankTensor = "memory_bank";
     private const string SourceTensor = "bank_source";
     private readonly PatchFeatureExtractor _extractor;
@@ -132,6 +134,30 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     public void Save(string path, ModelSaveOptions? options = null)
     {
         CultureInfo inv = CultureInfo.InvariantCulture;
+        var properties = new Dictionary<string, string>
+        {
+            ["algorithm"] = Algorithm,
+            ["tiles"] = _settings.Tiles.ToString(inv),
+            ["border_patches"] = _settings.BorderPatches.ToString(inv),
+            ["image_score_top_k"] = _settings.TopK.ToString(inv),
+            ["neighbourhood"] = _settings.Neighbourhood.ToString(inv),
+            ["map_sigma"] = _settings.MapSigma.ToString("R", inv),
+            ["min_region_area"] = _settings.MinRegionArea.ToString(inv),
+            ["confidence_scale"] = ConfidenceScale.ToString("R", inv),
+            ["coreset_ratio"] = _settings.CoresetRatio.ToString("R", inv),
+            ["training_images"] = _settings.TrainingImages.ToString(inv),
+            ["calibration_scores"] = string.Join(' ', CalibrationScores.Select(s => s.ToString("R", inv))),
+        };
+
+        // Written only when on, so files of default models stay as before; with them the algorithm becomes
+        // "patchcore-v2", which readers that predate these options refuse instead of scoring differently.
+        if (_settings.StandardizeImages || _settings.ReweightNeighbours > 0)
+        {
+            properties["algorithm"] = AlgorithmV2;
+            properties["standardize_images"] = _settings.StandardizeImages ? "true" : "false";
+            properties["reweight_neighbours"] = _settings.ReweightNeighbours.ToString(inv);
+        }
+
         var manifest = new ModelManifest
         {
             Task = TaskName,
@@ -147,23 +173,9 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
                 Std = [.. _extractor.Layout.Std],
             },
             Backbone = new BackboneInfo { Name = _extractor.Backbone.Name, Sha256 = _extractor.Backbone.Sha256, TappedLayers = _settings.Layers },
-            Properties = new Dictionary<string, string>
-            {
-                ["algorithm"] = "patchcore",
-                ["tiles"] = _settings.Tiles.ToString(inv),
-                ["border_patches"] = _settings.BorderPatches.ToString(inv),
-                ["image_score_top_k"] = _settings.TopK.ToString(inv),
-                ["neighbourhood"] = _settings.Neighbourhood.ToString(inv),
-                ["map_sigma"] = _settings.MapSigma.ToString("R", inv),
-                ["min_region_area"] = _settings.MinRegionArea.ToString(inv),
-                ["confidence_scale"] = ConfidenceScale.ToString("R", inv),
-                ["coreset_ratio"] = _settings.CoresetRatio.ToString("R", inv),
-                ["training_images"] = _settings.TrainingImages.ToString(inv),
-                ["standardize_images"] = _settings.StandardizeImages ? "true" : "false",
-                ["reweight_neighbours"] = _settings.ReweightNeighbours.ToString(inv),
-                ["calibration_scores"] = string.Join(' ', CalibrationScores.Select(s => s.ToString("R", inv))),
-            },
+            Properties = properties,
         };
+
         var tensors = new Dictionary<string, ModelTensor>
         {
             [BankTensor] = new ModelTensor([BankSize, FeatureDimension], _bank),
@@ -183,7 +195,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         ModelPackage package = ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = backbonePath });
         ModelManifest m = package.Manifest;
         IReadOnlyDictionary<string, string> p = m.Properties;
-        if (m.Task != TaskName || !p.TryGetValue("algorithm", out string? algorithm) || algorithm != "patchcore" || m.Threshold is null
+        if (m.Task != TaskName || !p.TryGetValue("algorithm", out string? algorithm) || algorithm is not (Algorithm or AlgorithmV2) || m.Threshold is null
             || m.Preprocessing is null || m.Backbone is null || !package.Tensors.ContainsKey(BankTensor) || !package.Tensors.ContainsKey(SourceTensor))
         {
             throw new ModelFileException(path, "manifest.json", "not a PatchCore anomaly model (task, algorithm, threshold, preprocessing, backbone or tensors missing)");
@@ -289,7 +301,19 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             return score;
         }
 
+        // Border patches may hold a copy of the maximum (ReplaceBorder): take the patch whose own features score it.
         int top = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(patchScores);
+        int rows = features.Length / dim;
+        float max = patchScores[top];
+        for (int p = rows - 1; p >= 0; p--)
+        {
+            if (patchScores[p] == max && DistanceKernels.Nearest(features.Span.Slice(p * dim, dim), bank, dim, [], -1, out _) is float d && MathF.Abs(MathF.Sqrt(d) - max) <= 1e-5f * Math.Max(1f, max))
+            {
+                top = p;
+                break;
+            }
+        }
+
         return score * ReweightFactor(features.Span.Slice(top * dim, dim), bank, dim, neighbours);
     }
 
