@@ -260,9 +260,22 @@ public static class PixelMetrics
     private static int[] LabelRegions(AnomalyMapSample sample, List<int> sizes)
     {
         int[] label = new int[sample.Mask.Length];
+        int offset = sizes.Count;
         foreach (ConnectedComponent c in ConnectedComponents.Label(sample.Mask, sample.Width, sample.Height, label))
         {
             sizes.Add(c.Area);
+        }
+
+        // The labeller numbers each map's regions from 1; shift them past the regions of the maps before this one.
+        if (offset > 0)
+        {
+            for (int i = 0; i < label.Length; i++)
+            {
+                if (label[i] != 0)
+                {
+                    label[i] += offset;
+                }
+            }
         }
 
         return label;

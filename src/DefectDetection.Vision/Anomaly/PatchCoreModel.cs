@@ -14,6 +14,8 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     /// <summary>The task name written to model files.</summary>
     public const string TaskName = "anomaly";
 
+    private const string Algorithm = "patchcore";
+    private const string AlgorithmV2 = "patchcore-v2";
     private const string BankTensor = "memory_bank";
     private const string SourceTensor = "bank_source";
     private readonly PatchFeatureExtractor _extractor;
@@ -74,7 +76,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     {
         ArgumentNullException.ThrowIfNull(images);
         double[] scores = new double[images.Count];
-        RunBatches(images, (i, dist) => scores[i] = ImageScore(dist, _settings.TopK), cancellationToken);
+        RunBatches(images, (i, dist, query) => scores[i] = ImageScore(dist, _settings.TopK, query, _bank, _extractor.Dimension, _settings.ReweightNeighbours), cancellationToken);
         return scores;
     }
 
@@ -92,10 +94,10 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     {
         ArgumentNullException.ThrowIfNull(images);
         var result = new AnomalyPrediction[images.Count];
-        RunBatches(images, (i, dist) =>
+        RunBatches(images, (i, dist, query) =>
         {
             ImageView image = images[i];
-            double score = ImageScore(dist, _settings.TopK);
+            double score = ImageScore(dist, _settings.TopK, query, _bank, _extractor.Dimension, _settings.ReweightNeighbours);
             float[] map = AnomalyMaps.ToImage(dist, _extractor.GridWidth, _extractor.GridHeight, _extractor.CoveredSize, _extractor.CoveredSize, _settings.MapSigma, image.Width, image.Height);
             byte[] mask = AnomalyMaps.Mask(map, (float)Threshold);
             List<AnomalyRegion> regions = AnomalyMaps.Regions(mask, image.Width, image.Height, _settings.MinRegionArea, "anomaly");
@@ -132,6 +134,30 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     public void Save(string path, ModelSaveOptions? options = null)
     {
         CultureInfo inv = CultureInfo.InvariantCulture;
+        var properties = new Dictionary<string, string>
+        {
+            ["algorithm"] = Algorithm,
+            ["tiles"] = _settings.Tiles.ToString(inv),
+            ["border_patches"] = _settings.BorderPatches.ToString(inv),
+            ["image_score_top_k"] = _settings.TopK.ToString(inv),
+            ["neighbourhood"] = _settings.Neighbourhood.ToString(inv),
+            ["map_sigma"] = _settings.MapSigma.ToString("R", inv),
+            ["min_region_area"] = _settings.MinRegionArea.ToString(inv),
+            ["confidence_scale"] = ConfidenceScale.ToString("R", inv),
+            ["coreset_ratio"] = _settings.CoresetRatio.ToString("R", inv),
+            ["training_images"] = _settings.TrainingImages.ToString(inv),
+            ["calibration_scores"] = string.Join(' ', CalibrationScores.Select(s => s.ToString("R", inv))),
+        };
+
+        // Written only when on, so files of default models stay as before; with them the algorithm becomes
+        // "patchcore-v2", which readers that predate these options refuse instead of scoring differently.
+        if (_settings.StandardizeImages || _settings.ReweightNeighbours > 0)
+        {
+            properties["algorithm"] = AlgorithmV2;
+            properties["standardize_images"] = _settings.StandardizeImages ? "true" : "false";
+            properties["reweight_neighbours"] = _settings.ReweightNeighbours.ToString(inv);
+        }
+
         var manifest = new ModelManifest
         {
             Task = TaskName,
@@ -147,21 +173,9 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
                 Std = [.. _extractor.Layout.Std],
             },
             Backbone = new BackboneInfo { Name = _extractor.Backbone.Name, Sha256 = _extractor.Backbone.Sha256, TappedLayers = _settings.Layers },
-            Properties = new Dictionary<string, string>
-            {
-                ["algorithm"] = "patchcore",
-                ["tiles"] = _settings.Tiles.ToString(inv),
-                ["border_patches"] = _settings.BorderPatches.ToString(inv),
-                ["image_score_top_k"] = _settings.TopK.ToString(inv),
-                ["neighbourhood"] = _settings.Neighbourhood.ToString(inv),
-                ["map_sigma"] = _settings.MapSigma.ToString("R", inv),
-                ["min_region_area"] = _settings.MinRegionArea.ToString(inv),
-                ["confidence_scale"] = ConfidenceScale.ToString("R", inv),
-                ["coreset_ratio"] = _settings.CoresetRatio.ToString("R", inv),
-                ["training_images"] = _settings.TrainingImages.ToString(inv),
-                ["calibration_scores"] = string.Join(' ', CalibrationScores.Select(s => s.ToString("R", inv))),
-            },
+            Properties = properties,
         };
+
         var tensors = new Dictionary<string, ModelTensor>
         {
             [BankTensor] = new ModelTensor([BankSize, FeatureDimension], _bank),
@@ -181,7 +195,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         ModelPackage package = ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = backbonePath });
         ModelManifest m = package.Manifest;
         IReadOnlyDictionary<string, string> p = m.Properties;
-        if (m.Task != TaskName || !p.TryGetValue("algorithm", out string? algorithm) || algorithm != "patchcore" || m.Threshold is null
+        if (m.Task != TaskName || !p.TryGetValue("algorithm", out string? algorithm) || algorithm is not (Algorithm or AlgorithmV2) || m.Threshold is null
             || m.Preprocessing is null || m.Backbone is null || !package.Tensors.ContainsKey(BankTensor) || !package.Tensors.ContainsKey(SourceTensor))
         {
             throw new ModelFileException(path, "manifest.json", "not a PatchCore anomaly model (task, algorithm, threshold, preprocessing, backbone or tensors missing)");
@@ -195,10 +209,14 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             var settings = new PatchCoreSettings([.. m.Backbone.TappedLayers], m.Preprocessing.Width, tiles, int.Parse(p["neighbourhood"], inv),
                 p.TryGetValue("image_score_top_k", out string? tk) ? int.Parse(tk, inv) : 1,
                 p.TryGetValue("border_patches", out string? bp) ? int.Parse(bp, inv) : 0, float.Parse(p["map_sigma"], inv),
-                int.Parse(p["min_region_area"], inv), 8, threads, double.Parse(p["coreset_ratio"], inv), int.Parse(p["training_images"], inv));
+                int.Parse(p["min_region_area"], inv), 8, threads, double.Parse(p["coreset_ratio"], inv), int.Parse(p["training_images"], inv))
+            {
+                StandardizeImages = p.TryGetValue("standardize_images", out string? si) && bool.Parse(si),
+                ReweightNeighbours = p.TryGetValue("reweight_neighbours", out string? rn) ? int.Parse(rn, inv) : 0,
+            };
             ModelTensor bank = package.GetTensor(BankTensor);
             ModelTensor sources = package.GetTensor(SourceTensor);
-            var extractor = new PatchFeatureExtractor(backbonePath, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles);
+            var extractor = new PatchFeatureExtractor(backbonePath, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles, settings.StandardizeImages);
             if (bank.Shape.Count != 2 || bank.Shape[1] != extractor.Dimension || sources.Data.Length != bank.Shape[0])
             {
                 extractor.Dispose();
@@ -220,7 +238,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     /// <inheritdoc/>
     public void Dispose() => _extractor.Dispose();
 
-    private void RunBatches(IReadOnlyList<ImageView> images, Action<int, float[]> perImage, CancellationToken cancellationToken)
+    private void RunBatches(IReadOnlyList<ImageView> images, Action<int, float[], ReadOnlyMemory<float>> perImage, CancellationToken cancellationToken)
     {
         int patches = _extractor.Patches, dim = _extractor.Dimension, batch = _settings.BatchSize;
         float[] features = new float[Math.Min(batch, Math.Max(1, images.Count)) * patches * dim];
@@ -242,7 +260,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             {
                 dist.AsSpan(i * patches, patches).CopyTo(one);
                 ReplaceBorder(one, _extractor.GridWidth, _extractor.GridHeight, _settings.BorderPatches);
-                perImage(start + i, one);
+                perImage(start + i, one, features.AsMemory(i * patches * dim, patches * dim));
             }
         }
     }
@@ -267,6 +285,85 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The image score (<see cref="ImageScore(float[], int)"/>), scaled by PatchCore's reweighting when
+    /// <paramref name="neighbours"/> &gt; 0: with m the feature of the highest-scoring patch, m* its nearest bank row
+    /// and N the <paramref name="neighbours"/> nearest bank rows of m* (m* included), the weight is
+    /// 1 - exp(|m - m*|) / sum over n in N of exp(|m - n|).
+    /// </summary>
+    internal static double ImageScore(float[] patchScores, int k, ReadOnlyMemory<float> features, float[] bank, int dim, int neighbours)
+    {
+        double score = ImageScore(patchScores, k);
+        if (neighbours <= 0 || bank.Length < dim)
+        {
+            return score;
+        }
+
+        // Border patches may hold a copy of the maximum (ReplaceBorder): take the patch whose own features score it.
+        int top = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(patchScores);
+        int rows = features.Length / dim;
+        float max = patchScores[top];
+        for (int p = rows - 1; p >= 0; p--)
+        {
+            if (patchScores[p] == max && DistanceKernels.Nearest(features.Span.Slice(p * dim, dim), bank, dim, [], -1, out _) is float d && MathF.Abs(MathF.Sqrt(d) - max) <= 1e-5f * Math.Max(1f, max))
+            {
+                top = p;
+                break;
+            }
+        }
+
+        return score * ReweightFactor(features.Span.Slice(top * dim, dim), bank, dim, neighbours);
+    }
+
+    /// <summary>The reweighting factor of <see cref="ImageScore(float[], int, ReadOnlyMemory{float}, float[], int, int)"/> for one query feature.</summary>
+    internal static double ReweightFactor(ReadOnlySpan<float> query, ReadOnlySpan<float> bank, int dim, int neighbours)
+    {
+        int rows = bank.Length / dim;
+        float nearest = DistanceKernels.Nearest(query, bank, dim, [], -1, out int star);
+        ReadOnlySpan<float> starRow = bank.Slice(star * dim, dim);
+        int b = Math.Min(neighbours, rows);
+        Span<float> bestD = stackalloc float[b];
+        Span<int> bestI = stackalloc int[b];
+        bestD.Fill(float.PositiveInfinity);
+        bestI.Fill(-1);
+        for (int r = 0; r < rows; r++)
+        {
+            float d = DistanceKernels.SquaredL2(starRow, bank.Slice(r * dim, dim));
+            if (d >= bestD[b - 1])
+            {
+                continue;
+            }
+
+            int j = b - 1;
+            while (j > 0 && bestD[j - 1] > d)
+            {
+                bestD[j] = bestD[j - 1];
+                bestI[j] = bestI[j - 1];
+                j--;
+            }
+
+            bestD[j] = d;
+            bestI[j] = r;
+        }
+
+        // exp(|m - m*|) / sum exp(|m - n|) = 1 / sum exp(|m - n| - |m - m*|), stable because |m - m*| is the smallest.
+        double dStar = Math.Sqrt(nearest), sum = 0;
+        bool starSeen = false;
+        for (int j = 0; j < b; j++)
+        {
+            starSeen |= bestI[j] == star;
+            sum += Math.Exp(Math.Sqrt(DistanceKernels.SquaredL2(query, bank.Slice(bestI[j] * dim, dim))) - dStar);
+        }
+
+        if (!starSeen)
+        {
+            // Duplicate rows can push m* itself out of its own neighbour list; it belongs there by definition.
+            sum += 1;
+        }
+
+        return 1 - (1 / sum);
     }
 
     /// <summary>Mean of the <paramref name="k"/> largest patch scores (k = 1: the maximum).</summary>

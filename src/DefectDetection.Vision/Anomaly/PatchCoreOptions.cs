@@ -47,6 +47,27 @@ public sealed class PatchCoreOptions
     /// </summary>
     public int BorderPatches { get; init; } = 1;
 
+    /// <summary>
+    /// Standardise each image's input channels to mean 0 and standard deviation 1 before the backbone, so that the
+    /// bank does not have to cover brightness and contrast changes between parts (grayscale crops under uneven
+    /// lighting). Default false.
+    /// </summary>
+    public bool StandardizeImages { get; init; }
+
+    /// <summary>
+    /// PatchCore's image-score reweighting: the highest patch score is scaled by 1 - softmax weight of its nearest bank
+    /// feature among that feature's this many nearest bank neighbours, raising scores whose nearest normal feature is
+    /// itself rare. 0 (default) = plain score; the paper uses 3.
+    /// </summary>
+    public int ReweightNeighbours { get; init; }
+
+    /// <summary>
+    /// Also learn each normal image mirrored left-right, top-bottom and both (180 degrees), for parts whose texture
+    /// has no fixed orientation: more normal variation from few images, at 4x the feature memory and coreset time
+    /// during training. Default false.
+    /// </summary>
+    public bool AugmentFlips { get; init; }
+
     /// <summary>Gaussian smoothing of the anomaly map, in network input pixels. Default 4.</summary>
     public float MapSigma { get; init; } = 4;
 
@@ -95,6 +116,11 @@ public sealed class PatchCoreOptions
         if (!(CoresetRatio > 0 && CoresetRatio <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(CoresetRatio), $"CoresetRatio must be in (0, 1], got {CoresetRatio}.");
+        }
+
+        if (ReweightNeighbours is < 0 or > 64)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReweightNeighbours), $"ReweightNeighbours must be in [0, 64], got {ReweightNeighbours}.");
         }
 
         if (BorderPatches is < 0 or > 8 || ImageScoreTopK < 1 || ProjectionDimensions < 0 || BatchSize < 1 || Threads < 1 || MinRegionArea < 1 || !(MapSigma >= 0))

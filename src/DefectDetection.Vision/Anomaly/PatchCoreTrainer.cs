@@ -1,5 +1,6 @@
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
 
 namespace DefectDetection.Vision.Anomaly;
 
@@ -65,7 +66,7 @@ public sealed class PatchCoreTrainer
         }
 
         PatchCoreOptions o = Options;
-        var extractor = new PatchFeatureExtractor(o.BackbonePath, o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles);
+        var extractor = new PatchFeatureExtractor(o.BackbonePath, o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles, o.StandardizeImages);
         try
         {
             int patches = extractor.Patches, dim = extractor.Dimension;
@@ -79,24 +80,29 @@ public sealed class PatchCoreTrainer
             int m = normalCount < 2 ? 0 : Math.Clamp((int)Math.Round(normalCount * o.Threshold.CalibrationFraction), 1, Math.Min(o.Threshold.MaxCalibrationImages, normalCount - 1));
             int[] order = CalibrationOrder(normalCount, m);
             float[] features = ExtractAll(extractor, normalCount, i => normal(order[i]), "features", progress, cancellationToken);
+            float[] flipped = o.AugmentFlips
+                ? ExtractAll(extractor, Flips * normalCount, i => Flip(normal(order[i / Flips]), i % Flips), "features", progress, cancellationToken)
+                : [];
             int trainRows = (normalCount - m) * patches;
-            (float[] bank, int[] sources) = BuildBank(features, trainRows, patches, dim, progress, cancellationToken);
+            (float[] bank, int[] sources) = BuildBank(WithFlips(features, flipped, trainRows * dim), trainRows, patches, dim, progress, cancellationToken);
             var normalScores = new List<double>(Math.Max(1, m));
             float[] dist = new float[patches];
             for (int k = normalCount - m; k < normalCount; k++)
             {
-                DistanceKernels.NearestDistances(features.AsSpan(k * patches * dim, patches * dim).ToArray(), patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                float[] query = features.AsSpan(k * patches * dim, patches * dim).ToArray();
+                DistanceKernels.NearestDistances(query, patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
                 PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
-                normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK));
+                normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK, query, bank, dim, o.ReweightNeighbours));
                 progress?.Report(new PatchCoreProgress("calibration", (k + 1.0 - normalCount + m) / (m + anomalyCount)));
             }
 
             if (m == 0)
             {
                 // One image: its own score against itself is zero; calibrate on the patch scores' spread instead.
-                DistanceKernels.NearestDistances(features.AsSpan(0, patches * dim).ToArray(), patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                float[] query = features.AsSpan(0, patches * dim).ToArray();
+                DistanceKernels.NearestDistances(query, patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
                 PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
-                normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK));
+                normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK, query, bank, dim, o.ReweightNeighbours));
             }
 
             var anomalyScores = new List<double>(anomalyCount);
@@ -108,22 +114,27 @@ public sealed class PatchCoreTrainer
                     float[] query = aFeatures.AsSpan(a * patches * dim, patches * dim).ToArray();
                     DistanceKernels.NearestDistances(query, patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
                     PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
-                    anomalyScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK));
+                    anomalyScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK, query, bank, dim, o.ReweightNeighbours));
                 }
             }
 
             if (m > 0 && o.Threshold.RefitWithCalibrationImages)
             {
-                (bank, sources) = BuildBank(features, normalCount * patches, patches, dim, progress, cancellationToken);
+                (bank, sources) = BuildBank(WithFlips(features, flipped, normalCount * patches * dim), normalCount * patches, patches, dim, progress, cancellationToken);
             }
 
             features = [];
+            flipped = [];
             double threshold = anomalyCount > 0
                 ? AnomalyThreshold.FromLabelled(normalScores, anomalyScores)
                 : AnomalyThreshold.FromNormals(normalScores, o.Threshold);
             (double mean, double std) = AnomalyThreshold.MeanStd(normalScores);
             double scale = std > 0 ? std : Math.Max(1e-6, 0.05 * Math.Abs(threshold));
-            var settings = new PatchCoreSettings(o.Layers.ToArray(), o.InputSize, o.Tiles, o.Neighbourhood, o.ImageScoreTopK, o.BorderPatches, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio, normalCount);
+            var settings = new PatchCoreSettings(o.Layers.ToArray(), o.InputSize, o.Tiles, o.Neighbourhood, o.ImageScoreTopK, o.BorderPatches, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio, normalCount)
+            {
+                StandardizeImages = o.StandardizeImages,
+                ReweightNeighbours = o.ReweightNeighbours,
+            };
             var model = new PatchCoreModel(extractor, settings, bank, sources, threshold, scale, [.. normalScores]);
             extractor = null!;
             return model;
@@ -134,9 +145,29 @@ public sealed class PatchCoreTrainer
         }
     }
 
-    private (float[] Bank, int[] Sources) BuildBank(float[] features, int rows, int patches, int dim, IProgress<PatchCoreProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Bank candidates: <paramref name="length"/> values of the originals' features followed by the flipped copies of
+    /// the same images (<see cref="Flips"/> per image, in the same order); the originals alone without flips.
+    /// </summary>
+    private static (float[] Features, int Rows) WithFlips(float[] features, float[] flipped, int length)
+    {
+        if (flipped.Length == 0)
+        {
+            return (features, -1);
+        }
+
+        float[] all = new float[(long)length * (Flips + 1)];
+        features.AsSpan(0, length).CopyTo(all);
+        flipped.AsSpan(0, length * Flips).CopyTo(all.AsSpan(length));
+        return (all, Flips + 1);
+    }
+
+    private (float[] Bank, int[] Sources) BuildBank((float[] Features, int Copies) candidates, int originalRows, int patches, int dim, IProgress<PatchCoreProgress>? progress, CancellationToken cancellationToken)
     {
         PatchCoreOptions o = Options;
+        float[] features = candidates.Features;
+        int rows = originalRows * Math.Max(1, candidates.Copies);
+        int originalImages = originalRows / patches;
         int target = Math.Max(1, (int)Math.Round(rows * o.CoresetRatio));
         var coresetProgress = progress is null ? null : new Progress<double>(f => progress.Report(new PatchCoreProgress("coreset", f)));
         int[] chosen = GreedyCoreset.Select(features, rows, dim, target, o.ProjectionDimensions, o.Seed, o.Threads, coresetProgress, cancellationToken);
@@ -146,10 +177,34 @@ public sealed class PatchCoreTrainer
         for (int i = 0; i < chosen.Length; i++)
         {
             features.AsSpan(chosen[i] * dim, dim).CopyTo(bank.AsSpan(i * dim, dim));
-            sources[i] = chosen[i] / patches;
+            int image = chosen[i] / patches;
+
+            // A flipped copy belongs to the image it was made from.
+            sources[i] = image < originalImages ? image : (image - originalImages) / Flips;
         }
 
         return (bank, sources);
+    }
+
+    /// <summary>Flipped copies learnt per normal image with <see cref="PatchCoreOptions.AugmentFlips"/>: mirrored left-right, top-bottom, and both (180 degrees).</summary>
+    private const int Flips = 3;
+
+    private static (ImageView View, Image? Owned) Flip((ImageView View, Image? Owned) source, int kind)
+    {
+        try
+        {
+            Image flipped = kind switch
+            {
+                0 => Orientation.FlipHorizontal(source.View),
+                1 => Orientation.FlipVertical(source.View),
+                _ => Orientation.Rotate180(source.View),
+            };
+            return (flipped.View(), flipped);
+        }
+        finally
+        {
+            source.Owned?.Dispose();
+        }
     }
 
     /// <summary>Image order with the <paramref name="m"/> calibration images (evenly spaced) last.</summary>
@@ -202,4 +257,11 @@ public sealed class PatchCoreTrainer
 
 /// <summary>What a trained PatchCore model needs besides its bank.</summary>
 internal sealed record PatchCoreSettings(string[] Layers, int InputSize, int Tiles, int Neighbourhood, int TopK, int BorderPatches, float MapSigma, int MinRegionArea, int BatchSize, int Threads,
-    double CoresetRatio, int TrainingImages);
+    double CoresetRatio, int TrainingImages)
+{
+    /// <summary>Per-image input standardisation (format property <c>standardize_images</c>; absent in older files = false).</summary>
+    public bool StandardizeImages { get; init; }
+
+    /// <summary>Image-score reweighting neighbours (format property <c>reweight_neighbours</c>; absent = 0).</summary>
+    public int ReweightNeighbours { get; init; }
+}

@@ -16,11 +16,13 @@ internal sealed class PatchFeatureExtractor : IDisposable
     private readonly int _neighbourhood;
 
     private readonly int _tiles;
+    private readonly bool _standardize;
 
-    public PatchFeatureExtractor(string backbonePath, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads, int batchSize = 8, int tiles = 1)
+    public PatchFeatureExtractor(string backbonePath, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads, int batchSize = 8, int tiles = 1, bool standardize = false)
     {
         _neighbourhood = neighbourhood;
         _tiles = tiles;
+        _standardize = standardize;
         Layout = new TensorLayoutOptions
         {
             Width = inputSize,
@@ -63,7 +65,7 @@ internal sealed class PatchFeatureExtractor : IDisposable
         IReadOnlyList<DenseTensor<float>> outs;
         if (t == 1)
         {
-            outs = _backbone.Run(images, cancellationToken);
+            outs = _backbone.Run(images, _standardize, cancellationToken);
         }
         else
         {
@@ -81,7 +83,7 @@ internal sealed class PatchFeatureExtractor : IDisposable
                     }
                 }
 
-                outs = _backbone.Run(views, cancellationToken);
+                outs = _backbone.Run(views, _standardize, cancellationToken);
             }
             finally
             {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Security.Cryptography;
 using System.Text;
 using DefectDetection.Imaging;
@@ -20,7 +21,7 @@ public readonly record struct FeatureMapShape(string Layer, int Channels, int He
 /// intermediate tensors are returned as raw [N, C, H, W] float feature maps. Thread-safe; dispose it to release the
 /// session's threads.
 /// </summary>
-public sealed class OnnxBackbone : IDisposable
+public sealed partial class OnnxBackbone : IDisposable
 {
     private const int ProbeTail = 96;
     private readonly InferenceSession _session;
@@ -109,13 +110,22 @@ public sealed class OnnxBackbone : IDisposable
     public string Identity { get; }
 
     /// <summary>
-    /// Runs the backbone on images (any sizes and pixel formats; each is stretched to the input size) in batches of
+    /// Runs the backbone on images (any sizes and pixel formats; each is stretched to the input size, which may differ
+    /// from the size the model declares when only size-agnostic layers are tapped) in batches of
     /// <see cref="OnnxBackboneOptions.BatchSize"/> and returns one tensor per tapped layer, [images.Count, C, H, W].
     /// </summary>
     /// <param name="images">The images or views.</param>
     /// <param name="cancellationToken">Checked between batches and operators.</param>
     /// <returns>The feature maps, in the order of <see cref="Layers"/>.</returns>
-    public IReadOnlyList<DenseTensor<float>> Run(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
+    public IReadOnlyList<DenseTensor<float>> Run(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default) =>
+        Run(images, false, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="Run(IReadOnlyList{ImageView}, CancellationToken)"/>; with <paramref name="standardize"/> each
+    /// image's input channels are shifted and scaled to mean 0 and standard deviation 1 after the layout's
+    /// normalisation (removes per-image brightness and contrast).
+    /// </summary>
+    internal IReadOnlyList<DenseTensor<float>> Run(IReadOnlyList<ImageView> images, bool standardize, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(images);
         int n = images.Count;
@@ -136,7 +146,7 @@ public sealed class OnnxBackbone : IDisposable
                 batch[i] = images[start + i];
             }
 
-            IReadOnlyList<DenseTensor<float>> maps = RunBatch(batch, cancellationToken);
+            IReadOnlyList<DenseTensor<float>> maps = RunBatch(batch, cancellationToken, standardize);
             for (int l = 0; l < _layers.Length; l++)
             {
                 int per = maps[l].Data.Length / count;
@@ -209,11 +219,32 @@ public sealed class OnnxBackbone : IDisposable
     internal static string Describe(TensorLayoutOptions o) => string.Create(CultureInfo.InvariantCulture,
         $"size={o.Width}x{o.Height};channels={o.Channels};order={o.ChannelOrder};scale={o.Scale:R};mean={string.Join(",", o.Mean.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))};std={string.Join(",", o.Std.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))};resize={o.ResizeMode}");
 
-    private IReadOnlyList<DenseTensor<float>> RunBatch(ImageView[] batch, CancellationToken cancellationToken)
+    /// <summary>Shifts and scales each plane of <paramref name="planes"/> (consecutive runs of <paramref name="planeSize"/>) to mean 0, standard deviation 1.</summary>
+    internal static void Standardize(Span<float> planes, int planeSize)
+    {
+        for (int start = 0; start + planeSize <= planes.Length; start += planeSize)
+        {
+            Span<float> plane = planes.Slice(start, planeSize);
+            float mean = TensorPrimitives.Sum(plane) / planeSize;
+            TensorPrimitives.Add(plane, -mean, plane);
+            float std = TensorPrimitives.Norm(plane) / MathF.Sqrt(planeSize);
+            if (std > 1e-6f)
+            {
+                TensorPrimitives.Multiply(plane, 1f / std, plane);
+            }
+        }
+    }
+
+    private IReadOnlyList<DenseTensor<float>> RunBatch(ImageView[] batch, CancellationToken cancellationToken, bool standardize = false)
     {
         TensorLayoutOptions layout = Options.Layout;
         DenseTensor<float> input = new([batch.Length, layout.Channels, layout.Height, layout.Width]);
         TensorConversion.ToNchw(batch, layout, input.Span);
+        if (standardize)
+        {
+            Standardize(input.Span, layout.Height * layout.Width);
+        }
+
         return RunBatch(input, batch.Length, cancellationToken);
     }
 

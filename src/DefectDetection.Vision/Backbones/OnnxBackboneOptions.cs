@@ -7,7 +7,9 @@ public sealed class OnnxBackboneOptions
 {
     /// <summary>
     /// How images become the input tensor: size, channel count and order, scale, mean and std, resampling.
-    /// Default: <see cref="TensorLayoutOptions.ImageNet"/> (224x224 RGB, ImageNet mean/std).
+    /// Default: <see cref="TensorLayoutOptions.ImageNet"/> (224x224 RGB, ImageNet mean/std). The size may differ from
+    /// the fixed size a model declares for a rank-4 input: its height and width are then made dynamic, which suits
+    /// taps in a convolutional trunk (layers after a global pooling keep their shapes; a fixed Reshape fails at load).
     /// </summary>
     public TensorLayoutOptions Layout { get; init; } = TensorLayoutOptions.ImageNet;
 

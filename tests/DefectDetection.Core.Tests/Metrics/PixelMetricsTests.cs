@@ -64,6 +64,19 @@ public class PixelMetricsTests
     }
 
     [Fact]
+    public void Aupro_RegionsOfSeveralMapsKeepTheirOwnSizes()
+    {
+        // Map A: a 1-pixel region (score 0.9) and negatives at 0.1. Map B: a 2-pixel region (0.8, 0.2), negatives 0.3 and 0.1.
+        // PRO is the mean over the two regions of the fraction of each region above the threshold; 5 negatives in all.
+        // Thresholds: 0.9 -> PRO 1/2, FPR 0; 0.8 -> PRO 3/4; 0.3 -> FPR 1/5; 0.2 -> PRO 1; 0.1 -> FPR 1.
+        // Area up to FPR 1: 0.2 * 0.75 + 0.8 * 1 = 0.95.
+        AnomalyMapSample a = new([0.9f, 0.1f, 0.1f, 0.1f], [1, 0, 0, 0], 2, 2);
+        AnomalyMapSample b = new([0.8f, 0.2f, 0.3f, 0.1f], [1, 1, 0, 0], 2, 2);
+        Assert.Equal(0.95, PixelMetrics.Aupro([a, b], maxFpr: 1, bins: 0), 6);
+        Assert.Equal(0.95, PixelMetrics.Aupro([b, a], maxFpr: 1, bins: 0), 6);
+    }
+
+    [Fact]
     public void Aupro_RegionsAreEightConnected_AndWeighEqually()
     {
         // A diagonal pair is one region; the lone pixel at the far corner another.

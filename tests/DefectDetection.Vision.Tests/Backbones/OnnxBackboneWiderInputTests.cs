@@ -1,0 +1,150 @@
+using System.Text;
+using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
+using DefectDetection.Onnx;
+using DefectDetection.Testing;
+using DefectDetection.Vision.Backbones;
+
+namespace DefectDetection.Vision.Tests.Backbones;
+
+/// <summary>Running a backbone exported with a fixed input size at another size, and per-image standardisation.</summary>
+public sealed class OnnxBackboneWiderInputTests
+{
+    private const string Stride8 = "/features/features.6/Add_output_0_DequantizeLinear_Output";
+
+    private static string ModelPath => SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx");
+
+    private static string Sample(string name) => SharedData.PathOf("models", "mobilenetv2-int8", "samples", name + ".jpg");
+
+    [SharedFact]
+    public void AWiderInputGivesTheSameTrunkFeaturesAwayFromTheSeam()
+    {
+        using Image a = ImageResizer.Resize(ImageCodecs.Load(Sample("macaw")).View(), 224, 224);
+        using Image b = ImageResizer.Resize(ImageCodecs.Load(Sample("samoyed")).View(), 224, 224);
+        using Image wide = Image.Create(448, 224, a.PixelFormat);
+        for (int y = 0; y < 224; y++)
+        {
+            a.GetRow(y).CopyTo(wide.GetRow(y));
+            b.GetRow(y).CopyTo(wide.GetRow(y)[a.GetRow(y).Length..]);
+        }
+
+        using OnnxBackbone square = new(ModelPath, new OnnxBackboneOptions { Layers = [Stride8], Threads = 1 });
+        using OnnxBackbone wider = new(ModelPath, new OnnxBackboneOptions
+        {
+            Layers = [Stride8],
+            Threads = 1,
+            Layout = new TensorLayoutOptions { Width = 448, Height = 224, Mean = TensorLayoutOptions.ImageNet.Mean, Std = TensorLayoutOptions.ImageNet.Std },
+        });
+        Assert.Equal(new FeatureMapShape(Stride8, 32, 28, 56), wider.LayerShapes[0]);
+        float[] left = square.Run(a.View())[0].Data;
+        float[] both = wider.Run(wide.View())[0].Data;
+        float scale = System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(left);
+        Assert.True(scale > 0);
+
+        // Columns 0..15 of the stride-8 map see none of the right half (receptive field well under 100 px).
+        for (int c = 0; c < 32; c++)
+        {
+            for (int y = 0; y < 28; y++)
+            {
+                for (int x = 0; x < 16; x++)
+                {
+                    Assert.Equal(left[(((c * 28) + y) * 28) + x], both[(((c * 28) + y) * 56) + x], scale * 1e-5f);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void FreeingTheInputRewritesOnlyItsSpatialDimensions()
+    {
+        byte[] original = Model(Dim(1), Dim(3), Dim(224), Dim(224));
+        byte[] expected = Model(Dim(1), Dim(3), Symbol("height"), Symbol("width"));
+        byte[]? rewritten = OnnxInputShapeRewriter.RelaxSpatialDimensions(original, "input");
+        Assert.Equal(expected, rewritten);
+
+        // Another input's name: nothing to rewrite.
+        Assert.Null(OnnxInputShapeRewriter.RelaxSpatialDimensions(original, "other"));
+    }
+
+    [Fact]
+    public void MalformedBytesEndInInvalidData()
+    {
+        byte[] model = Model(Dim(1), Dim(3), Dim(224), Dim(224));
+        Assert.Throws<InvalidDataException>(() => OnnxInputShapeRewriter.RelaxSpatialDimensions(model.AsSpan(0, model.Length - 3), "input"));
+        Assert.Throws<InvalidDataException>(() => OnnxInputShapeRewriter.RelaxSpatialDimensions([0x3A, 0x05, 0x01], "input"));
+        Assert.Throws<InvalidDataException>(() => OnnxInputShapeRewriter.RelaxSpatialDimensions([0x0B, 0x00], "input"));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(300)]
+    public void StandardizeGivesEachPlaneMeanZeroAndUnitDeviation(int planeSize)
+    {
+        var rng = new Random(planeSize);
+        float[] data = new float[planeSize * 3];
+        for (int i = 0; i < data.Length; i++)
+        {
+            data[i] = (float)((rng.NextDouble() * 40) - 7);
+        }
+
+        float[] expected = new float[data.Length];
+        for (int p = 0; p < 3; p++)
+        {
+            double mean = 0, sq = 0;
+            for (int i = 0; i < planeSize; i++)
+            {
+                mean += data[(p * planeSize) + i];
+            }
+
+            mean /= planeSize;
+            for (int i = 0; i < planeSize; i++)
+            {
+                sq += Math.Pow(data[(p * planeSize) + i] - mean, 2);
+            }
+
+            double std = Math.Sqrt(sq / planeSize);
+            for (int i = 0; i < planeSize; i++)
+            {
+                expected[(p * planeSize) + i] = (float)(std > 1e-6 ? (data[(p * planeSize) + i] - mean) / std : data[(p * planeSize) + i] - mean);
+            }
+        }
+
+        OnnxBackbone.Standardize(data, planeSize);
+        for (int i = 0; i < data.Length; i++)
+        {
+            Assert.Equal(expected[i], data[i], 1e-4f);
+        }
+    }
+
+    // An independent protobuf encoder for the few messages involved.
+    private static byte[] Field(int number, byte[] payload) => [.. Varint((ulong)((number << 3) | 2)), .. Varint((ulong)payload.Length), .. payload];
+
+    private static byte[] Varint(ulong v)
+    {
+        var bytes = new List<byte>();
+        do
+        {
+            byte b = (byte)(v & 0x7F);
+            v >>= 7;
+            bytes.Add(v != 0 ? (byte)(b | 0x80) : b);
+        }
+        while (v != 0);
+        return [.. bytes];
+    }
+
+    private static byte[] Dim(long value) => [0x08, .. Varint((ulong)value)];
+
+    private static byte[] Symbol(string name) => Field(2, Encoding.UTF8.GetBytes(name));
+
+    private static byte[] Model(params byte[][] dims)
+    {
+        byte[] shape = [.. dims.SelectMany(d => Field(1, d))];
+        byte[] tensor = [0x08, 0x01, .. Field(2, shape)];
+        byte[] type = Field(1, tensor);
+        byte[] valueInfo = [.. Field(1, Encoding.UTF8.GetBytes("input")), .. Field(2, type)];
+        byte[] node = Field(1, Encoding.UTF8.GetBytes("x")); // a graph field before the input, kept as is
+        byte[] graph = [.. Field(1, node), .. Field(11, valueInfo), .. Field(12, Field(1, Encoding.UTF8.GetBytes("output")))];
+        return [0x08, 0x07, .. Field(7, graph), 0x42, 0x02, 0x10, 0x0F];
+    }
+}
