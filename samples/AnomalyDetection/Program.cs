@@ -83,7 +83,7 @@ void Cookies()
     double f1Threshold = BinaryMetrics.SelectThreshold(calib, calibTruth);
     double f1Labelled = F1(scores, truth, f1Threshold);
     Console.WriteLine($"cookies: image AUROC {auroc:F4}; F1 {f1Model:F4} (normals-only threshold {model.Threshold:F3}); F1 {f1Labelled:F4} (F1-optimal threshold {f1Threshold:F3} from the 32 training anomalies); scoring {test.Count / scoreS:F1} images/s");
-    Console.WriteLine($"cookies: pixel AUROC {PixelMetrics.Auroc(pixel):F4}; AUPRO(0.3) {Aupro(pixel):F4} on the 32 training anomalies");
+    Console.WriteLine($"cookies: pixel AUROC {PixelMetrics.Auroc(pixel):F4}; AUPRO(0.3) {PixelMetrics.Aupro(pixel, 0.3, bins: 0):F4} on the 32 training anomalies");
     Console.WriteLine("calibration (held-out training normals): " + string.Join(' ', model.CalibrationScores.Select(s => s.ToString("F2", CultureInfo.InvariantCulture))));
     Console.WriteLine("scores: " + string.Join(' ', scores.Select((s, i) => (truth[i] ? "A" : "N") + s.ToString("F2", CultureInfo.InvariantCulture))));
 }
@@ -126,7 +126,7 @@ void Tiles()
         pixel.Add(Subsample(p.Map, mask, p.Width, p.Height, 4));
     }
 
-    Console.WriteLine($"tiles/{split}: image AUROC {BinaryMetrics.RocAuc(scores.ToArray(), truth.ToArray()):F4}; F1 at model threshold {F1(scores.ToArray(), truth.ToArray(), model.Threshold):F4}; pixel AUROC {PixelMetrics.Auroc(pixel):F4}; AUPRO(0.3) {Aupro(pixel):F4}; {scored} test images, scoring {scored / scoreS:F1} images/s (with maps)");
+    Console.WriteLine($"tiles/{split}: image AUROC {BinaryMetrics.RocAuc(scores.ToArray(), truth.ToArray()):F4}; F1 at model threshold {F1(scores.ToArray(), truth.ToArray(), model.Threshold):F4}; pixel AUROC {PixelMetrics.Auroc(pixel):F4}; AUPRO(0.3) {PixelMetrics.Aupro(pixel, 0.3, bins: 0):F4}; {scored} test images, scoring {scored / scoreS:F1} images/s (with maps)");
 }
 
 void VariationTiles()
@@ -163,68 +163,6 @@ void VariationTiles()
     }
 
     Console.WriteLine($"variation/{split}: image AUROC {BinaryMetrics.RocAuc(scores.ToArray(), truth.ToArray()):F4}; pixel AUROC {PixelMetrics.Auroc(pixel):F4}");
-}
-
-// AUPRO up to FPR 0.3, normalised by 0.3 (exact, sorted). PixelMetrics.Aupro indexes the regions of every sample
-// from 1, so from the second sample on it weighs pixels by the wrong regions' sizes; this local copy keeps figures right.
-static double Aupro(IReadOnlyList<AnomalyMapSample> samples, double maxFpr = 0.3)
-{
-    var keys = new List<float>();
-    var weights = new List<double>();
-    int regionCount = 0;
-    long negatives = 0;
-    var perSample = new List<(int[] Labels, List<int> Sizes)>();
-    foreach (AnomalyMapSample s in samples)
-    {
-        int[] labels = new int[s.Mask.Length];
-        List<int> sizes = DefectDetection.Imaging.Processing.ConnectedComponents.Label(s.Mask, s.Width, s.Height, labels).Select(c => c.Area).ToList();
-        perSample.Add((labels, sizes));
-        regionCount += sizes.Count;
-        negatives += s.Mask.Count(m => m == 0);
-    }
-
-    for (int k = 0; k < samples.Count; k++)
-    {
-        AnomalyMapSample s = samples[k];
-        (int[] labels, List<int> sizes) = perSample[k];
-        for (int i = 0; i < s.Scores.Length; i++)
-        {
-            keys.Add(-s.Scores[i]);
-            weights.Add(s.Mask[i] != 0 ? 1.0 / (sizes[labels[i] - 1] * (double)regionCount) : -1);
-        }
-    }
-
-    float[] key = [.. keys];
-    double[] weight = [.. weights];
-    Array.Sort(key, weight);
-    double area = 0, x = 0, y = 0;
-    for (int j = 0; j < key.Length && x < maxFpr;)
-    {
-        double nx = x, ny = y;
-        for (float v = key[j]; j < key.Length && key[j] == v; j++)
-        {
-            if (weight[j] < 0)
-            {
-                nx += 1.0 / negatives;
-            }
-            else
-            {
-                ny += weight[j];
-            }
-        }
-
-        if (nx > maxFpr)
-        {
-            ny = y + ((ny - y) * (maxFpr - x) / (nx - x));
-            nx = maxFpr;
-        }
-
-        area += (nx - x) * (y + ny) / 2;
-        x = nx;
-        y = ny;
-    }
-
-    return area / maxFpr;
 }
 
 static AnomalyMapSample Subsample(float[] map, byte[] mask, int w, int h, int step)
