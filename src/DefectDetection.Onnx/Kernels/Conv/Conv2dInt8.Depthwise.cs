@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using DefectDetection.Onnx.Kernels.Gemm;
 using DefectDetection.Onnx.Runtime.Threading;
 
@@ -42,7 +41,6 @@ internal sealed unsafe partial class Conv2dInt8
         public int InH, InW, OutH, OutW, Width;
         public byte Zero;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             var s = Shape;

@@ -54,7 +54,6 @@ internal sealed unsafe partial class Conv2dInt8
     }
 
     /// <summary>One plane: converts the u8 input (x - zero point), filters it and requantizes into <paramref name="dst"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FlatDepthwisePlane(in FlatPlane f, byte* src, byte zero, float* w, int bias, float scale,
                                            int zeroPoint, int min, int max, byte* dst)
     {

@@ -1,6 +1,5 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using DefectDetection.Onnx.Kernels.Gemm;
 
 namespace DefectDetection.Onnx.Kernels.Conv;
@@ -42,7 +41,6 @@ internal sealed unsafe partial class Conv2dInt8
     }
 
     /// <summary>One plane: converts the u8 input into the phase planes, filters and requantizes into <paramref name="dst"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PhaseDepthwisePlane(in PhasePlanes f, byte* src, int inH, int inW, int outH, int outW, byte zero, float* w,
                                             int bias, float scale, int zeroPoint, int min, int max, byte* dst)
     {

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using DefectDetection.Onnx.Kernels.Gemm;
 using DefectDetection.Onnx.Runtime.Threading;
@@ -251,7 +250,6 @@ internal sealed unsafe partial class Conv2dInt8
         public short* A;
         public QGemm.Output Output;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             int kg = Conv.Shape.WeightsPerOutputChannel, outPlane = Conv.OutH * Conv.OutW;
@@ -288,7 +286,6 @@ internal sealed unsafe partial class Conv2dInt8
         public int InH, InW, OutH, OutW, P0, Count;
         public byte Zero;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int start, int end)
         {
             var s = Shape;

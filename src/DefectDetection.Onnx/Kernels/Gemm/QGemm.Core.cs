@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using DefectDetection.Onnx.Runtime.Threading;
@@ -157,7 +156,6 @@ internal static unsafe partial class QGemm
 
     private static int Tiles(int n, int block) => (n + block - 1) / block;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTile(in Job j, int tile)
     {
         int m0 = (tile / j.TilesN) * j.Mc, n0 = (tile % j.TilesN) * j.Nc;
@@ -304,7 +302,6 @@ internal static unsafe partial class QGemm
     internal static void RequantizeFloatRow(float* acc, int n, int biasScalar, float scaleScalar, int zp, int min, int max, byte* dst, int width)
         => RequantizeCore<On>(null, acc, n, biasScalar, null, scaleScalar, null, zp, min, max, dst, width);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RequantizeCore<TFloat>(int* acc, float* accF, int n, int biasScalar, int* biasCol, float scaleScalar, float* scaleCol,
                                                int zp, int min, int max, byte* dst, int width)
         where TFloat : struct, IConstant
@@ -376,7 +373,6 @@ internal static unsafe partial class QGemm
     }
 
     /// <summary>Packs rows m0..m0+mb, k0..k0+kc of a raw A as int16 (value - zero point) in MR-row panels of k pairs.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackPanelsA(in Operand a, int m0, int mb, int k0, int kc, int mr, short* dst)
     {
         int kp = (kc + 1) / 2;
@@ -425,7 +421,6 @@ internal static unsafe partial class QGemm
     }
 
     /// <summary>Packs columns n0..n0+nb, k0..k0+kc of a raw B as int16 (value - zero point) in NR-column panels of k pairs.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackPanelsB(in Operand b, int n0, int nb, int k0, int kc, int nr, short* dst)
     {
         int kp = (kc + 1) / 2;
@@ -487,7 +482,6 @@ internal static unsafe partial class QGemm
     }
 
     // One full B panel from u8 rows: for each k pair, int32 lanes (x[k] - z) | (x[k+1] - z) << 16. False if no ISA path.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PackU8PairsFast(byte* src, int ld, int kc, int nr, int zero, int* dst)
     {
         if (nr == 32 && Avx512F.IsSupported)

@@ -88,7 +88,6 @@ internal static unsafe partial class QGemm
         => acc + Sse2.MultiplyAddAdjacent(b, Vector128.Create(*a).AsInt16());
 
     // A single valid row: k pairs unrolled by 2 into independent accumulators instead of 7 padding rows.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Row1(int kPairs, short* a, short* b, int* c, int cols, int mode)
     {
         Vector512<int> s0 = default, s1 = default, t0 = default, t1 = default;
@@ -123,7 +122,6 @@ internal static unsafe partial class QGemm
         StorePartial(tmp, 32, c, 0, 1, cols, mode);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
     {
         Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -175,7 +173,6 @@ internal static unsafe partial class QGemm
     /// m + r) becomes bytes at dst + r * o.Ldcq, exactly as <see cref="RequantizeRow"/> (bias and scale per row or
     /// one for all; no column bias or column scales).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Kernel512Requant(int kPairs, short* a, short* b, in Output o, int m, byte* dst)
     {
         Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -225,7 +222,6 @@ internal static unsafe partial class QGemm
         Vector128.Store(Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(f1) + zp), dst + 16);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
     {
         Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -265,7 +261,6 @@ internal static unsafe partial class QGemm
         StorePartial(tmp, 16, c, ldc, rows, cols, mode);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel128(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
     {
         Vector128<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -305,7 +300,6 @@ internal static unsafe partial class QGemm
         StorePartial(tmp, 8, c, ldc, rows, cols, mode);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void KernelScalar(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
     {
         int* tmp = stackalloc int[16];

@@ -225,7 +225,6 @@ internal sealed class QLinearAddKernel(GraphNode node) : OpKernel(node)
     }
 
     /// <summary>y = fma(a, rac, fma(b, rbc, k)), vectorised; the same operations in the same order as the scalar form.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static void FusedAdd(ReadOnlySpan<float> a, float rac, ReadOnlySpan<float> b, float rbc, float k, Span<float> y)
     {
         int i = 0;

@@ -1,10 +1,9 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using DefectDetection.Onnx.Graph;
 using DefectDetection.Onnx.Kernels.Layout;
-using DefectDetection.Onnx.Runtime.Threading;
 using DefectDetection.Onnx.Runtime;
+using DefectDetection.Onnx.Runtime.Threading;
 
 namespace DefectDetection.Onnx.Kernels.Quantization;
 
@@ -27,7 +26,6 @@ internal static class QuantMath
     /// y = saturate(round_half_even(x / scale) + zp): division (not a reciprocal multiply, so ties round as ONNX
     /// Runtime's kernel does), clamping in float before the round, Vector256 path with a scalar tail.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeCore<T>(ReadOnlySpan<float> x, float scale, int zeroPoint, Span<T> y)
         where T : unmanaged
     {
@@ -102,7 +100,6 @@ internal static class QuantMath
     }
 
     /// <summary>y = (float)(x - zeroPoint) * scale for u8 (or s8 when <paramref name="signed"/>) bytes; one pass.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dequantize(ReadOnlySpan<byte> x, bool signed, int zeroPoint, float scale, Span<float> y)
     {
         if (y.Length < x.Length)
