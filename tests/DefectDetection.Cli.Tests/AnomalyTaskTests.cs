@@ -24,6 +24,37 @@ public sealed class AnomalyTaskTests : IDisposable
     }
 
     [SharedFact]
+    public void InputSizeFlipsAndCoresetRatioShapeTheMemoryBank()
+    {
+        string images = SharedData.PathOf("datasets", "lfv-cookies", "dataset-files", "training-images");
+        string backbone = SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx");
+        for (int i = 1; i <= 3; i++)
+        {
+            Copy(Path.Combine(images, $"normal-{i}.jpg"), "few/normal");
+        }
+
+        int Bank(string name, params string[] extra)
+        {
+            string[] args = ["train", "--task", "anomaly", "--data", Path.Combine(_dir, "few"), "--backbone", backbone, "--out", Path.Combine(_dir, name + ".ddmodel"), "--json", .. extra];
+            var run = Run(args);
+            Assert.True(run.Code == 0, run.Err);
+            using JsonDocument doc = JsonDocument.Parse(run.Out);
+            return doc.RootElement.GetProperty("memory_bank_patches").GetInt32();
+        }
+
+        // With every patch kept, the bank holds 3 images x (side / 8)^2 patches (stride-8 grid), four times that with flips.
+        int small = Bank("s128", "--input-size", "128", "--coreset-ratio", "1");
+        Assert.Equal(3 * 16 * 16, small);
+        Assert.Equal(4 * small, Bank("s128f", "--input-size", "128", "--coreset-ratio", "1", "--augment", "flips"));
+        Assert.Equal(4 * small, Bank("s256", "--input-size", "256", "--coreset-ratio", "1"));
+        Assert.InRange(Bank("s128h", "--input-size", "128", "--coreset-ratio", "0.5"), (small / 2) - 1, (small / 2) + 1);
+
+        var bad = Run("train", "--task", "anomaly", "--data", Path.Combine(_dir, "few"), "--backbone", backbone, "--out", Path.Combine(_dir, "bad.ddmodel"), "--augment", "rot90");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("--augment", bad.Err);
+    }
+
+    [SharedFact]
     public void TrainsOnCookieNormalsEvaluatesWithMasksAndWritesOverlays()
     {
         string images = SharedData.PathOf("datasets", "lfv-cookies", "dataset-files", "training-images");

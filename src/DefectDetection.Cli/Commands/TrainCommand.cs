@@ -18,7 +18,10 @@ internal static class TrainCommand
         Option<string> output = new("--out") { Description = "The .ddmodel file to write." };
         Option<string> images = new("--images") { Description = "The image folder of a manifest." };
         Option<string> split = new("--split") { Description = "The list of a splits .json to train on ([task:]name; default classification train, tested on test)." };
-        Option<string> augment = new("--augment") { Description = "Augmented copies: none (default), hflip, vflip, rot90, crops (comma-separated)." };
+        Option<string> augment = new("--augment") { Description = "Augmented copies: none (default), hflip, vflip, rot90, crops (comma-separated); for --task anomaly: flips (the bank also learns each normal mirrored)." };
+        Option<string> inputSize = new("--input-size") { Description = "Anomaly task: the side the backbone runs at (default 224; the model's fixed input is made dynamic, only trunk layers are tapped)." };
+        Option<string> coresetRatio = new("--coreset-ratio") { Description = "Anomaly task: share of patches kept in the memory bank, in (0, 1] (default 0.1)." };
+        Option<string> border = new("--border") { Description = "Anomaly task: rings of edge patches left out of the image score (default 1)." };
         Option<string> l2 = new("--l2") { Description = "L2 regularisation of the head (default 1e-3)." };
         Option<string> pooling = new("--pooling") { Description = "Pooling of backbone maps: avg (default), max, avg+max." };
         Option<string> weighting = new("--class-weighting") { Description = "Head class weighting: balanced (default) or none." };
@@ -30,7 +33,7 @@ internal static class TrainCommand
         Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file." };
         Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
+        Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, inputSize, coresetRatio, border, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse => Guard(context, () =>
         {
@@ -52,6 +55,9 @@ internal static class TrainCommand
                 Images = parse.GetValue(images),
                 Split = parse.GetValue(split),
                 Augment = parse.GetValue(augment) ?? "none",
+                InputSize = parse.GetValue(inputSize) is { } side ? OnnxTensorFiles.ParseInt(side, "--input-size", 224, 32, 4096) : null,
+                CoresetRatio = ParseDouble(parse.GetValue(coresetRatio), "--coreset-ratio"),
+                BorderPatches = parse.GetValue(border) is { } rings ? OnnxTensorFiles.ParseInt(rings, "--border", 1, 0, 8) : null,
                 L2 = ParseDouble(parse.GetValue(l2), "--l2"),
                 Pooling = parse.GetValue(pooling) ?? "avg",
                 ValidationFraction = ParseDouble(parse.GetValue(valFraction), "--val-fraction") ?? 0,

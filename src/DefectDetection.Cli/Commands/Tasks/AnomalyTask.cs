@@ -30,10 +30,21 @@ internal sealed class AnomalyTask : ITaskHandler
         (ImageDataset train, _) = TrainingData.Read(settings.Data, settings.Images, settings.Split);
         string normal = settings.NormalLabels.FirstOrDefault(l => train.Labels.Contains(l))
             ?? throw new ArgumentException($"--data: no images labelled {string.Join(" or ", settings.NormalLabels)} (labels found: {string.Join(", ", train.Labels)}).");
+        bool flips = settings.Augment switch
+        {
+            "none" => false,
+            "flips" => true,
+            _ => throw new ArgumentException($"--augment: '{settings.Augment}' is not an augmentation of the anomaly task (none or flips)."),
+        };
+        PatchCoreOptions defaults = new();
         PatchCoreOptions options = new()
         {
             BackbonePath = Path.GetFullPath(backbone),
             Layers = settings.Layers.Count > 0 ? settings.Layers : PatchCoreOptions.MobileNetV2Layers,
+            InputSize = settings.InputSize ?? defaults.InputSize,
+            CoresetRatio = settings.CoresetRatio ?? defaults.CoresetRatio,
+            BorderPatches = settings.BorderPatches ?? defaults.BorderPatches,
+            AugmentFlips = flips,
         };
         Stopwatch sw = Stopwatch.StartNew();
         using PatchCoreModel model = new PatchCoreTrainer(options).Fit(train, normal);

@@ -27,6 +27,15 @@ internal sealed class TrainSettings
 
     public string Augment { get; init; } = "none";
 
+    /// <summary>Anomaly task: the backbone's input side (null: the default).</summary>
+    public int? InputSize { get; init; }
+
+    /// <summary>Anomaly task: the memory bank's coreset ratio (null: the default).</summary>
+    public double? CoresetRatio { get; init; }
+
+    /// <summary>Anomaly task: edge patch rings left out of the image score (null: the default).</summary>
+    public int? BorderPatches { get; init; }
+
     public double? L2 { get; init; }
 
     public string Pooling { get; init; } = "avg";
