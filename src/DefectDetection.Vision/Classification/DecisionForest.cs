@@ -1,3 +1,5 @@
+using DefectDetection.ModelFiles;
+
 namespace DefectDetection.Vision.Classification;
 
 /// <summary>
@@ -62,6 +64,131 @@ internal sealed class DecisionForest
         {
             probabilities[c] *= inv;
         }
+    }
+
+    // Indices are stored as float32, which holds integers exactly up to 2^24.
+    private const int MaxStoredIndex = 1 << 24;
+
+    /// <summary>
+    /// The forest as named tensors (each prefixed with <paramref name="prefix"/>): <c>feature</c>, <c>threshold</c>,
+    /// <c>left</c>, <c>right</c> [nodes] (a leaf has feature -1 and left = its row in <c>leaf_values</c>),
+    /// <c>leaf_values</c> [leaves, labels] and <c>roots</c> [trees]. Indices are whole float32 values.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The forest has more than 2^24 nodes.</exception>
+    public IReadOnlyDictionary<string, ModelTensor> ToTensors(string prefix)
+    {
+        int nodes = _feature.Length, k = Labels.Count, leaves = _leafValues.Length / k;
+        if (nodes >= MaxStoredIndex)
+        {
+            throw new NotSupportedException($"The forest has {nodes} nodes; a model file holds at most {MaxStoredIndex - 1}.");
+        }
+
+        float[] feature = new float[nodes], left = new float[nodes], right = new float[nodes];
+        for (int i = 0; i < nodes; i++)
+        {
+            feature[i] = _feature[i];
+            left[i] = _feature[i] < 0 ? _left[i] / k : _left[i];
+            right[i] = _right[i];
+        }
+
+        return new Dictionary<string, ModelTensor>(StringComparer.Ordinal)
+        {
+            [prefix + "feature"] = new([nodes], feature),
+            [prefix + "threshold"] = new([nodes], (float[])_threshold.Clone()),
+            [prefix + "left"] = new([nodes], left),
+            [prefix + "right"] = new([nodes], right),
+            [prefix + "leaf_values"] = new([leaves, k], (float[])_leafValues.Clone()),
+            [prefix + "roots"] = new([_roots.Length], [.. _roots.Select(r => (float)r)]),
+        };
+    }
+
+    /// <summary>
+    /// Rebuilds a forest from <see cref="ToTensors"/>'s tensors, checking every index so that prediction can neither
+    /// leave the arrays nor loop (children lie after their parent).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A tensor is missing or malformed; <c>Data["tensor"]</c> holds its name.</exception>
+    public static DecisionForest FromTensors(IReadOnlyList<string> labels, int featureLength, IReadOnlyDictionary<string, ModelTensor> tensors, string prefix)
+    {
+        int k = labels.Count;
+        if (k < 2 || labels.Distinct(StringComparer.Ordinal).Count() != k)
+        {
+            throw Bad(prefix + "leaf_values", $"a forest needs at least two distinct labels, got [{string.Join(", ", labels)}]");
+        }
+
+        float[] featureF = Get("feature", 1), threshold = Get("threshold", 1), leftF = Get("left", 1), rightF = Get("right", 1), leafValues = Get("leaf_values", 2), rootsF = Get("roots", 1);
+        int nodes = featureF.Length;
+        if (threshold.Length != nodes || leftF.Length != nodes || rightF.Length != nodes)
+        {
+            throw Bad(prefix + "threshold", $"feature, threshold, left and right must have one value per node ({nodes})");
+        }
+
+        if (tensors[prefix + "leaf_values"].Shape[1] != k)
+        {
+            throw Bad(prefix + "leaf_values", $"has {tensors[prefix + "leaf_values"].Shape[1]} columns for {k} labels");
+        }
+
+        int leaves = leafValues.Length / k;
+        if (rootsF.Length == 0)
+        {
+            throw Bad(prefix + "roots", "the forest has no tree");
+        }
+
+        int[] feature = new int[nodes], left = new int[nodes], right = new int[nodes];
+        for (int i = 0; i < nodes; i++)
+        {
+            feature[i] = Index(featureF[i], -1, featureLength - 1, "feature", i);
+            if (feature[i] < 0)
+            {
+                left[i] = Index(leftF[i], 0, leaves - 1, "left", i) * k;
+                continue;
+            }
+
+            if (float.IsNaN(threshold[i]))
+            {
+                throw Bad(prefix + "threshold", $"value {i} is NaN");
+            }
+
+            left[i] = Index(leftF[i], i + 1, nodes - 1, "left", i);
+            right[i] = Index(rightF[i], i + 1, nodes - 1, "right", i);
+        }
+
+        foreach (float v in leafValues)
+        {
+            if (!(v >= 0 && v <= 1))
+            {
+                throw Bad(prefix + "leaf_values", $"the value {v} is not a probability");
+            }
+        }
+
+        int[] roots = new int[rootsF.Length];
+        for (int t = 0; t < roots.Length; t++)
+        {
+            roots[t] = Index(rootsF[t], 0, nodes - 1, "roots", t);
+        }
+
+        return new DecisionForest([.. labels], featureLength, feature, (float[])threshold.Clone(), left, right, (float[])leafValues.Clone(), roots);
+
+        float[] Get(string name, int rank)
+        {
+            if (!tensors.TryGetValue(prefix + name, out ModelTensor? t))
+            {
+                throw Bad(prefix + name, "the tensor is missing");
+            }
+
+            return t.Shape.Count == rank ? t.Data : throw Bad(prefix + name, $"the shape [{string.Join(", ", t.Shape)}] has not rank {rank}");
+        }
+
+        int Index(float value, int min, int max, string name, int at) =>
+            value >= min && value <= max && value == MathF.Floor(value)
+                ? (int)value
+                : throw Bad(prefix + name, $"value {at} is {value}, not a whole number in [{min}, {max}]");
+    }
+
+    private static InvalidDataException Bad(string tensor, string reason)
+    {
+        InvalidDataException e = new($"{tensor}: {reason}");
+        e.Data["tensor"] = tensor;
+        return e;
     }
 
     /// <summary>Trains a forest.</summary>

@@ -1,5 +1,7 @@
+using System.Globalization;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
+using DefectDetection.ModelFiles;
 using DefectDetection.Pipeline;
 using DefectDetection.Vision.Roi;
 
@@ -107,8 +109,15 @@ public sealed class TemplateDifferenceClassifierOptions
 /// </summary>
 public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
 {
+    /// <summary>The task name in the manifest of this classifier's model files.</summary>
+    internal const string TaskName = "template_difference_classification";
+
     // Extra context of the second, wider topology window.
     private const int WideContext = 12;
+
+    private const string ForestPrefix = "forest/";
+    private const string BoxSizePrefix = "box_size.";
+    private const string ModelManifestEntry = "manifest.json";
 
     private readonly SoftmaxClassifierModel? _head;
     private readonly DecisionForest? _forest;
@@ -226,6 +235,131 @@ public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
         }
 
         return verdicts;
+    }
+
+    /// <summary>
+    /// Saves the classifier as a <c>.ddmodel</c> file (written to a temporary file, then renamed): the options, labels
+    /// and box sizes in the manifest, the forest (<c>forest/*</c>) or softmax head (<c>head/*</c>) as tensors. The
+    /// reference image is not saved: bind it again after <see cref="Load"/> with <see cref="WithReference"/>.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="options">Save options (by default an existing file is not replaced).</param>
+    /// <exception cref="IOException">The file exists and <see cref="ModelSaveOptions.Overwrite"/> is false, or cannot be written.</exception>
+    /// <exception cref="NotSupportedException">The forest is too large for the file format (more than 2^24 nodes).</exception>
+    public void Save(string path, ModelSaveOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        CultureInfo inv = CultureInfo.InvariantCulture;
+        TemplateDifferenceClassifierOptions o = _options;
+        Dictionary<string, string> properties = new(StringComparer.Ordinal)
+        {
+            ["model"] = _forest is not null ? "forest" : "softmax",
+            ["feature_length"] = TemplateDifferenceFeatures.Length.ToString(inv),
+            ["context"] = o.Context.ToString(inv),
+            ["tolerance"] = o.Tolerance.ToString(inv),
+            ["max_shift"] = o.MaxShift.ToString(inv),
+            ["dark_threshold"] = o.DarkThreshold.ToString(inv),
+            ["no_defect_label"] = o.NoDefectLabel,
+            ["augment"] = o.Augment ? "true" : "false",
+            ["trees"] = o.Trees.ToString(inv),
+            ["seed"] = o.Seed.ToString(inv),
+        };
+        foreach ((string label, int size) in _boxSizes)
+        {
+            properties[BoxSizePrefix + label] = size.ToString(inv);
+        }
+
+        ModelManifest manifest = new() { Task = TaskName, Labels = [.. Labels], Properties = properties };
+        IReadOnlyDictionary<string, ModelTensor> tensors = _forest is not null ? _forest.ToTensors(ForestPrefix) : _head!.ToTensors();
+        new ModelPackage(manifest, tensors).Save(path, options);
+    }
+
+    /// <summary>Loads a classifier written by <see cref="Save"/> (with no reference bound).</summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="ModelFileException">
+    /// The file is missing, corrupt or truncated, not a template-difference classifier, or a property or tensor is
+    /// missing or malformed (the message names it).
+    /// </exception>
+    public static TemplateDifferenceCropClassifier Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = Path.GetFullPath(path);
+        ModelPackage package = ModelPackage.Load(full);
+        ModelManifest m = package.Manifest;
+        if (m.Task != TaskName)
+        {
+            throw new ModelFileException(full, ModelManifestEntry, $"task: the model is a '{m.Task}' model, not a template-difference classifier ('{TaskName}')");
+        }
+
+        if (m.Labels is null || m.Labels.Any(l => l is null) || m.Properties is null)
+        {
+            throw new ModelFileException(full, ModelManifestEntry, "labels or properties: missing or null");
+        }
+
+        IReadOnlyDictionary<string, string> p = m.Properties;
+        int featureLength = Int("feature_length", 1, 1 << 20);
+        if (featureLength != TemplateDifferenceFeatures.Length)
+        {
+            throw new ModelFileException(full, ModelManifestEntry, $"feature_length: the model takes {featureLength} features; this library computes {TemplateDifferenceFeatures.Length}");
+        }
+
+        string model = Text("model");
+        TemplateDifferenceClassifierOptions options = new()
+        {
+            Context = Int("context", 0, 64),
+            Tolerance = Int("tolerance", 0, 8),
+            MaxShift = Int("max_shift", 0, 64),
+            DarkThreshold = Int("dark_threshold", 1, 255),
+            NoDefectLabel = Text("no_defect_label"),
+            Augment = Text("augment") switch
+            {
+                "true" => true,
+                "false" => false,
+                string v => throw new ModelFileException(full, ModelManifestEntry, $"properties.augment: '{v}' is not true or false"),
+            },
+            Trees = Int("trees", 1, 4096),
+            Seed = Int("seed", int.MinValue, int.MaxValue),
+            Model = model switch
+            {
+                "forest" => TemplateDifferenceModel.Forest,
+                "softmax" => TemplateDifferenceModel.Softmax,
+                _ => throw new ModelFileException(full, ModelManifestEntry, $"properties.model: '{model}' is not forest or softmax"),
+            },
+        };
+        if (options.NoDefectLabel.Length == 0)
+        {
+            throw new ModelFileException(full, ModelManifestEntry, "properties.no_defect_label: is empty");
+        }
+
+        Dictionary<string, int> boxSizes = new(StringComparer.Ordinal);
+        foreach (string key in p.Keys.Where(k => k.StartsWith(BoxSizePrefix, StringComparison.Ordinal)))
+        {
+            boxSizes[key[BoxSizePrefix.Length..]] = Int(key, 0, 1 << 16);
+        }
+
+        try
+        {
+            return options.Model == TemplateDifferenceModel.Forest
+                ? new TemplateDifferenceCropClassifier(null, DecisionForest.FromTensors(m.Labels, featureLength, package.Tensors, ForestPrefix), options, null, boxSizes)
+                : new TemplateDifferenceCropClassifier(SoftmaxClassifierModel.FromTensors(m.Labels, package.Tensors), null, options, null, boxSizes);
+        }
+        catch (InvalidDataException e)
+        {
+            string? entry = e.Data["tensor"] is string t ? "tensors/" + t + ".f32" : ModelManifestEntry;
+            throw new ModelFileException(full, entry, e.Message, e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFileException(full, ModelManifestEntry, e.Message, e);
+        }
+
+        string Text(string key) =>
+            p.TryGetValue(key, out string? v) && v is not null ? v : throw new ModelFileException(full, ModelManifestEntry, $"properties.{key}: missing");
+
+        int Int(string key, int min, int max) =>
+            int.TryParse(Text(key), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max
+                ? v
+                : throw new ModelFileException(full, ModelManifestEntry, $"properties.{key}: '{p[key]}' is not a whole number in [{min}, {max}]");
     }
 
     /// <summary>Computes the features of one region (for training and inspection).</summary>

@@ -39,7 +39,10 @@ public sealed class PipelineFileException(string path, string field, string reas
 /// <c>sliding-window</c> (<c>tile_width</c>, <c>tile_height</c>, <c>overlap</c>), <c>onnx-detector</c>
 /// (<c>model</c>, <c>layout</c>: yolox-raw | yolov5 | yolov8 | boxes-scores, <c>input_size</c>,
 /// <c>score_threshold</c>, <c>nms_iou</c>, <c>class_names</c>, <c>keep_classes</c>) and <c>template-difference</c>
-/// (<c>reference</c>, <c>tolerance</c>, <c>difference_threshold</c>, <c>min_area</c>).
+/// (<c>reference</c>, <c>tolerance</c>, <c>difference_threshold</c>, <c>min_area</c>, <c>merge_distance</c>,
+/// <c>max_shift</c>, <c>box_margin</c>, <c>min_box_size</c>). Classifier models: image classification, anomaly
+/// (PatchCore, variation) and template-difference classifiers (<see cref="TemplateDifferenceCropClassifier.Save"/>),
+/// which are bound to the template-difference detector's reference image.
 /// </remarks>
 public static class PipelineFile
 {
@@ -69,8 +72,8 @@ public static class PipelineFile
             }
 
             r.OnlyKnown(root, "", "detector", "classifiers", "options");
-            IRoiDetector detector = BuildDetector(r, r.Object(root, "detector"));
-            (ICropClassifier? fallback, Dictionary<string, ICropClassifier> byLabel) = BuildClassifiers(r, r.Object(root, "classifiers"));
+            (IRoiDetector detector, Image? reference) = BuildDetector(r, r.Object(root, "detector"));
+            (ICropClassifier? fallback, Dictionary<string, ICropClassifier> byLabel) = BuildClassifiers(r, r.Object(root, "classifiers"), reference);
             DefectPipelineOptions options = root.TryGetProperty("options", out JsonElement o) ? BuildOptions(r, o) : new DefectPipelineOptions();
             try
             {
@@ -83,7 +86,8 @@ public static class PipelineFile
         }
     }
 
-    private static IRoiDetector BuildDetector(Reader r, JsonElement d)
+    // The detector, and the reference image when it is a template-difference detector (for the classifiers).
+    private static (IRoiDetector Detector, Image? Reference) BuildDetector(Reader r, JsonElement d)
     {
         string type = r.String(d, "detector.type");
         switch (type)
@@ -101,7 +105,7 @@ public static class PipelineFile
                 if (r.OptionalString(d, "detector.template") is { } template)
                 {
                     using Image image = r.Image(template, "detector.template");
-                    return new TemplateMatchingRoiDetector(image, options);
+                    return (new TemplateMatchingRoiDetector(image, options), null);
                 }
 
                 using Image example = r.Image(r.String(d, "detector.example_image"), "detector.example_image");
@@ -117,18 +121,18 @@ public static class PipelineFile
                     throw r.Error("detector.example_box", $"{rect} is empty or outside the {example.Width}x{example.Height} example image");
                 }
 
-                return TemplateMatchingRoiDetector.FromExample(example, rect, options);
+                return (TemplateMatchingRoiDetector.FromExample(example, rect, options), null);
             }
 
             case "sliding-window":
                 r.OnlyKnown(d, "detector", "type", "tile_width", "tile_height", "overlap", "label");
-                return new SlidingWindowRoiDetector(new SlidingWindowOptions
+                return (new SlidingWindowRoiDetector(new SlidingWindowOptions
                 {
                     TileWidth = (int)r.Number(d, "detector.tile_width", 256, 1, 1 << 16),
                     TileHeight = (int)r.Number(d, "detector.tile_height", 256, 1, 1 << 16),
                     Overlap = r.Number(d, "detector.overlap", 0.25, 0, 0.9),
                     Label = r.OptionalString(d, "detector.label") ?? "tile",
-                });
+                }), null);
 
             case "onnx-detector":
             {
@@ -144,7 +148,7 @@ public static class PipelineFile
                 };
                 int size = (int)r.Number(d, "detector.input_size", 416, 32, 4096);
                 string model = r.File(r.String(d, "detector.model"), "detector.model");
-                return new OnnxDetectorRoiDetector(model, new OnnxDetectorOptions
+                return (new OnnxDetectorRoiDetector(model, new OnnxDetectorOptions
                 {
                     Input = Imaging.Processing.TensorLayoutOptions.Yolox(size),
                     Layout = layout,
@@ -153,21 +157,23 @@ public static class PipelineFile
                     ClassNames = r.Strings(d, "detector.class_names"),
                     KeepClasses = r.Strings(d, "detector.keep_classes"),
                     Threads = (int)r.Number(d, "detector.threads", Environment.ProcessorCount, 1, 256),
-                });
+                }), null);
             }
 
             case "template-difference":
             {
-                r.OnlyKnown(d, "detector", "type", "reference", "tolerance", "difference_threshold", "min_area", "merge_distance", "max_shift");
+                r.OnlyKnown(d, "detector", "type", "reference", "tolerance", "difference_threshold", "min_area", "merge_distance", "max_shift", "box_margin", "min_box_size");
                 Image reference = r.Image(r.String(d, "detector.reference"), "detector.reference");
-                return new TemplateDifferenceRoiDetector(reference, new TemplateDifferenceOptions
+                return (new TemplateDifferenceRoiDetector(reference, new TemplateDifferenceOptions
                 {
                     Tolerance = (int)r.Number(d, "detector.tolerance", 1, 0, 8),
                     DifferenceThreshold = (int)r.Number(d, "detector.difference_threshold", 64, 1, 255),
                     MinArea = (int)r.Number(d, "detector.min_area", 8, 1, int.MaxValue),
                     MergeDistance = (int)r.Number(d, "detector.merge_distance", 6, 0, 1000),
                     MaxShift = (int)r.Number(d, "detector.max_shift", 4, 0, 64),
-                });
+                    BoxMargin = (int)r.Number(d, "detector.box_margin", 2, 0, 1000),
+                    MinBoxSize = (int)r.Number(d, "detector.min_box_size", 0, 0, 4096),
+                }), reference);
             }
 
             default:
@@ -175,7 +181,7 @@ public static class PipelineFile
         }
     }
 
-    private static (ICropClassifier?, Dictionary<string, ICropClassifier>) BuildClassifiers(Reader r, JsonElement c)
+    private static (ICropClassifier?, Dictionary<string, ICropClassifier>) BuildClassifiers(Reader r, JsonElement c, Image? reference)
     {
         ICropClassifier? fallback = null;
         Dictionary<string, ICropClassifier> byLabel = new(StringComparer.Ordinal);
@@ -199,7 +205,7 @@ public static class PipelineFile
             }
 
             string path = r.File(modelPath!, field);
-            ICropClassifier classifier = LoadClassifier(r, path, backbonePath, field);
+            ICropClassifier classifier = LoadClassifier(r, path, backbonePath, field, reference);
             if (p.Name == "default")
             {
                 fallback = classifier;
@@ -218,7 +224,7 @@ public static class PipelineFile
         return (fallback, byLabel);
     }
 
-    private static ICropClassifier LoadClassifier(Reader r, string path, string? backbone, string field)
+    private static ICropClassifier LoadClassifier(Reader r, string path, string? backbone, string field, Image? reference)
     {
         ModelManifest manifest;
         try
@@ -235,8 +241,27 @@ public static class PipelineFile
             "classification" or "classify" => ImageClassificationModel.Load(path, backbone),
             PatchCoreModel.TaskName when manifest.Properties.TryGetValue("algorithm", out string? a) && a == "variation" => VariationModel.Load(path),
             PatchCoreModel.TaskName => PatchCoreModel.Load(path, backbone ?? throw r.Error(field, "an anomaly model needs its backbone: { \"model\": ..., \"backbone\": \"m.onnx\" }")),
-            _ => throw r.Error(field, $"{path} is a '{manifest.Task}' model; pipelines take classification and anomaly models"),
+            TemplateDifferenceCropClassifier.TaskName => LoadTemplateDifference(r, path, field, reference),
+            _ => throw r.Error(field, $"{path} is a '{manifest.Task}' model; pipelines take classification, anomaly and template-difference models"),
         };
+    }
+
+    // A template-difference classifier judges against the golden image: the one the template-difference detector uses.
+    private static TemplateDifferenceCropClassifier LoadTemplateDifference(Reader r, string path, string field, Image? reference)
+    {
+        if (reference is null)
+        {
+            throw r.Error(field, "a template-difference classifier needs the reference image of a \"template-difference\" detector");
+        }
+
+        try
+        {
+            return TemplateDifferenceCropClassifier.Load(path).WithReference(reference.View());
+        }
+        catch (ModelFileException ex)
+        {
+            throw r.Error(field, ex.Message, ex);
+        }
     }
 
     private static DefectPipelineOptions BuildOptions(Reader r, JsonElement o)
