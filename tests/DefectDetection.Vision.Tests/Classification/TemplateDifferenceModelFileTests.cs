@@ -1,0 +1,259 @@
+using DefectDetection.Datasets;
+using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
+using DefectDetection.ModelFiles;
+using DefectDetection.Pipeline;
+using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.Pipelines;
+using DefectDetection.Vision.Roi;
+
+namespace DefectDetection.Vision.Tests.Classification;
+
+public sealed class TemplateDifferenceModelFileTests : IDisposable
+{
+    private static readonly TemplateDifferenceOptions DetectorOptions = new() { Tolerance = 1, MergeDistance = 2, MinArea = 4, BoxMargin = 0, MinBoxSize = 24, MaxShift = 2 };
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("tdsave-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>
+    /// Horizontal dark traces on light; the test image carries a blob between traces ("copper"), a cut across a trace
+    /// ("open") and a bump on a trace's edge ("spur") at random places.
+    /// </summary>
+    private static (Image Test, Image Reference, List<LabeledBox> Defects) Pair(int seed)
+    {
+        const int W = 192, H = 192;
+        Image reference = Image.Create(W, H, PixelFormat.Gray8);
+        reference.Pixels.Fill(255);
+        for (int t = 0; t < H / 32; t++)
+        {
+            for (int y = (t * 32) + 8; y < (t * 32) + 16; y++)
+            {
+                reference.GetRow(y).Slice(8, W - 16).Clear();
+            }
+        }
+
+        Image test = reference.Clone();
+        Random rng = new(seed);
+        List<LabeledBox> defects = [];
+        int[] rows = [.. Enumerable.Range(0, H / 64).Select(r => r * 2).OrderBy(_ => rng.Next())];
+        for (int k = 0; k < 3; k++)
+        {
+            int row = rows[k] * 32, x = rng.Next(30, W - 40);
+            switch (k)
+            {
+                case 0:
+                    Fill(test, x, row + 22, 6, 6, 0);
+                    defects.Add(new(new Rectangle(x - 8, row + 17, 22, 16), "copper"));
+                    break;
+                case 1:
+                    Fill(test, x, row + 8, 5, 8, 255);
+                    defects.Add(new(new Rectangle(x - 8, row + 4, 21, 16), "open"));
+                    break;
+                default:
+                    Fill(test, x, row + 16, 4, 5, 0);
+                    defects.Add(new(new Rectangle(x - 8, row + 12, 20, 16), "spur"));
+                    break;
+            }
+        }
+
+        // Scanning noise: a few isolated dark specks the detector may pick up.
+        for (int s = 0; s < 2; s++)
+        {
+            Fill(test, rng.Next(10, W - 12), (rng.Next(0, H / 32) * 32) + 20, 2, 2, 0);
+        }
+
+        return (test, reference, defects);
+    }
+
+    private static void Fill(Image image, int x, int y, int w, int h, byte value)
+    {
+        for (int r = y; r < y + h; r++)
+        {
+            image.GetRow(r).Slice(x, w).Fill(value);
+        }
+    }
+
+    private static IEnumerable<ReferencePairSample> Samples(int first, int count)
+    {
+        for (int i = first; i < first + count; i++)
+        {
+            (Image test, Image reference, List<LabeledBox> defects) = Pair(i);
+            using (test)
+            using (reference)
+            {
+                yield return new ReferencePairSample(test, reference, defects);
+            }
+        }
+    }
+
+    private static TemplateDifferenceCropClassifier Train(TemplateDifferenceModel model) =>
+        new TemplateDifferenceClassifierTrainer(new() { Tolerance = 1, MaxShift = 2, Model = model, Trees = 16, Augment = false, Context = 5, DarkThreshold = 100 })
+            .Fit(Samples(0, 6), new TemplateDifferenceRoiDetector(null, DetectorOptions));
+
+    // Crops to judge: the defect boxes, the detector's candidates, and a grid of boxes over the whole image.
+    private static List<Rectangle> Boxes(Image test, Image reference, List<LabeledBox> defects)
+    {
+        List<Rectangle> boxes = [.. defects.Select(d => d.Box)];
+        boxes.AddRange(new TemplateDifferenceRoiDetector(reference, DetectorOptions).Detect(test).Select(c => c.Box));
+        for (int y = 0; y + 24 <= test.Height; y += 20)
+        {
+            for (int x = 0; x + 24 <= test.Width; x += 20)
+            {
+                boxes.Add(new Rectangle(x, y, 24, 24));
+            }
+        }
+
+        return boxes;
+    }
+
+    [Theory]
+    [InlineData(TemplateDifferenceModel.Forest)]
+    [InlineData(TemplateDifferenceModel.Softmax)]
+    public void SaveAndLoad_GiveIdenticalVerdicts(TemplateDifferenceModel model)
+    {
+        TemplateDifferenceCropClassifier trained = Train(model);
+        string path = Path.Combine(_dir, "td.ddmodel");
+        trained.Save(path);
+        Assert.Throws<IOException>(() => trained.Save(path));
+        trained.Save(path, new ModelSaveOptions { Overwrite = true });
+        Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
+
+        TemplateDifferenceCropClassifier loaded = TemplateDifferenceCropClassifier.Load(path);
+        Assert.Equal(trained.Labels, loaded.Labels);
+        Assert.Equal(trained.BoxSizes.OrderBy(kv => kv.Key), loaded.BoxSizes.OrderBy(kv => kv.Key));
+        ModelManifest manifest = ModelPackage.ReadManifest(path);
+        Assert.Equal(model == TemplateDifferenceModel.Forest ? "forest" : "softmax", manifest.Properties["model"]);
+        Assert.Equal("5", manifest.Properties["context"]);
+        Assert.Equal("100", manifest.Properties["dark_threshold"]);
+
+        int defectsSeen = 0;
+        for (int i = 200; i < 203; i++)
+        {
+            (Image test, Image reference, List<LabeledBox> defects) = Pair(i);
+            using (test)
+            using (reference)
+            {
+                List<Rectangle> boxes = Boxes(test, reference, defects);
+                IReadOnlyList<CropVerdict> a = trained.WithReference(reference).Classify(test, boxes, BorderMode.Replicate);
+                IReadOnlyList<CropVerdict> b = loaded.WithReference(reference).Classify(test, boxes, BorderMode.Replicate);
+                Assert.Equal(boxes.Count, b.Count);
+                for (int k = 0; k < boxes.Count; k++)
+                {
+                    Assert.Equal((a[k].Label, a[k].IsDefect, a[k].Confidence, a[k].Score), (b[k].Label, b[k].IsDefect, b[k].Confidence, b[k].Score));
+                    Assert.Equal(a[k].DefectRegions, b[k].DefectRegions);
+                    defectsSeen += a[k].IsDefect ? 1 : 0;
+                }
+            }
+        }
+
+        Assert.True(defectsSeen > 0, "the crops hold no defect verdict, so the comparison proves little");
+    }
+
+    [Fact]
+    public void TruncatedOrCorruptedFiles_RaiseModelFileException()
+    {
+        TemplateDifferenceCropClassifier trained = Train(TemplateDifferenceModel.Forest);
+        string path = Path.Combine(_dir, "td.ddmodel");
+        trained.Save(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        string bad = Path.Combine(_dir, "bad.ddmodel");
+        foreach (int length in new[] { 0, 10, bytes.Length / 3, bytes.Length / 2, bytes.Length - 30, bytes.Length - 1 })
+        {
+            File.WriteAllBytes(bad, bytes[..length]);
+            Assert.Throws<ModelFileException>(() => TemplateDifferenceCropClassifier.Load(bad));
+        }
+
+        Random rng = new(5);
+        for (int trial = 0; trial < 40; trial++)
+        {
+            byte[] flipped = (byte[])bytes.Clone();
+            int at = rng.Next(flipped.Length);
+            flipped[at] ^= (byte)(1 << rng.Next(8));
+            File.WriteAllBytes(bad, flipped);
+            try
+            {
+                TemplateDifferenceCropClassifier.Load(bad);
+            }
+            catch (ModelFileException)
+            {
+            }
+        }
+
+        Assert.Throws<ModelFileException>(() => TemplateDifferenceCropClassifier.Load(Path.Combine(_dir, "missing.ddmodel")));
+    }
+
+    [Fact]
+    public void MalformedForestOrProperties_RaiseModelFileExceptionNamingTheField()
+    {
+        TemplateDifferenceCropClassifier trained = Train(TemplateDifferenceModel.Forest);
+        string path = Path.Combine(_dir, "td.ddmodel");
+        trained.Save(path);
+        ModelPackage package = ModelPackage.Load(path);
+        string bad = Path.Combine(_dir, "bad.ddmodel");
+
+        // A child index that points back at the root would make prediction loop for ever.
+        Dictionary<string, ModelTensor> tensors = new(package.Tensors, StringComparer.Ordinal);
+        float[] left = (float[])tensors["forest/left"].Data.Clone();
+        float[] feature = tensors["forest/feature"].Data;
+        int inner = Array.FindIndex(feature, f => f >= 0);
+        left[inner] = 0;
+        tensors["forest/left"] = new ModelTensor([left.Length], left);
+        new ModelPackage(package.Manifest, tensors).Save(bad, new ModelSaveOptions { Overwrite = true });
+        ModelFileException e = Assert.Throws<ModelFileException>(() => TemplateDifferenceCropClassifier.Load(bad));
+        Assert.Equal("tensors/forest/left.f32", e.Entry);
+
+        tensors = new(package.Tensors, StringComparer.Ordinal);
+        tensors.Remove("forest/roots");
+        new ModelPackage(package.Manifest, tensors).Save(bad, new ModelSaveOptions { Overwrite = true });
+        e = Assert.Throws<ModelFileException>(() => TemplateDifferenceCropClassifier.Load(bad));
+        Assert.Contains("forest/roots", e.Message);
+
+        foreach ((string key, string value) in new[] { ("context", "-3"), ("model", "tree"), ("feature_length", "7"), ("box_size.open", "x") })
+        {
+            Dictionary<string, string> properties = new(package.Manifest.Properties) { [key] = value };
+            ModelManifest manifest = new() { Task = package.Manifest.Task, Labels = package.Manifest.Labels, Properties = properties };
+            new ModelPackage(manifest, package.Tensors).Save(bad, new ModelSaveOptions { Overwrite = true });
+            e = Assert.Throws<ModelFileException>(() => TemplateDifferenceCropClassifier.Load(bad));
+            Assert.Contains(key, e.Message);
+        }
+
+        ModelManifest other = new() { Task = "classification", Labels = package.Manifest.Labels, Properties = package.Manifest.Properties };
+        new ModelPackage(other, package.Tensors).Save(bad, new ModelSaveOptions { Overwrite = true });
+        Assert.Throws<ModelFileException>(() => TemplateDifferenceCropClassifier.Load(bad));
+    }
+
+    [Fact]
+    public void PipelineFile_WithTheSavedClassifier_FindsTheSameDefectsAsTheInMemoryPipeline()
+    {
+        TemplateDifferenceCropClassifier trained = Train(TemplateDifferenceModel.Forest);
+        trained.Save(Path.Combine(_dir, "td.ddmodel"));
+        (Image test, Image reference, List<LabeledBox> defects) = Pair(300);
+        using (test)
+        using (reference)
+        {
+            ImageCodecs.Save(reference, Path.Combine(_dir, "golden.png"));
+            string json = Path.Combine(_dir, "pipeline.json");
+            File.WriteAllText(json, """
+                {
+                  "detector": { "type": "template-difference", "reference": "golden.png", "tolerance": 1, "merge_distance": 2,
+                                "min_area": 4, "box_margin": 0, "min_box_size": 24, "max_shift": 2 },
+                  "classifiers": { "default": "td.ddmodel" },
+                  "options": { "max_parallelism": 1 }
+                }
+                """);
+            DefectPipeline fromFile = PipelineFile.Load(json);
+            DefectPipeline inMemory = new(new TemplateDifferenceRoiDetector(reference, DetectorOptions), trained.WithReference(reference), new DefectPipelineOptions { MaxDegreeOfParallelism = 1 });
+            IReadOnlyList<Defect> expected = inMemory.Inspect(test).Defects;
+            IReadOnlyList<Defect> actual = fromFile.Inspect(test).Defects;
+            Assert.NotEmpty(expected);
+            Assert.Equal(expected, actual);
+
+            // Without a template-difference detector there is no reference to bind: the error names the field.
+            File.WriteAllText(json, """{ "detector": { "type": "sliding-window" }, "classifiers": { "default": "td.ddmodel" } }""");
+            PipelineFileException e = Assert.Throws<PipelineFileException>(() => PipelineFile.Load(json));
+            Assert.Equal("classifiers.default", e.Field);
+        }
+    }
+}
