@@ -48,6 +48,9 @@ public sealed record DeepPcbOptions
     /// <summary>Same-type defects closer than this are one defect (the detector splits some defects in pieces).</summary>
     public int DuplicateDistance { get; init; } = 6;
 
+    /// <summary>Where to save the trained classifier (a <c>.ddmodel</c> file, replaced if present), or null.</summary>
+    public string? SaveModelPath { get; init; }
+
     public TextWriter? Log { get; init; }
 }
 
@@ -91,6 +94,11 @@ public sealed class DeepPcbExperiment(DeepPcbOptions options)
             .Fit(Load(train), new TemplateDifferenceRoiDetector(null, _o.Detector));
         trainClock.Stop();
         Log($"trained on {train.Count} pairs in {trainClock.Elapsed.TotalSeconds:F1} s; labels {string.Join(", ", classifier.Labels)}");
+        if (_o.SaveModelPath is { } modelPath)
+        {
+            classifier.Save(modelPath, new DefectDetection.ModelFiles.ModelSaveOptions { Overwrite = true });
+            Log($"saved the classifier to {modelPath}");
+        }
 
         // Warm up (JIT) on a few pairs, then time decode + detect + classify of every test pair.
         foreach (DeepPcbPair pair in test.Take(8))
