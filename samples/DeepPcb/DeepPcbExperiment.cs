@@ -42,9 +42,6 @@ public sealed record DeepPcbOptions
 
     public TemplateDifferenceClassifierOptions Classifier { get; init; } = new() { MaxShift = 16, Tolerance = 2 };
 
-    /// <summary>Report each defect with the box size typical of its type (learnt from train.txt) instead of the detector's box.</summary>
-    public bool SizeBoxesByType { get; init; } = true;
-
     /// <summary>Same-type defects closer than this are one defect (the detector splits some defects in pieces).</summary>
     public int DuplicateDistance { get; init; } = 6;
 
@@ -112,7 +109,7 @@ public sealed class DeepPcbExperiment(DeepPcbOptions options)
         Parallel.For(0, test.Count, new ParallelOptions { MaxDegreeOfParallelism = _o.Threads }, i =>
         {
             InspectionResult result = Inspect(test[i], classifier);
-            samples[i] = new DetectionSample(test[i].Defects, [.. result.Defects.Select(d => new ScoredBox(_o.SizeBoxesByType ? SizedBox(result, d) : d.Box, d.Label, d.Confidence))]);
+            samples[i] = new DetectionSample(test[i].Defects, [.. result.Defects.Select(d => new ScoredBox(d.Box, d.Label, d.Confidence))]);
         });
         clock.Stop();
         double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / test.Count;
@@ -134,20 +131,6 @@ public sealed class DeepPcbExperiment(DeepPcbOptions options)
         using Image test = ImageCodecs.Load(pair.TestImagePath);
         DefectPipeline pipeline = new(new TemplateDifferenceRoiDetector(template, _o.Detector), classifier.WithReference(template), PipelineOptions);
         return pipeline.Inspect(test);
-    }
-
-    // The classifier's box for the defect's type (CropVerdict.DefectRegions, crop coordinates), in image coordinates.
-    private static Rectangle SizedBox(InspectionResult result, Defect defect)
-    {
-        foreach (RoiVerdict judged in result.Regions)
-        {
-            if (judged.Region.Box == defect.Box && judged.Verdict.DefectRegions is [Rectangle r, ..])
-            {
-                return new Rectangle(defect.Box.X + r.X, defect.Box.Y + r.Y, r.Width, r.Height);
-            }
-        }
-
-        return defect.Box;
     }
 
     private static IEnumerable<ReferencePairSample> Load(IReadOnlyList<DeepPcbPair> pairs)

@@ -387,7 +387,11 @@ public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
     private static CropVerdict Offset(CropVerdict verdict, int dx, int dy) =>
         (dx, dy) == (0, 0) || verdict.DefectRegions is null
             ? verdict
-            : verdict with { DefectRegions = [.. verdict.DefectRegions.Select(r => new Rectangle(r.X + dx, r.Y + dy, r.Width, r.Height))] };
+            : verdict with
+            {
+                DefectRegions = [.. verdict.DefectRegions.Select(r => new Rectangle(r.X + dx, r.Y + dy, r.Width, r.Height))],
+                LocalizedDefects = verdict.LocalizedDefects is null ? null : [.. verdict.LocalizedDefects.Select(d => d with { Box = new Rectangle(d.Box.X + dx, d.Box.Y + dy, d.Box.Width, d.Box.Height) })],
+            };
 
     private CropVerdict Judge(ImageView image, ImageView reference, Rectangle box, float[] features, float[] probabilities)
     {
@@ -421,7 +425,8 @@ public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
         if (_boxSizes.TryGetValue(Labels[best], out int size))
         {
             Rectangle grown = TemplateDifferenceRoiDetector.GrowToMinimum(box, size, image.Width, image.Height);
-            verdict = verdict with { DefectRegions = [new Rectangle(grown.X - box.X, grown.Y - box.Y, grown.Width, grown.Height)] };
+            Rectangle local = new(grown.X - box.X, grown.Y - box.Y, grown.Width, grown.Height);
+            verdict = verdict with { DefectRegions = [local], LocalizedDefects = [new Defect(local, verdict.Label, verdict.Confidence)] };
         }
 
         return verdict;
