@@ -81,7 +81,7 @@ internal sealed unsafe partial class Conv2dFloat
             int outH = _shape.OutputHeight(inH), outW = _shape.OutputWidth(inW);
             if (outH > 0 && outW > 0 && UsesTransposed(outH * outW))
             {
-                return TransposedScratchFloats(outH * outW);
+                return TransposedScratchFloats(inH, inW, outH * outW);
             }
 
             if (outH > 0 && outW > 0 && UsesImplicitGemm)

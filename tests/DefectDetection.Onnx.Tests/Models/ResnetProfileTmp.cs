@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using DefectDetection.Testing;
+using Xunit.Abstractions;
+
+namespace DefectDetection.Onnx.Tests.Models;
+
+/// <summary>Per-node profile of the int8 MobileNetV2 (DEFECT_ONNX_PERF=1): ms per call for each kernel, with its output shape.</summary>
+public sealed class ResnetProfileTmp(ITestOutputHelper output)
+{
+    [PerfFact]
+    public void ResnetPerLayerTmp()
+    {
+        int batch = int.TryParse(Environment.GetEnvironmentVariable("DEFECT_ONNX_PERF_BATCH"), out int b) ? b : 1;
+        int threads = int.TryParse(Environment.GetEnvironmentVariable("DEFECT_ONNX_PERF_THREADS"), out int t) ? t : 1;
+        using var session = new InferenceSession("/work/wt-resnet/benchmarks/ort-compare/models/resnet18-shaped.onnx", new SessionOptions { IntraOpThreads = threads });
+        var input = new DenseTensor<float>([batch, 3, 224, 224]);
+        var rng = new Random(1);
+        for (int i = 0; i < input.Length; i++)
+        {
+            input.Span[i] = (float)rng.NextDouble();
+        }
+
+        var feeds = new Dictionary<string, Tensor> { ["input"] = input };
+        for (int i = 0; i < 5; i++)
+        {
+            session.Run(feeds);
+        }
+
+        var core = session.Core;
+        const int Runs = 30;
+        var all = new long[Runs][];
+        for (int r = 0; r < Runs; r++)
+        {
+            core.ProfileTicks = new long[core.Kernels.Length];
+            session.Run(feeds);
+            all[r] = core.ProfileTicks;
+        }
+
+        core.ProfileTicks = null;
+        output.WriteLine($"pool stalls: {(session.Core.Pool is { } pool ? pool.Stalls : 0)}");
+        double total = 0;
+        var byOp = new Dictionary<string, double>();
+        for (int k = 0; k < core.Kernels.Length; k++)
+        {
+            var n = core.Kernels[k].Node;
+            double ms = all.Select(a => a[k]).Order().ElementAt(Runs / 2) * 1000.0 / Stopwatch.Frequency;
+            total += ms;
+            string key = n.OpType + ("");
+            byOp[key] = byOp.GetValueOrDefault(key) + ms;
+            output.WriteLine($"{k,3} {key,-18} {ms,7:F3} ms  {n.Name}");
+        }
+
+        output.WriteLine($"sum of medians {total:F2} ms (batch {batch}, threads {threads})");
+        output.WriteLine(string.Join(", ", byOp.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:F2}")));
+    }
+}
