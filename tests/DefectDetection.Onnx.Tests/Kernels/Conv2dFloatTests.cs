@@ -52,6 +52,7 @@ public sealed class Conv2dFloatTests
         (70, 48, 1, 3, 3, 1, 1, 1, 1, 1, 1, 8, 8, 1),    // plane exactly 64, K = 630 (several K blocks): transposed GEMM
         (9, 35, 1, 3, 3, 1, 1, 0, 0, 0, 0, 3, 3, 1),     // 1-pixel plane, M not a multiple of 32: transposed GEMM
         (6, 32, 1, 3, 3, 1, 2, 2, 1, 2, 3, 7, 8, 2),     // dilation 2, asymmetric pads, batch 2: transposed GEMM
+        (16, 40, 1, 3, 3, 2, 1, 1, 1, 1, 1, 20, 22, 2),  // stride 2, 10x11 plane: transposed GEMM, batch 2
     ];
 
     [Theory]
