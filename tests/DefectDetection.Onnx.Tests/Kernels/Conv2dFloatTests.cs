@@ -48,6 +48,11 @@ public sealed class Conv2dFloatTests
         (6, 7, 1, 5, 5, 2, 1, 2, 2, 2, 2, 9, 75, 1),     // 5x5 stride 2: phase planes, rows wider than a 32-value deinterleave
         (2, 5, 1, 7, 7, 2, 1, 3, 3, 3, 3, 9, 75, 2),     // 7x7 stride 2, odd left pad, batch 2
         (3, 5, 1, 5, 5, 2, 2, 3, 4, 4, 3, 15, 40, 1),    // 5x5 stride 2 dilation 2, asymmetric pads
+        (20, 64, 1, 3, 3, 2, 1, 1, 1, 1, 1, 14, 13, 2),  // small plane (7x7), stride 2: transposed GEMM, batch 2
+        (70, 48, 1, 3, 3, 1, 1, 1, 1, 1, 1, 8, 8, 1),    // plane exactly 64, K = 630 (several K blocks): transposed GEMM
+        (9, 35, 1, 3, 3, 1, 1, 0, 0, 0, 0, 3, 3, 1),     // 1-pixel plane, M not a multiple of 32: transposed GEMM
+        (6, 32, 1, 3, 3, 1, 2, 2, 1, 2, 3, 7, 8, 2),     // dilation 2, asymmetric pads, batch 2: transposed GEMM
+        (16, 40, 1, 3, 3, 2, 1, 1, 1, 1, 1, 20, 22, 2),  // stride 2, 10x11 plane: transposed GEMM, batch 2
     ];
 
     [Theory]

@@ -79,6 +79,11 @@ internal sealed unsafe partial class Conv2dFloat
         if (UsesIm2Col)
         {
             int outH = _shape.OutputHeight(inH), outW = _shape.OutputWidth(inW);
+            if (outH > 0 && outW > 0 && UsesTransposed(outH * outW))
+            {
+                return TransposedScratchFloats(inH, inW, outH * outW);
+            }
+
             if (outH > 0 && outW > 0 && UsesImplicitGemm)
             {
                 return ImplicitScratchFloats(inH, inW, outH);
@@ -135,6 +140,12 @@ internal sealed unsafe partial class Conv2dFloat
             int inPlane = inH * inW, outPlane = outH * outW;
             fixed (float* packed = _packed)
             {
+                if (UsesTransposed(outPlane))
+                {
+                    RunTransposed(x, batch, inH, inW, y, outH, outW, col, _bias.Length > 0 ? bias : null, pool);
+                    return;
+                }
+
                 if (UsesImplicitGemm)
                 {
                     RunImplicit(x, batch, inH, inW, y, outH, outW, col, _bias.Length > 0 ? bias : null, packed, pool);
