@@ -11,92 +11,24 @@ namespace DefectDetection.Vision.Tests.Classification;
 
 public sealed class TemplateDifferenceClassifierTests
 {
-    private static readonly TemplateDifferenceOptions DetectorOptions = new() { Tolerance = 1, MergeDistance = 2, MinArea = 4, BoxMargin = 0, MinBoxSize = 24, MaxShift = 2 };
-
-    /// <summary>
-    /// A reference of horizontal traces (8 px, every 32 px, dark on light) and a test image with one defect of each
-    /// kind on three of the even traces, at random: "copper" (a dark 6x6 blob below the trace), "open" (a 5 px cut
-    /// across the trace) and "spur" (a 4x5 bump on the trace's lower edge).
-    /// </summary>
-    private static (Image Test, Image Reference, List<LabeledBox> Defects) Pair(int seed)
-    {
-        const int W = 256, H = 256;
-        Image reference = Image.Create(W, H, PixelFormat.Gray8);
-        reference.Pixels.Fill(255);
-        for (int t = 0; t < H / 32; t++)
-        {
-            for (int y = (t * 32) + 8; y < (t * 32) + 16; y++)
-            {
-                reference.GetRow(y).Slice(8, W - 16).Clear();
-            }
-        }
-
-        Image test = reference.Clone();
-        Random rng = new(seed);
-        List<LabeledBox> defects = [];
-        List<int> rows = [.. Enumerable.Range(0, H / 64).Select(r => r * 2).OrderBy(_ => rng.Next())]; // every second trace
-        for (int k = 0; k < 3; k++)
-        {
-            int row = rows[k] * 32, x = rng.Next(30, W - 40);
-            switch (k % 3)
-            {
-                case 0: // copper: between this trace and the next
-                    Fill(test, x, row + 22, 6, 6, 0);
-                    defects.Add(new(new Rectangle(x - 8, row + 17, 22, 16), "copper"));
-                    break;
-                case 1: // open
-                    Fill(test, x, row + 8, 5, 8, 255);
-                    defects.Add(new(new Rectangle(x - 8, row + 4, 21, 16), "open"));
-                    break;
-                default: // spur below the trace (away from the copper blobs, which lie below the traces too)
-                    Fill(test, x, row + 16, 4, 5, 0);
-                    defects.Add(new(new Rectangle(x - 8, row + 12, 20, 16), "spur"));
-                    break;
-            }
-        }
-
-        return (test, reference, defects);
-    }
-
-    private static void Fill(Image image, int x, int y, int w, int h, byte value)
-    {
-        for (int r = y; r < y + h; r++)
-        {
-            image.GetRow(r).Slice(x, w).Fill(value);
-        }
-    }
-
-    private static IEnumerable<ReferencePairSample> Samples(int first, int count)
-    {
-        for (int i = first; i < first + count; i++)
-        {
-            (Image test, Image reference, List<LabeledBox> defects) = Pair(i);
-            using (test)
-            using (reference)
-            {
-                yield return new ReferencePairSample(test, reference, defects);
-            }
-        }
-    }
-
     [Theory]
     [InlineData(TemplateDifferenceModel.Forest)]
     [InlineData(TemplateDifferenceModel.Softmax)]
     public void NamesTheDefectTypes_ThroughTheTwoStagePipeline(TemplateDifferenceModel model)
     {
-        TemplateDifferenceRoiDetector trainingDetector = new(null, DetectorOptions);
+        TemplateDifferenceRoiDetector trainingDetector = new(null, TracePairs.DetectorOptions);
         TemplateDifferenceClassifierOptions options = new() { Tolerance = 1, MaxShift = 2, Model = model, Augment = model == TemplateDifferenceModel.Forest };
-        TemplateDifferenceCropClassifier classifier = new TemplateDifferenceClassifierTrainer(options).Fit(Samples(0, 10), trainingDetector);
+        TemplateDifferenceCropClassifier classifier = new TemplateDifferenceClassifierTrainer(options).Fit(TracePairs.Samples(0, 10), trainingDetector);
         Assert.Equal(["copper", "open", "spur"], classifier.Labels.Order(StringComparer.Ordinal));
 
         List<DetectionSample> results = [];
         for (int i = 100; i < 106; i++)
         {
-            (Image test, Image reference, List<LabeledBox> defects) = Pair(i);
+            (Image test, Image reference, List<LabeledBox> defects) = TracePairs.Pair(i);
             using (test)
             using (reference)
             {
-                DefectPipeline pipeline = new(new TemplateDifferenceRoiDetector(reference, DetectorOptions), classifier.WithReference(reference), new DefectPipelineOptions { MaxDegreeOfParallelism = 1 });
+                DefectPipeline pipeline = new(new TemplateDifferenceRoiDetector(reference, TracePairs.DetectorOptions), classifier.WithReference(reference), new DefectPipelineOptions { MaxDegreeOfParallelism = 1 });
                 InspectionResult result = pipeline.Inspect(test);
                 results.Add(new DetectionSample(defects, [.. result.Defects.Select(d => new ScoredBox(d.Box, d.Label, d.Confidence))]));
             }
@@ -111,8 +43,8 @@ public sealed class TemplateDifferenceClassifierTests
     public void Classify_NeedsAReferenceAndViewsOfTheInspectedImage()
     {
         TemplateDifferenceCropClassifier classifier = new TemplateDifferenceClassifierTrainer(new() { Tolerance = 1, MaxShift = 2, Trees = 4, Augment = false })
-            .Fit(Samples(0, 2), new TemplateDifferenceRoiDetector(null, DetectorOptions));
-        (Image test, Image reference, List<LabeledBox> defects) = Pair(7);
+            .Fit(TracePairs.Samples(0, 2), new TemplateDifferenceRoiDetector(null, TracePairs.DetectorOptions));
+        (Image test, Image reference, List<LabeledBox> defects) = TracePairs.Pair(7);
         using (test)
         using (reference)
         using (Image copy = test.View(defects[0].Box).ToImage())

@@ -11,92 +11,19 @@ namespace DefectDetection.Vision.Tests.Classification;
 
 public sealed class TemplateDifferenceModelFileTests : IDisposable
 {
-    private static readonly TemplateDifferenceOptions DetectorOptions = new() { Tolerance = 1, MergeDistance = 2, MinArea = 4, BoxMargin = 0, MinBoxSize = 24, MaxShift = 2 };
-
     private readonly string _dir = Directory.CreateTempSubdirectory("tdsave-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    /// <summary>
-    /// Horizontal dark traces on light; the test image carries a blob between traces ("copper"), a cut across a trace
-    /// ("open") and a bump on a trace's edge ("spur") at random places.
-    /// </summary>
-    private static (Image Test, Image Reference, List<LabeledBox> Defects) Pair(int seed)
-    {
-        const int W = 192, H = 192;
-        Image reference = Image.Create(W, H, PixelFormat.Gray8);
-        reference.Pixels.Fill(255);
-        for (int t = 0; t < H / 32; t++)
-        {
-            for (int y = (t * 32) + 8; y < (t * 32) + 16; y++)
-            {
-                reference.GetRow(y).Slice(8, W - 16).Clear();
-            }
-        }
-
-        Image test = reference.Clone();
-        Random rng = new(seed);
-        List<LabeledBox> defects = [];
-        int[] rows = [.. Enumerable.Range(0, H / 64).Select(r => r * 2).OrderBy(_ => rng.Next())];
-        for (int k = 0; k < 3; k++)
-        {
-            int row = rows[k] * 32, x = rng.Next(30, W - 40);
-            switch (k)
-            {
-                case 0:
-                    Fill(test, x, row + 22, 6, 6, 0);
-                    defects.Add(new(new Rectangle(x - 8, row + 17, 22, 16), "copper"));
-                    break;
-                case 1:
-                    Fill(test, x, row + 8, 5, 8, 255);
-                    defects.Add(new(new Rectangle(x - 8, row + 4, 21, 16), "open"));
-                    break;
-                default:
-                    Fill(test, x, row + 16, 4, 5, 0);
-                    defects.Add(new(new Rectangle(x - 8, row + 12, 20, 16), "spur"));
-                    break;
-            }
-        }
-
-        // Scanning noise: a few isolated dark specks the detector may pick up.
-        for (int s = 0; s < 2; s++)
-        {
-            Fill(test, rng.Next(10, W - 12), (rng.Next(0, H / 32) * 32) + 20, 2, 2, 0);
-        }
-
-        return (test, reference, defects);
-    }
-
-    private static void Fill(Image image, int x, int y, int w, int h, byte value)
-    {
-        for (int r = y; r < y + h; r++)
-        {
-            image.GetRow(r).Slice(x, w).Fill(value);
-        }
-    }
-
-    private static IEnumerable<ReferencePairSample> Samples(int first, int count)
-    {
-        for (int i = first; i < first + count; i++)
-        {
-            (Image test, Image reference, List<LabeledBox> defects) = Pair(i);
-            using (test)
-            using (reference)
-            {
-                yield return new ReferencePairSample(test, reference, defects);
-            }
-        }
-    }
-
     private static TemplateDifferenceCropClassifier Train(TemplateDifferenceModel model) =>
         new TemplateDifferenceClassifierTrainer(new() { Tolerance = 1, MaxShift = 2, Model = model, Trees = 16, Augment = false, Context = 5, DarkThreshold = 100 })
-            .Fit(Samples(0, 6), new TemplateDifferenceRoiDetector(null, DetectorOptions));
+            .Fit(TracePairs.Samples(0, 6, 192, 2), new TemplateDifferenceRoiDetector(null, TracePairs.DetectorOptions));
 
     // Crops to judge: the defect boxes, the detector's candidates, and a grid of boxes over the whole image.
     private static List<Rectangle> Boxes(Image test, Image reference, List<LabeledBox> defects)
     {
         List<Rectangle> boxes = [.. defects.Select(d => d.Box)];
-        boxes.AddRange(new TemplateDifferenceRoiDetector(reference, DetectorOptions).Detect(test).Select(c => c.Box));
+        boxes.AddRange(new TemplateDifferenceRoiDetector(reference, TracePairs.DetectorOptions).Detect(test).Select(c => c.Box));
         for (int y = 0; y + 24 <= test.Height; y += 20)
         {
             for (int x = 0; x + 24 <= test.Width; x += 20)
@@ -131,7 +58,7 @@ public sealed class TemplateDifferenceModelFileTests : IDisposable
         int defectsSeen = 0;
         for (int i = 200; i < 203; i++)
         {
-            (Image test, Image reference, List<LabeledBox> defects) = Pair(i);
+            (Image test, Image reference, List<LabeledBox> defects) = TracePairs.Pair(i, 192, 2);
             using (test)
             using (reference)
             {
@@ -229,7 +156,7 @@ public sealed class TemplateDifferenceModelFileTests : IDisposable
     {
         TemplateDifferenceCropClassifier trained = Train(TemplateDifferenceModel.Forest);
         trained.Save(Path.Combine(_dir, "td.ddmodel"));
-        (Image test, Image reference, List<LabeledBox> defects) = Pair(300);
+        (Image test, Image reference, List<LabeledBox> defects) = TracePairs.Pair(300, 192, 2);
         using (test)
         using (reference)
         {
@@ -244,7 +171,7 @@ public sealed class TemplateDifferenceModelFileTests : IDisposable
                 }
                 """);
             DefectPipeline fromFile = PipelineFile.Load(json);
-            DefectPipeline inMemory = new(new TemplateDifferenceRoiDetector(reference, DetectorOptions), trained.WithReference(reference), new DefectPipelineOptions { MaxDegreeOfParallelism = 1 });
+            DefectPipeline inMemory = new(new TemplateDifferenceRoiDetector(reference, TracePairs.DetectorOptions), trained.WithReference(reference), new DefectPipelineOptions { MaxDegreeOfParallelism = 1 });
             IReadOnlyList<Defect> expected = inMemory.Inspect(test).Defects;
             IReadOnlyList<Defect> actual = fromFile.Inspect(test).Defects;
             Assert.NotEmpty(expected);
