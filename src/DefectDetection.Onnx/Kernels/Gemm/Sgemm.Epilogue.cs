@@ -141,25 +141,7 @@ internal static unsafe partial class Sgemm
     {
         if (off != null)
         {
-            switch (act.Kind)
-            {
-                case FusedActivation.None:
-                    Kernel512<EpiIdentity, BOffsets>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
-                    break;
-                case FusedActivation.Relu:
-                    Kernel512<EpiRelu, BOffsets>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
-                    break;
-                case FusedActivation.Silu:
-                    Kernel512<EpiSilu, BOffsets>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
-                    break;
-                case FusedActivation.Sigmoid:
-                    Kernel512<EpiSigmoid, BOffsets>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
-                    break;
-                default:
-                    Kernel512<EpiOther, BOffsets>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
-                    break;
-            }
-
+            MicroKernelFused<BOffsets>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
             return;
         }
 
@@ -170,22 +152,31 @@ internal static unsafe partial class Sgemm
             return;
         }
 
+        MicroKernelFused<BPanels>(kc, a, b, null, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+    }
+
+    // Picks the epilogue specialisation for the activation (one generic instantiation per activation and B layout).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MicroKernelFused<TB>(int kc, float* a, float* b, int* off, float* c, int ldc, int rows, int cols, int mode, float beta,
+                                             float* biasRow, float* biasCol, in ActivationParams act)
+        where TB : struct, IBLayout
+    {
         switch (act.Kind)
         {
             case FusedActivation.None:
-                Kernel512<EpiIdentity, BPanels>(kc, a, b, null, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                Kernel512<EpiIdentity, TB>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
                 break;
             case FusedActivation.Relu:
-                Kernel512<EpiRelu, BPanels>(kc, a, b, null, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                Kernel512<EpiRelu, TB>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
                 break;
             case FusedActivation.Silu:
-                Kernel512<EpiSilu, BPanels>(kc, a, b, null, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                Kernel512<EpiSilu, TB>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
                 break;
             case FusedActivation.Sigmoid:
-                Kernel512<EpiSigmoid, BPanels>(kc, a, b, null, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                Kernel512<EpiSigmoid, TB>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
                 break;
             default:
-                Kernel512<EpiOther, BPanels>(kc, a, b, null, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
+                Kernel512<EpiOther, TB>(kc, a, b, off, c, ldc, rows, cols, mode, beta, biasRow, biasCol, act);
                 break;
         }
     }
