@@ -128,33 +128,16 @@ public sealed partial class OnnxBackbone : IDisposable
     internal IReadOnlyList<DenseTensor<float>> Run(IReadOnlyList<ImageView> images, bool standardize, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(images);
-        int n = images.Count;
-        DenseTensor<float>[] result = new DenseTensor<float>[_layers.Length];
-        for (int l = 0; l < _layers.Length; l++)
+        return InBatches(images.Count, (start, count) =>
         {
-            FeatureMapShape s = _shapes[l];
-            result[l] = new DenseTensor<float>([n, s.Channels, s.Height, s.Width]);
-        }
-
-        for (int start = 0; start < n; start += Options.BatchSize)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(Options.BatchSize, n - start);
             ImageView[] batch = new ImageView[count];
             for (int i = 0; i < count; i++)
             {
                 batch[i] = images[start + i];
             }
 
-            IReadOnlyList<DenseTensor<float>> maps = RunBatch(batch, cancellationToken, standardize);
-            for (int l = 0; l < _layers.Length; l++)
-            {
-                int per = maps[l].Data.Length / count;
-                maps[l].Data.AsSpan().CopyTo(result[l].Data.AsSpan(start * per, count * per));
-            }
-        }
-
-        return result;
+            return RunBatch(batch, cancellationToken, standardize);
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -170,6 +153,13 @@ public sealed partial class OnnxBackbone : IDisposable
             return RunBatch(Input(image, regions, 0, n, border), n, cancellationToken);
         }
 
+        return InBatches(n, (start, count) => RunBatch(Input(image, regions, start, count, border), count, cancellationToken), cancellationToken);
+    }
+
+    // Runs n inputs in batches of Options.BatchSize (runBatch(start, count) gives one batch's maps) and gathers the
+    // maps into one tensor per tapped layer, [n, C, H, W].
+    private DenseTensor<float>[] InBatches(int n, Func<int, int, IReadOnlyList<DenseTensor<float>>> runBatch, CancellationToken cancellationToken)
+    {
         DenseTensor<float>[] result = new DenseTensor<float>[_layers.Length];
         for (int l = 0; l < _layers.Length; l++)
         {
@@ -181,7 +171,7 @@ public sealed partial class OnnxBackbone : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(Options.BatchSize, n - start);
-            IReadOnlyList<DenseTensor<float>> maps = RunBatch(Input(image, regions, start, count, border), count, cancellationToken);
+            IReadOnlyList<DenseTensor<float>> maps = runBatch(start, count);
             for (int l = 0; l < _layers.Length; l++)
             {
                 int per = maps[l].Data.Length / count;
