@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using DefectDetection.Imaging;
 using DefectDetection.Pipeline;
 
@@ -9,37 +8,6 @@ public sealed class DefectPipelineTests
     private sealed class FixedDetector(params RegionOfInterest[] regions) : IRoiDetector
     {
         public IReadOnlyList<RegionOfInterest> Detect(ImageView image, CancellationToken cancellationToken = default) => regions;
-    }
-
-    // Calls a crop defective when its mean grey level is above 128; records the crop sizes it saw.
-    private sealed class BrightnessClassifier(CropSize? size, string defectLabel = "bright") : ICropClassifier
-    {
-        public ConcurrentBag<(int W, int H, double Mean)> Seen { get; } = [];
-
-        public CropSize? InputSize => size;
-
-        public IReadOnlyList<CropVerdict> Classify(IReadOnlyList<ImageView> crops, CancellationToken cancellationToken = default)
-        {
-            List<CropVerdict> verdicts = [];
-            foreach (ImageView crop in crops)
-            {
-                double sum = 0;
-                for (int y = 0; y < crop.Height; y++)
-                {
-                    foreach (byte b in crop.GetRow(y))
-                    {
-                        sum += b;
-                    }
-                }
-
-                double mean = sum / (crop.Width * crop.Height * crop.Channels);
-                Seen.Add((crop.Width, crop.Height, mean));
-                bool defect = mean > 128;
-                verdicts.Add(new CropVerdict(defect ? defectLabel : "ok", defect, (float)(mean / 255), (float)mean));
-            }
-
-            return verdicts;
-        }
     }
 
     // 100x80 gray image, dark, with a bright 10x10 square at (60, 20).

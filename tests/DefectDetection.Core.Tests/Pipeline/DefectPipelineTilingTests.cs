@@ -69,33 +69,6 @@ public sealed class DefectPipelineTilingTests
         }
     }
 
-    // A defect when the crop's mean grey level is above 100.
-    private sealed class MeanClassifier(CropSize? size) : ICropClassifier
-    {
-        public CropSize? InputSize => size;
-
-        public IReadOnlyList<CropVerdict> Classify(IReadOnlyList<ImageView> crops, CancellationToken cancellationToken = default)
-        {
-            List<CropVerdict> verdicts = [];
-            foreach (ImageView crop in crops)
-            {
-                double sum = 0;
-                for (int y = 0; y < crop.Height; y++)
-                {
-                    foreach (byte b in crop.GetRow(y))
-                    {
-                        sum += b;
-                    }
-                }
-
-                double mean = sum / ((long)crop.Width * crop.Height * crop.Channels);
-                verdicts.Add(new CropVerdict(mean > 100 ? "bright" : "ok", mean > 100, (float)(mean / 255), (float)mean));
-            }
-
-            return verdicts;
-        }
-    }
-
     // A dark gray image with bright discs of radius 3..20 at random places (some straddling any tile border).
     private static Image Blobs(int width, int height, int count, int seed)
     {
@@ -188,7 +161,7 @@ public sealed class DefectPipelineTilingTests
     {
         using Image image = Blobs(2600, 1900, 400, seed: 5);
         BlobDetector whole = new(overlap: 96), tiled = new(overlap: 96);
-        MeanClassifier classifier = new(new CropSize(16, 16));
+        BrightnessClassifier classifier = new(new CropSize(16, 16), threshold: 100);
         InspectionResult reference = new DefectPipeline(whole, classifier, new DefectPipelineOptions { ContextMargin = 4 }).Inspect(image);
         InspectionResult result = new DefectPipeline(tiled, classifier, new DefectPipelineOptions
         {
@@ -212,12 +185,12 @@ public sealed class DefectPipelineTilingTests
     {
         using Image image = Blobs(300, 200, 10, seed: 1);
         BlobDetector detector = new(overlap: 0);
-        new DefectPipeline(detector, new MeanClassifier(null), new DefectPipelineOptions { MaxDetectionPixels = 60_000 }).Inspect(image);
+        new DefectPipeline(detector, new BrightnessClassifier(null, threshold: 100), new DefectPipelineOptions { MaxDetectionPixels = 60_000 }).Inspect(image);
         Assert.Equal(1, detector.Calls);
-        new DefectPipeline(detector, new MeanClassifier(null), new DefectPipelineOptions { MaxDetectionPixels = 10_000, DetectionTileOverlap = 0 }).Inspect(image);
+        new DefectPipeline(detector, new BrightnessClassifier(null, threshold: 100), new DefectPipelineOptions { MaxDetectionPixels = 10_000, DetectionTileOverlap = 0 }).Inspect(image);
         Assert.True(detector.Calls > 2);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new DefectPipeline(detector, new MeanClassifier(null), new DefectPipelineOptions { MaxDetectionPixels = 10 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new DefectPipeline(detector, new MeanClassifier(null), new DefectPipelineOptions { DetectionTileOverlap = -1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DefectPipeline(detector, new BrightnessClassifier(null, threshold: 100), new DefectPipelineOptions { MaxDetectionPixels = 10 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DefectPipeline(detector, new BrightnessClassifier(null, threshold: 100), new DefectPipelineOptions { DetectionTileOverlap = -1 }));
     }
 
     private static List<(Rectangle Box, string? Label, string Verdict)> Describe(IReadOnlyList<RoiVerdict> regions) =>
