@@ -45,13 +45,11 @@ public sealed record CropVerdict(string Label, bool IsDefect, float Confidence, 
     /// <summary>Height of <see cref="AnomalyMap"/>.</summary>
     public int AnomalyMapHeight { get; init; }
 
-    /// <summary>Optional boxes inside the crop (crop coordinates) where the defect lies, for classifiers that localise.</summary>
-    public IReadOnlyList<Imaging.Rectangle>? DefectRegions { get; init; }
-
     /// <summary>
-    /// Optional defects the classifier located inside the crop, each with its own box (crop coordinates), label and
-    /// confidence, for classifiers that tell defects apart from the region that showed them (stray copper beside a
-    /// pin). When set on a defect verdict, <see cref="DefectPipeline"/> reports these, mapped to image coordinates,
+    /// Optional defects the classifier located inside the crop, each with its own box (crop coordinates, in the
+    /// classifier's <see cref="ICropClassifier.InputSize"/> when it has one), label and confidence: the anomaly regions of
+    /// an anomaly detector, or defects told apart from the region that showed them (stray copper beside a pin). When
+    /// set and non-empty on a defect verdict, <see cref="DefectPipeline"/> reports these, mapped to image coordinates,
     /// instead of the region's box.
     /// </summary>
     public IReadOnlyList<Defect>? LocalizedDefects { get; init; }

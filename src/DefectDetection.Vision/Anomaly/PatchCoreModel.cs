@@ -125,7 +125,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             AnomalyMap = p.Map,
             AnomalyMapWidth = p.Width,
             AnomalyMapHeight = p.Height,
-            DefectRegions = p.Regions.Select(r => r.Bounds).ToArray(),
+            LocalizedDefects = p.Regions.Select(r => new Defect(r.Bounds, r.Label, p.Confidence)).ToArray(),
         };
 
     /// <summary>Writes the model as a <c>.ddmodel</c> file (the backbone is referenced by name and SHA-256, not embedded).</summary>

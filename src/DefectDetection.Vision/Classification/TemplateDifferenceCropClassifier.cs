@@ -158,7 +158,7 @@ public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
 
     /// <summary>
     /// The typical size (pixels, square side) of an annotated box of each defect type, learnt from the training boxes
-    /// (their median): each defect verdict carries in <see cref="CropVerdict.DefectRegions"/> the candidate's box
+    /// (their median): each defect verdict carries in <see cref="CropVerdict.LocalizedDefects"/> the candidate's box
     /// grown about its centre to this size, in crop coordinates (it may reach past the crop).
     /// </summary>
     public IReadOnlyDictionary<string, int> BoxSizes => _boxSizes;
@@ -385,12 +385,11 @@ public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
 
     // Moves the verdict's defect boxes from the clipped region's coordinates into the requested region's.
     private static CropVerdict Offset(CropVerdict verdict, int dx, int dy) =>
-        (dx, dy) == (0, 0) || verdict.DefectRegions is null
+        (dx, dy) == (0, 0) || verdict.LocalizedDefects is null
             ? verdict
             : verdict with
             {
-                DefectRegions = [.. verdict.DefectRegions.Select(r => new Rectangle(r.X + dx, r.Y + dy, r.Width, r.Height))],
-                LocalizedDefects = verdict.LocalizedDefects is null ? null : [.. verdict.LocalizedDefects.Select(d => d with { Box = new Rectangle(d.Box.X + dx, d.Box.Y + dy, d.Box.Width, d.Box.Height) })],
+                LocalizedDefects = [.. verdict.LocalizedDefects.Select(d => d with { Box = new Rectangle(d.Box.X + dx, d.Box.Y + dy, d.Box.Width, d.Box.Height) })],
             };
 
     private CropVerdict Judge(ImageView image, ImageView reference, Rectangle box, float[] features, float[] probabilities)
@@ -426,7 +425,7 @@ public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
         {
             Rectangle grown = TemplateDifferenceRoiDetector.GrowToMinimum(box, size, image.Width, image.Height);
             Rectangle local = new(grown.X - box.X, grown.Y - box.Y, grown.Width, grown.Height);
-            verdict = verdict with { DefectRegions = [local], LocalizedDefects = [new Defect(local, verdict.Label, verdict.Confidence)] };
+            verdict = verdict with { LocalizedDefects = [new Defect(local, verdict.Label, verdict.Confidence)] };
         }
 
         return verdict;

@@ -1,4 +1,5 @@
 using DefectDetection.Imaging;
+using DefectDetection.Pipeline;
 using DefectDetection.Vision.Anomaly;
 using Xunit;
 
@@ -36,6 +37,43 @@ public class VariationModelTests
                 image.GetRow(y)[x] = value;
             }
         }
+    }
+
+    private sealed class OneRegion(Rectangle box) : IRoiDetector
+    {
+        public IReadOnlyList<RegionOfInterest> Detect(ImageView image, CancellationToken cancellationToken = default) => [new RegionOfInterest(box)];
+    }
+
+    [Fact]
+    public void AsCropClassifier_ThePipelineReportsEachAnomalyRegion_InImageCoordinates()
+    {
+        List<Image> normals = Enumerable.Range(0, 8).Select(i => Scene(10 + i, (i % 3) - 1, (i % 2) * 2)).ToList();
+        VariationModel model = new VariationModelTrainer(new VariationModelOptions { MaxShift = 4 }).Fit(normals.Select(x => x.View()).ToList());
+        normals.ForEach(x => x.Dispose());
+        using Image scene = Scene(100, 1, 1, img =>
+        {
+            Square(img, 20, 30, 6, 255);
+            Square(img, 60, 10, 5, 0);
+        });
+
+        // The scene sits at (40, 25) inside a larger, flat image; the region of interest is exactly the scene.
+        using Image board = Image.Create(200, 150, PixelFormat.Gray8);
+        for (int y = 0; y < scene.Height; y++)
+        {
+            scene.GetRow(y).CopyTo(board.GetRow(25 + y)[40..]);
+        }
+
+        InspectionResult result = new DefectPipeline(new OneRegion(new Rectangle(40, 25, scene.Width, scene.Height)), model).Inspect(board.View());
+        Assert.True(result.IsAnomalous);
+        Assert.Equal(2, result.Defects.Count);
+        Defect bright = Assert.Single(result.Defects, d => d.Label == "bright");
+        Defect dark = Assert.Single(result.Defects, d => d.Label == "dark");
+        Assert.InRange(bright.Box.X, 40 + 17, 40 + 21);
+        Assert.InRange(bright.Box.Y, 25 + 27, 25 + 31);
+        Assert.InRange(bright.Box.Width, 4, 10);
+        Assert.InRange(dark.Box.X, 40 + 57, 40 + 61);
+        Assert.InRange(dark.Box.Y, 25 + 7, 25 + 11);
+        Assert.InRange(dark.Box.Height, 3, 9);
     }
 
     [Fact]

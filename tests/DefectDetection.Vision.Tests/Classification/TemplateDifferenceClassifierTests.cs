@@ -55,13 +55,13 @@ public sealed class TemplateDifferenceClassifierTests
             CropVerdict verdict = Assert.Single(bound.Classify([test.View(defects[0].Box)]));
             CropVerdict direct = classifier.Classify(test, reference, defects[0].Box);
             Assert.Equal((verdict.Label, verdict.Confidence, verdict.Score), (direct.Label, direct.Confidence, direct.Score));
-            Assert.Equal(verdict.DefectRegions, direct.DefectRegions);
+            Assert.Equal(verdict.LocalizedDefects, direct.LocalizedDefects);
             Assert.True(verdict.IsDefect);
             Assert.Equal(defects[0].Label, verdict.Label);
 
             // Box sizes: the median of (w + h + 1) / 2 of the training boxes, per type (copper 22x16, open 21x16, spur 20x16).
             Assert.Equal(new Dictionary<string, int> { ["copper"] = 19, ["open"] = 19, ["spur"] = 18 }, classifier.BoxSizes);
-            Rectangle region = Assert.Single(verdict.DefectRegions!);
+            Rectangle region = Assert.Single(verdict.LocalizedDefects!).Box;
             Rectangle expected = TemplateDifferenceRoiDetector.GrowToMinimum(defects[0].Box, classifier.BoxSizes[verdict.Label], test.Width, test.Height);
             Assert.Equal(expected, new Rectangle(defects[0].Box.X + region.X, defects[0].Box.Y + region.Y, region.Width, region.Height));
             Assert.Throws<ArgumentException>(() => classifier.Classify(test, reference, new Rectangle(400, 400, 10, 10)));
@@ -70,7 +70,7 @@ public sealed class TemplateDifferenceClassifierTests
             Assert.Throws<InvalidOperationException>(() => classifier.Classify(test, [defects[0].Box], BorderMode.Replicate));
             IReadOnlyList<CropVerdict> byRegion = bound.Classify(test, [defects[0].Box, new Rectangle(-50, -50, 10, 10)], BorderMode.Replicate);
             Assert.Equal(verdict.Label, byRegion[0].Label);
-            Assert.Equal(verdict.DefectRegions, byRegion[0].DefectRegions);
+            Assert.Equal(verdict.LocalizedDefects, byRegion[0].LocalizedDefects);
             Assert.False(byRegion[1].IsDefect);
         }
 

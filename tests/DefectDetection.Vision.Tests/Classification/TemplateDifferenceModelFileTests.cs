@@ -69,7 +69,7 @@ public sealed class TemplateDifferenceModelFileTests : IDisposable
                 for (int k = 0; k < boxes.Count; k++)
                 {
                     Assert.Equal((a[k].Label, a[k].IsDefect, a[k].Confidence, a[k].Score), (b[k].Label, b[k].IsDefect, b[k].Confidence, b[k].Score));
-                    Assert.Equal(a[k].DefectRegions, b[k].DefectRegions);
+                    Assert.Equal(a[k].LocalizedDefects, b[k].LocalizedDefects);
                     defectsSeen += a[k].IsDefect ? 1 : 0;
                 }
             }
