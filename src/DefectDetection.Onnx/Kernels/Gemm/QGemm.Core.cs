@@ -7,7 +7,7 @@ namespace DefectDetection.Onnx.Kernels.Gemm;
 // The blocked, packed, parallel driver behind every integer GEMM and convolution.
 internal static unsafe partial class QGemm
 {
-    internal const int BlockK = 512; // even: k pairs never straddle blocks
+    internal static int BlockK { get; set; } = 1024; // even: k pairs never straddle blocks; MobileNet's K <= 960 fits one block
     internal const byte KindPacked = 0, KindU8 = 1, KindS8 = 2;
 
     /// <summary>One operand: prepacked int16 panels (full K) or a raw u8/s8 matrix with zero point(s).</summary>
@@ -236,9 +236,9 @@ internal static unsafe partial class QGemm
                     }
 
                     int m = m0 + (ip * mr), n = n0 + (jp * nr);
-                    if (rows == 8 && cols == 32)
+                    if (rows == 8 && (cols == 32 || FastEpilogueEnabled))
                     {
-                        Kernel512Requant(kp, ap, bBase + (jp * bStride), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n);
+                        Kernel512Requant(kp, ap, bBase + (jp * bStride), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n, cols);
                         continue;
                     }
 

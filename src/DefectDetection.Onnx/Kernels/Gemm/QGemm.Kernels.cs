@@ -168,12 +168,121 @@ internal static unsafe partial class QGemm
         StorePartial(tmp, 32, c, ldc, rows, cols, mode);
     }
 
+    /// <summary>Benchmarks: false uses the previous epilogue (bias added at the end, two byte narrowings per row).</summary>
+    internal static bool FastEpilogueEnabled { get; set; } = true;
+
+    // Byte j < 16 of the result: the low byte of int32 lane j of the first table; byte 16 + j: of the second.
+    private static readonly Vector512<byte> s_lowBytesOfTwo = Vector512.Create(
+        (byte)0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
+        64, 68, 72, 76, 80, 84, 88, 92, 96, 100, 104, 108, 112, 116, 120, 124,
+        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
+        64, 68, 72, 76, 80, 84, 88, 92, 96, 100, 104, 108, 112, 116, 120, 124);
+
+    private static readonly Vector512<byte> s_byteIndex = Vector512.Create(
+        (byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+        32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63);
+
     /// <summary>
-    /// A full 8 x 32 tile over all of K with the requantization fused into the store: row r of the tile (output row
-    /// m + r) becomes bytes at dst + r * o.Ldcq, exactly as <see cref="RequantizeRow"/> (bias and scale per row or
-    /// one for all; no column bias or column scales).
+    /// A full-height 8 x 32 tile (the first <paramref name="cols"/> columns valid, the packed panels zero-padded) over
+    /// all of K with the requantization fused into the store: row r of the tile (output row m + r) becomes
+    /// <paramref name="cols"/> bytes at dst + r * o.Ldcq, exactly as <see cref="RequantizeRow"/> (bias and scale per
+    /// row or one for all; no column bias or column scales).
     /// </summary>
-    internal static void Kernel512Requant(int kPairs, short* a, short* b, in Output o, int m, byte* dst)
+    internal static void Kernel512Requant(int kPairs, short* a, short* b, in Output o, int m, byte* dst, int cols = 32)
+    {
+        if (!FastEpilogueEnabled && cols == 32)
+        {
+            Kernel512RequantOld(kPairs, a, b, o, m, dst);
+            return;
+        }
+
+        // The accumulators start at the row bias: (bias + sum) wraps exactly as (sum + bias).
+        int* br = o.BiasRow;
+        Vector512<int> c00 = br != null ? Vector512.Create(br[m]) : default, c01 = c00;
+        Vector512<int> c10 = br != null ? Vector512.Create(br[m + 1]) : default, c11 = c10;
+        Vector512<int> c20 = br != null ? Vector512.Create(br[m + 2]) : default, c21 = c20;
+        Vector512<int> c30 = br != null ? Vector512.Create(br[m + 3]) : default, c31 = c30;
+        Vector512<int> c40 = br != null ? Vector512.Create(br[m + 4]) : default, c41 = c40;
+        Vector512<int> c50 = br != null ? Vector512.Create(br[m + 5]) : default, c51 = c50;
+        Vector512<int> c60 = br != null ? Vector512.Create(br[m + 6]) : default, c61 = c60;
+        Vector512<int> c70 = br != null ? Vector512.Create(br[m + 7]) : default, c71 = c70;
+        int* ap = (int*)a;
+        for (int k = 0; k < kPairs; k++)
+        {
+            Vector512<short> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 32);
+            c00 = Dot512(b0, ap, c00); c01 = Dot512(b1, ap, c01);
+            c10 = Dot512(b0, ap + 1, c10); c11 = Dot512(b1, ap + 1, c11);
+            c20 = Dot512(b0, ap + 2, c20); c21 = Dot512(b1, ap + 2, c21);
+            c30 = Dot512(b0, ap + 3, c30); c31 = Dot512(b1, ap + 3, c31);
+            c40 = Dot512(b0, ap + 4, c40); c41 = Dot512(b1, ap + 4, c41);
+            c50 = Dot512(b0, ap + 5, c50); c51 = Dot512(b1, ap + 5, c51);
+            c60 = Dot512(b0, ap + 6, c60); c61 = Dot512(b1, ap + 6, c61);
+            c70 = Dot512(b0, ap + 7, c70); c71 = Dot512(b1, ap + 7, c71);
+            ap += 8;
+            b += 64;
+        }
+
+        var lo = Vector512.Create((float)(o.Min - o.ZeroPoint));
+        var hi = Vector512.Create((float)(o.Max - o.ZeroPoint));
+        var zp = Vector512.Create((byte)o.ZeroPoint);
+        int ld = o.Ldcq;
+        float* sc = o.Scales;
+        int ds = o.ScalePerRow ? 1 : 0;
+        sc += ds * m;
+        if (cols == 32)
+        {
+            StoreRow32(c00, c01, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
+            StoreRow32(c10, c11, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
+            StoreRow32(c20, c21, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
+            StoreRow32(c30, c31, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
+            StoreRow32(c40, c41, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
+            StoreRow32(c50, c51, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
+            StoreRow32(c60, c61, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
+            StoreRow32(c70, c71, sc[0], dst, lo, hi, zp);
+            return;
+        }
+
+        Vector512<byte> mask = Vector512.LessThan(s_byteIndex, Vector512.Create((byte)cols));
+        StoreRowMasked(c00, c01, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
+        StoreRowMasked(c10, c11, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
+        StoreRowMasked(c20, c21, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
+        StoreRowMasked(c30, c31, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
+        StoreRowMasked(c40, c41, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
+        StoreRowMasked(c50, c51, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
+        StoreRowMasked(c60, c61, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
+        StoreRowMasked(c70, c71, sc[0], dst, lo, hi, zp, mask);
+    }
+
+    // 32 accumulators (bias included) -> 32 requantized bytes in the low half: clamp(acc * scale) to [lo, hi] (vmaxps/
+    // vminps: the products are never NaN), rounded half to even by the conversion (MXCSR, which .NET leaves at
+    // round-to-nearest-even), low bytes gathered, + zero point in bytes (the sum's low byte is the same).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> RequantRow32(Vector512<int> x0, Vector512<int> x1, float scale,
+                                                Vector512<float> lo, Vector512<float> hi, Vector512<byte> zp)
+    {
+        var s = Vector512.Create(scale);
+        Vector512<float> f0 = Avx512F.Min(Avx512F.Max(Avx512F.ConvertToVector512Single(x0) * s, lo), hi);
+        Vector512<float> f1 = Avx512F.Min(Avx512F.Max(Avx512F.ConvertToVector512Single(x1) * s, lo), hi);
+        Vector512<int> q0 = Avx512F.ConvertToVector512Int32(f0), q1 = Avx512F.ConvertToVector512Int32(f1);
+        if (Avx512Vbmi.IsSupported)
+        {
+            return Avx512Vbmi.PermuteVar64x8x2(q0.AsByte(), s_lowBytesOfTwo, q1.AsByte()) + zp;
+        }
+
+        return Vector512.Create(Vector256.Create(Avx512F.ConvertToVector128Byte(q0), Avx512F.ConvertToVector128Byte(q1)), default) + zp;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow32(Vector512<int> x0, Vector512<int> x1, float scale, byte* dst,
+                                   Vector512<float> lo, Vector512<float> hi, Vector512<byte> zp)
+        => Vector256.Store(RequantRow32(x0, x1, scale, lo, hi, zp).GetLower(), dst);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRowMasked(Vector512<int> x0, Vector512<int> x1, float scale, byte* dst,
+                                       Vector512<float> lo, Vector512<float> hi, Vector512<byte> zp, Vector512<byte> mask)
+        => Avx512BW.MaskStore(dst, mask, RequantRow32(x0, x1, scale, lo, hi, zp));
+
+    private static void Kernel512RequantOld(int kPairs, short* a, short* b, in Output o, int m, byte* dst)
     {
         Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
@@ -208,8 +317,6 @@ internal static unsafe partial class QGemm
         RequantPair(c70, c71, o, m + 7, dst, lo, hi, zp);
     }
 
-    // 32 accumulators of output row m -> 32 bytes: clamp((acc + bias) * scale) rounded half to even (the conversion
-    // rounds by MXCSR, which .NET leaves at round-to-nearest-even), + zero point, truncated to bytes (the values fit).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RequantPair(Vector512<int> x0, Vector512<int> x1, in Output o, int m, byte* dst,
                                     Vector512<float> lo, Vector512<float> hi, Vector512<int> zp)
