@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using DefectDetection.Onnx.Runtime.Threading;
@@ -71,17 +72,22 @@ internal static unsafe partial class QGemm
     [ThreadStatic]
     private static int[]? t_acc;
 
+    /// <summary>
+    /// A thread-local pinned buffer of at least <paramref name="length"/> elements, its start aligned to 64 bytes (a
+    /// 512-bit load of a packed panel then never straddles two cache lines, which costs Zen 4 about half its speed).
+    /// </summary>
     internal static T* Scratch<T>(ref T[]? buffer, long length)
         where T : unmanaged
     {
-        if (buffer is null || buffer.Length < length)
+        long padded = length + (64 / sizeof(T));
+        if (buffer is null || buffer.Length < padded)
         {
-            buffer = GC.AllocateUninitializedArray<T>((int)Math.Max(length, 4096), pinned: true);
+            buffer = GC.AllocateUninitializedArray<T>((int)Math.Max(padded, 4096), pinned: true);
         }
 
         fixed (T* p = buffer)
         {
-            return p; // pinned-heap array
+            return (T*)(((nint)p + 63) & ~(nint)63); // pinned-heap array: the address stays valid
         }
     }
 
@@ -482,6 +488,7 @@ internal static unsafe partial class QGemm
     }
 
     // One full B panel from u8 rows: for each k pair, int32 lanes (x[k] - z) | (x[k+1] - z) << 16. False if no ISA path.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PackU8PairsFast(byte* src, int ld, int kc, int nr, int zero, int* dst)
     {
         if (nr == 32 && Avx512F.IsSupported)

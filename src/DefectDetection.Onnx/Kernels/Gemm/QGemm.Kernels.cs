@@ -88,6 +88,7 @@ internal static unsafe partial class QGemm
         => acc + Sse2.MultiplyAddAdjacent(b, Vector128.Create(*a).AsInt16());
 
     // A single valid row: k pairs unrolled by 2 into independent accumulators instead of 7 padding rows.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Row1(int kPairs, short* a, short* b, int* c, int cols, int mode)
     {
         Vector512<int> s0 = default, s1 = default, t0 = default, t1 = default;
@@ -122,6 +123,7 @@ internal static unsafe partial class QGemm
         StorePartial(tmp, 32, c, 0, 1, cols, mode);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
     {
         Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -171,16 +173,8 @@ internal static unsafe partial class QGemm
     /// <summary>Benchmarks: false uses the previous epilogue (bias added at the end, two byte narrowings per row).</summary>
     internal static bool FastEpilogueEnabled { get; set; } = true;
 
-    // Byte j < 16 of the result: the low byte of int32 lane j of the first table; byte 16 + j: of the second.
-    private static readonly Vector512<byte> s_lowBytesOfTwo = Vector512.Create(
-        (byte)0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
-        64, 68, 72, 76, 80, 84, 88, 92, 96, 100, 104, 108, 112, 116, 120, 124,
-        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
-        64, 68, 72, 76, 80, 84, 88, 92, 96, 100, 104, 108, 112, 116, 120, 124);
-
-    private static readonly Vector512<byte> s_byteIndex = Vector512.Create(
-        (byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
-        32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63);
+    /// <summary>Tests: false narrows with vpmovdb even where AVX512-VBMI is supported (the fallback path).</summary>
+    internal static bool VbmiNarrowingEnabled { get; set; } = Avx512Vbmi.IsSupported;
 
     /// <summary>
     /// A full-height 8 x 32 tile (the first <paramref name="cols"/> columns valid, the packed panels zero-padded) over
@@ -188,6 +182,7 @@ internal static unsafe partial class QGemm
     /// <paramref name="cols"/> bytes at dst + r * o.Ldcq, exactly as <see cref="RequantizeRow"/> (bias and scale per
     /// row or one for all; no column bias or column scales).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Kernel512Requant(int kPairs, short* a, short* b, in Output o, int m, byte* dst, int cols = 32)
     {
         if (!FastEpilogueEnabled && cols == 32)
@@ -242,7 +237,7 @@ internal static unsafe partial class QGemm
             return;
         }
 
-        Vector512<byte> mask = Vector512.LessThan(s_byteIndex, Vector512.Create((byte)cols));
+        Vector512<byte> mask = Vector512.LessThan(Vector512<byte>.Indices, Vector512.Create((byte)cols));
         StoreRowMasked(c00, c01, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
         StoreRowMasked(c10, c11, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
         StoreRowMasked(c20, c21, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
@@ -264,9 +259,15 @@ internal static unsafe partial class QGemm
         Vector512<float> f0 = Avx512F.Min(Avx512F.Max(Avx512F.ConvertToVector512Single(x0) * s, lo), hi);
         Vector512<float> f1 = Avx512F.Min(Avx512F.Max(Avx512F.ConvertToVector512Single(x1) * s, lo), hi);
         Vector512<int> q0 = Avx512F.ConvertToVector512Int32(f0), q1 = Avx512F.ConvertToVector512Int32(f1);
-        if (Avx512Vbmi.IsSupported)
+        if (Avx512Vbmi.IsSupported && VbmiNarrowingEnabled)
         {
-            return Avx512Vbmi.PermuteVar64x8x2(q0.AsByte(), s_lowBytesOfTwo, q1.AsByte()) + zp;
+            // Byte j < 16: the low byte of lane j of q0; byte 16 + j: of q1 (table index 64 + 4j).
+            Vector512<byte> lowBytes = Vector512.Create(
+                (byte)0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
+                64, 68, 72, 76, 80, 84, 88, 92, 96, 100, 104, 108, 112, 116, 120, 124,
+                0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
+                64, 68, 72, 76, 80, 84, 88, 92, 96, 100, 104, 108, 112, 116, 120, 124);
+            return Avx512Vbmi.PermuteVar64x8x2(q0.AsByte(), lowBytes, q1.AsByte()) + zp;
         }
 
         return Vector512.Create(Vector256.Create(Avx512F.ConvertToVector128Byte(q0), Avx512F.ConvertToVector128Byte(q1)), default) + zp;
@@ -282,6 +283,7 @@ internal static unsafe partial class QGemm
                                        Vector512<float> lo, Vector512<float> hi, Vector512<byte> zp, Vector512<byte> mask)
         => Avx512BW.MaskStore(dst, mask, RequantRow32(x0, x1, scale, lo, hi, zp));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512RequantOld(int kPairs, short* a, short* b, in Output o, int m, byte* dst)
     {
         Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -329,6 +331,7 @@ internal static unsafe partial class QGemm
         Vector128.Store(Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(f1) + zp), dst + 16);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
     {
         Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -368,6 +371,7 @@ internal static unsafe partial class QGemm
         StorePartial(tmp, 16, c, ldc, rows, cols, mode);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel128(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
     {
         Vector128<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
