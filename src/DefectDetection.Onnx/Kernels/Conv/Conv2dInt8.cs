@@ -107,8 +107,9 @@ internal sealed unsafe partial class Conv2dInt8
 
     // Small planes (late layers: 14 x 14, 7 x 7) waste most of the last 32-column tile and reuse the packed weights
     // little: a batch of them is convolved as one GEMM over [C, batch x plane] (gathered), then scattered back.
+    // (Quantized output only; the scratch size does not depend on the output type.)
     private bool UsesBatchPacking(int batch, long plane)
-        => BatchPackingEnabled && _requant is not null && batch > 1 && _shape.IsPointwise && _shape.Group == 1 && plane < 512
+        => BatchPackingEnabled && batch > 1 && _shape.IsPointwise && _shape.Group == 1 && plane < 512
            && (long)(_shape.InChannels + _shape.OutChannels) * batch * plane <= int.MaxValue / 2;
 
     /// <summary>The number of scratch bytes a call needs for this input size (0 if none).</summary>
