@@ -43,6 +43,7 @@ public sealed class Conv2dInt8PointwiseTests
         using var pool = new IntraOpThreadPool(2);
         bool vbmi = QGemm.VbmiNarrowingEnabled;
         QGemm.VbmiNarrowingEnabled = fastPaths && vbmi;
+        QGemm.BytePairPackEnabled = fastPaths;
         try
         {
             var rng = new Random(5 + width);
@@ -90,6 +91,7 @@ public sealed class Conv2dInt8PointwiseTests
         finally
         {
             QGemm.VbmiNarrowingEnabled = vbmi;
+            QGemm.BytePairPackEnabled = true;
             Conv2dInt8.BatchPackingEnabled = true;
         }
     }

@@ -21,6 +21,9 @@ public sealed class PointwiseTimings(ITestOutputHelper output)
     ];
 
     [PerfFact]
+    public void BytePairPackVersusOld() => Compare("byte-pair packing", v => QGemm.BytePairPackEnabled = v);
+
+    [PerfFact]
     public void BatchPackingVersusImageByImage() => Compare("batch packing", v => Conv2dInt8.BatchPackingEnabled = v);
 
     [PerfFact]

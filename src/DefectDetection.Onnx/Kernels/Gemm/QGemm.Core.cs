@@ -141,6 +141,9 @@ internal static unsafe partial class QGemm
     /// <summary>Benchmarks and tests: false requantizes every tile through the accumulator block.</summary>
     internal static bool FusedRequantEnabled { get; set; } = true;
 
+    /// <summary>Benchmarks and tests: false packs u8 panels through int32 lanes (the previous packing).</summary>
+    internal static bool BytePairPackEnabled { get; set; } = true;
+
     [ThreadStatic]
     private static short[]? t_wholeB;
 
@@ -491,6 +494,23 @@ internal static unsafe partial class QGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PackU8PairsFast(byte* src, int ld, int kc, int nr, int zero, int* dst)
     {
+        if (nr == 32 && Avx512BW.IsSupported && BytePairPackEnabled)
+        {
+            // Rows k and k + 1 interleaved as bytes (per 128-bit lane, lanes put back in order), widened to int16.
+            var z16 = Vector512.Create((short)zero);
+            var pad = Vector256.Create((byte)zero); // an odd K's last pair: (x - z, z - z)
+            for (int k = 0; k < kc; k += 2, src += 2 * (long)ld, dst += 32)
+            {
+                Vector256<byte> r0 = Vector256.Load(src);
+                Vector256<byte> r1 = k + 1 < kc ? Vector256.Load(src + ld) : pad;
+                Vector256<byte> lo = Avx2.UnpackLow(r0, r1), hi = Avx2.UnpackHigh(r0, r1);
+                Vector512.Store(Avx512BW.ConvertToVector512Int16(Avx2.Permute2x128(lo, hi, 0x20)) - z16, (short*)dst);
+                Vector512.Store(Avx512BW.ConvertToVector512Int16(Avx2.Permute2x128(lo, hi, 0x31)) - z16, (short*)(dst + 16));
+            }
+
+            return true;
+        }
+
         if (nr == 32 && Avx512F.IsSupported)
         {
             var z = Vector512.Create(zero);
