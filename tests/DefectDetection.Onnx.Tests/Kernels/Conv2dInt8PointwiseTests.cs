@@ -44,6 +44,7 @@ public sealed class Conv2dInt8PointwiseTests
         bool vbmi = QGemm.VbmiNarrowingEnabled;
         QGemm.VbmiNarrowingEnabled = fastPaths && vbmi;
         QGemm.BytePairPackEnabled = fastPaths;
+        QGemm.NarrowEdgeEnabled = fastPaths;
         try
         {
             var rng = new Random(5 + width);
@@ -92,6 +93,7 @@ public sealed class Conv2dInt8PointwiseTests
         {
             QGemm.VbmiNarrowingEnabled = vbmi;
             QGemm.BytePairPackEnabled = true;
+            QGemm.NarrowEdgeEnabled = true;
             Conv2dInt8.BatchPackingEnabled = true;
         }
     }

@@ -21,6 +21,9 @@ public sealed class PointwiseTimings(ITestOutputHelper output)
     ];
 
     [PerfFact]
+    public void NarrowEdgeVersusFullPanel() => Compare("narrow edge slices", v => QGemm.NarrowEdgeEnabled = v);
+
+    [PerfFact]
     public void BytePairPackVersusOld() => Compare("byte-pair packing", v => QGemm.BytePairPackEnabled = v);
 
     [PerfFact]

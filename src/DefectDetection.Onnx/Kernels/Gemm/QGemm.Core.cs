@@ -141,6 +141,9 @@ internal static unsafe partial class QGemm
     /// <summary>Benchmarks and tests: false requantizes every tile through the accumulator block.</summary>
     internal static bool FusedRequantEnabled { get; set; } = true;
 
+    /// <summary>Benchmarks and tests: false multiplies narrow last panels at their full 32 columns.</summary>
+    internal static bool NarrowEdgeEnabled { get; set; } = true;
+
     /// <summary>Benchmarks and tests: false packs u8 panels through int32 lanes (the previous packing).</summary>
     internal static bool BytePairPackEnabled { get; set; } = true;
 
@@ -245,6 +248,17 @@ internal static unsafe partial class QGemm
                     }
 
                     int m = m0 + (ip * mr), n = n0 + (jp * nr);
+                    if (rows == 8 && cols <= 24 && NarrowEdgeEnabled)
+                    {
+                        // A narrow last panel: 8-column slices, so that at most 7 padding columns are multiplied.
+                        for (int c0 = 0; c0 < cols; c0 += 8)
+                        {
+                            Kernel512Requant8(kp, ap, bBase + (jp * bStride) + (c0 * 2), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n + c0, Math.Min(8, cols - c0));
+                        }
+
+                        continue;
+                    }
+
                     if (rows == 8 && (cols == 32 || FastEpilogueEnabled))
                     {
                         Kernel512Requant(kp, ap, bBase + (jp * bStride), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n, cols);

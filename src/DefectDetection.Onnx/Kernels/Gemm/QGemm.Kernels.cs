@@ -248,6 +248,70 @@ internal static unsafe partial class QGemm
         StoreRowMasked(c70, c71, sc[0], dst, lo, hi, zp, mask);
     }
 
+    /// <summary>
+    /// As <see cref="Kernel512Requant"/> for an 8-column slice of a 32-column panel (<paramref name="b"/> points at the
+    /// slice's first column; the panel's k-pair stride stays 64 values): 8 x 8 in 256-bit vectors, the first
+    /// <paramref name="cols"/> columns stored.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Kernel512Requant8(int kPairs, short* a, short* b, in Output o, int m, byte* dst, int cols)
+    {
+        int* br = o.BiasRow;
+        Vector256<int> c0 = br != null ? Vector256.Create(br[m]) : default;
+        Vector256<int> c1 = br != null ? Vector256.Create(br[m + 1]) : default;
+        Vector256<int> c2 = br != null ? Vector256.Create(br[m + 2]) : default;
+        Vector256<int> c3 = br != null ? Vector256.Create(br[m + 3]) : default;
+        Vector256<int> c4 = br != null ? Vector256.Create(br[m + 4]) : default;
+        Vector256<int> c5 = br != null ? Vector256.Create(br[m + 5]) : default;
+        Vector256<int> c6 = br != null ? Vector256.Create(br[m + 6]) : default;
+        Vector256<int> c7 = br != null ? Vector256.Create(br[m + 7]) : default;
+        int* ap = (int*)a;
+        for (int k = 0; k < kPairs; k++)
+        {
+            Vector256<short> bv = Vector256.Load(b);
+            c0 = Dot256(bv, ap, c0); c1 = Dot256(bv, ap + 1, c1);
+            c2 = Dot256(bv, ap + 2, c2); c3 = Dot256(bv, ap + 3, c3);
+            c4 = Dot256(bv, ap + 4, c4); c5 = Dot256(bv, ap + 5, c5);
+            c6 = Dot256(bv, ap + 6, c6); c7 = Dot256(bv, ap + 7, c7);
+            ap += 8;
+            b += 64;
+        }
+
+        var lo = Vector256.Create((float)(o.Min - o.ZeroPoint));
+        var hi = Vector256.Create((float)(o.Max - o.ZeroPoint));
+        var zp = Vector128.Create((byte)o.ZeroPoint);
+        int ld = o.Ldcq;
+        float* sc = o.Scales;
+        int ds = o.ScalePerRow ? 1 : 0;
+        sc += ds * m;
+        StoreRow8(c0, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow8(c1, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow8(c2, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow8(c3, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow8(c4, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow8(c5, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow8(c6, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow8(c7, sc[0], dst, lo, hi, zp, cols);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow8(Vector256<int> x, float scale, byte* dst, Vector256<float> lo, Vector256<float> hi, Vector128<byte> zp, int cols)
+    {
+        Vector256<float> f = Avx.Min(Avx.Max(Avx.ConvertToVector256Single(x) * Vector256.Create(scale), lo), hi);
+        Vector128<byte> q = Avx512F.VL.ConvertToVector128Byte(Avx.ConvertToVector256Int32(f)) + zp; // 8 low bytes
+        if (cols == 8)
+        {
+            *(ulong*)dst = q.AsUInt64().ToScalar();
+            return;
+        }
+
+        ulong bits = q.AsUInt64().ToScalar();
+        for (int c = 0; c < cols; c++, bits >>= 8)
+        {
+            dst[c] = (byte)bits;
+        }
+    }
+
     // 32 accumulators (bias included) -> 32 requantized bytes in the low half: clamp(acc * scale) to [lo, hi] (vmaxps/
     // vminps: the products are never NaN), rounded half to even by the conversion (MXCSR, which .NET leaves at
     // round-to-nearest-even), low bytes gathered, + zero point in bytes (the sum's low byte is the same).
