@@ -579,6 +579,9 @@ internal static unsafe partial class QGemm
         return false;
     }
 
+    /// <summary>The 64-byte aligned start of the panels in an array from <see cref="PackWholeB"/> (pinned: the address never moves).</summary>
+    internal static short* AlignedPanels(short* data) => (short*)(((nint)data + 63) & ~(nint)63);
+
     /// <summary>Packs a whole raw A (M x K) into full-K panels.</summary>
     internal static short[] PackWholeA(in Operand a, int M, int K, int width)
     {
@@ -596,14 +599,18 @@ internal static unsafe partial class QGemm
         return data;
     }
 
-    /// <summary>Packs a whole raw B (K x N) into full-K panels.</summary>
+    /// <summary>
+    /// Packs a whole raw B (K x N) into full-K panels, in a pinned array whose panels start at
+    /// <see cref="AlignedPanels"/> (64-byte aligned: 512-bit loads of a panel never straddle cache lines).
+    /// </summary>
     internal static short[] PackWholeB(in Operand b, int K, int N, int width)
     {
         (_, int nr) = TileOf(width);
         int panels = (N + nr - 1) / nr, kp = (K + 1) / 2;
-        short[] data = new short[Math.Max(1, (long)panels * nr * kp * 2)];
-        fixed (short* d = data)
+        short[] data = GC.AllocateArray<short>((int)Math.Max(1, (long)panels * nr * kp * 2) + 32, pinned: true);
+        fixed (short* d0 = data)
         {
+            short* d = AlignedPanels(d0);
             for (int p = 0; p < panels; p++)
             {
                 PackPanelsB(b, p * nr, Math.Min(nr, N - (p * nr)), 0, K, nr, d + ((long)p * kp * nr * 2));
