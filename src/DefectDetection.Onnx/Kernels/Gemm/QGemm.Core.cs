@@ -250,10 +250,16 @@ internal static unsafe partial class QGemm
                     int m = m0 + (ip * mr), n = n0 + (jp * nr);
                     if (rows == 8 && cols <= 24 && NarrowEdgeEnabled)
                     {
-                        // A narrow last panel: 8-column slices, so that at most 7 padding columns are multiplied.
-                        for (int c0 = 0; c0 < cols; c0 += 8)
+                        // A narrow last panel: 8-column slices and a last 4-column one, so that at most 3 padding columns are multiplied.
+                        int c0 = 0;
+                        for (; cols - c0 > 4; c0 += 8)
                         {
                             Kernel512Requant8(kp, ap, bBase + (jp * bStride) + (c0 * 2), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n + c0, Math.Min(8, cols - c0));
+                        }
+
+                        if (c0 < cols)
+                        {
+                            Kernel512Requant4(kp, ap, bBase + (jp * bStride) + (c0 * 2), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n + c0, cols - c0);
                         }
 
                         continue;
