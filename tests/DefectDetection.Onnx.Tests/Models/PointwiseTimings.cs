@@ -30,10 +30,7 @@ public sealed class PointwiseTimings(ITestOutputHelper output)
     public void BatchPackingVersusImageByImage() => Compare("batch packing", v => Conv2dInt8.BatchPackingEnabled = v);
 
     [PerfFact]
-    public void BlockKVersusOld() => Compare("block K 1024", v => QGemm.BlockK = v ? 1024 : 512);
-
-    [PerfFact]
-    public void FastEpilogueVersusOld() => Compare("fast epilogue", v => QGemm.FastEpilogueEnabled = v);
+    public void VbmiNarrowingVersusVpmovdb() => Compare("vpermt2b narrowing", v => QGemm.VbmiNarrowingEnabled = v);
 
     private void Compare(string name, Action<bool> set)
     {

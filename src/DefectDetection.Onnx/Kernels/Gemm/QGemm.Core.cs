@@ -8,7 +8,7 @@ namespace DefectDetection.Onnx.Kernels.Gemm;
 // The blocked, packed, parallel driver behind every integer GEMM and convolution.
 internal static unsafe partial class QGemm
 {
-    internal static int BlockK { get; set; } = 1024; // even: k pairs never straddle blocks; MobileNet's K <= 960 fits one block
+    internal const int BlockK = 1024; // even: k pairs never straddle blocks; one block up to 1024 keeps the requantization fused
     internal const byte KindPacked = 0, KindU8 = 1, KindS8 = 2;
 
     /// <summary>One operand: prepacked int16 panels (full K) or a raw u8/s8 matrix with zero point(s).</summary>
@@ -197,8 +197,8 @@ internal static unsafe partial class QGemm
             }
         }
 
-        // One k block and a requantized output with row (or no) bias and scales: full 8 x 32 tiles requantize in
-        // registers; edge tiles go through the accumulator block and are requantized at once.
+        // One k block and a requantized output with row (or no) bias and scales: 8-row tiles requantize in registers
+        // (a narrow last panel in 8- and 4-column slices); tiles of fewer rows go through the accumulator block.
         ref readonly Output oq = ref j.Out;
         bool fused = FusedRequantEnabled && j.Width == 512 && K > 0 && K <= BlockK && oq.Cq != null && oq.BiasCol == null && oq.ScalePerColumn == false && Avx512BW.IsSupported;
         for (int k0 = 0; k0 < K; k0 += BlockK)
@@ -265,7 +265,7 @@ internal static unsafe partial class QGemm
                         continue;
                     }
 
-                    if (rows == 8 && (cols == 32 || FastEpilogueEnabled))
+                    if (rows == 8)
                     {
                         Kernel512Requant(kp, ap, bBase + (jp * bStride), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n, cols);
                         continue;

@@ -170,9 +170,6 @@ internal static unsafe partial class QGemm
         StorePartial(tmp, 32, c, ldc, rows, cols, mode);
     }
 
-    /// <summary>Benchmarks: false uses the previous epilogue (bias added at the end, two byte narrowings per row).</summary>
-    internal static bool FastEpilogueEnabled { get; set; } = true;
-
     /// <summary>Tests: false narrows with vpmovdb even where AVX512-VBMI is supported (the fallback path).</summary>
     internal static bool VbmiNarrowingEnabled { get; set; } = Avx512Vbmi.IsSupported;
 
@@ -185,12 +182,6 @@ internal static unsafe partial class QGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Kernel512Requant(int kPairs, short* a, short* b, in Output o, int m, byte* dst, int cols = 32)
     {
-        if (!FastEpilogueEnabled && cols == 32)
-        {
-            Kernel512RequantOld(kPairs, a, b, o, m, dst);
-            return;
-        }
-
         // The accumulators start at the row bias: (bias + sum) wraps exactly as (sum + bias).
         int* br = o.BiasRow;
         Vector512<int> c00 = br != null ? Vector512.Create(br[m]) : default, c01 = c00;
@@ -406,54 +397,6 @@ internal static unsafe partial class QGemm
     private static void StoreRowMasked(Vector512<int> x0, Vector512<int> x1, float scale, byte* dst,
                                        Vector512<float> lo, Vector512<float> hi, Vector512<byte> zp, Vector512<byte> mask)
         => Avx512BW.MaskStore(dst, mask, RequantRow32(x0, x1, scale, lo, hi, zp));
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512RequantOld(int kPairs, short* a, short* b, in Output o, int m, byte* dst)
-    {
-        Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
-            c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
-            c60 = default, c61 = default, c70 = default, c71 = default;
-        int* ap = (int*)a;
-        for (int k = 0; k < kPairs; k++)
-        {
-            Vector512<short> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 32);
-            c00 = Dot512(b0, ap, c00); c01 = Dot512(b1, ap, c01);
-            c10 = Dot512(b0, ap + 1, c10); c11 = Dot512(b1, ap + 1, c11);
-            c20 = Dot512(b0, ap + 2, c20); c21 = Dot512(b1, ap + 2, c21);
-            c30 = Dot512(b0, ap + 3, c30); c31 = Dot512(b1, ap + 3, c31);
-            c40 = Dot512(b0, ap + 4, c40); c41 = Dot512(b1, ap + 4, c41);
-            c50 = Dot512(b0, ap + 5, c50); c51 = Dot512(b1, ap + 5, c51);
-            c60 = Dot512(b0, ap + 6, c60); c61 = Dot512(b1, ap + 6, c61);
-            c70 = Dot512(b0, ap + 7, c70); c71 = Dot512(b1, ap + 7, c71);
-            ap += 8;
-            b += 64;
-        }
-
-        var lo = Vector512.Create((float)(o.Min - o.ZeroPoint));
-        var hi = Vector512.Create((float)(o.Max - o.ZeroPoint));
-        var zp = Vector512.Create(o.ZeroPoint);
-        int ld = o.Ldcq;
-        RequantPair(c00, c01, o, m, dst, lo, hi, zp); dst += ld;
-        RequantPair(c10, c11, o, m + 1, dst, lo, hi, zp); dst += ld;
-        RequantPair(c20, c21, o, m + 2, dst, lo, hi, zp); dst += ld;
-        RequantPair(c30, c31, o, m + 3, dst, lo, hi, zp); dst += ld;
-        RequantPair(c40, c41, o, m + 4, dst, lo, hi, zp); dst += ld;
-        RequantPair(c50, c51, o, m + 5, dst, lo, hi, zp); dst += ld;
-        RequantPair(c60, c61, o, m + 6, dst, lo, hi, zp); dst += ld;
-        RequantPair(c70, c71, o, m + 7, dst, lo, hi, zp);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RequantPair(Vector512<int> x0, Vector512<int> x1, in Output o, int m, byte* dst,
-                                    Vector512<float> lo, Vector512<float> hi, Vector512<int> zp)
-    {
-        var bias = Vector512.Create(o.BiasRow != null ? o.BiasRow[m] : 0);
-        var scale = Vector512.Create(o.ScalePerRow ? o.Scales[m] : o.Scales[0]);
-        Vector512<float> f0 = Vector512.Min(Vector512.Max(Vector512.ConvertToSingle(x0 + bias) * scale, lo), hi);
-        Vector512<float> f1 = Vector512.Min(Vector512.Max(Vector512.ConvertToSingle(x1 + bias) * scale, lo), hi);
-        Vector128.Store(Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(f0) + zp), dst);
-        Vector128.Store(Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(f1) + zp), dst + 16);
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
