@@ -456,7 +456,7 @@ internal static unsafe partial class QGemm
         for (int p = 0; p < nb; p += nr)
         {
             int cols = Math.Min(nr, nb - p);
-            if (!b.Trans && b.Kind == KindU8 && b.Zeros == null && cols == nr && PackU8PairsFast((byte*)b.Data + ((long)k0 * b.Ld) + n0 + p, b.Ld, kc, nr, b.Zero, (int*)dst))
+            if (!b.Trans && b.Kind == KindU8 && b.Zeros == null && PackU8PairsFast((byte*)b.Data + ((long)k0 * b.Ld) + n0 + p, b.Ld, kc, nr, cols, b.Zero, (int*)dst))
             {
             }
             else if (!b.Trans && b.Kind == KindU8 && b.Zeros == null)
@@ -510,25 +510,33 @@ internal static unsafe partial class QGemm
         }
     }
 
-    // One full B panel from u8 rows: for each k pair, int32 lanes (x[k] - z) | (x[k+1] - z) << 16. False if no ISA path.
+    // One B panel (cols valid columns, the rest zero) from u8 rows: for each k pair, int32 lanes
+    // (x[k] - z) | (x[k+1] - z) << 16. False if no ISA path (only the 512-bit one takes a partial panel).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool PackU8PairsFast(byte* src, int ld, int kc, int nr, int zero, int* dst)
+    private static bool PackU8PairsFast(byte* src, int ld, int kc, int nr, int cols, int zero, int* dst)
     {
         if (nr == 32 && Avx512BW.IsSupported && BytePairPackEnabled)
         {
             // Rows k and k + 1 interleaved as bytes (per 128-bit lane, lanes put back in order), widened to int16.
+            // Columns past cols are read as z (masked loads touch no memory there), so they pack to 0.
             var z16 = Vector512.Create((short)zero);
-            var pad = Vector256.Create((byte)zero); // an odd K's last pair: (x - z, z - z)
+            var pad = Vector256.Create((byte)zero); // also an odd K's last pair: (x - z, z - z)
+            Vector256<byte> mask = Vector256.LessThan(Vector256<byte>.Indices, Vector256.Create((byte)cols));
             for (int k = 0; k < kc; k += 2, src += 2 * (long)ld, dst += 32)
             {
-                Vector256<byte> r0 = Vector256.Load(src);
-                Vector256<byte> r1 = k + 1 < kc ? Vector256.Load(src + ld) : pad;
+                Vector256<byte> r0 = cols == 32 ? Vector256.Load(src) : Avx512BW.VL.MaskLoad(src, mask, pad);
+                Vector256<byte> r1 = k + 1 >= kc ? pad : cols == 32 ? Vector256.Load(src + ld) : Avx512BW.VL.MaskLoad(src + ld, mask, pad);
                 Vector256<byte> lo = Avx2.UnpackLow(r0, r1), hi = Avx2.UnpackHigh(r0, r1);
                 Vector512.Store(Avx512BW.ConvertToVector512Int16(Avx2.Permute2x128(lo, hi, 0x20)) - z16, (short*)dst);
                 Vector512.Store(Avx512BW.ConvertToVector512Int16(Avx2.Permute2x128(lo, hi, 0x31)) - z16, (short*)(dst + 16));
             }
 
             return true;
+        }
+
+        if (cols != nr)
+        {
+            return false;
         }
 
         if (nr == 32 && Avx512F.IsSupported)
