@@ -30,14 +30,25 @@ public sealed class PointwiseTimings(ITestOutputHelper output)
     public void BatchPackingVersusImageByImage() => Compare("batch packing", v => Conv2dInt8.BatchPackingEnabled = v);
 
     [PerfFact]
+    public void Chunk1024VersusChunk4096() => Compare("im2col chunks of 1024 pixels", v => Conv2dInt8.MaxChunkPixels = v ? 1024 : 4096);
+
+    [PerfFact]
+    public void Chunk1024VersusChunk4096TwoThreads()
+    {
+        using var pool = new DefectDetection.Onnx.Runtime.Threading.IntraOpThreadPool(2);
+        Compare("im2col chunks of 1024 pixels, 2 threads", v => Conv2dInt8.MaxChunkPixels = v ? 1024 : 4096, pool, 1);
+    }
+
+    [PerfFact]
     public void VbmiNarrowingVersusVpmovdb() => Compare("vpermt2b narrowing", v => QGemm.VbmiNarrowingEnabled = v);
 
-    private void Compare(string name, Action<bool> set)
+    private void Compare(string name, Action<bool> set, DefectDetection.Onnx.Runtime.Threading.IntraOpThreadPool? pool = null, int layers = int.MaxValue)
     {
         double sumNew = 0, sumOld = 0;
-        foreach (var (l, index) in Layers.Concat(Layers).Select((l, i) => (l, i)))
+        var list = Layers.Take(layers).ToArray();
+        foreach (var (l, index) in list.Concat(list).Select((l, i) => (l, i)))
         {
-            bool report = index >= Layers.Length; // the first pass warms every variant's code to its final tier
+            bool report = index >= list.Length; // the first pass warms every variant's code to its final tier
             int pad = l.K / 2;
             var shape = new Conv2dShape(l.C, l.M, 1, l.K, l.K, l.S, l.S, 1, 1, pad, pad, pad, pad);
             var rng = new Random(1);
@@ -56,7 +67,7 @@ public sealed class PointwiseTimings(ITestOutputHelper output)
             for (int r = 0; r < 60; r++)
             {
                 set((r & 1) == 0); // warm-up: every variant's code at its final tier
-                conv.Run(x, l.N, l.H, l.H, y, scratch, null);
+                conv.Run(x, l.N, l.H, l.H, y, scratch, pool);
             }
 
             for (int r = 0; r < runs; r++)
@@ -64,7 +75,7 @@ public sealed class PointwiseTimings(ITestOutputHelper output)
                 bool v = (r & 1) == 0;
                 set(v);
                 long t0 = Stopwatch.GetTimestamp();
-                conv.Run(x, l.N, l.H, l.H, y, scratch, null);
+                conv.Run(x, l.N, l.H, l.H, y, scratch, pool);
                 if (r >= runs / 4)
                 {
                     (v ? on : off).Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);

@@ -129,8 +129,11 @@ internal sealed unsafe partial class Conv2dInt8
         return 0;
     }
 
+    /// <summary>Benchmarks: the most output pixels per im2col chunk (1024: a 112 x 112 stem output is 13 tasks, balanced on 2 threads).</summary>
+    internal static int MaxChunkPixels { get; set; } = 1024;
+
     // Large outputs are convolved in pixel chunks (one task each, thread-local L2-sized im2col block), as in Conv2dFloat.
-    private static int ChunkPixels(in Conv2dShape s) => Conv2dFloat.ChunkPixels(s, sizeof(short));
+    private static int ChunkPixels(in Conv2dShape s) => Math.Min(MaxChunkPixels, Conv2dFloat.ChunkPixels(s, sizeof(short)));
 
     private static bool UsesChunks(in Conv2dShape s, long outPlane) => outPlane > 2L * ChunkPixels(s);
 
