@@ -54,3 +54,30 @@ public sealed unsafe class QGemmKernelTimings(ITestOutputHelper output)
         }
     }
 }
+
+/// <summary>The column blocks chosen for the pool (DEFECT_ONNX_PERF=1): MobileNetV2's pointwise shapes on 2 threads.</summary>
+public sealed class QGemmBalanceReport(ITestOutputHelper output)
+{
+    [PerfFact]
+    public void BalancedColumnBlocks()
+    {
+        foreach ((int m, int n) in new[] { (96, 12544), (16, 12544), (144, 3136), (24, 3136), (32, 3136), (192, 784), (32, 784), (64, 196), (384, 196), (96, 196), (576, 196), (160, 49), (960, 49), (320, 49), (1280, 49) })
+        {
+            int mc = 128, nc = 256;
+            while (((m + mc - 1) / mc) * ((n + nc - 1) / nc) < 6 && (nc > 64 || mc > 16))
+            {
+                if (nc > 64 && (((n + nc - 1) / nc) <= ((m + mc - 1) / mc) || mc <= 16))
+                {
+                    nc = 32 * Math.Max(1, nc / 32 / 2);
+                }
+                else
+                {
+                    mc = 8 * Math.Max(1, mc / 8 / 2);
+                }
+            }
+
+            int b = QGemm.BalancedNc(m, n, mc, nc, 8, 32, 2);
+            output.WriteLine($"M={m} N={n}: Mc {mc}, Nc {nc} -> {b} ({(m + mc - 1) / mc * ((n + nc - 1) / nc)} -> {(m + mc - 1) / mc * ((n + b - 1) / b)} tiles)");
+        }
+    }
+}
