@@ -263,7 +263,7 @@ internal static unsafe partial class QGemm
         // One k block and a requantized output with row (or no) bias and scales: 8-row tiles requantize in registers
         // (a narrow last panel in 8- and 4-column slices); tiles of fewer rows go through the accumulator block.
         ref readonly Output oq = ref j.Out;
-        bool fused = FusedRequantEnabled && j.Width == 512 && K > 0 && K <= BlockK && oq.Cq != null && oq.BiasCol == null && oq.ScalePerColumn == false && Avx512BW.IsSupported;
+        bool fused = FusedRequantEnabled && j.Width == 512 && K > 0 && K <= BlockK && oq.Cq != null && oq.BiasCol == null && oq.ScalePerColumn == false && Avx512BW.IsSupported && Avx512F.VL.IsSupported;
         for (int k0 = 0; k0 < K; k0 += BlockK)
         {
             int kc = Math.Min(BlockK, K - k0), kp = (kc + 1) / 2;
@@ -578,7 +578,7 @@ internal static unsafe partial class QGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PackU8PairsFast(byte* src, int ld, int kc, int nr, int cols, int zero, int* dst)
     {
-        if (nr == 32 && Avx512BW.IsSupported && BytePairPackEnabled)
+        if (nr == 32 && Avx512BW.IsSupported && Avx512BW.VL.IsSupported && BytePairPackEnabled)
         {
             // Rows k and k + 1 interleaved as bytes (per 128-bit lane, lanes put back in order), widened to int16.
             // Columns past cols are read as z (masked loads touch no memory there), so they pack to 0.
