@@ -102,9 +102,24 @@ internal sealed unsafe partial class Conv2dInt8
     // The float depthwise kernel is exact while every partial sum stays below 2^24: taps * 255 * 255 < 2^24.
     private static bool UsesDepthwiseKernel(in Conv2dShape s) => s.IsDepthwise && s.KernelH * s.KernelW <= 256;
 
+    /// <summary>Benchmarks and tests: false convolves a batch of small pointwise planes image by image.</summary>
+    internal static bool BatchPackingEnabled { get; set; } = true;
+
+    // Small planes (late layers: 14 x 14, 7 x 7) waste most of the last 32-column tile and reuse the packed weights
+    // little: a batch of them is convolved as one GEMM over [C, batch x plane] (gathered), then scattered back.
+    // (Quantized output only; the scratch size does not depend on the output type.)
+    private bool UsesBatchPacking(int batch, long plane)
+        => BatchPackingEnabled && batch > 1 && _shape.IsPointwise && _shape.Group == 1 && plane < 512
+           && (long)(_shape.InChannels + _shape.OutChannels) * batch * plane <= int.MaxValue / 2;
+
     /// <summary>The number of scratch bytes a call needs for this input size (0 if none).</summary>
     public long ScratchBytes(int batch, int inH, int inW)
     {
+        if (UsesBatchPacking(batch, (long)inH * inW))
+        {
+            return (long)(_shape.InChannels + _shape.OutChannels) * batch * inH * inW;
+        }
+
         if (UsesIm2Col)
         {
             int outH = _shape.OutputHeight(inH), outW = _shape.OutputWidth(inW);
@@ -114,8 +129,11 @@ internal sealed unsafe partial class Conv2dInt8
         return 0;
     }
 
+    /// <summary>Benchmarks: the most output pixels per im2col chunk (1024: a 112 x 112 stem output is 13 tasks, balanced on 2 threads).</summary>
+    internal static int MaxChunkPixels { get; set; } = 1024;
+
     // Large outputs are convolved in pixel chunks (one task each, thread-local L2-sized im2col block), as in Conv2dFloat.
-    private static int ChunkPixels(in Conv2dShape s) => Conv2dFloat.ChunkPixels(s, sizeof(short));
+    private static int ChunkPixels(in Conv2dShape s) => Math.Min(MaxChunkPixels, Conv2dFloat.ChunkPixels(s, sizeof(short)));
 
     private static bool UsesChunks(in Conv2dShape s, long outPlane) => outPlane > 2L * ChunkPixels(s);
 
@@ -184,6 +202,12 @@ internal sealed unsafe partial class Conv2dInt8
             int inPlane = inH * inW, outPlane = outH * outW;
             fixed (short* packed = _packed)
             {
+                if (yq != null && UsesBatchPacking(batch, outPlane))
+                {
+                    RunBatchPacked(x, batch, outPlane, yq, col, _bias.Length > 0 ? bias : null, scales, packed, pool);
+                    return;
+                }
+
                 for (int b = 0; b < batch; b++)
                 {
                     for (int g = 0; g < s.Group; g++)
@@ -234,6 +258,48 @@ internal sealed unsafe partial class Conv2dInt8
 
                         QGemm.Run(mg, outPlane, kg, _width, QGemm.Operand.Prepacked(packed + (g * _packedGroupStride)), bOperand, output, pool);
                     }
+                }
+            }
+        }
+    }
+
+    // Pointwise over a batch: x [batch, C, plane] -> [C, batch x plane], one GEMM into [M, batch x plane], then back
+    // to y [batch, M, plane]. The scratch holds both gathered matrices.
+    private void RunBatchPacked(byte* x, int batch, int plane, byte* y, byte* scratch, int* bias, float* scales, short* packed, IntraOpThreadPool? pool)
+    {
+        int c = _shape.InChannels, m = _shape.OutChannels, n = batch * plane;
+        byte* xs = scratch, ys = scratch + ((long)c * n);
+        var gather = new PlaneGather { Src = x, Dst = xs, Plane = plane, Batch = batch, Channels = c, ToBatchMajor = false };
+        IntraOpThreadPool.For((long)c * n > 65536 ? pool : null, c, ref gather);
+        var output = new QGemm.Output
+        {
+            Cq = ys, Ldcq = n, BiasRow = bias, ScalePerRow = !_requant!.IsPerTensor, Scales = scales,
+            ZeroPoint = _requant.OutputZeroPoint, Min = _requant.Min, Max = _requant.Max,
+        };
+        QGemm.Run(m, n, c, _width, QGemm.Operand.Prepacked(packed), QGemm.Operand.U8(xs, n, _inputZeroPoint), output, pool);
+        var scatter = new PlaneGather { Src = ys, Dst = y, Plane = plane, Batch = batch, Channels = m, ToBatchMajor = true };
+        IntraOpThreadPool.For((long)m * n > 65536 ? pool : null, m, ref scatter);
+    }
+
+    /// <summary>
+    /// Copies channels [start, end) between [batch, channels, plane] (batch major) and [channels, batch x plane].
+    /// </summary>
+    private struct PlaneGather : IParallelWork
+    {
+        public byte* Src, Dst;
+        public int Plane, Batch, Channels;
+        public bool ToBatchMajor;
+
+        public readonly void Run(int start, int end)
+        {
+            long batchStride = (long)Channels * Plane, rowLength = (long)Batch * Plane;
+            for (int ch = start; ch < end; ch++)
+            {
+                for (int b = 0; b < Batch; b++)
+                {
+                    byte* major = (ToBatchMajor ? Dst : Src) + (b * batchStride) + ((long)ch * Plane);
+                    byte* rows = (ToBatchMajor ? Src : Dst) + (ch * rowLength) + ((long)b * Plane);
+                    Buffer.MemoryCopy(ToBatchMajor ? rows : major, ToBatchMajor ? major : rows, Plane, Plane);
                 }
             }
         }

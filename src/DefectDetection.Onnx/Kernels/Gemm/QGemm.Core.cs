@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using DefectDetection.Onnx.Runtime.Threading;
@@ -7,7 +8,7 @@ namespace DefectDetection.Onnx.Kernels.Gemm;
 // The blocked, packed, parallel driver behind every integer GEMM and convolution.
 internal static unsafe partial class QGemm
 {
-    internal const int BlockK = 512; // even: k pairs never straddle blocks
+    internal const int BlockK = 1024; // even: k pairs never straddle blocks; one block up to 1024 keeps the requantization fused
     internal const byte KindPacked = 0, KindU8 = 1, KindS8 = 2;
 
     /// <summary>One operand: prepacked int16 panels (full K) or a raw u8/s8 matrix with zero point(s).</summary>
@@ -71,17 +72,22 @@ internal static unsafe partial class QGemm
     [ThreadStatic]
     private static int[]? t_acc;
 
+    /// <summary>
+    /// A thread-local pinned buffer of at least <paramref name="length"/> elements, its start aligned to 64 bytes (a
+    /// 512-bit load of a packed panel then never straddles two cache lines, which costs Zen 4 about half its speed).
+    /// </summary>
     internal static T* Scratch<T>(ref T[]? buffer, long length)
         where T : unmanaged
     {
-        if (buffer is null || buffer.Length < length)
+        long padded = length + (64 / sizeof(T));
+        if (buffer is null || buffer.Length < padded)
         {
-            buffer = GC.AllocateUninitializedArray<T>((int)Math.Max(length, 4096), pinned: true);
+            buffer = GC.AllocateUninitializedArray<T>((int)Math.Max(padded, 4096), pinned: true);
         }
 
         fixed (T* p = buffer)
         {
-            return p; // pinned-heap array
+            return (T*)(((nint)p + 63) & ~(nint)63); // pinned-heap array: the address stays valid
         }
     }
 
@@ -111,6 +117,11 @@ internal static unsafe partial class QGemm
                     job.Mc = mr * Math.Max(1, job.Mc / mr / 2);
                 }
             }
+
+            if (BalanceTilesEnabled)
+            {
+                job.Nc = BalancedNc(M, N, job.Mc, job.Nc, mr, nr, threads);
+            }
         }
         else
         {
@@ -132,8 +143,72 @@ internal static unsafe partial class QGemm
 
     internal const long WholePackLimit = 4_000_000;
 
+    /// <summary>Benchmarks: false keeps the column block of the halving search (no balancing for the pool's runs).</summary>
+    internal static bool BalanceTilesEnabled { get; set; } = true;
+
+    /// <summary>
+    /// The column block (a multiple of NR, from the given one down to half of it) whose tiles finish earliest on
+    /// <paramref name="threads"/> threads, as the pool hands them out: min(tiles, 4 x threads) runs of consecutive
+    /// tiles, each taken by the first free thread. (49 tiles in 7 runs of 7 leave one of 2 threads 4 runs: 14% idle.)
+    /// </summary>
+    internal static int BalancedNc(int M, int N, int mc, int nc, int mr, int nr, int threads)
+    {
+        int best = nc;
+        double bestTime = double.MaxValue;
+        for (int c = nc; c >= Math.Max(nr, nc / 2); c -= nr)
+        {
+            double t = Makespan(M, N, mc, c, mr, nr, Math.Min(threads, 64));
+            if (t < bestTime * 0.995)
+            {
+                best = c;
+                bestTime = t;
+            }
+        }
+
+        return best;
+    }
+
+    private static double Makespan(int M, int N, int mc, int nc, int mr, int nr, int threads)
+    {
+        int tilesN = Tiles(N, nc), tiles = Tiles(M, mc) * tilesN;
+        int runs = Math.Max(1, Math.Min(tiles, threads * 4));
+        int perRun = (tiles + runs - 1) / runs;
+        Span<double> busy = stackalloc double[threads];
+        for (int t0 = 0; t0 < tiles; t0 += perRun)
+        {
+            double cost = 0;
+            for (int t = t0; t < Math.Min(tiles, t0 + perRun); t++)
+            {
+                int mb = Math.Min(mc, M - ((t / tilesN) * mc)), nb = Math.Min(nc, N - ((t % tilesN) * nc));
+                cost += (double)Tiles(mb, mr) * mr * Tiles(nb, nr) * nr + 512; // padded tile area + a fixed cost
+            }
+
+            int first = 0;
+            for (int i = 1; i < threads; i++)
+            {
+                first = busy[i] < busy[first] ? i : first;
+            }
+
+            busy[first] += cost;
+        }
+
+        double max = 0;
+        foreach (double b in busy)
+        {
+            max = Math.Max(max, b);
+        }
+
+        return max;
+    }
+
     /// <summary>Benchmarks and tests: false requantizes every tile through the accumulator block.</summary>
     internal static bool FusedRequantEnabled { get; set; } = true;
+
+    /// <summary>Benchmarks and tests: false multiplies narrow last panels at their full 32 columns.</summary>
+    internal static bool NarrowEdgeEnabled { get; set; } = true;
+
+    /// <summary>Benchmarks and tests: false packs u8 panels through int32 lanes (the previous packing).</summary>
+    internal static bool BytePairPackEnabled { get; set; } = true;
 
     [ThreadStatic]
     private static short[]? t_wholeB;
@@ -185,10 +260,10 @@ internal static unsafe partial class QGemm
             }
         }
 
-        // One k block and a requantized output with row (or no) bias and scales: full 8 x 32 tiles requantize in
-        // registers; edge tiles go through the accumulator block and are requantized at once.
+        // One k block and a requantized output with row (or no) bias and scales: 8-row tiles requantize in registers
+        // (a narrow last panel in 8- and 4-column slices); tiles of fewer rows go through the accumulator block.
         ref readonly Output oq = ref j.Out;
-        bool fused = FusedRequantEnabled && j.Width == 512 && K > 0 && K <= BlockK && oq.Cq != null && oq.BiasCol == null && oq.ScalePerColumn == false && Avx512BW.IsSupported;
+        bool fused = FusedRequantEnabled && j.Width == 512 && K > 0 && K <= BlockK && oq.Cq != null && oq.BiasCol == null && oq.ScalePerColumn == false && Avx512BW.IsSupported && Avx512F.VL.IsSupported;
         for (int k0 = 0; k0 < K; k0 += BlockK)
         {
             int kc = Math.Min(BlockK, K - k0), kp = (kc + 1) / 2;
@@ -236,9 +311,26 @@ internal static unsafe partial class QGemm
                     }
 
                     int m = m0 + (ip * mr), n = n0 + (jp * nr);
-                    if (rows == 8 && cols == 32)
+                    if (rows == 8 && cols <= 24 && NarrowEdgeEnabled)
                     {
-                        Kernel512Requant(kp, ap, bBase + (jp * bStride), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n);
+                        // A narrow last panel: 8-column slices and a last 4-column one, so that at most 3 padding columns are multiplied.
+                        int c0 = 0;
+                        for (; cols - c0 > 4; c0 += 8)
+                        {
+                            Kernel512Requant8(kp, ap, bBase + (jp * bStride) + (c0 * 2), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n + c0, Math.Min(8, cols - c0));
+                        }
+
+                        if (c0 < cols)
+                        {
+                            Kernel512Requant4(kp, ap, bBase + (jp * bStride) + (c0 * 2), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n + c0, cols - c0);
+                        }
+
+                        continue;
+                    }
+
+                    if (rows == 8)
+                    {
+                        Kernel512Requant(kp, ap, bBase + (jp * bStride), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n, cols);
                         continue;
                     }
 
@@ -427,7 +519,7 @@ internal static unsafe partial class QGemm
         for (int p = 0; p < nb; p += nr)
         {
             int cols = Math.Min(nr, nb - p);
-            if (!b.Trans && b.Kind == KindU8 && b.Zeros == null && cols == nr && PackU8PairsFast((byte*)b.Data + ((long)k0 * b.Ld) + n0 + p, b.Ld, kc, nr, b.Zero, (int*)dst))
+            if (!b.Trans && b.Kind == KindU8 && b.Zeros == null && PackU8PairsFast((byte*)b.Data + ((long)k0 * b.Ld) + n0 + p, b.Ld, kc, nr, cols, b.Zero, (int*)dst))
             {
             }
             else if (!b.Trans && b.Kind == KindU8 && b.Zeros == null)
@@ -481,9 +573,35 @@ internal static unsafe partial class QGemm
         }
     }
 
-    // One full B panel from u8 rows: for each k pair, int32 lanes (x[k] - z) | (x[k+1] - z) << 16. False if no ISA path.
-    private static bool PackU8PairsFast(byte* src, int ld, int kc, int nr, int zero, int* dst)
+    // One B panel (cols valid columns, the rest zero) from u8 rows: for each k pair, int32 lanes
+    // (x[k] - z) | (x[k+1] - z) << 16. False if no ISA path (only the 512-bit one takes a partial panel).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool PackU8PairsFast(byte* src, int ld, int kc, int nr, int cols, int zero, int* dst)
     {
+        if (nr == 32 && Avx512BW.IsSupported && Avx512BW.VL.IsSupported && BytePairPackEnabled)
+        {
+            // Rows k and k + 1 interleaved as bytes (per 128-bit lane, lanes put back in order), widened to int16.
+            // Columns past cols are read as z (masked loads touch no memory there), so they pack to 0.
+            var z16 = Vector512.Create((short)zero);
+            var pad = Vector256.Create((byte)zero); // also an odd K's last pair: (x - z, z - z)
+            Vector256<byte> mask = Vector256.LessThan(Vector256<byte>.Indices, Vector256.Create((byte)cols));
+            for (int k = 0; k < kc; k += 2, src += 2 * (long)ld, dst += 32)
+            {
+                Vector256<byte> r0 = cols == 32 ? Vector256.Load(src) : Avx512BW.VL.MaskLoad(src, mask, pad);
+                Vector256<byte> r1 = k + 1 >= kc ? pad : cols == 32 ? Vector256.Load(src + ld) : Avx512BW.VL.MaskLoad(src + ld, mask, pad);
+                Vector256<byte> lo = Avx2.UnpackLow(r0, r1), hi = Avx2.UnpackHigh(r0, r1);
+                Vector512.Store(Avx512BW.ConvertToVector512Int16(Avx2.Permute2x128(lo, hi, 0x20)) - z16, (short*)dst);
+                Vector512.Store(Avx512BW.ConvertToVector512Int16(Avx2.Permute2x128(lo, hi, 0x31)) - z16, (short*)(dst + 16));
+            }
+
+            return true;
+        }
+
+        if (cols != nr)
+        {
+            return false;
+        }
+
         if (nr == 32 && Avx512F.IsSupported)
         {
             var z = Vector512.Create(zero);
@@ -538,6 +656,9 @@ internal static unsafe partial class QGemm
         return false;
     }
 
+    /// <summary>The 64-byte aligned start of the panels in an array from <see cref="PackWholeB"/> (pinned: the address never moves).</summary>
+    internal static short* AlignedPanels(short* data) => (short*)(((nint)data + 63) & ~(nint)63);
+
     /// <summary>Packs a whole raw A (M x K) into full-K panels.</summary>
     internal static short[] PackWholeA(in Operand a, int M, int K, int width)
     {
@@ -555,14 +676,18 @@ internal static unsafe partial class QGemm
         return data;
     }
 
-    /// <summary>Packs a whole raw B (K x N) into full-K panels.</summary>
+    /// <summary>
+    /// Packs a whole raw B (K x N) into full-K panels, in a pinned array whose panels start at
+    /// <see cref="AlignedPanels"/> (64-byte aligned: 512-bit loads of a panel never straddle cache lines).
+    /// </summary>
     internal static short[] PackWholeB(in Operand b, int K, int N, int width)
     {
         (_, int nr) = TileOf(width);
         int panels = (N + nr - 1) / nr, kp = (K + 1) / 2;
-        short[] data = new short[Math.Max(1, (long)panels * nr * kp * 2)];
-        fixed (short* d = data)
+        short[] data = GC.AllocateArray<short>((int)Math.Max(1, (long)panels * nr * kp * 2) + 32, pinned: true);
+        fixed (short* d0 = data)
         {
+            short* d = AlignedPanels(d0);
             for (int p = 0; p < panels; p++)
             {
                 PackPanelsB(b, p * nr, Math.Min(nr, N - (p * nr)), 0, K, nr, d + ((long)p * kp * nr * 2));

@@ -88,6 +88,7 @@ internal static unsafe partial class QGemm
         => acc + Sse2.MultiplyAddAdjacent(b, Vector128.Create(*a).AsInt16());
 
     // A single valid row: k pairs unrolled by 2 into independent accumulators instead of 7 padding rows.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Row1(int kPairs, short* a, short* b, int* c, int cols, int mode)
     {
         Vector512<int> s0 = default, s1 = default, t0 = default, t1 = default;
@@ -122,6 +123,7 @@ internal static unsafe partial class QGemm
         StorePartial(tmp, 32, c, 0, 1, cols, mode);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
     {
         Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -168,16 +170,28 @@ internal static unsafe partial class QGemm
         StorePartial(tmp, 32, c, ldc, rows, cols, mode);
     }
 
+    /// <summary>Tests: false narrows with vpmovdb even where AVX512-VBMI is supported (the fallback path).</summary>
+    internal static bool VbmiNarrowingEnabled { get; set; } = Avx512Vbmi.IsSupported;
+
     /// <summary>
-    /// A full 8 x 32 tile over all of K with the requantization fused into the store: row r of the tile (output row
-    /// m + r) becomes bytes at dst + r * o.Ldcq, exactly as <see cref="RequantizeRow"/> (bias and scale per row or
-    /// one for all; no column bias or column scales).
+    /// A full-height 8 x 32 tile (the first <paramref name="cols"/> columns valid, the packed panels zero-padded) over
+    /// all of K with the requantization fused into the store: row r of the tile (output row m + r) becomes
+    /// <paramref name="cols"/> bytes at dst + r * o.Ldcq, exactly as <see cref="RequantizeRow"/> (bias and scale per
+    /// row or one for all; no column bias or column scales).
     /// </summary>
-    internal static void Kernel512Requant(int kPairs, short* a, short* b, in Output o, int m, byte* dst)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Kernel512Requant(int kPairs, short* a, short* b, in Output o, int m, byte* dst, int cols = 32)
     {
-        Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
-            c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
-            c60 = default, c61 = default, c70 = default, c71 = default;
+        // The accumulators start at the row bias: (bias + sum) wraps exactly as (sum + bias).
+        int* br = o.BiasRow;
+        Vector512<int> c00 = br != null ? Vector512.Create(br[m]) : default, c01 = c00;
+        Vector512<int> c10 = br != null ? Vector512.Create(br[m + 1]) : default, c11 = c10;
+        Vector512<int> c20 = br != null ? Vector512.Create(br[m + 2]) : default, c21 = c20;
+        Vector512<int> c30 = br != null ? Vector512.Create(br[m + 3]) : default, c31 = c30;
+        Vector512<int> c40 = br != null ? Vector512.Create(br[m + 4]) : default, c41 = c40;
+        Vector512<int> c50 = br != null ? Vector512.Create(br[m + 5]) : default, c51 = c50;
+        Vector512<int> c60 = br != null ? Vector512.Create(br[m + 6]) : default, c61 = c60;
+        Vector512<int> c70 = br != null ? Vector512.Create(br[m + 7]) : default, c71 = c70;
         int* ap = (int*)a;
         for (int k = 0; k < kPairs; k++)
         {
@@ -196,32 +210,195 @@ internal static unsafe partial class QGemm
 
         var lo = Vector512.Create((float)(o.Min - o.ZeroPoint));
         var hi = Vector512.Create((float)(o.Max - o.ZeroPoint));
-        var zp = Vector512.Create(o.ZeroPoint);
+        var zp = Vector512.Create((byte)o.ZeroPoint);
         int ld = o.Ldcq;
-        RequantPair(c00, c01, o, m, dst, lo, hi, zp); dst += ld;
-        RequantPair(c10, c11, o, m + 1, dst, lo, hi, zp); dst += ld;
-        RequantPair(c20, c21, o, m + 2, dst, lo, hi, zp); dst += ld;
-        RequantPair(c30, c31, o, m + 3, dst, lo, hi, zp); dst += ld;
-        RequantPair(c40, c41, o, m + 4, dst, lo, hi, zp); dst += ld;
-        RequantPair(c50, c51, o, m + 5, dst, lo, hi, zp); dst += ld;
-        RequantPair(c60, c61, o, m + 6, dst, lo, hi, zp); dst += ld;
-        RequantPair(c70, c71, o, m + 7, dst, lo, hi, zp);
+        float* sc = o.Scales;
+        int ds = o.ScalePerRow ? 1 : 0;
+        sc += ds * m;
+        if (cols == 32)
+        {
+            StoreRow32(c00, c01, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
+            StoreRow32(c10, c11, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
+            StoreRow32(c20, c21, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
+            StoreRow32(c30, c31, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
+            StoreRow32(c40, c41, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
+            StoreRow32(c50, c51, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
+            StoreRow32(c60, c61, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
+            StoreRow32(c70, c71, sc[0], dst, lo, hi, zp);
+            return;
+        }
+
+        Vector512<byte> mask = Vector512.LessThan(Vector512<byte>.Indices, Vector512.Create((byte)cols));
+        StoreRowMasked(c00, c01, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
+        StoreRowMasked(c10, c11, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
+        StoreRowMasked(c20, c21, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
+        StoreRowMasked(c30, c31, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
+        StoreRowMasked(c40, c41, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
+        StoreRowMasked(c50, c51, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
+        StoreRowMasked(c60, c61, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
+        StoreRowMasked(c70, c71, sc[0], dst, lo, hi, zp, mask);
     }
 
-    // 32 accumulators of output row m -> 32 bytes: clamp((acc + bias) * scale) rounded half to even (the conversion
-    // rounds by MXCSR, which .NET leaves at round-to-nearest-even), + zero point, truncated to bytes (the values fit).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RequantPair(Vector512<int> x0, Vector512<int> x1, in Output o, int m, byte* dst,
-                                    Vector512<float> lo, Vector512<float> hi, Vector512<int> zp)
+    /// <summary>
+    /// As <see cref="Kernel512Requant"/> for an 8-column slice of a 32-column panel (<paramref name="b"/> points at the
+    /// slice's first column; the panel's k-pair stride stays 64 values): 8 x 8 in 256-bit vectors, the first
+    /// <paramref name="cols"/> columns stored.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Kernel512Requant8(int kPairs, short* a, short* b, in Output o, int m, byte* dst, int cols)
     {
-        var bias = Vector512.Create(o.BiasRow != null ? o.BiasRow[m] : 0);
-        var scale = Vector512.Create(o.ScalePerRow ? o.Scales[m] : o.Scales[0]);
-        Vector512<float> f0 = Vector512.Min(Vector512.Max(Vector512.ConvertToSingle(x0 + bias) * scale, lo), hi);
-        Vector512<float> f1 = Vector512.Min(Vector512.Max(Vector512.ConvertToSingle(x1 + bias) * scale, lo), hi);
-        Vector128.Store(Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(f0) + zp), dst);
-        Vector128.Store(Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(f1) + zp), dst + 16);
+        int* br = o.BiasRow;
+        Vector256<int> c0 = br != null ? Vector256.Create(br[m]) : default;
+        Vector256<int> c1 = br != null ? Vector256.Create(br[m + 1]) : default;
+        Vector256<int> c2 = br != null ? Vector256.Create(br[m + 2]) : default;
+        Vector256<int> c3 = br != null ? Vector256.Create(br[m + 3]) : default;
+        Vector256<int> c4 = br != null ? Vector256.Create(br[m + 4]) : default;
+        Vector256<int> c5 = br != null ? Vector256.Create(br[m + 5]) : default;
+        Vector256<int> c6 = br != null ? Vector256.Create(br[m + 6]) : default;
+        Vector256<int> c7 = br != null ? Vector256.Create(br[m + 7]) : default;
+        int* ap = (int*)a;
+        for (int k = 0; k < kPairs; k++)
+        {
+            Vector256<short> bv = Vector256.Load(b);
+            c0 = Dot256(bv, ap, c0); c1 = Dot256(bv, ap + 1, c1);
+            c2 = Dot256(bv, ap + 2, c2); c3 = Dot256(bv, ap + 3, c3);
+            c4 = Dot256(bv, ap + 4, c4); c5 = Dot256(bv, ap + 5, c5);
+            c6 = Dot256(bv, ap + 6, c6); c7 = Dot256(bv, ap + 7, c7);
+            ap += 8;
+            b += 64;
+        }
+
+        var lo = Vector256.Create((float)(o.Min - o.ZeroPoint));
+        var hi = Vector256.Create((float)(o.Max - o.ZeroPoint));
+        var zp = Vector128.Create((byte)o.ZeroPoint);
+        int ld = o.Ldcq;
+        float* sc = o.Scales;
+        int ds = o.ScalePerRow ? 1 : 0;
+        sc += ds * m;
+        StoreRow8(c0, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow8(c1, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow8(c2, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow8(c3, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow8(c4, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow8(c5, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow8(c6, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow8(c7, sc[0], dst, lo, hi, zp, cols);
     }
 
+    /// <summary>As <see cref="Kernel512Requant8"/> for a 4-column slice (128-bit vectors), the first <paramref name="cols"/> stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Kernel512Requant4(int kPairs, short* a, short* b, in Output o, int m, byte* dst, int cols)
+    {
+        int* br = o.BiasRow;
+        Vector128<int> c0 = br != null ? Vector128.Create(br[m]) : default;
+        Vector128<int> c1 = br != null ? Vector128.Create(br[m + 1]) : default;
+        Vector128<int> c2 = br != null ? Vector128.Create(br[m + 2]) : default;
+        Vector128<int> c3 = br != null ? Vector128.Create(br[m + 3]) : default;
+        Vector128<int> c4 = br != null ? Vector128.Create(br[m + 4]) : default;
+        Vector128<int> c5 = br != null ? Vector128.Create(br[m + 5]) : default;
+        Vector128<int> c6 = br != null ? Vector128.Create(br[m + 6]) : default;
+        Vector128<int> c7 = br != null ? Vector128.Create(br[m + 7]) : default;
+        int* ap = (int*)a;
+        for (int k = 0; k < kPairs; k++)
+        {
+            Vector128<short> bv = Vector128.Load(b);
+            c0 = Dot128(bv, ap, c0); c1 = Dot128(bv, ap + 1, c1);
+            c2 = Dot128(bv, ap + 2, c2); c3 = Dot128(bv, ap + 3, c3);
+            c4 = Dot128(bv, ap + 4, c4); c5 = Dot128(bv, ap + 5, c5);
+            c6 = Dot128(bv, ap + 6, c6); c7 = Dot128(bv, ap + 7, c7);
+            ap += 8;
+            b += 64;
+        }
+
+        var lo = Vector128.Create((float)(o.Min - o.ZeroPoint));
+        var hi = Vector128.Create((float)(o.Max - o.ZeroPoint));
+        var zp = Vector128.Create((byte)o.ZeroPoint);
+        int ld = o.Ldcq;
+        float* sc = o.Scales;
+        int ds = o.ScalePerRow ? 1 : 0;
+        sc += ds * m;
+        StoreRow4(c0, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow4(c1, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow4(c2, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow4(c3, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow4(c4, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow4(c5, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow4(c6, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
+        StoreRow4(c7, sc[0], dst, lo, hi, zp, cols);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow4(Vector128<int> x, float scale, byte* dst, Vector128<float> lo, Vector128<float> hi, Vector128<byte> zp, int cols)
+    {
+        Vector128<float> f = Sse.Min(Sse.Max(Sse2.ConvertToVector128Single(x) * Vector128.Create(scale), lo), hi);
+        Vector128<byte> q = Avx512F.VL.ConvertToVector128Byte(Sse2.ConvertToVector128Int32(f)) + zp; // 4 low bytes
+        uint bits = q.AsUInt32().ToScalar();
+        if (cols == 4)
+        {
+            *(uint*)dst = bits;
+            return;
+        }
+
+        for (int c = 0; c < cols; c++, bits >>= 8)
+        {
+            dst[c] = (byte)bits;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow8(Vector256<int> x, float scale, byte* dst, Vector256<float> lo, Vector256<float> hi, Vector128<byte> zp, int cols)
+    {
+        Vector256<float> f = Avx.Min(Avx.Max(Avx.ConvertToVector256Single(x) * Vector256.Create(scale), lo), hi);
+        Vector128<byte> q = Avx512F.VL.ConvertToVector128Byte(Avx.ConvertToVector256Int32(f)) + zp; // 8 low bytes
+        if (cols == 8)
+        {
+            *(ulong*)dst = q.AsUInt64().ToScalar();
+            return;
+        }
+
+        ulong bits = q.AsUInt64().ToScalar();
+        for (int c = 0; c < cols; c++, bits >>= 8)
+        {
+            dst[c] = (byte)bits;
+        }
+    }
+
+    // 32 accumulators (bias included) -> 32 requantized bytes in the low half: clamp(acc * scale) to [lo, hi] (vmaxps/
+    // vminps: the products are never NaN), rounded half to even by the conversion (MXCSR, which .NET leaves at
+    // round-to-nearest-even), low bytes gathered, + zero point in bytes (the sum's low byte is the same).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> RequantRow32(Vector512<int> x0, Vector512<int> x1, float scale,
+                                                Vector512<float> lo, Vector512<float> hi, Vector512<byte> zp)
+    {
+        var s = Vector512.Create(scale);
+        Vector512<float> f0 = Avx512F.Min(Avx512F.Max(Avx512F.ConvertToVector512Single(x0) * s, lo), hi);
+        Vector512<float> f1 = Avx512F.Min(Avx512F.Max(Avx512F.ConvertToVector512Single(x1) * s, lo), hi);
+        Vector512<int> q0 = Avx512F.ConvertToVector512Int32(f0), q1 = Avx512F.ConvertToVector512Int32(f1);
+        if (Avx512Vbmi.IsSupported && VbmiNarrowingEnabled)
+        {
+            // Byte j < 16: the low byte of lane j of q0; byte 16 + j: of q1 (table index 64 + 4j).
+            Vector512<byte> lowBytes = Vector512.Create(
+                (byte)0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
+                64, 68, 72, 76, 80, 84, 88, 92, 96, 100, 104, 108, 112, 116, 120, 124,
+                0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
+                64, 68, 72, 76, 80, 84, 88, 92, 96, 100, 104, 108, 112, 116, 120, 124);
+            return Avx512Vbmi.PermuteVar64x8x2(q0.AsByte(), lowBytes, q1.AsByte()) + zp;
+        }
+
+        return Vector512.Create(Vector256.Create(Avx512F.ConvertToVector128Byte(q0), Avx512F.ConvertToVector128Byte(q1)), default) + zp;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow32(Vector512<int> x0, Vector512<int> x1, float scale, byte* dst,
+                                   Vector512<float> lo, Vector512<float> hi, Vector512<byte> zp)
+        => Vector256.Store(RequantRow32(x0, x1, scale, lo, hi, zp).GetLower(), dst);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRowMasked(Vector512<int> x0, Vector512<int> x1, float scale, byte* dst,
+                                       Vector512<float> lo, Vector512<float> hi, Vector512<byte> zp, Vector512<byte> mask)
+        => Avx512BW.MaskStore(dst, mask, RequantRow32(x0, x1, scale, lo, hi, zp));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
     {
         Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -261,6 +438,7 @@ internal static unsafe partial class QGemm
         StorePartial(tmp, 16, c, ldc, rows, cols, mode);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel128(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)
     {
         Vector128<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,

@@ -79,7 +79,7 @@ internal static unsafe partial class QGemm
         fixed (int* c = C)
         {
             var output = new Output { C32 = c, Ldc32 = ldc };
-            Run(M, B.N, B.K, B.Width, Operand.U8(a, lda, aZeroPoint), Operand.Prepacked(b), output, pool);
+            Run(M, B.N, B.K, B.Width, Operand.U8(a, lda, aZeroPoint), Operand.Prepacked(AlignedPanels(b)), output, pool);
         }
     }
 
@@ -116,7 +116,7 @@ internal static unsafe partial class QGemm
                 Cq = c, Ldcq = ldc, BiasCol = biasPerColumn.IsEmpty ? null : bias, Scales = scales,
                 ScalePerColumn = !requant.IsPerTensor, ZeroPoint = requant.OutputZeroPoint, Min = requant.Min, Max = requant.Max,
             };
-            Run(M, N, B.K, B.Width, Operand.U8(a, lda, aZeroPoint), Operand.Prepacked(b), output, pool);
+            Run(M, N, B.K, B.Width, Operand.U8(a, lda, aZeroPoint), Operand.Prepacked(AlignedPanels(b)), output, pool);
         }
     }
 

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using DefectDetection.Testing;
+using Xunit.Abstractions;
+
+namespace DefectDetection.Onnx.Tests.Models;
+
+/// <summary>
+/// Steady-state time per run of the int8 MobileNetV2 after a long warm-up (every kernel past tiered compilation),
+/// DEFECT_ONNX_PERF=1; batch and threads from DEFECT_ONNX_PERF_BATCH / DEFECT_ONNX_PERF_THREADS (1 / 1).
+/// </summary>
+public sealed class SessionSteadyState(ITestOutputHelper output)
+{
+    [PerfFact]
+    public void MobileNetV2Int8SteadyState()
+    {
+        int batch = int.TryParse(Environment.GetEnvironmentVariable("DEFECT_ONNX_PERF_BATCH"), out int b) ? b : 1;
+        int threads = int.TryParse(Environment.GetEnvironmentVariable("DEFECT_ONNX_PERF_THREADS"), out int t) ? t : 1;
+        using var session = new InferenceSession(SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx"), new SessionOptions { IntraOpThreads = threads });
+        var input = new DenseTensor<float>([batch, 3, 224, 224]);
+        var rng = new Random(1);
+        for (int i = 0; i < input.Length; i++)
+        {
+            input.Span[i] = (float)rng.NextDouble();
+        }
+
+        var feeds = new Dictionary<string, Tensor> { ["input"] = input };
+        var warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < 4)
+        {
+            session.Run(feeds);
+        }
+
+        var times = new List<double>();
+        for (int r = 0; r < 40; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            session.Run(feeds);
+            times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+
+        var core = session.Core;
+        const int Runs = 30;
+        var all = new long[Runs][];
+        for (int r = 0; r < Runs; r++)
+        {
+            core.ProfileTicks = new long[core.Kernels.Length];
+            session.Run(feeds);
+            all[r] = core.ProfileTicks;
+        }
+
+        core.ProfileTicks = null;
+        var byOp = new Dictionary<string, double>();
+        for (int k = 0; k < core.Kernels.Length; k++)
+        {
+            var n = core.Kernels[k].Node;
+            double ms = all.Select(a => a[k]).Order().ElementAt(Runs / 2) * 1000.0 / Stopwatch.Frequency;
+            string key = n.OpType + (n.GetInt("group", 1) > 1 ? "(dw)" : "");
+            byOp[key] = byOp.GetValueOrDefault(key) + ms;
+            output.WriteLine($"{k,3} {key,-18} {ms,7:F3} ms  {n.Name}");
+        }
+
+        output.WriteLine(string.Join(", ", byOp.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:F2}")));
+        output.WriteLine($"batch {batch}, threads {threads}: median {times.Order().ElementAt(times.Count / 2):F2} ms, min {times.Min():F2} ms per run");
+    }
+}
