@@ -73,6 +73,7 @@ internal static class KernelSelfCheck
             ("qgemm requant", () => new QGemmTests().PackedWithRequantizationMatchesReference(512)),
             ("requant lengths", () => new VectorLengthTests().RequantizeAllLengths(512)),
             ("conv int8", () => new Conv2dInt8Tests().ConvolutionMatchesReference(512)),
+            ("int8 pointwise", () => new Conv2dInt8PointwiseTests().MatchesReference(512, true)),
             ("int8 depthwise lengths", () => new VectorLengthTests().Int8DepthwiseAllRowWidths(512)),
             ("int8 narrow depthwise", () => new Conv2dInt8Tests().NarrowDepthwiseMatchesReference(512)),
             ("int8 stride-2 depthwise", () => new Conv2dInt8Tests().Stride2DepthwiseMatchesReference(512)),
