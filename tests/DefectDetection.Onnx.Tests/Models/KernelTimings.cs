@@ -73,6 +73,48 @@ public sealed class KernelTimings(ITestOutputHelper output)
         }
     }
 
+    /// <summary>The row kernel (Conv2dInt8.DepthwiseRows) against the kernels it replaced, on the MobileNetV2 depthwise layers.</summary>
+    [PerfFact]
+    public void Int8DepthwiseRowsVersusOld()
+    {
+        var layers = new[]
+        {
+            (32, 112, 1), (96, 112, 2), (144, 56, 1), (144, 56, 2), (192, 28, 1), (192, 28, 2), (384, 14, 1), (576, 14, 1), (576, 14, 2), (960, 7, 1),
+        };
+        double sumNew = 0, sumOld = 0;
+        foreach ((int c, int h, int stride) in layers)
+        {
+            var shape = new Conv2dShape(c, c, c, 3, 3, stride, stride, 1, 1, 1, 1, 1, 1);
+            var rng = new Random(1);
+            byte[] wb = new byte[c * 9];
+            rng.NextBytes(wb);
+            byte[] x = new byte[c * h * h];
+            rng.NextBytes(x);
+            var conv = new Conv2dInt8(shape, Array.ConvertAll(wb, v => (sbyte)v), [0], new int[c], 3, new Requantization([0.001f], 5, false));
+            byte[] y = new byte[c * shape.OutputHeight(h) * shape.OutputWidth(h)];
+            var rows = new List<double>();
+            var old = new List<double>();
+            for (int r = 0; r < 1000; r++)
+            {
+                Conv2dInt8.RowDepthwiseEnabled = (r & 1) == 0;
+                long t0 = Stopwatch.GetTimestamp();
+                conv.Run(x, 1, h, h, y, [], null);
+                if (r >= 300)
+                {
+                    (Conv2dInt8.RowDepthwiseEnabled ? rows : old).Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+                }
+            }
+
+            Conv2dInt8.RowDepthwiseEnabled = true;
+            double mr = rows.Order().ElementAt(rows.Count / 2), mo = old.Order().ElementAt(old.Count / 2);
+            sumNew += mr;
+            sumOld += mo;
+            output.WriteLine($"dw s{stride} {c}x{h}x{h}: rows {mr:F1} us (min {rows.Min():F1}), old {mo:F1} us (min {old.Min():F1}), {mo / mr:F2}x");
+        }
+
+        output.WriteLine($"sum of medians: rows {sumNew:F1} us, old {sumOld:F1} us");
+    }
+
     [PerfFact]
     public void Int8PointwiseGmacs()
     {

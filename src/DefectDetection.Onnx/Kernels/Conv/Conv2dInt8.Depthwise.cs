@@ -19,11 +19,13 @@ internal sealed unsafe partial class Conv2dInt8
     private void RunDepthwise(byte* x, int batch, int inH, int inW, int outH, int outW, byte* yq, int* y32, int* bias, float* scales,
                               IntraOpThreadPool? pool)
     {
+        float[]? rowInit = yq != null && UsesRowDepthwise(_shape, _width) ? RowInit() : null;
         fixed (float* w = _depthwise)
+        fixed (float* init = rowInit)
         {
             var work = new DepthwiseWork
             {
-                Shape = _shape, X = x, Yq = yq, Y32 = y32, W = w, Bias = bias, Scales = scales, Requant = _requant,
+                Shape = _shape, X = x, Yq = yq, Y32 = y32, W = w, Init = init, Bias = bias, Scales = scales, Requant = _requant,
                 InH = inH, InW = inW, OutH = outH, OutW = outW, Zero = _inputZeroPoint, Width = _width,
             };
             int planes = batch * _shape.OutChannels;
@@ -36,7 +38,7 @@ internal sealed unsafe partial class Conv2dInt8
         public Conv2dShape Shape;
         public byte* X, Yq;
         public int* Y32, Bias;
-        public float* W, Scales;
+        public float* W, Init, Scales;
         public Requantization? Requant;
         public int InH, InW, OutH, OutW, Width;
         public byte Zero;
@@ -45,6 +47,26 @@ internal sealed unsafe partial class Conv2dInt8
         {
             var s = Shape;
             int inPlane = InH * InW, outPlane = OutH * OutW;
+            if (Init != null)
+            {
+                var rq = Requant!;
+                for (int p = start; p < end; p++)
+                {
+                    int m = p % s.OutChannels;
+                    var q = new RowQuant(W + ((long)m * 9), Init[m], rq.IsPerTensor ? Scales[0] : Scales[m], rq.OutputZeroPoint, rq.Min, rq.Max, Zero);
+                    if (s.StrideW == 1)
+                    {
+                        RowDepthwisePlane1(X + ((long)p * inPlane), InH, InW, q, Zero, Yq + ((long)p * outPlane));
+                    }
+                    else
+                    {
+                        RowDepthwisePlane2(X + ((long)p * inPlane), InH, InW, OutH, OutW, q, Zero, Yq + ((long)p * outPlane));
+                    }
+                }
+
+                return;
+            }
+
             if (Yq != null && UsesPhaseDepthwise(s, OutW, Width))
             {
                 var phasePlanes = new PhasePlanes(InH, OutW);

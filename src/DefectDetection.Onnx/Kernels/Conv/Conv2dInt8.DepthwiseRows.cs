@@ -1,0 +1,265 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace DefectDetection.Onnx.Kernels.Conv;
+
+// Depthwise int8 3x3 (stride 1 pad 1, or stride 2 pad top/left 1) straight from the u8 rows: no padded copy of the
+// plane. Each 16-output chunk widens 16 (stride 1) or 32 (stride 2, split into even and odd columns) input bytes to
+// float in registers; the neighbouring columns come from the previous/next chunk by a lane shift (valignd), the
+// padding is the input zero point itself (masked loads merge it past the row end, rows outside the plane are a
+// constant), so the filter runs on raw x and the accumulator starts at bias - zx * sum(w - wz):
+// acc = bias + sum (x - zx) * (w - wz). Every partial sum is an integer below 2^24 in magnitude, so the float sum is
+// the exact accumulator; it is requantized as QGemm.RequantizeFloatRow does and stored as bytes in the same pass.
+// Stride 1 computes two output rows per pass (the four input rows they read are widened once).
+internal sealed unsafe partial class Conv2dInt8
+{
+    // |bias - zx * sum w'| + 9 * 255 * 255 stays below 2^24: the float accumulator is exact.
+    private const float RowInitLimit = 16_000_000f;
+
+    private float[]? _rowInit; // per channel: bias - zx * sum(w - wz), or an empty array when one is too large
+
+    /// <summary>Benchmarks and tests: false sends every plane to the older kernels.</summary>
+    internal static bool RowDepthwiseEnabled { get; set; } = true;
+
+    /// <summary>True when the row kernel handles the shape (AVX-512BW, 3x3, stride 1 pad 1, or stride 2 pad 1 / 0..1).</summary>
+    internal static bool UsesRowDepthwise(in Conv2dShape s, int width)
+        => RowDepthwiseEnabled && width >= 512 && Avx512BW.VL.IsSupported && Avx512F.VL.IsSupported
+           && s.KernelH == 3 && s.KernelW == 3 && s.DilationH == 1 && s.DilationW == 1 && s.PadTop == 1 && s.PadLeft == 1
+           && ((s.StrideH == 1 && s.StrideW == 1 && s.PadBottom == 1 && s.PadRight == 1)
+               || (s.StrideH == 2 && s.StrideW == 2 && s.PadBottom <= 1 && s.PadRight <= 1));
+
+    /// <summary>The per-channel accumulator start values, or null when one of them is too large for exact float sums.</summary>
+    private float[]? RowInit()
+    {
+        float[]? init = _rowInit;
+        if (init is null)
+        {
+            float[] w = _depthwise!;
+            int m = _shape.OutChannels, taps = _shape.KernelH * _shape.KernelW;
+            init = new float[m];
+            for (int c = 0; c < m; c++)
+            {
+                long sum = 0;
+                for (int t = 0; t < taps; t++)
+                {
+                    sum += (long)w[(c * taps) + t];
+                }
+
+                long v = (_bias.Length > 0 ? _bias[c] : 0) - (_inputZeroPoint * sum);
+                if (Math.Abs(v) > (long)RowInitLimit)
+                {
+                    init = [];
+                    break;
+                }
+
+                init[c] = v;
+            }
+
+            _rowInit = init; // benign race: every thread computes the same values
+        }
+
+        return init.Length == 0 ? null : init;
+    }
+
+    /// <summary>Constants of one plane: weights, accumulator start and requantization.</summary>
+    private readonly struct RowQuant
+    {
+        public readonly Vector512<float> K0, K1, K2, K3, K4, K5, K6, K7, K8, Init, Scale, Lo, Hi, Pad;
+        public readonly Vector512<int> Zero;
+
+        public RowQuant(float* w, float init, float scale, int zeroPoint, int min, int max, byte zx)
+        {
+            K0 = Vector512.Create(w[0]);
+            K1 = Vector512.Create(w[1]);
+            K2 = Vector512.Create(w[2]);
+            K3 = Vector512.Create(w[3]);
+            K4 = Vector512.Create(w[4]);
+            K5 = Vector512.Create(w[5]);
+            K6 = Vector512.Create(w[6]);
+            K7 = Vector512.Create(w[7]);
+            K8 = Vector512.Create(w[8]);
+            Init = Vector512.Create(init);
+            Scale = Vector512.Create(scale);
+            Lo = Vector512.Create((float)(min - zeroPoint));
+            Hi = Vector512.Create((float)(max - zeroPoint));
+            Pad = Vector512.Create((float)zx);
+            Zero = Vector512.Create(zeroPoint);
+        }
+
+    }
+
+    // As QGemm.RequantizeFloatRow: the exact sum scaled, clamped, rounded half to even (vcvtps2dq), plus the zero point.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Requantize(Vector512<float> scale, Vector512<float> lo, Vector512<float> hi, Vector512<int> zero, Vector512<float> acc)
+        => Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(Vector512.Min(Vector512.Max(acc * scale, lo), hi)) + zero);
+
+    // x[-1 .. 14] of a chunk from its predecessor's last lane.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Left(Vector512<float> cur, Vector512<float> prev)
+        => Avx512F.AlignRight32(cur.AsInt32(), prev.AsInt32(), 15).AsSingle();
+
+    // x[1 .. 16] of a chunk from its successor's first lane.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Right(Vector512<float> next, Vector512<float> cur)
+        => Avx512F.AlignRight32(next.AsInt32(), cur.AsInt32(), 1).AsSingle();
+
+    // Chunk c (16 columns) of a row as float; null rows and chunks past the last are the padding; the last chunk's
+    // bytes past the row end are the padding too (a masked load, which never touches them).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Chunk16(byte* row, int c, int chunks, Vector128<byte> lastMask, Vector128<byte> zx, Vector512<float> pad)
+    {
+        if (row == null || c >= chunks)
+        {
+            return pad;
+        }
+
+        Vector128<byte> b = c == chunks - 1 ? Avx512BW.VL.MaskLoad(row + (16 * c), lastMask, zx) : Vector128.Load(row + (16 * c));
+        return Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(b));
+    }
+
+    /// <summary>Stride 1, pad 1: one plane from u8 <paramref name="src"/> [h, w] to u8/s8 <paramref name="dst"/> [h, w].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowDepthwisePlane1(byte* src, int h, int w, in RowQuant q, byte zx, byte* dst)
+    {
+        int chunks = (w + 15) / 16;
+        var lastMask = Vector128.LessThan(Vector128<byte>.Indices, Vector128.Create((byte)(w - (16 * (chunks - 1)))));
+        var zxBytes = Vector128.Create(zx);
+        Vector512<float> k0 = q.K0, k1 = q.K1, k2 = q.K2, k3 = q.K3, k4 = q.K4, k5 = q.K5, k6 = q.K6, k7 = q.K7, k8 = q.K8;
+        Vector512<float> init = q.Init, scale = q.Scale, lo = q.Lo, hi = q.Hi, pad = q.Pad;
+        Vector512<int> zero = q.Zero;
+        for (int oy = 0; oy < h; oy += 2)
+        {
+            // Input rows oy - 1 .. oy + 2 feed output rows oy and oy + 1 (the second is dropped past the last row).
+            byte* r0 = oy >= 1 ? src + ((long)(oy - 1) * w) : null;
+            byte* r1 = src + ((long)oy * w);
+            byte* r2 = oy + 1 < h ? r1 + w : null;
+            byte* r3 = oy + 2 < h ? r1 + (2 * w) : null;
+            bool second = oy + 1 < h;
+            byte* d0 = dst + ((long)oy * w), d1 = d0 + w;
+            Vector512<float> p0 = pad, p1 = pad, p2 = pad, p3 = pad;
+            Vector512<float> c0 = Chunk16(r0, 0, chunks, lastMask, zxBytes, pad), c1 = Chunk16(r1, 0, chunks, lastMask, zxBytes, pad);
+            Vector512<float> c2 = Chunk16(r2, 0, chunks, lastMask, zxBytes, pad), c3 = Chunk16(r3, 0, chunks, lastMask, zxBytes, pad);
+            for (int c = 0; c < chunks; c++)
+            {
+                Vector512<float> n0 = Chunk16(r0, c + 1, chunks, lastMask, zxBytes, pad), n1 = Chunk16(r1, c + 1, chunks, lastMask, zxBytes, pad);
+                Vector512<float> n2 = Chunk16(r2, c + 1, chunks, lastMask, zxBytes, pad), n3 = Chunk16(r3, c + 1, chunks, lastMask, zxBytes, pad);
+                Vector512<float> l1 = Left(c1, p1), m1 = c1, g1 = Right(n1, c1);
+                Vector512<float> l2 = Left(c2, p2), m2 = c2, g2 = Right(n2, c2);
+                Vector512<float> a0 = Vector512.FusedMultiplyAdd(k0, Left(c0, p0), init);
+                Vector512<float> b0 = k1 * c0;
+                a0 = Vector512.FusedMultiplyAdd(k2, Right(n0, c0), a0);
+                b0 = Vector512.FusedMultiplyAdd(k3, l1, b0);
+                a0 = Vector512.FusedMultiplyAdd(k4, m1, a0);
+                b0 = Vector512.FusedMultiplyAdd(k5, g1, b0);
+                a0 = Vector512.FusedMultiplyAdd(k6, l2, a0);
+                b0 = Vector512.FusedMultiplyAdd(k7, m2, b0);
+                a0 = Vector512.FusedMultiplyAdd(k8, g2, a0);
+                Vector512<float> a1 = Vector512.FusedMultiplyAdd(k0, l1, init);
+                Vector512<float> b1 = k1 * m1;
+                a1 = Vector512.FusedMultiplyAdd(k2, g1, a1);
+                b1 = Vector512.FusedMultiplyAdd(k3, l2, b1);
+                a1 = Vector512.FusedMultiplyAdd(k4, m2, a1);
+                b1 = Vector512.FusedMultiplyAdd(k5, g2, b1);
+                a1 = Vector512.FusedMultiplyAdd(k6, Left(c3, p3), a1);
+                b1 = Vector512.FusedMultiplyAdd(k7, c3, b1);
+                a1 = Vector512.FusedMultiplyAdd(k8, Right(n3, c3), a1);
+                Vector128<byte> y0 = Requantize(scale, lo, hi, zero, a0 + b0), y1 = Requantize(scale, lo, hi, zero, a1 + b1);
+                if (c < chunks - 1)
+                {
+                    Vector128.Store(y0, d0 + (16 * c));
+                    if (second)
+                    {
+                        Vector128.Store(y1, d1 + (16 * c));
+                    }
+                }
+                else
+                {
+                    Avx512BW.VL.MaskStore(d0 + (16 * c), lastMask, y0);
+                    if (second)
+                    {
+                        Avx512BW.VL.MaskStore(d1 + (16 * c), lastMask, y1);
+                    }
+                }
+
+                p0 = c0;
+                p1 = c1;
+                p2 = c2;
+                p3 = c3;
+                c0 = n0;
+                c1 = n1;
+                c2 = n2;
+                c3 = n3;
+            }
+        }
+    }
+
+    // Output chunk c of a stride-2 row: the 32 input columns 32c .. 32c + 31 as even and odd columns in float.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Chunk32(byte* row, int c, int full, Vector256<byte> lastMask, Vector256<byte> zx, Vector512<float> pad,
+                                out Vector512<float> even, out Vector512<float> odd)
+    {
+        if (row == null)
+        {
+            even = pad;
+            odd = pad;
+            return;
+        }
+
+        Vector256<byte> b = c < full ? Vector256.Load(row + (32 * c)) : Avx512BW.VL.MaskLoad(row + (32 * c), lastMask, zx);
+        Vector512<int> pairs = Avx512F.ConvertToVector512Int32(b.AsUInt16());
+        even = Avx512F.ConvertToVector512Single(pairs & Vector512.Create(0xFF));
+        odd = Avx512F.ConvertToVector512Single(Vector512.ShiftRightLogical(pairs, 8));
+    }
+
+    /// <summary>Stride 2, pad top/left 1: one plane from u8 <paramref name="src"/> [inH, inW] to <paramref name="dst"/> [outH, outW].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowDepthwisePlane2(byte* src, int inH, int inW, int outH, int outW, in RowQuant q, byte zx, byte* dst)
+    {
+        int chunks = (outW + 15) / 16;
+        int full = inW / 32; // chunks whose 32 input bytes all lie in the row
+        var lastMask = Vector256.LessThan(Vector256<byte>.Indices, Vector256.Create((byte)Math.Clamp(inW - (32 * (chunks - 1)), 0, 32)));
+        var outMask = Vector128.LessThan(Vector128<byte>.Indices, Vector128.Create((byte)(outW - (16 * (chunks - 1)))));
+        var zxBytes = Vector256.Create(zx);
+        Vector512<float> k0 = q.K0, k1 = q.K1, k2 = q.K2, k3 = q.K3, k4 = q.K4, k5 = q.K5, k6 = q.K6, k7 = q.K7, k8 = q.K8;
+        Vector512<float> init = q.Init, scale = q.Scale, lo = q.Lo, hi = q.Hi, pad = q.Pad;
+        Vector512<int> zero = q.Zero;
+        for (int oy = 0; oy < outH; oy++)
+        {
+            int iy = (2 * oy) - 1;
+            byte* r0 = iy >= 0 ? src + ((long)iy * inW) : null;
+            byte* r1 = iy + 1 < inH ? src + ((long)(iy + 1) * inW) : null;
+            byte* r2 = iy + 2 < inH ? src + ((long)(iy + 2) * inW) : null;
+            byte* d = dst + ((long)oy * outW);
+            Vector512<float> o0 = pad, o1 = pad, o2 = pad; // odd columns of the previous chunk: column 32c - 1 is its last lane
+            for (int c = 0; c < chunks; c++)
+            {
+                Chunk32(r0, c, full, lastMask, zxBytes, pad, out Vector512<float> e0, out Vector512<float> n0);
+                Chunk32(r1, c, full, lastMask, zxBytes, pad, out Vector512<float> e1, out Vector512<float> n1);
+                Chunk32(r2, c, full, lastMask, zxBytes, pad, out Vector512<float> e2, out Vector512<float> n2);
+                Vector512<float> a = Vector512.FusedMultiplyAdd(k0, Left(n0, o0), init);
+                Vector512<float> b = k1 * e0;
+                a = Vector512.FusedMultiplyAdd(k2, n0, a);
+                b = Vector512.FusedMultiplyAdd(k3, Left(n1, o1), b);
+                a = Vector512.FusedMultiplyAdd(k4, e1, a);
+                b = Vector512.FusedMultiplyAdd(k5, n1, b);
+                a = Vector512.FusedMultiplyAdd(k6, Left(n2, o2), a);
+                b = Vector512.FusedMultiplyAdd(k7, e2, b);
+                a = Vector512.FusedMultiplyAdd(k8, n2, a);
+                Vector128<byte> y = Requantize(scale, lo, hi, zero, a + b);
+                if (c < chunks - 1)
+                {
+                    Vector128.Store(y, d + (16 * c));
+                }
+                else
+                {
+                    Avx512BW.VL.MaskStore(d + (16 * c), outMask, y);
+                }
+
+                o0 = n0;
+                o1 = n1;
+                o2 = n2;
+            }
+        }
+    }
+}
