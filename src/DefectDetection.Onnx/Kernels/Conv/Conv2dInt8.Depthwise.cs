@@ -50,17 +50,31 @@ internal sealed unsafe partial class Conv2dInt8
             if (Init != null)
             {
                 var rq = Requant!;
+                if (UsesGappedDepthwise(s, InW))
+                {
+                    var gapped = new GappedPlane(InH, InW, Zero);
+                    for (int p = start; p < end; p++)
+                    {
+                        int m = p % s.OutChannels;
+                        var q = new RowQuant(W + ((long)m * 9), Init[m], rq.IsPerTensor ? Scales[0] : Scales[m], rq.OutputZeroPoint, rq.Min, rq.Max, Zero);
+                        GappedDepthwisePlane(gapped, X + ((long)p * inPlane), q, Zero, rq.OutputSigned, Yq + ((long)p * outPlane));
+                    }
+
+                    return;
+                }
+
+                byte* padRow = PadRow(InW, Zero);
                 for (int p = start; p < end; p++)
                 {
                     int m = p % s.OutChannels;
                     var q = new RowQuant(W + ((long)m * 9), Init[m], rq.IsPerTensor ? Scales[0] : Scales[m], rq.OutputZeroPoint, rq.Min, rq.Max, Zero);
                     if (s.StrideW == 1)
                     {
-                        RowDepthwisePlane1(X + ((long)p * inPlane), InH, InW, q, Zero, Yq + ((long)p * outPlane));
+                        RowDepthwisePlane1(X + ((long)p * inPlane), InH, InW, q, Zero, padRow, Yq + ((long)p * outPlane));
                     }
                     else
                     {
-                        RowDepthwisePlane2(X + ((long)p * inPlane), InH, InW, OutH, OutW, q, Zero, Yq + ((long)p * outPlane));
+                        RowDepthwisePlane2(X + ((long)p * inPlane), InH, InW, OutH, OutW, q, Zero, padRow, Yq + ((long)p * outPlane));
                     }
                 }
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using DefectDetection.Onnx.Kernels.Gemm;
 
 namespace DefectDetection.Onnx.Kernels.Conv;
 
@@ -16,6 +17,9 @@ internal sealed unsafe partial class Conv2dInt8
 {
     // |bias - zx * sum w'| + 9 * 255 * 255 stays below 2^24: the float accumulator is exact.
     private const float RowInitLimit = 16_000_000f;
+
+    [ThreadStatic]
+    private static float[]? t_rowPad;
 
     private float[]? _rowInit; // per channel: bias - zx * sum(w - wz), or an empty array when one is too large
 
@@ -62,6 +66,14 @@ internal sealed unsafe partial class Conv2dInt8
         return init.Length == 0 ? null : init;
     }
 
+    /// <summary>A row of <paramref name="length"/> bytes of <paramref name="zx"/> (thread-local scratch).</summary>
+    private static byte* PadRow(int length, byte zx)
+    {
+        byte* row = (byte*)Sgemm.Scratch(ref t_rowPad, (length / 4) + 1);
+        new Span<byte>(row, length).Fill(zx);
+        return row;
+    }
+
     /// <summary>Constants of one plane: weights, accumulator start and requantization.</summary>
     private readonly struct RowQuant
     {
@@ -92,7 +104,7 @@ internal sealed unsafe partial class Conv2dInt8
     // As QGemm.RequantizeFloatRow: the exact sum scaled, clamped, rounded half to even (vcvtps2dq), plus the zero point.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<byte> Requantize(Vector512<float> scale, Vector512<float> lo, Vector512<float> hi, Vector512<int> zero, Vector512<float> acc)
-        => Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(Vector512.Min(Vector512.Max(acc * scale, lo), hi)) + zero);
+        => Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(Avx512F.Min(Avx512F.Max(acc * scale, lo), hi)) + zero);
 
     // x[-1 .. 14] of a chunk from its predecessor's last lane.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -104,26 +116,32 @@ internal sealed unsafe partial class Conv2dInt8
     private static Vector512<float> Right(Vector512<float> next, Vector512<float> cur)
         => Avx512F.AlignRight32(next.AsInt32(), cur.AsInt32(), 1).AsSingle();
 
-    // Chunk c (16 columns) of a row as float; null rows and chunks past the last are the padding; the last chunk's
-    // bytes past the row end are the padding too (a masked load, which never touches them).
+    // 16 bytes of a row as float; the bytes outside the mask (past the row end) are the padding zx, never read.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Chunk16(byte* row, int c, int chunks, Vector128<byte> lastMask, Vector128<byte> zx, Vector512<float> pad)
-    {
-        if (row == null || c >= chunks)
-        {
-            return pad;
-        }
+    private static Vector512<float> Widen16(byte* p, Vector128<byte> mask, Vector128<byte> zx)
+        => Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Avx512BW.VL.MaskLoad(p, mask, zx)));
 
-        Vector128<byte> b = c == chunks - 1 ? Avx512BW.VL.MaskLoad(row + (16 * c), lastMask, zx) : Vector128.Load(row + (16 * c));
-        return Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(b));
-    }
+    // 16 bytes of a row as float.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Widen16(byte* p)
+        => Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(p)));
 
-    /// <summary>Stride 1, pad 1: one plane from u8 <paramref name="src"/> [h, w] to u8/s8 <paramref name="dst"/> [h, w].</summary>
+    // The lanes below n (0..16 or 32) of a byte mask.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Valid16(int n) => Vector128.GreaterThan(Vector128.Create((byte)Math.Clamp(n, 0, 16)), Vector128<byte>.Indices);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Valid32(int n) => Vector256.GreaterThan(Vector256.Create((byte)Math.Clamp(n, 0, 32)), Vector256<byte>.Indices);
+
+    /// <summary>
+    /// Stride 1, pad 1: one plane from u8 <paramref name="src"/> [h, w] to u8/s8 <paramref name="dst"/> [h, w].
+    /// <paramref name="padRow"/> holds at least w bytes of zx (the rows above and below the plane).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowDepthwisePlane1(byte* src, int h, int w, in RowQuant q, byte zx, byte* dst)
+    private static void RowDepthwisePlane1(byte* src, int h, int w, in RowQuant q, byte zx, byte* padRow, byte* dst)
     {
         int chunks = (w + 15) / 16;
-        var lastMask = Vector128.LessThan(Vector128<byte>.Indices, Vector128.Create((byte)(w - (16 * (chunks - 1)))));
+        Vector128<byte> lastMask = Valid16(w - (16 * (chunks - 1))), firstMask = Valid16(w);
         var zxBytes = Vector128.Create(zx);
         Vector512<float> k0 = q.K0, k1 = q.K1, k2 = q.K2, k3 = q.K3, k4 = q.K4, k5 = q.K5, k6 = q.K6, k7 = q.K7, k8 = q.K8;
         Vector512<float> init = q.Init, scale = q.Scale, lo = q.Lo, hi = q.Hi, pad = q.Pad;
@@ -131,40 +149,56 @@ internal sealed unsafe partial class Conv2dInt8
         for (int oy = 0; oy < h; oy += 2)
         {
             // Input rows oy - 1 .. oy + 2 feed output rows oy and oy + 1 (the second is dropped past the last row).
-            byte* r0 = oy >= 1 ? src + ((long)(oy - 1) * w) : null;
             byte* r1 = src + ((long)oy * w);
-            byte* r2 = oy + 1 < h ? r1 + w : null;
-            byte* r3 = oy + 2 < h ? r1 + (2 * w) : null;
+            byte* r0 = oy >= 1 ? r1 - w : padRow;
+            byte* r2 = oy + 1 < h ? r1 + w : padRow;
+            byte* r3 = oy + 2 < h ? r1 + (2 * w) : padRow;
             bool second = oy + 1 < h;
             byte* d0 = dst + ((long)oy * w), d1 = d0 + w;
             Vector512<float> p0 = pad, p1 = pad, p2 = pad, p3 = pad;
-            Vector512<float> c0 = Chunk16(r0, 0, chunks, lastMask, zxBytes, pad), c1 = Chunk16(r1, 0, chunks, lastMask, zxBytes, pad);
-            Vector512<float> c2 = Chunk16(r2, 0, chunks, lastMask, zxBytes, pad), c3 = Chunk16(r3, 0, chunks, lastMask, zxBytes, pad);
+            Vector512<float> c0 = Widen16(r0, firstMask, zxBytes), c1 = Widen16(r1, firstMask, zxBytes);
+            Vector512<float> c2 = Widen16(r2, firstMask, zxBytes), c3 = Widen16(r3, firstMask, zxBytes);
             for (int c = 0; c < chunks; c++)
             {
-                Vector512<float> n0 = Chunk16(r0, c + 1, chunks, lastMask, zxBytes, pad), n1 = Chunk16(r1, c + 1, chunks, lastMask, zxBytes, pad);
-                Vector512<float> n2 = Chunk16(r2, c + 1, chunks, lastMask, zxBytes, pad), n3 = Chunk16(r3, c + 1, chunks, lastMask, zxBytes, pad);
-                Vector512<float> l1 = Left(c1, p1), m1 = c1, g1 = Right(n1, c1);
-                Vector512<float> l2 = Left(c2, p2), m2 = c2, g2 = Right(n2, c2);
+                int x = 16 * (c + 1);
+                Vector512<float> n0, n1, n2, n3;
+                if (x + 16 <= w)
+                {
+                    n0 = Widen16(r0 + x);
+                    n1 = Widen16(r1 + x);
+                    n2 = Widen16(r2 + x);
+                    n3 = Widen16(r3 + x);
+                }
+                else
+                {
+                    Vector128<byte> m = Valid16(w - x); // chunk c + 1: partial, or past the row (all padding)
+                    n0 = Widen16(r0 + x, m, zxBytes);
+                    n1 = Widen16(r1 + x, m, zxBytes);
+                    n2 = Widen16(r2 + x, m, zxBytes);
+                    n3 = Widen16(r3 + x, m, zxBytes);
+                }
+
+                Vector512<float> l1 = Left(c1, p1), g1 = Right(n1, c1);
+                Vector512<float> l2 = Left(c2, p2), g2 = Right(n2, c2);
                 Vector512<float> a0 = Vector512.FusedMultiplyAdd(k0, Left(c0, p0), init);
-                Vector512<float> b0 = k1 * c0;
-                a0 = Vector512.FusedMultiplyAdd(k2, Right(n0, c0), a0);
-                b0 = Vector512.FusedMultiplyAdd(k3, l1, b0);
-                a0 = Vector512.FusedMultiplyAdd(k4, m1, a0);
-                b0 = Vector512.FusedMultiplyAdd(k5, g1, b0);
-                a0 = Vector512.FusedMultiplyAdd(k6, l2, a0);
-                b0 = Vector512.FusedMultiplyAdd(k7, m2, b0);
-                a0 = Vector512.FusedMultiplyAdd(k8, g2, a0);
                 Vector512<float> a1 = Vector512.FusedMultiplyAdd(k0, l1, init);
-                Vector512<float> b1 = k1 * m1;
+                a0 = Vector512.FusedMultiplyAdd(k1, c0, a0);
+                a1 = Vector512.FusedMultiplyAdd(k1, c1, a1);
+                a0 = Vector512.FusedMultiplyAdd(k2, Right(n0, c0), a0);
                 a1 = Vector512.FusedMultiplyAdd(k2, g1, a1);
-                b1 = Vector512.FusedMultiplyAdd(k3, l2, b1);
-                a1 = Vector512.FusedMultiplyAdd(k4, m2, a1);
-                b1 = Vector512.FusedMultiplyAdd(k5, g2, b1);
+                a0 = Vector512.FusedMultiplyAdd(k3, l1, a0);
+                a1 = Vector512.FusedMultiplyAdd(k3, l2, a1);
+                a0 = Vector512.FusedMultiplyAdd(k4, c1, a0);
+                a1 = Vector512.FusedMultiplyAdd(k4, c2, a1);
+                a0 = Vector512.FusedMultiplyAdd(k5, g1, a0);
+                a1 = Vector512.FusedMultiplyAdd(k5, g2, a1);
+                a0 = Vector512.FusedMultiplyAdd(k6, l2, a0);
                 a1 = Vector512.FusedMultiplyAdd(k6, Left(c3, p3), a1);
-                b1 = Vector512.FusedMultiplyAdd(k7, c3, b1);
+                a0 = Vector512.FusedMultiplyAdd(k7, c2, a0);
+                a1 = Vector512.FusedMultiplyAdd(k7, c3, a1);
+                a0 = Vector512.FusedMultiplyAdd(k8, g2, a0);
                 a1 = Vector512.FusedMultiplyAdd(k8, Right(n3, c3), a1);
-                Vector128<byte> y0 = Requantize(scale, lo, hi, zero, a0 + b0), y1 = Requantize(scale, lo, hi, zero, a1 + b1);
+                Vector128<byte> y0 = Requantize(scale, lo, hi, zero, a0), y1 = Requantize(scale, lo, hi, zero, a1);
                 if (c < chunks - 1)
                 {
                     Vector128.Store(y0, d0 + (16 * c));
@@ -194,32 +228,24 @@ internal sealed unsafe partial class Conv2dInt8
         }
     }
 
-    // Output chunk c of a stride-2 row: the 32 input columns 32c .. 32c + 31 as even and odd columns in float.
+    // Output chunk c of a stride-2 row: the 32 input columns 32c .. 32c + 31 (the masked ones are zx) as even and odd columns.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Chunk32(byte* row, int c, int full, Vector256<byte> lastMask, Vector256<byte> zx, Vector512<float> pad,
-                                out Vector512<float> even, out Vector512<float> odd)
+    private static void Widen32(byte* p, Vector256<byte> mask, Vector256<byte> zx, out Vector512<float> even, out Vector512<float> odd)
     {
-        if (row == null)
-        {
-            even = pad;
-            odd = pad;
-            return;
-        }
-
-        Vector256<byte> b = c < full ? Vector256.Load(row + (32 * c)) : Avx512BW.VL.MaskLoad(row + (32 * c), lastMask, zx);
-        Vector512<int> pairs = Avx512F.ConvertToVector512Int32(b.AsUInt16());
+        Vector512<int> pairs = Avx512F.ConvertToVector512Int32(Avx512BW.VL.MaskLoad(p, mask, zx).AsUInt16());
         even = Avx512F.ConvertToVector512Single(pairs & Vector512.Create(0xFF));
         odd = Avx512F.ConvertToVector512Single(Vector512.ShiftRightLogical(pairs, 8));
     }
 
-    /// <summary>Stride 2, pad top/left 1: one plane from u8 <paramref name="src"/> [inH, inW] to <paramref name="dst"/> [outH, outW].</summary>
+    /// <summary>
+    /// Stride 2, pad top/left 1: one plane from u8 <paramref name="src"/> [inH, inW] to <paramref name="dst"/> [outH, outW].
+    /// <paramref name="padRow"/> holds at least inW bytes of zx.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowDepthwisePlane2(byte* src, int inH, int inW, int outH, int outW, in RowQuant q, byte zx, byte* dst)
+    private static void RowDepthwisePlane2(byte* src, int inH, int inW, int outH, int outW, in RowQuant q, byte zx, byte* padRow, byte* dst)
     {
         int chunks = (outW + 15) / 16;
-        int full = inW / 32; // chunks whose 32 input bytes all lie in the row
-        var lastMask = Vector256.LessThan(Vector256<byte>.Indices, Vector256.Create((byte)Math.Clamp(inW - (32 * (chunks - 1)), 0, 32)));
-        var outMask = Vector128.LessThan(Vector128<byte>.Indices, Vector128.Create((byte)(outW - (16 * (chunks - 1)))));
+        Vector128<byte> outMask = Valid16(outW - (16 * (chunks - 1)));
         var zxBytes = Vector256.Create(zx);
         Vector512<float> k0 = q.K0, k1 = q.K1, k2 = q.K2, k3 = q.K3, k4 = q.K4, k5 = q.K5, k6 = q.K6, k7 = q.K7, k8 = q.K8;
         Vector512<float> init = q.Init, scale = q.Scale, lo = q.Lo, hi = q.Hi, pad = q.Pad;
@@ -227,16 +253,18 @@ internal sealed unsafe partial class Conv2dInt8
         for (int oy = 0; oy < outH; oy++)
         {
             int iy = (2 * oy) - 1;
-            byte* r0 = iy >= 0 ? src + ((long)iy * inW) : null;
-            byte* r1 = iy + 1 < inH ? src + ((long)(iy + 1) * inW) : null;
-            byte* r2 = iy + 2 < inH ? src + ((long)(iy + 2) * inW) : null;
+            byte* r0 = iy >= 0 ? src + ((long)iy * inW) : padRow;
+            byte* r1 = iy + 1 < inH ? src + ((long)(iy + 1) * inW) : padRow;
+            byte* r2 = iy + 2 < inH ? src + ((long)(iy + 2) * inW) : padRow;
             byte* d = dst + ((long)oy * outW);
             Vector512<float> o0 = pad, o1 = pad, o2 = pad; // odd columns of the previous chunk: column 32c - 1 is its last lane
             for (int c = 0; c < chunks; c++)
             {
-                Chunk32(r0, c, full, lastMask, zxBytes, pad, out Vector512<float> e0, out Vector512<float> n0);
-                Chunk32(r1, c, full, lastMask, zxBytes, pad, out Vector512<float> e1, out Vector512<float> n1);
-                Chunk32(r2, c, full, lastMask, zxBytes, pad, out Vector512<float> e2, out Vector512<float> n2);
+                int x = 32 * c;
+                Vector256<byte> m = Valid32(inW - x);
+                Widen32(r0 + x, m, zxBytes, out Vector512<float> e0, out Vector512<float> n0);
+                Widen32(r1 + x, m, zxBytes, out Vector512<float> e1, out Vector512<float> n1);
+                Widen32(r2 + x, m, zxBytes, out Vector512<float> e2, out Vector512<float> n2);
                 Vector512<float> a = Vector512.FusedMultiplyAdd(k0, Left(n0, o0), init);
                 Vector512<float> b = k1 * e0;
                 a = Vector512.FusedMultiplyAdd(k2, n0, a);
