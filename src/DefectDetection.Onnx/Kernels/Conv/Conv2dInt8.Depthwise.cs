@@ -50,6 +50,18 @@ internal sealed unsafe partial class Conv2dInt8
             if (Init != null)
             {
                 var rq = Requant!;
+                if (s.StrideW == 1 && UsesGapped7(InH, InW))
+                {
+                    for (int p = start; p < end; p++)
+                    {
+                        int m = p % s.OutChannels;
+                        var q = new RowQuant(W + ((long)m * 9), Init[m], rq.IsPerTensor ? Scales[0] : Scales[m], rq.OutputZeroPoint, rq.Min, rq.Max, Zero);
+                        Gapped7Plane(X + ((long)p * inPlane), InH, q, Zero, rq.OutputSigned, Yq + ((long)p * outPlane));
+                    }
+
+                    return;
+                }
+
                 if (UsesGappedDepthwise(s, InW))
                 {
                     var gapped = new GappedPlane(InH, InW, Zero);

@@ -21,7 +21,7 @@ internal sealed unsafe partial class Conv2dInt8
     private static float[]? t_gapMasks;
 
     /// <summary>Widest plane the gapped kernel takes (wider ones take the row kernel); tests and benchmarks change it.</summary>
-    internal static int GappedDepthwiseMaxWidth { get; set; } = 16;
+    internal static int GappedDepthwiseMaxWidth { get; set; } = 7;
 
     /// <summary>True when the gapped kernel handles the plane (the row kernel's stride-1 case, AVX-512 VBMI2, narrow).</summary>
     private static bool UsesGappedDepthwise(in Conv2dShape s, int inW)
@@ -130,5 +130,56 @@ internal sealed unsafe partial class Conv2dInt8
         acc = Vector512.FusedMultiplyAdd(k7, Vector512.Load(c), acc);
         acc = Vector512.FusedMultiplyAdd(k8, Vector512.Load(c + 1), acc);
         return Avx512F.ConvertToVector512Int32(Avx512F.Min(Avx512F.Max(acc * scale, lo), hi)) + zero;
+    }
+
+    /// <summary>True when the register form takes the plane: width 7 (rows of stride 8), at most 8 rows (64 positions).</summary>
+    private static bool UsesGapped7(int inH, int inW) => inW == 7 && inH <= 8 && GappedDepthwiseMaxWidth >= 7 && Avx512Vbmi2.IsSupported;
+
+    // Gap layout masks: 0xFF at image positions of a width-7 plane (p % 8 < 7).
+    private static readonly Vector512<byte> Gap7 = Vector512.Create(0x00FF_FFFF_FFFF_FFFFUL).AsByte();
+
+    /// <summary>
+    /// A width-7 plane (h &lt;= 8) in registers: the bytes expanded to the stride-8 layout (vpexpandb, the gap and the
+    /// rows below as zx), widened to four float vectors; the taps are lane shifts (valignd) of neighbouring vectors.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Gapped7Plane(byte* src, int h, in RowQuant q, byte zx, bool signedOut, byte* dst)
+    {
+        int n = h * 7;
+        Vector512<byte> zxBytes = Vector512.Create(zx);
+        Vector512<byte> valid = Vector512.GreaterThan(Vector512.Create((byte)n), Vector512<byte>.Indices);
+        Vector512<byte> image = Gap7 & Vector512.GreaterThan(Vector512.Create((byte)(h * 8)), Vector512<byte>.Indices);
+        Vector512<byte> raw = Avx512BW.MaskLoad(src, valid, zxBytes);
+        Vector512<byte> gapped = Avx512Vbmi2.Expand(zxBytes, image, raw);
+        Vector512<float> pad = q.Pad;
+        Vector512<float> v0 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(gapped.GetLower().GetLower()));
+        Vector512<float> v1 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(gapped.GetLower().GetUpper()));
+        Vector512<float> v2 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(gapped.GetUpper().GetLower()));
+        Vector512<float> v3 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(gapped.GetUpper().GetUpper()));
+        Vector512<int> y0 = Taps8(pad, v0, v1, q);
+        Vector512<int> y1 = Taps8(v0, v1, v2, q);
+        Vector512<int> y2 = Taps8(v1, v2, v3, q);
+        Vector512<int> y3 = Taps8(v2, v3, pad, q);
+        Vector512<short> w01 = Avx512BW.PackSignedSaturate(y0, y1), w23 = Avx512BW.PackSignedSaturate(y2, y3);
+        Vector512<byte> bytes = signedOut ? Avx512BW.PackSignedSaturate(w01, w23).AsByte() : Avx512BW.PackUnsignedSaturate(w01, w23);
+        bytes = Avx512F.PermuteVar16x32(bytes.AsInt32(), PackOrder).AsByte();
+        Avx512BW.MaskStore(dst, valid, Avx512Vbmi2.Compress(Vector512<byte>.Zero, image, bytes));
+    }
+
+    // Requantized outputs of the 16 positions of v (row stride 8: the taps at -9 .. +9 reach into prev and next only).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Taps8(Vector512<float> prev, Vector512<float> v, Vector512<float> next, in RowQuant q)
+    {
+        Vector512<int> p = prev.AsInt32(), c = v.AsInt32(), n = next.AsInt32();
+        Vector512<float> acc = Vector512.FusedMultiplyAdd(q.K0, Avx512F.AlignRight32(c, p, 7).AsSingle(), q.Init);
+        acc = Vector512.FusedMultiplyAdd(q.K1, Avx512F.AlignRight32(c, p, 8).AsSingle(), acc);
+        acc = Vector512.FusedMultiplyAdd(q.K2, Avx512F.AlignRight32(c, p, 9).AsSingle(), acc);
+        acc = Vector512.FusedMultiplyAdd(q.K3, Avx512F.AlignRight32(c, p, 15).AsSingle(), acc);
+        acc = Vector512.FusedMultiplyAdd(q.K4, v, acc);
+        acc = Vector512.FusedMultiplyAdd(q.K5, Avx512F.AlignRight32(n, c, 1).AsSingle(), acc);
+        acc = Vector512.FusedMultiplyAdd(q.K6, Avx512F.AlignRight32(n, c, 7).AsSingle(), acc);
+        acc = Vector512.FusedMultiplyAdd(q.K7, Avx512F.AlignRight32(n, c, 8).AsSingle(), acc);
+        acc = Vector512.FusedMultiplyAdd(q.K8, Avx512F.AlignRight32(n, c, 9).AsSingle(), acc);
+        return Avx512F.ConvertToVector512Int32(Avx512F.Min(Avx512F.Max(acc * q.Scale, q.Lo), q.Hi)) + q.Zero;
     }
 }
