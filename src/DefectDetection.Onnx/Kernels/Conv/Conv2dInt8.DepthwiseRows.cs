@@ -228,11 +228,11 @@ internal sealed unsafe partial class Conv2dInt8
         }
     }
 
-    // Output chunk c of a stride-2 row: the 32 input columns 32c .. 32c + 31 (the masked ones are zx) as even and odd columns.
+    // 32 input columns as even and odd columns in float.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Widen32(byte* p, Vector256<byte> mask, Vector256<byte> zx, out Vector512<float> even, out Vector512<float> odd)
+    private static void Widen32(Vector256<byte> bytes, out Vector512<float> even, out Vector512<float> odd)
     {
-        Vector512<int> pairs = Avx512F.ConvertToVector512Int32(Avx512BW.VL.MaskLoad(p, mask, zx).AsUInt16());
+        Vector512<int> pairs = Avx512F.ConvertToVector512Int32(bytes.AsUInt16());
         even = Avx512F.ConvertToVector512Single(pairs & Vector512.Create(0xFF));
         odd = Avx512F.ConvertToVector512Single(Vector512.ShiftRightLogical(pairs, 8));
     }
@@ -250,43 +250,77 @@ internal sealed unsafe partial class Conv2dInt8
         Vector512<float> k0 = q.K0, k1 = q.K1, k2 = q.K2, k3 = q.K3, k4 = q.K4, k5 = q.K5, k6 = q.K6, k7 = q.K7, k8 = q.K8;
         Vector512<float> init = q.Init, scale = q.Scale, lo = q.Lo, hi = q.Hi, pad = q.Pad;
         Vector512<int> zero = q.Zero;
-        for (int oy = 0; oy < outH; oy++)
+        for (int oy = 0; oy < outH; oy += 2)
         {
+            // Input rows 2oy - 1 .. 2oy + 3 feed output rows oy (rows 0..2) and oy + 1 (rows 2..4; dropped past the last).
             int iy = (2 * oy) - 1;
             byte* r0 = iy >= 0 ? src + ((long)iy * inW) : padRow;
             byte* r1 = iy + 1 < inH ? src + ((long)(iy + 1) * inW) : padRow;
             byte* r2 = iy + 2 < inH ? src + ((long)(iy + 2) * inW) : padRow;
-            byte* d = dst + ((long)oy * outW);
-            Vector512<float> o0 = pad, o1 = pad, o2 = pad; // odd columns of the previous chunk: column 32c - 1 is its last lane
+            byte* r3 = iy + 3 < inH ? src + ((long)(iy + 3) * inW) : padRow;
+            byte* r4 = iy + 4 < inH ? src + ((long)(iy + 4) * inW) : padRow;
+            bool second = oy + 1 < outH;
+            byte* d0 = dst + ((long)oy * outW), d1 = d0 + outW;
+
+            // The left taps (column 2j - 1: odd column j - 1) are summed per output row unshifted, then shifted once.
+            Vector512<float> s0 = pad * (k0 + k3 + k6), s1 = s0; // the previous chunk's left sums: padding
             for (int c = 0; c < chunks; c++)
             {
                 int x = 32 * c;
-                Vector256<byte> m = Valid32(inW - x);
-                Widen32(r0 + x, m, zxBytes, out Vector512<float> e0, out Vector512<float> n0);
-                Widen32(r1 + x, m, zxBytes, out Vector512<float> e1, out Vector512<float> n1);
-                Widen32(r2 + x, m, zxBytes, out Vector512<float> e2, out Vector512<float> n2);
-                Vector512<float> a = Vector512.FusedMultiplyAdd(k0, Left(n0, o0), init);
-                Vector512<float> b = k1 * e0;
-                a = Vector512.FusedMultiplyAdd(k2, n0, a);
-                b = Vector512.FusedMultiplyAdd(k3, Left(n1, o1), b);
-                a = Vector512.FusedMultiplyAdd(k4, e1, a);
-                b = Vector512.FusedMultiplyAdd(k5, n1, b);
-                a = Vector512.FusedMultiplyAdd(k6, Left(n2, o2), a);
-                b = Vector512.FusedMultiplyAdd(k7, e2, b);
-                a = Vector512.FusedMultiplyAdd(k8, n2, a);
-                Vector128<byte> y = Requantize(scale, lo, hi, zero, a + b);
-                if (c < chunks - 1)
+                Vector512<float> e0, o0, e1, o1, e2, o2, e3, o3, e4, o4;
+                if (x + 32 <= inW)
                 {
-                    Vector128.Store(y, d + (16 * c));
+                    Widen32(Vector256.Load(r0 + x), out e0, out o0);
+                    Widen32(Vector256.Load(r1 + x), out e1, out o1);
+                    Widen32(Vector256.Load(r2 + x), out e2, out o2);
+                    Widen32(Vector256.Load(r3 + x), out e3, out o3);
+                    Widen32(Vector256.Load(r4 + x), out e4, out o4);
                 }
                 else
                 {
-                    Avx512BW.VL.MaskStore(d + (16 * c), outMask, y);
+                    Vector256<byte> m = Valid32(inW - x);
+                    Widen32(Avx512BW.VL.MaskLoad(r0 + x, m, zxBytes), out e0, out o0);
+                    Widen32(Avx512BW.VL.MaskLoad(r1 + x, m, zxBytes), out e1, out o1);
+                    Widen32(Avx512BW.VL.MaskLoad(r2 + x, m, zxBytes), out e2, out o2);
+                    Widen32(Avx512BW.VL.MaskLoad(r3 + x, m, zxBytes), out e3, out o3);
+                    Widen32(Avx512BW.VL.MaskLoad(r4 + x, m, zxBytes), out e4, out o4);
                 }
 
-                o0 = n0;
-                o1 = n1;
-                o2 = n2;
+                Vector512<float> l0 = Vector512.FusedMultiplyAdd(k6, o2, Vector512.FusedMultiplyAdd(k3, o1, k0 * o0));
+                Vector512<float> l1 = Vector512.FusedMultiplyAdd(k6, o4, Vector512.FusedMultiplyAdd(k3, o3, k0 * o2));
+                Vector512<float> a = Vector512.FusedMultiplyAdd(k1, e0, init);
+                Vector512<float> b = Vector512.FusedMultiplyAdd(k1, e2, init);
+                a = Vector512.FusedMultiplyAdd(k2, o0, a);
+                b = Vector512.FusedMultiplyAdd(k2, o2, b);
+                a = Vector512.FusedMultiplyAdd(k4, e1, a);
+                b = Vector512.FusedMultiplyAdd(k4, e3, b);
+                a = Vector512.FusedMultiplyAdd(k5, o1, a);
+                b = Vector512.FusedMultiplyAdd(k5, o3, b);
+                a = Vector512.FusedMultiplyAdd(k7, e2, a);
+                b = Vector512.FusedMultiplyAdd(k7, e4, b);
+                a = Vector512.FusedMultiplyAdd(k8, o2, a);
+                b = Vector512.FusedMultiplyAdd(k8, o4, b);
+                Vector128<byte> y0 = Requantize(scale, lo, hi, zero, a + Left(l0, s0));
+                Vector128<byte> y1 = Requantize(scale, lo, hi, zero, b + Left(l1, s1));
+                if (c < chunks - 1)
+                {
+                    Vector128.Store(y0, d0 + (16 * c));
+                    if (second)
+                    {
+                        Vector128.Store(y1, d1 + (16 * c));
+                    }
+                }
+                else
+                {
+                    Avx512BW.VL.MaskStore(d0 + (16 * c), outMask, y0);
+                    if (second)
+                    {
+                        Avx512BW.VL.MaskStore(d1 + (16 * c), outMask, y1);
+                    }
+                }
+
+                s0 = l0;
+                s1 = l1;
             }
         }
     }
