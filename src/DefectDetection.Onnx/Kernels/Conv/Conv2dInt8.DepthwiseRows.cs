@@ -7,16 +7,18 @@ namespace DefectDetection.Onnx.Kernels.Conv;
 
 // Depthwise int8 3x3 (stride 1 pad 1, or stride 2 pad top/left 1) straight from the u8 rows: no padded copy of the
 // plane. Each 16-output chunk widens 16 (stride 1) or 32 (stride 2, split into even and odd columns) input bytes to
-// float in registers; the neighbouring columns come from the previous/next chunk by a lane shift (valignd), the
-// padding is the input zero point itself (masked loads merge it past the row end, rows outside the plane are a
-// constant), so the filter runs on raw x and the accumulator starts at bias - zx * sum(w - wz):
-// acc = bias + sum (x - zx) * (w - wz). Every partial sum is an integer below 2^24 in magnitude, so the float sum is
-// the exact accumulator; it is requantized as QGemm.RequantizeFloatRow does and stored as bytes in the same pass.
-// Stride 1 computes two output rows per pass (the four input rows they read are widened once).
+// float in registers. The padding is the input zero point itself (masked loads merge it past the row end, rows
+// outside the plane read a row of zx), so the filter runs on raw x and the accumulator starts at
+// bias - zx * sum(w - wz): acc = bias + sum (x - zx) * (w - wz). Every partial sum is an integer below 2^24 in
+// magnitude, so the float sum is the exact accumulator; it is requantized as QGemm.RequantizeFloatRow does and
+// stored as bytes in the same pass. Two output rows per pass share the input rows they read. The taps of the left
+// (and for stride 1 the right) kernel column are summed over the three rows unshifted, and only that sum is shifted
+// by one lane (valignd with the neighbouring chunk's sum): out[x] = L[x - 1] + M[x] + R[x + 1].
 internal sealed unsafe partial class Conv2dInt8
 {
     // |bias - zx * sum w'| + 9 * 255 * 255 stays below 2^24: the float accumulator is exact.
     private const float RowInitLimit = 16_000_000f;
+
 
     [ThreadStatic]
     private static float[]? t_rowPad;
@@ -141,64 +143,54 @@ internal sealed unsafe partial class Conv2dInt8
     private static void RowDepthwisePlane1(byte* src, int h, int w, in RowQuant q, byte zx, byte* padRow, byte* dst)
     {
         int chunks = (w + 15) / 16;
-        Vector128<byte> lastMask = Valid16(w - (16 * (chunks - 1))), firstMask = Valid16(w);
+        Vector128<byte> lastMask = Valid16(w - (16 * (chunks - 1)));
         var zxBytes = Vector128.Create(zx);
         Vector512<float> k0 = q.K0, k1 = q.K1, k2 = q.K2, k3 = q.K3, k4 = q.K4, k5 = q.K5, k6 = q.K6, k7 = q.K7, k8 = q.K8;
-        Vector512<float> init = q.Init, scale = q.Scale, lo = q.Lo, hi = q.Hi, pad = q.Pad;
+        Vector512<float> init = q.Init, scale = q.Scale, pad = q.Pad;
+        Vector512<float> leftPad = pad * (k0 + k3 + k6), rightPad = pad * (k2 + k5 + k8);
+        Vector512<float> lo = q.Lo, hi = q.Hi;
         Vector512<int> zero = q.Zero;
         for (int oy = 0; oy < h; oy += 2)
         {
-            // Input rows oy - 1 .. oy + 2 feed output rows oy and oy + 1 (the second is dropped past the last row).
+            // Input rows oy - 1 .. oy + 2 feed output rows oy (A) and oy + 1 (B, dropped past the last row). Per output
+            // row the left, middle and right kernel columns are summed unshifted (L, M, R); out[x] = L[x-1] + M[x] + R[x+1],
+            // so the sums of chunk c + 1 are made before chunk c is finished.
             byte* r1 = src + ((long)oy * w);
             byte* r0 = oy >= 1 ? r1 - w : padRow;
             byte* r2 = oy + 1 < h ? r1 + w : padRow;
             byte* r3 = oy + 2 < h ? r1 + (2 * w) : padRow;
             bool second = oy + 1 < h;
             byte* d0 = dst + ((long)oy * w), d1 = d0 + w;
-            Vector512<float> p0 = pad, p1 = pad, p2 = pad, p3 = pad;
-            Vector512<float> c0 = Widen16(r0, firstMask, zxBytes), c1 = Widen16(r1, firstMask, zxBytes);
-            Vector512<float> c2 = Widen16(r2, firstMask, zxBytes), c3 = Widen16(r3, firstMask, zxBytes);
+            Vector512<float> lpA = leftPad, lpB = leftPad;
+            Vector128<byte> m0 = Valid16(w);
+            Sums1(Widen16(r0, m0, zxBytes), Widen16(r1, m0, zxBytes), Widen16(r2, m0, zxBytes), Widen16(r3, m0, zxBytes),
+                  k0, k1, k2, k3, k4, k5, k6, k7, k8, init,
+                  out Vector512<float> lA, out Vector512<float> mA, out Vector512<float> rA, out Vector512<float> lB, out Vector512<float> mB, out Vector512<float> rB);
             for (int c = 0; c < chunks; c++)
             {
                 int x = 16 * (c + 1);
-                Vector512<float> n0, n1, n2, n3;
+                Vector512<float> lnA, mnA, rnA, lnB, mnB, rnB;
                 if (x + 16 <= w)
                 {
-                    n0 = Widen16(r0 + x);
-                    n1 = Widen16(r1 + x);
-                    n2 = Widen16(r2 + x);
-                    n3 = Widen16(r3 + x);
+                    Sums1(Widen16(r0 + x), Widen16(r1 + x), Widen16(r2 + x), Widen16(r3 + x), k0, k1, k2, k3, k4, k5, k6, k7, k8, init,
+                          out lnA, out mnA, out rnA, out lnB, out mnB, out rnB);
+                }
+                else if (x < w)
+                {
+                    Vector128<byte> m = Valid16(w - x); // chunk c + 1 is partial
+                    Sums1(Widen16(r0 + x, m, zxBytes), Widen16(r1 + x, m, zxBytes), Widen16(r2 + x, m, zxBytes), Widen16(r3 + x, m, zxBytes),
+                          k0, k1, k2, k3, k4, k5, k6, k7, k8, init, out lnA, out mnA, out rnA, out lnB, out mnB, out rnB);
                 }
                 else
                 {
-                    Vector128<byte> m = Valid16(w - x); // chunk c + 1: partial, or past the row (all padding)
-                    n0 = Widen16(r0 + x, m, zxBytes);
-                    n1 = Widen16(r1 + x, m, zxBytes);
-                    n2 = Widen16(r2 + x, m, zxBytes);
-                    n3 = Widen16(r3 + x, m, zxBytes);
+                    // Past the row: only the right sums are read, and they are the padding's.
+                    lnA = mnA = lnB = mnB = rightPad;
+                    rnA = rnB = rightPad;
                 }
 
-                Vector512<float> l1 = Left(c1, p1), g1 = Right(n1, c1);
-                Vector512<float> l2 = Left(c2, p2), g2 = Right(n2, c2);
-                Vector512<float> a0 = Vector512.FusedMultiplyAdd(k0, Left(c0, p0), init);
-                Vector512<float> a1 = Vector512.FusedMultiplyAdd(k0, l1, init);
-                a0 = Vector512.FusedMultiplyAdd(k1, c0, a0);
-                a1 = Vector512.FusedMultiplyAdd(k1, c1, a1);
-                a0 = Vector512.FusedMultiplyAdd(k2, Right(n0, c0), a0);
-                a1 = Vector512.FusedMultiplyAdd(k2, g1, a1);
-                a0 = Vector512.FusedMultiplyAdd(k3, l1, a0);
-                a1 = Vector512.FusedMultiplyAdd(k3, l2, a1);
-                a0 = Vector512.FusedMultiplyAdd(k4, c1, a0);
-                a1 = Vector512.FusedMultiplyAdd(k4, c2, a1);
-                a0 = Vector512.FusedMultiplyAdd(k5, g1, a0);
-                a1 = Vector512.FusedMultiplyAdd(k5, g2, a1);
-                a0 = Vector512.FusedMultiplyAdd(k6, l2, a0);
-                a1 = Vector512.FusedMultiplyAdd(k6, Left(c3, p3), a1);
-                a0 = Vector512.FusedMultiplyAdd(k7, c2, a0);
-                a1 = Vector512.FusedMultiplyAdd(k7, c3, a1);
-                a0 = Vector512.FusedMultiplyAdd(k8, g2, a0);
-                a1 = Vector512.FusedMultiplyAdd(k8, Right(n3, c3), a1);
-                Vector128<byte> y0 = Requantize(scale, lo, hi, zero, a0), y1 = Requantize(scale, lo, hi, zero, a1);
+                Vector512<float> a = mA + Left(lA, lpA) + Right(rnA, rA);
+                Vector512<float> b = mB + Left(lB, lpB) + Right(rnB, rB);
+                Vector128<byte> y0 = Requantize(scale, lo, hi, zero, a), y1 = Requantize(scale, lo, hi, zero, b);
                 if (c < chunks - 1)
                 {
                     Vector128.Store(y0, d0 + (16 * c));
@@ -216,16 +208,32 @@ internal sealed unsafe partial class Conv2dInt8
                     }
                 }
 
-                p0 = c0;
-                p1 = c1;
-                p2 = c2;
-                p3 = c3;
-                c0 = n0;
-                c1 = n1;
-                c2 = n2;
-                c3 = n3;
+                lpA = lA;
+                lpB = lB;
+                lA = lnA;
+                lB = lnB;
+                mA = mnA;
+                mB = mnB;
+                rA = rnA;
+                rB = rnB;
             }
         }
+    }
+
+    // The left, middle (with the accumulator start) and right column sums of output rows A (rows 0..2) and B (rows 1..3).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Sums1(Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3,
+                              Vector512<float> k0, Vector512<float> k1, Vector512<float> k2, Vector512<float> k3, Vector512<float> k4,
+                              Vector512<float> k5, Vector512<float> k6, Vector512<float> k7, Vector512<float> k8, Vector512<float> init,
+                              out Vector512<float> lA, out Vector512<float> mA, out Vector512<float> rA,
+                              out Vector512<float> lB, out Vector512<float> mB, out Vector512<float> rB)
+    {
+        lA = Vector512.FusedMultiplyAdd(k6, x2, Vector512.FusedMultiplyAdd(k3, x1, k0 * x0));
+        lB = Vector512.FusedMultiplyAdd(k6, x3, Vector512.FusedMultiplyAdd(k3, x2, k0 * x1));
+        mA = Vector512.FusedMultiplyAdd(k7, x2, Vector512.FusedMultiplyAdd(k4, x1, Vector512.FusedMultiplyAdd(k1, x0, init)));
+        mB = Vector512.FusedMultiplyAdd(k7, x3, Vector512.FusedMultiplyAdd(k4, x2, Vector512.FusedMultiplyAdd(k1, x1, init)));
+        rA = Vector512.FusedMultiplyAdd(k8, x2, Vector512.FusedMultiplyAdd(k5, x1, k2 * x0));
+        rB = Vector512.FusedMultiplyAdd(k8, x3, Vector512.FusedMultiplyAdd(k5, x2, k2 * x1));
     }
 
     // 32 input columns as even and odd columns in float.
