@@ -151,15 +151,17 @@ internal sealed unsafe partial class Conv2dInt8
         Vector512<byte> image = Gap7 & Vector512.GreaterThan(Vector512.Create((byte)(h * 8)), Vector512<byte>.Indices);
         Vector512<byte> raw = Avx512BW.MaskLoad(src, valid, zxBytes);
         Vector512<byte> gapped = Avx512Vbmi2.Expand(zxBytes, image, raw);
-        Vector512<float> pad = q.Pad;
+        Vector512<float> k0 = q.K0, k1 = q.K1, k2 = q.K2, k3 = q.K3, k4 = q.K4, k5 = q.K5, k6 = q.K6, k7 = q.K7, k8 = q.K8;
+        Vector512<float> init = q.Init, scale = q.Scale, lo = q.Lo, hi = q.Hi, pad = q.Pad;
+        Vector512<int> zero = q.Zero;
         Vector512<float> v0 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(gapped.GetLower().GetLower()));
         Vector512<float> v1 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(gapped.GetLower().GetUpper()));
         Vector512<float> v2 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(gapped.GetUpper().GetLower()));
         Vector512<float> v3 = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(gapped.GetUpper().GetUpper()));
-        Vector512<int> y0 = Taps8(pad, v0, v1, q);
-        Vector512<int> y1 = Taps8(v0, v1, v2, q);
-        Vector512<int> y2 = Taps8(v1, v2, v3, q);
-        Vector512<int> y3 = Taps8(v2, v3, pad, q);
+        Vector512<int> y0 = Taps8(pad, v0, v1, k0, k1, k2, k3, k4, k5, k6, k7, k8, init, scale, lo, hi, zero);
+        Vector512<int> y1 = Taps8(v0, v1, v2, k0, k1, k2, k3, k4, k5, k6, k7, k8, init, scale, lo, hi, zero);
+        Vector512<int> y2 = Taps8(v1, v2, v3, k0, k1, k2, k3, k4, k5, k6, k7, k8, init, scale, lo, hi, zero);
+        Vector512<int> y3 = Taps8(v2, v3, pad, k0, k1, k2, k3, k4, k5, k6, k7, k8, init, scale, lo, hi, zero);
         Vector512<short> w01 = Avx512BW.PackSignedSaturate(y0, y1), w23 = Avx512BW.PackSignedSaturate(y2, y3);
         Vector512<byte> bytes = signedOut ? Avx512BW.PackSignedSaturate(w01, w23).AsByte() : Avx512BW.PackUnsignedSaturate(w01, w23);
         bytes = Avx512F.PermuteVar16x32(bytes.AsInt32(), PackOrder).AsByte();
@@ -168,18 +170,21 @@ internal sealed unsafe partial class Conv2dInt8
 
     // Requantized outputs of the 16 positions of v (row stride 8: the taps at -9 .. +9 reach into prev and next only).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Taps8(Vector512<float> prev, Vector512<float> v, Vector512<float> next, in RowQuant q)
+    private static Vector512<int> Taps8(Vector512<float> prev, Vector512<float> v, Vector512<float> next,
+                                        Vector512<float> k0, Vector512<float> k1, Vector512<float> k2, Vector512<float> k3, Vector512<float> k4,
+                                        Vector512<float> k5, Vector512<float> k6, Vector512<float> k7, Vector512<float> k8,
+                                        Vector512<float> init, Vector512<float> scale, Vector512<float> lo, Vector512<float> hi, Vector512<int> zero)
     {
         Vector512<int> p = prev.AsInt32(), c = v.AsInt32(), n = next.AsInt32();
-        Vector512<float> acc = Vector512.FusedMultiplyAdd(q.K0, Avx512F.AlignRight32(c, p, 7).AsSingle(), q.Init);
-        acc = Vector512.FusedMultiplyAdd(q.K1, Avx512F.AlignRight32(c, p, 8).AsSingle(), acc);
-        acc = Vector512.FusedMultiplyAdd(q.K2, Avx512F.AlignRight32(c, p, 9).AsSingle(), acc);
-        acc = Vector512.FusedMultiplyAdd(q.K3, Avx512F.AlignRight32(c, p, 15).AsSingle(), acc);
-        acc = Vector512.FusedMultiplyAdd(q.K4, v, acc);
-        acc = Vector512.FusedMultiplyAdd(q.K5, Avx512F.AlignRight32(n, c, 1).AsSingle(), acc);
-        acc = Vector512.FusedMultiplyAdd(q.K6, Avx512F.AlignRight32(n, c, 7).AsSingle(), acc);
-        acc = Vector512.FusedMultiplyAdd(q.K7, Avx512F.AlignRight32(n, c, 8).AsSingle(), acc);
-        acc = Vector512.FusedMultiplyAdd(q.K8, Avx512F.AlignRight32(n, c, 9).AsSingle(), acc);
-        return Avx512F.ConvertToVector512Int32(Avx512F.Min(Avx512F.Max(acc * q.Scale, q.Lo), q.Hi)) + q.Zero;
+        Vector512<float> acc = Vector512.FusedMultiplyAdd(k0, Avx512F.AlignRight32(c, p, 7).AsSingle(), init);
+        acc = Vector512.FusedMultiplyAdd(k1, Avx512F.AlignRight32(c, p, 8).AsSingle(), acc);
+        acc = Vector512.FusedMultiplyAdd(k2, Avx512F.AlignRight32(c, p, 9).AsSingle(), acc);
+        acc = Vector512.FusedMultiplyAdd(k3, Avx512F.AlignRight32(c, p, 15).AsSingle(), acc);
+        acc = Vector512.FusedMultiplyAdd(k4, v, acc);
+        acc = Vector512.FusedMultiplyAdd(k5, Avx512F.AlignRight32(n, c, 1).AsSingle(), acc);
+        acc = Vector512.FusedMultiplyAdd(k6, Avx512F.AlignRight32(n, c, 7).AsSingle(), acc);
+        acc = Vector512.FusedMultiplyAdd(k7, Avx512F.AlignRight32(n, c, 8).AsSingle(), acc);
+        acc = Vector512.FusedMultiplyAdd(k8, Avx512F.AlignRight32(n, c, 9).AsSingle(), acc);
+        return Avx512F.ConvertToVector512Int32(Avx512F.Min(Avx512F.Max(acc * scale, lo), hi)) + zero;
     }
 }

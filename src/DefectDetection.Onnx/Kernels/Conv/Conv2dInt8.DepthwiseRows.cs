@@ -77,30 +77,41 @@ internal sealed unsafe partial class Conv2dInt8
     }
 
     /// <summary>Constants of one plane: weights, accumulator start and requantization.</summary>
-    private readonly struct RowQuant
+    private readonly struct RowQuant(float* w, float init, float scale, int zeroPoint, int min, int max, byte zx)
     {
-        public readonly Vector512<float> K0, K1, K2, K3, K4, K5, K6, K7, K8, Init, Scale, Lo, Hi, Pad;
-        public readonly Vector512<int> Zero;
+        private readonly float* _w = w;
+        private readonly float _init = init, _scale = scale, _lo = min - zeroPoint, _hi = max - zeroPoint, _pad = zx;
+        private readonly int _zero = zeroPoint;
 
-        public RowQuant(float* w, float init, float scale, int zeroPoint, int min, int max, byte zx)
-        {
-            K0 = Vector512.Create(w[0]);
-            K1 = Vector512.Create(w[1]);
-            K2 = Vector512.Create(w[2]);
-            K3 = Vector512.Create(w[3]);
-            K4 = Vector512.Create(w[4]);
-            K5 = Vector512.Create(w[5]);
-            K6 = Vector512.Create(w[6]);
-            K7 = Vector512.Create(w[7]);
-            K8 = Vector512.Create(w[8]);
-            Init = Vector512.Create(init);
-            Scale = Vector512.Create(scale);
-            Lo = Vector512.Create((float)(min - zeroPoint));
-            Hi = Vector512.Create((float)(max - zeroPoint));
-            Pad = Vector512.Create((float)zx);
-            Zero = Vector512.Create(zeroPoint);
-        }
+        public Vector512<float> K0 => Vector512.Create(_w[0]);
 
+        public Vector512<float> K1 => Vector512.Create(_w[1]);
+
+        public Vector512<float> K2 => Vector512.Create(_w[2]);
+
+        public Vector512<float> K3 => Vector512.Create(_w[3]);
+
+        public Vector512<float> K4 => Vector512.Create(_w[4]);
+
+        public Vector512<float> K5 => Vector512.Create(_w[5]);
+
+        public Vector512<float> K6 => Vector512.Create(_w[6]);
+
+        public Vector512<float> K7 => Vector512.Create(_w[7]);
+
+        public Vector512<float> K8 => Vector512.Create(_w[8]);
+
+        public Vector512<float> Init => Vector512.Create(_init);
+
+        public Vector512<float> Scale => Vector512.Create(_scale);
+
+        public Vector512<float> Lo => Vector512.Create(_lo);
+
+        public Vector512<float> Hi => Vector512.Create(_hi);
+
+        public Vector512<float> Pad => Vector512.Create(_pad);
+
+        public Vector512<int> Zero => Vector512.Create(_zero);
     }
 
     // As QGemm.RequantizeFloatRow: the exact sum scaled, clamped, rounded half to even (vcvtps2dq), plus the zero point.
