@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DefectDetection.Onnx.Kernels.Conv;
 using DefectDetection.Onnx.Kernels.Gemm;
+using DefectDetection.Testing;
 using Xunit.Abstractions;
 
 namespace DefectDetection.Onnx.Tests.Models;
@@ -118,6 +119,55 @@ public sealed class KernelTimings(ITestOutputHelper output)
         }
 
         output.WriteLine($"sum of medians: default {sumNew:F1} us, old {sumOld:F1} us");
+    }
+
+    /// <summary>
+    /// The depthwise layers of the int8 MobileNetV2 in the model (per-node profile), the row/gapped kernels against the
+    /// older ones, alternated run by run in one session (DEFECT_ONNX_PERF_BATCH / _THREADS as in LayerProfile).
+    /// </summary>
+    [PerfFact]
+    public void Int8DepthwiseInModelRowsVersusOld()
+    {
+        int batch = int.TryParse(Environment.GetEnvironmentVariable("DEFECT_ONNX_PERF_BATCH"), out int b) ? b : 1;
+        int threads = int.TryParse(Environment.GetEnvironmentVariable("DEFECT_ONNX_PERF_THREADS"), out int t) ? t : 1;
+        using var session = new InferenceSession(SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx"), new SessionOptions { IntraOpThreads = threads });
+        var input = new DenseTensor<float>([batch, 3, 224, 224]);
+        var rng = new Random(1);
+        for (int i = 0; i < input.Length; i++)
+        {
+            input.Span[i] = (float)rng.NextDouble();
+        }
+
+        var feeds = new Dictionary<string, Tensor> { ["input"] = input };
+        var core = session.Core;
+        int[] dw = Enumerable.Range(0, core.Kernels.Length).Where(k => core.Kernels[k].Node.OpType == "QLinearConv" && core.Kernels[k].Node.GetInt("group", 1) > 1).ToArray();
+        const int Runs = 40;
+        var ticks = new[] { new List<long[]>(), new List<long[]>() }; // old, new
+        for (int r = 0; r < (2 * Runs) + 6; r++)
+        {
+            bool rows = (r & 1) == 1;
+            Conv2dInt8.RowDepthwiseEnabled = rows;
+            core.ProfileTicks = new long[core.Kernels.Length];
+            session.Run(feeds);
+            if (r >= 6)
+            {
+                ticks[rows ? 1 : 0].Add(core.ProfileTicks);
+            }
+        }
+
+        core.ProfileTicks = null;
+        Conv2dInt8.RowDepthwiseEnabled = true;
+        double Ms(List<long[]> runs, int k) => runs.Select(a => a[k]).Order().ElementAt(runs.Count / 2) * 1000.0 / Stopwatch.Frequency;
+        double sumOld = 0, sumNew = 0;
+        foreach (int k in dw)
+        {
+            double mo = Ms(ticks[0], k), mn = Ms(ticks[1], k);
+            sumOld += mo;
+            sumNew += mn;
+            output.WriteLine($"{k,3} {mo,7:F3} ms old, {mn,7:F3} ms new ({mo / mn:F2}x)  {core.Kernels[k].Node.Name}");
+        }
+
+        output.WriteLine($"depthwise sum of medians: old {sumOld:F3} ms, new {sumNew:F3} ms ({sumOld / sumNew:F2}x), batch {batch}, threads {threads}");
     }
 
     [PerfFact]

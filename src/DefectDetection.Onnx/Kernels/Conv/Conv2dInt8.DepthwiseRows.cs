@@ -154,7 +154,7 @@ internal sealed unsafe partial class Conv2dInt8
     private static void RowDepthwisePlane1(byte* src, int h, int w, in RowQuant q, byte zx, byte* padRow, byte* dst)
     {
         int chunks = (w + 15) / 16;
-        Vector128<byte> lastMask = Valid16(w - (16 * (chunks - 1)));
+        Vector128<byte> lastMask = Valid16(w - (16 * (chunks - 1))), firstMask = Valid16(w);
         var zxBytes = Vector128.Create(zx);
         Vector512<float> k0 = q.K0, k1 = q.K1, k2 = q.K2, k3 = q.K3, k4 = q.K4, k5 = q.K5, k6 = q.K6, k7 = q.K7, k8 = q.K8;
         Vector512<float> init = q.Init, scale = q.Scale, pad = q.Pad;
@@ -173,10 +173,18 @@ internal sealed unsafe partial class Conv2dInt8
             bool second = oy + 1 < h;
             byte* d0 = dst + ((long)oy * w), d1 = d0 + w;
             Vector512<float> lpA = leftPad, lpB = leftPad;
-            Vector128<byte> m0 = Valid16(w);
-            Sums1(Widen16(r0, m0, zxBytes), Widen16(r1, m0, zxBytes), Widen16(r2, m0, zxBytes), Widen16(r3, m0, zxBytes),
-                  k0, k1, k2, k3, k4, k5, k6, k7, k8, init,
-                  out Vector512<float> lA, out Vector512<float> mA, out Vector512<float> rA, out Vector512<float> lB, out Vector512<float> mB, out Vector512<float> rB);
+            Vector512<float> lA, mA, rA, lB, mB, rB;
+            if (w >= 16)
+            {
+                Sums1(Widen16(r0), Widen16(r1), Widen16(r2), Widen16(r3), k0, k1, k2, k3, k4, k5, k6, k7, k8, init,
+                      out lA, out mA, out rA, out lB, out mB, out rB);
+            }
+            else
+            {
+                Sums1(Widen16(r0, firstMask, zxBytes), Widen16(r1, firstMask, zxBytes), Widen16(r2, firstMask, zxBytes), Widen16(r3, firstMask, zxBytes),
+                      k0, k1, k2, k3, k4, k5, k6, k7, k8, init, out lA, out mA, out rA, out lB, out mB, out rB);
+            }
+
             for (int c = 0; c < chunks; c++)
             {
                 int x = 16 * (c + 1);
