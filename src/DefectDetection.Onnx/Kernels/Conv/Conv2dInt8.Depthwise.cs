@@ -4,9 +4,11 @@ using DefectDetection.Onnx.Runtime.Threading;
 
 namespace DefectDetection.Onnx.Kernels.Conv;
 
-// Depthwise int8: the plane is converted to float (x - zero point) and filtered with (w - zero point) in float.
-// Every product and partial sum is an integer below 2^24 (at most 256 taps of |255 * 255|; larger kernels take the
-// GEMM path), so the float result is exactly the integer accumulator.
+// Depthwise int8. With AVX-512 the 3x3 stride-1/2 pad-1 planes take the kernels that read the u8 rows directly
+// (Conv2dInt8.DepthwiseRows / DepthwiseGapped: the zero point folded into the accumulator start). Otherwise the plane
+// is converted to float (x - zero point) and filtered with (w - zero point) in float. Every product and partial sum is
+// an integer below 2^24 (at most 256 taps of |255 * 255|; larger kernels take the GEMM path), so the float result is
+// exactly the integer accumulator.
 internal sealed unsafe partial class Conv2dInt8
 {
     [ThreadStatic]
