@@ -17,13 +17,14 @@ namespace DefectDetection.Onnx.Kernels.Conv;
 internal sealed unsafe partial class Conv2dInt8
 {
     // |bias - zx * sum w'| + 9 * 255 * 255 stays below 2^24: the float accumulator is exact.
-    private const float RowInitLimit = 16_000_000f;
-
+    private const long RowInitLimit = 16_000_000;
 
     [ThreadStatic]
     private static float[]? t_rowPad;
 
-    private float[]? _rowInit; // per channel: bias - zx * sum(w - wz), or an empty array when one is too large
+    // Built on first use (a cache: every thread computes the same values): per channel bias - zx * sum(w - wz), or an
+    // empty array when one of them is too large for the row kernels.
+    private float[]? _rowInit;
 
     /// <summary>Benchmarks and tests: false sends every plane to the older kernels.</summary>
     internal static bool RowDepthwiseEnabled { get; set; } = true;
@@ -53,7 +54,7 @@ internal sealed unsafe partial class Conv2dInt8
                 }
 
                 long v = (_bias.Length > 0 ? _bias[c] : 0) - (_inputZeroPoint * sum);
-                if (Math.Abs(v) > (long)RowInitLimit)
+                if (Math.Abs(v) > RowInitLimit)
                 {
                     init = [];
                     break;
@@ -62,7 +63,7 @@ internal sealed unsafe partial class Conv2dInt8
                 init[c] = v;
             }
 
-            _rowInit = init; // benign race: every thread computes the same values
+            _rowInit = init;
         }
 
         return init.Length == 0 ? null : init;
