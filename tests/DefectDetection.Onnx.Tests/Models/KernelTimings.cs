@@ -24,6 +24,7 @@ public sealed class KernelTimings(ITestOutputHelper output)
             byte[] y = new byte[x.Length];
             var flat = new List<double>();
             var rows = new List<double>();
+            Conv2dInt8.RowDepthwiseEnabled = false; // the older kernels only (Int8DepthwiseRowsVersusOld compares the new ones)
             for (int r = 0; r < 1200; r++)
             {
                 if (r == 400)
@@ -39,6 +40,7 @@ public sealed class KernelTimings(ITestOutputHelper output)
             }
 
             Conv2dInt8.FlatDepthwiseEnabled = true;
+            Conv2dInt8.RowDepthwiseEnabled = true;
             output.WriteLine($"dw {c}x{h}x{h}: flat {flat.Order().ElementAt(flat.Count / 2):F1} us (min {flat.Min():F1}), rows {rows.Order().ElementAt(rows.Count / 2):F1} us (min {rows.Min():F1})");
         }
     }
@@ -58,6 +60,7 @@ public sealed class KernelTimings(ITestOutputHelper output)
             byte[] y = new byte[c * shape.OutputHeight(h) * shape.OutputWidth(h)];
             var phases = new List<double>();
             var rows = new List<double>();
+            Conv2dInt8.RowDepthwiseEnabled = false; // the older kernels only
             for (int r = 0; r < 1000; r++)
             {
                 Conv2dInt8.PhaseDepthwiseEnabled = (r & 1) == 0;
@@ -70,6 +73,7 @@ public sealed class KernelTimings(ITestOutputHelper output)
             }
 
             Conv2dInt8.PhaseDepthwiseEnabled = true;
+            Conv2dInt8.RowDepthwiseEnabled = true;
             output.WriteLine($"dw s2 {c}x{h}x{h}: phases {phases.Order().ElementAt(phases.Count / 2):F1} us, rows {rows.Order().ElementAt(rows.Count / 2):F1} us");
         }
     }
