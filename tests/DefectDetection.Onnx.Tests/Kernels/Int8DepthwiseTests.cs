@@ -73,6 +73,30 @@ public sealed class Int8DepthwiseTests
         }
     }
 
+    /// <summary>The stride-1 row kernel without the float row ring (the ring is the default above 16 columns).</summary>
+    [Fact]
+    public void RowKernelWithoutRingMatchesReference()
+    {
+        using var scope = new VectorWidthScope(512);
+        var rng = new Random(3001);
+        bool ring = Conv2dInt8.RowRingEnabled;
+        Conv2dInt8.RowRingEnabled = false; // other tests running meanwhile only take the other (equally exact) kernel
+        try
+        {
+            for (int h = 1; h <= 9; h++)
+            {
+                for (int w = 15; w <= 70; w++)
+                {
+                    Check(new Conv2dShape(3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1), rng, 1 + (w % 2), h, w, variant: (h * 71) + w, pool: null);
+                }
+            }
+        }
+        finally
+        {
+            Conv2dInt8.RowRingEnabled = ring;
+        }
+    }
+
     private static void Check(Conv2dShape shape, Random rng, int n, int h, int w, int variant, IntraOpThreadPool? pool, bool largeBias = false)
     {
         int c = shape.OutChannels;

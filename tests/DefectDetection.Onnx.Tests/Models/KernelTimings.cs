@@ -97,16 +97,19 @@ public sealed class KernelTimings(ITestOutputHelper output)
             rng.NextBytes(x);
             var conv = new Conv2dInt8(shape, Array.ConvertAll(wb, v => (sbyte)v), [0], new int[c], 3, new Requantization([0.001f], 5, false));
             byte[] y = new byte[c * shape.OutputHeight(h) * shape.OutputWidth(h)];
-            var times = new[] { new List<double>(), new List<double>(), new List<double>() }; // old, rows only, gapped up to any width
+            // old, rows only (no ring), gapped up to any width, rows with the float ring
+            var times = new[] { new List<double>(), new List<double>(), new List<double>(), new List<double>() };
             int defaultMax = Conv2dInt8.GappedDepthwiseMaxWidth;
-            for (int r = 0; r < 1200; r++)
+            bool defaultRing = Conv2dInt8.RowRingEnabled;
+            for (int r = 0; r < 1600; r++)
             {
-                int v = r % 3;
+                int v = r % 4;
                 Conv2dInt8.RowDepthwiseEnabled = v != 0;
                 Conv2dInt8.GappedDepthwiseMaxWidth = v == 2 ? int.MaxValue : 0;
+                Conv2dInt8.RowRingEnabled = v == 3;
                 long t0 = Stopwatch.GetTimestamp();
                 conv.Run(x, 1, h, h, y, [], null);
-                if (r >= 300)
+                if (r >= 400)
                 {
                     times[v].Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
                 }
@@ -114,12 +117,13 @@ public sealed class KernelTimings(ITestOutputHelper output)
 
             Conv2dInt8.RowDepthwiseEnabled = true;
             Conv2dInt8.GappedDepthwiseMaxWidth = defaultMax;
-            double mo = Median(times[0]), mr = Median(times[1]), mg = Median(times[2]);
-            double best = stride == 1 && h <= defaultMax ? mg : mr;
+            Conv2dInt8.RowRingEnabled = defaultRing;
+            double mo = Median(times[0]), mr = Median(times[1]), mg = Median(times[2]), mring = Median(times[3]);
+            double best = stride == 2 ? mr : h <= defaultMax ? mg : h > 16 ? mring : mr;
             sumNew += best;
             sumOld += mo;
             output.WriteLine($"dw s{stride} {c}x{h}x{h}: old {mo:F1} us (min {times[0].Min():F1}), rows {mr:F1} us (min {times[1].Min():F1}), " +
-                             $"gapped {mg:F1} us (min {times[2].Min():F1}); default {mo / best:F2}x faster");
+                             $"gapped {mg:F1} us (min {times[2].Min():F1}), ring {mring:F1} us (min {times[3].Min():F1}); default {mo / best:F2}x faster");
         }
 
         output.WriteLine($"sum of medians: default {sumNew:F1} us, old {sumOld:F1} us");

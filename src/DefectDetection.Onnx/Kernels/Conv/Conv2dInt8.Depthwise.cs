@@ -78,11 +78,17 @@ internal sealed unsafe partial class Conv2dInt8
                 }
 
                 byte* padRow = PadRow(InW, Zero);
+                int ld = ((InW + 15) / 16) * 16;
+                float* ring = s.StrideW == 1 && InW > 16 && RowRingEnabled ? RowRing(ld, Zero) : null;
                 for (int p = start; p < end; p++)
                 {
                     int m = p % s.OutChannels;
                     var q = new RowQuant(W + ((long)m * 9), Init[m], rq.IsPerTensor ? Scales[0] : Scales[m], rq.OutputZeroPoint, rq.Min, rq.Max, Zero);
-                    if (s.StrideW == 1)
+                    if (ring != null)
+                    {
+                        RowDepthwisePlane1Ring(X + ((long)p * inPlane), InH, InW, q, Zero, ring, ld, Yq + ((long)p * outPlane));
+                    }
+                    else if (s.StrideW == 1)
                     {
                         RowDepthwisePlane1(X + ((long)p * inPlane), InH, InW, q, Zero, padRow, Yq + ((long)p * outPlane));
                     }
