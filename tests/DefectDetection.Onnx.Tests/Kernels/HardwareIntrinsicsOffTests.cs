@@ -77,6 +77,7 @@ internal static class KernelSelfCheck
             ("int8 depthwise lengths", () => new VectorLengthTests().Int8DepthwiseAllRowWidths(512)),
             ("int8 narrow depthwise", () => new Conv2dInt8Tests().NarrowDepthwiseMatchesReference(512)),
             ("int8 stride-2 depthwise", () => new Conv2dInt8Tests().Stride2DepthwiseMatchesReference(512)),
+            ("int8 depthwise planes", () => new Int8DepthwiseTests().AllPlaneSizesMatchReference(512)),
             ("dequantize lengths", () => new QuantizationTests().DequantizeMatchesScalarDefinitionForAllLengths()),
             ("activations", () => new VectorLengthTests().ActivationsAllLengths()),
             ("thread pool", () => new IntraOpThreadPoolTests().EveryIndexRunsExactlyOnce(2)),

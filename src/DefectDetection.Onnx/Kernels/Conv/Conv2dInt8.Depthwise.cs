@@ -4,9 +4,11 @@ using DefectDetection.Onnx.Runtime.Threading;
 
 namespace DefectDetection.Onnx.Kernels.Conv;
 
-// Depthwise int8: the plane is converted to float (x - zero point) and filtered with (w - zero point) in float.
-// Every product and partial sum is an integer below 2^24 (at most 256 taps of |255 * 255|; larger kernels take the
-// GEMM path), so the float result is exactly the integer accumulator.
+// Depthwise int8. With AVX-512 the 3x3 stride-1/2 pad-1 planes take the kernels that read the u8 rows directly
+// (Conv2dInt8.DepthwiseRows / DepthwiseGapped: the zero point folded into the accumulator start). Otherwise the plane
+// is converted to float (x - zero point) and filtered with (w - zero point) in float. Every product and partial sum is
+// an integer below 2^24 (at most 256 taps of |255 * 255|; larger kernels take the GEMM path), so the float result is
+// exactly the integer accumulator.
 internal sealed unsafe partial class Conv2dInt8
 {
     [ThreadStatic]
@@ -19,11 +21,13 @@ internal sealed unsafe partial class Conv2dInt8
     private void RunDepthwise(byte* x, int batch, int inH, int inW, int outH, int outW, byte* yq, int* y32, int* bias, float* scales,
                               IntraOpThreadPool? pool)
     {
+        float[]? rowInit = yq != null && UsesRowDepthwise(_shape, _width) ? RowInit() : null;
         fixed (float* w = _depthwise)
+        fixed (float* init = rowInit)
         {
             var work = new DepthwiseWork
             {
-                Shape = _shape, X = x, Yq = yq, Y32 = y32, W = w, Bias = bias, Scales = scales, Requant = _requant,
+                Shape = _shape, X = x, Yq = yq, Y32 = y32, W = w, Init = init, Bias = bias, Scales = scales, Requant = _requant,
                 InH = inH, InW = inW, OutH = outH, OutW = outW, Zero = _inputZeroPoint, Width = _width,
             };
             int planes = batch * _shape.OutChannels;
@@ -36,7 +40,7 @@ internal sealed unsafe partial class Conv2dInt8
         public Conv2dShape Shape;
         public byte* X, Yq;
         public int* Y32, Bias;
-        public float* W, Scales;
+        public float* W, Init, Scales;
         public Requantization? Requant;
         public int InH, InW, OutH, OutW, Width;
         public byte Zero;
@@ -45,6 +49,58 @@ internal sealed unsafe partial class Conv2dInt8
         {
             var s = Shape;
             int inPlane = InH * InW, outPlane = OutH * OutW;
+            if (Init != null)
+            {
+                var rq = Requant!;
+                if (s.StrideW == 1 && UsesGapped7(InH, InW))
+                {
+                    for (int p = start; p < end; p++)
+                    {
+                        int m = p % s.OutChannels;
+                        var q = new RowQuant(W + ((long)m * 9), Init[m], rq.IsPerTensor ? Scales[0] : Scales[m], rq.OutputZeroPoint, rq.Min, rq.Max, Zero);
+                        Gapped7Plane(X + ((long)p * inPlane), InH, q, Zero, rq.OutputSigned, Yq + ((long)p * outPlane));
+                    }
+
+                    return;
+                }
+
+                if (UsesGappedDepthwise(s, InW))
+                {
+                    var gapped = new GappedPlane(InH, InW, Zero);
+                    for (int p = start; p < end; p++)
+                    {
+                        int m = p % s.OutChannels;
+                        var q = new RowQuant(W + ((long)m * 9), Init[m], rq.IsPerTensor ? Scales[0] : Scales[m], rq.OutputZeroPoint, rq.Min, rq.Max, Zero);
+                        GappedDepthwisePlane(gapped, X + ((long)p * inPlane), q, Zero, rq.OutputSigned, Yq + ((long)p * outPlane));
+                    }
+
+                    return;
+                }
+
+                byte* padRow = PadRow(InW, Zero);
+                int ld = ((InW + 15) / 16) * 16;
+                float* ring = s.StrideW == 1 && InW > 16 && RowRingEnabled ? RowRing(ld, Zero) : null;
+                for (int p = start; p < end; p++)
+                {
+                    int m = p % s.OutChannels;
+                    var q = new RowQuant(W + ((long)m * 9), Init[m], rq.IsPerTensor ? Scales[0] : Scales[m], rq.OutputZeroPoint, rq.Min, rq.Max, Zero);
+                    if (ring != null)
+                    {
+                        RowDepthwisePlane1Ring(X + ((long)p * inPlane), InH, InW, q, Zero, ring, ld, Yq + ((long)p * outPlane));
+                    }
+                    else if (s.StrideW == 1)
+                    {
+                        RowDepthwisePlane1(X + ((long)p * inPlane), InH, InW, q, Zero, padRow, Yq + ((long)p * outPlane));
+                    }
+                    else
+                    {
+                        RowDepthwisePlane2(X + ((long)p * inPlane), InH, InW, OutH, OutW, q, Zero, padRow, Yq + ((long)p * outPlane));
+                    }
+                }
+
+                return;
+            }
+
             if (Yq != null && UsesPhaseDepthwise(s, OutW, Width))
             {
                 var phasePlanes = new PhasePlanes(InH, OutW);
