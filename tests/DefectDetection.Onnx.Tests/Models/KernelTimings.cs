@@ -7,6 +7,7 @@ using Xunit.Abstractions;
 namespace DefectDetection.Onnx.Tests.Models;
 
 /// <summary>Single-thread timings of int8 kernel variants, alternated in one process (DEFECT_ONNX_PERF=1).</summary>
+[Collection(PerfCollection.Name)]
 public sealed class KernelTimings(ITestOutputHelper output)
 {
     [PerfFact]

@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 namespace DefectDetection.Onnx.Tests.Models;
 
 /// <summary>Per-node profile of the int8 MobileNetV2 (DEFECT_ONNX_PERF=1): ms per call for each kernel, with its output shape.</summary>
+[Collection(PerfCollection.Name)]
 public sealed class LayerProfile(ITestOutputHelper output)
 {
     [PerfFact]

@@ -9,6 +9,7 @@ namespace DefectDetection.Onnx.Tests.Models;
 /// Single-thread A/B timings of the int8 GEMM convolutions (DEFECT_ONNX_PERF=1): each variant switch is flipped on
 /// every run in one process and the medians are compared.
 /// </summary>
+[Collection(PerfCollection.Name)]
 public sealed class PointwiseTimings(ITestOutputHelper output)
 {
     private static readonly (int C, int M, int K, int S, int H, int N)[] Layers =

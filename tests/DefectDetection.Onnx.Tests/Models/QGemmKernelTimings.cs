@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 namespace DefectDetection.Onnx.Tests.Models;
 
 /// <summary>The int8 micro-kernel alone on L1-resident panels (DEFECT_ONNX_PERF=1): its ceiling in GMAC/s.</summary>
+[Collection(PerfCollection.Name)]
 public sealed unsafe class QGemmKernelTimings(ITestOutputHelper output)
 {
     [PerfFact]
@@ -56,6 +57,7 @@ public sealed unsafe class QGemmKernelTimings(ITestOutputHelper output)
 }
 
 /// <summary>The column blocks chosen for the pool (DEFECT_ONNX_PERF=1): MobileNetV2's pointwise shapes on 2 threads.</summary>
+[Collection(PerfCollection.Name)]
 public sealed class QGemmBalanceReport(ITestOutputHelper output)
 {
     [PerfFact]

@@ -8,6 +8,7 @@ namespace DefectDetection.Onnx.Tests.Models;
 /// Steady-state time per run of the int8 MobileNetV2 after a long warm-up (every kernel past tiered compilation),
 /// DEFECT_ONNX_PERF=1; batch and threads from DEFECT_ONNX_PERF_BATCH / DEFECT_ONNX_PERF_THREADS (1 / 1).
 /// </summary>
+[Collection(PerfCollection.Name)]
 public sealed class SessionSteadyState(ITestOutputHelper output)
 {
     [PerfFact]

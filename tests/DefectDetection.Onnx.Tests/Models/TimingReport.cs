@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 namespace DefectDetection.Onnx.Tests.Models;
 
 /// <summary>Median milliseconds per image at batch 1 (a quick Stopwatch figure; real benchmarks live elsewhere).</summary>
+[Collection(PerfCollection.Name)]
 public sealed class TimingReport(ITestOutputHelper output)
 {
     [PerfFact]
