@@ -39,7 +39,7 @@ internal sealed unsafe partial class Conv2dFloat
             var s = Shape;
             bool fast = Depthwise3x3.Supports(s, Width);
             int pw = Depthwise3x3.PaddedWidth(s, InW, OutW);
-            float* scratch = Sgemm.Scratch(ref t_phases, fast ? Depthwise3x3.ScratchFloats(s, InH, InW, OutW) : DepthwiseConv.ScratchFloats(s, InW));
+            float* scratch = AlignedScratch.Get(ref t_phases, fast ? Depthwise3x3.ScratchFloats(s, InH, InW, OutW) : DepthwiseConv.ScratchFloats(s, InW));
             if (fast)
             {
                 Depthwise3x3.Clear(s, InH, scratch, pw);

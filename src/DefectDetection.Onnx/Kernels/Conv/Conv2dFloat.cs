@@ -212,7 +212,7 @@ internal sealed unsafe partial class Conv2dFloat
         {
             int kg = Conv.Shape.WeightsPerOutputChannel, outPlane = Conv.OutH * Conv.OutW;
             Im2ColWork im2col = Conv;
-            im2col.Col = Sgemm.Scratch(ref t_col, (long)kg * Chunk);
+            im2col.Col = AlignedScratch.Get(ref t_col, (long)kg * Chunk);
             for (int c = start; c < end; c++)
             {
                 im2col.P0 = c * Chunk;

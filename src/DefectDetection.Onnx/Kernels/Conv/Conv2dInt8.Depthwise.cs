@@ -131,14 +131,14 @@ internal sealed unsafe partial class Conv2dInt8
 
             bool fast = Depthwise3x3.Supports(s, Width);
             int pw = Depthwise3x3.PaddedWidth(s, InW, OutW);
-            float* plane = Sgemm.Scratch(ref t_plane, fast ? Depthwise3x3.ScratchFloats(s, InH, InW, OutW) : inPlane);
-            float* result = Sgemm.Scratch(ref t_out, outPlane);
+            float* plane = AlignedScratch.Get(ref t_plane, fast ? Depthwise3x3.ScratchFloats(s, InH, InW, OutW) : inPlane);
+            float* result = AlignedScratch.Get(ref t_out, outPlane);
             if (fast)
             {
                 Depthwise3x3.Clear(s, InH, plane, pw);
             }
 
-            float* phases = Sgemm.Scratch(ref t_phases, DepthwiseConv.ScratchFloats(s, InW));
+            float* phases = AlignedScratch.Get(ref t_phases, DepthwiseConv.ScratchFloats(s, InW));
             for (int p = start; p < end; p++)
             {
                 int m = p % s.OutChannels;

@@ -40,10 +40,10 @@ internal sealed unsafe partial class Conv2dInt8
             Width = w;
             Length = h * w;
             int chunks = (Length + 15) / 16;
-            float* buffer = Sgemm.Scratch(ref t_flatPlane, FlatGuard + Length + w + 32);
+            float* buffer = AlignedScratch.Get(ref t_flatPlane, FlatGuard + Length + w + 32);
             new Span<float>(buffer, FlatGuard + Length + w + 32).Clear();
             Plane = buffer + FlatGuard;
-            Masks = (uint*)Sgemm.Scratch(ref t_flatMasks, (long)chunks * 32);
+            Masks = (uint*)AlignedScratch.Get(ref t_flatMasks, (long)chunks * 32);
             for (int j = 0; j < chunks * 16; j++)
             {
                 int x = j % w;

@@ -44,10 +44,10 @@ internal sealed unsafe partial class Conv2dInt8
             Blocks = (positions + 63) / 64;
             int guard = (Stride + 1 + 15) & ~15;
             long floats = guard + ((long)Blocks * 64) + Stride + 32;
-            float* buffer = Sgemm.Scratch(ref t_gapPlane, floats);
+            float* buffer = AlignedScratch.Get(ref t_gapPlane, floats);
             new Span<float>(buffer, (int)floats).Fill(zx);
             Plane = buffer + guard;
-            float* masks = Sgemm.Scratch(ref t_gapMasks, (Blocks * 16) + Blocks);
+            float* masks = AlignedScratch.Get(ref t_gapMasks, (Blocks * 16) + Blocks);
             Masks = (byte*)masks;
             Counts = (int*)(masks + (Blocks * 16));
             for (int b = 0; b < Blocks; b++)

@@ -81,7 +81,7 @@ internal sealed unsafe partial class Conv2dInt8
     /// <summary>The float ring of <see cref="RowDepthwisePlane1Ring"/>: five rows of <paramref name="ld"/> floats, the last all zx.</summary>
     private static float* RowRing(int ld, byte zx)
     {
-        float* ring = Sgemm.Scratch(ref t_rowRing, 5L * ld);
+        float* ring = AlignedScratch.Get(ref t_rowRing, 5L * ld);
         new Span<float>(ring + (4L * ld), ld).Fill(zx);
         return ring;
     }
@@ -89,7 +89,7 @@ internal sealed unsafe partial class Conv2dInt8
     /// <summary>A row of <paramref name="length"/> bytes of <paramref name="zx"/> (thread-local scratch).</summary>
     private static byte* PadRow(int length, byte zx)
     {
-        byte* row = (byte*)Sgemm.Scratch(ref t_rowPad, (length / 4) + 1);
+        byte* row = (byte*)AlignedScratch.Get(ref t_rowPad, (length / 4) + 1);
         new Span<byte>(row, length).Fill(zx);
         return row;
     }

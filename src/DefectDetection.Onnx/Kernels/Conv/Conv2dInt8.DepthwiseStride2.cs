@@ -33,7 +33,7 @@ internal sealed unsafe partial class Conv2dInt8
             // Phase index outW (the right border) is the last one read.
             Stride = (outW + 1 + 15) & ~15;
             long plane = (long)(inH + 2) * Stride;
-            float* buffer = Sgemm.Scratch(ref t_phasePlanes, 2 * plane);
+            float* buffer = AlignedScratch.Get(ref t_phasePlanes, 2 * plane);
             new Span<float>(buffer, (int)(2 * plane)).Clear();
             Even = buffer;
             Odd = buffer + plane;

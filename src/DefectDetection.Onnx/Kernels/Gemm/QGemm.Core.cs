@@ -72,25 +72,6 @@ internal static unsafe partial class QGemm
     [ThreadStatic]
     private static int[]? t_acc;
 
-    /// <summary>
-    /// A thread-local pinned buffer of at least <paramref name="length"/> elements, its start aligned to 64 bytes (a
-    /// 512-bit load of a packed panel then never straddles two cache lines, which costs Zen 4 about half its speed).
-    /// </summary>
-    internal static T* Scratch<T>(ref T[]? buffer, long length)
-        where T : unmanaged
-    {
-        long padded = length + (64 / sizeof(T));
-        if (buffer is null || buffer.Length < padded)
-        {
-            buffer = GC.AllocateUninitializedArray<T>((int)Math.Max(padded, 4096), pinned: true);
-        }
-
-        fixed (T* p = buffer)
-        {
-            return (T*)(((nint)p + 63) & ~(nint)63); // pinned-heap array: the address stays valid
-        }
-    }
-
     internal static void Run(int M, int N, int K, int width, in Operand a, in Operand b, in Output output, IntraOpThreadPool? pool)
     {
         if (M <= 0 || N <= 0)
@@ -133,7 +114,7 @@ internal static unsafe partial class QGemm
         {
             // Several row tiles would each pack the same B: pack it once, in parallel, and share it.
             int kp = (K + 1) / 2, panels = Tiles(N, nr);
-            var pack = new PackBWork { B = b, N = N, K = K, Nr = nr, Dst = Scratch(ref t_wholeB, Math.Max(1L, (long)panels * nr * kp * 2)) };
+            var pack = new PackBWork { B = b, N = N, K = K, Nr = nr, Dst = AlignedScratch.Get(ref t_wholeB, Math.Max(1L, (long)panels * nr * kp * 2)) };
             IntraOpThreadPool.For(ops > 200_000 ? pool : null, panels, ref pack);
             job.B = Operand.Prepacked(pack.Dst);
         }
@@ -248,7 +229,7 @@ internal static unsafe partial class QGemm
         }
         else
         {
-            acc = Scratch(ref t_acc, (long)mb * nb);
+            acc = AlignedScratch.Get(ref t_acc, (long)mb * nb);
             ldAcc = nb;
         }
 
@@ -276,7 +257,7 @@ internal static unsafe partial class QGemm
             }
             else
             {
-                aBase = Scratch(ref t_packA, (long)panelsM * kp * mr * 2);
+                aBase = AlignedScratch.Get(ref t_packA, (long)panelsM * kp * mr * 2);
                 aStride = (long)kp * mr * 2;
                 PackPanelsA(j.A, m0, mb, k0, kc, mr, aBase);
             }
@@ -290,7 +271,7 @@ internal static unsafe partial class QGemm
             }
             else
             {
-                bBase = Scratch(ref t_packB, (long)panelsN * kp * nr * 2);
+                bBase = AlignedScratch.Get(ref t_packB, (long)panelsN * kp * nr * 2);
                 bStride = (long)kp * nr * 2;
                 PackPanelsB(j.B, n0, nb, k0, kc, nr, bBase);
             }

@@ -61,19 +61,6 @@ internal static unsafe partial class Sgemm
     [ThreadStatic]
     private static float[]? t_packB;
 
-    internal static float* Scratch(ref float[]? buffer, long length)
-    {
-        if (buffer is null || buffer.Length < length)
-        {
-            buffer = GC.AllocateUninitializedArray<float>((int)Math.Max(length, 4096), pinned: true);
-        }
-
-        fixed (float* p = buffer)
-        {
-            return p; // pinned-heap array: the address stays valid
-        }
-    }
-
     /// <summary>Computes the GEMM described by the operands on the pool.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Run(int M, int N, int K, int width, in Operand a, in Operand b, float* c, int ldc, float beta,
@@ -137,7 +124,7 @@ internal static unsafe partial class Sgemm
         {
             // Several row tiles would each pack the same B: pack it once, in parallel, and share it.
             int panels = Tiles(N, nr);
-            var pack = new PackBWork { B = b, N = N, K = K, Nr = nr, Dst = Scratch(ref t_wholeB, (long)panels * nr * K) };
+            var pack = new PackBWork { B = b, N = N, K = K, Nr = nr, Dst = AlignedScratch.Get(ref t_wholeB, (long)panels * nr * K) };
             IntraOpThreadPool.For(flops > 200_000 ? pool : null, panels, ref pack);
             job.B = Operand.Prepacked(pack.Dst);
         }
@@ -209,7 +196,7 @@ internal static unsafe partial class Sgemm
             }
             else
             {
-                aBase = Scratch(ref t_packA, (long)panelsM * kc * mr);
+                aBase = AlignedScratch.Get(ref t_packA, (long)panelsM * kc * mr);
                 aStride = (long)kc * mr;
                 PackPanelsA(j.A, j.M, m0, mb, k0, kc, mr, aBase);
             }
@@ -230,7 +217,7 @@ internal static unsafe partial class Sgemm
             }
             else
             {
-                bBase = Scratch(ref t_packB, (long)panelsN * kc * nr);
+                bBase = AlignedScratch.Get(ref t_packB, (long)panelsN * kc * nr);
                 bStride = (long)kc * nr;
                 PackPanelsB(j.B, j.N, n0, nb, k0, kc, nr, bBase);
             }
