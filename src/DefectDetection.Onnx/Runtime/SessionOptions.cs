@@ -6,6 +6,12 @@ public sealed class SessionOptions
     /// <summary>Threads used inside one operator (the calling thread included). Default: <see cref="Environment.ProcessorCount"/>.</summary>
     public int IntraOpThreads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Whether a batch is split across the intra-op threads (one slice per thread) instead of splitting each operator's
+    /// work. Default: <see cref="DefectDetection.Onnx.BatchParallelism.Auto"/> (split when the graph allows it).
+    /// </summary>
+    public BatchParallelism BatchParallelism { get; init; } = BatchParallelism.Auto;
+
     /// <summary>Rewrite "ConstantFolding": evaluate nodes whose inputs are all constant once, at load. Default: on.</summary>
     public bool EnableConstantFolding { get; init; } = true;
 
@@ -29,5 +35,9 @@ public sealed class SessionOptions
         }
 
         ArgumentNullException.ThrowIfNull(ExtraOutputs);
+        if (!Enum.IsDefined(BatchParallelism))
+        {
+            throw new ArgumentOutOfRangeException(nameof(BatchParallelism), BatchParallelism, "Unknown batch parallelism.");
+        }
     }
 }
