@@ -47,6 +47,13 @@ internal sealed partial class SessionCore
     /// </summary>
     public double MinSplitEfficiency { get; set; } = 0.8;
 
+    /// <summary>
+    /// Working-set budget of one slice (its arena and scratch), in bytes: slices hold as many items as fit (at least
+    /// one, at most a thread's share), so that a slice's tensors stay in a core's cache. The slices are handed to the
+    /// threads dynamically. Default: 1 MiB, about one core's L2 cache.
+    /// </summary>
+    public long SliceBudgetBytes { get; set; } = 1 << 20;
+
     /// <summary>The split decided for an input-shape signature already run (diagnostics and tests); null when none was considered.</summary>
     public BatchSplitPlan? SplitFor(params int[][] inputShapes)
     {
@@ -157,20 +164,33 @@ internal sealed partial class SessionCore
     }
 
     /// <summary>Plans the slices (a planning run per slice size not seen yet) and checks separability.</summary>
-    private BatchSplitPlan CreateSplit(Tensor[] inputs, int n, int slices, CancellationToken cancellationToken)
+    private BatchSplitPlan CreateSplit(Tensor[] inputs, int n, int threads, CancellationToken cancellationToken)
     {
         int[][] shapes = inputs.Select(t => t.Shape).ToArray();
+
+        // The slice size: as many items as fit the budget (measured on a one-item plan), at most a thread's share.
+        int perThread = (n + threads - 1) / threads;
+        ExecutionPlan? single = SlicePlan(inputs, 1, cancellationToken, out string? reason);
+        int size = perThread;
+        if (single is not null)
+        {
+            reason = BatchSeparability.Check(this, single.Values, 1);
+            size = (int)Math.Clamp(SliceBudgetBytes / Math.Max(1, single.ArenaBytes + single.ScratchBytes), 1, perThread);
+        }
+
+        // Equal slices when the thread share divides evenly (5 items, 2 threads: 3 + 2), otherwise size-item slices
+        // and one remainder.
+        int slices = size == perThread ? threads : (n + size - 1) / size;
         var starts = new int[slices];
         var counts = new int[slices];
         for (int s = 0, start = 0; s < slices; s++)
         {
-            counts[s] = (n / slices) + (s < n % slices ? 1 : 0);
+            counts[s] = size == perThread ? (n / slices) + (s < n % slices ? 1 : 0) : Math.Min(size, n - start);
             starts[s] = start;
             start += counts[s];
         }
 
         var plans = new ExecutionPlan[slices];
-        string? reason = null;
         for (int s = 0; s < slices && reason is null; s++)
         {
             int same = Array.IndexOf(counts, counts[s]);
@@ -180,7 +200,7 @@ internal sealed partial class SessionCore
                 continue;
             }
 
-            ExecutionPlan? plan = SlicePlan(inputs, counts[s], cancellationToken, out reason);
+            ExecutionPlan? plan = counts[s] == 1 ? single : SlicePlan(inputs, counts[s], cancellationToken, out reason);
             if (plan is not null)
             {
                 plans[s] = plan;

@@ -66,15 +66,24 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(2, 2)]
-    [InlineData(3, 2)]
-    [InlineData(5, 2)]
-    [InlineData(3, 3)]
-    [InlineData(5, 3)]
-    public void SplitRunsMatchTheUnsplitRunAndPerItemRuns(int batch, int threads)
+    [InlineData(2, 2, false)]
+    [InlineData(3, 2, false)]
+    [InlineData(5, 2, false)]
+    [InlineData(3, 3, false)]
+    [InlineData(5, 3, false)]
+    [InlineData(5, 2, true)]
+    [InlineData(11, 2, true)]
+    [InlineData(7, 3, true)]
+    public void SplitRunsMatchTheUnsplitRunAndPerItemRuns(int batch, int threads, bool oneItemSlices)
     {
         OnnxModel m = Separable().Build();
         using InferenceSession split = Session(m, threads, BatchParallelism.Auto, "p");
+        if (oneItemSlices)
+        {
+            // A budget no item fits: one item per slice, more slices than threads (handed out dynamically).
+            split.Core.SliceBudgetBytes = 1;
+        }
+
         using InferenceSession whole = Session(m, threads, BatchParallelism.Off, "p");
         using InferenceSession single = Session(m, 1, BatchParallelism.Auto, "p");
         DenseTensor<float> x = Random(batch, batch, 2, 6, 6);
@@ -93,8 +102,9 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
         BatchSplitPlan? plan = split.Core.SplitFor([batch, 2, 6, 6]);
         Assert.NotNull(plan);
         Assert.True(plan.Separable, plan.Reason);
-        Assert.Equal(threads, plan.SliceCount);
+        Assert.Equal(oneItemSlices ? batch : threads, plan.SliceCount);
         Assert.Equal(batch, plan.Counts.Sum());
+        Assert.Equal(plan.Counts.Select((c, i) => plan.Counts.Take(i).Sum()), plan.Starts);
         Assert.Null(whole.Core.SplitFor([batch, 2, 6, 6]));
 
         // Each item alone (batch 1, one thread): the split run's item rows.
