@@ -37,6 +37,8 @@ internal sealed class BatchSplitPlan
 /// <summary>Batch parallelism: one slice of the batch per intra-op thread, each run with one thread per operator.</summary>
 internal sealed partial class SessionCore
 {
+    private const int MaxSplits = 16;
+
     private readonly List<BatchSplitPlan> _splits = [];
 
     public BatchParallelism BatchParallelism { get; }
@@ -135,6 +137,7 @@ internal sealed partial class SessionCore
         }
 
         BatchSplitPlan? split = null;
+        bool full;
         lock (_planLock)
         {
             foreach (BatchSplitPlan p in _splits)
@@ -145,6 +148,13 @@ internal sealed partial class SessionCore
                     break;
                 }
             }
+
+            full = _splits.Count >= MaxSplits;
+        }
+
+        if (split is null && full)
+        {
+            return false; // too many shapes seen: new ones run whole rather than being planned on every call
         }
 
         split ??= CreateSplit(inputs, n, threads, cancellationToken);
@@ -178,14 +188,14 @@ internal sealed partial class SessionCore
             size = (int)Math.Clamp(SliceBudgetBytes / Math.Max(1, single.ArenaBytes + single.ScratchBytes), 1, perThread);
         }
 
-        // Equal slices when the thread share divides evenly (5 items, 2 threads: 3 + 2), otherwise size-item slices
-        // and one remainder.
-        int slices = size == perThread ? threads : (n + size - 1) / size;
+        // Each thread's share in as many slices as the budget needs; sizes differ by at most one item (16 items on 2
+        // threads with room for 6: 4 slices of 4).
+        int slices = Math.Min(n, threads * ((perThread + size - 1) / size));
         var starts = new int[slices];
         var counts = new int[slices];
         for (int s = 0, start = 0; s < slices; s++)
         {
-            counts[s] = size == perThread ? (n / slices) + (s < n % slices ? 1 : 0) : Math.Min(size, n - start);
+            counts[s] = (n / slices) + (s < n % slices ? 1 : 0);
             starts[s] = start;
             start += counts[s];
         }
@@ -242,7 +252,7 @@ internal sealed partial class SessionCore
             : new BatchSplitPlan { InputShapes = shapes, Reason = reason };
         lock (_planLock)
         {
-            if (_splits.Count < 16 && !_splits.Exists(p => SameShapes(p.InputShapes, shapes)))
+            if (_splits.Count < MaxSplits && !_splits.Exists(p => SameShapes(p.InputShapes, shapes)))
             {
                 _splits.Add(split);
             }
