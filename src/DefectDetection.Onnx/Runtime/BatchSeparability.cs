@@ -179,6 +179,8 @@ internal static class BatchSeparability
                 return ElementWiseRule(ins, outs);
             }
 
+            int rank0 = Rank(ins[0]);
+
             if (PerItem.Contains(op))
             {
                 if (op == "MaxPool" && CountOutputs(node) > 1)
@@ -191,6 +193,11 @@ internal static class BatchSeparability
                     return "training mode";
                 }
 
+                if (op == "ConvTranspose" && node.GetInts("output_shape") is { } outputShape && outputShape.Length > rank0 - 2)
+                {
+                    return "output shape with a batch dimension";
+                }
+
                 return OnlyBatched(ins, 0);
             }
 
@@ -199,7 +206,6 @@ internal static class BatchSeparability
                 return ReductionRule(node, ins);
             }
 
-            int rank0 = Rank(ins[0]);
             switch (op)
             {
                 case "Gemm":

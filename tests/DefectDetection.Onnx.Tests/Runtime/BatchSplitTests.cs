@@ -116,6 +116,78 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>x [N,4,6] through every other whitelisted shape and axis operator, each result an output.</summary>
+    private static GraphBuilder ManyOperators()
+    {
+        var b = new GraphBuilder().Input("x", TensorElementType.Float32, -1, 4, 6)
+            .Initializer("one", new long[] { 1 }, 1).Initializer("two", new long[] { 2 }, 1).Initializer("three", new long[] { 3 }, 1)
+            .Initializer("split", new long[] { 3, 5 }, 2).Initializer("expand", new long[] { 1, 3, 1, 1 }, 4)
+            .Initializer("repeats", new long[] { 1, 2, 1 }, 3).Initializer("pads", new long[] { 0, 1, 2, 0, 1, 0 }, 6)
+            .Initializer("gamma", Weights(6, 6), 6).Initializer("beta", Weights(7, 6), 6).Initializer("mw", Weights(8, 30), 6, 5)
+            .Initializer("gw", Weights(9, 72), 24, 3).Initializer("idx", new long[] { 2, 0 }, 2).Initializer("scales", new float[] { 1, 1, 2, 2 }, 4)
+            .Initializer("zero", new float[] { 0 }).Initializer("target", new long[] { -1, 24 }, 2)
+            .Initializer("qs", new float[] { 0.01f }).Initializer("qz", new byte[] { 128 })
+            .Node("Transpose", ["x"], ["t"], ("perm", new long[] { 0, 2, 1 }))
+            .Node("Concat", ["x", "t2"], ["c"], ("axis", 1L)).Node("Neg", ["x"], ["t2"])
+            .Node("Split", ["c", "split"], ["s1", "s2"], ("axis", 1L))
+            .Node("Slice", ["x", "one", "three", "one"], ["sl"])
+            .Node("Unsqueeze", ["x", "one"], ["u"]).Node("Squeeze", ["u", "one"], ["sq"])
+            .Node("Expand", ["u", "expand"], ["e"]).Node("Tile", ["x", "repeats"], ["ti"]).Node("Pad", ["x", "pads"], ["p"])
+            .Node("ReduceMean", ["x"], ["rm"], ("axes", new long[] { 2 })).Node("ArgMax", ["x"], ["am"], ("axis", 2L))
+            .Node("TopK", ["x", "two"], ["tk", "tki"])
+            .Node("LayerNormalization", ["x", "gamma", "beta"], ["ln"]).Node("MatMul", ["x", "mw"], ["mm"])
+            .Node("Gather", ["x", "idx"], ["g"], ("axis", 2L)).Node("Resize", ["u", "", "scales"], ["r"])
+            .Node("Softmax", ["x"], ["sm"], ("axis", 1L)).Node("Flatten", ["x"], ["fl"]).Node("Gemm", ["fl", "gw"], ["gm"])
+            .Node("Greater", ["x", "zero"], ["pos"]).Node("Where", ["pos", "x", "zero"], ["w"]).Node("Reshape", ["x", "target"], ["rs"])
+            .Node("QuantizeLinear", ["x", "qs", "qz"], ["q"]).Node("DequantizeLinear", ["q", "qs", "qz"], ["dq"])
+            .Node("GatherElements", ["x", "am"], ["ge"], ("axis", 2L));
+        foreach (string o in ManyOutputs)
+        {
+            b.Output(o, o is "am" or "tki" ? TensorElementType.Int64 : o == "pos" ? TensorElementType.Bool : o == "q" ? TensorElementType.UInt8 : TensorElementType.Float32);
+        }
+
+        return b;
+    }
+
+    private static readonly string[] ManyOutputs =
+        ["t", "c", "s1", "s2", "sl", "sq", "e", "ti", "p", "rm", "am", "tk", "tki", "ln", "mm", "g", "r", "sm", "gm", "pos", "w", "rs", "q", "dq", "ge"];
+
+    [Theory]
+    [InlineData(5, 2, false)]
+    [InlineData(5, 3, true)]
+    public void EveryWhitelistedOperatorSplitsExactly(int batch, int threads, bool oneItemSlices)
+    {
+        OnnxModel m = ManyOperators().Build();
+        using InferenceSession split = Session(m, threads, BatchParallelism.Auto);
+        using InferenceSession whole = Session(m, threads, BatchParallelism.Off);
+        if (oneItemSlices)
+        {
+            split.Core.SliceBudgetBytes = 1;
+        }
+
+        DenseTensor<float> x = Random(batch, batch, 4, 6);
+        for (int run = 0; run < 2; run++)
+        {
+            var got = split.Run(new Dictionary<string, Tensor> { ["x"] = x });
+            var want = whole.Run(new Dictionary<string, Tensor> { ["x"] = x });
+            BatchSplitPlan? plan = split.Core.SplitFor([batch, 4, 6]);
+            Assert.True(plan?.Separable, plan?.Reason);
+            foreach (string name in ManyOutputs)
+            {
+                Assert.Equal(want[name].Shape, got[name].Shape);
+                Assert.Equal(want[name].ElementType, got[name].ElementType);
+                if (want[name] is DenseTensor<float> wf)
+                {
+                    AssertClose(wf.Data, got[name].As<float>().Data, name);
+                }
+                else
+                {
+                    Assert.True(want[name].ByteSpan().SequenceEqual(got[name].ByteSpan()), name);
+                }
+            }
+        }
+    }
+
     [Fact]
     public void FewerItemsThanThreadsOrUnevenSplitsByDefaultRunWhole()
     {
@@ -164,17 +236,23 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
     public void GraphsThatMixItemsAreNotSplit(string description, string kind)
     {
         OnnxModel m = NonSeparableGraph(kind).Output("y", TensorElementType.Float32).Build();
-        using InferenceSession s = Session(m, 2, BatchParallelism.Auto);
         using InferenceSession whole = Session(m, 2, BatchParallelism.Off);
         DenseTensor<float> x = Random(3, 4, 3);
-        Tensor got = s.RunOne(("x", x));
         Tensor want = whole.RunOne(("x", x));
-        Assert.Equal(want.Shape, got.Shape);
-        Assert.Equal(want.As<float>().Data, got.As<float>().Data);
-        BatchSplitPlan? plan = s.Core.SplitFor([4, 3]);
-        Assert.NotNull(plan);
-        Assert.False(plan.Separable, description);
-        output.WriteLine($"{description}: {plan.Reason}");
+
+        // One-item slices too: there dimension 0 of every value is 1, so only the operator rules can tell.
+        foreach (long budget in new[] { 1L << 20, 1 })
+        {
+            using InferenceSession s = Session(m, 2, BatchParallelism.Auto);
+            s.Core.SliceBudgetBytes = budget;
+            Tensor got = s.RunOne(("x", x));
+            Assert.Equal(want.Shape, got.Shape);
+            Assert.Equal(want.As<float>().Data, got.As<float>().Data);
+            BatchSplitPlan? plan = s.Core.SplitFor([4, 3]);
+            Assert.NotNull(plan);
+            Assert.False(plan.Separable, description);
+            output.WriteLine($"{description}: {plan.Reason}");
+        }
     }
 
     [Fact]
