@@ -16,9 +16,9 @@ namespace DefectDetection.Onnx.Runtime;
 /// <item>element-wise operators (unary, binary and variadic with broadcasting, Where, Clip, Cast, Identity, Dropout,
 /// QLinearAdd, IntegerToFloat): every batched input has the output's rank, every other input a lower rank or
 /// dimension 0 of size 1;</item>
-/// <item>per-item operators with only the data input batched: Conv, ConvTranspose, ConvInteger, QLinearConv, MaxPool
-/// (without Indices), AveragePool, GlobalAveragePool, GlobalMaxPool, BatchNormalization (inference),
-/// InstanceNormalization, GroupNormalization, LRN, SpaceToDepth, DepthToSpace;</item>
+/// <item>per-item operators with only the data input batched: Conv, ConvTranspose (output_shape spatial only),
+/// ConvInteger, QLinearConv, MaxPool (without Indices), AveragePool, GlobalAveragePool, GlobalMaxPool,
+/// BatchNormalization (inference), InstanceNormalization, GroupNormalization, LRN, SpaceToDepth, DepthToSpace;</item>
 /// <item>row operators with only input A batched: Gemm (transA = 0, C without a batch of its own), MatMul, MatMulInteger,
 /// QLinearMatMul, QGemm (A rank at least 2, A's quantisation parameters per tensor, B not broadcast over dimension 0);</item>
 /// <item>QuantizeLinear / DequantizeLinear per tensor or per axis other than 0 (not blocked);</item>
