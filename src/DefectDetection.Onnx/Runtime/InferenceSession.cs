@@ -8,7 +8,7 @@ namespace DefectDetection.Onnx;
 /// Runs an <see cref="OnnxModel"/>. Construction checks every operator (all unsupported ones are reported at once),
 /// applies the enabled graph rewrites and creates the kernels. <see cref="Run"/> is thread-safe; after the first
 /// call with a given input shape, a call allocates nothing but the returned outputs. A batch of several items may be
-/// split across the intra-op threads, one slice per thread (see <see cref="SessionOptions.BatchParallelism"/>).
+/// split into slices that the intra-op threads run side by side (see <see cref="SessionOptions.BatchParallelism"/>).
 /// </summary>
 public sealed class InferenceSession : IDisposable
 {

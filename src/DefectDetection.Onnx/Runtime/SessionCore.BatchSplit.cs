@@ -34,7 +34,7 @@ internal sealed class BatchSplitPlan
     public int[] OutputItemElements { get; init; } = [];
 }
 
-/// <summary>Batch parallelism: one slice of the batch per intra-op thread, each run with one thread per operator.</summary>
+/// <summary>Batch parallelism: slices of the batch run side by side on the intra-op threads, each with one thread per operator.</summary>
 internal sealed partial class SessionCore
 {
     private const int MaxSplits = 16;

@@ -7,8 +7,9 @@ public sealed class SessionOptions
     public int IntraOpThreads { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
-    /// Whether a batch is split across the intra-op threads (one slice per thread) instead of splitting each operator's
-    /// work. Default: <see cref="DefectDetection.Onnx.BatchParallelism.Auto"/> (split when the graph allows it).
+    /// Whether a batch is split into slices that the intra-op threads run side by side (each slice on one thread) instead
+    /// of splitting each operator's work. Default: <see cref="DefectDetection.Onnx.BatchParallelism.Auto"/> (split when
+    /// the graph and the batch allow it).
     /// </summary>
     public BatchParallelism BatchParallelism { get; init; } = BatchParallelism.Auto;
 

@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace DefectDetection.Onnx.Tests.Runtime;
 
 /// <summary>
-/// Batch parallelism: a split run (one slice of the batch per thread) must give what the unsplit run
+/// Batch parallelism: a split run (slices of the batch side by side on the threads) must give what the unsplit run
 /// (<see cref="BatchParallelism.Off"/>, same threads) and per-item runs give; graphs that mix items must not be split.
 /// </summary>
 public sealed class BatchSplitTests(ITestOutputHelper output)
