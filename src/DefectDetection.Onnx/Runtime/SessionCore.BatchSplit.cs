@@ -275,7 +275,8 @@ internal sealed partial class SessionCore
             }
         }
 
-        var frame = new ExecutionFrame(this, null);
+        // Planned as the slices run (one thread per operator), so that the recorded scratch sizes fit them.
+        var frame = new ExecutionFrame(this, null) { Serial = true };
         for (int i = 0; i < inputs.Length; i++)
         {
             Tensor t = inputs[i];
