@@ -293,6 +293,11 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
         idx.Data[10] = 7; // in the second slice: fails on a worker thread or the caller, either way with the node
         var e = Assert.Throws<OnnxModelException>(() => s.RunOne(("i", idx)));
         Assert.Equal("Gather", e.OpType);
+        Assert.Equal("Gather_0", e.NodeName);
+
+        // The session stays usable.
+        idx.Data[10] = 4;
+        Assert.Equal(y, s.RunFloats(("i", idx)));
     }
 
     [Fact]
