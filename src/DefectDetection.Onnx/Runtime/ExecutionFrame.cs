@@ -34,6 +34,7 @@ internal sealed class ExecutionFrame
     private readonly byte[] _arena;
     private byte[] _scratch;
     private readonly List<int> _dirty = [];
+    private bool[]? _direct;
 
     public ExecutionFrame(SessionCore core, ExecutionPlan? plan)
     {
@@ -72,7 +73,10 @@ internal sealed class ExecutionFrame
 
     public KernelContext Context { get; }
 
-    public Threading.IntraOpThreadPool? Pool => Core.Pool;
+    /// <summary>True while the frame runs one slice of a split batch: its kernels run on one thread.</summary>
+    public bool Serial { get; set; }
+
+    public Threading.IntraOpThreadPool? Pool => Serial ? null : Core.Pool;
 
     /// <summary>Planning mode: scratch bytes each node asked for.</summary>
     public long[]? ScratchRecord { get; }
@@ -80,6 +84,17 @@ internal sealed class ExecutionFrame
     public TensorValue BindOutput(int node, int index, TensorElementType type, ReadOnlySpan<int> shape)
     {
         TensorValue v = Values[index];
+        if (_direct is not null && _direct[index])
+        {
+            if (v.Type == type && shape.SequenceEqual(v.Shape))
+            {
+                return v;
+            }
+
+            // Not the planned shape: a fresh array (the slice runner copies it into the full output).
+            _direct[index] = false;
+        }
+
         if (_plan is not null)
         {
             ValuePlan vp = _plan.Values[index];
@@ -119,6 +134,28 @@ internal sealed class ExecutionFrame
         }
 
         return MemoryMarshal.Cast<byte, T>(_scratch.AsSpan(0, checked((int)bytes - 64)))[..count];
+    }
+
+    /// <summary>
+    /// Binds graph output <paramref name="index"/> to a window of a caller-owned array (a slice of a split batch writes
+    /// straight into the full-batch output); the kernel producing it with this type and shape writes there.
+    /// </summary>
+    public void BindDirect(int index, Array data, TensorElementType type, int[] shape, int byteOffset, int length)
+    {
+        _direct ??= new bool[Values.Length];
+        _direct[index] = true;
+        Values[index].BindWindow(data, type, shape, byteOffset, length);
+    }
+
+    /// <summary>Ends a <see cref="BindDirect"/> binding (the frame keeps no reference to the caller's array).</summary>
+    public void ClearDirect(int index)
+    {
+        if (_direct is not null)
+        {
+            _direct[index] = false;
+        }
+
+        Values[index].Data = null;
     }
 
     /// <summary>Restores the arena bindings changed by shape fallbacks during the last call.</summary>

@@ -7,7 +7,8 @@ namespace DefectDetection.Onnx;
 /// <summary>
 /// Runs an <see cref="OnnxModel"/>. Construction checks every operator (all unsupported ones are reported at once),
 /// applies the enabled graph rewrites and creates the kernels. <see cref="Run"/> is thread-safe; after the first
-/// call with a given input shape, a call allocates nothing but the returned outputs.
+/// call with a given input shape, a call allocates nothing but the returned outputs. A batch of several items may be
+/// split into slices that the intra-op threads run side by side (see <see cref="SessionOptions.BatchParallelism"/>).
 /// </summary>
 public sealed class InferenceSession : IDisposable
 {

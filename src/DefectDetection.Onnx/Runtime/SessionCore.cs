@@ -4,7 +4,7 @@ using DefectDetection.Onnx.Kernels;
 namespace DefectDetection.Onnx.Runtime;
 
 /// <summary>The compiled graph: kernels in execution order, value indices, constants; plus the plan cache.</summary>
-internal sealed class SessionCore
+internal sealed partial class SessionCore
 {
     private readonly List<ExecutionPlan> _plans = [];
     private readonly Lock _planLock = new();
@@ -12,6 +12,7 @@ internal sealed class SessionCore
     public SessionCore(OnnxGraph graph, SessionOptions options, IReadOnlyList<string> outputNames, Threading.IntraOpThreadPool? pool)
     {
         Pool = pool;
+        BatchParallelism = options.BatchParallelism;
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         var constants = new List<TensorValue?>();
         int Get(string name)
@@ -120,6 +121,11 @@ internal sealed class SessionCore
     /// <summary>Runs the graph on bound inputs; fills <paramref name="results"/> (one per output).</summary>
     public void Execute(Tensor[] inputs, Tensor?[] results, CancellationToken cancellationToken)
     {
+        if (TryExecuteSplit(inputs, results, cancellationToken))
+        {
+            return;
+        }
+
         ExecutionPlan? plan = null;
         lock (_planLock)
         {

@@ -6,6 +6,13 @@ public sealed class SessionOptions
     /// <summary>Threads used inside one operator (the calling thread included). Default: <see cref="Environment.ProcessorCount"/>.</summary>
     public int IntraOpThreads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Whether a batch is split into slices that the intra-op threads run side by side (each slice on one thread) instead
+    /// of splitting each operator's work. Default: <see cref="DefectDetection.Onnx.BatchParallelism.Auto"/> (split when
+    /// the graph and the batch allow it).
+    /// </summary>
+    public BatchParallelism BatchParallelism { get; init; } = BatchParallelism.Auto;
+
     /// <summary>Rewrite "ConstantFolding": evaluate nodes whose inputs are all constant once, at load. Default: on.</summary>
     public bool EnableConstantFolding { get; init; } = true;
 
@@ -29,5 +36,9 @@ public sealed class SessionOptions
         }
 
         ArgumentNullException.ThrowIfNull(ExtraOutputs);
+        if (!Enum.IsDefined(BatchParallelism))
+        {
+            throw new ArgumentOutOfRangeException(nameof(BatchParallelism), BatchParallelism, "Unknown batch parallelism.");
+        }
     }
 }

@@ -41,6 +41,16 @@ internal sealed class TensorValue
         Length = checked((int)t.Length);
     }
 
+    /// <summary>Binds a window of <paramref name="data"/> (one slice of a batch) without copying.</summary>
+    public void BindWindow(Array data, TensorElementType type, int[] shape, int byteOffset, int length)
+    {
+        Type = type;
+        Shape = shape;
+        Data = data;
+        ByteOffset = byteOffset;
+        Length = length;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<T> Span<T>()
         where T : unmanaged
