@@ -8,6 +8,7 @@ namespace DefectDetection.Onnx.Tests.Models;
 /// Batch parallelism on and off (DEFECT_ONNX_PERF=1): median ms per call of the two sessions, alternated call by call
 /// in one process so that machine load hits both alike. DEFECT_ONNX_PERF_THREADS sets the threads (default 2).
 /// </summary>
+[Collection(PerfCollection.Name)]
 public sealed class BatchSplitTiming(ITestOutputHelper output)
 {
     [PerfFact]
