@@ -154,6 +154,26 @@ internal static class KernelReference
         return (int)Math.Max(min, Math.Min(max, r));
     }
 
+    /// <summary>
+    /// Asserts that <paramref name="y"/> holds <paramref name="expected32"/> (NCHW int32 accumulators, <paramref name="channels"/>
+    /// output channels) requantised with <see cref="Requantize"/>, and that the guard byte after it is untouched.
+    /// </summary>
+    public static void AssertRequantized(int[] expected32, byte[] y, int images, int channels, float[] scales, bool perChannel, int zeroPoint,
+                                         int? min, int? max, bool signedOut, string what)
+    {
+        int plane = expected32.Length / (images * channels);
+        for (int j = 0; j < expected32.Length; j++)
+        {
+            int m = (j / plane) % channels;
+            int e = Requantize(expected32[j], perChannel ? scales[m] : scales[0], zeroPoint,
+                min ?? (signedOut ? -128 : 0), max ?? (signedOut ? 127 : 255));
+            int a = signedOut ? (sbyte)y[j] : y[j];
+            Xunit.Assert.True(e == a, $"{what} at {j} (acc {expected32[j]}): expected {e}, got {a}");
+        }
+
+        Xunit.Assert.Equal(0xA5, y[^1]);
+    }
+
     public static float[] RandomFloats(Random rng, int n, float range = 1f)
     {
         var a = new float[n];

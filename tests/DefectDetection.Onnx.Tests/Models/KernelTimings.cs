@@ -137,17 +137,8 @@ public sealed class KernelTimings(ITestOutputHelper output)
     [PerfFact]
     public void Int8DepthwiseInModelRowsVersusOld()
     {
-        int batch = int.TryParse(Environment.GetEnvironmentVariable("DEFECT_ONNX_PERF_BATCH"), out int b) ? b : 1;
-        int threads = int.TryParse(Environment.GetEnvironmentVariable("DEFECT_ONNX_PERF_THREADS"), out int t) ? t : 1;
-        using var session = new InferenceSession(SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx"), new SessionOptions { IntraOpThreads = threads });
-        var input = new DenseTensor<float>([batch, 3, 224, 224]);
-        var rng = new Random(1);
-        for (int i = 0; i < input.Length; i++)
-        {
-            input.Span[i] = (float)rng.NextDouble();
-        }
-
-        var feeds = new Dictionary<string, Tensor> { ["input"] = input };
+        var (session, feeds) = PerfSession.MobileNetV2Int8();
+        using var owned = session;
         var core = session.Core;
         int[] dw = Enumerable.Range(0, core.Kernels.Length).Where(k => core.Kernels[k].Node.OpType == "QLinearConv" && core.Kernels[k].Node.GetInt("group", 1) > 1).ToArray();
         const int Runs = 40;
@@ -176,7 +167,7 @@ public sealed class KernelTimings(ITestOutputHelper output)
             output.WriteLine($"{k,3} {mo,7:F3} ms old, {mn,7:F3} ms new ({mo / mn:F2}x)  {core.Kernels[k].Node.Name}");
         }
 
-        output.WriteLine($"depthwise sum of medians: old {sumOld:F3} ms, new {sumNew:F3} ms ({sumOld / sumNew:F2}x), batch {batch}, threads {threads}");
+        output.WriteLine($"depthwise sum of medians: old {sumOld:F3} ms, new {sumNew:F3} ms ({sumOld / sumNew:F2}x), batch {feeds["input"].Shape[0]}, threads {session.Options.IntraOpThreads}");
     }
 
     [PerfFact]

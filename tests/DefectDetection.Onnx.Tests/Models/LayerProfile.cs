@@ -11,17 +11,8 @@ public sealed class LayerProfile(ITestOutputHelper output)
     [PerfFact]
     public void MobileNetV2Int8PerLayer()
     {
-        int batch = int.TryParse(Environment.GetEnvironmentVariable("DEFECT_ONNX_PERF_BATCH"), out int b) ? b : 1;
-        int threads = int.TryParse(Environment.GetEnvironmentVariable("DEFECT_ONNX_PERF_THREADS"), out int t) ? t : 1;
-        using var session = new InferenceSession(SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx"), new SessionOptions { IntraOpThreads = threads });
-        var input = new DenseTensor<float>([batch, 3, 224, 224]);
-        var rng = new Random(1);
-        for (int i = 0; i < input.Length; i++)
-        {
-            input.Span[i] = (float)rng.NextDouble();
-        }
-
-        var feeds = new Dictionary<string, Tensor> { ["input"] = input };
+        var (session, feeds) = PerfSession.MobileNetV2Int8();
+        using var owned = session;
         for (int i = 0; i < 5; i++)
         {
             session.Run(feeds);
@@ -51,7 +42,7 @@ public sealed class LayerProfile(ITestOutputHelper output)
             output.WriteLine($"{k,3} {key,-18} {ms,7:F3} ms  {n.Name}");
         }
 
-        output.WriteLine($"sum of medians {total:F2} ms (batch {batch}, threads {threads})");
+        output.WriteLine($"sum of medians {total:F2} ms (batch {feeds["input"].Shape[0]}, threads {session.Options.IntraOpThreads})");
         output.WriteLine(string.Join(", ", byOp.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:F2}")));
     }
 }

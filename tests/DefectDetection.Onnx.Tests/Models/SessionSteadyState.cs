@@ -14,17 +14,8 @@ public sealed class SessionSteadyState(ITestOutputHelper output)
     [PerfFact]
     public void MobileNetV2Int8SteadyState()
     {
-        int batch = int.TryParse(Environment.GetEnvironmentVariable("DEFECT_ONNX_PERF_BATCH"), out int b) ? b : 1;
-        int threads = int.TryParse(Environment.GetEnvironmentVariable("DEFECT_ONNX_PERF_THREADS"), out int t) ? t : 1;
-        using var session = new InferenceSession(SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx"), new SessionOptions { IntraOpThreads = threads });
-        var input = new DenseTensor<float>([batch, 3, 224, 224]);
-        var rng = new Random(1);
-        for (int i = 0; i < input.Length; i++)
-        {
-            input.Span[i] = (float)rng.NextDouble();
-        }
-
-        var feeds = new Dictionary<string, Tensor> { ["input"] = input };
+        var (session, feeds) = PerfSession.MobileNetV2Int8();
+        using var owned = session;
         var warm = Stopwatch.StartNew();
         while (warm.Elapsed.TotalSeconds < 4)
         {
@@ -61,6 +52,6 @@ public sealed class SessionSteadyState(ITestOutputHelper output)
         }
 
         output.WriteLine(string.Join(", ", byOp.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:F2}")));
-        output.WriteLine($"batch {batch}, threads {threads}: median {times.Order().ElementAt(times.Count / 2):F2} ms, min {times.Min():F2} ms per run");
+        output.WriteLine($"batch {feeds["input"].Shape[0]}, threads {session.Options.IntraOpThreads}: median {times.Order().ElementAt(times.Count / 2):F2} ms, min {times.Min():F2} ms per run");
     }
 }
