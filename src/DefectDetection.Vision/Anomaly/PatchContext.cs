@@ -1,0 +1,334 @@
+using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
+
+namespace DefectDetection.Vision.Anomaly;
+
+/// <summary>
+/// Image-relative intensity context of each patch, for defects that are large areas of uneven brightness or texture:
+/// every patch's patches resemble some normal patch, but not at that brightness or texture relative to the rest of
+/// the same image. Per grid cell, two features of the grey image (stretched like the backbone input):
+/// <list type="number">
+/// <item>relative brightness ln((B + 1) / (median(B) + 1)), B the image smoothed with sigma = one cell;</item>
+/// <item>relative texture ln((T + 1) / (median(T) + 1)), T = sqrt(smooth((I - smooth1(I))^2)) the local
+/// high-frequency energy (smooth1 = sigma 1 plane pixel, the outer smoothing one cell).</item>
+/// </list>
+/// The medians are over the whole image, so a band that differs from the rest of its tile stands out however bright
+/// the tile is. A Gaussian fitted to the normal images' cell features scores each cell by its Mahalanobis distance.
+/// </summary>
+internal static class PatchContext
+{
+    /// <summary>Features per cell.</summary>
+    public const int Dimension = 6;
+
+    /// <summary>Values of a fitted model (<see cref="Fit"/>): the mean and the inverse covariance.</summary>
+    public const int ModelLength = Dimension + (Dimension * Dimension);
+
+    /// <summary>Plane pixels per grid cell (each axis).</summary>
+    internal const int CellPixels = 4;
+
+    /// <summary>Writes gw x gh x <see cref="Dimension"/> features (row-major cells) of <paramref name="image"/>.</summary>
+    public static void Features(ImageView image, int gw, int gh, Span<float> destination)
+    {
+        int w = gw * CellPixels, h = gh * CellPixels;
+        float[] plane = Gray(image, w, h);
+        float[] smooth = new float[w * h];
+        float[] energy = new float[w * h];
+        float[] gx = new float[w * h];
+        float[] gy = new float[w * h];
+        GaussianBlur.Apply(plane, w, h, smooth, 1f);
+        for (int y = 0; y < h; y++)
+        {
+            for (int x = 0; x < w; x++)
+            {
+                int i = (y * w) + x;
+                float d = plane[i] - smooth[i];
+                energy[i] = d * d;
+                float dx = x + 1 < w ? plane[i + 1] - plane[i] : 0;
+                float dy = y + 1 < h ? plane[i + w] - plane[i] : 0;
+                gx[i] = dx * dx;
+                gy[i] = dy * dy;
+            }
+        }
+
+        GaussianBlur.Apply(plane, w, h, smooth, CellPixels);
+        int cells = gw * gh;
+        float[] b = new float[cells], t = new float[cells], ax = new float[cells], ay = new float[cells];
+        ImageResizer.Resize(smooth, w, h, b, gw, gh, ResizeMode.Area);
+        ImageResizer.Resize(energy, w, h, t, gw, gh, ResizeMode.Area);
+        ImageResizer.Resize(gx, w, h, ax, gw, gh, ResizeMode.Area);
+        ImageResizer.Resize(gy, w, h, ay, gw, gh, ResizeMode.Area);
+        float[] lb = new float[cells], contrast = new float[cells];
+        for (int p = 0; p < cells; p++)
+        {
+            lb[p] = MathF.Log(b[p] + 1);
+            contrast[p] = MathF.Log(MathF.Sqrt(t[p]) + 1) - lb[p];
+            destination[p * Dimension] = contrast[p];
+            destination[(p * Dimension) + 1] = MathF.Log((ax[p] + 1) / (ay[p] + 1));
+        }
+
+        Residuals(lb, gw, gh, destination, 2);
+        Residuals(contrast, gw, gh, destination, 4);
+        string? keep = Environment.GetEnvironmentVariable("CTX_DIMS");
+        if (keep is not null)
+        {
+            for (int p = 0; p < cells; p++)
+            {
+                for (int k = 0; k < Dimension; k++)
+                {
+                    if (!keep.Contains((char)('0' + k), StringComparison.Ordinal))
+                    {
+                        destination[(p * Dimension) + k] = 0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes each cell's difference to the median of its column (feature <paramref name="offset"/>) and to the median
+    /// of its row (feature <paramref name="offset"/> + 1).
+    /// </summary>
+    internal static void Residuals(ReadOnlySpan<float> cells, int gw, int gh, Span<float> destination, int offset)
+    {
+        float[] line = new float[Math.Max(gw, gh)];
+        for (int x = 0; x < gw; x++)
+        {
+            for (int y = 0; y < gh; y++)
+            {
+                line[y] = cells[(y * gw) + x];
+            }
+
+            float median = Median(line.AsSpan(0, gh));
+            for (int y = 0; y < gh; y++)
+            {
+                destination[(((y * gw) + x) * Dimension) + offset] = cells[(y * gw) + x] - median;
+            }
+        }
+
+        for (int y = 0; y < gh; y++)
+        {
+            float median = Median(cells.Slice(y * gw, gw));
+            for (int x = 0; x < gw; x++)
+            {
+                destination[(((y * gw) + x) * Dimension) + offset + 1] = cells[(y * gw) + x] - median;
+            }
+        }
+    }
+
+    /// <summary>The image's grey level (channel mean), stretched to w x h with area averaging.</summary>
+    internal static float[] Gray(ImageView image, int w, int h)
+    {
+        float[] gray = new float[image.Width * image.Height];
+        int c = image.Source.Channels;
+        int used = Math.Min(3, c);
+        for (int y = 0; y < image.Height; y++)
+        {
+            ReadOnlySpan<byte> row = image.GetRow(y);
+            for (int x = 0; x < image.Width; x++)
+            {
+                int sum = 0;
+                for (int k = 0; k < used; k++)
+                {
+                    sum += row[(x * c) + k];
+                }
+
+                gray[(y * image.Width) + x] = (float)sum / used;
+            }
+        }
+
+        if (image.Width == w && image.Height == h)
+        {
+            return gray;
+        }
+
+        float[] plane = new float[w * h];
+        ImageResizer.Resize(gray, image.Width, image.Height, plane, w, h, ResizeMode.Area);
+        return plane;
+    }
+
+    /// <summary>The median (mean of the two middle values for even counts).</summary>
+    internal static float Median(ReadOnlySpan<float> values)
+    {
+        float[] sorted = values.ToArray();
+        Array.Sort(sorted);
+        int n = sorted.Length;
+        return n == 0 ? 0 : n % 2 == 1 ? sorted[n / 2] : 0.5f * (sorted[(n / 2) - 1] + sorted[n / 2]);
+    }
+
+    /// <summary>
+    /// Fits mean and inverse covariance (a ridge of 1e-3 of the mean variance added to the diagonal) of
+    /// <paramref name="features"/> rows (<see cref="Dimension"/> values each). Layout of the result: the mean, then the
+    /// row-major inverse covariance (<see cref="ModelLength"/> values).
+    /// </summary>
+    public static float[] Fit(ReadOnlySpan<float> features)
+    {
+        const int d = Dimension;
+        int rows = features.Length / d;
+        double[] mean = new double[d];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int k = 0; k < d; k++)
+            {
+                mean[k] += features[(r * d) + k];
+            }
+        }
+
+        for (int k = 0; k < d; k++)
+        {
+            mean[k] /= Math.Max(1, rows);
+        }
+
+        double[] cov = new double[d * d];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < d; i++)
+            {
+                double xi = features[(r * d) + i] - mean[i];
+                for (int j = 0; j < d; j++)
+                {
+                    cov[(i * d) + j] += xi * (features[(r * d) + j] - mean[j]);
+                }
+            }
+        }
+
+        double trace = 0;
+        for (int i = 0; i < d * d; i++)
+        {
+            cov[i] /= Math.Max(1, rows - 1);
+        }
+
+        for (int i = 0; i < d; i++)
+        {
+            trace += cov[(i * d) + i];
+        }
+
+        double ridge = Math.Max(1e-9, 1e-3 * trace / d);
+        for (int i = 0; i < d; i++)
+        {
+            cov[(i * d) + i] += ridge;
+        }
+
+        double[] inverse = Invert(cov, d);
+        float[] model = new float[ModelLength];
+        for (int k = 0; k < d; k++)
+        {
+            model[k] = (float)mean[k];
+        }
+
+        for (int i = 0; i < d * d; i++)
+        {
+            model[d + i] = (float)inverse[i];
+        }
+
+        return model;
+    }
+
+    /// <summary>Inverse of a symmetric positive definite n x n matrix (Gauss-Jordan with partial pivoting).</summary>
+    internal static double[] Invert(double[] matrix, int n)
+    {
+        double[] a = (double[])matrix.Clone();
+        double[] inv = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            inv[(i * n) + i] = 1;
+        }
+
+        for (int c = 0; c < n; c++)
+        {
+            int pivot = c;
+            for (int r = c + 1; r < n; r++)
+            {
+                if (Math.Abs(a[(r * n) + c]) > Math.Abs(a[(pivot * n) + c]))
+                {
+                    pivot = r;
+                }
+            }
+
+            if (pivot != c)
+            {
+                for (int k = 0; k < n; k++)
+                {
+                    (a[(c * n) + k], a[(pivot * n) + k]) = (a[(pivot * n) + k], a[(c * n) + k]);
+                    (inv[(c * n) + k], inv[(pivot * n) + k]) = (inv[(pivot * n) + k], inv[(c * n) + k]);
+                }
+            }
+
+            double diag = a[(c * n) + c];
+            for (int k = 0; k < n; k++)
+            {
+                a[(c * n) + k] /= diag;
+                inv[(c * n) + k] /= diag;
+            }
+
+            for (int r = 0; r < n; r++)
+            {
+                double f = a[(r * n) + c];
+                if (r == c || f == 0)
+                {
+                    continue;
+                }
+
+                for (int k = 0; k < n; k++)
+                {
+                    a[(r * n) + k] -= f * a[(c * n) + k];
+                    inv[(r * n) + k] -= f * inv[(c * n) + k];
+                }
+            }
+        }
+
+        return inv;
+    }
+
+    /// <summary>Mahalanobis distance of each feature row under <paramref name="model"/> (from <see cref="Fit"/>).</summary>
+    public static void Score(ReadOnlySpan<float> features, ReadOnlySpan<float> model, Span<float> destination)
+    {
+        const int d = Dimension;
+        int rows = features.Length / d;
+        Span<float> x = stackalloc float[d];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int k = 0; k < d; k++)
+            {
+                x[k] = features[(r * d) + k] - model[k];
+            }
+
+            float q = 0;
+            for (int i = 0; i < d; i++)
+            {
+                float row = 0;
+                for (int j = 0; j < d; j++)
+                {
+                    row += model[d + (i * d) + j] * x[j];
+                }
+
+                q += x[i] * row;
+            }
+
+            destination[r] = MathF.Sqrt(Math.Max(0, q));
+        }
+    }
+
+    /// <summary>Sample standard deviation.</summary>
+    internal static double Std(ReadOnlySpan<float> values)
+    {
+        if (values.Length < 2)
+        {
+            return 0;
+        }
+
+        double mean = 0;
+        foreach (float v in values)
+        {
+            mean += v;
+        }
+
+        mean /= values.Length;
+        double s = 0;
+        foreach (float v in values)
+        {
+            s += (v - mean) * (v - mean);
+        }
+
+        return Math.Sqrt(s / (values.Length - 1));
+    }
+}
