@@ -4,16 +4,20 @@ using DefectDetection.Imaging.Processing;
 namespace DefectDetection.Vision.Anomaly;
 
 /// <summary>
-/// Image-relative intensity context of each patch, for defects that are large areas of uneven brightness or texture:
-/// every patch's patches resemble some normal patch, but not at that brightness or texture relative to the rest of
-/// the same image. Per grid cell, two features of the grey image (stretched like the backbone input):
+/// Intensity context of each patch, for defects that are large areas of uneven brightness or texture (magnetic tile
+/// "uneven"): each of their patches resembles some normal patch, but not at that brightness or texture relative to
+/// the rest of the same image. From the grey image stretched like the backbone input to a plane of
+/// <see cref="CellPixels"/> pixels a grid cell, per cell (all cell maps smoothed by one more cell, sigma 1):
 /// <list type="number">
-/// <item>relative brightness ln((B + 1) / (median(B) + 1)), B the image smoothed with sigma = one cell;</item>
-/// <item>relative texture ln((T + 1) / (median(T) + 1)), T = sqrt(smooth((I - smooth1(I))^2)) the local
-/// high-frequency energy (smooth1 = sigma 1 plane pixel, the outer smoothing one cell).</item>
+/// <item>local contrast c = ln(sqrt(T) + 1) - ln(B + 1), T the mean squared high-pass (I minus I smoothed with sigma 1
+/// pixel), B the image smoothed with sigma one cell: independent of the exposure gain;</item>
+/// <item>anisotropy ln((Gx + 1) / (Gy + 1)), Gx and Gy the mean squared horizontal and vertical pixel differences
+/// (streaks, grinding marks);</item>
+/// <item>ln(B + 1) minus its median over the cell's column, and over the cell's row;</item>
+/// <item>c minus its median over the cell's column, and over the cell's row.</item>
 /// </list>
-/// The medians are over the whole image, so a band that differs from the rest of its tile stands out however bright
-/// the tile is. A Gaussian fitted to the normal images' cell features scores each cell by its Mahalanobis distance.
+/// The medians make a band that differs from the rest of its own part stand out however bright the part is, along
+/// either axis. A Gaussian fitted to the normal images' cells scores each cell by its Mahalanobis distance.
 /// </summary>
 internal static class PatchContext
 {
@@ -57,6 +61,13 @@ internal static class PatchContext
         ImageResizer.Resize(energy, w, h, t, gw, gh, ResizeMode.Area);
         ImageResizer.Resize(gx, w, h, ax, gw, gh, ResizeMode.Area);
         ImageResizer.Resize(gy, w, h, ay, gw, gh, ResizeMode.Area);
+
+        // One more cell of smoothing: large uneven areas are coherent, single cells are noisy.
+        GaussianBlur.Apply(t, gw, gh, t, 1f);
+        GaussianBlur.Apply(ax, gw, gh, ax, 1f);
+        GaussianBlur.Apply(ay, gw, gh, ay, 1f);
+        GaussianBlur.Apply(b, gw, gh, b, 1f);
+
         float[] lb = new float[cells], contrast = new float[cells];
         for (int p = 0; p < cells; p++)
         {
@@ -68,20 +79,6 @@ internal static class PatchContext
 
         Residuals(lb, gw, gh, destination, 2);
         Residuals(contrast, gw, gh, destination, 4);
-        string? keep = Environment.GetEnvironmentVariable("CTX_DIMS");
-        if (keep is not null)
-        {
-            for (int p = 0; p < cells; p++)
-            {
-                for (int k = 0; k < Dimension; k++)
-                {
-                    if (!keep.Contains((char)('0' + k), StringComparison.Ordinal))
-                    {
-                        destination[(p * Dimension) + k] = 0;
-                    }
-                }
-            }
-        }
     }
 
     /// <summary>

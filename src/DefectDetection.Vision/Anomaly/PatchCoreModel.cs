@@ -98,7 +98,6 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         {
             ImageView image = images[i];
             double score = ImageScore(dist, _settings.TopK, query, _bank, _extractor.Dimension, _settings.ReweightNeighbours);
-            BlendImageScore(dist, score, _settings.MapImageScoreWeight);
             float[] map = AnomalyMaps.ToImage(dist, _extractor.GridWidth, _extractor.GridHeight, _extractor.CoveredSize, _extractor.CoveredSize, _settings.MapSigma, image.Width, image.Height);
             byte[] mask = AnomalyMaps.Mask(map, (float)Threshold);
             List<AnomalyRegion> regions = AnomalyMaps.Regions(mask, image.Width, image.Height, _settings.MinRegionArea, "anomaly");
@@ -285,24 +284,6 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
                 ReplaceBorder(one, _extractor.GridWidth, _extractor.GridHeight, _settings.BorderPatches);
                 perImage(start + i, one, features.AsMemory(i * patches * dim, patches * dim));
             }
-        }
-    }
-
-    /// <summary>
-    /// Blends the image score into every patch score: (d + w s) / (1 + w), so that a large defect that lifts the
-    /// image score lifts its whole map, and the map's maximum (the image score's patch) stays where it was.
-    /// </summary>
-    internal static void BlendImageScore(Span<float> scores, double imageScore, double weight)
-    {
-        if (weight <= 0)
-        {
-            return;
-        }
-
-        float w = (float)weight, add = (float)(weight * imageScore), norm = 1 / (1 + w);
-        for (int p = 0; p < scores.Length; p++)
-        {
-            scores[p] = (scores[p] + add) * norm;
         }
     }
 

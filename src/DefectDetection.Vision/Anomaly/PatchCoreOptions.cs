@@ -71,18 +71,12 @@ public sealed class PatchCoreOptions
     /// <summary>
     /// Weight of the image-relative intensity context added to each patch's distance (0 = off, the default). For
     /// defects that are large areas of uneven brightness or texture, whose patches each look like some normal patch:
-    /// each grid cell's brightness and texture energy relative to its own image's medians, scored by a Gaussian fitted
-    /// to the normal images' cells, scaled so that weight 1 gives it the spread of the patch distances on the held-out
-    /// normals. Models trained with it are written as "patchcore-v2".
+    /// each grid cell's local contrast, streak anisotropy, and brightness and contrast relative to the medians of its
+    /// own row and column, scored by a Gaussian fitted to the normal images' cells and scaled so that weight 1 gives it
+    /// the spread of the patch distances over the held-out normals. Costs about 1 ms an image. Models trained with it are
+    /// written as "patchcore-v2". 0.5 was chosen on a development split of the magnetic tiles (see the sample).
     /// </summary>
     public double ContextWeight { get; init; }
-
-    /// <summary>
-    /// Weight w of the image score blended into the anomaly map: each patch score d becomes (d + w s) / (1 + w), s the
-    /// image score, so that a defect covering a large area (whose inner patches each look normal) lifts its whole map
-    /// with the image's evidence. The image score and the decision are unchanged. 0 (default) = off.
-    /// </summary>
-    public double MapImageScoreWeight { get; init; }
 
     /// <summary>Gaussian smoothing of the anomaly map, in network input pixels. Default 4.</summary>
     public float MapSigma { get; init; } = 4;
@@ -142,11 +136,6 @@ public sealed class PatchCoreOptions
         if (!(ContextWeight >= 0 && ContextWeight <= 1000))
         {
             throw new ArgumentOutOfRangeException(nameof(ContextWeight), $"ContextWeight must be in [0, 1000], got {ContextWeight}.");
-        }
-
-        if (!(MapImageScoreWeight >= 0 && MapImageScoreWeight <= 1000))
-        {
-            throw new ArgumentOutOfRangeException(nameof(MapImageScoreWeight), $"MapImageScoreWeight must be in [0, 1000], got {MapImageScoreWeight}.");
         }
 
         if (BorderPatches is < 0 or > 8 || ImageScoreTopK < 1 || ProjectionDimensions < 0 || BatchSize < 1 || Threads < 1 || MinRegionArea < 1 || !(MapSigma >= 0))

@@ -171,7 +171,6 @@ public sealed class PatchCoreTrainer
                 ContextModel = contextModel,
                 ContextScale = contextScale,
                 ContextWeight = o.ContextWeight,
-                MapImageScoreWeight = o.MapImageScoreWeight,
             };
             var model = new PatchCoreModel(extractor, settings, bank, sources, threshold, scale, [.. normalScores]);
             extractor = null!;
@@ -313,9 +312,6 @@ internal sealed record PatchCoreSettings(string[] Layers, int InputSize, int Til
 
     /// <summary>Mean and inverse covariance of the normal context features (<see cref="PatchContext.Fit"/>); empty = no context.</summary>
     public float[] ContextModel { get; init; } = [];
-
-    /// <summary>The option <see cref="PatchCoreOptions.MapImageScoreWeight"/> (format property <c>map_image_score_weight</c>; absent = 0).</summary>
-    public double MapImageScoreWeight { get; init; }
 
     /// <summary>Weight of the context score added to each patch distance.</summary>
     public float ContextScale { get; init; }
