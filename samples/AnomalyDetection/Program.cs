@@ -2,6 +2,8 @@
 //   dotnet run -c Release --project samples/AnomalyDetection -- cookies [--ratio 0.1] [--out DIR]
 //   dotnet run -c Release --project samples/AnomalyDetection -- tiles --split train_normal --ratio 0.025 --border 2   (or --split fewshot_train_normal --ratio 0.25 --border 2)
 //   dotnet run -c Release --project samples/AnomalyDetection -- variation-tiles [--split ...] [--size 224]
+//   tiles ... --context 0.5 (intensity context), --dev (choose settings: held-out train_normal + even-indexed anomalies),
+//   --eval-half (test_normal + odd-indexed anomalies; a plain run prints it too); probe [--class MT_Uneven] [--out DIR]
 using System.Diagnostics;
 using System.Globalization;
 using DefectDetection.Datasets;
@@ -36,7 +38,7 @@ switch (args.Length > 0 ? args[0] : "")
         VariationTiles();
         break;
     default:
-        Console.WriteLine("commands: cookies | tiles --split train_normal|fewshot_train_normal | variation-tiles");
+        Console.WriteLine("commands: cookies | tiles --split train_normal|fewshot_train_normal [--dev|--eval-half] [--context W] | probe | variation-tiles");
         break;
 }
 
@@ -187,16 +189,22 @@ void Tiles()
     Console.WriteLine($"tiles/{split}: FULL/selected split: image AUROC {BinaryMetrics.RocAuc(scores.ToArray(), truth.ToArray()):F4}; F1 at model threshold {F1(scores.ToArray(), truth.ToArray(), model.Threshold):F4}; pixel AUROC {PixelMetrics.Auroc(pixel):F4}; AUPRO(0.3) {PixelMetrics.Aupro(pixel, 0.3, bins: 0):F4}; {scored} test images, scoring {scored / scoreS:F1} images/s (with maps)");
 }
 
+// Mean grey inside / outside the mask of the even-indexed test anomalies of one class (--class MT_Uneven); with --out,
+// PNG copies of the first 6 and of 8 few-shot normals, to look at.
 void Probe()
 {
     string splits = Path.Combine(shared, "datasets/magnetic-tile/splits.json");
     ImageDataset anomalies = ImageDataset.FromSplitsFile(splits, "anomaly_detection", "test_anomaly", "anomaly");
     string cls = Arg("--class", "MT_Uneven");
     int nk = 0;
-    foreach (LabeledImage item in ImageDataset.FromSplitsFile(splits, "anomaly_detection", "fewshot_train_normal").Take(8))
+    if (outDir is not null)
     {
-        using Image img = ImageCodecs.Load(item.ImagePath);
-        ImageCodecs.Save(img, $"/tmp/tp/normal{nk++}.png");
+        Directory.CreateDirectory(outDir);
+        foreach (LabeledImage item in ImageDataset.FromSplitsFile(splits, "anomaly_detection", "fewshot_train_normal").Take(8))
+        {
+            using Image img = ImageCodecs.Load(item.ImagePath);
+            ImageCodecs.Save(img, Path.Combine(outDir, $"normal{nk++}.png"));
+        }
     }
 
     int saved = 0;
@@ -217,10 +225,10 @@ void Probe()
         }
 
         Console.WriteLine($"{Path.GetFileName(item.ImagePath)} {img.Width}x{img.Height} ch{img.Channels} in {si / Math.Max(1, ni):F1} out {so / Math.Max(1, no):F1} frac {ni / (ni + no):F2}");
-        if (saved++ < 6)
+        if (outDir is not null && saved++ < 6)
         {
-            ImageCodecs.Save(img, $"/tmp/tp/{saved}.img.png");
-            ImageCodecs.Save(m, $"/tmp/tp/{saved}.mask.png");
+            ImageCodecs.Save(img, Path.Combine(outDir, $"{saved}.img.png"));
+            ImageCodecs.Save(m, Path.Combine(outDir, $"{saved}.mask.png"));
         }
     }
 }
