@@ -1,3 +1,4 @@
+using System.Buffers;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 
@@ -33,52 +34,57 @@ internal static class PatchContext
     /// <summary>Writes gw x gh x <see cref="Dimension"/> features (row-major cells) of <paramref name="image"/>.</summary>
     public static void Features(ImageView image, int gw, int gh, Span<float> destination)
     {
-        int w = gw * CellPixels, h = gh * CellPixels;
-        float[] plane = Gray(image, w, h);
-        float[] smooth = new float[w * h];
-        float[] energy = new float[w * h];
-        float[] gx = new float[w * h];
-        float[] gy = new float[w * h];
-        GaussianBlur.Apply(plane, w, h, smooth, 1f);
-        for (int y = 0; y < h; y++)
+        int w = gw * CellPixels, h = gh * CellPixels, n = w * h, cells = gw * gh;
+        float[] buffer = ArrayPool<float>.Shared.Rent((5 * n) + (6 * cells));
+        try
         {
-            for (int x = 0; x < w; x++)
+            Span<float> plane = buffer.AsSpan(0, n), smooth = buffer.AsSpan(n, n), energy = buffer.AsSpan(2 * n, n);
+            Span<float> gx = buffer.AsSpan(3 * n, n), gy = buffer.AsSpan(4 * n, n);
+            Span<float> b = buffer.AsSpan(5 * n, cells), t = buffer.AsSpan((5 * n) + cells, cells), ax = buffer.AsSpan((5 * n) + (2 * cells), cells);
+            Span<float> ay = buffer.AsSpan((5 * n) + (3 * cells), cells), lb = buffer.AsSpan((5 * n) + (4 * cells), cells);
+            Span<float> contrast = buffer.AsSpan((5 * n) + (5 * cells), cells);
+            Gray(image, w, h, plane);
+            GaussianBlur.Apply(plane, w, h, smooth, 1f);
+            for (int y = 0; y < h; y++)
             {
-                int i = (y * w) + x;
-                float d = plane[i] - smooth[i];
-                energy[i] = d * d;
-                float dx = x + 1 < w ? plane[i + 1] - plane[i] : 0;
-                float dy = y + 1 < h ? plane[i + w] - plane[i] : 0;
-                gx[i] = dx * dx;
-                gy[i] = dy * dy;
+                for (int x = 0; x < w; x++)
+                {
+                    int i = (y * w) + x;
+                    float d = plane[i] - smooth[i];
+                    energy[i] = d * d;
+                    float dx = x + 1 < w ? plane[i + 1] - plane[i] : 0;
+                    float dy = y + 1 < h ? plane[i + w] - plane[i] : 0;
+                    gx[i] = dx * dx;
+                    gy[i] = dy * dy;
+                }
             }
+
+            GaussianBlur.Apply(plane, w, h, smooth, CellPixels);
+            ImageResizer.Resize(smooth, w, h, b, gw, gh, ResizeMode.Area);
+            ImageResizer.Resize(energy, w, h, t, gw, gh, ResizeMode.Area);
+            ImageResizer.Resize(gx, w, h, ax, gw, gh, ResizeMode.Area);
+            ImageResizer.Resize(gy, w, h, ay, gw, gh, ResizeMode.Area);
+
+            // One more cell of smoothing: large uneven areas are coherent, single cells are noisy.
+            GaussianBlur.Apply(t, gw, gh, t, 1f);
+            GaussianBlur.Apply(ax, gw, gh, ax, 1f);
+            GaussianBlur.Apply(ay, gw, gh, ay, 1f);
+            GaussianBlur.Apply(b, gw, gh, b, 1f);
+            for (int p = 0; p < cells; p++)
+            {
+                lb[p] = MathF.Log(b[p] + 1);
+                contrast[p] = MathF.Log(MathF.Sqrt(t[p]) + 1) - lb[p];
+                destination[p * Dimension] = contrast[p];
+                destination[(p * Dimension) + 1] = MathF.Log((ax[p] + 1) / (ay[p] + 1));
+            }
+
+            Residuals(lb, gw, gh, destination, 2);
+            Residuals(contrast, gw, gh, destination, 4);
         }
-
-        GaussianBlur.Apply(plane, w, h, smooth, CellPixels);
-        int cells = gw * gh;
-        float[] b = new float[cells], t = new float[cells], ax = new float[cells], ay = new float[cells];
-        ImageResizer.Resize(smooth, w, h, b, gw, gh, ResizeMode.Area);
-        ImageResizer.Resize(energy, w, h, t, gw, gh, ResizeMode.Area);
-        ImageResizer.Resize(gx, w, h, ax, gw, gh, ResizeMode.Area);
-        ImageResizer.Resize(gy, w, h, ay, gw, gh, ResizeMode.Area);
-
-        // One more cell of smoothing: large uneven areas are coherent, single cells are noisy.
-        GaussianBlur.Apply(t, gw, gh, t, 1f);
-        GaussianBlur.Apply(ax, gw, gh, ax, 1f);
-        GaussianBlur.Apply(ay, gw, gh, ay, 1f);
-        GaussianBlur.Apply(b, gw, gh, b, 1f);
-
-        float[] lb = new float[cells], contrast = new float[cells];
-        for (int p = 0; p < cells; p++)
+        finally
         {
-            lb[p] = MathF.Log(b[p] + 1);
-            contrast[p] = MathF.Log(MathF.Sqrt(t[p]) + 1) - lb[p];
-            destination[p * Dimension] = contrast[p];
-            destination[(p * Dimension) + 1] = MathF.Log((ax[p] + 1) / (ay[p] + 1));
+            ArrayPool<float>.Shared.Return(buffer);
         }
-
-        Residuals(lb, gw, gh, destination, 2);
-        Residuals(contrast, gw, gh, destination, 4);
     }
 
     /// <summary>
@@ -112,35 +118,44 @@ internal static class PatchContext
         }
     }
 
-    /// <summary>The image's grey level (channel mean), stretched to w x h with area averaging.</summary>
-    internal static float[] Gray(ImageView image, int w, int h)
+    /// <summary>The image's grey level (channel mean), stretched to w x h with area averaging, into <paramref name="destination"/>.</summary>
+    internal static void Gray(ImageView image, int w, int h, Span<float> destination)
     {
-        float[] gray = new float[image.Width * image.Height];
-        int c = image.Source.Channels;
-        int used = Math.Min(3, c);
-        for (int y = 0; y < image.Height; y++)
+        int iw = image.Width, ih = image.Height;
+        bool direct = iw == w && ih == h;
+        float[]? rented = direct ? null : ArrayPool<float>.Shared.Rent(iw * ih);
+        try
         {
-            ReadOnlySpan<byte> row = image.GetRow(y);
-            for (int x = 0; x < image.Width; x++)
+            Span<float> gray = direct ? destination[..(w * h)] : rented.AsSpan(0, iw * ih);
+            int c = image.Source.Channels;
+            int used = Math.Min(3, c);
+            for (int y = 0; y < ih; y++)
             {
-                int sum = 0;
-                for (int k = 0; k < used; k++)
+                ReadOnlySpan<byte> row = image.GetRow(y);
+                for (int x = 0; x < iw; x++)
                 {
-                    sum += row[(x * c) + k];
-                }
+                    int sum = 0;
+                    for (int k = 0; k < used; k++)
+                    {
+                        sum += row[(x * c) + k];
+                    }
 
-                gray[(y * image.Width) + x] = (float)sum / used;
+                    gray[(y * iw) + x] = (float)sum / used;
+                }
+            }
+
+            if (!direct)
+            {
+                ImageResizer.Resize(gray, iw, ih, destination, w, h, ResizeMode.Area);
             }
         }
-
-        if (image.Width == w && image.Height == h)
+        finally
         {
-            return gray;
+            if (rented is not null)
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
         }
-
-        float[] plane = new float[w * h];
-        ImageResizer.Resize(gray, image.Width, image.Height, plane, w, h, ResizeMode.Area);
-        return plane;
     }
 
     /// <summary>The median (mean of the two middle values for even counts).</summary>
