@@ -151,11 +151,18 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
 
         // Written only when on, so files of default models stay as before; with them the algorithm becomes
         // "patchcore-v2", which readers that predate these options refuse instead of scoring differently.
-        if (_settings.StandardizeImages || _settings.ReweightNeighbours > 0)
+        if (_settings.StandardizeImages || _settings.ReweightNeighbours > 0 || _settings.ContextModel.Length > 0)
         {
             properties["algorithm"] = AlgorithmV2;
             properties["standardize_images"] = _settings.StandardizeImages ? "true" : "false";
             properties["reweight_neighbours"] = _settings.ReweightNeighbours.ToString(inv);
+        }
+
+        if (_settings.ContextModel.Length > 0)
+        {
+            properties["context_weight"] = _settings.ContextWeight.ToString("R", inv);
+            properties["context_scale"] = _settings.ContextScale.ToString("R", inv);
+            properties["context_model"] = string.Join(' ', _settings.ContextModel.Select(v => v.ToString("R", inv)));
         }
 
         var manifest = new ModelManifest
@@ -213,7 +220,15 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             {
                 StandardizeImages = p.TryGetValue("standardize_images", out string? si) && bool.Parse(si),
                 ReweightNeighbours = p.TryGetValue("reweight_neighbours", out string? rn) ? int.Parse(rn, inv) : 0,
+                ContextWeight = p.TryGetValue("context_weight", out string? cw) ? double.Parse(cw, inv) : 0,
+                ContextScale = p.TryGetValue("context_scale", out string? csc) ? float.Parse(csc, inv) : 0,
+                ContextModel = p.TryGetValue("context_model", out string? cm) ? cm.Split(' ').Select(v => float.Parse(v, inv)).ToArray() : [],
             };
+            if (settings.ContextModel.Length is not (0 or PatchContext.ModelLength) || !float.IsFinite(settings.ContextScale))
+            {
+                throw new ModelFileException(path, "manifest.json", $"context_model holds {settings.ContextModel.Length} values, expected {PatchContext.ModelLength}");
+            }
+
             ModelTensor bank = package.GetTensor(BankTensor);
             ModelTensor sources = package.GetTensor(SourceTensor);
             var extractor = new PatchFeatureExtractor(backbonePath, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles, settings.StandardizeImages);
@@ -244,6 +259,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         float[] features = new float[Math.Min(batch, Math.Max(1, images.Count)) * patches * dim];
         float[] dist = new float[features.Length / dim];
         float[] one = new float[patches];
+        float[] context = _settings.ContextModel.Length > 0 ? new float[patches * PatchContext.Dimension] : [];
         var views = new List<ImageView>(batch);
         for (int start = 0; start < images.Count; start += batch)
         {
@@ -259,9 +275,26 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             for (int i = 0; i < n; i++)
             {
                 dist.AsSpan(i * patches, patches).CopyTo(one);
+                if (context.Length > 0)
+                {
+                    PatchContext.Features(views[i], _extractor.GridWidth, _extractor.GridHeight, context);
+                    AddContext(one, context, _settings.ContextModel, _settings.ContextScale);
+                }
+
                 ReplaceBorder(one, _extractor.GridWidth, _extractor.GridHeight, _settings.BorderPatches);
                 perImage(start + i, one, features.AsMemory(i * patches * dim, patches * dim));
             }
+        }
+    }
+
+    /// <summary>Adds <paramref name="scale"/> x the context score (<see cref="PatchContext.Score"/>) of each patch to its distance.</summary>
+    internal static void AddContext(Span<float> dist, ReadOnlySpan<float> contextFeatures, ReadOnlySpan<float> contextModel, float scale)
+    {
+        Span<float> score = dist.Length <= 1024 ? stackalloc float[dist.Length] : new float[dist.Length];
+        PatchContext.Score(contextFeatures, contextModel, score);
+        for (int p = 0; p < dist.Length; p++)
+        {
+            dist[p] += scale * score[p];
         }
     }
 

@@ -79,43 +79,77 @@ public sealed class PatchCoreTrainer
             // Hold out some normal images (evenly spaced, placed last) to calibrate the threshold on a bank built without them.
             int m = normalCount < 2 ? 0 : Math.Clamp((int)Math.Round(normalCount * o.Threshold.CalibrationFraction), 1, Math.Min(o.Threshold.MaxCalibrationImages, normalCount - 1));
             int[] order = CalibrationOrder(normalCount, m);
-            float[] features = ExtractAll(extractor, normalCount, i => normal(order[i]), "features", progress, cancellationToken);
+            bool useContext = o.ContextWeight > 0;
+            float[]? context = useContext ? new float[(long)normalCount * patches * PatchContext.Dimension] : null;
+            float[] features = ExtractAll(extractor, normalCount, i => normal(order[i]), "features", progress, cancellationToken, context);
             float[] flipped = o.AugmentFlips
                 ? ExtractAll(extractor, Flips * normalCount, i => Flip(normal(order[i / Flips]), i % Flips), "features", progress, cancellationToken)
                 : [];
             int trainRows = (normalCount - m) * patches;
             (float[] bank, int[] sources) = BuildBank(WithFlips(features, flipped, trainRows * dim), trainRows, patches, dim, progress, cancellationToken);
-            var normalScores = new List<double>(Math.Max(1, m));
+
+            // The held-out normals' patch distances (one image scored against itself when there is no other).
+            int first = m == 0 ? 0 : normalCount - m, held = m == 0 ? 1 : m;
+            float[] heldDist = new float[held * patches];
             float[] dist = new float[patches];
-            for (int k = normalCount - m; k < normalCount; k++)
+            for (int k = 0; k < held; k++)
             {
-                float[] query = features.AsSpan(k * patches * dim, patches * dim).ToArray();
+                float[] query = features.AsSpan((first + k) * patches * dim, patches * dim).ToArray();
                 DistanceKernels.NearestDistances(query, patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
-                PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
-                normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK, query, bank, dim, o.ReweightNeighbours));
-                progress?.Report(new PatchCoreProgress("calibration", (k + 1.0 - normalCount + m) / (m + anomalyCount)));
+                dist.CopyTo(heldDist.AsSpan(k * patches, patches));
             }
 
-            if (m == 0)
+            float[] contextModel = [];
+            float contextScale = 0;
+            if (context is not null)
             {
-                // One image: its own score against itself is zero; calibrate on the patch scores' spread instead.
-                float[] query = features.AsSpan(0, patches * dim).ToArray();
-                DistanceKernels.NearestDistances(query, patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                // Gaussian of the training normals' context features; its weight puts the context score in units of the
+                // patch distance, both measured by their spread over the held-out normals.
+                int fitImages = m == 0 ? normalCount : normalCount - m;
+                contextModel = PatchContext.Fit(context.AsSpan(0, fitImages * patches * PatchContext.Dimension));
+                float[] heldContext = new float[held * patches];
+                PatchContext.Score(context.AsSpan(first * patches * PatchContext.Dimension, held * patches * PatchContext.Dimension), contextModel, heldContext);
+                double sd = PatchContext.Std(heldDist), sc = PatchContext.Std(heldContext);
+                contextScale = sc > 0 ? (float)(o.ContextWeight * Math.Max(sd, 1e-6) / sc) : 0;
+            }
+
+            var normalScores = new List<double>(held);
+            for (int k = 0; k < held; k++)
+            {
+                heldDist.AsSpan(k * patches, patches).CopyTo(dist);
+                float[] query = features.AsSpan((first + k) * patches * dim, patches * dim).ToArray();
+                if (context is not null)
+                {
+                    PatchCoreModel.AddContext(dist, context.AsSpan((first + k) * patches * PatchContext.Dimension, patches * PatchContext.Dimension), contextModel, contextScale);
+                }
+
                 PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
                 normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK, query, bank, dim, o.ReweightNeighbours));
+                progress?.Report(new PatchCoreProgress("calibration", (k + 1.0) / (held + anomalyCount)));
             }
 
             var anomalyScores = new List<double>(anomalyCount);
             if (anomalyCount > 0)
             {
-                float[] aFeatures = ExtractAll(extractor, anomalyCount, anomaly, "calibration", null, cancellationToken);
+                float[]? aContext = useContext ? new float[(long)anomalyCount * patches * PatchContext.Dimension] : null;
+                float[] aFeatures = ExtractAll(extractor, anomalyCount, anomaly, "calibration", null, cancellationToken, aContext);
                 for (int a = 0; a < anomalyCount; a++)
                 {
                     float[] query = aFeatures.AsSpan(a * patches * dim, patches * dim).ToArray();
                     DistanceKernels.NearestDistances(query, patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                    if (aContext is not null)
+                    {
+                        PatchCoreModel.AddContext(dist, aContext.AsSpan(a * patches * PatchContext.Dimension, patches * PatchContext.Dimension), contextModel, contextScale);
+                    }
+
                     PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
                     anomalyScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK, query, bank, dim, o.ReweightNeighbours));
                 }
+            }
+
+            if (context is not null && m > 0 && o.Threshold.RefitWithCalibrationImages)
+            {
+                contextModel = PatchContext.Fit(context);
             }
 
             if (m > 0 && o.Threshold.RefitWithCalibrationImages)
@@ -134,6 +168,9 @@ public sealed class PatchCoreTrainer
             {
                 StandardizeImages = o.StandardizeImages,
                 ReweightNeighbours = o.ReweightNeighbours,
+                ContextModel = contextModel,
+                ContextScale = contextScale,
+                ContextWeight = o.ContextWeight,
             };
             var model = new PatchCoreModel(extractor, settings, bank, sources, threshold, scale, [.. normalScores]);
             extractor = null!;
@@ -220,8 +257,9 @@ public sealed class PatchCoreTrainer
     }
 
     private float[] ExtractAll(PatchFeatureExtractor extractor, int count, Func<int, (ImageView View, Image? Owned)> open, string stage,
-        IProgress<PatchCoreProgress>? progress, CancellationToken cancellationToken)
+        IProgress<PatchCoreProgress>? progress, CancellationToken cancellationToken, float[]? context = null)
     {
+        int perContext = extractor.Patches * PatchContext.Dimension;
         int per = extractor.Patches * extractor.Dimension;
         float[] features = new float[(long)count * per];
         int batch = Options.BatchSize;
@@ -239,6 +277,10 @@ public sealed class PatchCoreTrainer
                 }
 
                 extractor.Extract(views, features.AsSpan(start * per, n * per), cancellationToken);
+                for (int i = 0; context is not null && i < n; i++)
+                {
+                    PatchContext.Features(views[i], extractor.GridWidth, extractor.GridHeight, context.AsSpan((start + i) * perContext, perContext));
+                }
             }
             finally
             {
@@ -264,4 +306,13 @@ internal sealed record PatchCoreSettings(string[] Layers, int InputSize, int Til
 
     /// <summary>Image-score reweighting neighbours (format property <c>reweight_neighbours</c>; absent = 0).</summary>
     public int ReweightNeighbours { get; init; }
+
+    /// <summary>The option <see cref="PatchCoreOptions.ContextWeight"/> (format property <c>context_weight</c>; absent = 0, no context).</summary>
+    public double ContextWeight { get; init; }
+
+    /// <summary>Mean and inverse covariance of the normal context features (<see cref="PatchContext.Fit"/>); empty = no context.</summary>
+    public float[] ContextModel { get; init; } = [];
+
+    /// <summary>Weight of the context score added to each patch distance.</summary>
+    public float ContextScale { get; init; }
 }

@@ -44,6 +44,7 @@ internal sealed class AnomalyTask : ITaskHandler
             InputSize = settings.InputSize ?? defaults.InputSize,
             CoresetRatio = settings.CoresetRatio ?? defaults.CoresetRatio,
             BorderPatches = settings.BorderPatches ?? defaults.BorderPatches,
+            ContextWeight = settings.ContextWeight ?? defaults.ContextWeight,
             AugmentFlips = flips,
         };
         Stopwatch sw = Stopwatch.StartNew();

@@ -36,6 +36,9 @@ internal sealed class TrainSettings
     /// <summary>Anomaly task: edge patch rings left out of the image score (null: the default).</summary>
     public int? BorderPatches { get; init; }
 
+    /// <summary>Anomaly task: the intensity context's weight (null: the default, off).</summary>
+    public double? ContextWeight { get; init; }
+
     public double? L2 { get; init; }
 
     public string Pooling { get; init; } = "avg";
