@@ -78,7 +78,7 @@ public sealed class IntraOpThreadPoolTests
     [Fact]
     public void StalledWorkerSendsLaterCallsInlineForAWhile()
     {
-        using var pool = new IntraOpThreadPool(2, spinIterations: 1_000_000);
+        using var pool = new IntraOpThreadPool(2, spinMicroseconds: 1_000_000);
         int stalledCalls = 0;
         long before = 0;
         for (int attempt = 0; attempt < 50 && pool.Stalls == 0; attempt++)

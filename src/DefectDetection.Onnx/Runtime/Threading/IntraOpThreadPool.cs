@@ -24,7 +24,7 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
 {
     private readonly Thread[] _workers;
     private readonly object _gate = new();
-    private readonly int _spinIterations;
+    private readonly long _spinTicks;
 
     // The current call. Written by the caller before publishing _state; stable while chunks remain.
     private delegate*<void*, int, int, void> _invoke;
@@ -48,11 +48,13 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
 
     /// <summary>Creates a pool for <paramref name="threads"/> threads in all (the caller counts as one).</summary>
     /// <param name="threads">Degree of parallelism; values below 1 mean 1. Values above the processor count are allowed.</param>
-    /// <param name="spinIterations">How long an idle worker polls before blocking (in <see cref="Thread.SpinWait"/> rounds of 32).</param>
-    public IntraOpThreadPool(int threads, int spinIterations = 4000)
+    /// <param name="spinMicroseconds">How long an idle worker polls for work before blocking, in microseconds of
+    /// wall time (not in <see cref="Thread.SpinWait"/> rounds, whose length the runtime calibrates once per process and
+    /// which varied several-fold between processes here, sending workers to sleep between kernels in some runs).</param>
+    public IntraOpThreadPool(int threads, int spinMicroseconds = 4000)
     {
         DegreeOfParallelism = Math.Max(1, threads);
-        _spinIterations = Math.Max(0, spinIterations);
+        _spinTicks = (long)(Math.Max(0, spinMicroseconds) * (double)Stopwatch.Frequency / 1_000_000);
         _workers = new Thread[DegreeOfParallelism - 1];
         for (int i = 0; i < _workers.Length; i++)
         {
@@ -150,7 +152,12 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
             _error = null;
             long generation = (Volatile.Read(ref _state) >> 32) + 1;
             Interlocked.Exchange(ref _state, (generation << 32) | ((long)_chunks << 16));
-            if (Volatile.Read(ref _sleeping) > 0)
+            // A worker that has to be woken arrives late (the OS's wake-up latency, tens to hundreds of microseconds
+            // on a VM) without having lost its core: such a call's wait says nothing about stalls. Counting it made
+            // a self-sustaining back-off (workers fall asleep during the inline period, so the next parallel call
+            // waits for a wake-up, which again read as a stall) that ran a quiet 2-core machine slower than one thread.
+            bool woke = Volatile.Read(ref _sleeping) > 0;
+            if (woke)
             {
                 lock (_gate)
                 {
@@ -171,7 +178,7 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
                 long end = Stopwatch.GetTimestamp();
                 // The worker's last chunk should end within about one chunk of the caller's (a chunk takes about
                 // the caller's time over its chunk count); much longer means the worker lost its core.
-                if (end - ownEnd > (2 * (ownEnd - begin) / Math.Max(1, own)) + StallSlackTicks)
+                if (!woke && end - ownEnd > (2 * (ownEnd - begin) / Math.Max(1, own)) + StallSlackTicks)
                 {
                     // A worker was preempted with a chunk in hand: run inline for a while.
                     _stalls++;
@@ -279,14 +286,20 @@ internal sealed unsafe class IntraOpThreadPool : IIntraOpThreadPool, IDisposable
     {
         while (!_disposed)
         {
+            long spinUntil = Stopwatch.GetTimestamp() + _spinTicks;
             int spins = 0;
-            while (!HasWork() && !_disposed && spins < _spinIterations)
+            while (!HasWork() && !_disposed)
             {
                 Thread.SpinWait(32);
                 spins++;
                 if ((spins & 63) == 0)
                 {
                     Thread.Yield();
+                }
+
+                if ((spins & 7) == 0 && Stopwatch.GetTimestamp() >= spinUntil)
+                {
+                    break;
                 }
             }
 
