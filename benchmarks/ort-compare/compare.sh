@@ -2,9 +2,11 @@
 # Times ONNX Runtime (onnxruntime-node, CPU) and our engine (`defect onnx bench`) on the same models, alternating
 # between them in one run so that both see the same machine load, and prints the medians and the ratio.
 #
-# usage: benchmarks/ort-compare/compare.sh [--rounds 5] [--threads 2] [--warmup 50] [--iterations 20] [--max-time 20] [--only NAME]
+# usage: benchmarks/ort-compare/compare.sh [--rounds 5] [--threads 2] [--warmup 400] [--iterations 50] [--max-time 10] [--only NAME]
 #   --max-time: per run, stop the warm-up and the timed runs after that many seconds (at least one run each), so a
 #   slow engine does not make the comparison take hours; the table gives the runs actually timed.
+#   The long warm-up measures steady state: .NET compiles hot methods in tiers (first quick code, then instrumented
+#   code, then optimised code, in the background), which takes a few hundred runs of a millisecond-sized model.
 #
 # Cases (NAME model batch): mobilenetv2-int8-qdq b1 and b16, yolox-nano b1, resnet18-shaped fp32 b1.
 # Needs: node + `npm ci` in tools/ort (done here when missing), the .NET SDK, and ../shared (or DEFECT_SHARED_DIR).
@@ -14,7 +16,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 shared="${DEFECT_SHARED_DIR:-$root/../shared}"
-rounds=5 threads=2 warmup=50 iterations=20 maxtime=20 only=""
+rounds=5 threads=2 warmup=400 iterations=50 maxtime=10 only=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DefectDetection.Cli;
+using DefectDetection.ModelFiles;
 using DefectDetection.Testing;
 
 namespace DefectDetection.Cli.Tests;
@@ -52,6 +53,18 @@ public sealed class AnomalyTaskTests : IDisposable
         var bad = Run("train", "--task", "anomaly", "--data", Path.Combine(_dir, "few"), "--backbone", backbone, "--out", Path.Combine(_dir, "bad.ddmodel"), "--augment", "rot90");
         Assert.Equal(2, bad.Code);
         Assert.Contains("--augment", bad.Err);
+
+        // The intensity context is stored only when it is on, and then the file says so in its algorithm name.
+        Bank("ctx", "--input-size", "128", "--context", "0.5");
+        ModelManifest withContext = ModelPackage.ReadManifest(Path.Combine(_dir, "ctx.ddmodel"));
+        ModelManifest plain = ModelPackage.ReadManifest(Path.Combine(_dir, "s128.ddmodel"));
+        Assert.Equal("0.5", withContext.Properties["context_weight"]);
+        Assert.False(plain.Properties.ContainsKey("context_weight"));
+        Assert.Equal(("patchcore", "patchcore-v2"), (plain.Properties["algorithm"], withContext.Properties["algorithm"]));
+        var negative = Run("train", "--task", "anomaly", "--data", Path.Combine(_dir, "few"), "--backbone", backbone, "--out", Path.Combine(_dir, "neg.ddmodel"), "--context", "-1");
+        Assert.Equal(2, negative.Code);
+        Assert.Contains("context", negative.Err, StringComparison.OrdinalIgnoreCase);
+        Assert.False(File.Exists(Path.Combine(_dir, "neg.ddmodel")));
     }
 
     [SharedFact]
