@@ -53,15 +53,7 @@ public sealed class Conv2dInt8PointwiseTests
                 var c = Cases[i % Cases.Length];
                 int pad = c.K / 2;
                 var shape = new Conv2dShape(c.C, c.M, 1, c.K, c.K, c.S, c.S, 1, 1, pad, pad, pad, pad);
-                byte[] wb = new byte[c.M * c.C * c.K * c.K];
-                rng.NextBytes(wb);
-                sbyte[] w = Array.ConvertAll(wb, v => (sbyte)v);
-                byte[] x = new byte[c.N * c.C * c.H * c.W];
-                rng.NextBytes(x);
-                byte xZero = (byte)((i % 3) == 0 ? 0 : rng.Next(256));
-                int[] wZero = (i % 2) == 0 ? [(i % 4) == 0 ? 0 : rng.Next(-128, 128)] : Enumerable.Range(0, c.M).Select(_ => rng.Next(-128, 128)).ToArray();
-                int[]? bias = (i % 3) == 1 ? null : Enumerable.Range(0, c.M).Select(_ => rng.Next(-100000, 100000)).ToArray();
-                int[] expected32 = KernelReference.ConvInteger(shape, x, xZero, c.N, c.H, c.W, w, wZero, bias);
+                var (w, x, xZero, wZero, bias, expected32) = KernelReference.RandomInt8Conv(rng, shape, c.N, c.H, c.W, i);
 
                 bool signedOut = (i & 1) == 1, perChannel = (i & 2) == 0;
                 float[] scales = perChannel ? Enumerable.Range(0, c.M).Select(m => m % 5 == 0 ? 0.3f : (float)(rng.NextDouble() * 0.004)).ToArray()

@@ -118,15 +118,7 @@ public sealed class Conv2dInt8Tests
         foreach (var c in Conv2dFloatTests.Cases)
         {
             var shape = new Conv2dShape(c.C, c.M, c.G, c.Kh, c.Kw, c.S, c.S, c.D, c.D, c.Pt, c.Pl, c.Pb, c.Pr);
-            byte[] wb = new byte[c.M * (c.C / c.G) * c.Kh * c.Kw];
-            rng.NextBytes(wb);
-            sbyte[] w = Array.ConvertAll(wb, v => (sbyte)v);
-            byte[] x = new byte[c.N * c.C * c.H * c.W];
-            rng.NextBytes(x);
-            byte xZero = (byte)((i % 3) == 0 ? 0 : rng.Next(256));
-            int[] wZero = (i % 2) == 0 ? [(i % 4) == 0 ? 0 : rng.Next(-128, 128)] : Enumerable.Range(0, c.M).Select(_ => rng.Next(-128, 128)).ToArray();
-            int[]? bias = (i % 3) == 1 ? null : Enumerable.Range(0, c.M).Select(_ => rng.Next(-100000, 100000)).ToArray();
-            int[] expected32 = KernelReference.ConvInteger(shape, x, xZero, c.N, c.H, c.W, w, wZero, bias);
+            var (w, x, xZero, wZero, bias, expected32) = KernelReference.RandomInt8Conv(rng, shape, c.N, c.H, c.W, i);
 
             // int32 output
             var conv32 = new Conv2dInt8(shape, w, wZero, bias ?? [], xZero, null);

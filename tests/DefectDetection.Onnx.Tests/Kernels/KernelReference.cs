@@ -174,6 +174,25 @@ internal static class KernelReference
         Xunit.Assert.Equal(0xA5, y[^1]);
     }
 
+    /// <summary>
+    /// A random int8 convolution case for <paramref name="shape"/>: s8 weights, u8 input, the input zero point 0 or
+    /// random, per-tensor (0 or random) or per-channel weight zero points, and no bias or a random one, chosen by
+    /// <paramref name="variant"/>; with the int32 accumulators of <see cref="ConvInteger"/>.
+    /// </summary>
+    public static (sbyte[] W, byte[] X, byte XZero, int[] WZero, int[]? Bias, int[] Expected32) RandomInt8Conv(
+        Random rng, DefectDetection.Onnx.Kernels.Conv.Conv2dShape shape, int n, int h, int w, int variant)
+    {
+        byte[] wb = new byte[shape.OutChannels * (shape.InChannels / shape.Group) * shape.KernelH * shape.KernelW];
+        rng.NextBytes(wb);
+        sbyte[] weights = Array.ConvertAll(wb, v => (sbyte)v);
+        byte[] x = new byte[n * shape.InChannels * h * w];
+        rng.NextBytes(x);
+        byte xZero = (byte)((variant % 3) == 0 ? 0 : rng.Next(256));
+        int[] wZero = (variant % 2) == 0 ? [(variant % 4) == 0 ? 0 : rng.Next(-128, 128)] : Enumerable.Range(0, shape.OutChannels).Select(_ => rng.Next(-128, 128)).ToArray();
+        int[]? bias = (variant % 3) == 1 ? null : Enumerable.Range(0, shape.OutChannels).Select(_ => rng.Next(-100000, 100000)).ToArray();
+        return (weights, x, xZero, wZero, bias, ConvInteger(shape, x, xZero, n, h, w, weights, wZero, bias));
+    }
+
     public static float[] RandomFloats(Random rng, int n, float range = 1f)
     {
         var a = new float[n];
