@@ -15,13 +15,7 @@ public sealed class KernelTimings(ITestOutputHelper output)
     {
         foreach ((int c, int h) in new[] { (960, 7), (384, 14), (192, 28), (144, 56) })
         {
-            var shape = new Conv2dShape(c, c, c, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
-            var rng = new Random(1);
-            byte[] wb = new byte[c * 9];
-            rng.NextBytes(wb);
-            byte[] x = new byte[c * h * h];
-            rng.NextBytes(x);
-            var conv = new Conv2dInt8(shape, Array.ConvertAll(wb, v => (sbyte)v), [0], new int[c], 3, new Requantization([0.001f], 5, false));
+            var (shape, x, conv) = DepthwiseCase(c, h, 1);
             byte[] y = new byte[x.Length];
             var flat = new List<double>();
             var rows = new List<double>();
@@ -51,13 +45,7 @@ public sealed class KernelTimings(ITestOutputHelper output)
     {
         foreach ((int c, int h) in new[] { (96, 112), (144, 56), (192, 28) })
         {
-            var shape = new Conv2dShape(c, c, c, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);
-            var rng = new Random(1);
-            byte[] wb = new byte[c * 9];
-            rng.NextBytes(wb);
-            byte[] x = new byte[c * h * h];
-            rng.NextBytes(x);
-            var conv = new Conv2dInt8(shape, Array.ConvertAll(wb, v => (sbyte)v), [0], new int[c], 3, new Requantization([0.001f], 5, false));
+            var (shape, x, conv) = DepthwiseCase(c, h, 2);
             byte[] y = new byte[c * shape.OutputHeight(h) * shape.OutputWidth(h)];
             var phases = new List<double>();
             var rows = new List<double>();
@@ -90,13 +78,7 @@ public sealed class KernelTimings(ITestOutputHelper output)
         double sumNew = 0, sumOld = 0;
         foreach ((int c, int h, int stride) in layers)
         {
-            var shape = new Conv2dShape(c, c, c, 3, 3, stride, stride, 1, 1, 1, 1, 1, 1);
-            var rng = new Random(1);
-            byte[] wb = new byte[c * 9];
-            rng.NextBytes(wb);
-            byte[] x = new byte[c * h * h];
-            rng.NextBytes(x);
-            var conv = new Conv2dInt8(shape, Array.ConvertAll(wb, v => (sbyte)v), [0], new int[c], 3, new Requantization([0.001f], 5, false));
+            var (shape, x, conv) = DepthwiseCase(c, h, stride);
             byte[] y = new byte[c * shape.OutputHeight(h) * shape.OutputWidth(h)];
             // old, rows only (no ring), gapped up to any width, rows with the float ring
             var times = new[] { new List<double>(), new List<double>(), new List<double>(), new List<double>() };
@@ -203,4 +185,16 @@ public sealed class KernelTimings(ITestOutputHelper output)
     }
 
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+    // A random c x h x h int8 depthwise 3x3 layer (pad 1) and its input, as the timing facts use it.
+    private static (Conv2dShape Shape, byte[] X, Conv2dInt8 Conv) DepthwiseCase(int c, int h, int stride)
+    {
+        var shape = new Conv2dShape(c, c, c, 3, 3, stride, stride, 1, 1, 1, 1, 1, 1);
+        var rng = new Random(1);
+        byte[] wb = new byte[c * 9];
+        rng.NextBytes(wb);
+        byte[] x = new byte[c * h * h];
+        rng.NextBytes(x);
+        return (shape, x, new Conv2dInt8(shape, Array.ConvertAll(wb, v => (sbyte)v), [0], new int[c], 3, new Requantization([0.001f], 5, false)));
+    }
 }
