@@ -43,15 +43,7 @@ public sealed class Conv2dInt8Tests
                 byte[] y = new byte[acc.Length + 1];
                 y[^1] = 0x5A;
                 conv.Run(x, N, h, w, y, [], (w & 1) == 0 ? pool : null);
-                int plane = h * w;
-                for (int j = 0; j < acc.Length; j++)
-                {
-                    int e = KernelReference.Requantize(acc[j], scales[(j / plane) % C], zp, min, max);
-                    int a = signedOut ? (sbyte)y[j] : y[j];
-                    Assert.True(e == a, $"h={h} w={w} at {j}: expected {e}, got {a}");
-                }
-
-                Assert.Equal(0x5A, y[^1]);
+                KernelReference.AssertRequantized(acc, y, N, C, scales, true, zp, min, max, signedOut, $"h={h} w={w}", 0x5A);
             }
         }
     }
@@ -87,21 +79,12 @@ public sealed class Conv2dInt8Tests
                     float[] scales = Enumerable.Range(0, C).Select(_ => (float)(rng.NextDouble() * 0.003)).ToArray();
                     int zp = signedOut ? rng.Next(-128, -100) : rng.Next(0, 30);
                     var rq = new Requantization(scales, zp, signedOut);
-                    int outH = shape.OutputHeight(h), outW = shape.OutputWidth(w);
                     int[] acc = KernelReference.ConvInteger(shape, x, xZero, N, h, w, weights, wZero, bias);
                     var conv = new Conv2dInt8(shape, weights, wZero, bias, xZero, rq);
                     byte[] y = new byte[acc.Length + 1];
                     y[^1] = 0x5A;
                     conv.Run(x, N, h, w, y, [], (w & 1) == 0 ? pool : null);
-                    int plane = outH * outW;
-                    for (int j = 0; j < acc.Length; j++)
-                    {
-                        int e = KernelReference.Requantize(acc[j], scales[(j / plane) % C], zp, signedOut ? -128 : 0, signedOut ? 127 : 255);
-                        int a = signedOut ? (sbyte)y[j] : y[j];
-                        Assert.True(e == a, $"pad={pad} h={h} w={w} at {j}: expected {e}, got {a}");
-                    }
-
-                    Assert.Equal(0x5A, y[^1]);
+                    KernelReference.AssertRequantized(acc, y, N, C, scales, true, zp, null, null, signedOut, $"pad={pad} h={h} w={w}", 0x5A);
                 }
             }
         }

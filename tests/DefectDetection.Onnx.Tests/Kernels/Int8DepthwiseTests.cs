@@ -132,14 +132,6 @@ public sealed class Int8DepthwiseTests
         byte[] y = new byte[acc.Length + 1];
         y[^1] = 0x5A;
         conv.Run(x, n, h, w, y, [], pool);
-        int plane = shape.OutputHeight(h) * shape.OutputWidth(w);
-        for (int j = 0; j < acc.Length; j++)
-        {
-            int e = KernelReference.Requantize(acc[j], scales[perTensor ? 0 : (j / plane) % c], zp, min, max);
-            int a = signedOut ? (sbyte)y[j] : y[j];
-            Assert.True(e == a, $"{shape} n={n} h={h} w={w} at {j}: expected {e}, got {a}");
-        }
-
-        Assert.Equal(0x5A, y[^1]);
+        KernelReference.AssertRequantized(acc, y, n, c, scales, !perTensor, zp, min, max, signedOut, $"{shape} n={n} h={h} w={w}", 0x5A);
     }
 }

@@ -156,10 +156,11 @@ internal static class KernelReference
 
     /// <summary>
     /// Asserts that <paramref name="y"/> holds <paramref name="expected32"/> (NCHW int32 accumulators, <paramref name="channels"/>
-    /// output channels) requantised with <see cref="Requantize"/>, and that the guard byte after it is untouched.
+    /// output channels) requantised with <see cref="Requantize"/>, and that the guard byte after it is still
+    /// <paramref name="guard"/>.
     /// </summary>
     public static void AssertRequantized(int[] expected32, byte[] y, int images, int channels, float[] scales, bool perChannel, int zeroPoint,
-                                         int? min, int? max, bool signedOut, string what)
+                                         int? min, int? max, bool signedOut, string what, byte guard = 0xA5)
     {
         int plane = expected32.Length / (images * channels);
         for (int j = 0; j < expected32.Length; j++)
@@ -171,7 +172,7 @@ internal static class KernelReference
             Xunit.Assert.True(e == a, $"{what} at {j} (acc {expected32[j]}): expected {e}, got {a}");
         }
 
-        Xunit.Assert.Equal(0xA5, y[^1]);
+        Xunit.Assert.Equal(guard, y[^1]);
     }
 
     /// <summary>
