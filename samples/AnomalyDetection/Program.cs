@@ -21,7 +21,8 @@ int inputSize = int.Parse(Arg("--size", "224"), CultureInfo.InvariantCulture);
 int neighbourhood = int.Parse(Arg("--neighbourhood", "3"), CultureInfo.InvariantCulture);
 var options = new PatchCoreOptions { BackbonePath = backbone, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), ImageScoreTopK = int.Parse(Arg("--topk", "1"), CultureInfo.InvariantCulture), BorderPatches = int.Parse(Arg("--border", "1"), CultureInfo.InvariantCulture),
     StandardizeImages = args.Contains("--standardize"), AugmentFlips = args.Contains("--flips"), ReweightNeighbours = int.Parse(Arg("--reweight", "0"), CultureInfo.InvariantCulture),
-    MapSigma = float.Parse(Arg("--sigma", "4"), CultureInfo.InvariantCulture), ContextWeight = double.Parse(Arg("--context", "0"), CultureInfo.InvariantCulture) };
+    MapSigma = float.Parse(Arg("--sigma", "4"), CultureInfo.InvariantCulture), ContextWeight = double.Parse(Arg("--context", "0"), CultureInfo.InvariantCulture),
+    PositionWeight = double.Parse(Arg("--position", "0"), CultureInfo.InvariantCulture) };
 
 switch (args.Length > 0 ? args[0] : "")
 {
@@ -161,6 +162,14 @@ void Tiles()
 
         // Downsample the maps 4x for the pixel metric to bound memory (nearest: every 4th pixel).
         pixel.Add(Subsample(p.Map, mask, p.Width, p.Height, 4));
+        if (args.Contains("--diag"))
+        {
+            // Per image: mean map inside / outside the mask, and the map's 10th, 50th and 90th percentiles.
+            double inside = p.Map.Where((_, q) => mask[q] != 0).DefaultIfEmpty(0).Average(), outside = p.Map.Where((_, q) => mask[q] == 0).DefaultIfEmpty(0).Average();
+            float[] sorted = [.. p.Map.Order()];
+            Console.WriteLine($"DIAG {item.ImagePath} score {p.Score:F3} in {inside:F3} out {outside:F3} p10 {sorted[sorted.Length / 10]:F3} p50 {sorted[sorted.Length / 2]:F3} p90 {sorted[sorted.Length * 9 / 10]:F3}");
+        }
+
         classes.Add(isAnomaly ? Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(item.ImagePath)))!.Replace("MT_", "", StringComparison.Ordinal) : "normal");
         if (outDir is not null && isAnomaly && item.ImagePath.Contains(Arg("--show", "MT_Uneven"), StringComparison.Ordinal) && shown++ < 8)
         {

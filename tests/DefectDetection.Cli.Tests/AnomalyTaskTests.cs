@@ -65,6 +65,16 @@ public sealed class AnomalyTaskTests : IDisposable
         Assert.Equal(2, negative.Code);
         Assert.Contains("context", negative.Err, StringComparison.OrdinalIgnoreCase);
         Assert.False(File.Exists(Path.Combine(_dir, "neg.ddmodel")));
+
+        // Position features: stored when on, two more feature columns in the bank, a negative weight refused.
+        Bank("pos", "--input-size", "128", "--coreset-ratio", "1", "--position", "3");
+        ModelManifest withPosition = ModelPackage.ReadManifest(Path.Combine(_dir, "pos.ddmodel"));
+        Assert.Equal(("3", "patchcore-v2"), (withPosition.Properties["position_weight"], withPosition.Properties["algorithm"]));
+        Assert.False(plain.Properties.ContainsKey("position_weight"));
+        var negativePosition = Run("train", "--task", "anomaly", "--data", Path.Combine(_dir, "few"), "--backbone", backbone, "--out", Path.Combine(_dir, "negpos.ddmodel"), "--position", "-1");
+        Assert.Equal(2, negativePosition.Code);
+        Assert.Contains("--position", negativePosition.Err, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "negpos.ddmodel")));
     }
 
     [SharedFact]

@@ -23,6 +23,7 @@ internal static class TrainCommand
         Option<string> coresetRatio = new("--coreset-ratio") { Description = "Anomaly task: share of patches kept in the memory bank, in (0, 1] (default 0.1)." };
         Option<string> border = new("--border") { Description = "Anomaly task: rings of edge patches left out of the image score (default 1)." };
         Option<string> contextWeight = new("--context") { Description = "Anomaly task: weight of the intensity context (brightness, contrast and streaks relative to each cell's own row and column) added to the patch scores, for large uneven areas (default 0 = off; 0.5 suits the magnetic tiles)." };
+        Option<string> positionWeight = new("--position") { Description = "Anomaly task: weight of each patch's position on the part, appended to its features, for parts that fill the image the same way every time (default 0 = off; 3 suits the magnetic tiles)." };
         Option<string> l2 = new("--l2") { Description = "L2 regularisation of the head (default 1e-3)." };
         Option<string> pooling = new("--pooling") { Description = "Pooling of backbone maps: avg (default), max, avg+max." };
         Option<string> weighting = new("--class-weighting") { Description = "Head class weighting: balanced (default) or none." };
@@ -34,7 +35,7 @@ internal static class TrainCommand
         Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file." };
         Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, inputSize, coresetRatio, border, contextWeight, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
+        Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, inputSize, coresetRatio, border, contextWeight, positionWeight, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse => Guard(context, () =>
         {
@@ -60,6 +61,7 @@ internal static class TrainCommand
                 CoresetRatio = ParseDouble(parse.GetValue(coresetRatio), "--coreset-ratio"),
                 BorderPatches = parse.GetValue(border) is { } rings ? OnnxTensorFiles.ParseInt(rings, "--border", 1, 0, 8) : null,
                 ContextWeight = ParseDouble(parse.GetValue(contextWeight), "--context"),
+                PositionWeight = ParseDouble(parse.GetValue(positionWeight), "--position"),
                 L2 = ParseDouble(parse.GetValue(l2), "--l2"),
                 Pooling = parse.GetValue(pooling) ?? "avg",
                 ValidationFraction = ParseDouble(parse.GetValue(valFraction), "--val-fraction") ?? 0,

@@ -151,7 +151,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
 
         // Written only when on, so files of default models stay as before; with them the algorithm becomes
         // "patchcore-v2", which readers that predate these options refuse instead of scoring differently.
-        if (_settings.StandardizeImages || _settings.ReweightNeighbours > 0 || _settings.ContextModel.Length > 0)
+        if (_settings.StandardizeImages || _settings.ReweightNeighbours > 0 || _settings.ContextModel.Length > 0 || _settings.PositionWeight > 0)
         {
             properties["algorithm"] = AlgorithmV2;
             properties["standardize_images"] = _settings.StandardizeImages ? "true" : "false";
@@ -163,6 +163,11 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             properties["context_weight"] = _settings.ContextWeight.ToString("R", inv);
             properties["context_scale"] = _settings.ContextScale.ToString("R", inv);
             properties["context_model"] = string.Join(' ', _settings.ContextModel.Select(v => v.ToString("R", inv)));
+        }
+
+        if (_settings.PositionWeight > 0)
+        {
+            properties["position_weight"] = _settings.PositionWeight.ToString("R", inv);
         }
 
         var manifest = new ModelManifest
@@ -223,15 +228,21 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
                 ContextWeight = p.TryGetValue("context_weight", out string? cw) ? double.Parse(cw, inv) : 0,
                 ContextScale = p.TryGetValue("context_scale", out string? csc) ? float.Parse(csc, inv) : 0,
                 ContextModel = p.TryGetValue("context_model", out string? cm) ? cm.Split(' ').Select(v => float.Parse(v, inv)).ToArray() : [],
+                PositionWeight = p.TryGetValue("position_weight", out string? pw) ? float.Parse(pw, inv) : 0,
             };
             if (settings.ContextModel.Length is not (0 or PatchContext.ModelLength) || !float.IsFinite(settings.ContextScale))
             {
                 throw new ModelFileException(path, "manifest.json", $"context_model holds {settings.ContextModel.Length} values, expected {PatchContext.ModelLength}");
             }
 
+            if (!(settings.PositionWeight >= 0 && float.IsFinite(settings.PositionWeight)))
+            {
+                throw new ModelFileException(path, "manifest.json", $"position_weight is {settings.PositionWeight}, expected a finite value >= 0");
+            }
+
             ModelTensor bank = package.GetTensor(BankTensor);
             ModelTensor sources = package.GetTensor(SourceTensor);
-            var extractor = new PatchFeatureExtractor(backbonePath, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles, settings.StandardizeImages);
+            var extractor = new PatchFeatureExtractor(backbonePath, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles, settings.StandardizeImages, settings.PositionWeight);
             if (bank.Shape.Count != 2 || bank.Shape[1] != extractor.Dimension || sources.Data.Length != bank.Shape[0])
             {
                 extractor.Dispose();

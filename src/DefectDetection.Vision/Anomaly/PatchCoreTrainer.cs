@@ -66,7 +66,7 @@ public sealed class PatchCoreTrainer
         }
 
         PatchCoreOptions o = Options;
-        var extractor = new PatchFeatureExtractor(o.BackbonePath, o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles, o.StandardizeImages);
+        var extractor = new PatchFeatureExtractor(o.BackbonePath, o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles, o.StandardizeImages, (float)o.PositionWeight);
         try
         {
             int patches = extractor.Patches, dim = extractor.Dimension;
@@ -171,6 +171,7 @@ public sealed class PatchCoreTrainer
                 ContextModel = contextModel,
                 ContextScale = contextScale,
                 ContextWeight = o.ContextWeight,
+                PositionWeight = (float)o.PositionWeight,
             };
             var model = new PatchCoreModel(extractor, settings, bank, sources, threshold, scale, [.. normalScores]);
             extractor = null!;
@@ -315,4 +316,7 @@ internal sealed record PatchCoreSettings(string[] Layers, int InputSize, int Til
 
     /// <summary>Weight of the context score added to each patch distance.</summary>
     public float ContextScale { get; init; }
+
+    /// <summary>The option <see cref="PatchCoreOptions.PositionWeight"/> (format property <c>position_weight</c>; absent = 0, no position features).</summary>
+    public float PositionWeight { get; init; }
 }

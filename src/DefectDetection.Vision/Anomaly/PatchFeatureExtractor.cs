@@ -8,7 +8,8 @@ namespace DefectDetection.Vision.Anomaly;
 /// <summary>
 /// Runs the backbone on a batch and turns the tapped layers into patch features: each layer averaged over a k x k
 /// neighbourhood (stride 1, edges averaged over the pixels inside), resized bilinearly to the grid of the first
-/// layer, and concatenated per patch. Output layout: [image, patch (row-major grid), feature].
+/// layer, and concatenated per patch (with a position weight, the patch's scaled grid column and row follow).
+/// Output layout: [image, patch (row-major grid), feature].
 /// </summary>
 internal sealed class PatchFeatureExtractor : IDisposable
 {
@@ -18,8 +19,10 @@ internal sealed class PatchFeatureExtractor : IDisposable
     private readonly int _tiles;
     private readonly bool _standardize;
 
-    public PatchFeatureExtractor(string backbonePath, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads, int batchSize = 8, int tiles = 1, bool standardize = false)
+    public PatchFeatureExtractor(string backbonePath, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads, int batchSize = 8, int tiles = 1, bool standardize = false,
+        float positionWeight = 0)
     {
+        PositionWeight = positionWeight;
         _neighbourhood = neighbourhood;
         _tiles = tiles;
         _standardize = standardize;
@@ -36,6 +39,11 @@ internal sealed class PatchFeatureExtractor : IDisposable
             Dimension += s.Channels;
         }
 
+        if (positionWeight > 0)
+        {
+            Dimension += 2;
+        }
+
         GridHeight = _backbone.LayerShapes[0].Height * tiles;
         GridWidth = _backbone.LayerShapes[0].Width * tiles;
     }
@@ -49,6 +57,9 @@ internal sealed class PatchFeatureExtractor : IDisposable
     public int GridHeight { get; }
 
     public int Patches => GridWidth * GridHeight;
+
+    /// <summary>Weight of the two position features appended to each patch (0 = none; see <see cref="PatchCoreOptions.PositionWeight"/>).</summary>
+    public float PositionWeight { get; }
 
     /// <summary>Tiles a side: the image is stretched to (tiles x input) pixels a side and run as tiles x tiles crops.</summary>
     public int Tiles => _tiles;
@@ -138,6 +149,29 @@ internal sealed class PatchFeatureExtractor : IDisposable
             }
 
             offset += c;
+        }
+
+        if (PositionWeight > 0)
+        {
+            for (int img = 0; img < n; img++)
+            {
+                WritePositions(destination.Slice(img * patches * dim, patches * dim), dim, offset, GridWidth, GridHeight, PositionWeight);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes each patch's position on a <paramref name="gw"/> x <paramref name="gh"/> grid, scaled to [0,
+    /// <paramref name="weight"/>] along each axis (column, then row), into features <paramref name="column"/> and
+    /// <paramref name="column"/> + 1 of one image's patch rows of <paramref name="dim"/> features.
+    /// </summary>
+    internal static void WritePositions(Span<float> features, int dim, int column, int gw, int gh, float weight)
+    {
+        float sx = gw > 1 ? weight / (gw - 1) : 0, sy = gh > 1 ? weight / (gh - 1) : 0;
+        for (int p = 0; p < gw * gh; p++)
+        {
+            features[(p * dim) + column] = sx * (p % gw);
+            features[(p * dim) + column + 1] = sy * (p / gw);
         }
     }
 

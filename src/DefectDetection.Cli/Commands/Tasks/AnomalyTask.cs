@@ -45,6 +45,7 @@ internal sealed class AnomalyTask : ITaskHandler
             CoresetRatio = settings.CoresetRatio ?? defaults.CoresetRatio,
             BorderPatches = settings.BorderPatches ?? defaults.BorderPatches,
             ContextWeight = settings.ContextWeight ?? defaults.ContextWeight,
+            PositionWeight = settings.PositionWeight ?? defaults.PositionWeight,
             AugmentFlips = flips,
         };
         Stopwatch sw = Stopwatch.StartNew();

@@ -39,6 +39,9 @@ internal sealed class TrainSettings
     /// <summary>Anomaly task: the intensity context's weight (null: the default, off).</summary>
     public double? ContextWeight { get; init; }
 
+    /// <summary>Anomaly task: the position features' weight (null: the default, off).</summary>
+    public double? PositionWeight { get; init; }
+
     public double? L2 { get; init; }
 
     public string Pooling { get; init; } = "avg";
