@@ -22,7 +22,7 @@ int neighbourhood = int.Parse(Arg("--neighbourhood", "3"), CultureInfo.Invariant
 var options = new PatchCoreOptions { BackbonePath = backbone, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), ImageScoreTopK = int.Parse(Arg("--topk", "1"), CultureInfo.InvariantCulture), BorderPatches = int.Parse(Arg("--border", "1"), CultureInfo.InvariantCulture),
     StandardizeImages = args.Contains("--standardize"), AugmentFlips = args.Contains("--flips"), ReweightNeighbours = int.Parse(Arg("--reweight", "0"), CultureInfo.InvariantCulture),
     MapSigma = float.Parse(Arg("--sigma", "4"), CultureInfo.InvariantCulture), ContextWeight = double.Parse(Arg("--context", "0"), CultureInfo.InvariantCulture),
-    PositionWeight = double.Parse(Arg("--position", "0"), CultureInfo.InvariantCulture) };
+    PositionWeight = double.Parse(Arg("--position", "0"), CultureInfo.InvariantCulture), Seed = int.Parse(Arg("--seed", "42"), CultureInfo.InvariantCulture) };
 
 switch (args.Length > 0 ? args[0] : "")
 {
