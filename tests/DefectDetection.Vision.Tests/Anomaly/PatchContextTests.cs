@@ -207,29 +207,10 @@ public sealed class PatchContextTests
         }
     }
 
-    /// <summary>A tile-like texture: vertical streaks of random strength over noise; with a band, rows 40%..60% are brighter with stronger streaks.</summary>
+    /// <summary>A tile-like texture; with a band, rows 40%..60% are brighter with stronger streaks.</summary>
     private static Image Streaks(int seed, bool band)
     {
-        const int w = 200, h = 300;
-        var rng = new Random(seed);
-        double[] column = Enumerable.Range(0, w).Select(_ => rng.NextDouble()).ToArray();
-        var image = Image.Create(w, h, PixelFormat.Gray8);
-        for (int y = 0; y < h; y++)
-        {
-            Span<byte> row = image.GetRow(y);
-            bool inBand = band && y >= h * 2 / 5 && y < h * 3 / 5;
-            for (int x = 0; x < w; x++)
-            {
-                double v = 90 + (12 * column[x]) + (6 * rng.NextDouble());
-                if (inBand)
-                {
-                    v = 120 + (40 * column[x]) + (6 * rng.NextDouble());
-                }
-
-                row[x] = (byte)Math.Clamp(v, 0, 255);
-            }
-        }
-
-        return image;
+        const int h = 300;
+        return StreakTexture.Create(seed, 200, h, y => band && y >= h * 2 / 5 && y < h * 3 / 5 ? new StreakStyle(120, 40, 1) : new StreakStyle(90, 12, 1));
     }
 }

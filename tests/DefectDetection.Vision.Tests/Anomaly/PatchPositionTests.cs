@@ -102,23 +102,7 @@ public sealed class PatchPositionTests
     /// <summary>A part whose top half has fine, dim streaks and bottom half coarse, bright ones (or the reverse).</summary>
     private static Image Halves(int seed, bool swapped)
     {
-        const int w = 200, h = 240;
-        var rng = new Random(seed);
-        double[] column = Enumerable.Range(0, w).Select(_ => rng.NextDouble()).ToArray();
-        var image = Image.Create(w, h, PixelFormat.Gray8);
-        for (int y = 0; y < h; y++)
-        {
-            Span<byte> row = image.GetRow(y);
-            bool coarse = (y >= h / 2) != swapped;
-            for (int x = 0; x < w; x++)
-            {
-                double v = coarse
-                    ? 130 + (50 * column[x / 4 * 4]) + (6 * rng.NextDouble())
-                    : 80 + (12 * column[x]) + (6 * rng.NextDouble());
-                row[x] = (byte)Math.Clamp(v, 0, 255);
-            }
-        }
-
-        return image;
+        const int h = 240;
+        return StreakTexture.Create(seed, 200, h, y => (y >= h / 2) != swapped ? new StreakStyle(130, 50, 4) : new StreakStyle(80, 12, 1));
     }
 }
