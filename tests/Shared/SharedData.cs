@@ -34,6 +34,9 @@ public static class SharedData
         return path;
     }
 
+    /// <summary>The ImageNet MobileNetV2 with QDQ int8 quantisation, the default backbone of the anomaly and transfer-learning tests.</summary>
+    public static string MobileNetV2Qdq => PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx");
+
     internal static string? SkipReason()
     {
         if (Root is not null)

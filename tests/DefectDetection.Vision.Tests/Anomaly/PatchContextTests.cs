@@ -9,7 +9,7 @@ public sealed class PatchContextTests
 {
     private const int D = PatchContext.Dimension;
 
-    private static string Backbone => SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx");
+    private static string Backbone => SharedData.MobileNetV2Qdq;
 
     [Fact]
     public void ResidualsAreDifferencesToTheColumnAndRowMedians()

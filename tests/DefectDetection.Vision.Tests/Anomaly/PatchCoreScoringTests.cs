@@ -7,7 +7,7 @@ namespace DefectDetection.Vision.Tests.Anomaly;
 /// <summary>PatchCore's score reweighting and per-image standardisation.</summary>
 public sealed class PatchCoreScoringTests
 {
-    private static string Backbone => SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx");
+    private static string Backbone => SharedData.MobileNetV2Qdq;
 
     [Theory]
     [InlineData(1, 1)]

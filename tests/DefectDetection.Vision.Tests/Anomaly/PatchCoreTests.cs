@@ -8,7 +8,7 @@ namespace DefectDetection.Vision.Tests.Anomaly;
 
 public class PatchCoreTests
 {
-    private static string Backbone => SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx");
+    private static string Backbone => SharedData.MobileNetV2Qdq;
 
     // Smooth random texture (the same statistics in every image).
     private static Image Texture(int seed, Action<Image>? defect = null)

@@ -7,7 +7,7 @@ namespace DefectDetection.Vision.Tests.Anomaly;
 /// <summary>The position features of <see cref="PatchCoreOptions.PositionWeight"/>: their values, options, behaviour and model files.</summary>
 public sealed class PatchPositionTests
 {
-    private static string Backbone => SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx");
+    private static string Backbone => SharedData.MobileNetV2Qdq;
 
     [Fact]
     public void PositionsRunFromZeroToTheWeightAcrossTheGrid()
