@@ -225,25 +225,8 @@ internal sealed unsafe partial class Conv2dInt8
                     rnA = rnB = rightPad;
                 }
 
-                Vector512<float> a = mA + Left(lA, lpA) + Right(rnA, rA);
-                Vector512<float> b = mB + Left(lB, lpB) + Right(rnB, rB);
-                Vector128<byte> y0 = Requantize(scale, lo, hi, zero, a), y1 = Requantize(scale, lo, hi, zero, b);
-                if (c < chunks - 1)
-                {
-                    Vector128.Store(y0, d0 + (16 * c));
-                    if (second)
-                    {
-                        Vector128.Store(y1, d1 + (16 * c));
-                    }
-                }
-                else
-                {
-                    Avx512BW.VL.MaskStore(d0 + (16 * c), lastMask, y0);
-                    if (second)
-                    {
-                        Avx512BW.VL.MaskStore(d1 + (16 * c), lastMask, y1);
-                    }
-                }
+                StorePair(mA + Left(lA, lpA) + Right(rnA, rA), mB + Left(lB, lpB) + Right(rnB, rB), scale, lo, hi, zero,
+                          d0 + (16 * c), d1 + (16 * c), second, c == chunks - 1, lastMask);
 
                 lpA = lA;
                 lpB = lB;
@@ -313,25 +296,8 @@ internal sealed unsafe partial class Conv2dInt8
                     rnA = rnB = rightPad;
                 }
 
-                Vector512<float> a = mA + Left(lA, lpA) + Right(rnA, rA);
-                Vector512<float> b = mB + Left(lB, lpB) + Right(rnB, rB);
-                Vector128<byte> y0 = Requantize(scale, lo, hi, zero, a), y1 = Requantize(scale, lo, hi, zero, b);
-                if (c < chunks - 1)
-                {
-                    Vector128.Store(y0, d0 + (16 * c));
-                    if (second)
-                    {
-                        Vector128.Store(y1, d1 + (16 * c));
-                    }
-                }
-                else
-                {
-                    Avx512BW.VL.MaskStore(d0 + (16 * c), lastMask, y0);
-                    if (second)
-                    {
-                        Avx512BW.VL.MaskStore(d1 + (16 * c), lastMask, y1);
-                    }
-                }
+                StorePair(mA + Left(lA, lpA) + Right(rnA, rA), mB + Left(lB, lpB) + Right(rnB, rB), scale, lo, hi, zero,
+                          d0 + (16 * c), d1 + (16 * c), second, c == chunks - 1, lastMask);
 
                 lpA = lA;
                 lpB = lB;
@@ -341,6 +307,31 @@ internal sealed unsafe partial class Conv2dInt8
                 mB = mnB;
                 rA = rnA;
                 rB = rnB;
+            }
+        }
+    }
+
+    // Requantises one 16-wide chunk of both output rows and stores it (the row's last chunk under lastMask; the second
+    // row only when there is one).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePair(Vector512<float> a, Vector512<float> b, Vector512<float> scale, Vector512<float> lo, Vector512<float> hi, Vector512<int> zero,
+        byte* d0, byte* d1, bool second, bool last, Vector128<byte> lastMask)
+    {
+        Vector128<byte> y0 = Requantize(scale, lo, hi, zero, a), y1 = Requantize(scale, lo, hi, zero, b);
+        if (!last)
+        {
+            Vector128.Store(y0, d0);
+            if (second)
+            {
+                Vector128.Store(y1, d1);
+            }
+        }
+        else
+        {
+            Avx512BW.VL.MaskStore(d0, lastMask, y0);
+            if (second)
+            {
+                Avx512BW.VL.MaskStore(d1, lastMask, y1);
             }
         }
     }
@@ -446,24 +437,7 @@ internal sealed unsafe partial class Conv2dInt8
                 b = Vector512.FusedMultiplyAdd(k7, e4, b);
                 a = Vector512.FusedMultiplyAdd(k8, o2, a);
                 b = Vector512.FusedMultiplyAdd(k8, o4, b);
-                Vector128<byte> y0 = Requantize(scale, lo, hi, zero, a + Left(l0, s0));
-                Vector128<byte> y1 = Requantize(scale, lo, hi, zero, b + Left(l1, s1));
-                if (c < chunks - 1)
-                {
-                    Vector128.Store(y0, d0 + (16 * c));
-                    if (second)
-                    {
-                        Vector128.Store(y1, d1 + (16 * c));
-                    }
-                }
-                else
-                {
-                    Avx512BW.VL.MaskStore(d0 + (16 * c), outMask, y0);
-                    if (second)
-                    {
-                        Avx512BW.VL.MaskStore(d1 + (16 * c), outMask, y1);
-                    }
-                }
+                StorePair(a + Left(l0, s0), b + Left(l1, s1), scale, lo, hi, zero, d0 + (16 * c), d1 + (16 * c), second, c == chunks - 1, outMask);
 
                 s0 = l0;
                 s1 = l1;
