@@ -19,31 +19,12 @@ public sealed class Conv2dInt8Tests
         using var scope = new VectorWidthScope(width);
         using var pool = new IntraOpThreadPool(2);
         var rng = new Random(77 + width);
-        const int C = 5, N = 2;
+        var shape = new Conv2dShape(5, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
         for (int h = 1; h <= 9; h++)
         {
             for (int w = 1; w <= 18; w++)
             {
-                var shape = new Conv2dShape(C, C, C, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
-                byte[] wb = new byte[C * 9];
-                rng.NextBytes(wb);
-                sbyte[] weights = Array.ConvertAll(wb, v => (sbyte)v);
-                byte[] x = new byte[N * C * h * w];
-                rng.NextBytes(x);
-                byte xZero = (byte)rng.Next(256);
-                int[] wZero = Enumerable.Range(0, C).Select(_ => rng.Next(-20, 20)).ToArray();
-                int[] bias = Enumerable.Range(0, C).Select(_ => rng.Next(-50000, 50000)).ToArray();
-                bool signedOut = ((h + w) & 1) == 1;
-                float[] scales = Enumerable.Range(0, C).Select(_ => (float)(rng.NextDouble() * 0.003)).ToArray();
-                int zp = signedOut ? rng.Next(-128, -100) : rng.Next(0, 30);
-                int min = (w % 3) == 0 ? zp : (signedOut ? -128 : 0), max = (w % 3) == 0 ? zp + 70 : (signedOut ? 127 : 255);
-                var rq = new Requantization(scales, zp, signedOut, min, max);
-                int[] acc = KernelReference.ConvInteger(shape, x, xZero, N, h, w, weights, wZero, bias);
-                var conv = new Conv2dInt8(shape, weights, wZero, bias, xZero, rq);
-                byte[] y = new byte[acc.Length + 1];
-                y[^1] = 0x5A;
-                conv.Run(x, N, h, w, y, [], (w & 1) == 0 ? pool : null);
-                KernelReference.AssertRequantized(acc, y, N, C, scales, true, zp, min, max, signedOut, $"h={h} w={w}", 0x5A);
+                Int8DepthwiseTests.Check(shape, rng, 2, h, w, variant: (h * 19) + w, pool: (w & 1) == 0 ? pool : null);
             }
         }
     }
@@ -59,32 +40,14 @@ public sealed class Conv2dInt8Tests
         using var scope = new VectorWidthScope(width);
         using var pool = new IntraOpThreadPool(2);
         var rng = new Random(91 + width);
-        const int C = 3, N = 2;
         foreach (int pad in new[] { 1, 0 })
         {
+            var shape = new Conv2dShape(3, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1, pad, pad);
             for (int h = 3; h <= 6; h++)
             {
                 for (int w = 30; w <= 70; w += (w is >= 31 and <= 34) || w >= 62 ? 1 : 5)
                 {
-                    var shape = new Conv2dShape(C, C, C, 3, 3, 2, 2, 1, 1, 1, 1, pad, pad);
-                    byte[] wb = new byte[C * 9];
-                    rng.NextBytes(wb);
-                    sbyte[] weights = Array.ConvertAll(wb, v => (sbyte)v);
-                    byte[] x = new byte[N * C * h * w];
-                    rng.NextBytes(x);
-                    byte xZero = (byte)rng.Next(256);
-                    int[] wZero = Enumerable.Range(0, C).Select(_ => rng.Next(-20, 20)).ToArray();
-                    int[] bias = Enumerable.Range(0, C).Select(_ => rng.Next(-50000, 50000)).ToArray();
-                    bool signedOut = ((h + w) & 1) == 1;
-                    float[] scales = Enumerable.Range(0, C).Select(_ => (float)(rng.NextDouble() * 0.003)).ToArray();
-                    int zp = signedOut ? rng.Next(-128, -100) : rng.Next(0, 30);
-                    var rq = new Requantization(scales, zp, signedOut);
-                    int[] acc = KernelReference.ConvInteger(shape, x, xZero, N, h, w, weights, wZero, bias);
-                    var conv = new Conv2dInt8(shape, weights, wZero, bias, xZero, rq);
-                    byte[] y = new byte[acc.Length + 1];
-                    y[^1] = 0x5A;
-                    conv.Run(x, N, h, w, y, [], (w & 1) == 0 ? pool : null);
-                    KernelReference.AssertRequantized(acc, y, N, C, scales, true, zp, null, null, signedOut, $"pad={pad} h={h} w={w}", 0x5A);
+                    Int8DepthwiseTests.Check(shape, rng, 2, h, w, variant: (h * 71) + w + pad, pool: (w & 1) == 0 ? pool : null);
                 }
             }
         }

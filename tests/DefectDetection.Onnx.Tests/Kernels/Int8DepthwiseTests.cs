@@ -97,7 +97,11 @@ public sealed class Int8DepthwiseTests
         }
     }
 
-    private static void Check(Conv2dShape shape, Random rng, int n, int h, int w, int variant, IntraOpThreadPool? pool, bool largeBias = false)
+    /// <summary>
+    /// One random depthwise case checked against the reference: weights, input, zero points, bias, scales, output
+    /// type and clamp range drawn from <paramref name="rng"/>, the mix chosen by <paramref name="variant"/>.
+    /// </summary>
+    internal static void Check(Conv2dShape shape, Random rng, int n, int h, int w, int variant, IntraOpThreadPool? pool, bool largeBias = false)
     {
         int c = shape.OutChannels;
         byte[] wb = new byte[c * 9];
