@@ -43,16 +43,7 @@ public sealed class CropAndClassifyWorkload : IDisposable
         PcbBoardGenerator generator = new(options, designSeed: 3);
         _golden = generator.RenderGolden();
         _board = generator.Generate(7, defective: true);
-        List<RegionOfInterest> layout = [.. generator.Layout.Pins.Select(p => new RegionOfInterest(PcbBoardGenerator.PinBox(BoardTransform.Identity, p), "pin"))];
-        Rectangle[] fiducials =
-        [
-            .. new[]
-            {
-                layout.MinBy(r => r.Box.X + r.Box.Y).Box,
-                layout.MaxBy(r => r.Box.X - r.Box.Y).Box,
-                layout.MaxBy(r => r.Box.Y - r.Box.X).Box,
-            }.Select(b => b.Inflate(40)),
-        ];
+        (IReadOnlyList<RegionOfInterest> layout, Rectangle[] fiducials) = generator.GoldenLayout();
         Detector = new FixedLayoutRoiDetector(_golden, layout, fiducials);
         CropSize size = new(cropSide, cropSide);
         IFeatureExtractor extractor;

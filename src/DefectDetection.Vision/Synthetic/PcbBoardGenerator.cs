@@ -1,6 +1,7 @@
 using DefectDetection.Datasets;
 using DefectDetection.Annotations;
 using DefectDetection.Imaging;
+using DefectDetection.Pipeline;
 
 namespace DefectDetection.Vision.Synthetic;
 
@@ -34,6 +35,28 @@ public sealed class PcbBoardGenerator
 
     /// <summary>Renders the design with no variation, noise or defects: a golden reference image.</summary>
     public Image RenderGolden() => Render(BoardTransform.Identity, [], noise: false, seed: 0);
+
+    /// <summary>
+    /// The golden board's pin boxes as regions of interest (in <see cref="PcbLayout.Pins"/> order) and three fiducials
+    /// for a fixed-layout detector: the boxes of the pins nearest the top-left, top-right and bottom-left corners,
+    /// grown by <paramref name="fiducialMargin"/> pixels of context on every side.
+    /// </summary>
+    /// <param name="label">The label of every region.</param>
+    /// <param name="fiducialMargin">Context around each fiducial pin, in pixels.</param>
+    public (IReadOnlyList<RegionOfInterest> Pins, Rectangle[] Fiducials) GoldenLayout(string label = "pin", int fiducialMargin = 40)
+    {
+        List<RegionOfInterest> pins = [.. Layout.Pins.Select(p => new RegionOfInterest(PinBox(BoardTransform.Identity, p), label))];
+        Rectangle[] fiducials =
+        [
+            .. new[]
+            {
+                pins.MinBy(r => r.Box.X + r.Box.Y).Box,
+                pins.MaxBy(r => r.Box.X - r.Box.Y).Box,
+                pins.MaxBy(r => r.Box.Y - r.Box.X).Box,
+            }.Select(b => b.Inflate(fiducialMargin)),
+        ];
+        return (pins, fiducials);
+    }
 
     /// <summary>Generates one board.</summary>
     /// <param name="boardSeed">Chooses the placement, noise and defects of this board.</param>

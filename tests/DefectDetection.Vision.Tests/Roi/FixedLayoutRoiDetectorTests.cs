@@ -13,18 +13,8 @@ public sealed class FixedLayoutRoiDetectorTests
         PcbBoardOptions options = new() { Width = 1400, Height = 1000, ComponentCount = 16, PixelsPerMm = 14, MaxRotationDegrees = 1.5, MaxTranslation = 30 };
         PcbBoardGenerator generator = new(options, 8);
         using Image golden = generator.RenderGolden();
-        List<RegionOfInterest> layout = [.. generator.Layout.Pins.Select(p => new RegionOfInterest(PcbBoardGenerator.PinBox(BoardTransform.Identity, p), "pin"))];
-
-        // Fiducials: three component corners far apart (pin boxes with context).
-        Rectangle[] fiducials =
-        [
-            .. new[]
-            {
-                layout.MinBy(r => r.Box.X + r.Box.Y).Box,
-                layout.MaxBy(r => r.Box.X - r.Box.Y).Box,
-                layout.MaxBy(r => r.Box.Y - r.Box.X).Box,
-            }.Select(b => b.Inflate(40)),
-        ];
+        // Fiducials: three pins far apart, with context.
+        (IReadOnlyList<RegionOfInterest> layout, Rectangle[] fiducials) = generator.GoldenLayout();
         FixedLayoutRoiDetector detector = new(golden, layout, fiducials, new FixedLayoutOptions { EstimateScale = true });
 
         using SyntheticBoard board = generator.Generate(5, defective: false);
