@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using DefectDetection.Testing;
+using Xunit.Abstractions;
 
 namespace DefectDetection.Onnx.Tests.Models;
 
@@ -22,5 +24,37 @@ internal static class PerfSession
         }
 
         return (session, new Dictionary<string, Tensor> { ["input"] = input });
+    }
+
+    /// <summary>
+    /// Profiles <paramref name="runs"/> runs kernel by kernel and writes each kernel's median time with its operator
+    /// ("(dw)" for grouped convolutions) and node name, then the totals per operator; returns the sum of the medians.
+    /// </summary>
+    internal static double WriteKernelProfile(InferenceSession session, Dictionary<string, Tensor> feeds, ITestOutputHelper output, int runs = 30)
+    {
+        var core = session.Core;
+        var all = new long[runs][];
+        for (int r = 0; r < runs; r++)
+        {
+            core.ProfileTicks = new long[core.Kernels.Length];
+            session.Run(feeds);
+            all[r] = core.ProfileTicks;
+        }
+
+        core.ProfileTicks = null;
+        double total = 0;
+        var byOp = new Dictionary<string, double>();
+        for (int k = 0; k < core.Kernels.Length; k++)
+        {
+            var n = core.Kernels[k].Node;
+            double ms = all.Select(a => a[k]).Order().ElementAt(runs / 2) * 1000.0 / Stopwatch.Frequency;
+            total += ms;
+            string key = n.OpType + (n.GetInt("group", 1) > 1 ? "(dw)" : "");
+            byOp[key] = byOp.GetValueOrDefault(key) + ms;
+            output.WriteLine($"{k,3} {key,-18} {ms,7:F3} ms  {n.Name}");
+        }
+
+        output.WriteLine(string.Join(", ", byOp.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:F2}")));
+        return total;
     }
 }

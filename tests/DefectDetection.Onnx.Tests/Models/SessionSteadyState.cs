@@ -30,28 +30,7 @@ public sealed class SessionSteadyState(ITestOutputHelper output)
             times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
 
-        var core = session.Core;
-        const int Runs = 30;
-        var all = new long[Runs][];
-        for (int r = 0; r < Runs; r++)
-        {
-            core.ProfileTicks = new long[core.Kernels.Length];
-            session.Run(feeds);
-            all[r] = core.ProfileTicks;
-        }
-
-        core.ProfileTicks = null;
-        var byOp = new Dictionary<string, double>();
-        for (int k = 0; k < core.Kernels.Length; k++)
-        {
-            var n = core.Kernels[k].Node;
-            double ms = all.Select(a => a[k]).Order().ElementAt(Runs / 2) * 1000.0 / Stopwatch.Frequency;
-            string key = n.OpType + (n.GetInt("group", 1) > 1 ? "(dw)" : "");
-            byOp[key] = byOp.GetValueOrDefault(key) + ms;
-            output.WriteLine($"{k,3} {key,-18} {ms,7:F3} ms  {n.Name}");
-        }
-
-        output.WriteLine(string.Join(", ", byOp.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:F2}")));
+        PerfSession.WriteKernelProfile(session, feeds, output);
         output.WriteLine($"batch {feeds["input"].Shape[0]}, threads {session.Options.IntraOpThreads}: median {times.Order().ElementAt(times.Count / 2):F2} ms, min {times.Min():F2} ms per run");
     }
 }
