@@ -144,11 +144,7 @@ public class DatasetReaderTests
     {
         using TempDir t = new();
         string manifest = t.File("bad.manifest", content);
-        DatasetException ex = Assert.Throws<DatasetException>(() => ImageDataset.FromManifest(manifest));
-        Assert.Equal(line, ex.Line);
-        Assert.Equal(field, ex.Field);
-        Assert.Equal(manifest, ex.FilePath);
-        Assert.Contains($"line {line}", ex.Message, StringComparison.Ordinal);
+        DatasetAssert.ThrowsAt(() => ImageDataset.FromManifest(manifest), manifest, line, field);
     }
 
     [Fact]
@@ -189,9 +185,7 @@ public class DatasetReaderTests
     {
         using TempDir t = new();
         string csv = t.File("bad.csv", content);
-        DatasetException ex = Assert.Throws<DatasetException>(() => ImageDataset.FromCsv(csv));
-        Assert.Equal(line, ex.Line);
-        Assert.Equal(field, ex.Field);
+        DatasetAssert.ThrowsAt(() => ImageDataset.FromCsv(csv), csv, line, field);
     }
 
     [SharedFact]

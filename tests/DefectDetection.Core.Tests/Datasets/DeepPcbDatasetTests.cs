@@ -40,11 +40,7 @@ public class DeepPcbDatasetTests
     {
         using TempDir t = new();
         string path = t.File("a.txt", content);
-        DatasetException e = Assert.Throws<DatasetException>(() => DeepPcbDataset.ReadAnnotation(path));
-        Assert.Equal(path, e.FilePath);
-        Assert.Equal(line, e.Line);
-        Assert.Equal(field, e.Field);
-        Assert.Contains($"line {line}", e.Message, StringComparison.Ordinal);
+        DatasetAssert.ThrowsAt(() => DeepPcbDataset.ReadAnnotation(path), path, line, field);
     }
 
     [Fact]
