@@ -242,7 +242,7 @@ internal static unsafe partial class QGemm
         }
 
         // One k block and a requantized output with row (or no) bias and scales: 8-row tiles requantize in registers
-        // (a narrow last panel in 8- and 4-column slices); tiles of fewer rows go through the accumulator block.
+        // (a narrow last panel in 8-column slices); tiles of fewer rows go through the accumulator block.
         ref readonly Output oq = ref j.Out;
         bool fused = FusedRequantEnabled && j.Width == 512 && K > 0 && K <= BlockK && oq.Cq != null && oq.BiasCol == null && oq.ScalePerColumn == false && Avx512BW.IsSupported && Avx512F.VL.IsSupported;
         for (int k0 = 0; k0 < K; k0 += BlockK)
@@ -294,16 +294,11 @@ internal static unsafe partial class QGemm
                     int m = m0 + (ip * mr), n = n0 + (jp * nr);
                     if (rows == 8 && cols <= 24 && NarrowEdgeEnabled)
                     {
-                        // A narrow last panel: 8-column slices and a last 4-column one, so that at most 3 padding columns are multiplied.
-                        int c0 = 0;
-                        for (; cols - c0 > 4; c0 += 8)
+                        // A narrow last panel: 8-column slices, so that at most 7 padding columns are multiplied. (A last
+                        // 4-column slice in 128-bit vectors took as long as an 8-column one, so there is none.)
+                        for (int c0 = 0; c0 < cols; c0 += 8)
                         {
                             Kernel512Requant8(kp, ap, bBase + (jp * bStride) + (c0 * 2), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n + c0, Math.Min(8, cols - c0));
-                        }
-
-                        if (c0 < cols)
-                        {
-                            Kernel512Requant4(kp, ap, bBase + (jp * bStride) + (c0 * 2), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n + c0, cols - c0);
                         }
 
                         continue;

@@ -285,66 +285,6 @@ internal static unsafe partial class QGemm
         StoreRow8(c7, sc[0], dst, lo, hi, zp, cols);
     }
 
-    /// <summary>As <see cref="Kernel512Requant8"/> for a 4-column slice (128-bit vectors), the first <paramref name="cols"/> stored.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Kernel512Requant4(int kPairs, short* a, short* b, in Output o, int m, byte* dst, int cols)
-    {
-        int* br = o.BiasRow;
-        Vector128<int> c0 = br != null ? Vector128.Create(br[m]) : default;
-        Vector128<int> c1 = br != null ? Vector128.Create(br[m + 1]) : default;
-        Vector128<int> c2 = br != null ? Vector128.Create(br[m + 2]) : default;
-        Vector128<int> c3 = br != null ? Vector128.Create(br[m + 3]) : default;
-        Vector128<int> c4 = br != null ? Vector128.Create(br[m + 4]) : default;
-        Vector128<int> c5 = br != null ? Vector128.Create(br[m + 5]) : default;
-        Vector128<int> c6 = br != null ? Vector128.Create(br[m + 6]) : default;
-        Vector128<int> c7 = br != null ? Vector128.Create(br[m + 7]) : default;
-        int* ap = (int*)a;
-        for (int k = 0; k < kPairs; k++)
-        {
-            Vector128<short> bv = Vector128.Load(b);
-            c0 = Dot128(bv, ap, c0); c1 = Dot128(bv, ap + 1, c1);
-            c2 = Dot128(bv, ap + 2, c2); c3 = Dot128(bv, ap + 3, c3);
-            c4 = Dot128(bv, ap + 4, c4); c5 = Dot128(bv, ap + 5, c5);
-            c6 = Dot128(bv, ap + 6, c6); c7 = Dot128(bv, ap + 7, c7);
-            ap += 8;
-            b += 64;
-        }
-
-        var lo = Vector128.Create((float)(o.Min - o.ZeroPoint));
-        var hi = Vector128.Create((float)(o.Max - o.ZeroPoint));
-        var zp = Vector128.Create((byte)o.ZeroPoint);
-        int ld = o.Ldcq;
-        float* sc = o.Scales;
-        int ds = o.ScalePerRow ? 1 : 0;
-        sc += ds * m;
-        StoreRow4(c0, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
-        StoreRow4(c1, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
-        StoreRow4(c2, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
-        StoreRow4(c3, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
-        StoreRow4(c4, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
-        StoreRow4(c5, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
-        StoreRow4(c6, sc[0], dst, lo, hi, zp, cols); dst += ld; sc += ds;
-        StoreRow4(c7, sc[0], dst, lo, hi, zp, cols);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow4(Vector128<int> x, float scale, byte* dst, Vector128<float> lo, Vector128<float> hi, Vector128<byte> zp, int cols)
-    {
-        Vector128<float> f = Sse.Min(Sse.Max(Sse2.ConvertToVector128Single(x) * Vector128.Create(scale), lo), hi);
-        Vector128<byte> q = Avx512F.VL.ConvertToVector128Byte(Sse2.ConvertToVector128Int32(f)) + zp; // 4 low bytes
-        uint bits = q.AsUInt32().ToScalar();
-        if (cols == 4)
-        {
-            *(uint*)dst = bits;
-            return;
-        }
-
-        for (int c = 0; c < cols; c++, bits >>= 8)
-        {
-            dst[c] = (byte)bits;
-        }
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow8(Vector256<int> x, float scale, byte* dst, Vector256<float> lo, Vector256<float> hi, Vector128<byte> zp, int cols)
     {
