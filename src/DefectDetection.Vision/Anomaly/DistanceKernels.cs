@@ -6,7 +6,7 @@ namespace DefectDetection.Vision.Anomaly;
 
 /// <summary>
 /// Squared Euclidean distances with one loop that steps down 512 -> 256 -> 128 bits -> scalar, and the
-/// exact nearest-neighbour search of the memory bank built on it (no allocation per query).
+/// single-query row scan built on it (the blocked search of the memory bank is <see cref="BankSearch"/>).
 /// </summary>
 internal static class DistanceKernels
 {
@@ -92,21 +92,16 @@ internal static class DistanceKernels
 
     /// <summary>
     /// The smallest squared distance from <paramref name="query"/> to the rows of <paramref name="bank"/>
-    /// (row-major, <paramref name="dim"/> values a row), skipping rows whose source equals <paramref name="excludeSource"/>
-    /// (pass -1 to skip none).
+    /// (row-major, <paramref name="dim"/> values a row), by scanning every row: the reference of <see cref="BankSearch"/>
+    /// and its scalar path.
     /// </summary>
-    public static float Nearest(ReadOnlySpan<float> query, ReadOnlySpan<float> bank, int dim, ReadOnlySpan<int> sources, int excludeSource, out int index)
+    public static float Nearest(ReadOnlySpan<float> query, ReadOnlySpan<float> bank, int dim, out int index)
     {
         int rows = bank.Length / dim;
         float best = float.PositiveInfinity;
-        index = -1;
+        index = 0;
         for (int r = 0; r < rows; r++)
         {
-            if (excludeSource >= 0 && sources[r] == excludeSource)
-            {
-                continue;
-            }
-
             float d = SquaredL2(query, bank.Slice(r * dim, dim));
             if (d < best)
             {
@@ -116,30 +111,6 @@ internal static class DistanceKernels
         }
 
         return best;
-    }
-
-    /// <summary>
-    /// For each query row, the Euclidean distance to its nearest bank row, over several threads.
-    /// </summary>
-    public static void NearestDistances(float[] queries, int queryCount, float[] bank, int dim, int[] sources, int excludeSource, float[] distances,
-        int threads, CancellationToken cancellationToken)
-    {
-        if (queryCount == 0)
-        {
-            return;
-        }
-
-        int chunks = Math.Max(1, Math.Min(threads, queryCount));
-        var po = new ParallelOptions { MaxDegreeOfParallelism = chunks, CancellationToken = cancellationToken };
-        Parallel.For(0, chunks, po, c =>
-        {
-            int start = (int)((long)queryCount * c / chunks), end = (int)((long)queryCount * (c + 1) / chunks);
-            for (int q = start; q < end; q++)
-            {
-                float d = Nearest(queries.AsSpan(q * dim, dim), bank, dim, sources, excludeSource, out _);
-                distances[q] = MathF.Sqrt(d);
-            }
-        });
     }
 
     private static void ThrowLength() => throw new ArgumentException("The vectors differ in length.");

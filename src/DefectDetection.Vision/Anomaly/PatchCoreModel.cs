@@ -22,6 +22,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     private readonly PatchCoreSettings _settings;
     private readonly float[] _bank;
     private readonly int[] _sources;
+    private readonly BankSearch _search;
 
     internal PatchCoreModel(PatchFeatureExtractor extractor, PatchCoreSettings settings, float[] bank, int[] sources, double threshold, double scale, double[] calibrationScores)
     {
@@ -29,6 +30,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         _settings = settings;
         _bank = bank;
         _sources = sources;
+        _search = new BankSearch(bank, extractor.Dimension);
         Threshold = threshold;
         ConfidenceScale = scale;
         CalibrationScores = calibrationScores;
@@ -52,7 +54,10 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     /// <summary>Patch grid width x height.</summary>
     public (int Width, int Height) Grid => (_extractor.GridWidth, _extractor.GridHeight);
 
-    /// <summary>Bytes of the memory bank (features plus source index).</summary>
+    /// <summary>
+    /// Bytes of the memory bank (features plus source index), as stored in the model file. Scoring holds a second,
+    /// panel-packed copy of the features for the nearest-neighbour search, so memory in use is about twice the features.
+    /// </summary>
     public long MemoryBankBytes => ((long)_bank.Length * sizeof(float)) + ((long)_sources.Length * sizeof(int));
 
     /// <summary>Number of normal images the bank was built from.</summary>
@@ -282,7 +287,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             }
 
             _extractor.Extract(views, features, cancellationToken);
-            DistanceKernels.NearestDistances(features, n * patches, _bank, dim, _sources, -1, dist, _settings.Threads, cancellationToken);
+            _search.NearestDistances(features, n * patches, dist, _settings.Threads, cancellationToken);
             for (int i = 0; i < n; i++)
             {
                 dist.AsSpan(i * patches, patches).CopyTo(one);
@@ -351,7 +356,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         float max = patchScores[top];
         for (int p = rows - 1; p >= 0; p--)
         {
-            if (patchScores[p] == max && DistanceKernels.Nearest(features.Span.Slice(p * dim, dim), bank, dim, [], -1, out _) is float d && MathF.Abs(MathF.Sqrt(d) - max) <= 1e-5f * Math.Max(1f, max))
+            if (patchScores[p] == max && DistanceKernels.Nearest(features.Span.Slice(p * dim, dim), bank, dim, out _) is float d && MathF.Abs(MathF.Sqrt(d) - max) <= 1e-5f * Math.Max(1f, max))
             {
                 top = p;
                 break;
@@ -365,7 +370,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     internal static double ReweightFactor(ReadOnlySpan<float> query, ReadOnlySpan<float> bank, int dim, int neighbours)
     {
         int rows = bank.Length / dim;
-        float nearest = DistanceKernels.Nearest(query, bank, dim, [], -1, out int star);
+        float nearest = DistanceKernels.Nearest(query, bank, dim, out int star);
         ReadOnlySpan<float> starRow = bank.Slice(star * dim, dim);
         int b = Math.Min(neighbours, rows);
         Span<float> bestD = stackalloc float[b];

@@ -92,10 +92,11 @@ public sealed class PatchCoreTrainer
             int first = m == 0 ? 0 : normalCount - m, held = m == 0 ? 1 : m;
             float[] heldDist = new float[held * patches];
             float[] dist = new float[patches];
+            var search = new BankSearch(bank, dim);
             for (int k = 0; k < held; k++)
             {
                 float[] query = features.AsSpan((first + k) * patches * dim, patches * dim).ToArray();
-                DistanceKernels.NearestDistances(query, patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                search.NearestDistances(query, patches, dist, o.Threads, cancellationToken);
                 dist.CopyTo(heldDist.AsSpan(k * patches, patches));
             }
 
@@ -136,7 +137,7 @@ public sealed class PatchCoreTrainer
                 for (int a = 0; a < anomalyCount; a++)
                 {
                     float[] query = aFeatures.AsSpan(a * patches * dim, patches * dim).ToArray();
-                    DistanceKernels.NearestDistances(query, patches, bank, dim, sources, -1, dist, o.Threads, cancellationToken);
+                    search.NearestDistances(query, patches, dist, o.Threads, cancellationToken);
                     if (aContext is not null)
                     {
                         PatchCoreModel.AddContext(dist, aContext.AsSpan(a * patches * PatchContext.Dimension, patches * PatchContext.Dimension), contextModel, contextScale);
