@@ -9,6 +9,9 @@ namespace DefectDetection.Vision.Anomaly;
 /// </summary>
 internal static class GreedyCoreset
 {
+    // Skip a row when |c - a|^2 > 4 (1 + 1e-3) |i - a|^2: then |i - c| exceeds |i - a| by far more than float rounding.
+    private const float PruneFactor = 4.004f;
+
     /// <summary>Picks <paramref name="target"/> row indices of <paramref name="rows"/> (count x dim, row-major).</summary>
     public static int[] Select(float[] rows, int count, int dim, int target, int projectionDimensions, int seed, int threads,
         IProgress<double>? progress, CancellationToken cancellationToken)
@@ -33,8 +36,14 @@ internal static class GreedyCoreset
             d = projectionDimensions;
         }
 
+        // minDist[i]: squared distance from row i to its nearest chosen row, owner[i]: which one (its step). A new centre c
+        // cannot come closer to row i than that row's centre a when |c - a| >= 2 |i - a| (triangle inequality), so such
+        // rows are skipped without reading them; the margin keeps the choice identical to the full scan under float rounding.
         float[] minDist = new float[count];
         minDist.AsSpan().Fill(float.PositiveInfinity);
+        int[] owner = new int[count];
+        owner.AsSpan().Fill(-1);
+        float[] centreGap = new float[target];
         int[] chosen = new int[target];
         int chunks = Math.Max(1, Math.Min(threads, count / 256));
         float[] chunkBest = new float[chunks];
@@ -44,7 +53,13 @@ internal static class GreedyCoreset
         for (int s = 0; s < target; s++)
         {
             chosen[s] = current;
-            int centre = current;
+            int centre = current, step = s;
+            ReadOnlySpan<float> newCentre = space.AsSpan(centre * d, d);
+            for (int j = 0; j < s; j++)
+            {
+                centreGap[j] = DistanceKernels.SquaredL2(space.AsSpan(chosen[j] * d, d), newCentre);
+            }
+
             Parallel.For(0, chunks, po, c =>
             {
                 int start = (int)((long)count * c / chunks), end = (int)((long)count * (c + 1) / chunks);
@@ -53,11 +68,16 @@ internal static class GreedyCoreset
                 int arg = start;
                 for (int i = start; i < end; i++)
                 {
-                    float dist = DistanceKernels.SquaredL2(space.AsSpan(i * d, d), centreRow);
                     float m = minDist[i];
-                    if (dist < m)
+                    int a = owner[i];
+                    if (a < 0 || centreGap[a] <= PruneFactor * m)
                     {
-                        minDist[i] = m = dist;
+                        float dist = DistanceKernels.SquaredL2(space.AsSpan(i * d, d), centreRow);
+                        if (dist < m)
+                        {
+                            minDist[i] = m = dist;
+                            owner[i] = step;
+                        }
                     }
 
                     if (m > best)

@@ -57,6 +57,37 @@ public class GreedyCoresetTests
         Assert.True(GreedyCoreset.CoveringRadius(rows, 8, dim, chosen) < 0.2);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Coreset_SkippingRowsByTheTriangleBound_PicksTheFullScansRows(int threads)
+    {
+        // The plain greedy loop (every row's distance to every new centre) is the reference for the pruned one.
+        const int count = 3000, dim = 16, target = 300, seed = 5;
+        float[] rows = Clustered(count, dim, 3);
+        int[] chosen = GreedyCoreset.Select(rows, count, dim, target, 0, seed, threads, null, default);
+
+        float[] minDist = Enumerable.Repeat(float.PositiveInfinity, count).ToArray();
+        int current = new Random(seed).Next(count);
+        for (int s = 0; s < target; s++)
+        {
+            Assert.True(chosen[s] == current, $"step {s}: {chosen[s]} vs {current}");
+            float best = -1;
+            int next = 0;
+            for (int i = 0; i < count; i++)
+            {
+                minDist[i] = Math.Min(minDist[i], DistanceKernels.SquaredL2(rows.AsSpan(i * dim, dim), rows.AsSpan(current * dim, dim)));
+                if (minDist[i] > best)
+                {
+                    best = minDist[i];
+                    next = i;
+                }
+            }
+
+            current = next;
+        }
+    }
+
     [Fact]
     public void Coreset_AllOrNone()
     {
