@@ -131,9 +131,10 @@ void Tiles()
     Console.WriteLine($"tiles/{split}: {protocol}");
     int limit = int.Parse(Arg("--test-limit", "100000"), CultureInfo.InvariantCulture);
     var sw = Stopwatch.StartNew();
-    using PatchCoreModel model = new PatchCoreTrainer(options).Fit(trainSet);
+    var stages = new StageClock();
+    using PatchCoreModel model = new PatchCoreTrainer(options).Fit(trainSet, progress: stages);
     double trainS = sw.Elapsed.TotalSeconds;
-    Console.WriteLine($"tiles/{split}: trained on {trainSet.Count} images in {trainS:F1} s; bank {model.BankSize} x {model.FeatureDimension} = {model.MemoryBankBytes / 1048576.0:F1} MiB ({model.MemoryBankBytes / (double)trainSet.Count:F0} bytes/image); threshold {model.Threshold:F4}");
+    Console.WriteLine($"tiles/{split}: trained on {trainSet.Count} images in {trainS:F1} s ({stages.Summary()}); bank {model.BankSize} x {model.FeatureDimension} = {model.MemoryBankBytes / 1048576.0:F1} MiB ({model.MemoryBankBytes / (double)trainSet.Count:F0} bytes/image); threshold {model.Threshold:F4}");
     var scores = new List<double>();
     var truth = new List<bool>();
     var pixel = new List<AnomalyMapSample>();
@@ -335,4 +336,39 @@ string Arg(string name, string fallback)
 {
     int i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+
+/// <summary>Wall time per training stage, from the trainer's progress reports (a stage runs until the next one reports).</summary>
+internal sealed class StageClock : IProgress<PatchCoreProgress>
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly List<(string Stage, double Seconds)> _spans = [];
+    private string? _stage;
+    private double _since;
+
+    public void Report(PatchCoreProgress value)
+    {
+        if (value.Stage != _stage)
+        {
+            Close();
+            _stage = value.Stage;
+        }
+    }
+
+    public string Summary()
+    {
+        Close();
+        _stage = null;
+        return string.Join(", ", _spans.Select(s => $"{s.Stage} {s.Seconds:F1} s"));
+    }
+
+    private void Close()
+    {
+        double now = _clock.Elapsed.TotalSeconds;
+        if (_stage is not null)
+        {
+            _spans.Add((_stage, now - _since));
+            _since = now;
+        }
+    }
 }

@@ -208,7 +208,9 @@ public sealed class PatchCoreTrainer
         int rows = originalRows * Math.Max(1, candidates.Copies);
         int originalImages = originalRows / patches;
         int target = Math.Max(1, (int)Math.Round(rows * o.CoresetRatio));
-        var coresetProgress = progress is null ? null : new Progress<double>(f => progress.Report(new PatchCoreProgress("coreset", f)));
+        // Forwarded on the reporting thread: Progress<T> would post to the thread pool, so coreset reports could
+        // arrive after the next stage's.
+        var coresetProgress = progress is null ? null : new StageProgress(progress, "coreset");
         int[] chosen = GreedyCoreset.Select(features, rows, dim, target, o.ProjectionDimensions, o.Seed, o.Threads, coresetProgress, cancellationToken);
         Array.Sort(chosen);
         float[] bank = new float[chosen.Length * dim];
@@ -223,6 +225,11 @@ public sealed class PatchCoreTrainer
         }
 
         return (bank, sources);
+    }
+
+    private sealed class StageProgress(IProgress<PatchCoreProgress> target, string stage) : IProgress<double>
+    {
+        public void Report(double value) => target.Report(new PatchCoreProgress(stage, value));
     }
 
     /// <summary>Flipped copies learnt per normal image with <see cref="PatchCoreOptions.AugmentFlips"/>: mirrored left-right, top-bottom, and both (180 degrees).</summary>
