@@ -9,6 +9,7 @@ namespace DefectDetection.Vision.Tests.Roi;
 /// The whole-image detectors run tile by tile by a <see cref="DefectPipeline"/> with a small pixel budget find the
 /// same regions (and the pipeline the same defects) as one run on the whole image.
 /// </summary>
+[Collection(AllocationCollection.Name)]
 public sealed class TiledDetectionTests
 {
     private const long Budget = 400_000;
@@ -159,4 +160,15 @@ public sealed class TiledDetectionTests
 
     private static List<(Rectangle, string, float)> Defects(InspectionResult r) =>
         [.. r.Defects.Select(d => (d.Box, d.Label, d.Confidence)).OrderBy(d => (d.Box.Y, d.Box.X))];
+}
+
+/// <summary>
+/// Tests that count process-wide allocations (<see cref="GC.GetTotalAllocatedBytes(bool)"/>) run alone: any test
+/// running beside them would add its own allocations to the count.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AllocationCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "Allocation counts";
 }
