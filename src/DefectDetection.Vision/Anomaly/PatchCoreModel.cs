@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using DefectDetection.Imaging;
 using DefectDetection.ModelFiles;
@@ -272,34 +273,45 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     private void RunBatches(IReadOnlyList<ImageView> images, Action<int, float[], ReadOnlyMemory<float>> perImage, CancellationToken cancellationToken)
     {
         int patches = _extractor.Patches, dim = _extractor.Dimension, batch = _settings.BatchSize;
-        float[] features = new float[Math.Min(batch, Math.Max(1, images.Count)) * patches * dim];
-        float[] dist = new float[features.Length / dim];
+        int rows = Math.Min(batch, Math.Max(1, images.Count)) * patches;
+
+        // The batch's features (megabytes) come from the shared pool: the callbacks use them before the next batch.
+        float[] features = ArrayPool<float>.Shared.Rent(rows * dim);
+        float[] dist = ArrayPool<float>.Shared.Rent(rows);
         float[] one = new float[patches];
         float[] context = _settings.ContextModel.Length > 0 ? new float[patches * PatchContext.Dimension] : [];
         var views = new List<ImageView>(batch);
-        for (int start = 0; start < images.Count; start += batch)
+        try
         {
-            int n = Math.Min(batch, images.Count - start);
-            views.Clear();
-            for (int i = 0; i < n; i++)
+            for (int start = 0; start < images.Count; start += batch)
             {
-                views.Add(images[start + i]);
-            }
-
-            _extractor.Extract(views, features, cancellationToken);
-            _search.NearestDistances(features, n * patches, dist, _settings.Threads, cancellationToken);
-            for (int i = 0; i < n; i++)
-            {
-                dist.AsSpan(i * patches, patches).CopyTo(one);
-                if (context.Length > 0)
+                int n = Math.Min(batch, images.Count - start);
+                views.Clear();
+                for (int i = 0; i < n; i++)
                 {
-                    PatchContext.Features(views[i], _extractor.GridWidth, _extractor.GridHeight, context);
-                    AddContext(one, context, _settings.ContextModel, _settings.ContextScale);
+                    views.Add(images[start + i]);
                 }
 
-                ReplaceBorder(one, _extractor.GridWidth, _extractor.GridHeight, _settings.BorderPatches);
-                perImage(start + i, one, features.AsMemory(i * patches * dim, patches * dim));
+                _extractor.Extract(views, features, cancellationToken);
+                _search.NearestDistances(features, n * patches, dist, _settings.Threads, cancellationToken);
+                for (int i = 0; i < n; i++)
+                {
+                    dist.AsSpan(i * patches, patches).CopyTo(one);
+                    if (context.Length > 0)
+                    {
+                        PatchContext.Features(views[i], _extractor.GridWidth, _extractor.GridHeight, context);
+                        AddContext(one, context, _settings.ContextModel, _settings.ContextScale);
+                    }
+
+                    ReplaceBorder(one, _extractor.GridWidth, _extractor.GridHeight, _settings.BorderPatches);
+                    perImage(start + i, one, features.AsMemory(i * patches * dim, patches * dim));
+                }
             }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(features);
+            ArrayPool<float>.Shared.Return(dist);
         }
     }
 
