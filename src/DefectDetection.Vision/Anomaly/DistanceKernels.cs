@@ -77,6 +77,31 @@ internal static class DistanceKernels
         return sum;
     }
 
+    /// <summary>Floats summed between the checks of <see cref="SquaredL2Bounded"/> (two 64-byte cache lines).</summary>
+    public const int BoundChunk = 32;
+
+    /// <summary>
+    /// <see cref="SquaredL2"/> summed <see cref="BoundChunk"/> floats at a time, stopping as soon as the sum reaches
+    /// <paramref name="bound"/>: the full squared distance when it is below the bound, otherwise a partial sum that is
+    /// already at least the bound (the rest of the rows is never read).
+    /// </summary>
+    public static float SquaredL2Bounded(ReadOnlySpan<float> a, ReadOnlySpan<float> b, float bound)
+    {
+        if (a.Length != b.Length)
+        {
+            ThrowLength();
+        }
+
+        float sum = 0;
+        for (int i = 0; i < a.Length && sum < bound; i += BoundChunk)
+        {
+            int n = Math.Min(BoundChunk, a.Length - i);
+            sum += SquaredL2(a.Slice(i, n), b.Slice(i, n));
+        }
+
+        return sum;
+    }
+
     /// <summary>The plain scalar reference of <see cref="SquaredL2"/> (double accumulation).</summary>
     public static double SquaredL2Reference(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {

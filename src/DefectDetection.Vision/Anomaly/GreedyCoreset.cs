@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace DefectDetection.Vision.Anomaly;
 
@@ -11,6 +13,9 @@ internal static class GreedyCoreset
 {
     // Skip a row when |c - a|^2 > 4 (1 + 1e-3) |i - a|^2: then |i - c| exceeds |i - a| by far more than float rounding.
     private const float PruneFactor = 4.004f;
+
+    // Rows ahead whose first cache lines are requested while a row is measured.
+    private const int PrefetchAhead = 8;
 
     /// <summary>Picks <paramref name="target"/> row indices of <paramref name="rows"/> (count x dim, row-major).</summary>
     public static int[] Select(float[] rows, int count, int dim, int target, int projectionDimensions, int seed, int threads,
@@ -39,15 +44,23 @@ internal static class GreedyCoreset
         // minDist[i]: squared distance from row i to its nearest chosen row, owner[i]: which one (its step). A new centre c
         // cannot come closer to row i than that row's centre a when |c - a| >= 2 |i - a| (triangle inequality), so such
         // rows are skipped without reading them; the margin keeps the choice identical to the full scan under float rounding.
+        // The other rows stop reading as soon as their partial distance reaches minDist (most of them after 32 features).
         float[] minDist = new float[count];
         minDist.AsSpan().Fill(float.PositiveInfinity);
         int[] owner = new int[count];
         owner.AsSpan().Fill(-1);
         float[] centreGap = new float[target];
+        float[] centres = new float[(long)target * d]; // the chosen rows, contiguous for the gap loop
         int[] chosen = new int[target];
         int chunks = Math.Max(1, Math.Min(threads, count / 256));
         float[] chunkBest = new float[chunks];
         int[] chunkArg = new int[chunks];
+        int[][] candidates = new int[chunks][];
+        for (int c = 0; c < chunks; c++)
+        {
+            candidates[c] = new int[((long)count * (c + 1) / chunks) - ((long)count * c / chunks)];
+        }
+
         var po = new ParallelOptions { MaxDegreeOfParallelism = chunks, CancellationToken = cancellationToken };
         int current = rng.Next(count);
         for (int s = 0; s < target; s++)
@@ -55,39 +68,47 @@ internal static class GreedyCoreset
             chosen[s] = current;
             int centre = current, step = s;
             ReadOnlySpan<float> newCentre = space.AsSpan(centre * d, d);
+            newCentre.CopyTo(centres.AsSpan(s * d, d));
             for (int j = 0; j < s; j++)
             {
-                centreGap[j] = DistanceKernels.SquaredL2(space.AsSpan(chosen[j] * d, d), newCentre);
+                centreGap[j] = DistanceKernels.SquaredL2(centres.AsSpan(j * d, d), newCentre);
             }
 
             Parallel.For(0, chunks, po, c =>
             {
                 int start = (int)((long)count * c / chunks), end = (int)((long)count * (c + 1) / chunks);
                 ReadOnlySpan<float> centreRow = space.AsSpan(centre * d, d);
-                float best = -1;
-                int arg = start;
+
+                // First the rows the bound cannot rule out (no branch per row), then their distances: a loop whose
+                // row reads do not wait on unpredictable branches, with the next rows prefetched.
+                int[] list = candidates[c];
+                int n = 0;
                 for (int i = start; i < end; i++)
                 {
-                    float m = minDist[i];
                     int a = owner[i];
-                    if (a < 0 || centreGap[a] <= PruneFactor * m)
+                    list[n] = i;
+                    n += (a < 0) | (centreGap[Math.Max(a, 0)] <= PruneFactor * minDist[i]) ? 1 : 0;
+                }
+
+                for (int k = 0; k < n; k++)
+                {
+                    if (k + PrefetchAhead < n)
                     {
-                        float dist = DistanceKernels.SquaredL2(space.AsSpan(i * d, d), centreRow);
-                        if (dist < m)
-                        {
-                            minDist[i] = m = dist;
-                            owner[i] = step;
-                        }
+                        Prefetch(space, list[k + PrefetchAhead] * d);
                     }
 
-                    if (m > best)
+                    int i = list[k];
+                    float m = minDist[i];
+                    float dist = DistanceKernels.SquaredL2Bounded(space.AsSpan(i * d, d), centreRow, m);
+                    if (dist < m)
                     {
-                        best = m;
-                        arg = i;
+                        minDist[i] = dist;
+                        owner[i] = step;
                     }
                 }
 
-                chunkBest[c] = best;
+                int arg = start + TensorPrimitives.IndexOfMax<float>(minDist.AsSpan(start, end - start));
+                chunkBest[c] = minDist[arg];
                 chunkArg[c] = arg;
             });
 
@@ -128,6 +149,17 @@ internal static class GreedyCoreset
         }
 
         return Math.Sqrt(worst);
+    }
+
+    private static unsafe void Prefetch(float[] rows, int offset)
+    {
+        if (Sse.IsSupported)
+        {
+            // A hint only: an address made stale by the garbage collector moving the array just prefetches nothing useful.
+            byte* p = (byte*)Unsafe.AsPointer(ref rows[offset]);
+            Sse.Prefetch0(p);
+            Sse.Prefetch0(p + 64);
+        }
     }
 
     private static float[] Project(float[] rows, int count, int dim, int k, Random rng, int threads, CancellationToken cancellationToken)

@@ -27,6 +27,37 @@ public class DistanceKernelsTests
     }
 
     [Fact]
+    public void SquaredL2Bounded_IsTheFullDistanceBelowTheBound_AndAtLeastTheBoundOtherwise()
+    {
+        var rng = new Random(4);
+        for (int n = 0; n <= 257; n++)
+        {
+            float[] a = Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 4) - 2)).ToArray();
+            float[] b = Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 4) - 2)).ToArray();
+            double full = DistanceKernels.SquaredL2Reference(a, b);
+            foreach (double bound in new[] { double.PositiveInfinity, full * 2, full * 0.5, full * 0.05 })
+            {
+                float r = DistanceKernels.SquaredL2Bounded(a, b, (float)bound);
+                if (bound > full)
+                {
+                    Assert.True(Math.Abs(r - full) <= 1e-5 * Math.Max(1, full), $"n={n}, bound {bound}: {r} vs {full}");
+                }
+                else
+                {
+                    Assert.True(r >= bound && r <= full * (1 + 1e-5), $"n={n}, bound {bound}: {r} (full {full})");
+                }
+            }
+        }
+
+        // A small bound stops after the first chunk: only the first 32 floats are summed.
+        float[] x = new float[100], y = new float[100];
+        x.AsSpan(0, DistanceKernels.BoundChunk).Fill(1);
+        x.AsSpan(DistanceKernels.BoundChunk).Fill(10);
+        Assert.Equal(DistanceKernels.BoundChunk, DistanceKernels.SquaredL2Bounded(x, y, 1));
+        Assert.Throws<ArgumentException>(() => DistanceKernels.SquaredL2Bounded(new float[3], new float[4], 1));
+    }
+
+    [Fact]
     public void SquaredL2_RejectsDifferentLengths()
     {
         Assert.Throws<ArgumentException>(() => DistanceKernels.SquaredL2(new float[3], new float[4]));

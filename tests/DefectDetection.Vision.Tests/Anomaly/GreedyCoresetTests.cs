@@ -60,10 +60,11 @@ public class GreedyCoresetTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public void Coreset_SkippingRowsByTheTriangleBound_PicksTheFullScansRows(int threads)
+    public void Coreset_SkippingRowsAndStoppingSumsEarly_PicksTheFullScansRows(int threads)
     {
-        // The plain greedy loop (every row's distance to every new centre) is the reference for the pruned one.
-        const int count = 3000, dim = 16, target = 300, seed = 5;
+        // The plain greedy loop (every row's full distance to every new centre, summed in the same order) is the
+        // reference for the one that skips rows and stops summing early; 40 features make two bound checks a row.
+        const int count = 3000, dim = 40, target = 300, seed = 5;
         float[] rows = Clustered(count, dim, 3);
         int[] chosen = GreedyCoreset.Select(rows, count, dim, target, 0, seed, threads, null, default);
 
@@ -76,7 +77,7 @@ public class GreedyCoresetTests
             int next = 0;
             for (int i = 0; i < count; i++)
             {
-                minDist[i] = Math.Min(minDist[i], DistanceKernels.SquaredL2(rows.AsSpan(i * dim, dim), rows.AsSpan(current * dim, dim)));
+                minDist[i] = Math.Min(minDist[i], DistanceKernels.SquaredL2Bounded(rows.AsSpan(i * dim, dim), rows.AsSpan(current * dim, dim), float.PositiveInfinity));
                 if (minDist[i] > best)
                 {
                     best = minDist[i];
