@@ -75,6 +75,13 @@ public sealed class AnomalyTaskTests : IDisposable
         Assert.Equal(2, negativePosition.Code);
         Assert.Contains("--position", negativePosition.Err, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_dir, "negpos.ddmodel")));
+
+        // Without --json, captured output gets one line per training stage as it completes, then the summary.
+        var shown = Run("train", "--task", "anomaly", "--data", Path.Combine(_dir, "few"), "--backbone", backbone, "--out", Path.Combine(_dir, "shown.ddmodel"), "--input-size", "128");
+        Assert.True(shown.Code == 0, shown.Err);
+        string[] stages = shown.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains(": done in ", StringComparison.Ordinal)).Select(l => l[..l.IndexOf(':', StringComparison.Ordinal)]).ToArray();
+        Assert.Equal(["features", "coreset", "calibration", "coreset, final bank"], stages);
+        Assert.Contains("trained on 3 normal images", shown.Out, StringComparison.Ordinal);
     }
 
     [SharedFact]

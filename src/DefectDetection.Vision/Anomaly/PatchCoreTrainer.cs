@@ -92,6 +92,7 @@ public sealed class PatchCoreTrainer
             int first = m == 0 ? 0 : normalCount - m, held = m == 0 ? 1 : m;
             float[] heldDist = new float[held * patches];
             float[] dist = new float[patches];
+            progress?.Report(new PatchCoreProgress("calibration", 0));
             var search = new BankSearch(bank, dim);
             for (int k = 0; k < held; k++)
             {

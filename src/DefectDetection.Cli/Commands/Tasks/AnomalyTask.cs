@@ -49,7 +49,30 @@ internal sealed class AnomalyTask : ITaskHandler
             AugmentFlips = flips,
         };
         Stopwatch sw = Stopwatch.StartNew();
-        using PatchCoreModel model = new PatchCoreTrainer(options).Fit(train, normal);
+        var trainer = new PatchCoreTrainer(options);
+        using PatchCoreModel model = settings.Json ? trainer.Fit(train, normal) : ProgressDisplay.Run(context, bars =>
+        {
+            // One bar per stage as the trainer reports them; a stage that comes back (the coreset, rebuilt with the
+            // held-out normals once the threshold is set) gets a second bar.
+            var shown = new List<(string Stage, IStageBar Bar)>();
+            PatchCoreModel fitted = trainer.Fit(train, normal, new SyncProgress<PatchCoreProgress>(p =>
+            {
+                if (shown.Count == 0 || shown[^1].Stage != p.Stage)
+                {
+                    if (shown.Count > 0)
+                    {
+                        shown[^1].Bar.Value = 1; // the previous stage ended when this one began
+                    }
+
+                    string title = shown.Exists(b => b.Stage == p.Stage) ? p.Stage + ", final bank" : p.Stage;
+                    shown.Add((p.Stage, bars.Add(title, 1)));
+                }
+
+                shown[^1].Bar.Value = Math.Clamp(p.Fraction, 0, 1);
+            }));
+
+            return fitted;
+        });
         model.Save(settings.Out, new ModelSaveOptions { Overwrite = settings.Overwrite });
         var summary = new Dictionary<string, object>
         {

@@ -63,38 +63,27 @@ internal sealed class ClassifyTask : ITaskHandler
         }
         else
         {
-            bool terminal = ReferenceEquals(context.Out, Console.Out) && !Console.IsOutputRedirected;
-            IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+            model = ProgressDisplay.Run(context, bars =>
             {
-                Out = new AnsiConsoleOutput(context.Out),
-                Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
-                Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
-            });
-            model = null!;
-            console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-                .Start(ctx =>
+                IStageBar features = bars.Add("features", train.Count);
+                IStageBar augment = bars.Add("augmentation", train.Count, started: options.Augmentation != ImageAugmentation.None);
+                IStageBar folds = bars.Add("cross-validation", options.ThresholdFolds);
+                IStageBar head = bars.Add("head", 1);
+                ImageClassificationModel fitted = trainer.Fit(train, new SyncProgress<TrainingProgress>(p =>
                 {
-                    ProgressTask features = ctx.AddTask("features", maxValue: train.Count);
-                    ProgressTask augment = ctx.AddTask("augmentation", maxValue: train.Count, autoStart: options.Augmentation != ImageAugmentation.None);
-                    ProgressTask folds = ctx.AddTask("cross-validation", maxValue: options.ThresholdFolds);
-                    ProgressTask head = ctx.AddTask("head", maxValue: 1);
-                    model = trainer.Fit(train, new SyncProgress(p =>
+                    IStageBar t = p.Stage switch
                     {
-                        ProgressTask t = p.Stage switch
-                        {
-                            TrainingStage.Features => features,
-                            TrainingStage.Augmentation => augment,
-                            TrainingStage.Threshold => folds,
-                            _ => head,
-                        };
-                        t.MaxValue = Math.Max(1, p.MaxIterations);
-                        t.Value = Math.Min(p.Iteration, p.MaxIterations);
-                    }));
-                    foreach (ProgressTask t in new[] { features, augment, folds, head })
-                    {
-                        t.Value = t.MaxValue;
-                    }
-                });
+                        TrainingStage.Features => features,
+                        TrainingStage.Augmentation => augment,
+                        TrainingStage.Threshold => folds,
+                        _ => head,
+                    };
+                    t.MaxValue = Math.Max(1, p.MaxIterations);
+                    t.Value = Math.Min(p.Iteration, p.MaxIterations);
+                }));
+
+                return fitted;
+            });
         }
 
         using (model)
@@ -264,11 +253,5 @@ internal sealed class ClassifyTask : ITaskHandler
         }
 
         return a;
-    }
-
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class SyncProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => action(value);
     }
 }
