@@ -255,6 +255,12 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
                 throw new ModelFileException(path, "tensors/" + BankTensor, $"the memory bank [{string.Join(", ", bank.Shape)}] does not fit {extractor.Dimension} features a patch");
             }
 
+            if (bank.Shape[0] == 0)
+            {
+                extractor.Dispose();
+                throw new ModelFileException(path, "tensors/" + BankTensor, "the memory bank is empty");
+            }
+
             double[] calibration = p.TryGetValue("calibration_scores", out string? cs) && cs.Length > 0
                 ? cs.Split(' ').Select(s => double.Parse(s, inv)).ToArray()
                 : [];

@@ -1,5 +1,6 @@
 using DefectDetection.Imaging;
 using DefectDetection.Metrics;
+using DefectDetection.ModelFiles;
 using DefectDetection.Vision.Anomaly;
 using DefectDetection.Testing;
 using Xunit;
@@ -60,6 +61,7 @@ public class PatchCoreTests
         Assert.Equal(160 * 160, verdicts[1].AnomalyMap!.Length);
 
         string path = Path.Combine(Path.GetTempPath(), $"patchcore-{Guid.NewGuid():N}.ddmodel");
+        string emptyPath = Path.ChangeExtension(path, ".empty.ddmodel");
         try
         {
             model.Save(path);
@@ -68,10 +70,23 @@ public class PatchCoreTests
             Assert.Equal(model.Bank, loaded.Bank);
             Assert.Equal(model.Sources, loaded.Sources);
             Assert.Equal(p[1].Score, loaded.Predict(bad.View()).Score, 6);
+
+            // The same file with an empty memory bank is refused, naming the tensor.
+            ModelPackage package = ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = Backbone });
+            var tensors = new Dictionary<string, ModelTensor>(package.Tensors)
+            {
+                ["memory_bank"] = new ModelTensor([0, model.FeatureDimension], []),
+                ["bank_source"] = new ModelTensor([0], []),
+            };
+            new ModelPackage(package.Manifest, tensors).Save(emptyPath);
+            ModelFileException e = Assert.Throws<ModelFileException>(() => PatchCoreModel.Load(emptyPath, Backbone, 2));
+            Assert.Contains("memory_bank", e.Message, StringComparison.Ordinal);
+            Assert.Contains("empty", e.Message, StringComparison.Ordinal);
         }
         finally
         {
             File.Delete(path);
+            File.Delete(emptyPath);
         }
 
         normals.ForEach(x => x.Dispose());
