@@ -20,7 +20,7 @@ internal static class TrainCommand
         Option<string> split = new("--split") { Description = "The list of a splits .json to train on ([task:]name; default classification train, tested on test)." };
         Option<string> augment = new("--augment") { Description = "Augmented copies: none (default), hflip, vflip, rot90, crops (comma-separated); for --task anomaly: flips (the bank also learns each normal mirrored)." };
         Option<string> inputSize = new("--input-size") { Description = "Anomaly task: the side the backbone runs at (default 224; the model's fixed input is made dynamic, only trunk layers are tapped)." };
-        Option<string> coresetRatio = new("--coreset-ratio") { Description = "Anomaly task: share of patches kept in the memory bank, in (0, 1] (default 0.1)." };
+        Option<string> coresetRatio = new("--coreset-ratio") { Description = "Anomaly task: share of patches kept in the memory bank, in (0, 1] (default 0.1; 1 keeps every patch: more accurate with hundreds of images, slower to score)." };
         Option<string> border = new("--border") { Description = "Anomaly task: rings of edge patches left out of the image score (default 1)." };
         Option<string> contextWeight = new("--context") { Description = "Anomaly task: weight of the intensity context (brightness, contrast and streaks relative to each cell's own row and column) added to the patch scores, for large uneven areas (default 0 = off; 0.5 suits the magnetic tiles)." };
         Option<string> positionWeight = new("--position") { Description = "Anomaly task: weight of each patch's position on the part, appended to its features, for parts that fill the image the same way every time (default 0 = off; 3 suits the magnetic tiles)." };

@@ -28,7 +28,13 @@ public sealed class PatchCoreOptions
     /// <summary>Local aggregation window (odd, 1 = none) over each feature map. Default 3.</summary>
     public int Neighbourhood { get; init; } = 3;
 
-    /// <summary>Fraction of all patch features kept in the memory bank (greedy k-centre coreset), in (0, 1]. Default 0.1.</summary>
+    /// <summary>
+    /// Fraction of all patch features kept in the memory bank (greedy k-centre coreset), in (0, 1]; 1 keeps every patch
+    /// and skips the selection. Default 0.1. With hundreds of training images a small coreset costs accuracy: on the
+    /// magnetic tiles (666 normals) keeping every patch instead of 2.5% raised pixel AUROC from 0.832 to 0.859 and image
+    /// AUROC from 0.948 to 0.964, but the bank grows to about 400 KB an image (261 MiB) and scoring slows from about
+    /// 50 to 0.5 images a second on 2 threads (the exact search is linear in the bank).
+    /// </summary>
     public double CoresetRatio { get; init; } = 0.1;
 
     /// <summary>Random projection size for coreset selection (0 = none; ignored when not smaller than the feature size). Default 128.</summary>
