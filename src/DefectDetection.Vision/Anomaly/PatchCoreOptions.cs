@@ -32,8 +32,8 @@ public sealed class PatchCoreOptions
     /// Fraction of all patch features kept in the memory bank (greedy k-centre coreset), in (0, 1]; 1 keeps every patch
     /// and skips the selection. Default 0.1. With hundreds of training images a small coreset costs accuracy: on the
     /// magnetic tiles (666 normals) keeping every patch instead of 2.5% raised pixel AUROC from 0.832 to 0.859 and image
-    /// AUROC from 0.948 to 0.964, but the bank grows to about 400 KB an image (261 MiB) and scoring slows from about
-    /// 50 to 0.5 images a second on 2 threads (the exact search is linear in the bank).
+    /// AUROC from 0.948 to 0.964, but the bank grows to about 400 KB an image (261 MiB) and scoring slows from 43
+    /// to about 0.5 images a second on 2 threads (the exact search is linear in the bank).
     /// </summary>
     public double CoresetRatio { get; init; } = 0.1;
 
