@@ -12,14 +12,28 @@ using DefectDetection.Metrics;
 using DefectDetection.Vision.Anomaly;
 
 string shared = Arg("--shared", Path.GetFullPath("../shared"));
-string backbone = Path.Combine(shared, "models/mobilenetv2-int8/mobilenetv2-int8-qdq.onnx");
+string backbone = args.Contains("--backbone") ? Arg("--backbone", "") : Path.Combine(shared, "models/mobilenetv2-int8/mobilenetv2-int8-qdq.onnx");
 double ratio = double.Parse(Arg("--ratio", "0.1"), CultureInfo.InvariantCulture);
 int threads = int.Parse(Arg("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 string? outDir = args.Contains("--out") ? Arg("--out", "") : null;
 string[] layers = args.Contains("--layers") ? Arg("--layers", "").Split(',') : [.. PatchCoreOptions.MobileNetV2Layers];
 int inputSize = int.Parse(Arg("--size", "224"), CultureInfo.InvariantCulture);
 int neighbourhood = int.Parse(Arg("--neighbourhood", "3"), CultureInfo.InvariantCulture);
-var options = new PatchCoreOptions { BackbonePath = backbone, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), ImageScoreTopK = int.Parse(Arg("--topk", "1"), CultureInfo.InvariantCulture), BorderPatches = int.Parse(Arg("--border", "1"), CultureInfo.InvariantCulture),
+// --resnet18: ML.NET's ImageNet ResNet-18 (NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18, MIT; BGR, 0-255 minus
+// the ImageNet mean), taps layer2 (128x28x28) and layer3 (256x14x14) as in PatchCore's ResNet setups.
+var layout = DefectDetection.Imaging.Processing.TensorLayoutOptions.ImageNet;
+if (args.Contains("--resnet18"))
+{
+    backbone = ResNet18Path();
+    if (!args.Contains("--layers"))
+    {
+        layers = ["ReLU315_Output_0", "ReLU347_Output_0"];
+    }
+
+    layout = new DefectDetection.Imaging.Processing.TensorLayoutOptions { ChannelOrder = DefectDetection.Imaging.Processing.ChannelOrder.Bgr, Scale = 1, Mean = [103.06f, 115.90f, 123.15f], Std = [1f] };
+}
+
+var options = new PatchCoreOptions { BackbonePath = backbone, Layout = layout, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), ImageScoreTopK = int.Parse(Arg("--topk", "1"), CultureInfo.InvariantCulture), BorderPatches = int.Parse(Arg("--border", "1"), CultureInfo.InvariantCulture),
     StandardizeImages = args.Contains("--standardize"), AugmentFlips = args.Contains("--flips"), ReweightNeighbours = int.Parse(Arg("--reweight", "0"), CultureInfo.InvariantCulture),
     MapSigma = float.Parse(Arg("--sigma", "4"), CultureInfo.InvariantCulture), ContextWeight = double.Parse(Arg("--context", "0"), CultureInfo.InvariantCulture),
     PositionWeight = double.Parse(Arg("--position", "0"), CultureInfo.InvariantCulture), Seed = int.Parse(Arg("--seed", "42"), CultureInfo.InvariantCulture) };
@@ -37,6 +51,15 @@ switch (args.Length > 0 ? args[0] : "")
         break;
     case "variation-tiles":
         VariationTiles();
+        break;
+    case "class-stats":
+        ClassStats();
+        break;
+    case "taps":
+        Taps(args[1]);
+        break;
+    case "analyse-dump":
+        AnalyseDump(args[1]);
         break;
     default:
         Console.WriteLine("commands: cookies | tiles --split train_normal|fewshot_train_normal [--dev|--eval-half] [--context W] | probe | variation-tiles");
@@ -196,6 +219,23 @@ void Tiles()
         Console.WriteLine($"tiles/{split}: EVAL-HALF (test_normal + odd-indexed anomalies, {hs.Length} images): image AUROC {BinaryMetrics.RocAuc(hs, ht):F4}; pixel AUROC {PixelMetrics.Auroc(hp):F4}; AUPRO(0.3) {PixelMetrics.Aupro(hp, 0.3, bins: 0):F4}; by class: {hc}");
     }
 
+    if (args.Contains("--dump"))
+    {
+        // The 4x-subsampled maps with masks and classes, for `analyse-dump FILE` (post-processing studies without re-scoring).
+        using var w = new BinaryWriter(File.Create(Arg("--dump", "")));
+        w.Write(pixel.Count);
+        for (int i = 0; i < pixel.Count; i++)
+        {
+            w.Write(classes[i]);
+            w.Write(oddHalf[i]);
+            w.Write(scores[i]);
+            w.Write(pixel[i].Width);
+            w.Write(pixel[i].Height);
+            foreach (float v in pixel[i].Scores) { w.Write(v); }
+            w.Write(pixel[i].Mask);
+        }
+    }
+
     Console.WriteLine($"tiles/{split}: FULL/selected split: image AUROC {BinaryMetrics.RocAuc(scores.ToArray(), truth.ToArray()):F4}; F1 at model threshold {F1(scores.ToArray(), truth.ToArray(), model.Threshold):F4}; pixel AUROC {PixelMetrics.Auroc(pixel):F4}; AUPRO(0.3) {PixelMetrics.Aupro(pixel, 0.3, bins: 0):F4}; {scored} test images, scoring {scored / scoreS:F1} images/s (with maps)");
 }
 
@@ -336,6 +376,211 @@ string Arg(string name, string fallback)
 {
     int i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+
+// Per class: median over images of the grey mean, grey std and mean |horizontal difference| (streak contrast).
+void ClassStats()
+{
+    string splits = Path.Combine(shared, "datasets/magnetic-tile/splits.json");
+    var sets = new[] { ("train_normal", ImageDataset.FromSplitsFile(splits, "anomaly_detection", "train_normal")), ("test_normal", ImageDataset.FromSplitsFile(splits, "anomaly_detection", "test_normal")), ("test_anomaly", ImageDataset.FromSplitsFile(splits, "anomaly_detection", "test_anomaly", "anomaly")) };
+    foreach ((string name, ImageDataset ds) in sets)
+    {
+        foreach (var g in ds.GroupBy(x => Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(x.ImagePath)))))
+        {
+            var stats = new List<(double Mean, double Std, double Dx)>();
+            foreach (LabeledImage item in g)
+            {
+                using Image img = ImageCodecs.Load(item.ImagePath);
+                double s1 = 0, s2 = 0, dx = 0;
+                long n = 0;
+                for (int y = 0; y < img.Height; y++)
+                {
+                    Span<byte> row = img.GetRow(y);
+                    for (int x = 0; x < img.Width; x++)
+                    {
+                        double v = row[x * img.Channels];
+                        s1 += v;
+                        s2 += v * v;
+                        n++;
+                        if (x > 0) { dx += Math.Abs(v - row[(x - 1) * img.Channels]); }
+                    }
+                }
+
+                double mean = s1 / n;
+                stats.Add((mean, Math.Sqrt(Math.Max(0, (s2 / n) - (mean * mean))), dx / n));
+            }
+
+            static double Med(IEnumerable<double> v) { double[] a = [.. v.Order()]; return a[a.Length / 2]; }
+            Console.WriteLine($"{name} {g.Key}: {stats.Count} images, grey mean {Med(stats.Select(s => s.Mean)):F1}, std {Med(stats.Select(s => s.Std)):F1}, |dx| {Med(stats.Select(s => s.Dx)):F2}");
+        }
+    }
+}
+
+// The 4-D float tensors of a backbone (names and shapes at 224x224), to choose taps for --layers.
+static void Taps(string model)
+{
+    var names = DefectDetection.Onnx.OnnxModel.Load(model).NodeOutputNames;
+    foreach (string name in names)
+    {
+        try
+        {
+            using var b = new DefectDetection.Vision.Backbones.OnnxBackbone(model, new DefectDetection.Vision.Backbones.OnnxBackboneOptions { Layers = [name], Threads = 1 });
+            var sh = b.LayerShapes[0];
+            Console.WriteLine($"{name}: {sh.Channels}x{sh.Height}x{sh.Width}");
+        }
+        catch (ArgumentException)
+        {
+        }
+    }
+}
+
+static string ResNet18Path()
+{
+    string root = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+    return Path.Combine(root, "microsoft.ml.dnnimagefeaturizer.resnet18", "0.24.0", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
+}
+
+// Diagnostics on a `tiles --dump FILE` run: where the pooled pixel AUROC loses against the per-class figures.
+static void AnalyseDump(string file)
+{
+    using var r = new BinaryReader(File.OpenRead(file));
+    int n = r.ReadInt32();
+    var items = new List<(string Cls, bool Odd, double Score, AnomalyMapSample S)>();
+    for (int i = 0; i < n; i++)
+    {
+        string c = r.ReadString();
+        bool odd = r.ReadBoolean();
+        double sc = r.ReadDouble();
+        int w = r.ReadInt32(), h = r.ReadInt32();
+        float[] m = new float[w * h];
+        for (int q = 0; q < m.Length; q++) { m[q] = r.ReadSingle(); }
+        byte[] k = r.ReadBytes(w * h);
+        items.Add((c, odd, sc, new AnomalyMapSample(m, k, w, h)));
+    }
+
+    foreach (var g in items.GroupBy(x => x.Cls).OrderBy(g => g.Key))
+    {
+        long pos = g.Sum(x => (long)x.S.Mask.Count(b => b != 0)), tot = g.Sum(x => (long)x.S.Mask.Length);
+        Console.WriteLine($"{g.Key}: {g.Count()} images, {pos} defect px, {tot - pos} clean px, mean map {g.Average(x => x.S.Scores.Average()):F3}");
+    }
+
+    List<AnomalyMapSample> all = items.Select(x => x.S).ToList();
+    Console.WriteLine($"pooled AUROC binned {PixelMetrics.Auroc(all):F4} exact {PixelMetrics.Auroc(all, 0):F4}");
+
+    // Negatives from normal images only / from anomalous images only.
+    static AnomalyMapSample? Only(AnomalyMapSample s, bool keepPos, bool keepNeg)
+    {
+        var sc = new List<float>();
+        var mk = new List<byte>();
+        for (int i = 0; i < s.Scores.Length; i++)
+        {
+            if ((s.Mask[i] != 0 && keepPos) || (s.Mask[i] == 0 && keepNeg)) { sc.Add(s.Scores[i]); mk.Add(s.Mask[i]); }
+        }
+
+        return sc.Count == 0 ? null : new AnomalyMapSample([.. sc], [.. mk], sc.Count, 1);
+    }
+
+    var negNormal = items.Select(x => x.Cls == "normal" ? x.S : Only(x.S, true, false)).OfType<AnomalyMapSample>().ToList();
+    var negAnom = items.Where(x => x.Cls != "normal").Select(x => x.S).ToList();
+    Console.WriteLine($"AUROC defect px vs normal-image px only {PixelMetrics.Auroc(negNormal, 0):F4}; vs anomalous-image clean px only {PixelMetrics.Auroc(negAnom, 0):F4}");
+    foreach (string c in items.Select(x => x.Cls).Where(c => c != "normal").Distinct().Order())
+    {
+        var l = items.Select(x => x.Cls == c ? x.S : Only(x.S, false, true)).OfType<AnomalyMapSample>().ToList();
+        Console.WriteLine($"  {c} defect px vs every clean px: {PixelMetrics.Auroc(l, 0):F4}");
+    }
+
+    var noUneven = items.Where(x => x.Cls != "Uneven").Select(x => x.S).ToList();
+    var noUnevenNormal = items.Where(x => x.Cls != "Uneven").Select(x => x.Cls == "normal" ? x.S : Only(x.S, true, false)).OfType<AnomalyMapSample>().ToList();
+    Console.WriteLine($"without the uneven images: pooled {PixelMetrics.Auroc(noUneven, 0):F4}; defect px vs normal-image px only {PixelMetrics.Auroc(noUnevenNormal, 0):F4}");
+
+    // Halo: drop clean pixels within d (subsampled) pixels of a defect pixel.
+    foreach (int d in new[] { 1, 2, 4, 8 })
+    {
+        var l = items.Select(x => Halo(x.S, d)).ToList();
+        Console.WriteLine($"without clean px within {d} px (x4) of a defect: {PixelMetrics.Auroc(l, 0):F4}");
+    }
+
+    static AnomalyMapSample Halo(AnomalyMapSample s, int d)
+    {
+        var sc = new List<float>();
+        var mk = new List<byte>();
+        for (int y = 0; y < s.Height; y++)
+        {
+            for (int x = 0; x < s.Width; x++)
+            {
+                int i = (y * s.Width) + x;
+                bool near = false;
+                if (s.Mask[i] == 0)
+                {
+                    for (int yy = Math.Max(0, y - d); yy <= Math.Min(s.Height - 1, y + d) && !near; yy++)
+                    {
+                        for (int xx = Math.Max(0, x - d); xx <= Math.Min(s.Width - 1, x + d) && !near; xx++)
+                        {
+                            near = s.Mask[(yy * s.Width) + xx] != 0;
+                        }
+                    }
+                }
+
+                if (!near) { sc.Add(s.Scores[i]); mk.Add(s.Mask[i]); }
+            }
+        }
+
+        return new AnomalyMapSample([.. sc], [.. mk], sc.Count, 1);
+    }
+
+    // Per-image rescalings of the map.
+    static AnomalyMapSample Map(AnomalyMapSample s, Func<float[], float, float> f)
+    {
+        float[] sorted = [.. s.Scores.Order()];
+        float med = sorted[sorted.Length / 2];
+        return new AnomalyMapSample(s.Scores.Select(v => f([med, sorted[sorted.Length / 10], sorted[sorted.Length * 9 / 10]], v)).ToArray(), s.Mask, s.Width, s.Height);
+    }
+
+    // Extra smoothing of the (already smoothed, 4x subsampled) maps, and large-scale mixtures.
+    static float[] Blur(AnomalyMapSample s, double sigma)
+    {
+        int r = (int)Math.Ceiling(3 * sigma);
+        double[] k = Enumerable.Range(-r, (2 * r) + 1).Select(i => Math.Exp(-i * i / (2 * sigma * sigma))).ToArray();
+        float[] tmp = new float[s.Scores.Length], outp = new float[s.Scores.Length];
+        for (int pass = 0; pass < 2; pass++)
+        {
+            float[] src = pass == 0 ? s.Scores : tmp, dst = pass == 0 ? tmp : outp;
+            for (int y = 0; y < s.Height; y++)
+            {
+                for (int x = 0; x < s.Width; x++)
+                {
+                    double acc = 0, wsum = 0;
+                    for (int i = -r; i <= r; i++)
+                    {
+                        int xx = pass == 0 ? x + i : x, yy = pass == 0 ? y : y + i;
+                        if (xx < 0 || yy < 0 || xx >= s.Width || yy >= s.Height) { continue; }
+                        acc += k[i + r] * src[(yy * s.Width) + xx];
+                        wsum += k[i + r];
+                    }
+
+                    dst[(y * s.Width) + x] = (float)(acc / wsum);
+                }
+            }
+        }
+
+        return outp;
+    }
+
+    foreach (double sg in (Environment.GetEnvironmentVariable("SIGMAS") ?? "1,2,4,8").Split(",").Select(double.Parse))
+    {
+        var blurred = items.Select(x => new AnomalyMapSample(Blur(x.S, sg), x.S.Mask, x.S.Width, x.S.Height)).ToList();
+        string mix = string.Join(", ", new[] { 0.5, 1.0 }.Select(b => $"map + {b} x blur {PixelMetrics.Auroc(items.Select((x, i) => new AnomalyMapSample(x.S.Scores.Select((v, q) => v + (float)(b * blurred[i].Scores[q])).ToArray(), x.S.Mask, x.S.Width, x.S.Height)).ToList(), 0):F4}"));
+        string perCls = string.Join(", ", items.Select(x => x.Cls).Where(c => c != "normal").Distinct().Order().Select(c => c + " " + PixelMetrics.Auroc(blurred.Where((_, i) => items[i].Cls == c || items[i].Cls == "normal").ToList(), 0).ToString("F3", CultureInfo.InvariantCulture)));
+        var maxed = items.Select((x, i) => new AnomalyMapSample(x.S.Scores.Select((v, q) => Math.Max(v, blurred[i].Scores[q])).ToArray(), x.S.Mask, x.S.Width, x.S.Height)).ToList();
+        string maxCls = string.Join(", ", items.Select(x => x.Cls).Where(c => c != "normal").Distinct().Order().Select(c => c + " " + PixelMetrics.Auroc(maxed.Where((_, i) => items[i].Cls == c || items[i].Cls == "normal").ToList(), 0).ToString("F3", CultureInfo.InvariantCulture)));
+        Console.WriteLine($"extra blur sigma {sg} (x4 px): {PixelMetrics.Auroc(blurred, 0):F4} ({perCls}); {mix}; max(map, blur) {PixelMetrics.Auroc(maxed, 0):F4} ({maxCls}); AUPRO blur {PixelMetrics.Aupro(blurred, 0.3, bins: 0):F4} max {PixelMetrics.Aupro(maxed, 0.3, bins: 0):F4} plain {PixelMetrics.Aupro(items.Select(x => x.S).ToList(), 0.3, bins: 0):F4}");
+    }
+
+    Console.WriteLine($"map - median {PixelMetrics.Auroc(items.Select(x => Map(x.S, (q, v) => v - q[0])).ToList(), 0):F4}; map / median {PixelMetrics.Auroc(items.Select(x => Map(x.S, (q, v) => v / Math.Max(1e-6f, q[0]))).ToList(), 0):F4}; map - p10 {PixelMetrics.Auroc(items.Select(x => Map(x.S, (q, v) => v - q[1])).ToList(), 0):F4}");
+    foreach (double a in new[] { 0.5, 1.0, 2.0 })
+    {
+        Console.WriteLine($"map x score^{a}: {PixelMetrics.Auroc(items.Select(x => new AnomalyMapSample(x.S.Scores.Select(v => (float)(v * Math.Pow(x.Score, a))).ToArray(), x.S.Mask, x.S.Width, x.S.Height)).ToList(), 0):F4}");
+    }
 }
 
 /// <summary>Wall time per training stage, from the trainer's progress reports (a stage runs until the next one reports).</summary>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
 using DefectDetection.ModelFiles;
 using DefectDetection.Pipeline;
 
@@ -17,6 +18,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
 
     private const string Algorithm = "patchcore";
     private const string AlgorithmV2 = "patchcore-v2";
+    private const string AlgorithmV3 = "patchcore-v3";
     private const string BankTensor = "memory_bank";
     private const string SourceTensor = "bank_source";
     private readonly PatchFeatureExtractor _extractor;
@@ -176,6 +178,20 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             properties["position_weight"] = _settings.PositionWeight.ToString("R", inv);
         }
 
+        // A backbone input other than torchvision's ImageNet layout (channel order, scale, mean, std) makes the file
+        // "patchcore-v3": earlier readers assumed that layout and would score such a model wrongly, so they refuse it.
+        TensorLayoutOptions layout = _extractor.Layout;
+        if (!IsImageNetLayout(layout))
+        {
+            properties["algorithm"] = AlgorithmV3;
+            properties["standardize_images"] = _settings.StandardizeImages ? "true" : "false";
+            properties["reweight_neighbours"] = _settings.ReweightNeighbours.ToString(inv);
+            properties["preprocessing.channels"] = layout.Channels.ToString(inv);
+            properties["preprocessing.channel_order"] = layout.ChannelOrder.ToString();
+            properties["preprocessing.scale"] = layout.Scale.ToString("R", inv);
+            properties["preprocessing.resize_mode"] = layout.ResizeMode.ToString();
+        }
+
         var manifest = new ModelManifest
         {
             Task = TaskName,
@@ -186,7 +202,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
                 Width = _settings.InputSize,
                 Height = _settings.InputSize,
                 Resize = "stretch",
-                Color = "rgb",
+                Color = _extractor.Layout.Channels == 1 ? "gray" : _extractor.Layout.ChannelOrder.ToString().ToLowerInvariant(),
                 Mean = [.. _extractor.Layout.Mean],
                 Std = [.. _extractor.Layout.Std],
             },
@@ -213,7 +229,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         ModelPackage package = ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = backbonePath });
         ModelManifest m = package.Manifest;
         IReadOnlyDictionary<string, string> p = m.Properties;
-        if (m.Task != TaskName || !p.TryGetValue("algorithm", out string? algorithm) || algorithm is not (Algorithm or AlgorithmV2) || m.Threshold is null
+        if (m.Task != TaskName || !p.TryGetValue("algorithm", out string? algorithm) || algorithm is not (Algorithm or AlgorithmV2 or AlgorithmV3) || m.Threshold is null
             || m.Preprocessing is null || m.Backbone is null || !package.Tensors.ContainsKey(BankTensor) || !package.Tensors.ContainsKey(SourceTensor))
         {
             throw new ModelFileException(path, "manifest.json", "not a PatchCore anomaly model (task, algorithm, threshold, preprocessing, backbone or tensors missing)");
@@ -248,7 +264,8 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
 
             ModelTensor bank = package.GetTensor(BankTensor);
             ModelTensor sources = package.GetTensor(SourceTensor);
-            var extractor = new PatchFeatureExtractor(backbonePath, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles, settings.StandardizeImages, settings.PositionWeight);
+            TensorLayoutOptions layout = ReadLayout(path, m.Preprocessing, p);
+            var extractor = new PatchFeatureExtractor(backbonePath, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles, settings.StandardizeImages, settings.PositionWeight, layout);
             if (bank.Shape.Count != 2 || bank.Shape[1] != extractor.Dimension || sources.Data.Length != bank.Shape[0])
             {
                 extractor.Dispose();
@@ -275,6 +292,42 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
 
     /// <inheritdoc/>
     public void Dispose() => _extractor.Dispose();
+
+    private static bool IsImageNetLayout(TensorLayoutOptions l)
+    {
+        TensorLayoutOptions d = TensorLayoutOptions.ImageNet;
+        return l.Channels == d.Channels && l.ChannelOrder == d.ChannelOrder && l.Scale == d.Scale && l.ResizeMode == d.ResizeMode
+            && l.Mean.SequenceEqual(d.Mean) && l.Std.SequenceEqual(d.Std);
+    }
+
+    /// <summary>The backbone input layout of a model file: ImageNet's unless a v3 file names another (mean and std always from the manifest).</summary>
+    private static TensorLayoutOptions ReadLayout(string path, PreprocessingInfo pre, IReadOnlyDictionary<string, string> p)
+    {
+        CultureInfo inv = CultureInfo.InvariantCulture;
+        TensorLayoutOptions d = TensorLayoutOptions.ImageNet;
+        TensorLayoutOptions layout;
+        try
+        {
+            layout = new TensorLayoutOptions
+            {
+                Width = pre.Width,
+                Height = pre.Height,
+                Channels = p.TryGetValue("preprocessing.channels", out string? ch) ? int.Parse(ch, inv) : d.Channels,
+                ChannelOrder = p.TryGetValue("preprocessing.channel_order", out string? co) ? Enum.Parse<ChannelOrder>(co) : d.ChannelOrder,
+                Scale = p.TryGetValue("preprocessing.scale", out string? sc) ? float.Parse(sc, inv) : d.Scale,
+                ResizeMode = p.TryGetValue("preprocessing.resize_mode", out string? rm) ? Enum.Parse<ResizeMode>(rm) : d.ResizeMode,
+                Mean = pre.Mean.Count > 0 ? [.. pre.Mean] : d.Mean,
+                Std = pre.Std.Count > 0 ? [.. pre.Std] : d.Std,
+            };
+            layout.Validate();
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+        {
+            throw new ModelFileException(path, "manifest.json", "the backbone input layout (preprocessing) is malformed: " + e.Message, e);
+        }
+
+        return layout;
+    }
 
     private void RunBatches(IReadOnlyList<ImageView> images, Action<int, float[], ReadOnlyMemory<float>> perImage, CancellationToken cancellationToken)
     {

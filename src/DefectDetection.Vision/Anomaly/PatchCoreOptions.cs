@@ -1,3 +1,5 @@
+using DefectDetection.Imaging.Processing;
+
 namespace DefectDetection.Vision.Anomaly;
 
 /// <summary>Configuration of <see cref="PatchCoreTrainer"/>.</summary>
@@ -18,6 +20,14 @@ public sealed class PatchCoreOptions
 
     /// <summary>Network input side in pixels (images are stretched to it). Default 224.</summary>
     public int InputSize { get; init; } = 224;
+
+    /// <summary>
+    /// How images become the backbone's input tensor: channel order, scale, mean and std (its width and height are
+    /// ignored: <see cref="InputSize"/> and <see cref="Tiles"/> set them). Default: <see cref="TensorLayoutOptions.ImageNet"/>
+    /// (RGB, 1/255, torchvision's mean and std), what torchvision exports expect; a backbone trained otherwise (for
+    /// example BGR 0-255 with the mean subtracted) needs its own. Stored in the model file.
+    /// </summary>
+    public TensorLayoutOptions Layout { get; init; } = TensorLayoutOptions.ImageNet;
 
     /// <summary>
     /// Tiles a side (1..4): the image is stretched to Tiles x InputSize pixels a side and the backbone runs on
@@ -167,6 +177,8 @@ public sealed class PatchCoreOptions
 
         ArgumentNullException.ThrowIfNull(Threshold);
         Threshold.Validate();
+        ArgumentNullException.ThrowIfNull(Layout);
+        Layout.Validate();
     }
 }
 

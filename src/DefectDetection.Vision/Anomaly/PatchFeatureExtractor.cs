@@ -20,8 +20,9 @@ internal sealed class PatchFeatureExtractor : IDisposable
     private readonly bool _standardize;
 
     public PatchFeatureExtractor(string backbonePath, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads, int batchSize = 8, int tiles = 1, bool standardize = false,
-        float positionWeight = 0)
+        float positionWeight = 0, TensorLayoutOptions? layout = null)
     {
+        TensorLayoutOptions l = layout ?? TensorLayoutOptions.ImageNet;
         PositionWeight = positionWeight;
         _neighbourhood = neighbourhood;
         _tiles = tiles;
@@ -30,8 +31,12 @@ internal sealed class PatchFeatureExtractor : IDisposable
         {
             Width = inputSize,
             Height = inputSize,
-            Mean = TensorLayoutOptions.ImageNet.Mean,
-            Std = TensorLayoutOptions.ImageNet.Std,
+            Channels = l.Channels,
+            ChannelOrder = l.ChannelOrder,
+            Scale = l.Scale,
+            Mean = l.Mean,
+            Std = l.Std,
+            ResizeMode = l.ResizeMode,
         };
         _backbone = new OnnxBackbone(backbonePath, new OnnxBackboneOptions { Layout = Layout, Layers = [.. layers], Threads = threads, BatchSize = batchSize });
         foreach (FeatureMapShape s in _backbone.LayerShapes)

@@ -61,7 +61,7 @@ public sealed partial class OnnxBackbone : IDisposable
             throw new OnnxModelException($"The model has no input '{_inputName}' (inputs: {string.Join(", ", model.Inputs.Select(i => i.Name))}).");
         }
 
-        model = WithInputSize(model, modelBytes, _inputName, options.Layout);
+        model = WithInputSize(model, modelBytes, _inputName, options.Layout, options.BatchSize);
 
         _layers = options.Layers.Count > 0 ? options.Layers.ToArray() : [FindDefaultLayer(model, options.Layout, _inputName)];
         HashSet<string> produced = new(model.NodeOutputNames, StringComparer.Ordinal);
@@ -324,14 +324,16 @@ public sealed partial class OnnxBackbone : IDisposable
     /// <summary>
     /// A model whose image input declares a fixed spatial size other than the layout's gets those two dimensions made
     /// symbolic, so that a fully convolutional backbone runs at the layout's size (MobileNetV2 exported at 224x224 run
-    /// on 64x64 crops: its global pooling and classifier do not depend on the spatial size).
+    /// on 64x64 crops: its global pooling and classifier do not depend on the spatial size). A batch dimension fixed
+    /// below the batch size (exports for one image, such as ML.NET's ResNet-18) is made symbolic the same way.
     /// </summary>
-    private static OnnxModel WithInputSize(OnnxModel model, byte[] modelBytes, string inputName, TensorLayoutOptions layout)
+    private static OnnxModel WithInputSize(OnnxModel model, byte[] modelBytes, string inputName, TensorLayoutOptions layout, int batchSize)
     {
         TensorInfo input = model.Inputs.First(i => i.Name == inputName);
         IReadOnlyList<Dimension> shape = input.Shape;
-        if (shape.Count != 4
-            || (shape[2].Value is not long h || h == layout.Height) && (shape[3].Value is not long w || w == layout.Width))
+        bool spatial = shape.Count == 4 && !((shape[2].Value is not long h || h == layout.Height) && (shape[3].Value is not long w || w == layout.Width));
+        bool batch = shape.Count == 4 && shape[0].Value is long b && b < batchSize;
+        if (!spatial && !batch)
         {
             return model;
         }
@@ -339,7 +341,7 @@ public sealed partial class OnnxBackbone : IDisposable
         byte[]? relaxed;
         try
         {
-            relaxed = OnnxInputShapeRewriter.RelaxSpatialDimensions(modelBytes, inputName);
+            relaxed = OnnxInputShapeRewriter.RelaxDimensions(modelBytes, inputName, batch, spatial);
         }
         catch (InvalidDataException e)
         {

@@ -16,7 +16,14 @@ internal static class OnnxInputShapeRewriter
 
     /// <summary>The model bytes with the last two dimensions of <paramref name="inputName"/> made symbolic, or null when
     /// the input is not found or has fewer than three dimensions.</summary>
-    public static byte[]? RelaxSpatialDimensions(ReadOnlySpan<byte> model, string inputName)
+    public static byte[]? RelaxSpatialDimensions(ReadOnlySpan<byte> model, string inputName) => RelaxDimensions(model, inputName, batch: false, spatial: true);
+
+    /// <summary>
+    /// The model bytes with the first dimension of <paramref name="inputName"/> (when <paramref name="batch"/>) and its
+    /// last two (when <paramref name="spatial"/>) made symbolic, or null when the input is not found or has fewer than
+    /// three dimensions.
+    /// </summary>
+    public static byte[]? RelaxDimensions(ReadOnlySpan<byte> model, string inputName, bool batch, bool spatial)
     {
         bool changed = false;
         byte[] result = Rewrite(model, (field, payload, output) =>
@@ -33,7 +40,7 @@ internal static class OnnxInputShapeRewriter
                     return false;
                 }
 
-                byte[]? relaxed = RelaxValueInfo(p);
+                byte[]? relaxed = RelaxValueInfo(p, batch, spatial);
                 if (relaxed is null)
                 {
                     return false;
@@ -48,7 +55,7 @@ internal static class OnnxInputShapeRewriter
         return changed ? result : null;
     }
 
-    private static byte[]? RelaxValueInfo(ReadOnlySpan<byte> valueInfo)
+    private static byte[]? RelaxValueInfo(ReadOnlySpan<byte> valueInfo, bool batch, bool spatial)
     {
         bool ok = false;
         byte[] result = Rewrite(valueInfo, (f, p, o) =>
@@ -72,7 +79,7 @@ internal static class OnnxInputShapeRewriter
                         return false;
                     }
 
-                    byte[]? shape = RelaxShape(sp);
+                    byte[]? shape = RelaxShape(sp, batch, spatial);
                     if (shape is null)
                     {
                         return false;
@@ -89,7 +96,7 @@ internal static class OnnxInputShapeRewriter
         return ok ? result : null;
     }
 
-    private static byte[]? RelaxShape(ReadOnlySpan<byte> shape)
+    private static byte[]? RelaxShape(ReadOnlySpan<byte> shape, bool batch, bool spatial)
     {
         int dims = 0;
         Rewrite(shape, (f, _, _) =>
@@ -111,12 +118,13 @@ internal static class OnnxInputShapeRewriter
             }
 
             int d = index++;
-            if (d < dims - 2)
+            string? name = d == 0 && batch ? "batch" : d >= dims - 2 && spatial ? (d == dims - 2 ? "height" : "width") : null;
+            if (name is null)
             {
                 return false;
             }
 
-            WriteLength(o, 1, Message(2, Encoding.UTF8.GetBytes(d == dims - 2 ? "height" : "width")));
+            WriteLength(o, 1, Message(2, Encoding.UTF8.GetBytes(name)));
             return true;
         });
     }

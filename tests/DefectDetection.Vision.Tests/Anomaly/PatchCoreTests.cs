@@ -1,4 +1,5 @@
 using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
 using DefectDetection.Metrics;
 using DefectDetection.ModelFiles;
 using DefectDetection.Vision.Anomaly;
@@ -90,6 +91,84 @@ public class PatchCoreTests
         }
 
         normals.ForEach(x => x.Dispose());
+    }
+
+    [SharedFact]
+    public void AnotherBackboneInputLayoutIsUsedAndKeptInTheModelFile()
+    {
+        // Images with red and blue swapped, read as BGR with the same per-tensor-channel mean and std, make exactly the
+        // tensors that the originals make as RGB: the same bank and scores. A layout that was ignored would differ.
+        List<Image> normals = Enumerable.Range(0, 4).Select(i => Texture(i)).ToList();
+        List<Image> swapped = normals.Select(Swapped).ToList();
+        using Image bad = Texture(51, img => Drawing(img, 100, 30, 24));
+        using Image badSwapped = Swapped(bad);
+        var bgr = new TensorLayoutOptions { ChannelOrder = ChannelOrder.Bgr, Mean = TensorLayoutOptions.ImageNet.Mean, Std = TensorLayoutOptions.ImageNet.Std };
+        var options = new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 0.25 };
+        using PatchCoreModel rgbModel = new PatchCoreTrainer(options).Fit(normals.Select(x => x.View()).ToList());
+        using PatchCoreModel bgrModel = new PatchCoreTrainer(new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 0.25, Layout = bgr })
+            .Fit(swapped.Select(x => x.View()).ToList());
+        Assert.Equal(rgbModel.Bank, bgrModel.Bank);
+        double score = bgrModel.Predict(badSwapped.View()).Score;
+        Assert.Equal(rgbModel.Predict(bad.View()).Score, score);
+        Assert.NotEqual(score, rgbModel.Predict(badSwapped.View()).Score);
+
+        string path = Path.Combine(Path.GetTempPath(), $"patchcore-bgr-{Guid.NewGuid():N}.ddmodel");
+        string badPath = Path.ChangeExtension(path, ".bad.ddmodel"), plainPath = Path.ChangeExtension(path, ".rgb.ddmodel");
+        try
+        {
+            bgrModel.Save(path);
+            ModelPackage package = ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = Backbone });
+            Assert.Equal("patchcore-v3", package.Manifest.Properties["algorithm"]);
+            Assert.Equal("Bgr", package.Manifest.Properties["preprocessing.channel_order"]);
+            Assert.Equal("bgr", package.Manifest.Preprocessing!.Color);
+            using (PatchCoreModel loaded = PatchCoreModel.Load(path, Backbone, 2))
+            {
+                Assert.Equal(score, loaded.Predict(badSwapped.View()).Score);
+            }
+
+            // The default layout keeps the earlier file format.
+            rgbModel.Save(plainPath);
+            Assert.Equal("patchcore", ModelPackage.Load(plainPath, new ModelLoadOptions { BackbonePath = Backbone }).Manifest.Properties["algorithm"]);
+
+            // A malformed layout is refused, naming the manifest and the layout.
+            var properties = new Dictionary<string, string>(package.Manifest.Properties) { ["preprocessing.channel_order"] = "Purple" };
+            new ModelPackage(new ModelManifest
+            {
+                Task = package.Manifest.Task,
+                Labels = package.Manifest.Labels,
+                Threshold = package.Manifest.Threshold,
+                Preprocessing = package.Manifest.Preprocessing,
+                Backbone = package.Manifest.Backbone,
+                Properties = properties,
+            }, package.Tensors).Save(badPath);
+            ModelFileException e = Assert.Throws<ModelFileException>(() => PatchCoreModel.Load(badPath, Backbone, 2));
+            Assert.Contains("manifest.json", e.Message, StringComparison.Ordinal);
+            Assert.Contains("layout", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+            File.Delete(badPath);
+            File.Delete(plainPath);
+        }
+
+        normals.ForEach(x => x.Dispose());
+        swapped.ForEach(x => x.Dispose());
+    }
+
+    private static Image Swapped(Image image)
+    {
+        Image result = image.Clone();
+        for (int y = 0; y < result.Height; y++)
+        {
+            Span<byte> row = result.GetRow(y);
+            for (int x = 0; x < result.Width; x++)
+            {
+                (row[3 * x], row[(3 * x) + 2]) = (row[(3 * x) + 2], row[3 * x]);
+            }
+        }
+
+        return result;
     }
 
     private static void Drawing(Image image, int x0, int y0, int size)

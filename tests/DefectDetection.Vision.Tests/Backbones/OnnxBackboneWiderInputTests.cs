@@ -67,6 +67,41 @@ public sealed class OnnxBackboneWiderInputTests
     }
 
     [Fact]
+    public void ABatchOfOneCanBeFreedWithOrWithoutTheSpatialDimensions()
+    {
+        byte[] original = Model(Dim(1), Dim(3), Dim(224), Dim(224));
+        Assert.Equal(Model(Symbol("batch"), Dim(3), Dim(224), Dim(224)), OnnxInputShapeRewriter.RelaxDimensions(original, "input", batch: true, spatial: false));
+        Assert.Equal(Model(Symbol("batch"), Dim(3), Symbol("height"), Symbol("width")), OnnxInputShapeRewriter.RelaxDimensions(original, "input", batch: true, spatial: true));
+        Assert.Equal(original, OnnxInputShapeRewriter.RelaxDimensions(original, "input", batch: false, spatial: false));
+    }
+
+    [SharedFact]
+    public void ABackboneExportedForOneImageRunsInBatchesWithTheSameFeatures()
+    {
+        // The MobileNetV2 file with its input's batch dimension fixed to 1 (as ML.NET's ResNet-18 export declares it).
+        byte[] bytes = File.ReadAllBytes(ModelPath);
+        OnnxModel model = OnnxModel.Load(bytes);
+        Dimension batch = model.Inputs[0].Shape[0];
+        Assert.Null(batch.Value);
+        byte[] fixedBatch = FixFirstDimension(bytes, "input", batch.Symbol!);
+        Assert.Equal(1, OnnxModel.Load(fixedBatch).Inputs[0].Shape[0].Value);
+
+        using Image a = ImageCodecs.Load(Sample("macaw"));
+        using Image b = ImageCodecs.Load(Sample("samoyed"));
+        using Image c = ImageCodecs.Load(Sample("goldfish"));
+        using OnnxBackbone one = new(fixedBatch, "fixed-batch", new OnnxBackboneOptions { Layers = [Stride8], Threads = 1, BatchSize = 3 });
+        using OnnxBackbone reference = new(ModelPath, new OnnxBackboneOptions { Layers = [Stride8], Threads = 1, BatchSize = 1 });
+        DenseTensor<float> batched = one.Run([a.View(), b.View(), c.View()])[0];
+        Assert.Equal([3, 32, 28, 28], batched.Shape);
+        int per = 32 * 28 * 28;
+        int i = 0;
+        foreach (Image img in new[] { a, b, c })
+        {
+            Assert.Equal(reference.Run(img.View())[0].Data, batched.Data.AsSpan(i++ * per, per).ToArray());
+        }
+    }
+
+    [Fact]
     public void MalformedBytesEndInInvalidData()
     {
         byte[] model = Model(Dim(1), Dim(3), Dim(224), Dim(224));
@@ -115,6 +150,80 @@ public sealed class OnnxBackboneWiderInputTests
         {
             Assert.Equal(expected[i], data[i], 1e-4f);
         }
+    }
+
+    // The model bytes with the first dimension of one input, declared as the symbol `symbol`, fixed to 1: the symbol's
+    // bytes (field 2 of a Dimension) are replaced by dim_value 1 (field 1) and every enclosing length is re-encoded.
+    private static byte[] FixFirstDimension(byte[] model, string input, string symbol)
+    {
+        byte[] dimBefore = Field(1, Symbol(symbol)), dimAfter = Field(1, Dim(1));
+        byte[] Shape(byte[] s) => Replace(s, dimBefore, dimAfter);
+        return Rewrap(model, 7, graph => Rewrap(graph, 11, valueInfo => !Contains(valueInfo, Encoding.UTF8.GetBytes(input)) ? valueInfo
+            : Rewrap(valueInfo, 2, type => Rewrap(type, 1, tensor => Rewrap(tensor, 2, Shape)))));
+    }
+
+    // Re-encodes every length-delimited field `number` of a message through `change`; other fields are copied.
+    private static byte[] Rewrap(byte[] message, int number, Func<byte[], byte[]> change)
+    {
+        var output = new List<byte>();
+        int pos = 0;
+        while (pos < message.Length)
+        {
+            int start = pos;
+            ulong key = ReadVarint(message, ref pos);
+            int wire = (int)(key & 7);
+            switch (wire)
+            {
+                case 0:
+                    ReadVarint(message, ref pos);
+                    break;
+                case 1:
+                    pos += 8;
+                    break;
+                case 5:
+                    pos += 4;
+                    break;
+                case 2:
+                    int len = (int)ReadVarint(message, ref pos);
+                    if ((int)(key >> 3) == number)
+                    {
+                        output.AddRange(Field(number, change(message[pos..(pos + len)])));
+                        pos += len;
+                        continue;
+                    }
+
+                    pos += len;
+                    break;
+                default:
+                    throw new InvalidDataException($"wire type {wire}");
+            }
+
+            output.AddRange(message[start..pos]);
+        }
+
+        return [.. output];
+    }
+
+    private static ulong ReadVarint(byte[] data, ref int pos)
+    {
+        ulong v = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            byte b = data[pos++];
+            v |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return v;
+            }
+        }
+    }
+
+    private static bool Contains(byte[] data, byte[] part) => data.AsSpan().IndexOf(part) >= 0;
+
+    private static byte[] Replace(byte[] data, byte[] before, byte[] after)
+    {
+        int at = data.AsSpan().IndexOf(before);
+        return at < 0 ? data : [.. data[..at], .. after, .. data[(at + before.Length)..]];
     }
 
     // An independent protobuf encoder for the few messages involved.
