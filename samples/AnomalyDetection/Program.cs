@@ -36,7 +36,7 @@ if (args.Contains("--resnet18"))
 var options = new PatchCoreOptions { BackbonePath = backbone, Layout = layout, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), ImageScoreTopK = int.Parse(Arg("--topk", "1"), CultureInfo.InvariantCulture), BorderPatches = int.Parse(Arg("--border", "1"), CultureInfo.InvariantCulture),
     StandardizeImages = args.Contains("--standardize"), AugmentFlips = args.Contains("--flips"), ReweightNeighbours = int.Parse(Arg("--reweight", "0"), CultureInfo.InvariantCulture),
     MapSigma = float.Parse(Arg("--sigma", "4"), CultureInfo.InvariantCulture), ContextWeight = double.Parse(Arg("--context", "0"), CultureInfo.InvariantCulture),
-    PositionWeight = double.Parse(Arg("--position", "0"), CultureInfo.InvariantCulture), Seed = int.Parse(Arg("--seed", "42"), CultureInfo.InvariantCulture) };
+    PositionWeight = double.Parse(Arg("--position", "0"), CultureInfo.InvariantCulture), MaxLayerFeatures = int.Parse(Arg("--layer-features", "0"), CultureInfo.InvariantCulture), Seed = int.Parse(Arg("--seed", "42"), CultureInfo.InvariantCulture) };
 
 switch (args.Length > 0 ? args[0] : "")
 {

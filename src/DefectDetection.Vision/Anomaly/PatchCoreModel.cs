@@ -178,9 +178,15 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             properties["position_weight"] = _settings.PositionWeight.ToString("R", inv);
         }
 
-        // A backbone input other than torchvision's ImageNet layout (channel order, scale, mean, std) makes the file
-        // "patchcore-v3": earlier readers assumed that layout and would score such a model wrongly, so they refuse it.
+        // Reduced layers, or a backbone input other than torchvision's ImageNet layout (channel order, scale, mean, std),
+        // make the file "patchcore-v3": earlier readers would not build the same features, so they refuse it.
         TensorLayoutOptions layout = _extractor.Layout;
+        if (_extractor.MaxLayerFeatures > 0)
+        {
+            properties["algorithm"] = AlgorithmV3;
+            properties["max_layer_features"] = _extractor.MaxLayerFeatures.ToString(inv);
+        }
+
         if (!IsImageNetLayout(layout))
         {
             properties["algorithm"] = AlgorithmV3;
@@ -265,7 +271,14 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             ModelTensor bank = package.GetTensor(BankTensor);
             ModelTensor sources = package.GetTensor(SourceTensor);
             TensorLayoutOptions layout = ReadLayout(path, m.Preprocessing, p);
-            var extractor = new PatchFeatureExtractor(backbonePath, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles, settings.StandardizeImages, settings.PositionWeight, layout);
+            int maxLayerFeatures = p.TryGetValue("max_layer_features", out string? mlf) ? int.Parse(mlf, inv) : 0;
+            if (maxLayerFeatures < 0)
+            {
+                throw new ModelFileException(path, "manifest.json", $"max_layer_features is {maxLayerFeatures}, expected a value >= 0");
+            }
+
+            var extractor = new PatchFeatureExtractor(backbonePath, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles, settings.StandardizeImages, settings.PositionWeight, layout,
+                maxLayerFeatures);
             if (bank.Shape.Count != 2 || bank.Shape[1] != extractor.Dimension || sources.Data.Length != bank.Shape[0])
             {
                 extractor.Dispose();

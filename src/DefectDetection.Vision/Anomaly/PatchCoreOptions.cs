@@ -39,6 +39,14 @@ public sealed class PatchCoreOptions
     public int Neighbourhood { get; init; } = 3;
 
     /// <summary>
+    /// Each tapped layer with more channels than this is reduced to this many features by averaging runs of adjacent
+    /// channels (PatchCore's adaptive average pooling), so that wide layers neither dominate the distance nor multiply
+    /// the bank's memory and search time (ResNet-18's layer2 + layer3, 128 + 256 channels, give 64 + 64 features at
+    /// 64). 0 (default): every channel. Stored in the model file.
+    /// </summary>
+    public int MaxLayerFeatures { get; init; }
+
+    /// <summary>
     /// Fraction of all patch features kept in the memory bank (greedy k-centre coreset), in (0, 1]; 1 keeps every patch
     /// and skips the selection. Default 0.1. With hundreds of training images a small coreset costs accuracy: on the
     /// magnetic tiles (666 normals) keeping every patch instead of 2.5% raised pixel AUROC from 0.832 to 0.859 and image
@@ -143,6 +151,11 @@ public sealed class PatchCoreOptions
         if (Tiles is < 1 or > 4)
         {
             throw new ArgumentOutOfRangeException(nameof(Tiles), $"Tiles must be in [1, 4], got {Tiles}.");
+        }
+
+        if (MaxLayerFeatures < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxLayerFeatures), $"MaxLayerFeatures must be >= 0 (0 = every channel), got {MaxLayerFeatures}.");
         }
 
         if (Neighbourhood < 1 || Neighbourhood % 2 == 0)

@@ -66,7 +66,7 @@ public sealed class PatchCoreTrainer
         }
 
         PatchCoreOptions o = Options;
-        var extractor = new PatchFeatureExtractor(o.BackbonePath, o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles, o.StandardizeImages, (float)o.PositionWeight, o.Layout);
+        var extractor = new PatchFeatureExtractor(o.BackbonePath, o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles, o.StandardizeImages, (float)o.PositionWeight, o.Layout, o.MaxLayerFeatures);
         try
         {
             int patches = extractor.Patches, dim = extractor.Dimension;

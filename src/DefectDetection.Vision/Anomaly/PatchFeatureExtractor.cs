@@ -20,8 +20,9 @@ internal sealed class PatchFeatureExtractor : IDisposable
     private readonly bool _standardize;
 
     public PatchFeatureExtractor(string backbonePath, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads, int batchSize = 8, int tiles = 1, bool standardize = false,
-        float positionWeight = 0, TensorLayoutOptions? layout = null)
+        float positionWeight = 0, TensorLayoutOptions? layout = null, int maxLayerFeatures = 0)
     {
+        MaxLayerFeatures = maxLayerFeatures;
         TensorLayoutOptions l = layout ?? TensorLayoutOptions.ImageNet;
         PositionWeight = positionWeight;
         _neighbourhood = neighbourhood;
@@ -41,7 +42,7 @@ internal sealed class PatchFeatureExtractor : IDisposable
         _backbone = new OnnxBackbone(backbonePath, new OnnxBackboneOptions { Layout = Layout, Layers = [.. layers], Threads = threads, BatchSize = batchSize });
         foreach (FeatureMapShape s in _backbone.LayerShapes)
         {
-            Dimension += s.Channels;
+            Dimension += LayerFeatures(s.Channels);
         }
 
         if (positionWeight > 0)
@@ -54,6 +55,9 @@ internal sealed class PatchFeatureExtractor : IDisposable
     }
 
     public TensorLayoutOptions Layout { get; }
+
+    /// <summary>Features kept per tapped layer (0 = every channel; see <see cref="PatchCoreOptions.MaxLayerFeatures"/>).</summary>
+    public int MaxLayerFeatures { get; }
 
     public int Dimension { get; }
 
@@ -120,7 +124,7 @@ internal sealed class PatchFeatureExtractor : IDisposable
         {
             float[] data = outs[l].Data;
             FeatureMapShape shape = _backbone.LayerShapes[l];
-            int c = shape.Channels, th = shape.Height, tw = shape.Width, h = th * t, w = tw * t;
+            int c = shape.Channels, d = LayerFeatures(c), th = shape.Height, tw = shape.Width, h = th * t, w = tw * t;
             for (int img = 0; img < n; img++)
             {
                 Span<float> dest = destination.Slice(img * patches * dim, patches * dim);
@@ -145,15 +149,38 @@ internal sealed class PatchFeatureExtractor : IDisposable
                         onGrid = resized;
                     }
 
-                    int col = offset + ch;
-                    for (int p = 0; p < patches; p++)
+                    if (d == c)
                     {
-                        dest[(p * dim) + col] = onGrid[p];
+                        int col = offset + ch;
+                        for (int p = 0; p < patches; p++)
+                        {
+                            dest[(p * dim) + col] = onGrid[p];
+                        }
+
+                        continue;
+                    }
+
+                    // Adaptive average pooling over channels: feature j is the mean of channels [j*c/d, ceil((j+1)*c/d))
+                    // (the maps are linear in each channel, so pooling after aggregation equals pooling before).
+                    for (int j = Math.Max(0, (ch * d / c) - 1); j < d && j * c / d <= ch; j++)
+                    {
+                        int start = j * c / d, end = (((j + 1) * c) + d - 1) / d;
+                        if (ch < start || ch >= end)
+                        {
+                            continue;
+                        }
+
+                        float share = 1f / (end - start);
+                        int col = offset + j;
+                        for (int p = 0; p < patches; p++)
+                        {
+                            dest[(p * dim) + col] = (ch == start ? 0 : dest[(p * dim) + col]) + (share * onGrid[p]);
+                        }
                     }
                 }
             }
 
-            offset += c;
+            offset += d;
         }
 
         if (PositionWeight > 0)
@@ -164,6 +191,9 @@ internal sealed class PatchFeatureExtractor : IDisposable
             }
         }
     }
+
+    /// <summary>Features a layer of <paramref name="channels"/> channels contributes.</summary>
+    private int LayerFeatures(int channels) => MaxLayerFeatures > 0 ? Math.Min(channels, MaxLayerFeatures) : channels;
 
     /// <summary>
     /// Writes each patch's position on a <paramref name="gw"/> x <paramref name="gh"/> grid, scaled to [0,
