@@ -76,6 +76,20 @@ public sealed class AnomalyTaskTests : IDisposable
         Assert.Contains("--position", negativePosition.Err, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_dir, "negpos.ddmodel")));
 
+        // Layer reduction and another input layout are stored (and mark the file patchcore-v3); bad values are refused.
+        Bank("bgr", "--input-size", "128", "--coreset-ratio", "1", "--layer-features", "16", "--channel-order", "bgr", "--pixel-scale", "1", "--mean", "104,117,123", "--std", "58");
+        ModelManifest bgr = ModelPackage.ReadManifest(Path.Combine(_dir, "bgr.ddmodel"));
+        Assert.Equal(("patchcore-v3", "16", "Bgr", "1"), (bgr.Properties["algorithm"], bgr.Properties["max_layer_features"], bgr.Properties["preprocessing.channel_order"], bgr.Properties["preprocessing.scale"]));
+        Assert.Equal([104f, 117f, 123f], bgr.Preprocessing!.Mean);
+        Assert.Equal([58f], bgr.Preprocessing.Std);
+        foreach (string[] wrong in new[] { new[] { "--channel-order", "purple" }, ["--pixel-scale", "0"], ["--mean", "1,2"], ["--std", "0"], ["--layer-features", "-3"] })
+        {
+            var refused = Run(["train", "--task", "anomaly", "--data", Path.Combine(_dir, "few"), "--backbone", backbone, "--out", Path.Combine(_dir, "wrong.ddmodel"), .. wrong]);
+            Assert.Equal(2, refused.Code);
+            Assert.Contains(wrong[0] == "--std" || wrong[0] == "--mean" ? "--mean/--std" : wrong[0], refused.Err, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(_dir, "wrong.ddmodel")));
+        }
+
         // Without --json, captured output gets one line per training stage as it completes, then the summary.
         var shown = Run("train", "--task", "anomaly", "--data", Path.Combine(_dir, "few"), "--backbone", backbone, "--out", Path.Combine(_dir, "shown.ddmodel"), "--input-size", "128");
         Assert.True(shown.Code == 0, shown.Err);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using DefectDetection.Cli.Commands.Tasks;
 using DefectDetection.Datasets;
+using DefectDetection.Imaging.Processing;
 using DefectDetection.ModelFiles;
 
 namespace DefectDetection.Cli.Commands;
@@ -24,6 +25,11 @@ internal static class TrainCommand
         Option<string> border = new("--border") { Description = "Anomaly task: rings of edge patches left out of the image score (default 1)." };
         Option<string> contextWeight = new("--context") { Description = "Anomaly task: weight of the intensity context (brightness, contrast and streaks relative to each cell's own row and column) added to the patch scores, for large uneven areas (default 0 = off; 0.5 suits the magnetic tiles)." };
         Option<string> positionWeight = new("--position") { Description = "Anomaly task: weight of each patch's position on the part, appended to its features, for parts that fill the image the same way every time (default 0 = off; 3 suits the magnetic tiles)." };
+        Option<string> layerFeatures = new("--layer-features") { Description = "Anomaly task: each tapped layer with more channels is averaged down to this many features (PatchCore's per-layer pooling; default 0 = every channel)." };
+        Option<string> channelOrder = new("--channel-order") { Description = "Anomaly task: the backbone's input plane order, rgb (default) or bgr." };
+        Option<string> pixelScale = new("--pixel-scale") { Description = "Anomaly task: factor on 0-255 pixel values before the mean is subtracted (default 1/255 = 0.00392156863)." };
+        Option<string> mean = new("--mean") { HelpName = "M1,M2,M3", Description = "Anomaly task: per-channel mean subtracted after scaling, in tensor order (default ImageNet 0.485,0.456,0.406)." };
+        Option<string> std = new("--std") { HelpName = "S1,S2,S3", Description = "Anomaly task: per-channel divisor after the mean (default ImageNet 0.229,0.224,0.225)." };
         Option<string> l2 = new("--l2") { Description = "L2 regularisation of the head (default 1e-3)." };
         Option<string> pooling = new("--pooling") { Description = "Pooling of backbone maps: avg (default), max, avg+max." };
         Option<string> weighting = new("--class-weighting") { Description = "Head class weighting: balanced (default) or none." };
@@ -35,7 +41,7 @@ internal static class TrainCommand
         Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file." };
         Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, inputSize, coresetRatio, border, contextWeight, positionWeight, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
+        Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, inputSize, coresetRatio, border, contextWeight, positionWeight, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse => Guard(context, () =>
         {
@@ -62,6 +68,8 @@ internal static class TrainCommand
                 BorderPatches = parse.GetValue(border) is { } rings ? OnnxTensorFiles.ParseInt(rings, "--border", 1, 0, 8) : null,
                 ContextWeight = ParseDouble(parse.GetValue(contextWeight), "--context"),
                 PositionWeight = ParseDouble(parse.GetValue(positionWeight), "--position"),
+                MaxLayerFeatures = parse.GetValue(layerFeatures) is { } lf ? OnnxTensorFiles.ParseInt(lf, "--layer-features", 0, 0, 100_000) : null,
+                Layout = Layout(parse.GetValue(channelOrder), parse.GetValue(pixelScale), parse.GetValue(mean), parse.GetValue(std)),
                 L2 = ParseDouble(parse.GetValue(l2), "--l2"),
                 Pooling = parse.GetValue(pooling) ?? "avg",
                 ValidationFraction = ParseDouble(parse.GetValue(valFraction), "--val-fraction") ?? 0,
@@ -97,6 +105,41 @@ internal static class TrainCommand
             return CliContext.BadInput;
         }
     });
+
+    /// <summary>The backbone input layout from the command line; null when no layout option is given (ImageNet's).</summary>
+    private static TensorLayoutOptions? Layout(string? order, string? scale, string? mean, string? std)
+    {
+        if (order is null && scale is null && mean is null && std is null)
+        {
+            return null;
+        }
+
+        TensorLayoutOptions d = TensorLayoutOptions.ImageNet;
+        var layout = new TensorLayoutOptions
+        {
+            ChannelOrder = order?.ToLowerInvariant() switch
+            {
+                null or "rgb" => ChannelOrder.Rgb,
+                "bgr" => ChannelOrder.Bgr,
+                _ => throw new ArgumentException($"--channel-order: '{order}' is not rgb or bgr."),
+            },
+            Scale = scale is null ? d.Scale
+                : float.TryParse(scale, NumberStyles.Float, CultureInfo.InvariantCulture, out float s) && s > 0 && float.IsFinite(s) ? s
+                : throw new ArgumentException($"--pixel-scale: '{scale}' is not a positive number."),
+            Mean = mean is null ? d.Mean : OnnxTensorFiles.ParseFloats(mean, "--mean"),
+            Std = std is null ? d.Std : OnnxTensorFiles.ParseFloats(std, "--std"),
+        };
+        try
+        {
+            layout.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--mean/--std: {e.Message}", e);
+        }
+
+        return layout;
+    }
 
     internal static string Required(string? value, string option, string what) =>
         string.IsNullOrEmpty(value) ? throw new ArgumentException($"{option} is required ({what}).") : value;

@@ -46,6 +46,8 @@ internal sealed class AnomalyTask : ITaskHandler
             BorderPatches = settings.BorderPatches ?? defaults.BorderPatches,
             ContextWeight = settings.ContextWeight ?? defaults.ContextWeight,
             PositionWeight = settings.PositionWeight ?? defaults.PositionWeight,
+            MaxLayerFeatures = settings.MaxLayerFeatures ?? defaults.MaxLayerFeatures,
+            Layout = settings.Layout ?? defaults.Layout,
             AugmentFlips = flips,
         };
         Stopwatch sw = Stopwatch.StartNew();

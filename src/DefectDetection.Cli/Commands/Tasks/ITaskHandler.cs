@@ -42,6 +42,12 @@ internal sealed class TrainSettings
     /// <summary>Anomaly task: the position features' weight (null: the default, off).</summary>
     public double? PositionWeight { get; init; }
 
+    /// <summary>Anomaly task: features kept per tapped layer (null: the default, every channel).</summary>
+    public int? MaxLayerFeatures { get; init; }
+
+    /// <summary>Anomaly task: the backbone input layout (null: ImageNet's).</summary>
+    public DefectDetection.Imaging.Processing.TensorLayoutOptions? Layout { get; init; }
+
     public double? L2 { get; init; }
 
     public string Pooling { get; init; } = "avg";
