@@ -4,6 +4,7 @@
 //   dotnet run -c Release --project samples/AnomalyDetection -- variation-tiles [--split ...] [--size 224]
 //   tiles ... --context 0.5 (intensity context), --dev (choose settings: held-out train_normal + even-indexed anomalies),
 //   --eval-half (test_normal + odd-indexed anomalies; a plain run prints it too); probe [--class MT_Uneven] [--out DIR]
+//   --resnet18 [--layer-features 64] (ML.NET ResNet-18 backbone), --backbone FILE, --dump FILE then analyse-dump FILE, taps MODEL, class-stats
 using System.Diagnostics;
 using System.Globalization;
 using DefectDetection.Datasets;
@@ -25,6 +26,10 @@ var layout = DefectDetection.Imaging.Processing.TensorLayoutOptions.ImageNet;
 if (args.Contains("--resnet18"))
 {
     backbone = ResNet18Path();
+    if (!File.Exists(backbone))
+    {
+        throw new FileNotFoundException($"--resnet18: '{backbone}' is missing; `dotnet restore samples/AnomalyDetection` downloads the package Microsoft.ML.DnnImageFeaturizer.ResNet18 0.24.0 that holds it.", backbone);
+    }
     if (!args.Contains("--layers"))
     {
         layers = ["ReLU315_Output_0", "ReLU347_Output_0"];
