@@ -4,6 +4,7 @@ using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.ModelFiles;
 using DefectDetection.Pipeline;
+using DefectDetection.Vision.Backbones;
 
 namespace DefectDetection.Vision.Anomaly;
 
@@ -181,21 +182,20 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         // Reduced layers, or a backbone input other than torchvision's ImageNet layout (channel order, scale, mean, std),
         // make the file "patchcore-v3": earlier readers would not build the same features, so they refuse it.
         TensorLayoutOptions layout = _extractor.Layout;
-        if (_extractor.MaxLayerFeatures > 0)
+        bool imageNet = IsImageNetLayout(layout);
+        if (_extractor.MaxLayerFeatures > 0 || !imageNet)
         {
             properties["algorithm"] = AlgorithmV3;
+        }
+
+        if (_extractor.MaxLayerFeatures > 0)
+        {
             properties["max_layer_features"] = _extractor.MaxLayerFeatures.ToString(inv);
         }
 
-        if (!IsImageNetLayout(layout))
+        if (!imageNet)
         {
-            properties["algorithm"] = AlgorithmV3;
-            properties["standardize_images"] = _settings.StandardizeImages ? "true" : "false";
-            properties["reweight_neighbours"] = _settings.ReweightNeighbours.ToString(inv);
-            properties["preprocessing.channels"] = layout.Channels.ToString(inv);
-            properties["preprocessing.channel_order"] = layout.ChannelOrder.ToString();
-            properties["preprocessing.scale"] = layout.Scale.ToString("R", inv);
-            properties["preprocessing.resize_mode"] = layout.ResizeMode.ToString();
+            LayoutManifest.WriteProperties(layout, properties);
         }
 
         var manifest = new ModelManifest
@@ -203,15 +203,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             Task = TaskName,
             Labels = ["normal", "anomaly"],
             Threshold = Threshold,
-            Preprocessing = new PreprocessingInfo
-            {
-                Width = _settings.InputSize,
-                Height = _settings.InputSize,
-                Resize = "stretch",
-                Color = _extractor.Layout.Channels == 1 ? "gray" : _extractor.Layout.ChannelOrder.ToString().ToLowerInvariant(),
-                Mean = [.. _extractor.Layout.Mean],
-                Std = [.. _extractor.Layout.Std],
-            },
+            Preprocessing = LayoutManifest.Describe(layout, "stretch"),
             Backbone = new BackboneInfo { Name = _extractor.Backbone.Name, Sha256 = _extractor.Backbone.Sha256, TappedLayers = _settings.Layers },
             Properties = properties,
         };
@@ -270,7 +262,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
 
             ModelTensor bank = package.GetTensor(BankTensor);
             ModelTensor sources = package.GetTensor(SourceTensor);
-            TensorLayoutOptions layout = ReadLayout(path, m.Preprocessing, p);
+            TensorLayoutOptions layout = LayoutManifest.Read(path, m.Preprocessing, p, TensorLayoutOptions.ImageNet);
             int maxLayerFeatures = p.TryGetValue("max_layer_features", out string? mlf) ? int.Parse(mlf, inv) : 0;
             if (maxLayerFeatures < 0)
             {
@@ -311,35 +303,6 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         TensorLayoutOptions d = TensorLayoutOptions.ImageNet;
         return l.Channels == d.Channels && l.ChannelOrder == d.ChannelOrder && l.Scale == d.Scale && l.ResizeMode == d.ResizeMode
             && l.Mean.SequenceEqual(d.Mean) && l.Std.SequenceEqual(d.Std);
-    }
-
-    /// <summary>The backbone input layout of a model file: ImageNet's unless a v3 file names another (mean and std always from the manifest).</summary>
-    private static TensorLayoutOptions ReadLayout(string path, PreprocessingInfo pre, IReadOnlyDictionary<string, string> p)
-    {
-        CultureInfo inv = CultureInfo.InvariantCulture;
-        TensorLayoutOptions d = TensorLayoutOptions.ImageNet;
-        TensorLayoutOptions layout;
-        try
-        {
-            layout = new TensorLayoutOptions
-            {
-                Width = pre.Width,
-                Height = pre.Height,
-                Channels = p.TryGetValue("preprocessing.channels", out string? ch) ? int.Parse(ch, inv) : d.Channels,
-                ChannelOrder = p.TryGetValue("preprocessing.channel_order", out string? co) ? Enum.Parse<ChannelOrder>(co) : d.ChannelOrder,
-                Scale = p.TryGetValue("preprocessing.scale", out string? sc) ? float.Parse(sc, inv) : d.Scale,
-                ResizeMode = p.TryGetValue("preprocessing.resize_mode", out string? rm) ? Enum.Parse<ResizeMode>(rm) : d.ResizeMode,
-                Mean = pre.Mean.Count > 0 ? [.. pre.Mean] : d.Mean,
-                Std = pre.Std.Count > 0 ? [.. pre.Std] : d.Std,
-            };
-            layout.Validate();
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
-        {
-            throw new ModelFileException(path, "manifest.json", "the backbone input layout (preprocessing) is malformed: " + e.Message, e);
-        }
-
-        return layout;
     }
 
     private void RunBatches(IReadOnlyList<ImageView> images, Action<int, float[], ReadOnlyMemory<float>> perImage, CancellationToken cancellationToken)

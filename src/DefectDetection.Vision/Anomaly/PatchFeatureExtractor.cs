@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.Onnx;
@@ -128,20 +129,41 @@ internal sealed class PatchFeatureExtractor : IDisposable
             for (int img = 0; img < n; img++)
             {
                 Span<float> dest = destination.Slice(img * patches * dim, patches * dim);
-                for (int ch = 0; ch < c; ch++)
+                for (int j = 0; j < d; j++)
                 {
-                    // Stitch the tiles' planes into one h x w plane.
-                    for (int k = 0; k < tt; k++)
+                    // Feature j is the mean of channels [j*c/d, ceil((j+1)*c/d)) (PyTorch's adaptive average pooling;
+                    // one channel each when nothing is reduced). The maps are linear in each channel, so the channels
+                    // are averaged first and only d planes are aggregated and resized. The tiles' planes are stitched
+                    // into one h x w plane as they are summed.
+                    int start = j * c / d, end = (((j + 1) * c) + d - 1) / d;
+                    Span<float> sum = plane.AsSpan(0, w * h);
+                    for (int ch = start; ch < end; ch++)
                     {
-                        ReadOnlySpan<float> tile = data.AsSpan(((((img * tt) + k) * c) + ch) * th * tw, th * tw);
-                        int ox = k % t * tw, oy = k / t * th;
-                        for (int y = 0; y < th; y++)
+                        for (int k = 0; k < tt; k++)
                         {
-                            tile.Slice(y * tw, tw).CopyTo(plane.AsSpan(((oy + y) * w) + ox, tw));
+                            ReadOnlySpan<float> tile = data.AsSpan(((((img * tt) + k) * c) + ch) * th * tw, th * tw);
+                            int ox = k % t * tw, oy = k / t * th;
+                            for (int y = 0; y < th; y++)
+                            {
+                                Span<float> row = sum.Slice(((oy + y) * w) + ox, tw);
+                                if (ch == start)
+                                {
+                                    tile.Slice(y * tw, tw).CopyTo(row);
+                                }
+                                else
+                                {
+                                    TensorPrimitives.Add(row, tile.Slice(y * tw, tw), row);
+                                }
+                            }
                         }
                     }
 
-                    BoxAverage(plane.AsSpan(0, w * h), w, h, _neighbourhood, pooled);
+                    if (end - start > 1)
+                    {
+                        TensorPrimitives.Multiply(sum, 1f / (end - start), sum);
+                    }
+
+                    BoxAverage(sum, w, h, _neighbourhood, pooled);
                     ReadOnlySpan<float> onGrid = pooled.AsSpan(0, w * h);
                     if (w != GridWidth || h != GridHeight)
                     {
@@ -149,33 +171,10 @@ internal sealed class PatchFeatureExtractor : IDisposable
                         onGrid = resized;
                     }
 
-                    if (d == c)
+                    int col = offset + j;
+                    for (int p = 0; p < patches; p++)
                     {
-                        int col = offset + ch;
-                        for (int p = 0; p < patches; p++)
-                        {
-                            dest[(p * dim) + col] = onGrid[p];
-                        }
-
-                        continue;
-                    }
-
-                    // Adaptive average pooling over channels: feature j is the mean of channels [j*c/d, ceil((j+1)*c/d))
-                    // (the maps are linear in each channel, so pooling after aggregation equals pooling before).
-                    for (int j = Math.Max(0, (ch * d / c) - 1); j < d && j * c / d <= ch; j++)
-                    {
-                        int start = j * c / d, end = (((j + 1) * c) + d - 1) / d;
-                        if (ch < start || ch >= end)
-                        {
-                            continue;
-                        }
-
-                        float share = 1f / (end - start);
-                        int col = offset + j;
-                        for (int p = 0; p < patches; p++)
-                        {
-                            dest[(p * dim) + col] = (ch == start ? 0 : dest[(p * dim) + col]) + (share * onGrid[p]);
-                        }
+                        dest[(p * dim) + col] = onGrid[p];
                     }
                 }
             }

@@ -243,19 +243,8 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
         if (Backbone is { } b)
         {
             TensorLayoutOptions l = b.Layout;
-            preprocessing = new PreprocessingInfo
-            {
-                Width = l.Width,
-                Height = l.Height,
-                Resize = "stretch-" + l.ResizeMode.ToString().ToLowerInvariant(),
-                Color = l.Channels == 1 ? "gray" : l.ChannelOrder.ToString().ToLowerInvariant(),
-                Mean = [.. l.Mean],
-                Std = [.. l.Std],
-            };
-            properties["preprocessing.scale"] = l.Scale.ToString("R", CultureInfo.InvariantCulture);
-            properties["preprocessing.resize_mode"] = l.ResizeMode.ToString();
-            properties["preprocessing.channel_order"] = l.ChannelOrder.ToString();
-            properties["preprocessing.channels"] = l.Channels.ToString(CultureInfo.InvariantCulture);
+            preprocessing = LayoutManifest.Describe(l, "stretch-" + l.ResizeMode.ToString().ToLowerInvariant());
+            LayoutManifest.WriteProperties(l, properties);
             properties["extractor.pooling"] = ((OnnxFeatureExtractor)_extractor).Pooling.ToString();
             properties["backbone.input"] = b.Identity.Split(';').First(p => p.StartsWith("input=", StringComparison.Ordinal))[6..];
             backboneInfo = new BackboneInfo { Name = b.Name, Sha256 = b.Sha256, TappedLayers = [.. b.Layers], Embedded = options.EmbedBackbone };
@@ -339,17 +328,7 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
                 bytes = package.EmbeddedBackbone ?? (backbonePath is not null ? File.ReadAllBytes(backbonePath)
                     : throw new ModelFileException(full, "manifest.json", $"the model refers to the backbone '{b.Name}' (SHA-256 {b.Sha256}) without embedding it; give its file"));
                 PreprocessingInfo pre = m.Preprocessing ?? throw new ModelFileException(full, "manifest.json", "the preprocessing is not described");
-                TensorLayoutOptions layout = new()
-                {
-                    Width = pre.Width,
-                    Height = pre.Height,
-                    Channels = Int("preprocessing.channels"),
-                    ChannelOrder = Enum.Parse<ChannelOrder>(Prop("preprocessing.channel_order")),
-                    ResizeMode = Enum.Parse<ResizeMode>(Prop("preprocessing.resize_mode")),
-                    Scale = float.Parse(Prop("preprocessing.scale"), CultureInfo.InvariantCulture),
-                    Mean = [.. pre.Mean],
-                    Std = [.. pre.Std],
-                };
+                TensorLayoutOptions layout = LayoutManifest.Read(full, pre, p, defaults: null);
                 OnnxBackbone backbone = new(bytes, b.Name, new OnnxBackboneOptions
                 {
                     Layout = layout,
