@@ -544,31 +544,9 @@ static void AnalyseDump(string file)
     // Extra smoothing of the (already smoothed, 4x subsampled) maps, and large-scale mixtures.
     static float[] Blur(AnomalyMapSample s, double sigma)
     {
-        int r = (int)Math.Ceiling(3 * sigma);
-        double[] k = Enumerable.Range(-r, (2 * r) + 1).Select(i => Math.Exp(-i * i / (2 * sigma * sigma))).ToArray();
-        float[] tmp = new float[s.Scores.Length], outp = new float[s.Scores.Length];
-        for (int pass = 0; pass < 2; pass++)
-        {
-            float[] src = pass == 0 ? s.Scores : tmp, dst = pass == 0 ? tmp : outp;
-            for (int y = 0; y < s.Height; y++)
-            {
-                for (int x = 0; x < s.Width; x++)
-                {
-                    double acc = 0, wsum = 0;
-                    for (int i = -r; i <= r; i++)
-                    {
-                        int xx = pass == 0 ? x + i : x, yy = pass == 0 ? y : y + i;
-                        if (xx < 0 || yy < 0 || xx >= s.Width || yy >= s.Height) { continue; }
-                        acc += k[i + r] * src[(yy * s.Width) + xx];
-                        wsum += k[i + r];
-                    }
-
-                    dst[(y * s.Width) + x] = (float)(acc / wsum);
-                }
-            }
-        }
-
-        return outp;
+        float[] blurred = new float[s.Scores.Length];
+        DefectDetection.Imaging.Processing.GaussianBlur.Apply(s.Scores, s.Width, s.Height, blurred, (float)sigma);
+        return blurred;
     }
 
     foreach (double sg in (Environment.GetEnvironmentVariable("SIGMAS") ?? "1,2,4,8").Split(",").Select(double.Parse))
