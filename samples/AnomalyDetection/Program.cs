@@ -30,6 +30,7 @@ if (args.Contains("--resnet18"))
     {
         throw new FileNotFoundException($"--resnet18: '{backbone}' is missing; `dotnet restore samples/AnomalyDetection` downloads the package Microsoft.ML.DnnImageFeaturizer.ResNet18 0.24.0 that holds it.", backbone);
     }
+
     if (!args.Contains("--layers"))
     {
         layers = ["ReLU315_Output_0", "ReLU347_Output_0"];
@@ -67,7 +68,7 @@ switch (args.Length > 0 ? args[0] : "")
         AnalyseDump(args[1]);
         break;
     default:
-        Console.WriteLine("commands: cookies | tiles --split train_normal|fewshot_train_normal [--dev|--eval-half] [--context W] | probe | variation-tiles");
+        Console.WriteLine("commands: cookies | tiles --split train_normal|fewshot_train_normal [--dev|--eval-half] [--context W] [--resnet18] [--dump FILE] | probe | variation-tiles | analyse-dump FILE | taps MODEL | class-stats");
         break;
 }
 
