@@ -4,7 +4,7 @@
 //   dotnet run -c Release --project samples/AnomalyDetection -- variation-tiles [--split ...] [--size 224]
 //   tiles ... --context 0.5 (intensity context), --dev (choose settings: held-out train_normal + even-indexed anomalies),
 //   --eval-half (test_normal + odd-indexed anomalies; a plain run prints it too); probe [--class MT_Uneven] [--out DIR]
-//   --resnet18 [--layer-features 64] (ML.NET ResNet-18 backbone), --backbone FILE, --dump FILE then analyse-dump FILE, taps MODEL, class-stats
+//   --resnet18 [--layer-features 64] (ML.NET ResNet-18 backbone), --nearest-images K (search only the K most similar training images' rows), --backbone FILE, --dump FILE then analyse-dump FILE, taps MODEL, class-stats
 using System.Diagnostics;
 using System.Globalization;
 using DefectDetection.Datasets;
@@ -42,7 +42,8 @@ if (args.Contains("--resnet18"))
 var options = new PatchCoreOptions { BackbonePath = backbone, Layout = layout, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), ImageScoreTopK = int.Parse(Arg("--topk", "1"), CultureInfo.InvariantCulture), BorderPatches = int.Parse(Arg("--border", "1"), CultureInfo.InvariantCulture),
     StandardizeImages = args.Contains("--standardize"), AugmentFlips = args.Contains("--flips"), ReweightNeighbours = int.Parse(Arg("--reweight", "0"), CultureInfo.InvariantCulture),
     MapSigma = float.Parse(Arg("--sigma", "4"), CultureInfo.InvariantCulture), ContextWeight = double.Parse(Arg("--context", "0"), CultureInfo.InvariantCulture),
-    PositionWeight = double.Parse(Arg("--position", "0"), CultureInfo.InvariantCulture), MaxLayerFeatures = int.Parse(Arg("--layer-features", "0"), CultureInfo.InvariantCulture), Seed = int.Parse(Arg("--seed", "42"), CultureInfo.InvariantCulture) };
+    PositionWeight = double.Parse(Arg("--position", "0"), CultureInfo.InvariantCulture), MaxLayerFeatures = int.Parse(Arg("--layer-features", "0"), CultureInfo.InvariantCulture),
+    NearestImages = int.Parse(Arg("--nearest-images", "0"), CultureInfo.InvariantCulture), Seed = int.Parse(Arg("--seed", "42"), CultureInfo.InvariantCulture) };
 
 switch (args.Length > 0 ? args[0] : "")
 {

@@ -82,7 +82,11 @@ public sealed class AnomalyTaskTests : IDisposable
         Assert.Equal(("patchcore-v3", "16", "Bgr", "1"), (bgr.Properties["algorithm"], bgr.Properties["max_layer_features"], bgr.Properties["preprocessing.channel_order"], bgr.Properties["preprocessing.scale"]));
         Assert.Equal([104f, 117f, 123f], bgr.Preprocessing!.Mean);
         Assert.Equal([58f], bgr.Preprocessing.Std);
-        foreach (string[] wrong in new[] { new[] { "--channel-order", "purple" }, ["--pixel-scale", "0"], ["--mean", "1,2"], ["--std", "0"], ["--layer-features", "-3"] })
+        // Image retrieval ahead of the patch search is stored (patchcore-v4).
+        Bank("nearest", "--input-size", "128", "--coreset-ratio", "1", "--nearest-images", "2");
+        ModelManifest nearest = ModelPackage.ReadManifest(Path.Combine(_dir, "nearest.ddmodel"));
+        Assert.Equal(("patchcore-v4", "2"), (nearest.Properties["algorithm"], nearest.Properties["nearest_images"]));
+        foreach (string[] wrong in new[] { new[] { "--channel-order", "purple" }, ["--pixel-scale", "0"], ["--mean", "1,2"], ["--std", "0"], ["--layer-features", "-3"], ["--nearest-images", "-1"], ["--nearest-images", "many"] })
         {
             var refused = Run(["train", "--task", "anomaly", "--data", Path.Combine(_dir, "few"), "--backbone", backbone, "--out", Path.Combine(_dir, "wrong.ddmodel"), .. wrong]);
             Assert.Equal(2, refused.Code);

@@ -25,6 +25,7 @@ internal static class TrainCommand
         Option<string> border = new("--border") { Description = "Anomaly task: rings of edge patches left out of the image score (default 1)." };
         Option<string> contextWeight = new("--context") { Description = "Anomaly task: weight of the intensity context (brightness, contrast and streaks relative to each cell's own row and column) added to the patch scores, for large uneven areas (default 0 = off; 0.5 suits the magnetic tiles)." };
         Option<string> positionWeight = new("--position") { Description = "Anomaly task: weight of each patch's position on the part, appended to its features, for parts that fill the image the same way every time (default 0 = off; 3 suits the magnetic tiles)." };
+        Option<string> nearestImages = new("--nearest-images") { Description = "Anomaly task: compare each image only with the bank rows of this many training images, those most like it overall (default 0 = the whole bank; speeds up large banks)." };
         Option<string> layerFeatures = new("--layer-features") { Description = "Anomaly task: each tapped layer with more channels is averaged down to this many features (PatchCore's per-layer pooling; default 0 = every channel)." };
         Option<string> channelOrder = new("--channel-order") { Description = "Anomaly task: the backbone's input plane order, rgb (default) or bgr." };
         Option<string> pixelScale = new("--pixel-scale") { Description = "Anomaly task: factor on 0-255 pixel values before the mean is subtracted (default 1/255 = 0.00392156863)." };
@@ -41,7 +42,7 @@ internal static class TrainCommand
         Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file." };
         Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, inputSize, coresetRatio, border, contextWeight, positionWeight, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
+        Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, inputSize, coresetRatio, border, contextWeight, positionWeight, nearestImages, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse => Guard(context, () =>
         {
@@ -68,6 +69,7 @@ internal static class TrainCommand
                 BorderPatches = parse.GetValue(border) is { } rings ? OnnxTensorFiles.ParseInt(rings, "--border", 1, 0, 8) : null,
                 ContextWeight = ParseDouble(parse.GetValue(contextWeight), "--context"),
                 PositionWeight = ParseDouble(parse.GetValue(positionWeight), "--position"),
+                NearestImages = parse.GetValue(nearestImages) is { } ni ? OnnxTensorFiles.ParseInt(ni, "--nearest-images", 0, 0, int.MaxValue) : null,
                 MaxLayerFeatures = parse.GetValue(layerFeatures) is { } lf ? OnnxTensorFiles.ParseInt(lf, "--layer-features", 0, 0, 100_000) : null,
                 Layout = Layout(parse.GetValue(channelOrder), parse.GetValue(pixelScale), parse.GetValue(mean), parse.GetValue(std)),
                 L2 = ParseDouble(parse.GetValue(l2), "--l2"),

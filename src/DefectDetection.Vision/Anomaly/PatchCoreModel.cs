@@ -20,21 +20,23 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     private const string Algorithm = "patchcore";
     private const string AlgorithmV2 = "patchcore-v2";
     private const string AlgorithmV3 = "patchcore-v3";
+    private const string AlgorithmV4 = "patchcore-v4";
+    private const string DescriptorTensor = "image_descriptors";
     private const string BankTensor = "memory_bank";
     private const string SourceTensor = "bank_source";
     private readonly PatchFeatureExtractor _extractor;
     private readonly PatchCoreSettings _settings;
+    private readonly PatchBank _patches;
     private readonly float[] _bank;
     private readonly int[] _sources;
-    private readonly BankSearch _search;
 
-    internal PatchCoreModel(PatchFeatureExtractor extractor, PatchCoreSettings settings, float[] bank, int[] sources, double threshold, double scale, double[] calibrationScores)
+    internal PatchCoreModel(PatchFeatureExtractor extractor, PatchCoreSettings settings, PatchBank patches, double threshold, double scale, double[] calibrationScores)
     {
         _extractor = extractor;
         _settings = settings;
-        _bank = bank;
-        _sources = sources;
-        _search = new BankSearch(bank, extractor.Dimension);
+        _patches = patches;
+        _bank = patches.Bank;
+        _sources = patches.Sources;
         Threshold = threshold;
         ConfidenceScale = scale;
         CalibrationScores = calibrationScores;
@@ -66,6 +68,9 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
 
     /// <summary>Number of normal images the bank was built from.</summary>
     public int TrainingImages => _settings.TrainingImages;
+
+    /// <summary>Training images whose bank rows each scored image is compared with (<see cref="PatchCoreOptions.NearestImages"/>); 0 = the whole bank.</summary>
+    public int NearestImages => _patches.NearestImages;
 
     /// <summary>Tapped layers.</summary>
     public IReadOnlyList<string> Layers => _settings.Layers;
@@ -198,6 +203,14 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             LayoutManifest.WriteProperties(layout, properties);
         }
 
+        // Searching only the nearest training images' rows: "patchcore-v4", which v3 readers refuse (they would search
+        // the whole bank and so score differently).
+        if (_patches.NearestImages > 0)
+        {
+            properties["algorithm"] = AlgorithmV4;
+            properties["nearest_images"] = _patches.NearestImages.ToString(inv);
+        }
+
         var manifest = new ModelManifest
         {
             Task = TaskName,
@@ -213,6 +226,11 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             [BankTensor] = new ModelTensor([BankSize, FeatureDimension], _bank),
             [SourceTensor] = new ModelTensor([BankSize], _sources.Select(s => (float)s).ToArray()),
         };
+        if (_patches.NearestImages > 0)
+        {
+            tensors[DescriptorTensor] = new ModelTensor([_patches.Descriptors.Length / FeatureDimension, FeatureDimension], _patches.Descriptors);
+        }
+
         new ModelPackage(manifest, tensors).Save(path, options);
     }
 
@@ -227,7 +245,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         ModelPackage package = ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = backbonePath });
         ModelManifest m = package.Manifest;
         IReadOnlyDictionary<string, string> p = m.Properties;
-        if (m.Task != TaskName || !p.TryGetValue("algorithm", out string? algorithm) || algorithm is not (Algorithm or AlgorithmV2 or AlgorithmV3) || m.Threshold is null
+        if (m.Task != TaskName || !p.TryGetValue("algorithm", out string? algorithm) || algorithm is not (Algorithm or AlgorithmV2 or AlgorithmV3 or AlgorithmV4) || m.Threshold is null
             || m.Preprocessing is null || m.Backbone is null || !package.Tensors.ContainsKey(BankTensor) || !package.Tensors.ContainsKey(SourceTensor))
         {
             throw new ModelFileException(path, "manifest.json", "not a PatchCore anomaly model (task, algorithm, threshold, preprocessing, backbone or tensors missing)");
@@ -286,8 +304,8 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             double[] calibration = p.TryGetValue("calibration_scores", out string? cs) && cs.Length > 0
                 ? cs.Split(' ').Select(s => double.Parse(s, inv)).ToArray()
                 : [];
-            return new PatchCoreModel(extractor, settings, bank.Data, sources.Data.Select(s => (int)s).ToArray(), m.Threshold.Value,
-                double.Parse(p["confidence_scale"], inv), calibration);
+            PatchBank patches = ReadBank(path, p, package, bank, sources, extractor);
+            return new PatchCoreModel(extractor, settings, patches, m.Threshold.Value, double.Parse(p["confidence_scale"], inv), calibration);
         }
         catch (Exception e) when (e is FormatException or KeyNotFoundException or OverflowException)
         {
@@ -297,6 +315,47 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
 
     /// <inheritdoc/>
     public void Dispose() => _extractor.Dispose();
+
+    // The bank with its sources and, for "nearest_images" models, the training images' descriptors (disposes the extractor when refused).
+    private static PatchBank ReadBank(string path, IReadOnlyDictionary<string, string> p, ModelPackage package, ModelTensor bank, ModelTensor sources, PatchFeatureExtractor extractor)
+    {
+        int dim = extractor.Dimension;
+        int nearest = p.TryGetValue("nearest_images", out string? ni) ? int.Parse(ni, CultureInfo.InvariantCulture) : 0;
+        int[] rowSources = new int[sources.Data.Length];
+        for (int r = 0; r < rowSources.Length; r++)
+        {
+            float s = sources.Data[r];
+            if (!(s >= 0 && s < int.MaxValue) || s != MathF.Floor(s))
+            {
+                extractor.Dispose();
+                throw new ModelFileException(path, "tensors/" + SourceTensor, $"row {r} has source image {s}, expected a whole number >= 0");
+            }
+
+            rowSources[r] = (int)s;
+        }
+
+        if (nearest < 0)
+        {
+            extractor.Dispose();
+            throw new ModelFileException(path, "manifest.json", $"nearest_images is {nearest}, expected a value >= 0");
+        }
+
+        if (nearest == 0)
+        {
+            return new PatchBank(bank.Data, rowSources, dim, [], 0);
+        }
+
+        ModelTensor? descriptors = package.Tensors.ContainsKey(DescriptorTensor) ? package.GetTensor(DescriptorTensor) : null;
+        int images = rowSources.Length == 0 ? 0 : rowSources.Max() + 1;
+        if (descriptors is null || descriptors.Shape.Count != 2 || descriptors.Shape[1] != dim || descriptors.Shape[0] < images)
+        {
+            extractor.Dispose();
+            string shape = descriptors is null ? "missing" : $"[{string.Join(", ", descriptors.Shape)}]";
+            throw new ModelFileException(path, "tensors/" + DescriptorTensor, $"the training images' descriptors are {shape}; nearest_images needs [images >= {images}, {dim}]");
+        }
+
+        return new PatchBank(bank.Data, rowSources, dim, descriptors.Data, nearest);
+    }
 
     private static bool IsImageNetLayout(TensorLayoutOptions l)
     {
@@ -328,7 +387,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
                 }
 
                 _extractor.Extract(views, features, cancellationToken);
-                _search.NearestDistances(features, n * patches, dist, _settings.Threads, cancellationToken);
+                _patches.Distances(features, 0, n, patches, dist, _settings.Threads, cancellationToken);
                 for (int i = 0; i < n; i++)
                 {
                     dist.AsSpan(i * patches, patches).CopyTo(one);

@@ -55,6 +55,18 @@ public sealed class PatchCoreOptions
     /// </summary>
     public double CoresetRatio { get; init; } = 0.1;
 
+    /// <summary>
+    /// Compare each scored image's patches only with the bank rows of this many training images, those whose mean patch
+    /// feature is nearest to the scored image's (SPADE's image-level nearest neighbours ahead of the patch search).
+    /// 0 (default): the whole bank. With hundreds of training images and <see cref="CoresetRatio"/> 1 it keeps the
+    /// whole bank's quality at a fraction of its search time: on the magnetic tiles (566 normals, development split)
+    /// 50 images scored 13.6 instead of 0.5 images/s on 2 threads, with image AUROC 0.910 against 0.906 and pixel
+    /// AUROC 0.860 against 0.860. The threshold is calibrated the same way. A value at or above the number of
+    /// training images is the whole bank. Models trained with it are written as "patchcore-v4" with each training
+    /// image's mean feature (4 bytes x features per image).
+    /// </summary>
+    public int NearestImages { get; init; }
+
     /// <summary>Random projection size for coreset selection (0 = none; ignored when not smaller than the feature size). Default 128.</summary>
     public int ProjectionDimensions { get; init; } = 128;
 
@@ -166,6 +178,11 @@ public sealed class PatchCoreOptions
         if (!(CoresetRatio > 0 && CoresetRatio <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(CoresetRatio), $"CoresetRatio must be in (0, 1], got {CoresetRatio}.");
+        }
+
+        if (NearestImages < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(NearestImages), $"NearestImages must be >= 0 (0 = the whole bank), got {NearestImages}.");
         }
 
         if (ReweightNeighbours is < 0 or > 64)

@@ -86,6 +86,7 @@ public sealed class PatchCoreTrainer
                 ? ExtractAll(extractor, Flips * normalCount, i => Flip(normal(order[i / Flips]), i % Flips), "features", progress, cancellationToken)
                 : [];
             int trainRows = (normalCount - m) * patches;
+            float[] descriptors = o.NearestImages > 0 ? PatchBank.Describe(features, normalCount, patches, dim) : [];
             (float[] bank, int[] sources) = BuildBank(WithFlips(features, flipped, trainRows * dim), trainRows, patches, dim, progress, cancellationToken);
 
             // The held-out normals' patch distances (one image scored against itself when there is no other).
@@ -93,11 +94,12 @@ public sealed class PatchCoreTrainer
             float[] heldDist = new float[held * patches];
             float[] dist = new float[patches];
             progress?.Report(new PatchCoreProgress("calibration", 0));
-            var search = new BankSearch(bank, dim);
+            var search = new PatchBank(bank, sources, dim, descriptors.AsSpan(0, Math.Min(descriptors.Length, (normalCount - m) * dim)).ToArray(), o.NearestImages);
+            bank = search.Bank;
             for (int k = 0; k < held; k++)
             {
                 float[] query = features.AsSpan((first + k) * patches * dim, patches * dim).ToArray();
-                search.NearestDistances(query, patches, dist, o.Threads, cancellationToken);
+                search.Distances(query, 0, 1, patches, dist, o.Threads, cancellationToken);
                 dist.CopyTo(heldDist.AsSpan(k * patches, patches));
             }
 
@@ -138,7 +140,7 @@ public sealed class PatchCoreTrainer
                 for (int a = 0; a < anomalyCount; a++)
                 {
                     float[] query = aFeatures.AsSpan(a * patches * dim, patches * dim).ToArray();
-                    search.NearestDistances(query, patches, dist, o.Threads, cancellationToken);
+                    search.Distances(query, 0, 1, patches, dist, o.Threads, cancellationToken);
                     if (aContext is not null)
                     {
                         PatchCoreModel.AddContext(dist, aContext.AsSpan(a * patches * PatchContext.Dimension, patches * PatchContext.Dimension), contextModel, contextScale);
@@ -154,9 +156,11 @@ public sealed class PatchCoreTrainer
                 contextModel = PatchContext.Fit(context);
             }
 
+            PatchBank patchBank = search;
             if (m > 0 && o.Threshold.RefitWithCalibrationImages)
             {
                 (bank, sources) = BuildBank(WithFlips(features, flipped, normalCount * patches * dim), normalCount * patches, patches, dim, progress, cancellationToken);
+                patchBank = new PatchBank(bank, sources, dim, descriptors, o.NearestImages);
             }
 
             features = [];
@@ -175,7 +179,7 @@ public sealed class PatchCoreTrainer
                 ContextWeight = o.ContextWeight,
                 PositionWeight = (float)o.PositionWeight,
             };
-            var model = new PatchCoreModel(extractor, settings, bank, sources, threshold, scale, [.. normalScores]);
+            var model = new PatchCoreModel(extractor, settings, patchBank, threshold, scale, [.. normalScores]);
             extractor = null!;
             return model;
         }

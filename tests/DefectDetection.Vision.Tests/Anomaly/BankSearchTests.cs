@@ -86,6 +86,87 @@ public class BankSearchTests
         Assert.All(dist, d => Assert.Equal(0f, d));
     }
 
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void GroupedSearch_ReadsOnlyTheChosenGroups(int bits)
+    {
+        // Groups of 0, 1, 15, 16, 17 and 40 rows (panel boundaries inside and between groups), dim 37.
+        var rng = new Random(bits + 3);
+        const int dim = 37, queries = 11;
+        int[] sizes = [5, 0, 17, 1, 16, 40, 15, 3];
+        int[] starts = new int[sizes.Length + 1];
+        for (int g = 0; g < sizes.Length; g++)
+        {
+            starts[g + 1] = starts[g] + sizes[g];
+        }
+
+        int rows = starts[^1];
+        float[] bank = Random(rng, rows * dim);
+        float[] q = Random(rng, (queries + 2) * dim);
+
+        // Every group not chosen below holds an exact copy of each query (distance 0): a search that read it would find 0.
+        int[][] selections = [[2], [0, 2, 3], [4, 5], [5, 6, 7], [1, 3], [0, 2, 3, 4, 5, 6, 7]];
+        var search = new BankSearch(bank, dim, bits, starts);
+        Assert.Equal(sizes.Length, search.Groups);
+        foreach (int[] chosen in selections)
+        {
+            float[] trapped = (float[])bank.Clone();
+            for (int g = 0; g < sizes.Length; g++)
+            {
+                if (!chosen.Contains(g))
+                {
+                    for (int r = starts[g], j = 0; r < starts[g + 1]; r++, j++)
+                    {
+                        q.AsSpan((2 + (j % queries)) * dim, dim).CopyTo(trapped.AsSpan(r * dim, dim));
+                    }
+                }
+            }
+
+            var trappedSearch = new BankSearch(trapped, dim, bits, starts);
+            float[] dist = Enumerable.Repeat(-1f, queries + 4).ToArray();
+            trappedSearch.NearestDistances(q, 2, queries, dist, 2, chosen, default);
+            Assert.Equal(-1f, dist[0]);
+            Assert.Equal(-1f, dist[1]);
+            Assert.Equal(-1f, dist[queries + 2]);
+            for (int i = 2; i < queries + 2; i++)
+            {
+                double best = double.PositiveInfinity;
+                foreach (int g in chosen)
+                {
+                    for (int r = starts[g]; r < starts[g + 1]; r++)
+                    {
+                        best = Math.Min(best, DistanceKernels.SquaredL2Reference(q.AsSpan(i * dim, dim), trapped.AsSpan(r * dim, dim)));
+                    }
+                }
+
+                Assert.True(Math.Abs(Math.Sqrt(best) - dist[i]) <= 1e-5 * Math.Max(1, Math.Sqrt(best)), $"groups {string.Join(",", chosen)}, query {i}: {dist[i]} vs {Math.Sqrt(best)}");
+                Assert.True(dist[i] > 0.1f || chosen.Length == 0);
+            }
+        }
+
+        // No selection reads every group: the same distances as an ungrouped search.
+        float[] all = new float[queries + 2], plain = new float[queries + 2];
+        search.NearestDistances(q, 0, queries + 2, all, 1, default, default);
+        new BankSearch(bank, dim, bits).NearestDistances(q, queries + 2, plain, 1, default);
+        Assert.Equal(plain, all);
+    }
+
+    [Fact]
+    public void GroupedSearch_RejectsBadGroups()
+    {
+        float[] bank = new float[10 * 4];
+        Assert.Throws<ArgumentException>(() => new BankSearch(bank, 4, -1, [1, 10]));
+        Assert.Throws<ArgumentException>(() => new BankSearch(bank, 4, -1, [0, 6, 9]));
+        Assert.Throws<ArgumentException>(() => new BankSearch(bank, 4, -1, [0, 6, 5, 10]));
+        Assert.Throws<ArgumentException>(() => new BankSearch(bank, 4, -1, [0]));
+        var search = new BankSearch(bank, 4, -1, [0, 4, 4, 10]);
+        float[] q = new float[8], d = new float[2];
+        Assert.Contains("empty", Assert.Throws<ArgumentException>(() => search.NearestDistances(q, 0, 2, d, 1, [1], default)).Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => search.NearestDistances(q, 0, 2, d, 1, [2, 0], default));
+        Assert.Throws<ArgumentException>(() => search.NearestDistances(q, 0, 2, d, 1, [3], default));
+        Assert.Throws<ArgumentException>(() => search.NearestDistances(q, 1, 2, d, 1, [0], default));
+    }
+
     [Fact]
     public void Constructor_RejectsAnEmptyOrRaggedBank()
     {

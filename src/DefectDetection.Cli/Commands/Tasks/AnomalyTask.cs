@@ -47,6 +47,7 @@ internal sealed class AnomalyTask : ITaskHandler
             ContextWeight = settings.ContextWeight ?? defaults.ContextWeight,
             PositionWeight = settings.PositionWeight ?? defaults.PositionWeight,
             MaxLayerFeatures = settings.MaxLayerFeatures ?? defaults.MaxLayerFeatures,
+            NearestImages = settings.NearestImages ?? defaults.NearestImages,
             Layout = settings.Layout ?? defaults.Layout,
             AugmentFlips = flips,
         };

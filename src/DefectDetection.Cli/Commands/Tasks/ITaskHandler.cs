@@ -42,6 +42,9 @@ internal sealed class TrainSettings
     /// <summary>Anomaly task: the position features' weight (null: the default, off).</summary>
     public double? PositionWeight { get; init; }
 
+    /// <summary>Anomaly task: training images whose bank rows each image is compared with (<c>--nearest-images</c>); null = the library default (whole bank).</summary>
+    public int? NearestImages { get; init; }
+
     /// <summary>Anomaly task: features kept per tapped layer (null: the default, every channel).</summary>
     public int? MaxLayerFeatures { get; init; }
 
