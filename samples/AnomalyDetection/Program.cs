@@ -496,6 +496,30 @@ static void AnalyseDump(string file)
         Console.WriteLine($"  {c} defect px vs every clean px: {PixelMetrics.Auroc(l, 0):F4}");
     }
 
+    // How much of each tile's defect-free area scores like the top 1% of the normal tiles' pixels.
+    float[] normalPx = [.. items.Where(x => x.Cls == "normal").SelectMany(x => x.S.Scores).Order()];
+    float p99 = normalPx[(int)(normalPx.Length * 0.99)];
+    double CleanAbove(AnomalyMapSample s)
+    {
+        int above = 0, clean = 0;
+        for (int q = 0; q < s.Scores.Length; q++)
+        {
+            if (s.Mask[q] == 0)
+            {
+                clean++;
+                above += s.Scores[q] > p99 ? 1 : 0;
+            }
+        }
+
+        return above / (double)Math.Max(1, clean);
+    }
+
+    foreach (bool normal in new[] { true, false })
+    {
+        double[] share = [.. items.Where(x => (x.Cls == "normal") == normal).Select(x => CleanAbove(x.S)).Order()];
+        Console.WriteLine($"{(normal ? "normal" : "defective")} tiles: share of defect-free px above the normal tiles' pixel p99 ({p99:F3}): median {share[share.Length / 2]:P1}, p90 {share[share.Length * 9 / 10]:P1}; tiles over 5%: {share.Count(v => v > 0.05)} of {share.Length}, over 10%: {share.Count(v => v > 0.10)}");
+    }
+
     var noUneven = items.Where(x => x.Cls != "Uneven").Select(x => x.S).ToList();
     var noUnevenNormal = items.Where(x => x.Cls != "Uneven").Select(x => x.Cls == "normal" ? x.S : Only(x.S, true, false)).OfType<AnomalyMapSample>().ToList();
     Console.WriteLine($"without the uneven images: pooled {PixelMetrics.Auroc(noUneven, 0):F4}; defect px vs normal-image px only {PixelMetrics.Auroc(noUnevenNormal, 0):F4}");
