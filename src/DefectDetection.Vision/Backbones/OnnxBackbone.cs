@@ -29,6 +29,10 @@ public sealed partial class OnnxBackbone : IDisposable
     private readonly string[] _layers;
     private readonly FeatureMapShape[] _shapes;
 
+    // The last input tensor's buffer (4.8 MB for 8 crops of 224x224), reused by the next run of the same batch size
+    // instead of allocating one on the large-object heap per call; taken and given back atomically.
+    private float[]? _spareInput;
+
     /// <summary>Loads a model file and prepares the session.</summary>
     /// <param name="modelPath">The .onnx file.</param>
     /// <param name="options">Options; null for the defaults.</param>
@@ -228,7 +232,7 @@ public sealed partial class OnnxBackbone : IDisposable
     private IReadOnlyList<DenseTensor<float>> RunBatch(ImageView[] batch, CancellationToken cancellationToken, bool standardize = false)
     {
         TensorLayoutOptions layout = Options.Layout;
-        DenseTensor<float> input = new([batch.Length, layout.Channels, layout.Height, layout.Width]);
+        DenseTensor<float> input = RentInput(batch.Length);
         TensorConversion.ToNchw(batch, layout, input.Span);
         if (standardize)
         {
@@ -241,7 +245,7 @@ public sealed partial class OnnxBackbone : IDisposable
     private DenseTensor<float> Input(ImageView image, IReadOnlyList<Rectangle> regions, int start, int count, BorderMode border)
     {
         TensorLayoutOptions layout = Options.Layout;
-        DenseTensor<float> input = new([count, layout.Channels, layout.Height, layout.Width]);
+        DenseTensor<float> input = RentInput(count);
         Rectangle[] part = new Rectangle[count];
         for (int i = 0; i < count; i++)
         {
@@ -256,12 +260,36 @@ public sealed partial class OnnxBackbone : IDisposable
     {
         IReadOnlyDictionary<string, Tensor> outputs = _session.Run(new Dictionary<string, Tensor> { [_inputName] = input }, _layers, cancellationToken);
         DenseTensor<float>[] maps = new DenseTensor<float>[_layers.Length];
+        bool aliased = false;
         for (int l = 0; l < _layers.Length; l++)
         {
             maps[l] = AsMap(outputs[_layers[l]], _layers[l], count);
+            aliased |= ReferenceEquals(maps[l].Data, input.Data);
+        }
+
+        // The input's buffer goes back for the next call unless a tapped output is that very buffer.
+        if (!aliased)
+        {
+            Volatile.Write(ref _spareInput, input.Data);
         }
 
         return maps;
+    }
+
+    // A zeroed input tensor for n images: the spare buffer, cleared, when it has the right size, else a new one.
+    private DenseTensor<float> RentInput(int n)
+    {
+        TensorLayoutOptions layout = Options.Layout;
+        int[] shape = [n, layout.Channels, layout.Height, layout.Width];
+        long length = (long)n * layout.Channels * layout.Height * layout.Width;
+        float[]? spare = Interlocked.Exchange(ref _spareInput, null);
+        if (spare is null || spare.Length != length)
+        {
+            return new DenseTensor<float>(shape);
+        }
+
+        spare.AsSpan().Clear();
+        return new DenseTensor<float>(spare, shape);
     }
 
     private FeatureMapShape[] Probe()

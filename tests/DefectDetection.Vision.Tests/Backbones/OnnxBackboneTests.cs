@@ -78,6 +78,19 @@ public sealed class OnnxBackboneTests
         }
 
         Assert.Equal(pooled[1], extractor.Extract(b));
+
+        // The input buffer is reused between runs of one batch size: earlier results stay as they were, and runs from
+        // several threads at once give each image's own maps.
+        DenseTensor<float> first = Assert.Single(backbone.Run(views[0]));
+        float[] copy = first.Data.ToArray();
+        _ = backbone.Run(views[1]);
+        Assert.Equal(copy, first.Data);
+        float[][] parallel = new float[12][];
+        Parallel.For(0, parallel.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => parallel[i] = Assert.Single(backbone.Run(views[i % 3])).Data);
+        for (int i = 0; i < parallel.Length; i++)
+        {
+            Assert.Equal(batched.Data.AsSpan((i % 3) * per, per).ToArray(), parallel[i]);
+        }
     }
 
     [SharedFact]
