@@ -64,8 +64,8 @@ public sealed class PatchCoreOptions
     /// 50 images score 13-17 instead of 0.3-0.5 images/s and train in 8.5-18 s instead of 116-139 s (the held-out normals
     /// are scored the same way for the threshold), with image AUROC 0.984 against 0.983 and pixel AUROC 0.875 against
     /// 0.877 (ResNet-18). Images whose rows a coreset dropped entirely are skipped; a value at or above the number of
-    /// training images is the whole bank. Models trained with it are written as "patchcore-v4" with each training
-    /// image's mean feature (4 bytes x features per image).
+    /// training images is the whole bank; <see cref="ReweightNeighbours"/> still reads the whole bank. Models trained
+    /// with it are written as "patchcore-v4" with each training image's mean feature (4 bytes x features per image).
     /// </summary>
     public int NearestImages { get; init; }
 
