@@ -83,7 +83,13 @@ public sealed class AnomalyTaskTests : IDisposable
         Assert.Equal([104f, 117f, 123f], bgr.Preprocessing!.Mean);
         Assert.Equal([58f], bgr.Preprocessing.Std);
         // Image retrieval ahead of the patch search is stored (patchcore-v4).
-        Bank("nearest", "--input-size", "128", "--coreset-ratio", "1", "--nearest-images", "2");
+        var nearestRun = Run(["train", "--task", "anomaly", "--data", Path.Combine(_dir, "few"), "--backbone", backbone, "--out", Path.Combine(_dir, "nearest.ddmodel"), "--json", "--input-size", "128", "--coreset-ratio", "1", "--nearest-images", "2"]);
+        Assert.True(nearestRun.Code == 0, nearestRun.Err);
+        using (JsonDocument doc = JsonDocument.Parse(nearestRun.Out))
+        {
+            Assert.Equal(2, doc.RootElement.GetProperty("nearest_images").GetInt32());
+        }
+
         ModelManifest nearest = ModelPackage.ReadManifest(Path.Combine(_dir, "nearest.ddmodel"));
         Assert.Equal(("patchcore-v4", "2"), (nearest.Properties["algorithm"], nearest.Properties["nearest_images"]));
         foreach (string[] wrong in new[] { new[] { "--channel-order", "purple" }, ["--pixel-scale", "0"], ["--mean", "1,2"], ["--std", "0"], ["--layer-features", "-3"], ["--nearest-images", "-1"], ["--nearest-images", "many"] })

@@ -61,10 +61,11 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     public (int Width, int Height) Grid => (_extractor.GridWidth, _extractor.GridHeight);
 
     /// <summary>
-    /// Bytes of the memory bank (features plus source index), as stored in the model file. Scoring holds a second,
-    /// panel-packed copy of the features for the nearest-neighbour search, so memory in use is about twice the features.
+    /// Bytes of the memory bank (features plus source index, plus one mean feature per training image with
+    /// <see cref="NearestImages"/>), as stored in the model file. Scoring holds a second, panel-packed copy of the
+    /// features for the nearest-neighbour search, so memory in use is about twice the features.
     /// </summary>
-    public long MemoryBankBytes => ((long)_bank.Length * sizeof(float)) + ((long)_sources.Length * sizeof(int));
+    public long MemoryBankBytes => ((long)_bank.Length * sizeof(float)) + ((long)_sources.Length * sizeof(int)) + ((long)_patches.Descriptors.Length * sizeof(float));
 
     /// <summary>Number of normal images the bank was built from.</summary>
     public int TrainingImages => _settings.TrainingImages;

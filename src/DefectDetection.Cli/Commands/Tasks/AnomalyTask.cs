@@ -84,6 +84,7 @@ internal sealed class AnomalyTask : ITaskHandler
             ["training_images"] = model.TrainingImages,
             ["memory_bank_patches"] = model.BankSize,
             ["memory_bank_bytes"] = model.MemoryBankBytes,
+            ["nearest_images"] = model.NearestImages,
             ["threshold"] = Math.Round(model.Threshold, 6),
             ["seconds"] = Math.Round(sw.Elapsed.TotalSeconds, 2),
         };
