@@ -116,6 +116,30 @@ internal static class DistanceKernels
     }
 
     /// <summary>
+    /// Keeps <paramref name="distances"/> (ascending) and <paramref name="indices"/> as the smallest distances seen so
+    /// far: inserts (<paramref name="distance"/>, <paramref name="index"/>) when it is below the last entry (NaN never
+    /// enters); an equal distance goes after the entries already there. Fill the lists with +infinity and -1 first.
+    /// </summary>
+    public static void InsertSmallest(Span<float> distances, Span<int> indices, float distance, int index)
+    {
+        int j = distances.Length - 1;
+        if (!(distance < distances[j]))
+        {
+            return;
+        }
+
+        while (j > 0 && distances[j - 1] > distance)
+        {
+            distances[j] = distances[j - 1];
+            indices[j] = indices[j - 1];
+            j--;
+        }
+
+        distances[j] = distance;
+        indices[j] = index;
+    }
+
+    /// <summary>
     /// The smallest squared distance from <paramref name="query"/> to the rows of <paramref name="bank"/>
     /// (row-major, <paramref name="dim"/> values a row), by scanning every row: the reference of <see cref="BankSearch"/>
     /// and its scalar path.

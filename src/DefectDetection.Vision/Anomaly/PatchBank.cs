@@ -153,7 +153,6 @@ internal sealed class PatchBank
     /// </summary>
     internal void NearestDescriptors(ReadOnlySpan<float> descriptor, Span<float> bestD, Span<int> nearest)
     {
-        int k = nearest.Length;
         bestD.Fill(float.PositiveInfinity);
         nearest.Fill(-1);
         for (int g = 0; g < Images; g++)
@@ -163,22 +162,7 @@ internal sealed class PatchBank
                 continue;
             }
 
-            float d = DistanceKernels.SquaredL2(descriptor, Descriptors.AsSpan(g * _dim, _dim));
-            if (!(d < bestD[k - 1]))
-            {
-                continue;
-            }
-
-            int j = k - 1;
-            while (j > 0 && bestD[j - 1] > d)
-            {
-                bestD[j] = bestD[j - 1];
-                nearest[j] = nearest[j - 1];
-                j--;
-            }
-
-            bestD[j] = d;
-            nearest[j] = g;
+            DistanceKernels.InsertSmallest(bestD, nearest, DistanceKernels.SquaredL2(descriptor, Descriptors.AsSpan(g * _dim, _dim)), g);
         }
     }
 

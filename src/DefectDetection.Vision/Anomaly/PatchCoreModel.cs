@@ -27,16 +27,12 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     private readonly PatchFeatureExtractor _extractor;
     private readonly PatchCoreSettings _settings;
     private readonly PatchBank _patches;
-    private readonly float[] _bank;
-    private readonly int[] _sources;
 
     internal PatchCoreModel(PatchFeatureExtractor extractor, PatchCoreSettings settings, PatchBank patches, double threshold, double scale, double[] calibrationScores)
     {
         _extractor = extractor;
         _settings = settings;
         _patches = patches;
-        _bank = patches.Bank;
-        _sources = patches.Sources;
         Threshold = threshold;
         ConfidenceScale = scale;
         CalibrationScores = calibrationScores;
@@ -52,7 +48,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     public IReadOnlyList<double> CalibrationScores { get; }
 
     /// <summary>Rows in the memory bank.</summary>
-    public int BankSize => _sources.Length;
+    public int BankSize => Sources.Length;
 
     /// <summary>Features per patch.</summary>
     public int FeatureDimension => _extractor.Dimension;
@@ -65,7 +61,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     /// <see cref="NearestImages"/>), as stored in the model file. Scoring holds a second, panel-packed copy of the
     /// features for the nearest-neighbour search, so memory in use is about twice the features.
     /// </summary>
-    public long MemoryBankBytes => ((long)_bank.Length * sizeof(float)) + ((long)_sources.Length * sizeof(int)) + ((long)_patches.Descriptors.Length * sizeof(float));
+    public long MemoryBankBytes => ((long)Bank.Length * sizeof(float)) + ((long)Sources.Length * sizeof(int)) + ((long)_patches.Descriptors.Length * sizeof(float));
 
     /// <summary>Number of normal images the bank was built from.</summary>
     public int TrainingImages => _settings.TrainingImages;
@@ -79,9 +75,9 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     /// <inheritdoc/>
     public CropSize? InputSize => null;
 
-    internal float[] Bank => _bank;
+    internal float[] Bank => _patches.Bank;
 
-    internal int[] Sources => _sources;
+    internal int[] Sources => _patches.Sources;
 
     /// <summary>Image scores only (no maps): the largest nearest-neighbour distance over the patches.</summary>
     /// <param name="images">Images of any size.</param>
@@ -91,7 +87,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     {
         ArgumentNullException.ThrowIfNull(images);
         double[] scores = new double[images.Count];
-        RunBatches(images, (i, dist, query) => scores[i] = ImageScore(dist, _settings.TopK, query, _bank, _extractor.Dimension, _settings.ReweightNeighbours), cancellationToken);
+        RunBatches(images, (i, dist, query) => scores[i] = ImageScore(dist, _settings.TopK, query, Bank, _extractor.Dimension, _settings.ReweightNeighbours), cancellationToken);
         return scores;
     }
 
@@ -112,7 +108,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         RunBatches(images, (i, dist, query) =>
         {
             ImageView image = images[i];
-            double score = ImageScore(dist, _settings.TopK, query, _bank, _extractor.Dimension, _settings.ReweightNeighbours);
+            double score = ImageScore(dist, _settings.TopK, query, Bank, _extractor.Dimension, _settings.ReweightNeighbours);
             float[] map = AnomalyMaps.ToImage(dist, _extractor.GridWidth, _extractor.GridHeight, _extractor.CoveredSize, _extractor.CoveredSize, _settings.MapSigma, image.Width, image.Height);
             byte[] mask = AnomalyMaps.Mask(map, (float)Threshold);
             List<AnomalyRegion> regions = AnomalyMaps.Regions(mask, image.Width, image.Height, _settings.MinRegionArea, "anomaly");
@@ -224,8 +220,8 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
 
         var tensors = new Dictionary<string, ModelTensor>
         {
-            [BankTensor] = new ModelTensor([BankSize, FeatureDimension], _bank),
-            [SourceTensor] = new ModelTensor([BankSize], _sources.Select(s => (float)s).ToArray()),
+            [BankTensor] = new ModelTensor([BankSize, FeatureDimension], Bank),
+            [SourceTensor] = new ModelTensor([BankSize], Sources.Select(s => (float)s).ToArray()),
         };
         if (_patches.NearestImages > 0)
         {
@@ -486,22 +482,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         bestI.Fill(-1);
         for (int r = 0; r < rows; r++)
         {
-            float d = DistanceKernels.SquaredL2(starRow, bank.Slice(r * dim, dim));
-            if (d >= bestD[b - 1])
-            {
-                continue;
-            }
-
-            int j = b - 1;
-            while (j > 0 && bestD[j - 1] > d)
-            {
-                bestD[j] = bestD[j - 1];
-                bestI[j] = bestI[j - 1];
-                j--;
-            }
-
-            bestD[j] = d;
-            bestI[j] = r;
+            DistanceKernels.InsertSmallest(bestD, bestI, DistanceKernels.SquaredL2(starRow, bank.Slice(r * dim, dim)), r);
         }
 
         // exp(|m - m*|) / sum exp(|m - n|) = 1 / sum exp(|m - n| - |m - m*|), stable because |m - m*| is the smallest.

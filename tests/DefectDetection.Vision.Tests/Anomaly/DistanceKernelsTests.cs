@@ -70,4 +70,32 @@ public class DistanceKernelsTests
         Assert.Equal(1f, DistanceKernels.Nearest([1, 1], bank, 2, out int index));
         Assert.Equal(1, index);
     }
+
+    [Fact]
+    public void InsertSmallest_KeepsTheSmallestInStableAscendingOrder_AndSkipsNaN()
+    {
+        var rng = new Random(4);
+        float[] values = Enumerable.Range(0, 200).Select(_ => (float)rng.Next(0, 40)).ToArray();
+        values[7] = float.NaN;
+        values[50] = float.NaN;
+        foreach (int k in new[] { 1, 5, 17 })
+        {
+            float[] d = Enumerable.Repeat(float.PositiveInfinity, k).ToArray();
+            int[] idx = Enumerable.Repeat(-1, k).ToArray();
+            for (int i = 0; i < values.Length; i++)
+            {
+                DistanceKernels.InsertSmallest(d, idx, values[i], i);
+            }
+
+            int[] expected = Enumerable.Range(0, values.Length).Where(i => !float.IsNaN(values[i])).OrderBy(i => values[i]).ThenBy(i => i).Take(k).ToArray();
+            Assert.Equal(expected, idx);
+            Assert.Equal(expected.Select(i => values[i]), d);
+        }
+
+        // Fewer values than places: the rest stays +infinity / -1.
+        float[] few = [float.PositiveInfinity, float.PositiveInfinity, float.PositiveInfinity];
+        int[] fewIdx = [-1, -1, -1];
+        DistanceKernels.InsertSmallest(few, fewIdx, 2f, 9);
+        Assert.Equal([9, -1, -1], fewIdx);
+    }
 }
