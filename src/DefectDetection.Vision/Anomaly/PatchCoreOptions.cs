@@ -61,7 +61,7 @@ public sealed class PatchCoreOptions
     /// feature is nearest to the scored image's (SPADE's image-level nearest neighbours ahead of the patch search).
     /// 0 (default): the whole bank. Meant for hundreds of training images with <see cref="CoresetRatio"/> 1, where it
     /// keeps the whole bank's quality at a fraction of its search time: on the magnetic tiles (666 normals, 2 threads)
-    /// 50 images score 13-17 instead of 0.3-0.5 images/s and train in 8.5-18 s instead of 116-139 s (the held-out normals
+    /// 50 images score 13-17 instead of 0.5-0.6 images/s and train in 8.5-18 s instead of 92-99 s (the held-out normals
     /// are scored the same way for the threshold), with image AUROC 0.984 against 0.983 and pixel AUROC 0.875 against
     /// 0.877 (ResNet-18). Images whose rows a coreset dropped entirely are skipped; a value at or above the number of
     /// training images is the whole bank; <see cref="ReweightNeighbours"/> still reads the whole bank. Models trained
