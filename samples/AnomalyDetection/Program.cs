@@ -10,6 +10,7 @@ using System.Globalization;
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
 using DefectDetection.Metrics;
+using DefectDetection.Models;
 using DefectDetection.Vision.Anomaly;
 
 string shared = Arg("--shared", Path.GetFullPath("../shared"));
@@ -87,7 +88,7 @@ void Cookies()
         .Concat(Enumerable.Range(1, 8).Select(i => (Path.Combine(root, $"test-images/test-anomaly-{i}.jpg"), true))).ToList();
     List<Image> test = testPaths.Select(t => ImageCodecs.Load(t.Item1)).ToList();
     sw.Restart();
-    IReadOnlyList<AnomalyPrediction> preds = model.Predict(test.Select(x => x.View()).ToList());
+    IReadOnlyList<DefectPrediction> preds = model.Predict(test.Select(x => x.View()).ToList());
     double scoreS = sw.Elapsed.TotalSeconds;
     double[] scores = preds.Select(p => p.Score).ToArray();
     bool[] truth = testPaths.Select(t => t.Item2).ToArray();
@@ -101,9 +102,9 @@ void Cookies()
     {
         using Image img = ImageCodecs.Load(Path.Combine(train, $"anomaly-{i}.jpg"));
         using Image maskImg = ImageCodecs.Load(Path.Combine(root, $"dataset-files/mask-images/anomaly-{i}.png"));
-        AnomalyPrediction p = model.Predict(img.View());
+        DefectPrediction p = model.Predict(img.View());
         trainAnomalyScores.Add(p.Score);
-        pixel.Add(new AnomalyMapSample(p.Map, MaskOf(maskImg, p.Width, p.Height), p.Width, p.Height));
+        pixel.Add(new AnomalyMapSample(p.AnomalyMap!.Values, MaskOf(maskImg, p.ImageWidth, p.ImageHeight), p.ImageWidth, p.ImageHeight));
         if (outDir is not null && i <= 4)
         {
             Directory.CreateDirectory(outDir);
@@ -192,25 +193,25 @@ void Tiles()
         oddHalf.Add(!isAnomaly || index % 2 == 1);
         using Image img = ImageCodecs.Load(item.ImagePath);
         sw.Restart();
-        AnomalyPrediction p = model.Predict(img.View());
+        DefectPrediction p = model.Predict(img.View());
         scoreS += sw.Elapsed.TotalSeconds;
         scored++;
         scores.Add(p.Score);
         truth.Add(isAnomaly);
-        byte[] mask = new byte[p.Width * p.Height];
+        byte[] mask = new byte[p.ImageWidth * p.ImageHeight];
         if (item.MaskPath is not null)
         {
             using Image m = ImageCodecs.Load(item.MaskPath);
-            mask = MaskOf(m, p.Width, p.Height);
+            mask = MaskOf(m, p.ImageWidth, p.ImageHeight);
         }
 
         // Downsample the maps 4x for the pixel metric to bound memory (nearest: every 4th pixel).
-        pixel.Add(Subsample(p.Map, mask, p.Width, p.Height, 4));
+        pixel.Add(Subsample(p.AnomalyMap!.Values, mask, p.ImageWidth, p.ImageHeight, 4));
         if (args.Contains("--diag"))
         {
             // Per image: mean map inside / outside the mask, and the map's 10th, 50th and 90th percentiles.
-            double inside = p.Map.Where((_, q) => mask[q] != 0).DefaultIfEmpty(0).Average(), outside = p.Map.Where((_, q) => mask[q] == 0).DefaultIfEmpty(0).Average();
-            float[] sorted = [.. p.Map.Order()];
+            double inside = p.AnomalyMap!.Values.Where((_, q) => mask[q] != 0).DefaultIfEmpty(0).Average(), outside = p.AnomalyMap!.Values.Where((_, q) => mask[q] == 0).DefaultIfEmpty(0).Average();
+            float[] sorted = [.. p.AnomalyMap!.Values.Order()];
             Console.WriteLine($"DIAG {item.ImagePath} score {p.Score:F3} in {inside:F3} out {outside:F3} p10 {sorted[sorted.Length / 10]:F3} p50 {sorted[sorted.Length / 2]:F3} p90 {sorted[sorted.Length * 9 / 10]:F3}");
         }
 
@@ -323,17 +324,17 @@ void VariationTiles()
     foreach ((LabeledImage item, bool isAnomaly) in normals.Select(x => (x, false)).Concat(anomalies.Select(x => (x, true))))
     {
         using Image img = ImageCodecs.Load(item.ImagePath);
-        AnomalyPrediction p = model.Predict(img.View());
+        DefectPrediction p = model.Predict(img.View());
         scores.Add(p.Score);
         truth.Add(isAnomaly);
-        byte[] mask = new byte[p.Width * p.Height];
+        byte[] mask = new byte[p.ImageWidth * p.ImageHeight];
         if (item.MaskPath is not null)
         {
             using Image m = ImageCodecs.Load(item.MaskPath);
-            mask = MaskOf(m, p.Width, p.Height);
+            mask = MaskOf(m, p.ImageWidth, p.ImageHeight);
         }
 
-        pixel.Add(Subsample(p.Map, mask, p.Width, p.Height, 4));
+        pixel.Add(Subsample(p.AnomalyMap!.Values, mask, p.ImageWidth, p.ImageHeight, 4));
     }
 
     Console.WriteLine($"variation/{split}: image AUROC {BinaryMetrics.RocAuc(scores.ToArray(), truth.ToArray()):F4}; pixel AUROC {PixelMetrics.Auroc(pixel):F4}");
@@ -606,14 +607,14 @@ static void AnalyseDump(string file)
 }
 
 /// <summary>Wall time per training stage, from the trainer's progress reports (a stage runs until the next one reports).</summary>
-internal sealed class StageClock : IProgress<PatchCoreProgress>
+internal sealed class StageClock : IProgress<DefectDetection.Models.TrainingProgress>
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<(string Stage, double Seconds)> _spans = [];
     private string? _stage;
     private double _since;
 
-    public void Report(PatchCoreProgress value)
+    public void Report(DefectDetection.Models.TrainingProgress value)
     {
         if (value.Stage != _stage)
         {

@@ -93,7 +93,7 @@ public sealed class DeepPcbExperiment(DeepPcbOptions options)
         Log($"trained on {train.Count} pairs in {trainClock.Elapsed.TotalSeconds:F1} s; labels {string.Join(", ", classifier.Labels)}");
         if (_o.SaveModelPath is { } modelPath)
         {
-            classifier.Save(modelPath, new DefectDetection.ModelFiles.ModelSaveOptions { Overwrite = true });
+            classifier.Save(modelPath, new DefectDetection.Models.DefectModelSaveOptions { Overwrite = true });
             Log($"saved the classifier to {modelPath}");
         }
 

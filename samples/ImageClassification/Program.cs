@@ -4,6 +4,7 @@
 using System.Diagnostics;
 using DefectDetection.Datasets;
 using DefectDetection.Metrics;
+using DefectDetection.Models;
 using DefectDetection.Vision.Classification;
 
 string shared = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? Path.Combine("..", "shared");
@@ -28,21 +29,21 @@ Stopwatch clock = Stopwatch.StartNew();
 using ImageClassificationTrainer trainer = new(options);
 using ImageClassificationModel model = trainer.Fit(train, new Progress<TrainingProgress>(p =>
 {
-    if (p.Stage == TrainingStage.Features && p.Iteration == p.MaxIterations)
+    if (p.Stage == TrainingStages.Features && p.Done == p.Total)
     {
-        Console.WriteLine($"features of {p.MaxIterations} images done");
+        Console.WriteLine($"features of {p.Total} images done");
     }
 }));
 Console.WriteLine($"trained in {clock.Elapsed.TotalSeconds:F1} s (features {model.Training.FeatureSeconds:F1} s, head {model.Training.HeadSeconds:F2} s), threshold {model.Threshold:F3}");
 
 string file = Path.Combine(Path.GetTempPath(), "cookies.ddmodel");
-model.Save(file, new ImageModelSaveOptions { Overwrite = true, DataSource = "lfv-cookies training-images" });
-using ImageClassificationModel loaded = ImageClassificationModel.Load(file);
+model.Save(file, new DefectModelSaveOptions { Overwrite = true, DataSource = "lfv-cookies training-images" });
+using var loaded = (ImageClassificationModel)DefectModel.Load(file);
 ClassificationMetrics metrics = loaded.Evaluate(test);
 Console.WriteLine(metrics.ToTable());
 
 foreach (LabeledImage item in test.Take(3))
 {
-    ImagePrediction p = loaded.PredictFiles([item.ImagePath])[0];
-    Console.WriteLine($"{Path.GetFileName(item.ImagePath)}: {p} (truth {item.Label})");
+    DefectPrediction p = loaded.PredictFiles([item.ImagePath])[0];
+    Console.WriteLine($"{Path.GetFileName(item.ImagePath)}: {p.Label} (confidence of a defect {p.Confidence:P1}; truth {item.Label})");
 }

@@ -235,7 +235,7 @@ public sealed class PcbExperiment(PcbExperimentOptions options)
             Seed = _o.Seed,
             ReportRadius = 2.0 * mm,
             JoinDistance = (int)Math.Ceiling(0.5 * mm), // the pad's ring: 0.4 mm
-        }).Fit(TrainingCrops(detector, margin), Log);
+        }).Fit(TrainingCrops(detector, margin));
         return new DefectPipeline(detector, classifier,
             new DefectPipelineOptions { ContextMargin = margin, DuplicateSuppressionDistance = 2 });
     }

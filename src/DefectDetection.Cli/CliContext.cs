@@ -16,12 +16,21 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr)
 
     public TextWriter Error { get; } = stderr;
 
-    /// <summary>Runs a command body, turning known exceptions into a message and an exit code.</summary>
+    /// <summary>
+    /// Runs a command body, turning known exceptions into a message and an exit code: bad input (a file, model,
+    /// dataset, pipeline or argument the user gave) is exit 2, an I/O failure exit 1. Exceptions gathered by parallel
+    /// work are unwrapped first.
+    /// </summary>
     public int Guard(Func<int> body)
     {
         try
         {
-            return body();
+            return Unwrapped(body);
+        }
+        catch (Exception ex) when (ex is ModelFiles.ModelFileException or Datasets.DatasetException or Onnx.OnnxModelException or Vision.Pipelines.PipelineFileException)
+        {
+            Error.WriteLine($"error: {ex.Message}");
+            return BadInput;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -42,6 +51,22 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr)
         {
             Error.WriteLine($"error: {ex.Message}");
             return Failure;
+        }
+    }
+
+    // The body, with an AggregateException from parallel work replaced by its first inner exception (the others are
+    // the same failure on other items, or cancellations it caused).
+    private static int Unwrapped(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (AggregateException ex)
+        {
+            Exception first = ex.Flatten().InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) ?? ex.InnerException ?? ex;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+            throw;
         }
     }
 }

@@ -97,23 +97,34 @@ public sealed class TrainEvaluatePredictCommandTests : IDisposable
         (code, output, err) = Run("evaluate", "--model", model, "--data", data, "--json");
         Assert.True(code == 0, err);
         JsonElement m = JsonDocument.Parse(output).RootElement;
-        Assert.Equal(6, m.GetProperty("count").GetInt32());
-        foreach (string field in new[] { "accuracy", "macro_f1", "roc_auc", "pr_auc", "threshold" })
+        Assert.Equal(6, m.GetProperty("images").GetInt32());
+        Assert.Equal(3, m.GetProperty("defects").GetInt32());
+        foreach (string field in new[] { "accuracy", "precision", "recall", "f1", "image_auroc", "pr_auc", "threshold" })
         {
             Assert.InRange(m.GetProperty(field).GetDouble(), 0, 1);
         }
 
-        JsonElement normal = m.GetProperty("per_label").GetProperty("normal");
+        // Defect against good: the confusion matrix holds every image, and accuracy, precision and recall follow from it.
+        JsonElement matrix = m.GetProperty("confusion_matrix");
+        int tn = matrix[0][0].GetInt32(), fp = matrix[0][1].GetInt32(), fn = matrix[1][0].GetInt32(), tp = matrix[1][1].GetInt32();
+        Assert.Equal(6, tn + fp + fn + tp);
+        Assert.Equal((tn + tp) / 6.0, m.GetProperty("accuracy").GetDouble(), 1e-9);
+        Assert.Equal(tp + fn == 0 ? 0 : (double)tp / (tp + fn), m.GetProperty("recall").GetDouble(), 1e-9);
+
+        // Per label (the classifier's labels are the data's).
+        JsonElement normal = m.GetProperty("labels").GetProperty("per_label").GetProperty("normal");
         Assert.Equal(3, normal.GetProperty("support").GetInt32());
         foreach (string field in new[] { "precision", "recall", "f1" })
         {
             Assert.InRange(normal.GetProperty(field).GetDouble(), 0, 1);
         }
 
-        JsonElement matrix = m.GetProperty("confusion_matrix");
-        Assert.Equal(6, matrix.EnumerateArray().Sum(r => r.EnumerateArray().Sum(v => v.GetInt32())));
-        double correct = matrix[0][0].GetInt32() + matrix[1][1].GetInt32();
-        Assert.Equal(correct / 6, m.GetProperty("accuracy").GetDouble(), 1e-9);
+        // Operating points: highest threshold first; at the lowest every defective image is found.
+        JsonElement[] points = [.. m.GetProperty("operating_points").EnumerateArray()];
+        Assert.NotEmpty(points);
+        Assert.True(points.Zip(points.Skip(1)).All(p => p.First.GetProperty("threshold").GetDouble() > p.Second.GetProperty("threshold").GetDouble()));
+        Assert.Equal(1.0, points[^1].GetProperty("recall").GetDouble());
+        Assert.Equal(1.0, points[^1].GetProperty("false_positive_rate").GetDouble());
 
         string image = Path.Combine(data, "test", "anomaly", "1.jpg");
         (code, output, err) = Run("predict", "--model", model, image, Path.Combine(data, "test", "normal", "1.jpg"), "--json");
@@ -123,11 +134,14 @@ public sealed class TrainEvaluatePredictCommandTests : IDisposable
         Assert.Equal(image, rows[0].GetProperty("image").GetString());
         string label = rows[0].GetProperty("label").GetString()!;
         Assert.Contains(label, new[] { "normal", "anomaly" });
-        Assert.Equal(1.0, rows[0].GetProperty("scores").EnumerateObject().Sum(p => p.Value.GetDouble()), 1e-4);
+        Assert.Equal(1.0, rows[0].GetProperty("label_scores").EnumerateObject().Sum(p => p.Value.GetDouble()), 1e-4);
+        Assert.Equal(label == "anomaly", rows[0].GetProperty("is_defect").GetBoolean());
+        PredictionSchema.Validate(output);
 
         (code, output, _) = Run("evaluate", "--model", model, "--data", data);
         Assert.Equal(0, code);
         Assert.Contains("Confusion matrix", output, StringComparison.Ordinal);
+        Assert.Contains("Operating points", output, StringComparison.Ordinal);
 
         (code, _, err) = Run("predict", "--model", model, Path.Combine(_dir, "no.jpg"));
         Assert.Equal(2, code);

@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Text.Json;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
+using DefectDetection.Models;
 using DefectDetection.Pipeline;
 using DefectDetection.Vision.Pipelines;
 
@@ -29,15 +29,7 @@ internal static class DetectCommand
     {
         string pipelinePath = ImageCommand.RequireFile(pipelineFile);
         string[] paths = [.. images.Select(ImageCommand.RequireFile)];
-        DefectPipeline pipeline;
-        try
-        {
-            pipeline = PipelineFile.Load(pipelinePath);
-        }
-        catch (PipelineFileException ex)
-        {
-            throw new ArgumentException(ex.Message, ex);
-        }
+        using DefectPipeline pipeline = PipelineFile.Load(pipelinePath);
 
         IReadOnlyList<InspectionResult> results = pipeline.InspectFiles(paths);
         if (overlay is not null)
@@ -57,43 +49,13 @@ internal static class DetectCommand
             }
         }
 
-        if (json)
-        {
-            var payload = results.Select(r => new Dictionary<string, object?>
-            {
-                ["image"] = r.ImagePath,
-                ["anomalous"] = r.IsAnomalous,
-                ["confidence"] = Math.Round(r.Confidence, 4),
-                ["regions"] = r.Regions.Count,
-                ["defects"] = r.Defects.Select(d => new Dictionary<string, object>
-                {
-                    ["label"] = d.Label,
-                    ["confidence"] = Math.Round(d.Confidence, 4),
-                    ["box"] = new[] { d.Box.X, d.Box.Y, d.Box.Width, d.Box.Height },
-                }).ToList(),
-                ["timings_ms"] = new Dictionary<string, double>
-                {
-                    ["load"] = Math.Round(r.Timings.Load.TotalMilliseconds, 1),
-                    ["detection"] = Math.Round(r.Timings.Detection.TotalMilliseconds, 1),
-                    ["cropping"] = Math.Round(r.Timings.Cropping.TotalMilliseconds, 1),
-                    ["classification"] = Math.Round(r.Timings.Classification.TotalMilliseconds, 1),
-                    ["total"] = Math.Round(r.Timings.Total.TotalMilliseconds, 1),
-                },
-            }).ToList();
-            context.Out.WriteLine(JsonSerializer.Serialize(payload, CliJson.Options));
-        }
-        else
-        {
-            foreach (InspectionResult r in results)
-            {
-                context.Out.WriteLine($"{Path.GetFileName(r.ImagePath)}: {(r.IsAnomalous ? "ANOMALY" : "normal")} ({r.Confidence:F2}), {r.Defects.Count} defects in {r.Regions.Count} regions, {r.Timings.Total.TotalMilliseconds:F0} ms");
-                foreach (Defect d in r.Defects)
-                {
-                    context.Out.WriteLine($"  {d.Label,-20} {d.Confidence:F2}  {d.Box}");
-                }
-            }
-        }
-
+        IReadOnlyList<PredictionReport> reports = [.. results.Select(PredictionReport.From)];
+        context.Out.WriteLine(json ? PredictionReport.ToJson(reports) : string.Join(Environment.NewLine, reports.Select(Describe)));
         return CliContext.Ok;
     }
+
+    // The verdict line of PredictCommand, then one line per located defect.
+    private static string Describe(PredictionReport r) =>
+        PredictCommand.Describe(r) + FormattableString.Invariant($", {r.Regions?.Count ?? 0} regions, {r.TimingsMs?.Total:F0} ms")
+        + string.Concat(r.Defects.Select(d => FormattableString.Invariant($"{Environment.NewLine}  {d.Label,-20} {d.Confidence:F2}  [{string.Join(", ", d.Box)}]")));
 }

@@ -1,40 +1,102 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text;
 using DefectDetection.Cli.Commands.Tasks;
-using DefectDetection.ModelFiles;
+using DefectDetection.Datasets;
+using DefectDetection.Models;
 
 namespace DefectDetection.Cli.Commands;
 
-/// <summary><c>defect evaluate</c>: scores a model on labelled images; dispatched on the model's task.</summary>
+/// <summary><c>defect evaluate</c>: scores any model file on labelled images, defect against good, with the operating points.</summary>
 internal static class EvaluateCommand
 {
     public static Command Create(CliContext context)
     {
-        Option<string> model = new("--model") { Description = "The .ddmodel file." };
+        ModelArguments model = new();
         Option<string> data = new("--data") { Description = "Label folders, a folder with train/ and test/ (test/ is used), a folder of files named by label, a splits .json (test list), or a manifest (with --images)." };
         Option<string> images = new("--images") { Description = "The image folder of a manifest." };
         Option<string> split = new("--split") { Description = "The list of a splits .json ([task:]name; default classification test)." };
-        Option<string> backbone = new("--backbone") { Description = "The backbone ONNX of a model that references it by hash." };
-        Option<string> masks = new("--masks") { Description = "Anomaly models: folder of ground-truth masks, matched by file stem (any non-zero pixel is a defect); adds pixel AUROC and AUPRO." };
+        Option<string> masks = new("--masks") { Description = "Models with anomaly maps: folder of ground-truth masks, matched by file stem (any non-zero pixel is a defect); adds pixel AUROC and AUPRO." };
+        Option<string> normal = new("--normal-label") { Description = "Labels of good images, comma-separated (default: the model's normal labels and normal, good, free)." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command command = new("evaluate", "Evaluate a model on labelled images: accuracy, per-label precision/recall/F1, confusion matrix, ROC/PR AUC (anomaly models: image AUROC, pixel AUROC, AUPRO).") { model, data, images, split, backbone, masks, json };
+        Command command = new("evaluate", "Evaluate a model of any learner on labelled images: accuracy, precision, recall, F1, confusion matrix, image AUROC, operating points (classifiers: per-label metrics; with --masks: pixel AUROC, AUPRO).")
+        {
+            data, images, split, masks, normal, json,
+        };
+        model.AddTo(command);
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction(parse => TrainCommand.Guard(context, () =>
+        command.SetAction(parse => context.Guard(() =>
         {
             OnnxCommand.RejectUnmatched(parse);
-            EvaluateSettings settings = new()
+            string dataPath = TrainCommand.Required(parse.GetValue(data), "--data", "the labelled images");
+            ImageDataset dataset = TrainingData.ReadForEvaluation(dataPath, parse.GetValue(images), parse.GetValue(split));
+            using IDefectModel loaded = model.Load(parse);
+            string? maskFolder = parse.GetValue(masks);
+            if (maskFolder is not null && !Directory.Exists(maskFolder))
             {
-                Model = TrainCommand.Required(parse.GetValue(model), "--model", "the .ddmodel file"),
-                Data = TrainCommand.Required(parse.GetValue(data), "--data", "the labelled images"),
-                Images = parse.GetValue(images),
-                Split = parse.GetValue(split),
-                Backbone = parse.GetValue(backbone),
-                Masks = parse.GetValue(masks),
-                Json = parse.GetValue(json),
-            };
-            ModelManifest manifest = ModelPackage.ReadManifest(settings.Model);
-            ITaskHandler? handler = TaskHandlers.ByManifest(context, manifest);
-            return handler is null ? CliContext.BadInput : handler.Evaluate(context, settings, manifest);
+                throw new DirectoryNotFoundException($"--masks: folder not found: {maskFolder}");
+            }
+
+            ModelEvaluation result = ModelEvaluator.Evaluate(loaded, dataset, new ModelEvaluationOptions
+            {
+                NormalLabels = parse.GetValue(normal) is { } n
+                    ? n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    : [.. loaded.NormalLabels, .. Learners.DefaultNormalLabels, "free"],
+                MaskFolder = maskFolder,
+                PixelMetrics = maskFolder is not null,
+            });
+            context.Out.WriteLine(parse.GetValue(json) ? result.ToJson() : Text(result));
+            return CliContext.Ok;
         }));
         return command;
+    }
+
+    /// <summary>The evaluation as text: the summary, the confusion matrix, the operating points (at most 15, evenly chosen) and per-label metrics.</summary>
+    internal static string Text(ModelEvaluation e)
+    {
+        CultureInfo inv = CultureInfo.InvariantCulture;
+        StringBuilder b = new();
+        string Num(double? v) => v is { } x ? x.ToString("F4", inv) : "n/a";
+        b.AppendLine(inv, $"images      {e.Images} ({e.Defects} defective)");
+        b.AppendLine(inv, $"threshold   {Num(e.Threshold)}");
+        b.AppendLine(inv, $"accuracy    {Num(e.Accuracy)}");
+        b.AppendLine(inv, $"precision   {Num(e.Precision)}");
+        b.AppendLine(inv, $"recall      {Num(e.Recall)}");
+        b.AppendLine(inv, $"f1          {Num(e.F1)}");
+        b.AppendLine(inv, $"image AUROC {Num(e.ImageAuroc)}");
+        b.AppendLine(inv, $"PR AUC      {Num(e.PrAuc)}");
+        if (e.PixelAuroc is not null || e.MissingMasks.Count > 0)
+        {
+            b.AppendLine(inv, $"pixel AUROC {Num(e.PixelAuroc)}");
+            b.AppendLine(inv, $"AUPRO       {Num(e.Aupro)}");
+            b.AppendLine(inv, $"no mask     {(e.MissingMasks.Count == 0 ? "none" : string.Join(", ", e.MissingMasks))}");
+        }
+
+        b.AppendLine();
+        b.AppendLine("Confusion matrix (rows: actual, columns: judged)");
+        b.AppendLine("            good  defect");
+        b.AppendLine(inv, $"good    {e.ConfusionMatrix[0][0],8}{e.ConfusionMatrix[0][1],8}");
+        b.AppendLine(inv, $"defect  {e.ConfusionMatrix[1][0],8}{e.ConfusionMatrix[1][1],8}");
+        if (e.OperatingPoints.Count > 0)
+        {
+            b.AppendLine();
+            b.AppendLine("Operating points (pick one with --threshold):");
+            b.AppendLine("   threshold  precision     recall        FPR");
+            int n = e.OperatingPoints.Count, shown = Math.Min(15, n);
+            foreach (int k in Enumerable.Range(0, shown).Select(i => shown == 1 ? 0 : (int)Math.Round((double)i * (n - 1) / (shown - 1))).Distinct())
+            {
+                OperatingPoint p = e.OperatingPoints[k];
+                b.AppendLine(inv, $"{p.Threshold,12:G6}{p.Precision,11:F4}{p.Recall,11:F4}{p.FalsePositiveRate,11:F4}");
+            }
+        }
+
+        if (e.Labels is { } labels)
+        {
+            b.AppendLine();
+            b.AppendLine("Per label:");
+            b.Append(labels.ToTable());
+        }
+
+        return b.ToString().TrimEnd();
     }
 }

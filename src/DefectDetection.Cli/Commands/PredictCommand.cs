@@ -1,22 +1,26 @@
 using System.CommandLine;
-using DefectDetection.Cli.Commands.Tasks;
-using DefectDetection.ModelFiles;
+using DefectDetection.Imaging;
+using DefectDetection.Imaging.Processing;
+using DefectDetection.Models;
+using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision.Classification;
 
 namespace DefectDetection.Cli.Commands;
 
-/// <summary><c>defect predict</c>: applies a model to images; dispatched on the model's task.</summary>
+/// <summary><c>defect predict</c>: applies any model file to images and writes the shared prediction JSON.</summary>
 internal static class PredictCommand
 {
     public static Command Create(CliContext context)
     {
-        Option<string> model = new("--model") { Description = "The .ddmodel file." };
-        Option<string> backbone = new("--backbone") { Description = "The backbone ONNX of a model that references it by hash." };
-        Option<string> overlay = new("--overlay") { Description = "Anomaly models: write each image's heat-map overlay and Lookout-style mask PNG to this folder." };
-        Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
+        ModelArguments model = new();
+        Option<string> reference = new("--reference") { Description = "Template-difference models: the golden template image the images are compared with." };
+        Option<string> overlay = new("--overlay") { Description = "Write each image's overlay (heat map, mask contours, defect boxes) and, for anomaly models, its Lookout-style mask PNG to this folder." };
+        Option<bool> json = new("--json") { Description = "Write JSON for machines (docs/prediction.schema.json) instead of text." };
         Argument<string[]> images = new("IMAGES") { Description = "The image files.", Arity = ArgumentArity.ZeroOrMore };
-        Command command = new("predict", "Predict the label of images with a trained model (anomaly models: score, regions, overlays).") { model, backbone, overlay, json, images };
+        Command command = new("predict", "Judge images with a trained model of any learner: verdict, label, score, confidence, located defects, overlays.") { reference, overlay, json, images };
+        model.AddTo(command);
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction(parse => TrainCommand.Guard(context, () =>
+        command.SetAction(parse => context.Guard(() =>
         {
             OnnxCommand.RejectUnmatched(parse);
             string[] files = parse.GetValue(images) ?? [];
@@ -25,18 +29,57 @@ internal static class PredictCommand
                 throw new ArgumentException("Give at least one image file.");
             }
 
-            PredictSettings settings = new()
+            foreach (string file in files)
             {
-                Model = TrainCommand.Required(parse.GetValue(model), "--model", "the .ddmodel file"),
-                Images = files,
-                Backbone = parse.GetValue(backbone),
-                Overlay = parse.GetValue(overlay),
-                Json = parse.GetValue(json),
-            };
-            ModelManifest manifest = ModelPackage.ReadManifest(settings.Model);
-            ITaskHandler? handler = TaskHandlers.ByManifest(context, manifest);
-            return handler is null ? CliContext.BadInput : handler.Predict(context, settings, manifest);
+                ImageCommand.RequireFile(new FileInfo(file));
+            }
+
+            using IDefectModel loaded = model.Load(parse);
+            using Image? golden = parse.GetValue(reference) is { } r ? ImageCodecs.Load(ImageCommand.RequireFile(new FileInfo(r))) : null;
+            IDefectModel judge = Bind(loaded, golden);
+            List<PredictionReport> reports = [];
+            foreach (string path in files)
+            {
+                using Image image = ImageCodecs.Load(path);
+                DefectPrediction p = judge.Predict(image.View());
+                reports.Add(PredictionReport.From(p, path));
+                if (parse.GetValue(overlay) is { } dir)
+                {
+                    WriteOverlay(image, p, path, dir);
+                }
+            }
+
+            context.Out.WriteLine(parse.GetValue(json)
+                ? PredictionReport.ToJson(reports)
+                : string.Join(Environment.NewLine, reports.Select(Describe)));
+            return CliContext.Ok;
         }));
         return command;
+    }
+
+    /// <summary>One line per image: verdict, label, score against the threshold, confidence, located defects.</summary>
+    internal static string Describe(PredictionReport r) =>
+        FormattableString.Invariant($"{r.Image}: {(r.IsDefect ? "DEFECT" : "normal")} {r.Label} (score {r.Score:G4}{(r.Threshold is { } t ? FormattableString.Invariant($" / threshold {t:G4}") : "")}, confidence {r.Confidence:F3}, {r.Defects.Count} located, area {r.TotalPercentageArea:F2}%)");
+
+    // A template-difference model judges against the golden template; the others take none.
+    private static IDefectModel Bind(IDefectModel model, Image? golden) => (model, golden) switch
+    {
+        (TemplateDifferenceCropClassifier t, { } g) => t.WithReference(g.View()),
+        (TemplateDifferenceCropClassifier, null) => throw new ArgumentException("--reference: a template-difference model compares each image with its golden template; give the template image."),
+        (_, { }) => throw new ArgumentException($"--reference: only template-difference models take a reference image; this is a {model.Learner} model."),
+        _ => model,
+    };
+
+    private static void WriteOverlay(Image image, DefectPrediction p, string path, string dir)
+    {
+        Directory.CreateDirectory(dir);
+        string stem = Path.GetFileNameWithoutExtension(path);
+        using Image overlay = AnomalyVisualizer.Overlay(image, p);
+        ImageCodecs.Save(overlay, Path.Combine(dir, stem + ".overlay.png"));
+        if (p.Mask is not null)
+        {
+            using Image mask = AnomalyVisualizer.LookoutMask(p, new Color(0x23, 0xA4, 0x36));
+            ImageCodecs.Save(mask, Path.Combine(dir, stem + ".mask.png"));
+        }
     }
 }

@@ -16,6 +16,12 @@ public sealed record LabeledImage(string ImagePath, string Label)
     /// <summary>Labelled boxes inside the image (object detection), or empty.</summary>
     public IReadOnlyList<LabeledBox> Boxes { get; init; } = [];
 
+    /// <summary>
+    /// Full path of the defect-free golden template the image is compared with (reference-comparison data such as
+    /// DeepPCB's test/template pairs), or null.
+    /// </summary>
+    public string? ReferencePath { get; init; }
+
     /// <summary>Where the item was described, for messages: <c>file</c> or <c>file:line</c>.</summary>
     public string? Origin { get; init; }
 }

@@ -8,10 +8,13 @@ namespace DefectDetection.Pipeline;
 /// The two-stage pipeline: one <see cref="IRoiDetector"/> finds regions of interest; each region is cut from the
 /// full-resolution image (with a context margin), resized to its classifier's input, batched, and judged by the
 /// crop classifier chosen by the region's label. Batches run in parallel (bounded), images too in
-/// <see cref="InspectFiles"/>. Thread-safe when its detector and classifiers are.
+/// <see cref="InspectFiles"/>. Thread-safe when its detector and classifiers are. Disposing it disposes what it was
+/// given to own (a pipeline file's models, sessions and images), never the detector and classifiers passed in otherwise.
 /// </summary>
-public sealed partial class DefectPipeline : IDefectPipeline
+public sealed partial class DefectPipeline : IDefectPipeline, IDisposable
 {
+    private readonly IDisposable[] _owned;
+    private int _disposed;
     private readonly IRoiDetector _detector;
     private readonly ICropClassifier? _defaultClassifier;
     private readonly IReadOnlyDictionary<string, ICropClassifier> _byLabel;
@@ -29,12 +32,15 @@ public sealed partial class DefectPipeline : IDefectPipeline
     /// <param name="defaultClassifier">Classifier for regions whose label has none of its own (may be null).</param>
     /// <param name="classifiersByLabel">Classifiers keyed by ROI label (ordinal comparison).</param>
     /// <param name="options">Margins, batching and parallelism.</param>
+    /// <param name="owned">Resources the pipeline disposes when it is disposed (for example the models it was built from), or null.</param>
     public DefectPipeline(
         IRoiDetector detector,
         ICropClassifier? defaultClassifier,
         IReadOnlyDictionary<string, ICropClassifier> classifiersByLabel,
-        DefectPipelineOptions? options = null)
+        DefectPipelineOptions? options = null,
+        IEnumerable<IDisposable>? owned = null)
     {
+        _owned = owned?.ToArray() ?? [];
         _detector = detector ?? throw new ArgumentNullException(nameof(detector));
         _byLabel = classifiersByLabel ?? throw new ArgumentNullException(nameof(classifiersByLabel));
         _defaultClassifier = defaultClassifier;
@@ -45,6 +51,20 @@ public sealed partial class DefectPipeline : IDefectPipeline
 
         _options = options ?? new DefectPipelineOptions();
         _options.Validate();
+    }
+
+    /// <summary>Disposes the resources the pipeline owns (see the constructor's <c>owned</c>).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (IDisposable d in _owned)
+        {
+            d.Dispose();
+        }
     }
 
     /// <inheritdoc />
@@ -170,7 +190,7 @@ public sealed partial class DefectPipeline : IDefectPipeline
 
         List<RoiVerdict> judged = [];
         List<Defect> defects = [];
-        float maxDefect = 0, maxAny = 0;
+        float maxAny = 0;
         for (int i = 0; i < regions.Count; i++)
         {
             if (verdicts[i] is not { } verdict)
@@ -190,8 +210,6 @@ public sealed partial class DefectPipeline : IDefectPipeline
                 {
                     defects.Add(new Defect(regions[i].Box, verdict.Label, verdict.Confidence));
                 }
-
-                maxDefect = Math.Max(maxDefect, verdict.Confidence);
             }
         }
 
@@ -212,7 +230,7 @@ public sealed partial class DefectPipeline : IDefectPipeline
             ImageWidth = image.Width,
             ImageHeight = image.Height,
             IsAnomalous = anomalous,
-            Confidence = anomalous ? maxDefect : 1 - maxAny,
+            Confidence = maxAny,
             Defects = defects,
             Regions = judged,
             Timings = new StageTimings

@@ -17,8 +17,11 @@ public sealed record InspectionResult
     /// <summary>True when at least one defect was found.</summary>
     public bool IsAnomalous { get; init; }
 
-    /// <summary>Confidence in [0, 1] that the image is anomalous: the highest defect confidence, or for a good image
-    /// one minus the highest crop confidence.</summary>
+    /// <summary>
+    /// Calibrated confidence in [0, 1] that the image is anomalous, 0.5 at the decision threshold: the highest
+    /// confidence any judged region is a defect (0 when no region was judged). The same meaning as
+    /// <see cref="Models.DefectPrediction.Confidence"/>.
+    /// </summary>
     public float Confidence { get; init; }
 
     /// <summary>The defects found, in image coordinates.</summary>
@@ -34,8 +37,12 @@ public sealed record InspectionResult
 /// <summary>A defect found in an image.</summary>
 /// <param name="Box">Where, in image coordinates.</param>
 /// <param name="Label">What kind of defect (the crop classifier's label).</param>
-/// <param name="Confidence">Confidence in [0, 1].</param>
-public sealed record Defect(Rectangle Box, string Label, float Confidence);
+/// <param name="Confidence">Calibrated confidence in [0, 1] that it is a defect (0.5 at the threshold).</param>
+public sealed record Defect(Rectangle Box, string Label, float Confidence)
+{
+    /// <summary>Pixels of the defect (for a located anomaly region, the pixels of its mask), or 0 when not measured.</summary>
+    public int Area { get; init; }
+}
 
 /// <summary>One region of interest and the crop classifier's verdict on it.</summary>
 /// <param name="Region">The region found by the detector.</param>

@@ -1,5 +1,7 @@
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
+using DefectDetection.Models;
+using DefectDetection.Pipeline;
 
 namespace DefectDetection.Vision.Anomaly;
 
@@ -63,4 +65,61 @@ internal static class AnomalyMaps
         regions.Sort((a, b) => b.Area.CompareTo(a.Area));
         return regions;
     }
+
+    /// <summary>
+    /// The prediction of an anomaly model: the verdict, the map and mask at the image's size, and each region as a
+    /// located defect whose confidence is that of the region's peak map value (most confident first).
+    /// </summary>
+    public static DefectPrediction ToPrediction(double score, double threshold, double confidenceScale, float[] map, byte[] mask, int width, int height, List<AnomalyRegion> regions)
+    {
+        float confidence = AnomalyThreshold.Confidence(score, threshold, confidenceScale);
+        Defect[] defects = new Defect[regions.Count];
+        for (int r = 0; r < regions.Count; r++)
+        {
+            AnomalyRegion region = regions[r];
+            float peak = float.NegativeInfinity;
+            Rectangle b = region.Bounds;
+            for (int y = b.Y; y < b.Y + b.Height; y++)
+            {
+                for (int x = b.X; x < b.X + b.Width; x++)
+                {
+                    int i = (y * width) + x;
+                    if (mask[i] != 0 && map[i] > peak)
+                    {
+                        peak = map[i];
+                    }
+                }
+            }
+
+            float c = float.IsFinite(peak) ? AnomalyThreshold.Confidence(peak, threshold, confidenceScale) : confidence;
+            defects[r] = new Defect(b, region.Label, c) { Area = region.Area };
+        }
+
+        Array.Sort(defects, (a, b) => a.Confidence != b.Confidence ? b.Confidence.CompareTo(a.Confidence) : b.Area.CompareTo(a.Area));
+        bool isDefect = score >= threshold;
+        return new DefectPrediction
+        {
+            ImageWidth = width,
+            ImageHeight = height,
+            IsDefect = isDefect,
+            Label = isDefect ? "anomaly" : "normal",
+            LabelScores = ModelContract.AnomalyLabelScores(confidence),
+            Score = score,
+            Threshold = threshold,
+            Confidence = confidence,
+            AnomalyMap = new AnomalyMap(map, width, height),
+            Mask = mask,
+            Defects = defects,
+        };
+    }
+
+    /// <summary>The crop verdict of a prediction (the pipeline's view of an anomaly model).</summary>
+    public static CropVerdict ToVerdict(DefectPrediction p) =>
+        new(p.Label, p.IsDefect, p.Confidence, (float)p.Score)
+        {
+            AnomalyMap = p.AnomalyMap?.Values,
+            AnomalyMapWidth = p.AnomalyMap?.Width ?? 0,
+            AnomalyMapHeight = p.AnomalyMap?.Height ?? 0,
+            LocalizedDefects = p.Defects,
+        };
 }

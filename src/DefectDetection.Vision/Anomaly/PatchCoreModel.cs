@@ -3,6 +3,7 @@ using System.Globalization;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.ModelFiles;
+using DefectDetection.Models;
 using DefectDetection.Pipeline;
 using DefectDetection.Vision.Backbones;
 
@@ -12,7 +13,7 @@ namespace DefectDetection.Vision.Anomaly;
 /// A trained PatchCore-class anomaly detector: immutable memory bank of normal patch features and a threshold.
 /// Safe to call from several threads at once. Holds the backbone session: dispose it when done.
 /// </summary>
-public sealed class PatchCoreModel : ICropClassifier, IDisposable
+public sealed class PatchCoreModel : IDefectModel, ICropClassifier
 {
     /// <summary>The task name written to model files.</summary>
     public const string TaskName = "anomaly";
@@ -24,13 +25,21 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     private const string DescriptorTensor = "image_descriptors";
     private const string BankTensor = "memory_bank";
     private const string SourceTensor = "bank_source";
+    private readonly SharedResource<PatchFeatureExtractor> _shared;
     private readonly PatchFeatureExtractor _extractor;
     private readonly PatchCoreSettings _settings;
     private readonly PatchBank _patches;
+    private int _disposed;
 
     internal PatchCoreModel(PatchFeatureExtractor extractor, PatchCoreSettings settings, PatchBank patches, double threshold, double scale, double[] calibrationScores)
+        : this(new SharedResource<PatchFeatureExtractor>(extractor), settings, patches, threshold, scale, calibrationScores)
     {
-        _extractor = extractor;
+    }
+
+    private PatchCoreModel(SharedResource<PatchFeatureExtractor> shared, PatchCoreSettings settings, PatchBank patches, double threshold, double scale, double[] calibrationScores)
+    {
+        _shared = shared;
+        _extractor = shared.Value;
         _settings = settings;
         _patches = patches;
         Threshold = threshold;
@@ -38,8 +47,23 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         CalibrationScores = calibrationScores;
     }
 
-    /// <summary>The decision threshold on the image score (score &gt;= threshold is an anomaly).</summary>
+    /// <summary>The decision threshold on the image score (score &gt;= threshold is an anomaly); the map's mask uses it too.</summary>
     public double Threshold { get; }
+
+    /// <inheritdoc />
+    double? IDefectModel.Threshold => Threshold;
+
+    /// <inheritdoc />
+    public string Learner => Learners.PatchCore;
+
+    /// <inheritdoc />
+    public DefectTask Task => DefectTask.AnomalyDetection;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Labels { get; } = ["normal", "anomaly"];
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> NormalLabels { get; } = ["normal"];
 
     /// <summary>The score change that moves the confidence by one logit.</summary>
     public double ConfidenceScale { get; }
@@ -91,20 +115,20 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
         return scores;
     }
 
-    /// <summary>Scores one image with map, mask and regions.</summary>
+    /// <summary>Scores one image with map, mask and located regions.</summary>
     /// <param name="image">The image.</param>
     /// <param name="cancellationToken">Stops the work early.</param>
     /// <returns>The prediction.</returns>
-    public AnomalyPrediction Predict(ImageView image, CancellationToken cancellationToken = default) => Predict([image], cancellationToken)[0];
+    public DefectPrediction Predict(ImageView image, CancellationToken cancellationToken = default) => Predict([image], cancellationToken)[0];
 
-    /// <summary>Scores images with maps, masks and regions.</summary>
+    /// <summary>Scores images with maps, masks and located regions.</summary>
     /// <param name="images">Images of any size.</param>
     /// <param name="cancellationToken">Stops the work early.</param>
     /// <returns>One prediction per image.</returns>
-    public IReadOnlyList<AnomalyPrediction> Predict(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
+    public IReadOnlyList<DefectPrediction> Predict(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
-        var result = new AnomalyPrediction[images.Count];
+        var result = new DefectPrediction[images.Count];
         RunBatches(images, (i, dist, query) =>
         {
             ImageView image = images[i];
@@ -112,7 +136,7 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             float[] map = AnomalyMaps.ToImage(dist, _extractor.GridWidth, _extractor.GridHeight, _extractor.CoveredSize, _extractor.CoveredSize, _settings.MapSigma, image.Width, image.Height);
             byte[] mask = AnomalyMaps.Mask(map, (float)Threshold);
             List<AnomalyRegion> regions = AnomalyMaps.Regions(mask, image.Width, image.Height, _settings.MinRegionArea, "anomaly");
-            result[i] = new AnomalyPrediction(score, Threshold, AnomalyThreshold.Confidence(score, Threshold, ConfidenceScale), map, mask, image.Width, image.Height, regions);
+            result[i] = AnomalyMaps.ToPrediction(score, Threshold, ConfidenceScale, map, mask, image.Width, image.Height, regions);
         }, cancellationToken);
         return result;
     }
@@ -120,30 +144,36 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     /// <inheritdoc/>
     public IReadOnlyList<CropVerdict> Classify(IReadOnlyList<ImageView> crops, CancellationToken cancellationToken = default)
     {
-        IReadOnlyList<AnomalyPrediction> predictions = Predict(crops, cancellationToken);
+        IReadOnlyList<DefectPrediction> predictions = Predict(crops, cancellationToken);
         var verdicts = new CropVerdict[predictions.Count];
         for (int i = 0; i < verdicts.Length; i++)
         {
-            verdicts[i] = ToVerdict(predictions[i]);
+            verdicts[i] = AnomalyMaps.ToVerdict(predictions[i]);
         }
 
         return verdicts;
     }
 
-    internal static CropVerdict ToVerdict(AnomalyPrediction p) =>
-        new(p.IsAnomalous ? "anomaly" : "normal", p.IsAnomalous, p.Confidence, (float)p.Score)
-        {
-            AnomalyMap = p.Map,
-            AnomalyMapWidth = p.Width,
-            AnomalyMapHeight = p.Height,
-            LocalizedDefects = p.Regions.Select(r => new Defect(r.Bounds, r.Label, p.Confidence)).ToArray(),
-        };
+    /// <inheritdoc />
+    /// <remarks>The threshold is in the model's score units; <see cref="CalibrationScores"/> shows where the held-out normal images scored.</remarks>
+    public IDefectModel WithThreshold(double threshold) =>
+        new PatchCoreModel(_shared.Acquire(), _settings, _patches, ModelContract.ScoreThreshold(threshold), ConfidenceScale, [.. CalibrationScores]);
 
-    /// <summary>Writes the model as a <c>.ddmodel</c> file (the backbone is referenced by name and SHA-256, not embedded).</summary>
+    /// <inheritdoc />
+    public ICropClassifier AsCropClassifier() => this;
+
+    /// <inheritdoc />
+    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ModelContract.SaveToStream(stream, options, Save);
+
+    /// <summary>
+    /// Writes the model as a <c>.ddmodel</c> file: the memory bank, the settings and, unless
+    /// <see cref="DefectModelSaveOptions.EmbedBackbone"/> is false, the backbone ONNX (else referenced by name and SHA-256).
+    /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="options">Save options.</param>
-    public void Save(string path, ModelSaveOptions? options = null)
+    public void Save(string path, DefectModelSaveOptions? options = null)
     {
+        options ??= new DefectModelSaveOptions();
         CultureInfo inv = CultureInfo.InvariantCulture;
         var properties = new Dictionary<string, string>
         {
@@ -214,7 +244,8 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             Labels = ["normal", "anomaly"],
             Threshold = Threshold,
             Preprocessing = LayoutManifest.Describe(layout, "stretch"),
-            Backbone = new BackboneInfo { Name = _extractor.Backbone.Name, Sha256 = _extractor.Backbone.Sha256, TappedLayers = _settings.Layers },
+            Backbone = new BackboneInfo { Name = _extractor.Backbone.Name, Sha256 = _extractor.Backbone.Sha256, TappedLayers = _settings.Layers, Embedded = options.EmbedBackbone },
+            TrainingData = options.DataSource is null ? null : new TrainingDataSummary { ImageCount = TrainingImages, PerLabel = new Dictionary<string, int> { ["normal"] = TrainingImages }, Source = options.DataSource },
             Properties = properties,
         };
 
@@ -228,16 +259,16 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
             tensors[DescriptorTensor] = new ModelTensor([_patches.Descriptors.Length / FeatureDimension, FeatureDimension], _patches.Descriptors);
         }
 
-        new ModelPackage(manifest, tensors).Save(path, options);
+        new ModelPackage(manifest, tensors, options.EmbedBackbone ? _extractor.BackboneBytes : null).Save(path, new ModelSaveOptions { Overwrite = options.Overwrite });
     }
 
-    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    /// <summary>Reads a model written by <see cref="Save(string, DefectModelSaveOptions?)"/> (through <see cref="DefectModel.Load(string, DefectModelLoadOptions?)"/>).</summary>
     /// <param name="path">The <c>.ddmodel</c> file.</param>
-    /// <param name="backbonePath">The backbone file; its SHA-256 must match the one recorded.</param>
+    /// <param name="backbonePath">The backbone file of a model that does not embed it (its SHA-256 must match the one recorded), else null.</param>
     /// <param name="threads">Threads for the backbone and search. Default: processor count.</param>
     /// <returns>The model.</returns>
     /// <exception cref="ModelFileException">The file is not a PatchCore anomaly model or does not fit the backbone.</exception>
-    public static PatchCoreModel Load(string path, string backbonePath, int threads = 0)
+    internal static PatchCoreModel Load(string path, string? backbonePath, int threads = 0)
     {
         ModelPackage package = ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = backbonePath });
         ModelManifest m = package.Manifest;
@@ -284,7 +315,9 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
                 throw new ModelFileException(path, "manifest.json", $"max_layer_features is {maxLayerFeatures}, expected a value >= 0");
             }
 
-            var extractor = new PatchFeatureExtractor(backbonePath, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles, settings.StandardizeImages, settings.PositionWeight, layout,
+            byte[] backboneBytes = package.EmbeddedBackbone ?? (backbonePath is not null ? File.ReadAllBytes(backbonePath)
+                : throw new ModelFileException(path, "manifest.json", $"the model refers to the backbone '{m.Backbone.Name}' (SHA-256 {m.Backbone.Sha256}) without embedding it; give its file"));
+            var extractor = new PatchFeatureExtractor(backboneBytes, m.Backbone.Name, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles, settings.StandardizeImages, settings.PositionWeight, layout,
                 maxLayerFeatures);
             if (bank.Shape.Count != 2 || bank.Shape[1] != extractor.Dimension || sources.Data.Length != bank.Shape[0])
             {
@@ -311,7 +344,13 @@ public sealed class PatchCoreModel : ICropClassifier, IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _extractor.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _shared.Release();
+        }
+    }
 
     // The bank with its sources and, for "nearest_images" models, the training images' descriptors (disposes the extractor when refused).
     private static PatchBank ReadBank(string path, IReadOnlyDictionary<string, string> p, ModelPackage package, ModelTensor bank, ModelTensor sources, PatchFeatureExtractor extractor)

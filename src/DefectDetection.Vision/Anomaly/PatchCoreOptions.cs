@@ -15,6 +15,9 @@ public sealed class PatchCoreOptions
     /// <summary>The ONNX backbone (NCHW float input, ImageNet normalisation). Required.</summary>
     public string BackbonePath { get; init; } = string.Empty;
 
+    /// <summary>The labels of normal images in a dataset given to <see cref="PatchCoreTrainer.Fit(DefectDetection.Datasets.ImageDataset, IProgress{DefectDetection.Models.TrainingProgress}?, CancellationToken)"/>. Default <c>normal</c> and <c>good</c> (MVTec AD).</summary>
+    public IReadOnlyList<string> NormalLabels { get; init; } = DefectDetection.Models.Learners.DefaultNormalLabels;
+
     /// <summary>Intermediate tensors to tap, by name; the first sets the patch grid. Default <see cref="MobileNetV2Layers"/>.</summary>
     public IReadOnlyList<string> Layers { get; init; } = MobileNetV2Layers;
 
@@ -213,8 +216,3 @@ public sealed class PatchCoreOptions
         Layout.Validate();
     }
 }
-
-/// <summary>Progress of <see cref="PatchCoreTrainer.Fit(IReadOnlyList{DefectDetection.Imaging.ImageView}, IReadOnlyList{DefectDetection.Imaging.ImageView}?, IProgress{PatchCoreProgress}?, CancellationToken)"/>.</summary>
-/// <param name="Stage">"features", "coreset" or "calibration".</param>
-/// <param name="Fraction">Done fraction of the stage, 0..1.</param>
-public readonly record struct PatchCoreProgress(string Stage, double Fraction);

@@ -1,6 +1,7 @@
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
+using DefectDetection.Models;
 
 namespace DefectDetection.Vision.Anomaly;
 
@@ -9,7 +10,7 @@ namespace DefectDetection.Vision.Anomaly;
 /// k-centre coreset as memory bank, and a threshold calibrated on held-out scores (each calibration image scored
 /// against the bank without its own patches), or F1-optimal when some anomalies are labelled.
 /// </summary>
-public sealed class PatchCoreTrainer
+public sealed class PatchCoreTrainer : IDefectTrainer
 {
     /// <summary>Creates a trainer.</summary>
     /// <param name="options">The configuration (validated here).</param>
@@ -30,24 +31,33 @@ public sealed class PatchCoreTrainer
     /// <param name="cancellationToken">Stops the work early.</param>
     /// <returns>The trained model (dispose it when done).</returns>
     public PatchCoreModel Fit(IReadOnlyList<ImageView> normalImages, IReadOnlyList<ImageView>? labelledAnomalies = null,
-        IProgress<PatchCoreProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(normalImages);
         labelledAnomalies ??= [];
         return FitCore(normalImages.Count, i => (normalImages[i], null), labelledAnomalies.Count, i => (labelledAnomalies[i], null), progress, cancellationToken);
     }
 
-    /// <summary>Fits the model on a dataset: images labelled <paramref name="normalLabel"/> train, any others only set the threshold.</summary>
+    /// <summary>
+    /// Fits the model on a dataset: images with one of <see cref="PatchCoreOptions.NormalLabels"/> train, any others
+    /// only set the threshold.
+    /// </summary>
     /// <param name="dataset">The images.</param>
-    /// <param name="normalLabel">The label of normal images. Default "normal".</param>
     /// <param name="progress">Optional progress.</param>
     /// <param name="cancellationToken">Stops the work early.</param>
     /// <returns>The trained model (dispose it when done).</returns>
-    public PatchCoreModel Fit(ImageDataset dataset, string normalLabel = "normal", IProgress<PatchCoreProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">The dataset has no image with a normal label.</exception>
+    public PatchCoreModel Fit(ImageDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        LabeledImage[] normals = dataset.Where(x => x.Label == normalLabel).ToArray();
-        LabeledImage[] anomalies = dataset.Where(x => x.Label != normalLabel).ToArray();
+        HashSet<string> normal = new(Options.NormalLabels, StringComparer.Ordinal);
+        LabeledImage[] normals = dataset.Where(x => normal.Contains(x.Label)).ToArray();
+        LabeledImage[] anomalies = dataset.Where(x => !normal.Contains(x.Label)).ToArray();
+        if (normals.Length == 0)
+        {
+            throw new ArgumentException($"The dataset has no image labelled {string.Join(" or ", Options.NormalLabels)} (labels: {string.Join(", ", dataset.Labels)}).", nameof(dataset));
+        }
+
         return FitCore(normals.Length, i => Open(normals[i].ImagePath), anomalies.Length, i => Open(anomalies[i].ImagePath), progress, cancellationToken);
 
         static (ImageView, Image?) Open(string path)
@@ -57,8 +67,11 @@ public sealed class PatchCoreTrainer
         }
     }
 
+    /// <inheritdoc />
+    IDefectModel IDefectTrainer.Fit(ImageDataset dataset, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken) => Fit(dataset, progress, cancellationToken);
+
     private PatchCoreModel FitCore(int normalCount, Func<int, (ImageView View, Image? Owned)> normal, int anomalyCount, Func<int, (ImageView View, Image? Owned)> anomaly,
-        IProgress<PatchCoreProgress>? progress, CancellationToken cancellationToken)
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         if (normalCount == 0)
         {
@@ -66,7 +79,7 @@ public sealed class PatchCoreTrainer
         }
 
         PatchCoreOptions o = Options;
-        var extractor = new PatchFeatureExtractor(o.BackbonePath, o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles, o.StandardizeImages, (float)o.PositionWeight, o.Layout, o.MaxLayerFeatures);
+        var extractor = new PatchFeatureExtractor(File.ReadAllBytes(o.BackbonePath), Path.GetFileName(o.BackbonePath), o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles, o.StandardizeImages, (float)o.PositionWeight, o.Layout, o.MaxLayerFeatures);
         try
         {
             int patches = extractor.Patches, dim = extractor.Dimension;
@@ -93,7 +106,7 @@ public sealed class PatchCoreTrainer
             int first = m == 0 ? 0 : normalCount - m, held = m == 0 ? 1 : m;
             float[] heldDist = new float[held * patches];
             float[] dist = new float[patches];
-            progress?.Report(new PatchCoreProgress("calibration", 0));
+            progress?.Report(new TrainingProgress("calibration", 0));
             var search = new PatchBank(bank, sources, dim, descriptors.AsSpan(0, Math.Min(descriptors.Length, (normalCount - m) * dim)).ToArray(), o.NearestImages);
             bank = search.Bank;
             for (int k = 0; k < held; k++)
@@ -129,7 +142,7 @@ public sealed class PatchCoreTrainer
 
                 PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
                 normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK, query, bank, dim, o.ReweightNeighbours));
-                progress?.Report(new PatchCoreProgress("calibration", (k + 1.0) / (held + anomalyCount)));
+                progress?.Report(new TrainingProgress("calibration", (k + 1.0) / (held + anomalyCount)));
             }
 
             var anomalyScores = new List<double>(anomalyCount);
@@ -206,7 +219,7 @@ public sealed class PatchCoreTrainer
         return (all, Flips + 1);
     }
 
-    private (float[] Bank, int[] Sources) BuildBank((float[] Features, int Copies) candidates, int originalRows, int patches, int dim, IProgress<PatchCoreProgress>? progress, CancellationToken cancellationToken)
+    private (float[] Bank, int[] Sources) BuildBank((float[] Features, int Copies) candidates, int originalRows, int patches, int dim, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         PatchCoreOptions o = Options;
         float[] features = candidates.Features;
@@ -232,9 +245,9 @@ public sealed class PatchCoreTrainer
         return (bank, sources);
     }
 
-    private sealed class StageProgress(IProgress<PatchCoreProgress> target, string stage) : IProgress<double>
+    private sealed class StageProgress(IProgress<TrainingProgress> target, string stage) : IProgress<double>
     {
-        public void Report(double value) => target.Report(new PatchCoreProgress(stage, value));
+        public void Report(double value) => target.Report(new TrainingProgress(stage, value));
     }
 
     /// <summary>Flipped copies learnt per normal image with <see cref="PatchCoreOptions.AugmentFlips"/>: mirrored left-right, top-bottom, and both (180 degrees).</summary>
@@ -271,7 +284,7 @@ public sealed class PatchCoreTrainer
     }
 
     private float[] ExtractAll(PatchFeatureExtractor extractor, int count, Func<int, (ImageView View, Image? Owned)> open, string stage,
-        IProgress<PatchCoreProgress>? progress, CancellationToken cancellationToken, float[]? context = null)
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, float[]? context = null)
     {
         int perContext = extractor.Patches * PatchContext.Dimension;
         int per = extractor.Patches * extractor.Dimension;
@@ -304,7 +317,7 @@ public sealed class PatchCoreTrainer
                 }
             }
 
-            progress?.Report(new PatchCoreProgress(stage, (double)(start + n) / count));
+            progress?.Report(new TrainingProgress(stage, (double)(start + n) / count));
         }
 
         return features;

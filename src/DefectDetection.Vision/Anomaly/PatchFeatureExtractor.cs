@@ -20,9 +20,10 @@ internal sealed class PatchFeatureExtractor : IDisposable
     private readonly int _tiles;
     private readonly bool _standardize;
 
-    public PatchFeatureExtractor(string backbonePath, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads, int batchSize = 8, int tiles = 1, bool standardize = false,
+    public PatchFeatureExtractor(byte[] backboneBytes, string backboneName, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads, int batchSize = 8, int tiles = 1, bool standardize = false,
         float positionWeight = 0, TensorLayoutOptions? layout = null, int maxLayerFeatures = 0)
     {
+        BackboneBytes = backboneBytes;
         MaxLayerFeatures = maxLayerFeatures;
         TensorLayoutOptions l = layout ?? TensorLayoutOptions.ImageNet;
         PositionWeight = positionWeight;
@@ -40,7 +41,7 @@ internal sealed class PatchFeatureExtractor : IDisposable
             Std = l.Std,
             ResizeMode = l.ResizeMode,
         };
-        _backbone = new OnnxBackbone(backbonePath, new OnnxBackboneOptions { Layout = Layout, Layers = [.. layers], Threads = threads, BatchSize = batchSize });
+        _backbone = new OnnxBackbone(backboneBytes, backboneName, new OnnxBackboneOptions { Layout = Layout, Layers = [.. layers], Threads = threads, BatchSize = batchSize });
         foreach (FeatureMapShape s in _backbone.LayerShapes)
         {
             Dimension += LayerFeatures(s.Channels);
@@ -56,6 +57,9 @@ internal sealed class PatchFeatureExtractor : IDisposable
     }
 
     public TensorLayoutOptions Layout { get; }
+
+    /// <summary>The backbone's ONNX bytes (kept to embed them in model files).</summary>
+    public byte[] BackboneBytes { get; }
 
     /// <summary>Features kept per tapped layer (0 = every channel; see <see cref="PatchCoreOptions.MaxLayerFeatures"/>).</summary>
     public int MaxLayerFeatures { get; }

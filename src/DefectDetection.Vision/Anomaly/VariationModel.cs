@@ -2,6 +2,7 @@ using System.Globalization;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.ModelFiles;
+using DefectDetection.Models;
 using DefectDetection.Pipeline;
 
 namespace DefectDetection.Vision.Anomaly;
@@ -9,9 +10,9 @@ namespace DefectDetection.Vision.Anomaly;
 /// <summary>
 /// A variation model: per-pixel mean and spread of aligned normal images. The anomaly map is the larger of the bright
 /// and dark exceedances, (v - mean) / tolBright and (mean - v) / tolDark with tol = max(absolute, relative x spread):
-/// 1 is the edge of the tolerance band. Immutable and thread-safe.
+/// 1 is the edge of the tolerance band, and the default threshold. Immutable and thread-safe.
 /// </summary>
-public sealed class VariationModel : ICropClassifier
+public sealed class VariationModel : IDefectModel, ICropClassifier
 {
     /// <summary>Mask value of dark defect pixels (bright ones are 255).</summary>
     public const byte DarkMaskValue = 128;
@@ -20,8 +21,11 @@ public sealed class VariationModel : ICropClassifier
     private readonly float[] _mean;
     private readonly float[] _spread;
 
-    internal VariationModel(VariationModelOptions options, int width, int height, float[] mean, float[] spread)
+    private const double ConfidenceScale = 0.25;
+
+    internal VariationModel(VariationModelOptions options, int width, int height, float[] mean, float[] spread, double threshold = 1)
     {
+        Threshold = threshold;
         _options = options;
         Width = width;
         Height = height;
@@ -35,8 +39,23 @@ public sealed class VariationModel : ICropClassifier
     /// <summary>Model height.</summary>
     public int Height { get; }
 
-    /// <summary>The image threshold on the score (1: some pixel leaves its tolerance band).</summary>
-    public double Threshold => 1;
+    /// <summary>The threshold on the score and the map (default 1: some pixel leaves its tolerance band).</summary>
+    public double Threshold { get; }
+
+    /// <inheritdoc />
+    double? IDefectModel.Threshold => Threshold;
+
+    /// <inheritdoc />
+    public string Learner => Learners.VariationModel;
+
+    /// <inheritdoc />
+    public DefectTask Task => DefectTask.AnomalyDetection;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Labels { get; } = ["normal", "anomaly"];
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> NormalLabels { get; } = ["normal"];
 
     /// <inheritdoc/>
     public CropSize? InputSize => null;
@@ -47,9 +66,12 @@ public sealed class VariationModel : ICropClassifier
 
     /// <summary>Scores one image: map, bright (255) and dark (<see cref="DarkMaskValue"/>) mask, regions labelled "bright"/"dark".</summary>
     /// <param name="image">The image (stretched to the model size, then aligned by translation).</param>
+    /// <param name="cancellationToken">Stops the work early.</param>
     /// <returns>The prediction at the image's size.</returns>
-    public AnomalyPrediction Predict(ImageView image)
+    public DefectPrediction Predict(ImageView image, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
+        float threshold = (float)Threshold;
         int w = Width, h = Height;
         float[] g = VariationModelTrainer.Gray(image, w, h);
         (int sx, int sy) = VariationModelTrainer.Align(_mean, g, w, h, _options.MaxShift);
@@ -80,7 +102,7 @@ public sealed class VariationModel : ICropClassifier
         {
             bool isDark = darkMap[p] > map[p];
             map[p] = Math.Max(map[p], darkMap[p]);
-            if (map[p] >= 1)
+            if (map[p] >= threshold)
             {
                 modelMask[p] = isDark ? DarkMaskValue : (byte)255;
             }
@@ -115,7 +137,27 @@ public sealed class VariationModel : ICropClassifier
         List<AnomalyRegion> regions = AnomalyMaps.Regions(bright, iw, ih, _options.MinRegionArea, "bright");
         regions.AddRange(AnomalyMaps.Regions(dark, iw, ih, _options.MinRegionArea, "dark"));
         regions.Sort((a, b) => b.Area.CompareTo(a.Area));
-        return new AnomalyPrediction(score, Threshold, AnomalyThreshold.Confidence(score, Threshold, 0.25), imageMap, mask, iw, ih, regions);
+        return AnomalyMaps.ToPrediction(score, Threshold, ConfidenceScale, imageMap, mask, iw, ih, regions);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<DefectPrediction> Predict(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return images.Select(i => Predict(i, cancellationToken)).ToArray();
+    }
+
+    /// <inheritdoc />
+    public IDefectModel WithThreshold(double threshold) =>
+        new VariationModel(_options, Width, Height, _mean, _spread, threshold > 0 ? ModelContract.ScoreThreshold(threshold)
+            : throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The variation model's threshold is in tolerance bands: give a value > 0 (1 is the band's edge)."));
+
+    /// <inheritdoc />
+    public ICropClassifier AsCropClassifier() => this;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
     }
 
     /// <inheritdoc/>
@@ -126,7 +168,7 @@ public sealed class VariationModel : ICropClassifier
         for (int i = 0; i < result.Length; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            result[i] = PatchCoreModel.ToVerdict(Predict(crops[i]));
+            result[i] = AnomalyMaps.ToVerdict(Predict(crops[i], cancellationToken));
         }
 
         return result;
@@ -135,7 +177,7 @@ public sealed class VariationModel : ICropClassifier
     /// <summary>Writes the model as a <c>.ddmodel</c> file (mean and spread tensors, tolerances as properties).</summary>
     /// <param name="path">The file.</param>
     /// <param name="options">Save options.</param>
-    public void Save(string path, ModelSaveOptions? options = null)
+    public void Save(string path, DefectModelSaveOptions? options = null)
     {
         CultureInfo inv = CultureInfo.InvariantCulture;
         VariationModelOptions o = _options;
@@ -160,14 +202,17 @@ public sealed class VariationModel : ICropClassifier
         {
             ["mean"] = new ModelTensor([Height, Width], _mean),
             ["spread"] = new ModelTensor([Height, Width], _spread),
-        }).Save(path, options);
+        }).Save(path, new ModelSaveOptions { Overwrite = options?.Overwrite ?? false });
     }
 
-    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    /// <inheritdoc />
+    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ModelContract.SaveToStream(stream, options, Save);
+
+    /// <summary>Reads a model written by <see cref="Save(string, DefectModelSaveOptions?)"/> (through <see cref="DefectModel.Load(string, DefectModelLoadOptions?)"/>).</summary>
     /// <param name="path">The file.</param>
     /// <returns>The model.</returns>
     /// <exception cref="ModelFileException">Not a variation model, or malformed.</exception>
-    public static VariationModel Load(string path)
+    internal static VariationModel Load(string path)
     {
         ModelPackage package = ModelPackage.Load(path);
         IReadOnlyDictionary<string, string> p = package.Manifest.Properties;
@@ -194,7 +239,13 @@ public sealed class VariationModel : ICropClassifier
                 MinRegionArea = int.Parse(p["min_region_area"], inv),
             };
             o.Validate();
-            return new VariationModel(o, mean.Shape[1], mean.Shape[0], mean.Data, spread.Data);
+            double threshold = package.Manifest.Threshold ?? 1;
+            if (!(threshold > 0 && double.IsFinite(threshold)))
+            {
+                throw new ModelFileException(path, "manifest.json", $"threshold is {threshold}, expected a finite value > 0");
+            }
+
+            return new VariationModel(o, mean.Shape[1], mean.Shape[0], mean.Data, spread.Data, threshold);
         }
         catch (Exception e) when (e is FormatException or KeyNotFoundException or OverflowException or ArgumentOutOfRangeException)
         {

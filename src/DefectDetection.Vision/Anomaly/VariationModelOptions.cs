@@ -10,6 +10,9 @@ public sealed class VariationModelOptions
     /// <summary>Model width in pixels (images are stretched to it); 0: the first training image's width. Default 0.</summary>
     public int Width { get; init; }
 
+    /// <summary>The labels of normal images in a dataset given to <see cref="VariationModelTrainer.Fit(DefectDetection.Datasets.ImageDataset, IProgress{DefectDetection.Models.TrainingProgress}?, CancellationToken)"/>; other images are ignored. Default <c>normal</c> and <c>good</c>.</summary>
+    public IReadOnlyList<string> NormalLabels { get; init; } = DefectDetection.Models.Learners.DefaultNormalLabels;
+
     /// <summary>Model height in pixels; 0: the first training image's height. Default 0.</summary>
     public int Height { get; init; }
 

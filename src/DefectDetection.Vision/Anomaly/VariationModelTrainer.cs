@@ -1,5 +1,7 @@
+using DefectDetection.Datasets;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
+using DefectDetection.Models;
 
 namespace DefectDetection.Vision.Anomaly;
 
@@ -8,7 +10,7 @@ namespace DefectDetection.Vision.Anomaly;
 /// size, aligned to the first one by a translation search (template matching, coarse to fine), and the per-pixel mean
 /// and standard deviation are accumulated.
 /// </summary>
-public sealed class VariationModelTrainer
+public sealed class VariationModelTrainer : IDefectTrainer
 {
     /// <summary>Creates a trainer.</summary>
     /// <param name="options">The configuration (validated here).</param>
@@ -24,25 +26,57 @@ public sealed class VariationModelTrainer
 
     /// <summary>Fits the model.</summary>
     /// <param name="normalImages">Aligned (or translation-only misaligned) normal images.</param>
-    /// <param name="progress">Optional progress, 0..1.</param>
+    /// <param name="progress">Optional progress (stage <c>bank</c>, one report per image).</param>
     /// <param name="cancellationToken">Stops the work early.</param>
     /// <returns>The model.</returns>
-    public VariationModel Fit(IReadOnlyList<ImageView> normalImages, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+    public VariationModel Fit(IReadOnlyList<ImageView> normalImages, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(normalImages);
-        if (normalImages.Count == 0)
+        return FitCore(normalImages.Count, (i, w, h) => Sized(normalImages[i], w, h), progress, cancellationToken);
+    }
+
+    /// <summary>Fits the model on the images of a dataset labelled with one of <see cref="VariationModelOptions.NormalLabels"/> (read one at a time).</summary>
+    /// <param name="dataset">The images.</param>
+    /// <param name="progress">Optional progress (stage <c>bank</c>, one report per image).</param>
+    /// <param name="cancellationToken">Stops the work early.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="ArgumentException">The dataset has no image with a normal label.</exception>
+    public VariationModel Fit(ImageDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        HashSet<string> normal = new(Options.NormalLabels, StringComparer.Ordinal);
+        string[] paths = dataset.Where(x => normal.Contains(x.Label)).Select(x => x.ImagePath).ToArray();
+        return FitCore(paths.Length, (i, w, h) =>
         {
-            throw new ArgumentException("At least one normal image is needed.", nameof(normalImages));
+            using Image image = ImageCodecs.Load(paths[i]);
+            return Sized(image.View(), w, h);
+        }, progress, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    IDefectModel IDefectTrainer.Fit(ImageDataset dataset, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken) => Fit(dataset, progress, cancellationToken);
+
+    // Image i in gray at w x h; a zero side takes the image's own (the first image sets the model size).
+    private static (float[] Gray, int Width, int Height) Sized(ImageView image, int w, int h)
+    {
+        w = w > 0 ? w : image.Width;
+        h = h > 0 ? h : image.Height;
+        return (Gray(image, w, h), w, h);
+    }
+
+    private VariationModel FitCore(int count, Func<int, int, int, (float[] Gray, int Width, int Height)> gray, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (count == 0)
+        {
+            throw new ArgumentException($"At least one normal image is needed (labels {string.Join(", ", Options.NormalLabels)}).");
         }
 
-        int w = Options.Width > 0 ? Options.Width : normalImages[0].Width;
-        int h = Options.Height > 0 ? Options.Height : normalImages[0].Height;
-        float[] reference = Gray(normalImages[0], w, h);
+        (float[] reference, int w, int h) = gray(0, Options.Width, Options.Height);
         double[] sum = new double[w * h], sumSq = new double[w * h];
-        for (int i = 0; i < normalImages.Count; i++)
+        for (int i = 0; i < count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            float[] g = i == 0 ? reference : Gray(normalImages[i], w, h);
+            float[] g = i == 0 ? reference : gray(i, w, h).Gray;
             (int sx, int sy) = Align(reference, g, w, h, Options.MaxShift);
             for (int y = 0; y < h; y++)
             {
@@ -55,10 +89,10 @@ public sealed class VariationModelTrainer
                 }
             }
 
-            progress?.Report((i + 1.0) / normalImages.Count);
+            progress?.Report(TrainingProgress.Count(TrainingStages.Bank, i + 1, count));
         }
 
-        int n = normalImages.Count;
+        int n = count;
         float[] mean = new float[w * h], spread = new float[w * h];
         for (int p = 0; p < mean.Length; p++)
         {

@@ -4,36 +4,26 @@ using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.Metrics;
 using DefectDetection.ModelFiles;
+using DefectDetection.Models;
 using DefectDetection.Pipeline;
 using DefectDetection.Vision.Backbones;
 using DefectDetection.Vision.Features;
 
 namespace DefectDetection.Vision.Classification;
 
-/// <summary>Options of <see cref="ImageClassificationModel.Save"/>.</summary>
-public sealed class ImageModelSaveOptions
-{
-    /// <summary>Store the backbone ONNX inside the file (default true); false stores only its name and SHA-256, and loading then needs the file.</summary>
-    public bool EmbedBackbone { get; init; } = true;
-
-    /// <summary>Replace an existing file. Default false.</summary>
-    public bool Overwrite { get; init; }
-
-    /// <summary>A note on where the training data came from, stored in the manifest. Default null.</summary>
-    public string? DataSource { get; init; }
-}
-
 /// <summary>
 /// A trained image classifier (immutable): a frozen feature extractor plus a softmax head, and for two labels a
 /// decision threshold on the positive label. Predicts, evaluates, saves to one <c>.ddmodel</c> file and serves as a
 /// pipeline <see cref="ICropClassifier"/>. Thread-safe. Dispose it to release its backbone.
 /// </summary>
-public sealed class ImageClassificationModel : ICropClassifier, IDisposable
+public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
 {
     internal const string TaskName = "classification";
     private const string KindOnnx = "onnx-gap";
     private const string KindWeightFree = "gradient-histogram";
+    private readonly SharedResource<IFeatureExtractor> _shared;
     private readonly IFeatureExtractor _extractor;
+    private int _disposed;
     private readonly SoftmaxClassifierModel _head;
     private readonly HashSet<string> _normal;
     private readonly byte[]? _backboneBytes;
@@ -42,11 +32,18 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
 
     internal ImageClassificationModel(IFeatureExtractor extractor, SoftmaxClassifierModel head, string? positiveLabel, double? threshold, string[] normalLabels,
         TrainingSummary training, byte[]? backboneBytes, GradientHistogramOptions weightFree, DateTimeOffset created)
+        : this(new SharedResource<IFeatureExtractor>(extractor), head, positiveLabel, threshold, normalLabels, training, backboneBytes, weightFree, created)
     {
-        _extractor = extractor;
+    }
+
+    private ImageClassificationModel(SharedResource<IFeatureExtractor> shared, SoftmaxClassifierModel head, string? positiveLabel, double? threshold, string[] normalLabels,
+        TrainingSummary training, byte[]? backboneBytes, GradientHistogramOptions weightFree, DateTimeOffset created)
+    {
+        _shared = shared;
+        _extractor = shared.Value;
         _head = head;
         PositiveLabel = positiveLabel;
-        Threshold = positiveLabel is null ? null : Math.Clamp(threshold ?? 0.5, 1e-6, 1 - 1e-6);
+        _threshold = positiveLabel is null ? null : Math.Clamp(threshold ?? 0.5, 1e-6, 1 - 1e-6);
         _positiveIndex = positiveLabel is null ? -1 : head.Labels.ToList().IndexOf(positiveLabel);
         NormalLabels = normalLabels;
         _normal = new HashSet<string>(normalLabels, StringComparer.Ordinal);
@@ -62,17 +59,25 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
     /// <summary>The positive label of a two-label model (its probability is compared with <see cref="Threshold"/>), else null.</summary>
     public string? PositiveLabel { get; }
 
-    /// <summary>The decision threshold on the positive label's probability, or null for more than two labels.</summary>
-    public double? Threshold { get; }
+    /// <inheritdoc />
+    public string Learner => Learners.ImageClassifier;
+
+    /// <inheritdoc />
+    public DefectTask Task => DefectTask.Classification;
 
     /// <summary>
-    /// For more than two labels, some of them normal: the threshold on P(defect) = 1 - P(normal labels), chosen on
-    /// cross-validated probabilities by the threshold rule; <see cref="ImagePrediction.IsDefect"/> compares with it.
-    /// Null otherwise (a defect is then a non-normal label).
+    /// The decision threshold on <see cref="DefectPrediction.Score"/>: for two labels on the positive label's
+    /// probability; for more labels, some of them normal, on P(defect) = 1 - P(normal labels) when one was chosen
+    /// (<see cref="ImageClassificationOptions.ChooseDefectThreshold"/>) or set (<see cref="WithThreshold"/>); else null
+    /// (a defect is then a non-normal likeliest label).
     /// </summary>
-    public double? DefectThreshold { get; internal init; }
+    public double? Threshold => PositiveLabel is not null ? _threshold : DefectThreshold;
 
-    /// <summary>The labels that are not defects.</summary>
+    private readonly double? _threshold;
+
+    internal double? DefectThreshold { get; init; }
+
+    /// <inheritdoc />
     public IReadOnlyList<string> NormalLabels { get; }
 
     /// <summary>What the model was trained on, timings and cross-validated metrics.</summary>
@@ -90,24 +95,52 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
     /// <inheritdoc />
     public CropSize? InputSize => null;
 
-    /// <summary>Predicts the label of one image.</summary>
-    public ImagePrediction Predict(ImageView image) => FromFeatures(_extractor.Extract(image));
-
-    /// <summary>Predicts the labels of many images (batched through the backbone).</summary>
-    public IReadOnlyList<ImagePrediction> Predict(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
+    /// <inheritdoc />
+    public DefectPrediction Predict(ImageView image, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(images);
-        return _extractor.ExtractBatch(images, cancellationToken).Select(FromFeatures).ToArray();
+        cancellationToken.ThrowIfCancellationRequested();
+        return FromFeatures(_extractor.Extract(image), image.Width, image.Height);
     }
 
-    /// <summary>Predicts the labels of image files.</summary>
+    /// <inheritdoc />
+    public IReadOnlyList<DefectPrediction> Predict(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        IReadOnlyList<float[]> features = _extractor.ExtractBatch(images, cancellationToken);
+        return features.Select((f, i) => FromFeatures(f, images[i].Width, images[i].Height)).ToArray();
+    }
+
+    /// <summary>Predicts the labels of image files (features are extracted in batches; each image's size is read from its header).</summary>
     /// <exception cref="InvalidImageContentException">A file is not a readable image (the message names it).</exception>
-    public IReadOnlyList<ImagePrediction> PredictFiles(IReadOnlyList<string> paths, CancellationToken cancellationToken = default)
+    public IReadOnlyList<DefectPrediction> PredictFiles(IReadOnlyList<string> paths, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(paths);
         FeatureCache cache = new(_extractor);
-        return cache.GetOrExtract(paths, cancellationToken).Select(FromFeatures).ToArray();
+        IReadOnlyList<float[]> features = cache.GetOrExtract(paths, cancellationToken);
+        return features.Select((f, i) =>
+        {
+            ImageInfo info = ImageCodecs.Identify(paths[i]);
+            return FromFeatures(f, info.Width, info.Height);
+        }).ToArray();
     }
+
+    /// <inheritdoc />
+    public IDefectModel WithThreshold(double threshold)
+    {
+        double t = ModelContract.ProbabilityThreshold(threshold);
+        if (PositiveLabel is null && (!Labels.Any(_normal.Contains) || Labels.All(_normal.Contains)))
+        {
+            throw new InvalidOperationException($"The model's labels ({string.Join(", ", Labels)}) are not split into normal and defect labels, so there is no P(defect) to threshold.");
+        }
+
+        return new ImageClassificationModel(_shared.Acquire(), _head, PositiveLabel, PositiveLabel is null ? null : t, [.. NormalLabels], Training, _backboneBytes, _weightFree, CreatedUtc)
+        {
+            DefectThreshold = PositiveLabel is null ? t : DefectThreshold,
+        };
+    }
+
+    /// <inheritdoc />
+    public ICropClassifier AsCropClassifier() => this;
 
     /// <summary>
     /// Evaluates the model on a labelled dataset: accuracy, per-label precision/recall/F1, the confusion matrix, and
@@ -116,7 +149,7 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
     /// <exception cref="ArgumentException">The dataset is empty or holds a label the model does not know.</exception>
     public ClassificationMetrics Evaluate(ImageDataset dataset, CancellationToken cancellationToken = default) => EvaluateCore(dataset, out _, cancellationToken);
 
-    private ClassificationMetrics EvaluateCore(ImageDataset dataset, out IReadOnlyList<ImagePrediction> predictions, CancellationToken cancellationToken)
+    private ClassificationMetrics EvaluateCore(ImageDataset dataset, out IReadOnlyList<DefectPrediction> predictions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (dataset.Count == 0)
@@ -135,7 +168,7 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
         if (PositiveLabel is not null)
         {
             bool[] positives = actual.Select(a => a == PositiveLabel).ToArray();
-            double[] scores = predictions.Select(p => (double)p.Scores[PositiveLabel!]).ToArray();
+            double[] scores = predictions.Select(p => (double)p.LabelScores[PositiveLabel!]).ToArray();
             return ClassificationEvaluator.EvaluateBinary(positives, scores, Threshold, PositiveLabel, Labels.First(l => l != PositiveLabel));
         }
 
@@ -154,14 +187,14 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
     /// <summary>Both <see cref="Evaluate"/> and <see cref="EvaluateDefects"/> (null when not applicable) from one pass over the images.</summary>
     public (ClassificationMetrics Labels, ClassificationMetrics? Defects) EvaluateBoth(ImageDataset dataset, CancellationToken cancellationToken = default)
     {
-        ClassificationMetrics labels = EvaluateCore(dataset, out IReadOnlyList<ImagePrediction> predictions, cancellationToken);
+        ClassificationMetrics labels = EvaluateCore(dataset, out IReadOnlyList<DefectPrediction> predictions, cancellationToken);
         if (!Labels.Any(_normal.Contains) || Labels.All(_normal.Contains))
         {
             return (labels, null);
         }
 
         bool[] defects = dataset.Select(i => !_normal.Contains(i.Label)).ToArray();
-        double[] scores = predictions.Select(p => 1.0 - p.Scores.Where(s => _normal.Contains(s.Key)).Sum(s => (double)s.Value)).ToArray();
+        double[] scores = predictions.Select(p => 1.0 - p.LabelScores.Where(s => _normal.Contains(s.Key)).Sum(s => (double)s.Value)).ToArray();
         if (DefectThreshold is { } threshold)
         {
             return (labels, ClassificationEvaluator.EvaluateBinary(defects, scores, threshold, "defect", "normal"));
@@ -193,16 +226,12 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
     /// <inheritdoc />
     public IReadOnlyList<CropVerdict> Classify(IReadOnlyList<ImageView> crops, CancellationToken cancellationToken = default)
     {
-        IReadOnlyList<ImagePrediction> predictions = Predict(crops, cancellationToken);
+        IReadOnlyList<DefectPrediction> predictions = Predict(crops, cancellationToken);
         CropVerdict[] verdicts = new CropVerdict[predictions.Count];
         for (int i = 0; i < verdicts.Length; i++)
         {
-            ImagePrediction p = predictions[i];
-            float normal = p.Scores.Where(s => _normal.Contains(s.Key)).Sum(s => s.Value);
-            float defectConfidence = PositiveLabel is not null && !_normal.Contains(PositiveLabel)
-                ? (p.Label == PositiveLabel ? p.Confidence : 1 - p.Confidence)
-                : Math.Clamp(1 - normal, 0, 1);
-            verdicts[i] = new CropVerdict(p.Label, p.IsDefect, defectConfidence, 1 - normal);
+            DefectPrediction p = predictions[i];
+            verdicts[i] = new CropVerdict(p.Label, p.IsDefect, p.Confidence, (float)p.Score);
         }
 
         return verdicts;
@@ -211,13 +240,13 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
     /// <summary>
     /// Saves the model as one <c>.ddmodel</c> file (written to a temporary file, then renamed): manifest (task, labels,
     /// preprocessing, backbone name, SHA-256 and tapped layers, threshold, training data summary, cross-validated
-    /// metrics, creation time), head tensors, and the backbone unless <see cref="ImageModelSaveOptions.EmbedBackbone"/> is false.
+    /// metrics, creation time), head tensors, and the backbone unless <see cref="DefectModelSaveOptions.EmbedBackbone"/> is false.
     /// </summary>
-    /// <exception cref="IOException">The file exists and <see cref="ImageModelSaveOptions.Overwrite"/> is false, or cannot be written.</exception>
-    public void Save(string path, ImageModelSaveOptions? options = null)
+    /// <exception cref="IOException">The file exists and <see cref="DefectModelSaveOptions.Overwrite"/> is false, or cannot be written.</exception>
+    public void Save(string path, DefectModelSaveOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        options ??= new ImageModelSaveOptions();
+        options ??= new DefectModelSaveOptions();
         Dictionary<string, string> properties = new(StringComparer.Ordinal)
         {
             ["extractor.kind"] = Backbone is null ? KindWeightFree : KindOnnx,
@@ -283,15 +312,18 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
             .Save(path, new ModelSaveOptions { Overwrite = options.Overwrite });
     }
 
+    /// <inheritdoc />
+    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ModelContract.SaveToStream(stream, options, Save);
+
     /// <summary>
-    /// Loads a model saved by <see cref="Save"/>. A model whose backbone is not embedded needs
+    /// Loads a model saved by <see cref="Save(string, DefectModelSaveOptions?)"/> (through <see cref="DefectModel.Load(string, DefectModelLoadOptions?)"/>). A model whose backbone is not embedded needs
     /// <paramref name="backbonePath"/>; a given backbone is checked against the stored SHA-256 either way.
     /// </summary>
     /// <param name="path">The .ddmodel file.</param>
     /// <param name="backbonePath">The backbone ONNX file, or null to use the embedded one.</param>
     /// <param name="threads">Threads inside one backbone operator; null: <see cref="Environment.ProcessorCount"/>.</param>
     /// <exception cref="ModelFileException">The file is missing, corrupt, of a newer format, not a classification model, or its backbone is missing or differs.</exception>
-    public static ImageClassificationModel Load(string path, string? backbonePath = null, int? threads = null)
+    internal static ImageClassificationModel Load(string path, string? backbonePath = null, int? threads = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
@@ -383,9 +415,15 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => (_extractor as IDisposable)?.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _shared.Release();
+        }
+    }
 
-    private ImagePrediction FromFeatures(float[] features)
+    private DefectPrediction FromFeatures(float[] features, int width, int height)
     {
         float[] probabilities = new float[Labels.Count];
         _head.PredictProbabilities(features, probabilities);
@@ -395,43 +433,46 @@ public sealed class ImageClassificationModel : ICropClassifier, IDisposable
             scores[Labels[k]] = probabilities[k];
         }
 
+        double normal = 0;
+        for (int k = 0; k < probabilities.Length; k++)
+        {
+            normal += _normal.Contains(Labels[k]) ? probabilities[k] : 0;
+        }
+
         string label;
+        bool isDefect;
+        double score;
+        double? threshold;
         float confidence;
         if (_positiveIndex >= 0)
         {
-            double t = Threshold!.Value, pp = probabilities[_positiveIndex];
-            double c = pp >= t ? 0.5 + (0.5 * (pp - t) / (1 - t)) : 0.5 * pp / t;
-            bool positive = pp >= t;
-            label = positive ? Labels[_positiveIndex] : Labels[1 - _positiveIndex];
-            confidence = (float)Math.Clamp(positive ? c : 1 - c, 0, 1);
+            double t = _threshold!.Value;
+            score = probabilities[_positiveIndex];
+            threshold = t;
+            label = score >= t ? Labels[_positiveIndex] : Labels[1 - _positiveIndex];
+            isDefect = !_normal.Contains(label);
+            float c = ModelContract.Calibrate(score, t);
+            confidence = _normal.Contains(Labels[_positiveIndex]) ? 1 - c : c;
         }
         else
         {
-            int best = 0;
-            for (int k = 1; k < probabilities.Length; k++)
-            {
-                if (probabilities[k] > probabilities[best])
-                {
-                    best = k;
-                }
-            }
-
-            label = Labels[best];
-            confidence = probabilities[best];
+            label = Labels[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities)];
+            score = Math.Clamp(1 - normal, 0, 1);
+            threshold = DefectThreshold;
+            isDefect = DefectThreshold is { } dt ? score >= dt : !_normal.Contains(label);
+            confidence = DefectThreshold is { } d ? ModelContract.Calibrate(score, d) : (float)score;
         }
 
-        bool isDefect = !_normal.Contains(label);
-        if (DefectThreshold is { } dt)
+        return new DefectPrediction
         {
-            float normal = 0;
-            for (int k = 0; k < probabilities.Length; k++)
-            {
-                normal += _normal.Contains(Labels[k]) ? probabilities[k] : 0;
-            }
-
-            isDefect = 1 - normal >= dt;
-        }
-
-        return new ImagePrediction(label, scores, confidence, isDefect);
+            ImageWidth = width,
+            ImageHeight = height,
+            IsDefect = isDefect,
+            Label = label,
+            LabelScores = scores,
+            Score = score,
+            Threshold = threshold,
+            Confidence = confidence,
+        };
     }
 }

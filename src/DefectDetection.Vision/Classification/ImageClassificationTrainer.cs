@@ -1,3 +1,4 @@
+using DefectDetection.Models;
 using System.Diagnostics;
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
@@ -15,7 +16,7 @@ namespace DefectDetection.Vision.Classification;
 /// cross-validated probabilities. Features are cached by file content hash, so refitting on the same images only
 /// retrains the head. Dispose the trainer to release its backbone.
 /// </summary>
-public sealed class ImageClassificationTrainer : IDisposable
+public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
 {
     private readonly FeatureCache _cache;
     private readonly IFeatureExtractor _extractor;
@@ -124,6 +125,9 @@ public sealed class ImageClassificationTrainer : IDisposable
     }
 
     /// <inheritdoc />
+    IDefectModel IDefectTrainer.Fit(ImageDataset dataset, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken) => Fit(dataset, progress, cancellationToken);
+
+    /// <inheritdoc />
     public void Dispose() => (_extractor as IDisposable)?.Dispose();
 
     internal float[][] ExtractFeatures(IReadOnlyList<string> paths, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
@@ -136,7 +140,7 @@ public sealed class ImageClassificationTrainer : IDisposable
             int count = Math.Min(batch, paths.Count - start);
             float[][] part = _cache.GetOrExtract(paths.Skip(start).Take(count).ToArray(), cancellationToken);
             part.CopyTo(result, start);
-            progress?.Report(new TrainingProgress(start + count, paths.Count, double.NaN, double.NaN, double.NaN) { Stage = TrainingStage.Features });
+            progress?.Report(TrainingProgress.Count(TrainingStages.Features, start + count, paths.Count));
         }
 
         return result;
@@ -199,7 +203,7 @@ public sealed class ImageClassificationTrainer : IDisposable
                 owned.ForEach(o => o.Dispose());
             }
 
-            progress?.Report(new TrainingProgress(i + 1, paths.Length, double.NaN, double.NaN, double.NaN) { Stage = TrainingStage.Augmentation });
+            progress?.Report(TrainingProgress.Count(TrainingStages.Augmentation, i + 1, paths.Length));
         }
 
         return result;
@@ -242,7 +246,7 @@ public sealed class ImageClassificationTrainer : IDisposable
                 }
             }
 
-            progress?.Report(new TrainingProgress(f + 1, folds, double.NaN, double.NaN, double.NaN) { Stage = TrainingStage.Threshold });
+            progress?.Report(TrainingProgress.Count(TrainingStages.Threshold, f + 1, folds));
         }
 
         if (positive is null)

@@ -1,5 +1,8 @@
+using System.Globalization;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
+using DefectDetection.ModelFiles;
+using DefectDetection.Models;
 using DefectDetection.Pipeline;
 
 namespace DefectDetection.Vision.Classification;
@@ -13,10 +16,15 @@ namespace DefectDetection.Vision.Classification;
 /// crop whose object it lies nearest (neighbouring objects are part of the normal models), so that neighbouring
 /// crops do not report it twice. Immutable and thread-safe.
 /// </summary>
-public sealed class ResidualCropClassifier : ICropClassifier
+public sealed class ResidualCropClassifier : IDefectModel, ICropClassifier
 {
     /// <summary>The label of regions that are not defects.</summary>
     public const string NormalLabel = "normal";
+
+    /// <summary>The task name in the manifest of this classifier's model files.</summary>
+    internal const string TaskName = "pin_residual_classification";
+
+    private const string ManifestEntry = "manifest.json";
 
     internal const int FeatureCount = 9;
 
@@ -30,8 +38,10 @@ public sealed class ResidualCropClassifier : ICropClassifier
     private readonly int[] _coreIndices;
     private readonly string _defectLabel;
 
-    internal ResidualCropClassifier(ResidualCropClassifierOptions options, int size, float[] reference, float[][] means, float[][] spreads, SoftmaxClassifierModel? head, string defectLabel = "anomaly")
+    internal ResidualCropClassifier(ResidualCropClassifierOptions options, int size, float[] reference, float[][] means, float[][] spreads, SoftmaxClassifierModel? head, string defectLabel = "anomaly",
+        double threshold = 0.5)
     {
+        Threshold = threshold;
         _defectLabel = defectLabel;
         _o = options;
         Size = size;
@@ -50,8 +60,231 @@ public sealed class ResidualCropClassifier : ICropClassifier
     /// <summary>Number of normal models.</summary>
     public int Prototypes => _means.Length;
 
-    /// <summary>The labels the head tells apart (with <see cref="NormalLabel"/>); empty without a head.</summary>
-    public IReadOnlyList<string> Labels => _head?.Labels ?? [];
+    /// <summary>The labels the head tells apart (with <see cref="NormalLabel"/>); without a head, <see cref="NormalLabel"/> and the one defect label.</summary>
+    public IReadOnlyList<string> Labels => _head?.Labels ?? [NormalLabel, _defectLabel];
+
+    /// <inheritdoc />
+    public string Learner => Learners.PinResidual;
+
+    /// <inheritdoc />
+    public DefectTask Task => DefectTask.RegionClassification;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> NormalLabels { get; } = [NormalLabel];
+
+    /// <summary>
+    /// The threshold on an excess region's P(defect) = 1 - P(<see cref="NormalLabel"/>) (default 0.5);
+    /// <see cref="DefectPrediction.Score"/> of a crop is its most defective region's. Without a head every reported
+    /// region is a defect.
+    /// </summary>
+    public double Threshold { get; }
+
+    /// <inheritdoc />
+    double? IDefectModel.Threshold => Threshold;
+
+    /// <summary>Judges one crop centred on an object: the defects are located in crop coordinates.</summary>
+    /// <param name="image">The crop.</param>
+    /// <param name="cancellationToken">Stops the work early.</param>
+    public DefectPrediction Predict(ImageView image, CancellationToken cancellationToken = default) => Predict([image], cancellationToken)[0];
+
+    /// <inheritdoc />
+    public IReadOnlyList<DefectPrediction> Predict(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<CropVerdict> verdicts = Classify(images, cancellationToken);
+        DefectPrediction[] result = new DefectPrediction[verdicts.Count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            CropVerdict v = verdicts[i];
+            Dictionary<string, float> scores = Labels.ToDictionary(l => l, _ => 0f, StringComparer.Ordinal);
+            scores[NormalLabel] = 1 - v.Score;
+            if (v.IsDefect)
+            {
+                scores[v.Label] = v.Score;
+            }
+
+            result[i] = new DefectPrediction
+            {
+                ImageWidth = images[i].Width,
+                ImageHeight = images[i].Height,
+                IsDefect = v.IsDefect,
+                Label = v.Label,
+                LabelScores = scores,
+                Score = v.Score,
+                Threshold = Threshold,
+                Confidence = v.Confidence,
+                Defects = [.. (v.LocalizedDefects ?? []).OrderByDescending(d => d.Confidence)],
+            };
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    public IDefectModel WithThreshold(double threshold) =>
+        new ResidualCropClassifier(_o, Size, _reference, _means, _spreads, _head, _defectLabel, ModelContract.ProbabilityThreshold(threshold));
+
+    /// <inheritdoc />
+    public ICropClassifier AsCropClassifier() => this;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+    }
+
+    /// <summary>
+    /// Writes the classifier as a <c>.ddmodel</c> file: the options in the manifest; the reference plane, the normal
+    /// models (means and spreads) and the head as tensors.
+    /// </summary>
+    /// <exception cref="IOException">The file exists and <see cref="DefectModelSaveOptions.Overwrite"/> is false, or cannot be written.</exception>
+    public void Save(string path, DefectModelSaveOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        CultureInfo inv = CultureInfo.InvariantCulture;
+        ResidualCropClassifierOptions o = _o;
+        Dictionary<string, string> properties = new(StringComparer.Ordinal)
+        {
+            ["channel_weights"] = string.Join(' ', o.ChannelWeights.Select(w => w.ToString("R", inv))),
+            ["size"] = Size.ToString(inv),
+            ["max_shift"] = o.MaxShift.ToString(inv),
+            ["prototypes"] = o.Prototypes.ToString(inv),
+            ["excess_threshold"] = o.ExcessThreshold.ToString("R", inv),
+            ["spread_factor"] = o.SpreadFactor.ToString("R", inv),
+            ["spread_floor"] = o.SpreadFloor.ToString("R", inv),
+            ["min_area"] = o.MinArea.ToString(inv),
+            ["report_radius"] = o.ReportRadius.ToString("R", inv),
+            ["min_object_level"] = o.MinObjectLevel.ToString("R", inv),
+            ["join_distance"] = o.JoinDistance.ToString(inv),
+            ["box_margin"] = o.BoxMargin.ToString(inv),
+            ["seed"] = o.Seed.ToString(inv),
+            ["defect_label"] = _defectLabel,
+            ["head"] = _head is null ? "none" : "softmax",
+        };
+        int plane = Size * Size;
+        Dictionary<string, ModelTensor> tensors = new(StringComparer.Ordinal)
+        {
+            ["reference"] = new ModelTensor([Size, Size], _reference),
+            ["means"] = new ModelTensor([_means.Length, plane], [.. _means.SelectMany(m => m)]),
+            ["spreads"] = new ModelTensor([_spreads.Length, plane], [.. _spreads.SelectMany(m => m)]),
+        };
+        if (_head is not null)
+        {
+            foreach ((string name, ModelTensor t) in _head.ToTensors())
+            {
+                tensors[name] = t;
+            }
+        }
+
+        ModelManifest manifest = new() { Task = TaskName, Labels = [.. Labels], Threshold = Threshold, Properties = properties };
+        new ModelPackage(manifest, tensors).Save(path, new ModelSaveOptions { Overwrite = options?.Overwrite ?? false });
+    }
+
+    /// <inheritdoc />
+    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ModelContract.SaveToStream(stream, options, Save);
+
+    /// <summary>Loads a classifier written by <see cref="Save(string, DefectModelSaveOptions?)"/> (through <see cref="DefectModel.Load(string, DefectModelLoadOptions?)"/>).</summary>
+    /// <exception cref="ModelFileException">The file is not a pin-residual classifier, or a property or tensor is missing or out of range (the message names it).</exception>
+    internal static ResidualCropClassifier Load(string path)
+    {
+        string full = Path.GetFullPath(path);
+        ModelPackage package = ModelPackage.Load(full);
+        ModelManifest m = package.Manifest;
+        if (m.Task != TaskName)
+        {
+            throw new ModelFileException(full, ManifestEntry, $"task: the model is a '{m.Task}' model, not a pin-residual classifier ('{TaskName}')");
+        }
+
+        IReadOnlyDictionary<string, string> p = m.Properties;
+        float[] weights = [.. Text("channel_weights").Split(' ').Select(v => Float(v, "channel_weights"))];
+        ResidualCropClassifierOptions options = new()
+        {
+            ChannelWeights = weights,
+            Size = Int("size", 1, 1024),
+            MaxShift = Int("max_shift", 0, 16),
+            Prototypes = Int("prototypes", 1, 1024),
+            ExcessThreshold = Float(Text("excess_threshold"), "excess_threshold"),
+            SpreadFactor = Float(Text("spread_factor"), "spread_factor"),
+            SpreadFloor = Float(Text("spread_floor"), "spread_floor"),
+            MinArea = Int("min_area", 1, 1 << 24),
+            ReportRadius = Float(Text("report_radius"), "report_radius"),
+            MinObjectLevel = Float(Text("min_object_level"), "min_object_level"),
+            JoinDistance = Int("join_distance", 0, 1 << 16),
+            BoxMargin = Int("box_margin", 0, 1 << 16),
+            Seed = Int("seed", int.MinValue, int.MaxValue),
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFileException(full, ManifestEntry, "properties: " + e.Message, e);
+        }
+
+        int size = options.Size, plane = size * size;
+        ModelTensor reference = Tensor("reference", [size, size]);
+        ModelTensor means = package.GetTensor("means");
+        int count = means.Shape.Count == 2 ? means.Shape[0] : -1;
+        if (count < 1 || count > options.Prototypes)
+        {
+            throw new ModelFileException(full, "tensors/means.f32", $"shape [{string.Join(", ", means.Shape)}]: expected [1..{options.Prototypes}, {plane}]");
+        }
+
+        Tensor("means", [count, plane]);
+        ModelTensor spreads = Tensor("spreads", [count, plane]);
+        if (spreads.Data.Any(v => v < 0))
+        {
+            throw new ModelFileException(full, "tensors/spreads.f32", "a spread is negative");
+        }
+
+        SoftmaxClassifierModel? head = null;
+        if (Text("head") == "softmax")
+        {
+            try
+            {
+                head = SoftmaxClassifierModel.FromTensors(m.Labels, package.Tensors);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new ModelFileException(full, "tensors", e.Message, e);
+            }
+
+            if (head.FeatureLength != FeatureCount || !head.Labels.Contains(NormalLabel))
+            {
+                throw new ModelFileException(full, "tensors", $"the head takes {head.FeatureLength} features with labels {string.Join(", ", head.Labels)}; expected {FeatureCount} features and the label '{NormalLabel}'");
+            }
+        }
+
+        double threshold = m.Threshold ?? 0.5;
+        if (!(threshold > 0 && threshold < 1))
+        {
+            throw new ModelFileException(full, ManifestEntry, $"threshold: {threshold} is not a probability in (0, 1)");
+        }
+
+        float[][] meanRows = [.. Enumerable.Range(0, count).Select(i => means.Data.AsSpan(i * plane, plane).ToArray())];
+        float[][] spreadRows = [.. Enumerable.Range(0, count).Select(i => spreads.Data.AsSpan(i * plane, plane).ToArray())];
+        return new ResidualCropClassifier(options, size, reference.Data, meanRows, spreadRows, head, Text("defect_label"), threshold);
+
+        string Text(string key) =>
+            p.TryGetValue(key, out string? v) && !string.IsNullOrEmpty(v) ? v : throw new ModelFileException(full, ManifestEntry, $"properties.{key}: missing");
+
+        int Int(string key, int min, int max) =>
+            int.TryParse(Text(key), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max
+                ? v
+                : throw new ModelFileException(full, ManifestEntry, $"properties.{key}: '{p[key]}' is not a whole number in [{min}, {max}]");
+
+        float Float(string text, string key) =>
+            float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) && float.IsFinite(v)
+                ? v
+                : throw new ModelFileException(full, ManifestEntry, $"properties.{key}: '{text}' is not a finite number");
+
+        ModelTensor Tensor(string name, int[] shape)
+        {
+            ModelTensor t = package.GetTensor(name);
+            return t.Shape.SequenceEqual(shape)
+                ? t
+                : throw new ModelFileException(full, $"tensors/{name}.f32", $"shape [{string.Join(", ", t.Shape)}]: expected [{string.Join(", ", shape)}]");
+        }
+    }
 
     /// <inheritdoc />
     public CropSize? InputSize => null;
@@ -112,7 +345,10 @@ public sealed class ResidualCropClassifier : ICropClassifier
             }
 
             Defect best = found.MaxBy(d => d.Confidence)!;
-            verdicts[i] = new CropVerdict(best.Label, true, best.Confidence, best.Confidence) { LocalizedDefects = found };
+            verdicts[i] = new CropVerdict(best.Label, true, ModelContract.Calibrate(best.Confidence, Threshold), best.Confidence)
+            {
+                LocalizedDefects = [.. found.Select(d => d with { Confidence = ModelContract.Calibrate(d.Confidence, Threshold) })],
+            };
         }
 
         return verdicts;
@@ -132,7 +368,7 @@ public sealed class ResidualCropClassifier : ICropClassifier
         r.Features.CopyTo(features);
         _head.PredictProbabilities(features, probabilities);
         float normal = _normalIndex >= 0 ? probabilities[_normalIndex] : 0;
-        if (normal >= 0.5f)
+        if (1 - normal < Threshold)
         {
             return (NormalLabel, 1 - normal);
         }

@@ -1,5 +1,6 @@
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
+using DefectDetection.Models;
 
 namespace DefectDetection.Vision.Classification;
 
@@ -13,7 +14,7 @@ public readonly record struct LabeledCrop(ImageView Crop, IReadOnlyList<LabeledB
 /// clusters the normal crops (k-means) into per-pixel normal models, then trains a softmax head on the shape of
 /// every excess region found on the training crops (labelled by the defect box it overlaps, or normal).
 /// </summary>
-public sealed class ResidualCropClassifierTrainer
+public sealed class ResidualCropClassifierTrainer : IDefectTrainer
 {
     private const int ReferenceCrops = 64;
     private const int Reduction = 4;
@@ -32,12 +33,43 @@ public sealed class ResidualCropClassifierTrainer
     /// <summary>The configuration.</summary>
     public ResidualCropClassifierOptions Options { get; }
 
-    /// <summary>Fits the classifier.</summary>
-    /// <param name="crops">The training crops, read once (they may be produced on the fly); most should be normal.</param>
-    /// <param name="log">Optional progress lines.</param>
+    /// <summary>
+    /// Fits the classifier on a dataset of crops centred on the object (read one at a time): each item's
+    /// <see cref="LabeledImage.Boxes"/> are its defects in crop coordinates; an item with a label that is not
+    /// <see cref="ResidualCropClassifier.NormalLabel"/> or <c>good</c> and no boxes counts as one defect covering the crop.
+    /// </summary>
+    /// <param name="dataset">The crops; most should be normal.</param>
+    /// <param name="progress">Optional progress (stage <c>bank</c> per crop read, then <c>head</c>).</param>
     /// <param name="cancellationToken">Stops the work early.</param>
     /// <returns>The classifier.</returns>
-    public ResidualCropClassifier Fit(IEnumerable<LabeledCrop> crops, Action<string>? log = null, CancellationToken cancellationToken = default)
+    public ResidualCropClassifier Fit(ImageDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return Fit(Crops(dataset, progress), progress, cancellationToken);
+
+        static IEnumerable<LabeledCrop> Crops(ImageDataset dataset, IProgress<TrainingProgress>? progress)
+        {
+            for (int i = 0; i < dataset.Count; i++)
+            {
+                LabeledImage item = dataset[i];
+                using Image image = ImageCodecs.Load(item.ImagePath);
+                bool normal = Learners.DefaultNormalLabels.Contains(item.Label);
+                IReadOnlyList<LabeledBox> defects = item.Boxes.Count > 0 || normal ? item.Boxes : [new LabeledBox(new Rectangle(0, 0, image.Width, image.Height), item.Label)];
+                yield return new LabeledCrop(image.View(), defects);
+                progress?.Report(TrainingProgress.Count(TrainingStages.Bank, i + 1, dataset.Count));
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    IDefectModel IDefectTrainer.Fit(ImageDataset dataset, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken) => Fit(dataset, progress, cancellationToken);
+
+    /// <summary>Fits the classifier.</summary>
+    /// <param name="crops">The training crops, read once (they may be produced on the fly); most should be normal.</param>
+    /// <param name="progress">Optional progress (the head's iterations).</param>
+    /// <param name="cancellationToken">Stops the work early.</param>
+    /// <returns>The classifier.</returns>
+    public ResidualCropClassifier Fit(IEnumerable<LabeledCrop> crops, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(crops);
         ResidualCropClassifierOptions o = Options;
@@ -106,7 +138,6 @@ public sealed class ResidualCropClassifierTrainer
         }
 
         int[] normalRows = [.. Enumerable.Range(0, maps.Count).Where(i => normal[i])];
-        log?.Invoke($"  residual classifier: {maps.Count} crops ({normalRows.Length} normal; {skipped} left out: no object at the centre), model {size}x{size}");
         (float[][] means, float[][] spreads) = FitModels(maps, normalRows, size, o, cancellationToken);
         ResidualCropClassifier model = new(o, size, reference, means, spreads, null);
 
@@ -148,7 +179,6 @@ public sealed class ResidualCropClassifierTrainer
         }, _ => { });
 
         int onDefects = labels.Count(l => l != ResidualCropClassifier.NormalLabel);
-        log?.Invoke($"  residual classifier: {features.Count} excess regions, {onDefects} on defects");
         string[] distinct = [.. labels.Distinct(StringComparer.Ordinal)];
         if (distinct.Length < 2)
         {
@@ -159,7 +189,7 @@ public sealed class ResidualCropClassifierTrainer
         // Sort for a deterministic head (the parallel loop adds in any order).
         int[] order = [.. Enumerable.Range(0, features.Count).OrderBy(i => labels[i], StringComparer.Ordinal).ThenBy(i => string.Join(",", features[i]), StringComparer.Ordinal)];
         SoftmaxClassifierModel head = new SoftmaxClassifierTrainer(new SoftmaxClassifierOptions { Seed = o.Seed, ClassWeighting = ClassWeighting.None, L2 = 1e-3 })
-            .Fit([.. order.Select(i => features[i])], [.. order.Select(i => labels[i])], cancellationToken: cancellationToken);
+            .Fit([.. order.Select(i => features[i])], [.. order.Select(i => labels[i])], progress, cancellationToken);
         return new ResidualCropClassifier(o, size, reference, means, spreads, head);
 
         void Add(ImageView crop, IReadOnlyList<LabeledBox> defects)

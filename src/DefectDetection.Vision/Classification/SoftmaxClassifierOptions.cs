@@ -107,34 +107,3 @@ public sealed class SoftmaxClassifierOptions
         }
     }
 }
-
-/// <summary>Progress of training, reported once per iteration (L-BFGS) or epoch (Adam).</summary>
-/// <param name="Iteration">1-based iteration.</param>
-/// <param name="MaxIterations">The iteration limit.</param>
-/// <param name="TrainingLoss">Weighted cross-entropy plus penalty on the training part.</param>
-/// <param name="ValidationLoss">Weighted cross-entropy on the validation part, or NaN without one.</param>
-/// <param name="ValidationAccuracy">Accuracy on the validation part, or NaN without one.</param>
-public readonly record struct TrainingProgress(int Iteration, int MaxIterations, double TrainingLoss, double ValidationLoss, double ValidationAccuracy)
-{
-    /// <summary>
-    /// What is being done. Default <see cref="TrainingStage.Head"/>; for the other stages <see cref="Iteration"/> and
-    /// <see cref="MaxIterations"/> count items done and to do, and the losses are NaN.
-    /// </summary>
-    public TrainingStage Stage { get; init; }
-}
-
-/// <summary>The stages of training an image classifier.</summary>
-public enum TrainingStage
-{
-    /// <summary>Training the classifier head (one report per iteration or epoch).</summary>
-    Head,
-
-    /// <summary>Extracting the features of the training images (one report per image).</summary>
-    Features,
-
-    /// <summary>Extracting the features of augmented copies (one report per image).</summary>
-    Augmentation,
-
-    /// <summary>Cross-validating the head to choose the decision threshold (one report per fold).</summary>
-    Threshold,
-}

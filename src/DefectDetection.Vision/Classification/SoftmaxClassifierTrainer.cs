@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using DefectDetection.Models;
 
 namespace DefectDetection.Vision.Classification;
 
@@ -116,7 +117,7 @@ public sealed class SoftmaxClassifierTrainer
                 }
             }
 
-            progress?.Report(new TrainingProgress(iteration, Options.MaxIterations, loss, valLoss, valAcc));
+            progress?.Report(TrainingProgress.Count(TrainingStages.Head, iteration, Options.MaxIterations) with { TrainingLoss = loss, ValidationLoss = valLoss, ValidationAccuracy = valAcc });
             return validation is null || sinceBest < Options.EarlyStoppingPatience;
         }
 

@@ -1,6 +1,7 @@
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
+using DefectDetection.Models;
 using DefectDetection.Pipeline;
 using DefectDetection.Vision.Roi;
 
@@ -17,7 +18,7 @@ public sealed record ReferencePairSample(ImageView Image, ImageView Reference, I
 /// candidate with the type of the defect box holding its centre (the smallest when several do) or as noise when
 /// none does, describes it against the reference and fits the softmax head.
 /// </summary>
-public sealed class TemplateDifferenceClassifierTrainer
+public sealed class TemplateDifferenceClassifierTrainer : IDefectTrainer
 {
     private readonly TemplateDifferenceClassifierOptions _options;
 
@@ -27,6 +28,42 @@ public sealed class TemplateDifferenceClassifierTrainer
     {
         _options = options ?? new TemplateDifferenceClassifierOptions();
         _options.Validate();
+    }
+
+    /// <summary>
+    /// Trains on a dataset of test/golden-template pairs: each item's <see cref="LabeledImage.ReferencePath"/> is its
+    /// golden template and its <see cref="LabeledImage.Boxes"/> its labelled defects; the candidates are those that
+    /// the detector of <see cref="TemplateDifferenceClassifierOptions.Detector"/> finds (pairs are read one at a time).
+    /// </summary>
+    /// <param name="dataset">The pairs.</param>
+    /// <param name="progress">Receives progress (stage <c>features</c> per pair, then the head's iterations).</param>
+    /// <param name="cancellationToken">Stops the work early.</param>
+    /// <exception cref="ArgumentException">An item has no reference, or no candidate was found, or all have one label.</exception>
+    public TemplateDifferenceCropClassifier Fit(ImageDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        LabeledImage? missing = dataset.FirstOrDefault(i => i.ReferencePath is null);
+        if (missing is not null)
+        {
+            throw new ArgumentException($"{missing.Origin ?? missing.ImagePath}: the template-difference learner needs each image's golden template (ReferencePath), and this one has none.", nameof(dataset));
+        }
+
+        return Fit(Pairs(dataset, progress, cancellationToken), new TemplateDifferenceRoiDetector(null, _options.Detector), progress, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    IDefectModel IDefectTrainer.Fit(ImageDataset dataset, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken) => Fit(dataset, progress, cancellationToken);
+
+    private static IEnumerable<ReferencePairSample> Pairs(ImageDataset dataset, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < dataset.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using Image image = ImageCodecs.Load(dataset[i].ImagePath);
+            using Image reference = ImageCodecs.Load(dataset[i].ReferencePath!);
+            yield return new ReferencePairSample(image.View(), reference.View(), dataset[i].Boxes);
+            progress?.Report(TrainingProgress.Count(TrainingStages.Features, i + 1, dataset.Count));
+        }
     }
 
     /// <summary>Trains on the candidates that <paramref name="detector"/> finds in <paramref name="samples"/>.</summary>

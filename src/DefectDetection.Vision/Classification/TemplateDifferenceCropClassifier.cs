@@ -2,6 +2,7 @@ using System.Globalization;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.ModelFiles;
+using DefectDetection.Models;
 using DefectDetection.Pipeline;
 using DefectDetection.Vision.Roi;
 
@@ -60,6 +61,12 @@ public sealed class TemplateDifferenceClassifierOptions
     /// <summary>Options of the softmax head (when <see cref="Model"/> is <see cref="TemplateDifferenceModel.Softmax"/>). Default: unweighted classes, 300 iterations.</summary>
     public SoftmaxClassifierOptions Head { get; init; } = new() { ClassWeighting = ClassWeighting.None, MaxIterations = 300 };
 
+    /// <summary>
+    /// The detector that finds candidate regions in the training pairs given as a dataset, and in whole images judged
+    /// with <see cref="TemplateDifferenceCropClassifier.Predict(ImageView, CancellationToken)"/> (stored in the model file).
+    /// </summary>
+    public Roi.TemplateDifferenceOptions Detector { get; init; } = new();
+
     internal void Validate()
     {
         if (Context is < 0 or > 64)
@@ -88,6 +95,8 @@ public sealed class TemplateDifferenceClassifierOptions
         }
 
         ArgumentNullException.ThrowIfNull(Head, nameof(Head));
+        ArgumentNullException.ThrowIfNull(Detector, nameof(Detector));
+        Detector.Validate();
         if (Trees is < 1 or > 4096)
         {
             throw new ArgumentOutOfRangeException(nameof(Trees), $"Trees must be in [1, 4096], got {Trees}.");
@@ -107,7 +116,7 @@ public sealed class TemplateDifferenceClassifierOptions
 /// inspected image). Thread-safe.
 /// </para>
 /// </summary>
-public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
+public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCropClassifier
 {
     /// <summary>The task name in the manifest of this classifier's model files.</summary>
     internal const string TaskName = "template_difference_classification";
@@ -126,8 +135,10 @@ public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
     private readonly ImageView? _reference;
     private readonly IReadOnlyDictionary<string, int> _boxSizes;
 
-    internal TemplateDifferenceCropClassifier(SoftmaxClassifierModel? head, DecisionForest? forest, TemplateDifferenceClassifierOptions options, ImageView? reference, IReadOnlyDictionary<string, int>? boxSizes = null)
+    internal TemplateDifferenceCropClassifier(SoftmaxClassifierModel? head, DecisionForest? forest, TemplateDifferenceClassifierOptions options, ImageView? reference, IReadOnlyDictionary<string, int>? boxSizes = null,
+        double threshold = 0.5)
     {
+        Threshold = threshold;
         _boxSizes = boxSizes ?? new Dictionary<string, int>(StringComparer.Ordinal);
         _head = head;
         _forest = forest;
@@ -156,6 +167,24 @@ public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
     /// <summary>The labels: the defect types and <see cref="TemplateDifferenceClassifierOptions.NoDefectLabel"/>.</summary>
     public IReadOnlyList<string> Labels { get; }
 
+    /// <inheritdoc />
+    public string Learner => Learners.TemplateDifference;
+
+    /// <inheritdoc />
+    public DefectTask Task => DefectTask.RegionClassification;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> NormalLabels => [_options.NoDefectLabel];
+
+    /// <summary>
+    /// The threshold on a candidate's P(defect) = 1 - P(<see cref="TemplateDifferenceClassifierOptions.NoDefectLabel"/>)
+    /// (default 0.5); <see cref="DefectPrediction.Score"/> of a whole image is its most defective candidate's.
+    /// </summary>
+    public double Threshold { get; }
+
+    /// <inheritdoc />
+    double? IDefectModel.Threshold => Threshold;
+
     /// <summary>
     /// The typical size (pixels, square side) of an annotated box of each defect type, learnt from the training boxes
     /// (their median): each defect verdict carries in <see cref="CropVerdict.LocalizedDefects"/> the candidate's box
@@ -168,7 +197,90 @@ public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
     /// <see cref="ICropClassifier"/>.
     /// </summary>
     /// <param name="reference">The golden image; keep it alive while the classifier is used.</param>
-    public TemplateDifferenceCropClassifier WithReference(ImageView reference) => new(_head, _forest, _options, reference, _boxSizes);
+    public TemplateDifferenceCropClassifier WithReference(ImageView reference) => new(_head, _forest, _options, reference, _boxSizes, Threshold);
+
+    /// <inheritdoc />
+    public IDefectModel WithThreshold(double threshold) => new TemplateDifferenceCropClassifier(_head, _forest, _options, _reference, _boxSizes, ModelContract.ProbabilityThreshold(threshold));
+
+    /// <inheritdoc />
+    public ICropClassifier AsCropClassifier() => this;
+
+    /// <summary>
+    /// Judges a whole image against the bound reference (<see cref="WithReference"/>): the detector of
+    /// <see cref="TemplateDifferenceClassifierOptions.Detector"/> finds where they differ, each candidate is judged,
+    /// and the defects are located in image coordinates.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No reference is bound.</exception>
+    /// <exception cref="ArgumentException">The image and the reference differ in size.</exception>
+    public DefectPrediction Predict(ImageView image, CancellationToken cancellationToken = default)
+    {
+        if (_reference is not { } reference)
+        {
+            throw new InvalidOperationException("This template-difference model has no reference image: bind the golden template with WithReference(reference) (CLI: --reference).");
+        }
+
+        if (image.Width != reference.Width || image.Height != reference.Height)
+        {
+            throw new ArgumentException($"The image is {image.Width}x{image.Height} but the reference is {reference.Width}x{reference.Height}; a template comparison needs both the same size.", nameof(image));
+        }
+
+        IReadOnlyList<RegionOfInterest> candidates = new Roi.TemplateDifferenceRoiDetector(null, _options.Detector).Detect(image, reference, cancellationToken);
+        Rectangle[] boxes = [.. candidates.Select(c => c.Box)];
+        IReadOnlyList<CropVerdict> verdicts = Classify(image, boxes, BorderMode.Replicate, cancellationToken);
+        List<Defect> defects = [];
+        double score = 0;
+        for (int i = 0; i < verdicts.Count; i++)
+        {
+            CropVerdict v = verdicts[i];
+            score = Math.Max(score, v.Confidence);
+            if (!v.IsDefect)
+            {
+                continue;
+            }
+
+            if (v.LocalizedDefects is { Count: > 0 } located)
+            {
+                defects.AddRange(located.Select(d => d with { Box = new Rectangle(d.Box.X + boxes[i].X, d.Box.Y + boxes[i].Y, d.Box.Width, d.Box.Height) }));
+            }
+            else
+            {
+                defects.Add(new Defect(boxes[i], v.Label, v.Confidence));
+            }
+        }
+
+        defects.Sort((a, b) => b.Confidence.CompareTo(a.Confidence));
+        Dictionary<string, float> labelScores = Labels.ToDictionary(l => l, _ => 0f, StringComparer.Ordinal);
+        labelScores[_options.NoDefectLabel] = (float)(1 - score);
+        if (defects.Count > 0)
+        {
+            labelScores[defects[0].Label] = (float)score;
+        }
+
+        return new DefectPrediction
+        {
+            ImageWidth = image.Width,
+            ImageHeight = image.Height,
+            IsDefect = defects.Count > 0,
+            Label = defects.Count > 0 ? defects[0].Label : _options.NoDefectLabel,
+            LabelScores = labelScores,
+            Score = score,
+            Threshold = Threshold,
+            Confidence = ModelContract.Calibrate(score, Threshold),
+            Defects = defects,
+        };
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<DefectPrediction> Predict(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return images.Select(i => Predict(i, cancellationToken)).ToArray();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+    }
 
     /// <summary>Judges the region <paramref name="box"/> of <paramref name="image"/> against <paramref name="reference"/>.</summary>
     /// <exception cref="ArgumentException">The images differ in size or the box misses the image.</exception>
@@ -244,9 +356,9 @@ public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
     /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="options">Save options (by default an existing file is not replaced).</param>
-    /// <exception cref="IOException">The file exists and <see cref="ModelSaveOptions.Overwrite"/> is false, or cannot be written.</exception>
+    /// <exception cref="IOException">The file exists and <see cref="DefectModelSaveOptions.Overwrite"/> is false, or cannot be written.</exception>
     /// <exception cref="NotSupportedException">The forest is too large for the file format (more than 2^24 nodes).</exception>
-    public void Save(string path, ModelSaveOptions? options = null)
+    public void Save(string path, DefectModelSaveOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         CultureInfo inv = CultureInfo.InvariantCulture;
@@ -263,24 +375,34 @@ public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
             ["augment"] = o.Augment ? "true" : "false",
             ["trees"] = o.Trees.ToString(inv),
             ["seed"] = o.Seed.ToString(inv),
+            ["detector.max_shift"] = o.Detector.MaxShift.ToString(inv),
+            ["detector.tolerance"] = o.Detector.Tolerance.ToString(inv),
+            ["detector.difference_threshold"] = o.Detector.DifferenceThreshold.ToString(inv),
+            ["detector.min_area"] = o.Detector.MinArea.ToString(inv),
+            ["detector.merge_distance"] = o.Detector.MergeDistance.ToString(inv),
+            ["detector.box_margin"] = o.Detector.BoxMargin.ToString(inv),
+            ["detector.min_box_size"] = o.Detector.MinBoxSize.ToString(inv),
         };
         foreach ((string label, int size) in _boxSizes)
         {
             properties[BoxSizePrefix + label] = size.ToString(inv);
         }
 
-        ModelManifest manifest = new() { Task = TaskName, Labels = [.. Labels], Properties = properties };
+        ModelManifest manifest = new() { Task = TaskName, Labels = [.. Labels], Threshold = Threshold, Properties = properties };
         IReadOnlyDictionary<string, ModelTensor> tensors = _forest is not null ? _forest.ToTensors(ForestPrefix) : _head!.ToTensors();
-        new ModelPackage(manifest, tensors).Save(path, options);
+        new ModelPackage(manifest, tensors).Save(path, new ModelSaveOptions { Overwrite = options?.Overwrite ?? false });
     }
 
-    /// <summary>Loads a classifier written by <see cref="Save"/> (with no reference bound).</summary>
+    /// <inheritdoc />
+    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ModelContract.SaveToStream(stream, options, Save);
+
+    /// <summary>Loads a classifier written by <see cref="Save(string, DefectModelSaveOptions?)"/> (with no reference bound; through <see cref="DefectModel.Load(string, DefectModelLoadOptions?)"/>).</summary>
     /// <param name="path">The file.</param>
     /// <exception cref="ModelFileException">
     /// The file is missing, corrupt or truncated, not a template-difference classifier, or a property or tensor is
     /// missing or malformed (the message names it).
     /// </exception>
-    public static TemplateDifferenceCropClassifier Load(string path)
+    internal static TemplateDifferenceCropClassifier Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
@@ -325,7 +447,26 @@ public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
                 "softmax" => TemplateDifferenceModel.Softmax,
                 _ => throw new ModelFileException(full, ModelManifestEntry, $"properties.model: '{model}' is not forest or softmax"),
             },
+
+            // Files written before the detector was stored hold none of these: they take the detector defaults.
+            Detector = p.ContainsKey("detector.max_shift")
+                ? new Roi.TemplateDifferenceOptions
+                {
+                    MaxShift = Int("detector.max_shift", 0, 64),
+                    Tolerance = Int("detector.tolerance", 0, 8),
+                    DifferenceThreshold = Int("detector.difference_threshold", 1, 255),
+                    MinArea = Int("detector.min_area", 1, 1 << 24),
+                    MergeDistance = Int("detector.merge_distance", 0, 1 << 16),
+                    BoxMargin = Int("detector.box_margin", 0, 1 << 16),
+                    MinBoxSize = Int("detector.min_box_size", 0, 4096),
+                }
+                : new Roi.TemplateDifferenceOptions(),
         };
+        double threshold = m.Threshold ?? 0.5;
+        if (!(threshold > 0 && threshold < 1))
+        {
+            throw new ModelFileException(full, ModelManifestEntry, $"threshold: {threshold} is not a probability in (0, 1)");
+        }
         if (options.NoDefectLabel.Length == 0)
         {
             throw new ModelFileException(full, ModelManifestEntry, "properties.no_defect_label: is empty");
@@ -340,8 +481,8 @@ public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
         try
         {
             return options.Model == TemplateDifferenceModel.Forest
-                ? new TemplateDifferenceCropClassifier(null, DecisionForest.FromTensors(m.Labels, featureLength, package.Tensors, ForestPrefix), options, null, boxSizes)
-                : new TemplateDifferenceCropClassifier(SoftmaxClassifierModel.FromTensors(m.Labels, package.Tensors), null, options, null, boxSizes);
+                ? new TemplateDifferenceCropClassifier(null, DecisionForest.FromTensors(m.Labels, featureLength, package.Tensors, ForestPrefix), options, null, boxSizes, threshold)
+                : new TemplateDifferenceCropClassifier(SoftmaxClassifierModel.FromTensors(m.Labels, package.Tensors), null, options, null, boxSizes, threshold);
         }
         catch (InvalidDataException e)
         {
@@ -414,13 +555,13 @@ public sealed class TemplateDifferenceCropClassifier : IRegionCropClassifier
             }
         }
 
-        bool defect = best >= 0 && noise < 0.5f;
+        bool defect = best >= 0 && 1 - noise >= Threshold;
         if (!defect)
         {
-            return new CropVerdict(_options.NoDefectLabel, false, Math.Clamp(1 - noise, 0, 1), noise);
+            return new CropVerdict(_options.NoDefectLabel, false, ModelContract.Calibrate(Math.Clamp(1 - noise, 0, 1), Threshold), 1 - noise);
         }
 
-        CropVerdict verdict = new(Labels[best], true, Math.Clamp(1 - noise, 0, 1), probabilities[best]);
+        CropVerdict verdict = new(Labels[best], true, ModelContract.Calibrate(Math.Clamp(1 - noise, 0, 1), Threshold), probabilities[best]);
         if (_boxSizes.TryGetValue(Labels[best], out int size))
         {
             Rectangle grown = TemplateDifferenceRoiDetector.GrowToMinimum(box, size, image.Width, image.Height);

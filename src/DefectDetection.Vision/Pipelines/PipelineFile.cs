@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using DefectDetection.Imaging;
 using DefectDetection.ModelFiles;
+using DefectDetection.Models;
 using DefectDetection.Pipeline;
 using DefectDetection.Vision.Anomaly;
 using DefectDetection.Vision.Classification;
@@ -41,12 +42,15 @@ public sealed class PipelineFileException(string path, string field, string reas
 /// <c>score_threshold</c>, <c>nms_iou</c>, <c>class_names</c>, <c>keep_classes</c>) and <c>template-difference</c>
 /// (<c>reference</c>, <c>tolerance</c>, <c>difference_threshold</c>, <c>min_area</c>, <c>merge_distance</c>,
 /// <c>max_shift</c>, <c>box_margin</c>, <c>min_box_size</c>). Classifier models: image classification, anomaly
-/// (PatchCore, variation) and template-difference classifiers (<see cref="TemplateDifferenceCropClassifier.Save"/>),
+/// (PatchCore, variation) and template-difference classifiers (<see cref="TemplateDifferenceCropClassifier.Save(string, DefectDetection.Models.DefectModelSaveOptions?)"/>),
 /// which are bound to the template-difference detector's reference image.
 /// </remarks>
 public static class PipelineFile
 {
-    /// <summary>Loads and validates a pipeline file and builds the pipeline.</summary>
+    /// <summary>
+    /// Loads and validates a pipeline file and builds the pipeline, which owns the models, sessions and images it was
+    /// built from: dispose it when done.
+    /// </summary>
     /// <exception cref="PipelineFileException">The file or a field in it is invalid.</exception>
     public static DefectPipeline Load(string path)
     {
@@ -72,16 +76,26 @@ public static class PipelineFile
             }
 
             r.OnlyKnown(root, "", "detector", "classifiers", "options");
-            (IRoiDetector detector, Image? reference) = BuildDetector(r, r.Object(root, "detector"));
-            (ICropClassifier? fallback, Dictionary<string, ICropClassifier> byLabel) = BuildClassifiers(r, r.Object(root, "classifiers"), reference);
-            DefectPipelineOptions options = root.TryGetProperty("options", out JsonElement o) ? BuildOptions(r, o) : new DefectPipelineOptions();
+            List<IDisposable> owned = [];
             try
             {
-                return new DefectPipeline(detector, fallback, byLabel, options);
+                (IRoiDetector detector, Image? reference) = BuildDetector(r, r.Object(root, "detector"));
+                owned.AddRange(new object?[] { detector, reference }.OfType<IDisposable>());
+                (ICropClassifier? fallback, Dictionary<string, ICropClassifier> byLabel) = BuildClassifiers(r, r.Object(root, "classifiers"), reference, owned);
+                DefectPipelineOptions options = root.TryGetProperty("options", out JsonElement o) ? BuildOptions(r, o) : new DefectPipelineOptions();
+                try
+                {
+                    return new DefectPipeline(detector, fallback, byLabel, options, owned);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new PipelineFileException(full, "options", ex.Message, ex);
+                }
             }
-            catch (ArgumentException ex)
+            catch
             {
-                throw new PipelineFileException(full, "options", ex.Message, ex);
+                owned.ForEach(d => d.Dispose());
+                throw;
             }
         }
     }
@@ -181,7 +195,7 @@ public static class PipelineFile
         }
     }
 
-    private static (ICropClassifier?, Dictionary<string, ICropClassifier>) BuildClassifiers(Reader r, JsonElement c, Image? reference)
+    private static (ICropClassifier?, Dictionary<string, ICropClassifier>) BuildClassifiers(Reader r, JsonElement c, Image? reference, List<IDisposable> owned)
     {
         ICropClassifier? fallback = null;
         Dictionary<string, ICropClassifier> byLabel = new(StringComparer.Ordinal);
@@ -205,7 +219,7 @@ public static class PipelineFile
             }
 
             string path = r.File(modelPath!, field);
-            ICropClassifier classifier = LoadClassifier(r, path, backbonePath, field, reference);
+            ICropClassifier classifier = LoadClassifier(r, path, backbonePath, field, reference, owned);
             if (p.Name == "default")
             {
                 fallback = classifier;
@@ -224,44 +238,28 @@ public static class PipelineFile
         return (fallback, byLabel);
     }
 
-    private static ICropClassifier LoadClassifier(Reader r, string path, string? backbone, string field, Image? reference)
+    // Any model file, through the one loader; a template-difference classifier is bound to the detector's golden image.
+    private static ICropClassifier LoadClassifier(Reader r, string path, string? backbone, string field, Image? reference, List<IDisposable> owned)
     {
-        ModelManifest manifest;
+        IDefectModel model;
         try
         {
-            manifest = ModelPackage.ReadManifest(path);
+            model = DefectModel.Load(path, new DefectModelLoadOptions { BackbonePath = backbone });
         }
         catch (ModelFileException ex)
         {
             throw r.Error(field, ex.Message, ex);
         }
 
-        return manifest.Task switch
+        owned.Add(model);
+        if (model is TemplateDifferenceCropClassifier templateDifference)
         {
-            "classification" or "classify" => ImageClassificationModel.Load(path, backbone),
-            PatchCoreModel.TaskName when manifest.Properties.TryGetValue("algorithm", out string? a) && a == "variation" => VariationModel.Load(path),
-            PatchCoreModel.TaskName => PatchCoreModel.Load(path, backbone ?? throw r.Error(field, "an anomaly model needs its backbone: { \"model\": ..., \"backbone\": \"m.onnx\" }")),
-            TemplateDifferenceCropClassifier.TaskName => LoadTemplateDifference(r, path, field, reference),
-            _ => throw r.Error(field, $"{path} is a '{manifest.Task}' model; pipelines take classification, anomaly and template-difference models"),
-        };
-    }
-
-    // A template-difference classifier judges against the golden image: the one the template-difference detector uses.
-    private static TemplateDifferenceCropClassifier LoadTemplateDifference(Reader r, string path, string field, Image? reference)
-    {
-        if (reference is null)
-        {
-            throw r.Error(field, "a template-difference classifier needs the reference image of a \"template-difference\" detector");
+            return reference is null
+                ? throw r.Error(field, "a template-difference classifier needs the reference image of a \"template-difference\" detector")
+                : templateDifference.WithReference(reference.View());
         }
 
-        try
-        {
-            return TemplateDifferenceCropClassifier.Load(path).WithReference(reference.View());
-        }
-        catch (ModelFileException ex)
-        {
-            throw r.Error(field, ex.Message, ex);
-        }
+        return model.AsCropClassifier();
     }
 
     private static DefectPipelineOptions BuildOptions(Reader r, JsonElement o)

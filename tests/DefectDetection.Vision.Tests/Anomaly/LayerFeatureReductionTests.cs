@@ -19,8 +19,8 @@ public sealed class LayerFeatureReductionTests
         // MobileNetV2's default taps have 32 and 96 channels; the reduced features must be the means, over PyTorch's
         // adaptive pooling bins [j*c/d, ceil((j+1)*c/d)), of the full features computed by the unreduced extractor.
         string[] layers = [.. PatchCoreOptions.MobileNetV2Layers];
-        using PatchFeatureExtractor full = new(Backbone, layers, 96, 3, 1);
-        using PatchFeatureExtractor reduced = new(Backbone, layers, 96, 3, 1, maxLayerFeatures: limit);
+        using PatchFeatureExtractor full = new(File.ReadAllBytes(Backbone), "backbone.onnx", layers, 96, 3, 1);
+        using PatchFeatureExtractor reduced = new(File.ReadAllBytes(Backbone), "backbone.onnx", layers, 96, 3, 1, maxLayerFeatures: limit);
         int[] channels = [32, 96];
         int[] kept = channels.Select(c => Math.Min(c, limit)).ToArray();
         Assert.Equal(128, full.Dimension);
@@ -81,7 +81,7 @@ public sealed class LayerFeatureReductionTests
             IReadOnlyDictionary<string, string> properties = ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = Backbone }).Manifest.Properties;
             Assert.Equal("patchcore-v3", properties["algorithm"]);
             Assert.Equal("16", properties["max_layer_features"]);
-            using PatchCoreModel loaded = PatchCoreModel.Load(path, Backbone, 2);
+            using PatchCoreModel loaded = (PatchCoreModel)DefectModel.Load(path, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 });
             Assert.Equal(32, loaded.FeatureDimension);
             Assert.Equal(score, loaded.Predict(test.View()).Score);
         }

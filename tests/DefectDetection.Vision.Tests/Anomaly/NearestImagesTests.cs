@@ -123,7 +123,7 @@ public sealed class NearestImagesTests
             ModelPackage package = ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = Backbone });
             Assert.Equal("patchcore-v4", package.Manifest.Properties["algorithm"]);
             Assert.Equal("1", package.Manifest.Properties["nearest_images"]);
-            using (PatchCoreModel loaded = PatchCoreModel.Load(path, Backbone, 2))
+            using (PatchCoreModel loaded = (PatchCoreModel)DefectModel.Load(path, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 }))
             {
                 Assert.Equal(1, loaded.NearestImages);
                 Assert.Equal(s1, loaded.Score(views));
@@ -132,10 +132,10 @@ public sealed class NearestImagesTests
             var tensors = new Dictionary<string, ModelTensor>(package.Tensors);
             tensors.Remove("image_descriptors");
             new ModelPackage(package.Manifest, tensors).Save(badPath);
-            ModelFileException e = Assert.Throws<ModelFileException>(() => PatchCoreModel.Load(badPath, Backbone, 2));
+            ModelFileException e = Assert.Throws<ModelFileException>(() => (PatchCoreModel)DefectModel.Load(badPath, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 }));
             Assert.Contains("tensors/image_descriptors", e.Message, StringComparison.Ordinal);
 
-            whole.Save(badPath, new ModelSaveOptions { Overwrite = true });
+            whole.Save(badPath, new DefectModelSaveOptions { Overwrite = true });
             Assert.Equal("patchcore", ModelPackage.Load(badPath, new ModelLoadOptions { BackbonePath = Backbone }).Manifest.Properties["algorithm"]);
         }
         finally

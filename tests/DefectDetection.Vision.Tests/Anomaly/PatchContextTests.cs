@@ -158,18 +158,18 @@ public sealed class PatchContextTests
         var withContext = new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 0.25, BorderPatches = 2, ContextWeight = 1 };
         using PatchCoreModel a = new PatchCoreTrainer(plain).Fit(normals.Select(x => x.View()).ToList());
         using PatchCoreModel b = new PatchCoreTrainer(withContext).Fit(normals.Select(x => x.View()).ToList());
-        AnomalyPrediction pa = a.Predict(test.View());
-        AnomalyPrediction pb = b.Predict(test.View());
+        DefectPrediction pa = a.Predict(test.View());
+        DefectPrediction pb = b.Predict(test.View());
         Assert.True(BandContrast(pb) > BandContrast(pa) + 0.1, $"band / rest {BandContrast(pb)} with context, {BandContrast(pa)} without");
 
         string path = Path.Combine(Path.GetTempPath(), $"patchcore-context-{Guid.NewGuid():N}.ddmodel");
         try
         {
             b.Save(path);
-            using PatchCoreModel loaded = PatchCoreModel.Load(path, Backbone, 2);
+            using PatchCoreModel loaded = (PatchCoreModel)DefectModel.Load(path, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 });
             Assert.Equal(pb.Score, loaded.Predict(test.View()).Score, 5);
-            a.Save(path, new DefectDetection.ModelFiles.ModelSaveOptions { Overwrite = true });
-            using PatchCoreModel plainLoaded = PatchCoreModel.Load(path, Backbone, 2);
+            a.Save(path, new DefectModelSaveOptions { Overwrite = true });
+            using PatchCoreModel plainLoaded = (PatchCoreModel)DefectModel.Load(path, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 });
             Assert.Equal(pa.Score, plainLoaded.Predict(test.View()).Score, 5);
         }
         finally
@@ -179,17 +179,17 @@ public sealed class PatchContextTests
         }
 
         // Mean map value inside the band (rows 40%..60%) over the mean of rows away from it (20%..30% and 70%..80%).
-        static double BandContrast(AnomalyPrediction p)
+        static double BandContrast(DefectPrediction p)
         {
             double inside = 0, outside = 0;
             int ni = 0, no = 0;
-            for (int y = 0; y < p.Height; y++)
+            for (int y = 0; y < p.ImageHeight; y++)
             {
-                double f = (double)y / p.Height;
+                double f = (double)y / p.ImageHeight;
                 bool isIn = f is >= 0.4 and < 0.6, isOut = f is (>= 0.2 and < 0.3) or (>= 0.7 and < 0.8);
-                for (int x = p.Width / 5; x < p.Width * 4 / 5; x++)
+                for (int x = p.ImageWidth / 5; x < p.ImageWidth * 4 / 5; x++)
                 {
-                    float v = p.Map[(y * p.Width) + x];
+                    float v = p.AnomalyMap!.Values[(y * p.ImageWidth) + x];
                     if (isIn)
                     {
                         inside += v;

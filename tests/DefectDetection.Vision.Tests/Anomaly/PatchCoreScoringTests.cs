@@ -72,7 +72,7 @@ public sealed class PatchCoreScoringTests
         try
         {
             model.Save(path);
-            using PatchCoreModel loaded = PatchCoreModel.Load(path, Backbone, 2);
+            using PatchCoreModel loaded = (PatchCoreModel)DefectModel.Load(path, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 });
             Assert.Equal(scores[0], loaded.Score([test.View()])[0], 6);
         }
         finally

@@ -46,14 +46,14 @@ public class PatchCoreTests
 
         using Image normal = Texture(50);
         using Image bad = Texture(51, img => Drawing(img, 100, 30, 24));
-        IReadOnlyList<AnomalyPrediction> p = model.Predict([normal.View(), bad.View()]);
+        IReadOnlyList<DefectPrediction> p = model.Predict([normal.View(), bad.View()]);
         Assert.True(p[1].Score > p[0].Score * 1.3, $"defect {p[1].Score} vs normal {p[0].Score}");
-        Assert.True(p[1].IsAnomalous);
-        int arg = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(p[1].Map);
+        Assert.True(p[1].IsDefect);
+        int arg = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(p[1].AnomalyMap!.Values);
         Assert.InRange(arg % 160, 90, 134);
         Assert.InRange(arg / 160, 20, 64);
-        AnomalyRegion top = p[1].Regions[0];
-        Assert.True(top.Bounds.X < 124 && top.Bounds.X + top.Bounds.Width > 100 && top.Bounds.Y < 54 && top.Bounds.Y + top.Bounds.Height > 30, $"region {top.Bounds}");
+        DefectDetection.Pipeline.Defect top = p[1].Defects[0];
+        Assert.True(top.Box.X < 124 && top.Box.X + top.Box.Width > 100 && top.Box.Y < 54 && top.Box.Y + top.Box.Height > 30, $"region {top.Box}");
         Assert.InRange(p[1].Confidence, 0.5f, 1f);
         Assert.Equal(p[1].Score, model.Score([bad.View()])[0], 6);
 
@@ -66,7 +66,7 @@ public class PatchCoreTests
         try
         {
             model.Save(path);
-            using PatchCoreModel loaded = PatchCoreModel.Load(path, Backbone, 2);
+            using PatchCoreModel loaded = (PatchCoreModel)DefectModel.Load(path, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 });
             Assert.Equal(model.Threshold, loaded.Threshold);
             Assert.Equal(model.Bank, loaded.Bank);
             Assert.Equal(model.Sources, loaded.Sources);
@@ -80,7 +80,7 @@ public class PatchCoreTests
                 ["bank_source"] = new ModelTensor([0], []),
             };
             new ModelPackage(package.Manifest, tensors).Save(emptyPath);
-            ModelFileException e = Assert.Throws<ModelFileException>(() => PatchCoreModel.Load(emptyPath, Backbone, 2));
+            ModelFileException e = Assert.Throws<ModelFileException>(() => (PatchCoreModel)DefectModel.Load(emptyPath, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 }));
             Assert.Contains("memory_bank", e.Message, StringComparison.Ordinal);
             Assert.Contains("empty", e.Message, StringComparison.Ordinal);
         }
@@ -121,7 +121,7 @@ public class PatchCoreTests
             Assert.Equal("patchcore-v3", package.Manifest.Properties["algorithm"]);
             Assert.Equal("Bgr", package.Manifest.Properties["preprocessing.channel_order"]);
             Assert.Equal("bgr", package.Manifest.Preprocessing!.Color);
-            using (PatchCoreModel loaded = PatchCoreModel.Load(path, Backbone, 2))
+            using (PatchCoreModel loaded = (PatchCoreModel)DefectModel.Load(path, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 }))
             {
                 Assert.Equal(score, loaded.Predict(badSwapped.View()).Score);
             }
@@ -141,7 +141,7 @@ public class PatchCoreTests
                 Backbone = package.Manifest.Backbone,
                 Properties = properties,
             }, package.Tensors).Save(badPath);
-            ModelFileException e = Assert.Throws<ModelFileException>(() => PatchCoreModel.Load(badPath, Backbone, 2));
+            ModelFileException e = Assert.Throws<ModelFileException>(() => (PatchCoreModel)DefectModel.Load(badPath, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 }));
             Assert.Contains("manifest.json", e.Message, StringComparison.Ordinal);
             Assert.Contains("layout", e.Message, StringComparison.Ordinal);
         }

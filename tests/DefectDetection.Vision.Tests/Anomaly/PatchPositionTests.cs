@@ -58,16 +58,16 @@ public sealed class PatchPositionTests
         // Away from the seam between the halves and from the part's edges (where the swap also changes what a patch
         // sees), the map of the swapped part over that of an unseen normal one: only positions tell them apart.
         double ratioPlain = Inner(a.Predict(swapped.View())) / Inner(a.Predict(heldOut.View()));
-        AnomalyPrediction pb = b.Predict(swapped.View());
+        DefectPrediction pb = b.Predict(swapped.View());
         double ratioPosition = Inner(pb) / Inner(b.Predict(heldOut.View()));
         Assert.True(ratioPlain < 1.35 && ratioPosition > ratioPlain + 0.4, $"swapped / normal inner map {ratioPosition:F3} with positions, {ratioPlain:F3} without");
-        Assert.True(pb.IsAnomalous, $"score {pb.Score:F3}, threshold {pb.Threshold:F3}");
+        Assert.True(pb.IsDefect, $"score {pb.Score:F3}, threshold {pb.Threshold:F3}");
 
         string path = Path.Combine(Path.GetTempPath(), $"patchcore-position-{Guid.NewGuid():N}.ddmodel");
         try
         {
             b.Save(path);
-            using PatchCoreModel loaded = PatchCoreModel.Load(path, Backbone, 2);
+            using PatchCoreModel loaded = (PatchCoreModel)DefectModel.Load(path, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 });
             Assert.Equal(b.FeatureDimension, loaded.FeatureDimension);
             Assert.Equal(pb.Score, loaded.Predict(swapped.View()).Score, 5);
         }
@@ -79,18 +79,18 @@ public sealed class PatchPositionTests
     }
 
     /// <summary>Mean map over rows 15%..35% and 65%..85% and columns 15%..85%.</summary>
-    private static double Inner(AnomalyPrediction p)
+    private static double Inner(DefectPrediction p)
     {
         double sum = 0;
         int n = 0;
-        for (int y = 0; y < p.Height; y++)
+        for (int y = 0; y < p.ImageHeight; y++)
         {
-            double f = (double)y / p.Height;
+            double f = (double)y / p.ImageHeight;
             if (f is (>= 0.15 and < 0.35) or (>= 0.65 and < 0.85))
             {
-                for (int x = p.Width * 15 / 100; x < p.Width * 85 / 100; x++)
+                for (int x = p.ImageWidth * 15 / 100; x < p.ImageWidth * 85 / 100; x++)
                 {
-                    sum += p.Map[(y * p.Width) + x];
+                    sum += p.AnomalyMap!.Values[(y * p.ImageWidth) + x];
                     n++;
                 }
             }

@@ -91,27 +91,27 @@ public class VariationModelTests
         List<Image> normals = Enumerable.Range(0, 8).Select(i => Scene(10 + i, (i % 3) - 1, (i % 2) * 2)).ToList();
         VariationModel model = new VariationModelTrainer(new VariationModelOptions { MaxShift = 4 }).Fit(normals.Select(x => x.View()).ToList());
         using Image normal = Scene(99, 1, 1);
-        AnomalyPrediction ok = model.Predict(normal.View());
-        Assert.False(ok.IsAnomalous, $"normal score {ok.Score}");
-        Assert.Empty(ok.Regions);
+        DefectPrediction ok = model.Predict(normal.View());
+        Assert.False(ok.IsDefect, $"normal score {ok.Score}");
+        Assert.Empty(ok.Defects);
 
         using Image bad = Scene(100, 1, 1, img =>
         {
             Square(img, 20, 30, 6, 255);
             Square(img, 60, 10, 5, 0);
         });
-        AnomalyPrediction p = model.Predict(bad.View());
-        Assert.True(p.IsAnomalous);
+        DefectPrediction p = model.Predict(bad.View());
+        Assert.True(p.IsDefect);
         Assert.True(p.Confidence > 0.5f);
-        AnomalyRegion bright = Assert.Single(p.Regions, r => r.Label == "bright");
-        AnomalyRegion dark = Assert.Single(p.Regions, r => r.Label == "dark");
-        Assert.InRange(bright.Bounds.X, 17, 21);
-        Assert.InRange(bright.Bounds.Y, 27, 31);
-        Assert.InRange(dark.Bounds.X, 57, 61);
-        Assert.InRange(dark.Bounds.Y, 7, 11);
-        Assert.Equal(p.Regions.Sum(r => r.PercentOfImage), p.TotalPercentageArea, 9);
-        Assert.Equal(VariationModel.DarkMaskValue, p.Mask[(12 * p.Width) + 62]);
-        Assert.Equal(255, p.Mask[(32 * p.Width) + 22]);
+        Defect bright = Assert.Single(p.Defects, r => r.Label == "bright");
+        Defect dark = Assert.Single(p.Defects, r => r.Label == "dark");
+        Assert.InRange(bright.Box.X, 17, 21);
+        Assert.InRange(bright.Box.Y, 27, 31);
+        Assert.InRange(dark.Box.X, 57, 61);
+        Assert.InRange(dark.Box.Y, 7, 11);
+        Assert.Equal(p.Defects.Sum(r => 100.0 * r.Area / (p.ImageWidth * p.ImageHeight)), p.TotalPercentageArea, 9);
+        Assert.Equal(VariationModel.DarkMaskValue, p.Mask![(12 * p.ImageWidth) + 62]);
+        Assert.Equal(255, p.Mask![(32 * p.ImageWidth) + 22]);
 
         using Image lfv = AnomalyVisualizer.LookoutMask(p, new DefectDetection.Imaging.Processing.Color(0x23, 0xA4, 0x36), DefectDetection.Imaging.Processing.Color.Blue);
         Assert.Equal(0xA4, lfv.GetRow(32)[(22 * 3) + 1]);
@@ -124,10 +124,10 @@ public class VariationModelTests
         try
         {
             model.Save(path);
-            VariationModel loaded = VariationModel.Load(path);
-            AnomalyPrediction q = loaded.Predict(bad.View());
+            using IDefectModel loaded = DefectModel.Load(path);
+            DefectPrediction q = loaded.Predict(bad.View());
             Assert.Equal(p.Score, q.Score);
-            Assert.Equal(p.Map, q.Map);
+            Assert.Equal(p.AnomalyMap!.Values, q.AnomalyMap!.Values);
         }
         finally
         {

@@ -41,8 +41,8 @@ public sealed class ImageClassificationTests : IDisposable
         Assert.Equal(["anomaly", "normal"], model.Labels);
         Assert.Equal("anomaly", model.PositiveLabel);
         Assert.InRange(model.Threshold!.Value, 0, 1);
-        Assert.Contains(reports, r => r.Stage == TrainingStage.Features && r.Iteration == 12);
-        Assert.Contains(reports, r => r.Stage == TrainingStage.Head);
+        Assert.Contains(reports, r => r.Stage == TrainingStages.Features && r.Done == 12);
+        Assert.Contains(reports, r => r.Stage == TrainingStages.Head);
 
         ImageDataset test = SmallTestSet();
         ClassificationMetrics metrics = model.Evaluate(test);
@@ -51,12 +51,13 @@ public sealed class ImageClassificationTests : IDisposable
         Assert.True(metrics.RocAuc >= 0.9, $"ROC AUC {metrics.RocAuc}");
 
         // Predictions agree with Evaluate's verdicts and the threshold rule; scores are probabilities.
-        IReadOnlyList<ImagePrediction> predictions = model.PredictFiles(test.Select(i => i.ImagePath).ToArray());
-        foreach (ImagePrediction p in predictions)
+        IReadOnlyList<DefectPrediction> predictions = model.PredictFiles(test.Select(i => i.ImagePath).ToArray());
+        foreach (DefectPrediction p in predictions)
         {
-            Assert.Equal(1f, p.Scores.Values.Sum(), 1e-4);
-            Assert.Equal(p.Scores["anomaly"] >= model.Threshold, p.Label == "anomaly");
-            Assert.InRange(p.Confidence, 0.5f, 1f);
+            Assert.Equal(1f, p.LabelScores.Values.Sum(), 1e-4);
+            Assert.Equal(p.LabelScores["anomaly"] >= model.Threshold, p.Label == "anomaly");
+            Assert.Equal(p.LabelScores["anomaly"], p.Score, 1e-6);
+            Assert.Equal(p.IsDefect, p.Confidence >= 0.5f);
             Assert.Equal(p.Label == "anomaly", p.IsDefect);
         }
 
@@ -70,27 +71,27 @@ public sealed class ImageClassificationTests : IDisposable
         Assert.True(manifest.Backbone.Embedded);
         Assert.Equal(model.Backbone!.Layers, manifest.Backbone.TappedLayers);
         Assert.Equal(12, manifest.TrainingData!.ImageCount);
-        using (ImageClassificationModel loaded = ImageClassificationModel.Load(file))
+        using (ImageClassificationModel loaded = (ImageClassificationModel)DefectModel.Load(file))
         {
             Assert.Equal(model.Threshold, loaded.Threshold);
-            IReadOnlyList<ImagePrediction> again = loaded.PredictFiles(test.Select(i => i.ImagePath).ToArray());
+            IReadOnlyList<DefectPrediction> again = loaded.PredictFiles(test.Select(i => i.ImagePath).ToArray());
             for (int i = 0; i < again.Count; i++)
             {
                 Assert.Equal(predictions[i].Label, again[i].Label);
-                Assert.Equal(predictions[i].Scores["anomaly"], again[i].Scores["anomaly"], 1e-5f);
+                Assert.Equal(predictions[i].LabelScores["anomaly"], again[i].LabelScores["anomaly"], 1e-5f);
             }
         }
 
         // Referenced backbone: loading needs the file, and a different file is refused by its hash.
         string referenced = Path.Combine(_dir, "referenced.ddmodel");
-        model.Save(referenced, new ImageModelSaveOptions { EmbedBackbone = false });
+        model.Save(referenced, new DefectModelSaveOptions { EmbedBackbone = false });
         Assert.True(new FileInfo(referenced).Length < new FileInfo(file).Length / 10);
-        Assert.Throws<ModelFileException>(() => ImageClassificationModel.Load(referenced));
+        Assert.Throws<ModelFileException>(() => DefectModel.Load(referenced));
         string other = SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-dynamic.onnx");
-        ModelFileException wrong = Assert.Throws<ModelFileException>(() => ImageClassificationModel.Load(referenced, other));
+        ModelFileException wrong = Assert.Throws<ModelFileException>(() => DefectModel.Load(referenced, new DefectModelLoadOptions { BackbonePath = other }));
         Assert.Contains("SHA-256", wrong.Message, StringComparison.Ordinal);
-        using ImageClassificationModel withFile = ImageClassificationModel.Load(referenced, ModelPath);
-        Assert.Equal(predictions[0].Label, withFile.PredictFiles([test[0].ImagePath])[0].Label);
+        using IDefectModel withFile = DefectModel.Load(referenced, new DefectModelLoadOptions { BackbonePath = ModelPath });
+        Assert.Equal(predictions[0].Label, LoadAndPredict(withFile, test[0].ImagePath).Label);
 
         // As a pipeline crop classifier.
         using Image cookie = ImageCodecs.Load(test[0].ImagePath);
@@ -114,10 +115,10 @@ public sealed class ImageClassificationTests : IDisposable
         string file = Path.Combine(_dir, "wf.ddmodel");
         first.Save(file);
         Assert.Null(ModelPackage.ReadManifest(file).Backbone);
-        using ImageClassificationModel loaded = ImageClassificationModel.Load(file);
+        using ImageClassificationModel loaded = (ImageClassificationModel)DefectModel.Load(file);
         string[] paths = SmallTestSet().Select(i => i.ImagePath).ToArray();
-        float[] before = first.PredictFiles(paths).Select(p => p.Scores["anomaly"]).ToArray();
-        float[] after = loaded.PredictFiles(paths).Select(p => p.Scores["anomaly"]).ToArray();
+        float[] before = first.PredictFiles(paths).Select(p => p.LabelScores["anomaly"]).ToArray();
+        float[] after = loaded.PredictFiles(paths).Select(p => p.LabelScores["anomaly"]).ToArray();
         Assert.Equal(before, after);
     }
 
@@ -144,11 +145,11 @@ public sealed class ImageClassificationTests : IDisposable
         using ImageClassificationTrainer trainer = new(new ImageClassificationOptions { NormalLabels = ["free"] });
         using ImageClassificationModel model = trainer.Fit(train);
         Assert.Null(model.PositiveLabel);
-        Assert.Null(model.DefectThreshold);
+        Assert.Null(model.Threshold);
         (ClassificationMetrics byLabel, ClassificationMetrics? defects) = model.EvaluateBoth(test);
         Assert.NotNull(defects);
         Assert.Equal(3, byLabel.Labels.Count);
-        IReadOnlyList<ImagePrediction> predictions = model.PredictFiles(test.Select(i => i.ImagePath).ToArray());
+        IReadOnlyList<DefectPrediction> predictions = model.PredictFiles(test.Select(i => i.ImagePath).ToArray());
         int[][] expected = [new int[2], new int[2]];
         for (int i = 0; i < test.Count; i++)
         {
@@ -177,6 +178,12 @@ public sealed class ImageClassificationTests : IDisposable
         Assert.Contains("anomaly", few.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => new ImageClassificationTrainer(new ImageClassificationOptions { ThresholdFolds = 1 }));
         Assert.Throws<FileNotFoundException>(() => new ImageClassificationTrainer(new ImageClassificationOptions { BackbonePath = Path.Combine(_dir, "none.onnx") }));
+    }
+
+    private static DefectPrediction LoadAndPredict(IDefectModel model, string path)
+    {
+        using Image image = ImageCodecs.Load(path);
+        return model.Predict(image.View());
     }
 
     private sealed class ListProgress(List<TrainingProgress> list) : IProgress<TrainingProgress>

@@ -44,10 +44,10 @@ public sealed class TemplateDifferenceModelFileTests : IDisposable
         string path = Path.Combine(_dir, "td.ddmodel");
         trained.Save(path);
         Assert.Throws<IOException>(() => trained.Save(path));
-        trained.Save(path, new ModelSaveOptions { Overwrite = true });
+        trained.Save(path, new DefectModelSaveOptions { Overwrite = true });
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
 
-        TemplateDifferenceCropClassifier loaded = TemplateDifferenceCropClassifier.Load(path);
+        TemplateDifferenceCropClassifier loaded = (TemplateDifferenceCropClassifier)DefectModel.Load(path);
         Assert.Equal(trained.Labels, loaded.Labels);
         Assert.Equal(trained.BoxSizes.OrderBy(kv => kv.Key), loaded.BoxSizes.OrderBy(kv => kv.Key));
         ModelManifest manifest = ModelPackage.ReadManifest(path);
@@ -89,7 +89,7 @@ public sealed class TemplateDifferenceModelFileTests : IDisposable
         foreach (int length in new[] { 0, 10, bytes.Length / 3, bytes.Length / 2, bytes.Length - 30, bytes.Length - 1 })
         {
             File.WriteAllBytes(bad, bytes[..length]);
-            Assert.Throws<ModelFileException>(() => TemplateDifferenceCropClassifier.Load(bad));
+            Assert.Throws<ModelFileException>(() => (TemplateDifferenceCropClassifier)DefectModel.Load(bad));
         }
 
         Random rng = new(5);
@@ -101,14 +101,14 @@ public sealed class TemplateDifferenceModelFileTests : IDisposable
             File.WriteAllBytes(bad, flipped);
             try
             {
-                TemplateDifferenceCropClassifier.Load(bad);
+                DefectModel.Load(bad).Dispose();
             }
             catch (ModelFileException)
             {
             }
         }
 
-        Assert.Throws<ModelFileException>(() => TemplateDifferenceCropClassifier.Load(Path.Combine(_dir, "missing.ddmodel")));
+        Assert.Throws<ModelFileException>(() => (TemplateDifferenceCropClassifier)DefectModel.Load(Path.Combine(_dir, "missing.ddmodel")));
     }
 
     [Fact]
@@ -128,13 +128,13 @@ public sealed class TemplateDifferenceModelFileTests : IDisposable
         left[inner] = 0;
         tensors["forest/left"] = new ModelTensor([left.Length], left);
         new ModelPackage(package.Manifest, tensors).Save(bad, new ModelSaveOptions { Overwrite = true });
-        ModelFileException e = Assert.Throws<ModelFileException>(() => TemplateDifferenceCropClassifier.Load(bad));
+        ModelFileException e = Assert.Throws<ModelFileException>(() => (TemplateDifferenceCropClassifier)DefectModel.Load(bad));
         Assert.Equal("tensors/forest/left.f32", e.Entry);
 
         tensors = new(package.Tensors, StringComparer.Ordinal);
         tensors.Remove("forest/roots");
         new ModelPackage(package.Manifest, tensors).Save(bad, new ModelSaveOptions { Overwrite = true });
-        e = Assert.Throws<ModelFileException>(() => TemplateDifferenceCropClassifier.Load(bad));
+        e = Assert.Throws<ModelFileException>(() => (TemplateDifferenceCropClassifier)DefectModel.Load(bad));
         Assert.Contains("forest/roots", e.Message);
 
         foreach ((string key, string value) in new[] { ("context", "-3"), ("model", "tree"), ("feature_length", "7"), ("box_size.open", "x") })
@@ -142,13 +142,13 @@ public sealed class TemplateDifferenceModelFileTests : IDisposable
             Dictionary<string, string> properties = new(package.Manifest.Properties) { [key] = value };
             ModelManifest manifest = new() { Task = package.Manifest.Task, Labels = package.Manifest.Labels, Properties = properties };
             new ModelPackage(manifest, package.Tensors).Save(bad, new ModelSaveOptions { Overwrite = true });
-            e = Assert.Throws<ModelFileException>(() => TemplateDifferenceCropClassifier.Load(bad));
+            e = Assert.Throws<ModelFileException>(() => (TemplateDifferenceCropClassifier)DefectModel.Load(bad));
             Assert.Contains(key, e.Message);
         }
 
         ModelManifest other = new() { Task = "classification", Labels = package.Manifest.Labels, Properties = package.Manifest.Properties };
         new ModelPackage(other, package.Tensors).Save(bad, new ModelSaveOptions { Overwrite = true });
-        Assert.Throws<ModelFileException>(() => TemplateDifferenceCropClassifier.Load(bad));
+        Assert.Throws<ModelFileException>(() => (TemplateDifferenceCropClassifier)DefectModel.Load(bad));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using DefectDetection.Datasets;
 using DefectDetection.Imaging;
 using DefectDetection.Metrics;
 using DefectDetection.ModelFiles;
+using DefectDetection.Models;
 using DefectDetection.Vision.Backbones;
 using DefectDetection.Vision.Classification;
 using Spectre.Console;
@@ -73,13 +74,13 @@ internal sealed class ClassifyTask : ITaskHandler
                 {
                     IStageBar t = p.Stage switch
                     {
-                        TrainingStage.Features => features,
-                        TrainingStage.Augmentation => augment,
-                        TrainingStage.Threshold => folds,
+                        TrainingStages.Features => features,
+                        TrainingStages.Augmentation => augment,
+                        TrainingStages.Threshold => folds,
                         _ => head,
                     };
-                    t.MaxValue = Math.Max(1, p.MaxIterations);
-                    t.Value = Math.Min(p.Iteration, p.MaxIterations);
+                    t.MaxValue = Math.Max(1, p.Total);
+                    t.Value = Math.Min(p.Done, p.Total);
                 }));
 
                 return fitted;
@@ -88,7 +89,7 @@ internal sealed class ClassifyTask : ITaskHandler
 
         using (model)
         {
-            model.Save(settings.Out, new ImageModelSaveOptions { Overwrite = settings.Overwrite, EmbedBackbone = !settings.NoEmbed, DataSource = settings.Data });
+            model.Save(settings.Out, new DefectModelSaveOptions { Overwrite = settings.Overwrite, EmbedBackbone = !settings.NoEmbed, DataSource = settings.Data });
             (ClassificationMetrics testMetrics, ClassificationMetrics? Defects)? both = test is null || test.Count == 0 ? null : model.EvaluateBoth(test);
             ClassificationMetrics? testMetrics = both?.testMetrics;
             ClassificationMetrics? testDefects = both?.Defects;
@@ -111,7 +112,7 @@ internal sealed class ClassifyTask : ITaskHandler
                     },
                     CrossValidation = model.Training.CrossValidation is { } cv ? MetricsJson(cv) : null,
                     Test = testMetrics is null ? null : MetricsJson(testMetrics),
-                    model.DefectThreshold,
+                    DefectThreshold = model.PositiveLabel is null ? model.Threshold : null,
                     TestDefectVsNormal = testDefects is null ? null : MetricsJson(testDefects),
                 };
                 context.Out.WriteLine(JsonSerializer.Serialize(result, CliJson.Options));
@@ -145,66 +146,6 @@ internal sealed class ClassifyTask : ITaskHandler
                         context.Out.WriteLine(testDefects.ToTable());
                     }
                 }
-            }
-        }
-
-        return CliContext.Ok;
-    }
-
-    public int Evaluate(CliContext context, EvaluateSettings settings, ModelManifest manifest)
-    {
-        ImageDataset data = TrainingData.ReadForEvaluation(settings.Data, settings.Images, settings.Split);
-        using ImageClassificationModel model = ImageClassificationModel.Load(settings.Model, settings.Backbone);
-        (ClassificationMetrics metrics, ClassificationMetrics? defects) = model.EvaluateBoth(data);
-        if (settings.Json)
-        {
-            string text = JsonSerializer.Serialize(MetricsJson(metrics), CliJson.Options);
-            JsonNodeWriter(context, text, defects);
-        }
-        else
-        {
-            context.Out.WriteLine(metrics.ToTable());
-            if (defects is { } binary)
-            {
-                context.Out.WriteLine();
-                context.Out.WriteLine($"Defect vs {string.Join("/", model.NormalLabels)}:");
-                context.Out.WriteLine(binary.ToTable());
-            }
-        }
-
-        return CliContext.Ok;
-    }
-
-    public int Predict(CliContext context, PredictSettings settings, ModelManifest manifest)
-    {
-        foreach (string image in settings.Images)
-        {
-            if (!File.Exists(image))
-            {
-                throw new FileNotFoundException($"The image '{image}' does not exist.", image);
-            }
-        }
-
-        using ImageClassificationModel model = ImageClassificationModel.Load(settings.Model, settings.Backbone);
-        IReadOnlyList<ImagePrediction> predictions = model.PredictFiles(settings.Images);
-        if (settings.Json)
-        {
-            var rows = settings.Images.Select((path, i) => new
-            {
-                Image = path,
-                predictions[i].Label,
-                predictions[i].Confidence,
-                predictions[i].IsDefect,
-                predictions[i].Scores,
-            });
-            context.Out.WriteLine(JsonSerializer.Serialize(rows, CliJson.Options));
-        }
-        else
-        {
-            for (int i = 0; i < predictions.Count; i++)
-            {
-                ImagePrediction p = predictions[i];
-                context.Out.WriteLine($"{settings.Images[i]}\t{p.Label}\t{p.Confidence:F3}\t{string.Join(" ", p.Scores.Select(s => $"{s.Key}={s.Value:F3}"))}");
             }
         }
 

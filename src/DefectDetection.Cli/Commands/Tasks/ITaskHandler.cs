@@ -1,5 +1,3 @@
-using DefectDetection.ModelFiles;
-
 namespace DefectDetection.Cli.Commands.Tasks;
 
 /// <summary>What <c>defect train</c> was asked to do (validated; task-specific options may be ignored by other tasks).</summary>
@@ -70,57 +68,16 @@ internal sealed class TrainSettings
     public bool Json { get; init; }
 }
 
-/// <summary>What <c>defect evaluate</c> was asked to do.</summary>
-internal sealed class EvaluateSettings
-{
-    public required string Model { get; init; }
-
-    public required string Data { get; init; }
-
-    public string? Images { get; init; }
-
-    public string? Split { get; init; }
-
-    public string? Backbone { get; init; }
-
-    /// <summary>Folder of ground-truth masks, matched to images by file stem (anomaly task).</summary>
-    public string? Masks { get; init; }
-
-    public bool Json { get; init; }
-}
-
-/// <summary>What <c>defect predict</c> was asked to do.</summary>
-internal sealed class PredictSettings
-{
-    public required string Model { get; init; }
-
-    public required IReadOnlyList<string> Images { get; init; }
-
-    public string? Backbone { get; init; }
-
-    /// <summary>Folder for overlay and mask PNGs (anomaly task).</summary>
-    public string? Overlay { get; init; }
-
-    public bool Json { get; init; }
-}
-
 /// <summary>
-/// One learning task of <c>defect train/evaluate/predict</c> (classify, and later anomaly). <c>train</c> picks the
-/// handler by <c>--task</c>; <c>evaluate</c> and <c>predict</c> by the model file's manifest task.
+/// One learning task of <c>defect train</c>, picked by <c>--task</c>. Evaluating and predicting do not depend on the
+/// task: they load any model file through <see cref="DefectDetection.Models.DefectModel"/>.
 /// </summary>
 internal interface ITaskHandler
 {
     /// <summary>The <c>--task</c> name.</summary>
     string Name { get; }
 
-    /// <summary>The manifest task name of the models it writes (<see cref="ModelManifest.Task"/>).</summary>
-    string ManifestTask { get; }
-
     int Train(CliContext context, TrainSettings settings);
-
-    int Evaluate(CliContext context, EvaluateSettings settings, ModelManifest manifest);
-
-    int Predict(CliContext context, PredictSettings settings, ModelManifest manifest);
 }
 
 /// <summary>The task handlers, by name. A new task registers its handler here.</summary>
@@ -142,18 +99,6 @@ internal static class TaskHandlers
             context.Error.WriteLine(Planned.Contains(task, StringComparer.OrdinalIgnoreCase)
                 ? $"error: the task '{task}' is not available yet (available: {Names})."
                 : $"error: unknown task '{task}' (available: {Names}).");
-        }
-
-        return handler;
-    }
-
-    /// <summary>The handler of a model file's manifest task, or null after writing the reason.</summary>
-    public static ITaskHandler? ByManifest(CliContext context, ModelManifest manifest)
-    {
-        ITaskHandler? handler = All.FirstOrDefault(h => h.ManifestTask == manifest.Task);
-        if (handler is null)
-        {
-            context.Error.WriteLine($"error: the model's task '{manifest.Task}' is not supported by this command (supported: {Names}).");
         }
 
         return handler;
