@@ -83,11 +83,19 @@ public sealed class DetectCommandTests : IDisposable
         Assert.True(detect.Code == 0, detect.Err);
         using JsonDocument doc = JsonDocument.Parse(detect.Out);
         JsonElement result = doc.RootElement[0];
-        Assert.True(result.GetProperty("anomalous").GetBoolean());
-        Assert.Equal(8, result.GetProperty("regions").GetInt32());
+        PredictionSchema.Validate(detect.Out);
+        Assert.True(result.GetProperty("is_defect").GetBoolean());
+        JsonElement[] regions = [.. result.GetProperty("regions").EnumerateArray()];
+        Assert.Equal(8, regions.Length);
         JsonElement defect = Assert.Single(result.GetProperty("defects").EnumerateArray());
         Assert.Equal("anomaly", defect.GetProperty("label").GetString());
+        Assert.Equal("anomaly", result.GetProperty("label").GetString());
         Assert.Equal(new[] { 64, 0, 32, 32 }, defect.GetProperty("box").EnumerateArray().Select(v => v.GetInt32()));
+
+        // The image's confidence is the most defective region's; the defective tile is the one region judged a defect.
+        JsonElement judgedDefect = Assert.Single(regions, r => r.GetProperty("is_defect").GetBoolean());
+        Assert.Equal(new[] { 64, 0, 32, 32 }, judgedDefect.GetProperty("box").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal(regions.Max(r => r.GetProperty("confidence").GetDouble()), result.GetProperty("confidence").GetDouble(), 1e-6);
         Assert.True(File.Exists(Path.Combine(_dir, "overlays", "board.overlay.png")));
     }
 
