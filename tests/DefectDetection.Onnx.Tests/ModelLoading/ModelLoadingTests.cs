@@ -113,6 +113,43 @@ public sealed class ModelLoadingTests : IDisposable
     }
 
     [Fact]
+    public void EveryErrorAboutAModelFileNamesTheFileOnce()
+    {
+        string path = Path.Combine(_dir, "bad-perm.onnx");
+        File.WriteAllBytes(path, new GraphBuilder().Input("x", TensorElementType.Float32, 2, 2)
+            .Node("Transpose", ["x"], ["y"], ("perm", new long[] { 0, 0 })).Output("y", TensorElementType.Float32).ToBytes());
+        var load = Assert.Throws<OnnxModelException>(() => OnnxModel.Load(path));
+        Assert.StartsWith($"Model file '{path}': ", load.Message, StringComparison.Ordinal);
+        Assert.Equal(path, load.ModelPath);
+        Assert.Equal("Transpose_0", load.NodeName);
+
+        string truncated = Path.Combine(_dir, "truncated.onnx");
+        File.WriteAllBytes(truncated, SmallConvModel().ToBytes()[..40]);
+        Assert.StartsWith($"Model file '{truncated}': ", Assert.Throws<OnnxModelException>(() => OnnxModel.Load(truncated)).Message, StringComparison.Ordinal);
+        string missing = Path.Combine(_dir, "missing.onnx");
+        Assert.StartsWith($"Model file '{missing}': ", Assert.Throws<OnnxModelException>(() => OnnxModel.Load(missing)).Message, StringComparison.Ordinal);
+
+        // Session creation (unsupported operators, all listed) and runs name it too, once.
+        string unsupported = Path.Combine(_dir, "unsupported.onnx");
+        File.WriteAllBytes(unsupported, new GraphBuilder().Input("x", TensorElementType.Float32, 2).Node("FancyOp", ["x"], ["y"]).Output("y", TensorElementType.Float32).ToBytes());
+        var session = Assert.Throws<OnnxModelException>(() => new InferenceSession(unsupported));
+        Assert.StartsWith($"Model file '{unsupported}': ", session.Message, StringComparison.Ordinal);
+        Assert.Single(session.Problems);
+        Assert.Equal(1, CountOf(session.Message, unsupported));
+
+        string good = Path.Combine(_dir, "good.onnx");
+        File.WriteAllBytes(good, SmallConvModel().ToBytes());
+        using var s = new InferenceSession(good, new SessionOptions { IntraOpThreads = 1 });
+        var run = Assert.Throws<OnnxModelException>(() => s.Run(new Dictionary<string, Tensor>()));
+        Assert.Equal($"Model file '{good}': Input 'x' is missing.", run.Message);
+
+        // From memory there is no file to name.
+        Assert.Null(Assert.Throws<OnnxModelException>(() => OnnxModel.Load(File.ReadAllBytes(path))).ModelPath);
+    }
+
+    private static int CountOf(string text, string part) => (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
+
+    [Fact]
     public void Float16InitializersBecomeFloat32()
     {
         Half[] h = [(Half)1.5f, (Half)(-2f), (Half)0.25f];
