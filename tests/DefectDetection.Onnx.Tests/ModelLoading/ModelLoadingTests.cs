@@ -113,6 +113,31 @@ public sealed class ModelLoadingTests : IDisposable
     }
 
     [Fact]
+    public void ExternalDataThroughALinkLeadingOutOfTheFolderIsRefused()
+    {
+        string outside = Directory.CreateDirectory(Path.Combine(_dir, "outside")).FullName;
+        string modelDir = Directory.CreateDirectory(Path.Combine(_dir, "model")).FullName;
+        File.WriteAllBytes(Path.Combine(outside, "secret.bin"), new byte[16]);
+
+        // A file link and a folder link inside the model's folder, both leading outside it.
+        File.CreateSymbolicLink(Path.Combine(modelDir, "weights.bin"), Path.Combine(outside, "secret.bin"));
+        Directory.CreateSymbolicLink(Path.Combine(modelDir, "data"), "../outside");
+        foreach (string location in new[] { "weights.bin", "data/secret.bin" })
+        {
+            string path = WriteExternalModel(location, 0, 16, modelDir);
+            var e = Assert.Throws<OnnxModelException>(() => OnnxModel.Load(path));
+            Assert.Contains($"external data location '{location}' escapes the model's folder", e.Message, StringComparison.Ordinal);
+            Assert.Contains(Path.Combine(outside, "secret.bin"), e.Message, StringComparison.Ordinal);
+        }
+
+        // A link that stays inside the folder is followed.
+        File.WriteAllBytes(Path.Combine(modelDir, "real.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes<float>([1, 2, 3, 4]).ToArray());
+        File.CreateSymbolicLink(Path.Combine(modelDir, "alias.bin"), "real.bin");
+        using var s = new InferenceSession(WriteExternalModel("alias.bin", 0, 16, modelDir), new SessionOptions { IntraOpThreads = 1 });
+        Assert.Equal([1f, 2, 3, 4], s.RunFloats(("x", new DenseTensor<float>(new float[4], [4]))));
+    }
+
+    [Fact]
     public void EveryErrorAboutAModelFileNamesTheFileOnce()
     {
         string path = Path.Combine(_dir, "bad-perm.onnx");
@@ -181,7 +206,7 @@ public sealed class ModelLoadingTests : IDisposable
             .Output("y", TensorElementType.Float32, -1, 3, 4, 4);
     }
 
-    private string WriteExternalModel(string location, long offset, long length)
+    private string WriteExternalModel(string location, long offset, long length, string? folder = null)
     {
         var b = new GraphBuilder().Input("x", TensorElementType.Float32, 4);
         var t = new TensorProto { Name = "w", DataType = (int)TensorElementType.Float32, DataLocation = TensorProto.Types.DataLocation.External };
@@ -191,7 +216,7 @@ public sealed class ModelLoadingTests : IDisposable
         t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         b.Proto.Graph.Initializer.Add(t);
         b.Node("Add", ["x", "w"], ["y"]).Output("y", TensorElementType.Float32, 4);
-        string path = Path.Combine(_dir, "model.onnx");
+        string path = Path.Combine(folder ?? _dir, "model.onnx");
         File.WriteAllBytes(path, b.ToBytes());
         return path;
     }
