@@ -100,6 +100,19 @@ public sealed class HostileModelTests
         AssertNames(input, "Relu_0", "'x'", "graph input");
     }
 
+    [Fact(Timeout = 600_000)]
+    public async Task A200000NodeChainLoadsAndRuns()
+    {
+        // Not a speed assertion: the timeout only guards against a hang (this used to take minutes).
+        await Task.Run(() =>
+        {
+            const int Nodes = 200_000;
+            using var session = new InferenceSession(OnnxModel.Load(LongChain.Build(Nodes)), new SessionOptions { IntraOpThreads = 1 });
+            float[] x = [1, -2, 3, 0];
+            Assert.Equal(x.Select(v => LongChain.Expected(v, Nodes)), session.RunFloats(("x", new DenseTensor<float>(x, [4]))));
+        });
+    }
+
     internal static void AssertNames(OnnxModelException e, params string[] parts)
     {
         foreach (string part in parts)
