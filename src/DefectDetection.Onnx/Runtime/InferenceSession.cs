@@ -98,6 +98,12 @@ public sealed class InferenceSession : IDisposable
     {
     }
 
+    /// <summary>
+    /// The most elements any tensor a session computes may hold (2^28, 1 GiB of float32), so that a hostile shape
+    /// cannot exhaust memory. Callers that create inputs from declared shapes should refuse larger ones.
+    /// </summary>
+    public const long MaxTensorElements = 1L << 28;
+
     /// <summary>The model's inputs.</summary>
     public IReadOnlyList<TensorInfo> Inputs { get; }
 
