@@ -82,9 +82,14 @@ public sealed class OnnxModelException : Exception
     /// <summary>Every problem found (for unsupported operators: all of them, one line each).</summary>
     public IReadOnlyList<string> Problems { get; }
 
-    /// <summary>This exception with the model file named in its message (once: an exception already naming a file is
-    /// returned unchanged). The one place that adds the file, for loading, session creation and runs alike.</summary>
-    internal OnnxModelException ForModelFile(string? modelPath) => modelPath is null || ModelPath is not null ? this : new(this, modelPath);
+    /// <summary>
+    /// This exception with the model file named in its message and <see cref="ModelPath"/> (once: an exception that
+    /// already names a file, or a null path, returns it unchanged). The one place that adds the file: loading, session
+    /// creation and runs use it, and so can callers that read a model file's bytes themselves.
+    /// </summary>
+    /// <param name="modelPath">The model file, as the caller named it.</param>
+    /// <returns>The exception to throw (this one wrapped, or this one).</returns>
+    public OnnxModelException ForModelFile(string? modelPath) => modelPath is null || ModelPath is not null ? this : new(this, modelPath);
 
     private static string InFile(string modelPath, string message) => $"Model file '{modelPath}': {message}";
 
