@@ -96,7 +96,7 @@ public sealed class OnnxModel
             model.SourcePath = path;
             return model;
         }
-        catch (OnnxModelException e)
+        catch (OnnxModelException e) when (e.ModelPath is null)
         {
             throw e.ForModelFile(path);
         }

@@ -83,7 +83,7 @@ public sealed class InferenceSession : IDisposable
 
             AppliedRewrites = graph.AppliedRewrites;
         }
-        catch (OnnxModelException e) when (model.SourcePath is not null)
+        catch (OnnxModelException e) when (model.SourcePath is not null && e.ModelPath is null)
         {
             throw e.ForModelFile(model.SourcePath);
         }
@@ -135,7 +135,7 @@ public sealed class InferenceSession : IDisposable
         {
             return RunCore(inputs, outputNames, cancellationToken);
         }
-        catch (OnnxModelException e) when (Model.SourcePath is not null)
+        catch (OnnxModelException e) when (Model.SourcePath is not null && e.ModelPath is null)
         {
             throw e.ForModelFile(Model.SourcePath);
         }

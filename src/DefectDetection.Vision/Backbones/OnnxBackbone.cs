@@ -96,7 +96,7 @@ public sealed partial class OnnxBackbone : IDisposable
                 throw;
             }
         }
-        catch (OnnxModelException e) when (modelPath is not null)
+        catch (OnnxModelException e) when (modelPath is not null && e.ModelPath is null)
         {
             throw e.ForModelFile(modelPath);
         }
