@@ -25,6 +25,19 @@ public sealed class DecoderOptions
     /// <summary>The largest encoded input accepted, in bytes. Default: 512 MiB.</summary>
     public long MaxInputBytes { get; init; } = 512L << 20;
 
+    /// <summary>
+    /// JPEG: the most scans (SOS segments) one file may hold, as libjpeg-turbo's <c>djpeg -maxscans</c>. Every scan
+    /// of a progressive file passes over the whole image, so a small file of many empty scans would otherwise keep
+    /// the decoder busy for minutes. Real progressive files hold about 10 scans (at most one per component and
+    /// coefficient band and bit); the default, 1000, lets all of them through. At least 1.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxScans
+    {
+        get;
+        init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxScans), value, "At least one scan must be allowed.");
+    } = 1000;
+
     /// <summary>Throws <see cref="InvalidImageContentException"/> if a header declares an image beyond the limits.</summary>
     /// <param name="format">The format being decoded, for the message.</param>
     /// <param name="width">Declared width.</param>

@@ -172,6 +172,69 @@ public sealed class OnnxCommandTests : IDisposable
     }
 
     [Theory]
+    [InlineData(2147483648L)] // 2^31: used to end in an OverflowException
+    [InlineData(300_000_000L)] // fits in int but over the engine's cap: used to allocate 1.2 GB
+    public void BenchAndRunRefuseAnInputOverTheEnginesElementCap(long dimension)
+    {
+        string model = Path.Combine(_dir, "huge-input.onnx");
+        File.WriteAllBytes(model, ReluModel(1, dimension));
+        string input = Path.Combine(_dir, "in.f32");
+        File.WriteAllBytes(input, new byte[16]);
+        foreach (string[] args in new[] { new[] { "onnx", "bench", "--model", model, "--threads", "1" }, ["onnx", "run", "--model", model, "--input", $"x={input}"] })
+        {
+            var (code, _, err) = Run(args);
+            Assert.True(code == 2, $"{string.Join(" ", args)} -> {code}: {err}");
+            Assert.Contains($"the input 'x' of shape [1,{dimension}] is too large", err, StringComparison.Ordinal);
+            Assert.Contains($"at most {Onnx.InferenceSession.MaxTensorElements} elements", err, StringComparison.Ordinal);
+        }
+
+        // The same model at a size under the cap runs.
+        File.WriteAllBytes(model, ReluModel(1, 4));
+        var (ok, _, okErr) = Run("onnx", "bench", "--model", model, "--threads", "1", "--warmup", "0", "--iterations", "1");
+        Assert.True(ok == 0, okErr);
+    }
+
+    /// <summary>A one-node Relu model with a fixed float32 input "x" and output "y", written in the protobuf wire format
+    /// directly (the engine's ONNX classes are internal).</summary>
+    private static byte[] ReluModel(params long[] shape)
+    {
+        static byte[] Message(Action<Google.Protobuf.CodedOutputStream> write)
+        {
+            using var stream = new MemoryStream();
+            var output = new Google.Protobuf.CodedOutputStream(stream);
+            write(output);
+            output.Flush();
+            return stream.ToArray();
+        }
+
+        static void Field(Google.Protobuf.CodedOutputStream o, int number, byte[] message)
+        {
+            o.WriteTag(number, Google.Protobuf.WireFormat.WireType.LengthDelimited);
+            o.WriteBytes(Google.Protobuf.ByteString.CopyFrom(message));
+        }
+
+        static void Text(Google.Protobuf.CodedOutputStream o, int number, string text)
+        {
+            o.WriteTag(number, Google.Protobuf.WireFormat.WireType.LengthDelimited);
+            o.WriteString(text);
+        }
+
+        byte[] dims = Message(o =>
+        {
+            foreach (long d in shape)
+            {
+                Field(o, 1, Message(dim => { dim.WriteTag(1, Google.Protobuf.WireFormat.WireType.Varint); dim.WriteInt64(d); }));
+            }
+        });
+        byte[] tensorType = Message(o => { o.WriteTag(1, Google.Protobuf.WireFormat.WireType.Varint); o.WriteInt32(1); Field(o, 2, dims); });
+        byte[] Value(string name) => Message(o => { Text(o, 1, name); Field(o, 2, Message(t => Field(t, 1, tensorType))); });
+        byte[] node = Message(o => { Text(o, 1, "x"); Text(o, 2, "y"); Text(o, 3, "relu"); Text(o, 4, "Relu"); });
+        byte[] graph = Message(o => { Field(o, 1, node); Text(o, 2, "g"); Field(o, 11, Value("x")); Field(o, 12, Value("y")); });
+        byte[] opset = Message(o => { o.WriteTag(2, Google.Protobuf.WireFormat.WireType.Varint); o.WriteInt64(17); });
+        return Message(o => { o.WriteTag(1, Google.Protobuf.WireFormat.WireType.Varint); o.WriteInt64(8); Field(o, 7, graph); Field(o, 8, opset); });
+    }
+
+    [Theory]
     [InlineData("x=in.f32:1x3x224x224", "x", "in.f32", new[] { 1, 3, 224, 224 })]
     [InlineData("in.f32", null, "in.f32", null)]
     [InlineData("images=C:\\data\\in.f32:1,3,416,416", "images", "C:\\data\\in.f32", new[] { 1, 3, 416, 416 })]

@@ -139,7 +139,7 @@ internal static class OnnxBenchCommand
             return [];
         }
 
-        var shape = new int[info.Shape.Count];
+        var shape = new long[info.Shape.Count];
         if (info.Shape[0].Value is long fixedBatch && fixedBatch != settings.Batch)
         {
             throw new ArgumentException($"--batch {settings.Batch}: the model input '{info.Name}' fixes the batch to {fixedBatch} ([{string.Join(",", info.Shape)}]).");
@@ -164,12 +164,12 @@ internal static class OnnxBenchCommand
             else
             {
                 shape[i] = info.Shape[i].Value is long d
-                    ? checked((int)d)
+                    ? d
                     : throw new ArgumentException($"The model input {OnnxCommand.Describe(info)} has a dynamic dimension {i}; give --shape (the dimensions after the batch).");
             }
         }
 
-        return shape;
+        return OnnxTensorFiles.CheckedShape(info, shape, "onnx bench");
     }
 
     private static void Print(CliContext context, OnnxBenchResult r, bool json)

@@ -112,6 +112,30 @@ internal static class OnnxTensorFiles
         return (spec[..eq], spec[(eq + 1)..]);
     }
 
+    /// <summary>
+    /// A shape for a model input as <see cref="int"/>s, refused (never truncated or overflowed) when a dimension is
+    /// negative or the element count exceeds the engine's cap, <see cref="InferenceSession.MaxTensorElements"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shape is too large (exit code 2).</exception>
+    public static int[] CheckedShape(TensorInfo input, long[] dims, string what)
+    {
+        var shape = new int[dims.Length];
+        Int128 count = 1;
+        for (int i = 0; i < dims.Length; i++)
+        {
+            count *= Math.Max(dims[i], 0);
+            if (dims[i] < 0 || count > InferenceSession.MaxTensorElements)
+            {
+                throw new ArgumentException($"{what}: the input '{input.Name}' of shape [{string.Join(",", dims)}] is too large: " +
+                    $"the engine creates tensors of at most {InferenceSession.MaxTensorElements} elements.");
+            }
+
+            shape[i] = (int)dims[i];
+        }
+
+        return shape;
+    }
+
     /// <summary>The shape to use for a model input: the given one (checked against the declared one) or the declared fixed shape.</summary>
     public static int[] ResolveShape(TensorInfo input, int[]? given, string what)
     {
@@ -122,7 +146,7 @@ internal static class OnnxTensorFiles
                 throw new ArgumentException($"{what}: the model input '{input.Name}' has dynamic dimensions [{string.Join(",", input.Shape)}]; give the shape (e.g. {input.Name}=FILE:{string.Join("x", input.Shape.Select(d => d.Value ?? 1))}).");
             }
 
-            return input.Shape.Select(d => checked((int)d.Value!.Value)).ToArray();
+            return CheckedShape(input, input.Shape.Select(d => d.Value!.Value).ToArray(), what);
         }
 
         if (input.Shape.Count != 0 && given.Length != input.Shape.Count)
@@ -138,7 +162,7 @@ internal static class OnnxTensorFiles
             }
         }
 
-        return given;
+        return CheckedShape(input, [.. given.Select(d => (long)d)], what);
     }
 
     /// <summary>Reads a raw little-endian file of the given element type and shape; the file size must match exactly.</summary>

@@ -82,9 +82,41 @@ internal sealed class GraphNode
 
     public long[]? GetInts(string name) => Attributes.TryGetValue(name, out NodeAttribute? a) && a.Kind == AttributeKind.Ints ? a.Ints : null;
 
+    /// <summary>An int attribute the kernel keeps as <see cref="int"/>: a value outside the 32-bit range is refused,
+    /// never truncated (2^32+1 would otherwise act as 1).</summary>
+    /// <exception cref="OnnxModelException">The value does not fit, naming the node, operator, attribute and value.</exception>
+    public int GetInt32(string name, int fallback)
+        => Attributes.TryGetValue(name, out NodeAttribute? a) && a.Kind == AttributeKind.Int ? CheckInt32(name, a.Int, -1) : fallback;
+
+    /// <summary>An ints attribute the kernel keeps as <see cref="int"/>s, each checked as in <see cref="GetInt32"/>.</summary>
+    /// <exception cref="OnnxModelException">A value does not fit, naming the node, operator, attribute, position and value.</exception>
+    public int[]? GetInts32(string name)
+    {
+        if (GetInts(name) is not { } values)
+        {
+            return null;
+        }
+
+        int[] result = new int[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            result[i] = CheckInt32(name, values[i], i);
+        }
+
+        return result;
+    }
+
     public float[]? GetFloats(string name) => Attributes.TryGetValue(name, out NodeAttribute? a) && a.Kind == AttributeKind.Floats ? a.Floats : null;
 
     public bool HasAttribute(string name) => Attributes.ContainsKey(name);
+
+    /// <summary>An error about this node (its name, operator, domain and opset are added to the message).</summary>
+    public OnnxModelException Error(string reason) => new(reason, Name, OpType, Domain, Opset);
+
+    private int CheckInt32(string name, long value, int position)
+        => value is >= int.MinValue and <= int.MaxValue ? (int)value
+            : throw Error(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"Attribute '{name}'{(position >= 0 ? $"[{position}]" : "")} is {value}, outside the 32-bit range this operator supports"));
 }
 
 /// <summary>The graph: nodes in topological order, constant initializers, inputs and outputs.</summary>
@@ -132,11 +164,26 @@ internal sealed class OnnxGraph
         var producer = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < Nodes.Count; i++)
         {
-            foreach (string o in Nodes[i].Outputs)
+            GraphNode node = Nodes[i];
+            foreach (string o in node.Outputs)
             {
-                if (o.Length > 0)
+                if (o.Length == 0)
                 {
-                    producer[o] = i;
+                    continue;
+                }
+
+                // ONNX graphs are in SSA form: every tensor has one definition.
+                if (available.Contains(o))
+                {
+                    throw node.Error($"Output '{o}' is also a graph input or an initializer (each tensor must be defined once)");
+                }
+
+                if (!producer.TryAdd(o, i))
+                {
+                    GraphNode first = Nodes[producer[o]];
+                    throw node.Error(first == node
+                        ? $"Output '{o}' is written twice by the node (each tensor must be defined once)"
+                        : $"Output '{o}' is already written by node '{first.Name}' ({first.OpType}); each tensor must be defined once");
                 }
             }
         }

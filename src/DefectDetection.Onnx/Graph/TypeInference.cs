@@ -41,7 +41,7 @@ internal static class TypeInference
             "Equal" or "Greater" or "Less" or "GreaterOrEqual" or "LessOrEqual" or "And" or "Or" or "Xor" or "Not" => TensorElementType.Bool,
             "Dropout" when output == 1 => TensorElementType.Bool,
             "MaxPool" when output == 1 => TensorElementType.Int64,
-            "Cast" => (TensorElementType)n.GetInt("to", 1),
+            "Cast" => (TensorElementType)n.GetInt32("to", 1),
             "DequantizeLinear" or "IntegerToFloat" => TensorElementType.Float32,
             "QuantizeLinear" => n.HasInput(2) ? Of(2, TensorElementType.UInt8) : TensorElementType.UInt8,
             "DynamicQuantizeLinear" => output == 1 ? TensorElementType.Float32 : TensorElementType.UInt8,

@@ -55,6 +55,7 @@ internal static partial class KernelRegistry
     /// Every node without a kernel for its (op type, domain, opset), or whose kernel refuses an attribute or input
     /// form: the kernels are created once (with the initializers and Constant values) and their complaints collected.
     /// </summary>
+    /// <exception cref="OnnxModelException">A node is malformed (for example an attribute out of range).</exception>
     public static IReadOnlyList<string> FindProblems(OnnxGraph graph)
     {
         var problems = new List<string>();
@@ -85,10 +86,13 @@ internal static partial class KernelRegistry
             {
                 problems.Add(Describe(node, e.Message));
             }
-            catch (Exception e) when (e is ArgumentException or InvalidCastException or IndexOutOfRangeException or OverflowException or OnnxModelException)
+            catch (Exception e) when (e is ArgumentException or InvalidCastException or IndexOutOfRangeException or OverflowException)
             {
                 problems.Add(Describe(node, "invalid node: " + e.Message));
             }
+
+            // An OnnxModelException (an attribute that is not representable or not valid, such as a perm that is
+            // not a permutation) is a malformed model, not an unsupported one: it fails the load.
         }
 
         return problems;

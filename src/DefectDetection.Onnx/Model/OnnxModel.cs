@@ -70,6 +70,9 @@ public sealed class OnnxModel
 
     internal OnnxGraph Graph { get; }
 
+    /// <summary>The file the model was loaded from (null from memory): sessions name it in their errors.</summary>
+    internal string? SourcePath { get; private set; }
+
     /// <summary>Loads a model file; external data files are resolved relative to its folder.</summary>
     /// <param name="path">The .onnx file.</param>
     /// <returns>The model.</returns>
@@ -77,17 +80,26 @@ public sealed class OnnxModel
     public static OnnxModel Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            throw new OnnxModelException($"Cannot read the model file '{path}': {e.Message}", e);
-        }
+            byte[] bytes;
+            try
+            {
+                bytes = File.ReadAllBytes(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+            {
+                throw new OnnxModelException($"Cannot read the file: {e.Message}", e);
+            }
 
-        return Load(bytes, Path.GetDirectoryName(Path.GetFullPath(path)));
+            OnnxModel model = Load(bytes, Path.GetDirectoryName(Path.GetFullPath(path)));
+            model.SourcePath = path;
+            return model;
+        }
+        catch (OnnxModelException e) when (e.ModelPath is null)
+        {
+            throw e.ForModelFile(path);
+        }
     }
 
     /// <summary>Loads a model from bytes.</summary>

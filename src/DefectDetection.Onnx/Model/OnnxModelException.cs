@@ -49,6 +49,21 @@ public sealed class OnnxModelException : Exception
         Problems = problems;
     }
 
+    private OnnxModelException(OnnxModelException inner, string modelPath)
+        : base(InFile(modelPath, inner.Message), inner)
+    {
+        Reason = inner.Reason;
+        NodeName = inner.NodeName;
+        OpType = inner.OpType;
+        Domain = inner.Domain;
+        Opset = inner.Opset;
+        ModelPath = modelPath;
+        Problems = inner.Problems.Count == 1 && inner.Problems[0] == inner.Message ? [Message] : inner.Problems;
+    }
+
+    /// <summary>The model file concerned, when the model was loaded from a path (it also starts the message).</summary>
+    public string? ModelPath { get; }
+
     /// <summary>What is wrong, without the node details.</summary>
     public string Reason { get; }
 
@@ -66,6 +81,17 @@ public sealed class OnnxModelException : Exception
 
     /// <summary>Every problem found (for unsupported operators: all of them, one line each).</summary>
     public IReadOnlyList<string> Problems { get; }
+
+    /// <summary>
+    /// This exception with the model file named in its message and <see cref="ModelPath"/> (once: an exception that
+    /// already names a file, or a null path, returns it unchanged). The one place that adds the file: loading, session
+    /// creation and runs use it, and so can callers that read a model file's bytes themselves.
+    /// </summary>
+    /// <param name="modelPath">The model file, as the caller named it.</param>
+    /// <returns>The exception to throw (this one wrapped, or this one).</returns>
+    public OnnxModelException ForModelFile(string? modelPath) => modelPath is null || ModelPath is not null ? this : new(this, modelPath);
+
+    private static string InFile(string modelPath, string message) => $"Model file '{modelPath}': {message}";
 
     private static string Format(string reason, string? nodeName, string? opType, string? domain, long? opset)
     {

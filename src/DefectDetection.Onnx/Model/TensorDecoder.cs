@@ -172,12 +172,14 @@ internal sealed class TensorDecoder(string? baseDirectory)
             throw Fail(name, $"external data location '{location}' must be a relative path inside the model's folder");
         }
 
-        string root = Path.GetFullPath(baseDirectory);
-        string full = Path.GetFullPath(Path.Combine(root, location));
+        // Links (of the file or of any folder on its path) are resolved before the containment check, so that a link
+        // inside the model's folder cannot lead outside it.
+        string root = ResolveLinks(Path.GetFullPath(baseDirectory), 0);
+        string full = ResolveLinks(Path.GetFullPath(Path.Combine(root, location)), 0);
         string rootWithSep = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
         if (!full.StartsWith(rootWithSep, StringComparison.Ordinal))
         {
-            throw Fail(name, $"external data location '{location}' escapes the model's folder");
+            throw Fail(name, $"external data location '{location}' escapes the model's folder (it resolves to '{full}')");
         }
 
         if (length < 0)
@@ -211,6 +213,34 @@ internal sealed class TensorDecoder(string? baseDirectory)
         {
             throw new OnnxModelException($"Initializer '{name}': cannot read external data '{location}': {e.Message}", e);
         }
+    }
+
+    /// <summary>The path with every symbolic link on it resolved, component by component (like realpath).</summary>
+    private static string ResolveLinks(string fullPath, int depth)
+    {
+        const int MaxLinks = 40;
+        string? rootPart = Path.GetPathRoot(fullPath);
+        string current = string.IsNullOrEmpty(rootPart) ? "" : rootPart;
+        foreach (string part in fullPath[current.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string next = Path.Combine(current, part);
+            string? target = new FileInfo(next).LinkTarget;
+            if (target is null)
+            {
+                current = next;
+                continue;
+            }
+
+            if (depth >= MaxLinks)
+            {
+                throw new OnnxModelException($"Too many symbolic links while resolving '{fullPath}'.");
+            }
+
+            // A relative target is relative to the folder holding the link.
+            current = ResolveLinks(Path.GetFullPath(target, current.Length == 0 ? Path.DirectorySeparatorChar.ToString() : current), depth + 1);
+        }
+
+        return current;
     }
 
     private static long ParseLong(string name, string key, string value)

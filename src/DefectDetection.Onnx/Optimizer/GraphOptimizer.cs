@@ -61,35 +61,45 @@ internal static class GraphOptimizer
         return graph;
     }
 
-    /// <summary>Removes nodes none of whose outputs is used or a graph output, and unused initializers.</summary>
+    /// <summary>Removes nodes none of whose outputs is used (directly or through other nodes) by a graph output, and
+    /// unused initializers. One walk back from the graph outputs (a dead chain of any length costs its length).</summary>
     public static void RemoveDeadNodes(OnnxGraph graph)
     {
-        var outputs = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
-        bool changed = true;
-        while (changed)
+        var producer = new Dictionary<string, GraphNode>(StringComparer.Ordinal);
+        foreach (GraphNode n in graph.Nodes)
         {
-            changed = false;
-            var used = new HashSet<string>(outputs, StringComparer.Ordinal);
-            foreach (GraphNode n in graph.Nodes)
+            foreach (string o in n.Outputs)
             {
-                foreach (string i in n.Inputs)
+                if (o.Length > 0)
                 {
-                    used.Add(i);
+                    producer[o] = n;
                 }
             }
+        }
 
-            int before = graph.Nodes.Count;
-            graph.Nodes = graph.Nodes.Where(n => n.Outputs.Any(o => o.Length > 0 && used.Contains(o))).ToList();
-            changed = graph.Nodes.Count != before;
-            if (!changed)
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        var live = new HashSet<GraphNode>();
+        var pending = new Stack<string>(graph.Outputs.Select(o => o.Name));
+        while (pending.Count > 0)
+        {
+            string name = pending.Pop();
+            if (!used.Add(name) || !producer.TryGetValue(name, out GraphNode? n) || !live.Add(n))
             {
-                foreach (string k in graph.Initializers.Keys.ToList())
-                {
-                    if (!used.Contains(k))
-                    {
-                        graph.Initializers.Remove(k);
-                    }
-                }
+                continue;
+            }
+
+            foreach (string i in n.Inputs)
+            {
+                pending.Push(i);
+            }
+        }
+
+        graph.Nodes = graph.Nodes.Where(live.Contains).ToList();
+        foreach (string k in graph.Initializers.Keys.ToList())
+        {
+            if (!used.Contains(k))
+            {
+                graph.Initializers.Remove(k);
             }
         }
     }

@@ -249,7 +249,7 @@ internal static class BatchSeparability
                     return IsBatched(ins[0]) && IsBatched(ins[1]) ? AxisNotZero(node.GetInt("axis", 0), rank0) : "an unbatched input";
                 case "Gather":
                     {
-                        int axis = Normalize(node.GetInt("axis", 0), rank0);
+                        long axis = Normalize(node.GetInt("axis", 0), rank0);
                         if (IsBatched(ins[0]) && !IsBatched(ins[1]))
                         {
                             return axis > 0 ? null : "gathers along dimension 0";
@@ -335,7 +335,7 @@ internal static class BatchSeparability
 
         private static int CountOutputs(GraphNode node) => node.Outputs.Count(o => o.Length > 0);
 
-        private static int Normalize(long axis, int rank) => (int)(axis < 0 ? axis + rank : axis);
+        private static long Normalize(long axis, int rank) => axis < 0 ? axis + rank : axis;
 
         private static string? AxisNotZero(long axis, int rank) => Normalize(axis, rank) == 0 ? "acts along dimension 0" : null;
 

@@ -24,62 +24,69 @@ public sealed class InferenceSession : IDisposable
     public InferenceSession(OnnxModel model, SessionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        options ??= new SessionOptions();
-        options.Validate();
-        Options = options;
-        Model = model;
-
-        OnnxGraph graph = model.Graph.Clone();
-        var outputs = new List<string>(graph.Outputs.Select(o => o.Name));
-        var outputInfos = new List<TensorInfo>(graph.Outputs);
-        var produced = new HashSet<string>(graph.Nodes.SelectMany(n => n.Outputs), StringComparer.Ordinal);
-        Dictionary<string, TensorElementType>? types = options.ExtraOutputs.Count > 0 ? TypeInference.Infer(graph) : null;
-        foreach (string extra in options.ExtraOutputs)
-        {
-            if (outputs.Contains(extra))
-            {
-                continue;
-            }
-
-            if (!produced.Contains(extra) && !graph.Initializers.ContainsKey(extra) && !graph.Inputs.Any(i => i.Name == extra))
-            {
-                throw new OnnxModelException($"Extra output '{extra}' is not a tensor of the graph.");
-            }
-
-            outputs.Add(extra);
-            outputInfos.Add(graph.ValueInfo.TryGetValue(extra, out TensorInfo? vi) ? vi
-                : new TensorInfo(extra, types!.GetValueOrDefault(extra, TensorElementType.Float32), []));
-            graph.Outputs.Add(outputInfos[^1]);
-        }
-
-        // Unsupported operators and attributes are collected by SessionCore, all at once.
-        SessionThreads? pool = SessionThreads.Create(options.IntraOpThreads);
-        _pool = pool;
         try
         {
-            graph = GraphOptimizer.Optimize(graph, options, pool?.Pool);
-            _core = new SessionCore(graph, options, outputs, pool?.Pool);
-        }
-        catch (Exception e) when (e is not OnnxModelException)
-        {
-            pool?.Dispose();
-            throw new OnnxModelException($"The model is malformed: {e.Message}", e);
-        }
-        catch
-        {
-            pool?.Dispose();
-            throw;
-        }
+            options ??= new SessionOptions();
+            options.Validate();
+            Options = options;
+            Model = model;
 
-        Inputs = model.Inputs;
-        Outputs = outputInfos;
-        _outputPositions = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < outputs.Count; i++)
-        {
-            _outputPositions[outputs[i]] = i;
-        }
+            OnnxGraph graph = model.Graph.Clone();
+            var outputs = new List<string>(graph.Outputs.Select(o => o.Name));
+            var outputInfos = new List<TensorInfo>(graph.Outputs);
+            var produced = new HashSet<string>(graph.Nodes.SelectMany(n => n.Outputs), StringComparer.Ordinal);
+            Dictionary<string, TensorElementType>? types = options.ExtraOutputs.Count > 0 ? TypeInference.Infer(graph) : null;
+            foreach (string extra in options.ExtraOutputs)
+            {
+                if (outputs.Contains(extra))
+                {
+                    continue;
+                }
 
-        AppliedRewrites = graph.AppliedRewrites;
+                if (!produced.Contains(extra) && !graph.Initializers.ContainsKey(extra) && !graph.Inputs.Any(i => i.Name == extra))
+                {
+                    throw new OnnxModelException($"Extra output '{extra}' is not a tensor of the graph.");
+                }
+
+                outputs.Add(extra);
+                outputInfos.Add(graph.ValueInfo.TryGetValue(extra, out TensorInfo? vi) ? vi
+                    : new TensorInfo(extra, types!.GetValueOrDefault(extra, TensorElementType.Float32), []));
+                graph.Outputs.Add(outputInfos[^1]);
+            }
+
+            // Unsupported operators and attributes are collected by SessionCore, all at once.
+            SessionThreads? pool = SessionThreads.Create(options.IntraOpThreads);
+            _pool = pool;
+            try
+            {
+                graph = GraphOptimizer.Optimize(graph, options, pool?.Pool);
+                _core = new SessionCore(graph, options, outputs, pool?.Pool);
+            }
+            catch (Exception e) when (e is not OnnxModelException)
+            {
+                pool?.Dispose();
+                throw new OnnxModelException($"The model is malformed: {e.Message}", e);
+            }
+            catch
+            {
+                pool?.Dispose();
+                throw;
+            }
+
+            Inputs = model.Inputs;
+            Outputs = outputInfos;
+            _outputPositions = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < outputs.Count; i++)
+            {
+                _outputPositions[outputs[i]] = i;
+            }
+
+            AppliedRewrites = graph.AppliedRewrites;
+        }
+        catch (OnnxModelException e) when (model.SourcePath is not null && e.ModelPath is null)
+        {
+            throw e.ForModelFile(model.SourcePath);
+        }
     }
 
     /// <summary>Loads a model file and creates a session.</summary>
@@ -90,6 +97,12 @@ public sealed class InferenceSession : IDisposable
         : this(OnnxModel.Load(modelPath), options)
     {
     }
+
+    /// <summary>
+    /// The most elements any tensor a session computes may hold (2^28, 1 GiB of float32), so that a hostile shape
+    /// cannot exhaust memory. Callers that create inputs from declared shapes should refuse larger ones.
+    /// </summary>
+    public const long MaxTensorElements = 1L << 28;
 
     /// <summary>The model's inputs.</summary>
     public IReadOnlyList<TensorInfo> Inputs { get; }
@@ -118,6 +131,28 @@ public sealed class InferenceSession : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(inputs);
+        try
+        {
+            return RunCore(inputs, outputNames, cancellationToken);
+        }
+        catch (OnnxModelException e) when (Model.SourcePath is not null && e.ModelPath is null)
+        {
+            throw e.ForModelFile(Model.SourcePath);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _pool?.Dispose();
+        }
+    }
+
+    private IReadOnlyDictionary<string, Tensor> RunCore(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string>? outputNames, CancellationToken cancellationToken)
+    {
         var bound = new Tensor[Inputs.Count];
         for (int i = 0; i < bound.Length; i++)
         {
@@ -155,16 +190,6 @@ public sealed class InferenceSession : IDisposable
         }
 
         return map;
-    }
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        if (!_disposed)
-        {
-            _disposed = true;
-            _pool?.Dispose();
-        }
     }
 
     private static void CheckInput(TensorInfo info, Tensor t)

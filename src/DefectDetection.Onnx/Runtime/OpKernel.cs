@@ -21,7 +21,7 @@ internal abstract class OpKernel
 
     public abstract void Run(KernelContext ctx);
 
-    protected OnnxModelException Error(string reason) => new(reason, Node.Name, Node.OpType, Node.Domain, Node.Opset);
+    protected OnnxModelException Error(string reason) => Node.Error(reason);
 }
 
 /// <summary>Thrown by kernel factories for an unsupported attribute value or input form; collected at load.</summary>

@@ -117,7 +117,7 @@ internal sealed class TensorValue
     };
 
     /// <summary>The largest tensor the executor creates (2^28 elements, 1 GiB of float32), so a hostile shape cannot exhaust memory.</summary>
-    public const long MaxElements = 1L << 28;
+    public const long MaxElements = InferenceSession.MaxTensorElements;
 
     public static int ElementCount(ReadOnlySpan<int> shape)
     {

@@ -40,7 +40,7 @@ public sealed partial class OnnxBackbone : IDisposable
     /// <exception cref="OnnxModelException">The model is malformed or unsupported, or a layer is not a 4-D or 2-D float tensor of it.</exception>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public OnnxBackbone(string modelPath, OnnxBackboneOptions? options = null)
-        : this(ReadFile(modelPath), Path.GetFileName(modelPath), options)
+        : this(ReadFile(modelPath), Path.GetFileName(modelPath), options, modelPath)
     {
     }
 
@@ -51,6 +51,12 @@ public sealed partial class OnnxBackbone : IDisposable
     /// <exception cref="OnnxModelException">The model is malformed or unsupported, or a layer is not a 4-D or 2-D float tensor of it.</exception>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public OnnxBackbone(byte[] modelBytes, string name, OnnxBackboneOptions? options = null)
+        : this(modelBytes, name, options, null)
+    {
+    }
+
+    /// <summary>The constructors' work; errors about the model name <paramref name="modelPath"/> when it came from a file.</summary>
+    private OnnxBackbone(byte[] modelBytes, string name, OnnxBackboneOptions? options, string? modelPath)
     {
         ArgumentNullException.ThrowIfNull(modelBytes);
         options ??= new OnnxBackboneOptions();
@@ -58,34 +64,41 @@ public sealed partial class OnnxBackbone : IDisposable
         Options = options;
         Name = string.IsNullOrEmpty(name) ? "backbone.onnx" : name;
         Sha256 = Convert.ToHexStringLower(SHA256.HashData(modelBytes));
-        OnnxModel model = OnnxModel.Load(modelBytes);
-        _inputName = options.InputName ?? (model.Inputs.Count > 0 ? model.Inputs[0].Name : throw new OnnxModelException("The model has no input."));
-        if (!model.Inputs.Any(i => i.Name == _inputName))
-        {
-            throw new OnnxModelException($"The model has no input '{_inputName}' (inputs: {string.Join(", ", model.Inputs.Select(i => i.Name))}).");
-        }
-
-        model = WithInputSize(model, modelBytes, _inputName, options.Layout, options.BatchSize);
-
-        _layers = options.Layers.Count > 0 ? options.Layers.ToArray() : [FindDefaultLayer(model, options.Layout, _inputName)];
-        HashSet<string> produced = new(model.NodeOutputNames, StringComparer.Ordinal);
-        foreach (string layer in _layers)
-        {
-            if (!produced.Contains(layer) && !model.Outputs.Any(o => o.Name == layer))
-            {
-                throw new OnnxModelException($"The model has no tensor named '{layer}'. Run 'defect onnx info' to list the tensors.");
-            }
-        }
-
-        _session = new InferenceSession(model, new SessionOptions { IntraOpThreads = options.Threads, ExtraOutputs = _layers });
         try
         {
-            _shapes = Probe();
+            OnnxModel model = OnnxModel.Load(modelBytes);
+            _inputName = options.InputName ?? (model.Inputs.Count > 0 ? model.Inputs[0].Name : throw new OnnxModelException("The model has no input."));
+            if (!model.Inputs.Any(i => i.Name == _inputName))
+            {
+                throw new OnnxModelException($"The model has no input '{_inputName}' (inputs: {string.Join(", ", model.Inputs.Select(i => i.Name))}).");
+            }
+
+            model = WithInputSize(model, modelBytes, _inputName, options.Layout, options.BatchSize);
+
+            _layers = options.Layers.Count > 0 ? options.Layers.ToArray() : [FindDefaultLayer(model, options.Layout, _inputName)];
+            HashSet<string> produced = new(model.NodeOutputNames, StringComparer.Ordinal);
+            foreach (string layer in _layers)
+            {
+                if (!produced.Contains(layer) && !model.Outputs.Any(o => o.Name == layer))
+                {
+                    throw new OnnxModelException($"The model has no tensor named '{layer}'. Run 'defect onnx info' to list the tensors.");
+                }
+            }
+
+            _session = new InferenceSession(model, new SessionOptions { IntraOpThreads = options.Threads, ExtraOutputs = _layers });
+            try
+            {
+                _shapes = Probe();
+            }
+            catch
+            {
+                _session.Dispose();
+                throw;
+            }
         }
-        catch
+        catch (OnnxModelException e) when (modelPath is not null && e.ModelPath is null)
         {
-            _session.Dispose();
-            throw;
+            throw e.ForModelFile(modelPath);
         }
 
         Identity = string.Create(CultureInfo.InvariantCulture,

@@ -113,6 +113,68 @@ public sealed class ModelLoadingTests : IDisposable
     }
 
     [Fact]
+    public void ExternalDataThroughALinkLeadingOutOfTheFolderIsRefused()
+    {
+        string outside = Directory.CreateDirectory(Path.Combine(_dir, "outside")).FullName;
+        string modelDir = Directory.CreateDirectory(Path.Combine(_dir, "model")).FullName;
+        File.WriteAllBytes(Path.Combine(outside, "secret.bin"), new byte[16]);
+
+        // A file link and a folder link inside the model's folder, both leading outside it.
+        File.CreateSymbolicLink(Path.Combine(modelDir, "weights.bin"), Path.Combine(outside, "secret.bin"));
+        Directory.CreateSymbolicLink(Path.Combine(modelDir, "data"), "../outside");
+        foreach (string location in new[] { "weights.bin", "data/secret.bin" })
+        {
+            string path = WriteExternalModel(location, 0, 16, modelDir);
+            var e = Assert.Throws<OnnxModelException>(() => OnnxModel.Load(path));
+            Assert.Contains($"external data location '{location}' escapes the model's folder", e.Message, StringComparison.Ordinal);
+            Assert.Contains(Path.Combine(outside, "secret.bin"), e.Message, StringComparison.Ordinal);
+        }
+
+        // A link that stays inside the folder is followed.
+        File.WriteAllBytes(Path.Combine(modelDir, "real.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes<float>([1, 2, 3, 4]).ToArray());
+        File.CreateSymbolicLink(Path.Combine(modelDir, "alias.bin"), "real.bin");
+        using var s = new InferenceSession(WriteExternalModel("alias.bin", 0, 16, modelDir), new SessionOptions { IntraOpThreads = 1 });
+        Assert.Equal([1f, 2, 3, 4], s.RunFloats(("x", new DenseTensor<float>(new float[4], [4]))));
+    }
+
+    [Fact]
+    public void EveryErrorAboutAModelFileNamesTheFileOnce()
+    {
+        string path = Path.Combine(_dir, "bad-perm.onnx");
+        File.WriteAllBytes(path, new GraphBuilder().Input("x", TensorElementType.Float32, 2, 2)
+            .Node("Transpose", ["x"], ["y"], ("perm", new long[] { 0, 0 })).Output("y", TensorElementType.Float32).ToBytes());
+        var load = Assert.Throws<OnnxModelException>(() => OnnxModel.Load(path));
+        Assert.StartsWith($"Model file '{path}': ", load.Message, StringComparison.Ordinal);
+        Assert.Equal(path, load.ModelPath);
+        Assert.Equal("Transpose_0", load.NodeName);
+
+        string truncated = Path.Combine(_dir, "truncated.onnx");
+        File.WriteAllBytes(truncated, SmallConvModel().ToBytes()[..40]);
+        Assert.StartsWith($"Model file '{truncated}': ", Assert.Throws<OnnxModelException>(() => OnnxModel.Load(truncated)).Message, StringComparison.Ordinal);
+        string missing = Path.Combine(_dir, "missing.onnx");
+        Assert.StartsWith($"Model file '{missing}': ", Assert.Throws<OnnxModelException>(() => OnnxModel.Load(missing)).Message, StringComparison.Ordinal);
+
+        // Session creation (unsupported operators, all listed) and runs name it too, once.
+        string unsupported = Path.Combine(_dir, "unsupported.onnx");
+        File.WriteAllBytes(unsupported, new GraphBuilder().Input("x", TensorElementType.Float32, 2).Node("FancyOp", ["x"], ["y"]).Output("y", TensorElementType.Float32).ToBytes());
+        var session = Assert.Throws<OnnxModelException>(() => new InferenceSession(unsupported));
+        Assert.StartsWith($"Model file '{unsupported}': ", session.Message, StringComparison.Ordinal);
+        Assert.Single(session.Problems);
+        Assert.Equal(1, CountOf(session.Message, unsupported));
+
+        string good = Path.Combine(_dir, "good.onnx");
+        File.WriteAllBytes(good, SmallConvModel().ToBytes());
+        using var s = new InferenceSession(good, new SessionOptions { IntraOpThreads = 1 });
+        var run = Assert.Throws<OnnxModelException>(() => s.Run(new Dictionary<string, Tensor>()));
+        Assert.Equal($"Model file '{good}': Input 'x' is missing.", run.Message);
+
+        // From memory there is no file to name.
+        Assert.Null(Assert.Throws<OnnxModelException>(() => OnnxModel.Load(File.ReadAllBytes(path))).ModelPath);
+    }
+
+    private static int CountOf(string text, string part) => (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
+
+    [Fact]
     public void Float16InitializersBecomeFloat32()
     {
         Half[] h = [(Half)1.5f, (Half)(-2f), (Half)0.25f];
@@ -144,7 +206,7 @@ public sealed class ModelLoadingTests : IDisposable
             .Output("y", TensorElementType.Float32, -1, 3, 4, 4);
     }
 
-    private string WriteExternalModel(string location, long offset, long length)
+    private string WriteExternalModel(string location, long offset, long length, string? folder = null)
     {
         var b = new GraphBuilder().Input("x", TensorElementType.Float32, 4);
         var t = new TensorProto { Name = "w", DataType = (int)TensorElementType.Float32, DataLocation = TensorProto.Types.DataLocation.External };
@@ -154,7 +216,7 @@ public sealed class ModelLoadingTests : IDisposable
         t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         b.Proto.Graph.Initializer.Add(t);
         b.Node("Add", ["x", "w"], ["y"]).Output("y", TensorElementType.Float32, 4);
-        string path = Path.Combine(_dir, "model.onnx");
+        string path = Path.Combine(folder ?? _dir, "model.onnx");
         File.WriteAllBytes(path, b.ToBytes());
         return path;
     }

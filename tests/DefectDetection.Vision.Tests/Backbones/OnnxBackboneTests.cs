@@ -14,6 +14,25 @@ public sealed class OnnxBackboneTests
 
     private static string Sample(string name) => SharedData.PathOf("models", "mobilenetv2-int8", "samples", name + ".jpg");
 
+    [Fact]
+    public void ErrorsAboutABackboneFileNameTheFile()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"backbone-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, [0x08, 0x08, 0x3A, 0x00, 0x42, 0x02, 0x10, 0x11]);
+        try
+        {
+            // ir_version 8, an empty graph and opset 17 (protobuf fields 1, 7 and 8): a model without an input.
+            OnnxModelException fromFile = Assert.Throws<OnnxModelException>(() => new OnnxBackbone(path));
+            Assert.Equal($"Model file '{path}': The model has no input.", fromFile.Message);
+            OnnxModelException fromBytes = Assert.Throws<OnnxModelException>(() => new OnnxBackbone(File.ReadAllBytes(path), "b.onnx"));
+            Assert.Equal("The model has no input.", fromBytes.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [SharedFact]
     public void TheDefaultTapIsTheLastSpatialMapBeforeGlobalPooling()
     {
@@ -104,6 +123,8 @@ public sealed class OnnxBackboneTests
 
         OnnxModelException missing = Assert.Throws<OnnxModelException>(() => new OnnxBackbone(ModelPath, new OnnxBackboneOptions { Layers = ["no_such_tensor"] }));
         Assert.Contains("no_such_tensor", missing.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"Model file '{ModelPath}': ", missing.Message, StringComparison.Ordinal);
+        Assert.Equal(ModelPath, missing.ModelPath);
 
         // The QuantizeLinear output feeding that DequantizeLinear is a uint8 tensor.
         string? quantized = OnnxModel.Load(ModelPath).NodeOutputNames.LastOrDefault(n => n.EndsWith("_QuantizeLinear_Output", StringComparison.Ordinal));

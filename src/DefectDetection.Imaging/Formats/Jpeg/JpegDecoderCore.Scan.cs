@@ -131,6 +131,11 @@ internal sealed unsafe partial class JpegDecoderCore
             ThrowInvalid(markerOffset, "expected SOS marker");
         }
 
+        if (++_scansRead > _options.MaxScans)
+        {
+            ThrowInvalid(markerOffset, $"more than {_options.MaxScans} scans (raise DecoderOptions.MaxScans to allow more)");
+        }
+
         int length = ReadSegmentLength(markerOffset);
         int start = _pos + 2;
         int ns = length > 2 ? _data[start] : 0;

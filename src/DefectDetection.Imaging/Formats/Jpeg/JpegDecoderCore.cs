@@ -31,6 +31,7 @@ internal sealed unsafe partial class JpegDecoderCore
     private int _mcusX;
     private int _mcusY;
     private int _restartInterval;
+    private int _scansRead;
     private bool _jfif;
     private bool _adobe;
     private int _adobeTransform;

@@ -321,7 +321,7 @@ internal sealed class CastKernel : OpKernel
     public CastKernel(GraphNode node)
         : base(node)
     {
-        _to = (TensorElementType)node.GetInt("to", 1);
+        _to = (TensorElementType)node.GetInt32("to", 1);
         if (_to == TensorElementType.String || !Enum.IsDefined(_to))
         {
             throw new UnsupportedNodeException($"Cast to element type {(int)_to} is not supported");

@@ -102,7 +102,7 @@ internal static class StridedCopy
 /// <summary>Transpose with a permutation (default: reversed axes).</summary>
 internal sealed class TransposeKernel(GraphNode node) : OpKernel(node)
 {
-    private readonly long[]? _perm = node.GetInts("perm");
+    private readonly int[]? _perm = Permutation(node);
 
     public override void Run(KernelContext ctx)
     {
@@ -119,7 +119,7 @@ internal sealed class TransposeKernel(GraphNode node) : OpKernel(node)
         Span<int> strides = stackalloc int[Math.Max(r, 1)];
         for (int i = 0; i < r; i++)
         {
-            int p = _perm is null ? r - 1 - i : ShapeHelpers.NormalizeAxis(_perm[i], r);
+            int p = _perm is null ? r - 1 - i : _perm[i];
             shape[i] = x.Shape[p];
             strides[i] = inStrides[p];
         }
@@ -141,6 +141,34 @@ internal sealed class TransposeKernel(GraphNode node) : OpKernel(node)
         }
 
         StridedCopy.Run(x.Bytes(), Tensor.ElementSize(x.Type), 0, shape[..r], strides[..r], y.Bytes());
+    }
+
+    /// <summary>The perm attribute, refused at load unless it is a permutation of 0..n-1 (negative entries count
+    /// from the end, as elsewhere in ONNX).</summary>
+    private static int[]? Permutation(GraphNode node)
+    {
+        if (node.GetInts("perm") is not { } perm)
+        {
+            return null;
+        }
+
+        int n = perm.Length;
+        int[] result = new int[n];
+        bool[] seen = new bool[n];
+        for (int i = 0; i < n; i++)
+        {
+            long p = perm[i] < 0 ? perm[i] + n : perm[i];
+            if (p < 0 || p >= n || seen[p])
+            {
+                throw node.Error(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Attribute 'perm' [{string.Join(",", perm)}] is not a permutation of 0..{n - 1} (entry {i} is {perm[i]})"));
+            }
+
+            seen[p] = true;
+            result[i] = (int)p;
+        }
+
+        return result;
     }
 
     private bool SwapsLastTwo(int r)
@@ -281,10 +309,10 @@ internal sealed class SplitKernel(GraphNode node) : OpKernel(node)
                 throw Error($"split has {count} entries for {n} outputs.");
             }
 
-            int sum = 0;
+            long sum = 0;
             for (int i = 0; i < n; i++)
             {
-                sizes[i] = (int)(splitV?.GetInt64(i) ?? _split![i]);
+                sizes[i] = ShapeHelpers.Dimension(splitV?.GetInt64(i) ?? _split![i], $"split[{i}]");
                 sum += sizes[i];
             }
 
@@ -376,6 +404,9 @@ internal sealed class SliceKernel(GraphNode node) : OpKernel(node)
             {
                 throw Error("A step of 0 is not allowed.");
             }
+
+            // A step beyond the dimension takes one element at most; clamping keeps the arithmetic in range.
+            st = Math.Clamp(st, -int.MaxValue, int.MaxValue);
 
             if (s < 0)
             {
@@ -513,13 +544,8 @@ internal sealed class TileKernel(GraphNode node) : OpKernel(node)
         Span<int> shape = stackalloc int[Math.Max(r, 1)];
         for (int d = 0; d < r; d++)
         {
-            long m = rep.GetInt64(d);
-            if (m < 0)
-            {
-                throw Error("Negative repeat.");
-            }
-
-            shape[d] = checked(x.Shape[d] * (int)m);
+            int m = ShapeHelpers.Dimension(rep.GetInt64(d), $"repeats[{d}]");
+            shape[d] = ShapeHelpers.Dimension((long)x.Shape[d] * m, $"output dimension {d}");
         }
 
         TensorValue y = ctx.Output(0, x.Type, shape[..r]);
@@ -556,20 +582,25 @@ internal sealed class TileKernel(GraphNode node) : OpKernel(node)
 internal sealed class PadKernel : OpKernel
 {
     private readonly string _mode;
-    private readonly long[]? _pads;
+    private readonly int[]? _pads;
     private readonly float _value;
 
     public PadKernel(GraphNode node)
         : base(node)
     {
         _mode = node.GetString("mode", "constant");
-        _pads = node.GetInts(node.Opset < 11 ? (node.HasAttribute("pads") ? "pads" : "paddings") : "pads");
+        _pads = node.GetInts32(node.Opset < 11 ? (node.HasAttribute("pads") ? "pads" : "paddings") : "pads");
         _value = node.GetFloat("value", 0f);
         if (_mode is not ("constant" or "reflect" or "edge" or "wrap"))
         {
             throw new UnsupportedNodeException($"Pad mode '{_mode}' is not supported");
         }
     }
+
+    /// <summary>A pad (negative crops) within the 32-bit range, so that the output size cannot overflow.</summary>
+    private static long PadValue(long value, int index)
+        => value is >= -int.MaxValue and <= int.MaxValue ? value
+            : throw new OnnxModelException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"pads[{index}] is {value}, outside the 32-bit range."));
 
     public override void Run(KernelContext ctx)
     {
@@ -597,21 +628,15 @@ internal sealed class PadKernel : OpKernel
             for (int i = 0; i < na; i++)
             {
                 int axis = axesV is null ? i : ShapeHelpers.NormalizeAxis(axesV.GetInt64(i), r);
-                pads[axis] = p.GetInt64(i);
-                pads[axis + r] = p.GetInt64(i + na);
+                pads[axis] = PadValue(p.GetInt64(i), i);
+                pads[axis + r] = PadValue(p.GetInt64(i + na), i + na);
             }
         }
 
         Span<int> shape = stackalloc int[Math.Max(r, 1)];
         for (int d = 0; d < r; d++)
         {
-            long s = x.Shape[d] + pads[d] + pads[d + r];
-            if (s < 0)
-            {
-                throw Error("Negative output dimension.");
-            }
-
-            shape[d] = (int)s;
+            shape[d] = ShapeHelpers.Dimension(x.Shape[d] + pads[d] + pads[d + r], $"output dimension {d}");
         }
 
         TensorValue y = ctx.Output(0, x.Type, shape[..r]);

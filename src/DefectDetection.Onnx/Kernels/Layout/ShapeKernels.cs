@@ -19,6 +19,16 @@ internal static class ShapeHelpers
     }
 
     public static void Copy(TensorValue x, TensorValue y) => x.Bytes().CopyTo(y.Bytes());
+
+    /// <summary>
+    /// A size read from an int64 tensor (or computed from one) as a dimension: refused, never truncated, when it is
+    /// negative or beyond 32 bits (2^32+1 would otherwise act as 1). The node is added to the message by the session.
+    /// </summary>
+    /// <param name="value">The size.</param>
+    /// <param name="what">What it is, for the message ("pads[1]", "output dimension 0").</param>
+    public static int Dimension(long value, string what)
+        => value is >= 0 and <= int.MaxValue ? (int)value
+            : throw new OnnxModelException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{what} is {value}, which is not a valid dimension (0 to {int.MaxValue})."));
 }
 
 /// <summary>Reshape (0 copies a dimension unless allowzero; -1 is inferred). Data is copied.</summary>
@@ -102,12 +112,12 @@ internal sealed class ReshapeKernel : OpKernel
 /// <summary>Flatten to 2-D at an axis.</summary>
 internal sealed class FlattenKernel(GraphNode node) : OpKernel(node)
 {
-    private readonly long _axis = node.GetInt("axis", 1);
+    private readonly int _axis = node.GetInt32("axis", 1);
 
     public override void Run(KernelContext ctx)
     {
         TensorValue x = ctx.Input(0);
-        int axis = _axis < 0 ? (int)(_axis + x.Rank) : (int)_axis;
+        int axis = _axis < 0 ? _axis + x.Rank : _axis;
         if (axis < 0 || axis > x.Rank)
         {
             throw Error($"Axis {_axis} is out of range for rank {x.Rank}.");
@@ -344,7 +354,7 @@ internal sealed class ExpandKernel(GraphNode node) : OpKernel(node)
         Span<int> target = stackalloc int[s.Length];
         for (int i = 0; i < target.Length; i++)
         {
-            target[i] = checked((int)s.GetInt64(i));
+            target[i] = ShapeHelpers.Dimension(s.GetInt64(i), $"shape[{i}]");
         }
 
         Span<int> shape = stackalloc int[Broadcast.MaxRank];

@@ -141,12 +141,14 @@ internal sealed class RangeKernel(GraphNode node) : OpKernel(node)
                         throw Error("delta must not be zero.");
                     }
 
-                    long span = l - s;
-                    long count = span == 0 || (span < 0) != (d < 0) ? 0 : (span / d) + (span % d != 0 ? 1 : 0);
+                    // 128-bit so that the int64 extremes neither wrap the span (which made an empty range) nor the count.
+                    Int128 span = (Int128)l - s;
+                    Int128 count = span == 0 || (span < 0) != (d < 0) ? 0 : (span / d) + (span % d != 0 ? 1 : 0);
                     TensorValue y = ctx.Output(0, start.Type, [CheckCount(count)]);
                     for (int i = 0; i < y.Length; i++)
                     {
-                        long v = s + (i * d);
+                        // Wrapping arithmetic is exact here: every element lies between start and limit.
+                        long v = unchecked(s + (i * d));
                         switch (start.Type)
                         {
                             case TensorElementType.Int32: y.Span<int>()[i] = (int)v; break;
@@ -173,5 +175,7 @@ internal sealed class RangeKernel(GraphNode node) : OpKernel(node)
         return CheckCount((long)Math.Clamp(c, 0, TensorValue.MaxElements + 1));
     }
 
-    private int CheckCount(long count) => count <= TensorValue.MaxElements ? (int)count : throw Error($"Range of {count} elements is too large.");
+    private int CheckCount(Int128 count)
+        => count <= TensorValue.MaxElements ? (int)count
+            : throw Error(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Range of {count} elements is too large (at most {TensorValue.MaxElements})."));
 }

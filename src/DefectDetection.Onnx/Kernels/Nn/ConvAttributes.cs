@@ -15,11 +15,10 @@ internal sealed class WindowAttributes
             throw new UnsupportedNodeException($"{spatialRank}-D windows are not supported (only 1-D and 2-D)");
         }
 
-        long[]? ks = node.GetInts("kernel_shape");
-        Kernel = ks is not null ? ks.Select(v => (int)v).ToArray() : kernelFromWeights ?? throw new UnsupportedNodeException("kernel_shape is required");
-        Strides = Read(node.GetInts("strides"), spatialRank, 1);
-        Dilations = Read(node.GetInts("dilations"), spatialRank, 1);
-        Pads = Read(node.GetInts("pads"), 2 * spatialRank, 0);
+        Kernel = node.GetInts32("kernel_shape") ?? kernelFromWeights ?? throw new UnsupportedNodeException("kernel_shape is required");
+        Strides = node.GetInts32("strides") ?? Enumerable.Repeat(1, spatialRank).ToArray();
+        Dilations = node.GetInts32("dilations") ?? Enumerable.Repeat(1, spatialRank).ToArray();
+        Pads = node.GetInts32("pads") ?? new int[2 * spatialRank];
         AutoPad = node.GetString("auto_pad", "NOTSET");
         if (AutoPad is not ("NOTSET" or "VALID" or "SAME_UPPER" or "SAME_LOWER"))
         {
@@ -118,7 +117,6 @@ internal sealed class WindowAttributes
         return outSize;
     }
 
-    private static int[] Read(long[]? v, int n, int fallback) => v is null ? Enumerable.Repeat(fallback, n).ToArray() : v.Select(x => (int)x).ToArray();
 }
 
 /// <summary>What activation-fusion attached to a Conv/Gemm node.</summary>

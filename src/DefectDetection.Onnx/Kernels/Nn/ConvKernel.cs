@@ -22,7 +22,7 @@ internal sealed class ConvKernel : OpKernel
     public ConvKernel(GraphNode node, KernelCreationContext cc)
         : base(node)
     {
-        _group = (int)node.GetInt("group", 1);
+        _group = node.GetInt32("group", 1);
         Tensor? w = cc.Constant(node, 1);
         Tensor? b = cc.Constant(node, 2);
         _act = node.FusionData as FusedActivationInfo ?? FusedActivationInfo.None;

@@ -16,14 +16,14 @@ internal sealed class ConvTransposeKernel : OpKernel
     private readonly int[] _dilations;
     private readonly int[] _pads;
     private readonly int[] _outputPadding;
-    private readonly long[]? _outputShape;
+    private readonly int[]? _outputShape;
     private readonly string _autoPad;
     private readonly int _spatial;
 
     public ConvTransposeKernel(GraphNode node, KernelCreationContext cc)
         : base(node)
     {
-        _group = (int)node.GetInt("group", 1);
+        _group = node.GetInt32("group", 1);
         Tensor? w = cc.Constant(node, 1);
         long[]? ks = node.GetInts("kernel_shape");
         _spatial = w is not null ? w.Rank - 2 : ks?.Length ?? 2;
@@ -32,12 +32,12 @@ internal sealed class ConvTransposeKernel : OpKernel
             throw new UnsupportedNodeException($"{_spatial}-D ConvTranspose is not supported");
         }
 
-        _kernel = ks?.Select(v => (int)v).ToArray() ?? w?.Shape[2..] ?? throw new UnsupportedNodeException("kernel_shape is required");
-        _strides = node.GetInts("strides")?.Select(v => (int)v).ToArray() ?? Enumerable.Repeat(1, _spatial).ToArray();
-        _dilations = node.GetInts("dilations")?.Select(v => (int)v).ToArray() ?? Enumerable.Repeat(1, _spatial).ToArray();
-        _pads = node.GetInts("pads")?.Select(v => (int)v).ToArray() ?? new int[2 * _spatial];
-        _outputPadding = node.GetInts("output_padding")?.Select(v => (int)v).ToArray() ?? new int[_spatial];
-        _outputShape = node.GetInts("output_shape");
+        _kernel = node.GetInts32("kernel_shape") ?? w?.Shape[2..] ?? throw new UnsupportedNodeException("kernel_shape is required");
+        _strides = node.GetInts32("strides") ?? Enumerable.Repeat(1, _spatial).ToArray();
+        _dilations = node.GetInts32("dilations") ?? Enumerable.Repeat(1, _spatial).ToArray();
+        _pads = node.GetInts32("pads") ?? new int[2 * _spatial];
+        _outputPadding = node.GetInts32("output_padding") ?? new int[_spatial];
+        _outputShape = node.GetInts32("output_shape");
         _autoPad = node.GetString("auto_pad", "NOTSET");
     }
 
@@ -128,7 +128,7 @@ internal sealed class ConvTransposeKernel : OpKernel
         int full = (_strides[axis] * (inSize - 1)) + _outputPadding[axis] + k;
         if (_outputShape is not null)
         {
-            int target = (int)_outputShape[_outputShape.Length - _spatial + axis];
+            int target = _outputShape[_outputShape.Length - _spatial + axis];
             int total = full - target;
             int begin = _autoPad == "SAME_UPPER" ? total / 2 : total - (total / 2);
             return (begin, target);

@@ -129,7 +129,7 @@ internal sealed class ResizeKernel : OpKernel
             {
                 for (int i = 0; i < na; i++)
                 {
-                    shape[axes[i]] = checked((int)sizesV.GetInt64(i));
+                    shape[axes[i]] = Layout.ShapeHelpers.Dimension(sizesV.GetInt64(i), $"sizes[{i}]");
                     scales[axes[i]] = (float)shape[axes[i]] / x.Shape[axes[i]];
                 }
             }

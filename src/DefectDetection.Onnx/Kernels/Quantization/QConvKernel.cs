@@ -45,7 +45,7 @@ internal sealed class QConvKernel : OpKernel
             throw new UnsupportedNodeException("only 1-D and 2-D integer convolutions are supported");
         }
 
-        _group = (int)node.GetInt("group", 1);
+        _group = node.GetInt32("group", 1);
         _outChannels = w.Dimensions[0];
         _inChannels = w.Dimensions[1] * _group;
         _win = new WindowAttributes(node, w.Rank - 2, w.Shape[2..]);

@@ -116,6 +116,36 @@ internal static class MiniJpegEncoder
         return [.. output];
     }
 
+    /// <summary>
+    /// An 8x8 gray progressive file of one DC scan (DC 64: every pixel 136) followed by <paramref name="acScans"/>
+    /// identical empty AC scans (one end-of-band each), with the offset of every SOS marker.
+    /// </summary>
+    public static (byte[] Data, int[] ScanOffsets) ProgressiveGrayWithEmptyScans(int acScans)
+    {
+        var output = new List<byte> { 0xFF, 0xD8 };
+        Segment(output, 0xDB, [0, .. Enumerable.Repeat((byte)1, 64)]);
+        Segment(output, 0xC2, [8, 0, 8, 0, 8, 1, 1, 0x11, 0]);
+
+        // One 1-bit code per table: DC category 7, AC end-of-band.
+        Segment(output, 0xC4, [0x00, .. Counts(1, 1), 7, 0x10, .. Counts(1, 1), 0x00]);
+        var offsets = new List<int>();
+        void Scan(byte ss, byte se, byte data)
+        {
+            offsets.Add(output.Count);
+            Segment(output, 0xDA, [1, 1, 0x00, ss, se, 0x00]);
+            output.Add(data);
+        }
+
+        Scan(0, 0, 0b0100_0000); // code 0 (category 7), then 1000000 = +64
+        for (int i = 0; i < acScans; i++)
+        {
+            Scan(1, 63, 0b0111_1111); // code 0 (end of band), padded with ones
+        }
+
+        output.AddRange([0xFF, 0xD9]);
+        return ([.. output], [.. offsets]);
+    }
+
     private static byte[] Counts(int length, int n)
     {
         byte[] counts = new byte[16];
