@@ -248,9 +248,9 @@ public sealed class ResidualCropClassifier : IDefectModel, ICropClassifier
                 throw new ModelFileException(full, "tensors", e.Message, e);
             }
 
-            if (head.FeatureLength != FeatureCount || !head.Labels.Contains(NormalLabel))
+            if (head.FeatureLength != FeatureCount)
             {
-                throw new ModelFileException(full, "tensors", $"the head takes {head.FeatureLength} features with labels {string.Join(", ", head.Labels)}; expected {FeatureCount} features and the label '{NormalLabel}'");
+                throw new ModelFileException(full, "tensors", $"the head takes {head.FeatureLength} features; expected {FeatureCount}");
             }
         }
 
@@ -302,6 +302,7 @@ public sealed class ResidualCropClassifier : IDefectModel, ICropClassifier
             cancellationToken.ThrowIfCancellationRequested();
             Analysis a = Analyze(crops[i], scratch);
             List<(Region Region, string Label, float Confidence)> judged = [];
+            float peak = 0; // the largest P(defect) of any reportable region, whatever the threshold
             foreach (Region r in a.Regions)
             {
                 if (!r.Reportable)
@@ -310,6 +311,7 @@ public sealed class ResidualCropClassifier : IDefectModel, ICropClassifier
                 }
 
                 (string label, float confidence) = Judge(r, features, probabilities);
+                peak = Math.Max(peak, confidence);
                 if (label != NormalLabel)
                 {
                     judged.Add((r, label, confidence));
@@ -340,12 +342,12 @@ public sealed class ResidualCropClassifier : IDefectModel, ICropClassifier
 
             if (found.Count == 0)
             {
-                verdicts[i] = new CropVerdict(NormalLabel, false, 0, 0);
+                verdicts[i] = new CropVerdict(NormalLabel, false, ModelContract.Calibrate(peak, Threshold), peak);
                 continue;
             }
 
             Defect best = found.MaxBy(d => d.Confidence)!;
-            verdicts[i] = new CropVerdict(best.Label, true, ModelContract.Calibrate(best.Confidence, Threshold), best.Confidence)
+            verdicts[i] = new CropVerdict(best.Label, true, ModelContract.Calibrate(best.Confidence, Threshold), peak)
             {
                 LocalizedDefects = [.. found.Select(d => d with { Confidence = ModelContract.Calibrate(d.Confidence, Threshold) })],
             };

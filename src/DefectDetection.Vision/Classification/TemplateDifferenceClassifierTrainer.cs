@@ -34,6 +34,8 @@ public sealed class TemplateDifferenceClassifierTrainer : IDefectTrainer
     /// Trains on a dataset of test/golden-template pairs: each item's <see cref="LabeledImage.ReferencePath"/> is its
     /// golden template and its <see cref="LabeledImage.Boxes"/> its labelled defects; the candidates are those that
     /// the detector of <see cref="TemplateDifferenceClassifierOptions.Detector"/> finds (pairs are read one at a time).
+    /// When every pair shares one golden template (one product on a line), the model keeps it, judges whole images
+    /// with no further binding and stores it in its file.
     /// </summary>
     /// <param name="dataset">The pairs.</param>
     /// <param name="progress">Receives progress (stage <c>features</c> per pair, then the head's iterations).</param>
@@ -48,7 +50,9 @@ public sealed class TemplateDifferenceClassifierTrainer : IDefectTrainer
             throw new ArgumentException($"{missing.Origin ?? missing.ImagePath}: the template-difference learner needs each image's golden template (ReferencePath), and this one has none.", nameof(dataset));
         }
 
-        return Fit(Pairs(dataset, progress, cancellationToken), new TemplateDifferenceRoiDetector(null, _options.Detector), progress, cancellationToken);
+        TemplateDifferenceCropClassifier model = Fit(Pairs(dataset, progress, cancellationToken), new TemplateDifferenceRoiDetector(null, _options.Detector), progress, cancellationToken);
+        string[] golden = [.. dataset.Select(i => Path.GetFullPath(i.ReferencePath!)).Distinct(StringComparer.Ordinal)];
+        return golden.Length == 1 ? model.Owning(ImageCodecs.Load(golden[0])) : model;
     }
 
     /// <inheritdoc />

@@ -127,18 +127,22 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
     private const string ForestPrefix = "forest/";
     private const string BoxSizePrefix = "box_size.";
     private const string ModelManifestEntry = "manifest.json";
+    private const string ReferenceTensor = "reference";
 
     private readonly SoftmaxClassifierModel? _head;
     private readonly DecisionForest? _forest;
     private readonly TemplateDifferenceClassifierOptions _options;
     private readonly int _noDefect;
     private readonly ImageView? _reference;
+    private readonly SharedResource<Image>? _ownedReference;
     private readonly IReadOnlyDictionary<string, int> _boxSizes;
+    private int _disposed;
 
     internal TemplateDifferenceCropClassifier(SoftmaxClassifierModel? head, DecisionForest? forest, TemplateDifferenceClassifierOptions options, ImageView? reference, IReadOnlyDictionary<string, int>? boxSizes = null,
-        double threshold = 0.5)
+        double threshold = 0.5, SharedResource<Image>? ownedReference = null)
     {
         Threshold = threshold;
+        _ownedReference = ownedReference;
         _boxSizes = boxSizes ?? new Dictionary<string, int>(StringComparer.Ordinal);
         _head = head;
         _forest = forest;
@@ -199,8 +203,12 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
     /// <param name="reference">The golden image; keep it alive while the classifier is used.</param>
     public TemplateDifferenceCropClassifier WithReference(ImageView reference) => new(_head, _forest, _options, reference, _boxSizes, Threshold);
 
+    /// <summary>The golden template bound to the classifier (given to <see cref="WithReference"/>, learnt when every training pair shares one, or read from the model file), or null.</summary>
+    public ImageView? Reference => _reference;
+
     /// <inheritdoc />
-    public IDefectModel WithThreshold(double threshold) => new TemplateDifferenceCropClassifier(_head, _forest, _options, _reference, _boxSizes, ModelContract.ProbabilityThreshold(threshold));
+    public IDefectModel WithThreshold(double threshold) =>
+        new TemplateDifferenceCropClassifier(_head, _forest, _options, _reference, _boxSizes, ModelContract.ProbabilityThreshold(threshold), _ownedReference?.Acquire());
 
     /// <inheritdoc />
     public ICropClassifier AsCropClassifier() => this;
@@ -232,7 +240,7 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
         for (int i = 0; i < verdicts.Count; i++)
         {
             CropVerdict v = verdicts[i];
-            score = Math.Max(score, v.Confidence);
+            score = Math.Max(score, v.Score);
             if (!v.IsDefect)
             {
                 continue;
@@ -280,7 +288,15 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
     /// <inheritdoc />
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _ownedReference?.Release();
+        }
     }
+
+    /// <summary>The same classifier owning <paramref name="reference"/> as its golden template (disposed with it).</summary>
+    internal TemplateDifferenceCropClassifier Owning(Image reference) =>
+        new(_head, _forest, _options, reference.View(), _boxSizes, Threshold, new SharedResource<Image>(reference));
 
     /// <summary>Judges the region <paramref name="box"/> of <paramref name="image"/> against <paramref name="reference"/>.</summary>
     /// <exception cref="ArgumentException">The images differ in size or the box misses the image.</exception>
@@ -355,7 +371,7 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
     /// reference image is not saved: bind it again after <see cref="Load"/> with <see cref="WithReference"/>.
     /// </summary>
     /// <param name="path">The file.</param>
-    /// <param name="options">Save options (by default an existing file is not replaced).</param>
+    /// <param name="options">Save options (by default an existing file is not replaced). A bound golden template is stored too (tensor <c>reference</c>, height x width x channels).</param>
     /// <exception cref="IOException">The file exists and <see cref="DefectModelSaveOptions.Overwrite"/> is false, or cannot be written.</exception>
     /// <exception cref="NotSupportedException">The forest is too large for the file format (more than 2^24 nodes).</exception>
     public void Save(string path, DefectModelSaveOptions? options = null)
@@ -389,7 +405,22 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
         }
 
         ModelManifest manifest = new() { Task = TaskName, Labels = [.. Labels], Threshold = Threshold, Properties = properties };
-        IReadOnlyDictionary<string, ModelTensor> tensors = _forest is not null ? _forest.ToTensors(ForestPrefix) : _head!.ToTensors();
+        Dictionary<string, ModelTensor> tensors = new(_forest is not null ? _forest.ToTensors(ForestPrefix) : _head!.ToTensors(), StringComparer.Ordinal);
+        if (_reference is { } golden)
+        {
+            float[] pixels = new float[golden.Width * golden.Height * golden.Channels];
+            for (int y = 0; y < golden.Height; y++)
+            {
+                ReadOnlySpan<byte> row = golden.GetRow(y);
+                for (int i = 0; i < row.Length; i++)
+                {
+                    pixels[(y * row.Length) + i] = row[i];
+                }
+            }
+
+            tensors[ReferenceTensor] = new ModelTensor([golden.Height, golden.Width, golden.Channels], pixels);
+        }
+
         new ModelPackage(manifest, tensors).Save(path, new ModelSaveOptions { Overwrite = options?.Overwrite ?? false });
     }
 
@@ -480,9 +511,10 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
 
         try
         {
-            return options.Model == TemplateDifferenceModel.Forest
+            TemplateDifferenceCropClassifier classifier = options.Model == TemplateDifferenceModel.Forest
                 ? new TemplateDifferenceCropClassifier(null, DecisionForest.FromTensors(m.Labels, featureLength, package.Tensors, ForestPrefix), options, null, boxSizes, threshold)
                 : new TemplateDifferenceCropClassifier(SoftmaxClassifierModel.FromTensors(m.Labels, package.Tensors), null, options, null, boxSizes, threshold);
+            return package.Tensors.TryGetValue(ReferenceTensor, out ModelTensor? golden) ? classifier.Owning(ReadReference(full, golden)) : classifier;
         }
         catch (InvalidDataException e)
         {
@@ -501,6 +533,31 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
             int.TryParse(Text(key), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max
                 ? v
                 : throw new ModelFileException(full, ModelManifestEntry, $"properties.{key}: '{p[key]}' is not a whole number in [{min}, {max}]");
+    }
+
+    // The stored golden template: [height, width, 1, 3 or 4] whole values 0..255.
+    private static Image ReadReference(string path, ModelTensor t)
+    {
+        if (t.Shape.Count != 3 || t.Shape[0] < 1 || t.Shape[1] < 1 || t.Shape[2] is not (1 or 3 or 4) || (long)t.Shape[0] * t.Shape[1] > 1L << 28)
+        {
+            throw new ModelFileException(path, "tensors/" + ReferenceTensor + ".f32", $"shape [{string.Join(", ", t.Shape)}]: expected [height, width, 1, 3 or 4 channels]");
+        }
+
+        Image image = Image.Create(t.Shape[1], t.Shape[0], t.Shape[2] switch { 1 => PixelFormat.Gray8, 3 => PixelFormat.Rgb24, _ => PixelFormat.Rgba32 });
+        Span<byte> pixels = image.Pixels;
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            float v = t.Data[i];
+            if (!(v >= 0 && v <= 255) || v != MathF.Floor(v))
+            {
+                image.Dispose();
+                throw new ModelFileException(path, "tensors/" + ReferenceTensor + ".f32", $"value {v} at index {i} is not a pixel value 0..255");
+            }
+
+            pixels[i] = (byte)v;
+        }
+
+        return image;
     }
 
     /// <summary>Computes the features of one region (for training and inspection).</summary>
@@ -561,7 +618,7 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
             return new CropVerdict(_options.NoDefectLabel, false, ModelContract.Calibrate(Math.Clamp(1 - noise, 0, 1), Threshold), 1 - noise);
         }
 
-        CropVerdict verdict = new(Labels[best], true, ModelContract.Calibrate(Math.Clamp(1 - noise, 0, 1), Threshold), probabilities[best]);
+        CropVerdict verdict = new(Labels[best], true, ModelContract.Calibrate(Math.Clamp(1 - noise, 0, 1), Threshold), 1 - noise);
         if (_boxSizes.TryGetValue(Labels[best], out int size))
         {
             Rectangle grown = TemplateDifferenceRoiDetector.GrowToMinimum(box, size, image.Width, image.Height);

@@ -8,7 +8,7 @@ namespace DefectDetection.Vision.Tests.Anomaly;
 public class VariationModelTests
 {
     // A fixed pattern (gradient plus a few blobs) with per-image noise, shifted by (dx, dy).
-    private static Image Scene(int seed, int dx, int dy, Action<Image>? defect = null)
+    internal static Image Scene(int seed, int dx, int dy, Action<Image>? defect = null)
     {
         const int w = 96, h = 80;
         var rng = new Random(seed);
@@ -28,7 +28,7 @@ public class VariationModelTests
         return image;
     }
 
-    private static void Square(Image image, int x0, int y0, int size, byte value)
+    internal static void Square(Image image, int x0, int y0, int size, byte value)
     {
         for (int y = y0; y < y0 + size; y++)
         {

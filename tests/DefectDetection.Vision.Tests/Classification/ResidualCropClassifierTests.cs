@@ -21,7 +21,7 @@ public sealed class ResidualCropClassifierTests
 
     // A pad with a hole near the centre (sub-pixel jitter), sometimes a neighbouring pad on the right, noise and a
     // random gain; a blob of copper on the left, or a hole that was never drilled. Returns the defect's true box.
-    private static (Image Crop, Rectangle Truth) Draw(Random rng, Kind kind, double? blobX = null)
+    internal static (Image Crop, Rectangle Truth) Draw(Random rng, Kind kind, double? blobX = null)
     {
         Image image = Image.Create(Side, Side, PixelFormat.Rgb24);
         Canvas canvas = new(image);
