@@ -16,20 +16,21 @@ internal static class DetectCommand
         Argument<FileInfo[]> images = new("IMAGES") { Description = "Images to inspect.", Arity = ArgumentArity.OneOrMore };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of a table." };
         Option<DirectoryInfo?> overlay = new("--overlay") { Description = "Write each image with its defects drawn to this folder." };
+        Option<string> threshold = new("--threshold") { Description = "Judge with this decision threshold in every classifier model instead of its own (the models' score units)." };
         Command command = new("detect", "Find defects with a two-stage pipeline (regions of interest, then full-resolution crop classification).")
         {
-            pipeline, images, json, overlay,
+            pipeline, images, json, overlay, threshold,
         };
         command.SetAction(parse => context.Guard(() =>
-            Run(context, parse.GetValue(pipeline)!, parse.GetValue(images)!, parse.GetValue(json), parse.GetValue(overlay))));
+            Run(context, parse.GetValue(pipeline)!, parse.GetValue(images)!, parse.GetValue(json), parse.GetValue(overlay), ModelArguments.ParseThreshold(parse.GetValue(threshold)))));
         return command;
     }
 
-    private static int Run(CliContext context, FileInfo pipelineFile, FileInfo[] images, bool json, DirectoryInfo? overlay)
+    private static int Run(CliContext context, FileInfo pipelineFile, FileInfo[] images, bool json, DirectoryInfo? overlay, double? threshold)
     {
         string pipelinePath = ImageCommand.RequireFile(pipelineFile);
         string[] paths = [.. images.Select(ImageCommand.RequireFile)];
-        using DefectPipeline pipeline = PipelineFile.Load(pipelinePath);
+        using DefectPipeline pipeline = PipelineFile.Load(pipelinePath, threshold);
 
         IReadOnlyList<InspectionResult> results = pipeline.InspectFiles(paths);
         if (overlay is not null)

@@ -3,7 +3,10 @@ using System.Globalization;
 using System.Text;
 using DefectDetection.Cli.Commands.Tasks;
 using DefectDetection.Datasets;
+using DefectDetection.Metrics;
 using DefectDetection.Models;
+using DefectDetection.Pipeline;
+using DefectDetection.Vision.Pipelines;
 
 namespace DefectDetection.Cli.Commands;
 
@@ -18,10 +21,13 @@ internal static class EvaluateCommand
         Option<string> split = new("--split") { Description = "The list of a splits .json ([task:]name; default classification test)." };
         Option<string> masks = new("--masks") { Description = "Models with anomaly maps: folder of ground-truth masks, matched by file stem (any non-zero pixel is a defect); adds pixel AUROC and AUPRO." };
         Option<string> normal = new("--normal-label") { Description = "Labels of good images, comma-separated (default: the model's normal labels and normal, good, free)." };
+        Option<string> pipeline = new("--pipeline") { Description = "Evaluate a pipeline file's detections instead of a model: --data is a folder of images, --annotations their true defect boxes." };
+        Option<string> annotations = new("--annotations") { Description = "With --pipeline: Pascal VOC folder (STEM.xml per image) or COCO .json of the true defect boxes." };
+        Option<string> iou = new("--iou") { Description = "With --pipeline: the IoU a detection needs with a true box to count (default 0.5)." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
         Command command = new("evaluate", "Evaluate a model of any learner on labelled images: accuracy, precision, recall, F1, confusion matrix, image AUROC, operating points (classifiers: per-label metrics; with --masks: pixel AUROC, AUPRO).")
         {
-            data, images, split, masks, normal, json,
+            data, images, split, masks, normal, pipeline, annotations, iou, json,
         };
         model.AddTo(command);
         command.TreatUnmatchedTokensAsErrors = false;
@@ -29,7 +35,20 @@ internal static class EvaluateCommand
         {
             OnnxCommand.RejectUnmatched(parse);
             string dataPath = TrainCommand.Required(parse.GetValue(data), "--data", "the labelled images");
+            if (parse.GetValue(pipeline) is { } pipelinePath)
+            {
+                double matchIou = parse.GetValue(iou) is { } text
+                    ? (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && v < 1 ? v : throw new ArgumentException($"--iou: '{text}' is not a number in (0, 1)."))
+                    : 0.5;
+                return EvaluatePipeline(context, pipelinePath, dataPath, TrainCommand.Required(parse.GetValue(annotations), "--annotations", "the true defect boxes"), matchIou, ModelArguments.ParseThreshold(parse.GetValue(model.Threshold)), parse.GetValue(json));
+            }
+
             ImageDataset dataset = TrainingData.ReadForEvaluation(dataPath, parse.GetValue(images), parse.GetValue(split));
+            if (parse.GetValue(annotations) is not null)
+            {
+                throw new ArgumentException("--annotations: evaluates a pipeline's detections; give --pipeline too.");
+            }
+
             using IDefectModel loaded = model.Load(parse);
             string? maskFolder = parse.GetValue(masks);
             if (maskFolder is not null && !Directory.Exists(maskFolder))
@@ -49,6 +68,42 @@ internal static class EvaluateCommand
             return CliContext.Ok;
         }));
         return command;
+    }
+
+    // Detections of a pipeline against true boxes: per label, and with every label taken as "defect".
+    private static int EvaluatePipeline(CliContext context, string pipelinePath, string data, string annotations, double iou, double? threshold, bool json)
+    {
+        string[] files = TrainingData.ImageFiles(data, "--data");
+        Func<string, IReadOnlyList<LabeledBox>> truth = TrainingData.Boxes(annotations);
+        using DefectPipeline pipeline = PipelineFile.Load(pipelinePath, threshold);
+        IReadOnlyList<InspectionResult> results = pipeline.InspectFiles(files);
+        List<DetectionSample> byLabel = [], any = [];
+        for (int i = 0; i < files.Length; i++)
+        {
+            IReadOnlyList<LabeledBox> t = truth(files[i]);
+            ScoredBox[] found = [.. results[i].Defects.Select(d => new ScoredBox(d.Box, d.Label, d.Confidence))];
+            byLabel.Add(new DetectionSample(t, found));
+            any.Add(new DetectionSample([.. t.Select(b => b with { Label = "defect" })], [.. found.Select(b => b with { Label = "defect" })]));
+        }
+
+        DetectionEvaluationOptions options = new() { IouThreshold = iou };
+        DetectionMetrics anyDefect = DetectionEvaluator.Evaluate(any, options), labelled = DetectionEvaluator.Evaluate(byLabel, options);
+        if (json)
+        {
+            context.Out.WriteLine($"{{\n  \"images\": {files.Length},\n  \"any_defect\": {anyDefect.ToJson()},\n  \"by_label\": {labelled.ToJson()}\n}}");
+        }
+        else
+        {
+            CultureInfo inv = CultureInfo.InvariantCulture;
+            context.Out.WriteLine(string.Create(inv, $"{files.Length} images, IoU {iou}"));
+            context.Out.WriteLine(string.Create(inv, $"any defect: precision {anyDefect.Precision:F4}, recall {anyDefect.Recall:F4}, F1 {anyDefect.FScore:F4}, AP {anyDefect.Map:F4}"));
+            foreach ((string label, DetectionLabelMetrics m) in labelled.PerLabel)
+            {
+                context.Out.WriteLine(string.Create(inv, $"  {label,-16} precision {m.Precision:F4}, recall {m.Recall:F4}, F1 {m.FScore:F4}, AP {m.Ap:F4} ({m.Support} true)"));
+            }
+        }
+
+        return CliContext.Ok;
     }
 
     /// <summary>The evaluation as text: the summary, the confusion matrix, the operating points (at most 15, evenly chosen) and per-label metrics.</summary>

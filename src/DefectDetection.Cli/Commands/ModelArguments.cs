@@ -20,19 +20,17 @@ internal sealed class ModelArguments
         command.Options.Add(Threshold);
     }
 
+    /// <summary>The value of <c>--threshold</c>, or null when not given.</summary>
+    public static double? ParseThreshold(string? text) =>
+        text is null ? null
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) && double.IsFinite(t) ? t
+        : throw new ArgumentException($"--threshold: '{text}' is not a finite number.");
+
     /// <summary>Loads the model of the command line, re-thresholded when <c>--threshold</c> is given.</summary>
     public IDefectModel Load(ParseResult parse)
     {
         string path = TrainCommand.Required(parse.GetValue(Model), "--model", "the .ddmodel file");
-        string? text = parse.GetValue(Threshold);
-        double? threshold = null;
-        if (text is not null)
-        {
-            threshold = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) && double.IsFinite(t)
-                ? t
-                : throw new ArgumentException($"--threshold: '{text}' is not a finite number.");
-        }
-
+        double? threshold = ParseThreshold(parse.GetValue(Threshold));
         IDefectModel model = DefectModel.Load(path, new DefectModelLoadOptions { BackbonePath = parse.GetValue(Backbone) });
         if (threshold is not { } value)
         {

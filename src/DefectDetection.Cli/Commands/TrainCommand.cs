@@ -13,7 +13,9 @@ internal static class TrainCommand
     public static Command Create(CliContext context)
     {
         Option<string> data = new("--data") { Description = "Label folders, a folder with train/ and test/, a folder of files named by label (normal-1.jpg), a splits .json, or a manifest (with --images)." };
-        Option<string> task = new("--task") { Description = "What to learn: classify (default)." };
+        Option<string> task = new("--task") { Description = $"What to learn: {TaskHandlers.Describe}." };
+        Option<string> annotations = new("--annotations") { Description = "pin-residual: Pascal VOC folder (STEM.xml per image) or COCO .json with the defect boxes of the --data images." };
+        Option<string> pipelineFile = new("--pipeline") { Description = "pin-residual: a pipeline file whose detector cuts the training crops from the --data images (with its context margin); without it, the --data images are the crops." };
         Option<string> backbone = new("--backbone") { Description = "An ONNX backbone; without it the weight-free extractor is used." };
         Option<string[]> layer = new("--layer") { Description = "A backbone tensor to tap (repeatable; default: the tensor feeding global pooling).", AllowMultipleArgumentsPerToken = true };
         Option<string> output = new("--out") { Description = "The .ddmodel file to write." };
@@ -42,7 +44,7 @@ internal static class TrainCommand
         Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file." };
         Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, inputSize, coresetRatio, border, contextWeight, positionWeight, nearestImages, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
+        Command command = new("train", $"Learn a model from labelled images. Tasks: {TaskHandlers.Describe}.") { data, task, annotations, pipelineFile, backbone, layer, output, images, split, augment, inputSize, coresetRatio, border, contextWeight, positionWeight, nearestImages, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse => Guard(context, () =>
         {
@@ -58,6 +60,8 @@ internal static class TrainCommand
             {
                 Task = taskName,
                 Data = Required(parse.GetValue(data), "--data", "the training images"),
+                Annotations = parse.GetValue(annotations),
+                Pipeline = parse.GetValue(pipelineFile),
                 Out = Required(parse.GetValue(output), "--out", "the model file to write"),
                 Backbone = parse.GetValue(backbone),
                 Layers = (parse.GetValue(layer) ?? []).SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray(),

@@ -51,8 +51,34 @@ public static class PipelineFile
     /// Loads and validates a pipeline file and builds the pipeline, which owns the models, sessions and images it was
     /// built from: dispose it when done.
     /// </summary>
+    /// <param name="path">The pipeline file.</param>
+    /// <param name="threshold">A decision threshold for every classifier model instead of its own (see <see cref="IDefectModel.WithThreshold"/>), or null.</param>
+    /// <exception cref="PipelineFileException">The file or a field in it is invalid, or the threshold does not suit a model.</exception>
+    public static DefectPipeline Load(string path, double? threshold = null) => Read(path, (r, root, detector, reference, options, owned) =>
+    {
+        JsonElement classifiers = r.Object(root, "classifiers");
+        CheckLabels(r, classifiers, RegionLabels(root.GetProperty("detector")));
+        (ICropClassifier? fallback, Dictionary<string, ICropClassifier> byLabel) = BuildClassifiers(r, classifiers, reference, owned, threshold);
+        try
+        {
+            return new DefectPipeline(detector, fallback, byLabel, options, owned);
+        }
+        catch (ArgumentException ex)
+        {
+            throw r.Error("options", ex.Message, ex);
+        }
+    });
+
+    /// <summary>
+    /// Loads only the detector and options of a pipeline file (its classifiers are neither needed nor loaded): for
+    /// cutting the training crops of a crop classifier the file will name. Dispose the result.
+    /// </summary>
     /// <exception cref="PipelineFileException">The file or a field in it is invalid.</exception>
-    public static DefectPipeline Load(string path)
+    public static PipelineDetector LoadDetector(string path) => Read(path, (_, _, detector, _, options, owned) => new PipelineDetector(detector, options, owned));
+
+    // Parses and validates the file, builds the detector and options, and hands them to 'build'; what was built is
+    // disposed when 'build' fails.
+    private static T Read<T>(string path, Func<Reader, JsonElement, IRoiDetector, Image?, DefectPipelineOptions, List<IDisposable>, T> build)
     {
         string full = System.IO.Path.GetFullPath(path);
         string dir = System.IO.Path.GetDirectoryName(full)!;
@@ -81,16 +107,8 @@ public static class PipelineFile
             {
                 (IRoiDetector detector, Image? reference) = BuildDetector(r, r.Object(root, "detector"));
                 owned.AddRange(new object?[] { detector, reference }.OfType<IDisposable>());
-                (ICropClassifier? fallback, Dictionary<string, ICropClassifier> byLabel) = BuildClassifiers(r, r.Object(root, "classifiers"), reference, owned);
                 DefectPipelineOptions options = root.TryGetProperty("options", out JsonElement o) ? BuildOptions(r, o) : new DefectPipelineOptions();
-                try
-                {
-                    return new DefectPipeline(detector, fallback, byLabel, options, owned);
-                }
-                catch (ArgumentException ex)
-                {
-                    throw new PipelineFileException(full, "options", ex.Message, ex);
-                }
+                return build(r, root, detector, reference, options, owned);
             }
             catch
             {
@@ -98,6 +116,39 @@ public static class PipelineFile
                 throw;
             }
         }
+    }
+
+    // A classifier keyed by a label the detector never gives its regions would judge nothing: refused, naming both sides.
+    private static void CheckLabels(Reader r, JsonElement classifiers, IReadOnlyCollection<string>? emitted)
+    {
+        if (emitted is null)
+        {
+            return;
+        }
+
+        foreach (JsonProperty p in classifiers.EnumerateObject())
+        {
+            if (p.Name != "default" && !emitted.Contains(p.Name) && !(emitted.Count == 0 && int.TryParse(p.Name, out _)))
+            {
+                throw r.Error($"classifiers.{p.Name}", $"the detector labels its regions {string.Join(", ", emitted.Select(l => $"'{l}'"))}; no region will be labelled '{p.Name}', so this classifier would judge nothing (key it by one of those labels, or use \"default\")");
+            }
+        }
+    }
+
+    // The labels the detector gives its regions (already validated by BuildDetector), or null when they cannot be
+    // known from the file (an ONNX detector without class names).
+    private static IReadOnlyCollection<string>? RegionLabels(JsonElement d)
+    {
+        string? Text(string name) => d.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        string[] List(string name) => d.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Array ? [.. v.EnumerateArray().Select(e => e.GetString() ?? "")] : [];
+        return Text("type") switch
+        {
+            "template-matching" => [Text("label") ?? "match"],
+            "sliding-window" => [Text("label") ?? "tile"],
+            "template-difference" => [TemplateDifferenceRoiDetector.Brighter, TemplateDifferenceRoiDetector.Darker],
+            "onnx-detector" when List("keep_classes") is { Length: > 0 } keep => keep,
+            _ => null,
+        };
     }
 
     // The detector, and the reference image when it is a template-difference detector (for the classifiers).
@@ -195,7 +246,7 @@ public static class PipelineFile
         }
     }
 
-    private static (ICropClassifier?, Dictionary<string, ICropClassifier>) BuildClassifiers(Reader r, JsonElement c, Image? reference, List<IDisposable> owned)
+    private static (ICropClassifier?, Dictionary<string, ICropClassifier>) BuildClassifiers(Reader r, JsonElement c, Image? reference, List<IDisposable> owned, double? threshold)
     {
         ICropClassifier? fallback = null;
         Dictionary<string, ICropClassifier> byLabel = new(StringComparer.Ordinal);
@@ -219,7 +270,7 @@ public static class PipelineFile
             }
 
             string path = r.File(modelPath!, field);
-            ICropClassifier classifier = LoadClassifier(r, path, backbonePath, field, reference, owned);
+            ICropClassifier classifier = LoadClassifier(r, path, backbonePath, field, reference, owned, threshold);
             if (p.Name == "default")
             {
                 fallback = classifier;
@@ -239,7 +290,7 @@ public static class PipelineFile
     }
 
     // Any model file, through the one loader; a template-difference classifier is bound to the detector's golden image.
-    private static ICropClassifier LoadClassifier(Reader r, string path, string? backbone, string field, Image? reference, List<IDisposable> owned)
+    private static ICropClassifier LoadClassifier(Reader r, string path, string? backbone, string field, Image? reference, List<IDisposable> owned, double? threshold)
     {
         IDefectModel model;
         try
@@ -252,6 +303,19 @@ public static class PipelineFile
         }
 
         owned.Add(model);
+        if (threshold is { } t)
+        {
+            try
+            {
+                model = model.WithThreshold(t);
+                owned.Add(model);
+            }
+            catch (Exception ex) when (ex is ArgumentOutOfRangeException or InvalidOperationException)
+            {
+                throw r.Error(field, $"threshold {t}: {ex.Message.Split(Environment.NewLine)[0]}", ex);
+            }
+        }
+
         if (model is TemplateDifferenceCropClassifier templateDifference)
         {
             return reference is null
@@ -379,4 +443,26 @@ public static class PipelineFile
             }
         }
     }
+}
+
+/// <summary>The detector and options of a pipeline file, without its classifiers (see <see cref="PipelineFile.LoadDetector"/>).</summary>
+public sealed class PipelineDetector : IDisposable
+{
+    private readonly List<IDisposable> _owned;
+
+    internal PipelineDetector(IRoiDetector detector, DefectPipelineOptions options, List<IDisposable> owned)
+    {
+        Detector = detector;
+        Options = options;
+        _owned = owned;
+    }
+
+    /// <summary>Stage 1 of the pipeline.</summary>
+    public IRoiDetector Detector { get; }
+
+    /// <summary>The pipeline's options (its context margin says how crops are cut).</summary>
+    public DefectPipelineOptions Options { get; }
+
+    /// <inheritdoc />
+    public void Dispose() => _owned.ForEach(d => d.Dispose());
 }

@@ -18,6 +18,8 @@ internal sealed class AnomalyTask : ITaskHandler
 {
     public string Name => "anomaly";
 
+    public string Summary => "PatchCore anomaly detector on the normal images and --backbone";
+
     public int Train(CliContext context, TrainSettings settings)
     {
         if (File.Exists(settings.Out) && !settings.Overwrite)

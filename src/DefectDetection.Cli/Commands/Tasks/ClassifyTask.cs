@@ -15,6 +15,8 @@ internal sealed class ClassifyTask : ITaskHandler
 {
     public string Name => "classify";
 
+    public string Summary => "image classifier on labelled images, transfer learning on --backbone or weight-free features; the default";
+
     public string ManifestTask => "classification";
 
     public int Train(CliContext context, TrainSettings settings)

@@ -9,6 +9,12 @@ internal sealed class TrainSettings
 
     public string? Images { get; init; }
 
+    /// <summary>pin-residual: VOC folder or COCO file of the defect boxes.</summary>
+    public string? Annotations { get; init; }
+
+    /// <summary>pin-residual: the pipeline file whose detector cuts the crops.</summary>
+    public string? Pipeline { get; init; }
+
     public string? Split { get; init; }
 
     public string? Backbone { get; init; }
@@ -77,18 +83,24 @@ internal interface ITaskHandler
     /// <summary>The <c>--task</c> name.</summary>
     string Name { get; }
 
+    /// <summary>What the task learns, for <c>train --help</c>.</summary>
+    string Summary { get; }
+
     int Train(CliContext context, TrainSettings settings);
 }
 
 /// <summary>The task handlers, by name. A new task registers its handler here.</summary>
 internal static class TaskHandlers
 {
-    private static readonly ITaskHandler[] All = [new ClassifyTask(), new AnomalyTask()];
+    private static readonly ITaskHandler[] All = [new ClassifyTask(), new AnomalyTask(), new VariationTask(), new PinResidualTask(), new TemplateDifferenceTask()];
 
     /// <summary>Tasks that are planned but not implemented yet.</summary>
     private static readonly string[] Planned = [];
 
     public static string Names => string.Join(", ", All.Select(h => h.Name));
+
+    /// <summary>Every task with what it learns.</summary>
+    public static string Describe => string.Join("; ", All.Select(h => $"{h.Name} ({h.Summary})"));
 
     /// <summary>The handler of a <c>--task</c> value, or null after writing the reason (exit code 2).</summary>
     public static ITaskHandler? ByName(CliContext context, string task)

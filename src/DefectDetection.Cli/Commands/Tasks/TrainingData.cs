@@ -1,3 +1,4 @@
+using DefectDetection.Annotations;
 using DefectDetection.Datasets;
 using DefectDetection.Vision.Classification;
 
@@ -56,5 +57,49 @@ internal static class TrainingData
     {
         (ImageDataset train, ImageDataset? test) = Read(data, images, split);
         return test ?? train;
+    }
+
+    /// <summary>The defect boxes of an image from <c>--annotations</c> (a VOC folder or a COCO file); empty without them.</summary>
+    public static Func<string, IReadOnlyList<LabeledBox>> Boxes(string? annotations)
+    {
+        if (annotations is null)
+        {
+            return _ => [];
+        }
+
+        string full = Path.GetFullPath(annotations);
+        if (Directory.Exists(full))
+        {
+            return image => File.Exists(Path.Combine(full, Path.GetFileNameWithoutExtension(image) + ".xml"))
+                ? PascalVoc.Read(Path.Combine(full, Path.GetFileNameWithoutExtension(image) + ".xml")).Boxes
+                : [];
+        }
+
+        if (!File.Exists(full))
+        {
+            throw new FileNotFoundException($"--annotations: '{annotations}' is neither a VOC folder nor a COCO file.", annotations);
+        }
+
+        Dictionary<string, IReadOnlyList<LabeledBox>> byName = new(StringComparer.Ordinal);
+        foreach (ImageAnnotation a in CocoJson.Read(full))
+        {
+            byName[Path.GetFileName(a.FileName)] = a.Boxes;
+        }
+
+        return image => byName.TryGetValue(Path.GetFileName(image), out IReadOnlyList<LabeledBox>? boxes) ? boxes : [];
+    }
+
+    /// <summary>The image files of a folder (not recursive), in ordinal order.</summary>
+    public static string[] ImageFiles(string folder, string option)
+    {
+        string full = Path.GetFullPath(folder);
+        if (!Directory.Exists(full))
+        {
+            throw new DirectoryNotFoundException($"{option}: '{folder}' is not a folder of images.");
+        }
+
+        IReadOnlyCollection<string> extensions = new FolderDatasetOptions().Extensions;
+        string[] files = [.. Directory.EnumerateFiles(full).Where(f => extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase)).Order(StringComparer.Ordinal)];
+        return files.Length > 0 ? files : throw new ArgumentException($"{option}: '{folder}' holds no image files.");
     }
 }
