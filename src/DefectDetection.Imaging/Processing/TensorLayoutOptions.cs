@@ -53,6 +53,21 @@ public sealed class TensorLayoutOptions
         PadValue = 114f,
     };
 
+    /// <summary>
+    /// Ultralytics YOLOv5 / YOLOv8 exports: <paramref name="size"/> square, RGB, values scaled to 0-1, letterbox pad 114
+    /// centred (their own preprocessing).
+    /// </summary>
+    /// <param name="size">The network input side. Default: 640.</param>
+    public static TensorLayoutOptions Ultralytics(int size = 640) => new()
+    {
+        Width = size,
+        Height = size,
+        ChannelOrder = ChannelOrder.Rgb,
+        Scale = 1f / 255f,
+        PadValue = 114f,
+        Alignment = LetterboxAlignment.Center,
+    };
+
     /// <summary>Tensor width. Default: 224.</summary>
     public int Width { get; init; } = 224;
 

@@ -315,6 +315,42 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
                 throw new ModelFileException(path, "manifest.json", $"max_layer_features is {maxLayerFeatures}, expected a value >= 0");
             }
 
+            // Every setting read back passes the rules the trainer's options apply, so a edited or corrupted file cannot
+            // score with values training would have refused.
+            double confidenceScale = double.Parse(p["confidence_scale"], inv);
+            int nearestImages = p.TryGetValue("nearest_images", out string? nis) ? int.Parse(nis, inv) : 0;
+            try
+            {
+                new PatchCoreOptions
+                {
+                    BackbonePath = m.Backbone.Name.Length > 0 ? m.Backbone.Name : "backbone.onnx",
+                    Layers = settings.Layers,
+                    InputSize = settings.InputSize,
+                    Tiles = tiles,
+                    Neighbourhood = settings.Neighbourhood,
+                    ImageScoreTopK = settings.TopK,
+                    BorderPatches = settings.BorderPatches,
+                    MapSigma = settings.MapSigma,
+                    MinRegionArea = settings.MinRegionArea,
+                    CoresetRatio = settings.CoresetRatio,
+                    ReweightNeighbours = settings.ReweightNeighbours,
+                    ContextWeight = settings.ContextWeight,
+                    PositionWeight = settings.PositionWeight,
+                    MaxLayerFeatures = maxLayerFeatures,
+                    NearestImages = nearestImages,
+                    Layout = layout,
+                }.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new ModelFileException(path, "manifest.json", "properties: " + e.Message.Split(" (Parameter")[0], e);
+            }
+
+            if (!(confidenceScale > 0 && double.IsFinite(confidenceScale)) || !double.IsFinite(m.Threshold.Value) || settings.TrainingImages < 1)
+            {
+                throw new ModelFileException(path, "manifest.json", $"threshold {m.Threshold.Value}, confidence_scale {confidenceScale} and training_images {settings.TrainingImages} must be finite, > 0 and >= 1");
+            }
+
             byte[] backboneBytes = package.EmbeddedBackbone ?? (backbonePath is not null ? File.ReadAllBytes(backbonePath)
                 : throw new ModelFileException(path, "manifest.json", $"the model refers to the backbone '{m.Backbone.Name}' (SHA-256 {m.Backbone.Sha256}) without embedding it; give its file"));
             var extractor = new PatchFeatureExtractor(backboneBytes, m.Backbone.Name, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles, settings.StandardizeImages, settings.PositionWeight, layout,
@@ -335,7 +371,13 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
                 ? cs.Split(' ').Select(s => double.Parse(s, inv)).ToArray()
                 : [];
             PatchBank patches = ReadBank(path, p, package, bank, sources, extractor);
-            return new PatchCoreModel(extractor, settings, patches, m.Threshold.Value, double.Parse(p["confidence_scale"], inv), calibration);
+            if (calibration.Any(c => !double.IsFinite(c)))
+            {
+                extractor.Dispose();
+                throw new ModelFileException(path, "manifest.json", "calibration_scores holds a value that is not finite");
+            }
+
+            return new PatchCoreModel(extractor, settings, patches, m.Threshold.Value, confidenceScale, calibration);
         }
         catch (Exception e) when (e is FormatException or KeyNotFoundException or OverflowException)
         {

@@ -205,14 +205,25 @@ public sealed class PatchCoreOptions
             throw new ArgumentOutOfRangeException(nameof(PositionWeight), $"PositionWeight must be in [0, 1e6], got {PositionWeight}.");
         }
 
-        if (BorderPatches is < 0 or > 8 || ImageScoreTopK < 1 || ProjectionDimensions < 0 || BatchSize < 1 || Threads < 1 || MinRegionArea < 1 || !(MapSigma >= 0))
-        {
-            throw new ArgumentOutOfRangeException(nameof(ProjectionDimensions), "ProjectionDimensions >= 0, BatchSize, Threads, MinRegionArea >= 1 and MapSigma >= 0 are required.");
-        }
+        Check(BorderPatches is >= 0 and <= 8, nameof(BorderPatches), BorderPatches, "in [0, 8]");
+        Check(ImageScoreTopK >= 1, nameof(ImageScoreTopK), ImageScoreTopK, ">= 1");
+        Check(ProjectionDimensions >= 0, nameof(ProjectionDimensions), ProjectionDimensions, ">= 0");
+        Check(BatchSize >= 1, nameof(BatchSize), BatchSize, ">= 1");
+        Check(Threads >= 1, nameof(Threads), Threads, ">= 1");
+        Check(MinRegionArea >= 1, nameof(MinRegionArea), MinRegionArea, ">= 1");
+        Check(MapSigma >= 0 && float.IsFinite(MapSigma), nameof(MapSigma), MapSigma, "finite and >= 0");
 
         ArgumentNullException.ThrowIfNull(Threshold);
         Threshold.Validate();
         ArgumentNullException.ThrowIfNull(Layout);
         Layout.Validate();
+    }
+
+    private static void Check(bool ok, string name, object value, string rule)
+    {
+        if (!ok)
+        {
+            throw new ArgumentOutOfRangeException(name, $"{name} must be {rule}, got {value}.");
+        }
     }
 }

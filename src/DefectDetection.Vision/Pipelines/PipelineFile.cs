@@ -215,7 +215,11 @@ public static class PipelineFile
                 string model = r.File(r.String(d, "detector.model"), "detector.model");
                 return (new OnnxDetectorRoiDetector(model, new OnnxDetectorOptions
                 {
-                    Input = Imaging.Processing.TensorLayoutOptions.Yolox(size),
+                    // Each decoder's own input: YOLOX takes BGR 0-255 letterboxed at the top left, Ultralytics' YOLOv5/v8
+                    // exports RGB 0-1 letterboxed at the centre.
+                    Input = layout is DetectionOutputLayout.YoloV5 or DetectionOutputLayout.YoloV8
+                        ? Imaging.Processing.TensorLayoutOptions.Ultralytics(size)
+                        : Imaging.Processing.TensorLayoutOptions.Yolox(size),
                     Layout = layout,
                     ScoreThreshold = (float)r.Number(d, "detector.score_threshold", 0.3, 0, 1),
                     NmsIou = (float)r.Number(d, "detector.nms_iou", 0.45, 0, 1),
