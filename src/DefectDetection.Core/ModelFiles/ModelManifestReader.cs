@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
+using System.Text.Unicode;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -22,6 +25,18 @@ internal static class ModelManifestReader
 
     public static ModelManifest Read(byte[] json, string file)
     {
+        // JsonDocument leaves strings undecoded until read, where invalid UTF-8 would throw InvalidOperationException.
+        if (!Utf8.IsValid(json))
+        {
+            int offset = 0;
+            while (Rune.DecodeFromUtf8(json.AsSpan(offset), out _, out int length) == OperationStatus.Done)
+            {
+                offset += length;
+            }
+
+            throw new ModelFileException(file, Entry, $"the manifest is not valid UTF-8 (byte {offset})");
+        }
+
         JsonDocument doc;
         try
         {

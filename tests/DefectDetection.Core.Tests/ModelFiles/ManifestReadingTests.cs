@@ -90,6 +90,16 @@ public class ManifestReadingTests
         Assert.Contains(reason, ex.Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{\"format_version\": 1, \"task\": \"\u00ff\u00fe\"}", 31)] // invalid bytes in a value
+    [InlineData("{\"format_version\": 1, \"\u00c3\": 1}", 23)] // and in a field name (found by tools/Fuzz)
+    public void InvalidUtf8_IsRefusedWithItsOffset(string latin1, int offset)
+    {
+        ModelFileException ex = LoadFails(ZipWithManifest(System.Text.Encoding.Latin1.GetBytes(latin1)));
+        Assert.Equal("manifest.json", ex.Entry);
+        Assert.Contains($"not valid UTF-8 (byte {offset})", ex.Reason, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void DeepNesting_IsRefusedAsInvalidJson()
     {

@@ -83,8 +83,11 @@ internal static class ModelFileBuilder
     }
 
     /// <summary>A valid small model file whose manifest text is replaced.</summary>
-    public static byte[] WithManifestText(string json) =>
-        Zip([("manifest.json", Encoding.UTF8.GetBytes(json)), .. Entries(Bytes(Small())).Where(e => e.Name != "manifest.json")]);
+    public static byte[] WithManifestText(string json) => ZipWithManifest(Encoding.UTF8.GetBytes(json));
+
+    /// <summary>A valid small model file whose manifest bytes are replaced.</summary>
+    public static byte[] ZipWithManifest(byte[] manifest) =>
+        Zip([("manifest.json", manifest), .. Entries(Bytes(Small())).Where(e => e.Name != "manifest.json")]);
 
     public static ModelFileException LoadFails(byte[] file, ModelLoadOptions? options = null) =>
         Assert.Throws<ModelFileException>(() => ModelPackage.Load(new MemoryStream(file), options, "bad.ddmodel"));
