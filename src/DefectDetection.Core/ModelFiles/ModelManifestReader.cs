@@ -13,8 +13,8 @@ namespace DefectDetection.ModelFiles;
 /// <list type="number">
 /// <item>the format version, first, so a file of another format version is refused as such (whatever else it holds);</item>
 /// <item>the JSON checked against the contract (<see cref="ModelJsonContext"/>'s metadata): value kinds and ranges,
-/// no null where the contract has none (collections, their elements, dictionary values), no field given twice, and
-/// no field this library does not know (a newer writer's);</item>
+/// no null where the contract has none (collections, their elements, dictionary values), no such field missing, no
+/// field given twice, and no field this library does not know (a newer writer's);</item>
 /// <item>after deserialising, the entries: names, element type, shapes and hashes.</item>
 /// </list>
 /// </summary>
@@ -145,6 +145,15 @@ internal static class ModelManifestReader
                     CheckContract(p.Value, TypeInfo(property.PropertyType), child, file);
                 }
 
+                // The source-generated reader sets every init property, so a missing one would be null, not its default.
+                foreach (JsonPropertyInfo property in info.Properties)
+                {
+                    if (!seen.Contains(property.Name) && !property.IsSetNullable && !property.PropertyType.IsValueType)
+                    {
+                        throw Error(file, ChildPath(path, property.Name), $"missing; expected {Describe(TypeInfo(property.PropertyType))}");
+                    }
+                }
+
                 break;
 
             case JsonTypeInfoKind.Enumerable:
@@ -235,8 +244,10 @@ internal static class ModelManifestReader
 
     private static string Plural(JsonTypeInfo info)
     {
-        string one = Describe(info);
-        return one.StartsWith("an ", StringComparison.Ordinal) ? one[3..] + "s" : one.StartsWith("a ", StringComparison.Ordinal) ? one[2..] + "s" : one;
+        string one = Describe(info); // "an integer (32-bit)" -> "integers (32-bit)"
+        string noun = one.StartsWith("an ", StringComparison.Ordinal) ? one[3..] : one.StartsWith("a ", StringComparison.Ordinal) ? one[2..] : one;
+        int note = noun.IndexOf(" (", StringComparison.Ordinal);
+        return note < 0 ? noun + "s" : noun[..note] + "s" + noun[note..];
     }
 
     private static string Found(JsonElement e) => e.ValueKind switch

@@ -9,8 +9,8 @@ namespace DefectDetection.ModelFiles;
 
 public sealed partial class ModelPackage
 {
-    // Entries at most this large are not held to the compression ratio (small tensors of zeros are legitimate).
-    private const long RatioFreeBytes = 1 << 20;
+    // Files declaring at most this much are not held to the compression ratio.
+    private const long RatioFreeBytes = 16 << 20;
 
     private const string StreamName = "(stream)";
 
@@ -49,8 +49,8 @@ public sealed partial class ModelPackage
     /// <item><c>manifest.json</c> may hold at most <see cref="MaxManifestBytes"/>;</item>
     /// <item>the zip may hold only the entries the manifest lists (each once), and each tensor entry's declared size must
     /// be 4 bytes times the product of its shape;</item>
-    /// <item>all entries together may hold at most <see cref="ModelLoadOptions.MaxTotalBytes"/>, and an entry over 1 MiB
-    /// may not inflate more than <see cref="ModelLoadOptions.MaxCompressionRatio"/> times its compressed size.</item>
+    /// <item>all entries together may hold at most <see cref="ModelLoadOptions.MaxTotalBytes"/>, and, when they hold over
+    /// 16 MiB, at most <see cref="ModelLoadOptions.MaxCompressionRatio"/> times their compressed size.</item>
     /// </list>
     /// While inflating, no entry may yield more or fewer bytes than declared. Then each entry's SHA-256 is checked, and
     /// every tensor value must be finite (no NaN, no infinity).
@@ -210,7 +210,6 @@ public sealed partial class ModelPackage
                 throw new ModelFileException(name, entry.FullName, $"the entry declares {entry.Length:N0} bytes, but the shape [{string.Join(", ", info.Shape)}] needs {bytes:N0}");
             }
 
-            CheckRatio(entry, name, options);
             total += bytes;
             tensors.Add((info, entry));
         }
@@ -223,7 +222,6 @@ public sealed partial class ModelPackage
                 throw new ModelFileException(name, BackboneEntry, $"the entry declares {backboneEntry.Length:N0} bytes, more than an ONNX file can hold");
             }
 
-            CheckRatio(backboneEntry, name, options);
             total += backboneEntry.Length;
         }
 
@@ -233,6 +231,7 @@ public sealed partial class ModelPackage
                 $"the entries declare {total:N0} bytes uncompressed, more than the limit of {options.MaxTotalBytes:N0} (ModelLoadOptions.MaxTotalBytes)");
         }
 
+        CheckRatio(entries.Values, total, name, options);
         Dictionary<string, ModelTensor> loaded = new(StringComparer.Ordinal);
         foreach ((TensorEntryInfo info, ZipArchiveEntry entry) in tensors)
         {
@@ -270,13 +269,17 @@ public sealed partial class ModelPackage
     private static ZipArchiveEntry Require(Dictionary<string, ZipArchiveEntry> entries, string entry, string name) =>
         entries.GetValueOrDefault(entry) ?? throw new ModelFileException(name, entry, "the entry is missing");
 
-    private static void CheckRatio(ZipArchiveEntry entry, string name, ModelLoadOptions options)
+    // The whole file's ratio, not an entry's: a large tensor of one repeated value (a zero spread) is legitimate, a
+    // file that is almost nothing but one is a bomb.
+    private static void CheckRatio(IEnumerable<ZipArchiveEntry> entries, long total, string name, ModelLoadOptions options)
     {
-        double ratio = (double)entry.Length / Math.Max(1, entry.CompressedLength);
-        if (entry.Length > RatioFreeBytes && ratio > options.MaxCompressionRatio)
+        long compressed = Math.Max(1, entries.Sum(e => e.CompressedLength));
+        double ratio = (double)total / compressed;
+        if (total > RatioFreeBytes && ratio > options.MaxCompressionRatio)
         {
-            throw new ModelFileException(name, entry.FullName,
-                $"the entry declares {entry.Length:N0} bytes from {entry.CompressedLength:N0} compressed (ratio {ratio:F0}:1), more than the limit of {options.MaxCompressionRatio:F0}:1 (ModelLoadOptions.MaxCompressionRatio)");
+            ZipArchiveEntry worst = entries.MaxBy(e => (double)e.Length / Math.Max(1, e.CompressedLength))!;
+            throw new ModelFileException(name, worst.FullName,
+                $"the entries declare {total:N0} bytes from {compressed:N0} compressed (ratio {ratio:F0}:1; this entry {worst.Length:N0} from {worst.CompressedLength:N0}), more than the limit of {options.MaxCompressionRatio:F0}:1 (ModelLoadOptions.MaxCompressionRatio)");
         }
     }
 

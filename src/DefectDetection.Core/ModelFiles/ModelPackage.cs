@@ -45,9 +45,10 @@ public sealed class ModelLoadOptions
     } = DefaultMaxTotalBytes;
 
     /// <summary>
-    /// The largest ratio of uncompressed to compressed size of a tensor or backbone entry over 1 MiB. Learned float
-    /// values compress little (about 1.1:1), so a higher ratio means a tensor of repeated values or a zip bomb.
-    /// Default <see cref="DefaultMaxCompressionRatio"/> (100:1); deflate cannot exceed about 1032:1.
+    /// The largest ratio of the uncompressed to the compressed size of all entries together, checked when they declare
+    /// over 16 MiB. Learned float values compress little (about 1.1:1, a tensor of one repeated value about 1000:1), so
+    /// a file over 100:1 is almost nothing but repeated bytes: a zip bomb. Default
+    /// <see cref="DefaultMaxCompressionRatio"/> (100:1); deflate cannot exceed about 1032:1.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1 or NaN.</exception>
     public double MaxCompressionRatio

@@ -49,6 +49,18 @@ public class ManifestReadingTests
     }
 
     [Theory]
+    [InlineData("$.entries[0]", "shape", "missing; expected an array of integers")] // found by tools/Fuzz: NullReferenceException
+    [InlineData("$.entries[0]", "dtype", "missing; expected a string")]
+    [InlineData("$.preprocessing", "mean", "missing; expected an array of numbers")]
+    [InlineData("$", "properties", "missing; expected an object whose values are strings")]
+    public void MissingField_IsRefused_NotLeftNull(string parent, string name, string reason)
+    {
+        ModelFileException ex = LoadFails(Edited((m, _) => Find(m, parent).AsObject().Remove(name)));
+        Assert.Equal(parent + "." + name, ex.Field);
+        Assert.Contains(reason, ex.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("$.something_new")]
     [InlineData("$.backbone.quantised")]
     [InlineData("$.entries[0].offset")]
@@ -120,6 +132,12 @@ public class ManifestReadingTests
         Assert.Null(back.Manifest.Backbone);
         Assert.Null(back.Manifest.Threshold);
     }
+
+    private static JsonNode Find(JsonObject root, string path) => path == "$"
+        ? root
+        : path.EndsWith(']')
+            ? root[path[2..path.IndexOf('[')]]![int.Parse(path[(path.IndexOf('[') + 1)..^1], System.Globalization.CultureInfo.InvariantCulture)]!
+            : root[path[2..]]!;
 
     // Sets the value at a simple JSON path ($.a.b[0].c), creating the last property.
     private static void Set(JsonObject root, string path, JsonNode? value)

@@ -77,6 +77,17 @@ public class ModelFileLimitsTests
     }
 
     [Fact]
+    public void LargeTensorOfOneValue_BesideLearnedValues_Loads()
+    {
+        // A variation model whose spread is zero everywhere (identical training images) is legitimate.
+        int n = 9 << 18; // 9 MiB per tensor
+        Random random = new(1);
+        float[] mean = [.. Enumerable.Range(0, n).Select(_ => random.NextSingle() * 255)];
+        byte[] file = Bytes(new ModelPackage(new ModelManifest(), new Dictionary<string, ModelTensor> { ["mean"] = new([n], mean), ["spread"] = new([n], new float[n]) }));
+        Assert.Equal(n, ModelPackage.Load(new MemoryStream(file)).GetTensor("spread").Data.Length);
+    }
+
+    [Fact]
     public void TotalOverTheLimit_IsRefused_AndTheDefaultAllowsIt()
     {
         byte[] file = Bytes(Small());
