@@ -77,6 +77,21 @@ public class ModelFileLimitsTests
     }
 
     [Fact]
+    public void TinyFileDeclaringAGibibyteTensor_IsRefusedByTheRatioBeforeAllocating()
+    {
+        // Shape and zip headers agree on 1 GiB; the file holds a few hundred bytes.
+        byte[] file = Edited((m, _) => m["entries"]!.AsArray().Single(x => x!["name"]!.GetValue<string>() == "head/bias")!["shape"] = new JsonArray(1 << 28));
+        PatchUncompressedSize(file, "tensors/head/bias.f32", 1u << 30);
+        Assert.True(file.Length < 4096);
+
+        ModelFileException ex = LoadFails(file);
+        Assert.Equal("tensors/head/bias.f32", ex.Entry);
+        Assert.Contains("(ModelLoadOptions.MaxCompressionRatio)", ex.Reason, StringComparison.Ordinal);
+        ex = LoadFails(file, new ModelLoadOptions { MaxTotalBytes = 1 << 29 });
+        Assert.Contains("(ModelLoadOptions.MaxTotalBytes)", ex.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LargeTensorOfOneValue_BesideLearnedValues_Loads()
     {
         // A variation model whose spread is zero everywhere (identical training images) is legitimate.
