@@ -236,6 +236,7 @@ public sealed partial class ModelPackage
         };
         WriteEntry(zip, ManifestEntry, JsonSerializer.SerializeToUtf8Bytes(manifest, ModelJsonContext.Default.ModelManifest));
     }
+
     private static void WriteEntry(ZipArchive zip, string name, byte[] bytes)
     {
         ZipArchiveEntry entry = zip.CreateEntry(name, CompressionLevel.Optimal);
