@@ -63,6 +63,12 @@ public sealed partial class ImageDataset
                 throw new DatasetException(csv, lineNumber, "label", "the label is empty");
             }
 
+            string? nul = fields[0].Contains('\0', StringComparison.Ordinal) ? "path" : fields.Count == 3 && fields[2].Contains('\0', StringComparison.Ordinal) ? "mask" : null;
+            if (nul is not null)
+            {
+                throw new DatasetException(csv, lineNumber, nul, "the path contains a NUL character");
+            }
+
             string? mask = fields.Count == 3 && fields[2].Trim().Length > 0 ? Path.GetFullPath(Path.Combine(dir, fields[2].Trim())) : null;
             items.Add(new LabeledImage(Path.GetFullPath(Path.Combine(dir, image)), label) { MaskPath = mask, Origin = $"{csv}:{lineNumber}" });
         }

@@ -3,7 +3,7 @@ namespace DefectDetection.ModelFiles;
 /// <summary>
 /// The description stored as <c>manifest.json</c> in a <c>.ddmodel</c> file: what the model does and how it was
 /// made. Written with snake_case names. <see cref="FormatVersion"/>, <see cref="LibraryVersion"/> and
-/// <see cref="Entries"/> are filled in by <see cref="ModelPackage.Save"/>.
+/// <see cref="Entries"/> are filled in by <see cref="ModelPackage.Save(string, ModelSaveOptions?)"/>.
 /// </summary>
 public sealed class ModelManifest
 {

@@ -7,16 +7,22 @@ using System.Text.Json;
 
 namespace DefectDetection.ModelFiles;
 
-/// <summary>Options of <see cref="ModelPackage.Save"/>.</summary>
+/// <summary>Options of <see cref="ModelPackage.Save(string, ModelSaveOptions?)"/>.</summary>
 public sealed class ModelSaveOptions
 {
     /// <summary>Replace an existing file. Default false: saving over an existing file fails.</summary>
     public bool Overwrite { get; init; }
 }
 
-/// <summary>Options of <see cref="ModelPackage.Load"/>.</summary>
+/// <summary>Options of <see cref="ModelPackage.Load(string, ModelLoadOptions?)"/>.</summary>
 public sealed class ModelLoadOptions
 {
+    /// <summary>The default of <see cref="MaxTotalBytes"/>: 4 GiB.</summary>
+    public const long DefaultMaxTotalBytes = 4L << 30;
+
+    /// <summary>The default of <see cref="MaxCompressionRatio"/>: 100.</summary>
+    public const double DefaultMaxCompressionRatio = 100;
+
     /// <summary>
     /// The backbone file the model will run with. Its SHA-256 must equal the manifest's
     /// <see cref="BackboneInfo.Sha256"/>, else loading fails. Null: no check against a file.
@@ -25,6 +31,31 @@ public sealed class ModelLoadOptions
 
     /// <summary>The SHA-256 (hex) of the backbone the model will run with; checked like <see cref="BackbonePath"/>.</summary>
     public string? BackboneSha256 { get; init; }
+
+    /// <summary>
+    /// The most bytes the file's entries may hold uncompressed, all together (the manifest, the tensors and an embedded
+    /// backbone), checked against the sizes the zip declares and the manifest's shapes before anything is inflated.
+    /// Default <see cref="DefaultMaxTotalBytes"/> (4 GiB); raise it only for files from a trusted source.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public long MaxTotalBytes
+    {
+        get;
+        init => field = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxTotalBytes), value, "The limit must be positive.");
+    } = DefaultMaxTotalBytes;
+
+    /// <summary>
+    /// The largest ratio of the uncompressed to the compressed size of all entries together, checked when they declare
+    /// over 16 MiB. Learned float values compress little (about 1.1:1, a tensor of one repeated value about 1000:1), so
+    /// a file over 100:1 is almost nothing but repeated bytes: a zip bomb. Default
+    /// <see cref="DefaultMaxCompressionRatio"/> (100:1); deflate cannot exceed about 1032:1.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1 or NaN.</exception>
+    public double MaxCompressionRatio
+    {
+        get;
+        init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxCompressionRatio), value, "The ratio must be 1 or more.");
+    } = DefaultMaxCompressionRatio;
 }
 
 /// <summary>
@@ -32,10 +63,19 @@ public sealed class ModelLoadOptions
 /// (<c>tensors/NAME.f32</c>, little-endian float32, shapes and SHA-256 hashes listed in the manifest) and optionally
 /// the backbone itself (<c>backbone.onnx</c>). Immutable.
 /// </summary>
-public sealed class ModelPackage
+/// <remarks>
+/// Loading treats the file as hostile: see <see cref="Load(Stream, ModelLoadOptions?, string?)"/> for the limits.
+/// </remarks>
+public sealed partial class ModelPackage
 {
     /// <summary>The format version this library writes and the newest it reads.</summary>
     public const int CurrentFormatVersion = 1;
+
+    /// <summary>The oldest format version this library reads.</summary>
+    public const int OldestFormatVersion = 1;
+
+    /// <summary>The most bytes <c>manifest.json</c> may hold (64 MiB); a real manifest holds a few kilobytes.</summary>
+    public const int MaxManifestBytes = 64 << 20;
 
     /// <summary>The usual file extension.</summary>
     public const string FileExtension = ".ddmodel";
@@ -100,6 +140,7 @@ public sealed class ModelPackage
     /// filled in; when a backbone is embedded its hash is recorded.
     /// </summary>
     /// <exception cref="IOException">The file exists and <see cref="ModelSaveOptions.Overwrite"/> is false, or writing fails.</exception>
+    /// <exception cref="InvalidOperationException">A tensor holds NaN or an infinity (no model file may hold one).</exception>
     public void Save(string path, ModelSaveOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -110,53 +151,12 @@ public sealed class ModelPackage
             throw new IOException($"'{full}' already exists; set Overwrite to replace it.");
         }
 
-        List<TensorEntryInfo> entries = [];
         string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
         try
         {
             using (FileStream stream = new(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            using (ZipArchive zip = new(stream, ZipArchiveMode.Create, leaveOpen: false))
             {
-                foreach ((string name, ModelTensor tensor) in Tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-                {
-                    byte[] bytes = ToLittleEndian(tensor.Data);
-                    WriteEntry(zip, TensorPrefix + name + TensorSuffix, bytes);
-                    entries.Add(new TensorEntryInfo { Name = name, Shape = tensor.Shape, Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)) });
-                }
-
-                BackboneInfo? backbone = Manifest.Backbone;
-                if (EmbeddedBackbone is not null)
-                {
-                    WriteEntry(zip, BackboneEntry, EmbeddedBackbone);
-                    backbone = new BackboneInfo
-                    {
-                        Name = backbone?.Name ?? "backbone.onnx",
-                        TappedLayers = backbone?.TappedLayers ?? [],
-                        Sha256 = Convert.ToHexStringLower(SHA256.HashData(EmbeddedBackbone)),
-                        Embedded = true,
-                    };
-                }
-                else if (backbone is { Embedded: true })
-                {
-                    backbone = new BackboneInfo { Name = backbone.Name, TappedLayers = backbone.TappedLayers, Sha256 = backbone.Sha256, Embedded = false };
-                }
-
-                ModelManifest manifest = new()
-                {
-                    FormatVersion = CurrentFormatVersion,
-                    LibraryVersion = LibraryVersion,
-                    Task = Manifest.Task,
-                    Labels = Manifest.Labels,
-                    Preprocessing = Manifest.Preprocessing,
-                    Backbone = backbone,
-                    Threshold = Manifest.Threshold,
-                    TrainingData = Manifest.TrainingData,
-                    Metrics = Manifest.Metrics,
-                    Properties = Manifest.Properties,
-                    CreatedUtc = Manifest.CreatedUtc,
-                    Entries = entries,
-                };
-                WriteEntry(zip, ManifestEntry, JsonSerializer.SerializeToUtf8Bytes(manifest, ModelJsonContext.Default.ModelManifest));
+                Save(stream, options);
             }
 
             File.Move(temp, full, options.Overwrite);
@@ -170,185 +170,71 @@ public sealed class ModelPackage
         }
     }
 
-    /// <summary>Reads only the manifest of a model file (checks the format version).</summary>
-    /// <exception cref="ModelFileException">The file is missing, corrupt, truncated or of a newer format.</exception>
-    public static ModelManifest ReadManifest(string path)
-    {
-        string full = Path.GetFullPath(path);
-        return WithArchive(full, zip => ReadManifest(zip, full));
-    }
-
     /// <summary>
-    /// Loads a model file, verifying every entry's size and SHA-256, and the backbone against
-    /// <paramref name="options"/>.
+    /// Writes the package as a zip to <paramref name="stream"/> (left open), like <see cref="Save(string, ModelSaveOptions?)"/>;
+    /// <see cref="ModelSaveOptions.Overwrite"/> does not apply.
     /// </summary>
-    /// <exception cref="ModelFileException">
-    /// The file is missing, corrupt or truncated, of a newer format version, or its backbone hash differs from the
-    /// backbone given in <paramref name="options"/>.
-    /// </exception>
-    public static ModelPackage Load(string path, ModelLoadOptions? options = null)
+    /// <exception cref="ArgumentException">The stream cannot be written.</exception>
+    /// <exception cref="InvalidOperationException">A tensor holds NaN or an infinity (no model file may hold one).</exception>
+    public void Save(Stream stream, ModelSaveOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        options ??= new ModelLoadOptions();
-        string full = Path.GetFullPath(path);
-        ModelPackage package = WithArchive(full, zip =>
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanWrite)
         {
-            ModelManifest manifest = ReadManifest(zip, full);
-            Dictionary<string, ModelTensor> tensors = new(StringComparer.Ordinal);
-            foreach (TensorEntryInfo info in manifest.Entries)
-            {
-                string entryName = TensorPrefix + info.Name + TensorSuffix;
-                if (!IsValidName(info.Name) || info.Dtype != "float32" || info.Shape is null)
-                {
-                    throw new ModelFileException(full, ManifestEntry, $"the entry '{info.Name}' is described wrongly (name, dtype '{info.Dtype}' or shape)");
-                }
-
-                long count = 1;
-                foreach (int d in info.Shape)
-                {
-                    count = d < 0 ? -1 : count * d;
-                    if (count < 0 || count > Array.MaxLength / 4)
-                    {
-                        throw new ModelFileException(full, entryName, $"the shape [{string.Join(", ", info.Shape)}] is invalid");
-                    }
-                }
-
-                byte[] bytes = ReadEntry(zip, full, entryName, count * 4);
-                CheckHash(full, entryName, bytes, info.Sha256);
-                tensors[info.Name] = new ModelTensor(info.Shape, FromLittleEndian(bytes));
-            }
-
-            byte[]? backbone = null;
-            if (manifest.Backbone is { Embedded: true } b)
-            {
-                backbone = ReadEntry(zip, full, BackboneEntry, -1);
-                CheckHash(full, BackboneEntry, backbone, b.Sha256 ?? string.Empty);
-            }
-
-            return new ModelPackage(manifest, tensors, backbone);
-        });
-
-        string? expected = package.Manifest.Backbone?.Sha256;
-        string? given = options.BackboneSha256?.ToLowerInvariant();
-        string what = "the given backbone hash";
-        if (options.BackbonePath is not null)
-        {
-            if (!File.Exists(options.BackbonePath))
-            {
-                throw new FileNotFoundException($"The backbone file '{options.BackbonePath}' does not exist.", options.BackbonePath);
-            }
-
-            given = ComputeSha256(options.BackbonePath);
-            what = $"the backbone '{options.BackbonePath}'";
+            throw new ArgumentException("The stream cannot be written.", nameof(stream));
         }
 
-        if (given is not null)
+        foreach ((string name, ModelTensor tensor) in Tensors)
         {
-            if (expected is null)
+            int bad = IndexOfNonFinite(tensor.Data);
+            if (bad >= 0)
             {
-                throw new ModelFileException(full, ManifestEntry, "the model records no backbone hash, so it cannot be checked against " + what);
-            }
-
-            if (!string.Equals(expected, given, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new ModelFileException(full, ManifestEntry,
-                    $"the model was trained on the backbone '{package.Manifest.Backbone!.Name}' with SHA-256 {expected}, but {what} has SHA-256 {given}; features from a different backbone would give wrong results");
+                throw new InvalidOperationException($"The tensor '{name}' holds {tensor.Data[bad]} at index {bad}; a model file holds only finite values.");
             }
         }
 
-        return package;
-    }
-
-    private static T WithArchive<T>(string full, Func<ZipArchive, T> read)
-    {
-        if (!File.Exists(full))
+        List<TensorEntryInfo> entries = [];
+        using ZipArchive zip = new(stream, ZipArchiveMode.Create, leaveOpen: true);
+        foreach ((string name, ModelTensor tensor) in Tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            throw new ModelFileException(full, null, "the file does not exist");
+            byte[] bytes = ToLittleEndian(tensor.Data);
+            WriteEntry(zip, TensorPrefix + name + TensorSuffix, bytes);
+            entries.Add(new TensorEntryInfo { Name = name, Shape = tensor.Shape, Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)) });
         }
 
-        try
+        BackboneInfo? backbone = Manifest.Backbone;
+        if (EmbeddedBackbone is not null)
         {
-            using FileStream stream = new(full, FileMode.Open, FileAccess.Read, FileShare.Read);
-            using ZipArchive zip = new(stream, ZipArchiveMode.Read);
-            return read(zip);
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new ModelFileException(full, null, $"not a valid model file: the zip container is corrupt or truncated ({ex.Message})", ex);
-        }
-        catch (EndOfStreamException ex)
-        {
-            throw new ModelFileException(full, null, "not a valid model file: it is truncated", ex);
-        }
-    }
-
-    private static ModelManifest ReadManifest(ZipArchive zip, string full)
-    {
-        byte[] bytes = ReadEntry(zip, full, ManifestEntry, -1);
-        int version;
-        try
-        {
-            using JsonDocument doc = JsonDocument.Parse(bytes);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("format_version", out JsonElement v) || !v.TryGetInt32(out version))
+            WriteEntry(zip, BackboneEntry, EmbeddedBackbone);
+            backbone = new BackboneInfo
             {
-                throw new ModelFileException(full, ManifestEntry, "the manifest has no integer 'format_version'");
-            }
-
-            if (version > CurrentFormatVersion)
-            {
-                string writer = doc.RootElement.TryGetProperty("library_version", out JsonElement lv) && lv.ValueKind == JsonValueKind.String ? lv.GetString()! : "unknown";
-                throw new ModelFileException(full, ManifestEntry,
-                    $"the file has format version {version} (written by library version {writer}), but this library (version {LibraryVersion}) reads format versions up to {CurrentFormatVersion}; update the library");
-            }
-
-            if (version < 1)
-            {
-                throw new ModelFileException(full, ManifestEntry, $"the format version {version} is invalid");
-            }
-
-            return JsonSerializer.Deserialize(doc.RootElement, ModelJsonContext.Default.ModelManifest)
-                ?? throw new ModelFileException(full, ManifestEntry, "the manifest is null");
+                Name = backbone?.Name ?? "backbone.onnx",
+                TappedLayers = backbone?.TappedLayers ?? [],
+                Sha256 = Convert.ToHexStringLower(SHA256.HashData(EmbeddedBackbone)),
+                Embedded = true,
+            };
         }
-        catch (JsonException ex)
+        else if (backbone is { Embedded: true })
         {
-            throw new ModelFileException(full, ManifestEntry, $"the manifest is not valid JSON ({ex.Message})", ex);
-        }
-    }
-
-    private static byte[] ReadEntry(ZipArchive zip, string full, string name, long expectedLength)
-    {
-        ZipArchiveEntry entry = zip.GetEntry(name) ?? throw new ModelFileException(full, name, "the entry is missing");
-        if (expectedLength >= 0 && entry.Length != expectedLength)
-        {
-            throw new ModelFileException(full, name, $"the entry holds {entry.Length} bytes, expected {expectedLength}");
+            backbone = new BackboneInfo { Name = backbone.Name, TappedLayers = backbone.TappedLayers, Sha256 = backbone.Sha256, Embedded = false };
         }
 
-        if (entry.Length > Array.MaxLength)
+        ModelManifest manifest = new()
         {
-            throw new ModelFileException(full, name, $"the entry is too large ({entry.Length:N0} bytes)");
-        }
-
-        byte[] bytes = new byte[entry.Length];
-        using Stream s = entry.Open();
-        try
-        {
-            s.ReadExactly(bytes);
-        }
-        catch (EndOfStreamException ex)
-        {
-            throw new ModelFileException(full, name, "the entry is truncated", ex);
-        }
-
-        return bytes;
-    }
-
-    private static void CheckHash(string full, string name, byte[] bytes, string expected)
-    {
-        string actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ModelFileException(full, name, $"the entry is corrupt: its SHA-256 is {actual}, the manifest says {expected}");
-        }
+            FormatVersion = CurrentFormatVersion,
+            LibraryVersion = LibraryVersion,
+            Task = Manifest.Task,
+            Labels = Manifest.Labels,
+            Preprocessing = Manifest.Preprocessing,
+            Backbone = backbone,
+            Threshold = Manifest.Threshold,
+            TrainingData = Manifest.TrainingData,
+            Metrics = Manifest.Metrics,
+            Properties = Manifest.Properties,
+            CreatedUtc = Manifest.CreatedUtc,
+            Entries = entries,
+        };
+        WriteEntry(zip, ManifestEntry, JsonSerializer.SerializeToUtf8Bytes(manifest, ModelJsonContext.Default.ModelManifest));
     }
 
     private static void WriteEntry(ZipArchive zip, string name, byte[] bytes)
@@ -377,25 +263,7 @@ public sealed class ModelPackage
         return bytes;
     }
 
-    private static float[] FromLittleEndian(byte[] bytes)
-    {
-        float[] data = new float[bytes.Length / 4];
-        if (BitConverter.IsLittleEndian)
-        {
-            bytes.AsSpan().CopyTo(MemoryMarshal.AsBytes(data.AsSpan()));
-        }
-        else
-        {
-            for (int i = 0; i < data.Length; i++)
-            {
-                data[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * 4));
-            }
-        }
-
-        return data;
-    }
-
-    private static bool IsValidName(string name) =>
+    internal static bool IsValidName(string name) =>
         !string.IsNullOrEmpty(name) && name.Length <= 200
         && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or '/')
         && name.Split('/').All(p => p.Length > 0 && p != "." && p != "..");

@@ -181,6 +181,8 @@ public class DatasetReaderTests
     [InlineData(",normal\n", 1, "path")]
     [InlineData("\"a.jpg,normal\n", 1, "column 1")]
     [InlineData("a.jpg,normal,m.png,extra\n", 1, null)]
+    [InlineData("a.jpg,normal\n\0,a\n", 2, "path")] // found by tools/Fuzz: ArgumentException from Path.GetFullPath
+    [InlineData("a.jpg,normal,m\0.png\n", 1, "mask")]
     public void FromCsv_BadLines_NameTheLine(string content, int line, string? field)
     {
         using TempDir t = new();
