@@ -152,8 +152,10 @@ internal sealed class AnomalyTask : ITaskHandler
     {
         using PatchCoreModel model = Load(settings.Model, settings.Backbone);
         List<Dictionary<string, object>> rows = [];
-        foreach (string path in settings.Images)
+        IReadOnlyList<string[]>? overlayFiles = settings.Overlay is { } folder ? settings.Outputs.ClaimEach(settings.Images, folder, "--overlay", ".overlay.png", ".mask.png") : null;
+        for (int i = 0; i < settings.Images.Count; i++)
         {
+            string path = settings.Images[i];
             using Image image = ImageCodecs.Load(path);
             AnomalyPrediction p = model.Predict(image);
             rows.Add(new Dictionary<string, object>
@@ -170,14 +172,12 @@ internal sealed class AnomalyTask : ITaskHandler
                     ["percent"] = Round(r.PercentOfImage),
                 }).ToList(),
             });
-            if (settings.Overlay is { } dir)
+            if (overlayFiles is not null)
             {
-                Directory.CreateDirectory(dir);
-                string stem = Path.GetFileNameWithoutExtension(path);
                 using Image overlay = AnomalyVisualizer.Overlay(image, p);
-                ImageCodecs.Save(overlay, Path.Combine(dir, stem + ".overlay.png"));
+                settings.Outputs.Save(overlay, overlayFiles[i][0]);
                 using Image mask = AnomalyVisualizer.LookoutMask(p, new Color(0x23, 0xA4, 0x36));
-                ImageCodecs.Save(mask, Path.Combine(dir, stem + ".mask.png"));
+                settings.Outputs.Save(mask, overlayFiles[i][1]);
             }
         }
 

@@ -101,6 +101,9 @@ internal sealed class PredictSettings
     /// <summary>Folder for overlay and mask PNGs (anomaly task).</summary>
     public string? Overlay { get; init; }
 
+    /// <summary>The files this run may write (<c>--overwrite</c>; the images and model are its inputs).</summary>
+    public required OutputPlan Outputs { get; init; }
+
     public bool Json { get; init; }
 }
 
