@@ -30,9 +30,9 @@ internal static class GenerateBoardsCommand
 
     private static int Run(CliContext context, int count, DirectoryInfo output, int seed, int width, int height, double defectiveFraction, bool golden, bool overwrite)
     {
-        if (count < 1)
+        if (count is < 1 or > MaxCount)
         {
-            throw new ArgumentException($"--count must be at least 1, got {count}.");
+            throw new ArgumentException($"--count must be from 1 to {MaxCount}, got {count}.");
         }
 
         if (!(defectiveFraction is >= 0 and <= 1))
@@ -85,4 +85,7 @@ internal static class GenerateBoardsCommand
 
     // The smallest board PcbBoardOptions accepts.
     private const int MinSide = 256;
+
+    // Every name is claimed before the first board is drawn; this bounds that list.
+    private const int MaxCount = 1_000_000;
 }
