@@ -58,7 +58,7 @@ internal sealed class OutputPlan
         string real = FileSystemPaths.Resolve(full);
         if (_inputs.Contains(real))
         {
-            throw new ArgumentException($"{option}: '{full}' is an input of this command; refusing to write over it.");
+            throw new ArgumentException($"{option}: '{full}' is an input of this command; refusing to overwrite it (even with --overwrite).");
         }
 
         if (_claimed.Contains(real))

@@ -130,7 +130,8 @@ public sealed class OutputSafetyTests : IDisposable
         string folder = Directory.CreateDirectory(Path.Combine(_dir, "photos")).FullName;
         AssertRefused(Run("image", "info", folder), folder, "is a folder");
         AssertRefused(Run("image", "convert", folder, Path.Combine(_dir, "x.png")), folder, "is a folder");
-        AssertRefused(Run("image", "convert", Png("in.png"), folder, "--overwrite"), "OUT", folder, "is a folder");
+        string folderWithExtension = Directory.CreateDirectory(Path.Combine(_dir, "album.png")).FullName;
+        AssertRefused(Run("image", "convert", Png("in.png"), folderWithExtension, "--overwrite"), "OUT", folderWithExtension, "is a folder");
     }
 
     [Fact]

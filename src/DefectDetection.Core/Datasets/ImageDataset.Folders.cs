@@ -51,13 +51,17 @@ public sealed partial class ImageDataset
             ignored.Add(file);
         }
 
+        // Links are followed, but each real folder is entered and each real file taken once across all labels: a link
+        // loop ends, and a link back to the dataset or into another label folder adds nothing.
+        HashSet<string> seenFolders = new(FileSystemPaths.Comparer) { FileSystemPaths.Resolve(root) };
+        seenFolders.UnionWith(labelDirs.Select(FileSystemPaths.Resolve));
+        HashSet<string> seenFiles = new(FileSystemPaths.Comparer);
         List<string> labels = [];
         foreach (string dir in labelDirs)
         {
             string label = Path.GetFileName(dir);
             labels.Add(label);
-            // Links are followed, but each real folder is entered and each real file taken once: a link loop ends.
-            foreach (string file in FileSystemPaths.EnumerateFiles(dir, options.Recursive).Order(StringComparer.Ordinal))
+            foreach (string file in FileSystemPaths.EnumerateFiles(dir, options.Recursive, seenFolders, seenFiles).Order(StringComparer.Ordinal))
             {
                 if (IsHidden(file))
                 {

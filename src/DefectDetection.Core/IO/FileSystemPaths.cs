@@ -42,16 +42,23 @@ public static class FileSystemPaths
     /// repeating the same files. Folders that cannot be read, and links that lead nowhere or in a loop, are skipped.
     /// Files are returned by the path they were found under, folder by folder in ordinal order.
     /// </summary>
-    internal static IEnumerable<string> EnumerateFiles(string folder, bool recursive)
+    /// <param name="folder">Where to start; always entered.</param>
+    /// <param name="recursive">Also enter sub-folders.</param>
+    /// <param name="seenFolders">Real folders not to enter (shared by several walks, e.g. the other label folders of a
+    /// dataset); the folders entered are added. Null: a set of this walk only.</param>
+    /// <param name="seenFiles">Real files not to return; the files returned are added. Null: a set of this walk only.</param>
+    internal static IEnumerable<string> EnumerateFiles(string folder, bool recursive, HashSet<string>? seenFolders = null, HashSet<string>? seenFiles = null)
     {
         EnumerationOptions options = new() { IgnoreInaccessible = true, AttributesToSkip = 0, RecurseSubdirectories = false };
-        HashSet<string> seenFolders = new(Comparer), seenFiles = new(Comparer);
+        seenFolders ??= new(Comparer);
+        seenFiles ??= new(Comparer);
+        string start = Path.GetFullPath(folder);
         Stack<string> pending = new();
-        pending.Push(Path.GetFullPath(folder));
+        pending.Push(start);
         while (pending.TryPop(out string? dir))
         {
             string? realDir = TryResolve(dir);
-            if (realDir is null || !seenFolders.Add(realDir))
+            if (realDir is null || (!seenFolders.Add(realDir) && !ReferenceEquals(dir, start)))
             {
                 continue;
             }
