@@ -199,6 +199,17 @@ public sealed class OutputSafetyTests : IDisposable
     }
 
     [Fact]
+    public void Train_NeverSavesTheModelOverItsBackboneOrDataFile()
+    {
+        string backbone = UserFile("backbone.onnx", "the user's backbone");
+        string manifest = UserFile("m.manifest", "{\"source-ref\": \"a.png\", \"anomaly-label\": 0}\n");
+        Dictionary<string, byte[]> before = Snapshot();
+        AssertRefused(Run("train", "--data", manifest, "--backbone", backbone, "--out", backbone, "--overwrite"), "--out", backbone, "input");
+        AssertRefused(Run("train", "--data", manifest, "--out", manifest, "--overwrite"), "--out", manifest, "input");
+        AssertUnchanged(before);
+    }
+
+    [Fact]
     public void Train_NamesTheManifestLineOfAnS3ImageThatIsNotInTheImageFolder()
     {
         string images = Directory.CreateDirectory(Path.Combine(_dir, "images")).FullName;

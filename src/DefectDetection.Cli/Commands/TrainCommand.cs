@@ -39,7 +39,7 @@ internal static class TrainCommand
         Option<string> cache = new("--cache") { Description = "A folder to keep image features between runs (default: memory only)." };
         Option<string> normal = new("--normal-label") { Description = "Label(s) that are not defects, comma-separated (default normal)." };
         Option<bool> defectThreshold = new("--defect-threshold") { Description = "With more than two labels: choose a threshold on P(defect) by cross-validation." };
-        Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file." };
+        Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file (the backbone or data file is never replaced)." };
         Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
         Command command = new("train", "Learn a model from labelled images.") { data, task, backbone, layer, output, images, split, augment, inputSize, coresetRatio, border, contextWeight, positionWeight, nearestImages, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
@@ -88,6 +88,9 @@ internal static class TrainCommand
             {
                 throw new FileNotFoundException($"--backbone: '{settings.Backbone}' does not exist.", settings.Backbone);
             }
+
+            // The model is saved by the learner (honouring --overwrite); the plan only checks it is not an input.
+            new OutputPlan([settings.Backbone, File.Exists(settings.Data) ? settings.Data : null], settings.Overwrite).Claim(settings.Out, "--out");
 
             return handler.Train(context, settings);
         }));
