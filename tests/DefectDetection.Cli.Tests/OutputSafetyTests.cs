@@ -144,6 +144,11 @@ public sealed class OutputSafetyTests : IDisposable
         AssertRefused(Run("generate-boards", "--count", "2", "--out", outDir, "--width", "256", "--height", "256"), "--out", Path.Combine(outDir, "board-1-0001.xml"), "--overwrite");
         AssertUnchanged(before); // board-1-0000.png was not written either: every name is claimed first
 
+        string notAFolder = UserFile("notes.txt", "the user's notes");
+        before = Snapshot();
+        AssertRefused(Run("generate-boards", "--count", "1", "--out", notAFolder, "--width", "256", "--height", "256", "--overwrite"), "--out", notAFolder, "not a folder");
+        AssertUnchanged(before);
+
         var replaced = Run("generate-boards", "--count", "2", "--out", outDir, "--width", "256", "--height", "256", "--overwrite");
         Assert.True(replaced.Code == 0, replaced.Err);
         Assert.Equal(2, Annotations.CocoJson.Read(Path.Combine(outDir, "annotations.coco.json")).Count);

@@ -48,6 +48,11 @@ internal static class GenerateBoardsCommand
             }
         }
 
+        if (File.Exists(output.FullName))
+        {
+            throw new ArgumentException($"--out: '{output.FullName}' is a file, not a folder.");
+        }
+
         PcbBoardGenerator generator = new(new PcbBoardOptions { Width = width, Height = height }, seed);
 
         // Every file name is claimed before the first board is drawn: a name already in --out stops the run at once.

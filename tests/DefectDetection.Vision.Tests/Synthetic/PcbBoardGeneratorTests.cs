@@ -113,6 +113,28 @@ public sealed class PcbBoardGeneratorTests
         Assert.NotEqual(good.Pins[0], other.Pins[0]);
     }
 
+    [Theory]
+    [InlineData(256, 256)]
+    [InlineData(300, 256)]
+    [InlineData(256, 2400)]
+    public void TheSmallestBoardsHavePartsAndTakeDefects(int width, int height)
+    {
+        for (int seed = 1; seed <= 20; seed++)
+        {
+            PcbBoardGenerator generator = new(new PcbBoardOptions { Width = width, Height = height }, seed);
+            Assert.NotEmpty(generator.Layout.Pins);
+            using SyntheticBoard board = generator.Generate(seed, defective: true);
+            Assert.NotEmpty(board.Defects);
+        }
+    }
+
+    [Fact]
+    public void ABoardWithNoRoomForAPartIsRejected()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new PcbBoardGenerator(new PcbBoardOptions { Width = 256, Height = 256, PixelsPerMm = 100 }));
+        Assert.Contains("no room for a part", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void InvalidOptionsAreRejectedWithTheFieldName()
     {
