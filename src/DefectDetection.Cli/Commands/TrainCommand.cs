@@ -17,7 +17,7 @@ internal static class TrainCommand
         Option<string> backbone = new("--backbone") { Description = "An ONNX backbone; without it the weight-free extractor is used." };
         Option<string[]> layer = new("--layer") { Description = "A backbone tensor to tap (repeatable; default: the tensor feeding global pooling).", AllowMultipleArgumentsPerToken = true };
         Option<string> output = new("--out") { Description = "The .ddmodel file to write." };
-        Option<string> images = new("--images") { Description = "The image folder of a manifest." };
+        Option<string> images = new("--images") { Description = "The image folder of a manifest (required for s3:// references; every image and mask must lie inside it)." };
         Option<string> split = new("--split") { Description = "The list of a splits .json to train on ([task:]name; default classification train, tested on test)." };
         Option<string> augment = new("--augment") { Description = "Augmented copies: none (default), hflip, vflip, rot90, crops (comma-separated); for --task anomaly: flips (the bank also learns each normal mirrored)." };
         Option<string> inputSize = new("--input-size") { Description = "Anomaly task: the side the backbone runs at (default 224; the model's fixed input is made dynamic, only trunk layers are tapped)." };
