@@ -60,6 +60,7 @@ public static class ImageCodecs
 
     /// <summary>Reads the header of an image file.</summary>
     /// <exception cref="InvalidImageContentException">The file is not a valid image; the message names the file.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>, or it is a folder (the message says so).</exception>
     public static ImageInfo Identify(string path, DecoderOptions? options = null)
     {
         byte[] data = ReadFile(path, options ?? DecoderOptions.Default);
@@ -75,6 +76,7 @@ public static class ImageCodecs
 
     /// <summary>Decodes an image file.</summary>
     /// <exception cref="InvalidImageContentException">The file is not a valid image; the message names the file.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>, or it is a folder (the message says so).</exception>
     public static Image Load(string path, DecoderOptions? options = null)
     {
         byte[] data = ReadFile(path, options ?? DecoderOptions.Default);
@@ -138,6 +140,11 @@ public static class ImageCodecs
 
     private static byte[] ReadFile(string path, DecoderOptions options)
     {
+        if (Directory.Exists(path))
+        {
+            throw new FileNotFoundException($"'{Path.GetFullPath(path)}' is a folder, not an image file.", path);
+        }
+
         using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         long length = stream.Length;
         if (length > options.MaxInputBytes)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DefectDetection.Cli;
+using DefectDetection.Imaging;
 using DefectDetection.ModelFiles;
 using DefectDetection.Testing;
 
@@ -147,6 +148,29 @@ public sealed class AnomalyTaskTests : IDisposable
         Assert.True(File.Exists(Path.Combine(overlays, "anomaly-11.overlay.png")));
         Assert.True(File.Exists(Path.Combine(overlays, "anomaly-11.mask.png")));
 
+        // Two images named x.jpg from two folders get x.* and x-2.*; an existing mask is kept without --overwrite.
+        Copy(Path.Combine(images, "anomaly-12.jpg"), "a");
+        Copy(Path.Combine(images, "normal-12.jpg"), "b");
+        File.Move(Path.Combine(_dir, "a", "anomaly-12.jpg"), Path.Combine(_dir, "a", "x.jpg"));
+        File.Move(Path.Combine(_dir, "b", "normal-12.jpg"), Path.Combine(_dir, "b", "x.jpg"));
+        string[] twins = [Path.Combine(_dir, "a", "x.jpg"), Path.Combine(_dir, "b", "x.jpg")];
+        string userMask = Path.Combine(overlays, "x-2.mask.png");
+        File.WriteAllText(userMask, "the user's mask");
+        var refused = Run(["predict", "--model", model, "--backbone", backbone, "--overlay", overlays, .. twins]);
+        Assert.True(refused.Code == 2, refused.Err);
+        Assert.Contains("--overlay", refused.Err);
+        Assert.Contains(userMask, refused.Err);
+        Assert.Equal("the user's mask", File.ReadAllText(userMask));
+        Assert.False(File.Exists(Path.Combine(overlays, "x.overlay.png"))); // every name is claimed before the first image
+        var twinsRun = Run(["predict", "--model", model, "--backbone", backbone, "--overlay", overlays, "--overwrite", .. twins]);
+        Assert.True(twinsRun.Code == 0, twinsRun.Err);
+        using (Image first = ImageCodecs.Load(Path.Combine(overlays, "x.overlay.png")), second = ImageCodecs.Load(Path.Combine(overlays, "x-2.overlay.png")))
+        {
+            Assert.NotEqual(first.Pixels.ToArray(), second.Pixels.ToArray());
+        }
+
+        ImageCodecs.Load(userMask).Dispose(); // replaced by a real mask
+
         // The same model as the crop classifier of a pipeline (one region: the whole photo).
         string pipeline = Path.Combine(_dir, "pipeline.json");
         File.WriteAllText(pipeline, JsonSerializer.Serialize(new
@@ -165,6 +189,15 @@ public sealed class AnomalyTaskTests : IDisposable
         }
 
         PredictionSchema.Validate(detect.Out);
+        byte[] predictOverlay = File.ReadAllBytes(Path.Combine(overlays, "x.overlay.png"));
+        var detectTwins = Run(["detect", "--pipeline", pipeline, "--overlay", overlays, .. twins]);
+        Assert.True(detectTwins.Code == 2, detectTwins.Err);
+        Assert.Contains(Path.Combine(overlays, "x.overlay.png") + "' already exists", detectTwins.Err);
+        Assert.Equal(predictOverlay, File.ReadAllBytes(Path.Combine(overlays, "x.overlay.png")));
+        string detectOverlays = Path.Combine(_dir, "detect-overlays");
+        var detectRun = Run(["detect", "--pipeline", pipeline, "--overlay", detectOverlays, .. twins]);
+        Assert.True(detectRun.Code == 0, detectRun.Err);
+        Assert.Equal(["x-2.overlay.png", "x.overlay.png"], Directory.GetFiles(detectOverlays).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
         // A mask folder without this image's mask is reported, not guessed.
         Directory.CreateDirectory(Path.Combine(_dir, "empty-masks"));

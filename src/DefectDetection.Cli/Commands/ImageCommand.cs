@@ -20,9 +20,10 @@ internal static class ImageCommand
         Argument<FileInfo> input = new("IN") { Description = "The image to read." };
         Argument<FileInfo> output = new("OUT") { Description = "The file to write; its extension (.png, .ppm, .pgm) chooses the format." };
         Option<bool> noOrient = new("--keep-orientation") { Description = "Do not apply the EXIF orientation." };
-        Command convert = new("convert", "Convert an image to PNG, PPM or PGM.") { input, output, noOrient };
+        Option<bool> overwrite = new("--overwrite") { Description = OutputPlan.OverwriteHelp };
+        Command convert = new("convert", "Convert an image to PNG, PPM or PGM (an existing OUT is replaced only with --overwrite).") { input, output, noOrient, overwrite };
         convert.SetAction(parse => context.Guard(() =>
-            Convert(context, parse.GetValue(input)!, parse.GetValue(output)!, !parse.GetValue(noOrient))));
+            Convert(context, parse.GetValue(input)!, parse.GetValue(output)!, !parse.GetValue(noOrient), parse.GetValue(overwrite))));
         image.Subcommands.Add(convert);
         return image;
     }
@@ -64,21 +65,20 @@ internal static class ImageCommand
         return CliContext.Ok;
     }
 
-    private static int Convert(CliContext context, FileInfo input, FileInfo output, bool applyOrientation)
+    private static int Convert(CliContext context, FileInfo input, FileInfo output, bool applyOrientation, bool overwrite)
     {
         string source = RequireFile(input);
-        if (string.Equals(Path.GetFullPath(source), output.FullName, StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"Refusing to overwrite the input '{source}' with the output.");
-        }
-
         _ = ImageCodecs.GetEncoder(output.FullName); // Fails early on an unknown extension.
+        OutputPlan outputs = new([source], overwrite);
+        string target = outputs.Claim(output.FullName, "OUT");
         using Image image = ImageCodecs.Load(source, new DecoderOptions { ApplyExifOrientation = applyOrientation });
-        ImageCodecs.Save(image, output.FullName);
-        context.Out.WriteLine($"wrote {output.FullName} ({image.Width} x {image.Height} {image.PixelFormat})");
+        outputs.Save(image, target);
+        context.Out.WriteLine($"wrote {target} ({image.Width} x {image.Height} {image.PixelFormat})");
         return CliContext.Ok;
     }
 
     internal static string RequireFile(FileInfo file) =>
-        file.Exists ? file.FullName : throw new FileNotFoundException($"File not found: {file.FullName}", file.FullName);
+        file.Exists ? file.FullName
+        : Directory.Exists(file.FullName) ? throw new FileNotFoundException($"'{file.FullName}' is a folder, not a file.", file.FullName)
+        : throw new FileNotFoundException($"File not found: {file.FullName}", file.FullName);
 }

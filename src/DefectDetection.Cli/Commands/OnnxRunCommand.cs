@@ -32,7 +32,10 @@ internal sealed class OnnxRunSettings
 
     public bool Json { get; init; }
 
-    public static OnnxRunSettings Parse(string? model, string[]? inputs, string[]? outputs, string? image, string? size, string? mean, string? std, string? top, string? threads, bool noRewrites, bool json)
+    /// <summary><c>--overwrite</c>: existing <c>--output</c> files may be replaced.</summary>
+    public bool Overwrite { get; init; }
+
+    public static OnnxRunSettings Parse(string? model, string[]? inputs, string[]? outputs, string? image, string? size, string? mean, string? std, string? top, string? threads, bool noRewrites, bool json, bool overwrite = false)
     {
         if (string.IsNullOrEmpty(model))
         {
@@ -71,6 +74,7 @@ internal sealed class OnnxRunSettings
             Threads = OnnxTensorFiles.ParseInt(threads, "--threads", Environment.ProcessorCount, 1, 1024),
             NoRewrites = noRewrites,
             Json = json,
+            Overwrite = overwrite,
         };
     }
 }
@@ -86,7 +90,7 @@ internal static class OnnxRunCommand
             HelpName = "NAME=FILE:SHAPE", Description = "NAME=FILE:SHAPE, e.g. input=x.f32:1x3x224x224: a raw little-endian tensor of the input's element type (float32 for images). Repeat per input; NAME may be left out for a one-input model, SHAPE for a fixed-shape input.",
             AllowMultipleArgumentsPerToken = false,
         };
-        Option<string[]> output = new("--output") { HelpName = "NAME=FILE", Description = "NAME=FILE: write that output as raw little-endian values. Repeatable." };
+        Option<string[]> output = new("--output") { HelpName = "NAME=FILE", Description = "NAME=FILE: write that output as raw little-endian values. Repeatable. An existing FILE is replaced only with --overwrite; an input file never." };
         Option<string> image = new("--image") { HelpName = "FILE", Description = "An image (JPEG, PNG, BMP, PNM): bilinear resize of the whole image to --size x --size, values/255, then (v - mean) / std per channel, NCHW." };
         Option<string> size = new("--size") { HelpName = "PIXELS", Description = "The model's input width and height for --image (default 224)." };
         Option<string> mean = new("--mean") { HelpName = "M1,M2,M3", Description = "Per-channel mean of values in [0,1], 1 or 3 values (default ImageNet 0.485,0.456,0.406)." };
@@ -95,14 +99,15 @@ internal static class OnnxRunCommand
         Option<string> threads = new("--threads") { HelpName = "T", Description = "Intra-op threads (default: all cores)." };
         Option<bool> noRewrites = new("--no-rewrites") { Description = "Switch off every graph rewrite (constant folding, fusions, QDQ to integer kernels)." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command run = new("run", "Run a model once and write or print its outputs.") { model, input, output, image, size, mean, std, top, threads, noRewrites, json };
+        Option<bool> overwrite = new("--overwrite") { Description = OutputPlan.OverwriteHelp };
+        Command run = new("run", "Run a model once and write or print its outputs.") { model, input, output, image, size, mean, std, top, threads, noRewrites, json, overwrite };
         run.TreatUnmatchedTokensAsErrors = false;
         run.SetAction(parse => OnnxCommand.Guard(context, () =>
         {
             OnnxCommand.RejectUnmatched(parse);
             OnnxRunSettings settings = OnnxRunSettings.Parse(
                 parse.GetValue(model), parse.GetValue(input), parse.GetValue(output), parse.GetValue(image), parse.GetValue(size),
-                parse.GetValue(mean), parse.GetValue(std), parse.GetValue(top), parse.GetValue(threads), parse.GetValue(noRewrites), parse.GetValue(json));
+                parse.GetValue(mean), parse.GetValue(std), parse.GetValue(top), parse.GetValue(threads), parse.GetValue(noRewrites), parse.GetValue(json), parse.GetValue(overwrite));
             return Run(context, settings);
         }));
         return run;
@@ -110,7 +115,10 @@ internal static class OnnxRunCommand
 
     internal static int Run(CliContext context, OnnxRunSettings settings)
     {
-        OnnxModel model = OnnxModel.Load(ImageCommand.RequireFile(new FileInfo(settings.Model)));
+        string modelPath = ImageCommand.RequireFile(new FileInfo(settings.Model));
+        OutputPlan plan = new([modelPath, settings.Image, .. settings.Inputs.Select(i => i.Path)], settings.Overwrite);
+        string[] outputFiles = [.. settings.Outputs.Select(o => plan.Claim(o.Path, $"--output {o.Name}"))];
+        OnnxModel model = OnnxModel.Load(modelPath);
         Dictionary<string, Tensor> inputs = settings.Image is not null ? ImageInput(model, settings) : FileInputs(model, settings);
         foreach ((string name, _) in settings.Outputs)
         {
@@ -129,9 +137,10 @@ internal static class OnnxRunCommand
         IReadOnlyDictionary<string, Tensor> results = session.Run(inputs, model.Outputs.Select(o => o.Name).Concat(extra).ToArray());
         double ms = watch.Elapsed.TotalMilliseconds;
 
-        foreach ((string name, string path) in settings.Outputs)
+        for (int i = 0; i < settings.Outputs.Count; i++)
         {
-            OnnxTensorFiles.Write(results[name], path);
+            Tensor tensor = results[settings.Outputs[i].Name];
+            plan.Write(outputFiles[i], stream => OnnxTensorFiles.Write(tensor, stream));
         }
 
         var summaries = new List<Dictionary<string, object?>>();
@@ -146,7 +155,7 @@ internal static class OnnxRunCommand
                 s["mean"] = System.Numerics.Tensors.TensorPrimitives.Sum(v) / v.Length;
             }
 
-            string? file = settings.Outputs.Where(o => o.Name == name).Select(o => Path.GetFullPath(o.Path)).FirstOrDefault();
+            string? file = outputFiles.Where((_, i) => settings.Outputs[i].Name == name).FirstOrDefault();
             if (file is not null)
             {
                 s["file"] = file;

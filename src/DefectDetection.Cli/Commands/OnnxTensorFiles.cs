@@ -187,16 +187,7 @@ internal static class OnnxTensorFiles
     }
 
     /// <summary>Writes a tensor's values as raw little-endian bytes.</summary>
-    public static void Write(Tensor tensor, string path)
-    {
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null)
-        {
-            Directory.CreateDirectory(dir);
-        }
-
-        File.WriteAllBytes(path, Bytes(tensor));
-    }
+    public static void Write(Tensor tensor, Stream output) => output.Write(Bytes(tensor));
 
     /// <summary>A tensor of deterministic pseudo-random values (floats in [0, 1), integers 0) for timing.</summary>
     public static Tensor Random(TensorElementType type, int[] shape, int seed)

@@ -14,10 +14,11 @@ internal static class PredictCommand
     {
         ModelArguments model = new();
         Option<string> reference = new("--reference") { Description = "Template-difference models: the golden template image the images are compared with." };
-        Option<string> overlay = new("--overlay") { Description = "Write each image's overlay (heat map, mask contours, defect boxes) and, for anomaly models, its Lookout-style mask PNG to this folder." };
+        Option<string> overlay = new("--overlay") { Description = "Write each image's overlay (heat map, mask contours, defect boxes) and, for models with masks, its Lookout-style mask PNG to this folder (x.overlay.png, x.mask.png; a second image named x gets x-2.overlay.png ...)." };
+        Option<bool> overwrite = new("--overwrite") { Description = OutputPlan.OverwriteHelp };
         Option<bool> json = new("--json") { Description = "Write JSON for machines (docs/prediction.schema.json) instead of text." };
         Argument<string[]> images = new("IMAGES") { Description = "The image files.", Arity = ArgumentArity.ZeroOrMore };
-        Command command = new("predict", "Judge images with a trained model of any learner: verdict, label, score, confidence, located defects, overlays.") { reference, overlay, json, images };
+        Command command = new("predict", "Judge images with a trained model of any learner: verdict, label, score, confidence, located defects, overlays.") { reference, overlay, overwrite, json, images };
         model.AddTo(command);
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse => context.Guard(() =>
@@ -34,18 +35,21 @@ internal static class PredictCommand
                 ImageCommand.RequireFile(new FileInfo(file));
             }
 
+            // Every output is claimed before any work: a refused name writes nothing.
+            OutputPlan plan = new([parse.GetValue(model.Model), parse.GetValue(model.Backbone), parse.GetValue(reference), .. files], parse.GetValue(overwrite));
+            IReadOnlyList<string[]>? overlays = parse.GetValue(overlay) is { } dir ? plan.ClaimEach(files, dir, "--overlay", ".overlay.png", ".mask.png") : null;
             using IDefectModel loaded = model.Load(parse);
             using Image? golden = parse.GetValue(reference) is { } r ? ImageCodecs.Load(ImageCommand.RequireFile(new FileInfo(r))) : null;
             IDefectModel judge = Bind(loaded, golden);
             List<PredictionReport> reports = [];
-            foreach (string path in files)
+            for (int i = 0; i < files.Length; i++)
             {
-                using Image image = ImageCodecs.Load(path);
+                using Image image = ImageCodecs.Load(files[i]);
                 DefectPrediction p = judge.Predict(image.View());
-                reports.Add(PredictionReport.From(p, path));
-                if (parse.GetValue(overlay) is { } dir)
+                reports.Add(PredictionReport.From(p, files[i]));
+                if (overlays is not null)
                 {
-                    WriteOverlay(image, p, path, dir);
+                    WriteOverlay(plan, image, p, overlays[i]);
                 }
             }
 
@@ -70,16 +74,15 @@ internal static class PredictCommand
         _ => model,
     };
 
-    private static void WriteOverlay(Image image, DefectPrediction p, string path, string dir)
+    // The overlay (files[0]) and, for a prediction with a mask, the Lookout-style mask (files[1]).
+    private static void WriteOverlay(OutputPlan plan, Image image, DefectPrediction p, string[] files)
     {
-        Directory.CreateDirectory(dir);
-        string stem = Path.GetFileNameWithoutExtension(path);
         using Image overlay = AnomalyVisualizer.Overlay(image, p);
-        ImageCodecs.Save(overlay, Path.Combine(dir, stem + ".overlay.png"));
+        plan.Save(overlay, files[0]);
         if (p.Mask is not null)
         {
             using Image mask = AnomalyVisualizer.LookoutMask(p, new Color(0x23, 0xA4, 0x36));
-            ImageCodecs.Save(mask, Path.Combine(dir, stem + ".mask.png"));
+            plan.Save(mask, files[1]);
         }
     }
 }

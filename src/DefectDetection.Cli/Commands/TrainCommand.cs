@@ -19,7 +19,7 @@ internal static class TrainCommand
         Option<string> backbone = new("--backbone") { Description = "An ONNX backbone; without it the weight-free extractor is used." };
         Option<string[]> layer = new("--layer") { Description = "A backbone tensor to tap (repeatable; default: the tensor feeding global pooling).", AllowMultipleArgumentsPerToken = true };
         Option<string> output = new("--out") { Description = "The .ddmodel file to write." };
-        Option<string> images = new("--images") { Description = "The image folder of a manifest." };
+        Option<string> images = new("--images") { Description = "The image folder of a manifest (required for s3:// references; every image and mask must lie inside it)." };
         Option<string> split = new("--split") { Description = "The list of a splits .json to train on ([task:]name; default classification train, tested on test)." };
         Option<string> augment = new("--augment") { Description = "Augmented copies: none (default), hflip, vflip, rot90, crops (comma-separated); for --task anomaly: flips (the bank also learns each normal mirrored)." };
         Option<string> inputSize = new("--input-size") { Description = "Anomaly task: the side the backbone runs at (default 224; the model's fixed input is made dynamic, only trunk layers are tapped)." };
@@ -41,7 +41,7 @@ internal static class TrainCommand
         Option<string> cache = new("--cache") { Description = "A folder to keep image features between runs (default: memory only)." };
         Option<string> normal = new("--normal-label") { Description = "Label(s) that are not defects, comma-separated (default normal)." };
         Option<bool> defectThreshold = new("--defect-threshold") { Description = "With more than two labels: choose a threshold on P(defect) by cross-validation." };
-        Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file." };
+        Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file (the backbone or data file is never replaced)." };
         Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
         Command command = new("train", $"Learn a model from labelled images. Tasks: {TaskHandlers.Describe}.") { data, task, annotations, pipelineFile, backbone, layer, output, images, split, augment, inputSize, coresetRatio, border, contextWeight, positionWeight, nearestImages, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
@@ -92,6 +92,9 @@ internal static class TrainCommand
             {
                 throw new FileNotFoundException($"--backbone: '{settings.Backbone}' does not exist.", settings.Backbone);
             }
+
+            // The model is saved by the learner (honouring --overwrite); the plan only checks it is not an input.
+            new OutputPlan([settings.Backbone, File.Exists(settings.Data) ? settings.Data : null], settings.Overwrite).Claim(settings.Out, "--out");
 
             return handler.Train(context, settings);
         }));

@@ -15,6 +15,15 @@ public static class CocoJson
     public static void Write(IReadOnlyList<ImageAnnotation> images, string path)
     {
         ArgumentNullException.ThrowIfNull(images);
+        using FileStream stream = File.Create(path);
+        Write(images, stream);
+    }
+
+    /// <summary>Writes COCO JSON for several images to a stream (UTF-8, indented).</summary>
+    public static void Write(IReadOnlyList<ImageAnnotation> images, Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(output);
         List<string> categories = images.SelectMany(i => i.Boxes).Select(b => b.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         JsonArray imageArray = [], annotationArray = [], categoryArray = [];
         for (int c = 0; c < categories.Count; c++)
@@ -42,7 +51,8 @@ public static class CocoJson
         }
 
         JsonObject root = new() { ["images"] = imageArray, ["annotations"] = annotationArray, ["categories"] = categoryArray };
-        File.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        using Utf8JsonWriter writer = new(output, new JsonWriterOptions { Indented = true });
+        root.WriteTo(writer);
     }
 
     /// <summary>Reads a COCO JSON file.</summary>

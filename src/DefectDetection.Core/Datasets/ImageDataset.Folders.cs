@@ -1,3 +1,5 @@
+using DefectDetection.IO;
+
 namespace DefectDetection.Datasets;
 
 /// <summary>Options of <see cref="ImageDataset.FromFolder"/>.</summary>
@@ -9,7 +11,10 @@ public sealed class FolderDatasetOptions
     /// </summary>
     public IReadOnlyCollection<string> Extensions { get; init; } = [".jpg", ".jpeg", ".png", ".bmp", ".pbm", ".pgm", ".ppm", ".pnm"];
 
-    /// <summary>Also take images from folders nested inside each label folder. Default true.</summary>
+    /// <summary>
+    /// Also take images from folders nested inside each label folder. Default true. Symbolic links are followed,
+    /// but each real folder is read once and each real file taken once, so a link loop adds nothing.
+    /// </summary>
     public bool Recursive { get; init; } = true;
 }
 
@@ -46,13 +51,17 @@ public sealed partial class ImageDataset
             ignored.Add(file);
         }
 
+        // Links are followed, but each real folder is entered and each real file taken once across all labels: a link
+        // loop ends, and a link back to the dataset or into another label folder adds nothing.
+        HashSet<string> seenFolders = new(FileSystemPaths.Comparer) { FileSystemPaths.Resolve(root) };
+        seenFolders.UnionWith(labelDirs.Select(FileSystemPaths.Resolve));
+        HashSet<string> seenFiles = new(FileSystemPaths.Comparer);
         List<string> labels = [];
-        SearchOption search = options.Recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly;
         foreach (string dir in labelDirs)
         {
             string label = Path.GetFileName(dir);
             labels.Add(label);
-            foreach (string file in Directory.GetFiles(dir, "*", search).Order(StringComparer.Ordinal))
+            foreach (string file in FileSystemPaths.EnumerateFiles(dir, options.Recursive, seenFolders, seenFiles).Order(StringComparer.Ordinal))
             {
                 if (IsHidden(file))
                 {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using DefectDetection.Imaging;
+using DefectDetection.IO;
 
 namespace DefectDetection.Datasets;
 
@@ -9,8 +10,9 @@ public sealed class ManifestOptions
 {
     /// <summary>
     /// The local folder holding the images. <c>s3://bucket/key</c> references are looked up there by their key,
-    /// then by the key's trailing parts, then by file name anywhere below it. Relative references are resolved
-    /// against it. Null (default): the manifest's folder, then its parent folder.
+    /// then by the key's trailing parts, then by file name anywhere below it; they need this folder. Relative
+    /// references are resolved against it. Null (default): the manifest's folder, then its parent folder (unless that
+    /// is a file-system root). Every reference must lead inside these folders, symbolic links resolved.
     /// </summary>
     public string? ImageRoot { get; init; }
 
@@ -42,7 +44,9 @@ public sealed partial class ImageDataset
     /// </list>
     /// Blank lines are skipped. Images are not opened: <see cref="Validate"/> reports missing or unreadable files.
     /// </summary>
-    /// <exception cref="DatasetException">The manifest is missing, a line is not JSON, or a field is missing or malformed; the message names the line and field.</exception>
+    /// <exception cref="DatasetException">The manifest is missing, a line is not JSON, a field is missing or malformed, a
+    /// path leads outside the image folders, or an <c>s3://</c> URI comes without <see cref="ManifestOptions.ImageRoot"/>;
+    /// the message names the line and field.</exception>
     public static ImageDataset FromManifest(string path, ManifestOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -53,11 +57,14 @@ public sealed partial class ImageDataset
             throw new DatasetException(manifest, 0, null, "the manifest file does not exist");
         }
 
+        // Without an image folder, paths are looked up in the manifest's folder, then its parent (the Lookout layout:
+        // manifests/ beside training-images/), never in a file-system root.
         string manifestDir = Path.GetDirectoryName(manifest)!;
-        string[] roots = options.ImageRoot is not null
-            ? [Path.GetFullPath(options.ImageRoot)]
-            : [manifestDir, Path.GetDirectoryName(manifestDir) ?? manifestDir];
-        PathResolver resolver = new(manifest, roots);
+        string? parent = Path.GetDirectoryName(manifestDir);
+        string[] roots = options.ImageRoot is not null ? [Path.GetFullPath(options.ImageRoot)]
+            : parent is null || Path.GetDirectoryName(parent) is null ? [manifestDir]
+            : [manifestDir, parent];
+        PathResolver resolver = new(manifest, roots, options.ImageRoot is not null);
         List<LabeledImage> items = [];
         int lineNumber = 0;
         foreach (string line in File.ReadLines(manifest))
@@ -270,8 +277,12 @@ public sealed partial class ImageDataset
         return v.GetString()!;
     }
 
-    /// <summary>Maps manifest references (s3:// URIs or relative paths) to local files.</summary>
-    private sealed class PathResolver(string file, string[] roots)
+    /// <summary>
+    /// Maps manifest references (s3:// URIs or paths) to local files inside the image folders: a reference that
+    /// leads outside them (<c>..</c>, an absolute path, a symbolic link) is refused, and s3:// URIs are looked up
+    /// only below an image folder that was given.
+    /// </summary>
+    private sealed class PathResolver(string file, string[] roots, bool rootGiven)
     {
         private Dictionary<string, List<string>>? _byName;
 
@@ -279,40 +290,7 @@ public sealed partial class ImageDataset
         {
             if (reference.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
             {
-                string rest = reference[5..];
-                int slash = rest.IndexOf('/');
-                string key = slash < 0 ? string.Empty : Uri.UnescapeDataString(rest[(slash + 1)..]);
-                if (key.Length == 0 || key.EndsWith('/'))
-                {
-                    throw new DatasetException(file, line, field, $"'{reference}' names no object (expected s3://bucket/key)");
-                }
-
-                string[] parts = key.Split('/', StringSplitOptions.RemoveEmptyEntries);
-                foreach (string root in roots)
-                {
-                    for (int skip = 0; skip < parts.Length; skip++)
-                    {
-                        string candidate = Path.Combine([root, .. parts[skip..]]);
-                        if (File.Exists(candidate))
-                        {
-                            return candidate;
-                        }
-                    }
-                }
-
-                string name = parts[^1];
-                List<string>? found = FindByName(name);
-                if (found is { Count: 1 })
-                {
-                    return found[0];
-                }
-
-                if (found is { Count: > 1 })
-                {
-                    throw new DatasetException(file, line, field, $"'{reference}' is ambiguous: {found.Count} files named '{name}' under {roots[0]} ({found[0]}, {found[1]}, ...)");
-                }
-
-                return Path.Combine(roots[0], name);
+                return Inside(ResolveS3(reference, line, field), reference, line, field);
             }
 
             if (Uri.TryCreate(reference, UriKind.Absolute, out Uri? uri) && uri.Scheme.Length > 1 && !uri.IsFile)
@@ -322,34 +300,101 @@ public sealed partial class ImageDataset
 
             if (Path.IsPathRooted(reference))
             {
-                return Path.GetFullPath(reference);
+                return Inside(Path.GetFullPath(reference), reference, line, field);
             }
 
             foreach (string root in roots)
             {
                 string candidate = Path.GetFullPath(Path.Combine(root, reference));
-                if (File.Exists(candidate))
+                if (File.Exists(candidate) && IsInside(candidate))
                 {
                     return candidate;
                 }
             }
 
-            return Path.GetFullPath(Path.Combine(roots[0], reference));
+            return Inside(Path.GetFullPath(Path.Combine(roots[0], reference)), reference, line, field);
         }
 
+        private string ResolveS3(string reference, int line, string field)
+        {
+            string rest = reference[5..];
+            int slash = rest.IndexOf('/');
+            string key = slash < 0 ? string.Empty : Uri.UnescapeDataString(rest[(slash + 1)..]);
+            if (key.Length == 0 || key.EndsWith('/'))
+            {
+                throw new DatasetException(file, line, field, $"'{reference}' names no object (expected s3://bucket/key)");
+            }
+
+            if (!rootGiven)
+            {
+                throw new DatasetException(file, line, field, $"'{reference}' is an S3 object: give the local folder that holds the images (ManifestOptions.ImageRoot; --images in the defect tool)");
+            }
+
+            string[] parts = key.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Any(p => p is "." or ".."))
+            {
+                throw new DatasetException(file, line, field, $"'{reference}' has '.' or '..' in its key, which would lead outside the image folder {roots[0]}");
+            }
+
+            foreach (string root in roots)
+            {
+                for (int skip = 0; skip < parts.Length; skip++)
+                {
+                    string candidate = Path.Combine([root, .. parts[skip..]]);
+                    if (File.Exists(candidate))
+                    {
+                        return candidate;
+                    }
+                }
+            }
+
+            string name = parts[^1];
+            List<string>? found = FindByName(name);
+            if (found is { Count: 1 })
+            {
+                return found[0];
+            }
+
+            if (found is { Count: > 1 })
+            {
+                throw new DatasetException(file, line, field, $"'{reference}' is ambiguous: {found.Count} files named '{name}' under {roots[0]} ({found[0]}, {found[1]}, ...)");
+            }
+
+            // Not there: Validate reports the missing file with this line.
+            return Path.Combine(roots[0], name);
+        }
+
+        // A link loop counts as outside.
+        private bool IsInside(string path)
+        {
+            try
+            {
+                return roots.Any(root => FileSystemPaths.IsWithin(path, root));
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }
+
+        private string Inside(string path, string reference, int line, string field) => IsInside(path) ? path
+            : throw new DatasetException(file, line, field,
+                $"'{reference}' leads outside the image folder{(roots.Length > 1 ? "s" : string.Empty)} {string.Join(" and ", roots)} (symbolic links resolved); manifest paths must stay inside the dataset folder or the image folder given");
+
+        // Every file below the image folders by name, each real folder read once (a link loop ends).
         private List<string>? FindByName(string name)
         {
             if (_byName is null)
             {
                 _byName = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-                foreach (string root in roots.Distinct(StringComparer.Ordinal))
+                foreach (string root in roots.Distinct(FileSystemPaths.Comparer))
                 {
                     if (!Directory.Exists(root))
                     {
                         continue;
                     }
 
-                    foreach (string f in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+                    foreach (string f in FileSystemPaths.EnumerateFiles(root, recursive: true))
                     {
                         string n = Path.GetFileName(f);
                         if (!_byName.TryGetValue(n, out List<string>? list))
@@ -357,10 +402,7 @@ public sealed partial class ImageDataset
                             _byName[n] = list = [];
                         }
 
-                        if (!list.Contains(f, StringComparer.Ordinal))
-                        {
-                            list.Add(f);
-                        }
+                        list.Add(f);
                     }
                 }
             }

@@ -84,7 +84,7 @@ internal sealed class Canvas(Image image)
         }
 
         int w = _image.Width, h = _image.Height;
-        double cx = w * 0.3, cy = h * 0.25, maxD = Math.Sqrt((double)(w * w) + (h * h));
+        double cx = w * 0.3, cy = h * 0.25, maxD = Math.Sqrt(((double)w * w) + ((double)h * h));
         Parallel.For(0, h, y =>
         {
             Span<byte> row = _image.GetRow(y);

@@ -56,7 +56,9 @@ public sealed class PcbLayout
         Random rng = new(seed);
         double mm = o.PixelsPerMm, pitch = 2.54 * mm;
         double padR = 0.85 * mm, holeR = 0.45 * mm;
-        double margin = 6 * mm;
+        // 6 mm of bare board at the edges, but at most a tenth of the board: at 16 px/mm a fixed 96 px left a 256 px
+        // board a 64 px strip, too narrow for any part, and a design with no pins.
+        double margin = Math.Min(6 * mm, Math.Min(o.Width, o.Height) / 10.0);
         List<PcbPin> pins = [];
         List<PcbTrace> traces = [];
         List<PcbOutline> outlines = [];
@@ -157,6 +159,11 @@ public sealed class PcbLayout
 
                 traces.Add(new PcbTrace(pin.X, pin.Y, pin.X + dx, pin.Y + dy, 0.2 * mm));
             }
+        }
+
+        if (pins.Count == 0)
+        {
+            throw new ArgumentOutOfRangeException("options", $"A {o.Width}x{o.Height} board at {o.PixelsPerMm} pixels per mm has no room for a part; use a larger board or fewer pixels per mm.");
         }
 
         // Long bus traces between random pins (Manhattan routing with one bend).

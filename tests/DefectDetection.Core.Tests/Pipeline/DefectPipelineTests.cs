@@ -86,13 +86,16 @@ public sealed class DefectPipelineTests
     }
 
     [Fact]
-    public void GoodImageConfidenceIsOneMinusTheMostSuspiciousCrop()
+    public void ImageConfidenceIsTheMostDefectiveCropsConfidence_ForGoodImagesToo()
     {
+        // One meaning everywhere: the confidence that the image is a defect. A good image's is its most suspicious
+        // crop's (below 0.5), not one minus it.
         using Image image = Scene();
         DefectPipeline pipeline = new(new FixedDetector(new RegionOfInterest(new Rectangle(0, 0, 10, 10))), new BrightnessClassifier(null));
         InspectionResult result = pipeline.Inspect(image);
         Assert.False(result.IsAnomalous);
-        Assert.Equal(1 - (20f / 255), result.Confidence, 4);
+        Assert.Equal(20f / 255, result.Confidence, 4);
+        Assert.True(result.Confidence < 0.5f);
     }
 
     [Fact]

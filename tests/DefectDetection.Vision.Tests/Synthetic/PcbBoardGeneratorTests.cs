@@ -113,6 +113,44 @@ public sealed class PcbBoardGeneratorTests
         Assert.NotEqual(good.Pins[0], other.Pins[0]);
     }
 
+    [Theory]
+    [InlineData(256, 256)]
+    [InlineData(300, 256)]
+    [InlineData(256, 2400)]
+    public void TheSmallestBoardsHavePartsAndTakeDefects(int width, int height)
+    {
+        for (int seed = 1; seed <= 20; seed++)
+        {
+            PcbBoardGenerator generator = new(new PcbBoardOptions { Width = width, Height = height }, seed);
+            Assert.NotEmpty(generator.Layout.Pins);
+            using SyntheticBoard board = generator.Generate(seed, defective: true);
+            Assert.NotEmpty(board.Defects);
+        }
+    }
+
+    [Fact]
+    public void AWideBoardIsLit()
+    {
+        // 46341 is the first width whose square overflows an int; the lighting once turned such boards black.
+        PcbBoardGenerator generator = new(new PcbBoardOptions { Width = 46341, Height = 256, ComponentCount = 4 }, 1);
+        using SyntheticBoard board = generator.Generate(1, defective: false);
+        ReadOnlySpan<byte> row = board.Image.GetRow(128);
+        int dark = 0;
+        for (int i = 0; i < row.Length; i++)
+        {
+            dark += row[i] < 8 ? 1 : 0;
+        }
+
+        Assert.True(dark < row.Length / 4, $"{dark} of {row.Length} samples are black");
+    }
+
+    [Fact]
+    public void ABoardWithNoRoomForAPartIsRejected()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new PcbBoardGenerator(new PcbBoardOptions { Width = 256, Height = 256, PixelsPerMm = 100 }));
+        Assert.Contains("no room for a part", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void InvalidOptionsAreRejectedWithTheFieldName()
     {

@@ -33,7 +33,7 @@ internal static class TrainingData
                 return (train, test);
             }
 
-            return (ImageDataset.FromManifest(path, new ManifestOptions { ImageRoot = images }), null);
+            return (RequireFiles(ImageDataset.FromManifest(path, new ManifestOptions { ImageRoot = images })), null);
         }
 
         if (!Directory.Exists(path))
@@ -50,6 +50,13 @@ internal static class TrainingData
         return Directory.GetDirectories(path).Any(d => !Path.GetFileName(d).StartsWith('.'))
             ? (ImageDataset.FromFolder(path), null)
             : (FileNameDataset.Read(path), null);
+    }
+
+    // A manifest names its files: one that is missing is reported with its manifest line before any work starts.
+    private static ImageDataset RequireFiles(ImageDataset data)
+    {
+        DatasetProblem? missing = data.Validate(readHeaders: false).Problems.FirstOrDefault(p => p.Kind == DatasetProblemKind.MissingFile);
+        return missing is null ? data : throw new FileNotFoundException(missing.Message, missing.Path);
     }
 
     /// <summary>The part evaluate uses: the test part when the source has one, else all of it.</summary>
