@@ -288,6 +288,11 @@ public sealed partial class ImageDataset
 
         public string Resolve(string reference, int line, string field)
         {
+            if (reference.Contains('\0', StringComparison.Ordinal) || Uri.UnescapeDataString(reference).Contains('\0', StringComparison.Ordinal))
+            {
+                throw new DatasetException(file, line, field, "the path holds a NUL character");
+            }
+
             if (reference.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
             {
                 return Inside(ResolveS3(reference, line, field), reference, line, field);
