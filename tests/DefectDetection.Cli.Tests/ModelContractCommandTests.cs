@@ -150,6 +150,17 @@ public sealed class ModelContractCommandTests : IDisposable
         Assert.InRange(box[1], 27, 31);
         Assert.True(File.Exists(Path.Combine(_dir, "overlays", "bad.overlay.png")));
         Assert.True(File.Exists(Path.Combine(_dir, "overlays", "bad.mask.png")));
+
+        // The same model through a pipeline with the whole-image detector: the model's located defect, in image coordinates.
+        string pipeline = Path.Combine(_dir, "whole.json");
+        File.WriteAllText(pipeline, JsonSerializer.Serialize(new { detector = new { type = "whole-image" }, classifiers = new { image = model } }));
+        (code, output, err) = Run("detect", "--pipeline", pipeline, bad, "--json");
+        Assert.True(code == 0, err);
+        PredictionSchema.Validate(output);
+        JsonElement d = JsonDocument.Parse(output).RootElement[0];
+        Assert.True(d.GetProperty("is_defect").GetBoolean());
+        Assert.Equal(box, d.GetProperty("defects")[0].GetProperty("box").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal([0, 0, 96, 80], d.GetProperty("regions")[0].GetProperty("box").EnumerateArray().Select(v => v.GetInt32()));
     }
 
     // A bright disc (the pin) centred with sub-pixel jitter on a dark board, noise; a defect adds a blob beside it.
@@ -264,6 +275,27 @@ public sealed class ModelContractCommandTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("classifiers.pin", err, StringComparison.Ordinal);
         Assert.Contains("'tile'", err, StringComparison.Ordinal);
+
+        // Tiles too small to be meant, too many tiles for the image, a board given as a template.
+        File.WriteAllText(pipeline, JsonSerializer.Serialize(new { detector = new { type = "sliding-window", tile_width = 1, tile_height = 1 }, classifiers = new { @default = model } }));
+        (code, _, err) = Run("detect", "--pipeline", pipeline, image);
+        Assert.Equal(2, code);
+        Assert.Contains("detector.tile_width", err, StringComparison.Ordinal);
+        File.WriteAllText(pipeline, JsonSerializer.Serialize(new { detector = new { type = "sliding-window", tile_width = 8, tile_height = 8, overlap = 0.9, max_tiles = 1000 }, classifiers = new { @default = model } }));
+        (code, _, err) = Run("detect", "--pipeline", pipeline, image);
+        Assert.Equal(2, code);
+        Assert.Contains("MaxTiles", err, StringComparison.Ordinal);
+        string board = Path.Combine(_dir, "board.png");
+        using (Image big = Image.Create(2049, 2049, PixelFormat.Gray8))
+        {
+            ImageCodecs.Save(big, board);
+        }
+
+        File.WriteAllText(pipeline, JsonSerializer.Serialize(new { detector = new { type = "template-matching", template = board }, classifiers = new { @default = model } }));
+        (code, _, err) = Run("detect", "--pipeline", pipeline, image);
+        Assert.Equal(2, code);
+        Assert.Contains("detector.template", err, StringComparison.Ordinal);
+        Assert.Contains("2049x2049", err, StringComparison.Ordinal);
 
         // A random file as the ONNX detector, and a model file that is not one.
         string junk = Path.Combine(_dir, "junk.onnx");

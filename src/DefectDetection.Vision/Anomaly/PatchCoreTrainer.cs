@@ -38,6 +38,17 @@ public sealed class PatchCoreTrainer : IDefectTrainer
         return FitCore(normalImages.Count, i => (normalImages[i], null), labelledAnomalies.Count, i => (labelledAnomalies[i], null), progress, cancellationToken);
     }
 
+    /// <summary>Fits the model on decoded images (what <see cref="ImageCodecs.Load"/> returns).</summary>
+    /// <param name="normalImages">Normal images (any sizes).</param>
+    /// <param name="progress">Optional progress.</param>
+    /// <param name="cancellationToken">Stops the work early.</param>
+    /// <returns>The trained model (dispose it when done).</returns>
+    public PatchCoreModel Fit(IReadOnlyList<Image> normalImages, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(normalImages);
+        return Fit([.. normalImages.Select(i => i.View())], null, progress, cancellationToken);
+    }
+
     /// <summary>
     /// Fits the model on a dataset: images with one of <see cref="PatchCoreOptions.NormalLabels"/> train, any others
     /// only set the threshold.

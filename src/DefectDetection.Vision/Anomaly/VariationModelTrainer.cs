@@ -35,6 +35,17 @@ public sealed class VariationModelTrainer : IDefectTrainer
         return FitCore(normalImages.Count, (i, w, h) => Sized(normalImages[i], w, h), progress, cancellationToken);
     }
 
+    /// <summary>Fits the model on decoded images (what <see cref="ImageCodecs.Load"/> returns).</summary>
+    /// <param name="normalImages">Aligned (or translation-only misaligned) normal images.</param>
+    /// <param name="progress">Optional progress (stage <c>bank</c>, one report per image).</param>
+    /// <param name="cancellationToken">Stops the work early.</param>
+    /// <returns>The model.</returns>
+    public VariationModel Fit(IReadOnlyList<Image> normalImages, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(normalImages);
+        return Fit([.. normalImages.Select(i => i.View())], progress, cancellationToken);
+    }
+
     /// <summary>Fits the model on the images of a dataset labelled with one of <see cref="VariationModelOptions.NormalLabels"/> (read one at a time).</summary>
     /// <param name="dataset">The images.</param>
     /// <param name="progress">Optional progress (stage <c>bank</c>, one report per image).</param>

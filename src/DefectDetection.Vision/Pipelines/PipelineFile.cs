@@ -36,8 +36,9 @@ public sealed class PipelineFileException(string path, string field, string reas
 ///                "merge_overlapping_defects": false, "duplicate_suppression_distance": 0 }
 /// }
 /// </code>
-/// Detector types: <c>template-matching</c> (above; or <c>template</c>: an image of the pattern),
-/// <c>sliding-window</c> (<c>tile_width</c>, <c>tile_height</c>, <c>overlap</c>), <c>onnx-detector</c>
+/// Detector types: <c>template-matching</c> (above; or <c>template</c>: an image of the pattern, at most 4 MP), <c>whole-image</c>
+/// (<c>label</c>; one region, the whole image: runs a whole-image model such as an anomaly model),
+/// <c>sliding-window</c> (<c>tile_width</c>, <c>tile_height</c> at least 8, <c>overlap</c>, <c>max_tiles</c>), <c>onnx-detector</c>
 /// (<c>model</c>, <c>layout</c>: yolox-raw | yolov5 | yolov8 | boxes-scores, <c>input_size</c>,
 /// <c>score_threshold</c>, <c>nms_iou</c>, <c>class_names</c>, <c>keep_classes</c>) and <c>template-difference</c>
 /// (<c>reference</c>, <c>tolerance</c>, <c>difference_threshold</c>, <c>min_area</c>, <c>merge_distance</c>,
@@ -47,6 +48,9 @@ public sealed class PipelineFileException(string path, string field, string reas
 /// </remarks>
 public static class PipelineFile
 {
+    /// <summary>The most pixels a template-matching template may have (4 MP): a template is a pattern, not a board.</summary>
+    public const long MaxTemplatePixels = 1L << 22;
+
     /// <summary>
     /// Loads and validates a pipeline file and builds the pipeline, which owns the models, sessions and images it was
     /// built from: dispose it when done.
@@ -145,6 +149,7 @@ public static class PipelineFile
         {
             "template-matching" => [Text("label") ?? "match"],
             "sliding-window" => [Text("label") ?? "tile"],
+            "whole-image" => [Text("label") ?? "image"],
             "template-difference" => [TemplateDifferenceRoiDetector.Brighter, TemplateDifferenceRoiDetector.Darker],
             "onnx-detector" when List("keep_classes") is { Length: > 0 } keep => keep,
             _ => null,
@@ -169,7 +174,7 @@ public static class PipelineFile
                 };
                 if (r.OptionalString(d, "detector.template") is { } template)
                 {
-                    using Image image = r.Image(template, "detector.template");
+                    using Image image = r.Image(template, "detector.template", MaxTemplatePixels);
                     return (new TemplateMatchingRoiDetector(image, options), null);
                 }
 
@@ -190,14 +195,19 @@ public static class PipelineFile
             }
 
             case "sliding-window":
-                r.OnlyKnown(d, "detector", "type", "tile_width", "tile_height", "overlap", "label");
+                r.OnlyKnown(d, "detector", "type", "tile_width", "tile_height", "overlap", "label", "max_tiles");
                 return (new SlidingWindowRoiDetector(new SlidingWindowOptions
                 {
-                    TileWidth = (int)r.Number(d, "detector.tile_width", 256, 1, 1 << 16),
-                    TileHeight = (int)r.Number(d, "detector.tile_height", 256, 1, 1 << 16),
+                    TileWidth = (int)r.Number(d, "detector.tile_width", 256, 8, 1 << 16),
+                    TileHeight = (int)r.Number(d, "detector.tile_height", 256, 8, 1 << 16),
                     Overlap = r.Number(d, "detector.overlap", 0.25, 0, 0.9),
                     Label = r.OptionalString(d, "detector.label") ?? "tile",
+                    MaxTiles = (int)r.Number(d, "detector.max_tiles", 100_000, 1, 10_000_000),
                 }), null);
+
+            case "whole-image":
+                r.OnlyKnown(d, "detector", "type", "label");
+                return (new WholeImageRoiDetector(r.OptionalString(d, "detector.label") ?? "image"), null);
 
             case "onnx-detector":
             {
@@ -246,7 +256,7 @@ public static class PipelineFile
             }
 
             default:
-                throw r.Error("detector.type", $"unknown detector type '{type}' (use template-matching, sliding-window, onnx-detector or template-difference)");
+                throw r.Error("detector.type", $"unknown detector type '{type}' (use template-matching, sliding-window, whole-image, onnx-detector or template-difference)");
         }
     }
 
@@ -434,11 +444,17 @@ public static class PipelineFile
             return System.IO.File.Exists(path) ? path : throw Error(field, $"file not found: {path}");
         }
 
-        public Image Image(string relative, string field)
+        public Image Image(string relative, string field, long maxPixels = long.MaxValue)
         {
             string path = File(relative, field);
             try
             {
+                ImageInfo info = ImageCodecs.Identify(path);
+                if ((long)info.Width * info.Height > maxPixels)
+                {
+                    throw Error(field, $"{path} is {info.Width}x{info.Height}; a template may have at most {maxPixels:N0} pixels (cut it to the pattern)");
+                }
+
                 return ImageCodecs.Load(path);
             }
             catch (InvalidImageContentException ex)

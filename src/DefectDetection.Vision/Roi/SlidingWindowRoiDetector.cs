@@ -18,6 +18,12 @@ public sealed class SlidingWindowOptions
     /// <summary>The label given to every tile. Default: "tile".</summary>
     public string Label { get; init; } = "tile";
 
+    /// <summary>
+    /// The most tiles one image may make (a tile size far too small for the image would otherwise make millions of
+    /// regions); an image that would make more is refused with a message. Default: 100,000.
+    /// </summary>
+    public int MaxTiles { get; init; } = 100_000;
+
     internal void Validate()
     {
         if (TileWidth < 1 || TileHeight < 1)
@@ -28,6 +34,11 @@ public sealed class SlidingWindowOptions
         if (Overlap is < 0 or > 0.9 || double.IsNaN(Overlap))
         {
             throw new ArgumentOutOfRangeException(nameof(Overlap), $"Overlap must be in [0, 0.9], got {Overlap}.");
+        }
+
+        if (MaxTiles < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxTiles), $"MaxTiles must be at least 1, got {MaxTiles}.");
         }
     }
 }
@@ -45,6 +56,14 @@ public sealed class SlidingWindowRoiDetector(SlidingWindowOptions? options = nul
     public IReadOnlyList<RegionOfInterest> Detect(ImageView image, CancellationToken cancellationToken = default)
     {
         int tw = Math.Min(_options.TileWidth, image.Width), th = Math.Min(_options.TileHeight, image.Height);
+        long count = (long)Count(image.Width, tw, _options.Overlap) * Count(image.Height, th, _options.Overlap);
+        if (count > _options.MaxTiles)
+        {
+            throw new ArgumentException(
+                $"A {image.Width}x{image.Height} image in {tw}x{th} tiles with overlap {_options.Overlap} makes {count:N0} tiles, more than the limit of {_options.MaxTiles:N0} (SlidingWindowOptions.MaxTiles): use larger tiles.",
+                nameof(image));
+        }
+
         List<RegionOfInterest> tiles = [];
         foreach (int y in Starts(image.Height, th, _options.Overlap))
         {
@@ -74,6 +93,14 @@ public sealed class SlidingWindowRoiDetector(SlidingWindowOptions? options = nul
         }
 
         return inside;
+    }
+
+    // How many origins Starts gives, without listing them.
+    private static long Count(int length, int tile, double overlap)
+    {
+        int step = Math.Max(1, (int)Math.Round(tile * (1 - overlap)));
+        int last = length - tile;
+        return last <= 0 ? 1 : ((last + step - 1) / step) + 1;
     }
 
     /// <summary>Tile origins along one axis: a step of size x (1 - overlap), the last tile flush with the end.</summary>
