@@ -98,39 +98,18 @@ public sealed class ModelContractCommandTests : IDisposable
         }
     }
 
-    // A fixed pattern with noise, shifted by (dx, dy); a defect adds a bright square.
-    private static Image Scene(int seed, int dx, int dy, bool defect)
-    {
-        const int w = 96, h = 80;
-        Random rng = new(seed);
-        Image image = Image.Create(w, h, PixelFormat.Gray8);
-        for (int y = 0; y < h; y++)
-        {
-            Span<byte> row = image.GetRow(y);
-            for (int x = 0; x < w; x++)
-            {
-                int sx = x - dx, sy = y - dy;
-                double v = 60 + sx + (40 * Math.Sin(sy / 6.0)) + (((sx / 16) + (sy / 16)) % 2 == 0 ? 30 : 0);
-                bool square = defect && x >= 20 && x < 26 && y >= 30 && y < 36;
-                row[x] = square ? (byte)255 : (byte)Math.Clamp(v + (rng.NextDouble() * 6) - 3, 0, 255);
-            }
-        }
-
-        return image;
-    }
-
     [Fact]
     public void VariationTrainsFromTheCli_AndPredictLocatesTheDefect()
     {
         string normals = Directory.CreateDirectory(Path.Combine(_dir, "variation", "normal")).FullName;
         for (int i = 0; i < 8; i++)
         {
-            using Image s = Scene(10 + i, (i % 3) - 1, (i % 2) * 2, false);
+            using Image s = SyntheticImages.Pattern(10 + i, (i % 3) - 1, (i % 2) * 2);
             ImageCodecs.Save(s, Path.Combine(normals, $"{i}.png"));
         }
 
         string bad = Path.Combine(_dir, "bad.png");
-        using (Image s = Scene(100, 1, 1, true))
+        using (Image s = SyntheticImages.Pattern(100, 1, 1, i => SyntheticImages.Square(i, 20, 30, 6, 255)))
         {
             ImageCodecs.Save(s, bad);
         }

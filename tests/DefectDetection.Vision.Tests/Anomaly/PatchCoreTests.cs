@@ -12,40 +12,17 @@ public class PatchCoreTests
 {
     private static string Backbone => SharedData.MobileNetV2Qdq;
 
-    // Smooth random texture (the same statistics in every image).
-    private static Image Texture(int seed, Action<Image>? defect = null)
-    {
-        const int size = 160;
-        var rng = new Random(seed);
-        Image image = Image.Create(size, size, PixelFormat.Rgb24);
-        double px = rng.NextDouble() * 6, py = rng.NextDouble() * 6;
-        for (int y = 0; y < size; y++)
-        {
-            Span<byte> row = image.GetRow(y);
-            for (int x = 0; x < size; x++)
-            {
-                double v = 128 + (40 * Math.Sin((x / 5.0) + px) * Math.Cos((y / 7.0) + py)) + (rng.NextDouble() * 10);
-                row[3 * x] = (byte)v;
-                row[(3 * x) + 1] = (byte)(v * 0.8);
-                row[(3 * x) + 2] = (byte)(v * 0.6);
-            }
-        }
-
-        defect?.Invoke(image);
-        return image;
-    }
-
     [SharedFact]
     public void SyntheticDefect_IsScoredHigher_AndLocated_AndSurvivesSaveLoad()
     {
-        List<Image> normals = Enumerable.Range(0, 6).Select(i => Texture(i)).ToList();
+        List<Image> normals = Enumerable.Range(0, 6).Select(i => SyntheticImages.Texture(i)).ToList();
         var options = new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 0.25 };
         using PatchCoreModel model = new PatchCoreTrainer(options).Fit(normals.Select(x => x.View()).ToList());
         Assert.True(model.BankSize > 0 && model.FeatureDimension == 128);
         Assert.Single(model.CalibrationScores);
 
-        using Image normal = Texture(50);
-        using Image bad = Texture(51, img => Drawing(img, 100, 30, 24));
+        using Image normal = SyntheticImages.Texture(50);
+        using Image bad = SyntheticImages.Texture(51, defect: img => SyntheticImages.Paint(img, 100, 30, 24));
         IReadOnlyList<DefectPrediction> p = model.Predict([normal.View(), bad.View()]);
         Assert.True(p[1].Score > p[0].Score * 1.3, $"defect {p[1].Score} vs normal {p[0].Score}");
         Assert.True(p[1].IsDefect);
@@ -98,9 +75,9 @@ public class PatchCoreTests
     {
         // Images with red and blue swapped, read as BGR with the same per-tensor-channel mean and std, make exactly the
         // tensors that the originals make as RGB: the same bank and scores. A layout that was ignored would differ.
-        List<Image> normals = Enumerable.Range(0, 4).Select(i => Texture(i)).ToList();
+        List<Image> normals = Enumerable.Range(0, 4).Select(i => SyntheticImages.Texture(i)).ToList();
         List<Image> swapped = normals.Select(Swapped).ToList();
-        using Image bad = Texture(51, img => Drawing(img, 100, 30, 24));
+        using Image bad = SyntheticImages.Texture(51, defect: img => SyntheticImages.Paint(img, 100, 30, 24));
         using Image badSwapped = Swapped(bad);
         var bgr = new TensorLayoutOptions { ChannelOrder = ChannelOrder.Bgr, Mean = TensorLayoutOptions.ImageNet.Mean, Std = TensorLayoutOptions.ImageNet.Std };
         var options = new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 0.25 };
@@ -169,20 +146,6 @@ public class PatchCoreTests
         }
 
         return result;
-    }
-
-    private static void Drawing(Image image, int x0, int y0, int size)
-    {
-        for (int y = y0; y < y0 + size; y++)
-        {
-            for (int x = x0; x < x0 + size; x++)
-            {
-                Span<byte> row = image.GetRow(y);
-                row[3 * x] = 20;
-                row[(3 * x) + 1] = 200;
-                row[(3 * x) + 2] = 240;
-            }
-        }
     }
 
     [SharedFact]

@@ -8,37 +8,6 @@ namespace DefectDetection.Vision.Tests.Anomaly;
 public class VariationModelTests
 {
     // A fixed pattern (gradient plus a few blobs) with per-image noise, shifted by (dx, dy).
-    internal static Image Scene(int seed, int dx, int dy, Action<Image>? defect = null)
-    {
-        const int w = 96, h = 80;
-        var rng = new Random(seed);
-        Image image = Image.Create(w, h, PixelFormat.Gray8);
-        for (int y = 0; y < h; y++)
-        {
-            Span<byte> row = image.GetRow(y);
-            for (int x = 0; x < w; x++)
-            {
-                int sx = x - dx, sy = y - dy;
-                double v = 60 + sx + (40 * Math.Sin(sy / 6.0)) + (((sx / 16) + (sy / 16)) % 2 == 0 ? 30 : 0);
-                row[x] = (byte)Math.Clamp(v + (rng.NextDouble() * 6) - 3, 0, 255);
-            }
-        }
-
-        defect?.Invoke(image);
-        return image;
-    }
-
-    internal static void Square(Image image, int x0, int y0, int size, byte value)
-    {
-        for (int y = y0; y < y0 + size; y++)
-        {
-            for (int x = x0; x < x0 + size; x++)
-            {
-                image.GetRow(y)[x] = value;
-            }
-        }
-    }
-
     private sealed class OneRegion(Rectangle box) : IRoiDetector
     {
         public IReadOnlyList<RegionOfInterest> Detect(ImageView image, CancellationToken cancellationToken = default) => [new RegionOfInterest(box)];
@@ -47,13 +16,13 @@ public class VariationModelTests
     [Fact]
     public void AsCropClassifier_ThePipelineReportsEachAnomalyRegion_InImageCoordinates()
     {
-        List<Image> normals = Enumerable.Range(0, 8).Select(i => Scene(10 + i, (i % 3) - 1, (i % 2) * 2)).ToList();
+        List<Image> normals = Enumerable.Range(0, 8).Select(i => SyntheticImages.Pattern(10 + i, (i % 3) - 1, (i % 2) * 2)).ToList();
         VariationModel model = new VariationModelTrainer(new VariationModelOptions { MaxShift = 4 }).Fit(normals.Select(x => x.View()).ToList());
         normals.ForEach(x => x.Dispose());
-        using Image scene = Scene(100, 1, 1, img =>
+        using Image scene = SyntheticImages.Pattern(100, 1, 1, img =>
         {
-            Square(img, 20, 30, 6, 255);
-            Square(img, 60, 10, 5, 0);
+            SyntheticImages.Square(img, 20, 30, 6, 255);
+            SyntheticImages.Square(img, 60, 10, 5, 0);
         });
 
         // The scene sits at (40, 25) inside a larger, flat image; the region of interest is exactly the scene.
@@ -79,7 +48,7 @@ public class VariationModelTests
     [Fact]
     public void Align_RecoversKnownShift()
     {
-        using Image a = Scene(1, 0, 0), b = Scene(2, 5, -3);
+        using Image a = SyntheticImages.Pattern(1, 0, 0), b = SyntheticImages.Pattern(2, 5, -3);
         float[] ga = VariationModelTrainer.Gray(a.View(), a.Width, a.Height);
         float[] gb = VariationModelTrainer.Gray(b.View(), b.Width, b.Height);
         Assert.Equal((5, -3), VariationModelTrainer.Align(ga, gb, a.Width, a.Height, 8));
@@ -88,17 +57,17 @@ public class VariationModelTests
     [Fact]
     public void FindsBrightAndDarkDefects_WhereTheyAre_AndPassesNormals()
     {
-        List<Image> normals = Enumerable.Range(0, 8).Select(i => Scene(10 + i, (i % 3) - 1, (i % 2) * 2)).ToList();
+        List<Image> normals = Enumerable.Range(0, 8).Select(i => SyntheticImages.Pattern(10 + i, (i % 3) - 1, (i % 2) * 2)).ToList();
         VariationModel model = new VariationModelTrainer(new VariationModelOptions { MaxShift = 4 }).Fit(normals.Select(x => x.View()).ToList());
-        using Image normal = Scene(99, 1, 1);
+        using Image normal = SyntheticImages.Pattern(99, 1, 1);
         DefectPrediction ok = model.Predict(normal.View());
         Assert.False(ok.IsDefect, $"normal score {ok.Score}");
         Assert.Empty(ok.Defects);
 
-        using Image bad = Scene(100, 1, 1, img =>
+        using Image bad = SyntheticImages.Pattern(100, 1, 1, img =>
         {
-            Square(img, 20, 30, 6, 255);
-            Square(img, 60, 10, 5, 0);
+            SyntheticImages.Square(img, 20, 30, 6, 255);
+            SyntheticImages.Square(img, 60, 10, 5, 0);
         });
         DefectPrediction p = model.Predict(bad.View());
         Assert.True(p.IsDefect);

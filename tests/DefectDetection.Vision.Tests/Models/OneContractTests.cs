@@ -2,7 +2,6 @@ using DefectDetection.Datasets;
 using DefectDetection.Imaging;
 using DefectDetection.Vision.Anomaly;
 using DefectDetection.Vision.Classification;
-using DefectDetection.Vision.Tests.Anomaly;
 using DefectDetection.Vision.Tests.Classification;
 
 namespace DefectDetection.Vision.Tests.Models;
@@ -80,7 +79,7 @@ public sealed class OneContractTests : IDisposable
     {
         Learners.ImageClassifier => (new ImageClassificationTrainer(new ImageClassificationOptions { WeightFree = new() { Size = 64 }, Threads = 2 }), Textures(), Save(Texture(900, true), "bad.png"), Save(Texture(901, false), "good.png")),
         Learners.PatchCore => (new PatchCoreTrainer(new PatchCoreOptions { BackbonePath = SharedData.MobileNetV2Qdq, Threads = 2, InputSize = 96, CoresetRatio = 0.25 }), Textures(), Save(Texture(900, true), "bad.png"), Save(Texture(901, false), "good.png")),
-        Learners.VariationModel => (new VariationModelTrainer(new VariationModelOptions { MaxShift = 4 }), Scenes(), Save(VariationModelTests.Scene(100, 1, 1, i => VariationModelTests.Square(i, 20, 30, 6, 255)), "bad.png"), Save(VariationModelTests.Scene(99, 1, 1), "good.png")),
+        Learners.VariationModel => (new VariationModelTrainer(new VariationModelOptions { MaxShift = 4 }), Scenes(), Save(SyntheticImages.Pattern(100, 1, 1, i => SyntheticImages.Square(i, 20, 30, 6, 255)), "bad.png"), Save(SyntheticImages.Pattern(99, 1, 1), "good.png")),
         Learners.PinResidual => (new ResidualCropClassifierTrainer(new ResidualCropClassifierOptions { ChannelWeights = [1, 0, -1], Prototypes = 4, JoinDistance = 6, Seed = 1 }), Crops(),
             Save(ResidualCropClassifierTests.Draw(new Random(5), ResidualCropClassifierTests.Kind.Filled).Crop, "bad.png"), Save(ResidualCropClassifierTests.Draw(new Random(6), ResidualCropClassifierTests.Kind.Normal).Crop, "good.png")),
         _ => (new TemplateDifferenceClassifierTrainer(new TemplateDifferenceClassifierOptions { Tolerance = 1, MaxShift = 2, Trees = 16, Augment = false, Detector = TracePairs.DetectorOptions }), Pairs(),
@@ -98,34 +97,14 @@ public sealed class OneContractTests : IDisposable
         return path;
     }
 
-    // Sine textures; anomalies carry a coloured square (the classifier and PatchCore).
-    private static Image Texture(int seed, bool defect)
-    {
-        const int size = 96;
-        Random rng = new(seed);
-        Image image = Image.Create(size, size, PixelFormat.Rgb24);
-        double px = rng.NextDouble() * 6, py = rng.NextDouble() * 6;
-        for (int y = 0; y < size; y++)
-        {
-            Span<byte> row = image.GetRow(y);
-            for (int x = 0; x < size; x++)
-            {
-                double v = 128 + (40 * Math.Sin((x / 5.0) + px) * Math.Cos((y / 7.0) + py)) + (rng.NextDouble() * 10);
-                bool d = defect && x >= 50 && x < 66 && y >= 20 && y < 36;
-                row[3 * x] = d ? (byte)20 : (byte)v;
-                row[(3 * x) + 1] = d ? (byte)200 : (byte)v;
-                row[(3 * x) + 2] = d ? (byte)240 : (byte)v;
-            }
-        }
-
-        return image;
-    }
+    // Textures; anomalies carry a painted square (the classifier and PatchCore).
+    private static Image Texture(int seed, bool defect) => SyntheticImages.Texture(seed, 96, defect ? i => SyntheticImages.Paint(i, 50, 20, 16) : null);
 
     private ImageDataset Textures() => new(Enumerable.Range(0, 16).Select(i =>
         new LabeledImage(Save(Texture(100 + i, i % 2 == 1), $"texture-{i}.png"), i % 2 == 1 ? "anomaly" : "normal")));
 
     private ImageDataset Scenes() => new(Enumerable.Range(0, 8).Select(i =>
-        new LabeledImage(Save(VariationModelTests.Scene(10 + i, (i % 3) - 1, (i % 2) * 2), $"scene-{i}.png"), "normal")));
+        new LabeledImage(Save(SyntheticImages.Pattern(10 + i, (i % 3) - 1, (i % 2) * 2), $"scene-{i}.png"), "normal")));
 
     // Pin crops with their defect boxes (a copper blob beside the pad, or an undrilled hole).
     private ImageDataset Crops()
