@@ -55,8 +55,8 @@ public sealed record DefectPrediction
 
 /// <summary>
 /// A per-pixel anomaly map (row-major, higher is more anomalous, in the model's score units). It covers the whole
-/// image; its size may be smaller than the image's (see <see cref="ScaleX"/>) when the image exceeds the
-/// full-resolution limit.
+/// image at the image's size up to 16.8 MP; a larger image gets a map scaled down to fit (see <see cref="ScaleX"/>),
+/// so no image makes gigabytes of maps and masks.
 /// </summary>
 /// <param name="Values">The map values, <paramref name="Width"/> x <paramref name="Height"/>.</param>
 /// <param name="Width">Map width.</param>

@@ -9,6 +9,27 @@ namespace DefectDetection.Vision.Anomaly;
 internal static class AnomalyMaps
 {
     /// <summary>
+    /// The most pixels a map (and its mask) has: images larger than this (16.8 MP) get a map scaled down to fit, so a
+    /// huge or absurdly shaped image cannot make gigabytes of intermediates.
+    /// </summary>
+    public const long MaxMapPixels = 1L << 24;
+
+    /// <summary>The size of the map of a <paramref name="width"/> x <paramref name="height"/> image: the image's own up to <see cref="MaxMapPixels"/>, else scaled down to fit.</summary>
+    public static (int Width, int Height) MapSize(int width, int height)
+    {
+        long pixels = (long)width * height;
+        if (pixels <= MaxMapPixels)
+        {
+            return (width, height);
+        }
+
+        double f = Math.Sqrt((double)pixels / MaxMapPixels);
+        int mh = Math.Clamp((int)Math.Floor(height / f), 1, height);
+        int mw = (int)Math.Clamp(MaxMapPixels / mh, 1, width);
+        return (mw, mh);
+    }
+
+    /// <summary>
     /// Patch grid -> bilinear to the network input size -> Gaussian smoothing (sigma in input pixels) -> bilinear to
     /// the image size.
     /// </summary>
@@ -70,8 +91,10 @@ internal static class AnomalyMaps
     /// The prediction of an anomaly model: the verdict, the map and mask at the image's size, and each region as a
     /// located defect whose confidence is that of the region's peak map value (most confident first).
     /// </summary>
-    public static DefectPrediction ToPrediction(double score, double threshold, double confidenceScale, float[] map, byte[] mask, int width, int height, List<AnomalyRegion> regions)
+    public static DefectPrediction ToPrediction(double score, double threshold, double confidenceScale, float[] map, byte[] mask, int width, int height, List<AnomalyRegion> regions,
+        int imageWidth, int imageHeight)
     {
+        double sx = (double)imageWidth / width, sy = (double)imageHeight / height;
         float confidence = AnomalyThreshold.Confidence(score, threshold, confidenceScale);
         Defect[] defects = new Defect[regions.Count];
         for (int r = 0; r < regions.Count; r++)
@@ -92,22 +115,25 @@ internal static class AnomalyMaps
             }
 
             float c = float.IsFinite(peak) ? AnomalyThreshold.Confidence(peak, threshold, confidenceScale) : confidence;
-            defects[r] = new Defect(b, region.Label, c) { Area = region.Area };
+            Rectangle box = width == imageWidth && height == imageHeight ? b : Rectangle.FromEdges(
+                (int)Math.Floor(b.X * sx), (int)Math.Floor(b.Y * sy),
+                Math.Min(imageWidth, (int)Math.Ceiling((b.X + b.Width) * sx)), Math.Min(imageHeight, (int)Math.Ceiling((b.Y + b.Height) * sy)));
+            defects[r] = new Defect(box, region.Label, c) { Area = (int)Math.Min(int.MaxValue, Math.Round(region.Area * sx * sy)) };
         }
 
         Array.Sort(defects, (a, b) => a.Confidence != b.Confidence ? b.Confidence.CompareTo(a.Confidence) : b.Area.CompareTo(a.Area));
         bool isDefect = score >= threshold;
         return new DefectPrediction
         {
-            ImageWidth = width,
-            ImageHeight = height,
+            ImageWidth = imageWidth,
+            ImageHeight = imageHeight,
             IsDefect = isDefect,
             Label = isDefect ? "anomaly" : "normal",
             LabelScores = ModelContract.AnomalyLabelScores(confidence),
             Score = score,
             Threshold = threshold,
             Confidence = confidence,
-            AnomalyMap = new AnomalyMap(map, width, height),
+            AnomalyMap = new AnomalyMap(map, width, height) { ScaleX = sx, ScaleY = sy },
             Mask = mask,
             Defects = defects,
         };

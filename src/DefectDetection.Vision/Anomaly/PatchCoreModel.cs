@@ -133,10 +133,11 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
         {
             ImageView image = images[i];
             double score = ImageScore(dist, _settings.TopK, query, Bank, _extractor.Dimension, _settings.ReweightNeighbours);
-            float[] map = AnomalyMaps.ToImage(dist, _extractor.GridWidth, _extractor.GridHeight, _extractor.CoveredSize, _extractor.CoveredSize, _settings.MapSigma, image.Width, image.Height);
+            (int mw, int mh) = AnomalyMaps.MapSize(image.Width, image.Height);
+            float[] map = AnomalyMaps.ToImage(dist, _extractor.GridWidth, _extractor.GridHeight, _extractor.CoveredSize, _extractor.CoveredSize, _settings.MapSigma, mw, mh);
             byte[] mask = AnomalyMaps.Mask(map, (float)Threshold);
-            List<AnomalyRegion> regions = AnomalyMaps.Regions(mask, image.Width, image.Height, _settings.MinRegionArea, "anomaly");
-            result[i] = AnomalyMaps.ToPrediction(score, Threshold, ConfidenceScale, map, mask, image.Width, image.Height, regions);
+            List<AnomalyRegion> regions = AnomalyMaps.Regions(mask, mw, mh, _settings.MinRegionArea, "anomaly");
+            result[i] = AnomalyMaps.ToPrediction(score, Threshold, ConfidenceScale, map, mask, mw, mh, regions, image.Width, image.Height);
         }, cancellationToken);
         return result;
     }

@@ -109,7 +109,7 @@ public sealed class VariationModel : IDefectModel, ICropClassifier
         }
 
         double score = System.Numerics.Tensors.TensorPrimitives.Max(map);
-        int iw = image.Width, ih = image.Height;
+        (int iw, int ih) = AnomalyMaps.MapSize(image.Width, image.Height);
         float[] imageMap = map;
         byte[] mask = modelMask;
         if (iw != w || ih != h)
@@ -137,7 +137,7 @@ public sealed class VariationModel : IDefectModel, ICropClassifier
         List<AnomalyRegion> regions = AnomalyMaps.Regions(bright, iw, ih, _options.MinRegionArea, "bright");
         regions.AddRange(AnomalyMaps.Regions(dark, iw, ih, _options.MinRegionArea, "dark"));
         regions.Sort((a, b) => b.Area.CompareTo(a.Area));
-        return AnomalyMaps.ToPrediction(score, Threshold, ConfidenceScale, imageMap, mask, iw, ih, regions);
+        return AnomalyMaps.ToPrediction(score, Threshold, ConfidenceScale, imageMap, mask, iw, ih, regions, image.Width, image.Height);
     }
 
     /// <inheritdoc />
