@@ -276,6 +276,19 @@ public sealed class ModelContractCommandTests : IDisposable
         Assert.Contains("detector.template", err, StringComparison.Ordinal);
         Assert.Contains("2049x2049", err, StringComparison.Ordinal);
 
+        // A template-difference pipeline given an image that is not its reference's size: exit 2 naming the image.
+        string reference = Path.Combine(_dir, "reference.png");
+        using (Image golden = Image.Create(64, 64, PixelFormat.Gray8))
+        {
+            ImageCodecs.Save(golden, reference);
+        }
+
+        File.WriteAllText(pipeline, JsonSerializer.Serialize(new { detector = new { type = "template-difference", reference }, classifiers = new { @default = model } }));
+        (code, _, err) = Run("detect", "--pipeline", pipeline, image);
+        Assert.Equal(2, code);
+        Assert.Contains(image, err, StringComparison.Ordinal);
+        Assert.Contains("differ in size", err, StringComparison.Ordinal);
+
         // A random file as the ONNX detector, and a model file that is not one.
         string junk = Path.Combine(_dir, "junk.onnx");
         File.WriteAllBytes(junk, [.. Enumerable.Range(0, 300).Select(i => (byte)(i * 37))]);

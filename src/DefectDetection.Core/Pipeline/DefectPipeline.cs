@@ -88,7 +88,15 @@ public sealed partial class DefectPipeline : IDefectPipeline, IDisposable
         {
             Stopwatch load = Stopwatch.StartNew();
             using Image image = ImageCodecs.Load(imagePaths[i]);
-            results[i] = InspectCore(image, imagePaths[i], load.Elapsed, cancellationToken);
+            try
+            {
+                results[i] = InspectCore(image, imagePaths[i], load.Elapsed, cancellationToken);
+            }
+            catch (ArgumentException ex)
+            {
+                // The image does not suit the pipeline (for example not the size of a detector's reference): say which.
+                throw new ArgumentException($"{imagePaths[i]}: {ex.Message}", ex);
+            }
             progress?.Report(new InspectionProgress(Interlocked.Increment(ref completed), imagePaths.Count, imagePaths[i]));
         });
         return results;

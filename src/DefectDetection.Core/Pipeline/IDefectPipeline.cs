@@ -17,6 +17,10 @@ public interface IDefectPipeline
     /// <param name="imagePaths">Image files to load and inspect.</param>
     /// <param name="progress">Receives one report per finished image.</param>
     /// <param name="cancellationToken">Stops the work early.</param>
+    /// <exception cref="AggregateException">
+    /// Holds what went wrong with the images: an <see cref="ArgumentException"/> whose message starts with the file
+    /// when an image does not suit the pipeline, <see cref="InvalidImageContentException"/> when it cannot be decoded.
+    /// </exception>
     IReadOnlyList<InspectionResult> InspectFiles(
         IReadOnlyList<string> imagePaths,
         IProgress<InspectionProgress>? progress = null,
