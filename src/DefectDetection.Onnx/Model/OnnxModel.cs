@@ -119,8 +119,10 @@ public sealed class OnnxModel
         {
             proto = ModelProto.Parser.ParseFrom(bytes);
         }
-        catch (InvalidProtocolBufferException e)
+        catch (Exception e) when (e is InvalidProtocolBufferException or IndexOutOfRangeException or ArgumentException or OverflowException)
         {
+            // Google.Protobuf's parser lets some malformed varints escape as IndexOutOfRangeException (found by the
+            // fuzzer: tests/fuzz-corpus/onnx): every parse failure is the same bad input.
             throw new OnnxModelException($"The model is not a valid ONNX protobuf (malformed or truncated, {bytes.Length} bytes): {e.Message}", e);
         }
 

@@ -111,7 +111,7 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
     {
         ArgumentNullException.ThrowIfNull(images);
         double[] scores = new double[images.Count];
-        RunBatches(images, (i, dist, query) => scores[i] = ImageScore(dist, _settings.TopK, query, Bank, _extractor.Dimension, _settings.ReweightNeighbours), cancellationToken);
+        RunBatches(images, (i, dist, _) => scores[i] = ImageScore(dist), cancellationToken);
         return scores;
     }
 
@@ -132,7 +132,7 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
         RunBatches(images, (i, dist, query) =>
         {
             ImageView image = images[i];
-            double score = ImageScore(dist, _settings.TopK, query, Bank, _extractor.Dimension, _settings.ReweightNeighbours);
+            double score = ImageScore(dist);
             (int mw, int mh) = AnomalyMaps.MapSize(image.Width, image.Height);
             float[] map = AnomalyMaps.ToImage(dist, _extractor.GridWidth, _extractor.GridHeight, _extractor.CoveredSize, _extractor.CoveredSize, _settings.MapSigma, mw, mh);
             byte[] mask = AnomalyMaps.Mask(map, (float)Threshold);
@@ -181,7 +181,6 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
             ["algorithm"] = Algorithm,
             ["tiles"] = _settings.Tiles.ToString(inv),
             ["border_patches"] = _settings.BorderPatches.ToString(inv),
-            ["image_score_top_k"] = _settings.TopK.ToString(inv),
             ["neighbourhood"] = _settings.Neighbourhood.ToString(inv),
             ["map_sigma"] = _settings.MapSigma.ToString("R", inv),
             ["min_region_area"] = _settings.MinRegionArea.ToString(inv),
@@ -193,11 +192,9 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
 
         // Written only when on, so files of default models stay as before; with them the algorithm becomes
         // "patchcore-v2", which readers that predate these options refuse instead of scoring differently.
-        if (_settings.StandardizeImages || _settings.ReweightNeighbours > 0 || _settings.ContextModel.Length > 0 || _settings.PositionWeight > 0)
+        if (_settings.ContextModel.Length > 0 || _settings.PositionWeight > 0)
         {
             properties["algorithm"] = AlgorithmV2;
-            properties["standardize_images"] = _settings.StandardizeImages ? "true" : "false";
-            properties["reweight_neighbours"] = _settings.ReweightNeighbours.ToString(inv);
         }
 
         if (_settings.ContextModel.Length > 0)
@@ -285,13 +282,20 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
         {
             threads = threads > 0 ? threads : Environment.ProcessorCount;
             int tiles = p.TryGetValue("tiles", out string? ts) ? int.Parse(ts, inv) : 1;
+            // Options dropped because they measured no better (top-k image score, per-image standardisation, score
+            // reweighting): a file written with one of them on is refused rather than scored differently.
+            foreach ((string key, string off) in new[] { ("image_score_top_k", "1"), ("standardize_images", "false"), ("reweight_neighbours", "0") })
+            {
+                if (p.TryGetValue(key, out string? v) && v != off)
+                {
+                    throw new ModelFileException(path, "manifest.json", $"properties.{key} is {v}: the model was trained with an option this version no longer has (it measured no better); retrain it");
+                }
+            }
+
             var settings = new PatchCoreSettings([.. m.Backbone.TappedLayers], m.Preprocessing.Width, tiles, int.Parse(p["neighbourhood"], inv),
-                p.TryGetValue("image_score_top_k", out string? tk) ? int.Parse(tk, inv) : 1,
                 p.TryGetValue("border_patches", out string? bp) ? int.Parse(bp, inv) : 0, float.Parse(p["map_sigma"], inv),
                 int.Parse(p["min_region_area"], inv), 8, threads, double.Parse(p["coreset_ratio"], inv), int.Parse(p["training_images"], inv))
             {
-                StandardizeImages = p.TryGetValue("standardize_images", out string? si) && bool.Parse(si),
-                ReweightNeighbours = p.TryGetValue("reweight_neighbours", out string? rn) ? int.Parse(rn, inv) : 0,
                 ContextWeight = p.TryGetValue("context_weight", out string? cw) ? double.Parse(cw, inv) : 0,
                 ContextScale = p.TryGetValue("context_scale", out string? csc) ? float.Parse(csc, inv) : 0,
                 ContextModel = p.TryGetValue("context_model", out string? cm) ? cm.Split(' ').Select(v => float.Parse(v, inv)).ToArray() : [],
@@ -329,12 +333,10 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
                     InputSize = settings.InputSize,
                     Tiles = tiles,
                     Neighbourhood = settings.Neighbourhood,
-                    ImageScoreTopK = settings.TopK,
                     BorderPatches = settings.BorderPatches,
                     MapSigma = settings.MapSigma,
                     MinRegionArea = settings.MinRegionArea,
                     CoresetRatio = settings.CoresetRatio,
-                    ReweightNeighbours = settings.ReweightNeighbours,
                     ContextWeight = settings.ContextWeight,
                     PositionWeight = settings.PositionWeight,
                     MaxLayerFeatures = maxLayerFeatures,
@@ -354,7 +356,7 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
 
             byte[] backboneBytes = package.EmbeddedBackbone ?? (backbonePath is not null ? File.ReadAllBytes(backbonePath)
                 : throw new ModelFileException(path, "manifest.json", $"the model refers to the backbone '{m.Backbone.Name}' (SHA-256 {m.Backbone.Sha256}) without embedding it; give its file"));
-            var extractor = new PatchFeatureExtractor(backboneBytes, m.Backbone.Name, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles, settings.StandardizeImages, settings.PositionWeight, layout,
+            var extractor = new PatchFeatureExtractor(backboneBytes, m.Backbone.Name, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles, settings.PositionWeight, layout,
                 maxLayerFeatures);
             if (bank.Shape.Count != 2 || bank.Shape[1] != extractor.Dimension || sources.Data.Length != bank.Shape[0])
             {
@@ -521,87 +523,6 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
         }
     }
 
-    /// <summary>
-    /// The image score (<see cref="ImageScore(float[], int)"/>), scaled by PatchCore's reweighting when
-    /// <paramref name="neighbours"/> &gt; 0: with m the feature of the highest-scoring patch, m* its nearest bank row
-    /// and N the <paramref name="neighbours"/> nearest bank rows of m* (m* included), the weight is
-    /// 1 - exp(|m - m*|) / sum over n in N of exp(|m - n|).
-    /// </summary>
-    internal static double ImageScore(float[] patchScores, int k, ReadOnlyMemory<float> features, float[] bank, int dim, int neighbours)
-    {
-        double score = ImageScore(patchScores, k);
-        if (neighbours <= 0 || bank.Length < dim)
-        {
-            return score;
-        }
-
-        // Border patches may hold a copy of the maximum (ReplaceBorder): take the patch whose own features score it.
-        int top = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(patchScores);
-        int rows = features.Length / dim;
-        float max = patchScores[top];
-        for (int p = rows - 1; p >= 0; p--)
-        {
-            if (patchScores[p] == max && DistanceKernels.Nearest(features.Span.Slice(p * dim, dim), bank, dim, out _) is float d && MathF.Abs(MathF.Sqrt(d) - max) <= 1e-5f * Math.Max(1f, max))
-            {
-                top = p;
-                break;
-            }
-        }
-
-        return score * ReweightFactor(features.Span.Slice(top * dim, dim), bank, dim, neighbours);
-    }
-
-    /// <summary>The reweighting factor of <see cref="ImageScore(float[], int, ReadOnlyMemory{float}, float[], int, int)"/> for one query feature.</summary>
-    internal static double ReweightFactor(ReadOnlySpan<float> query, ReadOnlySpan<float> bank, int dim, int neighbours)
-    {
-        int rows = bank.Length / dim;
-        float nearest = DistanceKernels.Nearest(query, bank, dim, out int star);
-        ReadOnlySpan<float> starRow = bank.Slice(star * dim, dim);
-        int b = Math.Min(neighbours, rows);
-        Span<float> bestD = stackalloc float[b];
-        Span<int> bestI = stackalloc int[b];
-        bestD.Fill(float.PositiveInfinity);
-        bestI.Fill(-1);
-        for (int r = 0; r < rows; r++)
-        {
-            DistanceKernels.InsertSmallest(bestD, bestI, DistanceKernels.SquaredL2(starRow, bank.Slice(r * dim, dim)), r);
-        }
-
-        // exp(|m - m*|) / sum exp(|m - n|) = 1 / sum exp(|m - n| - |m - m*|), stable because |m - m*| is the smallest.
-        double dStar = Math.Sqrt(nearest), sum = 0;
-        bool starSeen = false;
-        for (int j = 0; j < b; j++)
-        {
-            starSeen |= bestI[j] == star;
-            sum += Math.Exp(Math.Sqrt(DistanceKernels.SquaredL2(query, bank.Slice(bestI[j] * dim, dim))) - dStar);
-        }
-
-        if (!starSeen)
-        {
-            // Duplicate rows can push m* itself out of its own neighbour list; it belongs there by definition.
-            sum += 1;
-        }
-
-        return 1 - (1 / sum);
-    }
-
-    /// <summary>Mean of the <paramref name="k"/> largest patch scores (k = 1: the maximum).</summary>
-    internal static double ImageScore(float[] patchScores, int k)
-    {
-        if (k <= 1)
-        {
-            return System.Numerics.Tensors.TensorPrimitives.Max(patchScores);
-        }
-
-        float[] sorted = (float[])patchScores.Clone();
-        Array.Sort(sorted);
-        k = Math.Min(k, sorted.Length);
-        double sum = 0;
-        for (int i = sorted.Length - k; i < sorted.Length; i++)
-        {
-            sum += sorted[i];
-        }
-
-        return sum / k;
-    }
+    /// <summary>The image score: the largest patch score (PatchCore's).</summary>
+    internal static double ImageScore(float[] patchScores) => System.Numerics.Tensors.TensorPrimitives.Max(patchScores);
 }

@@ -63,12 +63,10 @@ public sealed class PatchCoreOptions
     /// Compare each scored image's patches only with the bank rows of this many training images, those whose mean patch
     /// feature is nearest to the scored image's (SPADE's image-level nearest neighbours ahead of the patch search).
     /// 0 (default): the whole bank. Meant for hundreds of training images with <see cref="CoresetRatio"/> 1, where it
-    /// keeps the whole bank's quality at a fraction of its search time: on the magnetic tiles (666 normals, 2 threads)
-    /// 50 images score 13-17 instead of 0.5-0.6 images/s and train in 8.5-18 s instead of 92-99 s (the held-out normals
-    /// are scored the same way for the threshold), with image AUROC 0.984 against 0.983 and pixel AUROC 0.875 against
-    /// 0.877 (ResNet-18). Images whose rows a coreset dropped entirely are skipped; a value at or above the number of
-    /// training images is the whole bank; <see cref="ReweightNeighbours"/> still reads the whole bank. Models trained
-    /// with it are written as "patchcore-v4" with each training image's mean feature (4 bytes x features per image).
+    /// keeps the whole bank's quality at a fraction of its search time (the held-out normals are scored the same way for
+    /// the threshold; figures in docs/experiments.md). Images whose rows a coreset dropped entirely are skipped; a value
+    /// at or above the number of training images is the whole bank. Models trained with it are written as
+    /// "patchcore-v4" with each training image's mean feature (4 bytes x features per image).
     /// </summary>
     public int NearestImages { get; init; }
 
@@ -76,31 +74,11 @@ public sealed class PatchCoreOptions
     public int ProjectionDimensions { get; init; } = 128;
 
     /// <summary>
-    /// The image score is the mean of the this many largest patch scores (1 = the maximum, PatchCore's score; a few
-    /// patches favour elongated defects over single odd patches). Default 1.
-    /// </summary>
-    public int ImageScoreTopK { get; init; } = 1;
-
-    /// <summary>
     /// Rings of patches at the grid edge whose scores are replaced by the nearest inner patch's score before the
     /// image score and the map (edge patches see the backbone's zero padding and the photo's border, and otherwise
     /// dominate the maximum; like the centre crop of the usual 256 -> 224 preprocessing). Default 1.
     /// </summary>
     public int BorderPatches { get; init; } = 1;
-
-    /// <summary>
-    /// Standardise each image's input channels to mean 0 and standard deviation 1 before the backbone, so that the
-    /// bank does not have to cover brightness and contrast changes between parts (grayscale crops under uneven
-    /// lighting). Default false.
-    /// </summary>
-    public bool StandardizeImages { get; init; }
-
-    /// <summary>
-    /// PatchCore's image-score reweighting: the highest patch score is scaled by 1 - softmax weight of its nearest bank
-    /// feature among that feature's this many nearest bank neighbours, raising scores whose nearest normal feature is
-    /// itself rare. 0 (default) = plain score; the paper uses 3.
-    /// </summary>
-    public int ReweightNeighbours { get; init; }
 
     /// <summary>
     /// Also learn each normal image mirrored left-right, top-bottom and both (180 degrees), for parts whose texture
@@ -190,10 +168,6 @@ public sealed class PatchCoreOptions
             throw new ArgumentOutOfRangeException(nameof(NearestImages), $"NearestImages must be >= 0 (0 = the whole bank), got {NearestImages}.");
         }
 
-        if (ReweightNeighbours is < 0 or > 64)
-        {
-            throw new ArgumentOutOfRangeException(nameof(ReweightNeighbours), $"ReweightNeighbours must be in [0, 64], got {ReweightNeighbours}.");
-        }
 
         if (!(ContextWeight >= 0 && ContextWeight <= 1000))
         {
@@ -206,7 +180,6 @@ public sealed class PatchCoreOptions
         }
 
         Check(BorderPatches is >= 0 and <= 8, nameof(BorderPatches), BorderPatches, "in [0, 8]");
-        Check(ImageScoreTopK >= 1, nameof(ImageScoreTopK), ImageScoreTopK, ">= 1");
         Check(ProjectionDimensions >= 0, nameof(ProjectionDimensions), ProjectionDimensions, ">= 0");
         Check(BatchSize >= 1, nameof(BatchSize), BatchSize, ">= 1");
         Check(Threads >= 1, nameof(Threads), Threads, ">= 1");

@@ -90,7 +90,7 @@ public sealed class PatchCoreTrainer : IDefectTrainer
         }
 
         PatchCoreOptions o = Options;
-        var extractor = new PatchFeatureExtractor(File.ReadAllBytes(o.BackbonePath), Path.GetFileName(o.BackbonePath), o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles, o.StandardizeImages, (float)o.PositionWeight, o.Layout, o.MaxLayerFeatures);
+        var extractor = new PatchFeatureExtractor(File.ReadAllBytes(o.BackbonePath), Path.GetFileName(o.BackbonePath), o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles, (float)o.PositionWeight, o.Layout, o.MaxLayerFeatures);
         try
         {
             int patches = extractor.Patches, dim = extractor.Dimension;
@@ -152,7 +152,7 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                 }
 
                 PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
-                normalScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK, query, bank, dim, o.ReweightNeighbours));
+                normalScores.Add(PatchCoreModel.ImageScore(dist));
                 progress?.Report(new TrainingProgress("calibration", (k + 1.0) / (held + anomalyCount)));
             }
 
@@ -171,7 +171,7 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                     }
 
                     PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
-                    anomalyScores.Add(PatchCoreModel.ImageScore(dist, o.ImageScoreTopK, query, bank, dim, o.ReweightNeighbours));
+                    anomalyScores.Add(PatchCoreModel.ImageScore(dist));
                 }
             }
 
@@ -194,10 +194,8 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                 : AnomalyThreshold.FromNormals(normalScores, o.Threshold);
             (double mean, double std) = AnomalyThreshold.MeanStd(normalScores);
             double scale = std > 0 ? std : Math.Max(1e-6, 0.05 * Math.Abs(threshold));
-            var settings = new PatchCoreSettings(o.Layers.ToArray(), o.InputSize, o.Tiles, o.Neighbourhood, o.ImageScoreTopK, o.BorderPatches, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio, normalCount)
+            var settings = new PatchCoreSettings(o.Layers.ToArray(), o.InputSize, o.Tiles, o.Neighbourhood, o.BorderPatches, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio, normalCount)
             {
-                StandardizeImages = o.StandardizeImages,
-                ReweightNeighbours = o.ReweightNeighbours,
                 ContextModel = contextModel,
                 ContextScale = contextScale,
                 ContextWeight = o.ContextWeight,
@@ -336,15 +334,9 @@ public sealed class PatchCoreTrainer : IDefectTrainer
 }
 
 /// <summary>What a trained PatchCore model needs besides its bank.</summary>
-internal sealed record PatchCoreSettings(string[] Layers, int InputSize, int Tiles, int Neighbourhood, int TopK, int BorderPatches, float MapSigma, int MinRegionArea, int BatchSize, int Threads,
+internal sealed record PatchCoreSettings(string[] Layers, int InputSize, int Tiles, int Neighbourhood, int BorderPatches, float MapSigma, int MinRegionArea, int BatchSize, int Threads,
     double CoresetRatio, int TrainingImages)
 {
-    /// <summary>Per-image input standardisation (format property <c>standardize_images</c>; absent in older files = false).</summary>
-    public bool StandardizeImages { get; init; }
-
-    /// <summary>Image-score reweighting neighbours (format property <c>reweight_neighbours</c>; absent = 0).</summary>
-    public int ReweightNeighbours { get; init; }
-
     /// <summary>The option <see cref="PatchCoreOptions.ContextWeight"/> (format property <c>context_weight</c>; absent = 0, no context).</summary>
     public double ContextWeight { get; init; }
 

@@ -18,9 +18,8 @@ internal sealed class PatchFeatureExtractor : IDisposable
     private readonly int _neighbourhood;
 
     private readonly int _tiles;
-    private readonly bool _standardize;
 
-    public PatchFeatureExtractor(byte[] backboneBytes, string backboneName, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads, int batchSize = 8, int tiles = 1, bool standardize = false,
+    public PatchFeatureExtractor(byte[] backboneBytes, string backboneName, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads, int batchSize = 8, int tiles = 1,
         float positionWeight = 0, TensorLayoutOptions? layout = null, int maxLayerFeatures = 0)
     {
         BackboneBytes = backboneBytes;
@@ -29,7 +28,6 @@ internal sealed class PatchFeatureExtractor : IDisposable
         PositionWeight = positionWeight;
         _neighbourhood = neighbourhood;
         _tiles = tiles;
-        _standardize = standardize;
         Layout = new TensorLayoutOptions
         {
             Width = inputSize,
@@ -90,7 +88,7 @@ internal sealed class PatchFeatureExtractor : IDisposable
         IReadOnlyList<DenseTensor<float>> outs;
         if (t == 1)
         {
-            outs = _backbone.Run(images, _standardize, cancellationToken);
+            outs = _backbone.Run(images, cancellationToken);
         }
         else
         {
@@ -108,7 +106,7 @@ internal sealed class PatchFeatureExtractor : IDisposable
                     }
                 }
 
-                outs = _backbone.Run(views, _standardize, cancellationToken);
+                outs = _backbone.Run(views, cancellationToken);
             }
             finally
             {

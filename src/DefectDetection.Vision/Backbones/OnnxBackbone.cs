@@ -134,15 +134,7 @@ public sealed partial class OnnxBackbone : IDisposable
     /// <param name="images">The images or views.</param>
     /// <param name="cancellationToken">Checked between batches and operators.</param>
     /// <returns>The feature maps, in the order of <see cref="Layers"/>.</returns>
-    public IReadOnlyList<DenseTensor<float>> Run(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default) =>
-        Run(images, false, cancellationToken);
-
-    /// <summary>
-    /// Like <see cref="Run(IReadOnlyList{ImageView}, CancellationToken)"/>; with <paramref name="standardize"/> each
-    /// image's input channels are shifted and scaled to mean 0 and standard deviation 1 after the layout's
-    /// normalisation (removes per-image brightness and contrast).
-    /// </summary>
-    internal IReadOnlyList<DenseTensor<float>> Run(IReadOnlyList<ImageView> images, bool standardize, CancellationToken cancellationToken)
+    public IReadOnlyList<DenseTensor<float>> Run(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
         return InBatches(images.Count, (start, count) =>
@@ -153,7 +145,7 @@ public sealed partial class OnnxBackbone : IDisposable
                 batch[i] = images[start + i];
             }
 
-            return RunBatch(batch, cancellationToken, standardize);
+            return RunBatch(batch, cancellationToken);
         }, cancellationToken);
     }
 
@@ -226,31 +218,11 @@ public sealed partial class OnnxBackbone : IDisposable
     internal static string Describe(TensorLayoutOptions o) => string.Create(CultureInfo.InvariantCulture,
         $"size={o.Width}x{o.Height};channels={o.Channels};order={o.ChannelOrder};scale={o.Scale:R};mean={string.Join(",", o.Mean.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))};std={string.Join(",", o.Std.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))};resize={o.ResizeMode}");
 
-    /// <summary>Shifts and scales each plane of <paramref name="planes"/> (consecutive runs of <paramref name="planeSize"/>) to mean 0, standard deviation 1.</summary>
-    internal static void Standardize(Span<float> planes, int planeSize)
-    {
-        for (int start = 0; start + planeSize <= planes.Length; start += planeSize)
-        {
-            Span<float> plane = planes.Slice(start, planeSize);
-            float mean = TensorPrimitives.Sum(plane) / planeSize;
-            TensorPrimitives.Add(plane, -mean, plane);
-            float std = TensorPrimitives.Norm(plane) / MathF.Sqrt(planeSize);
-            if (std > 1e-6f)
-            {
-                TensorPrimitives.Multiply(plane, 1f / std, plane);
-            }
-        }
-    }
-
-    private IReadOnlyList<DenseTensor<float>> RunBatch(ImageView[] batch, CancellationToken cancellationToken, bool standardize = false)
+    private IReadOnlyList<DenseTensor<float>> RunBatch(ImageView[] batch, CancellationToken cancellationToken)
     {
         TensorLayoutOptions layout = Options.Layout;
         DenseTensor<float> input = RentInput(batch.Length);
         TensorConversion.ToNchw(batch, layout, input.Span);
-        if (standardize)
-        {
-            Standardize(input.Span, layout.Height * layout.Width);
-        }
 
         return RunBatch(input, batch.Length, cancellationToken);
     }

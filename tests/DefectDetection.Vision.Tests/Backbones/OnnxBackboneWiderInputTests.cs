@@ -110,48 +110,6 @@ public sealed class OnnxBackboneWiderInputTests
         Assert.Throws<InvalidDataException>(() => OnnxInputShapeRewriter.RelaxSpatialDimensions([0x0B, 0x00], "input"));
     }
 
-    [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    [InlineData(300)]
-    public void StandardizeGivesEachPlaneMeanZeroAndUnitDeviation(int planeSize)
-    {
-        var rng = new Random(planeSize);
-        float[] data = new float[planeSize * 3];
-        for (int i = 0; i < data.Length; i++)
-        {
-            data[i] = (float)((rng.NextDouble() * 40) - 7);
-        }
-
-        float[] expected = new float[data.Length];
-        for (int p = 0; p < 3; p++)
-        {
-            double mean = 0, sq = 0;
-            for (int i = 0; i < planeSize; i++)
-            {
-                mean += data[(p * planeSize) + i];
-            }
-
-            mean /= planeSize;
-            for (int i = 0; i < planeSize; i++)
-            {
-                sq += Math.Pow(data[(p * planeSize) + i] - mean, 2);
-            }
-
-            double std = Math.Sqrt(sq / planeSize);
-            for (int i = 0; i < planeSize; i++)
-            {
-                expected[(p * planeSize) + i] = (float)(std > 1e-6 ? (data[(p * planeSize) + i] - mean) / std : data[(p * planeSize) + i] - mean);
-            }
-        }
-
-        OnnxBackbone.Standardize(data, planeSize);
-        for (int i = 0; i < data.Length; i++)
-        {
-            Assert.Equal(expected[i], data[i], 1e-4f);
-        }
-    }
-
     // The model bytes with the first dimension of one input, declared as the symbol `symbol`, fixed to 1: the symbol's
     // bytes (field 2 of a Dimension) are replaced by dim_value 1 (field 1) and every enclosing length is re-encoded.
     private static byte[] FixFirstDimension(byte[] model, string input, string symbol)

@@ -40,8 +40,8 @@ if (args.Contains("--resnet18"))
     layout = new DefectDetection.Imaging.Processing.TensorLayoutOptions { ChannelOrder = DefectDetection.Imaging.Processing.ChannelOrder.Bgr, Scale = 1, Mean = [103.06f, 115.90f, 123.15f], Std = [1f] };
 }
 
-var options = new PatchCoreOptions { BackbonePath = backbone, Layout = layout, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), ImageScoreTopK = int.Parse(Arg("--topk", "1"), CultureInfo.InvariantCulture), BorderPatches = int.Parse(Arg("--border", "1"), CultureInfo.InvariantCulture),
-    StandardizeImages = args.Contains("--standardize"), AugmentFlips = args.Contains("--flips"), ReweightNeighbours = int.Parse(Arg("--reweight", "0"), CultureInfo.InvariantCulture),
+var options = new PatchCoreOptions { BackbonePath = backbone, Layout = layout, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), BorderPatches = int.Parse(Arg("--border", "1"), CultureInfo.InvariantCulture),
+    AugmentFlips = args.Contains("--flips"),
     MapSigma = float.Parse(Arg("--sigma", "4"), CultureInfo.InvariantCulture), ContextWeight = double.Parse(Arg("--context", "0"), CultureInfo.InvariantCulture),
     PositionWeight = double.Parse(Arg("--position", "0"), CultureInfo.InvariantCulture), MaxLayerFeatures = int.Parse(Arg("--layer-features", "0"), CultureInfo.InvariantCulture),
     NearestImages = int.Parse(Arg("--nearest-images", "0"), CultureInfo.InvariantCulture), Seed = int.Parse(Arg("--seed", "42"), CultureInfo.InvariantCulture) };
