@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Tries the packages as a new user would: packs the solution into a local folder feed, creates a fresh console app
+# that takes DefectDetection.Vision from that feed (its dependencies from the machine's NuGet sources), runs the
+# program in this folder, then installs the `defect` tool from the feed and applies the app's model with it.
+# Usage: tools/package-test/run.sh   (exit 0 when every step worked)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+feed="$work/feed"
+echo "== pack"
+dotnet pack "$root/DefectDetection.Core.sln" -c Release -o "$feed" -v quiet -nologo > "$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }
+ls "$feed"
+version=$(ls "$feed" | sed -n 's/^DefectDetection\.Vision\.\(.*\)\.nupkg$/\1/p' | grep -v symbols | head -n 1)
+echo "== version $version"
+for package in DefectDetection.Imaging DefectDetection.Onnx DefectDetection.Core DefectDetection.Vision DefectDetection.Cli; do
+  test -f "$feed/$package.$version.nupkg" || { echo "missing $package.$version.nupkg"; exit 1; }
+  test -f "$feed/$package.$version.snupkg" || { echo "missing the symbol package of $package"; exit 1; }
+  listing=$(unzip -l "$feed/$package.$version.nupkg")
+  grep -q ' README.md$' <<< "$listing" || { echo "$package has no README"; exit 1; }
+done
+
+echo "== a fresh console app"
+# Its own package folder, so a package of the same version unpacked by an earlier run cannot stand in for this one.
+export NUGET_PACKAGES="$work/packages"
+app="$work/app"
+mkdir -p "$app"
+cd "$app"
+dotnet new console --framework net10.0 -n App -o . > "$work/new.log" 2>&1 || { cat "$work/new.log"; exit 1; }
+# The feed beside the machine's own sources (no URL here: those come from the machine's configuration).
+cat > nuget.config <<CONFIG
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="defect-local" value="$feed" />
+  </packageSources>
+</configuration>
+CONFIG
+dotnet add package DefectDetection.Vision --version "$version" > "$work/add.log" 2>&1 || { cat "$work/add.log"; exit 1; }
+cp "$root/tools/package-test/Program.cs" Program.cs
+dotnet run -c Release > "$work/app.log" 2>&1 || { cat "$work/app.log"; exit 1; }
+cat "$work/app.log"
+
+echo "== the defect tool"
+dotnet tool install DefectDetection.Cli --version "$version" --tool-path "$work/tools" --add-source "$feed" > "$work/tool-install.log" 2>&1 || { cat "$work/tool-install.log"; exit 1; }
+"$work/tools/defect" predict --model parts.ddmodel bad.png --json > "$work/tool.log"
+grep -q '"is_defect": true' "$work/tool.log" || { cat "$work/tool.log"; exit 1; }
+echo "defect predict: the tool judged bad.png a defect with the app's model"
+echo "== packages, app and tool work"
