@@ -4,6 +4,9 @@ using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.Models;
 using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
+using DefectDetection.Vision;
 
 // Anomaly detection from good images only, on the Lookout for Vision cookies (../shared): train a PatchCore model on
 // the 31 normal training images, judge the 22 test images (image AUROC, F1 at the model's own threshold), measure the

@@ -5,7 +5,11 @@ using System.Diagnostics;
 using DefectDetection.Datasets;
 using DefectDetection.Metrics;
 using DefectDetection.Models;
-using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
+using DefectDetection.Vision;
 
 string shared = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? Path.Combine("..", "shared");
 bool weightFree = args.Contains("--weight-free");

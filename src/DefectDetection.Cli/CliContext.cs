@@ -27,7 +27,7 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr)
         {
             return Unwrapped(body);
         }
-        catch (Exception ex) when (ex is ModelFiles.ModelFileException or Datasets.DatasetException or Onnx.OnnxModelException or Vision.Pipelines.PipelineFileException)
+        catch (Exception ex) when (ex is ModelFiles.ModelFileException or Datasets.DatasetException or Onnx.OnnxModelException or Vision.PipelineFiles.PipelineFileException)
         {
             Error.WriteLine($"error: {ex.Message}");
             return BadInput;

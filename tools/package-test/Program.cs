@@ -3,7 +3,8 @@
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
 using DefectDetection.Models;
-using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision;
+using DefectDetection.Vision.Variation;
 
 Directory.CreateDirectory("data/train/normal");
 for (int i = 0; i < 6; i++)

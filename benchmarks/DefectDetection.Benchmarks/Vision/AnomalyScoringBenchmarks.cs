@@ -3,6 +3,8 @@ using DefectDetection.Benchmarks.Imaging;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
 
 namespace DefectDetection.Benchmarks.Vision;
 

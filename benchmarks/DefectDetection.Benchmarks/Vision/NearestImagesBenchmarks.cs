@@ -1,5 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
 
 namespace DefectDetection.Benchmarks.Vision;
 

@@ -3,7 +3,7 @@ using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.Models;
 using DefectDetection.Pipeline;
-using DefectDetection.Vision.Pipelines;
+using DefectDetection.Vision.PipelineFiles;
 
 namespace DefectDetection.Cli.Commands;
 

@@ -6,7 +6,7 @@ using DefectDetection.Datasets;
 using DefectDetection.Metrics;
 using DefectDetection.Models;
 using DefectDetection.Pipeline;
-using DefectDetection.Vision.Pipelines;
+using DefectDetection.Vision.PipelineFiles;
 
 namespace DefectDetection.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using DefectDetection.Models;
+using DefectDetection.Vision;
 
 namespace DefectDetection.Cli.Commands;
 

@@ -3,7 +3,12 @@ using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.Models;
 using DefectDetection.Vision.Anomaly;
-using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
 
 namespace DefectDetection.Cli.Commands;
 

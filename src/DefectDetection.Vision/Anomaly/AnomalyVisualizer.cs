@@ -2,6 +2,7 @@ using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.Models;
 using DefectDetection.Pipeline;
+using DefectDetection.Vision.Variation;
 
 namespace DefectDetection.Vision.Anomaly;
 

@@ -46,7 +46,7 @@ public readonly record struct Detection(float X1, float Y1, float X2, float Y2, 
 }
 
 /// <summary>Decodes detector outputs into boxes and applies non-maximum suppression.</summary>
-public static class DetectionDecoding
+internal static class DetectionDecoding
 {
     /// <summary>Decodes one image's output of a single-tensor layout.</summary>
     /// <param name="layout">The output layout (not <see cref="DetectionOutputLayout.BoxesAndScores"/>).</param>

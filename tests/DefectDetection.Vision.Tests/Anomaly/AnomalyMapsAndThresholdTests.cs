@@ -1,5 +1,7 @@
 using DefectDetection.Imaging;
 using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
 using Xunit;
 
 namespace DefectDetection.Vision.Tests.Anomaly;

@@ -1,4 +1,6 @@
 using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
 using Xunit;
 
 namespace DefectDetection.Vision.Tests.Anomaly;

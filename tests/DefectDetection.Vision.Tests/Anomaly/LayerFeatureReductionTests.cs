@@ -2,6 +2,8 @@ using DefectDetection.Imaging;
 using DefectDetection.ModelFiles;
 using DefectDetection.Testing;
 using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
 
 namespace DefectDetection.Vision.Tests.Anomaly;
 

@@ -3,6 +3,8 @@ using DefectDetection.Imaging.Processing;
 using DefectDetection.Metrics;
 using DefectDetection.ModelFiles;
 using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
 using DefectDetection.Testing;
 using Xunit;
 

@@ -1,6 +1,8 @@
 using DefectDetection.Imaging;
 using DefectDetection.Pipeline;
 using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
 using Xunit;
 
 namespace DefectDetection.Vision.Tests.Anomaly;

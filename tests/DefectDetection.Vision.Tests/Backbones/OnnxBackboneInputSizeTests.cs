@@ -4,7 +4,10 @@ using DefectDetection.ModelFiles;
 using DefectDetection.Onnx;
 using DefectDetection.Testing;
 using DefectDetection.Vision.Backbones;
-using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
 using DefectDetection.Vision.Features;
 
 namespace DefectDetection.Vision.Tests.Backbones;

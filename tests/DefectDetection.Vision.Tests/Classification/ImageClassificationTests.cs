@@ -4,7 +4,10 @@ using DefectDetection.Metrics;
 using DefectDetection.ModelFiles;
 using DefectDetection.Pipeline;
 using DefectDetection.Testing;
-using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
 
 namespace DefectDetection.Vision.Tests.Classification;
 

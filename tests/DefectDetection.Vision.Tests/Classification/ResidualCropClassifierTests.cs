@@ -1,7 +1,10 @@
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
 using DefectDetection.Pipeline;
-using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
 using DefectDetection.Vision.Synthetic;
 
 namespace DefectDetection.Vision.Tests.Classification;

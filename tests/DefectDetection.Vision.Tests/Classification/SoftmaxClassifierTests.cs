@@ -1,5 +1,8 @@
 using DefectDetection.ModelFiles;
-using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
 
 namespace DefectDetection.Vision.Tests.Classification;
 

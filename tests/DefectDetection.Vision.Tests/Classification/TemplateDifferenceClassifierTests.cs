@@ -4,7 +4,10 @@ using DefectDetection.Imaging.Processing;
 using DefectDetection.Metrics;
 using DefectDetection.Pipeline;
 using DefectDetection.Testing;
-using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
 using DefectDetection.Vision.Roi;
 
 namespace DefectDetection.Vision.Tests.Classification;

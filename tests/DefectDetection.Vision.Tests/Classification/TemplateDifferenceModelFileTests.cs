@@ -3,8 +3,11 @@ using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.ModelFiles;
 using DefectDetection.Pipeline;
-using DefectDetection.Vision.Classification;
-using DefectDetection.Vision.Pipelines;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
+using DefectDetection.Vision.PipelineFiles;
 using DefectDetection.Vision.Roi;
 
 namespace DefectDetection.Vision.Tests.Classification;

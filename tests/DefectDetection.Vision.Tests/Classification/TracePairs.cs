@@ -1,6 +1,9 @@
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
-using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
 using DefectDetection.Vision.Roi;
 
 namespace DefectDetection.Vision.Tests.Classification;

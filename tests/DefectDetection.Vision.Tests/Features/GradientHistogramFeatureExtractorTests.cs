@@ -1,5 +1,8 @@
 using DefectDetection.Imaging;
-using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
 using DefectDetection.Vision.Features;
 
 namespace DefectDetection.Vision.Tests.Features;

@@ -1,7 +1,10 @@
 using DefectDetection.Datasets;
 using DefectDetection.Metrics;
 using DefectDetection.Testing;
-using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
 using DefectDetection.Vision.Features;
 using Xunit.Abstractions;
 

@@ -2,7 +2,10 @@ using System.Globalization;
 using DefectDetection.Imaging;
 using DefectDetection.Pipeline;
 using DefectDetection.ModelFiles;
-using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
 
 namespace DefectDetection.Vision.Tests.Models;
 

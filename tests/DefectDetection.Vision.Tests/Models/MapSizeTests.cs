@@ -1,6 +1,8 @@
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
 
 namespace DefectDetection.Vision.Tests.Models;
 

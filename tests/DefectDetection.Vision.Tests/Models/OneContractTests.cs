@@ -1,7 +1,12 @@
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
 using DefectDetection.Vision.Anomaly;
-using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
 using DefectDetection.Vision.Tests.Classification;
 
 namespace DefectDetection.Vision.Tests.Models;

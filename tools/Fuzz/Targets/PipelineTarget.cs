@@ -1,6 +1,6 @@
 using System.Text;
 using DefectDetection.ModelFiles;
-using DefectDetection.Vision.Pipelines;
+using DefectDetection.Vision.PipelineFiles;
 
 namespace DefectDetection.Fuzzing;
 

@@ -12,6 +12,8 @@ using DefectDetection.Imaging;
 using DefectDetection.Metrics;
 using DefectDetection.Models;
 using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
 
 string shared = Arg("--shared", Path.GetFullPath("../shared"));
 string backbone = args.Contains("--backbone") ? Arg("--backbone", "") : Path.Combine(shared, "models/mobilenetv2-int8/mobilenetv2-int8-qdq.onnx");

@@ -7,6 +7,8 @@ using DefectDetection.Metrics;
 using DefectDetection.ModelFiles;
 using DefectDetection.Models;
 using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
 
 namespace DefectDetection.Cli.Commands.Tasks;
 

@@ -5,7 +5,10 @@ using DefectDetection.Metrics;
 using DefectDetection.ModelFiles;
 using DefectDetection.Models;
 using DefectDetection.Vision.Backbones;
-using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
 using Spectre.Console;
 
 namespace DefectDetection.Cli.Commands.Tasks;

@@ -1,3 +1,4 @@
+using DefectDetection.Vision;
 namespace DefectDetection.Cli.Commands.Tasks;
 
 /// <summary>What <c>defect train</c> was asked to do (validated; task-specific options may be ignored by other tasks).</summary>
@@ -76,7 +77,7 @@ internal sealed class TrainSettings
 
 /// <summary>
 /// One learning task of <c>defect train</c>, picked by <c>--task</c>. Evaluating and predicting do not depend on the
-/// task: they load any model file through <see cref="DefectDetection.Models.DefectModel"/>.
+/// task: they load any model file through <see cref="DefectDetection.Vision.DefectModel"/>.
 /// </summary>
 internal interface ITaskHandler
 {

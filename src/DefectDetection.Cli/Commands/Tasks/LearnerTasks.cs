@@ -6,8 +6,13 @@ using DefectDetection.Imaging.Processing;
 using DefectDetection.Models;
 using DefectDetection.Pipeline;
 using DefectDetection.Vision.Anomaly;
-using DefectDetection.Vision.Classification;
-using DefectDetection.Vision.Pipelines;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
+using DefectDetection.Vision.PipelineFiles;
 
 namespace DefectDetection.Cli.Commands.Tasks;
 

@@ -1,6 +1,9 @@
 using DefectDetection.Annotations;
 using DefectDetection.Datasets;
-using DefectDetection.Vision.Classification;
+using DefectDetection.Vision.Heads;
+using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.PinResidual;
+using DefectDetection.Vision.TemplateDifference;
 
 namespace DefectDetection.Cli.Commands.Tasks;
 

@@ -1,0 +1,205 @@
+using DefectDetection.Imaging.Processing;
+using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision.PatchCore;
+using DefectDetection.Vision.Variation;
+
+namespace DefectDetection.Vision.PatchCore;
+
+/// <summary>Configuration of <see cref="PatchCoreTrainer"/>.</summary>
+public sealed class PatchCoreOptions
+{
+    /// <summary>The default tapped layers of the MobileNetV2 QDQ backbone: stride 8 (28x28x32) and stride 16 (14x14x96) at 224 input.</summary>
+    public static IReadOnlyList<string> MobileNetV2Layers { get; } =
+    [
+        "/features/features.6/Add_output_0_DequantizeLinear_Output",
+        "/features/features.13/Add_output_0_DequantizeLinear_Output",
+    ];
+
+    /// <summary>The ONNX backbone (NCHW float input, ImageNet normalisation). Required.</summary>
+    public string BackbonePath { get; init; } = string.Empty;
+
+    /// <summary>The labels of normal images in a dataset given to <see cref="PatchCoreTrainer.Fit(DefectDetection.Datasets.ImageDataset, IProgress{DefectDetection.Models.TrainingProgress}?, CancellationToken)"/>. Default <c>normal</c> and <c>good</c> (MVTec AD).</summary>
+    public IReadOnlyList<string> NormalLabels { get; init; } = DefectDetection.Models.Learners.DefaultNormalLabels;
+
+    /// <summary>Intermediate tensors to tap, by name; the first sets the patch grid. Default <see cref="MobileNetV2Layers"/>.</summary>
+    public IReadOnlyList<string> Layers { get; init; } = MobileNetV2Layers;
+
+    /// <summary>Network input side in pixels (images are stretched to it). Default 224.</summary>
+    public int InputSize { get; init; } = 224;
+
+    /// <summary>
+    /// How images become the backbone's input tensor: channel order, scale, mean and std (its width and height are
+    /// ignored: <see cref="InputSize"/> and <see cref="Tiles"/> set them). Default: <see cref="TensorLayoutOptions.ImageNet"/>
+    /// (RGB, 1/255, torchvision's mean and std), what torchvision exports expect; a backbone trained otherwise (for
+    /// example BGR 0-255 with the mean subtracted) needs its own. Stored in the model file.
+    /// </summary>
+    public TensorLayoutOptions Layout { get; init; } = TensorLayoutOptions.ImageNet;
+
+    /// <summary>
+    /// Tiles a side (1..4): the image is stretched to Tiles x InputSize pixels a side and the backbone runs on
+    /// Tiles x Tiles crops whose feature maps are stitched, for finer patches on a fixed-size backbone. Default 1.
+    /// </summary>
+    public int Tiles { get; init; } = 1;
+
+    /// <summary>Local aggregation window (odd, 1 = none) over each feature map. Default 3.</summary>
+    public int Neighbourhood { get; init; } = 3;
+
+    /// <summary>
+    /// Each tapped layer with more channels than this is reduced to this many features by averaging runs of adjacent
+    /// channels (PatchCore's adaptive average pooling), so that wide layers neither dominate the distance nor multiply
+    /// the bank's memory and search time (ResNet-18's layer2 + layer3, 128 + 256 channels, give 64 + 64 features at
+    /// 64). 0 (default): every channel. Stored in the model file.
+    /// </summary>
+    public int MaxLayerFeatures { get; init; }
+
+    /// <summary>
+    /// Fraction of all patch features kept in the memory bank (greedy k-centre coreset), in (0, 1]; 1 keeps every patch
+    /// and skips the selection. Default 0.1. With hundreds of training images a small coreset costs accuracy: on the
+    /// magnetic tiles (666 normals) keeping every patch instead of 2.5% raised pixel AUROC from 0.832 to 0.859 and image
+    /// AUROC from 0.948 to 0.964, but the bank grows to about 400 KB an image (261 MiB) and scoring slows from 43
+    /// to about 0.5 images a second on 2 threads (the exact search is linear in the bank); <see cref="NearestImages"/>
+    /// brings it back to 13-17 images a second at the same quality.
+    /// </summary>
+    public double CoresetRatio { get; init; } = 0.1;
+
+    /// <summary>
+    /// Compare each scored image's patches only with the bank rows of this many training images, those whose mean patch
+    /// feature is nearest to the scored image's (SPADE's image-level nearest neighbours ahead of the patch search).
+    /// 0 (default): the whole bank. Meant for hundreds of training images with <see cref="CoresetRatio"/> 1, where it
+    /// keeps the whole bank's quality at a fraction of its search time (the held-out normals are scored the same way for
+    /// the threshold; figures in docs/experiments.md). Images whose rows a coreset dropped entirely are skipped; a value
+    /// at or above the number of training images is the whole bank. Models trained with it are written as
+    /// "patchcore-v4" with each training image's mean feature (4 bytes x features per image).
+    /// </summary>
+    public int NearestImages { get; init; }
+
+    /// <summary>Random projection size for coreset selection (0 = none; ignored when not smaller than the feature size). Default 128.</summary>
+    public int ProjectionDimensions { get; init; } = 128;
+
+    /// <summary>
+    /// Rings of patches at the grid edge whose scores are replaced by the nearest inner patch's score before the
+    /// image score and the map (edge patches see the backbone's zero padding and the photo's border, and otherwise
+    /// dominate the maximum; like the centre crop of the usual 256 -> 224 preprocessing). Default 1.
+    /// </summary>
+    public int BorderPatches { get; init; } = 1;
+
+    /// <summary>
+    /// Also learn each normal image mirrored left-right, top-bottom and both (180 degrees), for parts whose texture
+    /// has no fixed orientation: more normal variation from few images, at 4x the feature memory and coreset time
+    /// during training. Default false.
+    /// </summary>
+    public bool AugmentFlips { get; init; }
+
+    /// <summary>
+    /// Weight of the image-relative intensity context added to each patch's distance (0 = off, the default). For
+    /// defects that are large areas of uneven brightness or texture, whose patches each look like some normal patch:
+    /// each grid cell's local contrast, streak anisotropy, and brightness and contrast relative to the medians of its
+    /// own row and column, scored by a Gaussian fitted to the normal images' cells and scaled so that weight 1 gives it
+    /// the spread of the patch distances over the held-out normals. Costs a few ms an image (magnetic tiles on 2
+    /// threads: 40.4 -> 35.0 images/s with maps). Models trained with it are written as "patchcore-v2". 0.5 was chosen
+    /// on a development split of the magnetic tiles (see the sample).
+    /// </summary>
+    public double ContextWeight { get; init; }
+
+    /// <summary>
+    /// Weight of each patch's position in the grid, appended to its features (0 = off, the default). For parts that
+    /// fill the image the same way every time (crops of one kind of part stretched to the input, a fixed fixture), so
+    /// that a patch must resemble normal patches from about the same place on the part, not from anywhere: the two
+    /// appended coordinates run from 0 to the weight across the grid, in the units of the feature distances (with the
+    /// default MobileNetV2 taps, distances to the nearest normal patch are about 2 to 3). Models trained with it are
+    /// written as "patchcore-v2". 3 was chosen on a development split of the magnetic tiles (see the sample).
+    /// </summary>
+    public double PositionWeight { get; init; }
+
+    /// <summary>Gaussian smoothing of the anomaly map, in network input pixels. Default 4.</summary>
+    public float MapSigma { get; init; } = 4;
+
+    /// <summary>Smallest region (pixels) reported. Default 1.</summary>
+    public int MinRegionArea { get; init; } = 1;
+
+    /// <summary>Images per backbone run. Default 8.</summary>
+    public int BatchSize { get; init; } = 8;
+
+    /// <summary>Threads for the backbone, coreset and search. Default: processor count.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Seed of the coreset start and projection. Default 42.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Threshold selection.</summary>
+    public AnomalyThresholdOptions Threshold { get; init; } = new();
+
+    internal void Validate()
+    {
+        if (string.IsNullOrEmpty(BackbonePath))
+        {
+            throw new ArgumentException("BackbonePath is required.", nameof(BackbonePath));
+        }
+
+        if (Layers is null || Layers.Count == 0)
+        {
+            throw new ArgumentException("At least one layer must be tapped.", nameof(Layers));
+        }
+
+        if (InputSize < 32 || InputSize > 4096)
+        {
+            throw new ArgumentOutOfRangeException(nameof(InputSize), $"InputSize must be in [32, 4096], got {InputSize}.");
+        }
+
+        if (Tiles is < 1 or > 4)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Tiles), $"Tiles must be in [1, 4], got {Tiles}.");
+        }
+
+        if (MaxLayerFeatures < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxLayerFeatures), $"MaxLayerFeatures must be >= 0 (0 = every channel), got {MaxLayerFeatures}.");
+        }
+
+        if (Neighbourhood < 1 || Neighbourhood % 2 == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Neighbourhood), $"Neighbourhood must be odd and positive, got {Neighbourhood}.");
+        }
+
+        if (!(CoresetRatio > 0 && CoresetRatio <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CoresetRatio), $"CoresetRatio must be in (0, 1], got {CoresetRatio}.");
+        }
+
+        if (NearestImages < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(NearestImages), $"NearestImages must be >= 0 (0 = the whole bank), got {NearestImages}.");
+        }
+
+
+        if (!(ContextWeight >= 0 && ContextWeight <= 1000))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ContextWeight), $"ContextWeight must be in [0, 1000], got {ContextWeight}.");
+        }
+
+        if (!(PositionWeight >= 0 && PositionWeight <= 1e6))
+        {
+            throw new ArgumentOutOfRangeException(nameof(PositionWeight), $"PositionWeight must be in [0, 1e6], got {PositionWeight}.");
+        }
+
+        Check(BorderPatches is >= 0 and <= 8, nameof(BorderPatches), BorderPatches, "in [0, 8]");
+        Check(ProjectionDimensions >= 0, nameof(ProjectionDimensions), ProjectionDimensions, ">= 0");
+        Check(BatchSize >= 1, nameof(BatchSize), BatchSize, ">= 1");
+        Check(Threads >= 1, nameof(Threads), Threads, ">= 1");
+        Check(MinRegionArea >= 1, nameof(MinRegionArea), MinRegionArea, ">= 1");
+        Check(MapSigma >= 0 && float.IsFinite(MapSigma), nameof(MapSigma), MapSigma, "finite and >= 0");
+
+        ArgumentNullException.ThrowIfNull(Threshold);
+        Threshold.Validate();
+        ArgumentNullException.ThrowIfNull(Layout);
+        Layout.Validate();
+    }
+
+    private static void Check(bool ok, string name, object value, string rule)
+    {
+        if (!ok)
+        {
+            throw new ArgumentOutOfRangeException(name, $"{name} must be {rule}, got {value}.");
+        }
+    }
+}
