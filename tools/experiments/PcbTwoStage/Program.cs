@@ -4,7 +4,7 @@ using DefectDetection.Samples.PcbTwoStage;
 using DefectDetection.Vision.Synthetic;
 
 // Reproduces the AWS missing-hole experiment on generated boards:
-//   dotnet run --project samples/PcbTwoStage -c Release -- [--train N] [--test N] [--seed S] [--small] [--validate] [--json FILE]
+//   dotnet run --project tools/experiments/PcbTwoStage -c Release -- [--train N] [--test N] [--seed S] [--small] [--validate] [--json FILE]
 // --validate scores on validation boards (their own seeds) instead of the test boards: tune with it, never on test.
 int train = 24, test = 50, seed = 1;
 bool small = false, validate = false;

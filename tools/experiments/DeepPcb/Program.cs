@@ -3,7 +3,7 @@ using DefectDetection.Samples.DeepPcb;
 
 // DeepPCB (aligned template/test pairs with typed defect boxes) with the template-difference detector and crop
 // classifier: trains on train.txt, inspects test.txt through DefectPipeline, prints per-type and overall figures.
-//   dotnet run --project samples/DeepPcb -c Release -- [--data FOLDER] [--limit N] [--train N] [--threads N]
+//   dotnet run --project tools/experiments/DeepPcb -c Release -- [--data FOLDER] [--limit N] [--train N] [--threads N]
 //                                                      [--json FILE] [--diag] [--save-model FILE]
 // --save-model writes the trained classifier as a .ddmodel file, usable in a pipeline file ("classifiers") together
 // with a "template-difference" detector (MaxShift 16, tolerance 2, merge_distance 2, min_area 2, box_margin 0,
