@@ -88,6 +88,30 @@ public sealed class ModelContractCommandTests : IDisposable
     }
 
     [Fact]
+    public void AnAnomalyModelOnABackboneNobodyNamedTensorsForTrainsWithoutLayerNames()
+    {
+        // ML.NET's ResNet-18 (restoring the solution downloads it for tools/experiments/AnomalyDetection): no --layer.
+        string home = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        string resnet = Path.Combine(home, "microsoft.ml.dnnimagefeaturizer.resnet18", "0.24.0", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
+        Assert.True(File.Exists(resnet), $"{resnet} is missing: restore the solution");
+        string normals = Directory.CreateDirectory(Path.Combine(_dir, "textures", "normal")).FullName;
+        for (int i = 0; i < 4; i++)
+        {
+            using Image t = SyntheticImages.Texture(i, 96);
+            ImageCodecs.Save(t, Path.Combine(normals, $"{i}.png"));
+        }
+
+        string model = Path.Combine(_dir, "resnet.ddmodel");
+        var (code, output, err) = Run("train", "--task", "anomaly", "--data", Path.Combine(_dir, "textures"), "--backbone", resnet, "--out", model, "--json",
+            "--channel-order", "bgr", "--pixel-scale", "1", "--mean", "103.06,115.90,123.15", "--std", "1");
+        Assert.True(code == 0, err);
+        Assert.Equal(["ReLU315_Output_0", "ReLU347_Output_0"], JsonDocument.Parse(output).RootElement.GetProperty("layers").EnumerateArray().Select(e => e.GetString()));
+        (code, output, err) = Run("predict", "--model", model, Path.Combine(normals, "0.png"), "--json");
+        Assert.True(code == 0, err);
+        PredictionSchema.Validate(output);
+    }
+
+    [Fact]
     public void TrainHelpListsEveryTask()
     {
         var (code, output, _) = Run("train", "--help");

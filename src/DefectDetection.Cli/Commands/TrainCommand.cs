@@ -17,7 +17,7 @@ internal static class TrainCommand
         Option<string> annotations = new("--annotations") { Description = "pin-residual: Pascal VOC folder (STEM.xml per image) or COCO .json with the defect boxes of the --data images." };
         Option<string> pipelineFile = new("--pipeline") { Description = "pin-residual: a pipeline file whose detector cuts the training crops from the --data images (with its context margin); without it, the --data images are the crops." };
         Option<string> backbone = new("--backbone") { Description = "An ONNX backbone; without it the weight-free extractor is used." };
-        Option<string[]> layer = new("--layer") { Description = "A backbone tensor to tap (repeatable; default: the tensor feeding global pooling).", AllowMultipleArgumentsPerToken = true };
+        Option<string[]> layer = new("--layer") { Description = "A backbone tensor to tap (repeatable; default: classify taps the tensor feeding global pooling, anomaly the backbone's stage outputs at strides 8 and 16, reported by --json).", AllowMultipleArgumentsPerToken = true };
         Option<string> output = new("--out") { Description = "The .ddmodel file to write." };
         Option<string> images = new("--images") { Description = "The image folder of a manifest (required for s3:// references; every image and mask must lie inside it)." };
         Option<string> split = new("--split") { Description = "The list of a splits .json to train on ([task:]name; default classification train, tested on test)." };

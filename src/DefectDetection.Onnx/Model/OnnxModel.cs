@@ -29,8 +29,10 @@ public sealed class OnnxModel
         Outputs = graph.Outputs.ToArray();
         var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var names = new List<string>();
+        var nodes = new List<NodeInfo>(graph.Nodes.Count);
         foreach (GraphNode n in graph.Nodes)
         {
+            nodes.Add(new NodeInfo(n.Name, string.IsNullOrEmpty(n.Domain) || n.Domain == "ai.onnx" ? n.OpType : n.Domain + "." + n.OpType, [.. n.Inputs], [.. n.Outputs]));
             string key = string.IsNullOrEmpty(n.Domain) || n.Domain == "ai.onnx" ? n.OpType : n.Domain + "." + n.OpType;
             counts[key] = counts.TryGetValue(key, out int c) ? c + 1 : 1;
             foreach (string o in n.Outputs)
@@ -44,6 +46,7 @@ public sealed class OnnxModel
 
         OperatorCounts = counts;
         NodeOutputNames = names;
+        Nodes = nodes;
         UnsupportedOperators = KernelRegistry.FindProblems(graph);
     }
 
@@ -67,6 +70,9 @@ public sealed class OnnxModel
 
     /// <summary>Every tensor produced by a node, in graph order (usable as <see cref="SessionOptions.ExtraOutputs"/>).</summary>
     public IReadOnlyList<string> NodeOutputNames { get; }
+
+    /// <summary>The graph's nodes as loaded (before any rewrite), in graph order: what reads and writes which tensor.</summary>
+    public IReadOnlyList<NodeInfo> Nodes { get; }
 
     internal OnnxGraph Graph { get; }
 
@@ -284,3 +290,10 @@ public sealed class OnnxModel
         return new TensorInfo(vi.Name, type, dims);
     }
 }
+
+/// <summary>One node of a model's graph.</summary>
+/// <param name="Name">The node's name (may be empty).</param>
+/// <param name="OpType">The operator ("Conv"; "domain.Op" outside ai.onnx).</param>
+/// <param name="Inputs">The tensors it reads (an empty name is an omitted optional input).</param>
+/// <param name="Outputs">The tensors it writes.</param>
+public sealed record NodeInfo(string Name, string OpType, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs);

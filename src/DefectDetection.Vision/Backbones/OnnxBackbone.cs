@@ -315,6 +315,84 @@ public sealed partial class OnnxBackbone : IDisposable
         throw new OnnxModelException($"The layer '{layer}' has shape [{string.Join(",", f.Shape)}]; a [N, C, H, W] or [N, C] tensor with N = {batch} is needed.");
     }
 
+    /// <summary>
+    /// Chooses a backbone's taps for patch features when none are named: the outputs of its spatial stages at strides 8
+    /// and 16 (the last tensor at each stride that ends a stage: a residual Add, or a tensor read by two or more nodes;
+    /// behind a QuantizeLinear/DequantizeLinear pair its dequantized copy), or, for a backbone without both, its two
+    /// deepest stages with a spatial size above 1. Reproduces PatchCore's layer2 + layer3 on ResNets and the
+    /// features.6 + features.13 taps on MobileNetV2.
+    /// </summary>
+    /// <exception cref="OnnxModelException">The model has fewer than two such stages (name the taps).</exception>
+    internal static string[] StageTaps(byte[] modelBytes, TensorLayoutOptions layout, string? inputName)
+    {
+        OnnxModel model = OnnxModel.Load(modelBytes);
+        string input = inputName ?? (model.Inputs.Count > 0 ? model.Inputs[0].Name : throw new OnnxModelException("The model has no input."));
+        model = WithInputSize(model, modelBytes, input, layout, 1);
+        Dictionary<string, List<NodeInfo>> readers = new(StringComparer.Ordinal);
+        foreach (NodeInfo n in model.Nodes)
+        {
+            foreach (string i in n.Inputs.Where(i => i.Length > 0))
+            {
+                if (!readers.TryGetValue(i, out List<NodeInfo>? list))
+                {
+                    readers[i] = list = [];
+                }
+
+                list.Add(n);
+            }
+        }
+
+        // Stage ends, in graph order, each replaced by its dequantized copy when it is only quantized.
+        List<string> candidates = [];
+        foreach (NodeInfo n in model.Nodes)
+        {
+            foreach (string o in n.Outputs.Where(o => o.Length > 0))
+            {
+                int count = readers.TryGetValue(o, out List<NodeInfo>? r) ? r.Count : 0;
+                if (n.OpType != "Add" && count < 2)
+                {
+                    continue;
+                }
+
+                string tap = o;
+                if (count == 1 && r![0].OpType == "QuantizeLinear" && readers.TryGetValue(r[0].Outputs[0], out List<NodeInfo>? q)
+                    && q.Count >= 1 && q.All(d => d.OpType == "DequantizeLinear"))
+                {
+                    tap = q[0].Outputs[0];
+                }
+
+                candidates.Add(tap);
+            }
+        }
+
+        if (candidates.Count == 0)
+        {
+            throw new OnnxModelException("Found no stage outputs (residual Adds or tensors read twice) to tap; name the layers.");
+        }
+
+        using InferenceSession probe = new(model, new SessionOptions { IntraOpThreads = 1, ExtraOutputs = [.. candidates.Distinct(StringComparer.Ordinal)] });
+        DenseTensor<float> image = new([1, layout.Channels, layout.Height, layout.Width]);
+        IReadOnlyDictionary<string, Tensor> outputs = probe.Run(new Dictionary<string, Tensor> { [input] = image }, [.. candidates.Distinct(StringComparer.Ordinal)]);
+        SortedDictionary<int, string> lastByStride = [];
+        foreach (string c in candidates)
+        {
+            Tensor t = outputs[c];
+            if (t.ElementType == TensorElementType.Float32 && t.Rank == 4 && t.Dimensions[2] > 1 && t.Dimensions[3] > 1)
+            {
+                lastByStride[(int)Math.Round((double)layout.Height / t.Dimensions[2])] = c;
+            }
+        }
+
+        if (lastByStride.TryGetValue(8, out string? s8) && lastByStride.TryGetValue(16, out string? s16))
+        {
+            return [s8, s16];
+        }
+
+        return lastByStride.Count >= 2
+            ? [.. lastByStride.Values.TakeLast(2)]
+            : throw new OnnxModelException($"Found {lastByStride.Count} spatial stage output(s) to tap; name the layers.");
+    }
+
     private static string FindDefaultLayer(OnnxModel model, TensorLayoutOptions layout, string inputName)
     {
         IReadOnlyList<string> names = model.NodeOutputNames;

@@ -8,7 +8,7 @@ namespace DefectDetection.Vision.PatchCore;
 /// <summary>Configuration of <see cref="PatchCoreTrainer"/>.</summary>
 public sealed class PatchCoreOptions
 {
-    /// <summary>The default tapped layers of the MobileNetV2 QDQ backbone: stride 8 (28x28x32) and stride 16 (14x14x96) at 224 input.</summary>
+    /// <summary>The MobileNetV2 QDQ backbone's stage outputs at stride 8 (28x28x32) and stride 16 (14x14x96) at 224 input: what the automatic choice gives for it.</summary>
     public static IReadOnlyList<string> MobileNetV2Layers { get; } =
     [
         "/features/features.6/Add_output_0_DequantizeLinear_Output",
@@ -21,8 +21,12 @@ public sealed class PatchCoreOptions
     /// <summary>The labels of normal images in a dataset given to <see cref="PatchCoreTrainer.Fit(DefectDetection.Datasets.ImageDataset, IProgress{DefectDetection.Models.TrainingProgress}?, CancellationToken)"/>. Default <c>normal</c> and <c>good</c> (MVTec AD).</summary>
     public IReadOnlyList<string> NormalLabels { get; init; } = DefectDetection.Models.Learners.DefaultNormalLabels;
 
-    /// <summary>Intermediate tensors to tap, by name; the first sets the patch grid. Default <see cref="MobileNetV2Layers"/>.</summary>
-    public IReadOnlyList<string> Layers { get; init; } = MobileNetV2Layers;
+    /// <summary>
+    /// Intermediate tensors to tap, by name; the first sets the patch grid. Empty (default): chosen from the backbone,
+    /// its stage outputs at strides 8 and 16 (PatchCore's layer2 + layer3 on a ResNet; <see cref="MobileNetV2Layers"/> on
+    /// MobileNetV2); the model records the taps used.
+    /// </summary>
+    public IReadOnlyList<string> Layers { get; init; } = [];
 
     /// <summary>Network input side in pixels (images are stretched to it). Default 224.</summary>
     public int InputSize { get; init; } = 224;
@@ -136,9 +140,9 @@ public sealed class PatchCoreOptions
             throw new ArgumentException("BackbonePath is required.", nameof(BackbonePath));
         }
 
-        if (Layers is null || Layers.Count == 0)
+        if (Layers is null || Layers.Any(string.IsNullOrEmpty))
         {
-            throw new ArgumentException("At least one layer must be tapped.", nameof(Layers));
+            throw new ArgumentException("Layers must not be null or hold empty names (leave it empty to choose the taps automatically).", nameof(Layers));
         }
 
         if (InputSize < 32 || InputSize > 4096)

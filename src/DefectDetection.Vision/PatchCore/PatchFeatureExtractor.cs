@@ -42,7 +42,8 @@ internal sealed class PatchFeatureExtractor : IDisposable
             Std = l.Std,
             ResizeMode = l.ResizeMode,
         };
-        _backbone = new OnnxBackbone(backboneBytes, backboneName, new OnnxBackboneOptions { Layout = Layout, Layers = [.. layers], Threads = threads, BatchSize = batchSize });
+        string[] taps = layers.Count > 0 ? [.. layers] : OnnxBackbone.StageTaps(backboneBytes, Layout, null);
+        _backbone = new OnnxBackbone(backboneBytes, backboneName, new OnnxBackboneOptions { Layout = Layout, Layers = taps, Threads = threads, BatchSize = batchSize });
         foreach (FeatureMapShape s in _backbone.LayerShapes)
         {
             Dimension += LayerFeatures(s.Channels);

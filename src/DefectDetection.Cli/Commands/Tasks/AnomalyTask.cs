@@ -43,7 +43,7 @@ internal sealed class AnomalyTask : ITaskHandler
         PatchCoreOptions options = new()
         {
             BackbonePath = Path.GetFullPath(backbone),
-            Layers = settings.Layers.Count > 0 ? settings.Layers : PatchCoreOptions.MobileNetV2Layers,
+            Layers = settings.Layers,
             InputSize = settings.InputSize ?? defaults.InputSize,
             CoresetRatio = settings.CoresetRatio ?? defaults.CoresetRatio,
             BorderPatches = settings.BorderPatches ?? defaults.BorderPatches,
@@ -89,6 +89,7 @@ internal sealed class AnomalyTask : ITaskHandler
             ["memory_bank_patches"] = model.BankSize,
             ["memory_bank_bytes"] = model.MemoryBankBytes,
             ["nearest_images"] = model.NearestImages,
+            ["layers"] = model.Layers,
             ["threshold"] = Math.Round(model.Threshold, 6),
             ["seconds"] = Math.Round(sw.Elapsed.TotalSeconds, 2),
         };
