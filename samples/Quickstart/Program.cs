@@ -7,7 +7,7 @@ using DefectDetection.Imaging.Processing;
 using DefectDetection.Pipeline;
 using DefectDetection.Vision.PinResidual;
 using DefectDetection.Vision.Roi;
-using DefectDetection.Vision.Synthetic;
+using DefectDetection.Synthetic;
 
 // Quickstart: inspect printed circuit boards with the two-stage pipeline, on built-in generated data (no downloads,
 // no ../shared). Boards with missing holes, spurs and stray copper are generated; stage 1 finds every pin by template

@@ -46,4 +46,7 @@ dotnet tool install DefectDetection.Cli --version "$version" --tool-path "$work/
 "$work/tools/defect" predict --model parts.ddmodel bad.png --json > "$work/tool.log"
 grep -q '"is_defect": true' "$work/tool.log" || { cat "$work/tool.log"; exit 1; }
 echo "defect predict: the tool judged bad.png a defect with the app's model"
+"$work/tools/defect" generate-boards --count 1 --out "$work/boards" --seed 1 --width 400 --height 300 > "$work/boards.log" 2>&1 || { cat "$work/boards.log"; exit 1; }
+ls "$work/boards" | grep -q '\.png$' || { echo "generate-boards wrote no board"; exit 1; }
+echo "defect generate-boards: wrote a board"
 echo "== packages, app and tool work"

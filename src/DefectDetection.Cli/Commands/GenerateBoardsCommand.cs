@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using DefectDetection.Annotations;
 using DefectDetection.Imaging;
-using DefectDetection.Vision.Synthetic;
+using DefectDetection.Synthetic;
 
 namespace DefectDetection.Cli.Commands;
 

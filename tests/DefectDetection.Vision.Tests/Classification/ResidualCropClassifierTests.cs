@@ -5,7 +5,7 @@ using DefectDetection.Vision.Heads;
 using DefectDetection.Vision.ImageClassification;
 using DefectDetection.Vision.PinResidual;
 using DefectDetection.Vision.TemplateDifference;
-using DefectDetection.Vision.Synthetic;
+using DefectDetection.Synthetic;
 
 namespace DefectDetection.Vision.Tests.Classification;
 

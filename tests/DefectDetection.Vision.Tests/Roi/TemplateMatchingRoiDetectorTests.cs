@@ -1,7 +1,7 @@
 using DefectDetection.Imaging;
 using DefectDetection.Pipeline;
 using DefectDetection.Vision.Roi;
-using DefectDetection.Vision.Synthetic;
+using DefectDetection.Synthetic;
 
 namespace DefectDetection.Vision.Tests.Roi;
 

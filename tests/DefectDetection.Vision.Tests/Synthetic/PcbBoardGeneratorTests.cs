@@ -1,7 +1,7 @@
 using DefectDetection.Datasets;
 using DefectDetection.Annotations;
 using DefectDetection.Imaging;
-using DefectDetection.Vision.Synthetic;
+using DefectDetection.Synthetic;
 
 namespace DefectDetection.Vision.Tests.Synthetic;
 

@@ -9,7 +9,7 @@ using DefectDetection.Vision.PinResidual;
 using DefectDetection.Vision.TemplateDifference;
 using DefectDetection.Vision.Features;
 using DefectDetection.Vision.Roi;
-using DefectDetection.Vision.Synthetic;
+using DefectDetection.Synthetic;
 
 namespace DefectDetection.Samples.PcbTwoStage;
 

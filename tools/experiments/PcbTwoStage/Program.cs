@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using DefectDetection.Samples.PcbTwoStage;
-using DefectDetection.Vision.Synthetic;
+using DefectDetection.Synthetic;
 
 // Reproduces the AWS missing-hole experiment on generated boards:
 //   dotnet run --project tools/experiments/PcbTwoStage -c Release -- [--train N] [--test N] [--seed S] [--small] [--validate] [--json FILE]

@@ -3,7 +3,7 @@ using DefectDetection.Annotations;
 using DefectDetection.Imaging;
 using DefectDetection.Pipeline;
 
-namespace DefectDetection.Vision.Synthetic;
+namespace DefectDetection.Synthetic;
 
 /// <summary>
 /// Generates high-resolution images of a printed circuit board with hundreds of plated through-hole pins, traces,

@@ -1,6 +1,6 @@
 using DefectDetection.Imaging;
 
-namespace DefectDetection.Vision.Synthetic;
+namespace DefectDetection.Synthetic;
 
 /// <summary>An RGB colour.</summary>
 internal readonly record struct Rgb(byte R, byte G, byte B);

@@ -1,4 +1,4 @@
-namespace DefectDetection.Vision.Synthetic;
+namespace DefectDetection.Synthetic;
 
 /// <summary>Options of <see cref="PcbBoardGenerator"/>. Defaults give 3200x2400 boards with several hundred pins.</summary>
 public sealed class PcbBoardOptions

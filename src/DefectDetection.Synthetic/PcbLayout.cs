@@ -1,4 +1,4 @@
-namespace DefectDetection.Vision.Synthetic;
+namespace DefectDetection.Synthetic;
 
 /// <summary>A through-hole pin of a board design, in design coordinates (pixels of an unmoved board).</summary>
 /// <param name="X">Centre, x.</param>
