@@ -402,6 +402,22 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
             throw new ModelFileException(full, "manifest.json", "the positive label or threshold is inconsistent with the labels");
         }
 
+        // Thresholds are probabilities: a NaN or out-of-range value read back would silently call every image one way.
+        double? defectThreshold = null;
+        if (p.TryGetValue("defect_threshold", out string? dts))
+        {
+            defectThreshold = double.TryParse(dts, NumberStyles.Float, CultureInfo.InvariantCulture, out double dtv) ? dtv : double.NaN;
+        }
+
+        foreach ((string field, double? value) in new[] { ("threshold", m.Threshold), ("properties.defect_threshold", defectThreshold) })
+        {
+            if (value is { } t && !(t > 0 && t < 1))
+            {
+                (extractor as IDisposable)?.Dispose();
+                throw new ModelFileException(full, "manifest.json", $"{field} is {t.ToString(CultureInfo.InvariantCulture)}, expected a probability in (0, 1)");
+            }
+        }
+
         TrainingSummary training = new()
         {
             ImageCount = m.TrainingData?.ImageCount ?? 0,
@@ -413,7 +429,7 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
         string[] normal = p.TryGetValue("normal_labels", out string? nl) && nl.Length > 0 ? nl.Split('\n') : [];
         return new ImageClassificationModel(extractor, head, positive, m.Threshold, normal, training, bytes, weightFree, m.CreatedUtc)
         {
-            DefectThreshold = p.TryGetValue("defect_threshold", out string? dts) && double.TryParse(dts, NumberStyles.Float, CultureInfo.InvariantCulture, out double dtv) ? dtv : null,
+            DefectThreshold = defectThreshold,
         };
     }
 

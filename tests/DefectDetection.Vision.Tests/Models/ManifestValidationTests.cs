@@ -41,4 +41,23 @@ public sealed class ManifestValidationTests : IDisposable
         using IDefectModel model = DefectModel.Load(Fixture, new DefectModelLoadOptions { BackbonePath = SharedData.MobileNetV2Qdq });
         Assert.Equal(Learners.PatchCore, model.Learner);
     }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(0.0)]
+    [InlineData(1.5)]
+    [InlineData(double.PositiveInfinity)]
+    public void AClassifierThresholdOutsideItsRangeIsRefused(double threshold)
+    {
+        string fixture = Path.Combine(SharedData.RepoRoot, "tests", "fixtures", "models", "v0.1", "classifier-weightfree.ddmodel");
+        ModelPackage original = ModelPackage.Load(fixture);
+        ModelManifest m = original.Manifest;
+        string edited = Path.Combine(_dir, "classifier.ddmodel");
+        new ModelPackage(
+            new ModelManifest { Task = m.Task, Labels = m.Labels, Preprocessing = m.Preprocessing, Backbone = m.Backbone, Threshold = threshold, TrainingData = m.TrainingData, Properties = m.Properties, CreatedUtc = m.CreatedUtc },
+            original.Tensors).Save(edited);
+        ModelFileException e = Assert.Throws<ModelFileException>(() => DefectModel.Load(edited));
+        Assert.Contains("threshold", e.Message, StringComparison.Ordinal);
+        Assert.Contains("probability", e.Message, StringComparison.Ordinal);
+    }
 }
