@@ -39,33 +39,9 @@ internal sealed class SharedResource<T>(T value)
     }
 }
 
-/// <summary>Pieces every learner's model shares: saving to a stream, probability calibration, threshold checks.</summary>
+/// <summary>Pieces every learner's model shares: probability calibration, threshold checks, label scores.</summary>
 internal static class ModelContract
 {
-    /// <summary>
-    /// Writes a model to a stream through its path-based save (a temporary file in the temp folder, copied, then deleted).
-    /// </summary>
-    public static void SaveToStream(Stream stream, DefectModelSaveOptions? options, Action<string, DefectModelSaveOptions> save)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        if (!stream.CanWrite)
-        {
-            throw new ArgumentException("The stream is not writable.", nameof(stream));
-        }
-
-        string temp = Path.Combine(Path.GetTempPath(), "ddmodel-" + Guid.NewGuid().ToString("N") + ".tmp");
-        try
-        {
-            save(temp, new DefectModelSaveOptions { Overwrite = false, EmbedBackbone = options?.EmbedBackbone ?? true, DataSource = options?.DataSource });
-            using FileStream file = File.OpenRead(temp);
-            file.CopyTo(stream);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
-
     /// <summary>
     /// A probability <paramref name="p"/> mapped piecewise linearly so that the threshold <paramref name="t"/> lands
     /// on 0.5: the calibrated confidence of the defect side.

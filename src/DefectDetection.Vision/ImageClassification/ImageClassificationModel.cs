@@ -249,6 +249,15 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
     public void Save(string path, DefectModelSaveOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ToPackage(options).Save(path, new ModelSaveOptions { Overwrite = options?.Overwrite ?? false });
+    }
+
+    /// <inheritdoc />
+    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ToPackage(options).Save(stream);
+
+    // The model as a package: manifest, tensors and (when embedded) the backbone.
+    private ModelPackage ToPackage(DefectModelSaveOptions? options)
+    {
         options ??= new DefectModelSaveOptions();
         Dictionary<string, string> properties = new(StringComparer.Ordinal)
         {
@@ -311,12 +320,8 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
             Properties = properties,
             CreatedUtc = CreatedUtc,
         };
-        new ModelPackage(manifest, _head.ToTensors(), backboneInfo is { Embedded: true } ? _backboneBytes : null)
-            .Save(path, new ModelSaveOptions { Overwrite = options.Overwrite });
+        return new ModelPackage(manifest, _head.ToTensors(), backboneInfo is { Embedded: true } ? _backboneBytes : null);
     }
-
-    /// <inheritdoc />
-    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ModelContract.SaveToStream(stream, options, Save);
 
     /// <summary>
     /// Loads a model saved by <see cref="Save(string, DefectModelSaveOptions?)"/> (through <see cref="DefectModel.Load(string, DefectModelLoadOptions?)"/>). A model whose backbone is not embedded needs

@@ -166,9 +166,6 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
     /// <inheritdoc />
     public ICropClassifier AsCropClassifier() => this;
 
-    /// <inheritdoc />
-    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ModelContract.SaveToStream(stream, options, Save);
-
     /// <summary>
     /// Writes the model as a <c>.ddmodel</c> file: the memory bank, the settings and, unless
     /// <see cref="DefectModelSaveOptions.EmbedBackbone"/> is false, the backbone ONNX (else referenced by name and SHA-256).
@@ -176,6 +173,16 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
     /// <param name="path">The file.</param>
     /// <param name="options">Save options.</param>
     public void Save(string path, DefectModelSaveOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ToPackage(options).Save(path, new ModelSaveOptions { Overwrite = options?.Overwrite ?? false });
+    }
+
+    /// <inheritdoc />
+    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ToPackage(options).Save(stream);
+
+    // The model as a package: manifest, tensors and (when embedded) the backbone.
+    private ModelPackage ToPackage(DefectModelSaveOptions? options)
     {
         options ??= new DefectModelSaveOptions();
         CultureInfo inv = CultureInfo.InvariantCulture;
@@ -260,7 +267,7 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
             tensors[DescriptorTensor] = new ModelTensor([_patches.Descriptors.Length / FeatureDimension, FeatureDimension], _patches.Descriptors);
         }
 
-        new ModelPackage(manifest, tensors, options.EmbedBackbone ? _extractor.BackboneBytes : null).Save(path, new ModelSaveOptions { Overwrite = options.Overwrite });
+        return new ModelPackage(manifest, tensors, options.EmbedBackbone ? _extractor.BackboneBytes : null);
     }
 
     /// <summary>Reads a model written by <see cref="Save(string, DefectModelSaveOptions?)"/> (through <see cref="DefectModel.Load(string, DefectModelLoadOptions?)"/>).</summary>

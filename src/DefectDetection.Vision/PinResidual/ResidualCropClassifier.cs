@@ -142,6 +142,15 @@ public sealed class ResidualCropClassifier : IDefectModel, ICropClassifier
     public void Save(string path, DefectModelSaveOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ToPackage(options).Save(path, new ModelSaveOptions { Overwrite = options?.Overwrite ?? false });
+    }
+
+    /// <inheritdoc />
+    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ToPackage(options).Save(stream);
+
+    // The model as a package: manifest, tensors and (when embedded) the backbone.
+    private ModelPackage ToPackage(DefectModelSaveOptions? options)
+    {
         CultureInfo inv = CultureInfo.InvariantCulture;
         ResidualCropClassifierOptions o = _o;
         Dictionary<string, string> properties = new(StringComparer.Ordinal)
@@ -178,11 +187,8 @@ public sealed class ResidualCropClassifier : IDefectModel, ICropClassifier
         }
 
         ModelManifest manifest = new() { Task = TaskName, Labels = [.. Labels], Threshold = Threshold, Properties = properties };
-        new ModelPackage(manifest, tensors).Save(path, new ModelSaveOptions { Overwrite = options?.Overwrite ?? false });
+        return new ModelPackage(manifest, tensors);
     }
-
-    /// <inheritdoc />
-    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ModelContract.SaveToStream(stream, options, Save);
 
     /// <summary>Loads a classifier written by <see cref="Save(string, DefectModelSaveOptions?)"/> (through <see cref="DefectModel.Load(string, DefectModelLoadOptions?)"/>).</summary>
     /// <exception cref="ModelFileException">The file is not a pin-residual classifier, or a property or tensor is missing or out of range (the message names it).</exception>

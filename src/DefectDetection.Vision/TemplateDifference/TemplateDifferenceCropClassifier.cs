@@ -380,6 +380,15 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
     public void Save(string path, DefectModelSaveOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ToPackage(options).Save(path, new ModelSaveOptions { Overwrite = options?.Overwrite ?? false });
+    }
+
+    /// <inheritdoc />
+    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ToPackage(options).Save(stream);
+
+    // The model as a package: manifest, tensors and (when embedded) the backbone.
+    private ModelPackage ToPackage(DefectModelSaveOptions? options)
+    {
         CultureInfo inv = CultureInfo.InvariantCulture;
         TemplateDifferenceClassifierOptions o = _options;
         Dictionary<string, string> properties = new(StringComparer.Ordinal)
@@ -424,11 +433,8 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
             tensors[ReferenceTensor] = new ModelTensor([golden.Height, golden.Width, golden.Channels], pixels);
         }
 
-        new ModelPackage(manifest, tensors).Save(path, new ModelSaveOptions { Overwrite = options?.Overwrite ?? false });
+        return new ModelPackage(manifest, tensors);
     }
-
-    /// <inheritdoc />
-    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ModelContract.SaveToStream(stream, options, Save);
 
     /// <summary>Loads a classifier written by <see cref="Save(string, DefectModelSaveOptions?)"/> (with no reference bound; through <see cref="DefectModel.Load(string, DefectModelLoadOptions?)"/>).</summary>
     /// <param name="path">The file.</param>

@@ -182,6 +182,16 @@ public sealed class VariationModel : IDefectModel, ICropClassifier
     /// <param name="options">Save options.</param>
     public void Save(string path, DefectModelSaveOptions? options = null)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ToPackage(options).Save(path, new ModelSaveOptions { Overwrite = options?.Overwrite ?? false });
+    }
+
+    /// <inheritdoc />
+    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ToPackage(options).Save(stream);
+
+    // The model as a package: manifest, tensors and (when embedded) the backbone.
+    private ModelPackage ToPackage(DefectModelSaveOptions? options)
+    {
         CultureInfo inv = CultureInfo.InvariantCulture;
         VariationModelOptions o = _options;
         var manifest = new ModelManifest
@@ -201,15 +211,12 @@ public sealed class VariationModel : IDefectModel, ICropClassifier
                 ["min_region_area"] = o.MinRegionArea.ToString(inv),
             },
         };
-        new ModelPackage(manifest, new Dictionary<string, ModelTensor>
+        return new ModelPackage(manifest, new Dictionary<string, ModelTensor>
         {
             ["mean"] = new ModelTensor([Height, Width], _mean),
             ["spread"] = new ModelTensor([Height, Width], _spread),
-        }).Save(path, new ModelSaveOptions { Overwrite = options?.Overwrite ?? false });
+        });
     }
-
-    /// <inheritdoc />
-    public void Save(Stream stream, DefectModelSaveOptions? options = null) => ModelContract.SaveToStream(stream, options, Save);
 
     /// <summary>Reads a model written by <see cref="Save(string, DefectModelSaveOptions?)"/> (through <see cref="DefectModel.Load(string, DefectModelLoadOptions?)"/>).</summary>
     /// <param name="path">The file.</param>

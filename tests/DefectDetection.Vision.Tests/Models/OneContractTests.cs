@@ -58,6 +58,17 @@ public sealed class OneContractTests : IDisposable
 
         // The good image, and the threshold moved above its score: the verdict follows without retraining.
         using IDefectModel model = DefectModel.Load(file);
+
+        // Through a stream: the same bytes' model scores the same.
+        using (MemoryStream bytes = new())
+        {
+            model.Save(bytes);
+            bytes.Position = 0;
+            using IDefectModel fromStream = DefectModel.Load(bytes);
+            using Image again = ImageCodecs.Load(defective);
+            Assert.Equal(after.Score, fromStream.Predict(again.View()).Score, 1e-9);
+        }
+
         using Image image = ImageCodecs.Load(good);
         DefectPrediction p = model.Predict(image.View());
         Assert.False(p.IsDefect, $"{learner}: the good image was judged a defect (score {p.Score}, threshold {p.Threshold})");
