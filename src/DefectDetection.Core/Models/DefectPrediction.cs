@@ -48,9 +48,11 @@ public sealed record DefectPrediction
     public IReadOnlyList<Defect> Defects { get; init; } = [];
 
     /// <summary>The percentage (0..100) of the image covered by located defects' pixels, like Lookout for Vision's TotalPercentageArea.</summary>
-    public double TotalPercentageArea => ImageWidth > 0 && ImageHeight > 0
-        ? Defects.Sum(d => (double)d.Area) * 100.0 / ((double)ImageWidth * ImageHeight)
-        : 0;
+    public double TotalPercentageArea => PercentageArea(Defects, ImageWidth, ImageHeight);
+
+    /// <summary>The percentage (0..100) of a <paramref name="width"/> x <paramref name="height"/> image covered by the defects' pixels.</summary>
+    internal static double PercentageArea(IReadOnlyList<Defect> defects, int width, int height) =>
+        width > 0 && height > 0 ? defects.Sum(d => (double)d.Area) * 100.0 / ((double)width * height) : 0;
 }
 
 /// <summary>

@@ -77,9 +77,7 @@ public sealed record PredictionReport
     public static PredictionReport From(InspectionResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        double area = result.ImageWidth > 0 && result.ImageHeight > 0
-            ? result.Defects.Sum(d => (double)d.Area) * 100.0 / ((double)result.ImageWidth * result.ImageHeight)
-            : 0;
+        double area = DefectPrediction.PercentageArea(result.Defects, result.ImageWidth, result.ImageHeight);
         return new PredictionReport
         {
             Image = result.ImagePath,
