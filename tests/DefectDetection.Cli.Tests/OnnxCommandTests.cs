@@ -185,7 +185,7 @@ public sealed class OnnxCommandTests : IDisposable
             var (code, _, err) = Run(args);
             Assert.True(code == 2, $"{string.Join(" ", args)} -> {code}: {err}");
             Assert.Contains($"the input 'x' of shape [1,{dimension}] is too large", err, StringComparison.Ordinal);
-            Assert.Contains($"at most {Onnx.InferenceSession.MaxTensorElements} elements", err, StringComparison.Ordinal);
+            Assert.Contains($"at most {Onnx.OnnxSession.MaxTensorElements} elements", err, StringComparison.Ordinal);
         }
 
         // The same model at a size under the cap runs.
@@ -259,7 +259,7 @@ public sealed class OnnxCommandTests : IDisposable
     public void TopKOrdersClassesAndGivesSoftmaxProbabilities()
     {
         float[] logits = [0.5f, 3f, -1f, 2f, 3f, 0f];
-        var top = OnnxRunCommand.TopK(new Onnx.DenseTensor<float>(logits, [1, 6]), 3);
+        var top = OnnxRunCommand.TopK(new Onnx.OnnxTensor<float>(logits, [1, 6]), 3);
         List<(int Class, float Score, float Probability)> row = Assert.Single(top);
         Assert.Equal([1, 4, 3], row.Select(e => e.Class));
         double denominator = logits.Sum(v => Math.Exp(v));

@@ -23,15 +23,15 @@ public static class CropEngineProfile
         int size = Arg("--size", 64), batch = Arg("--batch", 32), threads = Arg("--threads", 1), runs = Arg("--runs", 5);
         byte[] bytes = File.ReadAllBytes(Path.Combine(JpegBenchmarkFiles.SharedRoot(), "models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx"));
         OnnxModel model = OnnxModel.Load(OnnxInputShapeRewriter.RelaxSpatialDimensions(bytes, "input") ?? bytes);
-        using InferenceSession session = new(model, new SessionOptions { IntraOpThreads = threads });
+        using OnnxSession session = new(model, new OnnxSessionOptions { IntraOpThreads = threads });
         Random rng = new(1);
-        DenseTensor<float> input = new([batch, 3, size, size]);
+        OnnxTensor<float> input = new([batch, 3, size, size]);
         foreach (ref float v in input.Span)
         {
             v = (float)(rng.NextDouble() * 4 - 2);
         }
 
-        Dictionary<string, Tensor> feeds = new() { ["input"] = input };
+        Dictionary<string, OnnxTensor> feeds = new() { ["input"] = input };
         session.Run(feeds);
         long[] ticks = new long[session.Core.Kernels.Length];
         session.Core.ProfileTicks = ticks;

@@ -91,7 +91,7 @@ internal static class OnnxBenchCommand
     internal static OnnxBenchResult Measure(OnnxBenchSettings settings)
     {
         OnnxModel model = OnnxModel.Load(ImageCommand.RequireFile(new FileInfo(settings.Model)));
-        var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var inputs = new Dictionary<string, OnnxTensor>(StringComparer.Ordinal);
         int seed = 1;
         foreach (TensorInfo info in model.Inputs)
         {
@@ -99,10 +99,10 @@ internal static class OnnxBenchCommand
         }
 
         var options = settings.NoRewrites
-            ? new SessionOptions { IntraOpThreads = settings.Threads, EnableConstantFolding = false, EnableConvBatchNormFusion = false, EnableActivationFusion = false, EnableQdqFusion = false }
-            : new SessionOptions { IntraOpThreads = settings.Threads };
+            ? new OnnxSessionOptions { IntraOpThreads = settings.Threads, EnableConstantFolding = false, EnableConvBatchNormFusion = false, EnableActivationFusion = false, EnableQdqFusion = false }
+            : new OnnxSessionOptions { IntraOpThreads = settings.Threads };
         var watch = Stopwatch.StartNew();
-        using var session = new InferenceSession(model, options);
+        using var session = new OnnxSession(model, options);
         double sessionMs = watch.Elapsed.TotalMilliseconds;
         long warmStart = Stopwatch.GetTimestamp();
         for (int i = 0; i < settings.Warmup; i++)

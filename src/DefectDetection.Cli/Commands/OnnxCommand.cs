@@ -73,7 +73,7 @@ internal static class OnnxCommand
         OnnxModel model = OnnxModel.Load(ImageCommand.RequireFile(file));
         if (json)
         {
-            static object Tensor(TensorInfo t) => new Dictionary<string, object?>
+            static object Info(TensorInfo t) => new Dictionary<string, object?>
             {
                 ["name"] = t.Name,
                 ["type"] = TypeName(t.ElementType),
@@ -85,8 +85,8 @@ internal static class OnnxCommand
                 ["file"] = file.FullName,
                 ["ir_version"] = model.IrVersion,
                 ["opsets"] = model.Opsets.ToDictionary(kv => kv.Key.Length == 0 ? "ai.onnx" : kv.Key, kv => kv.Value),
-                ["inputs"] = model.Inputs.Select(Tensor).ToArray(),
-                ["outputs"] = model.Outputs.Select(Tensor).ToArray(),
+                ["inputs"] = model.Inputs.Select(Info).ToArray(),
+                ["outputs"] = model.Outputs.Select(Info).ToArray(),
                 ["node_count"] = model.OperatorCounts.Values.Sum(),
                 ["operators"] = model.OperatorCounts,
                 ["unsupported"] = model.UnsupportedOperators,

@@ -119,7 +119,7 @@ internal static class OnnxRunCommand
         OutputPlan plan = new([modelPath, settings.Image, .. settings.Inputs.Select(i => i.Path)], settings.Overwrite);
         string[] outputFiles = [.. settings.Outputs.Select(o => plan.Claim(o.Path, $"--output {o.Name}"))];
         OnnxModel model = OnnxModel.Load(modelPath);
-        Dictionary<string, Tensor> inputs = settings.Image is not null ? ImageInput(model, settings) : FileInputs(model, settings);
+        Dictionary<string, OnnxTensor> inputs = settings.Image is not null ? ImageInput(model, settings) : FileInputs(model, settings);
         foreach ((string name, _) in settings.Outputs)
         {
             if (!model.Outputs.Any(o => o.Name == name) && !model.NodeOutputNames.Contains(name))
@@ -129,25 +129,25 @@ internal static class OnnxRunCommand
         }
 
         string[] extra = settings.Outputs.Select(o => o.Name).Where(n => !model.Outputs.Any(o => o.Name == n)).Distinct().ToArray();
-        SessionOptions options = settings.NoRewrites
-            ? new SessionOptions { IntraOpThreads = settings.Threads, ExtraOutputs = extra, EnableConstantFolding = false, EnableConvBatchNormFusion = false, EnableActivationFusion = false, EnableQdqFusion = false }
-            : new SessionOptions { IntraOpThreads = settings.Threads, ExtraOutputs = extra };
-        using var session = new InferenceSession(model, options);
+        OnnxSessionOptions options = settings.NoRewrites
+            ? new OnnxSessionOptions { IntraOpThreads = settings.Threads, ExtraOutputs = extra, EnableConstantFolding = false, EnableConvBatchNormFusion = false, EnableActivationFusion = false, EnableQdqFusion = false }
+            : new OnnxSessionOptions { IntraOpThreads = settings.Threads, ExtraOutputs = extra };
+        using var session = new OnnxSession(model, options);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        IReadOnlyDictionary<string, Tensor> results = session.Run(inputs, model.Outputs.Select(o => o.Name).Concat(extra).ToArray());
+        IReadOnlyDictionary<string, OnnxTensor> results = session.Run(inputs, model.Outputs.Select(o => o.Name).Concat(extra).ToArray());
         double ms = watch.Elapsed.TotalMilliseconds;
 
         for (int i = 0; i < settings.Outputs.Count; i++)
         {
-            Tensor tensor = results[settings.Outputs[i].Name];
+            OnnxTensor tensor = results[settings.Outputs[i].Name];
             plan.Write(outputFiles[i], stream => OnnxTensorFiles.Write(tensor, stream));
         }
 
         var summaries = new List<Dictionary<string, object?>>();
-        foreach ((string name, Tensor t) in results)
+        foreach ((string name, OnnxTensor t) in results)
         {
             var s = new Dictionary<string, object?> { ["name"] = name, ["type"] = OnnxCommand.TypeName(t.ElementType), ["shape"] = t.Shape };
-            if (t is DenseTensor<float> f && f.Length > 0)
+            if (t is OnnxTensor<float> f && f.Length > 0)
             {
                 ReadOnlySpan<float> v = f.Span;
                 s["min"] = System.Numerics.Tensors.TensorPrimitives.Min(v);
@@ -204,9 +204,9 @@ internal static class OnnxRunCommand
     }
 
     /// <summary>The K largest values along the last axis of a float output, per row, with softmax probabilities.</summary>
-    internal static List<List<(int Class, float Score, float Probability)>> TopK(Tensor output, int k)
+    internal static List<List<(int Class, float Score, float Probability)>> TopK(OnnxTensor output, int k)
     {
-        if (output is not DenseTensor<float> f || f.Rank == 0)
+        if (output is not OnnxTensor<float> f || f.Rank == 0)
         {
             throw new ArgumentException($"--top needs a float output with classes along its last axis; the first output is {output.ElementType} [{string.Join(",", output.Shape)}].");
         }
@@ -229,9 +229,9 @@ internal static class OnnxRunCommand
         return result;
     }
 
-    private static Dictionary<string, Tensor> FileInputs(OnnxModel model, OnnxRunSettings settings)
+    private static Dictionary<string, OnnxTensor> FileInputs(OnnxModel model, OnnxRunSettings settings)
     {
-        var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var inputs = new Dictionary<string, OnnxTensor>(StringComparer.Ordinal);
         foreach ((string? name, string path, int[]? shape) in settings.Inputs)
         {
             TensorInfo info;
@@ -267,7 +267,7 @@ internal static class OnnxRunCommand
         return inputs;
     }
 
-    private static Dictionary<string, Tensor> ImageInput(OnnxModel model, OnnxRunSettings settings)
+    private static Dictionary<string, OnnxTensor> ImageInput(OnnxModel model, OnnxRunSettings settings)
     {
         if (model.Inputs.Count != 1 || model.Inputs[0].ElementType != TensorElementType.Float32 || model.Inputs[0].Shape.Count != 4)
         {
@@ -296,9 +296,9 @@ internal static class OnnxRunCommand
             Std = channels == 1 ? settings.Std[..1] : Expand(settings.Std),
         };
         using Image image = ImageCodecs.Load(ImageCommand.RequireFile(new FileInfo(settings.Image!)));
-        var tensor = new DenseTensor<float>(shape);
+        var tensor = new OnnxTensor<float>(shape);
         TensorConversion.ToNchw(image.View(), layout, tensor.Span);
-        return new Dictionary<string, Tensor>(StringComparer.Ordinal) { [info.Name] = tensor };
+        return new Dictionary<string, OnnxTensor>(StringComparer.Ordinal) { [info.Name] = tensor };
     }
 
     private static float[] Expand(float[] values) => values.Length == 3 ? values : [values[0], values[0], values[0]];

@@ -114,7 +114,7 @@ internal static class OnnxTensorFiles
 
     /// <summary>
     /// A shape for a model input as <see cref="int"/>s, refused (never truncated or overflowed) when a dimension is
-    /// negative or the element count exceeds the engine's cap, <see cref="InferenceSession.MaxTensorElements"/>.
+    /// negative or the element count exceeds the engine's cap, <see cref="OnnxSession.MaxTensorElements"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The shape is too large (exit code 2).</exception>
     public static int[] CheckedShape(TensorInfo input, long[] dims, string what)
@@ -124,10 +124,10 @@ internal static class OnnxTensorFiles
         for (int i = 0; i < dims.Length; i++)
         {
             count *= Math.Max(dims[i], 0);
-            if (dims[i] < 0 || count > InferenceSession.MaxTensorElements)
+            if (dims[i] < 0 || count > OnnxSession.MaxTensorElements)
             {
                 throw new ArgumentException($"{what}: the input '{input.Name}' of shape [{string.Join(",", dims)}] is too large: " +
-                    $"the engine creates tensors of at most {InferenceSession.MaxTensorElements} elements.");
+                    $"the engine creates tensors of at most {OnnxSession.MaxTensorElements} elements.");
             }
 
             shape[i] = (int)dims[i];
@@ -166,15 +166,15 @@ internal static class OnnxTensorFiles
     }
 
     /// <summary>Reads a raw little-endian file of the given element type and shape; the file size must match exactly.</summary>
-    public static Tensor Read(string path, TensorElementType type, int[] shape)
+    public static OnnxTensor Read(string path, TensorElementType type, int[] shape)
     {
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"File not found: {Path.GetFullPath(path)}", path);
         }
 
-        Tensor tensor = Tensor.Create(type, shape);
-        long expected = tensor.Length * Tensor.ElementSize(type);
+        OnnxTensor tensor = OnnxTensor.Create(type, shape);
+        long expected = tensor.Length * OnnxTensor.ElementSize(type);
         long actual = new FileInfo(path).Length;
         if (actual != expected)
         {
@@ -187,13 +187,13 @@ internal static class OnnxTensorFiles
     }
 
     /// <summary>Writes a tensor's values as raw little-endian bytes.</summary>
-    public static void Write(Tensor tensor, Stream output) => output.Write(Bytes(tensor));
+    public static void Write(OnnxTensor tensor, Stream output) => output.Write(Bytes(tensor));
 
     /// <summary>A tensor of deterministic pseudo-random values (floats in [0, 1), integers 0) for timing.</summary>
-    public static Tensor Random(TensorElementType type, int[] shape, int seed)
+    public static OnnxTensor Random(TensorElementType type, int[] shape, int seed)
     {
-        Tensor tensor = Tensor.Create(type, shape);
-        if (tensor is DenseTensor<float> f)
+        OnnxTensor tensor = OnnxTensor.Create(type, shape);
+        if (tensor is OnnxTensor<float> f)
         {
             var rng = new Random(seed);
             Span<float> span = f.Span;
@@ -206,22 +206,22 @@ internal static class OnnxTensorFiles
         return tensor;
     }
 
-    private static void CopyIn(Tensor tensor, byte[] bytes)
+    private static void CopyIn(OnnxTensor tensor, byte[] bytes)
     {
         switch (tensor)
         {
-            case DenseTensor<float> t: MemoryMarshal.Cast<byte, float>(bytes).CopyTo(t.Span); break;
-            case DenseTensor<double> t: MemoryMarshal.Cast<byte, double>(bytes).CopyTo(t.Span); break;
-            case DenseTensor<Half> t: MemoryMarshal.Cast<byte, Half>(bytes).CopyTo(t.Span); break;
-            case DenseTensor<byte> t: bytes.CopyTo(t.Span); break;
-            case DenseTensor<sbyte> t: MemoryMarshal.Cast<byte, sbyte>(bytes).CopyTo(t.Span); break;
-            case DenseTensor<short> t: MemoryMarshal.Cast<byte, short>(bytes).CopyTo(t.Span); break;
-            case DenseTensor<ushort> t: MemoryMarshal.Cast<byte, ushort>(bytes).CopyTo(t.Span); break;
-            case DenseTensor<int> t: MemoryMarshal.Cast<byte, int>(bytes).CopyTo(t.Span); break;
-            case DenseTensor<uint> t: MemoryMarshal.Cast<byte, uint>(bytes).CopyTo(t.Span); break;
-            case DenseTensor<long> t: MemoryMarshal.Cast<byte, long>(bytes).CopyTo(t.Span); break;
-            case DenseTensor<ulong> t: MemoryMarshal.Cast<byte, ulong>(bytes).CopyTo(t.Span); break;
-            case DenseTensor<bool> t:
+            case OnnxTensor<float> t: MemoryMarshal.Cast<byte, float>(bytes).CopyTo(t.Span); break;
+            case OnnxTensor<double> t: MemoryMarshal.Cast<byte, double>(bytes).CopyTo(t.Span); break;
+            case OnnxTensor<Half> t: MemoryMarshal.Cast<byte, Half>(bytes).CopyTo(t.Span); break;
+            case OnnxTensor<byte> t: bytes.CopyTo(t.Span); break;
+            case OnnxTensor<sbyte> t: MemoryMarshal.Cast<byte, sbyte>(bytes).CopyTo(t.Span); break;
+            case OnnxTensor<short> t: MemoryMarshal.Cast<byte, short>(bytes).CopyTo(t.Span); break;
+            case OnnxTensor<ushort> t: MemoryMarshal.Cast<byte, ushort>(bytes).CopyTo(t.Span); break;
+            case OnnxTensor<int> t: MemoryMarshal.Cast<byte, int>(bytes).CopyTo(t.Span); break;
+            case OnnxTensor<uint> t: MemoryMarshal.Cast<byte, uint>(bytes).CopyTo(t.Span); break;
+            case OnnxTensor<long> t: MemoryMarshal.Cast<byte, long>(bytes).CopyTo(t.Span); break;
+            case OnnxTensor<ulong> t: MemoryMarshal.Cast<byte, ulong>(bytes).CopyTo(t.Span); break;
+            case OnnxTensor<bool> t:
                 Span<bool> b = t.Span;
                 for (int i = 0; i < b.Length; i++)
                 {
@@ -233,20 +233,20 @@ internal static class OnnxTensorFiles
         }
     }
 
-    private static byte[] Bytes(Tensor tensor) => tensor switch
+    private static byte[] Bytes(OnnxTensor tensor) => tensor switch
     {
-        DenseTensor<float> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
-        DenseTensor<double> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
-        DenseTensor<Half> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
-        DenseTensor<byte> t => t.Span.ToArray(),
-        DenseTensor<sbyte> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
-        DenseTensor<short> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
-        DenseTensor<ushort> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
-        DenseTensor<int> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
-        DenseTensor<uint> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
-        DenseTensor<long> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
-        DenseTensor<ulong> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
-        DenseTensor<bool> t => t.Span.ToArray().Select(v => v ? (byte)1 : (byte)0).ToArray(),
+        OnnxTensor<float> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
+        OnnxTensor<double> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
+        OnnxTensor<Half> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
+        OnnxTensor<byte> t => t.Span.ToArray(),
+        OnnxTensor<sbyte> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
+        OnnxTensor<short> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
+        OnnxTensor<ushort> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
+        OnnxTensor<int> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
+        OnnxTensor<uint> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
+        OnnxTensor<long> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
+        OnnxTensor<ulong> t => MemoryMarshal.AsBytes(t.Span).ToArray(),
+        OnnxTensor<bool> t => t.Span.ToArray().Select(v => v ? (byte)1 : (byte)0).ToArray(),
         _ => throw new NotSupportedException($"Tensors of {tensor.ElementType} cannot be written to files."),
     };
 }

@@ -26,7 +26,7 @@ internal sealed class NodeAttribute
 
     public string String { get; init; } = "";
 
-    public Tensor? Tensor { get; init; }
+    public OnnxTensor? Tensor { get; init; }
 
     public float[] Floats { get; init; } = [];
 
@@ -124,7 +124,7 @@ internal sealed class OnnxGraph
 {
     public List<GraphNode> Nodes { get; set; } = [];
 
-    public Dictionary<string, Tensor> Initializers { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, OnnxTensor> Initializers { get; set; } = new(StringComparer.Ordinal);
 
     public List<TensorInfo> Inputs { get; set; } = [];
 
@@ -140,7 +140,7 @@ internal sealed class OnnxGraph
     public OnnxGraph Clone() => new()
     {
         Nodes = Nodes.Select(n => n.Clone()).ToList(),
-        Initializers = new Dictionary<string, Tensor>(Initializers, StringComparer.Ordinal),
+        Initializers = new Dictionary<string, OnnxTensor>(Initializers, StringComparer.Ordinal),
         Inputs = [.. Inputs],
         Outputs = [.. Outputs],
         ValueInfo = new Dictionary<string, TensorInfo>(ValueInfo, StringComparer.Ordinal),

@@ -11,7 +11,7 @@ internal static class TypeInference
             types[i.Name] = i.ElementType;
         }
 
-        foreach (KeyValuePair<string, Tensor> kv in graph.Initializers)
+        foreach (KeyValuePair<string, OnnxTensor> kv in graph.Initializers)
         {
             types[kv.Key] = kv.Value.ElementType;
         }

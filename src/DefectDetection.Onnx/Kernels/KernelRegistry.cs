@@ -59,7 +59,7 @@ internal static partial class KernelRegistry
     public static IReadOnlyList<string> FindProblems(OnnxGraph graph)
     {
         var problems = new List<string>();
-        var constants = new Dictionary<string, Tensor>(graph.Initializers, StringComparer.Ordinal);
+        var constants = new Dictionary<string, OnnxTensor>(graph.Initializers, StringComparer.Ordinal);
         foreach (GraphNode node in graph.Nodes)
         {
             if (node.OpType == "Constant" && node.Domain.Length == 0 && node.Outputs.Count == 1 && node.Attributes.TryGetValue("value", out NodeAttribute? v) && v.Tensor is not null)
@@ -68,7 +68,7 @@ internal static partial class KernelRegistry
             }
         }
 
-        var context = new KernelCreationContext(constants, new SessionOptions { IntraOpThreads = 1 });
+        var context = new KernelCreationContext(constants, new OnnxSessionOptions { IntraOpThreads = 1 });
         foreach (GraphNode node in graph.Nodes)
         {
             KernelRegistration? reg = Find(node.OpType, node.Domain, node.Opset);

@@ -7,7 +7,7 @@ namespace DefectDetection.Onnx;
 
 /// <summary>
 /// A loaded ONNX model (IR version 3 or later, opsets 7 to 21): its graph, initializers (inline or in external data
-/// files) and declared inputs and outputs. Immutable; create an <see cref="InferenceSession"/> to run it.
+/// files) and declared inputs and outputs. Immutable; create an <see cref="OnnxSession"/> to run it.
 /// </summary>
 public sealed class OnnxModel
 {
@@ -68,7 +68,7 @@ public sealed class OnnxModel
     /// <summary>Unsupported operators and attributes, one line each (empty when the model can run).</summary>
     public IReadOnlyList<string> UnsupportedOperators { get; }
 
-    /// <summary>Every tensor produced by a node, in graph order (usable as <see cref="SessionOptions.ExtraOutputs"/>).</summary>
+    /// <summary>Every tensor produced by a node, in graph order (usable as <see cref="OnnxSessionOptions.ExtraOutputs"/>).</summary>
     public IReadOnlyList<string> NodeOutputNames { get; }
 
     /// <summary>The graph's nodes as loaded (before any rewrite), in graph order: what reads and writes which tensor.</summary>

@@ -3,12 +3,12 @@ using DefectDetection.Onnx.Model.Proto;
 
 namespace DefectDetection.Onnx;
 
-/// <summary>Decodes TensorProto (raw_data, typed fields or external data) into <see cref="Tensor"/>s; float16 becomes float32.</summary>
+/// <summary>Decodes TensorProto (raw_data, typed fields or external data) into <see cref="OnnxTensor"/>s; float16 becomes float32.</summary>
 internal sealed class TensorDecoder(string? baseDirectory)
 {
     private const long MaxElements = int.MaxValue / 8;
 
-    public Tensor Decode(TensorProto t)
+    public OnnxTensor Decode(TensorProto t)
     {
         string name = string.IsNullOrEmpty(t.Name) ? "(unnamed)" : t.Name;
         var type = (TensorElementType)t.DataType;
@@ -69,10 +69,10 @@ internal sealed class TensorDecoder(string? baseDirectory)
                     f[i] = (float)h[i];
                 }
 
-                return new DenseTensor<float>(f, shape);
+                return new OnnxTensor<float>(f, shape);
             }
 
-            Tensor result = Tensor.Create(type, shape);
+            OnnxTensor result = OnnxTensor.Create(type, shape);
             raw.CopyTo(result.ByteSpan());
             if (type == TensorElementType.Bool)
             {
@@ -90,20 +90,20 @@ internal sealed class TensorDecoder(string? baseDirectory)
         {
             case TensorElementType.Float32:
                 CheckCount(name, t.FloatData.Count, n);
-                return new DenseTensor<float>([.. t.FloatData], shape);
+                return new OnnxTensor<float>([.. t.FloatData], shape);
             case TensorElementType.Double:
                 CheckCount(name, t.DoubleData.Count, n);
-                return new DenseTensor<double>([.. t.DoubleData], shape);
+                return new OnnxTensor<double>([.. t.DoubleData], shape);
             case TensorElementType.Int64:
                 CheckCount(name, t.Int64Data.Count, n);
-                return new DenseTensor<long>([.. t.Int64Data], shape);
+                return new OnnxTensor<long>([.. t.Int64Data], shape);
             case TensorElementType.UInt32:
             case TensorElementType.UInt64:
                 {
                     CheckCount(name, t.Uint64Data.Count, n);
                     if (type == TensorElementType.UInt64)
                     {
-                        return new DenseTensor<ulong>([.. t.Uint64Data], shape);
+                        return new OnnxTensor<ulong>([.. t.Uint64Data], shape);
                     }
 
                     var u = new uint[n];
@@ -112,26 +112,26 @@ internal sealed class TensorDecoder(string? baseDirectory)
                         u[i] = (uint)t.Uint64Data[i];
                     }
 
-                    return new DenseTensor<uint>(u, shape);
+                    return new OnnxTensor<uint>(u, shape);
                 }
 
             default:
                 {
                     // int32_data carries int32, int16, uint16, int8, uint8, bool and float16 (as bit patterns).
                     CheckCount(name, t.Int32Data.Count, n);
-                    Tensor result = Tensor.Create(type == TensorElementType.Float16 ? TensorElementType.Float32 : type, shape);
+                    OnnxTensor result = OnnxTensor.Create(type == TensorElementType.Float16 ? TensorElementType.Float32 : type, shape);
                     for (int i = 0; i < n; i++)
                     {
                         int v = t.Int32Data[i];
                         switch (type)
                         {
-                            case TensorElementType.Int32: ((DenseTensor<int>)result).Data[i] = v; break;
-                            case TensorElementType.Int16: ((DenseTensor<short>)result).Data[i] = (short)v; break;
-                            case TensorElementType.UInt16: ((DenseTensor<ushort>)result).Data[i] = (ushort)v; break;
-                            case TensorElementType.Int8: ((DenseTensor<sbyte>)result).Data[i] = (sbyte)v; break;
-                            case TensorElementType.UInt8: ((DenseTensor<byte>)result).Data[i] = (byte)v; break;
-                            case TensorElementType.Bool: ((DenseTensor<bool>)result).Data[i] = v != 0; break;
-                            case TensorElementType.Float16: ((DenseTensor<float>)result).Data[i] = (float)BitConverter.UInt16BitsToHalf((ushort)v); break;
+                            case TensorElementType.Int32: ((OnnxTensor<int>)result).Data[i] = v; break;
+                            case TensorElementType.Int16: ((OnnxTensor<short>)result).Data[i] = (short)v; break;
+                            case TensorElementType.UInt16: ((OnnxTensor<ushort>)result).Data[i] = (ushort)v; break;
+                            case TensorElementType.Int8: ((OnnxTensor<sbyte>)result).Data[i] = (sbyte)v; break;
+                            case TensorElementType.UInt8: ((OnnxTensor<byte>)result).Data[i] = (byte)v; break;
+                            case TensorElementType.Bool: ((OnnxTensor<bool>)result).Data[i] = v != 0; break;
+                            case TensorElementType.Float16: ((OnnxTensor<float>)result).Data[i] = (float)BitConverter.UInt16BitsToHalf((ushort)v); break;
                             default: throw Fail(name, $"element type {type} cannot be stored in int32_data");
                         }
                     }

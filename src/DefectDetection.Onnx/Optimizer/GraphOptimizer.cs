@@ -15,10 +15,10 @@ internal interface IGraphRewrite
     int Apply(OnnxGraph graph, GraphIndex index);
 }
 
-/// <summary>Applies the rewrites enabled in <see cref="SessionOptions"/>, in a fixed order, then removes dead nodes.</summary>
+/// <summary>Applies the rewrites enabled in <see cref="OnnxSessionOptions"/>, in a fixed order, then removes dead nodes.</summary>
 internal static class GraphOptimizer
 {
-    public static OnnxGraph Optimize(OnnxGraph graph, SessionOptions options, IntraOpThreadPool? pool)
+    public static OnnxGraph Optimize(OnnxGraph graph, OnnxSessionOptions options, IntraOpThreadPool? pool)
     {
         var rewrites = new List<IGraphRewrite>();
         if (options.EnableQdqFusion)
@@ -153,14 +153,14 @@ internal sealed class GraphIndex
     public bool IsGraphOutput(string name) => _outputs.Contains(name);
 
     /// <summary>An initializer, or the value of a Constant node.</summary>
-    public Tensor? Constant(string name)
+    public OnnxTensor? Constant(string name)
     {
         if (name.Length == 0)
         {
             return null;
         }
 
-        if (_graph.Initializers.TryGetValue(name, out Tensor? t))
+        if (_graph.Initializers.TryGetValue(name, out OnnxTensor? t))
         {
             return t;
         }

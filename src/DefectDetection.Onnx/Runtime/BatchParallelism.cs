@@ -1,6 +1,6 @@
 namespace DefectDetection.Onnx;
 
-/// <summary>How an <see cref="InferenceSession"/> uses its intra-op threads for a batch of inputs.</summary>
+/// <summary>How an <see cref="OnnxSession"/> uses its intra-op threads for a batch of inputs.</summary>
 public enum BatchParallelism
 {
     /// <summary>

@@ -586,12 +586,12 @@ internal static class BatchSeparability
 
                 if (node.GetInts("value_ints") is { } ints)
                 {
-                    return TensorValue.FromTensor(new DenseTensor<long>(ints, [ints.Length]));
+                    return TensorValue.FromTensor(new OnnxTensor<long>(ints, [ints.Length]));
                 }
 
                 if (node.GetFloats("value_floats") is { } floats)
                 {
-                    return TensorValue.FromTensor(new DenseTensor<float>(floats, [floats.Length]));
+                    return TensorValue.FromTensor(new OnnxTensor<float>(floats, [floats.Length]));
                 }
             }
 

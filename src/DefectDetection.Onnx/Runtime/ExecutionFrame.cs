@@ -236,7 +236,7 @@ internal sealed class ExecutionPlan
                 Type = v.Type,
                 Shape = v.Shape,
                 Length = v.Length,
-                ByteSize = (long)v.Length * (v.Data is null ? 0 : Tensor.ElementSize(v.Type)),
+                ByteSize = (long)v.Length * (v.Data is null ? 0 : OnnxTensor.ElementSize(v.Type)),
             };
         }
 

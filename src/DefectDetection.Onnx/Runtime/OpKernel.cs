@@ -28,11 +28,11 @@ internal abstract class OpKernel
 internal sealed class UnsupportedNodeException(string reason) : Exception(reason);
 
 /// <summary>What a kernel factory can see: constant tensors (initializers) for prepacking weights.</summary>
-internal sealed class KernelCreationContext(IReadOnlyDictionary<string, Tensor> constants, SessionOptions options)
+internal sealed class KernelCreationContext(IReadOnlyDictionary<string, OnnxTensor> constants, OnnxSessionOptions options)
 {
-    public SessionOptions Options { get; } = options;
+    public OnnxSessionOptions Options { get; } = options;
 
-    public Tensor? Constant(string name) => name.Length > 0 && constants.TryGetValue(name, out Tensor? t) ? t : null;
+    public OnnxTensor? Constant(string name) => name.Length > 0 && constants.TryGetValue(name, out OnnxTensor? t) ? t : null;
 
-    public Tensor? Constant(GraphNode node, int input) => Constant(node.Input(input));
+    public OnnxTensor? Constant(GraphNode node, int input) => Constant(node.Input(input));
 }

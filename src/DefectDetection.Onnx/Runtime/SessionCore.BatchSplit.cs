@@ -83,7 +83,7 @@ internal sealed partial class SessionCore
         return true;
     }
 
-    private static bool Match(int[][] shapes, Tensor[] inputs)
+    private static bool Match(int[][] shapes, OnnxTensor[] inputs)
     {
         for (int i = 0; i < inputs.Length; i++)
         {
@@ -97,7 +97,7 @@ internal sealed partial class SessionCore
     }
 
     /// <summary>The batch size when this call may be split (every input batched alike, enough items), else 0.</summary>
-    private int SplittableBatch(Tensor[] inputs, int threads)
+    private int SplittableBatch(OnnxTensor[] inputs, int threads)
     {
         if (inputs.Length == 0 || InputIndices.Length != inputs.Length)
         {
@@ -105,7 +105,7 @@ internal sealed partial class SessionCore
         }
 
         int n = inputs[0].Rank > 0 ? inputs[0].Dimensions[0] : 0;
-        foreach (Tensor t in inputs)
+        foreach (OnnxTensor t in inputs)
         {
             if (t.Rank == 0 || t.Dimensions[0] != n)
             {
@@ -122,7 +122,7 @@ internal sealed partial class SessionCore
         return n >= MinSplitEfficiency * threads * largest ? n : 0;
     }
 
-    private bool TryExecuteSplit(Tensor[] inputs, Tensor?[] results, CancellationToken cancellationToken)
+    private bool TryExecuteSplit(OnnxTensor[] inputs, OnnxTensor?[] results, CancellationToken cancellationToken)
     {
         if (Pool is not { } pool || BatchParallelism != BatchParallelism.Auto)
         {
@@ -165,7 +165,7 @@ internal sealed partial class SessionCore
 
         for (int i = 0; i < results.Length; i++)
         {
-            results[i] = Tensor.Create(split.OutputTypes[i], split.OutputShapes[i]);
+            results[i] = OnnxTensor.Create(split.OutputTypes[i], split.OutputShapes[i]);
         }
 
         var work = new SliceWork(this, split, inputs, results, cancellationToken);
@@ -174,7 +174,7 @@ internal sealed partial class SessionCore
     }
 
     /// <summary>Plans the slices (a planning run per slice size not seen yet) and checks separability.</summary>
-    private BatchSplitPlan CreateSplit(Tensor[] inputs, int n, int threads, CancellationToken cancellationToken)
+    private BatchSplitPlan CreateSplit(OnnxTensor[] inputs, int n, int threads, CancellationToken cancellationToken)
     {
         int[][] shapes = inputs.Select(t => t.Shape).ToArray();
 
@@ -262,7 +262,7 @@ internal sealed partial class SessionCore
     }
 
     /// <summary>The memory plan for the first <paramref name="count"/> items (a planning run if there is none yet).</summary>
-    private ExecutionPlan? SlicePlan(Tensor[] inputs, int count, CancellationToken cancellationToken, out string? reason)
+    private ExecutionPlan? SlicePlan(OnnxTensor[] inputs, int count, CancellationToken cancellationToken, out string? reason)
     {
         reason = null;
         int[][] shapes = inputs.Select(t => (int[])[count, .. t.Dimensions[1..]]).ToArray();
@@ -279,7 +279,7 @@ internal sealed partial class SessionCore
         var frame = new ExecutionFrame(this, null) { Serial = true };
         for (int i = 0; i < inputs.Length; i++)
         {
-            Tensor t = inputs[i];
+            OnnxTensor t = inputs[i];
             frame.Values[InputIndices[i]].BindWindow(t.Buffer, t.ElementType, shapes[i], 0, checked((int)(t.Length / t.Dimensions[0] * count)));
         }
 
@@ -307,7 +307,7 @@ internal sealed partial class SessionCore
     }
 
     /// <summary>Runs slice <paramref name="s"/> on a pooled frame with one thread per operator, writing into the full outputs.</summary>
-    private void RunSlice(BatchSplitPlan split, int s, Tensor[] inputs, Tensor?[] results, CancellationToken cancellationToken)
+    private void RunSlice(BatchSplitPlan split, int s, OnnxTensor[] inputs, OnnxTensor?[] results, CancellationToken cancellationToken)
     {
         ExecutionPlan plan = split.Plans[s];
         int start = split.Starts[s], count = split.Counts[s];
@@ -317,25 +317,25 @@ internal sealed partial class SessionCore
         {
             for (int i = 0; i < inputs.Length; i++)
             {
-                Tensor t = inputs[i];
+                OnnxTensor t = inputs[i];
                 int item = split.InputItemElements[i];
-                frame.Values[InputIndices[i]].BindWindow(t.Buffer, t.ElementType, plan.InputShapes[i], checked(start * item * Tensor.ElementSize(t.ElementType)), count * item);
+                frame.Values[InputIndices[i]].BindWindow(t.Buffer, t.ElementType, plan.InputShapes[i], checked(start * item * OnnxTensor.ElementSize(t.ElementType)), count * item);
             }
 
             for (int o = 0; o < OutputIndices.Length; o++)
             {
-                Tensor r = results[o]!;
+                OnnxTensor r = results[o]!;
                 int item = split.OutputItemElements[o];
-                frame.BindDirect(OutputIndices[o], r.Buffer, r.ElementType, plan.Values[OutputIndices[o]].Shape, checked(start * item * Tensor.ElementSize(r.ElementType)), count * item);
+                frame.BindDirect(OutputIndices[o], r.Buffer, r.ElementType, plan.Values[OutputIndices[o]].Shape, checked(start * item * OnnxTensor.ElementSize(r.ElementType)), count * item);
             }
 
             RunNodes(frame, cancellationToken);
             for (int o = 0; o < OutputIndices.Length; o++)
             {
                 TensorValue v = frame.Values[OutputIndices[o]];
-                Tensor r = results[o]!;
+                OnnxTensor r = results[o]!;
                 int item = split.OutputItemElements[o];
-                int offset = start * item * Tensor.ElementSize(r.ElementType);
+                int offset = start * item * OnnxTensor.ElementSize(r.ElementType);
                 if (!ReferenceEquals(v.Data, r.Buffer) || v.ByteOffset != offset)
                 {
                     // A kernel produced the output elsewhere (not the planned shape): copy it in if it fits.
@@ -360,7 +360,7 @@ internal sealed partial class SessionCore
         }
     }
 
-    private readonly struct SliceWork(SessionCore core, BatchSplitPlan split, Tensor[] inputs, Tensor?[] results, CancellationToken cancellationToken) : IParallelWork
+    private readonly struct SliceWork(SessionCore core, BatchSplitPlan split, OnnxTensor[] inputs, OnnxTensor?[] results, CancellationToken cancellationToken) : IParallelWork
     {
         public void Run(int start, int end)
         {

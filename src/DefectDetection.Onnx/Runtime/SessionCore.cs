@@ -9,7 +9,7 @@ internal sealed partial class SessionCore
     private readonly List<ExecutionPlan> _plans = [];
     private readonly Lock _planLock = new();
 
-    public SessionCore(OnnxGraph graph, SessionOptions options, IReadOnlyList<string> outputNames, Threading.IntraOpThreadPool? pool)
+    public SessionCore(OnnxGraph graph, OnnxSessionOptions options, IReadOnlyList<string> outputNames, Threading.IntraOpThreadPool? pool)
     {
         Pool = pool;
         BatchParallelism = options.BatchParallelism;
@@ -21,7 +21,7 @@ internal sealed partial class SessionCore
             {
                 i = index.Count;
                 index[name] = i;
-                constants.Add(graph.Initializers.TryGetValue(name, out Tensor? t) ? TensorValue.FromTensor(t) : null);
+                constants.Add(graph.Initializers.TryGetValue(name, out OnnxTensor? t) ? TensorValue.FromTensor(t) : null);
             }
 
             return i;
@@ -119,7 +119,7 @@ internal sealed partial class SessionCore
     public long[]? ProfileTicks { get; set; }
 
     /// <summary>Runs the graph on bound inputs; fills <paramref name="results"/> (one per output).</summary>
-    public void Execute(Tensor[] inputs, Tensor?[] results, CancellationToken cancellationToken)
+    public void Execute(OnnxTensor[] inputs, OnnxTensor?[] results, CancellationToken cancellationToken)
     {
         if (TryExecuteSplit(inputs, results, cancellationToken))
         {
@@ -181,7 +181,7 @@ internal sealed partial class SessionCore
         return frame.Values;
     }
 
-    private static bool Match(ExecutionPlan p, Tensor[] inputs)
+    private static bool Match(ExecutionPlan p, OnnxTensor[] inputs)
     {
         for (int i = 0; i < inputs.Length; i++)
         {
@@ -194,18 +194,18 @@ internal sealed partial class SessionCore
         return true;
     }
 
-    private static Tensor Wrap(TensorValue v, bool mustCopy)
+    private static OnnxTensor Wrap(TensorValue v, bool mustCopy)
     {
         if (!mustCopy && v.ByteOffset == 0 && v.Data is not null && v.Data.Length == v.Length)
         {
             return v.Type switch
             {
-                TensorElementType.Float32 => new DenseTensor<float>((float[])v.Data, v.Shape),
-                TensorElementType.UInt8 => new DenseTensor<byte>((byte[])v.Data, v.Shape),
-                TensorElementType.Int8 => new DenseTensor<sbyte>((sbyte[])v.Data, v.Shape),
-                TensorElementType.Int32 => new DenseTensor<int>((int[])v.Data, v.Shape),
-                TensorElementType.Int64 => new DenseTensor<long>((long[])v.Data, v.Shape),
-                TensorElementType.Bool => new DenseTensor<bool>((bool[])v.Data, v.Shape),
+                TensorElementType.Float32 => new OnnxTensor<float>((float[])v.Data, v.Shape),
+                TensorElementType.UInt8 => new OnnxTensor<byte>((byte[])v.Data, v.Shape),
+                TensorElementType.Int8 => new OnnxTensor<sbyte>((sbyte[])v.Data, v.Shape),
+                TensorElementType.Int32 => new OnnxTensor<int>((int[])v.Data, v.Shape),
+                TensorElementType.Int64 => new OnnxTensor<long>((long[])v.Data, v.Shape),
+                TensorElementType.Bool => new OnnxTensor<bool>((bool[])v.Data, v.Shape),
                 _ => v.ToTensor(),
             };
         }

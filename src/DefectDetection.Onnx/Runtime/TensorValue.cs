@@ -23,7 +23,7 @@ internal sealed class TensorValue
 
     public ReadOnlySpan<int> Dims => Shape;
 
-    public static TensorValue FromTensor(Tensor t) => new()
+    public static TensorValue FromTensor(OnnxTensor t) => new()
     {
         Type = t.ElementType,
         Shape = t.Shape,
@@ -32,7 +32,7 @@ internal sealed class TensorValue
         Length = checked((int)t.Length),
     };
 
-    public void Bind(Tensor t)
+    public void Bind(OnnxTensor t)
     {
         Type = t.ElementType;
         Shape = t.Dimensions.SequenceEqual(Shape) ? Shape : t.Shape;
@@ -55,7 +55,7 @@ internal sealed class TensorValue
     public Span<T> Span<T>()
         where T : unmanaged
     {
-        if (Tensor.ElementTypeOf<T>() != Type && !(Type == TensorElementType.Bool && typeof(T) == typeof(byte)))
+        if (OnnxTensor.ElementTypeOf<T>() != Type && !(Type == TensorElementType.Bool && typeof(T) == typeof(byte)))
         {
             ThrowType(typeof(T));
         }
@@ -64,12 +64,12 @@ internal sealed class TensorValue
     }
 
     public Span<byte> Bytes()
-        => MemoryMarshal.CreateSpan(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Data!), ByteOffset), Length * Tensor.ElementSize(Type));
+        => MemoryMarshal.CreateSpan(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Data!), ByteOffset), Length * OnnxTensor.ElementSize(Type));
 
     /// <summary>Copies into a new public tensor.</summary>
-    public Tensor ToTensor()
+    public OnnxTensor ToTensor()
     {
-        Tensor t = Tensor.Create(Type, Shape);
+        OnnxTensor t = OnnxTensor.Create(Type, Shape);
         Bytes().CopyTo(t.ByteSpan());
         return t;
     }
@@ -117,7 +117,7 @@ internal sealed class TensorValue
     };
 
     /// <summary>The largest tensor the executor creates (2^28 elements, 1 GiB of float32), so a hostile shape cannot exhaust memory.</summary>
-    public const long MaxElements = InferenceSession.MaxTensorElements;
+    public const long MaxElements = OnnxSession.MaxTensorElements;
 
     public static int ElementCount(ReadOnlySpan<int> shape)
     {

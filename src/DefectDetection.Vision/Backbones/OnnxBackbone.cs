@@ -24,7 +24,7 @@ public readonly record struct FeatureMapShape(string Layer, int Channels, int He
 public sealed partial class OnnxBackbone : IDisposable
 {
     private const int ProbeTail = 96;
-    private readonly InferenceSession _session;
+    private readonly OnnxSession _session;
     private readonly string _inputName;
     private readonly string[] _layers;
     private readonly FeatureMapShape[] _shapes;
@@ -85,7 +85,7 @@ public sealed partial class OnnxBackbone : IDisposable
                 }
             }
 
-            _session = new InferenceSession(model, new SessionOptions { IntraOpThreads = options.Threads, ExtraOutputs = _layers });
+            _session = new OnnxSession(model, new OnnxSessionOptions { IntraOpThreads = options.Threads, ExtraOutputs = _layers });
             try
             {
                 _shapes = Probe();
@@ -134,7 +134,7 @@ public sealed partial class OnnxBackbone : IDisposable
     /// <param name="images">The images or views.</param>
     /// <param name="cancellationToken">Checked between batches and operators.</param>
     /// <returns>The feature maps, in the order of <see cref="Layers"/>.</returns>
-    public IReadOnlyList<DenseTensor<float>> Run(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
+    public IReadOnlyList<OnnxTensor<float>> Run(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
         return InBatches(images.Count, (start, count) =>
@@ -153,7 +153,7 @@ public sealed partial class OnnxBackbone : IDisposable
     /// Runs the backbone on regions of one image, each cut and resized straight into the input tensor (no crop images):
     /// one tensor per tapped layer, [regions.Count, C, H, W]. Regions may leave the image (filled by <paramref name="border"/>).
     /// </summary>
-    internal IReadOnlyList<DenseTensor<float>> Run(ImageView image, IReadOnlyList<Rectangle> regions, BorderMode border, CancellationToken cancellationToken = default)
+    internal IReadOnlyList<OnnxTensor<float>> Run(ImageView image, IReadOnlyList<Rectangle> regions, BorderMode border, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(regions);
         int n = regions.Count;
@@ -167,20 +167,20 @@ public sealed partial class OnnxBackbone : IDisposable
 
     // Runs n inputs in batches of Options.BatchSize (runBatch(start, count) gives one batch's maps) and gathers the
     // maps into one tensor per tapped layer, [n, C, H, W].
-    private DenseTensor<float>[] InBatches(int n, Func<int, int, IReadOnlyList<DenseTensor<float>>> runBatch, CancellationToken cancellationToken)
+    private OnnxTensor<float>[] InBatches(int n, Func<int, int, IReadOnlyList<OnnxTensor<float>>> runBatch, CancellationToken cancellationToken)
     {
-        DenseTensor<float>[] result = new DenseTensor<float>[_layers.Length];
+        OnnxTensor<float>[] result = new OnnxTensor<float>[_layers.Length];
         for (int l = 0; l < _layers.Length; l++)
         {
             FeatureMapShape s = _shapes[l];
-            result[l] = new DenseTensor<float>([n, s.Channels, s.Height, s.Width]);
+            result[l] = new OnnxTensor<float>([n, s.Channels, s.Height, s.Width]);
         }
 
         for (int start = 0; start < n; start += Options.BatchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(Options.BatchSize, n - start);
-            IReadOnlyList<DenseTensor<float>> maps = runBatch(start, count);
+            IReadOnlyList<OnnxTensor<float>> maps = runBatch(start, count);
             for (int l = 0; l < _layers.Length; l++)
             {
                 int per = maps[l].Data.Length / count;
@@ -195,7 +195,7 @@ public sealed partial class OnnxBackbone : IDisposable
     /// <param name="image">The image or view.</param>
     /// <param name="cancellationToken">Checked between operators.</param>
     /// <returns>The feature maps, in the order of <see cref="Layers"/>.</returns>
-    public IReadOnlyList<DenseTensor<float>> Run(ImageView image, CancellationToken cancellationToken = default) =>
+    public IReadOnlyList<OnnxTensor<float>> Run(ImageView image, CancellationToken cancellationToken = default) =>
         RunBatch([image], cancellationToken);
 
     /// <summary>
@@ -218,19 +218,19 @@ public sealed partial class OnnxBackbone : IDisposable
     internal static string Describe(TensorLayoutOptions o) => string.Create(CultureInfo.InvariantCulture,
         $"size={o.Width}x{o.Height};channels={o.Channels};order={o.ChannelOrder};scale={o.Scale:R};mean={string.Join(",", o.Mean.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))};std={string.Join(",", o.Std.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))};resize={o.ResizeMode}");
 
-    private IReadOnlyList<DenseTensor<float>> RunBatch(ImageView[] batch, CancellationToken cancellationToken)
+    private IReadOnlyList<OnnxTensor<float>> RunBatch(ImageView[] batch, CancellationToken cancellationToken)
     {
         TensorLayoutOptions layout = Options.Layout;
-        DenseTensor<float> input = RentInput(batch.Length);
+        OnnxTensor<float> input = RentInput(batch.Length);
         TensorConversion.ToNchw(batch, layout, input.Span);
 
         return RunBatch(input, batch.Length, cancellationToken);
     }
 
-    private DenseTensor<float> Input(ImageView image, IReadOnlyList<Rectangle> regions, int start, int count, BorderMode border)
+    private OnnxTensor<float> Input(ImageView image, IReadOnlyList<Rectangle> regions, int start, int count, BorderMode border)
     {
         TensorLayoutOptions layout = Options.Layout;
-        DenseTensor<float> input = RentInput(count);
+        OnnxTensor<float> input = RentInput(count);
         Rectangle[] part = new Rectangle[count];
         for (int i = 0; i < count; i++)
         {
@@ -241,10 +241,10 @@ public sealed partial class OnnxBackbone : IDisposable
         return input;
     }
 
-    private IReadOnlyList<DenseTensor<float>> RunBatch(DenseTensor<float> input, int count, CancellationToken cancellationToken)
+    private IReadOnlyList<OnnxTensor<float>> RunBatch(OnnxTensor<float> input, int count, CancellationToken cancellationToken)
     {
-        IReadOnlyDictionary<string, Tensor> outputs = _session.Run(new Dictionary<string, Tensor> { [_inputName] = input }, _layers, cancellationToken);
-        DenseTensor<float>[] maps = new DenseTensor<float>[_layers.Length];
+        IReadOnlyDictionary<string, OnnxTensor> outputs = _session.Run(new Dictionary<string, OnnxTensor> { [_inputName] = input }, _layers, cancellationToken);
+        OnnxTensor<float>[] maps = new OnnxTensor<float>[_layers.Length];
         bool aliased = false;
         for (int l = 0; l < _layers.Length; l++)
         {
@@ -262,7 +262,7 @@ public sealed partial class OnnxBackbone : IDisposable
     }
 
     // A zeroed input tensor for n images: the spare buffer, cleared, when it has the right size, else a new one.
-    private DenseTensor<float> RentInput(int n)
+    private OnnxTensor<float> RentInput(int n)
     {
         TensorLayoutOptions layout = Options.Layout;
         int[] shape = [n, layout.Channels, layout.Height, layout.Width];
@@ -270,22 +270,22 @@ public sealed partial class OnnxBackbone : IDisposable
         float[]? spare = Interlocked.Exchange(ref _spareInput, null);
         if (spare is null || spare.Length != length)
         {
-            return new DenseTensor<float>(shape);
+            return new OnnxTensor<float>(shape);
         }
 
         spare.AsSpan().Clear();
-        return new DenseTensor<float>(spare, shape);
+        return new OnnxTensor<float>(spare, shape);
     }
 
     private FeatureMapShape[] Probe()
     {
         TensorLayoutOptions layout = Options.Layout;
-        DenseTensor<float> input = new([1, layout.Channels, layout.Height, layout.Width]);
-        IReadOnlyDictionary<string, Tensor> outputs = _session.Run(new Dictionary<string, Tensor> { [_inputName] = input }, _layers);
+        OnnxTensor<float> input = new([1, layout.Channels, layout.Height, layout.Width]);
+        IReadOnlyDictionary<string, OnnxTensor> outputs = _session.Run(new Dictionary<string, OnnxTensor> { [_inputName] = input }, _layers);
         FeatureMapShape[] shapes = new FeatureMapShape[_layers.Length];
         for (int l = 0; l < _layers.Length; l++)
         {
-            DenseTensor<float> map = AsMap(outputs[_layers[l]], _layers[l], 1);
+            OnnxTensor<float> map = AsMap(outputs[_layers[l]], _layers[l], 1);
             ReadOnlySpan<int> d = map.Dimensions;
             shapes[l] = new FeatureMapShape(_layers[l], d[1], d[2], d[3]);
         }
@@ -293,14 +293,14 @@ public sealed partial class OnnxBackbone : IDisposable
         return shapes;
     }
 
-    private static DenseTensor<float> AsMap(Tensor t, string layer, int batch)
+    private static OnnxTensor<float> AsMap(OnnxTensor t, string layer, int batch)
     {
         if (t.ElementType != TensorElementType.Float32)
         {
             throw new OnnxModelException($"The layer '{layer}' is a {t.ElementType} tensor; a float tensor is needed (tap the DequantizeLinear output in a quantized model).");
         }
 
-        DenseTensor<float> f = t.As<float>();
+        OnnxTensor<float> f = t.As<float>();
         ReadOnlySpan<int> d = f.Dimensions;
         if (d.Length == 4 && d[0] == batch)
         {
@@ -309,7 +309,7 @@ public sealed partial class OnnxBackbone : IDisposable
 
         if (d.Length == 2 && d[0] == batch)
         {
-            return new DenseTensor<float>(f.Data, [d[0], d[1], 1, 1]);
+            return new OnnxTensor<float>(f.Data, [d[0], d[1], 1, 1]);
         }
 
         throw new OnnxModelException($"The layer '{layer}' has shape [{string.Join(",", f.Shape)}]; a [N, C, H, W] or [N, C] tensor with N = {batch} is needed.");
@@ -370,13 +370,13 @@ public sealed partial class OnnxBackbone : IDisposable
             throw new OnnxModelException("Found no stage outputs (residual Adds or tensors read twice) to tap; name the layers.");
         }
 
-        using InferenceSession probe = new(model, new SessionOptions { IntraOpThreads = 1, ExtraOutputs = [.. candidates.Distinct(StringComparer.Ordinal)] });
-        DenseTensor<float> image = new([1, layout.Channels, layout.Height, layout.Width]);
-        IReadOnlyDictionary<string, Tensor> outputs = probe.Run(new Dictionary<string, Tensor> { [input] = image }, [.. candidates.Distinct(StringComparer.Ordinal)]);
+        using OnnxSession probe = new(model, new OnnxSessionOptions { IntraOpThreads = 1, ExtraOutputs = [.. candidates.Distinct(StringComparer.Ordinal)] });
+        OnnxTensor<float> image = new([1, layout.Channels, layout.Height, layout.Width]);
+        IReadOnlyDictionary<string, OnnxTensor> outputs = probe.Run(new Dictionary<string, OnnxTensor> { [input] = image }, [.. candidates.Distinct(StringComparer.Ordinal)]);
         SortedDictionary<int, string> lastByStride = [];
         foreach (string c in candidates)
         {
-            Tensor t = outputs[c];
+            OnnxTensor t = outputs[c];
             if (t.ElementType == TensorElementType.Float32 && t.Rank == 4 && t.Dimensions[2] > 1 && t.Dimensions[3] > 1)
             {
                 lastByStride[(int)Math.Round((double)layout.Height / t.Dimensions[2])] = c;
@@ -397,12 +397,12 @@ public sealed partial class OnnxBackbone : IDisposable
     {
         IReadOnlyList<string> names = model.NodeOutputNames;
         string[] tail = names.Skip(Math.Max(0, names.Count - ProbeTail)).ToArray();
-        using InferenceSession probe = new(model, new SessionOptions { IntraOpThreads = 1, ExtraOutputs = tail });
-        DenseTensor<float> input = new([1, layout.Channels, layout.Height, layout.Width]);
-        IReadOnlyDictionary<string, Tensor> outputs = probe.Run(new Dictionary<string, Tensor> { [inputName] = input }, tail);
+        using OnnxSession probe = new(model, new OnnxSessionOptions { IntraOpThreads = 1, ExtraOutputs = tail });
+        OnnxTensor<float> input = new([1, layout.Channels, layout.Height, layout.Width]);
+        IReadOnlyDictionary<string, OnnxTensor> outputs = probe.Run(new Dictionary<string, OnnxTensor> { [inputName] = input }, tail);
         for (int i = tail.Length - 1; i >= 0; i--)
         {
-            Tensor t = outputs[tail[i]];
+            OnnxTensor t = outputs[tail[i]];
             if (t.ElementType == TensorElementType.Float32 && t.Rank == 4 && (long)t.Dimensions[2] * t.Dimensions[3] > 1)
             {
                 return tail[i];

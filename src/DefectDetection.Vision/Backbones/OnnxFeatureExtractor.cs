@@ -79,7 +79,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IDisposable
     public float[][] ExtractBatch(IReadOnlyList<ImageView> images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
-        IReadOnlyList<DenseTensor<float>> maps = Backbone.Run(images, cancellationToken);
+        IReadOnlyList<OnnxTensor<float>> maps = Backbone.Run(images, cancellationToken);
         float[][] result = new float[images.Count][];
         for (int i = 0; i < result.Length; i++)
         {
@@ -93,7 +93,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IDisposable
     /// <summary>The features of regions of one image, each cut and resized straight into the backbone's input tensor.</summary>
     internal float[][] ExtractRegions(ImageView image, IReadOnlyList<Rectangle> regions, BorderMode border, CancellationToken cancellationToken = default)
     {
-        IReadOnlyList<DenseTensor<float>> maps = Backbone.Run(image, regions, border, cancellationToken);
+        IReadOnlyList<OnnxTensor<float>> maps = Backbone.Run(image, regions, border, cancellationToken);
         float[][] result = new float[regions.Count][];
         for (int i = 0; i < result.Length; i++)
         {
@@ -114,10 +114,10 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor, IDisposable
     }
 
     /// <summary>Global pooling of image <paramref name="n"/> of every map, concatenated.</summary>
-    internal static void Pool(IReadOnlyList<DenseTensor<float>> maps, int n, Span<float> destination, FeaturePooling pooling = FeaturePooling.Average)
+    internal static void Pool(IReadOnlyList<OnnxTensor<float>> maps, int n, Span<float> destination, FeaturePooling pooling = FeaturePooling.Average)
     {
         int offset = 0;
-        foreach (DenseTensor<float> map in maps)
+        foreach (OnnxTensor<float> map in maps)
         {
             ReadOnlySpan<int> d = map.Dimensions;
             int c = d[1], hw = d[2] * d[3];

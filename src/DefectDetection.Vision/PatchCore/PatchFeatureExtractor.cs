@@ -89,7 +89,7 @@ internal sealed class PatchFeatureExtractor : IDisposable
     public void Extract(IReadOnlyList<ImageView> images, Span<float> destination, CancellationToken cancellationToken)
     {
         int n = images.Count, t = _tiles, tt = t * t;
-        IReadOnlyList<DenseTensor<float>> outs;
+        IReadOnlyList<OnnxTensor<float>> outs;
         if (t == 1)
         {
             outs = _backbone.Run(images, cancellationToken);

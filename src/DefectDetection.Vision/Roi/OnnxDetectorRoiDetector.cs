@@ -38,7 +38,7 @@ public sealed class OnnxDetectorOptions
 /// </summary>
 public sealed class OnnxDetectorRoiDetector : IRoiDetector, IDisposable
 {
-    private readonly InferenceSession _session;
+    private readonly OnnxSession _session;
     private readonly OnnxDetectorOptions _options;
     private readonly string _inputName;
 
@@ -49,7 +49,7 @@ public sealed class OnnxDetectorRoiDetector : IRoiDetector, IDisposable
     {
         _options = options ?? new OnnxDetectorOptions();
         _options.Input.Validate();
-        _session = new InferenceSession(modelPath, new SessionOptions { IntraOpThreads = Math.Max(1, _options.Threads) });
+        _session = new OnnxSession(modelPath, new OnnxSessionOptions { IntraOpThreads = Math.Max(1, _options.Threads) });
         _inputName = _session.Inputs[0].Name;
         int outputs = _options.Layout == DetectionOutputLayout.BoxesAndScores ? 2 : 1;
         if (_session.Outputs.Count < outputs)
@@ -64,19 +64,19 @@ public sealed class OnnxDetectorRoiDetector : IRoiDetector, IDisposable
         TensorLayoutOptions input = _options.Input;
         float[] data = new float[input.ElementsPerImage];
         LetterboxTransform letterbox = TensorConversion.Letterbox(image, input, data);
-        DenseTensor<float> tensor = new(data, [1, input.Channels, input.Height, input.Width]);
-        IReadOnlyDictionary<string, Tensor> outputs = _session.Run(new Dictionary<string, Tensor> { [_inputName] = tensor }, null, cancellationToken);
+        OnnxTensor<float> tensor = new(data, [1, input.Channels, input.Height, input.Width]);
+        IReadOnlyDictionary<string, OnnxTensor> outputs = _session.Run(new Dictionary<string, OnnxTensor> { [_inputName] = tensor }, null, cancellationToken);
 
         List<Detection> candidates;
         if (_options.Layout == DetectionOutputLayout.BoxesAndScores)
         {
-            DenseTensor<float> boxes = outputs[_session.Outputs[0].Name].As<float>(), scores = outputs[_session.Outputs[1].Name].As<float>();
+            OnnxTensor<float> boxes = outputs[_session.Outputs[0].Name].As<float>(), scores = outputs[_session.Outputs[1].Name].As<float>();
             int count = boxes.Shape[^2], classes = scores.Shape[^1];
             candidates = DetectionDecoding.DecodeBoxesAndScores(boxes.Span, scores.Span, count, classes, _options.ScoreThreshold);
         }
         else
         {
-            DenseTensor<float> output = outputs[_session.Outputs[0].Name].As<float>();
+            OnnxTensor<float> output = outputs[_session.Outputs[0].Name].As<float>();
             int[] shape = output.Shape;
             if (shape.Length != 3 || shape[0] != 1)
             {

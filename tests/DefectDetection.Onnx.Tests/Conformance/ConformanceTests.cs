@@ -21,12 +21,12 @@ public sealed class ConformanceTests
     [Theory]
     [MemberData(nameof(Cases))]
     public void MatchesOnnxRuntime(string name) =>
-        Check(name, new SessionOptions { IntraOpThreads = 2 });
+        Check(name, new OnnxSessionOptions { IntraOpThreads = 2 });
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void MatchesOnnxRuntimeWithoutRewrites(string name) =>
-        Check(name, new SessionOptions
+        Check(name, new OnnxSessionOptions
         {
             IntraOpThreads = 1,
             EnableConstantFolding = false,
@@ -53,18 +53,18 @@ public sealed class ConformanceTests
         Assert.True(bytes < 3_000_000, $"conformance fixtures hold {bytes} bytes; keep them under 3 MB");
     }
 
-    private static void Check(string name, SessionOptions options)
+    private static void Check(string name, OnnxSessionOptions options)
     {
         FixtureCase c = FixtureCase.Load(name);
-        List<(string Name, Tensor Tensor)> expected = c.ReadExpected();
-        Dictionary<string, Tensor> inputs = c.ReadInputs();
+        List<(string Name, OnnxTensor OnnxTensor)> expected = c.ReadExpected();
+        Dictionary<string, OnnxTensor> inputs = c.ReadInputs();
         OnnxModel model = OnnxModel.Load(c.ModelPath);
-        using var session = new InferenceSession(model, options);
-        IReadOnlyDictionary<string, Tensor> outputs = session.Run(inputs, expected.Select(e => e.Name).ToArray());
+        using var session = new OnnxSession(model, options);
+        IReadOnlyDictionary<string, OnnxTensor> outputs = session.Run(inputs, expected.Select(e => e.Name).ToArray());
         var failures = new List<string>();
-        foreach ((string output, Tensor want) in expected)
+        foreach ((string output, OnnxTensor want) in expected)
         {
-            if (!outputs.TryGetValue(output, out Tensor? got))
+            if (!outputs.TryGetValue(output, out OnnxTensor? got))
             {
                 failures.Add($"{output}: missing");
                 continue;

@@ -51,17 +51,17 @@ internal sealed class FixtureCase
         return new FixtureCase(name, folder, spec, expected);
     }
 
-    public Dictionary<string, Tensor> ReadInputs() =>
+    public Dictionary<string, OnnxTensor> ReadInputs() =>
         Spec.GetProperty("inputs").EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!, ReadTensor, StringComparer.Ordinal);
 
-    public List<(string Name, Tensor Tensor)> ReadExpected()
+    public List<(string Name, OnnxTensor OnnxTensor)> ReadExpected()
     {
         JsonElement e = Expected ?? throw new InvalidOperationException(
             $"case {Name} has no expected.json: run `node tools/ort/run-fixtures.js {Path.GetRelativePath(SharedData.RepoRoot, Root)}` (see tools/README.md)");
         return e.GetProperty("outputs").EnumerateArray().Select(o => (o.GetProperty("name").GetString()!, ReadTensor(o))).ToList();
     }
 
-    private Tensor ReadTensor(JsonElement info)
+    private OnnxTensor ReadTensor(JsonElement info)
     {
         string type = info.GetProperty("type").GetString()!;
         int[] shape = info.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
@@ -79,12 +79,12 @@ internal sealed class FixtureCase
             "uint32" => Make<uint>(bytes, shape),
             "int64" => Make<long>(bytes, shape),
             "uint64" => Make<ulong>(bytes, shape),
-            "bool" => new DenseTensor<bool>(bytes.Select(b => b != 0).ToArray(), shape),
+            "bool" => new OnnxTensor<bool>(bytes.Select(b => b != 0).ToArray(), shape),
             _ => throw new InvalidDataException($"case {Name}: unknown tensor type {type}"),
         };
     }
 
-    private DenseTensor<T> Make<T>(byte[] bytes, int[] shape)
+    private OnnxTensor<T> Make<T>(byte[] bytes, int[] shape)
         where T : unmanaged
     {
         T[] data = MemoryMarshal.Cast<byte, T>(bytes).ToArray();
@@ -94,6 +94,6 @@ internal sealed class FixtureCase
             throw new InvalidDataException($"case {Name}: {bytes.Length} bytes do not hold [{string.Join(",", shape)}] {typeof(T).Name}");
         }
 
-        return new DenseTensor<T>(data, shape);
+        return new OnnxTensor<T>(data, shape);
     }
 }

@@ -10,7 +10,7 @@ namespace DefectDetection.Onnx.Tests.Conformance;
 internal static class TensorComparer
 {
     /// <summary>Returns null when the tensors match, else a message naming the first mismatches and the worst error.</summary>
-    public static string? Compare(Tensor want, Tensor got, double abs, double rel, int steps)
+    public static string? Compare(OnnxTensor want, OnnxTensor got, double abs, double rel, int steps)
     {
         if (got.ElementType != want.ElementType)
         {

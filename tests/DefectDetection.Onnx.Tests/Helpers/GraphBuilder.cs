@@ -31,7 +31,7 @@ internal sealed class GraphBuilder
     public GraphBuilder Initializer<T>(string name, T[] data, params long[] dims)
         where T : unmanaged
     {
-        var t = new TensorProto { Name = name, DataType = (int)Tensor.ElementTypeOf<T>() };
+        var t = new TensorProto { Name = name, DataType = (int)OnnxTensor.ElementTypeOf<T>() };
         t.Dims.AddRange(dims);
         t.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
         _graph.Initializer.Add(t);
@@ -75,7 +75,7 @@ internal sealed class GraphBuilder
 
     public OnnxModel Build() => OnnxModel.Load(ToBytes());
 
-    public InferenceSession Session(SessionOptions? options = null) => new(Build(), options ?? new SessionOptions { IntraOpThreads = 1 });
+    public OnnxSession Session(OnnxSessionOptions? options = null) => new(Build(), options ?? new OnnxSessionOptions { IntraOpThreads = 1 });
 
     private static ValueInfoProto Value(string name, TensorElementType type, long[] dims)
     {
@@ -91,11 +91,11 @@ internal sealed class GraphBuilder
 
 internal static class SessionExtensions
 {
-    public static Tensor RunOne(this InferenceSession s, params (string Name, Tensor Value)[] inputs)
+    public static OnnxTensor RunOne(this OnnxSession s, params (string Name, OnnxTensor Value)[] inputs)
     {
         var result = s.Run(inputs.ToDictionary(i => i.Name, i => i.Value));
         return result[s.Outputs[0].Name];
     }
 
-    public static float[] RunFloats(this InferenceSession s, params (string Name, Tensor Value)[] inputs) => s.RunOne(inputs).As<float>().ToArray();
+    public static float[] RunFloats(this OnnxSession s, params (string Name, OnnxTensor Value)[] inputs) => s.RunOne(inputs).As<float>().ToArray();
 }

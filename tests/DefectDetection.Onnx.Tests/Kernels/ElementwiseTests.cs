@@ -4,22 +4,22 @@ namespace DefectDetection.Onnx.Tests.Kernels;
 
 public sealed class ElementwiseTests
 {
-    private static InferenceSession Binary(string op, TensorElementType type, long[] a, long[] b, long[] y, long opset = 17)
+    private static OnnxSession Binary(string op, TensorElementType type, long[] a, long[] b, long[] y, long opset = 17)
         => new GraphBuilder(opset).Input("a", type, a).Input("b", type, b).Node(op, ["a", "b"], ["y"]).Output("y", op is "Equal" or "Greater" or "Less" ? TensorElementType.Bool : type, y).Session();
 
     [Fact]
     public void AddBroadcastsTrailingVector()
     {
-        using InferenceSession s = Binary("Add", TensorElementType.Float32, [2, 3], [3], [2, 3]);
-        float[] y = s.RunFloats(("a", new DenseTensor<float>([1, 2, 3, 4, 5, 6], [2, 3])), ("b", new DenseTensor<float>([10, 20, 30], [3])));
+        using OnnxSession s = Binary("Add", TensorElementType.Float32, [2, 3], [3], [2, 3]);
+        float[] y = s.RunFloats(("a", new OnnxTensor<float>([1, 2, 3, 4, 5, 6], [2, 3])), ("b", new OnnxTensor<float>([10, 20, 30], [3])));
         Assert.Equal([11f, 22, 33, 14, 25, 36], y);
     }
 
     [Fact]
     public void MulBroadcastsColumnByRowIntoOuterProduct()
     {
-        using InferenceSession s = Binary("Mul", TensorElementType.Float32, [2, 1], [1, 3], [2, 3]);
-        float[] y = s.RunFloats(("a", new DenseTensor<float>([2, 3], [2, 1])), ("b", new DenseTensor<float>([1, 10, 100], [1, 3])));
+        using OnnxSession s = Binary("Mul", TensorElementType.Float32, [2, 1], [1, 3], [2, 3]);
+        float[] y = s.RunFloats(("a", new OnnxTensor<float>([2, 3], [2, 1])), ("b", new OnnxTensor<float>([1, 10, 100], [1, 3])));
         Assert.Equal([2f, 20, 200, 3, 30, 300], y);
     }
 
@@ -36,8 +36,8 @@ public sealed class ElementwiseTests
         var rng = new Random(7);
         float[] a = Enumerable.Range(0, 30).Select(_ => (float)(rng.NextDouble() + 0.5)).ToArray();
         float[] b = Enumerable.Range(0, 12).Select(_ => (float)(rng.NextDouble() + 0.5)).ToArray();
-        using InferenceSession s = Binary(op, TensorElementType.Float32, [2, 3, 1, 5], [3, 4, 1], [2, 3, 4, 5]);
-        float[] y = s.RunFloats(("a", new DenseTensor<float>(a, sa)), ("b", new DenseTensor<float>(b, sb)));
+        using OnnxSession s = Binary(op, TensorElementType.Float32, [2, 3, 1, 5], [3, 4, 1], [2, 3, 4, 5]);
+        float[] y = s.RunFloats(("a", new OnnxTensor<float>(a, sa)), ("b", new OnnxTensor<float>(b, sb)));
         int k = 0;
         for (int i0 = 0; i0 < 2; i0++)
         {
@@ -62,38 +62,38 @@ public sealed class ElementwiseTests
     [Fact]
     public void IntegerDivTruncatesTowardZero()
     {
-        using InferenceSession s = Binary("Div", TensorElementType.Int32, [4], [1], [4]);
-        int[] y = s.RunOne(("a", new DenseTensor<int>([7, -7, 9, -1], [4])), ("b", new DenseTensor<int>([2], [1]))).As<int>().ToArray();
+        using OnnxSession s = Binary("Div", TensorElementType.Int32, [4], [1], [4]);
+        int[] y = s.RunOne(("a", new OnnxTensor<int>([7, -7, 9, -1], [4])), ("b", new OnnxTensor<int>([2], [1]))).As<int>().ToArray();
         Assert.Equal([3, -3, 4, 0], y);
     }
 
     [Fact]
     public void IncompatibleShapesFailWithDomainException()
     {
-        using InferenceSession s = Binary("Add", TensorElementType.Float32, [-1, 3], [-1, 3], [-1, 3]);
-        var e = Assert.Throws<OnnxModelException>(() => s.RunFloats(("a", new DenseTensor<float>([2, 3])), ("b", new DenseTensor<float>([4, 3]))));
+        using OnnxSession s = Binary("Add", TensorElementType.Float32, [-1, 3], [-1, 3], [-1, 3]);
+        var e = Assert.Throws<OnnxModelException>(() => s.RunFloats(("a", new OnnxTensor<float>([2, 3])), ("b", new OnnxTensor<float>([4, 3]))));
         Assert.Contains("broadcast", e.Message, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
     public void EqualAndWhereSelectWithBroadcasting()
     {
-        using InferenceSession s = new GraphBuilder()
+        using OnnxSession s = new GraphBuilder()
             .Input("a", TensorElementType.Int64, 3).Input("b", TensorElementType.Int64, 1)
             .Input("x", TensorElementType.Float32, 2, 3).Input("z", TensorElementType.Float32, 1)
             .Node("Equal", ["a", "b"], ["c"]).Node("Where", ["c", "x", "z"], ["y"])
             .Output("y", TensorElementType.Float32, 2, 3).Session();
-        float[] y = s.RunFloats(("a", new DenseTensor<long>([1, 2, 1], [3])), ("b", new DenseTensor<long>([1], [1])),
-            ("x", new DenseTensor<float>([1, 2, 3, 4, 5, 6], [2, 3])), ("z", new DenseTensor<float>([-1], [1])));
+        float[] y = s.RunFloats(("a", new OnnxTensor<long>([1, 2, 1], [3])), ("b", new OnnxTensor<long>([1], [1])),
+            ("x", new OnnxTensor<float>([1, 2, 3, 4, 5, 6], [2, 3])), ("z", new OnnxTensor<float>([-1], [1])));
         Assert.Equal([1f, -1, 3, 4, -1, 6], y);
     }
 
     [Fact]
     public void PowWithIntegerExponentTensor()
     {
-        using InferenceSession s = new GraphBuilder().Input("a", TensorElementType.Float32, 3).Input("b", TensorElementType.Int64, 1)
+        using OnnxSession s = new GraphBuilder().Input("a", TensorElementType.Float32, 3).Input("b", TensorElementType.Int64, 1)
             .Node("Pow", ["a", "b"], ["y"]).Output("y", TensorElementType.Float32, 3).Session();
-        Assert.Equal([4f, 9, 0.25f], s.RunFloats(("a", new DenseTensor<float>([2, -3, 0.5f], [3])), ("b", new DenseTensor<long>([2], [1]))));
+        Assert.Equal([4f, 9, 0.25f], s.RunFloats(("a", new OnnxTensor<float>([2, -3, 0.5f], [3])), ("b", new OnnxTensor<long>([2], [1]))));
     }
 
     [Theory]
@@ -104,19 +104,19 @@ public sealed class ElementwiseTests
     [InlineData(0f, 0f)]
     public void ErfMatchesTabulatedValues(float x, float expected)
     {
-        using InferenceSession s = new GraphBuilder().Input("x", TensorElementType.Float32, 1).Node("Erf", ["x"], ["y"]).Output("y", TensorElementType.Float32, 1).Session();
-        Assert.Equal(expected, s.RunFloats(("x", new DenseTensor<float>([x], [1])))[0], 6);
+        using OnnxSession s = new GraphBuilder().Input("x", TensorElementType.Float32, 1).Node("Erf", ["x"], ["y"]).Output("y", TensorElementType.Float32, 1).Session();
+        Assert.Equal(expected, s.RunFloats(("x", new OnnxTensor<float>([x], [1])))[0], 6);
     }
 
     [Fact]
     public void ClipInputFormAndAttributeForm()
     {
-        using InferenceSession s13 = new GraphBuilder(13).Input("x", TensorElementType.Float32, 4).Initializer("lo", [0f], []).Initializer("hi", [6f], [])
+        using OnnxSession s13 = new GraphBuilder(13).Input("x", TensorElementType.Float32, 4).Initializer("lo", [0f], []).Initializer("hi", [6f], [])
             .Node("Clip", ["x", "lo", "hi"], ["y"]).Output("y", TensorElementType.Float32, 4).Session();
-        Assert.Equal([0f, 3, 6, 6], s13.RunFloats(("x", new DenseTensor<float>([-1, 3, 6, 9], [4]))));
-        using InferenceSession s6 = new GraphBuilder(7).Input("x", TensorElementType.Float32, 4)
+        Assert.Equal([0f, 3, 6, 6], s13.RunFloats(("x", new OnnxTensor<float>([-1, 3, 6, 9], [4]))));
+        using OnnxSession s6 = new GraphBuilder(7).Input("x", TensorElementType.Float32, 4)
             .Node("Clip", ["x"], ["y"], ("min", -1f), ("max", 1f)).Output("y", TensorElementType.Float32, 4).Session();
-        Assert.Equal([-1f, 0.5f, 1, 1], s6.RunFloats(("x", new DenseTensor<float>([-5, 0.5f, 1, 9], [4]))));
+        Assert.Equal([-1f, 0.5f, 1, 1], s6.RunFloats(("x", new OnnxTensor<float>([-5, 0.5f, 1, 9], [4]))));
     }
 
     [Fact]
@@ -137,8 +137,8 @@ public sealed class ElementwiseTests
         ];
         foreach ((string op, Func<float, float> f) in cases)
         {
-            using InferenceSession s = new GraphBuilder().Input("x", TensorElementType.Float32, 5).Node(op, ["x"], ["y"]).Output("y", TensorElementType.Float32, 5).Session();
-            float[] y = s.RunFloats(("x", new DenseTensor<float>(x, [5])));
+            using OnnxSession s = new GraphBuilder().Input("x", TensorElementType.Float32, 5).Node(op, ["x"], ["y"]).Output("y", TensorElementType.Float32, 5).Session();
+            float[] y = s.RunFloats(("x", new OnnxTensor<float>(x, [5])));
             for (int i = 0; i < x.Length; i++)
             {
                 Assert.True(MathF.Abs(f(x[i]) - y[i]) < 1e-5f, $"{op}({x[i]}) = {y[i]}, expected {f(x[i])}");
@@ -150,10 +150,10 @@ public sealed class ElementwiseTests
     public void SoftmaxAxisSemanticsDifferBeforeAndAfterOpset13()
     {
         float[] x = [1, 2, 3, 4, 5, 6];
-        using InferenceSession s11 = new GraphBuilder(11).Input("x", TensorElementType.Float32, 1, 2, 3).Node("Softmax", ["x"], ["y"], ("axis", 1)).Output("y", TensorElementType.Float32, 1, 2, 3).Session();
-        using InferenceSession s13 = new GraphBuilder(13).Input("x", TensorElementType.Float32, 1, 2, 3).Node("Softmax", ["x"], ["y"], ("axis", 1)).Output("y", TensorElementType.Float32, 1, 2, 3).Session();
-        float[] a = s11.RunFloats(("x", new DenseTensor<float>(x, [1, 2, 3])));
-        float[] b = s13.RunFloats(("x", new DenseTensor<float>(x, [1, 2, 3])));
+        using OnnxSession s11 = new GraphBuilder(11).Input("x", TensorElementType.Float32, 1, 2, 3).Node("Softmax", ["x"], ["y"], ("axis", 1)).Output("y", TensorElementType.Float32, 1, 2, 3).Session();
+        using OnnxSession s13 = new GraphBuilder(13).Input("x", TensorElementType.Float32, 1, 2, 3).Node("Softmax", ["x"], ["y"], ("axis", 1)).Output("y", TensorElementType.Float32, 1, 2, 3).Session();
+        float[] a = s11.RunFloats(("x", new OnnxTensor<float>(x, [1, 2, 3])));
+        float[] b = s13.RunFloats(("x", new OnnxTensor<float>(x, [1, 2, 3])));
 
         // Opset 11: one softmax over all 6 values; opset 13: over the axis of size 2 (pairs 1/4, 2/5, 3/6).
         double sum = x.Sum(v => Math.Exp(v));

@@ -45,9 +45,9 @@ public sealed class LateOperatorTests
         ];
         foreach ((string op, (string, object)[] attributes, Func<double, double> f) in cases)
         {
-            using InferenceSession s = new GraphBuilder(18).Input("x", TensorElementType.Float32, 37).Node(op, ["x"], ["y"], attributes)
+            using OnnxSession s = new GraphBuilder(18).Input("x", TensorElementType.Float32, 37).Node(op, ["x"], ["y"], attributes)
                 .Output("y", TensorElementType.Float32, 37).Session();
-            float[] y = s.RunFloats(("x", new DenseTensor<float>(x, [37])));
+            float[] y = s.RunFloats(("x", new OnnxTensor<float>(x, [37])));
             for (int i = 0; i < x.Length; i++)
             {
                 AssertClose(f(x[i]), y[i], 2e-5, $"{op}({x[i]})");
@@ -61,9 +61,9 @@ public sealed class LateOperatorTests
     public void GeluBothApproximations(string approximate)
     {
         float[] x = Random(19, 2, 5f);
-        using InferenceSession s = new GraphBuilder(20).Input("x", TensorElementType.Float32, 19).Node("Gelu", ["x"], ["y"], ("approximate", approximate))
+        using OnnxSession s = new GraphBuilder(20).Input("x", TensorElementType.Float32, 19).Node("Gelu", ["x"], ["y"], ("approximate", approximate))
             .Output("y", TensorElementType.Float32, 19).Session();
-        float[] y = s.RunFloats(("x", new DenseTensor<float>(x, [19])));
+        float[] y = s.RunFloats(("x", new OnnxTensor<float>(x, [19])));
         for (int i = 0; i < x.Length; i++)
         {
             double v = x[i];
@@ -81,11 +81,11 @@ public sealed class LateOperatorTests
         float[] x = Random(n * c * h * w, 3);
         float[] scale = [0.5f, 2f, -1f];
         float[] bias = [0.1f, -0.2f, 0.3f];
-        using InferenceSession s = new GraphBuilder(18).Input("x", TensorElementType.Float32, n, c, h, w)
+        using OnnxSession s = new GraphBuilder(18).Input("x", TensorElementType.Float32, n, c, h, w)
             .Initializer("scale", scale, groups).Initializer("bias", bias, groups)
             .Node("GroupNormalization", ["x", "scale", "bias"], ["y"], ("num_groups", groups), ("epsilon", 1e-3f))
             .Output("y", TensorElementType.Float32, n, c, h, w).Session();
-        float[] y = s.RunFloats(("x", new DenseTensor<float>(x, [n, c, h, w])));
+        float[] y = s.RunFloats(("x", new OnnxTensor<float>(x, [n, c, h, w])));
         int groupSize = c / groups * h * w;
         for (int b = 0; b < n; b++)
         {
@@ -120,10 +120,10 @@ public sealed class LateOperatorTests
         const int c = 5, h = 3, w = 2, size = 4;
         const float alpha = 0.3f, beta = 0.75f, bias = 1.5f;
         float[] x = Random(c * h * w, 4);
-        using InferenceSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, 1, c, h, w)
+        using OnnxSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, 1, c, h, w)
             .Node("LRN", ["x"], ["y"], ("size", size), ("alpha", alpha), ("beta", beta), ("bias", bias))
             .Output("y", TensorElementType.Float32, 1, c, h, w).Session();
-        float[] y = s.RunFloats(("x", new DenseTensor<float>(x, [1, c, h, w])));
+        float[] y = s.RunFloats(("x", new OnnxTensor<float>(x, [1, c, h, w])));
 
         // The window is [c - floor((size-1)/2), c + ceil((size-1)/2)] = [c-1, c+2] for size 4.
         for (int ch = 0; ch < c; ch++)
@@ -154,9 +154,9 @@ public sealed class LateOperatorTests
         x[0] = 0;
         x[2] = 0;
         x[4] = 0;
-        using InferenceSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, 3, 7, 2)
+        using OnnxSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, 3, 7, 2)
             .Node("LpNormalization", ["x"], ["y"], ("axis", 1), ("p", p)).Output("y", TensorElementType.Float32, 3, 7, 2).Session();
-        float[] y = s.RunFloats(("x", new DenseTensor<float>(x, [3, 7, 2])));
+        float[] y = s.RunFloats(("x", new OnnxTensor<float>(x, [3, 7, 2])));
         for (int a = 0; a < 3; a++)
         {
             for (int b = 0; b < 2; b++)
@@ -185,9 +185,9 @@ public sealed class LateOperatorTests
     {
         const int c = 3, h = 2, w = 3, bs = 2;
         float[] x = Enumerable.Range(0, 1 * c * bs * bs * h * w).Select(i => (float)i).ToArray();
-        using InferenceSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, 1, c * bs * bs, h, w)
+        using OnnxSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, 1, c * bs * bs, h, w)
             .Node("DepthToSpace", ["x"], ["y"], ("blocksize", bs), ("mode", mode)).Output("y", TensorElementType.Float32, 1, c, h * bs, w * bs).Session();
-        float[] y = s.RunFloats(("x", new DenseTensor<float>(x, [1, c * bs * bs, h, w])));
+        float[] y = s.RunFloats(("x", new OnnxTensor<float>(x, [1, c * bs * bs, h, w])));
         for (int ch = 0; ch < c; ch++)
         {
             for (int oy = 0; oy < h * bs; oy++)
@@ -205,9 +205,9 @@ public sealed class LateOperatorTests
         if (mode == "DCR")
         {
             // SpaceToDepth is DepthToSpace(DCR)'s inverse.
-            using InferenceSession back = new GraphBuilder(13).Input("y", TensorElementType.Float32, 1, c, h * bs, w * bs)
+            using OnnxSession back = new GraphBuilder(13).Input("y", TensorElementType.Float32, 1, c, h * bs, w * bs)
                 .Node("SpaceToDepth", ["y"], ["x"], ("blocksize", bs)).Output("x", TensorElementType.Float32, 1, c * bs * bs, h, w).Session();
-            Assert.Equal(x, back.RunFloats(("y", new DenseTensor<float>(y, [1, c, h * bs, w * bs]))));
+            Assert.Equal(x, back.RunFloats(("y", new OnnxTensor<float>(y, [1, c, h * bs, w * bs]))));
         }
     }
 
@@ -216,9 +216,9 @@ public sealed class LateOperatorTests
     {
         float[] data = Enumerable.Range(0, 3 * 4).Select(i => (float)i).ToArray();
         long[] indices = [0, -1, 2, 1, 3, 3, -4, 0, 1];
-        using InferenceSession s = new GraphBuilder(13).Input("d", TensorElementType.Float32, 3, 4).Initializer("i", indices, 3, 3)
+        using OnnxSession s = new GraphBuilder(13).Input("d", TensorElementType.Float32, 3, 4).Initializer("i", indices, 3, 3)
             .Node("GatherElements", ["d", "i"], ["y"], ("axis", 1)).Output("y", TensorElementType.Float32, 3, 3).Session();
-        float[] y = s.RunFloats(("d", new DenseTensor<float>(data, [3, 4])));
+        float[] y = s.RunFloats(("d", new OnnxTensor<float>(data, [3, 4])));
         for (int r = 0; r < 3; r++)
         {
             for (int k = 0; k < 3; k++)
@@ -235,10 +235,10 @@ public sealed class LateOperatorTests
     [InlineData(2f, 2f, 1f)]
     public void RangeHasCeilOfSpanOverDeltaElements(float start, float limit, float delta)
     {
-        using InferenceSession s = new GraphBuilder(13).Initializer("s", [start], []).Initializer("l", [limit], []).Initializer("d", [delta], [])
+        using OnnxSession s = new GraphBuilder(13).Initializer("s", [start], []).Initializer("l", [limit], []).Initializer("d", [delta], [])
             .Input("unused", TensorElementType.Float32, 1).Node("Range", ["s", "l", "d"], ["y"]).Output("y", TensorElementType.Float32).Session(
-                new SessionOptions { IntraOpThreads = 1, EnableConstantFolding = false });
-        float[] y = s.RunFloats(("unused", new DenseTensor<float>([0f], [1])));
+                new OnnxSessionOptions { IntraOpThreads = 1, EnableConstantFolding = false });
+        float[] y = s.RunFloats(("unused", new OnnxTensor<float>([0f], [1])));
         int count = Math.Max(0, (int)Math.Ceiling((limit - start) / delta));
         Assert.Equal(count, y.Length);
         for (int i = 0; i < count; i++)
@@ -263,9 +263,9 @@ public sealed class LateOperatorTests
         {
             foreach (int keep in new[] { 0, 1 })
             {
-                using InferenceSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, a, b, c)
+                using OnnxSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, a, b, c)
                     .Node(op, ["x"], ["y"], ("axes", new long[] { 0, -1 }), ("keepdims", keep)).Output("y", TensorElementType.Float32).Session();
-                Tensor t = s.RunOne(("x", new DenseTensor<float>(x, [a, b, c])));
+                OnnxTensor t = s.RunOne(("x", new OnnxTensor<float>(x, [a, b, c])));
                 Assert.Equal(keep == 1 ? new[] { 1, b, 1 } : new[] { b }, t.Shape.ToArray());
                 float[] y = t.As<float>().ToArray();
                 for (int j = 0; j < b; j++)
@@ -291,9 +291,9 @@ public sealed class LateOperatorTests
         float[] x = [3, 1, 2, 1, 5, 0, 0, 4];
         foreach (int last in new[] { 0, 1 })
         {
-            using InferenceSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, 2, 4)
+            using OnnxSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, 2, 4)
                 .Node("ArgMin", ["x"], ["y"], ("axis", 1), ("select_last_index", last)).Output("y", TensorElementType.Int64).Session();
-            long[] y = s.RunOne(("x", new DenseTensor<float>(x, [2, 4]))).As<long>().ToArray();
+            long[] y = s.RunOne(("x", new OnnxTensor<float>(x, [2, 4]))).As<long>().ToArray();
             Assert.Equal(last == 1 ? new long[] { 3, 2 } : new long[] { 1, 1 }, y);
         }
     }
@@ -304,9 +304,9 @@ public sealed class LateOperatorTests
         float[] a = Random(2 * 3, 7), b = Random(3, 8), c = Random(2 * 1, 9);
         foreach (string op in new[] { "Sum", "Mean", "Max", "Min" })
         {
-            using InferenceSession s = new GraphBuilder(13).Input("a", TensorElementType.Float32, 2, 3).Input("b", TensorElementType.Float32, 3)
+            using OnnxSession s = new GraphBuilder(13).Input("a", TensorElementType.Float32, 2, 3).Input("b", TensorElementType.Float32, 3)
                 .Input("c", TensorElementType.Float32, 2, 1).Node(op, ["a", "b", "c"], ["y"]).Output("y", TensorElementType.Float32, 2, 3).Session();
-            float[] y = s.RunFloats(("a", new DenseTensor<float>(a, [2, 3])), ("b", new DenseTensor<float>(b, [3])), ("c", new DenseTensor<float>(c, [2, 1])));
+            float[] y = s.RunFloats(("a", new OnnxTensor<float>(a, [2, 3])), ("b", new OnnxTensor<float>(b, [3])), ("c", new OnnxTensor<float>(c, [2, 1])));
             for (int i = 0; i < 2; i++)
             {
                 for (int j = 0; j < 3; j++)
@@ -326,14 +326,14 @@ public sealed class LateOperatorTests
         (string Op, Func<bool, bool, bool> F)[] cases = [("And", (u, v) => u && v), ("Or", (u, v) => u || v), ("Xor", (u, v) => u ^ v)];
         foreach ((string op, Func<bool, bool, bool> f) in cases)
         {
-            using InferenceSession s = new GraphBuilder(13).Input("p", TensorElementType.Bool, 5).Input("q", TensorElementType.Bool, 5)
+            using OnnxSession s = new GraphBuilder(13).Input("p", TensorElementType.Bool, 5).Input("q", TensorElementType.Bool, 5)
                 .Node(op, ["p", "q"], ["y"]).Output("y", TensorElementType.Bool, 5).Session();
-            bool[] y = s.RunOne(("p", new DenseTensor<bool>(p, [5])), ("q", new DenseTensor<bool>(q, [5]))).As<bool>().ToArray();
+            bool[] y = s.RunOne(("p", new OnnxTensor<bool>(p, [5])), ("q", new OnnxTensor<bool>(q, [5]))).As<bool>().ToArray();
             Assert.Equal(p.Zip(q, f).ToArray(), y);
         }
 
-        using InferenceSession not = new GraphBuilder(13).Input("p", TensorElementType.Bool, 5).Node("Not", ["p"], ["y"]).Output("y", TensorElementType.Bool, 5).Session();
-        Assert.Equal(p.Select(v => !v).ToArray(), not.RunOne(("p", new DenseTensor<bool>(p, [5]))).As<bool>().ToArray());
+        using OnnxSession not = new GraphBuilder(13).Input("p", TensorElementType.Bool, 5).Node("Not", ["p"], ["y"]).Output("y", TensorElementType.Bool, 5).Session();
+        Assert.Equal(p.Select(v => !v).ToArray(), not.RunOne(("p", new OnnxTensor<bool>(p, [5]))).As<bool>().ToArray());
 
         float[] x = [-1, 0, 1, 2, 2], z = [0, 0, 0, 2, 3];
         (string Op, Func<float, float, bool> F)[] compares =
@@ -342,9 +342,9 @@ public sealed class LateOperatorTests
         ];
         foreach ((string op, Func<float, float, bool> f) in compares)
         {
-            using InferenceSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, 5).Input("z", TensorElementType.Float32, 5)
+            using OnnxSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, 5).Input("z", TensorElementType.Float32, 5)
                 .Node(op, ["x", "z"], ["y"]).Output("y", TensorElementType.Bool, 5).Session();
-            bool[] y = s.RunOne(("x", new DenseTensor<float>(x, [5])), ("z", new DenseTensor<float>(z, [5]))).As<bool>().ToArray();
+            bool[] y = s.RunOne(("x", new OnnxTensor<float>(x, [5])), ("z", new OnnxTensor<float>(z, [5]))).As<bool>().ToArray();
             Assert.Equal(x.Zip(z, f).ToArray(), y);
         }
     }

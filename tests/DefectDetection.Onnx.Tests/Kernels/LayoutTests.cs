@@ -23,8 +23,8 @@ public sealed class LayoutTests
             inputs.Add("steps");
         }
 
-        using InferenceSession s = b.Node("Slice", [.. inputs], ["y"]).Output("y", TensorElementType.Float32).Session();
-        Tensor y = s.RunOne(("x", new DenseTensor<float>(x, shape)));
+        using OnnxSession s = b.Node("Slice", [.. inputs], ["y"]).Output("y", TensorElementType.Float32).Session();
+        OnnxTensor y = s.RunOne(("x", new OnnxTensor<float>(x, shape)));
         outShape = y.Shape;
         return y.As<float>().ToArray();
     }
@@ -59,30 +59,30 @@ public sealed class LayoutTests
     [Fact]
     public void ReshapeZeroAndMinusOneAndAllowZero()
     {
-        using InferenceSession s = new GraphBuilder(14).Input("x", TensorElementType.Float32, 2, 3, 4).Initializer("shape", new long[] { 0, -1 }, 2)
+        using OnnxSession s = new GraphBuilder(14).Input("x", TensorElementType.Float32, 2, 3, 4).Initializer("shape", new long[] { 0, -1 }, 2)
             .Node("Reshape", ["x", "shape"], ["y"]).Output("y", TensorElementType.Float32).Session();
-        Assert.Equal([2, 12], s.RunOne(("x", new DenseTensor<float>(Range(24), [2, 3, 4]))).Shape);
+        Assert.Equal([2, 12], s.RunOne(("x", new OnnxTensor<float>(Range(24), [2, 3, 4]))).Shape);
 
-        using InferenceSession z = new GraphBuilder(14).Input("x", TensorElementType.Float32, 0, 3).Initializer("shape", new long[] { 3, 0 }, 2)
+        using OnnxSession z = new GraphBuilder(14).Input("x", TensorElementType.Float32, 0, 3).Initializer("shape", new long[] { 3, 0 }, 2)
             .Node("Reshape", ["x", "shape"], ["y"], ("allowzero", 1)).Output("y", TensorElementType.Float32).Session();
-        Assert.Equal([3, 0], z.RunOne(("x", new DenseTensor<float>([0, 3]))).Shape);
+        Assert.Equal([3, 0], z.RunOne(("x", new OnnxTensor<float>([0, 3]))).Shape);
     }
 
     [Fact]
     public void TransposeWithPermutation()
     {
-        using InferenceSession s = new GraphBuilder().Input("x", TensorElementType.Float32, 2, 3).Node("Transpose", ["x"], ["y"], ("perm", new long[] { 1, 0 }))
+        using OnnxSession s = new GraphBuilder().Input("x", TensorElementType.Float32, 2, 3).Node("Transpose", ["x"], ["y"], ("perm", new long[] { 1, 0 }))
             .Output("y", TensorElementType.Float32, 3, 2).Session();
-        Assert.Equal([0f, 3, 1, 4, 2, 5], s.RunFloats(("x", new DenseTensor<float>(Range(6), [2, 3]))));
+        Assert.Equal([0f, 3, 1, 4, 2, 5], s.RunFloats(("x", new OnnxTensor<float>(Range(6), [2, 3]))));
     }
 
     [Fact]
     public void BatchedLastTwoAxesTransposeMatchesIndexing()
     {
         float[] x = Range(2 * 37 * 45);
-        using InferenceSession s = new GraphBuilder().Input("x", TensorElementType.Float32, 2, 37, 45).Node("Transpose", ["x"], ["y"], ("perm", new long[] { 0, 2, 1 }))
+        using OnnxSession s = new GraphBuilder().Input("x", TensorElementType.Float32, 2, 37, 45).Node("Transpose", ["x"], ["y"], ("perm", new long[] { 0, 2, 1 }))
             .Output("y", TensorElementType.Float32, 2, 45, 37).Session();
-        float[] y = s.RunFloats(("x", new DenseTensor<float>(x, [2, 37, 45])));
+        float[] y = s.RunFloats(("x", new OnnxTensor<float>(x, [2, 37, 45])));
         for (int b = 0; b < 2; b++)
         {
             for (int i = 0; i < 37; i++)
@@ -98,11 +98,11 @@ public sealed class LayoutTests
     [Fact]
     public void ConcatAndSplitRoundTrip()
     {
-        using InferenceSession s = new GraphBuilder(13).Input("a", TensorElementType.Float32, 2, 1).Input("b", TensorElementType.Float32, 2, 2)
+        using OnnxSession s = new GraphBuilder(13).Input("a", TensorElementType.Float32, 2, 1).Input("b", TensorElementType.Float32, 2, 2)
             .Node("Concat", ["a", "b"], ["c"], ("axis", 1)).Initializer("split", new long[] { 2, 1 }, 2)
             .Node("Split", ["c", "split"], ["p", "q"], ("axis", 1))
             .Output("c", TensorElementType.Float32, 2, 3).Output("p", TensorElementType.Float32, 2, 2).Output("q", TensorElementType.Float32, 2, 1).Session();
-        var r = s.Run(new Dictionary<string, Tensor> { ["a"] = new DenseTensor<float>([1, 2], [2, 1]), ["b"] = new DenseTensor<float>([3, 4, 5, 6], [2, 2]) });
+        var r = s.Run(new Dictionary<string, OnnxTensor> { ["a"] = new OnnxTensor<float>([1, 2], [2, 1]), ["b"] = new OnnxTensor<float>([3, 4, 5, 6], [2, 2]) });
         Assert.Equal([1f, 3, 4, 2, 5, 6], r["c"].As<float>().ToArray());
         Assert.Equal([1f, 3, 2, 5], r["p"].As<float>().ToArray());
         Assert.Equal([4f, 6], r["q"].As<float>().ToArray());
@@ -111,20 +111,20 @@ public sealed class LayoutTests
     [Fact]
     public void GatherWithNegativeIndices()
     {
-        using InferenceSession s = new GraphBuilder().Input("x", TensorElementType.Float32, 3, 2).Initializer("i", new long[] { -1, 0 }, 2)
+        using OnnxSession s = new GraphBuilder().Input("x", TensorElementType.Float32, 3, 2).Initializer("i", new long[] { -1, 0 }, 2)
             .Node("Gather", ["x", "i"], ["y"], ("axis", 0)).Output("y", TensorElementType.Float32, 2, 2).Session();
-        Assert.Equal([4f, 5, 0, 1], s.RunFloats(("x", new DenseTensor<float>(Range(6), [3, 2]))));
+        Assert.Equal([4f, 5, 0, 1], s.RunFloats(("x", new OnnxTensor<float>(Range(6), [3, 2]))));
     }
 
     [Fact]
     public void UnsqueezeAttributeAndInputForms()
     {
-        using InferenceSession a = new GraphBuilder(11).Input("x", TensorElementType.Float32, 3).Node("Unsqueeze", ["x"], ["y"], ("axes", new long[] { 0, -1 }))
+        using OnnxSession a = new GraphBuilder(11).Input("x", TensorElementType.Float32, 3).Node("Unsqueeze", ["x"], ["y"], ("axes", new long[] { 0, -1 }))
             .Output("y", TensorElementType.Float32).Session();
-        Assert.Equal([1, 3, 1], a.RunOne(("x", new DenseTensor<float>([3]))).Shape);
-        using InferenceSession b = new GraphBuilder(13).Input("x", TensorElementType.Float32, 3).Initializer("axes", new long[] { 1 }, 1)
+        Assert.Equal([1, 3, 1], a.RunOne(("x", new OnnxTensor<float>([3]))).Shape);
+        using OnnxSession b = new GraphBuilder(13).Input("x", TensorElementType.Float32, 3).Initializer("axes", new long[] { 1 }, 1)
             .Node("Unsqueeze", ["x", "axes"], ["y"]).Node("Squeeze", ["y"], ["z"]).Output("z", TensorElementType.Float32).Session();
-        Assert.Equal([3], b.RunOne(("x", new DenseTensor<float>([3]))).Shape);
+        Assert.Equal([3], b.RunOne(("x", new OnnxTensor<float>([3]))).Shape);
     }
 
     [Fact]
@@ -133,22 +133,22 @@ public sealed class LayoutTests
         float[] x = [1, 2, 3];
         foreach ((string mode, float[] expected) in new[] { ("reflect", new float[] { 3, 2, 1, 2, 3, 2, 1 }), ("edge", new float[] { 1, 1, 1, 2, 3, 3, 3 }), ("constant", new float[] { 0, 0, 1, 2, 3, 0, 0 }) })
         {
-            using InferenceSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, 3).Initializer("pads", new long[] { 2, 2 }, 2)
+            using OnnxSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, 3).Initializer("pads", new long[] { 2, 2 }, 2)
                 .Node("Pad", ["x", "pads"], ["y"], ("mode", mode)).Output("y", TensorElementType.Float32, 7).Session();
-            Assert.Equal(expected, s.RunFloats(("x", new DenseTensor<float>(x, [3]))));
+            Assert.Equal(expected, s.RunFloats(("x", new OnnxTensor<float>(x, [3]))));
         }
     }
 
     [Fact]
     public void ExpandAndTile()
     {
-        using InferenceSession e = new GraphBuilder().Input("x", TensorElementType.Float32, 3, 1).Initializer("s", new long[] { 2, 1, 2 }, 3)
+        using OnnxSession e = new GraphBuilder().Input("x", TensorElementType.Float32, 3, 1).Initializer("s", new long[] { 2, 1, 2 }, 3)
             .Node("Expand", ["x", "s"], ["y"]).Output("y", TensorElementType.Float32).Session();
-        Tensor y = e.RunOne(("x", new DenseTensor<float>([1, 2, 3], [3, 1])));
+        OnnxTensor y = e.RunOne(("x", new OnnxTensor<float>([1, 2, 3], [3, 1])));
         Assert.Equal([2, 3, 2], y.Shape);
         Assert.Equal([1f, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3], y.As<float>().ToArray());
-        using InferenceSession t = new GraphBuilder().Input("x", TensorElementType.Float32, 1, 2).Initializer("r", new long[] { 2, 2 }, 2)
+        using OnnxSession t = new GraphBuilder().Input("x", TensorElementType.Float32, 1, 2).Initializer("r", new long[] { 2, 2 }, 2)
             .Node("Tile", ["x", "r"], ["y"]).Output("y", TensorElementType.Float32, 2, 4).Session();
-        Assert.Equal([1f, 2, 1, 2, 1, 2, 1, 2], t.RunFloats(("x", new DenseTensor<float>([1, 2], [1, 2]))));
+        Assert.Equal([1f, 2, 1, 2, 1, 2, 1, 2], t.RunFloats(("x", new OnnxTensor<float>([1, 2], [1, 2]))));
     }
 }

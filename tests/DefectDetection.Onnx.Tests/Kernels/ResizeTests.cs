@@ -6,9 +6,9 @@ public sealed class ResizeTests
 {
     private static float[] Resize(float[] x, long[] shape, float[] scales, params (string Name, object Value)[] attrs)
     {
-        using InferenceSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, shape).Initializer("roi", Array.Empty<float>(), 0)
+        using OnnxSession s = new GraphBuilder(13).Input("x", TensorElementType.Float32, shape).Initializer("roi", Array.Empty<float>(), 0)
             .Initializer("scales", scales, scales.Length).Node("Resize", ["x", "roi", "scales"], ["y"], attrs).Output("y", TensorElementType.Float32).Session();
-        return s.RunFloats(("x", new DenseTensor<float>(x, shape.Select(d => (int)d).ToArray())));
+        return s.RunFloats(("x", new OnnxTensor<float>(x, shape.Select(d => (int)d).ToArray())));
     }
 
     [Fact]
@@ -88,9 +88,9 @@ public sealed class ResizeTests
     [Fact]
     public void UpsampleOpset9Nearest()
     {
-        using InferenceSession s = new GraphBuilder(9).Input("x", TensorElementType.Float32, 1, 1, 1, 2).Initializer("scales", new float[] { 1, 1, 2, 3 }, 4)
+        using OnnxSession s = new GraphBuilder(9).Input("x", TensorElementType.Float32, 1, 1, 1, 2).Initializer("scales", new float[] { 1, 1, 2, 3 }, 4)
             .Node("Upsample", ["x", "scales"], ["y"]).Output("y", TensorElementType.Float32).Session();
-        Tensor y = s.RunOne(("x", new DenseTensor<float>([5, 7], [1, 1, 1, 2])));
+        OnnxTensor y = s.RunOne(("x", new OnnxTensor<float>([5, 7], [1, 1, 1, 2])));
         Assert.Equal([1, 1, 2, 6], y.Shape);
         Assert.Equal([5f, 5, 5, 7, 7, 7, 5, 5, 5, 7, 7, 7], y.As<float>().ToArray());
     }

@@ -37,30 +37,30 @@ public sealed class HostileModelTests
     public void Int64TensorValueBeyond32BitsIsRefusedWhenTheShapeIsComputed()
     {
         // Pad 13+ takes the pads as an int64 tensor; [0, 2^32+1] used to pad by 1.
-        using InferenceSession s = new GraphBuilder().Input("x", TensorElementType.Float32, 3).Input("p", TensorElementType.Int64, 2)
+        using OnnxSession s = new GraphBuilder().Input("x", TensorElementType.Float32, 3).Input("p", TensorElementType.Int64, 2)
             .Node("Pad", ["x", "p"], ["y"]).Output("y", TensorElementType.Float32).Session();
-        var e = Assert.Throws<OnnxModelException>(() => s.Run(new Dictionary<string, Tensor>
+        var e = Assert.Throws<OnnxModelException>(() => s.Run(new Dictionary<string, OnnxTensor>
         {
-            ["x"] = new DenseTensor<float>([1, 2, 3], [3]),
-            ["p"] = new DenseTensor<long>([0, Beyond32Bits], [2]),
+            ["x"] = new OnnxTensor<float>([1, 2, 3], [3]),
+            ["p"] = new OnnxTensor<long>([0, Beyond32Bits], [2]),
         }));
         AssertNames(e, "Pad_0", "Pad", "pads[1]", "4294967297");
-        Assert.Equal([1f, 2, 3, 0], s.RunFloats(("x", new DenseTensor<float>([1, 2, 3], [3])), ("p", new DenseTensor<long>([0, 1], [2]))));
+        Assert.Equal([1f, 2, 3, 0], s.RunFloats(("x", new OnnxTensor<float>([1, 2, 3], [3])), ("p", new OnnxTensor<long>([0, 1], [2]))));
 
         // Tile: a repeat count beyond 32 bits.
-        using InferenceSession tile = new GraphBuilder().Input("x", TensorElementType.Float32, 1).Input("r", TensorElementType.Int64, 1)
+        using OnnxSession tile = new GraphBuilder().Input("x", TensorElementType.Float32, 1).Input("r", TensorElementType.Int64, 1)
             .Node("Tile", ["x", "r"], ["y"]).Output("y", TensorElementType.Float32).Session();
-        var t = Assert.Throws<OnnxModelException>(() => tile.RunOne(("x", new DenseTensor<float>([1], [1])), ("r", new DenseTensor<long>([Beyond32Bits], [1]))));
+        var t = Assert.Throws<OnnxModelException>(() => tile.RunOne(("x", new OnnxTensor<float>([1], [1])), ("r", new OnnxTensor<long>([Beyond32Bits], [1]))));
         AssertNames(t, "Tile_0", "Tile", "repeats[0]", "4294967297");
     }
 
     [Fact]
     public void RangeOverTheInt64ExtremesIsCorrectOrRefusedNeverEmpty()
     {
-        using InferenceSession s = new GraphBuilder().Input("start", TensorElementType.Int64).Input("limit", TensorElementType.Int64)
+        using OnnxSession s = new GraphBuilder().Input("start", TensorElementType.Int64).Input("limit", TensorElementType.Int64)
             .Input("delta", TensorElementType.Int64).Node("Range", ["start", "limit", "delta"], ["y"]).Output("y", TensorElementType.Int64).Session();
         long[] Run(long start, long limit, long delta) => s.RunOne(
-            ("start", new DenseTensor<long>([start], [])), ("limit", new DenseTensor<long>([limit], [])), ("delta", new DenseTensor<long>([delta], []))).As<long>().ToArray();
+            ("start", new OnnxTensor<long>([start], [])), ("limit", new OnnxTensor<long>([limit], [])), ("delta", new OnnxTensor<long>([delta], []))).As<long>().ToArray();
 
         // 2^64 - 1 elements: refused by name (the span used to wrap to -1, giving an empty range).
         var e = Assert.Throws<OnnxModelException>(() => Run(long.MinValue, long.MaxValue, 1));
@@ -83,9 +83,9 @@ public sealed class HostileModelTests
         Assert.Throws<OnnxModelException>(() => new GraphBuilder().Input("x", TensorElementType.Float32, 2, 3)
             .Node("Transpose", ["x"], ["y"], ("perm", new long[] { 0, 2 })).Output("y", TensorElementType.Float32).Build());
 
-        using InferenceSession ok = new GraphBuilder().Input("x", TensorElementType.Float32, 2, 3)
+        using OnnxSession ok = new GraphBuilder().Input("x", TensorElementType.Float32, 2, 3)
             .Node("Transpose", ["x"], ["y"], ("perm", new long[] { 1, 0 })).Output("y", TensorElementType.Float32).Session();
-        Assert.Equal([1f, 4, 2, 5, 3, 6], ok.RunFloats(("x", new DenseTensor<float>([1, 2, 3, 4, 5, 6], [2, 3]))));
+        Assert.Equal([1f, 4, 2, 5, 3, 6], ok.RunFloats(("x", new OnnxTensor<float>([1, 2, 3, 4, 5, 6], [2, 3]))));
     }
 
     [Fact]
@@ -107,9 +107,9 @@ public sealed class HostileModelTests
         await Task.Run(() =>
         {
             const int Nodes = 200_000;
-            using var session = new InferenceSession(OnnxModel.Load(LongChain.Build(Nodes)), new SessionOptions { IntraOpThreads = 1 });
+            using var session = new OnnxSession(OnnxModel.Load(LongChain.Build(Nodes)), new OnnxSessionOptions { IntraOpThreads = 1 });
             float[] x = [1, -2, 3, 0];
-            Assert.Equal(x.Select(v => LongChain.Expected(v, Nodes)), session.RunFloats(("x", new DenseTensor<float>(x, [4]))));
+            Assert.Equal(x.Select(v => LongChain.Expected(v, Nodes)), session.RunFloats(("x", new OnnxTensor<float>(x, [4]))));
         });
     }
 

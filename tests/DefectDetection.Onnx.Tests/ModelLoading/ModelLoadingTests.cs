@@ -27,7 +27,7 @@ public sealed class ModelLoadingTests : IDisposable
         byte[] bytes = File.ReadAllBytes(SharedData.PathOf("models", "yolox-nano", "yolox-nano.onnx"));
         foreach (int length in new[] { 1, 7, 100, 1000, bytes.Length / 3, bytes.Length / 2, bytes.Length - 10, bytes.Length - 1 })
         {
-            Assert.Throws<OnnxModelException>(() => new InferenceSession(OnnxModel.Load(bytes.AsSpan(0, length))));
+            Assert.Throws<OnnxModelException>(() => new OnnxSession(OnnxModel.Load(bytes.AsSpan(0, length))));
         }
     }
 
@@ -42,8 +42,8 @@ public sealed class ModelLoadingTests : IDisposable
             bad[rng.Next(bad.Length)] ^= (byte)(1 << rng.Next(8));
             try
             {
-                using var s = new InferenceSession(OnnxModel.Load(bad), new SessionOptions { IntraOpThreads = 1 });
-                s.Run(new Dictionary<string, Tensor> { ["x"] = new DenseTensor<float>([1, 2, 4, 4]) });
+                using var s = new OnnxSession(OnnxModel.Load(bad), new OnnxSessionOptions { IntraOpThreads = 1 });
+                s.Run(new Dictionary<string, OnnxTensor> { ["x"] = new OnnxTensor<float>([1, 2, 4, 4]) });
             }
             catch (OnnxModelException)
             {
@@ -59,7 +59,7 @@ public sealed class ModelLoadingTests : IDisposable
             .Node("Resize", ["b", "", "s"], ["c"], ("mode", "area")).Initializer("s", new float[] { 1, 1, 2, 2 }, 4)
             .Output("c", TensorElementType.Float32).Build();
         Assert.Equal(3, m.UnsupportedOperators.Count);
-        var e = Assert.Throws<OnnxModelException>(() => new InferenceSession(m));
+        var e = Assert.Throws<OnnxModelException>(() => new OnnxSession(m));
         Assert.Equal(3, e.Problems.Count);
         Assert.Contains(e.Problems, p => p.Contains("FancyOp", StringComparison.Ordinal) && p.Contains("FancyOp_0", StringComparison.Ordinal) && p.Contains("opset 17", StringComparison.Ordinal));
         Assert.Contains(e.Problems, p => p.Contains("my.domain", StringComparison.Ordinal) && p.Contains("Other", StringComparison.Ordinal));
@@ -94,8 +94,8 @@ public sealed class ModelLoadingTests : IDisposable
         byte[] raw = System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.AsSpan()).ToArray();
         File.WriteAllBytes(Path.Combine(_dir, "weights.bin"), [.. new byte[16], .. raw]);
         string path = WriteExternalModel("weights.bin", offset: 16, length: raw.Length);
-        using var s = new InferenceSession(path, new SessionOptions { IntraOpThreads = 1 });
-        float[] y = s.RunFloats(("x", new DenseTensor<float>([1, 1, 1, 1], [4])));
+        using var s = new OnnxSession(path, new OnnxSessionOptions { IntraOpThreads = 1 });
+        float[] y = s.RunFloats(("x", new OnnxTensor<float>([1, 1, 1, 1], [4])));
         Assert.Equal([2f, 3, 4, 5], y);
     }
 
@@ -133,8 +133,8 @@ public sealed class ModelLoadingTests : IDisposable
         // A link that stays inside the folder is followed.
         File.WriteAllBytes(Path.Combine(modelDir, "real.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes<float>([1, 2, 3, 4]).ToArray());
         File.CreateSymbolicLink(Path.Combine(modelDir, "alias.bin"), "real.bin");
-        using var s = new InferenceSession(WriteExternalModel("alias.bin", 0, 16, modelDir), new SessionOptions { IntraOpThreads = 1 });
-        Assert.Equal([1f, 2, 3, 4], s.RunFloats(("x", new DenseTensor<float>(new float[4], [4]))));
+        using var s = new OnnxSession(WriteExternalModel("alias.bin", 0, 16, modelDir), new OnnxSessionOptions { IntraOpThreads = 1 });
+        Assert.Equal([1f, 2, 3, 4], s.RunFloats(("x", new OnnxTensor<float>(new float[4], [4]))));
     }
 
     [Fact]
@@ -157,15 +157,15 @@ public sealed class ModelLoadingTests : IDisposable
         // Session creation (unsupported operators, all listed) and runs name it too, once.
         string unsupported = Path.Combine(_dir, "unsupported.onnx");
         File.WriteAllBytes(unsupported, new GraphBuilder().Input("x", TensorElementType.Float32, 2).Node("FancyOp", ["x"], ["y"]).Output("y", TensorElementType.Float32).ToBytes());
-        var session = Assert.Throws<OnnxModelException>(() => new InferenceSession(unsupported));
+        var session = Assert.Throws<OnnxModelException>(() => new OnnxSession(unsupported));
         Assert.StartsWith($"Model file '{unsupported}': ", session.Message, StringComparison.Ordinal);
         Assert.Single(session.Problems);
         Assert.Equal(1, CountOf(session.Message, unsupported));
 
         string good = Path.Combine(_dir, "good.onnx");
         File.WriteAllBytes(good, SmallConvModel().ToBytes());
-        using var s = new InferenceSession(good, new SessionOptions { IntraOpThreads = 1 });
-        var run = Assert.Throws<OnnxModelException>(() => s.Run(new Dictionary<string, Tensor>()));
+        using var s = new OnnxSession(good, new OnnxSessionOptions { IntraOpThreads = 1 });
+        var run = Assert.Throws<OnnxModelException>(() => s.Run(new Dictionary<string, OnnxTensor>()));
         Assert.Equal($"Model file '{good}': Input 'x' is missing.", run.Message);
 
         // From memory there is no file to name.
@@ -180,8 +180,8 @@ public sealed class ModelLoadingTests : IDisposable
         Half[] h = [(Half)1.5f, (Half)(-2f), (Half)0.25f];
         OnnxModel m = new GraphBuilder().Input("x", TensorElementType.Float32, 3).Initializer("h", h, 3).Node("Add", ["x", "h"], ["y"]).Output("y", TensorElementType.Float32, 3).Build();
         Assert.Equal(TensorElementType.Float32, m.Graph.Initializers["h"].ElementType);
-        using var s = new InferenceSession(m, new SessionOptions { IntraOpThreads = 1 });
-        Assert.Equal([2.5f, -1, 1.25f], s.RunFloats(("x", new DenseTensor<float>([1, 1, 1], [3]))));
+        using var s = new OnnxSession(m, new OnnxSessionOptions { IntraOpThreads = 1 });
+        Assert.Equal([2.5f, -1, 1.25f], s.RunFloats(("x", new OnnxTensor<float>([1, 1, 1], [3]))));
     }
 
     [Fact]
@@ -192,8 +192,8 @@ public sealed class ModelLoadingTests : IDisposable
         t.Dims.Add(2);
         t.Int64Data.AddRange([5, -6]);
         b.Proto.Graph.Initializer.Add(t);
-        using InferenceSession s = b.Node("Add", ["x", "k"], ["y"]).Output("y", TensorElementType.Int64, 2).Session();
-        Assert.Equal([6L, -4], s.RunOne(("x", new DenseTensor<long>([1, 2], [2]))).As<long>().ToArray());
+        using OnnxSession s = b.Node("Add", ["x", "k"], ["y"]).Output("y", TensorElementType.Int64, 2).Session();
+        Assert.Equal([6L, -4], s.RunOne(("x", new OnnxTensor<long>([1, 2], [2]))).As<long>().ToArray());
     }
 
     internal static GraphBuilder SmallConvModel()

@@ -34,20 +34,20 @@ public sealed class BatchSplitTiming(ITestOutputHelper output)
         }
 
         OnnxModel model = OnnxModel.Load(Google.Protobuf.MessageExtensions.ToByteArray(proto), Path.GetDirectoryName(SharedData.PathOf("models", folder, file)));
-        using var split = new InferenceSession(model, new SessionOptions { IntraOpThreads = threads });
-        using var items = new InferenceSession(model, new SessionOptions { IntraOpThreads = threads });
-        using var whole = new InferenceSession(model, new SessionOptions { IntraOpThreads = threads, BatchParallelism = BatchParallelism.Off });
+        using var split = new OnnxSession(model, new OnnxSessionOptions { IntraOpThreads = threads });
+        using var items = new OnnxSession(model, new OnnxSessionOptions { IntraOpThreads = threads });
+        using var whole = new OnnxSession(model, new OnnxSessionOptions { IntraOpThreads = threads, BatchParallelism = BatchParallelism.Off });
         split.Core.MinSplitEfficiency = 0;
         items.Core.MinSplitEfficiency = 0;
         items.Core.SliceBudgetBytes = 1; // one item per slice
-        var input = new DenseTensor<float>(shape);
+        var input = new OnnxTensor<float>(shape);
         var rng = new Random(1);
         for (int i = 0; i < input.Length; i++)
         {
             input.Span[i] = (float)rng.NextDouble();
         }
 
-        var feeds = new Dictionary<string, Tensor> { [inputName] = input };
+        var feeds = new Dictionary<string, OnnxTensor> { [inputName] = input };
         try
         {
             split.Run(feeds);
@@ -63,10 +63,10 @@ public sealed class BatchSplitTiming(ITestOutputHelper output)
         string decision = plan is null ? "not considered" : plan.Separable
             ? $"split {string.Join("+", plan.Counts)}, {(plan.Plans[0].ArenaBytes + plan.Plans[0].ScratchBytes) / 1024} KiB per slice"
             : "not split: " + plan.Reason;
-        InferenceSession[] sessions = [split, items, whole];
+        OnnxSession[] sessions = [split, items, whole];
         for (int i = 0; i < 3; i++)
         {
-            foreach (InferenceSession s in sessions)
+            foreach (OnnxSession s in sessions)
             {
                 s.Run(feeds);
             }

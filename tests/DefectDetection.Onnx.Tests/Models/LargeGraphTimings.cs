@@ -18,10 +18,10 @@ public sealed class LargeGraphTimings(ITestOutputHelper output)
             OnnxModel model = OnnxModel.Load(bytes);
             double load = sw.Elapsed.TotalSeconds;
             sw.Restart();
-            using var session = new InferenceSession(model, new SessionOptions { IntraOpThreads = 1 });
+            using var session = new OnnxSession(model, new OnnxSessionOptions { IntraOpThreads = 1 });
             double create = sw.Elapsed.TotalSeconds;
             sw.Restart();
-            session.RunFloats(("x", new DenseTensor<float>([1, -2, 3, 0], [4])));
+            session.RunFloats(("x", new OnnxTensor<float>([1, -2, 3, 0], [4])));
             double first = sw.Elapsed.TotalSeconds;
             output.WriteLine($"{nodes,7} nodes: load {load:F2} s, session {create:F2} s, first run {first:F2} s, total {load + create + first:F2} s");
         }

@@ -23,14 +23,14 @@ public sealed class MobileNetV2Int8Tests(ITestOutputHelper output)
         OnnxModel m = OnnxModel.Load(SharedData.PathOf("models", "mobilenetv2-int8", model + ".onnx"));
         float step = model.EndsWith("qdq", StringComparison.Ordinal) ? QdqStep(m) : DynamicStep(m);
         output.WriteLine($"{model}: quantisation step {step}, bar {2 * step}");
-        foreach (SessionOptions options in ModelData.RewriteVariants())
+        foreach (OnnxSessionOptions options in ModelData.RewriteVariants())
         {
-            using var session = new InferenceSession(m, options);
+            using var session = new OnnxSession(m, options);
             foreach (string sample in Samples)
             {
                 float[] input = ModelData.ReadF32("models", "mobilenetv2-int8", "samples", sample + ".input.f32");
                 float[] expected = ModelData.ReadF32("models", "mobilenetv2-int8", "samples", $"{sample}.{model}.logits.f32");
-                var result = session.Run(new Dictionary<string, Tensor> { ["input"] = new DenseTensor<float>(input, [1, 3, 224, 224]) });
+                var result = session.Run(new Dictionary<string, OnnxTensor> { ["input"] = new OnnxTensor<float>(input, [1, 3, 224, 224]) });
                 float[] logits = result["output"].As<float>().ToArray();
                 Assert.Equal(1000, logits.Length);
                 int within = 0;
@@ -65,7 +65,7 @@ public sealed class MobileNetV2Int8Tests(ITestOutputHelper output)
     }
 
     /// <summary>The QDQ model's output goes through QuantizeLinear(output_scale): one step is that scale.</summary>
-    internal static float QdqStep(OnnxModel m) => ((DenseTensor<float>)m.Graph.Initializers["output_scale"]).Data[0];
+    internal static float QdqStep(OnnxModel m) => ((OnnxTensor<float>)m.Graph.Initializers["output_scale"]).Data[0];
 
     /// <summary>
     /// The dynamic model's logits are float(MatMulInteger(q(x), q(W))) * scale(x) * scale(W) + b, where q(x) is the
@@ -74,8 +74,8 @@ public sealed class MobileNetV2Int8Tests(ITestOutputHelper output)
     /// </summary>
     internal static float DynamicStep(OnnxModel m)
     {
-        var w = (DenseTensor<sbyte>?)(m.Graph.Initializers["classifier.1.weight_quantized"] as DenseTensor<sbyte>);
-        float wScale = ((DenseTensor<float>)m.Graph.Initializers["classifier.1.weight_scale"]).Data.Max();
+        var w = (OnnxTensor<sbyte>?)(m.Graph.Initializers["classifier.1.weight_quantized"] as OnnxTensor<sbyte>);
+        float wScale = ((OnnxTensor<float>)m.Graph.Initializers["classifier.1.weight_scale"]).Data.Max();
         int maxW = w is null ? 127 : w.Data.Max(v => Math.Abs((int)v));
         return 6f / 255f * wScale * maxW;
     }

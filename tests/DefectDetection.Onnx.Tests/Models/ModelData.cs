@@ -27,15 +27,15 @@ internal static class ModelData
         return idx[..k];
     }
 
-    public static IEnumerable<SessionOptions> RewriteVariants(int threads = 2)
+    public static IEnumerable<OnnxSessionOptions> RewriteVariants(int threads = 2)
     {
-        yield return new SessionOptions { IntraOpThreads = threads };
-        yield return new SessionOptions { IntraOpThreads = threads, EnableConstantFolding = false };
-        yield return new SessionOptions { IntraOpThreads = threads, EnableConvBatchNormFusion = false };
-        yield return new SessionOptions { IntraOpThreads = threads, EnableActivationFusion = false };
-        yield return new SessionOptions { IntraOpThreads = threads, EnableQdqFusion = false };
+        yield return new OnnxSessionOptions { IntraOpThreads = threads };
+        yield return new OnnxSessionOptions { IntraOpThreads = threads, EnableConstantFolding = false };
+        yield return new OnnxSessionOptions { IntraOpThreads = threads, EnableConvBatchNormFusion = false };
+        yield return new OnnxSessionOptions { IntraOpThreads = threads, EnableActivationFusion = false };
+        yield return new OnnxSessionOptions { IntraOpThreads = threads, EnableQdqFusion = false };
     }
 
-    public static string Describe(SessionOptions o)
+    public static string Describe(OnnxSessionOptions o)
         => $"folding={o.EnableConstantFolding} bn={o.EnableConvBatchNormFusion} act={o.EnableActivationFusion} qdq={o.EnableQdqFusion}";
 }

@@ -11,26 +11,26 @@ internal static class PerfSession
     /// A session on mobilenetv2-int8-qdq with batch and threads from DEFECT_ONNX_PERF_BATCH / DEFECT_ONNX_PERF_THREADS
     /// (default 1 / 1), and a deterministic random input of that batch.
     /// </summary>
-    internal static (InferenceSession Session, Dictionary<string, Tensor> Feeds) MobileNetV2Int8()
+    internal static (OnnxSession Session, Dictionary<string, OnnxTensor> Feeds) MobileNetV2Int8()
     {
         int batch = int.TryParse(Environment.GetEnvironmentVariable("DEFECT_ONNX_PERF_BATCH"), out int b) ? b : 1;
         int threads = int.TryParse(Environment.GetEnvironmentVariable("DEFECT_ONNX_PERF_THREADS"), out int t) ? t : 1;
-        var session = new InferenceSession(SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx"), new SessionOptions { IntraOpThreads = threads });
-        var input = new DenseTensor<float>([batch, 3, 224, 224]);
+        var session = new OnnxSession(SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx"), new OnnxSessionOptions { IntraOpThreads = threads });
+        var input = new OnnxTensor<float>([batch, 3, 224, 224]);
         var rng = new Random(1);
         for (int i = 0; i < input.Length; i++)
         {
             input.Span[i] = (float)rng.NextDouble();
         }
 
-        return (session, new Dictionary<string, Tensor> { ["input"] = input });
+        return (session, new Dictionary<string, OnnxTensor> { ["input"] = input });
     }
 
     /// <summary>
     /// Profiles <paramref name="runs"/> runs kernel by kernel and writes each kernel's median time with its operator
     /// ("(dw)" for grouped convolutions) and node name, then the totals per operator; returns the sum of the medians.
     /// </summary>
-    internal static double WriteKernelProfile(InferenceSession session, Dictionary<string, Tensor> feeds, ITestOutputHelper output, int runs = 30)
+    internal static double WriteKernelProfile(OnnxSession session, Dictionary<string, OnnxTensor> feeds, ITestOutputHelper output, int runs = 30)
     {
         var core = session.Core;
         var all = new long[runs][];

@@ -21,15 +21,15 @@ public sealed class TimingReport(ITestOutputHelper output)
 
     private void Measure(string folder, string file, string inputName, int[] shape, int threads)
     {
-        using var session = new InferenceSession(SharedData.PathOf("models", folder, file), new SessionOptions { IntraOpThreads = threads });
-        var input = new DenseTensor<float>(shape);
+        using var session = new OnnxSession(SharedData.PathOf("models", folder, file), new OnnxSessionOptions { IntraOpThreads = threads });
+        var input = new OnnxTensor<float>(shape);
         var rng = new Random(1);
         for (int i = 0; i < input.Length; i++)
         {
             input.Span[i] = (float)rng.NextDouble();
         }
 
-        var feeds = new Dictionary<string, Tensor> { [inputName] = input };
+        var feeds = new Dictionary<string, OnnxTensor> { [inputName] = input };
         for (int i = 0; i < 5; i++)
         {
             session.Run(feeds);

@@ -12,11 +12,11 @@ public sealed class YoloxNanoTests(ITestOutputHelper output)
         OnnxModel m = OnnxModel.Load(SharedData.PathOf("models", "yolox-nano", "yolox-nano.onnx"));
         float[] input = ModelData.ReadF32("models", "yolox-nano", "samples", "coco-000000000285.input.f32");
         float[] expected = ModelData.ReadF32("models", "yolox-nano", "samples", "coco-000000000285.output.f32");
-        foreach (SessionOptions options in ModelData.RewriteVariants())
+        foreach (OnnxSessionOptions options in ModelData.RewriteVariants())
         {
-            using var session = new InferenceSession(m, options);
-            var result = session.Run(new Dictionary<string, Tensor> { ["images"] = new DenseTensor<float>(input, [1, 3, 416, 416]) });
-            Tensor t = result["output"];
+            using var session = new OnnxSession(m, options);
+            var result = session.Run(new Dictionary<string, OnnxTensor> { ["images"] = new OnnxTensor<float>(input, [1, 3, 416, 416]) });
+            OnnxTensor t = result["output"];
             Assert.Equal([1, 3549, 85], t.Shape);
             float[] y = t.As<float>().ToArray();
             int bad = 0;

@@ -11,13 +11,13 @@ public sealed class RewriteTests
         return Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2) - 1) * scale).ToArray();
     }
 
-    private static (float[] On, float[] Off, InferenceSession Session) Compare(OnnxModel m, SessionOptions on, SessionOptions off, Tensor x, string rewrite)
+    private static (float[] On, float[] Off, OnnxSession Session) Compare(OnnxModel m, OnnxSessionOptions on, OnnxSessionOptions off, OnnxTensor x, string rewrite)
     {
-        var a = new InferenceSession(m, on);
-        using var b = new InferenceSession(m, off);
+        var a = new OnnxSession(m, on);
+        using var b = new OnnxSession(m, off);
         Assert.True(a.AppliedRewrites.GetValueOrDefault(rewrite) > 0, $"{rewrite} did not apply");
         Assert.False(b.AppliedRewrites.ContainsKey(rewrite));
-        var feeds = new Dictionary<string, Tensor> { [m.Inputs[0].Name] = x };
+        var feeds = new Dictionary<string, OnnxTensor> { [m.Inputs[0].Name] = x };
         return (a.Run(feeds)[m.Outputs[0].Name].As<float>().ToArray(), b.Run(feeds)[m.Outputs[0].Name].As<float>().ToArray(), a);
     }
 
@@ -40,8 +40,8 @@ public sealed class RewriteTests
             .Node("Conv", ["x", "w", "cb"], ["c"], ("pads", new long[] { 1, 1, 1, 1 }))
             .Node("BatchNormalization", ["c", "s", "bb", "mean", "var"], ["y"], ("epsilon", 1e-3f))
             .Output("y", TensorElementType.Float32).Build();
-        var x = new DenseTensor<float>(Rand(108, 5), [1, 3, 6, 6]);
-        (float[] on, float[] off, InferenceSession s) = Compare(m, new SessionOptions { IntraOpThreads = 1 }, new SessionOptions { IntraOpThreads = 1, EnableConvBatchNormFusion = false }, x, "ConvBatchNormFusion");
+        var x = new OnnxTensor<float>(Rand(108, 5), [1, 3, 6, 6]);
+        (float[] on, float[] off, OnnxSession s) = Compare(m, new OnnxSessionOptions { IntraOpThreads = 1 }, new OnnxSessionOptions { IntraOpThreads = 1, EnableConvBatchNormFusion = false }, x, "ConvBatchNormFusion");
         s.Dispose();
         AssertClose(on, off, 1e-5f);
     }
@@ -77,8 +77,8 @@ public sealed class RewriteTests
             }
 
             OnnxModel m = b.Output("y", TensorElementType.Float32).Build();
-            var x = new DenseTensor<float>(Rand(gemm ? 16 : 50, 7), gemm ? [2, 8] : [1, 2, 5, 5]);
-            (float[] on, float[] off, InferenceSession s) = Compare(m, new SessionOptions { IntraOpThreads = 1 }, new SessionOptions { IntraOpThreads = 1, EnableActivationFusion = false }, x, "ActivationFusion");
+            var x = new OnnxTensor<float>(Rand(gemm ? 16 : 50, 7), gemm ? [2, 8] : [1, 2, 5, 5]);
+            (float[] on, float[] off, OnnxSession s) = Compare(m, new OnnxSessionOptions { IntraOpThreads = 1 }, new OnnxSessionOptions { IntraOpThreads = 1, EnableActivationFusion = false }, x, "ActivationFusion");
             s.Dispose();
             AssertClose(on, off, 1e-5f);
         }
@@ -93,8 +93,8 @@ public sealed class RewriteTests
             .Node("Shape", ["c"], ["sh"]).Node("Gather", ["sh", "i"], ["g"], ("axis", 0))
             .Node("Concat", ["minus1", "g"], ["target"], ("axis", 0)).Node("Reshape", ["x", "target"], ["y"])
             .Output("y", TensorElementType.Float32).Build();
-        var x = new DenseTensor<float>(Rand(12, 3), [2, 6]);
-        (float[] on, float[] off, InferenceSession s) = Compare(m, new SessionOptions { IntraOpThreads = 1 }, new SessionOptions { IntraOpThreads = 1, EnableConstantFolding = false }, x, "ConstantFolding");
+        var x = new OnnxTensor<float>(Rand(12, 3), [2, 6]);
+        (float[] on, float[] off, OnnxSession s) = Compare(m, new OnnxSessionOptions { IntraOpThreads = 1 }, new OnnxSessionOptions { IntraOpThreads = 1, EnableConstantFolding = false }, x, "ConstantFolding");
         Assert.Single(s.Core.Kernels);
         Assert.Equal([3, 4], s.RunOne(("x", x)).Shape);
         s.Dispose();
@@ -117,8 +117,8 @@ public sealed class RewriteTests
             .Node("QuantizeLinear", ["c", "ys", "yz"], ["cq"]).Node("DequantizeLinear", ["cq", "ys", "yz"], ["cd"])
             .Node("Add", ["cd", "cd"], ["s"]).Node("QuantizeLinear", ["s", "ys", "yz"], ["sq"]).Node("DequantizeLinear", ["sq", "ys", "yz"], ["y"])
             .Output("y", TensorElementType.Float32).Build();
-        var x = new DenseTensor<float>(Rand(108, 8, 2), [1, 3, 6, 6]);
-        (float[] on, float[] off, InferenceSession s) = Compare(m, new SessionOptions { IntraOpThreads = 1 }, new SessionOptions { IntraOpThreads = 1, EnableQdqFusion = false }, x, "QdqFusion");
+        var x = new OnnxTensor<float>(Rand(108, 8, 2), [1, 3, 6, 6]);
+        (float[] on, float[] off, OnnxSession s) = Compare(m, new OnnxSessionOptions { IntraOpThreads = 1 }, new OnnxSessionOptions { IntraOpThreads = 1, EnableQdqFusion = false }, x, "QdqFusion");
         Assert.Contains(s.Core.Kernels, k => k.Node.OpType == "QLinearConv");
         Assert.Contains(s.Core.Kernels, k => k.Node.OpType == "QLinearAdd");
         s.Dispose();
@@ -148,8 +148,8 @@ public sealed class RewriteTests
             .Node("Cast", ["acc"], ["accf"], ("to", (long)TensorElementType.Float32))
             .Node("Mul", ["accf", "s"], ["scaled"]).Node("Add", ["scaled", "bias"], ["biased"]).Node("Clip", ["biased", "lo", "hi"], ["y"])
             .Output("y", TensorElementType.Float32).Build();
-        var x = new DenseTensor<float>(Rand(50, 14, 3), [1, 2, 5, 5]);
-        (float[] on, float[] off, InferenceSession s) = Compare(m, new SessionOptions { IntraOpThreads = 1 }, new SessionOptions { IntraOpThreads = 1, EnableQdqFusion = false }, x, "IntegerToFloatFusion");
+        var x = new OnnxTensor<float>(Rand(50, 14, 3), [1, 2, 5, 5]);
+        (float[] on, float[] off, OnnxSession s) = Compare(m, new OnnxSessionOptions { IntraOpThreads = 1 }, new OnnxSessionOptions { IntraOpThreads = 1, EnableQdqFusion = false }, x, "IntegerToFloatFusion");
         Assert.Contains(s.Core.Kernels, k => k.Node.OpType == "IntegerToFloat");
         Assert.DoesNotContain(s.Core.Kernels, k => k.Node.OpType is "Cast" or "Clip");
         s.Dispose();

@@ -13,10 +13,10 @@ namespace DefectDetection.Onnx.Tests.Runtime;
 /// </summary>
 public sealed class BatchSplitTests(ITestOutputHelper output)
 {
-    private static DenseTensor<float> Random(int seed, params int[] shape)
+    private static OnnxTensor<float> Random(int seed, params int[] shape)
     {
         var rng = new Random(seed);
-        var t = new DenseTensor<float>(shape);
+        var t = new OnnxTensor<float>(shape);
         for (int i = 0; i < t.Length; i++)
         {
             t.Span[i] = (float)((rng.NextDouble() * 2) - 1);
@@ -47,9 +47,9 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
         .Initializer("m", new float[] { 2, 3, 4 }, 1, 3).Node("Mul", ["fl", "m"], ["g"])
         .Output("y", TensorElementType.Float32, -1, 5).Output("g", TensorElementType.Float32, -1, 3);
 
-    private static InferenceSession Session(OnnxModel m, int threads, BatchParallelism mode, params string[] taps)
+    private static OnnxSession Session(OnnxModel m, int threads, BatchParallelism mode, params string[] taps)
     {
-        var s = new InferenceSession(m, new SessionOptions { IntraOpThreads = threads, BatchParallelism = mode, ExtraOutputs = taps });
+        var s = new OnnxSession(m, new OnnxSessionOptions { IntraOpThreads = threads, BatchParallelism = mode, ExtraOutputs = taps });
 
         // Odd splits too (3 items on 2 threads): the default leaves out splits that keep the threads less than 80% busy.
         s.Core.MinSplitEfficiency = 0;
@@ -77,21 +77,21 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
     public void SplitRunsMatchTheUnsplitRunAndPerItemRuns(int batch, int threads, bool oneItemSlices)
     {
         OnnxModel m = Separable().Build();
-        using InferenceSession split = Session(m, threads, BatchParallelism.Auto, "p");
+        using OnnxSession split = Session(m, threads, BatchParallelism.Auto, "p");
         if (oneItemSlices)
         {
             // A budget no item fits: one item per slice, more slices than threads (handed out dynamically).
             split.Core.SliceBudgetBytes = 1;
         }
 
-        using InferenceSession whole = Session(m, threads, BatchParallelism.Off, "p");
-        using InferenceSession single = Session(m, 1, BatchParallelism.Auto, "p");
-        DenseTensor<float> x = Random(batch, batch, 2, 6, 6);
+        using OnnxSession whole = Session(m, threads, BatchParallelism.Off, "p");
+        using OnnxSession single = Session(m, 1, BatchParallelism.Auto, "p");
+        OnnxTensor<float> x = Random(batch, batch, 2, 6, 6);
         for (int run = 0; run < 3; run++)
         {
             // Run 0 plans the slices; later runs reuse the plans and pooled frames.
-            var got = split.Run(new Dictionary<string, Tensor> { ["x"] = x });
-            var want = whole.Run(new Dictionary<string, Tensor> { ["x"] = x });
+            var got = split.Run(new Dictionary<string, OnnxTensor> { ["x"] = x });
+            var want = whole.Run(new Dictionary<string, OnnxTensor> { ["x"] = x });
             foreach (string name in new[] { "y", "g", "p" })
             {
                 Assert.Equal(want[name].Shape, got[name].Shape);
@@ -111,7 +111,7 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
         float[] y = split.RunFloats(("x", x));
         for (int i = 0; i < batch; i++)
         {
-            var item = new DenseTensor<float>(x.Data.AsSpan(i * 72, 72).ToArray(), [1, 2, 6, 6]);
+            var item = new OnnxTensor<float>(x.Data.AsSpan(i * 72, 72).ToArray(), [1, 2, 6, 6]);
             AssertClose(single.RunFloats(("x", item)), y.AsSpan(i * 5, 5).ToArray(), $"item {i}");
         }
     }
@@ -158,25 +158,25 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
     public void EveryWhitelistedOperatorSplitsExactly(int batch, int threads, bool oneItemSlices)
     {
         OnnxModel m = ManyOperators().Build();
-        using InferenceSession split = Session(m, threads, BatchParallelism.Auto);
-        using InferenceSession whole = Session(m, threads, BatchParallelism.Off);
+        using OnnxSession split = Session(m, threads, BatchParallelism.Auto);
+        using OnnxSession whole = Session(m, threads, BatchParallelism.Off);
         if (oneItemSlices)
         {
             split.Core.SliceBudgetBytes = 1;
         }
 
-        DenseTensor<float> x = Random(batch, batch, 4, 6);
+        OnnxTensor<float> x = Random(batch, batch, 4, 6);
         for (int run = 0; run < 2; run++)
         {
-            var got = split.Run(new Dictionary<string, Tensor> { ["x"] = x });
-            var want = whole.Run(new Dictionary<string, Tensor> { ["x"] = x });
+            var got = split.Run(new Dictionary<string, OnnxTensor> { ["x"] = x });
+            var want = whole.Run(new Dictionary<string, OnnxTensor> { ["x"] = x });
             BatchSplitPlan? plan = split.Core.SplitFor([batch, 4, 6]);
             Assert.True(plan?.Separable, plan?.Reason);
             foreach (string name in ManyOutputs)
             {
                 Assert.Equal(want[name].Shape, got[name].Shape);
                 Assert.Equal(want[name].ElementType, got[name].ElementType);
-                if (want[name] is DenseTensor<float> wf)
+                if (want[name] is OnnxTensor<float> wf)
                 {
                     AssertClose(wf.Data, got[name].As<float>().Data, name);
                 }
@@ -192,14 +192,14 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
     public void FewerItemsThanThreadsOrUnevenSplitsByDefaultRunWhole()
     {
         OnnxModel m = Separable().Build();
-        using var s = new InferenceSession(m, new SessionOptions { IntraOpThreads = 3 });
+        using var s = new OnnxSession(m, new OnnxSessionOptions { IntraOpThreads = 3 });
         s.RunOne(("x", Random(1, 2, 2, 6, 6)));
         Assert.Null(s.Core.SplitFor([2, 2, 6, 6]));
         s.RunOne(("x", Random(1, 4, 2, 6, 6)));
         Assert.Null(s.Core.SplitFor([4, 2, 6, 6]));
         s.RunOne(("x", Random(1, 6, 2, 6, 6)));
         Assert.True(s.Core.SplitFor([6, 2, 6, 6])?.Separable);
-        using var one = new InferenceSession(m, new SessionOptions { IntraOpThreads = 1 });
+        using var one = new OnnxSession(m, new OnnxSessionOptions { IntraOpThreads = 1 });
         one.RunOne(("x", Random(1, 6, 2, 6, 6)));
         Assert.Null(one.Core.SplitFor([6, 2, 6, 6]));
     }
@@ -236,16 +236,16 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
     public void GraphsThatMixItemsAreNotSplit(string description, string kind)
     {
         OnnxModel m = NonSeparableGraph(kind).Output("y", TensorElementType.Float32).Build();
-        using InferenceSession whole = Session(m, 2, BatchParallelism.Off);
-        DenseTensor<float> x = Random(3, 4, 3);
-        Tensor want = whole.RunOne(("x", x));
+        using OnnxSession whole = Session(m, 2, BatchParallelism.Off);
+        OnnxTensor<float> x = Random(3, 4, 3);
+        OnnxTensor want = whole.RunOne(("x", x));
 
         // One-item slices too: there dimension 0 of every value is 1, so only the operator rules can tell.
         foreach (long budget in new[] { 1L << 20, 1 })
         {
-            using InferenceSession s = Session(m, 2, BatchParallelism.Auto);
+            using OnnxSession s = Session(m, 2, BatchParallelism.Auto);
             s.Core.SliceBudgetBytes = budget;
-            Tensor got = s.RunOne(("x", x));
+            OnnxTensor got = s.RunOne(("x", x));
             Assert.Equal(want.Shape, got.Shape);
             Assert.Equal(want.As<float>().Data, got.As<float>().Data);
             BatchSplitPlan? plan = s.Core.SplitFor([4, 3]);
@@ -262,12 +262,12 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
         OnnxModel m = new GraphBuilder().Input("x", TensorElementType.Float32, -1, 3).Initializer("a1", new long[] { 1 }, 1)
             .Initializer("a0", new long[] { 0 }, 1).Node("ReduceSum", ["x", "a1"], ["s"]).Node("ReduceSum", ["s", "a0"], ["t"])
             .Node("Relu", ["x"], ["y"]).Output("y", TensorElementType.Float32).Build();
-        using InferenceSession plain = Session(m, 2, BatchParallelism.Auto, "s");
+        using OnnxSession plain = Session(m, 2, BatchParallelism.Auto, "s");
         plain.RunOne(("x", Random(1, 4, 3)));
         Assert.True(plain.Core.SplitFor([4, 3])?.Separable);
-        using InferenceSession tapped = Session(m, 2, BatchParallelism.Auto, "s", "t");
-        DenseTensor<float> x = Random(1, 4, 3);
-        var r = tapped.Run(new Dictionary<string, Tensor> { ["x"] = x });
+        using OnnxSession tapped = Session(m, 2, BatchParallelism.Auto, "s", "t");
+        OnnxTensor<float> x = Random(1, 4, 3);
+        var r = tapped.Run(new Dictionary<string, OnnxTensor> { ["x"] = x });
         Assert.False(tapped.Core.SplitFor([4, 3])?.Separable);
         Assert.Equal([1, 1], r["t"].Shape);
         Assert.Equal(x.Data.Sum(), r["t"].As<float>().Data[0], 5);
@@ -280,8 +280,8 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
         float[] table = Weights(4, 10);
         OnnxModel m = new GraphBuilder().Input("i", TensorElementType.Int64, -1, 3).Initializer("t", table, 5, 2)
             .Node("Gather", ["t", "i"], ["y"]).Output("y", TensorElementType.Float32).Build();
-        using InferenceSession s = Session(m, 2, BatchParallelism.Auto);
-        var idx = new DenseTensor<long>([0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 4, 4], [4, 3]);
+        using OnnxSession s = Session(m, 2, BatchParallelism.Auto);
+        var idx = new OnnxTensor<long>([0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 4, 4], [4, 3]);
         float[] y = s.RunFloats(("i", idx));
         Assert.True(s.Core.SplitFor([4, 3])?.Separable);
         for (int k = 0; k < 12; k++)
@@ -303,20 +303,20 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
     [Fact]
     public void CancellationStopsASplitRun()
     {
-        using InferenceSession s = Session(Separable().Build(), 2, BatchParallelism.Auto);
-        DenseTensor<float> x = Random(1, 4, 2, 6, 6);
+        using OnnxSession s = Session(Separable().Build(), 2, BatchParallelism.Auto);
+        OnnxTensor<float> x = Random(1, 4, 2, 6, 6);
         s.RunOne(("x", x));
         Assert.True(s.Core.SplitFor([4, 2, 6, 6])?.Separable);
         using var cts = new CancellationTokenSource();
         cts.Cancel();
-        Assert.ThrowsAny<OperationCanceledException>(() => s.Run(new Dictionary<string, Tensor> { ["x"] = x }, null, cts.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => s.Run(new Dictionary<string, OnnxTensor> { ["x"] = x }, null, cts.Token));
     }
 
     [Fact]
     public void SteadyStateSplitRunAllocatesLittleMoreThanTheOutputs()
     {
-        using InferenceSession s = Session(Separable().Build(), 2, BatchParallelism.Auto);
-        var feeds = new Dictionary<string, Tensor> { ["x"] = Random(1, 8, 2, 6, 6) };
+        using OnnxSession s = Session(Separable().Build(), 2, BatchParallelism.Auto);
+        var feeds = new Dictionary<string, OnnxTensor> { ["x"] = Random(1, 8, 2, 6, 6) };
         for (int i = 0; i < 5; i++)
         {
             s.Run(feeds);
@@ -338,9 +338,9 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
     public void ConcurrentSplitRunsGiveTheUnsplitResults()
     {
         OnnxModel m = Separable().Build();
-        using InferenceSession s = Session(m, 2, BatchParallelism.Auto);
-        using InferenceSession whole = Session(m, 2, BatchParallelism.Off);
-        DenseTensor<float>[] inputs = Enumerable.Range(0, 6).Select(i => Random(i, 2 + (i % 3), 2, 6, 6)).ToArray();
+        using OnnxSession s = Session(m, 2, BatchParallelism.Auto);
+        using OnnxSession whole = Session(m, 2, BatchParallelism.Off);
+        OnnxTensor<float>[] inputs = Enumerable.Range(0, 6).Select(i => Random(i, 2 + (i % 3), 2, 6, 6)).ToArray();
         float[][] expected = inputs.Select(x => whole.RunFloats(("x", x))).ToArray();
         var errors = new System.Collections.Concurrent.ConcurrentBag<string>();
         Parallel.For(0, 48, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
@@ -364,7 +364,7 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
     {
         const int Batch = 4;
         string[] samples = ["goldfish", "macaw", "tabby_cat", "samoyed"];
-        var input = new DenseTensor<float>([Batch, 3, 224, 224]);
+        var input = new OnnxTensor<float>([Batch, 3, 224, 224]);
         for (int i = 0; i < Batch; i++)
         {
             ModelData.ReadF32("models", "mobilenetv2-int8", "samples", samples[i] + ".input.f32").CopyTo(input.Span[(i * 3 * 224 * 224)..]);
@@ -373,9 +373,9 @@ public sealed class BatchSplitTests(ITestOutputHelper output)
         foreach (string model in new[] { "mobilenetv2-int8-qdq", "mobilenetv2-int8-dynamic" })
         {
             OnnxModel m = OnnxModel.Load(SharedData.PathOf("models", "mobilenetv2-int8", model + ".onnx"));
-            using var split = new InferenceSession(m, new SessionOptions { IntraOpThreads = 2 });
-            using var whole = new InferenceSession(m, new SessionOptions { IntraOpThreads = 2, BatchParallelism = BatchParallelism.Off });
-            var feeds = new Dictionary<string, Tensor> { ["input"] = input };
+            using var split = new OnnxSession(m, new OnnxSessionOptions { IntraOpThreads = 2 });
+            using var whole = new OnnxSession(m, new OnnxSessionOptions { IntraOpThreads = 2, BatchParallelism = BatchParallelism.Off });
+            var feeds = new Dictionary<string, OnnxTensor> { ["input"] = input };
             float[] want = whole.Run(feeds)["output"].As<float>().Data;
             for (int run = 0; run < 2; run++)
             {

@@ -5,14 +5,14 @@ namespace DefectDetection.Onnx.Tests.Runtime;
 
 public sealed class SessionTests
 {
-    private static DenseTensor<float> RandomInput(int batch, int seed)
+    private static OnnxTensor<float> RandomInput(int batch, int seed)
     {
         var rng = new Random(seed);
-        return new DenseTensor<float>(Enumerable.Range(0, batch * 2 * 16).Select(_ => (float)(rng.NextDouble() * 2) - 1).ToArray(), [batch, 2, 4, 4]);
+        return new OnnxTensor<float>(Enumerable.Range(0, batch * 2 * 16).Select(_ => (float)(rng.NextDouble() * 2) - 1).ToArray(), [batch, 2, 4, 4]);
     }
 
     /// <summary>Plain reference for SmallConvModel: 3x3 conv, pad 1, bias, ReLU.</summary>
-    private static float[] Reference(OnnxModel m, DenseTensor<float> x)
+    private static float[] Reference(OnnxModel m, OnnxTensor<float> x)
     {
         float[] w = m.Graph.Initializers["w"].As<float>().Data, b = m.Graph.Initializers["b"].As<float>().Data;
         int n = x.Dimensions[0];
@@ -54,11 +54,11 @@ public sealed class SessionTests
     public void DynamicBatchIsResolvedPerCallAndPlansAreReused()
     {
         OnnxModel m = ModelLoadingTests.SmallConvModel().Build();
-        using var s = new InferenceSession(m, new SessionOptions { IntraOpThreads = 1 });
+        using var s = new OnnxSession(m, new OnnxSessionOptions { IntraOpThreads = 1 });
         foreach (int batch in new[] { 1, 3, 1, 2, 3 })
         {
-            DenseTensor<float> x = RandomInput(batch, batch * 10);
-            Tensor y = s.RunOne(("x", x));
+            OnnxTensor<float> x = RandomInput(batch, batch * 10);
+            OnnxTensor y = s.RunOne(("x", x));
             Assert.Equal([batch, 3, 4, 4], y.Shape);
             float[] e = Reference(m, x);
             float[] got = y.As<float>().ToArray();
@@ -79,8 +79,8 @@ public sealed class SessionTests
             .Node("Softmax", ["t"], ["sm"]).Initializer("qs", new float[] { 0.01f }, []).Initializer("qz", new byte[] { 3 }, [])
             .Node("QuantizeLinear", ["sm", "qs", "qz"], ["q"]).Node("DequantizeLinear", ["q", "qs", "qz"], ["out"])
             .Output("out", TensorElementType.Float32);
-        using var s = new InferenceSession(b.Build(), new SessionOptions { IntraOpThreads = 1 });
-        var feeds = new Dictionary<string, Tensor> { ["x"] = RandomInput(2, 1) };
+        using var s = new OnnxSession(b.Build(), new OnnxSessionOptions { IntraOpThreads = 1 });
+        var feeds = new Dictionary<string, OnnxTensor> { ["x"] = RandomInput(2, 1) };
         for (int i = 0; i < 5; i++)
         {
             s.Run(feeds, ["out"]);
@@ -104,8 +104,8 @@ public sealed class SessionTests
     public void ConcurrentRunsGiveTheSameResultsAsSequentialOnes()
     {
         OnnxModel m = ModelLoadingTests.SmallConvModel().Build();
-        using var s = new InferenceSession(m, new SessionOptions { IntraOpThreads = 2 });
-        DenseTensor<float>[] inputs = Enumerable.Range(0, 8).Select(i => RandomInput(1 + (i % 3), i)).ToArray();
+        using var s = new OnnxSession(m, new OnnxSessionOptions { IntraOpThreads = 2 });
+        OnnxTensor<float>[] inputs = Enumerable.Range(0, 8).Select(i => RandomInput(1 + (i % 3), i)).ToArray();
         float[][] expected = inputs.Select(x => Reference(m, x)).ToArray();
         var errors = new System.Collections.Concurrent.ConcurrentBag<string>();
         Parallel.For(0, 64, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
@@ -127,31 +127,31 @@ public sealed class SessionTests
     [Fact]
     public void CancellationStopsBetweenOperators()
     {
-        using var s = new InferenceSession(ModelLoadingTests.SmallConvModel().Build(), new SessionOptions { IntraOpThreads = 1 });
+        using var s = new OnnxSession(ModelLoadingTests.SmallConvModel().Build(), new OnnxSessionOptions { IntraOpThreads = 1 });
         using var cts = new CancellationTokenSource();
         cts.Cancel();
-        Assert.ThrowsAny<OperationCanceledException>(() => s.Run(new Dictionary<string, Tensor> { ["x"] = RandomInput(1, 0) }, null, cts.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => s.Run(new Dictionary<string, OnnxTensor> { ["x"] = RandomInput(1, 0) }, null, cts.Token));
     }
 
     [Fact]
     public void InputsAreValidated()
     {
-        using var s = new InferenceSession(ModelLoadingTests.SmallConvModel().Build(), new SessionOptions { IntraOpThreads = 1 });
-        Assert.Throws<OnnxModelException>(() => s.Run(new Dictionary<string, Tensor>()));
-        Assert.Throws<OnnxModelException>(() => s.Run(new Dictionary<string, Tensor> { ["x"] = new DenseTensor<int>([1, 2, 4, 4]) }));
-        Assert.Throws<OnnxModelException>(() => s.Run(new Dictionary<string, Tensor> { ["x"] = new DenseTensor<float>([1, 5, 4, 4]) }));
-        Assert.Throws<OnnxModelException>(() => s.Run(new Dictionary<string, Tensor> { ["x"] = RandomInput(1, 0) }, ["nope"]));
+        using var s = new OnnxSession(ModelLoadingTests.SmallConvModel().Build(), new OnnxSessionOptions { IntraOpThreads = 1 });
+        Assert.Throws<OnnxModelException>(() => s.Run(new Dictionary<string, OnnxTensor>()));
+        Assert.Throws<OnnxModelException>(() => s.Run(new Dictionary<string, OnnxTensor> { ["x"] = new OnnxTensor<int>([1, 2, 4, 4]) }));
+        Assert.Throws<OnnxModelException>(() => s.Run(new Dictionary<string, OnnxTensor> { ["x"] = new OnnxTensor<float>([1, 5, 4, 4]) }));
+        Assert.Throws<OnnxModelException>(() => s.Run(new Dictionary<string, OnnxTensor> { ["x"] = RandomInput(1, 0) }, ["nope"]));
     }
 
     [Fact]
     public void ExtraOutputsExposeIntermediatesAndBlockFusionAcrossThem()
     {
         OnnxModel m = ModelLoadingTests.SmallConvModel().Build();
-        using var fused = new InferenceSession(m, new SessionOptions { IntraOpThreads = 1 });
+        using var fused = new OnnxSession(m, new OnnxSessionOptions { IntraOpThreads = 1 });
         Assert.Equal(1, fused.AppliedRewrites.GetValueOrDefault("ActivationFusion"));
-        using var s = new InferenceSession(m, new SessionOptions { IntraOpThreads = 1, ExtraOutputs = ["c"] });
+        using var s = new OnnxSession(m, new OnnxSessionOptions { IntraOpThreads = 1, ExtraOutputs = ["c"] });
         Assert.False(s.AppliedRewrites.ContainsKey("ActivationFusion"));
-        var r = s.Run(new Dictionary<string, Tensor> { ["x"] = RandomInput(1, 4) });
+        var r = s.Run(new Dictionary<string, OnnxTensor> { ["x"] = RandomInput(1, 4) });
         float[] c = r["c"].As<float>().ToArray(), y = r["y"].As<float>().ToArray();
         Assert.Contains(c, v => v < 0);
         for (int i = 0; i < c.Length; i++)
@@ -163,12 +163,12 @@ public sealed class SessionTests
     [Fact]
     public void HostileShapesEndInTheDomainException()
     {
-        using InferenceSession s = new GraphBuilder().Input("s", TensorElementType.Int64, 3).Node("ConstantOfShape", ["s"], ["y"]).Output("y", TensorElementType.Float32).Session();
-        Assert.Throws<OnnxModelException>(() => s.RunOne(("s", new DenseTensor<long>([100000, 100000, 100000], [3]))));
-        Assert.Throws<OnnxModelException>(() => s.RunOne(("s", new DenseTensor<long>([-1, 2, 3], [3]))));
-        using InferenceSession g = new GraphBuilder().Input("x", TensorElementType.Float32, 3).Input("i", TensorElementType.Int64, 1)
+        using OnnxSession s = new GraphBuilder().Input("s", TensorElementType.Int64, 3).Node("ConstantOfShape", ["s"], ["y"]).Output("y", TensorElementType.Float32).Session();
+        Assert.Throws<OnnxModelException>(() => s.RunOne(("s", new OnnxTensor<long>([100000, 100000, 100000], [3]))));
+        Assert.Throws<OnnxModelException>(() => s.RunOne(("s", new OnnxTensor<long>([-1, 2, 3], [3]))));
+        using OnnxSession g = new GraphBuilder().Input("x", TensorElementType.Float32, 3).Input("i", TensorElementType.Int64, 1)
             .Node("Gather", ["x", "i"], ["y"]).Output("y", TensorElementType.Float32).Session();
-        Assert.Throws<OnnxModelException>(() => g.RunOne(("x", new DenseTensor<float>([3])), ("i", new DenseTensor<long>([7], [1]))));
+        Assert.Throws<OnnxModelException>(() => g.RunOne(("x", new OnnxTensor<float>([3])), ("i", new OnnxTensor<long>([7], [1]))));
     }
 
     [Fact]
@@ -177,9 +177,9 @@ public sealed class SessionTests
         OnnxModel m = new GraphBuilder().Input("x", TensorElementType.Float32, 2, 3).Node("Shape", ["x"], ["s"]).Node("ArgMax", ["x"], ["a"])
             .Initializer("qs", new float[] { 0.1f }, []).Initializer("qz", new sbyte[] { 0 }, []).Node("QuantizeLinear", ["x", "qs", "qz"], ["q"])
             .Node("Relu", ["x"], ["y"]).Output("y", TensorElementType.Float32).Build();
-        using var s = new InferenceSession(m, new SessionOptions { IntraOpThreads = 1, ExtraOutputs = ["s", "a", "q"] });
+        using var s = new OnnxSession(m, new OnnxSessionOptions { IntraOpThreads = 1, ExtraOutputs = ["s", "a", "q"] });
         Assert.Equal([TensorElementType.Float32, TensorElementType.Int64, TensorElementType.Int64, TensorElementType.Int8], s.Outputs.Select(o => o.ElementType));
-        var r = s.Run(new Dictionary<string, Tensor> { ["x"] = new DenseTensor<float>([2, 3]) });
+        var r = s.Run(new Dictionary<string, OnnxTensor> { ["x"] = new OnnxTensor<float>([2, 3]) });
         Assert.Equal(s.Outputs.Select(o => o.ElementType), s.Outputs.Select(o => r[o.Name].ElementType));
     }
 }

@@ -49,10 +49,10 @@ public sealed class OnnxBackboneInputSizeTests
         // At the exported size the relaxed model computes exactly what the original does.
         Random rng = new(3);
         float[] data = [.. Enumerable.Range(0, 2 * 3 * 224 * 224).Select(_ => (float)((rng.NextDouble() * 4) - 2))];
-        using InferenceSession a = new(original, new SessionOptions { IntraOpThreads = 1 });
-        using InferenceSession b = new(relaxed, new SessionOptions { IntraOpThreads = 1 });
-        float[] la = a.Run(new Dictionary<string, Tensor> { ["input"] = new DenseTensor<float>(data, [2, 3, 224, 224]) })["output"].As<float>().ToArray();
-        float[] lb = b.Run(new Dictionary<string, Tensor> { ["input"] = new DenseTensor<float>(data, [2, 3, 224, 224]) })["output"].As<float>().ToArray();
+        using OnnxSession a = new(original, new OnnxSessionOptions { IntraOpThreads = 1 });
+        using OnnxSession b = new(relaxed, new OnnxSessionOptions { IntraOpThreads = 1 });
+        float[] la = a.Run(new Dictionary<string, OnnxTensor> { ["input"] = new OnnxTensor<float>(data, [2, 3, 224, 224]) })["output"].As<float>().ToArray();
+        float[] lb = b.Run(new Dictionary<string, OnnxTensor> { ["input"] = new OnnxTensor<float>(data, [2, 3, 224, 224]) })["output"].As<float>().ToArray();
         Assert.Equal(la, lb);
     }
 
@@ -67,7 +67,7 @@ public sealed class OnnxBackboneInputSizeTests
         Assert.Equal((1280, mapSide, mapSide), (shape.Channels, shape.Height, shape.Width));
         using Image image = Image.Create(side, side, PixelFormat.Rgb24);
         new Random(5).NextBytes(image.Pixels);
-        DenseTensor<float> map = Assert.Single(backbone.Run([image.View(), image.View()]));
+        OnnxTensor<float> map = Assert.Single(backbone.Run([image.View(), image.View()]));
         Assert.Equal([2, 1280, mapSide, mapSide], map.Shape);
         Assert.All(map.Data, v => Assert.True(float.IsFinite(v)));
         Assert.Equal(map.Data.AsSpan(0, map.Data.Length / 2).ToArray(), map.Data.AsSpan(map.Data.Length / 2).ToArray());

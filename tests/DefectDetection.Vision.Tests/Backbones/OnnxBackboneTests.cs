@@ -54,7 +54,7 @@ public sealed class OnnxBackboneTests
         List<Image> images = names.Select(n => ImageCodecs.Load(Sample(n))).ToList();
         try
         {
-            DenseTensor<float> logits = Assert.Single(backbone.Run(images.Select(i => (ImageView)i).ToList()));
+            OnnxTensor<float> logits = Assert.Single(backbone.Run(images.Select(i => (ImageView)i).ToList()));
             Assert.Equal([4, 1000, 1, 1], logits.Shape);
             for (int n = 0; n < names.Length; n++)
             {
@@ -77,12 +77,12 @@ public sealed class OnnxBackboneTests
         using OnnxFeatureExtractor extractor = new(backbone);
         using Image a = ImageCodecs.Load(Sample("macaw")), b = ImageCodecs.Load(Sample("samoyed"));
         ImageView[] views = [a, b, a.View().Slice(new Rectangle(10, 20, 150, 120))];
-        DenseTensor<float> batched = Assert.Single(backbone.Run(views));
+        OnnxTensor<float> batched = Assert.Single(backbone.Run(views));
         float[][] pooled = extractor.ExtractBatch(views);
         int per = 1280 * 49;
         for (int n = 0; n < views.Length; n++)
         {
-            DenseTensor<float> single = Assert.Single(backbone.Run(views[n]));
+            OnnxTensor<float> single = Assert.Single(backbone.Run(views[n]));
             Assert.Equal(single.Data, batched.Data.AsSpan(n * per, per).ToArray());
             for (int c = 0; c < 1280; c++)
             {
@@ -100,7 +100,7 @@ public sealed class OnnxBackboneTests
 
         // The input buffer is reused between runs of one batch size: earlier results stay as they were, and runs from
         // several threads at once give each image's own maps.
-        DenseTensor<float> first = Assert.Single(backbone.Run(views[0]));
+        OnnxTensor<float> first = Assert.Single(backbone.Run(views[0]));
         float[] copy = first.Data.ToArray();
         _ = backbone.Run(views[1]);
         Assert.Equal(copy, first.Data);

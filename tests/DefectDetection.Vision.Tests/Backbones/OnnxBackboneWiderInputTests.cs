@@ -91,7 +91,7 @@ public sealed class OnnxBackboneWiderInputTests
         using Image c = ImageCodecs.Load(Sample("goldfish"));
         using OnnxBackbone one = new(fixedBatch, "fixed-batch", new OnnxBackboneOptions { Layers = [Stride8], Threads = 1, BatchSize = 3 });
         using OnnxBackbone reference = new(ModelPath, new OnnxBackboneOptions { Layers = [Stride8], Threads = 1, BatchSize = 1 });
-        DenseTensor<float> batched = one.Run([a.View(), b.View(), c.View()])[0];
+        OnnxTensor<float> batched = one.Run([a.View(), b.View(), c.View()])[0];
         Assert.Equal([3, 32, 28, 28], batched.Shape);
         int per = 32 * 28 * 28;
         int i = 0;

@@ -121,7 +121,7 @@ internal sealed class WhereKernel(GraphNode node) : OpKernel(node)
         Broadcast.Strides(c.Dims, shape, sc);
         Broadcast.Strides(x.Dims, shape, sx);
         Broadcast.Strides(y.Dims, shape, sy);
-        int size = Tensor.ElementSize(x.Type);
+        int size = OnnxTensor.ElementSize(x.Type);
         ReadOnlySpan<byte> cb = c.Span<byte>();
         ReadOnlySpan<byte> xb = x.Bytes();
         ReadOnlySpan<byte> yb = y.Bytes();

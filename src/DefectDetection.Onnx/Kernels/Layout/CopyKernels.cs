@@ -125,7 +125,7 @@ internal sealed class TransposeKernel(GraphNode node) : OpKernel(node)
         }
 
         TensorValue y = ctx.Output(0, x.Type, shape[..r]);
-        if (r >= 2 && Tensor.ElementSize(x.Type) == 4 && SwapsLastTwo(r))
+        if (r >= 2 && OnnxTensor.ElementSize(x.Type) == 4 && SwapsLastTwo(r))
         {
             // [..., R, C] -> [..., C, R]: blocked 2-D transposes (cache friendly for the long strides).
             int rows = x.Shape[r - 2], cols = x.Shape[r - 1];
@@ -140,7 +140,7 @@ internal sealed class TransposeKernel(GraphNode node) : OpKernel(node)
             return;
         }
 
-        StridedCopy.Run(x.Bytes(), Tensor.ElementSize(x.Type), 0, shape[..r], strides[..r], y.Bytes());
+        StridedCopy.Run(x.Bytes(), OnnxTensor.ElementSize(x.Type), 0, shape[..r], strides[..r], y.Bytes());
     }
 
     /// <summary>The perm attribute, refused at load unless it is a permutation of 0..n-1 (negative entries count
@@ -250,7 +250,7 @@ internal sealed class ConcatKernel(GraphNode node) : OpKernel(node)
 
         shape[axis] = total;
         TensorValue y = ctx.Output(0, first.Type, shape);
-        int es = Tensor.ElementSize(first.Type);
+        int es = OnnxTensor.ElementSize(first.Type);
         int outer = 1;
         for (int d = 0; d < axis; d++)
         {
@@ -332,7 +332,7 @@ internal sealed class SplitKernel(GraphNode node) : OpKernel(node)
             }
         }
 
-        int es = Tensor.ElementSize(x.Type);
+        int es = OnnxTensor.ElementSize(x.Type);
         int outer = 1;
         for (int d = 0; d < axis; d++)
         {
@@ -450,7 +450,7 @@ internal sealed class SliceKernel(GraphNode node) : OpKernel(node)
 
         if (y.Length > 0)
         {
-            StridedCopy.Run(x.Bytes(), Tensor.ElementSize(x.Type), offset, shape[..r], strides[..r], y.Bytes());
+            StridedCopy.Run(x.Bytes(), OnnxTensor.ElementSize(x.Type), offset, shape[..r], strides[..r], y.Bytes());
         }
     }
 }
@@ -490,7 +490,7 @@ internal sealed class GatherKernel(GraphNode node) : OpKernel(node)
         }
 
         TensorValue y = ctx.Output(0, x.Type, shape[..outRank]);
-        int es = Tensor.ElementSize(x.Type);
+        int es = OnnxTensor.ElementSize(x.Type);
         int outer = 1;
         for (int d = 0; d < axis; d++)
         {
@@ -549,7 +549,7 @@ internal sealed class TileKernel(GraphNode node) : OpKernel(node)
         }
 
         TensorValue y = ctx.Output(0, x.Type, shape[..r]);
-        int es = Tensor.ElementSize(x.Type);
+        int es = OnnxTensor.ElementSize(x.Type);
         Span<int> inStrides = stackalloc int[Math.Max(r, 1)];
         StridedCopy.ContiguousStrides(x.Dims, inStrides);
         Span<int> counter = stackalloc int[Math.Max(r, 1)];
@@ -640,7 +640,7 @@ internal sealed class PadKernel : OpKernel
         }
 
         TensorValue y = ctx.Output(0, x.Type, shape[..r]);
-        int es = Tensor.ElementSize(x.Type);
+        int es = OnnxTensor.ElementSize(x.Type);
         Span<byte> fill = stackalloc byte[8];
         TensorValue? cv = Node.Opset >= 11 ? ctx.OptionalInput(2) : null;
         if (cv is not null && cv.Length > 0)

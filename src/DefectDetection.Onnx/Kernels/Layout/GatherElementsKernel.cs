@@ -25,7 +25,7 @@ internal sealed class GatherElementsKernel(GraphNode node) : OpKernel(node)
         StridedCopy.ContiguousStrides(data.Dims, strides);
         Span<int> counter = stackalloc int[r];
         counter.Clear();
-        int size = Tensor.ElementSize(data.Type);
+        int size = OnnxTensor.ElementSize(data.Type);
         ReadOnlySpan<byte> src = data.Bytes();
         Span<byte> dst = y.Bytes();
         int dim = data.Shape[axis];

@@ -263,7 +263,7 @@ internal sealed class SizeKernel(GraphNode node) : OpKernel(node)
 /// <summary>Constant: the tensor attribute, or value_float(s)/value_int(s).</summary>
 internal sealed class ConstantKernel : OpKernel
 {
-    private readonly Tensor _value;
+    private readonly OnnxTensor _value;
 
     public ConstantKernel(GraphNode node)
         : base(node)
@@ -274,19 +274,19 @@ internal sealed class ConstantKernel : OpKernel
         }
         else if (node.Attributes.TryGetValue("value_float", out v))
         {
-            _value = new DenseTensor<float>([v.Float], []);
+            _value = new OnnxTensor<float>([v.Float], []);
         }
         else if (node.Attributes.TryGetValue("value_floats", out v))
         {
-            _value = new DenseTensor<float>(v.Floats, [v.Floats.Length]);
+            _value = new OnnxTensor<float>(v.Floats, [v.Floats.Length]);
         }
         else if (node.Attributes.TryGetValue("value_int", out v))
         {
-            _value = new DenseTensor<long>([v.Int], []);
+            _value = new OnnxTensor<long>([v.Int], []);
         }
         else if (node.Attributes.TryGetValue("value_ints", out v))
         {
-            _value = new DenseTensor<long>(v.Ints, [v.Ints.Length]);
+            _value = new OnnxTensor<long>(v.Ints, [v.Ints.Length]);
         }
         else
         {
@@ -294,7 +294,7 @@ internal sealed class ConstantKernel : OpKernel
         }
     }
 
-    public Tensor Value => _value;
+    public OnnxTensor Value => _value;
 
     public override void Run(KernelContext ctx)
     {
@@ -306,7 +306,7 @@ internal sealed class ConstantKernel : OpKernel
 /// <summary>ConstantOfShape: a tensor of the given shape filled with the value attribute (default float 0).</summary>
 internal sealed class ConstantOfShapeKernel(GraphNode node) : OpKernel(node)
 {
-    private readonly Tensor? _value = node.Attributes.TryGetValue("value", out NodeAttribute? v) ? v.Tensor : null;
+    private readonly OnnxTensor? _value = node.Attributes.TryGetValue("value", out NodeAttribute? v) ? v.Tensor : null;
 
     public override void Run(KernelContext ctx)
     {
@@ -365,7 +365,7 @@ internal sealed class ExpandKernel(GraphNode node) : OpKernel(node)
 
     public static void CopyBroadcast(TensorValue x, TensorValue y)
     {
-        switch (Tensor.ElementSize(x.Type))
+        switch (OnnxTensor.ElementSize(x.Type))
         {
             case 1: Broadcast.To(x.Bytes(), x.Dims, y.Bytes(), y.Dims); break;
             case 2: Broadcast.To(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(x.Bytes()), x.Dims, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(y.Bytes()), y.Dims); break;

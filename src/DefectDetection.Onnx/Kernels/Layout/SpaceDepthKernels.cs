@@ -90,7 +90,7 @@ internal sealed class SpaceDepthKernel : OpKernel
             strides[i] = inStrides[perm[i]];
         }
 
-        StridedCopy.Run(x.Bytes(), Tensor.ElementSize(x.Type), 0, shape, strides, y.Bytes());
+        StridedCopy.Run(x.Bytes(), OnnxTensor.ElementSize(x.Type), 0, shape, strides, y.Bytes());
     }
 }
 

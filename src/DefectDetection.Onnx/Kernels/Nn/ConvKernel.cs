@@ -23,8 +23,8 @@ internal sealed class ConvKernel : OpKernel
         : base(node)
     {
         _group = node.GetInt32("group", 1);
-        Tensor? w = cc.Constant(node, 1);
-        Tensor? b = cc.Constant(node, 2);
+        OnnxTensor? w = cc.Constant(node, 1);
+        OnnxTensor? b = cc.Constant(node, 2);
         _act = node.FusionData as FusedActivationInfo ?? FusedActivationInfo.None;
         _wShape = w?.Shape ?? [];
         long[]? kernelShape = node.GetInts("kernel_shape");
@@ -37,8 +37,8 @@ internal sealed class ConvKernel : OpKernel
             throw new UnsupportedNodeException("Conv weights must be float32");
         }
 
-        _weights = (w as DenseTensor<float>)?.Data;
-        _bias = (b as DenseTensor<float>)?.Data;
+        _weights = (w as OnnxTensor<float>)?.Data;
+        _bias = (b as OnnxTensor<float>)?.Data;
         if (w is not null && _win is not null && (node.HasInput(2) == (b is not null)) && !_win.IsAutoPadded)
         {
             int m = _wShape[0];

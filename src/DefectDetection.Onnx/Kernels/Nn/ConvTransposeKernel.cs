@@ -24,7 +24,7 @@ internal sealed class ConvTransposeKernel : OpKernel
         : base(node)
     {
         _group = node.GetInt32("group", 1);
-        Tensor? w = cc.Constant(node, 1);
+        OnnxTensor? w = cc.Constant(node, 1);
         long[]? ks = node.GetInts("kernel_shape");
         _spatial = w is not null ? w.Rank - 2 : ks?.Length ?? 2;
         if (_spatial is < 1 or > 2)

@@ -24,18 +24,18 @@ internal sealed class GemmKernel : OpKernel
         _alpha = node.GetFloat("alpha", 1f);
         _beta = node.GetFloat("beta", 1f);
         _act = node.FusionData as FusedActivationInfo ?? FusedActivationInfo.None;
-        if (cc.Constant(node, 1) is DenseTensor<float> b && b.Rank == 2)
+        if (cc.Constant(node, 1) is OnnxTensor<float> b && b.Rank == 2)
         {
             int k = _transB ? b.Dimensions[1] : b.Dimensions[0];
             int n = _transB ? b.Dimensions[0] : b.Dimensions[1];
-            Tensor? c = node.HasInput(2) ? cc.Constant(node, 2) : null;
-            bool columnBias = c is DenseTensor<float> ct && ct.Length == n && (ct.Rank == 1 || (ct.Rank == 2 && ct.Dimensions[0] == 1));
+            OnnxTensor? c = node.HasInput(2) ? cc.Constant(node, 2) : null;
+            bool columnBias = c is OnnxTensor<float> ct && ct.Length == n && (ct.Rank == 1 || (ct.Rank == 2 && ct.Dimensions[0] == 1));
             if (!node.HasInput(2) || columnBias)
             {
                 _packed = Sgemm.PackB(b.Data, k, n, _transB, _alpha);
                 if (columnBias)
                 {
-                    _biasPerColumn = ((DenseTensor<float>)c!).ToArray();
+                    _biasPerColumn = ((OnnxTensor<float>)c!).ToArray();
                     System.Numerics.Tensors.TensorPrimitives.Multiply(_biasPerColumn, _beta, _biasPerColumn);
                 }
             }
@@ -104,7 +104,7 @@ internal sealed class MatMulKernel : OpKernel
     public MatMulKernel(GraphNode node, KernelCreationContext cc)
         : base(node)
     {
-        if (cc.Constant(node, 1) is DenseTensor<float> b && b.Rank == 2)
+        if (cc.Constant(node, 1) is OnnxTensor<float> b && b.Rank == 2)
         {
             _packed = Sgemm.PackB(b.Data, b.Dimensions[0], b.Dimensions[1], false);
         }

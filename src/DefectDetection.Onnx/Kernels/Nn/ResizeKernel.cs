@@ -268,7 +268,7 @@ internal sealed class ResizeKernel : OpKernel
             pos += outLen;
         }
 
-        int es = Tensor.ElementSize(x.Type);
+        int es = OnnxTensor.ElementSize(x.Type);
         if (es == 4)
         {
             Gather(MemoryMarshal.Cast<byte, int>(x.Bytes()), MemoryMarshal.Cast<byte, int>(y.Bytes()), y.Dims, map, BitConverter.SingleToInt32Bits(_extrapolation));

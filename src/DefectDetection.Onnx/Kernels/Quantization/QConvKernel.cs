@@ -39,7 +39,7 @@ internal sealed class QConvKernel : OpKernel
         int wi = _qlinear ? 3 : 1;
         int xzi = 2;
         int wzi = _qlinear ? 5 : 3;
-        Tensor w = cc.Constant(node, wi) ?? throw new UnsupportedNodeException("the weights must be constant");
+        OnnxTensor w = cc.Constant(node, wi) ?? throw new UnsupportedNodeException("the weights must be constant");
         if (w.Rank is not (3 or 4))
         {
             throw new UnsupportedNodeException("only 1-D and 2-D integer convolutions are supported");
@@ -49,7 +49,7 @@ internal sealed class QConvKernel : OpKernel
         _outChannels = w.Dimensions[0];
         _inChannels = w.Dimensions[1] * _group;
         _win = new WindowAttributes(node, w.Rank - 2, w.Shape[2..]);
-        Tensor? wzp = node.HasInput(wzi) ? cc.Constant(node, wzi) ?? throw new UnsupportedNodeException("the weight zero point must be constant") : null;
+        OnnxTensor? wzp = node.HasInput(wzi) ? cc.Constant(node, wzi) ?? throw new UnsupportedNodeException("the weight zero point must be constant") : null;
         int perChannel = w.Length == 0 ? 0 : (int)(w.Length / _outChannels);
         _weights = new sbyte[w.Length];
         _wZeroPoints = new int[_outChannels];
@@ -63,19 +63,19 @@ internal sealed class QConvKernel : OpKernel
                 int i = (m * perChannel) + k;
                 int v = w switch
                 {
-                    DenseTensor<sbyte> s => s.Data[i],
-                    DenseTensor<byte> b => b.Data[i] - 128,
+                    OnnxTensor<sbyte> s => s.Data[i],
+                    OnnxTensor<byte> b => b.Data[i] - 128,
                     _ => throw new UnsupportedNodeException("weights must be uint8 or int8"),
                 };
                 _weights[i] = (sbyte)v;
-                sum += v - (w is DenseTensor<byte> ? z - 128 : z);
+                sum += v - (w is OnnxTensor<byte> ? z - 128 : z);
             }
 
-            _wZeroPoints[m] = w is DenseTensor<byte> ? z - 128 : z;
+            _wZeroPoints[m] = w is OnnxTensor<byte> ? z - 128 : z;
             _columnSums[m] = sum;
         }
 
-        Tensor? xzp = node.HasInput(xzi) ? cc.Constant(node, xzi) : null;
+        OnnxTensor? xzp = node.HasInput(xzi) ? cc.Constant(node, xzi) : null;
         if (!node.HasInput(xzi))
         {
             _inputZeroPoint = 0;
@@ -91,13 +91,13 @@ internal sealed class QConvKernel : OpKernel
         {
             if (node.HasInput(8))
             {
-                _bias = (cc.Constant(node, 8) as DenseTensor<int>)?.ToArray() ?? throw new UnsupportedNodeException("the bias must be a constant int32 tensor");
+                _bias = (cc.Constant(node, 8) as OnnxTensor<int>)?.ToArray() ?? throw new UnsupportedNodeException("the bias must be a constant int32 tensor");
             }
 
-            Tensor xs = cc.Constant(node, 1) ?? throw new UnsupportedNodeException("the input scale must be constant");
-            Tensor ws = cc.Constant(node, 4) ?? throw new UnsupportedNodeException("the weight scale must be constant");
-            Tensor ys = cc.Constant(node, 6) ?? throw new UnsupportedNodeException("the output scale must be constant");
-            Tensor? yzp = node.HasInput(7) ? cc.Constant(node, 7) ?? throw new UnsupportedNodeException("the output zero point must be constant") : null;
+            OnnxTensor xs = cc.Constant(node, 1) ?? throw new UnsupportedNodeException("the input scale must be constant");
+            OnnxTensor ws = cc.Constant(node, 4) ?? throw new UnsupportedNodeException("the weight scale must be constant");
+            OnnxTensor ys = cc.Constant(node, 6) ?? throw new UnsupportedNodeException("the output scale must be constant");
+            OnnxTensor? yzp = node.HasInput(7) ? cc.Constant(node, 7) ?? throw new UnsupportedNodeException("the output zero point must be constant") : null;
             if (_inputZeroPoint is null)
             {
                 throw new UnsupportedNodeException("the input zero point must be constant");

@@ -35,7 +35,7 @@ internal sealed class QMatMulKernel : OpKernel
         };
         _aIndex = 0;
         _aZeroIndex = _op == "MatMulInteger" ? 2 : 2;
-        Tensor b = cc.Constant(node, bi) ?? throw new UnsupportedNodeException("B must be constant");
+        OnnxTensor b = cc.Constant(node, bi) ?? throw new UnsupportedNodeException("B must be constant");
         if (b.Rank != 2)
         {
             throw new UnsupportedNodeException("B must be 2-D");
@@ -52,18 +52,18 @@ internal sealed class QMatMulKernel : OpKernel
 
         int k = transB ? b.Dimensions[1] : b.Dimensions[0];
         int n = transB ? b.Dimensions[0] : b.Dimensions[1];
-        Tensor? bzp = node.HasInput(bzi) ? cc.Constant(node, bzi) ?? throw new UnsupportedNodeException("the B zero point must be constant") : null;
+        OnnxTensor? bzp = node.HasInput(bzi) ? cc.Constant(node, bzi) ?? throw new UnsupportedNodeException("the B zero point must be constant") : null;
         var zps = new int[bzp is null ? 1 : (int)bzp.Length];
         for (int i = 0; i < zps.Length; i++)
         {
             zps[i] = QuantMath.ZeroPoint(bzp, i);
         }
 
-        if (b is DenseTensor<sbyte> sb)
+        if (b is OnnxTensor<sbyte> sb)
         {
             _packed = QGemm.PackB(transB ? Transpose(sb.Data, n, k) : sb.Data, k, n, zps);
         }
-        else if (b is DenseTensor<byte> ub)
+        else if (b is OnnxTensor<byte> ub)
         {
             _packed = QGemm.PackB(transB ? Transpose(ub.Data, n, k) : ub.Data, k, n, zps);
         }
@@ -78,15 +78,15 @@ internal sealed class QMatMulKernel : OpKernel
             return;
         }
 
-        Tensor aScale = cc.Constant(node, 1) ?? throw new UnsupportedNodeException("the A scale must be constant");
-        Tensor bScale = cc.Constant(node, 4) ?? throw new UnsupportedNodeException("the B scale must be constant");
+        OnnxTensor aScale = cc.Constant(node, 1) ?? throw new UnsupportedNodeException("the A scale must be constant");
+        OnnxTensor bScale = cc.Constant(node, 4) ?? throw new UnsupportedNodeException("the B scale must be constant");
         if (_op == "QGemm" && node.HasInput(6))
         {
-            _bias = (cc.Constant(node, 6) as DenseTensor<int>)?.ToArray() ?? throw new UnsupportedNodeException("C must be a constant int32 tensor");
+            _bias = (cc.Constant(node, 6) as OnnxTensor<int>)?.ToArray() ?? throw new UnsupportedNodeException("C must be a constant int32 tensor");
         }
 
         int yScaleIndex = _op == "QGemm" ? 7 : 6;
-        Tensor? yScale = node.HasInput(yScaleIndex) ? cc.Constant(node, yScaleIndex) ?? throw new UnsupportedNodeException("the output scale must be constant") : null;
+        OnnxTensor? yScale = node.HasInput(yScaleIndex) ? cc.Constant(node, yScaleIndex) ?? throw new UnsupportedNodeException("the output scale must be constant") : null;
         var scales = new float[bScale.Length];
         for (int i = 0; i < scales.Length; i++)
         {
@@ -99,7 +99,7 @@ internal sealed class QMatMulKernel : OpKernel
         }
         else
         {
-            Tensor? yzp = node.HasInput(yScaleIndex + 1) ? cc.Constant(node, yScaleIndex + 1) ?? throw new UnsupportedNodeException("the output zero point must be constant") : null;
+            OnnxTensor? yzp = node.HasInput(yScaleIndex + 1) ? cc.Constant(node, yScaleIndex + 1) ?? throw new UnsupportedNodeException("the output zero point must be constant") : null;
             _outputSigned = yzp?.ElementType == TensorElementType.Int8;
             _requant = new Requantization(scales, QuantMath.ZeroPoint(yzp, 0), _outputSigned);
         }

@@ -150,7 +150,7 @@ internal static class QuantMath
     /// <summary>Reads a zero point (uint8, int8 or int32) at index i, 0 when absent.</summary>
     public static int ZeroPoint(TensorValue? zp, int i) => zp is null || zp.Length == 0 ? 0 : (int)zp.GetInt64(zp.Length == 1 ? 0 : i);
 
-    public static int ZeroPoint(Tensor? zp, int i)
+    public static int ZeroPoint(OnnxTensor? zp, int i)
     {
         if (zp is null || zp.Length == 0)
         {
@@ -160,14 +160,14 @@ internal static class QuantMath
         int k = zp.Length == 1 ? 0 : i;
         return zp switch
         {
-            DenseTensor<byte> b => b.Data[k],
-            DenseTensor<sbyte> s => s.Data[k],
-            DenseTensor<int> n => n.Data[k],
+            OnnxTensor<byte> b => b.Data[k],
+            OnnxTensor<sbyte> s => s.Data[k],
+            OnnxTensor<int> n => n.Data[k],
             _ => throw new OnnxModelException($"Zero point type {zp.ElementType} is not supported."),
         };
     }
 
-    public static float Scale(Tensor s, int i) => ((DenseTensor<float>)s).Data[s.Length == 1 ? 0 : i];
+    public static float Scale(OnnxTensor s, int i) => ((OnnxTensor<float>)s).Data[s.Length == 1 ? 0 : i];
 }
 
 /// <summary>QuantizeLinear (per tensor or per axis) to uint8 or int8, round half to even, saturating.</summary>

@@ -4,7 +4,7 @@ using DefectDetection.Onnx.Kernels;
 namespace DefectDetection.Onnx.Optimizer.Qdq;
 
 /// <summary>
-/// "IntegerToFloatFusion" (switched with <see cref="SessionOptions.EnableQdqFusion"/>): in dynamically quantised
+/// "IntegerToFloatFusion" (switched with <see cref="OnnxSessionOptions.EnableQdqFusion"/>): in dynamically quantised
 /// models, ConvInteger/MatMulInteger -> Cast(float) -> Mul(scale) [-> Add(constant bias)] [-> Clip(constant bounds) or
 /// Relu] becomes ConvInteger/MatMulInteger -> one IntegerToFloat node (one pass instead of up to four).
 /// </summary>
@@ -44,7 +44,7 @@ internal sealed class IntegerToFloatFusion : IGraphRewrite
             if (next is { OpType: "Add", Domain: "" } && next.Inputs.Count == 2)
             {
                 string other = next.Input(0) == output ? next.Input(1) : next.Input(0);
-                if (index.Constant(other) is DenseTensor<float>)
+                if (index.Constant(other) is OnnxTensor<float>)
                 {
                     bias = other;
                     chain.Add(next);
@@ -116,15 +116,15 @@ internal sealed class IntegerToFloatFusion : IGraphRewrite
             return true;
         }
 
-        Tensor? lo = clip.HasInput(1) ? index.Constant(clip.Input(1)) : null;
-        Tensor? hi = clip.HasInput(2) ? index.Constant(clip.Input(2)) : null;
-        if ((clip.HasInput(1) && lo is not DenseTensor<float> { Length: 1 }) || (clip.HasInput(2) && hi is not DenseTensor<float> { Length: 1 }))
+        OnnxTensor? lo = clip.HasInput(1) ? index.Constant(clip.Input(1)) : null;
+        OnnxTensor? hi = clip.HasInput(2) ? index.Constant(clip.Input(2)) : null;
+        if ((clip.HasInput(1) && lo is not OnnxTensor<float> { Length: 1 }) || (clip.HasInput(2) && hi is not OnnxTensor<float> { Length: 1 }))
         {
             return false;
         }
 
-        min = (lo as DenseTensor<float>)?.Data[0] ?? float.NegativeInfinity;
-        max = (hi as DenseTensor<float>)?.Data[0] ?? float.PositiveInfinity;
+        min = (lo as OnnxTensor<float>)?.Data[0] ?? float.NegativeInfinity;
+        max = (hi as OnnxTensor<float>)?.Data[0] ?? float.PositiveInfinity;
         return true;
     }
 }

@@ -54,7 +54,7 @@ internal sealed class QdqFusion : IGraphRewrite
         return count;
     }
 
-    private sealed record Dq(GraphNode Node, string Quantized, string Scale, string ZeroPoint, Tensor ScaleValue, Tensor? ZeroPointValue);
+    private sealed record Dq(GraphNode Node, string Quantized, string Scale, string ZeroPoint, OnnxTensor ScaleValue, OnnxTensor? ZeroPointValue);
 
     private static Dq? MatchDq(GraphIndex index, string name, bool allowPerAxis)
     {
@@ -64,9 +64,9 @@ internal sealed class QdqFusion : IGraphRewrite
             return null;
         }
 
-        Tensor? scale = index.Constant(p.Input(1));
-        Tensor? zp = p.HasInput(2) ? index.Constant(p.Input(2)) : null;
-        if (scale is not DenseTensor<float> || (p.HasInput(2) && zp is null) || (scale.Length != 1 && !allowPerAxis))
+        OnnxTensor? scale = index.Constant(p.Input(1));
+        OnnxTensor? zp = p.HasInput(2) ? index.Constant(p.Input(2)) : null;
+        if (scale is not OnnxTensor<float> || (p.HasInput(2) && zp is null) || (scale.Length != 1 && !allowPerAxis))
         {
             return null;
         }
@@ -93,9 +93,9 @@ internal sealed class QdqFusion : IGraphRewrite
             return null;
         }
 
-        Tensor? s = index.Constant(q.Input(1));
-        Tensor? z = q.HasInput(2) ? index.Constant(q.Input(2)) : null;
-        if (s is not DenseTensor<float> { Length: 1 } || !q.HasInput(2) || z is not { Length: 1 } || z.ElementType is not (TensorElementType.UInt8 or TensorElementType.Int8))
+        OnnxTensor? s = index.Constant(q.Input(1));
+        OnnxTensor? z = q.HasInput(2) ? index.Constant(q.Input(2)) : null;
+        if (s is not OnnxTensor<float> { Length: 1 } || !q.HasInput(2) || z is not { Length: 1 } || z.ElementType is not (TensorElementType.UInt8 or TensorElementType.Int8))
         {
             return null;
         }
@@ -133,13 +133,13 @@ internal sealed class QdqFusion : IGraphRewrite
     }
 
     /// <summary>Quantises a float bias to int32 with scale sA * sW[c] (float32 division, round half to even).</summary>
-    private static DenseTensor<int>? QuantizeBias(Tensor? bias, Dq a, Dq w, int channels, GraphIndex index, string biasName)
+    private static OnnxTensor<int>? QuantizeBias(OnnxTensor? bias, Dq a, Dq w, int channels, GraphIndex index, string biasName)
     {
         if (bias is null)
         {
             // Maybe DQ(int32 bias).
             Dq? bdq = MatchDq(index, biasName, true);
-            if (bdq is null || index.Constant(bdq.Quantized) is not DenseTensor<int> bq || bq.Length != channels)
+            if (bdq is null || index.Constant(bdq.Quantized) is not OnnxTensor<int> bq || bq.Length != channels)
             {
                 return null;
             }
@@ -150,10 +150,10 @@ internal sealed class QdqFusion : IGraphRewrite
                 f[c] = (bq.Data[c] - (bdq.ZeroPointValue is null ? 0 : ZeroPoint(bdq.ZeroPointValue, c))) * Scale(bdq.ScaleValue, c);
             }
 
-            bias = new DenseTensor<float>(f, [channels]);
+            bias = new OnnxTensor<float>(f, [channels]);
         }
 
-        if (bias is not DenseTensor<float> b || b.Length != channels)
+        if (bias is not OnnxTensor<float> b || b.Length != channels)
         {
             return null;
         }
@@ -173,19 +173,19 @@ internal sealed class QdqFusion : IGraphRewrite
             q[c] = (int)v;
         }
 
-        return new DenseTensor<int>(q, [channels]);
+        return new OnnxTensor<int>(q, [channels]);
     }
 
-    private static float Scale(Tensor s, int i) => ((DenseTensor<float>)s).Data[s.Length == 1 ? 0 : i];
+    private static float Scale(OnnxTensor s, int i) => ((OnnxTensor<float>)s).Data[s.Length == 1 ? 0 : i];
 
-    private static int ZeroPoint(Tensor z, int i)
+    private static int ZeroPoint(OnnxTensor z, int i)
     {
         int k = z.Length == 1 ? 0 : i;
         return z switch
         {
-            DenseTensor<byte> b => b.Data[k],
-            DenseTensor<sbyte> s => s.Data[k],
-            DenseTensor<int> n => n.Data[k],
+            OnnxTensor<byte> b => b.Data[k],
+            OnnxTensor<sbyte> s => s.Data[k],
+            OnnxTensor<int> n => n.Data[k],
             _ => 0,
         };
     }
@@ -193,7 +193,7 @@ internal sealed class QdqFusion : IGraphRewrite
     private static GraphNode? FuseConv(OnnxGraph graph, GraphIndex index, GraphNode conv, HashSet<GraphNode> removed)
     {
         Dq? x = MatchDq(index, conv.Input(0), false);
-        Tensor? wq = x is null ? null : index.Constant(MatchDq(index, conv.Input(1), true)?.Quantized ?? "");
+        OnnxTensor? wq = x is null ? null : index.Constant(MatchDq(index, conv.Input(1), true)?.Quantized ?? "");
         if (!IsActivation(x, index) || wq is null || wq.Rank is not (3 or 4))
         {
             return null;
@@ -212,7 +212,7 @@ internal sealed class QdqFusion : IGraphRewrite
             return null;
         }
 
-        DenseTensor<int>? bias = null;
+        OnnxTensor<int>? bias = null;
         if (conv.HasInput(2))
         {
             bias = QuantizeBias(index.Constant(conv.Input(2)), x!, w, m, index, conv.Input(2));
@@ -249,7 +249,7 @@ internal sealed class QdqFusion : IGraphRewrite
     {
         Dq? a = MatchDq(index, mm.Input(0), false);
         Dq? b = MatchDq(index, mm.Input(1), true);
-        Tensor? bq = b is null ? null : index.Constant(b.Quantized);
+        OnnxTensor? bq = b is null ? null : index.Constant(b.Quantized);
         if (!IsActivation(a, index) || bq is null || bq.Rank != 2 || !IsWeight(b, index, bq.Dimensions[1], 1) || index.IsGraphOutput(mm.Outputs[0]))
         {
             return null;
@@ -284,7 +284,7 @@ internal sealed class QdqFusion : IGraphRewrite
         bool transB = gemm.GetInt("transB", 0) != 0;
         Dq? a = MatchDq(index, gemm.Input(0), false);
         Dq? b = MatchDq(index, gemm.Input(1), true);
-        Tensor? bq = b is null ? null : index.Constant(b.Quantized);
+        OnnxTensor? bq = b is null ? null : index.Constant(b.Quantized);
         if (!IsActivation(a, index) || bq is null || bq.Rank != 2)
         {
             return null;
@@ -296,7 +296,7 @@ internal sealed class QdqFusion : IGraphRewrite
             return null;
         }
 
-        DenseTensor<int>? bias = null;
+        OnnxTensor<int>? bias = null;
         if (gemm.HasInput(2))
         {
             bias = QuantizeBias(index.Constant(gemm.Input(2)), a!, b!, n, index, gemm.Input(2));

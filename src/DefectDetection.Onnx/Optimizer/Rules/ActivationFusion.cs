@@ -94,15 +94,15 @@ internal sealed class ActivationFusion : IGraphRewrite
                     float min = act.GetFloat("min", float.MinValue), max = act.GetFloat("max", float.MaxValue);
                     if (act.Opset >= 11)
                     {
-                        Tensor? lo = act.HasInput(1) ? index.Constant(act.Input(1)) : null;
-                        Tensor? hi = act.HasInput(2) ? index.Constant(act.Input(2)) : null;
-                        if ((act.HasInput(1) && lo is not DenseTensor<float> { Length: 1 }) || (act.HasInput(2) && hi is not DenseTensor<float> { Length: 1 }))
+                        OnnxTensor? lo = act.HasInput(1) ? index.Constant(act.Input(1)) : null;
+                        OnnxTensor? hi = act.HasInput(2) ? index.Constant(act.Input(2)) : null;
+                        if ((act.HasInput(1) && lo is not OnnxTensor<float> { Length: 1 }) || (act.HasInput(2) && hi is not OnnxTensor<float> { Length: 1 }))
                         {
                             return null;
                         }
 
-                        min = (lo as DenseTensor<float>)?.Data[0] ?? float.MinValue;
-                        max = (hi as DenseTensor<float>)?.Data[0] ?? float.MaxValue;
+                        min = (lo as OnnxTensor<float>)?.Data[0] ?? float.MinValue;
+                        max = (hi as OnnxTensor<float>)?.Data[0] ?? float.MaxValue;
                     }
 
                     return ActivationParams.Clip(min, max);

@@ -33,7 +33,7 @@ internal sealed class ConstantFolding : IGraphRewrite
                 continue;
             }
 
-            Tensor[]? results = Evaluate(graph, node);
+            OnnxTensor[]? results = Evaluate(graph, node);
             if (results is null)
             {
                 continue;
@@ -56,7 +56,7 @@ internal sealed class ConstantFolding : IGraphRewrite
     }
 
     /// <summary>Runs one node on constant inputs; null when the kernel refuses (it then stays in the graph).</summary>
-    internal static Tensor[]? Evaluate(OnnxGraph graph, GraphNode node)
+    internal static OnnxTensor[]? Evaluate(OnnxGraph graph, GraphNode node)
     {
         var sub = new OnnxGraph { Opsets = graph.Opsets };
         foreach (string i in node.Inputs)
@@ -71,14 +71,14 @@ internal sealed class ConstantFolding : IGraphRewrite
         var outputs = node.Outputs.Where(o => o.Length > 0).ToList();
         try
         {
-            var core = new SessionCore(sub, new SessionOptions { IntraOpThreads = 1 }, outputs, null);
+            var core = new SessionCore(sub, new OnnxSessionOptions { IntraOpThreads = 1 }, outputs, null);
             if (!core.Kernels[0].IsDeterministic)
             {
                 return null;
             }
 
             TensorValue[] values = core.ExecuteOnce();
-            var results = new Tensor[node.Outputs.Count];
+            var results = new OnnxTensor[node.Outputs.Count];
             for (int i = 0; i < node.Outputs.Count; i++)
             {
                 if (node.Outputs[i].Length == 0)

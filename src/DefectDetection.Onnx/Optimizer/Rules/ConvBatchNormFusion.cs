@@ -25,16 +25,16 @@ internal sealed class ConvBatchNormFusion : IGraphRewrite
                 continue;
             }
 
-            if (index.Constant(conv.Input(1)) is not DenseTensor<float> w
-                || index.Constant(bn.Input(1)) is not DenseTensor<float> scale
-                || index.Constant(bn.Input(2)) is not DenseTensor<float> beta
-                || index.Constant(bn.Input(3)) is not DenseTensor<float> mean
-                || index.Constant(bn.Input(4)) is not DenseTensor<float> var)
+            if (index.Constant(conv.Input(1)) is not OnnxTensor<float> w
+                || index.Constant(bn.Input(1)) is not OnnxTensor<float> scale
+                || index.Constant(bn.Input(2)) is not OnnxTensor<float> beta
+                || index.Constant(bn.Input(3)) is not OnnxTensor<float> mean
+                || index.Constant(bn.Input(4)) is not OnnxTensor<float> var)
             {
                 continue;
             }
 
-            DenseTensor<float>? b = conv.HasInput(2) ? index.Constant(conv.Input(2)) as DenseTensor<float> : null;
+            OnnxTensor<float>? b = conv.HasInput(2) ? index.Constant(conv.Input(2)) as OnnxTensor<float> : null;
             int m = w.Dimensions[0];
             if (conv.HasInput(2) && b is null || scale.Length != m || beta.Length != m || mean.Length != m || var.Length != m)
             {
@@ -59,8 +59,8 @@ internal sealed class ConvBatchNormFusion : IGraphRewrite
 
             string wName = index.UniqueName(conv.Name + "_bn_weight");
             string bName = index.UniqueName(conv.Name + "_bn_bias");
-            graph.Initializers[wName] = new DenseTensor<float>(nw, w.Dimensions);
-            graph.Initializers[bName] = new DenseTensor<float>(nb, [m]);
+            graph.Initializers[wName] = new OnnxTensor<float>(nw, w.Dimensions);
+            graph.Initializers[bName] = new OnnxTensor<float>(nb, [m]);
             while (conv.Inputs.Count < 3)
             {
                 conv.Inputs.Add("");

@@ -1,7 +1,7 @@
 namespace DefectDetection.Onnx;
 
-/// <summary>Options of an <see cref="InferenceSession"/>. Every graph rewrite can be switched off on its own.</summary>
-public sealed class SessionOptions
+/// <summary>Options of an <see cref="OnnxSession"/>. Every graph rewrite can be switched off on its own.</summary>
+public sealed class OnnxSessionOptions
 {
     /// <summary>Threads used inside one operator (the calling thread included). Default: <see cref="Environment.ProcessorCount"/>.</summary>
     public int IntraOpThreads { get; init; } = Environment.ProcessorCount;

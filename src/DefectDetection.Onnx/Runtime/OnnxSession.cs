@@ -8,9 +8,9 @@ namespace DefectDetection.Onnx;
 /// Runs an <see cref="OnnxModel"/>. Construction checks every operator (all unsupported ones are reported at once),
 /// applies the enabled graph rewrites and creates the kernels. <see cref="Run"/> is thread-safe; after the first
 /// call with a given input shape, a call allocates nothing but the returned outputs. A batch of several items may be
-/// split into slices that the intra-op threads run side by side (see <see cref="SessionOptions.BatchParallelism"/>).
+/// split into slices that the intra-op threads run side by side (see <see cref="OnnxSessionOptions.BatchParallelism"/>).
 /// </summary>
-public sealed class InferenceSession : IDisposable
+public sealed class OnnxSession : IDisposable
 {
     private readonly SessionCore _core;
     private readonly Dictionary<string, int> _outputPositions;
@@ -21,12 +21,12 @@ public sealed class InferenceSession : IDisposable
     /// <param name="model">The model.</param>
     /// <param name="options">Options; null for the defaults.</param>
     /// <exception cref="OnnxModelException">Unsupported operators or attributes (all listed), or a malformed graph.</exception>
-    public InferenceSession(OnnxModel model, SessionOptions? options = null)
+    public OnnxSession(OnnxModel model, OnnxSessionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         try
         {
-            options ??= new SessionOptions();
+            options ??= new OnnxSessionOptions();
             options.Validate();
             Options = options;
             Model = model;
@@ -93,7 +93,7 @@ public sealed class InferenceSession : IDisposable
     /// <param name="modelPath">The .onnx file.</param>
     /// <param name="options">Options; null for the defaults.</param>
     /// <exception cref="OnnxModelException">The file is malformed or uses unsupported operators.</exception>
-    public InferenceSession(string modelPath, SessionOptions? options = null)
+    public OnnxSession(string modelPath, OnnxSessionOptions? options = null)
         : this(OnnxModel.Load(modelPath), options)
     {
     }
@@ -107,11 +107,11 @@ public sealed class InferenceSession : IDisposable
     /// <summary>The model's inputs.</summary>
     public IReadOnlyList<TensorInfo> Inputs { get; }
 
-    /// <summary>The outputs: the model's, then <see cref="SessionOptions.ExtraOutputs"/>.</summary>
+    /// <summary>The outputs: the model's, then <see cref="OnnxSessionOptions.ExtraOutputs"/>.</summary>
     public IReadOnlyList<TensorInfo> Outputs { get; }
 
     /// <summary>The options in force.</summary>
-    public SessionOptions Options { get; }
+    public OnnxSessionOptions Options { get; }
 
     /// <summary>The model.</summary>
     public OnnxModel Model { get; }
@@ -127,7 +127,7 @@ public sealed class InferenceSession : IDisposable
     /// <param name="cancellationToken">Checked between operators.</param>
     /// <returns>The requested outputs by name (new tensors owned by the caller).</returns>
     /// <exception cref="OnnxModelException">A missing or mismatched input, or an operator failing on the data.</exception>
-    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string>? outputNames = null, CancellationToken cancellationToken = default)
+    public IReadOnlyDictionary<string, OnnxTensor> Run(IReadOnlyDictionary<string, OnnxTensor> inputs, IReadOnlyList<string>? outputNames = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -151,13 +151,13 @@ public sealed class InferenceSession : IDisposable
         }
     }
 
-    private IReadOnlyDictionary<string, Tensor> RunCore(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string>? outputNames, CancellationToken cancellationToken)
+    private IReadOnlyDictionary<string, OnnxTensor> RunCore(IReadOnlyDictionary<string, OnnxTensor> inputs, IReadOnlyList<string>? outputNames, CancellationToken cancellationToken)
     {
-        var bound = new Tensor[Inputs.Count];
+        var bound = new OnnxTensor[Inputs.Count];
         for (int i = 0; i < bound.Length; i++)
         {
             TensorInfo info = Inputs[i];
-            if (!inputs.TryGetValue(info.Name, out Tensor? t) || t is null)
+            if (!inputs.TryGetValue(info.Name, out OnnxTensor? t) || t is null)
             {
                 throw new OnnxModelException($"Input '{info.Name}' is missing.");
             }
@@ -166,9 +166,9 @@ public sealed class InferenceSession : IDisposable
             bound[i] = t;
         }
 
-        var results = new Tensor?[_core.OutputNames.Length];
+        var results = new OnnxTensor?[_core.OutputNames.Length];
         _core.Execute(bound, results, cancellationToken);
-        var map = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var map = new Dictionary<string, OnnxTensor>(StringComparer.Ordinal);
         if (outputNames is null)
         {
             for (int i = 0; i < results.Length; i++)
@@ -182,7 +182,7 @@ public sealed class InferenceSession : IDisposable
             {
                 if (!_outputPositions.TryGetValue(name, out int pos))
                 {
-                    throw new OnnxModelException($"'{name}' is not an output of this session (add it to SessionOptions.ExtraOutputs).");
+                    throw new OnnxModelException($"'{name}' is not an output of this session (add it to OnnxSessionOptions.ExtraOutputs).");
                 }
 
                 map[name] = results[pos]!;
@@ -192,7 +192,7 @@ public sealed class InferenceSession : IDisposable
         return map;
     }
 
-    private static void CheckInput(TensorInfo info, Tensor t)
+    private static void CheckInput(TensorInfo info, OnnxTensor t)
     {
         if (t.ElementType != info.ElementType)
         {

@@ -4,11 +4,11 @@ using System.Runtime.InteropServices;
 namespace DefectDetection.Onnx;
 
 /// <summary>A dense, row-major tensor whose element type is known only at run time.</summary>
-public abstract class Tensor
+public abstract class OnnxTensor
 {
     private readonly int[] _shape;
 
-    private protected Tensor(ReadOnlySpan<int> shape)
+    private protected OnnxTensor(ReadOnlySpan<int> shape)
     {
         long length = 1;
         foreach (int d in shape)
@@ -46,20 +46,20 @@ public abstract class Tensor
     /// <param name="elementType">The element type (not <see cref="TensorElementType.String"/>).</param>
     /// <param name="shape">The dimensions.</param>
     /// <returns>The new tensor.</returns>
-    public static Tensor Create(TensorElementType elementType, ReadOnlySpan<int> shape) => elementType switch
+    public static OnnxTensor Create(TensorElementType elementType, ReadOnlySpan<int> shape) => elementType switch
     {
-        TensorElementType.Float32 => new DenseTensor<float>(shape),
-        TensorElementType.UInt8 => new DenseTensor<byte>(shape),
-        TensorElementType.Int8 => new DenseTensor<sbyte>(shape),
-        TensorElementType.UInt16 => new DenseTensor<ushort>(shape),
-        TensorElementType.Int16 => new DenseTensor<short>(shape),
-        TensorElementType.Int32 => new DenseTensor<int>(shape),
-        TensorElementType.Int64 => new DenseTensor<long>(shape),
-        TensorElementType.Bool => new DenseTensor<bool>(shape),
-        TensorElementType.Float16 => new DenseTensor<Half>(shape),
-        TensorElementType.Double => new DenseTensor<double>(shape),
-        TensorElementType.UInt32 => new DenseTensor<uint>(shape),
-        TensorElementType.UInt64 => new DenseTensor<ulong>(shape),
+        TensorElementType.Float32 => new OnnxTensor<float>(shape),
+        TensorElementType.UInt8 => new OnnxTensor<byte>(shape),
+        TensorElementType.Int8 => new OnnxTensor<sbyte>(shape),
+        TensorElementType.UInt16 => new OnnxTensor<ushort>(shape),
+        TensorElementType.Int16 => new OnnxTensor<short>(shape),
+        TensorElementType.Int32 => new OnnxTensor<int>(shape),
+        TensorElementType.Int64 => new OnnxTensor<long>(shape),
+        TensorElementType.Bool => new OnnxTensor<bool>(shape),
+        TensorElementType.Float16 => new OnnxTensor<Half>(shape),
+        TensorElementType.Double => new OnnxTensor<double>(shape),
+        TensorElementType.UInt32 => new OnnxTensor<uint>(shape),
+        TensorElementType.UInt64 => new OnnxTensor<ulong>(shape),
         _ => throw new ArgumentOutOfRangeException(nameof(elementType), elementType, "Unsupported tensor element type."),
     };
 
@@ -99,9 +99,9 @@ public abstract class Tensor
     /// <summary>Returns this tensor typed; throws when <typeparamref name="T"/> does not match <see cref="ElementType"/>.</summary>
     /// <typeparam name="T">The CLR element type.</typeparam>
     /// <returns>The typed tensor.</returns>
-    public DenseTensor<T> As<T>()
+    public OnnxTensor<T> As<T>()
         where T : unmanaged
-        => this as DenseTensor<T> ?? throw new InvalidCastException($"The tensor holds {ElementType}, not {typeof(T).Name}.");
+        => this as OnnxTensor<T> ?? throw new InvalidCastException($"The tensor holds {ElementType}, not {typeof(T).Name}.");
 
     internal Span<byte> ByteSpan()
     {
@@ -112,14 +112,14 @@ public abstract class Tensor
 
 /// <summary>A dense, row-major tensor of <typeparamref name="T"/> backed by an array.</summary>
 /// <typeparam name="T">The element type: float, byte, sbyte, ushort, short, int, long, bool, Half, double, uint or ulong.</typeparam>
-public sealed class DenseTensor<T> : Tensor
+public sealed class OnnxTensor<T> : OnnxTensor
     where T : unmanaged
 {
     private readonly T[] _data;
 
     /// <summary>Creates a zeroed tensor.</summary>
     /// <param name="shape">The dimensions.</param>
-    public DenseTensor(ReadOnlySpan<int> shape)
+    public OnnxTensor(ReadOnlySpan<int> shape)
         : base(shape)
     {
         _ = ElementTypeOf<T>();
@@ -129,7 +129,7 @@ public sealed class DenseTensor<T> : Tensor
     /// <summary>Wraps an array (no copy); its length must equal the product of <paramref name="shape"/>.</summary>
     /// <param name="data">The elements, row-major.</param>
     /// <param name="shape">The dimensions.</param>
-    public DenseTensor(T[] data, ReadOnlySpan<int> shape)
+    public OnnxTensor(T[] data, ReadOnlySpan<int> shape)
         : base(shape)
     {
         ArgumentNullException.ThrowIfNull(data);
