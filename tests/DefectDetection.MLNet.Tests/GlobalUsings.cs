@@ -1,0 +1,2 @@
+global using DefectDetection.Models;
+global using DefectDetection.Testing;
