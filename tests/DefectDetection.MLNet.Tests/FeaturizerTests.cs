@@ -1,0 +1,91 @@
+using DefectDetection.Datasets;
+using DefectDetection.Imaging;
+using DefectDetection.MLNet.Transforms;
+using DefectDetection.Vision.Backbones;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace DefectDetection.MLNet.Tests;
+
+public sealed class FeaturizerTests
+{
+    [SharedFact]
+    public void Features_AreTheBackbonesPooledMaps_InAVectorColumnOfKnownSize()
+    {
+        MLContext ml = new(seed: 1);
+        ImageDataset few = new(CookieData.TestSet.Take(3));
+        IDataView data = ml.Data.LoadFromImageDataset(few);
+        ImageFeaturizerEstimator estimator = ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { BackbonePath = SharedData.MobileNetV2Qdq });
+        using ImageFeaturizerTransformer featurizer = estimator.Fit(data);
+        IDataView features = featurizer.Transform(data);
+        DataViewType type = features.Schema[DefectColumnNames.Features].Type;
+        Assert.Equal(new VectorDataViewType(NumberDataViewType.Single, 1280), type);
+
+        // The reference: the same backbone run on its own (the tensor feeding MobileNetV2's global pooling), averaged here.
+        using OnnxBackbone backbone = new(SharedData.MobileNetV2Qdq);
+        int row = 0;
+        foreach (float[] vector in features.GetColumn<float[]>(DefectColumnNames.Features))
+        {
+            using Image image = ImageCodecs.Load(few[row++].ImagePath);
+            var map = backbone.Run(image.View())[0];
+            int hw = map.Dimensions[2] * map.Dimensions[3];
+            for (int c = 0; c < 1280; c += 97)
+            {
+                double mean = 0;
+                for (int k = 0; k < hw; k++)
+                {
+                    mean += map.Data[(c * hw) + k];
+                }
+
+                Assert.Equal(mean / hw, vector[c], 4);
+            }
+        }
+
+        Assert.Equal(3, row);
+    }
+
+    [SharedFact]
+    public void LbfgsMaximumEntropy_OnTheFeatures_GetsEveryCookieTestImageRight()
+    {
+        // The transfer-learning figure of the README (22/22), reached with ML.NET's own trainer on the library's features.
+        MLContext ml = new(seed: 1);
+        IDataView train = ml.Data.LoadFromImageDataset(CookieData.TrainingSet);
+        IDataView test = ml.Data.LoadFromImageDataset(CookieData.TestSet);
+        var pipeline = ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { BackbonePath = SharedData.MobileNetV2Qdq })
+            .AppendCacheCheckpoint(ml)
+            .Append(ml.Transforms.Conversion.MapValueToKey("LabelKey", DefectColumnNames.Label))
+            .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(labelColumnName: "LabelKey"))
+            .Append(ml.Transforms.Conversion.MapKeyToValue(DefectColumnNames.PredictedLabel));
+        using var model = pipeline.Fit(train);
+        IDataView scored = model.Transform(test);
+        MulticlassClassificationMetrics metrics = ml.MulticlassClassification.Evaluate(scored, labelColumnName: "LabelKey");
+        string[] truth = [.. scored.GetColumn<string>(DefectColumnNames.Label)];
+        string[] predicted = [.. scored.GetColumn<string>(DefectColumnNames.PredictedLabel)];
+        Assert.Equal(22, truth.Length);
+        Assert.Equal(truth, predicted);
+        Assert.Equal(1.0, metrics.MicroAccuracy, 6);
+    }
+
+    [Fact]
+    public void MissingBackbone_IsNamed()
+    {
+        MLContext ml = new();
+        FileNotFoundException e = Assert.Throws<FileNotFoundException>(() => ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { BackbonePath = "no-such.onnx" }));
+        Assert.Contains("no-such.onnx", e.Message, StringComparison.Ordinal);
+    }
+
+    [SharedFact]
+    public void ANumericColumn_IsRefusedNamingIt()
+    {
+        MLContext ml = new();
+        IDataView data = ml.Data.LoadFromEnumerable(new[] { new NumberRow { Value = 1 } });
+        ImageFeaturizerEstimator e = ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { BackbonePath = SharedData.MobileNetV2Qdq }, inputColumnName: nameof(NumberRow.Value));
+        ArgumentOutOfRangeException error = Assert.Throws<ArgumentOutOfRangeException>(() => e.Fit(data));
+        Assert.Contains("'Value'", error.Message, StringComparison.Ordinal);
+    }
+
+    public sealed class NumberRow
+    {
+        public float Value { get; set; }
+    }
+}
