@@ -58,8 +58,8 @@ public sealed class ImageClassificationOptions
 
     /// <summary>
     /// The fraction of the training images the head holds out for early stopping and temperature calibration.
-    /// Default 0: the head trains to convergence on every image (on the magnetic-tile split early stopping cost 4 to
-    /// 25 points of macro F1); the positive label's threshold comes from cross-validation either way.
+    /// Default 0: the head trains to convergence on every image (early stopping measured worse, see
+    /// docs/experiments.md); the positive label's threshold comes from cross-validation either way.
     /// </summary>
     public double ValidationFraction { get; init; }
 
@@ -75,8 +75,7 @@ public sealed class ImageClassificationOptions
     /// <summary>
     /// For more than two labels, some of them in <see cref="NormalLabels"/>: also choose a threshold on
     /// P(defect) = 1 - P(normal labels) by <see cref="Threshold"/> on cross-validated probabilities (see
-    /// <see cref="ImageClassificationModel.DefectThreshold"/>). Default false: a defect is a non-normal likeliest label
-    /// (on the magnetic-tile split the chosen threshold changed the defect F1 by -0.015 to +0.007).
+    /// <see cref="ImageClassificationModel.DefectThreshold"/>). Default false: a defect is a non-normal likeliest label.
     /// </summary>
     public bool ChooseDefectThreshold { get; init; }
 
