@@ -1,4 +1,5 @@
 using System.Globalization;
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
@@ -19,7 +20,7 @@ string training = Path.Combine(cookies, "dataset-files", "training-images");
 
 // The normals in numeric order (the order the threshold's held-out images are taken from).
 ImageDataset normals = new(Enumerable.Range(1, 31).Select(i => new LabeledImage(Path.Combine(training, $"normal-{i}.jpg"), "normal")));
-IDefectTrainer trainer = new PatchCoreTrainer(new PatchCoreOptions { BackbonePath = Path.Combine(shared, "models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx") });
+IDefectTrainer trainer = new PatchCoreTrainer(new PatchCoreOptions { Backbone = BackboneSpec.MobileNetV2Int8(Path.Combine(shared, "models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx")) });
 string modelFile = Path.Combine(output, "cookies.ddmodel");
 Directory.CreateDirectory(output);
 using (IDefectModel trained = trainer.Fit(normals))

@@ -2,6 +2,7 @@
 // into features, a softmax head learns from 63 labelled photos, and the model is saved, reloaded and tested.
 // Usage: dotnet run -c Release --project samples/ImageClassification [SHARED_FOLDER] [--weight-free]
 using System.Diagnostics;
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Datasets;
 using DefectDetection.Metrics;
 using DefectDetection.Models;
@@ -24,7 +25,7 @@ Console.WriteLine($"test:  {test}");
 
 ImageClassificationOptions options = new()
 {
-    BackbonePath = weightFree ? null : backbone, // null: the weight-free gradient-histogram extractor
+    Backbone = weightFree ? null : BackboneSpec.MobileNetV2Int8(backbone), // null: the weight-free gradient-histogram extractor
     Threshold = new ThresholdOptions { Rule = ThresholdRule.MaxF1 },
     Seed = 1,
 };

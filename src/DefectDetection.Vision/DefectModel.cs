@@ -43,7 +43,12 @@ public static class DefectModel
         }
 
         ModelManifest manifest = ModelPackage.ReadManifest(full);
-        string learner = LearnerOf(full, manifest);
+        string learner = manifest.Learner; // known, with its section, or empty: the reader checked
+        if (learner.Length == 0)
+        {
+            throw new ModelFileException(full, "manifest.json", "$.learner", "empty: the file holds tensors but no learner's model");
+        }
+
         string? backbone = FindBackbone(full, manifest, options.BackbonePath);
         int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
         return learner switch
@@ -86,22 +91,7 @@ public static class DefectModel
     public static string LearnerOf(string path)
     {
         string full = Path.GetFullPath(path);
-        return LearnerOf(full, ModelPackage.ReadManifest(full));
-    }
-
-    private static string LearnerOf(string path, ModelManifest m)
-    {
-        string? algorithm = m.Properties.TryGetValue("algorithm", out string? a) ? a : null;
-        return m.Task switch
-        {
-            ImageClassificationModel.TaskName => Learners.ImageClassifier,
-            PatchCoreModel.TaskName when algorithm == "variation" => Learners.VariationModel,
-            PatchCoreModel.TaskName when algorithm is not null && algorithm.StartsWith(Learners.PatchCore, StringComparison.Ordinal) => Learners.PatchCore,
-            ResidualCropClassifier.TaskName => Learners.PinResidual,
-            TemplateDifferenceCropClassifier.TaskName => Learners.TemplateDifference,
-            _ => throw new ModelFileException(path, "manifest.json",
-                $"task '{m.Task}'{(algorithm is null ? "" : $" with algorithm '{algorithm}'")} is not a model this version can load (learners: {ImageClassificationModel.TaskName}, {PatchCoreModel.TaskName} (patchcore, variation), {ResidualCropClassifier.TaskName}, {TemplateDifferenceCropClassifier.TaskName})"),
-        };
+        return ModelPackage.ReadManifest(full).Learner;
     }
 
     // The backbone file of a model that references it by hash: the given file, else the recorded name beside the

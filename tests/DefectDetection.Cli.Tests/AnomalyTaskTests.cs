@@ -55,13 +55,14 @@ public sealed class AnomalyTaskTests : IDisposable
         Assert.Equal(2, bad.Code);
         Assert.Contains("--augment", bad.Err);
 
-        // The intensity context is stored only when it is on, and then the file says so in its algorithm name.
+        // The intensity context is stored only when it is on (readers that predate it then refuse the file).
         Bank("ctx", "--input-size", "128", "--context", "0.5");
         ModelManifest withContext = ModelPackage.ReadManifest(Path.Combine(_dir, "ctx.ddmodel"));
         ModelManifest plain = ModelPackage.ReadManifest(Path.Combine(_dir, "s128.ddmodel"));
-        Assert.Equal("0.5", withContext.Properties["context_weight"]);
-        Assert.False(plain.Properties.ContainsKey("context_weight"));
-        Assert.Equal(("patchcore", "patchcore-v2"), (plain.Properties["algorithm"], withContext.Properties["algorithm"]));
+        Assert.Equal(0.5, withContext.PatchCore!.ContextWeight);
+        Assert.NotNull(withContext.PatchCore.ContextModel);
+        Assert.Equal(0, plain.PatchCore!.ContextWeight);
+        Assert.Null(plain.PatchCore.ContextModel);
         var negative = Run("train", "--task", "anomaly", "--data", Path.Combine(_dir, "few"), "--backbone", backbone, "--out", Path.Combine(_dir, "neg.ddmodel"), "--context", "-1");
         Assert.Equal(2, negative.Code);
         Assert.Contains("context", negative.Err, StringComparison.OrdinalIgnoreCase);
@@ -70,20 +71,20 @@ public sealed class AnomalyTaskTests : IDisposable
         // Position features: stored when on, two more feature columns in the bank, a negative weight refused.
         Bank("pos", "--input-size", "128", "--coreset-ratio", "1", "--position", "3");
         ModelManifest withPosition = ModelPackage.ReadManifest(Path.Combine(_dir, "pos.ddmodel"));
-        Assert.Equal(("3", "patchcore-v2"), (withPosition.Properties["position_weight"], withPosition.Properties["algorithm"]));
-        Assert.False(plain.Properties.ContainsKey("position_weight"));
+        Assert.Equal(3f, withPosition.PatchCore!.PositionWeight);
+        Assert.Equal(0f, plain.PatchCore.PositionWeight);
         var negativePosition = Run("train", "--task", "anomaly", "--data", Path.Combine(_dir, "few"), "--backbone", backbone, "--out", Path.Combine(_dir, "negpos.ddmodel"), "--position", "-1");
         Assert.Equal(2, negativePosition.Code);
         Assert.Contains("--position", negativePosition.Err, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_dir, "negpos.ddmodel")));
 
-        // Layer reduction and another input layout are stored (and mark the file patchcore-v3); bad values are refused.
+        // Layer reduction and another input layout are stored; bad values are refused.
         Bank("bgr", "--input-size", "128", "--coreset-ratio", "1", "--layer-features", "16", "--channel-order", "bgr", "--pixel-scale", "1", "--mean", "104,117,123", "--std", "58");
         ModelManifest bgr = ModelPackage.ReadManifest(Path.Combine(_dir, "bgr.ddmodel"));
-        Assert.Equal(("patchcore-v3", "16", "Bgr", "1"), (bgr.Properties["algorithm"], bgr.Properties["max_layer_features"], bgr.Properties["preprocessing.channel_order"], bgr.Properties["preprocessing.scale"]));
+        Assert.Equal((16, "Bgr", 1f), (bgr.PatchCore!.MaxLayerFeatures, bgr.Preprocessing!.ChannelOrder, bgr.Preprocessing.Scale));
         Assert.Equal([104f, 117f, 123f], bgr.Preprocessing!.Mean);
         Assert.Equal([58f], bgr.Preprocessing.Std);
-        // Image retrieval ahead of the patch search is stored (patchcore-v4).
+        // Image retrieval ahead of the patch search is stored.
         var nearestRun = Run(["train", "--task", "anomaly", "--data", Path.Combine(_dir, "few"), "--backbone", backbone, "--out", Path.Combine(_dir, "nearest.ddmodel"), "--json", "--input-size", "128", "--coreset-ratio", "1", "--nearest-images", "2"]);
         Assert.True(nearestRun.Code == 0, nearestRun.Err);
         using (JsonDocument doc = JsonDocument.Parse(nearestRun.Out))
@@ -92,7 +93,7 @@ public sealed class AnomalyTaskTests : IDisposable
         }
 
         ModelManifest nearest = ModelPackage.ReadManifest(Path.Combine(_dir, "nearest.ddmodel"));
-        Assert.Equal(("patchcore-v4", "2"), (nearest.Properties["algorithm"], nearest.Properties["nearest_images"]));
+        Assert.Equal(2, nearest.PatchCore!.NearestImages);
         foreach (string[] wrong in new[] { new[] { "--channel-order", "purple" }, ["--pixel-scale", "0"], ["--mean", "1,2"], ["--std", "0"], ["--layer-features", "-3"], ["--nearest-images", "-1"], ["--nearest-images", "many"] })
         {
             var refused = Run(["train", "--task", "anomaly", "--data", Path.Combine(_dir, "few"), "--backbone", backbone, "--out", Path.Combine(_dir, "wrong.ddmodel"), .. wrong]);

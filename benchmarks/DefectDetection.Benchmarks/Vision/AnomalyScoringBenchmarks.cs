@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Benchmarks.Imaging;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
@@ -37,7 +38,7 @@ public class AnomalyScoringBenchmarks
             .ToList();
         var options = new PatchCoreOptions
         {
-            BackbonePath = Path.Combine(shared, "models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx"),
+            Backbone = BackboneSpec.FromFile(Path.Combine(shared, "models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx")),
             Threads = 2,
         };
         _model = new PatchCoreTrainer(options).Fit(_images.Select(x => x.View()).ToList());

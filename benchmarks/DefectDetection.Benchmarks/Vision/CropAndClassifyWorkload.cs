@@ -57,18 +57,18 @@ public sealed class CropAndClassifyWorkload : IDisposable
         else
         {
             string model = Path.Combine(JpegBenchmarkFiles.SharedRoot(), "models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx");
-            OnnxBackbone backbone = new(model, new OnnxBackboneOptions
-            {
-                Layout = new TensorLayoutOptions
+            OnnxBackbone backbone = new(
+                BackboneSpec.FromFile(model) with
                 {
-                    Width = cropSide,
-                    Height = cropSide,
-                    Mean = TensorLayoutOptions.ImageNet.Mean,
-                    Std = TensorLayoutOptions.ImageNet.Std,
+                    Layout = new TensorLayoutOptions
+                    {
+                        Width = cropSide,
+                        Height = cropSide,
+                        Mean = TensorLayoutOptions.ImageNet.Mean,
+                        Std = TensorLayoutOptions.ImageNet.Std,
+                    },
                 },
-                Threads = intraOpThreads,
-                BatchSize = batchSize,
-            });
+                new OnnxBackboneOptions { Threads = intraOpThreads, BatchSize = batchSize });
             _backbone = new OnnxFeatureExtractor(backbone, ownsBackbone: true);
             extractor = _backbone;
         }

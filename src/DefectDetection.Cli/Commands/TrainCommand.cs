@@ -29,10 +29,10 @@ internal static class TrainCommand
         Option<string> positionWeight = new("--position") { Description = "Anomaly task: weight of each patch's position on the part, appended to its features, for parts that fill the image the same way every time (default 0 = off; 3 suits the magnetic tiles)." };
         Option<string> nearestImages = new("--nearest-images") { Description = "Anomaly task: compare each image only with the bank rows of this many training images, those most like it overall (default 0 = the whole bank; speeds up large banks)." };
         Option<string> layerFeatures = new("--layer-features") { Description = "Anomaly task: each tapped layer with more channels is averaged down to this many features (PatchCore's per-layer pooling; default 0 = every channel)." };
-        Option<string> channelOrder = new("--channel-order") { Description = "Anomaly task: the backbone's input plane order, rgb (default) or bgr." };
-        Option<string> pixelScale = new("--pixel-scale") { Description = "Anomaly task: factor on 0-255 pixel values before the mean is subtracted (default 1/255 = 0.00392156863)." };
-        Option<string> mean = new("--mean") { HelpName = "M1,M2,M3", Description = "Anomaly task: per-channel mean subtracted after scaling, in tensor order (default ImageNet 0.485,0.456,0.406)." };
-        Option<string> std = new("--std") { HelpName = "S1,S2,S3", Description = "Anomaly task: per-channel divisor after the mean (default ImageNet 0.229,0.224,0.225)." };
+        Option<string> channelOrder = new("--channel-order") { Description = "Backbone input plane order, rgb or bgr (default: a known backbone's own, ML.NET's ResNet-18 is bgr 0-255 minus the mean; else ImageNet's rgb)." };
+        Option<string> pixelScale = new("--pixel-scale") { Description = "Backbone: factor on 0-255 pixel values before the mean is subtracted (default 1/255 = 0.00392156863)." };
+        Option<string> mean = new("--mean") { HelpName = "M1,M2,M3", Description = "Backbone: per-channel mean subtracted after scaling, in tensor order (default ImageNet 0.485,0.456,0.406)." };
+        Option<string> std = new("--std") { HelpName = "S1,S2,S3", Description = "Backbone: per-channel divisor after the mean (default ImageNet 0.229,0.224,0.225)." };
         Option<string> l2 = new("--l2") { Description = "L2 regularisation of the head (default 1e-3)." };
         Option<string> pooling = new("--pooling") { Description = "Pooling of backbone maps: avg (default), max, avg+max." };
         Option<string> weighting = new("--class-weighting") { Description = "Head class weighting: balanced (default) or none." };
@@ -115,7 +115,7 @@ internal static class TrainCommand
         }
     });
 
-    /// <summary>The backbone input layout from the command line; null when no layout option is given (ImageNet's).</summary>
+    /// <summary>The backbone input layout from the command line; null when no layout option is given (the backbone's preset, else ImageNet's).</summary>
     private static TensorLayoutOptions? Layout(string? order, string? scale, string? mean, string? std)
     {
         if (order is null && scale is null && mean is null && std is null)

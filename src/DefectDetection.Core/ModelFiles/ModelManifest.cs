@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DefectDetection.ModelFiles;
 
 /// <summary>
@@ -15,6 +17,13 @@ public sealed class ModelManifest
 
     /// <summary>What the model does, for example <c>classification</c> or <c>anomaly_detection</c>.</summary>
     public string Task { get; init; } = "classification";
+
+    /// <summary>
+    /// The learner that wrote the file (one of <see cref="DefectDetection.Models.Learners"/>), which names the one
+    /// learner section that holds its settings; empty for a bare package (tensors only). Files of format version 1 get
+    /// it from their task and properties.
+    /// </summary>
+    public string Learner { get; init; } = string.Empty;
 
     /// <summary>The labels, in the order of the model's outputs.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
@@ -34,8 +43,36 @@ public sealed class ModelManifest
     /// <summary>Evaluation figures by name (for example <c>accuracy</c>, <c>macro_f1</c>, <c>roc_auc</c>), or empty.</summary>
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
 
-    /// <summary>Other settings of the trainer by name, or empty.</summary>
-    public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
+    /// <summary>The image classifier's settings when <see cref="Learner"/> is <c>image_classifier</c>, else null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyName(DefectDetection.Models.Learners.ImageClassifier)]
+    public ImageClassifierSection? ImageClassifier { get; init; }
+
+    /// <summary>The PatchCore model's settings when <see cref="Learner"/> is <c>patchcore</c>, else null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyName(DefectDetection.Models.Learners.PatchCore)]
+    public PatchCoreSection? PatchCore { get; init; }
+
+    /// <summary>The variation model's settings when <see cref="Learner"/> is <c>variation_model</c>, else null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyName(DefectDetection.Models.Learners.VariationModel)]
+    public VariationSection? Variation { get; init; }
+
+    /// <summary>The pin-residual classifier's settings when <see cref="Learner"/> is <c>pin_residual</c>, else null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyName(DefectDetection.Models.Learners.PinResidual)]
+    public PinResidualSection? PinResidual { get; init; }
+
+    /// <summary>The template-difference classifier's settings when <see cref="Learner"/> is <c>template_difference</c>, else null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyName(DefectDetection.Models.Learners.TemplateDifference)]
+    public TemplateDifferenceSection? TemplateDifference { get; init; }
+
+    // Format version 1 kept the learners' settings as strings here; the reader turns them into the learner's section
+    // (ManifestV1) and clears them, and format version 2 refuses them.
+    [JsonInclude]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    internal IReadOnlyDictionary<string, string>? Properties { get; init; }
 
     /// <summary>When the model was made (UTC).</summary>
     public DateTimeOffset CreatedUtc { get; init; } = DateTimeOffset.UtcNow;
@@ -64,6 +101,22 @@ public sealed class PreprocessingInfo
 
     /// <summary>Per-channel standard deviation divided by, or empty.</summary>
     public IReadOnlyList<float> Std { get; init; } = [];
+
+    /// <summary>Channels of the input tensor (3 or 1), or null when the model has no backbone input layout.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Channels { get; init; }
+
+    /// <summary>Channel order of a colour input (<c>Rgb</c> or <c>Bgr</c>), or null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ChannelOrder { get; init; }
+
+    /// <summary>The factor pixel values (0-255) are multiplied by before the mean is subtracted, or null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public float? Scale { get; init; }
+
+    /// <summary>The resampling filter (for example <c>Bilinear</c> or <c>Area</c>), or null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ResizeMode { get; init; }
 }
 
 /// <summary>The backbone or feature extractor a head depends on.</summary>
@@ -80,6 +133,10 @@ public sealed class BackboneInfo
 
     /// <summary>True when the backbone's bytes are stored in the model file (entry <c>backbone.onnx</c>).</summary>
     public bool Embedded { get; init; }
+
+    /// <summary>The model input that is fed, or null for its first input.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Input { get; init; }
 }
 
 /// <summary>A summary of the training data.</summary>

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Unicode;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using DefectDetection.Models;
 
 namespace DefectDetection.ModelFiles;
 
@@ -55,8 +56,8 @@ internal static class ModelManifestReader
                 throw Error(file, "$", $"expected an object, found {Found(root)}");
             }
 
-            CheckFormatVersion(root, file);
-            CheckContract(root, ModelJsonContext.Default.ModelManifest, "$", file);
+            int version = CheckFormatVersion(root, file);
+            CheckContract(root, ModelJsonContext.Default.ModelManifest, "$", file, version);
             ModelManifest manifest;
             try
             {
@@ -68,6 +69,15 @@ internal static class ModelManifestReader
                 throw Error(file, (ex as JsonException)?.Path ?? "$", "the value does not fit the manifest contract", ex);
             }
 
+            if (version == 1)
+            {
+                manifest = ManifestV1.Upgrade(manifest, file);
+            }
+            else if (manifest.Properties is not null)
+            {
+                throw Error(file, "$.properties", $"format version {version} keeps settings in the learner's section, not in properties");
+            }
+
             Validate(manifest, file);
             return manifest;
         }
@@ -75,7 +85,7 @@ internal static class ModelManifestReader
 
     private static ModelFileException Error(string file, string path, string reason, Exception? inner = null) => new(file, Entry, path, reason, inner);
 
-    private static void CheckFormatVersion(JsonElement root, string file)
+    private static int CheckFormatVersion(JsonElement root, string file)
     {
         const string path = "$.format_version";
         if (!root.TryGetProperty("format_version", out JsonElement v))
@@ -100,17 +110,19 @@ internal static class ModelManifestReader
             throw Error(file, path,
                 $"the file has format version {version}, older than the oldest this library (version {ModelPackage.LibraryVersion}) reads ({ModelPackage.OldestFormatVersion}); save the model again with a library that reads both");
         }
+
+        return version;
     }
 
     // Walks the JSON beside the contract's metadata; the deserializer then only meets values it accepts.
-    private static void CheckContract(JsonElement e, JsonTypeInfo info, string path, string file)
+    private static void CheckContract(JsonElement e, JsonTypeInfo info, string path, string file, int version)
     {
         Type? underlying = Nullable.GetUnderlyingType(info.Type);
         if (underlying is not null)
         {
             if (e.ValueKind != JsonValueKind.Null)
             {
-                CheckContract(e, TypeInfo(underlying), path, file);
+                CheckContract(e, TypeInfo(underlying), path, file, version);
             }
 
             return;
@@ -142,13 +154,15 @@ internal static class ModelManifestReader
                         continue;
                     }
 
-                    CheckContract(p.Value, TypeInfo(property.PropertyType), child, file);
+                    CheckContract(p.Value, TypeInfo(property.PropertyType), child, file, version);
                 }
 
                 // The source-generated reader sets every init property, so a missing one would be null, not its default.
                 foreach (JsonPropertyInfo property in info.Properties)
                 {
-                    if (!seen.Contains(property.Name) && !property.IsSetNullable && !property.PropertyType.IsValueType)
+                    // Format version 1 named no learner (the reader derives it from the task and properties).
+                    if (!seen.Contains(property.Name) && !property.IsSetNullable && !property.PropertyType.IsValueType
+                        && !(version == 1 && path == "$" && property.Name == "learner"))
                     {
                         throw Error(file, ChildPath(path, property.Name), $"missing; expected {Describe(TypeInfo(property.PropertyType))}");
                     }
@@ -162,7 +176,7 @@ internal static class ModelManifestReader
                 int i = 0;
                 foreach (JsonElement item in e.EnumerateArray())
                 {
-                    CheckContract(item, element, $"{path}[{i++}]", file);
+                    CheckContract(item, element, $"{path}[{i++}]", file, version);
                 }
 
                 break;
@@ -179,7 +193,7 @@ internal static class ModelManifestReader
                         throw Error(file, child, "the key appears twice");
                     }
 
-                    CheckContract(p.Value, value, child, file);
+                    CheckContract(p.Value, value, child, file, version);
                 }
 
                 break;
@@ -300,6 +314,25 @@ internal static class ModelManifestReader
             if (!IsSha256(info.Sha256))
             {
                 throw Error(file, at + ".sha256", $"expected 64 hex digits, found \"{Shorten(info.Sha256)}\"");
+            }
+        }
+
+        object?[] sections = [m.ImageClassifier, m.PatchCore, m.Variation, m.PinResidual, m.TemplateDifference];
+        string[] learners = [Learners.ImageClassifier, Learners.PatchCore, Learners.VariationModel, Learners.PinResidual, Learners.TemplateDifference];
+        // An empty learner is a bare package (tensors and a manifest, no learner's model): it holds no section.
+        int index = Array.IndexOf(learners, m.Learner);
+        if (index < 0 && m.Learner.Length > 0)
+        {
+            throw Error(file, "$.learner", $"'{Shorten(m.Learner)}' is not a learner this library knows ({string.Join(", ", learners)}); update the library");
+        }
+
+        for (int i = 0; i < sections.Length; i++)
+        {
+            if ((sections[i] is null) == (i == index))
+            {
+                // Each section's JSON name is its learner's name.
+                string field = "$." + learners[i];
+                throw Error(file, field, i == index ? $"missing; the {m.Learner} learner keeps its settings there" : $"present in a file of the {m.Learner} learner; a file holds only its own learner's section");
             }
         }
 

@@ -69,7 +69,7 @@ public sealed class ModelLoadOptions
 public sealed partial class ModelPackage
 {
     /// <summary>The format version this library writes and the newest it reads.</summary>
-    public const int CurrentFormatVersion = 1;
+    public const int CurrentFormatVersion = 2;
 
     /// <summary>The oldest format version this library reads.</summary>
     public const int OldestFormatVersion = 1;
@@ -224,13 +224,18 @@ public sealed partial class ModelPackage
             FormatVersion = CurrentFormatVersion,
             LibraryVersion = LibraryVersion,
             Task = Manifest.Task,
+            Learner = Manifest.Learner,
             Labels = Manifest.Labels,
             Preprocessing = Manifest.Preprocessing,
             Backbone = backbone,
             Threshold = Manifest.Threshold,
             TrainingData = Manifest.TrainingData,
             Metrics = Manifest.Metrics,
-            Properties = Manifest.Properties,
+            ImageClassifier = Manifest.ImageClassifier,
+            PatchCore = Manifest.PatchCore,
+            Variation = Manifest.Variation,
+            PinResidual = Manifest.PinResidual,
+            TemplateDifference = Manifest.TemplateDifference,
             CreatedUtc = Manifest.CreatedUtc,
             Entries = entries,
         };

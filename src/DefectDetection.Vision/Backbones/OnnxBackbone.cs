@@ -17,7 +17,7 @@ public readonly record struct FeatureMapShape(string Layer, int Channels, int He
 
 /// <summary>
 /// A frozen ONNX network used as a feature source: images are resized and normalised into the input tensor
-/// (<see cref="OnnxBackboneOptions.Layout"/>), the model runs in batches on the managed engine, and the tapped
+/// (<see cref="BackboneSpec.Layout"/>), the model runs in batches on the managed engine, and the tapped
 /// intermediate tensors are returned as raw [N, C, H, W] float feature maps. Thread-safe; dispose it to release the
 /// session's threads.
 /// </summary>
@@ -33,49 +33,36 @@ public sealed partial class OnnxBackbone : IDisposable
     // instead of allocating one on the large-object heap per call; taken and given back atomically.
     private float[]? _spareInput;
 
-    /// <summary>Loads a model file and prepares the session.</summary>
-    /// <param name="modelPath">The .onnx file.</param>
-    /// <param name="options">Options; null for the defaults.</param>
+    /// <summary>Prepares a session over a backbone.</summary>
+    /// <param name="spec">The model, its input layout and the taps (none: the default tap, see <see cref="FindDefaultLayer(OnnxModel)"/>).</param>
+    /// <param name="options">Batch size and threads; null for the defaults.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="OnnxModelException">The model is malformed or unsupported, or a layer is not a 4-D or 2-D float tensor of it.</exception>
+    /// <exception cref="OnnxModelException">The model is malformed or unsupported, or a tap is not a 4-D or 2-D float tensor of it.</exception>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public OnnxBackbone(string modelPath, OnnxBackboneOptions? options = null)
-        : this(ReadFile(modelPath), Path.GetFileName(modelPath), options, modelPath)
+    public OnnxBackbone(BackboneSpec spec, OnnxBackboneOptions? options = null)
     {
-    }
-
-    /// <summary>Prepares a session over a model held in memory.</summary>
-    /// <param name="modelBytes">The serialized ONNX model.</param>
-    /// <param name="name">A display name (usually the file name).</param>
-    /// <param name="options">Options; null for the defaults.</param>
-    /// <exception cref="OnnxModelException">The model is malformed or unsupported, or a layer is not a 4-D or 2-D float tensor of it.</exception>
-    /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public OnnxBackbone(byte[] modelBytes, string name, OnnxBackboneOptions? options = null)
-        : this(modelBytes, name, options, null)
-    {
-    }
-
-    /// <summary>The constructors' work; errors about the model name <paramref name="modelPath"/> when it came from a file.</summary>
-    private OnnxBackbone(byte[] modelBytes, string name, OnnxBackboneOptions? options, string? modelPath)
-    {
-        ArgumentNullException.ThrowIfNull(modelBytes);
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
         options ??= new OnnxBackboneOptions();
         options.Validate();
+        byte[] modelBytes = spec.ReadModel();
         Options = options;
-        Name = string.IsNullOrEmpty(name) ? "backbone.onnx" : name;
+        Spec = spec;
+        Name = spec.Name;
         Sha256 = Convert.ToHexStringLower(SHA256.HashData(modelBytes));
+        Layout = spec.ResolveLayout(Sha256);
         try
         {
             OnnxModel model = OnnxModel.Load(modelBytes);
-            _inputName = options.InputName ?? (model.Inputs.Count > 0 ? model.Inputs[0].Name : throw new OnnxModelException("The model has no input."));
+            _inputName = spec.InputName ?? (model.Inputs.Count > 0 ? model.Inputs[0].Name : throw new OnnxModelException("The model has no input."));
             if (!model.Inputs.Any(i => i.Name == _inputName))
             {
                 throw new OnnxModelException($"The model has no input '{_inputName}' (inputs: {string.Join(", ", model.Inputs.Select(i => i.Name))}).");
             }
 
-            model = WithInputSize(model, modelBytes, _inputName, options.Layout, options.BatchSize);
+            model = WithInputSize(model, modelBytes, _inputName, Layout, options.BatchSize);
 
-            _layers = options.Layers.Count > 0 ? options.Layers.ToArray() : [FindDefaultLayer(model, options.Layout, _inputName)];
+            _layers = spec.Taps.Count > 0 ? spec.Taps.ToArray() : [FindDefaultLayer(model, Layout, _inputName)];
             HashSet<string> produced = new(model.NodeOutputNames, StringComparer.Ordinal);
             foreach (string layer in _layers)
             {
@@ -96,17 +83,23 @@ public sealed partial class OnnxBackbone : IDisposable
                 throw;
             }
         }
-        catch (OnnxModelException e) when (modelPath is not null && e.ModelPath is null)
+        catch (OnnxModelException e) when (spec.Path is not null && e.ModelPath is null)
         {
-            throw e.ForModelFile(modelPath);
+            throw e.ForModelFile(spec.Path);
         }
 
         Identity = string.Create(CultureInfo.InvariantCulture,
-            $"onnx-v1;sha256={Sha256};input={_inputName};layers={string.Join(",", _layers)};{Describe(options.Layout)}");
+            $"onnx-v1;sha256={Sha256};input={_inputName};layers={string.Join(",", _layers)};{Describe(Layout)}");
     }
 
-    /// <summary>The options in force.</summary>
+    /// <summary>The backbone as given.</summary>
+    public BackboneSpec Spec { get; }
+
+    /// <summary>Batch size and threads.</summary>
     public OnnxBackboneOptions Options { get; }
+
+    /// <summary>The model input that is fed.</summary>
+    public string InputName => _inputName;
 
     /// <summary>The display name (file name).</summary>
     public string Name { get; }
@@ -120,8 +113,8 @@ public sealed partial class OnnxBackbone : IDisposable
     /// <summary>The per-image shape of each tapped layer.</summary>
     public IReadOnlyList<FeatureMapShape> LayerShapes => _shapes;
 
-    /// <summary>The preprocessing (same as <see cref="OnnxBackboneOptions.Layout"/>).</summary>
-    public TensorLayoutOptions Layout => Options.Layout;
+    /// <summary>The input layout in force (<see cref="BackboneSpec.Layout"/>, or the one chosen for a null layout).</summary>
+    public TensorLayoutOptions Layout { get; }
 
     /// <summary>A string that changes whenever the features would: model hash, input, layers and preprocessing.</summary>
     public string Identity { get; }
@@ -220,7 +213,7 @@ public sealed partial class OnnxBackbone : IDisposable
 
     private IReadOnlyList<OnnxTensor<float>> RunBatch(ImageView[] batch, CancellationToken cancellationToken)
     {
-        TensorLayoutOptions layout = Options.Layout;
+        TensorLayoutOptions layout = Layout;
         OnnxTensor<float> input = RentInput(batch.Length);
         TensorConversion.ToNchw(batch, layout, input.Span);
 
@@ -229,7 +222,7 @@ public sealed partial class OnnxBackbone : IDisposable
 
     private OnnxTensor<float> Input(ImageView image, IReadOnlyList<Rectangle> regions, int start, int count, BorderMode border)
     {
-        TensorLayoutOptions layout = Options.Layout;
+        TensorLayoutOptions layout = Layout;
         OnnxTensor<float> input = RentInput(count);
         Rectangle[] part = new Rectangle[count];
         for (int i = 0; i < count; i++)
@@ -264,7 +257,7 @@ public sealed partial class OnnxBackbone : IDisposable
     // A zeroed input tensor for n images: the spare buffer, cleared, when it has the right size, else a new one.
     private OnnxTensor<float> RentInput(int n)
     {
-        TensorLayoutOptions layout = Options.Layout;
+        TensorLayoutOptions layout = Layout;
         int[] shape = [n, layout.Channels, layout.Height, layout.Width];
         long length = (long)n * layout.Channels * layout.Height * layout.Width;
         float[]? spare = Interlocked.Exchange(ref _spareInput, null);
@@ -279,7 +272,7 @@ public sealed partial class OnnxBackbone : IDisposable
 
     private FeatureMapShape[] Probe()
     {
-        TensorLayoutOptions layout = Options.Layout;
+        TensorLayoutOptions layout = Layout;
         OnnxTensor<float> input = new([1, layout.Channels, layout.Height, layout.Width]);
         IReadOnlyDictionary<string, OnnxTensor> outputs = _session.Run(new Dictionary<string, OnnxTensor> { [_inputName] = input }, _layers);
         FeatureMapShape[] shapes = new FeatureMapShape[_layers.Length];
@@ -440,16 +433,5 @@ public sealed partial class OnnxBackbone : IDisposable
         }
 
         return relaxed is null ? model : OnnxModel.Load(relaxed);
-    }
-
-    private static byte[] ReadFile(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"The backbone file '{path}' does not exist.", path);
-        }
-
-        return File.ReadAllBytes(path);
     }
 }

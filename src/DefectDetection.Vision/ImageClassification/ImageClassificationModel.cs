@@ -259,44 +259,31 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
     private ModelPackage ToPackage(DefectModelSaveOptions? options)
     {
         options ??= new DefectModelSaveOptions();
-        Dictionary<string, string> properties = new(StringComparer.Ordinal)
-        {
-            ["extractor.kind"] = Backbone is null ? KindWeightFree : KindOnnx,
-            ["extractor.identity"] = _extractor.Identity,
-            ["extractor.feature_length"] = _extractor.FeatureLength.ToString(CultureInfo.InvariantCulture),
-            ["normal_labels"] = string.Join('\n', NormalLabels),
-            ["training.feature_seconds"] = Training.FeatureSeconds.ToString("R", CultureInfo.InvariantCulture),
-            ["training.head_seconds"] = Training.HeadSeconds.ToString("R", CultureInfo.InvariantCulture),
-            ["training.augmented_count"] = Training.AugmentedCount.ToString(CultureInfo.InvariantCulture),
-        };
-        if (PositiveLabel is not null)
-        {
-            properties["positive_label"] = PositiveLabel;
-        }
-
-        if (DefectThreshold is { } dt)
-        {
-            properties["defect_threshold"] = dt.ToString("R", CultureInfo.InvariantCulture);
-        }
-
         PreprocessingInfo preprocessing;
         BackboneInfo? backboneInfo = null;
+        var section = new ImageClassifierSection
+        {
+            Extractor = Backbone is null ? KindWeightFree : KindOnnx,
+            ExtractorIdentity = _extractor.Identity,
+            FeatureLength = _extractor.FeatureLength,
+            NormalLabels = NormalLabels,
+            PositiveLabel = PositiveLabel,
+            DefectThreshold = DefectThreshold,
+            Pooling = Backbone is null ? null : ((OnnxFeatureExtractor)_extractor).Pooling.ToString(),
+            WeightFree = Backbone is null ? new WeightFreeExtractorInfo { Size = _weightFree.Size, Grid = _weightFree.Grid, Bins = _weightFree.OrientationBins, Scales = _weightFree.Scales } : null,
+            FeatureSeconds = Training.FeatureSeconds,
+            HeadSeconds = Training.HeadSeconds,
+            AugmentedCount = Training.AugmentedCount,
+        };
         if (Backbone is { } b)
         {
             TensorLayoutOptions l = b.Layout;
             preprocessing = LayoutManifest.Describe(l, "stretch-" + l.ResizeMode.ToString().ToLowerInvariant());
-            LayoutManifest.WriteProperties(l, properties);
-            properties["extractor.pooling"] = ((OnnxFeatureExtractor)_extractor).Pooling.ToString();
-            properties["backbone.input"] = b.Identity.Split(';').First(p => p.StartsWith("input=", StringComparison.Ordinal))[6..];
-            backboneInfo = new BackboneInfo { Name = b.Name, Sha256 = b.Sha256, TappedLayers = [.. b.Layers], Embedded = options.EmbedBackbone };
+            backboneInfo = new BackboneInfo { Name = b.Name, Sha256 = b.Sha256, TappedLayers = [.. b.Layers], Embedded = options.EmbedBackbone, Input = b.InputName };
         }
         else
         {
             preprocessing = new PreprocessingInfo { Width = _weightFree.Size, Height = _weightFree.Size, Resize = "stretch-area", Color = "rgb" };
-            properties["weight_free.size"] = _weightFree.Size.ToString(CultureInfo.InvariantCulture);
-            properties["weight_free.grid"] = _weightFree.Grid.ToString(CultureInfo.InvariantCulture);
-            properties["weight_free.bins"] = _weightFree.OrientationBins.ToString(CultureInfo.InvariantCulture);
-            properties["weight_free.scales"] = _weightFree.Scales.ToString(CultureInfo.InvariantCulture);
         }
 
         Dictionary<string, double> metrics = new(StringComparer.Ordinal);
@@ -311,13 +298,14 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
         ModelManifest manifest = new()
         {
             Task = TaskName,
+            Learner = Learners.ImageClassifier,
             Labels = [.. Labels],
             Preprocessing = preprocessing,
             Backbone = backboneInfo,
             Threshold = Threshold,
             TrainingData = new TrainingDataSummary { ImageCount = Training.ImageCount, PerLabel = Training.PerLabel, Source = options.DataSource },
             Metrics = metrics,
-            Properties = properties,
+            ImageClassifier = section,
             CreatedUtc = CreatedUtc,
         };
         return new ModelPackage(manifest, _head.ToTensors(), backboneInfo is { Embedded: true } ? _backboneBytes : null);
@@ -342,9 +330,7 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
             throw new ModelFileException(full, ModelPackage.FileExtension, $"the model is a '{m.Task}' model, not a {TaskName} model");
         }
 
-        IReadOnlyDictionary<string, string> p = m.Properties;
-        string Prop(string key) => p.TryGetValue(key, out string? v) ? v : throw new ModelFileException(full, "manifest.json", $"the property '{key}' is missing");
-        int Int(string key) => int.TryParse(Prop(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : throw new ModelFileException(full, "manifest.json", $"the property '{key}' is not an integer");
+        ImageClassifierSection p = m.ImageClassifier ?? throw new ModelFileException(full, "manifest.json", "$.image_classifier", "missing");
 
         SoftmaxClassifierModel head;
         try
@@ -359,7 +345,7 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
         GradientHistogramOptions weightFree = new();
         IFeatureExtractor extractor;
         byte[]? bytes = null;
-        string kind = Prop("extractor.kind");
+        string kind = p.Extractor;
         try
         {
             if (kind == KindOnnx)
@@ -367,21 +353,17 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
                 BackboneInfo b = m.Backbone ?? throw new ModelFileException(full, "manifest.json", "the backbone is not described");
                 bytes = package.EmbeddedBackbone ?? (backbonePath is not null ? File.ReadAllBytes(backbonePath)
                     : throw new ModelFileException(full, "manifest.json", $"the model refers to the backbone '{b.Name}' (SHA-256 {b.Sha256}) without embedding it; give its file"));
-                PreprocessingInfo pre = m.Preprocessing ?? throw new ModelFileException(full, "manifest.json", "the preprocessing is not described");
-                TensorLayoutOptions layout = LayoutManifest.Read(full, pre, p, defaults: null);
-                OnnxBackbone backbone = new(bytes, b.Name, new OnnxBackboneOptions
-                {
-                    Layout = layout,
-                    Layers = [.. b.TappedLayers],
-                    InputName = Prop("backbone.input"),
-                    Threads = threads ?? Environment.ProcessorCount,
-                });
-                FeaturePooling pooling = p.TryGetValue("extractor.pooling", out string? pv) ? Enum.Parse<FeaturePooling>(pv) : FeaturePooling.Average;
+                TensorLayoutOptions layout = LayoutManifest.Read(full, m.Preprocessing);
+                OnnxBackbone backbone = new(BackboneSpec.FromBytes(bytes, b.Name) with { Layout = layout, Taps = [.. b.TappedLayers], InputName = b.Input },
+                    new OnnxBackboneOptions { Threads = threads ?? Environment.ProcessorCount });
+                FeaturePooling pooling = Enum.TryParse(p.Pooling, out FeaturePooling pv) && Enum.IsDefined(pv) ? pv
+                    : throw new ModelFileException(full, "manifest.json", "$.image_classifier.pooling", $"'{p.Pooling}' is not one of {string.Join(", ", Enum.GetNames<FeaturePooling>())}");
                 extractor = new OnnxFeatureExtractor(backbone, ownsBackbone: true, pooling);
             }
             else if (kind == KindWeightFree)
             {
-                weightFree = new GradientHistogramOptions { Size = Int("weight_free.size"), Grid = Int("weight_free.grid"), OrientationBins = Int("weight_free.bins"), Scales = Int("weight_free.scales") };
+                WeightFreeExtractorInfo w = p.WeightFree ?? throw new ModelFileException(full, "manifest.json", "$.image_classifier.weight_free", "missing");
+                weightFree = new GradientHistogramOptions { Size = w.Size, Grid = w.Grid, OrientationBins = w.Bins, Scales = w.Scales };
                 extractor = new GradientHistogramFeatureExtractor(weightFree);
             }
             else
@@ -394,13 +376,13 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
             throw new ModelFileException(full, "manifest.json", $"the feature extractor cannot be rebuilt: {ex.Message}", ex);
         }
 
-        if (extractor.Identity != Prop("extractor.identity") || extractor.FeatureLength != head.FeatureLength)
+        if (extractor.Identity != p.ExtractorIdentity || extractor.FeatureLength != head.FeatureLength)
         {
             (extractor as IDisposable)?.Dispose();
             throw new ModelFileException(full, "manifest.json", "the rebuilt feature extractor differs from the one the model was trained with");
         }
 
-        string? positive = p.TryGetValue("positive_label", out string? pl) ? pl : null;
+        string? positive = p.PositiveLabel;
         if (positive is not null && (m.Labels.Count != 2 || !m.Labels.Contains(positive) || m.Threshold is null))
         {
             (extractor as IDisposable)?.Dispose();
@@ -408,13 +390,8 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
         }
 
         // Thresholds are probabilities: a NaN or out-of-range value read back would silently call every image one way.
-        double? defectThreshold = null;
-        if (p.TryGetValue("defect_threshold", out string? dts))
-        {
-            defectThreshold = double.TryParse(dts, NumberStyles.Float, CultureInfo.InvariantCulture, out double dtv) ? dtv : double.NaN;
-        }
-
-        foreach ((string field, double? value) in new[] { ("threshold", m.Threshold), ("properties.defect_threshold", defectThreshold) })
+        double? defectThreshold = p.DefectThreshold;
+        foreach ((string field, double? value) in new[] { ("threshold", m.Threshold), ("image_classifier.defect_threshold", defectThreshold) })
         {
             if (value is { } t && !(t > 0 && t < 1))
             {
@@ -427,11 +404,11 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
         {
             ImageCount = m.TrainingData?.ImageCount ?? 0,
             PerLabel = m.TrainingData?.PerLabel ?? new Dictionary<string, int>(),
-            AugmentedCount = p.TryGetValue("training.augmented_count", out string? ac) && int.TryParse(ac, CultureInfo.InvariantCulture, out int a) ? a : 0,
-            FeatureSeconds = p.TryGetValue("training.feature_seconds", out string? fs) && double.TryParse(fs, CultureInfo.InvariantCulture, out double f) ? f : 0,
-            HeadSeconds = p.TryGetValue("training.head_seconds", out string? hs) && double.TryParse(hs, CultureInfo.InvariantCulture, out double h) ? h : 0,
+            AugmentedCount = p.AugmentedCount,
+            FeatureSeconds = p.FeatureSeconds,
+            HeadSeconds = p.HeadSeconds,
         };
-        string[] normal = p.TryGetValue("normal_labels", out string? nl) && nl.Length > 0 ? nl.Split('\n') : [];
+        string[] normal = [.. p.NormalLabels];
         return new ImageClassificationModel(extractor, head, positive, m.Threshold, normal, training, bytes, weightFree, m.CreatedUtc)
         {
             DefectThreshold = defectThreshold,

@@ -31,17 +31,12 @@ public enum ImageAugmentation
 public sealed class ImageClassificationOptions
 {
     /// <summary>
-    /// An ONNX backbone file; when set, features are the global-average pooled <see cref="Layers"/> of this model
-    /// (see <see cref="Backbones.OnnxFeatureExtractor"/>). Null (default): the weight-free
-    /// <see cref="GradientHistogramFeatureExtractor"/> with <see cref="WeightFree"/> options.
+    /// The ONNX backbone (<see cref="Backbones.BackboneSpec"/>: file, input layout and taps); features are its pooled
+    /// taps (see <see cref="Backbones.OnnxFeatureExtractor"/>), by default the last spatial tensor before its global
+    /// pooling. Null (default): the weight-free <see cref="GradientHistogramFeatureExtractor"/> with
+    /// <see cref="WeightFree"/> options.
     /// </summary>
-    public string? BackbonePath { get; init; }
-
-    /// <summary>The backbone tensors to tap; empty (default): the backbone's default layer.</summary>
-    public IReadOnlyList<string> Layers { get; init; } = [];
-
-    /// <summary>The backbone's input preprocessing. Default: <see cref="TensorLayoutOptions.ImageNet"/>.</summary>
-    public TensorLayoutOptions Layout { get; init; } = TensorLayoutOptions.ImageNet;
+    public Backbones.BackboneSpec? Backbone { get; init; }
 
     /// <summary>How each tapped map is pooled to a vector. Default <see cref="Backbones.FeaturePooling.Average"/>.</summary>
     public Backbones.FeaturePooling Pooling { get; init; } = Backbones.FeaturePooling.Average;
@@ -52,7 +47,7 @@ public sealed class ImageClassificationOptions
     /// <summary>Threads inside one backbone operator. Default: <see cref="Environment.ProcessorCount"/>.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
-    /// <summary>Options of the weight-free extractor used when <see cref="BackbonePath"/> is null. Default: its defaults.</summary>
+    /// <summary>Options of the weight-free extractor used when <see cref="Backbone"/> is null. Default: its defaults.</summary>
     public GradientHistogramOptions WeightFree { get; init; } = new();
 
     /// <summary>The classifier head's options (L2, optimizer, class weighting, early stopping...). Its seed is replaced by <see cref="Seed"/>.</summary>
@@ -63,8 +58,8 @@ public sealed class ImageClassificationOptions
 
     /// <summary>
     /// The fraction of the training images the head holds out for early stopping and temperature calibration.
-    /// Default 0: the head trains to convergence on every image (on the magnetic-tile split early stopping cost 4 to
-    /// 25 points of macro F1); the positive label's threshold comes from cross-validation either way.
+    /// Default 0: the head trains to convergence on every image (early stopping measured worse, see
+    /// docs/experiments.md); the positive label's threshold comes from cross-validation either way.
     /// </summary>
     public double ValidationFraction { get; init; }
 
@@ -80,8 +75,7 @@ public sealed class ImageClassificationOptions
     /// <summary>
     /// For more than two labels, some of them in <see cref="NormalLabels"/>: also choose a threshold on
     /// P(defect) = 1 - P(normal labels) by <see cref="Threshold"/> on cross-validated probabilities (see
-    /// <see cref="ImageClassificationModel.DefectThreshold"/>). Default false: a defect is a non-normal likeliest label
-    /// (on the magnetic-tile split the chosen threshold changed the defect F1 by -0.015 to +0.007).
+    /// <see cref="ImageClassificationModel.DefectThreshold"/>). Default false: a defect is a non-normal likeliest label.
     /// </summary>
     public bool ChooseDefectThreshold { get; init; }
 
@@ -102,8 +96,7 @@ public sealed class ImageClassificationOptions
 
     internal void Validate()
     {
-        ArgumentNullException.ThrowIfNull(Layers, nameof(Layers));
-        ArgumentNullException.ThrowIfNull(Layout, nameof(Layout));
+        Backbone?.Validate();
         ArgumentNullException.ThrowIfNull(WeightFree, nameof(WeightFree));
         ArgumentNullException.ThrowIfNull(Head, nameof(Head));
         ArgumentNullException.ThrowIfNull(Threshold, nameof(Threshold));

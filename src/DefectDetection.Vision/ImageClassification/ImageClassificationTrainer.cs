@@ -33,21 +33,11 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
     {
         Options = options ?? new ImageClassificationOptions();
         Options.Validate();
-        if (Options.BackbonePath is { } path)
+        if (Options.Backbone is { } spec)
         {
-            if (!File.Exists(path))
-            {
-                throw new FileNotFoundException($"The backbone file '{path}' does not exist.", path);
-            }
-
-            _backboneBytes = File.ReadAllBytes(path);
-            OnnxBackbone backbone = new(_backboneBytes, Path.GetFileName(path), new OnnxBackboneOptions
-            {
-                Layout = Options.Layout,
-                Layers = Options.Layers,
-                BatchSize = Options.BatchSize,
-                Threads = Options.Threads,
-            });
+            (_backboneBytes, TensorLayoutOptions layout) = spec.Open();
+            OnnxBackbone backbone = new(BackboneSpec.FromBytes(_backboneBytes, spec.Name) with { Layout = layout, Taps = spec.Taps, InputName = spec.InputName },
+                new OnnxBackboneOptions { BatchSize = Options.BatchSize, Threads = Options.Threads });
             _extractor = new OnnxFeatureExtractor(backbone, ownsBackbone: true, Options.Pooling);
         }
         else
@@ -119,7 +109,7 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
         };
 
         IFeatureExtractor modelExtractor = _extractor is OnnxFeatureExtractor onnx
-            ? new OnnxFeatureExtractor(new OnnxBackbone(_backboneBytes!, onnx.Backbone.Name, new OnnxBackboneOptions { Layout = Options.Layout, Layers = onnx.Backbone.Layers, BatchSize = Options.BatchSize, Threads = Options.Threads }), ownsBackbone: true, Options.Pooling)
+            ? new OnnxFeatureExtractor(new OnnxBackbone(onnx.Backbone.Spec with { Taps = onnx.Backbone.Layers }, onnx.Backbone.Options), ownsBackbone: true, Options.Pooling)
             : _extractor;
         return new ImageClassificationModel(modelExtractor, head, positive, threshold, Options.NormalLabels.ToArray(), summary, _backboneBytes, Options.WeightFree, DateTimeOffset.UtcNow)
         {

@@ -21,10 +21,6 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
     /// <summary>The task name written to model files.</summary>
     public const string TaskName = "anomaly";
 
-    private const string Algorithm = "patchcore";
-    private const string AlgorithmV2 = "patchcore-v2";
-    private const string AlgorithmV3 = "patchcore-v3";
-    private const string AlgorithmV4 = "patchcore-v4";
     private const string DescriptorTensor = "image_descriptors";
     private const string BankTensor = "memory_bank";
     private const string SourceTensor = "bank_source";
@@ -185,76 +181,36 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
     private ModelPackage ToPackage(DefectModelSaveOptions? options)
     {
         options ??= new DefectModelSaveOptions();
-        CultureInfo inv = CultureInfo.InvariantCulture;
-        var properties = new Dictionary<string, string>
-        {
-            ["algorithm"] = Algorithm,
-            ["tiles"] = _settings.Tiles.ToString(inv),
-            ["border_patches"] = _settings.BorderPatches.ToString(inv),
-            ["neighbourhood"] = _settings.Neighbourhood.ToString(inv),
-            ["map_sigma"] = _settings.MapSigma.ToString("R", inv),
-            ["min_region_area"] = _settings.MinRegionArea.ToString(inv),
-            ["confidence_scale"] = ConfidenceScale.ToString("R", inv),
-            ["coreset_ratio"] = _settings.CoresetRatio.ToString("R", inv),
-            ["training_images"] = _settings.TrainingImages.ToString(inv),
-            ["calibration_scores"] = string.Join(' ', CalibrationScores.Select(s => s.ToString("R", inv))),
-        };
-
-        // Written only when on, so files of default models stay as before; with them the algorithm becomes
-        // "patchcore-v2", which readers that predate these options refuse instead of scoring differently.
-        if (_settings.ContextModel.Length > 0 || _settings.PositionWeight > 0)
-        {
-            properties["algorithm"] = AlgorithmV2;
-        }
-
-        if (_settings.ContextModel.Length > 0)
-        {
-            properties["context_weight"] = _settings.ContextWeight.ToString("R", inv);
-            properties["context_scale"] = _settings.ContextScale.ToString("R", inv);
-            properties["context_model"] = string.Join(' ', _settings.ContextModel.Select(v => v.ToString("R", inv)));
-        }
-
-        if (_settings.PositionWeight > 0)
-        {
-            properties["position_weight"] = _settings.PositionWeight.ToString("R", inv);
-        }
-
-        // Reduced layers, or a backbone input other than torchvision's ImageNet layout (channel order, scale, mean, std),
-        // make the file "patchcore-v3": earlier readers would not build the same features, so they refuse it.
         TensorLayoutOptions layout = _extractor.Layout;
-        bool imageNet = IsImageNetLayout(layout);
-        if (_extractor.MaxLayerFeatures > 0 || !imageNet)
+        var section = new PatchCoreSection
         {
-            properties["algorithm"] = AlgorithmV3;
-        }
-
-        if (_extractor.MaxLayerFeatures > 0)
-        {
-            properties["max_layer_features"] = _extractor.MaxLayerFeatures.ToString(inv);
-        }
-
-        if (!imageNet)
-        {
-            LayoutManifest.WriteProperties(layout, properties);
-        }
-
-        // Searching only the nearest training images' rows: "patchcore-v4", which v3 readers refuse (they would search
-        // the whole bank and so score differently).
-        if (_patches.NearestImages > 0)
-        {
-            properties["algorithm"] = AlgorithmV4;
-            properties["nearest_images"] = _patches.NearestImages.ToString(inv);
-        }
+            Tiles = _settings.Tiles,
+            BorderPatches = _settings.BorderPatches,
+            Neighbourhood = _settings.Neighbourhood,
+            MapSigma = _settings.MapSigma,
+            MinRegionArea = _settings.MinRegionArea,
+            ConfidenceScale = ConfidenceScale,
+            CoresetRatio = _settings.CoresetRatio,
+            TrainingImages = _settings.TrainingImages,
+            CalibrationScores = CalibrationScores,
+            ContextWeight = _settings.ContextModel.Length > 0 ? _settings.ContextWeight : 0,
+            ContextScale = _settings.ContextModel.Length > 0 ? _settings.ContextScale : 0,
+            ContextModel = _settings.ContextModel.Length > 0 ? _settings.ContextModel : null,
+            PositionWeight = _settings.PositionWeight,
+            MaxLayerFeatures = _extractor.MaxLayerFeatures,
+            NearestImages = _patches.NearestImages,
+        };
 
         var manifest = new ModelManifest
         {
             Task = TaskName,
+            Learner = Learners.PatchCore,
             Labels = ["normal", "anomaly"],
             Threshold = Threshold,
             Preprocessing = LayoutManifest.Describe(layout, "stretch"),
-            Backbone = new BackboneInfo { Name = _extractor.Backbone.Name, Sha256 = _extractor.Backbone.Sha256, TappedLayers = _settings.Layers, Embedded = options.EmbedBackbone },
+            Backbone = new BackboneInfo { Name = _extractor.Backbone.Name, Sha256 = _extractor.Backbone.Sha256, TappedLayers = _settings.Layers, Embedded = options.EmbedBackbone, Input = _extractor.Backbone.Spec.InputName },
             TrainingData = options.DataSource is null ? null : new TrainingDataSummary { ImageCount = TrainingImages, PerLabel = new Dictionary<string, int> { ["normal"] = TrainingImages }, Source = options.DataSource },
-            Properties = properties,
+            PatchCore = section,
         };
 
         var tensors = new Dictionary<string, ModelTensor>
@@ -280,122 +236,85 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
     {
         ModelPackage package = ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = backbonePath });
         ModelManifest m = package.Manifest;
-        IReadOnlyDictionary<string, string> p = m.Properties;
-        if (m.Task != TaskName || !p.TryGetValue("algorithm", out string? algorithm) || algorithm is not (Algorithm or AlgorithmV2 or AlgorithmV3 or AlgorithmV4) || m.Threshold is null
-            || m.Preprocessing is null || m.Backbone is null || !package.Tensors.ContainsKey(BankTensor) || !package.Tensors.ContainsKey(SourceTensor))
+        if (m.PatchCore is not { } p || m.Threshold is null || m.Backbone is null || !package.Tensors.ContainsKey(BankTensor) || !package.Tensors.ContainsKey(SourceTensor))
         {
-            throw new ModelFileException(path, "manifest.json", "not a PatchCore anomaly model (task, algorithm, threshold, preprocessing, backbone or tensors missing)");
+            throw new ModelFileException(path, "manifest.json", "not a PatchCore anomaly model (section, threshold, backbone or tensors missing)");
         }
 
-        CultureInfo inv = CultureInfo.InvariantCulture;
+        threads = threads > 0 ? threads : Environment.ProcessorCount;
+        TensorLayoutOptions layout = LayoutManifest.Read(path, m.Preprocessing);
+        var settings = new PatchCoreSettings([.. m.Backbone.TappedLayers], layout.Width, p.Tiles, p.Neighbourhood, p.BorderPatches, p.MapSigma, p.MinRegionArea, 8, threads, p.CoresetRatio, p.TrainingImages)
+        {
+            ContextWeight = p.ContextWeight,
+            ContextScale = p.ContextScale,
+            ContextModel = p.ContextModel is null ? [] : [.. p.ContextModel],
+            PositionWeight = p.PositionWeight,
+        };
+        if (settings.ContextModel.Length is not (0 or PatchContext.ModelLength) || !float.IsFinite(settings.ContextScale))
+        {
+            throw new ModelFileException(path, "manifest.json", "$.patchcore.context_model", $"holds {settings.ContextModel.Length} values, expected {PatchContext.ModelLength}");
+        }
+
+        if (!(settings.PositionWeight >= 0 && float.IsFinite(settings.PositionWeight)))
+        {
+            throw new ModelFileException(path, "manifest.json", "$.patchcore.position_weight", $"is {settings.PositionWeight}, expected a finite value >= 0");
+        }
+
+        // Every setting read back passes the rules the trainer's options apply, so an edited or corrupted file cannot
+        // score with values training would have refused.
         try
         {
-            threads = threads > 0 ? threads : Environment.ProcessorCount;
-            int tiles = p.TryGetValue("tiles", out string? ts) ? int.Parse(ts, inv) : 1;
-            // Options dropped because they measured no better (top-k image score, per-image standardisation, score
-            // reweighting): a file written with one of them on is refused rather than scored differently.
-            foreach ((string key, string off) in new[] { ("image_score_top_k", "1"), ("standardize_images", "false"), ("reweight_neighbours", "0") })
+            new PatchCoreOptions
             {
-                if (p.TryGetValue(key, out string? v) && v != off)
-                {
-                    throw new ModelFileException(path, "manifest.json", $"properties.{key} is {v}: the model was trained with an option this version no longer has (it measured no better); retrain it");
-                }
-            }
-
-            var settings = new PatchCoreSettings([.. m.Backbone.TappedLayers], m.Preprocessing.Width, tiles, int.Parse(p["neighbourhood"], inv),
-                p.TryGetValue("border_patches", out string? bp) ? int.Parse(bp, inv) : 0, float.Parse(p["map_sigma"], inv),
-                int.Parse(p["min_region_area"], inv), 8, threads, double.Parse(p["coreset_ratio"], inv), int.Parse(p["training_images"], inv))
-            {
-                ContextWeight = p.TryGetValue("context_weight", out string? cw) ? double.Parse(cw, inv) : 0,
-                ContextScale = p.TryGetValue("context_scale", out string? csc) ? float.Parse(csc, inv) : 0,
-                ContextModel = p.TryGetValue("context_model", out string? cm) ? cm.Split(' ').Select(v => float.Parse(v, inv)).ToArray() : [],
-                PositionWeight = p.TryGetValue("position_weight", out string? pw) ? float.Parse(pw, inv) : 0,
-            };
-            if (settings.ContextModel.Length is not (0 or PatchContext.ModelLength) || !float.IsFinite(settings.ContextScale))
-            {
-                throw new ModelFileException(path, "manifest.json", $"context_model holds {settings.ContextModel.Length} values, expected {PatchContext.ModelLength}");
-            }
-
-            if (!(settings.PositionWeight >= 0 && float.IsFinite(settings.PositionWeight)))
-            {
-                throw new ModelFileException(path, "manifest.json", $"position_weight is {settings.PositionWeight}, expected a finite value >= 0");
-            }
-
-            ModelTensor bank = package.GetTensor(BankTensor);
-            ModelTensor sources = package.GetTensor(SourceTensor);
-            TensorLayoutOptions layout = LayoutManifest.Read(path, m.Preprocessing, p, TensorLayoutOptions.ImageNet);
-            int maxLayerFeatures = p.TryGetValue("max_layer_features", out string? mlf) ? int.Parse(mlf, inv) : 0;
-            if (maxLayerFeatures < 0)
-            {
-                throw new ModelFileException(path, "manifest.json", $"max_layer_features is {maxLayerFeatures}, expected a value >= 0");
-            }
-
-            // Every setting read back passes the rules the trainer's options apply, so a edited or corrupted file cannot
-            // score with values training would have refused.
-            double confidenceScale = double.Parse(p["confidence_scale"], inv);
-            int nearestImages = p.TryGetValue("nearest_images", out string? nis) ? int.Parse(nis, inv) : 0;
-            try
-            {
-                new PatchCoreOptions
-                {
-                    BackbonePath = m.Backbone.Name.Length > 0 ? m.Backbone.Name : "backbone.onnx",
-                    Layers = settings.Layers,
-                    InputSize = settings.InputSize,
-                    Tiles = tiles,
-                    Neighbourhood = settings.Neighbourhood,
-                    BorderPatches = settings.BorderPatches,
-                    MapSigma = settings.MapSigma,
-                    MinRegionArea = settings.MinRegionArea,
-                    CoresetRatio = settings.CoresetRatio,
-                    ContextWeight = settings.ContextWeight,
-                    PositionWeight = settings.PositionWeight,
-                    MaxLayerFeatures = maxLayerFeatures,
-                    NearestImages = nearestImages,
-                    Layout = layout,
-                }.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw new ModelFileException(path, "manifest.json", "properties: " + e.Message.Split(" (Parameter")[0], e);
-            }
-
-            if (!(confidenceScale > 0 && double.IsFinite(confidenceScale)) || !double.IsFinite(m.Threshold.Value) || settings.TrainingImages < 1)
-            {
-                throw new ModelFileException(path, "manifest.json", $"threshold {m.Threshold.Value}, confidence_scale {confidenceScale} and training_images {settings.TrainingImages} must be finite, > 0 and >= 1");
-            }
-
-            byte[] backboneBytes = package.EmbeddedBackbone ?? (backbonePath is not null ? File.ReadAllBytes(backbonePath)
-                : throw new ModelFileException(path, "manifest.json", $"the model refers to the backbone '{m.Backbone.Name}' (SHA-256 {m.Backbone.Sha256}) without embedding it; give its file"));
-            var extractor = new PatchFeatureExtractor(backboneBytes, m.Backbone.Name, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, tiles, settings.PositionWeight, layout,
-                maxLayerFeatures);
-            if (bank.Shape.Count != 2 || bank.Shape[1] != extractor.Dimension || sources.Data.Length != bank.Shape[0])
-            {
-                extractor.Dispose();
-                throw new ModelFileException(path, "tensors/" + BankTensor, $"the memory bank [{string.Join(", ", bank.Shape)}] does not fit {extractor.Dimension} features a patch");
-            }
-
-            if (bank.Shape[0] == 0)
-            {
-                extractor.Dispose();
-                throw new ModelFileException(path, "tensors/" + BankTensor, "the memory bank is empty");
-            }
-
-            double[] calibration = p.TryGetValue("calibration_scores", out string? cs) && cs.Length > 0
-                ? cs.Split(' ').Select(s => double.Parse(s, inv)).ToArray()
-                : [];
-            PatchBank patches = ReadBank(path, p, package, bank, sources, extractor);
-            if (calibration.Any(c => !double.IsFinite(c)))
-            {
-                extractor.Dispose();
-                throw new ModelFileException(path, "manifest.json", "calibration_scores holds a value that is not finite");
-            }
-
-            return new PatchCoreModel(extractor, settings, patches, m.Threshold.Value, confidenceScale, calibration);
+                Backbone = BackboneSpec.FromBytes([], m.Backbone.Name.Length > 0 ? m.Backbone.Name : "backbone.onnx") with { Layout = layout, Taps = settings.Layers },
+                InputSize = settings.InputSize,
+                Tiles = p.Tiles,
+                Neighbourhood = settings.Neighbourhood,
+                BorderPatches = settings.BorderPatches,
+                MapSigma = settings.MapSigma,
+                MinRegionArea = settings.MinRegionArea,
+                CoresetRatio = settings.CoresetRatio,
+                ContextWeight = settings.ContextWeight,
+                PositionWeight = settings.PositionWeight,
+                MaxLayerFeatures = p.MaxLayerFeatures,
+                NearestImages = p.NearestImages,
+            }.Validate();
         }
-        catch (Exception e) when (e is FormatException or KeyNotFoundException or OverflowException)
+        catch (ArgumentException e)
         {
-            throw new ModelFileException(path, "manifest.json", "a PatchCore property is missing or malformed: " + e.Message, e);
+            throw new ModelFileException(path, "manifest.json", "$.patchcore", e.Message.Split(" (Parameter")[0], e);
         }
+
+        if (!(p.ConfidenceScale > 0 && double.IsFinite(p.ConfidenceScale)) || !double.IsFinite(m.Threshold.Value) || settings.TrainingImages < 1)
+        {
+            throw new ModelFileException(path, "manifest.json", "$.patchcore", $"threshold {m.Threshold.Value}, confidence_scale {p.ConfidenceScale} and training_images {settings.TrainingImages} must be finite, > 0 and >= 1");
+        }
+
+        if (p.CalibrationScores.Any(c => !double.IsFinite(c)))
+        {
+            throw new ModelFileException(path, "manifest.json", "$.patchcore.calibration_scores", "holds a value that is not finite");
+        }
+
+        byte[] backboneBytes = package.EmbeddedBackbone ?? (backbonePath is not null ? File.ReadAllBytes(backbonePath)
+            : throw new ModelFileException(path, "manifest.json", $"the model refers to the backbone '{m.Backbone.Name}' (SHA-256 {m.Backbone.Sha256}) without embedding it; give its file"));
+        var extractor = new PatchFeatureExtractor(backboneBytes, m.Backbone.Name, settings.Layers, settings.InputSize, settings.Neighbourhood, threads, 8, p.Tiles, settings.PositionWeight, layout,
+            p.MaxLayerFeatures, m.Backbone.Input);
+        ModelTensor bank = package.GetTensor(BankTensor);
+        ModelTensor sources = package.GetTensor(SourceTensor);
+        if (bank.Shape.Count != 2 || bank.Shape[1] != extractor.Dimension || sources.Data.Length != bank.Shape[0])
+        {
+            extractor.Dispose();
+            throw new ModelFileException(path, "tensors/" + BankTensor, $"the memory bank [{string.Join(", ", bank.Shape)}] does not fit {extractor.Dimension} features a patch");
+        }
+
+        if (bank.Shape[0] == 0)
+        {
+            extractor.Dispose();
+            throw new ModelFileException(path, "tensors/" + BankTensor, "the memory bank is empty");
+        }
+
+        PatchBank patches = ReadBank(path, p.NearestImages, package, bank, sources, extractor);
+        return new PatchCoreModel(extractor, settings, patches, m.Threshold.Value, p.ConfidenceScale, [.. p.CalibrationScores]);
     }
 
     /// <inheritdoc/>
@@ -408,10 +327,9 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
     }
 
     // The bank with its sources and, for "nearest_images" models, the training images' descriptors (disposes the extractor when refused).
-    private static PatchBank ReadBank(string path, IReadOnlyDictionary<string, string> p, ModelPackage package, ModelTensor bank, ModelTensor sources, PatchFeatureExtractor extractor)
+    private static PatchBank ReadBank(string path, int nearest, ModelPackage package, ModelTensor bank, ModelTensor sources, PatchFeatureExtractor extractor)
     {
         int dim = extractor.Dimension;
-        int nearest = p.TryGetValue("nearest_images", out string? ni) ? int.Parse(ni, CultureInfo.InvariantCulture) : 0;
         int[] rowSources = new int[sources.Data.Length];
         for (int r = 0; r < rowSources.Length; r++)
         {
@@ -446,13 +364,6 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
         }
 
         return new PatchBank(bank.Data, rowSources, dim, descriptors.Data, nearest);
-    }
-
-    private static bool IsImageNetLayout(TensorLayoutOptions l)
-    {
-        TensorLayoutOptions d = TensorLayoutOptions.ImageNet;
-        return l.Channels == d.Channels && l.ChannelOrder == d.ChannelOrder && l.Scale == d.Scale && l.ResizeMode == d.ResizeMode
-            && l.Mean.SequenceEqual(d.Mean) && l.Std.SequenceEqual(d.Std);
     }
 
     private void RunBatches(IReadOnlyList<ImageView> images, Action<int, float[], ReadOnlyMemory<float>> perImage, CancellationToken cancellationToken)

@@ -1,4 +1,4 @@
-using DefectDetection.Imaging.Processing;
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Vision.Anomaly;
 using DefectDetection.Vision.PatchCore;
 using DefectDetection.Vision.Variation;
@@ -8,36 +8,18 @@ namespace DefectDetection.Vision.PatchCore;
 /// <summary>Configuration of <see cref="PatchCoreTrainer"/>.</summary>
 public sealed class PatchCoreOptions
 {
-    /// <summary>The MobileNetV2 QDQ backbone's stage outputs at stride 8 (28x28x32) and stride 16 (14x14x96) at 224 input: what the automatic choice gives for it.</summary>
-    public static IReadOnlyList<string> MobileNetV2Layers { get; } =
-    [
-        "/features/features.6/Add_output_0_DequantizeLinear_Output",
-        "/features/features.13/Add_output_0_DequantizeLinear_Output",
-    ];
-
-    /// <summary>The ONNX backbone (NCHW float input, ImageNet normalisation). Required.</summary>
-    public string BackbonePath { get; init; } = string.Empty;
+    /// <summary>
+    /// The backbone (<see cref="BackboneSpec"/>): its file, input layout (the size comes from <see cref="InputSize"/>
+    /// and <see cref="Tiles"/>) and taps. Empty taps (the default): its stage outputs at strides 8 and 16 (PatchCore's
+    /// layer2 + layer3 on a ResNet), recorded in the model. Required.
+    /// </summary>
+    public BackboneSpec? Backbone { get; init; }
 
     /// <summary>The labels of normal images in a dataset given to <see cref="PatchCoreTrainer.Fit(DefectDetection.Datasets.ImageDataset, IProgress{DefectDetection.Models.TrainingProgress}?, CancellationToken)"/>. Default <c>normal</c> and <c>good</c> (MVTec AD).</summary>
     public IReadOnlyList<string> NormalLabels { get; init; } = DefectDetection.Models.Learners.DefaultNormalLabels;
 
-    /// <summary>
-    /// Intermediate tensors to tap, by name; the first sets the patch grid. Empty (default): chosen from the backbone,
-    /// its stage outputs at strides 8 and 16 (PatchCore's layer2 + layer3 on a ResNet; <see cref="MobileNetV2Layers"/> on
-    /// MobileNetV2); the model records the taps used.
-    /// </summary>
-    public IReadOnlyList<string> Layers { get; init; } = [];
-
     /// <summary>Network input side in pixels (images are stretched to it). Default 224.</summary>
     public int InputSize { get; init; } = 224;
-
-    /// <summary>
-    /// How images become the backbone's input tensor: channel order, scale, mean and std (its width and height are
-    /// ignored: <see cref="InputSize"/> and <see cref="Tiles"/> set them). Default: <see cref="TensorLayoutOptions.ImageNet"/>
-    /// (RGB, 1/255, torchvision's mean and std), what torchvision exports expect; a backbone trained otherwise (for
-    /// example BGR 0-255 with the mean subtracted) needs its own. Stored in the model file.
-    /// </summary>
-    public TensorLayoutOptions Layout { get; init; } = TensorLayoutOptions.ImageNet;
 
     /// <summary>
     /// Tiles a side (1..4): the image is stretched to Tiles x InputSize pixels a side and the backbone runs on
@@ -58,11 +40,8 @@ public sealed class PatchCoreOptions
 
     /// <summary>
     /// Fraction of all patch features kept in the memory bank (greedy k-centre coreset), in (0, 1]; 1 keeps every patch
-    /// and skips the selection. Default 0.1. With hundreds of training images a small coreset costs accuracy: on the
-    /// magnetic tiles (666 normals) keeping every patch instead of 2.5% raised pixel AUROC from 0.832 to 0.859 and image
-    /// AUROC from 0.948 to 0.964, but the bank grows to about 400 KB an image (261 MiB) and scoring slows from 43
-    /// to about 0.5 images a second on 2 threads (the exact search is linear in the bank); <see cref="NearestImages"/>
-    /// brings it back to 13-17 images a second at the same quality.
+    /// and skips the selection. Default 0.1. With hundreds of training images a small coreset costs accuracy, while the
+    /// whole bank (about 400 KB an image) makes the exact search slow: combine 1 with <see cref="NearestImages"/>.
     /// </summary>
     public double CoresetRatio { get; init; } = 0.1;
 
@@ -72,8 +51,8 @@ public sealed class PatchCoreOptions
     /// 0 (default): the whole bank. Meant for hundreds of training images with <see cref="CoresetRatio"/> 1, where it
     /// keeps the whole bank's quality at a fraction of its search time (the held-out normals are scored the same way for
     /// the threshold; figures in docs/experiments.md). Images whose rows a coreset dropped entirely are skipped; a value
-    /// at or above the number of training images is the whole bank. Models trained with it are written as
-    /// "patchcore-v4" with each training image's mean feature (4 bytes x features per image).
+    /// at or above the number of training images is the whole bank. Models trained with it also store each training
+    /// image's mean feature (4 bytes x features per image).
     /// </summary>
     public int NearestImages { get; init; }
 
@@ -99,9 +78,7 @@ public sealed class PatchCoreOptions
     /// defects that are large areas of uneven brightness or texture, whose patches each look like some normal patch:
     /// each grid cell's local contrast, streak anisotropy, and brightness and contrast relative to the medians of its
     /// own row and column, scored by a Gaussian fitted to the normal images' cells and scaled so that weight 1 gives it
-    /// the spread of the patch distances over the held-out normals. Costs a few ms an image (magnetic tiles on 2
-    /// threads: 40.4 -> 35.0 images/s with maps). Models trained with it are written as "patchcore-v2". 0.5 was chosen
-    /// on a development split of the magnetic tiles (see the sample).
+    /// the spread of the patch distances over the held-out normals. Costs a few milliseconds an image.
     /// </summary>
     public double ContextWeight { get; init; }
 
@@ -110,8 +87,7 @@ public sealed class PatchCoreOptions
     /// fill the image the same way every time (crops of one kind of part stretched to the input, a fixed fixture), so
     /// that a patch must resemble normal patches from about the same place on the part, not from anywhere: the two
     /// appended coordinates run from 0 to the weight across the grid, in the units of the feature distances (with the
-    /// default MobileNetV2 taps, distances to the nearest normal patch are about 2 to 3). Models trained with it are
-    /// written as "patchcore-v2". 3 was chosen on a development split of the magnetic tiles (see the sample).
+    /// default MobileNetV2 taps, distances to the nearest normal patch are about 2 to 3).
     /// </summary>
     public double PositionWeight { get; init; }
 
@@ -135,15 +111,12 @@ public sealed class PatchCoreOptions
 
     internal void Validate()
     {
-        if (string.IsNullOrEmpty(BackbonePath))
+        if (Backbone is null)
         {
-            throw new ArgumentException("BackbonePath is required.", nameof(BackbonePath));
+            throw new ArgumentException("Backbone is required (for example BackboneSpec.FromFile(path)).", nameof(Backbone));
         }
 
-        if (Layers is null || Layers.Any(string.IsNullOrEmpty))
-        {
-            throw new ArgumentException("Layers must not be null or hold empty names (leave it empty to choose the taps automatically).", nameof(Layers));
-        }
+        Backbone.Validate();
 
         if (InputSize < 32 || InputSize > 4096)
         {
@@ -195,8 +168,6 @@ public sealed class PatchCoreOptions
 
         ArgumentNullException.ThrowIfNull(Threshold);
         Threshold.Validate();
-        ArgumentNullException.ThrowIfNull(Layout);
-        Layout.Validate();
     }
 
     private static void Check(bool ok, string name, object value, string rule)

@@ -3,6 +3,7 @@ using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.Models;
 using DefectDetection.Vision.Anomaly;
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Vision.PatchCore;
 using DefectDetection.Vision.Variation;
 
@@ -93,7 +94,9 @@ public sealed class PatchCoreTrainer : IDefectTrainer
         }
 
         PatchCoreOptions o = Options;
-        var extractor = new PatchFeatureExtractor(File.ReadAllBytes(o.BackbonePath), Path.GetFileName(o.BackbonePath), o.Layers, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles, (float)o.PositionWeight, o.Layout, o.MaxLayerFeatures);
+        BackboneSpec spec = o.Backbone!;
+        (byte[] backbone, TensorLayoutOptions layout) = spec.Open();
+        var extractor = new PatchFeatureExtractor(backbone, spec.Name, spec.Taps, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles, (float)o.PositionWeight, layout, o.MaxLayerFeatures, spec.InputName);
         try
         {
             int patches = extractor.Patches, dim = extractor.Dimension;

@@ -23,7 +23,7 @@ internal sealed class PatchFeatureExtractor : IDisposable
     private readonly int _tiles;
 
     public PatchFeatureExtractor(byte[] backboneBytes, string backboneName, IReadOnlyList<string> layers, int inputSize, int neighbourhood, int threads, int batchSize = 8, int tiles = 1,
-        float positionWeight = 0, TensorLayoutOptions? layout = null, int maxLayerFeatures = 0)
+        float positionWeight = 0, TensorLayoutOptions? layout = null, int maxLayerFeatures = 0, string? inputName = null)
     {
         BackboneBytes = backboneBytes;
         MaxLayerFeatures = maxLayerFeatures;
@@ -42,8 +42,9 @@ internal sealed class PatchFeatureExtractor : IDisposable
             Std = l.Std,
             ResizeMode = l.ResizeMode,
         };
-        string[] taps = layers.Count > 0 ? [.. layers] : OnnxBackbone.StageTaps(backboneBytes, Layout, null);
-        _backbone = new OnnxBackbone(backboneBytes, backboneName, new OnnxBackboneOptions { Layout = Layout, Layers = taps, Threads = threads, BatchSize = batchSize });
+        string[] taps = layers.Count > 0 ? [.. layers] : OnnxBackbone.StageTaps(backboneBytes, Layout, inputName);
+        _backbone = new OnnxBackbone(BackboneSpec.FromBytes(backboneBytes, backboneName) with { Layout = Layout, Taps = taps, InputName = inputName },
+            new OnnxBackboneOptions { Threads = threads, BatchSize = batchSize });
         foreach (FeatureMapShape s in _backbone.LayerShapes)
         {
             Dimension += LayerFeatures(s.Channels);

@@ -151,25 +151,24 @@ public sealed class ResidualCropClassifier : IDefectModel, ICropClassifier
     // The model as a package: manifest, tensors and (when embedded) the backbone.
     private ModelPackage ToPackage(DefectModelSaveOptions? options)
     {
-        CultureInfo inv = CultureInfo.InvariantCulture;
         ResidualCropClassifierOptions o = _o;
-        Dictionary<string, string> properties = new(StringComparer.Ordinal)
+        var section = new PinResidualSection
         {
-            ["channel_weights"] = string.Join(' ', o.ChannelWeights.Select(w => w.ToString("R", inv))),
-            ["size"] = Size.ToString(inv),
-            ["max_shift"] = o.MaxShift.ToString(inv),
-            ["prototypes"] = o.Prototypes.ToString(inv),
-            ["excess_threshold"] = o.ExcessThreshold.ToString("R", inv),
-            ["spread_factor"] = o.SpreadFactor.ToString("R", inv),
-            ["spread_floor"] = o.SpreadFloor.ToString("R", inv),
-            ["min_area"] = o.MinArea.ToString(inv),
-            ["report_radius"] = o.ReportRadius.ToString("R", inv),
-            ["min_object_level"] = o.MinObjectLevel.ToString("R", inv),
-            ["join_distance"] = o.JoinDistance.ToString(inv),
-            ["box_margin"] = o.BoxMargin.ToString(inv),
-            ["seed"] = o.Seed.ToString(inv),
-            ["defect_label"] = _defectLabel,
-            ["head"] = _head is null ? "none" : "softmax",
+            ChannelWeights = [.. o.ChannelWeights],
+            Size = Size,
+            MaxShift = o.MaxShift,
+            Prototypes = o.Prototypes,
+            ExcessThreshold = o.ExcessThreshold,
+            SpreadFactor = o.SpreadFactor,
+            SpreadFloor = o.SpreadFloor,
+            MinArea = o.MinArea,
+            ReportRadius = o.ReportRadius,
+            MinObjectLevel = o.MinObjectLevel,
+            JoinDistance = o.JoinDistance,
+            BoxMargin = o.BoxMargin,
+            Seed = o.Seed,
+            DefectLabel = _defectLabel,
+            Head = _head is null ? "none" : "softmax",
         };
         int plane = Size * Size;
         Dictionary<string, ModelTensor> tensors = new(StringComparer.Ordinal)
@@ -186,7 +185,7 @@ public sealed class ResidualCropClassifier : IDefectModel, ICropClassifier
             }
         }
 
-        ModelManifest manifest = new() { Task = TaskName, Labels = [.. Labels], Threshold = Threshold, Properties = properties };
+        ModelManifest manifest = new() { Task = TaskName, Learner = Learners.PinResidual, Labels = [.. Labels], Threshold = Threshold, PinResidual = section };
         return new ModelPackage(manifest, tensors);
     }
 
@@ -202,23 +201,42 @@ public sealed class ResidualCropClassifier : IDefectModel, ICropClassifier
             throw new ModelFileException(full, ManifestEntry, $"task: the model is a '{m.Task}' model, not a pin-residual classifier ('{TaskName}')");
         }
 
-        IReadOnlyDictionary<string, string> p = m.Properties;
-        float[] weights = [.. Text("channel_weights").Split(' ').Select(v => Float(v, "channel_weights"))];
+        PinResidualSection p = m.PinResidual ?? throw new ModelFileException(full, ManifestEntry, "$.pin_residual", "missing");
+        Range("size", p.Size, 1, 1024);
+        Range("max_shift", p.MaxShift, 0, 16);
+        Range("prototypes", p.Prototypes, 1, 1024);
+        Range("min_area", p.MinArea, 1, 1 << 24);
+        Range("join_distance", p.JoinDistance, 0, 1 << 16);
+        Range("box_margin", p.BoxMargin, 0, 1 << 16);
+        foreach ((string key, double v) in new[] { ("excess_threshold", (double)p.ExcessThreshold), ("spread_factor", p.SpreadFactor), ("spread_floor", p.SpreadFloor), ("report_radius", p.ReportRadius), ("min_object_level", p.MinObjectLevel) }
+            .Concat(p.ChannelWeights.Select(w => ("channel_weights", (double)w))))
+        {
+            if (!double.IsFinite(v))
+            {
+                throw new ModelFileException(full, ManifestEntry, "$.pin_residual." + key, $"{v} is not a finite number");
+            }
+        }
+
+        if (string.IsNullOrEmpty(p.DefectLabel) || p.Head is not ("softmax" or "none"))
+        {
+            throw new ModelFileException(full, ManifestEntry, "$.pin_residual", $"defect_label must be non-empty and head softmax or none (found '{p.DefectLabel}', '{p.Head}')");
+        }
+
         ResidualCropClassifierOptions options = new()
         {
-            ChannelWeights = weights,
-            Size = Int("size", 1, 1024),
-            MaxShift = Int("max_shift", 0, 16),
-            Prototypes = Int("prototypes", 1, 1024),
-            ExcessThreshold = Float(Text("excess_threshold"), "excess_threshold"),
-            SpreadFactor = Float(Text("spread_factor"), "spread_factor"),
-            SpreadFloor = Float(Text("spread_floor"), "spread_floor"),
-            MinArea = Int("min_area", 1, 1 << 24),
-            ReportRadius = Float(Text("report_radius"), "report_radius"),
-            MinObjectLevel = Float(Text("min_object_level"), "min_object_level"),
-            JoinDistance = Int("join_distance", 0, 1 << 16),
-            BoxMargin = Int("box_margin", 0, 1 << 16),
-            Seed = Int("seed", int.MinValue, int.MaxValue),
+            ChannelWeights = [.. p.ChannelWeights],
+            Size = p.Size,
+            MaxShift = p.MaxShift,
+            Prototypes = p.Prototypes,
+            ExcessThreshold = p.ExcessThreshold,
+            SpreadFactor = p.SpreadFactor,
+            SpreadFloor = p.SpreadFloor,
+            MinArea = p.MinArea,
+            ReportRadius = p.ReportRadius,
+            MinObjectLevel = p.MinObjectLevel,
+            JoinDistance = p.JoinDistance,
+            BoxMargin = p.BoxMargin,
+            Seed = p.Seed,
         };
         try
         {
@@ -226,7 +244,7 @@ public sealed class ResidualCropClassifier : IDefectModel, ICropClassifier
         }
         catch (ArgumentException e)
         {
-            throw new ModelFileException(full, ManifestEntry, "properties: " + e.Message, e);
+            throw new ModelFileException(full, ManifestEntry, "$.pin_residual", e.Message.Split(" (Parameter")[0], e);
         }
 
         int size = options.Size, plane = size * size;
@@ -246,7 +264,7 @@ public sealed class ResidualCropClassifier : IDefectModel, ICropClassifier
         }
 
         SoftmaxClassifierModel? head = null;
-        if (Text("head") == "softmax")
+        if (p.Head == "softmax")
         {
             try
             {
@@ -271,20 +289,15 @@ public sealed class ResidualCropClassifier : IDefectModel, ICropClassifier
 
         float[][] meanRows = [.. Enumerable.Range(0, count).Select(i => means.Data.AsSpan(i * plane, plane).ToArray())];
         float[][] spreadRows = [.. Enumerable.Range(0, count).Select(i => spreads.Data.AsSpan(i * plane, plane).ToArray())];
-        return new ResidualCropClassifier(options, size, reference.Data, meanRows, spreadRows, head, Text("defect_label"), threshold);
+        return new ResidualCropClassifier(options, size, reference.Data, meanRows, spreadRows, head, p.DefectLabel, threshold);
 
-        string Text(string key) =>
-            p.TryGetValue(key, out string? v) && !string.IsNullOrEmpty(v) ? v : throw new ModelFileException(full, ManifestEntry, $"properties.{key}: missing");
-
-        int Int(string key, int min, int max) =>
-            int.TryParse(Text(key), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max
-                ? v
-                : throw new ModelFileException(full, ManifestEntry, $"properties.{key}: '{p[key]}' is not a whole number in [{min}, {max}]");
-
-        float Float(string text, string key) =>
-            float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) && float.IsFinite(v)
-                ? v
-                : throw new ModelFileException(full, ManifestEntry, $"properties.{key}: '{text}' is not a finite number");
+        void Range(string key, int v, int min, int max)
+        {
+            if (v < min || v > max)
+            {
+                throw new ModelFileException(full, ManifestEntry, "$.pin_residual." + key, $"{v} is not in [{min}, {max}]");
+            }
+        }
 
         ModelTensor Tensor(string name, int[] shape)
         {

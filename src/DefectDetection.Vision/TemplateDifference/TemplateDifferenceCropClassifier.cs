@@ -128,7 +128,6 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
     private const int WideContext = 12;
 
     private const string ForestPrefix = "forest/";
-    private const string BoxSizePrefix = "box_size.";
     private const string ModelManifestEntry = "manifest.json";
     private const string ReferenceTensor = "reference";
 
@@ -389,34 +388,32 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
     // The model as a package: manifest, tensors and (when embedded) the backbone.
     private ModelPackage ToPackage(DefectModelSaveOptions? options)
     {
-        CultureInfo inv = CultureInfo.InvariantCulture;
         TemplateDifferenceClassifierOptions o = _options;
-        Dictionary<string, string> properties = new(StringComparer.Ordinal)
+        var section = new TemplateDifferenceSection
         {
-            ["model"] = _forest is not null ? "forest" : "softmax",
-            ["feature_length"] = TemplateDifferenceFeatures.Length.ToString(inv),
-            ["context"] = o.Context.ToString(inv),
-            ["tolerance"] = o.Tolerance.ToString(inv),
-            ["max_shift"] = o.MaxShift.ToString(inv),
-            ["dark_threshold"] = o.DarkThreshold.ToString(inv),
-            ["no_defect_label"] = o.NoDefectLabel,
-            ["augment"] = o.Augment ? "true" : "false",
-            ["trees"] = o.Trees.ToString(inv),
-            ["seed"] = o.Seed.ToString(inv),
-            ["detector.max_shift"] = o.Detector.MaxShift.ToString(inv),
-            ["detector.tolerance"] = o.Detector.Tolerance.ToString(inv),
-            ["detector.difference_threshold"] = o.Detector.DifferenceThreshold.ToString(inv),
-            ["detector.min_area"] = o.Detector.MinArea.ToString(inv),
-            ["detector.merge_distance"] = o.Detector.MergeDistance.ToString(inv),
-            ["detector.box_margin"] = o.Detector.BoxMargin.ToString(inv),
-            ["detector.min_box_size"] = o.Detector.MinBoxSize.ToString(inv),
+            Model = _forest is not null ? "forest" : "softmax",
+            FeatureLength = TemplateDifferenceFeatures.Length,
+            Context = o.Context,
+            Tolerance = o.Tolerance,
+            MaxShift = o.MaxShift,
+            DarkThreshold = o.DarkThreshold,
+            NoDefectLabel = o.NoDefectLabel,
+            Augment = o.Augment,
+            Trees = o.Trees,
+            Seed = o.Seed,
+            Detector = new TemplateDetectorInfo
+            {
+                MaxShift = o.Detector.MaxShift,
+                Tolerance = o.Detector.Tolerance,
+                DifferenceThreshold = o.Detector.DifferenceThreshold,
+                MinArea = o.Detector.MinArea,
+                MergeDistance = o.Detector.MergeDistance,
+                BoxMargin = o.Detector.BoxMargin,
+                MinBoxSize = o.Detector.MinBoxSize,
+            },
+            BoxSizes = new Dictionary<string, int>(_boxSizes, StringComparer.Ordinal),
         };
-        foreach ((string label, int size) in _boxSizes)
-        {
-            properties[BoxSizePrefix + label] = size.ToString(inv);
-        }
-
-        ModelManifest manifest = new() { Task = TaskName, Labels = [.. Labels], Threshold = Threshold, Properties = properties };
+        ModelManifest manifest = new() { Task = TaskName, Learner = Learners.TemplateDifference, Labels = [.. Labels], Threshold = Threshold, TemplateDifference = section };
         Dictionary<string, ModelTensor> tensors = new(_forest is not null ? _forest.ToTensors(ForestPrefix) : _head!.ToTensors(), StringComparer.Ordinal);
         if (_reference is { } golden)
         {
@@ -453,54 +450,39 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
             throw new ModelFileException(full, ModelManifestEntry, $"task: the model is a '{m.Task}' model, not a template-difference classifier ('{TaskName}')");
         }
 
-        if (m.Labels is null || m.Labels.Any(l => l is null) || m.Properties is null)
+        TemplateDifferenceSection p = m.TemplateDifference ?? throw new ModelFileException(full, ModelManifestEntry, "$.template_difference", "missing");
+        if (p.FeatureLength != TemplateDifferenceFeatures.Length)
         {
-            throw new ModelFileException(full, ModelManifestEntry, "labels or properties: missing or null");
+            throw new ModelFileException(full, ModelManifestEntry, "$.template_difference.feature_length", $"the model takes {p.FeatureLength} features; this library computes {TemplateDifferenceFeatures.Length}");
         }
 
-        IReadOnlyDictionary<string, string> p = m.Properties;
-        int featureLength = Int("feature_length", 1, 1 << 20);
-        if (featureLength != TemplateDifferenceFeatures.Length)
-        {
-            throw new ModelFileException(full, ModelManifestEntry, $"feature_length: the model takes {featureLength} features; this library computes {TemplateDifferenceFeatures.Length}");
-        }
-
-        string model = Text("model");
+        TemplateDetectorInfo d = p.Detector;
         TemplateDifferenceClassifierOptions options = new()
         {
-            Context = Int("context", 0, 64),
-            Tolerance = Int("tolerance", 0, 8),
-            MaxShift = Int("max_shift", 0, 64),
-            DarkThreshold = Int("dark_threshold", 1, 255),
-            NoDefectLabel = Text("no_defect_label"),
-            Augment = Text("augment") switch
-            {
-                "true" => true,
-                "false" => false,
-                string v => throw new ModelFileException(full, ModelManifestEntry, $"properties.augment: '{v}' is not true or false"),
-            },
-            Trees = Int("trees", 1, 4096),
-            Seed = Int("seed", int.MinValue, int.MaxValue),
-            Model = model switch
+            Context = Range("context", p.Context, 0, 64),
+            Tolerance = Range("tolerance", p.Tolerance, 0, 8),
+            MaxShift = Range("max_shift", p.MaxShift, 0, 64),
+            DarkThreshold = Range("dark_threshold", p.DarkThreshold, 1, 255),
+            NoDefectLabel = p.NoDefectLabel,
+            Augment = p.Augment,
+            Trees = Range("trees", p.Trees, 1, 4096),
+            Seed = p.Seed,
+            Model = p.Model switch
             {
                 "forest" => TemplateDifferenceModel.Forest,
                 "softmax" => TemplateDifferenceModel.Softmax,
-                _ => throw new ModelFileException(full, ModelManifestEntry, $"properties.model: '{model}' is not forest or softmax"),
+                _ => throw new ModelFileException(full, ModelManifestEntry, "$.template_difference.model", $"'{p.Model}' is not forest or softmax"),
             },
-
-            // Files written before the detector was stored hold none of these: they take the detector defaults.
-            Detector = p.ContainsKey("detector.max_shift")
-                ? new Roi.TemplateDifferenceOptions
-                {
-                    MaxShift = Int("detector.max_shift", 0, 64),
-                    Tolerance = Int("detector.tolerance", 0, 8),
-                    DifferenceThreshold = Int("detector.difference_threshold", 1, 255),
-                    MinArea = Int("detector.min_area", 1, 1 << 24),
-                    MergeDistance = Int("detector.merge_distance", 0, 1 << 16),
-                    BoxMargin = Int("detector.box_margin", 0, 1 << 16),
-                    MinBoxSize = Int("detector.min_box_size", 0, 4096),
-                }
-                : new Roi.TemplateDifferenceOptions(),
+            Detector = new Roi.TemplateDifferenceOptions
+            {
+                MaxShift = Range("detector.max_shift", d.MaxShift, 0, 64),
+                Tolerance = Range("detector.tolerance", d.Tolerance, 0, 8),
+                DifferenceThreshold = Range("detector.difference_threshold", d.DifferenceThreshold, 1, 255),
+                MinArea = Range("detector.min_area", d.MinArea, 1, 1 << 24),
+                MergeDistance = Range("detector.merge_distance", d.MergeDistance, 0, 1 << 16),
+                BoxMargin = Range("detector.box_margin", d.BoxMargin, 0, 1 << 16),
+                MinBoxSize = Range("detector.min_box_size", d.MinBoxSize, 0, 4096),
+            },
         };
         double threshold = m.Threshold ?? 0.5;
         if (!(threshold > 0 && threshold < 1))
@@ -509,19 +491,19 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
         }
         if (options.NoDefectLabel.Length == 0)
         {
-            throw new ModelFileException(full, ModelManifestEntry, "properties.no_defect_label: is empty");
+            throw new ModelFileException(full, ModelManifestEntry, "$.template_difference.no_defect_label", "is empty");
         }
 
         Dictionary<string, int> boxSizes = new(StringComparer.Ordinal);
-        foreach (string key in p.Keys.Where(k => k.StartsWith(BoxSizePrefix, StringComparison.Ordinal)))
+        foreach ((string label, int size) in p.BoxSizes)
         {
-            boxSizes[key[BoxSizePrefix.Length..]] = Int(key, 0, 1 << 16);
+            boxSizes[label] = Range("box_sizes", size, 0, 1 << 16);
         }
 
         try
         {
             TemplateDifferenceCropClassifier classifier = options.Model == TemplateDifferenceModel.Forest
-                ? new TemplateDifferenceCropClassifier(null, DecisionForest.FromTensors(m.Labels, featureLength, package.Tensors, ForestPrefix), options, null, boxSizes, threshold)
+                ? new TemplateDifferenceCropClassifier(null, DecisionForest.FromTensors(m.Labels, p.FeatureLength, package.Tensors, ForestPrefix), options, null, boxSizes, threshold)
                 : new TemplateDifferenceCropClassifier(SoftmaxClassifierModel.FromTensors(m.Labels, package.Tensors), null, options, null, boxSizes, threshold);
             return package.Tensors.TryGetValue(ReferenceTensor, out ModelTensor? golden) ? classifier.Owning(ReadReference(full, golden)) : classifier;
         }
@@ -535,13 +517,8 @@ public sealed class TemplateDifferenceCropClassifier : IDefectModel, IRegionCrop
             throw new ModelFileException(full, ModelManifestEntry, e.Message, e);
         }
 
-        string Text(string key) =>
-            p.TryGetValue(key, out string? v) && v is not null ? v : throw new ModelFileException(full, ModelManifestEntry, $"properties.{key}: missing");
-
-        int Int(string key, int min, int max) =>
-            int.TryParse(Text(key), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max
-                ? v
-                : throw new ModelFileException(full, ModelManifestEntry, $"properties.{key}: '{p[key]}' is not a whole number in [{min}, {max}]");
+        int Range(string key, int v, int min, int max) =>
+            v >= min && v <= max ? v : throw new ModelFileException(full, ModelManifestEntry, "$.template_difference." + key, $"{v} is not in [{min}, {max}]");
     }
 
     // The stored golden template: [height, width, 1, 3 or 4] whole values 0..255.

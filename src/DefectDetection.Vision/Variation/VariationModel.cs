@@ -192,23 +192,22 @@ public sealed class VariationModel : IDefectModel, ICropClassifier
     // The model as a package: manifest, tensors and (when embedded) the backbone.
     private ModelPackage ToPackage(DefectModelSaveOptions? options)
     {
-        CultureInfo inv = CultureInfo.InvariantCulture;
         VariationModelOptions o = _options;
         var manifest = new ModelManifest
         {
             Task = PatchCoreModel.TaskName,
+            Learner = Learners.VariationModel,
             Labels = ["normal", "anomaly"],
             Threshold = Threshold,
-            Properties = new Dictionary<string, string>
+            Variation = new VariationSection
             {
-                ["algorithm"] = "variation",
-                ["absolute_bright"] = o.AbsoluteBright.ToString("R", inv),
-                ["absolute_dark"] = o.AbsoluteDark.ToString("R", inv),
-                ["relative_bright"] = o.RelativeBright.ToString("R", inv),
-                ["relative_dark"] = o.RelativeDark.ToString("R", inv),
-                ["max_shift"] = o.MaxShift.ToString(inv),
-                ["map_sigma"] = o.MapSigma.ToString("R", inv),
-                ["min_region_area"] = o.MinRegionArea.ToString(inv),
+                AbsoluteBright = o.AbsoluteBright,
+                AbsoluteDark = o.AbsoluteDark,
+                RelativeBright = o.RelativeBright,
+                RelativeDark = o.RelativeDark,
+                MaxShift = o.MaxShift,
+                MapSigma = o.MapSigma,
+                MinRegionArea = o.MinRegionArea,
             },
         };
         return new ModelPackage(manifest, new Dictionary<string, ModelTensor>
@@ -225,28 +224,26 @@ public sealed class VariationModel : IDefectModel, ICropClassifier
     internal static VariationModel Load(string path)
     {
         ModelPackage package = ModelPackage.Load(path);
-        IReadOnlyDictionary<string, string> p = package.Manifest.Properties;
-        if (package.Manifest.Task != PatchCoreModel.TaskName || !p.TryGetValue("algorithm", out string? a) || a != "variation"
+        if (package.Manifest.Variation is not { } p
             || !package.Tensors.TryGetValue("mean", out ModelTensor? mean) || !package.Tensors.TryGetValue("spread", out ModelTensor? spread)
             || mean.Shape.Count != 2 || !mean.Shape.SequenceEqual(spread.Shape))
         {
-            throw new ModelFileException(path, "manifest.json", "not a variation model (task, algorithm or mean/spread tensors missing or mismatched)");
+            throw new ModelFileException(path, "manifest.json", "not a variation model (section or mean/spread tensors missing or mismatched)");
         }
 
-        CultureInfo inv = CultureInfo.InvariantCulture;
         try
         {
             var o = new VariationModelOptions
             {
                 Width = mean.Shape[1],
                 Height = mean.Shape[0],
-                AbsoluteBright = float.Parse(p["absolute_bright"], inv),
-                AbsoluteDark = float.Parse(p["absolute_dark"], inv),
-                RelativeBright = float.Parse(p["relative_bright"], inv),
-                RelativeDark = float.Parse(p["relative_dark"], inv),
-                MaxShift = int.Parse(p["max_shift"], inv),
-                MapSigma = float.Parse(p["map_sigma"], inv),
-                MinRegionArea = int.Parse(p["min_region_area"], inv),
+                AbsoluteBright = p.AbsoluteBright,
+                AbsoluteDark = p.AbsoluteDark,
+                RelativeBright = p.RelativeBright,
+                RelativeDark = p.RelativeDark,
+                MaxShift = p.MaxShift,
+                MapSigma = p.MapSigma,
+                MinRegionArea = p.MinRegionArea,
             };
             o.Validate();
             double threshold = package.Manifest.Threshold ?? 1;
@@ -257,9 +254,9 @@ public sealed class VariationModel : IDefectModel, ICropClassifier
 
             return new VariationModel(o, mean.Shape[1], mean.Shape[0], mean.Data, spread.Data, threshold);
         }
-        catch (Exception e) when (e is FormatException or KeyNotFoundException or OverflowException or ArgumentOutOfRangeException)
+        catch (ArgumentException e)
         {
-            throw new ModelFileException(path, "manifest.json", "a variation model property is missing or malformed: " + e.Message, e);
+            throw new ModelFileException(path, "manifest.json", "$.variation_model", e.Message.Split(" (Parameter")[0], e);
         }
     }
 }

@@ -13,8 +13,12 @@ public class ManifestReadingTests
         { "$.format_version=true", "$.format_version", "expected an integer, found true" },
         { "$.format_version=1.5", "$.format_version", "expected an integer" },
         { "$.entries=null", "$.entries", "is null, expected an array of objects" },
-        { "$.properties=null", "$.properties", "is null, expected an object whose values are strings" },
-        { "$.properties.l2=null", "$.properties.l2", "is null, expected a string" },
+        { "$.properties={}", "$.properties", "keeps settings in the learner's section" },
+        { "$.image_classifier=null", "$.image_classifier", "missing; the image_classifier learner keeps its settings there" },
+        { "$.image_classifier.normal_labels=null", "$.image_classifier.normal_labels", "is null, expected an array of strings" },
+        { "$.image_classifier.feature_length=\"3\"", "$.image_classifier.feature_length", "expected an integer (32-bit), found the string" },
+        { "$.learner=\"forest\"", "$.learner", "not a learner this library knows" },
+        { "$.variation_model={}", "$.variation_model", "a file holds only its own learner's section" },
         { "$.preprocessing.mean=null", "$.preprocessing.mean", "is null, expected an array of numbers" },
         { "$.preprocessing.mean=[\"x\"]", "$.preprocessing.mean[0]", "expected a number, found the string \"x\"" },
         { "$.preprocessing.width=1e99", "$.preprocessing.width", "expected an integer (32-bit), found the number 1e99" },
@@ -52,7 +56,8 @@ public class ManifestReadingTests
     [InlineData("$.entries[0]", "shape", "missing; expected an array of integers")] // found by tools/Fuzz: NullReferenceException
     [InlineData("$.entries[0]", "dtype", "missing; expected a string")]
     [InlineData("$.preprocessing", "mean", "missing; expected an array of numbers")]
-    [InlineData("$", "properties", "missing; expected an object whose values are strings")]
+    [InlineData("$", "learner", "missing; expected a string")]
+    [InlineData("$.image_classifier", "extractor", "missing; expected a string")]
     public void MissingField_IsRefused_NotLeftNull(string parent, string name, string reason)
     {
         ModelFileException ex = LoadFails(Edited((m, _) => Find(m, parent).AsObject().Remove(name)));
@@ -75,7 +80,7 @@ public class ManifestReadingTests
     [Theory]
     [InlineData(0, "older than the oldest")]
     [InlineData(-7, "older than the oldest")]
-    [InlineData(2, "update the library")]
+    [InlineData(3, "update the library")]
     public void FormatVersionOutOfRange_IsRefusedNamingIt(int version, string reason)
     {
         // A newer file may hold fields this reader does not know: the version is what must be reported.

@@ -16,7 +16,8 @@ internal static class ModelFileBuilder
             Labels = ["normal", "anomaly"],
             Preprocessing = new PreprocessingInfo { Width = 8, Height = 8, Mean = [0.5f], Std = [0.25f] },
             Backbone = new BackboneInfo { Name = "tiny", TappedLayers = ["layer1"] },
-            Properties = new Dictionary<string, string> { ["l2"] = "0.001" },
+            Learner = DefectDetection.Models.Learners.ImageClassifier,
+            ImageClassifier = new ImageClassifierSection { Extractor = "gradient-histogram", ExtractorIdentity = "test", FeatureLength = 3, NormalLabels = ["normal"], WeightFree = new WeightFreeExtractorInfo { Size = 8, Grid = 1, Bins = 3, Scales = 1 } },
             CreatedUtc = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero),
         },
         new Dictionary<string, ModelTensor>

@@ -18,7 +18,8 @@ public class ModelPackageTests
             Threshold = 0.42,
             TrainingData = new TrainingDataSummary { ImageCount = 63, PerLabel = new Dictionary<string, int> { ["normal"] = 31, ["anomaly"] = 32 }, Source = "cookies" },
             Metrics = new Dictionary<string, double> { ["accuracy"] = 0.95, ["roc_auc"] = double.NaN },
-            Properties = new Dictionary<string, string> { ["l2"] = "0.001" },
+            Learner = DefectDetection.Models.Learners.ImageClassifier,
+            ImageClassifier = new ImageClassifierSection { Extractor = "gradient-histogram", ExtractorIdentity = "test", FeatureLength = 3, NormalLabels = ["normal"], WeightFree = new WeightFreeExtractorInfo { Size = 8, Grid = 1, Bins = 3, Scales = 1 } },
             CreatedUtc = new DateTimeOffset(2026, 11, 21, 5, 0, 0, TimeSpan.Zero),
         },
         new Dictionary<string, ModelTensor>
@@ -47,7 +48,8 @@ public class ModelPackageTests
         Assert.Equal(32, back.Manifest.TrainingData!.PerLabel["anomaly"]);
         Assert.Equal(0.95, back.Manifest.Metrics["accuracy"]);
         Assert.True(double.IsNaN(back.Manifest.Metrics["roc_auc"]));
-        Assert.Equal("0.001", back.Manifest.Properties["l2"]);
+        Assert.Equal(3, back.Manifest.ImageClassifier!.FeatureLength);
+        Assert.Equal("gradient-histogram", back.Manifest.ImageClassifier.Extractor);
         Assert.Equal(new DateTimeOffset(2026, 11, 21, 5, 0, 0, TimeSpan.Zero), back.Manifest.CreatedUtc);
         Assert.Equal([2, 3], back.GetTensor("head/weights").Shape);
         Assert.Equal([1.5f, -2f, float.Epsilon, 0f, 1e30f, -0.125f], back.GetTensor("head/weights").Data);
@@ -75,7 +77,7 @@ public class ModelPackageTests
         Assert.Equal(expected, ms.ToArray());
         using StreamReader reader = new(zip.GetEntry("manifest.json")!.Open());
         string manifest = reader.ReadToEnd();
-        Assert.Contains("\"format_version\": 1", manifest, StringComparison.Ordinal);
+        Assert.Contains("\"format_version\": 2", manifest, StringComparison.Ordinal);
         Assert.Contains("\"tapped_layers\"", manifest, StringComparison.Ordinal);
         Assert.Contains("\"shape\"", manifest, StringComparison.Ordinal);
     }
@@ -166,11 +168,11 @@ public class ModelPackageTests
         using (ZipArchive zip = ZipFile.Open(path, ZipArchiveMode.Create))
         {
             using Stream s = zip.CreateEntry("manifest.json").Open();
-            s.Write(Encoding.UTF8.GetBytes("""{"format_version": 2, "library_version": "9.0.0", "something_new": {}}"""));
+            s.Write(Encoding.UTF8.GetBytes("""{"format_version": 3, "library_version": "9.0.0", "something_new": {}}"""));
         }
 
         ModelFileException ex = Assert.Throws<ModelFileException>(() => ModelPackage.Load(path));
-        Assert.Contains("format version 2", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("format version 3", ex.Message, StringComparison.Ordinal);
         Assert.Contains("9.0.0", ex.Message, StringComparison.Ordinal);
         Assert.Contains("update", ex.Message, StringComparison.Ordinal);
         Assert.Throws<ModelFileException>(() => ModelPackage.ReadManifest(path));

@@ -1,3 +1,4 @@
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Imaging;
 using DefectDetection.ModelFiles;
 using DefectDetection.Testing;
@@ -20,7 +21,7 @@ public sealed class LayerFeatureReductionTests
     {
         // MobileNetV2's default taps have 32 and 96 channels; the reduced features must be the means, over PyTorch's
         // adaptive pooling bins [j*c/d, ceil((j+1)*c/d)), of the full features computed by the unreduced extractor.
-        string[] layers = [.. PatchCoreOptions.MobileNetV2Layers];
+        string[] layers = ["/features/features.6/Add_output_0_DequantizeLinear_Output", "/features/features.13/Add_output_0_DequantizeLinear_Output"];
         using PatchFeatureExtractor full = new(File.ReadAllBytes(Backbone), "backbone.onnx", layers, 96, 3, 1);
         using PatchFeatureExtractor reduced = new(File.ReadAllBytes(Backbone), "backbone.onnx", layers, 96, 3, 1, maxLayerFeatures: limit);
         int[] channels = [32, 96];
@@ -63,7 +64,7 @@ public sealed class LayerFeatureReductionTests
     [Fact]
     public void ANegativeLimitIsRefused()
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new PatchCoreTrainer(new PatchCoreOptions { BackbonePath = "x.onnx", MaxLayerFeatures = -1 }));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new PatchCoreTrainer(new PatchCoreOptions { Backbone = BackboneSpec.FromFile("x.onnx"), MaxLayerFeatures = -1 }));
         Assert.Equal("MaxLayerFeatures", e.ParamName);
     }
 
@@ -71,7 +72,7 @@ public sealed class LayerFeatureReductionTests
     public void AReducedModelScoresTheSameAfterSaveLoad()
     {
         List<Image> normals = Enumerable.Range(0, 3).Select(Noise).ToList();
-        using PatchCoreModel model = new PatchCoreTrainer(new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 0.5, InputSize = 96, MaxLayerFeatures = 16 })
+        using PatchCoreModel model = new PatchCoreTrainer(new PatchCoreOptions { Backbone = BackboneSpec.FromFile(Backbone), Threads = 2, CoresetRatio = 0.5, InputSize = 96, MaxLayerFeatures = 16 })
             .Fit(normals.Select(x => x.View()).ToList());
         Assert.Equal(32, model.FeatureDimension);
         using Image test = Noise(9);
@@ -80,9 +81,7 @@ public sealed class LayerFeatureReductionTests
         try
         {
             model.Save(path);
-            IReadOnlyDictionary<string, string> properties = ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = Backbone }).Manifest.Properties;
-            Assert.Equal("patchcore-v3", properties["algorithm"]);
-            Assert.Equal("16", properties["max_layer_features"]);
+            Assert.Equal(16, ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = Backbone }).Manifest.PatchCore!.MaxLayerFeatures);
             using PatchCoreModel loaded = (PatchCoreModel)DefectModel.Load(path, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 });
             Assert.Equal(32, loaded.FeatureDimension);
             Assert.Equal(score, loaded.Predict(test.View()).Score);

@@ -1,3 +1,4 @@
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Imaging;
 using DefectDetection.ModelFiles;
 using DefectDetection.Testing;
@@ -90,7 +91,7 @@ public sealed class NearestImagesTests
         var patchBank = new PatchBank(bank, [0, 0, 1, 1], 2, [0, 0, 1, 1, 2, 2], 1);
         float[] nan = [float.NaN, 0, 0, 0];
         Assert.Contains("not finite", Assert.Throws<ArgumentException>(() => patchBank.Distances(nan, 0, 1, 2, new float[2], 1, default)).Message, StringComparison.Ordinal);
-        Assert.Equal("NearestImages", Assert.Throws<ArgumentOutOfRangeException>(() => new PatchCoreTrainer(new PatchCoreOptions { BackbonePath = "x.onnx", NearestImages = -1 })).ParamName);
+        Assert.Equal("NearestImages", Assert.Throws<ArgumentOutOfRangeException>(() => new PatchCoreTrainer(new PatchCoreOptions { Backbone = BackboneSpec.FromFile("x.onnx"), NearestImages = -1 })).ParamName);
     }
 
     [SharedFact]
@@ -100,7 +101,7 @@ public sealed class NearestImagesTests
         List<Image> normals = [.. Enumerable.Range(0, 4).Select(i => Streaks(i, 3)), .. Enumerable.Range(0, 4).Select(i => Streaks(10 + i, 9))];
         List<Image> tests = [Streaks(50, 3), Streaks(51, 9), Streaks(52, 6)];
         ImageView[] views = tests.Select(x => x.View()).ToArray();
-        PatchCoreOptions Options(int nearest) => new() { BackbonePath = Backbone, Threads = 2, CoresetRatio = 1, AugmentFlips = true, NearestImages = nearest };
+        PatchCoreOptions Options(int nearest) => new() { Backbone = BackboneSpec.FromFile(Backbone), Threads = 2, CoresetRatio = 1, AugmentFlips = true, NearestImages = nearest };
         using PatchCoreModel whole = new PatchCoreTrainer(Options(0)).Fit(normals.Select(x => x.View()).ToList());
         using PatchCoreModel one = new PatchCoreTrainer(Options(1)).Fit(normals.Select(x => x.View()).ToList());
         using PatchCoreModel all = new PatchCoreTrainer(Options(normals.Count)).Fit(normals.Select(x => x.View()).ToList());
@@ -123,8 +124,7 @@ public sealed class NearestImagesTests
         {
             one.Save(path);
             ModelPackage package = ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = Backbone });
-            Assert.Equal("patchcore-v4", package.Manifest.Properties["algorithm"]);
-            Assert.Equal("1", package.Manifest.Properties["nearest_images"]);
+            Assert.Equal(1, package.Manifest.PatchCore!.NearestImages);
             using (PatchCoreModel loaded = (PatchCoreModel)DefectModel.Load(path, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 }))
             {
                 Assert.Equal(1, loaded.NearestImages);
@@ -138,7 +138,7 @@ public sealed class NearestImagesTests
             Assert.Contains("tensors/image_descriptors", e.Message, StringComparison.Ordinal);
 
             whole.Save(badPath, new DefectModelSaveOptions { Overwrite = true });
-            Assert.Equal("patchcore", ModelPackage.Load(badPath, new ModelLoadOptions { BackbonePath = Backbone }).Manifest.Properties["algorithm"]);
+            Assert.False(ModelFileEdits.Manifest(badPath)["patchcore"]!.AsObject().ContainsKey("nearest_images")); // off: not written
         }
         finally
         {

@@ -1,3 +1,4 @@
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Imaging;
 using DefectDetection.Testing;
 using DefectDetection.Vision.Anomaly;
@@ -149,15 +150,15 @@ public sealed class PatchContextTests
 
     [Fact]
     public void OptionsRejectANegativeWeight() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => new PatchCoreTrainer(new PatchCoreOptions { BackbonePath = "x.onnx", ContextWeight = -1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PatchCoreTrainer(new PatchCoreOptions { Backbone = BackboneSpec.FromFile("x.onnx"), ContextWeight = -1 }));
 
     [SharedFact]
     public void ContextRaisesAnUnevenBandAndSurvivesSaveLoad()
     {
         List<Image> normals = Enumerable.Range(0, 5).Select(i => Streaks(i, band: false)).ToList();
         using Image test = Streaks(99, band: true);
-        var plain = new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 0.25, BorderPatches = 2 };
-        var withContext = new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 0.25, BorderPatches = 2, ContextWeight = 1 };
+        var plain = new PatchCoreOptions { Backbone = BackboneSpec.FromFile(Backbone), Threads = 2, CoresetRatio = 0.25, BorderPatches = 2 };
+        var withContext = new PatchCoreOptions { Backbone = BackboneSpec.FromFile(Backbone), Threads = 2, CoresetRatio = 0.25, BorderPatches = 2, ContextWeight = 1 };
         using PatchCoreModel a = new PatchCoreTrainer(plain).Fit(normals.Select(x => x.View()).ToList());
         using PatchCoreModel b = new PatchCoreTrainer(withContext).Fit(normals.Select(x => x.View()).ToList());
         DefectPrediction pa = a.Predict(test.View());

@@ -1,3 +1,4 @@
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Imaging;
 using DefectDetection.Testing;
 using DefectDetection.Vision.Anomaly;
@@ -16,11 +17,11 @@ public sealed class PatchCoreScoringTests
     {
         using Image normal = Texture(7);
         using Image mirrored = DefectDetection.Imaging.Processing.Orientation.FlipHorizontal(normal.View());
-        var plain = new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 1, BorderPatches = 0 };
+        var plain = new PatchCoreOptions { Backbone = BackboneSpec.FromFile(Backbone), Threads = 2, CoresetRatio = 1, BorderPatches = 0 };
         using PatchCoreModel withoutFlips = new PatchCoreTrainer(plain).Fit([normal.View()]);
         using PatchCoreModel withFlips = new PatchCoreTrainer(new PatchCoreOptions
         {
-            BackbonePath = Backbone, Threads = 2, CoresetRatio = 1, BorderPatches = 0, AugmentFlips = true,
+            Backbone = BackboneSpec.FromFile(Backbone), Threads = 2, CoresetRatio = 1, BorderPatches = 0, AugmentFlips = true,
         }).Fit([normal.View()]);
         int patches = withoutFlips.Grid.Width * withoutFlips.Grid.Height;
         Assert.Equal(patches, withoutFlips.BankSize);

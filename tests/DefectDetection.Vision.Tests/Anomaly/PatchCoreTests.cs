@@ -1,3 +1,4 @@
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Imaging;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.Metrics;
@@ -18,7 +19,7 @@ public class PatchCoreTests
     public void SyntheticDefect_IsScoredHigher_AndLocated_AndSurvivesSaveLoad()
     {
         List<Image> normals = Enumerable.Range(0, 6).Select(i => SyntheticImages.Texture(i)).ToList();
-        var options = new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 0.25 };
+        var options = new PatchCoreOptions { Backbone = BackboneSpec.FromFile(Backbone), Threads = 2, CoresetRatio = 0.25 };
         using PatchCoreModel model = new PatchCoreTrainer(options).Fit(normals.Select(x => x.View()).ToList());
         Assert.True(model.BankSize > 0 && model.FeatureDimension == 128);
         Assert.Single(model.CalibrationScores);
@@ -82,9 +83,9 @@ public class PatchCoreTests
         using Image bad = SyntheticImages.Texture(51, defect: img => SyntheticImages.Paint(img, 100, 30, 24));
         using Image badSwapped = Swapped(bad);
         var bgr = new TensorLayoutOptions { ChannelOrder = ChannelOrder.Bgr, Mean = TensorLayoutOptions.ImageNet.Mean, Std = TensorLayoutOptions.ImageNet.Std };
-        var options = new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 0.25 };
+        var options = new PatchCoreOptions { Backbone = BackboneSpec.FromFile(Backbone), Threads = 2, CoresetRatio = 0.25 };
         using PatchCoreModel rgbModel = new PatchCoreTrainer(options).Fit(normals.Select(x => x.View()).ToList());
-        using PatchCoreModel bgrModel = new PatchCoreTrainer(new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 0.25, Layout = bgr })
+        using PatchCoreModel bgrModel = new PatchCoreTrainer(new PatchCoreOptions { Backbone = BackboneSpec.FromFile(Backbone) with { Layout = bgr }, Threads = 2, CoresetRatio = 0.25 })
             .Fit(swapped.Select(x => x.View()).ToList());
         Assert.Equal(rgbModel.Bank, bgrModel.Bank);
         double score = bgrModel.Predict(badSwapped.View()).Score;
@@ -97,32 +98,26 @@ public class PatchCoreTests
         {
             bgrModel.Save(path);
             ModelPackage package = ModelPackage.Load(path, new ModelLoadOptions { BackbonePath = Backbone });
-            Assert.Equal("patchcore-v3", package.Manifest.Properties["algorithm"]);
-            Assert.Equal("Bgr", package.Manifest.Properties["preprocessing.channel_order"]);
-            Assert.Equal("bgr", package.Manifest.Preprocessing!.Color);
+            Assert.Equal(Learners.PatchCore, package.Manifest.Learner);
+            Assert.Equal("Bgr", package.Manifest.Preprocessing!.ChannelOrder);
+            Assert.Equal("bgr", package.Manifest.Preprocessing.Color);
             using (PatchCoreModel loaded = (PatchCoreModel)DefectModel.Load(path, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 }))
             {
                 Assert.Equal(score, loaded.Predict(badSwapped.View()).Score);
             }
 
-            // The default layout keeps the earlier file format.
+            // Settings that are off are not written, so readers that predate them still read default models.
             rgbModel.Save(plainPath);
-            Assert.Equal("patchcore", ModelPackage.Load(plainPath, new ModelLoadOptions { BackbonePath = Backbone }).Manifest.Properties["algorithm"]);
+            System.Text.Json.Nodes.JsonObject plain = ModelFileEdits.Manifest(plainPath)["patchcore"]!.AsObject();
+            Assert.False(plain.ContainsKey("position_weight") || plain.ContainsKey("context_model") || plain.ContainsKey("nearest_images") || plain.ContainsKey("max_layer_features"));
+            Assert.Equal("Rgb", ModelFileEdits.Manifest(plainPath)["preprocessing"]!["channel_order"]!.GetValue<string>());
 
-            // A malformed layout is refused, naming the manifest and the layout.
-            var properties = new Dictionary<string, string>(package.Manifest.Properties) { ["preprocessing.channel_order"] = "Purple" };
-            new ModelPackage(new ModelManifest
-            {
-                Task = package.Manifest.Task,
-                Labels = package.Manifest.Labels,
-                Threshold = package.Manifest.Threshold,
-                Preprocessing = package.Manifest.Preprocessing,
-                Backbone = package.Manifest.Backbone,
-                Properties = properties,
-            }, package.Tensors).Save(badPath);
+            // A malformed layout is refused, naming the manifest and the field.
+            ModelFileEdits.EditManifest(path, badPath, m => m["preprocessing"]!["channel_order"] = "Purple");
             ModelFileException e = Assert.Throws<ModelFileException>(() => (PatchCoreModel)DefectModel.Load(badPath, new DefectModelLoadOptions { BackbonePath = Backbone, Threads = 2 }));
             Assert.Contains("manifest.json", e.Message, StringComparison.Ordinal);
-            Assert.Contains("layout", e.Message, StringComparison.Ordinal);
+            Assert.Contains("$.preprocessing.channel_order", e.Message, StringComparison.Ordinal);
+            Assert.Contains("Purple", e.Message, StringComparison.Ordinal);
         }
         finally
         {
@@ -155,7 +150,7 @@ public class PatchCoreTests
     {
         string root = SharedData.PathOf("datasets", "lfv-cookies");
         List<Image> train = Enumerable.Range(1, 8).Select(i => ImageCodecs.Load(Path.Combine(root, "dataset-files", "training-images", $"normal-{i}.jpg"))).ToList();
-        using PatchCoreModel model = new PatchCoreTrainer(new PatchCoreOptions { BackbonePath = Backbone, Threads = 2 }).Fit(train.Select(x => x.View()).ToList());
+        using PatchCoreModel model = new PatchCoreTrainer(new PatchCoreOptions { Backbone = BackboneSpec.FromFile(Backbone), Threads = 2 }).Fit(train.Select(x => x.View()).ToList());
         string[] files = [.. Enumerable.Range(2, 4).Select(i => $"test-normal-{i}.jpg"), .. Enumerable.Range(1, 4).Select(i => $"test-anomaly-{i}.jpg")];
         List<Image> test = files.Select(f => ImageCodecs.Load(Path.Combine(root, "test-images", f))).ToList();
         double[] scores = model.Score(test.Select(x => x.View()).ToList());

@@ -1,3 +1,4 @@
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Imaging;
 using DefectDetection.Testing;
 using DefectDetection.Vision.Anomaly;
@@ -39,7 +40,7 @@ public sealed class PatchPositionTests
     [InlineData(double.PositiveInfinity)]
     public void OptionsRejectABadWeight(double weight)
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new PatchCoreTrainer(new PatchCoreOptions { BackbonePath = "x.onnx", PositionWeight = weight }));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new PatchCoreTrainer(new PatchCoreOptions { Backbone = BackboneSpec.FromFile("x.onnx"), PositionWeight = weight }));
         Assert.Equal("PositionWeight", e.ParamName);
     }
 
@@ -51,8 +52,8 @@ public sealed class PatchPositionTests
         List<Image> normals = Enumerable.Range(0, 6).Select(i => Halves(i, swapped: false)).ToList();
         using Image heldOut = Halves(50, swapped: false);
         using Image swapped = Halves(99, swapped: true);
-        var plain = new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 0.5, BorderPatches = 2 };
-        var withPosition = new PatchCoreOptions { BackbonePath = Backbone, Threads = 2, CoresetRatio = 0.5, BorderPatches = 2, PositionWeight = 3 };
+        var plain = new PatchCoreOptions { Backbone = BackboneSpec.FromFile(Backbone), Threads = 2, CoresetRatio = 0.5, BorderPatches = 2 };
+        var withPosition = new PatchCoreOptions { Backbone = BackboneSpec.FromFile(Backbone), Threads = 2, CoresetRatio = 0.5, BorderPatches = 2, PositionWeight = 3 };
         using PatchCoreModel a = new PatchCoreTrainer(plain).Fit(normals.Select(x => x.View()).ToList());
         using PatchCoreModel b = new PatchCoreTrainer(withPosition).Fit(normals.Select(x => x.View()).ToList());
         Assert.Equal(a.FeatureDimension + 2, b.FeatureDimension);

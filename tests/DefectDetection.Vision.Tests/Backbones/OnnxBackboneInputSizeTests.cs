@@ -62,7 +62,7 @@ public sealed class OnnxBackboneInputSizeTests
     [InlineData(224, 7)]
     public void TheBackboneRunsAtTheLayoutSizeAndTapsTheMapBeforePooling(int side, int mapSide)
     {
-        using OnnxBackbone backbone = new(ModelPath, new OnnxBackboneOptions { Layout = Layout(side), Threads = 1 });
+        using OnnxBackbone backbone = new(BackboneSpec.FromFile(ModelPath) with { Layout = Layout(side) }, new OnnxBackboneOptions { Threads = 1 });
         FeatureMapShape shape = Assert.Single(backbone.LayerShapes);
         Assert.Equal((1280, mapSide, mapSide), (shape.Channels, shape.Height, shape.Width));
         using Image image = Image.Create(side, side, PixelFormat.Rgb24);
@@ -76,7 +76,7 @@ public sealed class OnnxBackboneInputSizeTests
     [SharedFact]
     public void BatchedCropClassificationEqualsCropByCropFeaturesThroughTheHead()
     {
-        using OnnxBackbone backbone = new(ModelPath, new OnnxBackboneOptions { Layout = Layout(64), Threads = 1, BatchSize = 4 });
+        using OnnxBackbone backbone = new(BackboneSpec.FromFile(ModelPath) with { Layout = Layout(64) }, new OnnxBackboneOptions { Threads = 1, BatchSize = 4 });
         using OnnxFeatureExtractor extractor = new(backbone);
         Random rng = new(9);
         int f = extractor.FeatureLength;
@@ -171,11 +171,12 @@ public sealed class CropPathTests
     public void ABackboneClassifierGivesNearlyTheSameConfidencesOnBothPaths()
     {
         // The direct path resizes straight to float; the crop path rounds the resized crop to bytes first.
-        using OnnxBackbone backbone = new(SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx"), new OnnxBackboneOptions
-        {
-            Layout = new TensorLayoutOptions { Width = 64, Height = 64, Mean = TensorLayoutOptions.ImageNet.Mean, Std = TensorLayoutOptions.ImageNet.Std },
-            Threads = 1,
-        });
+        using OnnxBackbone backbone = new(
+            BackboneSpec.FromFile(SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx")) with
+            {
+                Layout = new TensorLayoutOptions { Width = 64, Height = 64, Mean = TensorLayoutOptions.ImageNet.Mean, Std = TensorLayoutOptions.ImageNet.Std },
+            },
+            new OnnxBackboneOptions { Threads = 1 });
         using OnnxFeatureExtractor extractor = new(backbone);
         (Pipeline.InspectionResult direct, Pipeline.InspectionResult crops) = Both(new FeatureCropClassifier(extractor, Head(extractor.FeatureLength, 2), ["normal"], new Pipeline.CropSize(64, 64)));
         Assert.Equal(crops.Regions.Count, direct.Regions.Count);

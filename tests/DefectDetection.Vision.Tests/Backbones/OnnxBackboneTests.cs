@@ -22,9 +22,9 @@ public sealed class OnnxBackboneTests
         try
         {
             // ir_version 8, an empty graph and opset 17 (protobuf fields 1, 7 and 8): a model without an input.
-            OnnxModelException fromFile = Assert.Throws<OnnxModelException>(() => new OnnxBackbone(path));
+            OnnxModelException fromFile = Assert.Throws<OnnxModelException>(() => new OnnxBackbone(BackboneSpec.FromFile(path)));
             Assert.Equal($"Model file '{path}': The model has no input.", fromFile.Message);
-            OnnxModelException fromBytes = Assert.Throws<OnnxModelException>(() => new OnnxBackbone(File.ReadAllBytes(path), "b.onnx"));
+            OnnxModelException fromBytes = Assert.Throws<OnnxModelException>(() => new OnnxBackbone(BackboneSpec.FromBytes(File.ReadAllBytes(path), "b.onnx")));
             Assert.Equal("The model has no input.", fromBytes.Message);
         }
         finally
@@ -36,7 +36,7 @@ public sealed class OnnxBackboneTests
     [SharedFact]
     public void TheDefaultTapIsTheLastSpatialMapBeforeGlobalPooling()
     {
-        using OnnxBackbone backbone = new(ModelPath, new OnnxBackboneOptions { Threads = 1 });
+        using OnnxBackbone backbone = new(BackboneSpec.FromFile(ModelPath), new OnnxBackboneOptions { Threads = 1 });
         FeatureMapShape shape = Assert.Single(backbone.LayerShapes);
         // MobileNetV2 ends with a 1280-channel 7x7 map at 224x224 input (torchvision's architecture).
         Assert.Equal((1280, 7, 7), (shape.Channels, shape.Height, shape.Width));
@@ -50,7 +50,7 @@ public sealed class OnnxBackboneTests
         // The shared reference (ONNX Runtime) gives the top-5 classes per sample with the ImageNet preprocessing.
         using JsonDocument reference = JsonDocument.Parse(File.ReadAllText(SharedData.PathOf("models", "mobilenetv2-int8", "reference.json")));
         string[] names = ["goldfish", "macaw", "tabby_cat", "samoyed"];
-        using OnnxBackbone backbone = new(ModelPath, new OnnxBackboneOptions { Layers = ["output"], BatchSize = 3, Threads = 1 });
+        using OnnxBackbone backbone = new(BackboneSpec.FromFile(ModelPath) with { Taps = ["output"] }, new OnnxBackboneOptions { BatchSize = 3, Threads = 1 });
         List<Image> images = names.Select(n => ImageCodecs.Load(Sample(n))).ToList();
         try
         {
@@ -73,7 +73,7 @@ public sealed class OnnxBackboneTests
     [SharedFact]
     public void BatchedMapsEqualSingleImageMapsAndPooledFeaturesAreChannelMeans()
     {
-        using OnnxBackbone backbone = new(ModelPath, new OnnxBackboneOptions { BatchSize = 2, Threads = 1 });
+        using OnnxBackbone backbone = new(BackboneSpec.FromFile(ModelPath), new OnnxBackboneOptions { BatchSize = 2, Threads = 1 });
         using OnnxFeatureExtractor extractor = new(backbone);
         using Image a = ImageCodecs.Load(Sample("macaw")), b = ImageCodecs.Load(Sample("samoyed"));
         ImageView[] views = [a, b, a.View().Slice(new Rectangle(10, 20, 150, 120))];
@@ -116,12 +116,12 @@ public sealed class OnnxBackboneTests
     public void TwoTapsAreConcatenatedAndUnknownOrNonFloatTapsFail()
     {
         string last = OnnxBackbone.FindDefaultLayer(OnnxModel.Load(ModelPath));
-        using OnnxBackbone two = new(ModelPath, new OnnxBackboneOptions { Layers = [last, "output"], Threads = 1 });
+        using OnnxBackbone two = new(BackboneSpec.FromFile(ModelPath) with { Taps = [last, "output"] }, new OnnxBackboneOptions { Threads = 1 });
         using OnnxFeatureExtractor extractor = new(two);
         Assert.Equal(1280 + 1000, extractor.FeatureLength);
         Assert.Contains(last, extractor.Identity, StringComparison.Ordinal);
 
-        OnnxModelException missing = Assert.Throws<OnnxModelException>(() => new OnnxBackbone(ModelPath, new OnnxBackboneOptions { Layers = ["no_such_tensor"] }));
+        OnnxModelException missing = Assert.Throws<OnnxModelException>(() => new OnnxBackbone(BackboneSpec.FromFile(ModelPath) with { Taps = ["no_such_tensor"] }));
         Assert.Contains("no_such_tensor", missing.Message, StringComparison.Ordinal);
         Assert.StartsWith($"Model file '{ModelPath}': ", missing.Message, StringComparison.Ordinal);
         Assert.Equal(ModelPath, missing.ModelPath);
@@ -130,9 +130,9 @@ public sealed class OnnxBackboneTests
         string? quantized = OnnxModel.Load(ModelPath).NodeOutputNames.LastOrDefault(n => n.EndsWith("_QuantizeLinear_Output", StringComparison.Ordinal));
         if (quantized is not null)
         {
-            Assert.Throws<OnnxModelException>(() => new OnnxBackbone(ModelPath, new OnnxBackboneOptions { Layers = [quantized] }));
+            Assert.Throws<OnnxModelException>(() => new OnnxBackbone(BackboneSpec.FromFile(ModelPath) with { Taps = [quantized] }));
         }
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => new OnnxBackbone(ModelPath, new OnnxBackboneOptions { BatchSize = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new OnnxBackbone(BackboneSpec.FromFile(ModelPath), new OnnxBackboneOptions { BatchSize = 0 }));
     }
 }

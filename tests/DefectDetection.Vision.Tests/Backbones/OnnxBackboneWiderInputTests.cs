@@ -28,13 +28,14 @@ public sealed class OnnxBackboneWiderInputTests
             b.GetRow(y).CopyTo(wide.GetRow(y)[a.GetRow(y).Length..]);
         }
 
-        using OnnxBackbone square = new(ModelPath, new OnnxBackboneOptions { Layers = [Stride8], Threads = 1 });
-        using OnnxBackbone wider = new(ModelPath, new OnnxBackboneOptions
-        {
-            Layers = [Stride8],
-            Threads = 1,
-            Layout = new TensorLayoutOptions { Width = 448, Height = 224, Mean = TensorLayoutOptions.ImageNet.Mean, Std = TensorLayoutOptions.ImageNet.Std },
-        });
+        using OnnxBackbone square = new(BackboneSpec.FromFile(ModelPath) with { Taps = [Stride8] }, new OnnxBackboneOptions { Threads = 1 });
+        using OnnxBackbone wider = new(
+            BackboneSpec.FromFile(ModelPath) with
+            {
+                Taps = [Stride8],
+                Layout = new TensorLayoutOptions { Width = 448, Height = 224, Mean = TensorLayoutOptions.ImageNet.Mean, Std = TensorLayoutOptions.ImageNet.Std },
+            },
+            new OnnxBackboneOptions { Threads = 1 });
         Assert.Equal(new FeatureMapShape(Stride8, 32, 28, 56), wider.LayerShapes[0]);
         float[] left = square.Run(a.View())[0].Data;
         float[] both = wider.Run(wide.View())[0].Data;
@@ -89,8 +90,8 @@ public sealed class OnnxBackboneWiderInputTests
         using Image a = ImageCodecs.Load(Sample("macaw"));
         using Image b = ImageCodecs.Load(Sample("samoyed"));
         using Image c = ImageCodecs.Load(Sample("goldfish"));
-        using OnnxBackbone one = new(fixedBatch, "fixed-batch", new OnnxBackboneOptions { Layers = [Stride8], Threads = 1, BatchSize = 3 });
-        using OnnxBackbone reference = new(ModelPath, new OnnxBackboneOptions { Layers = [Stride8], Threads = 1, BatchSize = 1 });
+        using OnnxBackbone one = new(BackboneSpec.FromBytes(fixedBatch, "fixed-batch") with { Taps = [Stride8] }, new OnnxBackboneOptions { Threads = 1, BatchSize = 3 });
+        using OnnxBackbone reference = new(BackboneSpec.FromFile(ModelPath) with { Taps = [Stride8] }, new OnnxBackboneOptions { Threads = 1, BatchSize = 1 });
         OnnxTensor<float> batched = one.Run([a.View(), b.View(), c.View()])[0];
         Assert.Equal([3, 32, 28, 28], batched.Shape);
         int per = 32 * 28 * 28;

@@ -11,7 +11,8 @@ public sealed class StageTapTests
     public void MobileNetV2GetsTheTapsItsPresetNames()
     {
         string[] taps = OnnxBackbone.StageTaps(File.ReadAllBytes(SharedData.MobileNetV2Qdq), TensorLayoutOptions.ImageNet, null);
-        Assert.Equal(PatchCoreOptions.MobileNetV2Layers, taps);
+        // Its stage outputs at stride 8 (28x28x32) and 16 (14x14x96) at 224 input, after the Q->DQ pair.
+        Assert.Equal(["/features/features.6/Add_output_0_DequantizeLinear_Output", "/features/features.13/Add_output_0_DequantizeLinear_Output"], taps);
     }
 
     [Fact]
@@ -22,7 +23,6 @@ public sealed class StageTapTests
         string home = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         string path = Path.Combine(home, "microsoft.ml.dnnimagefeaturizer.resnet18", "0.24.0", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
         Assert.True(File.Exists(path), $"{path} is missing: restore the solution (tools/experiments/AnomalyDetection downloads it)");
-        TensorLayoutOptions bgr = new() { ChannelOrder = ChannelOrder.Bgr, Scale = 1, Mean = [103.06f, 115.90f, 123.15f], Std = [1f] };
-        Assert.Equal(["ReLU315_Output_0", "ReLU347_Output_0"], OnnxBackbone.StageTaps(File.ReadAllBytes(path), bgr, null));
+        Assert.Equal(["ReLU315_Output_0", "ReLU347_Output_0"], OnnxBackbone.StageTaps(File.ReadAllBytes(path), BackboneSpec.MlNetResNet18Layout, null));
     }
 }

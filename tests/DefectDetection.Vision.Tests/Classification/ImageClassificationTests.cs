@@ -1,3 +1,4 @@
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
 using DefectDetection.Metrics;
@@ -38,7 +39,7 @@ public sealed class ImageClassificationTests : IDisposable
     [SharedFact]
     public void BackboneModelSeparatesUnseenCookiesAndRoundTripsThroughAFile()
     {
-        using ImageClassificationTrainer trainer = new(new ImageClassificationOptions { BackbonePath = ModelPath, Threads = 2 });
+        using ImageClassificationTrainer trainer = new(new ImageClassificationOptions { Backbone = BackboneSpec.FromFile(ModelPath), Threads = 2 });
         List<TrainingProgress> reports = [];
         using ImageClassificationModel model = trainer.Fit(SmallTrainingSet(), new ListProgress(reports));
         Assert.Equal(["anomaly", "normal"], model.Labels);
@@ -180,7 +181,7 @@ public sealed class ImageClassificationTests : IDisposable
         ArgumentException few = Assert.Throws<ArgumentException>(() => trainer.Fit(tooFew));
         Assert.Contains("anomaly", few.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => new ImageClassificationTrainer(new ImageClassificationOptions { ThresholdFolds = 1 }));
-        Assert.Throws<FileNotFoundException>(() => new ImageClassificationTrainer(new ImageClassificationOptions { BackbonePath = Path.Combine(_dir, "none.onnx") }));
+        Assert.Throws<FileNotFoundException>(() => new ImageClassificationTrainer(new ImageClassificationOptions { Backbone = BackboneSpec.FromFile(Path.Combine(_dir, "none.onnx")) }));
     }
 
     private static DefectPrediction LoadAndPredict(IDefectModel model, string path)

@@ -54,9 +54,9 @@ public sealed class TemplateDifferenceModelFileTests : IDisposable
         Assert.Equal(trained.Labels, loaded.Labels);
         Assert.Equal(trained.BoxSizes.OrderBy(kv => kv.Key), loaded.BoxSizes.OrderBy(kv => kv.Key));
         ModelManifest manifest = ModelPackage.ReadManifest(path);
-        Assert.Equal(model == TemplateDifferenceModel.Forest ? "forest" : "softmax", manifest.Properties["model"]);
-        Assert.Equal("5", manifest.Properties["context"]);
-        Assert.Equal("100", manifest.Properties["dark_threshold"]);
+        Assert.Equal(model == TemplateDifferenceModel.Forest ? "forest" : "softmax", manifest.TemplateDifference!.Model);
+        Assert.Equal(5, manifest.TemplateDifference.Context);
+        Assert.Equal(100, manifest.TemplateDifference.DarkThreshold);
 
         int defectsSeen = 0;
         for (int i = 200; i < 203; i++)
@@ -140,18 +140,17 @@ public sealed class TemplateDifferenceModelFileTests : IDisposable
         e = Assert.Throws<ModelFileException>(() => (TemplateDifferenceCropClassifier)DefectModel.Load(bad));
         Assert.Contains("forest/roots", e.Message);
 
-        foreach ((string key, string value) in new[] { ("context", "-3"), ("model", "tree"), ("feature_length", "7"), ("box_size.open", "x") })
+        foreach ((string key, System.Text.Json.Nodes.JsonNode value) in new (string, System.Text.Json.Nodes.JsonNode)[] { ("context", -3), ("model", "tree"), ("feature_length", 7), ("box_sizes", new System.Text.Json.Nodes.JsonObject { ["open"] = "x" }), ("detector", new System.Text.Json.Nodes.JsonObject { ["min_area"] = 0 }) })
         {
-            Dictionary<string, string> properties = new(package.Manifest.Properties) { [key] = value };
-            ModelManifest manifest = new() { Task = package.Manifest.Task, Labels = package.Manifest.Labels, Properties = properties };
-            new ModelPackage(manifest, package.Tensors).Save(bad, new ModelSaveOptions { Overwrite = true });
+            ModelFileEdits.EditManifest(path, bad, m => m["template_difference"]![key] = value);
             e = Assert.Throws<ModelFileException>(() => (TemplateDifferenceCropClassifier)DefectModel.Load(bad));
             Assert.Contains(key, e.Message);
         }
 
-        ModelManifest other = new() { Task = "classification", Labels = package.Manifest.Labels, Properties = package.Manifest.Properties };
-        new ModelPackage(other, package.Tensors).Save(bad, new ModelSaveOptions { Overwrite = true });
-        Assert.Throws<ModelFileException>(() => (TemplateDifferenceCropClassifier)DefectModel.Load(bad));
+        // Another learner's name with this learner's section is refused naming the missing section.
+        ModelFileEdits.EditManifest(path, bad, m => m["learner"] = "image_classifier");
+        e = Assert.Throws<ModelFileException>(() => DefectModel.Load(bad));
+        Assert.Contains("$.image_classifier", e.Message);
     }
 
     [Fact]

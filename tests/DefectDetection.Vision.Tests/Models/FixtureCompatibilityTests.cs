@@ -29,6 +29,7 @@ public class FixtureCompatibilityTests
         using IDefectModel model = DefectModel.Load(Path.Combine(Folder, file));
         Assert.Equal(learner, model.Learner);
         AssertSamePredictions(model, file);
+        AssertResavedAsCurrentFormat(model, file);
     }
 
     [SharedFact]
@@ -45,6 +46,54 @@ public class FixtureCompatibilityTests
         using IDefectModel model = DefectModel.Load(file, new DefectModelLoadOptions { BackbonePath = SharedData.MobileNetV2Qdq });
         Assert.Equal(Learners.PatchCore, model.Learner);
         AssertSamePredictions(model, "patchcore-v1.ddmodel");
+        AssertResavedAsCurrentFormat(model, "patchcore-v1.ddmodel");
+    }
+
+    [Fact]
+    public void OldTemplateDifferenceFileIsResavedAsTheCurrentFormat()
+    {
+        using IDefectModel model = DefectModel.Load(Path.Combine(Folder, "template-difference.ddmodel"));
+        string path = Path.Combine(Path.GetTempPath(), $"resaved-{Guid.NewGuid():N}.ddmodel");
+        try
+        {
+            model.Save(path);
+            AssertCurrentFormat(path, Learners.TemplateDifference);
+            using IDefectModel back = DefectModel.Load(path);
+            var (a, b) = ((TemplateDifferenceCropClassifier)model, (TemplateDifferenceCropClassifier)back);
+            Assert.Equal(a.Labels, b.Labels);
+            Assert.Equal(a.BoxSizes.OrderBy(kv => kv.Key), b.BoxSizes.OrderBy(kv => kv.Key));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    // Saved again, an old file is written in the current format (its learner named, its settings in the learner's
+    // section, no string properties) and predicts the same.
+    private static void AssertResavedAsCurrentFormat(IDefectModel model, string file)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"resaved-{Guid.NewGuid():N}.ddmodel");
+        try
+        {
+            model.Save(path, new DefectModelSaveOptions { EmbedBackbone = true });
+            AssertCurrentFormat(path, model.Learner);
+            using IDefectModel back = DefectModel.Load(path);
+            AssertSamePredictions(back, file);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static void AssertCurrentFormat(string path, string learner)
+    {
+        System.Text.Json.Nodes.JsonObject manifest = ModelFileEdits.Manifest(path);
+        Assert.Equal(ModelPackage.CurrentFormatVersion, manifest["format_version"]!.GetValue<int>());
+        Assert.Equal(learner, manifest["learner"]!.GetValue<string>());
+        Assert.True(manifest.ContainsKey(learner), $"no '{learner}' section");
+        Assert.False(manifest.ContainsKey("properties"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using DefectDetection.Vision.Backbones;
 using DefectDetection.Datasets;
 using DefectDetection.Imaging;
 using DefectDetection.Vision.Anomaly;
@@ -94,7 +95,7 @@ public sealed class OneContractTests : IDisposable
     private (IDefectTrainer Trainer, ImageDataset Data, string Defective, string Good) Setup(string learner) => learner switch
     {
         Learners.ImageClassifier => (new ImageClassificationTrainer(new ImageClassificationOptions { WeightFree = new() { Size = 64 }, Threads = 2 }), Textures(), Save(Texture(900, true), "bad.png"), Save(Texture(901, false), "good.png")),
-        Learners.PatchCore => (new PatchCoreTrainer(new PatchCoreOptions { BackbonePath = SharedData.MobileNetV2Qdq, Threads = 2, InputSize = 96, CoresetRatio = 0.25 }), Textures(), Save(Texture(900, true), "bad.png"), Save(Texture(901, false), "good.png")),
+        Learners.PatchCore => (new PatchCoreTrainer(new PatchCoreOptions { Backbone = BackboneSpec.FromFile(SharedData.MobileNetV2Qdq), Threads = 2, InputSize = 96, CoresetRatio = 0.25 }), Textures(), Save(Texture(900, true), "bad.png"), Save(Texture(901, false), "good.png")),
         Learners.VariationModel => (new VariationModelTrainer(new VariationModelOptions { MaxShift = 4 }), Scenes(), Save(SyntheticImages.Pattern(100, 1, 1, i => SyntheticImages.Square(i, 20, 30, 6, 255)), "bad.png"), Save(SyntheticImages.Pattern(99, 1, 1), "good.png")),
         Learners.PinResidual => (new ResidualCropClassifierTrainer(new ResidualCropClassifierOptions { ChannelWeights = [1, 0, -1], Prototypes = 4, JoinDistance = 6, Seed = 1 }), Crops(),
             Save(ResidualCropClassifierTests.Draw(new Random(5), ResidualCropClassifierTests.Kind.Filled).Crop, "bad.png"), Save(ResidualCropClassifierTests.Draw(new Random(6), ResidualCropClassifierTests.Kind.Normal).Crop, "good.png")),

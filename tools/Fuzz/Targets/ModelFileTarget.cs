@@ -23,7 +23,8 @@ internal sealed class ModelFileTarget : FuzzTarget
             Threshold = 0.5,
             TrainingData = new TrainingDataSummary { ImageCount = 2, PerLabel = new Dictionary<string, int> { ["normal"] = 2 } },
             Metrics = new Dictionary<string, double> { ["accuracy"] = 1 },
-            Properties = new Dictionary<string, string> { ["algorithm"] = "variation" },
+            Learner = DefectDetection.Models.Learners.VariationModel,
+            Variation = new VariationSection { AbsoluteBright = 20, AbsoluteDark = 20, RelativeBright = 1, RelativeDark = 1, MaxShift = 1, MapSigma = 1, MinRegionArea = 4 },
             CreatedUtc = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero),
         };
         return

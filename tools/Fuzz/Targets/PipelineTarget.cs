@@ -23,17 +23,8 @@ internal sealed class PipelineTarget : FuzzTarget
             Task = "anomaly",
             Labels = ["normal", "anomaly"],
             Threshold = 0.5,
-            Properties = new Dictionary<string, string>
-            {
-                ["algorithm"] = "variation",
-                ["absolute_bright"] = "20",
-                ["absolute_dark"] = "20",
-                ["relative_bright"] = "1",
-                ["relative_dark"] = "1",
-                ["max_shift"] = "1",
-                ["map_sigma"] = "1",
-                ["min_region_area"] = "4",
-            },
+            Learner = DefectDetection.Models.Learners.VariationModel,
+            Variation = new VariationSection { AbsoluteBright = 20, AbsoluteDark = 20, RelativeBright = 1, RelativeDark = 1, MaxShift = 1, MapSigma = 1, MinRegionArea = 4 },
         };
         new ModelPackage(manifest, new Dictionary<string, ModelTensor>
         {

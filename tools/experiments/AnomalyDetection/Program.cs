@@ -20,7 +20,7 @@ string backbone = args.Contains("--backbone") ? Arg("--backbone", "") : Path.Com
 double ratio = double.Parse(Arg("--ratio", "0.1"), CultureInfo.InvariantCulture);
 int threads = int.Parse(Arg("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 string? outDir = args.Contains("--out") ? Arg("--out", "") : null;
-string[] layers = args.Contains("--layers") ? Arg("--layers", "").Split(',') : [.. PatchCoreOptions.MobileNetV2Layers];
+string[] layers = args.Contains("--layers") ? Arg("--layers", "").Split(',') : []; // none: the stage taps at strides 8 and 16
 int inputSize = int.Parse(Arg("--size", "224"), CultureInfo.InvariantCulture);
 int neighbourhood = int.Parse(Arg("--neighbourhood", "3"), CultureInfo.InvariantCulture);
 // --resnet18: ML.NET's ImageNet ResNet-18 (NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18, MIT; BGR, 0-255 minus
@@ -34,15 +34,10 @@ if (args.Contains("--resnet18"))
         throw new FileNotFoundException($"--resnet18: '{backbone}' is missing; `dotnet restore tools/experiments/AnomalyDetection` downloads the package Microsoft.ML.DnnImageFeaturizer.ResNet18 0.24.0 that holds it.", backbone);
     }
 
-    if (!args.Contains("--layers"))
-    {
-        layers = ["ReLU315_Output_0", "ReLU347_Output_0"];
-    }
-
-    layout = new DefectDetection.Imaging.Processing.TensorLayoutOptions { ChannelOrder = DefectDetection.Imaging.Processing.ChannelOrder.Bgr, Scale = 1, Mean = [103.06f, 115.90f, 123.15f], Std = [1f] };
+    layout = DefectDetection.Vision.Backbones.BackboneSpec.MlNetResNet18Layout;
 }
 
-var options = new PatchCoreOptions { BackbonePath = backbone, Layout = layout, CoresetRatio = ratio, Threads = threads, Layers = layers, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), BorderPatches = int.Parse(Arg("--border", "1"), CultureInfo.InvariantCulture),
+var options = new PatchCoreOptions { Backbone = DefectDetection.Vision.Backbones.BackboneSpec.FromFile(backbone) with { Layout = layout, Taps = layers }, CoresetRatio = ratio, Threads = threads, InputSize = inputSize, Neighbourhood = neighbourhood, Tiles = int.Parse(Arg("--tiles", "1"), CultureInfo.InvariantCulture), BorderPatches = int.Parse(Arg("--border", "1"), CultureInfo.InvariantCulture),
     AugmentFlips = args.Contains("--flips"),
     MapSigma = float.Parse(Arg("--sigma", "4"), CultureInfo.InvariantCulture), ContextWeight = double.Parse(Arg("--context", "0"), CultureInfo.InvariantCulture),
     PositionWeight = double.Parse(Arg("--position", "0"), CultureInfo.InvariantCulture), MaxLayerFeatures = int.Parse(Arg("--layer-features", "0"), CultureInfo.InvariantCulture),
@@ -447,7 +442,7 @@ static void Taps(string model)
     {
         try
         {
-            using var b = new DefectDetection.Vision.Backbones.OnnxBackbone(model, new DefectDetection.Vision.Backbones.OnnxBackboneOptions { Layers = [name], Threads = 1 });
+            using var b = new DefectDetection.Vision.Backbones.OnnxBackbone(DefectDetection.Vision.Backbones.BackboneSpec.FromFile(model) with { Taps = [name] }, new DefectDetection.Vision.Backbones.OnnxBackboneOptions { Threads = 1 });
             var sh = b.LayerShapes[0];
             Console.WriteLine($"{name}: {sh.Channels}x{sh.Height}x{sh.Width}");
         }

@@ -1,3 +1,4 @@
+using DefectDetection.Vision.Backbones;
 using System.Diagnostics;
 using System.Text.Json;
 using DefectDetection.Datasets;
@@ -29,7 +30,7 @@ internal sealed class AnomalyTask : ITaskHandler
             throw new ArgumentException($"--out: '{settings.Out}' exists; pass --overwrite to replace it.");
         }
 
-        string backbone = settings.Backbone ?? throw new ArgumentException("--backbone: the anomaly task needs an ONNX backbone (for example MobileNetV2).");
+        BackboneSpec backbone = settings.BackboneSpec() ?? throw new ArgumentException("--backbone: the anomaly task needs an ONNX backbone (for example MobileNetV2).");
         (ImageDataset train, _) = TrainingData.Read(settings.Data, settings.Images, settings.Split);
         string normal = settings.NormalLabels.FirstOrDefault(l => train.Labels.Contains(l))
             ?? throw new ArgumentException($"--data: no images labelled {string.Join(" or ", settings.NormalLabels)} (labels found: {string.Join(", ", train.Labels)}).");
@@ -42,8 +43,7 @@ internal sealed class AnomalyTask : ITaskHandler
         PatchCoreOptions defaults = new();
         PatchCoreOptions options = new()
         {
-            BackbonePath = Path.GetFullPath(backbone),
-            Layers = settings.Layers,
+            Backbone = backbone,
             InputSize = settings.InputSize ?? defaults.InputSize,
             CoresetRatio = settings.CoresetRatio ?? defaults.CoresetRatio,
             BorderPatches = settings.BorderPatches ?? defaults.BorderPatches,
@@ -51,7 +51,6 @@ internal sealed class AnomalyTask : ITaskHandler
             PositionWeight = settings.PositionWeight ?? defaults.PositionWeight,
             MaxLayerFeatures = settings.MaxLayerFeatures ?? defaults.MaxLayerFeatures,
             NearestImages = settings.NearestImages ?? defaults.NearestImages,
-            Layout = settings.Layout ?? defaults.Layout,
             AugmentFlips = flips,
             NormalLabels = [normal],
         };
@@ -93,7 +92,7 @@ internal sealed class AnomalyTask : ITaskHandler
             ["threshold"] = Math.Round(model.Threshold, 6),
             ["seconds"] = Math.Round(sw.Elapsed.TotalSeconds, 2),
         };
-        Write(context, settings.Json, summary, $"trained on {model.TrainingImages} normal images in {sw.Elapsed.TotalSeconds:F1} s; threshold {model.Threshold:F4}; wrote {settings.Out}");
+        Write(context, settings.Json, summary, $"trained on {model.TrainingImages} normal images in {sw.Elapsed.TotalSeconds:F1} s; taps {string.Join(", ", model.Layers)}; threshold {model.Threshold:F4}; wrote {settings.Out}");
         return CliContext.Ok;
     }
 

@@ -31,8 +31,7 @@ internal sealed class ClassifyTask : ITaskHandler
 
         ImageClassificationOptions options = new()
         {
-            BackbonePath = settings.Backbone,
-            Layers = settings.Layers,
+            Backbone = settings.BackboneSpec(),
             Augmentation = ParseAugmentation(settings.Augment),
             Pooling = settings.Pooling.ToLowerInvariant() switch
             {

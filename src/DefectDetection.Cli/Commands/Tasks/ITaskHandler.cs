@@ -53,8 +53,12 @@ internal sealed class TrainSettings
     /// <summary>Anomaly task: features kept per tapped layer (null: the default, every channel).</summary>
     public int? MaxLayerFeatures { get; init; }
 
-    /// <summary>Anomaly task: the backbone input layout (null: ImageNet's).</summary>
+    /// <summary>The backbone input layout (null: a known backbone's own, else ImageNet's).</summary>
     public DefectDetection.Imaging.Processing.TensorLayoutOptions? Layout { get; init; }
+
+    /// <summary>The backbone as a spec (<c>--backbone</c>, <c>--layers</c> and the layout options), or null when none was given.</summary>
+    public DefectDetection.Vision.Backbones.BackboneSpec? BackboneSpec() =>
+        Backbone is null ? null : DefectDetection.Vision.Backbones.BackboneSpec.FromFile(Backbone) with { Taps = Layers, Layout = Layout };
 
     public double? L2 { get; init; }
 
