@@ -112,7 +112,7 @@ public sealed class AnomalyTrainerTests(CookieData cookies) : IClassFixture<Cook
             }
 
             IDataView data = ml.Data.LoadFromImageDataset(new ImageDataset(items));
-            var options = new PatchCoreEstimatorOptions { PatchCore = new Vision.PatchCore.PatchCoreOptions { BackbonePath = SharedData.MobileNetV2Qdq, Threads = 2 } };
+            var options = new PatchCoreEstimatorOptions { PatchCore = new Vision.PatchCore.PatchCoreOptions { Backbone = BackboneSpec.MobileNetV2Int8(SharedData.MobileNetV2Qdq), Threads = 2 } };
             using DefectModelTransformer onPaths = ml.AnomalyDetection.Trainers.PatchCore(options).Fit(data);
             IDataView images = ml.Transforms.LoadImages("Image", null, DefectColumnNames.ImagePath).Fit(data).Transform(data);
             using DefectModelTransformer onImages = ml.AnomalyDetection.Trainers.PatchCore(new PatchCoreEstimatorOptions { ImageColumnName = "Image", PatchCore = options.PatchCore }).Fit(images);
@@ -138,7 +138,7 @@ public sealed class AnomalyTrainerTests(CookieData cookies) : IClassFixture<Cook
         var ok = ml.AnomalyDetection.Trainers.PatchCore(new PatchCoreEstimatorOptions
         {
             LabelColumnName = DefectColumnNames.IsDefect,
-            PatchCore = new Vision.PatchCore.PatchCoreOptions { BackbonePath = SharedData.MobileNetV2Qdq, Threads = 2 },
+            PatchCore = new Vision.PatchCore.PatchCoreOptions { Backbone = BackboneSpec.MobileNetV2Int8(SharedData.MobileNetV2Qdq), Threads = 2 },
         });
         using (DefectModelTransformer t = ok.Fit(data))
         {
@@ -148,7 +148,7 @@ public sealed class AnomalyTrainerTests(CookieData cookies) : IClassFixture<Cook
         var missing = ml.AnomalyDetection.Trainers.PatchCore(new PatchCoreEstimatorOptions
         {
             LabelColumnName = "Truth",
-            PatchCore = new Vision.PatchCore.PatchCoreOptions { BackbonePath = SharedData.MobileNetV2Qdq },
+            PatchCore = new Vision.PatchCore.PatchCoreOptions { Backbone = BackboneSpec.MobileNetV2Int8(SharedData.MobileNetV2Qdq) },
         });
         ArgumentException e = Assert.Throws<ArgumentException>(() => missing.Fit(data));
         Assert.Contains("'Truth'", e.Message, StringComparison.Ordinal);

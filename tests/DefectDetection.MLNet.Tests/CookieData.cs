@@ -23,7 +23,7 @@ public sealed class CookieData : IDisposable
                 Enumerable.Range(1, 31).Select(i => new LabeledImage(Path.Combine(TrainingFolder, $"normal-{i}.jpg"), "normal"))));
             return Ml.AnomalyDetection.Trainers.PatchCore(new PatchCoreEstimatorOptions
             {
-                PatchCore = new PatchCoreOptions { BackbonePath = SharedData.MobileNetV2Qdq },
+                PatchCore = new PatchCoreOptions { Backbone = BackboneSpec.MobileNetV2Int8(SharedData.MobileNetV2Qdq) },
             }).Fit(normals);
         });
     }

@@ -15,14 +15,14 @@ public sealed class FeaturizerTests
         MLContext ml = new(seed: 1);
         ImageDataset few = new(CookieData.TestSet.Take(3));
         IDataView data = ml.Data.LoadFromImageDataset(few);
-        ImageFeaturizerEstimator estimator = ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { BackbonePath = SharedData.MobileNetV2Qdq });
+        ImageFeaturizerEstimator estimator = ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { Backbone = BackboneSpec.MobileNetV2Int8(SharedData.MobileNetV2Qdq) });
         using ImageFeaturizerTransformer featurizer = estimator.Fit(data);
         IDataView features = featurizer.Transform(data);
         DataViewType type = features.Schema[DefectColumnNames.Features].Type;
         Assert.Equal(new VectorDataViewType(NumberDataViewType.Single, 1280), type);
 
         // The reference: the same backbone run on its own (the tensor feeding MobileNetV2's global pooling), averaged here.
-        using OnnxBackbone backbone = new(SharedData.MobileNetV2Qdq);
+        using OnnxBackbone backbone = new(BackboneSpec.MobileNetV2Int8(SharedData.MobileNetV2Qdq));
         int row = 0;
         foreach (float[] vector in features.GetColumn<float[]>(DefectColumnNames.Features))
         {
@@ -51,7 +51,7 @@ public sealed class FeaturizerTests
         MLContext ml = new(seed: 1);
         IDataView train = ml.Data.LoadFromImageDataset(CookieData.TrainingSet);
         IDataView test = ml.Data.LoadFromImageDataset(CookieData.TestSet);
-        var pipeline = ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { BackbonePath = SharedData.MobileNetV2Qdq })
+        var pipeline = ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { Backbone = BackboneSpec.MobileNetV2Int8(SharedData.MobileNetV2Qdq) })
             .AppendCacheCheckpoint(ml)
             .Append(ml.Transforms.Conversion.MapValueToKey("LabelKey", DefectColumnNames.Label))
             .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(labelColumnName: "LabelKey"))
@@ -70,7 +70,7 @@ public sealed class FeaturizerTests
     public void MissingBackbone_IsNamed()
     {
         MLContext ml = new();
-        FileNotFoundException e = Assert.Throws<FileNotFoundException>(() => ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { BackbonePath = "no-such.onnx" }));
+        FileNotFoundException e = Assert.Throws<FileNotFoundException>(() => ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { Backbone = BackboneSpec.FromFile("no-such.onnx") }));
         Assert.Contains("no-such.onnx", e.Message, StringComparison.Ordinal);
     }
 
@@ -79,7 +79,7 @@ public sealed class FeaturizerTests
     {
         MLContext ml = new();
         IDataView data = ml.Data.LoadFromEnumerable(new[] { new NumberRow { Value = 1 } });
-        ImageFeaturizerEstimator e = ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { BackbonePath = SharedData.MobileNetV2Qdq }, inputColumnName: nameof(NumberRow.Value));
+        ImageFeaturizerEstimator e = ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { Backbone = BackboneSpec.MobileNetV2Int8(SharedData.MobileNetV2Qdq) }, inputColumnName: nameof(NumberRow.Value));
         ArgumentOutOfRangeException error = Assert.Throws<ArgumentOutOfRangeException>(() => e.Fit(data));
         Assert.Contains("'Value'", error.Message, StringComparison.Ordinal);
     }

@@ -12,7 +12,7 @@ public sealed class PersistenceTests(CookieData cookies, SyntheticModels synthet
         MLContext ml = new(seed: 1);
         IDataView train = ml.Data.LoadFromImageDataset(CookieData.TrainingSet);
         IDataView test = ml.Data.LoadFromImageDataset(CookieData.TestSet);
-        var pipeline = ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { BackbonePath = SharedData.MobileNetV2Qdq })
+        var pipeline = ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { Backbone = BackboneSpec.MobileNetV2Int8(SharedData.MobileNetV2Qdq) })
             .AppendCacheCheckpoint(ml)
             .Append(ml.Transforms.Conversion.MapValueToKey("LabelKey", DefectColumnNames.Label))
             .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(labelColumnName: "LabelKey"))

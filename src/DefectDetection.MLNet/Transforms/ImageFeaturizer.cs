@@ -11,17 +11,17 @@ namespace DefectDetection.MLNet.Transforms;
 /// <summary>Options of <see cref="ImageFeaturizerEstimator"/> (<c>mlContext.Transforms.FeaturizeImages</c>).</summary>
 public sealed class ImageFeaturizerOptions
 {
-    /// <summary>The ONNX backbone file (for example MobileNetV2-int8 or ML.NET's ResNet-18). Required.</summary>
-    public required string BackbonePath { get; init; }
-
     /// <summary>
-    /// The backbone's taps, preprocessing, batch size and threads. Default: the tensor feeding the network's global
-    /// pooling, <see cref="TensorLayoutOptions.ImageNet"/> preprocessing.
+    /// The ONNX backbone: its file, input layout and taps (for example <see cref="BackboneSpec.MobileNetV2Int8(string)"/>
+    /// or <see cref="BackboneSpec.MlNetResNet18(string)"/>; no taps: the tensor feeding the network's global pooling). Required.
     /// </summary>
-    public OnnxBackboneOptions Backbone { get; init; } = new();
+    public required BackboneSpec Backbone { get; init; }
 
     /// <summary>How each tapped map becomes a vector. Default <see cref="FeaturePooling.Average"/> (global average pooling).</summary>
     public FeaturePooling Pooling { get; init; } = FeaturePooling.Average;
+
+    /// <summary>Images per backbone run and threads inside one operator. Default: their defaults.</summary>
+    public OnnxBackboneOptions Run { get; init; } = new();
 }
 
 /// <summary>
@@ -32,26 +32,26 @@ public sealed class ImageFeaturizerOptions
 /// </summary>
 public sealed class ImageFeaturizerEstimator : IEstimator<ImageFeaturizerTransformer>
 {
-    private readonly byte[] _backbone;
-    private readonly string _backboneName;
+    private readonly BackboneSpec _backbone;
 
     internal ImageFeaturizerEstimator(string outputColumnName, string inputColumnName, ImageFeaturizerOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
         ArgumentException.ThrowIfNullOrEmpty(inputColumnName);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentException.ThrowIfNullOrEmpty(options.BackbonePath, nameof(options.BackbonePath));
         ArgumentNullException.ThrowIfNull(options.Backbone, nameof(options.Backbone));
-        if (!File.Exists(options.BackbonePath))
-        {
-            throw new FileNotFoundException($"The backbone file '{options.BackbonePath}' does not exist.", options.BackbonePath);
-        }
-
+        ArgumentNullException.ThrowIfNull(options.Run, nameof(options.Run));
         OutputColumnName = outputColumnName;
         InputColumnName = inputColumnName;
         Options = options;
-        _backbone = File.ReadAllBytes(options.BackbonePath);
-        _backboneName = Path.GetFileName(options.BackbonePath);
+
+        // Read once (a missing file fails here), so that every transformer of this estimator runs the same bytes.
+        _backbone = BackboneSpec.FromBytes(options.Backbone.ReadModel(), options.Backbone.Name) with
+        {
+            Layout = options.Backbone.Layout,
+            Taps = options.Backbone.Taps,
+            InputName = options.Backbone.InputName,
+        };
     }
 
     /// <summary>The vector column written.</summary>
@@ -81,7 +81,7 @@ public sealed class ImageFeaturizerEstimator : IEstimator<ImageFeaturizerTransfo
     }
 
     private ImageFeaturizerTransformer Create() =>
-        new(_backbone, _backboneName, OutputColumnName, InputColumnName, Options.Backbone, Options.Pooling);
+        new(_backbone, OutputColumnName, InputColumnName, Options.Run, Options.Pooling);
 }
 
 /// <summary>Writes the pooled backbone features of each image into a vector column (see <see cref="ImageFeaturizerEstimator"/>).</summary>
@@ -89,17 +89,15 @@ public sealed class ImageFeaturizerTransformer : DefectTransformer
 {
     internal const string KindName = "image-featurizer";
     private readonly byte[] _backboneBytes;
-    private readonly string _backboneName;
     private readonly OnnxFeatureExtractor _extractor;
     private readonly ImageMapping<FeatureRow> _mapping;
 
-    internal ImageFeaturizerTransformer(byte[] backbone, string backboneName, string outputColumnName, string inputColumnName, OnnxBackboneOptions options, FeaturePooling pooling)
+    internal ImageFeaturizerTransformer(BackboneSpec backbone, string outputColumnName, string inputColumnName, OnnxBackboneOptions options, FeaturePooling pooling)
         : base(inputColumnName)
     {
-        _backboneBytes = backbone;
-        _backboneName = backboneName;
+        _backboneBytes = backbone.ReadModel();
         OutputColumnName = outputColumnName;
-        _extractor = new OnnxFeatureExtractor(new OnnxBackbone(backbone, backboneName, options), ownsBackbone: true, pooling);
+        _extractor = new OnnxFeatureExtractor(new OnnxBackbone(backbone, options), ownsBackbone: true, pooling);
         SchemaDefinition output = SchemaDefinition.Create(typeof(FeatureRow));
         output[0].ColumnName = outputColumnName;
         output[0].ColumnType = new VectorDataViewType(NumberDataViewType.Single, _extractor.FeatureLength);
@@ -126,9 +124,9 @@ public sealed class ImageFeaturizerTransformer : DefectTransformer
             s.Write(_backboneBytes);
         }
 
-        OnnxBackboneOptions o = _extractor.Backbone.Options;
-        TensorLayoutOptions l = o.Layout;
-        Settings settings = new(ImageColumnName, OutputColumnName, _backboneName, _extractor.Pooling, [.. _extractor.Backbone.Layers], o.InputName, o.BatchSize,
+        OnnxBackbone b = _extractor.Backbone;
+        TensorLayoutOptions l = b.Layout;
+        Settings settings = new(ImageColumnName, OutputColumnName, b.Name, _extractor.Pooling, [.. b.Layers], b.InputName, b.Options.BatchSize,
             new Layout(l.Width, l.Height, l.Channels, l.ChannelOrder, l.Scale, [.. l.Mean], [.. l.Std], l.ResizeMode, l.PadValue, l.Alignment));
         using Stream json = archive.CreateEntry(prefix + "settings.json").Open();
         JsonSerializer.Serialize(json, settings);
@@ -144,11 +142,10 @@ public sealed class ImageFeaturizerTransformer : DefectTransformer
         }
 
         Layout l = s.Layout;
-        OnnxBackboneOptions options = new()
+        BackboneSpec spec = BackboneSpec.FromBytes(bytes.ToArray(), s.BackboneName) with
         {
-            Layers = s.Layers,
+            Taps = s.Layers,
             InputName = s.InputName,
-            BatchSize = s.BatchSize,
             Layout = new TensorLayoutOptions
             {
                 Width = l.Width,
@@ -163,7 +160,7 @@ public sealed class ImageFeaturizerTransformer : DefectTransformer
                 Alignment = l.Alignment,
             },
         };
-        return new ImageFeaturizerTransformer(bytes.ToArray(), s.BackboneName, s.OutputColumn, s.ImageColumn, options, s.Pooling);
+        return new ImageFeaturizerTransformer(spec, s.OutputColumn, s.ImageColumn, new OnnxBackboneOptions { BatchSize = s.BatchSize }, s.Pooling);
     }
 
     /// <inheritdoc />
