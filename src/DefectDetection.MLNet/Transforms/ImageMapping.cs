@@ -73,8 +73,19 @@ internal sealed class ImageMapping<TOut>
         return t;
     }
 
-    /// <summary>The output shape over <paramref name="input"/>.</summary>
-    public SchemaShape OutputShape(SchemaShape input) => Estimator(ImageColumn.KindOf(input, InputColumn)).GetOutputSchema(input);
+    /// <summary>
+    /// The output shape over <paramref name="input"/>: its columns (those of the output's names hidden) and the output
+    /// columns. Not CustomMapping's own check, which refuses every image column: ML.NET 6's
+    /// <c>ImageDataViewType.Equals</c> is false for two image types of the same size.
+    /// </summary>
+    public SchemaShape OutputShape(SchemaShape input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ImageColumn.KindOf(input, InputColumn);
+        SchemaShape added = Context.Transforms.CustomMapping<NoColumns, TOut>((_, _) => { }, contractName: null, null, _output).GetOutputSchema(new SchemaShape([]));
+        HashSet<string> names = [.. added.Select(c => c.Name)];
+        return new SchemaShape([.. input.Where(c => !names.Contains(c.Name)), .. added]);
+    }
 
     private SchemaDefinition MLImageDefinition()
     {
@@ -94,6 +105,11 @@ internal sealed class ImageMapping<TOut>
 
         return Context.Data.LoadFromEnumerable(Array.Empty<MLImageRow>(), MLImageDefinition());
     }
+}
+
+/// <summary>A row without columns (for the shape of a mapping's outputs alone).</summary>
+internal sealed class NoColumns
+{
 }
 
 /// <summary>
