@@ -1,7 +1,7 @@
 // The library inside ML.NET pipelines, side by side with ML.NET's own transfer learning, on the Lookout for Vision
 // cookies and (with --tiles) the magnetic-tile six-label split of ../shared:
 //   1. ML.NET alone: LoadImages -> ResizeImages -> ExtractPixels -> DnnFeaturizeImage (its ResNet-18) -> LbfgsMaximumEntropy
-//   2. LoadImages -> our featurizer (MobileNetV2-int8, pooled) -> LbfgsMaximumEntropy
+//   2. LoadImages -> our featurizer (MobileNetV2-int8, or ML.NET's ResNet-18 on our engine; pooled) -> LbfgsMaximumEntropy
 //   3. our classifier (same features, our softmax head and threshold), trained and scored by the library
 //   4. our PatchCore anomaly trainer on mlContext.AnomalyDetection.Trainers -> mlContext.AnomalyDetection.Evaluate (cookies)
 // Usage: dotnet run -c Release --project samples/MLNet [-- --shared DIR] [--tiles]
@@ -20,6 +20,7 @@ string shared = Option("--shared") ?? Path.GetFullPath("../shared");
 string backbone = Path.Combine(shared, "models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx");
 string cookies = Path.Combine(shared, "datasets", "lfv-cookies");
 string splits = Path.Combine(shared, "datasets", "magnetic-tile", "splits.json");
+string resNet18 = Path.Combine(AppContext.BaseDirectory, "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx"); // copied by ML.NET's package
 MLContext ml = new(seed: 1);
 Console.WriteLine("| data | method | accuracy | macro F1 | training s | ms per test image |");
 Console.WriteLine("|---|---|---|---|---|---|");
@@ -66,6 +67,11 @@ void Compare(string name, ImageDataset train, ImageDataset test, string[] normal
     var ours = images.Append(ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { Backbone = BackboneSpec.MobileNetV2Int8(backbone) }, inputColumnName: "Image"))
         .AppendCacheCheckpoint(ml).Append(head);
     Report(name, "ML.NET + our featurizer (MobileNetV2-int8) + LbfgsMaximumEntropy", ours, trainView, testView, test.Count);
+
+    // 2b. The same with ML.NET's ResNet-18 run by the library's engine (the model file ML.NET's featurizer uses).
+    var resnet = images.Append(ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { Backbone = BackboneSpec.MlNetResNet18(resNet18) }, inputColumnName: "Image"))
+        .AppendCacheCheckpoint(ml).Append(head);
+    Report(name, "ML.NET + our featurizer (ML.NET's ResNet-18) + LbfgsMaximumEntropy", resnet, trainView, testView, test.Count);
 
     // 3. The library's own classifier on the same features.
     Stopwatch clock = Stopwatch.StartNew();

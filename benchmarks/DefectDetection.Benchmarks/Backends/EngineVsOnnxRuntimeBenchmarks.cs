@@ -30,7 +30,7 @@ public class EngineVsOnnxRuntimeBenchmarks
     public string Case { get; set; } = "";
 
     /// <summary>Intra-op threads of both engines.</summary>
-    [Params(2)]
+    [Params(1, 2)]
     public int Threads { get; set; }
 
     [GlobalSetup]
@@ -41,7 +41,7 @@ public class EngineVsOnnxRuntimeBenchmarks
             "mobilenetv2-int8 b1" => (Shared("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx"), "input", 1, 3, 224, Shared("models", "mobilenetv2-int8", "samples", "goldfish.input.f32")),
             "mobilenetv2-int8 b16" => (Shared("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx"), "input", 16, 3, 224, Shared("models", "mobilenetv2-int8", "samples", "goldfish.input.f32")),
             "yolox-nano b1" => (Shared("models", "yolox-nano", "yolox-nano.onnx"), "images", 1, 3, 416, Shared("models", "yolox-nano", "samples", "coco-000000000285.input.f32")),
-            "resnet18-mlnet b1" => (ResNet18(), "Input247", 1, 3, 224, (string?)null),
+            "resnet18-mlnet b1" => (ResNet18(), "", 1, 3, 224, (string?)null),
             _ => throw new ArgumentOutOfRangeException(nameof(Case), Case, "Unknown case."),
         };
 
