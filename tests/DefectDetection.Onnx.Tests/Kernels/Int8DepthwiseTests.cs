@@ -79,29 +79,23 @@ public sealed class Int8DepthwiseTests
     {
         using var scope = new VectorWidthScope(512);
         var rng = new Random(3001);
-        bool ring = Conv2dInt8.RowRingEnabled;
-        Conv2dInt8.RowRingEnabled = false; // other tests running meanwhile only take the other (equally exact) kernel
-        try
+        for (int h = 1; h <= 9; h++)
         {
-            for (int h = 1; h <= 9; h++)
+            for (int w = 15; w <= 70; w++)
             {
-                for (int w = 15; w <= 70; w++)
-                {
-                    Check(new Conv2dShape(3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1), rng, 1 + (w % 2), h, w, variant: (h * 71) + w, pool: null);
-                }
+                Check(new Conv2dShape(3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1), rng, 1 + (w % 2), h, w, variant: (h * 71) + w, pool: null,
+                      paths: Int8KernelPaths.All & ~Int8KernelPaths.RowRing);
             }
-        }
-        finally
-        {
-            Conv2dInt8.RowRingEnabled = ring;
         }
     }
 
     /// <summary>
     /// One random depthwise case checked against the reference: weights, input, zero points, bias, scales, output
-    /// type and clamp range drawn from <paramref name="rng"/>, the mix chosen by <paramref name="variant"/>.
+    /// type and clamp range drawn from <paramref name="rng"/>, the mix chosen by <paramref name="variant"/>, the
+    /// kernel created with <paramref name="paths"/>.
     /// </summary>
-    internal static void Check(Conv2dShape shape, Random rng, int n, int h, int w, int variant, IntraOpThreadPool? pool, bool largeBias = false)
+    internal static void Check(Conv2dShape shape, Random rng, int n, int h, int w, int variant, IntraOpThreadPool? pool, bool largeBias = false,
+                               Int8KernelPaths paths = Int8KernelPaths.All)
     {
         int c = shape.OutChannels;
         byte[] wb = new byte[c * 9];
@@ -132,7 +126,7 @@ public sealed class Int8DepthwiseTests
         int min = (variant % 6) == 1 ? zp : (signedOut ? -128 : 0), max = (variant % 6) == 1 ? Math.Min(zp + 90, signedOut ? 127 : 255) : (signedOut ? 127 : 255);
         var rq = new Requantization(scales, zp, signedOut, min, max);
         int[] acc = KernelReference.ConvInteger(shape, x, xZero, n, h, w, weights, wZero, bias);
-        var conv = new Conv2dInt8(shape, weights, wZero, bias, xZero, rq);
+        var conv = new Conv2dInt8(shape, weights, wZero, bias, xZero, rq, paths);
         byte[] y = new byte[acc.Length + 1];
         y[^1] = 0x5A;
         conv.Run(x, n, h, w, y, [], pool);
