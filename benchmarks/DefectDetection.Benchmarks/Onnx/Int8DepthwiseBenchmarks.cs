@@ -46,12 +46,15 @@ public class Int8DepthwiseBenchmarks
     public void WithoutRowRing() => _withoutRing!.Run(_x, 1, Layer.Size, Layer.Size, _y, [], null);
 
     /// <summary>A c x size x size depthwise 3x3 layer, pad 1.</summary>
-    public sealed record DepthwiseLayer(int Channels, int Size, int Stride) : IOperationCount
+    public sealed record DepthwiseLayer(int Channels, int Size, int Stride) : IOperationCount, IComparable
     {
         internal Conv2dShape Shape => new(Channels, Channels, Channels, 3, 3, Stride, Stride, 1, 1, 1, 1, 1, 1);
 
         public double Operations => 2.0 * 9 * Channels * Shape.OutputHeight(Size) * Shape.OutputWidth(Size);
 
         public override string ToString() => $"dw s{Stride} {Channels}x{Size}x{Size}";
+
+        // The network's order in the tables.
+        public int CompareTo(object? obj) => Layers.ToList().IndexOf(this).CompareTo(obj is DepthwiseLayer other ? Layers.ToList().IndexOf(other) : -1);
     }
 }

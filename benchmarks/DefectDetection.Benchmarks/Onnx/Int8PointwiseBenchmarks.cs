@@ -80,12 +80,15 @@ public class Int8PointwiseBenchmarks
     private void Run(Conv2dInt8 conv, IntraOpThreadPool? pool) => conv.Run(_x, Layer.N, Layer.H, Layer.H, _y, _scratch, pool);
 
     /// <summary>C -> M channels, K x K kernel, stride S, pad K / 2, on H x H planes, batch N.</summary>
-    public sealed record GemmConvLayer(int C, int M, int K, int S, int H, int N) : IOperationCount
+    public sealed record GemmConvLayer(int C, int M, int K, int S, int H, int N) : IOperationCount, IComparable
     {
         internal Conv2dShape Shape => new(C, M, 1, K, K, S, S, 1, 1, K / 2, K / 2, K / 2, K / 2);
 
         public double Operations => 2.0 * M * C * K * K * Shape.OutputHeight(H) * Shape.OutputWidth(H) * N;
 
         public override string ToString() => $"{C}->{M} k{K} s{S} {H}^2 b{N}";
+
+        // The network's order in the tables.
+        public int CompareTo(object? obj) => Layers.ToList().IndexOf(this).CompareTo(obj is GemmConvLayer other ? Layers.ToList().IndexOf(other) : -1);
     }
 }

@@ -90,5 +90,6 @@ public sealed class KernelVariantBenchmarkConfig : ManualConfig
         BenchmarkJobs.AddUnlessCommandLine(this, Job.ShortRun.WithId("SIMD"));
         AddDiagnoser(MemoryDiagnoser.Default);
         AddColumn(new KernelBenchmarkConfig.GopsColumn());
+        WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(40));
     }
 }

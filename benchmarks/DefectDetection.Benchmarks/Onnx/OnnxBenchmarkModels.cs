@@ -1,13 +1,14 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
 using DefectDetection.Benchmarks.Imaging;
 using DefectDetection.Onnx;
 
 namespace DefectDetection.Benchmarks.Onnx;
 
 /// <summary>A model of ../shared/models with the input it is timed on (deterministic random values in [0, 1)).</summary>
-public sealed record ModelInput(string Folder, string File, string InputName, int[] Shape)
+public sealed record ModelInput(string Folder, string File, string InputName, int[] Shape) : IComparable
 {
     public static ModelInput MobileNetV2Int8Qdq(int batch = 1, int size = 224) => new("mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx", "input", [batch, 3, size, size]);
 
@@ -32,6 +33,18 @@ public sealed record ModelInput(string Folder, string File, string InputName, in
     }
 
     public override string ToString() => $"{System.IO.Path.GetFileNameWithoutExtension(File)} [{string.Join(",", Shape)}]";
+
+    // Tables in the order of the file names, then of the input shapes.
+    public int CompareTo(object? obj)
+    {
+        if (obj is not ModelInput other)
+        {
+            return 1;
+        }
+
+        int byFile = string.CompareOrdinal(File, other.File);
+        return byFile != 0 ? byFile : Shape.AsSpan().SequenceCompareTo(other.Shape);
+    }
 }
 
 /// <summary>
@@ -44,5 +57,6 @@ public sealed class SessionBenchmarkConfig : ManualConfig
     {
         BenchmarkJobs.AddUnlessCommandLine(this, Job.Default.WithLaunchCount(1).WithWarmupCount(8).WithIterationCount(10).WithId("Session"));
         AddDiagnoser(MemoryDiagnoser.Default);
+        WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(40));
     }
 }

@@ -27,7 +27,7 @@ public unsafe class QGemmMicroKernelBenchmarks
     {
         if (!Avx512BW.IsSupported || !Avx512F.VL.IsSupported)
         {
-            throw new PlatformNotSupportedException("QGemm.Kernel512Requant needs AVX-512BW and AVX-512VL; this CPU has neither path.");
+            throw new PlatformNotSupportedException("QGemm.Kernel512Requant needs AVX-512BW and AVX-512VL, which this CPU lacks.");
         }
 
         int kp = Depth.KPairs;
@@ -69,9 +69,11 @@ public unsafe class QGemmMicroKernelBenchmarks
     }
 
     /// <summary>The k pairs of one tile (K = 2 x KPairs).</summary>
-    public sealed record TileDepth(int KPairs) : IOperationCount
+    public sealed record TileDepth(int KPairs) : IOperationCount, IComparable
     {
         public double Operations => 2.0 * 8 * 32 * KPairs * 2;
+
+        public int CompareTo(object? obj) => KPairs.CompareTo((obj as TileDepth)?.KPairs);
 
         public override string ToString() => $"kPairs {KPairs}";
     }
