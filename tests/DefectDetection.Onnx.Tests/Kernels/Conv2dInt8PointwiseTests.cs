@@ -39,7 +39,6 @@ public sealed class Conv2dInt8PointwiseTests
     [MemberData(nameof(Variants))]
     public void MatchesReference(int width, bool fastPaths)
     {
-        using var scope = new VectorWidthScope(width);
         using var pool = new IntraOpThreadPool(2);
         Int8KernelPaths paths = fastPaths ? Int8KernelPaths.All : Int8KernelPaths.None;
         var rng = new Random(5 + width);
@@ -56,7 +55,7 @@ public sealed class Conv2dInt8PointwiseTests
             int zp = signedOut ? -128 + rng.Next(0, 30) : rng.Next(0, 30);
             int? min = (i % 4) == 1 ? zp : null;
             int? max = (i % 4) == 1 ? zp + 60 : null;
-            var conv = new Conv2dInt8(shape, w, wZero, bias ?? [], xZero, new Requantization(scales, zp, signedOut, min, max), paths);
+            var conv = new Conv2dInt8(shape, w, wZero, bias ?? [], xZero, new Requantization(scales, zp, signedOut, min, max), paths, width);
             byte[] scratch = new byte[conv.ScratchBytes(c.N, c.H, c.W)];
             byte[] y = new byte[expected32.Length + 1];
             y[^1] = 0xA5;

@@ -32,8 +32,10 @@ internal sealed unsafe partial class Conv2dInt8
     /// <param name="inputZeroPoint">The u8 input zero point.</param>
     /// <param name="requant">Output requantization (per output channel or per tensor), or null for int32 output.</param>
     /// <param name="paths">The fast paths this convolution may take (tests and benchmarks pass fewer to reach the ones beneath).</param>
+    /// <param name="vectorBits">The widest vector to use (see <see cref="KernelOptions.Resolve"/>); null for the widest available.</param>
     public Conv2dInt8(in Conv2dShape shape, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> weightZeroPoints,
-                      ReadOnlySpan<int> bias32, byte inputZeroPoint, Requantization? requant, Int8KernelPaths paths = Int8KernelPaths.All)
+                      ReadOnlySpan<int> bias32, byte inputZeroPoint, Requantization? requant, Int8KernelPaths paths = Int8KernelPaths.All,
+                      int? vectorBits = null)
     {
         shape.Validate();
         if (weights.Length != (long)shape.OutChannels * shape.WeightsPerOutputChannel)
@@ -61,7 +63,7 @@ internal sealed unsafe partial class Conv2dInt8
         _inputZeroPoint = inputZeroPoint;
         _requant = requant;
         _paths = paths;
-        _width = QGemm.IntWidth(KernelOptions.MaxVectorBits);
+        _width = QGemm.IntWidth(KernelOptions.Resolve(vectorBits));
         int kg = shape.WeightsPerOutputChannel, mg = shape.OutChannelsPerGroup;
         var zeros = new int[shape.OutChannels];
         for (int m = 0; m < zeros.Length; m++)
