@@ -52,7 +52,7 @@ public sealed class AutoConfigTests
     {
         // Boards of 960x720 with defects a few pixels across: at 224 px a whole board loses them.
         var generator = new PcbBoardGenerator(new PcbBoardOptions { Width = 960, Height = 720, PixelsPerMm = 5, ComponentCount = 12, MinDefects = 1, MaxDefects = 2 });
-        List<SyntheticBoard> normals = [.. Enumerable.Range(0, 10).Select(i => generator.Generate(i, defective: false))];
+        List<SyntheticBoard> normals = [.. Enumerable.Range(0, 16).Select(i => generator.Generate(i, defective: false))];
         List<SyntheticBoard> test = [.. Enumerable.Range(100, 8).Select(i => generator.Generate(i, defective: i % 2 == 0))];
         try
         {
