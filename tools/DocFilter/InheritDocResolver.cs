@@ -45,36 +45,52 @@ internal sealed class InheritDocResolver(AssemblySet set)
             var (sourceDocs, sourceEntity) = source.Value;
             var renames = sourceEntity is { } from ? Renames(from, entity) : Renames(null, entity);
             string? path = inheritdoc.Attribute("path")?.Value;
+            List<XNode> inherited;
             if (inheritdoc.Parent == result)
             {
+                // At the top: the inherited elements the member does not have itself (or what the path selects).
                 var present = result.Elements().Where(e => e.Name != "inheritdoc").Select(Key).ToHashSet(StringComparer.Ordinal);
-                var inherited = Select(sourceDocs, path)
-                    .Where(e => e.Name != "inheritdoc")
-                    .Select(e => Rename(new XElement(e), renames))
-                    .Where(e => present.Add(Key(e)))
+                inherited = (path is null ? sourceDocs.Elements() : Select(sourceDocs, path))
+                    .Select(n => Copy(n, renames))
+                    .Where(n => n is not XElement e || e.Name != "inheritdoc" && present.Add(Key(e)))
                     .ToList();
-                inheritdoc.ReplaceWith(inherited);
             }
             else
             {
+                // Inside an element: the content of the inherited element with the same tag and name (or what the path selects).
                 var top = inheritdoc.AncestorsAndSelf().First(e => e.Parent == result);
-                var match = (path is not null ? Select(sourceDocs, path) : sourceDocs.Elements(top.Name))
-                    .Select(e => Rename(new XElement(e), renames))
-                    .FirstOrDefault(e => path is not null || e.Attribute("name")?.Value == top.Attribute("name")?.Value);
-                if (match is null)
-                {
-                    failures.Add($"nothing to inherit into <{top.Name}>");
-                    inheritdoc.Remove();
-                    continue;
-                }
-                inheritdoc.ReplaceWith(match.Nodes());
+                inherited = path is not null
+                    ? Select(sourceDocs, path).Select(n => Copy(n, renames)).ToList()
+                    : sourceDocs.Elements(top.Name)
+                        .Select(e => (XElement)Copy(e, renames))
+                        .FirstOrDefault(e => e.Attribute("name")?.Value == top.Attribute("name")?.Value)?.Nodes().ToList() ?? [];
             }
+            if (inherited.Count == 0 && (path is not null || inheritdoc.Parent != result))
+            {
+                failures.Add(path is null ? $"nothing to inherit into <{inheritdoc.AncestorsAndSelf().First(e => e.Parent == result).Name}>" : $"nothing selected by path \"{path}\"");
+                inheritdoc.Remove();
+                continue;
+            }
+            inheritdoc.ReplaceWith(inherited);
         }
         return result;
     }
 
-    private static IEnumerable<XElement> Select(XElement docs, string? path) =>
-        path is null ? docs.Elements() : docs.XPathSelectElements(path.TrimStart('/'));
+    /// <summary>
+    /// The nodes an XPath selects in the inherited member: <c>/summary</c> and <c>/summary/node()</c> as Roslyn reads them
+    /// (from the member element); a path without the leading slash is read the same way.
+    /// </summary>
+    private static IEnumerable<XNode> Select(XElement docs, string path) =>
+        ((System.Collections.IEnumerable)docs.XPathEvaluate(path.TrimStart('/'))).OfType<XNode>();
+
+    private static XNode Copy(XNode node, Dictionary<string, string> renames) => node switch
+    {
+        XElement e => Rename(new XElement(e), renames),
+        XCData c => new XCData(c),
+        XText t => new XText(t),
+        XComment c => new XComment(c),
+        _ => new XText(""),
+    };
 
     private static string Key(XElement element)
     {

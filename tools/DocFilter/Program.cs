@@ -51,7 +51,7 @@ internal static class Program
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"{origin}: error DOC000: DocFilter could not rewrite {xml}: {e}");
+            Console.Error.WriteLine($"{origin}: error DOC000: DocFilter failed on {xml}: {e}");
             return 1;
         }
     }
