@@ -1,12 +1,16 @@
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 using DefectDetection.Benchmarks.Imaging;
 
 namespace DefectDetection.Benchmarks;
 
 /// <summary>
-/// Runs the benchmarks chosen on the command line (BenchmarkDotNet's --filter etc.), or the
-/// <c>jpeg-compare</c> timing mode used by benchmarks/scripts/jpeg-compare.sh, or the <c>crop-split</c> stage split
-/// of the crop-and-classify pipeline.
+/// Runs the benchmarks chosen on the command line (BenchmarkDotNet's --filter etc.), or one of the reports: the
+/// <c>jpeg-compare</c> timing mode used by benchmarks/scripts/jpeg-compare.sh, the <c>crop-split</c> stage split
+/// of the crop-and-classify pipeline (<c>crop-engine</c>, <c>crop-profile</c>, <c>crop-huge</c> beside it), the
+/// <c>onnx-profile</c> per-kernel profile of a shared model and the <c>qgemm-balance</c> column blocks of the int8 GEMM.
+/// A job named on the command line (<c>--job dry</c> for a quick check that benchmarks run) replaces the jobs of the
+/// benchmark configs.
 /// </summary>
 public static class Program
 {
@@ -37,7 +41,18 @@ public static class Program
             return Vision.LargeImageDemo.Run(args[1..]);
         }
 
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        if (args.Length > 0 && args[0] == "onnx-profile")
+        {
+            return Onnx.OnnxProfile.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "qgemm-balance")
+        {
+            return Onnx.QGemmBalanceReport.Run(args[1..]);
+        }
+
+        // Building the generated benchmark project can take minutes on a busy 2-core machine (BenchmarkDotNet's default: 2).
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, ManualConfig.Create(DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(15)));
         return 0;
     }
 }

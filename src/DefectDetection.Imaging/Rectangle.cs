@@ -60,6 +60,6 @@ public readonly record struct Rectangle(int X, int Y, int Width, int Height)
     /// <summary>True when <paramref name="other"/> lies entirely inside this rectangle.</summary>
     public bool Contains(Rectangle other) => other.X >= X && other.Y >= Y && other.Right <= Right && other.Bottom <= Bottom;
 
-    /// <inheritdoc />
+    /// <summary>The rectangle as <c>WIDTHxHEIGHT+X+Y</c> (ImageMagick's geometry), e.g. <c>40x30+10+5</c>.</summary>
     public override string ToString() => $"{Width}x{Height}+{X}+{Y}";
 }

@@ -21,6 +21,19 @@ for package in DefectDetection.Imaging DefectDetection.Onnx DefectDetection.Core
   grep -q ' README.md$' <<< "$listing" || { echo "$package has no README"; exit 1; }
 done
 
+echo "== documentation files"
+# The libraries' XML docs describe the public API only, with no <inheritdoc/> left (tools/DocFilter rewrote them);
+# the tool package ships none.
+dotnet build "$root/tools/DocFilter/DocFilter.csproj" -c Release -o "$work/docfilter" -v quiet -nologo > "$work/docfilter.log" 2>&1 || { cat "$work/docfilter.log"; exit 1; }
+mkdir -p "$work/docs"
+for package in DefectDetection.Imaging DefectDetection.Onnx DefectDetection.Core DefectDetection.Vision; do
+  unzip -q -o "$feed/$package.$version.nupkg" "lib/net10.0/$package.dll" "lib/net10.0/$package.xml" -d "$work/docs/$package"
+  dotnet "$work/docfilter/DocFilter.dll" check --assembly "$work/docs/$package/lib/net10.0/$package.dll" --xml "$work/docs/$package/lib/net10.0/$package.xml"
+done
+if unzip -l "$feed/DefectDetection.Cli.$version.nupkg" | grep -E '\.xml$' | grep -v -E 'DotnetToolSettings\.xml|\[Content_Types\]\.xml'; then
+  echo "the tool package ships documentation files"; exit 1
+fi
+
 echo "== a fresh console app"
 # Its own package folder, so a package of the same version unpacked by an earlier run cannot stand in for this one.
 export NUGET_PACKAGES="$work/packages"

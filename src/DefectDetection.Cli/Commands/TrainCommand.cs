@@ -23,6 +23,8 @@ internal static class TrainCommand
         Option<string> split = new("--split") { Description = "The list of a splits .json to train on ([task:]name; default classification train, tested on test)." };
         Option<string> augment = new("--augment") { Description = "Augmented copies: none (default), hflip, vflip, rot90, crops (comma-separated); for --task anomaly: flips (the bank also learns each normal mirrored)." };
         Option<string> inputSize = new("--input-size") { Description = "Anomaly task: the side the backbone runs at (default 224; the model's fixed input is made dynamic, only trunk layers are tapped)." };
+        Option<string> tiles = new("--tiles") { Description = "Anomaly task: tiles a side (1-4) the image is cut into for the backbone, for small defects in large images (default: chosen by validation on synthetic defects; 1 turns the search off)." };
+        Option<string> timeBudget = new("--time-budget") { HelpName = "SECONDS", Description = "Time the automatic configuration may take before the final training (default 300; 0: no limit)." };
         Option<string> coresetRatio = new("--coreset-ratio") { Description = "Anomaly task: share of patches kept in the memory bank, in (0, 1] (default 0.1; 1 keeps every patch: more accurate with hundreds of images, slower to score)." };
         Option<string> border = new("--border") { Description = "Anomaly task: rings of edge patches left out of the image score (default 1)." };
         Option<string> contextWeight = new("--context") { Description = "Anomaly task: weight of the intensity context (brightness, contrast and streaks relative to each cell's own row and column) added to the patch scores, for large uneven areas (default 0 = off; 0.5 suits the magnetic tiles)." };
@@ -44,7 +46,7 @@ internal static class TrainCommand
         Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file (the backbone or data file is never replaced)." };
         Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command command = new("train", $"Learn a model from labelled images. Tasks: {TaskHandlers.Describe}.") { data, task, annotations, pipelineFile, backbone, layer, output, images, split, augment, inputSize, coresetRatio, border, contextWeight, positionWeight, nearestImages, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
+        Command command = new("train", $"Learn a model from labelled images. Tasks: {TaskHandlers.Describe}.") { data, task, annotations, pipelineFile, backbone, layer, output, images, split, augment, inputSize, tiles, timeBudget, coresetRatio, border, contextWeight, positionWeight, nearestImages, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse => Guard(context, () =>
         {
@@ -69,6 +71,8 @@ internal static class TrainCommand
                 Split = parse.GetValue(split),
                 Augment = parse.GetValue(augment) ?? "none",
                 InputSize = parse.GetValue(inputSize) is { } side ? OnnxTensorFiles.ParseInt(side, "--input-size", 224, 32, 4096) : null,
+                Tiles = parse.GetValue(tiles) is { } t ? OnnxTensorFiles.ParseInt(t, "--tiles", 1, 1, 4) : null,
+                TimeBudget = TimeSpan.FromSeconds(parse.GetValue(timeBudget) is { } tb ? OnnxTensorFiles.ParseInt(tb, "--time-budget", 300, 0, 86_400) : 300),
                 CoresetRatio = ParseDouble(parse.GetValue(coresetRatio), "--coreset-ratio"),
                 BorderPatches = parse.GetValue(border) is { } rings ? OnnxTensorFiles.ParseInt(rings, "--border", 1, 0, 8) : null,
                 ContextWeight = ParseDouble(parse.GetValue(contextWeight), "--context"),

@@ -8,6 +8,14 @@ public enum ThresholdRule
 
     /// <summary>The highest threshold whose recall reaches <see cref="ThresholdOptions.TargetRecall"/>.</summary>
     TargetRecall,
+
+    /// <summary>
+    /// A threshold that small, noisy sets cannot push to an extreme: the middle (median) of the distinct scores whose F1
+    /// is within <see cref="ThresholdOptions.F1Tolerance"/> of the best, then kept between the median score of the
+    /// negatives and the median score of the positives (so it never calls more than half the negatives positive, nor
+    /// misses more than half the positives). Exact on separable sets (a cut between the classes).
+    /// </summary>
+    StableF1,
 }
 
 /// <summary>Options of threshold selection.</summary>
@@ -18,6 +26,9 @@ public sealed class ThresholdOptions
 
     /// <summary>The recall to reach with <see cref="ThresholdRule.TargetRecall"/>, in (0, 1]. Default 0.95.</summary>
     public double TargetRecall { get; init; } = 0.95;
+
+    /// <summary>How far below the best F1 a score may be and still count as near-best for <see cref="ThresholdRule.StableF1"/>. Default 0.02.</summary>
+    public double F1Tolerance { get; init; } = 0.02;
 }
 
 /// <summary>
@@ -149,6 +160,7 @@ public static class BinaryMetrics
         double best = double.NaN, bestF1 = -1;
         long tp = 0, predicted = 0;
         int i = 0;
+        List<(double Score, double F1)>? curve = options.Rule == ThresholdRule.StableF1 ? [] : null;
         while (i < order.Length)
         {
             double s = scores[order[i]];
@@ -170,6 +182,7 @@ public static class BinaryMetrics
             }
 
             double f1 = 2.0 * tp / (predicted + nPos);
+            curve?.Add((s, f1));
             if (f1 >= bestF1)
             {
                 bestF1 = f1;
@@ -177,7 +190,45 @@ public static class BinaryMetrics
             }
         }
 
-        return best;
+        return curve is null ? best : Stable(curve, bestF1, scores, positives, options.F1Tolerance);
+    }
+
+    // The median of the near-best cut points (each the midpoint between a score and the next lower one, so that a
+    // separable set is cut between its classes), kept between the class medians.
+    private static double Stable(List<(double Score, double F1)> curve, double bestF1, ReadOnlySpan<double> scores, ReadOnlySpan<bool> positives, double tolerance)
+    {
+        List<double> near = [];
+        for (int k = 0; k < curve.Count; k++)
+        {
+            if (curve[k].F1 >= bestF1 - tolerance)
+            {
+                double below = k + 1 < curve.Count ? curve[k + 1].Score : curve[k].Score;
+                near.Add((curve[k].Score + below) / 2);
+            }
+        }
+
+        near.Sort();
+        double t = near[near.Count / 2];
+        List<double> pos = [], neg = [];
+        for (int k = 0; k < scores.Length; k++)
+        {
+            (positives[k] ? pos : neg).Add(scores[k]);
+        }
+
+        if (neg.Count == 0)
+        {
+            return t;
+        }
+
+        double lo = Median(neg), hi = Median(pos);
+        return lo <= hi ? Math.Clamp(t, lo, hi) : t;
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        int n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : (values[(n / 2) - 1] + values[n / 2]) / 2;
     }
 
     private static int[] SortedDescending(ReadOnlySpan<double> scores, ReadOnlySpan<bool> positives)

@@ -26,6 +26,10 @@ public sealed class ImageClassifierSection
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? PositiveLabel { get; init; }
 
+    /// <summary>The rule that chose the threshold on out-of-fold probabilities (for example <c>StableF1</c>), or null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ThresholdRule { get; init; }
+
     /// <summary>The threshold on the probability of "any defect label", or null.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? DefectThreshold { get; init; }

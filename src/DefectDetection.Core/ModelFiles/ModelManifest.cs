@@ -68,6 +68,10 @@ public sealed class ModelManifest
     [JsonPropertyName(DefectDetection.Models.Learners.TemplateDifference)]
     public TemplateDifferenceSection? TemplateDifference { get; init; }
 
+    /// <summary>What automatic configuration tried and chose while training, or null when nothing was searched.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TrainingSearch? Search { get; init; }
+
     // Format version 1 kept the learners' settings as strings here; the reader turns them into the learner's section
     // (ManifestV1) and clears them, and format version 2 refuses them.
     [JsonInclude]

@@ -236,6 +236,7 @@ public sealed partial class ModelPackage
             Variation = Manifest.Variation,
             PinResidual = Manifest.PinResidual,
             TemplateDifference = Manifest.TemplateDifference,
+            Search = Manifest.Search,
             CreatedUtc = Manifest.CreatedUtc,
             Entries = entries,
         };

@@ -19,6 +19,6 @@ public readonly record struct Dimension(long? Value, string? Symbol)
     /// <summary>True when the size is only known at run time.</summary>
     public bool IsDynamic => Value is null;
 
-    /// <inheritdoc />
+    /// <summary>The fixed size, else the symbol, else <c>?</c>.</summary>
     public override string ToString() => Value?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? Symbol ?? "?";
 }

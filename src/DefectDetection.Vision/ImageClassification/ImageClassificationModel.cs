@@ -269,6 +269,7 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
             NormalLabels = NormalLabels,
             PositiveLabel = PositiveLabel,
             DefectThreshold = DefectThreshold,
+            ThresholdRule = Training.ThresholdRule,
             Pooling = Backbone is null ? null : ((OnnxFeatureExtractor)_extractor).Pooling.ToString(),
             WeightFree = Backbone is null ? new WeightFreeExtractorInfo { Size = _weightFree.Size, Grid = _weightFree.Grid, Bins = _weightFree.OrientationBins, Scales = _weightFree.Scales } : null,
             FeatureSeconds = Training.FeatureSeconds,
@@ -407,6 +408,7 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
             AugmentedCount = p.AugmentedCount,
             FeatureSeconds = p.FeatureSeconds,
             HeadSeconds = p.HeadSeconds,
+            ThresholdRule = p.ThresholdRule,
         };
         string[] normal = [.. p.NormalLabels];
         return new ImageClassificationModel(extractor, head, positive, m.Threshold, normal, training, bytes, weightFree, m.CreatedUtc)

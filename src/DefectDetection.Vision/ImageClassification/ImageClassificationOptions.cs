@@ -79,8 +79,11 @@ public sealed class ImageClassificationOptions
     /// </summary>
     public bool ChooseDefectThreshold { get; init; }
 
-    /// <summary>The threshold rule (max F1 by default, or a target recall).</summary>
-    public ThresholdOptions Threshold { get; init; } = new();
+    /// <summary>
+    /// The threshold rule on the pooled out-of-fold probabilities. Default <see cref="ThresholdRule.StableF1"/>: near-best
+    /// F1, kept between the class medians, so that a few noisy folds cannot push it to an extreme.
+    /// </summary>
+    public ThresholdOptions Threshold { get; init; } = new() { Rule = ThresholdRule.StableF1 };
 
     /// <summary>Folds of the cross-validation that chooses the threshold (bounded by the smallest label's count). Default 5.</summary>
     public int ThresholdFolds { get; init; } = 5;

@@ -106,6 +106,7 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
             FeatureSeconds = featureSeconds,
             HeadSeconds = headSeconds,
             CrossValidation = cv,
+            ThresholdRule = threshold is not null || defectThreshold is not null ? Options.Threshold.Rule.ToString() : null,
         };
 
         IFeatureExtractor modelExtractor = _extractor is OnnxFeatureExtractor onnx

@@ -67,6 +67,15 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
     /// <summary>The score change that moves the confidence by one logit.</summary>
     public double ConfidenceScale { get; }
 
+    /// <summary>What automatic configuration tried and chose (written into the model file), or null when nothing was searched.</summary>
+    public TrainingSearch? Search { get; internal init; }
+
+    /// <summary>Tiles a side the image is cut into for the backbone (1: the whole image).</summary>
+    public int Tiles => _settings.Tiles;
+
+    /// <summary>The backbone's input side in pixels.</summary>
+    public int InputSide => _settings.InputSize;
+
     /// <summary>Held-out normal scores the threshold was calibrated on.</summary>
     public IReadOnlyList<double> CalibrationScores { get; }
 
@@ -157,7 +166,7 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
     /// <inheritdoc />
     /// <remarks>The threshold is in the model's score units; <see cref="CalibrationScores"/> shows where the held-out normal images scored.</remarks>
     public IDefectModel WithThreshold(double threshold) =>
-        new PatchCoreModel(_shared.Acquire(), _settings, _patches, ModelContract.ScoreThreshold(threshold), ConfidenceScale, [.. CalibrationScores]);
+        new PatchCoreModel(_shared.Acquire(), _settings, _patches, ModelContract.ScoreThreshold(threshold), ConfidenceScale, [.. CalibrationScores]) { Search = Search };
 
     /// <inheritdoc />
     public ICropClassifier AsCropClassifier() => this;
@@ -211,6 +220,7 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
             Backbone = new BackboneInfo { Name = _extractor.Backbone.Name, Sha256 = _extractor.Backbone.Sha256, TappedLayers = _settings.Layers, Embedded = options.EmbedBackbone, Input = _extractor.Backbone.Spec.InputName },
             TrainingData = options.DataSource is null ? null : new TrainingDataSummary { ImageCount = TrainingImages, PerLabel = new Dictionary<string, int> { ["normal"] = TrainingImages }, Source = options.DataSource },
             PatchCore = section,
+            Search = Search,
         };
 
         var tensors = new Dictionary<string, ModelTensor>
@@ -314,7 +324,7 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
         }
 
         PatchBank patches = ReadBank(path, p.NearestImages, package, bank, sources, extractor);
-        return new PatchCoreModel(extractor, settings, patches, m.Threshold.Value, p.ConfidenceScale, [.. p.CalibrationScores]);
+        return new PatchCoreModel(extractor, settings, patches, m.Threshold.Value, p.ConfidenceScale, [.. p.CalibrationScores]) { Search = m.Search };
     }
 
     /// <inheritdoc/>

@@ -6,7 +6,7 @@ using DefectDetection.Vision.Variation;
 namespace DefectDetection.Vision.PatchCore;
 
 /// <summary>Configuration of <see cref="PatchCoreTrainer"/>.</summary>
-public sealed class PatchCoreOptions
+public sealed record PatchCoreOptions
 {
     /// <summary>
     /// The backbone (<see cref="BackboneSpec"/>): its file, input layout (the size comes from <see cref="InputSize"/>
@@ -18,14 +18,19 @@ public sealed class PatchCoreOptions
     /// <summary>The labels of normal images in a dataset given to <see cref="PatchCoreTrainer.Fit(DefectDetection.Datasets.ImageDataset, IProgress{DefectDetection.Models.TrainingProgress}?, CancellationToken)"/>. Default <c>normal</c> and <c>good</c> (MVTec AD).</summary>
     public IReadOnlyList<string> NormalLabels { get; init; } = DefectDetection.Models.Learners.DefaultNormalLabels;
 
-    /// <summary>Network input side in pixels (images are stretched to it). Default 224.</summary>
-    public int InputSize { get; init; } = 224;
+    /// <summary>Network input side in pixels (images are stretched to it). Null (default): 224.</summary>
+    public int? InputSize { get; init; }
 
     /// <summary>
     /// Tiles a side (1..4): the image is stretched to Tiles x InputSize pixels a side and the backbone runs on
-    /// Tiles x Tiles crops whose feature maps are stitched, for finer patches on a fixed-size backbone. Default 1.
+    /// Tiles x Tiles crops whose feature maps are stitched, for finer patches on a fixed-size backbone (small defects
+    /// in large images). Null (default): chosen by <see cref="AutoConfig"/> from the image sizes and validation on
+    /// synthetic defects, 1 when the search is off.
     /// </summary>
-    public int Tiles { get; init; } = 1;
+    public int? Tiles { get; init; }
+
+    /// <summary>Automatic configuration of the settings left null (<see cref="Tiles"/>). Default: on, 5 minutes.</summary>
+    public AutoConfigOptions AutoConfig { get; init; } = new();
 
     /// <summary>Local aggregation window (odd, 1 = none) over each feature map. Default 3.</summary>
     public int Neighbourhood { get; init; } = 3;
@@ -118,7 +123,7 @@ public sealed class PatchCoreOptions
 
         Backbone.Validate();
 
-        if (InputSize < 32 || InputSize > 4096)
+        if (InputSize is < 32 or > 4096)
         {
             throw new ArgumentOutOfRangeException(nameof(InputSize), $"InputSize must be in [32, 4096], got {InputSize}.");
         }
@@ -166,6 +171,7 @@ public sealed class PatchCoreOptions
         Check(MinRegionArea >= 1, nameof(MinRegionArea), MinRegionArea, ">= 1");
         Check(MapSigma >= 0 && float.IsFinite(MapSigma), nameof(MapSigma), MapSigma, "finite and >= 0");
 
+        ArgumentNullException.ThrowIfNull(AutoConfig);
         ArgumentNullException.ThrowIfNull(Threshold);
         Threshold.Validate();
     }

@@ -93,10 +93,18 @@ public sealed class PatchCoreTrainer : IDefectTrainer
             throw new ArgumentException("At least one normal image is needed.");
         }
 
+        // Settings left unset are chosen by validation on the normals first (the scale: whole image or tiles).
         PatchCoreOptions o = Options;
+        ModelFiles.TrainingSearch? searchRecord = null;
+        if (o.Tiles is null && o.AutoConfig.Enabled)
+        {
+            (o, searchRecord) = PatchCoreSearch.Run(o, normalCount, normal, progress, cancellationToken);
+        }
+
+        int inputSize = o.InputSize ?? 224, tiles = o.Tiles ?? 1;
         BackboneSpec spec = o.Backbone!;
         (byte[] backbone, TensorLayoutOptions layout) = spec.Open();
-        var extractor = new PatchFeatureExtractor(backbone, spec.Name, spec.Taps, o.InputSize, o.Neighbourhood, o.Threads, o.BatchSize, o.Tiles, (float)o.PositionWeight, layout, o.MaxLayerFeatures, spec.InputName);
+        var extractor = new PatchFeatureExtractor(backbone, spec.Name, spec.Taps, inputSize, o.Neighbourhood, o.Threads, o.BatchSize, tiles, (float)o.PositionWeight, layout, o.MaxLayerFeatures, spec.InputName);
         try
         {
             int patches = extractor.Patches, dim = extractor.Dimension;
@@ -200,14 +208,14 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                 : AnomalyThreshold.FromNormals(normalScores, o.Threshold);
             (double mean, double std) = AnomalyThreshold.MeanStd(normalScores);
             double scale = std > 0 ? std : Math.Max(1e-6, 0.05 * Math.Abs(threshold));
-            var settings = new PatchCoreSettings([.. extractor.Backbone.Layers], o.InputSize, o.Tiles, o.Neighbourhood, o.BorderPatches, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio, normalCount)
+            var settings = new PatchCoreSettings([.. extractor.Backbone.Layers], inputSize, tiles, o.Neighbourhood, o.BorderPatches, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio, normalCount)
             {
                 ContextModel = contextModel,
                 ContextScale = contextScale,
                 ContextWeight = o.ContextWeight,
                 PositionWeight = (float)o.PositionWeight,
             };
-            var model = new PatchCoreModel(extractor, settings, patchBank, threshold, scale, [.. normalScores]);
+            var model = new PatchCoreModel(extractor, settings, patchBank, threshold, scale, [.. normalScores]) { Search = searchRecord };
             extractor = null!;
             return model;
         }

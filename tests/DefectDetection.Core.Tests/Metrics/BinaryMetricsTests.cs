@@ -93,6 +93,27 @@ public class BinaryMetricsTests
     }
 
     [Fact]
+    public void SelectThreshold_StableF1_CutsBetweenSeparableClasses()
+    {
+        // F1 is 1 only at >= 0.7; the cut goes midway to the next lower score, inside [median negative 0.2, median positive 0.8].
+        ThresholdOptions stable = new() { Rule = ThresholdRule.StableF1 };
+        Assert.Equal(0.5, BinaryMetrics.SelectThreshold([0.9, 0.8, 0.7, 0.3, 0.2, 0.1], [true, true, true, false, false, false], stable), 12);
+    }
+
+    [Fact]
+    public void SelectThreshold_StableF1_IsNotPulledToAnExtremeByNoisyScores()
+    {
+        // Positives 0.9, 0.6, 0.05, 0.04; negatives 0.5, 0.3, 0.03, 0.02. F1 by cut: >=0.9 0.4, >=0.6 0.667, >=0.5 0.571,
+        // >=0.3 0.5, >=0.05 0.667, >=0.04 0.8 (best: max F1 takes 0.04 and calls 6 of 8 images positive), >=0.03 0.727.
+        double[] s = [0.9, 0.6, 0.5, 0.3, 0.05, 0.04, 0.03, 0.02];
+        bool[] p = [true, true, false, false, true, true, false, false];
+        Assert.Equal(0.04, BinaryMetrics.SelectThreshold(s, p));
+        // Stable: the near-best cut (0.04 + 0.03) / 2 = 0.035 is raised to the negatives' median (0.3 + 0.03) / 2 = 0.165
+        // (the positives' median is (0.6 + 0.05) / 2 = 0.325).
+        Assert.Equal(0.165, BinaryMetrics.SelectThreshold(s, p, new ThresholdOptions { Rule = ThresholdRule.StableF1 }), 12);
+    }
+
+    [Fact]
     public void SelectThreshold_F1Tie_PrefersTheLowerThreshold()
     {
         // >=0.9: tp1 fp0 -> F1 = 2/3; >=0.5: tp2 fp2 -> F1 = 4/(4+2) = 2/3. Tie: the lower one wins.

@@ -59,7 +59,6 @@ public sealed class Conv2dFloatTests
     [MemberData(nameof(Widths))]
     public void ConvolutionMatchesReference(int width)
     {
-        using var scope = new VectorWidthScope(width);
         using var pool = new IntraOpThreadPool(2);
         var rng = new Random(3 + width);
         var acts = new[] { ActivationParams.None, ActivationParams.Relu, ActivationParams.Clip(0, 6), new ActivationParams(FusedActivation.HardSwish), new ActivationParams(FusedActivation.Silu) };
@@ -71,7 +70,7 @@ public sealed class Conv2dFloatTests
             float[]? bias = (i % 3) == 2 ? null : KernelReference.RandomFloats(rng, c.M);
             float[] x = KernelReference.RandomFloats(rng, c.N * c.C * c.H * c.W, 3f);
             var act = acts[i % acts.Length];
-            var conv = new Conv2dFloat(shape, w, bias ?? [], act);
+            var conv = new Conv2dFloat(shape, w, bias ?? [], act, width);
             var (expected, mag) = KernelReference.Conv(shape, x, c.N, c.H, c.W, w, bias);
             for (int j = 0; j < expected.Length; j++)
             {

@@ -39,44 +39,28 @@ public sealed class Conv2dInt8PointwiseTests
     [MemberData(nameof(Variants))]
     public void MatchesReference(int width, bool fastPaths)
     {
-        using var scope = new VectorWidthScope(width);
         using var pool = new IntraOpThreadPool(2);
-        bool vbmi = QGemm.VbmiNarrowingEnabled;
-        QGemm.VbmiNarrowingEnabled = fastPaths && vbmi;
-        QGemm.BytePairPackEnabled = fastPaths;
-        QGemm.NarrowEdgeEnabled = fastPaths;
-        try
+        Int8KernelPaths paths = fastPaths ? Int8KernelPaths.All : Int8KernelPaths.None;
+        var rng = new Random(5 + width);
+        for (int i = 0; i < Cases.Length * 2; i++)
         {
-            var rng = new Random(5 + width);
-            for (int i = 0; i < Cases.Length * 2; i++)
-            {
-                var c = Cases[i % Cases.Length];
-                int pad = c.K / 2;
-                var shape = new Conv2dShape(c.C, c.M, 1, c.K, c.K, c.S, c.S, 1, 1, pad, pad, pad, pad);
-                var (w, x, xZero, wZero, bias, expected32) = KernelReference.RandomInt8Conv(rng, shape, c.N, c.H, c.W, i);
+            var c = Cases[i % Cases.Length];
+            int pad = c.K / 2;
+            var shape = new Conv2dShape(c.C, c.M, 1, c.K, c.K, c.S, c.S, 1, 1, pad, pad, pad, pad);
+            var (w, x, xZero, wZero, bias, expected32) = KernelReference.RandomInt8Conv(rng, shape, c.N, c.H, c.W, i);
 
-                bool signedOut = (i & 1) == 1, perChannel = (i & 2) == 0;
-                float[] scales = perChannel ? Enumerable.Range(0, c.M).Select(m => m % 5 == 0 ? 0.3f : (float)(rng.NextDouble() * 0.004)).ToArray()
-                                            : [(float)(rng.NextDouble() * 0.004)];
-                int zp = signedOut ? -128 + rng.Next(0, 30) : rng.Next(0, 30);
-                int? min = (i % 4) == 1 ? zp : null;
-                int? max = (i % 4) == 1 ? zp + 60 : null;
-                var conv = new Conv2dInt8(shape, w, wZero, bias ?? [], xZero, new Requantization(scales, zp, signedOut, min, max));
-                Conv2dInt8.BatchPackingEnabled = fastPaths;
-                byte[] scratch = new byte[conv.ScratchBytes(c.N, c.H, c.W)];
-                byte[] y = new byte[expected32.Length + 1];
-                y[^1] = 0xA5;
-                conv.Run(x, c.N, c.H, c.W, y, scratch, (i & 4) == 0 ? pool : null);
-                Conv2dInt8.BatchPackingEnabled = true;
-                KernelReference.AssertRequantized(expected32, y, c.N, c.M, scales, perChannel, zp, min, max, signedOut, $"case {i} {c}");
-            }
-        }
-        finally
-        {
-            QGemm.VbmiNarrowingEnabled = vbmi;
-            QGemm.BytePairPackEnabled = true;
-            QGemm.NarrowEdgeEnabled = true;
-            Conv2dInt8.BatchPackingEnabled = true;
+            bool signedOut = (i & 1) == 1, perChannel = (i & 2) == 0;
+            float[] scales = perChannel ? Enumerable.Range(0, c.M).Select(m => m % 5 == 0 ? 0.3f : (float)(rng.NextDouble() * 0.004)).ToArray()
+                                        : [(float)(rng.NextDouble() * 0.004)];
+            int zp = signedOut ? -128 + rng.Next(0, 30) : rng.Next(0, 30);
+            int? min = (i % 4) == 1 ? zp : null;
+            int? max = (i % 4) == 1 ? zp + 60 : null;
+            var conv = new Conv2dInt8(shape, w, wZero, bias ?? [], xZero, new Requantization(scales, zp, signedOut, min, max), paths, width);
+            byte[] scratch = new byte[conv.ScratchBytes(c.N, c.H, c.W)];
+            byte[] y = new byte[expected32.Length + 1];
+            y[^1] = 0xA5;
+            conv.Run(x, c.N, c.H, c.W, y, scratch, (i & 4) == 0 ? pool : null);
+            KernelReference.AssertRequantized(expected32, y, c.N, c.M, scales, perChannel, zp, min, max, signedOut, $"case {i} {c}");
         }
     }
 }

@@ -16,7 +16,6 @@ public sealed class Conv2dInt8Tests
     [MemberData(nameof(Widths))]
     public void NarrowDepthwiseMatchesReference(int width)
     {
-        using var scope = new VectorWidthScope(width);
         using var pool = new IntraOpThreadPool(2);
         var rng = new Random(77 + width);
         var shape = new Conv2dShape(5, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
@@ -24,7 +23,7 @@ public sealed class Conv2dInt8Tests
         {
             for (int w = 1; w <= 18; w++)
             {
-                Int8DepthwiseTests.Check(shape, rng, 2, h, w, variant: (h * 19) + w, pool: (w & 1) == 0 ? pool : null);
+                Int8DepthwiseTests.Check(shape, rng, 2, h, w, variant: (h * 19) + w, pool: (w & 1) == 0 ? pool : null, vectorBits: width);
             }
         }
     }
@@ -37,7 +36,6 @@ public sealed class Conv2dInt8Tests
     [MemberData(nameof(Widths))]
     public void Stride2DepthwiseMatchesReference(int width)
     {
-        using var scope = new VectorWidthScope(width);
         using var pool = new IntraOpThreadPool(2);
         var rng = new Random(91 + width);
         foreach (int pad in new[] { 1, 0 })
@@ -47,7 +45,7 @@ public sealed class Conv2dInt8Tests
             {
                 for (int w = 30; w <= 70; w += (w is >= 31 and <= 34) || w >= 62 ? 1 : 5)
                 {
-                    Int8DepthwiseTests.Check(shape, rng, 2, h, w, variant: (h * 71) + w + pad, pool: (w & 1) == 0 ? pool : null);
+                    Int8DepthwiseTests.Check(shape, rng, 2, h, w, variant: (h * 71) + w + pad, pool: (w & 1) == 0 ? pool : null, vectorBits: width);
                 }
             }
         }
@@ -57,7 +55,6 @@ public sealed class Conv2dInt8Tests
     [MemberData(nameof(Widths))]
     public void ConvolutionMatchesReference(int width)
     {
-        using var scope = new VectorWidthScope(width);
         using var pool = new IntraOpThreadPool(2);
         var rng = new Random(21 + width);
         int i = 0;
@@ -67,7 +64,7 @@ public sealed class Conv2dInt8Tests
             var (w, x, xZero, wZero, bias, expected32) = KernelReference.RandomInt8Conv(rng, shape, c.N, c.H, c.W, i);
 
             // int32 output
-            var conv32 = new Conv2dInt8(shape, w, wZero, bias ?? [], xZero, null);
+            var conv32 = new Conv2dInt8(shape, w, wZero, bias ?? [], xZero, null, vectorBits: width);
             int[] y32 = new int[expected32.Length + 1];
             byte[] scratch = new byte[conv32.ScratchBytes(c.N, c.H, c.W)];
             conv32.Run(x, c.N, c.H, c.W, y32, scratch, (i & 1) == 0 ? pool : null);
@@ -84,7 +81,7 @@ public sealed class Conv2dInt8Tests
             int? min = (i % 4) == 1 ? zp : null;
             int? max = (i % 4) == 1 ? zp + 60 : null;
             var rq = new Requantization(scales, zp, signedOut, min, max);
-            var conv = new Conv2dInt8(shape, w, wZero, bias ?? [], xZero, rq);
+            var conv = new Conv2dInt8(shape, w, wZero, bias ?? [], xZero, rq, vectorBits: width);
             byte[] y = new byte[expected32.Length + 1];
             y[^1] = 0xA5;
             conv.Run(x, c.N, c.H, c.W, y, scratch, (i & 2) == 0 ? pool : null);

@@ -17,7 +17,6 @@ public sealed class Int8DepthwiseTests
     [MemberData(nameof(Widths))]
     public void AllPlaneSizesMatchReference(int width)
     {
-        using var scope = new VectorWidthScope(width);
         using var pool = new IntraOpThreadPool(2);
         var rng = new Random(1009 + width);
         foreach (int stride in new[] { 1, 2 })
@@ -34,7 +33,7 @@ public sealed class Int8DepthwiseTests
                         }
 
                         var shape = new Conv2dShape(3, 3, 3, 3, 3, stride, stride, 1, 1, top, left, bottom, right);
-                        Check(shape, rng, 1 + ((h + w) % 2), h, w, variant: (h * 71) + w, pool: (w % 3) == 0 ? pool : null);
+                        Check(shape, rng, 1 + ((h + w) % 2), h, w, variant: (h * 71) + w, pool: (w % 3) == 0 ? pool : null, vectorBits: width);
                     }
                 }
             }
@@ -46,7 +45,6 @@ public sealed class Int8DepthwiseTests
     [MemberData(nameof(Widths))]
     public void OtherPaddingsAndLargeBiasMatchReference(int width)
     {
-        using var scope = new VectorWidthScope(width);
         var rng = new Random(2003 + width);
         foreach (int stride in new[] { 1, 2 })
         {
@@ -57,7 +55,7 @@ public sealed class Int8DepthwiseTests
                     for (int w = 3; w <= 40; w += 3)
                     {
                         var shape = new Conv2dShape(2, 2, 2, 3, 3, stride, stride, 1, 1, top, left, bottom, right);
-                        Check(shape, rng, 1, h, w, variant: w, pool: null);
+                        Check(shape, rng, 1, h, w, variant: w, pool: null, vectorBits: width);
                     }
                 }
             }
@@ -68,7 +66,7 @@ public sealed class Int8DepthwiseTests
             foreach (int stride in new[] { 1, 2 })
             {
                 var shape = new Conv2dShape(2, 2, 2, 3, 3, stride, stride, 1, 1, 1, 1, 1, 1);
-                Check(shape, rng, 1, 5, w, variant: 3, pool: null, largeBias: true);
+                Check(shape, rng, 1, 5, w, variant: 3, pool: null, largeBias: true, vectorBits: width);
             }
         }
     }
@@ -77,31 +75,24 @@ public sealed class Int8DepthwiseTests
     [Fact]
     public void RowKernelWithoutRingMatchesReference()
     {
-        using var scope = new VectorWidthScope(512);
         var rng = new Random(3001);
-        bool ring = Conv2dInt8.RowRingEnabled;
-        Conv2dInt8.RowRingEnabled = false; // other tests running meanwhile only take the other (equally exact) kernel
-        try
+        for (int h = 1; h <= 9; h++)
         {
-            for (int h = 1; h <= 9; h++)
+            for (int w = 15; w <= 70; w++)
             {
-                for (int w = 15; w <= 70; w++)
-                {
-                    Check(new Conv2dShape(3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1), rng, 1 + (w % 2), h, w, variant: (h * 71) + w, pool: null);
-                }
+                Check(new Conv2dShape(3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1), rng, 1 + (w % 2), h, w, variant: (h * 71) + w, pool: null,
+                      paths: Int8KernelPaths.All & ~Int8KernelPaths.RowRing, vectorBits: 512);
             }
-        }
-        finally
-        {
-            Conv2dInt8.RowRingEnabled = ring;
         }
     }
 
     /// <summary>
     /// One random depthwise case checked against the reference: weights, input, zero points, bias, scales, output
-    /// type and clamp range drawn from <paramref name="rng"/>, the mix chosen by <paramref name="variant"/>.
+    /// type and clamp range drawn from <paramref name="rng"/>, the mix chosen by <paramref name="variant"/>, the
+    /// kernel created with <paramref name="paths"/> and <paramref name="vectorBits"/>.
     /// </summary>
-    internal static void Check(Conv2dShape shape, Random rng, int n, int h, int w, int variant, IntraOpThreadPool? pool, bool largeBias = false)
+    internal static void Check(Conv2dShape shape, Random rng, int n, int h, int w, int variant, IntraOpThreadPool? pool, bool largeBias = false,
+                               Int8KernelPaths paths = Int8KernelPaths.All, int? vectorBits = null)
     {
         int c = shape.OutChannels;
         byte[] wb = new byte[c * 9];
@@ -132,7 +123,7 @@ public sealed class Int8DepthwiseTests
         int min = (variant % 6) == 1 ? zp : (signedOut ? -128 : 0), max = (variant % 6) == 1 ? Math.Min(zp + 90, signedOut ? 127 : 255) : (signedOut ? 127 : 255);
         var rq = new Requantization(scales, zp, signedOut, min, max);
         int[] acc = KernelReference.ConvInteger(shape, x, xZero, n, h, w, weights, wZero, bias);
-        var conv = new Conv2dInt8(shape, weights, wZero, bias, xZero, rq);
+        var conv = new Conv2dInt8(shape, weights, wZero, bias, xZero, rq, paths, vectorBits);
         byte[] y = new byte[acc.Length + 1];
         y[^1] = 0x5A;
         conv.Run(x, n, h, w, y, [], pool);

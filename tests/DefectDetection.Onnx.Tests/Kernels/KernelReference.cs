@@ -241,23 +241,3 @@ internal static class KernelReference
         return data;
     }
 }
-
-/// <summary>Sets <see cref="Onnx.Kernels.Gemm.KernelOptions.MaxVectorBits"/> for a test and restores it afterwards.</summary>
-internal sealed class VectorWidthScope : IDisposable
-{
-    private static readonly object Gate = new();
-    private readonly int _previous;
-
-    public VectorWidthScope(int width)
-    {
-        Monitor.Enter(Gate);
-        _previous = Onnx.Kernels.Gemm.KernelOptions.MaxVectorBits;
-        Onnx.Kernels.Gemm.KernelOptions.MaxVectorBits = width;
-    }
-
-    public void Dispose()
-    {
-        Onnx.Kernels.Gemm.KernelOptions.MaxVectorBits = _previous;
-        Monitor.Exit(Gate);
-    }
-}

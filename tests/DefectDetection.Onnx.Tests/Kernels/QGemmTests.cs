@@ -24,7 +24,6 @@ public sealed class QGemmTests
     [MemberData(nameof(Widths))]
     public void U8S8AndU8U8MatchReference(int width)
     {
-        using var scope = new VectorWidthScope(width);
         using var pool = new IntraOpThreadPool(2);
         var rng = new Random(5 + width);
         int i = 0;
@@ -45,8 +44,8 @@ public sealed class QGemmTests
                 int[] cs = new int[M * ldc];
                 int[] cu = new int[M * ldc];
                 var p = (i % 3) == 0 ? null : pool;
-                QGemm.Multiply(M, N, K, a, lda, aZero, bs, ldb, zs, cs, ldc, p);
-                QGemm.Multiply(M, N, K, a, lda, aZero, bu, ldb, zu, cu, ldc, p);
+                QGemm.Multiply(M, N, K, a, lda, aZero, bs, ldb, zs, cs, ldc, p, width);
+                QGemm.Multiply(M, N, K, a, lda, aZero, bu, ldb, zu, cu, ldc, p, width);
                 for (int m = 0; m < M; m++)
                 {
                     for (int n = 0; n < N; n++)
@@ -67,7 +66,6 @@ public sealed class QGemmTests
     [MemberData(nameof(Widths))]
     public void PackedWithRequantizationMatchesReference(int width)
     {
-        using var scope = new VectorWidthScope(width);
         using var pool = new IntraOpThreadPool(2);
         var rng = new Random(9 + width);
         int i = 0;
@@ -85,7 +83,7 @@ public sealed class QGemmTests
                     byte aZero = (byte)rng.Next(256);
                     int[] bz = perColumn ? Enumerable.Range(0, N).Select(_ => rng.Next(unsignedB ? 0 : -128, unsignedB ? 256 : 128)).ToArray()
                                          : [unsignedB ? rng.Next(256) : rng.Next(-128, 128)];
-                    var packed = unsignedB ? QGemm.PackB(braw, K, N, bz) : QGemm.PackB(Array.ConvertAll(braw, v => (sbyte)v), K, N, bz);
+                    var packed = unsignedB ? QGemm.PackB(braw, K, N, bz, width) : QGemm.PackB(Array.ConvertAll(braw, v => (sbyte)v), K, N, bz, width);
                     int[] bias = (i % 3) == 0 ? [] : Enumerable.Range(0, N).Select(_ => rng.Next(-5000, 5000)).ToArray();
                     // Scale 0.5 produces exact .5 ties, which must round to even.
                     float[] scales = perColumn ? Enumerable.Range(0, N).Select(n => n % 4 == 0 ? 0.5f : (float)(rng.NextDouble() * 0.01)).ToArray()

@@ -13,7 +13,6 @@ public sealed class SgemmTests
     [MemberData(nameof(Widths))]
     public void MultiplyMatchesReferenceForOddShapes(int width)
     {
-        using var scope = new VectorWidthScope(width);
         var rng = new Random(width + 1);
         using var pool = new IntraOpThreadPool(2);
         int cases = 0;
@@ -46,7 +45,7 @@ public sealed class SgemmTests
                     }
                 }
 
-                Sgemm.Multiply(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, (cases & 1) == 0 ? pool : null);
+                Sgemm.Multiply(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, (cases & 1) == 0 ? pool : null, width);
                 for (int m = 0; m < M; m++)
                 {
                     for (int n = 0; n < N; n++)
@@ -72,7 +71,6 @@ public sealed class SgemmTests
     [MemberData(nameof(Widths))]
     public void LargeMultiplyWithSeveralKBlocksMatchesReference(int width)
     {
-        using var scope = new VectorWidthScope(width);
         var rng = new Random(7);
         using var pool = new IntraOpThreadPool(3);
         const int M = 150, N = 290, K = 600;
@@ -80,7 +78,7 @@ public sealed class SgemmTests
         float[] b = KernelReference.RandomFloats(rng, K * N);
         float[] c = KernelReference.RandomFloats(rng, M * N);
         var (expected, mag) = KernelReference.Gemm(false, false, M, N, K, 1f, a, K, b, N, 0.5f, c, N);
-        Sgemm.Multiply(false, false, M, N, K, 1f, a, K, b, N, 0.5f, c, N, pool);
+        Sgemm.Multiply(false, false, M, N, K, 1f, a, K, b, N, 0.5f, c, N, pool, width);
         KernelReference.AssertClose(expected, mag, c, M * N, "150x290x600");
     }
 
@@ -88,7 +86,6 @@ public sealed class SgemmTests
     [MemberData(nameof(Widths))]
     public void PackedBWithBiasAndActivationMatchesReference(int width)
     {
-        using var scope = new VectorWidthScope(width);
         var rng = new Random(11 + width);
         using var pool = new IntraOpThreadPool(2);
         var acts = new[]
@@ -111,7 +108,7 @@ public sealed class SgemmTests
                     float[] a = KernelReference.RandomFloats(rng, M * K);
                     float[] b = KernelReference.RandomFloats(rng, K * N);
                     float[] bias = (i % 5) == 0 ? [] : KernelReference.RandomFloats(rng, N);
-                    var packed = Sgemm.PackB(b, K, N, tb, alpha);
+                    var packed = Sgemm.PackB(b, K, N, tb, alpha, width);
                     float[] c = new float[M * N];
                     Sgemm.Multiply(M, a, K, packed, c, N, bias, act, (i & 2) == 0 ? pool : null);
                     var (expected, mag) = KernelReference.Gemm(false, tb, M, N, K, alpha, a, K, b, tb ? K : N, 0f, new float[M * N], N);
@@ -138,7 +135,6 @@ public sealed class SgemmTests
             return;
         }
 
-        using var scope = new VectorWidthScope(512);
         var rng = new Random(29);
         using var pool = new IntraOpThreadPool(2);
         var acts = new[]

@@ -12,7 +12,6 @@ public sealed unsafe class VectorLengthTests
     [MemberData(nameof(Widths))]
     public void SgemmAllColumnCounts(int width)
     {
-        using var scope = new VectorWidthScope(width);
         var rng = new Random(31);
         const int M = 3, K = 5;
         float[] a = KernelReference.RandomFloats(rng, M * K);
@@ -20,7 +19,7 @@ public sealed unsafe class VectorLengthTests
         {
             float[] b = KernelReference.RandomFloats(rng, K * n);
             float[] c = new float[M * n];
-            Sgemm.Multiply(false, false, M, n, K, 1f, a, K, b, n, 0f, c, n);
+            Sgemm.Multiply(false, false, M, n, K, 1f, a, K, b, n, 0f, c, n, vectorBits: width);
             var (expected, mag) = KernelReference.Gemm(false, false, M, n, K, 1f, a, K, b, n, 0f, new float[M * n], n);
             KernelReference.AssertClose(expected, mag, c, M * n, $"N={n}");
         }
@@ -30,7 +29,6 @@ public sealed unsafe class VectorLengthTests
     [MemberData(nameof(Widths))]
     public void QGemmAllColumnCounts(int width)
     {
-        using var scope = new VectorWidthScope(width);
         var rng = new Random(37);
         const int M = 2, K = 3;
         byte[] a = new byte[M * K];
@@ -40,7 +38,7 @@ public sealed unsafe class VectorLengthTests
             byte[] b = new byte[K * n];
             rng.NextBytes(b);
             int[] c = new int[M * n];
-            QGemm.Multiply(M, n, K, a, K, 7, b, n, [200], c, n);
+            QGemm.Multiply(M, n, K, a, K, 7, b, n, [200], c, n, vectorBits: width);
             for (int m = 0; m < M; m++)
             {
                 for (int j = 0; j < n; j++)
@@ -100,7 +98,6 @@ public sealed unsafe class VectorLengthTests
     [MemberData(nameof(Widths))]
     public void DepthwiseAllRowWidths(int width)
     {
-        using var scope = new VectorWidthScope(width);
         var rng = new Random(43);
         for (int inW = 1; inW <= 80; inW++)
         {
@@ -110,7 +107,7 @@ public sealed unsafe class VectorLengthTests
                 float[] w = KernelReference.RandomFloats(rng, 18);
                 float[] bias = KernelReference.RandomFloats(rng, 2);
                 float[] x = KernelReference.RandomFloats(rng, 2 * 3 * inW);
-                var conv = new Conv2dFloat(shape, w, bias, default);
+                var conv = new Conv2dFloat(shape, w, bias, default, width);
                 var (expected, mag) = KernelReference.Conv(shape, x, 1, 3, inW, w, bias);
                 float[] y = new float[expected.Length];
                 conv.Run(x, 1, 3, inW, y, [], null);
@@ -123,7 +120,6 @@ public sealed unsafe class VectorLengthTests
     [MemberData(nameof(Widths))]
     public void Int8DepthwiseAllRowWidths(int width)
     {
-        using var scope = new VectorWidthScope(width);
         var rng = new Random(47);
         for (int inW = 1; inW <= 40; inW++)
         {
@@ -139,7 +135,7 @@ public sealed unsafe class VectorLengthTests
                 int[] wz = [3, -5, 0];
                 float[] scales = [0.5f, 0.0021f, 0.013f];
                 var rq = new Requantization(scales, 7, false, 2, 250);
-                var conv = new Conv2dInt8(shape, w, wz, bias, 11, rq);
+                var conv = new Conv2dInt8(shape, w, wz, bias, 11, rq, vectorBits: width);
                 int[] acc = KernelReference.ConvInteger(shape, x, 11, 1, 4, inW, w, wz, bias);
                 byte[] y = new byte[acc.Length];
                 conv.Run(x, 1, 4, inW, y, [], null);

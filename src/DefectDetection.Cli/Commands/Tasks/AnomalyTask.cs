@@ -44,7 +44,9 @@ internal sealed class AnomalyTask : ITaskHandler
         PatchCoreOptions options = new()
         {
             Backbone = backbone,
-            InputSize = settings.InputSize ?? defaults.InputSize,
+            InputSize = settings.InputSize,
+            Tiles = settings.Tiles,
+            AutoConfig = new Vision.AutoConfigOptions { TimeBudget = settings.TimeBudget },
             CoresetRatio = settings.CoresetRatio ?? defaults.CoresetRatio,
             BorderPatches = settings.BorderPatches ?? defaults.BorderPatches,
             ContextWeight = settings.ContextWeight ?? defaults.ContextWeight,
@@ -89,10 +91,23 @@ internal sealed class AnomalyTask : ITaskHandler
             ["memory_bank_bytes"] = model.MemoryBankBytes,
             ["nearest_images"] = model.NearestImages,
             ["layers"] = model.Layers,
+            ["input_size"] = model.InputSide,
+            ["tiles"] = model.Tiles,
             ["threshold"] = Math.Round(model.Threshold, 6),
             ["seconds"] = Math.Round(sw.Elapsed.TotalSeconds, 2),
+            ["search"] = (object?)model.Search ?? "none",
         };
-        Write(context, settings.Json, summary, $"trained on {model.TrainingImages} normal images in {sw.Elapsed.TotalSeconds:F1} s; taps {string.Join(", ", model.Layers)}; threshold {model.Threshold:F4}; wrote {settings.Out}");
+        if (!settings.Json && model.Search is { } search)
+        {
+            context.Out.WriteLine($"configuration: {search.Chosen} ({search.Seconds:F1} s; {search.ValidationImages} held-out normal images against synthetic defects)");
+            foreach (SearchCandidate c in search.Candidates)
+            {
+                string figures = c.Skipped ?? string.Join(", ", c.Figures.Select(f => $"{f.Key} {f.Value:F3}")) + $", {c.Seconds:F1} s";
+                context.Out.WriteLine($"  {(c.Name == search.Chosen ? "*" : " ")} {c.Name}: {figures}");
+            }
+        }
+
+        Write(context, settings.Json, summary, $"trained on {model.TrainingImages} normal images in {sw.Elapsed.TotalSeconds:F1} s; {model.InputSide} px, {model.Tiles}x{model.Tiles} tiles; taps {string.Join(", ", model.Layers)}; threshold {model.Threshold:F4}; wrote {settings.Out}");
         return CliContext.Ok;
     }
 

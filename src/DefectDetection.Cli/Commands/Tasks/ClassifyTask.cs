@@ -105,6 +105,7 @@ internal sealed class ClassifyTask : ITaskHandler
                     Task = Name,
                     model.Labels,
                     model.Threshold,
+                    model.Training.ThresholdRule,
                     Backbone = model.Backbone is { } b ? new { b.Name, b.Sha256, b.Layers } : null,
                     Training = new
                     {
@@ -129,7 +130,7 @@ internal sealed class ClassifyTask : ITaskHandler
                 context.Out.WriteLine($"time:     features {model.Training.FeatureSeconds:F2} s, head {model.Training.HeadSeconds:F2} s");
                 if (model.Threshold is { } t)
                 {
-                    context.Out.WriteLine($"threshold on P({model.PositiveLabel}): {t:F4}");
+                    context.Out.WriteLine($"threshold on P({model.PositiveLabel}): {t:F4} (rule {model.Training.ThresholdRule} on out-of-fold probabilities)");
                 }
 
                 if (model.Training.CrossValidation is { } cv)

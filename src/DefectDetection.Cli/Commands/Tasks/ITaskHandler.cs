@@ -35,6 +35,12 @@ internal sealed class TrainSettings
     /// <summary>Anomaly task: the backbone's input side (null: the default).</summary>
     public int? InputSize { get; init; }
 
+    /// <summary>Anomaly task: tiles a side (null: chosen by the automatic configuration).</summary>
+    public int? Tiles { get; init; }
+
+    /// <summary>The time the automatic configuration may take (zero: no limit).</summary>
+    public TimeSpan TimeBudget { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Anomaly task: the memory bank's coreset ratio (null: the default).</summary>
     public double? CoresetRatio { get; init; }
 

@@ -30,7 +30,8 @@ internal sealed unsafe partial class Conv2dFloat
     /// <param name="weights">[M, C / group, kH, kW].</param>
     /// <param name="bias">[M], or empty for none.</param>
     /// <param name="act">Activation applied after the bias.</param>
-    public Conv2dFloat(in Conv2dShape shape, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ActivationParams act)
+    /// <param name="vectorBits">The widest vector to use (see <see cref="KernelOptions.Resolve"/>); null for the widest available.</param>
+    public Conv2dFloat(in Conv2dShape shape, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ActivationParams act, int? vectorBits = null)
     {
         shape.Validate();
         if (weights.Length != (long)shape.OutChannels * shape.WeightsPerOutputChannel)
@@ -47,7 +48,7 @@ internal sealed unsafe partial class Conv2dFloat
         _weights = weights.ToArray();
         _bias = bias.ToArray();
         _act = act;
-        _width = KernelOptions.MaxVectorBits;
+        _width = KernelOptions.Resolve(vectorBits);
         _nr = Sgemm.TileOf(_width).Nr;
         if (!shape.IsDepthwise)
         {

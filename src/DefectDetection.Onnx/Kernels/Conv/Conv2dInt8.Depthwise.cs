@@ -29,6 +29,7 @@ internal sealed unsafe partial class Conv2dInt8
             {
                 Shape = _shape, X = x, Yq = yq, Y32 = y32, W = w, Init = init, Bias = bias, Scales = scales, Requant = _requant,
                 InH = inH, InW = inW, OutH = outH, OutW = outW, Zero = _inputZeroPoint, Width = _width,
+                Ring = (_paths & Int8KernelPaths.RowRing) != 0,
             };
             int planes = batch * _shape.OutChannels;
             IntraOpThreadPool.For((long)planes * outH * outW * _shape.KernelH * _shape.KernelW > 50_000 ? pool : null, planes, ref work);
@@ -44,6 +45,7 @@ internal sealed unsafe partial class Conv2dInt8
         public Requantization? Requant;
         public int InH, InW, OutH, OutW, Width;
         public byte Zero;
+        public bool Ring;
 
         public readonly void Run(int start, int end)
         {
@@ -79,7 +81,7 @@ internal sealed unsafe partial class Conv2dInt8
 
                 byte* padRow = PadRow(InW, Zero);
                 int ld = ((InW + 15) / 16) * 16;
-                float* ring = s.StrideW == 1 && InW > 16 && RowRingEnabled ? RowRing(ld, Zero) : null;
+                float* ring = s.StrideW == 1 && InW > 16 && Ring ? RowRing(ld, Zero) : null;
                 for (int p = start; p < end; p++)
                 {
                     int m = p % s.OutChannels;

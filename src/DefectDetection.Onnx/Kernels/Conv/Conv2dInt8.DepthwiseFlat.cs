@@ -10,6 +10,8 @@ namespace DefectDetection.Onnx.Kernels.Conv;
 // zero guards (above/below rows read zeros), so every 16-lane vector is full: output j sums the taps at
 // j + dy * W + dx; the left (dx = -1) and right (dx = +1) column sums are masked out on the lanes of the first and
 // last column, where they would read the neighbouring row. Sums of products are exact integers below 2^24.
+// Planes reach it only when the row kernel (DepthwiseRows) cannot take them: accumulator starts too large for exact
+// float sums there, or AVX-512F without BW.
 internal sealed unsafe partial class Conv2dInt8
 {
     private const int FlatGuard = 48; // zero floats before the plane (>= W + 1), also rounds the plane start to 64 bytes
@@ -19,12 +21,9 @@ internal sealed unsafe partial class Conv2dInt8
     [ThreadStatic]
     private static float[]? t_flatMasks;
 
-    /// <summary>Benchmarks and tests: false sends every plane to the row kernel.</summary>
-    internal static bool FlatDepthwiseEnabled { get; set; } = true;
-
     /// <summary>True when the flat-plane kernel handles the shape (AVX-512, 3x3, stride 1, pad 1, width 2..16).</summary>
     internal static bool UsesFlatDepthwise(in Conv2dShape s, int inW, int width)
-        => FlatDepthwiseEnabled && width >= 512 && Avx512F.IsSupported && s.KernelH == 3 && s.KernelW == 3 && s.StrideH == 1 && s.StrideW == 1
+        => width >= 512 && Avx512F.IsSupported && s.KernelH == 3 && s.KernelW == 3 && s.StrideH == 1 && s.StrideW == 1
            && s.DilationH == 1 && s.DilationW == 1 && s.PadTop == 1 && s.PadBottom == 1 && s.PadLeft == 1 && s.PadRight == 1
            && inW is >= 2 and <= 16;
 

@@ -20,8 +20,8 @@ internal sealed unsafe partial class Conv2dInt8
     [ThreadStatic]
     private static float[]? t_gapMasks;
 
-    /// <summary>Widest plane the gapped kernel takes (wider ones take the row kernel); tests and benchmarks change it.</summary>
-    internal static int GappedDepthwiseMaxWidth { get; set; } = 7;
+    // The widest plane the gapped kernel takes (wider ones take the row kernel).
+    private const int GappedDepthwiseMaxWidth = 7;
 
     /// <summary>True when the gapped kernel handles the plane (the row kernel's stride-1 case, AVX-512 VBMI2, narrow).</summary>
     private static bool UsesGappedDepthwise(in Conv2dShape s, int inW)
@@ -133,7 +133,7 @@ internal sealed unsafe partial class Conv2dInt8
     }
 
     /// <summary>True when the register form takes the plane: width 7 (rows of stride 8), at most 8 rows (64 positions).</summary>
-    private static bool UsesGapped7(int inH, int inW) => inW == 7 && inH <= 8 && GappedDepthwiseMaxWidth >= 7 && Avx512Vbmi2.IsSupported;
+    private static bool UsesGapped7(int inH, int inW) => inW == 7 && inH <= 8 && Avx512Vbmi2.IsSupported;
 
     // Gap layout masks: 0xFF at image positions of a width-7 plane (p % 8 < 7).
     private static readonly Vector512<byte> Gap7 = Vector512.Create(0x00FF_FFFF_FFFF_FFFFUL).AsByte();

@@ -26,12 +26,9 @@ internal sealed unsafe partial class Conv2dInt8
     // empty array when one of them is too large for the row kernels.
     private float[]? _rowInit;
 
-    /// <summary>Benchmarks and tests: false sends every plane to the older kernels.</summary>
-    internal static bool RowDepthwiseEnabled { get; set; } = true;
-
     /// <summary>True when the row kernel handles the shape (AVX-512BW, 3x3, stride 1 pad 1, or stride 2 pad 1 / 0..1).</summary>
     internal static bool UsesRowDepthwise(in Conv2dShape s, int width)
-        => RowDepthwiseEnabled && width >= 512 && Avx512BW.VL.IsSupported && Avx512F.VL.IsSupported
+        => width >= 512 && Avx512BW.VL.IsSupported && Avx512F.VL.IsSupported
            && s.KernelH == 3 && s.KernelW == 3 && s.DilationH == 1 && s.DilationW == 1 && s.PadTop == 1 && s.PadLeft == 1
            && ((s.StrideH == 1 && s.StrideW == 1 && s.PadBottom == 1 && s.PadRight == 1)
                || (s.StrideH == 2 && s.StrideW == 2 && s.PadBottom <= 1 && s.PadRight <= 1));
@@ -69,11 +66,8 @@ internal sealed unsafe partial class Conv2dInt8
         return init.Length == 0 ? null : init;
     }
 
-    /// <summary>
-    /// Benchmarks and tests: true (the default) widens every stride-1 input row wider than 16 once into a float ring
-    /// (RowDepthwisePlane1Ring; a few per cent faster there, slower on one-chunk rows).
-    /// </summary>
-    internal static bool RowRingEnabled { get; set; } = true;
+    // Stride-1 input rows wider than 16 are widened once into a float ring (RowDepthwisePlane1Ring; a few per cent
+    // faster there, slower on one-chunk rows) unless the kernel was created without Int8KernelPaths.RowRing.
 
     [ThreadStatic]
     private static float[]? t_rowRing;

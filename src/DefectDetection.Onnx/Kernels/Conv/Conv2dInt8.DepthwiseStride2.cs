@@ -8,17 +8,16 @@ namespace DefectDetection.Onnx.Kernels.Conv;
 // The zero-padded plane P is stored as two phase planes while the bytes are converted to float: E[r][i] = P[r][2i]
 // and O[r][i] = P[r][2i + 1]. Output (oy, ox) then reads E[2oy + ky][ox], O[2oy + ky][ox] and E[2oy + ky][ox + 1]:
 // nine plain vector loads, no permutes. Sums of products are exact integers below 2^24.
+// Planes reach it only when the row kernel (DepthwiseRows) cannot take them: accumulator starts too large for exact
+// float sums there, or AVX-512F without BW.
 internal sealed unsafe partial class Conv2dInt8
 {
     [ThreadStatic]
     private static float[]? t_phasePlanes;
 
-    /// <summary>Benchmarks and tests: false sends stride-2 planes to the row kernel.</summary>
-    internal static bool PhaseDepthwiseEnabled { get; set; } = true;
-
     /// <summary>True when the phase-plane kernel handles the shape (AVX-512, 3x3, stride 2, pad 1, output width >= 16).</summary>
     internal static bool UsesPhaseDepthwise(in Conv2dShape s, int outW, int width)
-        => PhaseDepthwiseEnabled && width >= 512 && Avx512F.IsSupported && s.KernelH == 3 && s.KernelW == 3 && s.StrideH == 2 && s.StrideW == 2
+        => width >= 512 && Avx512F.IsSupported && s.KernelH == 3 && s.KernelW == 3 && s.StrideH == 2 && s.StrideW == 2
            && s.DilationH == 1 && s.DilationW == 1 && s.PadTop == 1 && s.PadLeft == 1 && s.PadBottom <= 1 && s.PadRight <= 1
            && outW >= 16;
 

@@ -22,6 +22,7 @@ internal sealed unsafe partial class Conv2dInt8
     private readonly byte _inputZeroPoint;
     private readonly Requantization? _requant;
     private readonly int _width;
+    private readonly Int8KernelPaths _paths;
 
     /// <summary>Creates the convolution.</summary>
     /// <param name="shape">The geometry (validated).</param>
@@ -30,8 +31,11 @@ internal sealed unsafe partial class Conv2dInt8
     /// <param name="bias32">int32 bias per output channel (M values), or empty.</param>
     /// <param name="inputZeroPoint">The u8 input zero point.</param>
     /// <param name="requant">Output requantization (per output channel or per tensor), or null for int32 output.</param>
+    /// <param name="paths">The fast paths this convolution may take (tests and benchmarks pass fewer to reach the ones beneath).</param>
+    /// <param name="vectorBits">The widest vector to use (see <see cref="KernelOptions.Resolve"/>); null for the widest available.</param>
     public Conv2dInt8(in Conv2dShape shape, ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> weightZeroPoints,
-                      ReadOnlySpan<int> bias32, byte inputZeroPoint, Requantization? requant)
+                      ReadOnlySpan<int> bias32, byte inputZeroPoint, Requantization? requant, Int8KernelPaths paths = Int8KernelPaths.All,
+                      int? vectorBits = null)
     {
         shape.Validate();
         if (weights.Length != (long)shape.OutChannels * shape.WeightsPerOutputChannel)
@@ -58,7 +62,8 @@ internal sealed unsafe partial class Conv2dInt8
         _bias = bias32.ToArray();
         _inputZeroPoint = inputZeroPoint;
         _requant = requant;
-        _width = QGemm.IntWidth(KernelOptions.MaxVectorBits);
+        _paths = paths;
+        _width = QGemm.IntWidth(KernelOptions.Resolve(vectorBits));
         int kg = shape.WeightsPerOutputChannel, mg = shape.OutChannelsPerGroup;
         var zeros = new int[shape.OutChannels];
         for (int m = 0; m < zeros.Length; m++)
@@ -102,14 +107,11 @@ internal sealed unsafe partial class Conv2dInt8
     // The float depthwise kernel is exact while every partial sum stays below 2^24: taps * 255 * 255 < 2^24.
     private static bool UsesDepthwiseKernel(in Conv2dShape s) => s.IsDepthwise && s.KernelH * s.KernelW <= 256;
 
-    /// <summary>Benchmarks and tests: false convolves a batch of small pointwise planes image by image.</summary>
-    internal static bool BatchPackingEnabled { get; set; } = true;
-
     // Small planes (late layers: 14 x 14, 7 x 7) waste most of the last 32-column tile and reuse the packed weights
     // little: a batch of them is convolved as one GEMM over [C, batch x plane] (gathered), then scattered back.
     // (Quantized output only; the scratch size does not depend on the output type.)
     private bool UsesBatchPacking(int batch, long plane)
-        => BatchPackingEnabled && batch > 1 && _shape.IsPointwise && _shape.Group == 1 && plane < 512
+        => (_paths & Int8KernelPaths.BatchPacking) != 0 && batch > 1 && _shape.IsPointwise && _shape.Group == 1 && plane < 512
            && (long)(_shape.InChannels + _shape.OutChannels) * batch * plane <= int.MaxValue / 2;
 
     /// <summary>The number of scratch bytes a call needs for this input size (0 if none).</summary>
@@ -129,8 +131,8 @@ internal sealed unsafe partial class Conv2dInt8
         return 0;
     }
 
-    /// <summary>Benchmarks: the most output pixels per im2col chunk (1024: a 112 x 112 stem output is 13 tasks, balanced on 2 threads).</summary>
-    internal static int MaxChunkPixels { get; set; } = 1024;
+    // The most output pixels per im2col chunk (1024: a 112 x 112 stem output is 13 tasks, balanced on 2 threads).
+    private const int MaxChunkPixels = 1024;
 
     // Large outputs are convolved in pixel chunks (one task each, thread-local L2-sized im2col block), as in Conv2dFloat.
     private static int ChunkPixels(in Conv2dShape s) => Math.Min(MaxChunkPixels, Conv2dFloat.ChunkPixels(s, sizeof(short)));
@@ -241,7 +243,7 @@ internal sealed unsafe partial class Conv2dInt8
                             var chunks = new ChunkWork
                             {
                                 Conv = new Im2ColWork { Shape = s, X = xg, InH = inH, InW = inW, OutH = outH, OutW = outW, Zero = _inputZeroPoint },
-                                Chunk = ChunkPixels(s), A = packed + (g * _packedGroupStride), Output = output, Width = _width, Mg = mg,
+                                Chunk = ChunkPixels(s), A = packed + (g * _packedGroupStride), Output = output, Width = _width, Mg = mg, Paths = _paths,
                             };
                             IntraOpThreadPool.For(pool, (outPlane + chunks.Chunk - 1) / chunks.Chunk, ref chunks);
                             continue;
@@ -256,7 +258,7 @@ internal sealed unsafe partial class Conv2dInt8
                             bOperand = QGemm.Operand.U8(col, outPlane, _inputZeroPoint);
                         }
 
-                        QGemm.Run(mg, outPlane, kg, _width, QGemm.Operand.Prepacked(packed + (g * _packedGroupStride)), bOperand, output, pool);
+                        QGemm.Run(mg, outPlane, kg, _width, QGemm.Operand.Prepacked(packed + (g * _packedGroupStride)), bOperand, output, pool, _paths);
                     }
                 }
             }
@@ -276,7 +278,7 @@ internal sealed unsafe partial class Conv2dInt8
             Cq = ys, Ldcq = n, BiasRow = bias, ScalePerRow = !_requant!.IsPerTensor, Scales = scales,
             ZeroPoint = _requant.OutputZeroPoint, Min = _requant.Min, Max = _requant.Max,
         };
-        QGemm.Run(m, n, c, _width, QGemm.Operand.Prepacked(packed), QGemm.Operand.U8(xs, n, _inputZeroPoint), output, pool);
+        QGemm.Run(m, n, c, _width, QGemm.Operand.Prepacked(packed), QGemm.Operand.U8(xs, n, _inputZeroPoint), output, pool, _paths);
         var scatter = new PlaneGather { Src = ys, Dst = y, Plane = plane, Batch = batch, Channels = m, ToBatchMajor = true };
         IntraOpThreadPool.For((long)m * n > 65536 ? pool : null, m, ref scatter);
     }
@@ -315,6 +317,7 @@ internal sealed unsafe partial class Conv2dInt8
         public int Chunk, Width, Mg;
         public short* A;
         public QGemm.Output Output;
+        public Int8KernelPaths Paths;
 
         public readonly void Run(int start, int end)
         {
@@ -336,7 +339,7 @@ internal sealed unsafe partial class Conv2dInt8
                     output.Cq += im2col.P0;
                 }
 
-                QGemm.Run(Mg, im2col.Count, kg, Width, QGemm.Operand.Prepacked(A), QGemm.Operand.U8(im2col.Col, im2col.Count, Conv.Zero), output, null);
+                QGemm.Run(Mg, im2col.Count, kg, Width, QGemm.Operand.Prepacked(A), QGemm.Operand.U8(im2col.Col, im2col.Count, Conv.Zero), output, null, Paths);
             }
         }
     }

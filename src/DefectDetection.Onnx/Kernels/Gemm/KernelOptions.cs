@@ -3,20 +3,22 @@ using System.Runtime.Intrinsics;
 namespace DefectDetection.Onnx.Kernels.Gemm;
 
 /// <summary>
-/// The widest SIMD vector the hand-written kernels may use (512, 256, 128 or 0 for scalar). Defaults to the widest
-/// the hardware accelerates. Tests lower it to exercise every path on one machine; kernels and packed weights read
-/// it when they are created, so change it only before creating them.
+/// The widest SIMD vector the hand-written kernels use (512, 256, 128 or 0 for scalar): the widest the hardware
+/// accelerates, unless a narrower one is asked for when a kernel is created or packed weights are made (tests do, to
+/// exercise every path on one machine). Nothing changes it for the whole process.
 /// </summary>
 internal static class KernelOptions
 {
-    private static int s_maxVectorBits = DetectVectorBits();
+    /// <summary>The vector width in bits the kernels use unless told otherwise (the widest the hardware accelerates).</summary>
+    public static int MaxVectorBits { get; } = DetectVectorBits();
 
-    /// <summary>The vector width in bits the kernels use (clamped to what the hardware accelerates).</summary>
-    public static int MaxVectorBits
-    {
-        get => s_maxVectorBits;
-        set => s_maxVectorBits = Math.Min(DetectVectorBits(), value >= 512 ? 512 : value >= 256 ? 256 : value >= 128 ? 128 : 0);
-    }
+    /// <summary>
+    /// The width for a request: <see cref="MaxVectorBits"/> for null, else the request rounded down to 512, 256, 128
+    /// or 0 and clamped to what the hardware accelerates.
+    /// </summary>
+    public static int Resolve(int? requested)
+        => requested is not int bits ? MaxVectorBits
+         : Math.Min(MaxVectorBits, bits >= 512 ? 512 : bits >= 256 ? 256 : bits >= 128 ? 128 : 0);
 
     /// <summary>The widest hardware-accelerated vector width (512, 256, 128 or 0).</summary>
     public static int DetectVectorBits()

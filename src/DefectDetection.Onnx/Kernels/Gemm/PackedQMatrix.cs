@@ -2,7 +2,7 @@ namespace DefectDetection.Onnx.Kernels.Gemm;
 
 /// <summary>
 /// A constant integer right-hand operand (K x N, s8 or u8) with its per-column zero points, rearranged once by
-/// <see cref="QGemm.PackB(ReadOnlySpan{sbyte}, int, int, ReadOnlySpan{int})"/> into the micro-kernel's layout
+/// <see cref="QGemm.PackB(ReadOnlySpan{sbyte}, int, int, ReadOnlySpan{int}, int?)"/> into the micro-kernel's layout
 /// (zero points already subtracted). Immutable and thread-safe.
 /// </summary>
 internal sealed class PackedQMatrix

@@ -55,6 +55,7 @@ internal static unsafe partial class QGemm
         public int M, N, K, Width, Mr, Nr, Mc, Nc, TilesN;
         public Operand A, B;
         public Output Out;
+        public Int8KernelPaths Paths;
 
         public readonly void Run(int start, int end)
         {
@@ -72,7 +73,9 @@ internal static unsafe partial class QGemm
     [ThreadStatic]
     private static int[]? t_acc;
 
-    internal static void Run(int M, int N, int K, int width, in Operand a, in Operand b, in Output output, IntraOpThreadPool? pool)
+    /// <summary>C = A x B into <paramref name="output"/>, with the fast paths in <paramref name="paths"/> (see <see cref="Int8KernelPaths"/>).</summary>
+    internal static void Run(int M, int N, int K, int width, in Operand a, in Operand b, in Output output, IntraOpThreadPool? pool,
+                             Int8KernelPaths paths = Int8KernelPaths.All)
     {
         if (M <= 0 || N <= 0)
         {
@@ -80,7 +83,7 @@ internal static unsafe partial class QGemm
         }
 
         (int mr, int nr) = TileOf(width);
-        var job = new Job { M = M, N = N, K = K, Width = width, Mr = mr, Nr = nr, A = a, B = b, Out = output };
+        var job = new Job { M = M, N = N, K = K, Width = width, Mr = mr, Nr = nr, A = a, B = b, Out = output, Paths = paths };
         int threads = pool?.DegreeOfParallelism ?? 1;
         job.Mc = mr * Math.Max(1, 128 / mr);
         job.Nc = nr * Math.Max(1, 256 / nr);
@@ -99,10 +102,7 @@ internal static unsafe partial class QGemm
                 }
             }
 
-            if (BalanceTilesEnabled)
-            {
-                job.Nc = BalancedNc(M, N, job.Mc, job.Nc, mr, nr, threads);
-            }
+            job.Nc = BalancedNc(M, N, job.Mc, job.Nc, mr, nr, threads);
         }
         else
         {
@@ -114,7 +114,7 @@ internal static unsafe partial class QGemm
         {
             // Several row tiles would each pack the same B: pack it once, in parallel, and share it.
             int kp = (K + 1) / 2, panels = Tiles(N, nr);
-            var pack = new PackBWork { B = b, N = N, K = K, Nr = nr, Dst = AlignedScratch.Get(ref t_wholeB, Math.Max(1L, (long)panels * nr * kp * 2)) };
+            var pack = new PackBWork { B = b, N = N, K = K, Nr = nr, BytePairs = (paths & Int8KernelPaths.BytePairPack) != 0, Dst = AlignedScratch.Get(ref t_wholeB, Math.Max(1L, (long)panels * nr * kp * 2)) };
             IntraOpThreadPool.For(ops > 200_000 ? pool : null, panels, ref pack);
             job.B = Operand.Prepacked(pack.Dst);
         }
@@ -123,9 +123,6 @@ internal static unsafe partial class QGemm
     }
 
     internal const long WholePackLimit = 4_000_000;
-
-    /// <summary>Benchmarks: false keeps the column block of the halving search (no balancing for the pool's runs).</summary>
-    internal static bool BalanceTilesEnabled { get; set; } = true;
 
     /// <summary>
     /// The column block (a multiple of NR, from the given one down to half of it) whose tiles finish earliest on
@@ -182,15 +179,6 @@ internal static unsafe partial class QGemm
         return max;
     }
 
-    /// <summary>Benchmarks and tests: false requantizes every tile through the accumulator block.</summary>
-    internal static bool FusedRequantEnabled { get; set; } = true;
-
-    /// <summary>Benchmarks and tests: false multiplies narrow last panels at their full 32 columns.</summary>
-    internal static bool NarrowEdgeEnabled { get; set; } = true;
-
-    /// <summary>Benchmarks and tests: false packs u8 panels through int32 lanes (the previous packing).</summary>
-    internal static bool BytePairPackEnabled { get; set; } = true;
-
     [ThreadStatic]
     private static short[]? t_wholeB;
 
@@ -198,6 +186,7 @@ internal static unsafe partial class QGemm
     {
         public Operand B;
         public int N, K, Nr;
+        public bool BytePairs;
         public short* Dst;
 
         public readonly void Run(int start, int end)
@@ -205,7 +194,7 @@ internal static unsafe partial class QGemm
             long panelSize = (long)((K + 1) / 2) * Nr * 2;
             for (int p = start; p < end; p++)
             {
-                PackPanelsB(B, p * Nr, Math.Min(Nr, N - (p * Nr)), 0, K, Nr, Dst + (p * panelSize));
+                PackPanelsB(B, p * Nr, Math.Min(Nr, N - (p * Nr)), 0, K, Nr, Dst + (p * panelSize), BytePairs);
             }
         }
     }
@@ -244,7 +233,8 @@ internal static unsafe partial class QGemm
         // One k block and a requantized output with row (or no) bias and scales: 8-row tiles requantize in registers
         // (a narrow last panel in 8-column slices); tiles of fewer rows go through the accumulator block.
         ref readonly Output oq = ref j.Out;
-        bool fused = FusedRequantEnabled && j.Width == 512 && K > 0 && K <= BlockK && oq.Cq != null && oq.BiasCol == null && oq.ScalePerColumn == false && Avx512BW.IsSupported && Avx512F.VL.IsSupported;
+        bool fused = j.Width == 512 && K > 0 && K <= BlockK && oq.Cq != null && oq.BiasCol == null && oq.ScalePerColumn == false && Avx512BW.IsSupported && Avx512F.VL.IsSupported;
+        bool narrowEdge = (j.Paths & Int8KernelPaths.NarrowEdge) != 0, vbmi = (j.Paths & Int8KernelPaths.VbmiNarrowing) != 0;
         for (int k0 = 0; k0 < K; k0 += BlockK)
         {
             int kc = Math.Min(BlockK, K - k0), kp = (kc + 1) / 2;
@@ -273,7 +263,7 @@ internal static unsafe partial class QGemm
             {
                 bBase = AlignedScratch.Get(ref t_packB, (long)panelsN * kp * nr * 2);
                 bStride = (long)kp * nr * 2;
-                PackPanelsB(j.B, n0, nb, k0, kc, nr, bBase);
+                PackPanelsB(j.B, n0, nb, k0, kc, nr, bBase, (j.Paths & Int8KernelPaths.BytePairPack) != 0);
             }
 
             int mode = k0 > 0 ? ModeAdd : ModeStore;
@@ -292,7 +282,7 @@ internal static unsafe partial class QGemm
                     }
 
                     int m = m0 + (ip * mr), n = n0 + (jp * nr);
-                    if (rows == 8 && cols <= 24 && NarrowEdgeEnabled)
+                    if (rows == 8 && cols <= 24 && narrowEdge)
                     {
                         // A narrow last panel: 8-column slices, so that at most 7 padding columns are multiplied. (A last
                         // 4-column slice in 128-bit vectors took as long as an 8-column one, so there is none.)
@@ -306,7 +296,7 @@ internal static unsafe partial class QGemm
 
                     if (rows == 8)
                     {
-                        Kernel512Requant(kp, ap, bBase + (jp * bStride), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n, cols);
+                        Kernel512Requant(kp, ap, bBase + (jp * bStride), oq, m, oq.Cq + ((long)m * oq.Ldcq) + n, cols, vbmi);
                         continue;
                     }
 
@@ -488,14 +478,17 @@ internal static unsafe partial class QGemm
         }
     }
 
-    /// <summary>Packs columns n0..n0+nb, k0..k0+kc of a raw B as int16 (value - zero point) in NR-column panels of k pairs.</summary>
-    internal static void PackPanelsB(in Operand b, int n0, int nb, int k0, int kc, int nr, short* dst)
+    /// <summary>
+    /// Packs columns n0..n0+nb, k0..k0+kc of a raw B as int16 (value - zero point) in NR-column panels of k pairs
+    /// (u8 rows by byte pairs where <paramref name="bytePairs"/> and AVX-512BW allow, see <see cref="Int8KernelPaths.BytePairPack"/>).
+    /// </summary>
+    internal static void PackPanelsB(in Operand b, int n0, int nb, int k0, int kc, int nr, short* dst, bool bytePairs = true)
     {
         int kp = (kc + 1) / 2;
         for (int p = 0; p < nb; p += nr)
         {
             int cols = Math.Min(nr, nb - p);
-            if (!b.Trans && b.Kind == KindU8 && b.Zeros == null && PackU8PairsFast((byte*)b.Data + ((long)k0 * b.Ld) + n0 + p, b.Ld, kc, nr, cols, b.Zero, (int*)dst))
+            if (!b.Trans && b.Kind == KindU8 && b.Zeros == null && PackU8PairsFast((byte*)b.Data + ((long)k0 * b.Ld) + n0 + p, b.Ld, kc, nr, cols, b.Zero, (int*)dst, bytePairs))
             {
             }
             else if (!b.Trans && b.Kind == KindU8 && b.Zeros == null)
@@ -552,9 +545,9 @@ internal static unsafe partial class QGemm
     // One B panel (cols valid columns, the rest zero) from u8 rows: for each k pair, int32 lanes
     // (x[k] - z) | (x[k+1] - z) << 16. False if no ISA path (only the 512-bit one takes a partial panel).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool PackU8PairsFast(byte* src, int ld, int kc, int nr, int cols, int zero, int* dst)
+    private static bool PackU8PairsFast(byte* src, int ld, int kc, int nr, int cols, int zero, int* dst, bool bytePairs)
     {
-        if (nr == 32 && Avx512BW.IsSupported && Avx512BW.VL.IsSupported && BytePairPackEnabled)
+        if (nr == 32 && Avx512BW.IsSupported && Avx512BW.VL.IsSupported && bytePairs)
         {
             // Rows k and k + 1 interleaved as bytes (per 128-bit lane, lanes put back in order), widened to int16.
             // Columns past cols are read as z (masked loads touch no memory there), so they pack to 0.

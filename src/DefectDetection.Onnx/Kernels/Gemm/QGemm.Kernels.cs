@@ -170,17 +170,15 @@ internal static unsafe partial class QGemm
         StorePartial(tmp, 32, c, ldc, rows, cols, mode);
     }
 
-    /// <summary>Tests: false narrows with vpmovdb even where AVX512-VBMI is supported (the fallback path).</summary>
-    internal static bool VbmiNarrowingEnabled { get; set; } = Avx512Vbmi.IsSupported;
-
     /// <summary>
     /// A full-height 8 x 32 tile (the first <paramref name="cols"/> columns valid, the packed panels zero-padded) over
     /// all of K with the requantization fused into the store: row r of the tile (output row m + r) becomes
     /// <paramref name="cols"/> bytes at dst + r * o.Ldcq, exactly as <see cref="RequantizeRow"/> (bias and scale per
-    /// row or one for all; no column bias or column scales).
+    /// row or one for all; no column bias or column scales). <paramref name="vbmi"/>: narrow by one byte permute where
+    /// AVX512-VBMI is supported (false: vpmovdb, see <see cref="Int8KernelPaths.VbmiNarrowing"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Kernel512Requant(int kPairs, short* a, short* b, in Output o, int m, byte* dst, int cols = 32)
+    internal static void Kernel512Requant(int kPairs, short* a, short* b, in Output o, int m, byte* dst, int cols = 32, bool vbmi = true)
     {
         // The accumulators start at the row bias: (bias + sum) wraps exactly as (sum + bias).
         int* br = o.BiasRow;
@@ -217,26 +215,26 @@ internal static unsafe partial class QGemm
         sc += ds * m;
         if (cols == 32)
         {
-            StoreRow32(c00, c01, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
-            StoreRow32(c10, c11, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
-            StoreRow32(c20, c21, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
-            StoreRow32(c30, c31, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
-            StoreRow32(c40, c41, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
-            StoreRow32(c50, c51, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
-            StoreRow32(c60, c61, sc[0], dst, lo, hi, zp); dst += ld; sc += ds;
-            StoreRow32(c70, c71, sc[0], dst, lo, hi, zp);
+            StoreRow32(c00, c01, sc[0], dst, lo, hi, zp, vbmi); dst += ld; sc += ds;
+            StoreRow32(c10, c11, sc[0], dst, lo, hi, zp, vbmi); dst += ld; sc += ds;
+            StoreRow32(c20, c21, sc[0], dst, lo, hi, zp, vbmi); dst += ld; sc += ds;
+            StoreRow32(c30, c31, sc[0], dst, lo, hi, zp, vbmi); dst += ld; sc += ds;
+            StoreRow32(c40, c41, sc[0], dst, lo, hi, zp, vbmi); dst += ld; sc += ds;
+            StoreRow32(c50, c51, sc[0], dst, lo, hi, zp, vbmi); dst += ld; sc += ds;
+            StoreRow32(c60, c61, sc[0], dst, lo, hi, zp, vbmi); dst += ld; sc += ds;
+            StoreRow32(c70, c71, sc[0], dst, lo, hi, zp, vbmi);
             return;
         }
 
         Vector512<byte> mask = Vector512.LessThan(Vector512<byte>.Indices, Vector512.Create((byte)cols));
-        StoreRowMasked(c00, c01, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
-        StoreRowMasked(c10, c11, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
-        StoreRowMasked(c20, c21, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
-        StoreRowMasked(c30, c31, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
-        StoreRowMasked(c40, c41, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
-        StoreRowMasked(c50, c51, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
-        StoreRowMasked(c60, c61, sc[0], dst, lo, hi, zp, mask); dst += ld; sc += ds;
-        StoreRowMasked(c70, c71, sc[0], dst, lo, hi, zp, mask);
+        StoreRowMasked(c00, c01, sc[0], dst, lo, hi, zp, mask, vbmi); dst += ld; sc += ds;
+        StoreRowMasked(c10, c11, sc[0], dst, lo, hi, zp, mask, vbmi); dst += ld; sc += ds;
+        StoreRowMasked(c20, c21, sc[0], dst, lo, hi, zp, mask, vbmi); dst += ld; sc += ds;
+        StoreRowMasked(c30, c31, sc[0], dst, lo, hi, zp, mask, vbmi); dst += ld; sc += ds;
+        StoreRowMasked(c40, c41, sc[0], dst, lo, hi, zp, mask, vbmi); dst += ld; sc += ds;
+        StoreRowMasked(c50, c51, sc[0], dst, lo, hi, zp, mask, vbmi); dst += ld; sc += ds;
+        StoreRowMasked(c60, c61, sc[0], dst, lo, hi, zp, mask, vbmi); dst += ld; sc += ds;
+        StoreRowMasked(c70, c71, sc[0], dst, lo, hi, zp, mask, vbmi);
     }
 
     /// <summary>
@@ -308,13 +306,13 @@ internal static unsafe partial class QGemm
     // round-to-nearest-even), low bytes gathered, + zero point in bytes (the sum's low byte is the same).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<byte> RequantRow32(Vector512<int> x0, Vector512<int> x1, float scale,
-                                                Vector512<float> lo, Vector512<float> hi, Vector512<byte> zp)
+                                                Vector512<float> lo, Vector512<float> hi, Vector512<byte> zp, bool vbmi)
     {
         var s = Vector512.Create(scale);
         Vector512<float> f0 = Avx512F.Min(Avx512F.Max(Avx512F.ConvertToVector512Single(x0) * s, lo), hi);
         Vector512<float> f1 = Avx512F.Min(Avx512F.Max(Avx512F.ConvertToVector512Single(x1) * s, lo), hi);
         Vector512<int> q0 = Avx512F.ConvertToVector512Int32(f0), q1 = Avx512F.ConvertToVector512Int32(f1);
-        if (Avx512Vbmi.IsSupported && VbmiNarrowingEnabled)
+        if (Avx512Vbmi.IsSupported && vbmi)
         {
             // Byte j < 16: the low byte of lane j of q0; byte 16 + j: of q1 (table index 64 + 4j).
             Vector512<byte> lowBytes = Vector512.Create(
@@ -330,13 +328,13 @@ internal static unsafe partial class QGemm
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow32(Vector512<int> x0, Vector512<int> x1, float scale, byte* dst,
-                                   Vector512<float> lo, Vector512<float> hi, Vector512<byte> zp)
-        => Vector256.Store(RequantRow32(x0, x1, scale, lo, hi, zp).GetLower(), dst);
+                                   Vector512<float> lo, Vector512<float> hi, Vector512<byte> zp, bool vbmi)
+        => Vector256.Store(RequantRow32(x0, x1, scale, lo, hi, zp, vbmi).GetLower(), dst);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRowMasked(Vector512<int> x0, Vector512<int> x1, float scale, byte* dst,
-                                       Vector512<float> lo, Vector512<float> hi, Vector512<byte> zp, Vector512<byte> mask)
-        => Avx512BW.MaskStore(dst, mask, RequantRow32(x0, x1, scale, lo, hi, zp));
+                                       Vector512<float> lo, Vector512<float> hi, Vector512<byte> zp, Vector512<byte> mask, bool vbmi)
+        => Avx512BW.MaskStore(dst, mask, RequantRow32(x0, x1, scale, lo, hi, zp, vbmi));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256(int kPairs, short* a, short* b, int* c, int ldc, int rows, int cols, int mode)

@@ -10,10 +10,13 @@ namespace DefectDetection.Onnx.Kernels.Gemm;
 /// </summary>
 internal static unsafe partial class QGemm
 {
-    /// <summary>u8 x s8 -> int32. C is only written.</summary>
+    /// <summary>
+    /// u8 x s8 -> int32. C is only written. <paramref name="vectorBits"/>: the widest vector to use (see
+    /// <see cref="KernelOptions.Resolve"/>); null for the widest available (likewise below).
+    /// </summary>
     public static void Multiply(int M, int N, int K, ReadOnlySpan<byte> A, int lda, byte aZeroPoint,
                                 ReadOnlySpan<sbyte> B, int ldb, ReadOnlySpan<int> bZeroPoints,
-                                Span<int> C, int ldc, IntraOpThreadPool? pool = null)
+                                Span<int> C, int ldc, IntraOpThreadPool? pool = null, int? vectorBits = null)
     {
         Check(M, N, K, A.Length, lda, B.Length, ldb, bZeroPoints.Length, C.Length, ldc);
         fixed (byte* a = A)
@@ -22,7 +25,7 @@ internal static unsafe partial class QGemm
         fixed (int* c = C)
         {
             var output = new Output { C32 = c, Ldc32 = ldc };
-            Run(M, N, K, IntWidth(KernelOptions.MaxVectorBits), Operand.U8(a, lda, aZeroPoint),
+            Run(M, N, K, IntWidth(KernelOptions.Resolve(vectorBits)), Operand.U8(a, lda, aZeroPoint),
                 Operand.S8(b, ldb, bZeroPoints.IsEmpty ? 0 : bZeroPoints[0], bZeroPoints.Length == 1 ? null : zb), output, pool);
         }
     }
@@ -30,7 +33,7 @@ internal static unsafe partial class QGemm
     /// <summary>u8 x u8 -> int32 (MatMulInteger with unsigned weights). C is only written.</summary>
     public static void Multiply(int M, int N, int K, ReadOnlySpan<byte> A, int lda, byte aZeroPoint,
                                 ReadOnlySpan<byte> B, int ldb, ReadOnlySpan<int> bZeroPoints,
-                                Span<int> C, int ldc, IntraOpThreadPool? pool = null)
+                                Span<int> C, int ldc, IntraOpThreadPool? pool = null, int? vectorBits = null)
     {
         Check(M, N, K, A.Length, lda, B.Length, ldb, bZeroPoints.Length, C.Length, ldc);
         fixed (byte* a = A)
@@ -39,16 +42,16 @@ internal static unsafe partial class QGemm
         fixed (int* c = C)
         {
             var output = new Output { C32 = c, Ldc32 = ldc };
-            Run(M, N, K, IntWidth(KernelOptions.MaxVectorBits), Operand.U8(a, lda, aZeroPoint),
+            Run(M, N, K, IntWidth(KernelOptions.Resolve(vectorBits)), Operand.U8(a, lda, aZeroPoint),
                 Operand.U8(b, ldb, bZeroPoints.IsEmpty ? 0 : bZeroPoints[0], bZeroPoints.Length == 1 ? null : zb), output, pool);
         }
     }
 
     /// <summary>Packs a constant s8 right-hand operand B (K x N, row stride N) with its zero points (N values or 1).</summary>
-    public static PackedQMatrix PackB(ReadOnlySpan<sbyte> B, int K, int N, ReadOnlySpan<int> bZeroPoints)
+    public static PackedQMatrix PackB(ReadOnlySpan<sbyte> B, int K, int N, ReadOnlySpan<int> bZeroPoints, int? vectorBits = null)
     {
         Check(0, N, K, 0, K, B.Length, N, bZeroPoints.Length, 0, N);
-        int width = IntWidth(KernelOptions.MaxVectorBits);
+        int width = IntWidth(KernelOptions.Resolve(vectorBits));
         fixed (sbyte* b = B)
         fixed (int* zb = bZeroPoints)
         {
@@ -57,10 +60,10 @@ internal static unsafe partial class QGemm
     }
 
     /// <summary>Packs a constant u8 right-hand operand B (K x N, row stride N) with its zero points (N values or 1).</summary>
-    public static PackedQMatrix PackB(ReadOnlySpan<byte> B, int K, int N, ReadOnlySpan<int> bZeroPoints)
+    public static PackedQMatrix PackB(ReadOnlySpan<byte> B, int K, int N, ReadOnlySpan<int> bZeroPoints, int? vectorBits = null)
     {
         Check(0, N, K, 0, K, B.Length, N, bZeroPoints.Length, 0, N);
-        int width = IntWidth(KernelOptions.MaxVectorBits);
+        int width = IntWidth(KernelOptions.Resolve(vectorBits));
         fixed (byte* b = B)
         fixed (int* zb = bZeroPoints)
         {

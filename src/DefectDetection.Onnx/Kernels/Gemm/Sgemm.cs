@@ -11,11 +11,12 @@ internal static unsafe partial class Sgemm
     /// <summary>
     /// C = alpha * op(A) * op(B) + beta * C. op(A) is A (M x K, row stride <paramref name="lda"/>) or, with
     /// <paramref name="transA"/>, the transpose of A stored K x M. Likewise op(B) is K x N or, transposed, stored N x K.
-    /// When <paramref name="beta"/> is 0, C is not read (it may hold garbage or NaN).
+    /// When <paramref name="beta"/> is 0, C is not read (it may hold garbage or NaN). <paramref name="vectorBits"/>: the
+    /// widest vector to use (see <see cref="KernelOptions.Resolve"/>); null for the widest available.
     /// </summary>
     public static void Multiply(bool transA, bool transB, int M, int N, int K, float alpha,
                                 ReadOnlySpan<float> A, int lda, ReadOnlySpan<float> B, int ldb, float beta,
-                                Span<float> C, int ldc, IntraOpThreadPool? pool = null)
+                                Span<float> C, int ldc, IntraOpThreadPool? pool = null, int? vectorBits = null)
     {
         CheckShapes(transA, transB, M, N, K, A.Length, lda, B.Length, ldb, C.Length, ldc);
         if (M == 0 || N == 0)
@@ -27,7 +28,7 @@ internal static unsafe partial class Sgemm
         fixed (float* b = B)
         fixed (float* c = C)
         {
-            Run(M, N, K, KernelOptions.MaxVectorBits, Operand.Raw(a, lda, transA, alpha), Operand.Raw(b, ldb, transB),
+            Run(M, N, K, KernelOptions.Resolve(vectorBits), Operand.Raw(a, lda, transA, alpha), Operand.Raw(b, ldb, transB),
                 c, ldc, beta, null, null, ActivationParams.None, pool);
         }
     }
@@ -35,9 +36,10 @@ internal static unsafe partial class Sgemm
     /// <summary>
     /// Packs a constant right-hand operand once (e.g. the weights of Gemm/MatMul at session creation).
     /// B is K x N with row stride N, or with <paramref name="transB"/> N x K with row stride K.
-    /// <paramref name="alpha"/> is folded into the packed values.
+    /// <paramref name="alpha"/> is folded into the packed values. <paramref name="vectorBits"/>: the widest vector the
+    /// multiplications with it will use (see <see cref="KernelOptions.Resolve"/>); null for the widest available.
     /// </summary>
-    public static PackedMatrix PackB(ReadOnlySpan<float> B, int K, int N, bool transB, float alpha = 1f)
+    public static PackedMatrix PackB(ReadOnlySpan<float> B, int K, int N, bool transB, float alpha = 1f, int? vectorBits = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(K);
         ArgumentOutOfRangeException.ThrowIfNegative(N);
@@ -46,7 +48,7 @@ internal static unsafe partial class Sgemm
             throw new ArgumentException("B is smaller than K x N.", nameof(B));
         }
 
-        int width = KernelOptions.MaxVectorBits;
+        int width = KernelOptions.Resolve(vectorBits);
         fixed (float* b = B)
         {
             float[] data = PackWholeB(Operand.Raw(b, transB ? K : N, transB, alpha), K, N, width);

@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Globalization;
+using DefectDetection.Imaging;
+using DefectDetection.Metrics;
+using DefectDetection.ModelFiles;
+using DefectDetection.Models;
+using DefectDetection.Vision.Anomaly;
+
+namespace DefectDetection.Vision.PatchCore;
+
+/// <summary>
+/// Chooses PatchCore's scale from normal images alone: whole images at the input size, or 2, 3 or 4 tiles a side for
+/// images large enough to hold that much detail. Each candidate is trained on part of the normals and judged on the
+/// held-out rest against copies of them with synthetic defects (<see cref="SyntheticDefects"/>): a costlier candidate
+/// must detect them clearly better (image AUROC) or, detecting them as well, locate them significantly more often (the
+/// share whose anomaly-map peak falls on the defect).
+/// </summary>
+internal static class PatchCoreSearch
+{
+    public const string Stage = "search";
+    private const int MinImages = 6, MaxTrainImages = 48, MaxValidationImages = 12, DefectsPerImage = 6;
+
+    // A costlier candidate must beat the cheaper choice by this much AUROC: with a dozen held-out normals the figure
+    // moves by a few hundredths between equally good settings.
+    private const double Margin = 0.05;
+
+    public static (PatchCoreOptions Chosen, TrainingSearch Record) Run(PatchCoreOptions options, int normalCount, Func<int, (ImageView View, Image? Owned)> normal,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        Stopwatch clock = Stopwatch.StartNew();
+        int inputSize = options.InputSize ?? 224;
+        string[] searched = ["tiles"];
+        const string criterion = "image AUROC of held-out normal images against copies with synthetic defects (patch, blob, scratch; radius 1.5-6% of the shorter side); a costlier candidate must beat the cheaper choice by 0.05, or lose at most 0.025 while putting the map's peak on a share of the defects higher by more than two standard errors";
+        if (normalCount < MinImages)
+        {
+            return Only(options, inputSize, criterion, searched, $"fewer than {MinImages} normal images: nothing to validate on");
+        }
+
+        // Validation images evenly spaced over the (content-ordered) normals, training images from the rest.
+        int validation = Math.Clamp((int)Math.Round(normalCount * 0.25), 2, MaxValidationImages);
+        int[] validationIndex = [.. Enumerable.Range(0, validation).Select(k => (int)((k + 0.5) * normalCount / validation))];
+        int[] rest = [.. Enumerable.Range(0, normalCount).Except(validationIndex)];
+        int[] trainIndex = rest.Length <= MaxTrainImages ? rest : [.. Enumerable.Range(0, MaxTrainImages).Select(k => rest[(int)((long)k * rest.Length / MaxTrainImages)])];
+
+        List<Image> owned = [];
+        try
+        {
+            List<ImageView> train = [.. trainIndex.Select(i => Keep(normal(i), owned))];
+            List<ImageView> normals = [.. validationIndex.Select(i => Keep(normal(i), owned))];
+            List<(ImageView View, byte[] Mask)> defects = [];
+            for (int k = 0; k < normals.Count; k++)
+            {
+                for (int d = 0; d < DefectsPerImage; d++)
+                {
+                    (Image image, byte[] mask) = SyntheticDefects.Draw(normals[k], (SyntheticDefectKind)(d % 3), (options.AutoConfig.Seed * 7919) + (k * 101) + d);
+                    owned.Add(image);
+                    defects.Add((image.View(), mask));
+                }
+            }
+
+            // Scales: whole images, and tiles while a tile still covers at least the input size of native pixels.
+            double side = Median([.. train.Select(v => (double)Math.Min(v.Width, v.Height))]);
+            int[] tiles = [.. new[] { 1, 2, 3, 4 }.Where(t => t == 1 || side >= t * inputSize * 0.9)];
+            if (tiles.Length == 1)
+            {
+                return Only(options, inputSize, criterion, searched, string.Create(CultureInfo.InvariantCulture, $"the only candidate: the images' shorter side (median {side:F0} px) holds no more detail than the input size"));
+            }
+
+            double budget = options.AutoConfig.TimeBudget > TimeSpan.Zero ? options.AutoConfig.TimeBudget.TotalSeconds : double.PositiveInfinity;
+            List<SearchCandidate> candidates = [];
+            (double Auroc, double Pointing, int Tiles)? best = null;
+            double lastSeconds = 0;
+            int lastTiles = 1;
+            for (int c = 0; c < tiles.Length; c++)
+            {
+                int t = tiles[c];
+                double estimate = lastSeconds * t * t / (lastTiles * lastTiles);
+                if (c > 0 && clock.Elapsed.TotalSeconds + estimate > budget)
+                {
+                    candidates.Add(new SearchCandidate
+                    {
+                        Name = Name(inputSize, t),
+                        Settings = Settings(inputSize, t),
+                        Skipped = string.Create(CultureInfo.InvariantCulture, $"time budget: about {estimate:F0} s more would pass {budget:F0} s"),
+                    });
+                    continue;
+                }
+
+                progress?.Report(new TrainingProgress($"{Stage} {Name(inputSize, t)}", (double)c / tiles.Length) { Done = c, Total = tiles.Length });
+                Stopwatch one = Stopwatch.StartNew();
+                (double auroc, double pointing) = Evaluate(options with
+                {
+                    InputSize = inputSize,
+                    Tiles = t,
+                    AutoConfig = options.AutoConfig with { Enabled = false },
+                    Threshold = new AnomalyThresholdOptions { RefitWithCalibrationImages = false },
+                }, train, normals, defects, cancellationToken);
+                lastSeconds = one.Elapsed.TotalSeconds;
+                lastTiles = t;
+                candidates.Add(new SearchCandidate
+                {
+                    Name = Name(inputSize, t),
+                    Settings = Settings(inputSize, t),
+                    Figures = new Dictionary<string, double> { ["synthetic_auroc"] = Math.Round(auroc, 4), ["peak_on_defect"] = Math.Round(pointing, 4) },
+                    Seconds = Math.Round(lastSeconds, 2),
+                });
+                // Candidates come cheapest first: a costlier one must win clearly.
+                if (best is not { } b || auroc >= b.Auroc + Margin || (auroc >= b.Auroc - (Margin / 2) && Significant(b.Pointing, pointing, defects.Count)))
+                {
+                    best = (auroc, pointing, t);
+                }
+            }
+
+            int chosen = best?.Tiles ?? 1;
+            progress?.Report(new TrainingProgress(Stage, 1) { Done = tiles.Length, Total = tiles.Length });
+            return (options with { InputSize = inputSize, Tiles = chosen }, new TrainingSearch
+            {
+                Criterion = criterion,
+                Searched = searched,
+                Candidates = candidates,
+                Chosen = Name(inputSize, chosen),
+                BudgetSeconds = double.IsInfinity(budget) ? 0 : budget,
+                Seconds = Math.Round(clock.Elapsed.TotalSeconds, 2),
+                TrainImages = train.Count,
+                ValidationImages = normals.Count,
+            });
+        }
+        finally
+        {
+            owned.ForEach(i => i.Dispose());
+        }
+    }
+
+    // Whether the share of defects located rose by more than two standard errors of the difference of two shares.
+    private static bool Significant(double before, double after, int n) =>
+        after - before > 2 * Math.Sqrt(((before * (1 - before)) + (after * (1 - after))) / n);
+
+    private static (PatchCoreOptions, TrainingSearch) Only(PatchCoreOptions options, int inputSize, string criterion, string[] searched, string why) =>
+        (options with { InputSize = inputSize, Tiles = 1 }, new TrainingSearch
+        {
+            Criterion = criterion,
+            Searched = searched,
+            Chosen = Name(inputSize, 1),
+            Candidates = [new SearchCandidate { Name = Name(inputSize, 1), Settings = Settings(inputSize, 1), Skipped = why }],
+        });
+
+    private static (double Auroc, double Pointing) Evaluate(PatchCoreOptions candidate, List<ImageView> train, List<ImageView> normals,
+        List<(ImageView View, byte[] Mask)> defects, CancellationToken cancellationToken)
+    {
+        using PatchCoreModel model = new PatchCoreTrainer(candidate).Fit(train, null, null, cancellationToken);
+        double[] scores = new double[normals.Count + defects.Count];
+        bool[] positive = new bool[scores.Length];
+        for (int i = 0; i < normals.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            scores[i] = model.Predict(normals[i]).Score;
+        }
+
+        int onDefect = 0;
+        for (int i = 0; i < defects.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            DefectPrediction p = model.Predict(defects[i].View);
+            scores[normals.Count + i] = p.Score;
+            positive[normals.Count + i] = true;
+            if (p.AnomalyMap is { } map && PeakOnDefect(map, defects[i].Mask, defects[i].View.Width, defects[i].View.Height))
+            {
+                onDefect++;
+            }
+        }
+
+        return (BinaryMetrics.RocAuc(scores, positive), (double)onDefect / defects.Count);
+    }
+
+    // Whether the map's highest value lies on the defect, allowing one map cell of slack around it.
+    private static bool PeakOnDefect(AnomalyMap map, byte[] mask, int width, int height)
+    {
+        int peak = 0;
+        for (int i = 1; i < map.Values.Length; i++)
+        {
+            if (map.Values[i] > map.Values[peak])
+            {
+                peak = i;
+            }
+        }
+
+        double cx = ((peak % map.Width) + 0.5) * map.ScaleX, cy = ((peak / map.Width) + 0.5) * map.ScaleY;
+        int slack = (int)Math.Ceiling(Math.Max(map.ScaleX, map.ScaleY));
+        for (int y = Math.Max(0, (int)cy - slack); y <= Math.Min(height - 1, (int)cy + slack); y++)
+        {
+            for (int x = Math.Max(0, (int)cx - slack); x <= Math.Min(width - 1, (int)cx + slack); x++)
+            {
+                if (mask[(y * width) + x] != 0)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static ImageView Keep((ImageView View, Image? Owned) item, List<Image> owned)
+    {
+        if (item.Owned is { } image)
+        {
+            owned.Add(image);
+        }
+
+        return item.View;
+    }
+
+    private static double Median(double[] values)
+    {
+        Array.Sort(values);
+        return values.Length == 0 ? 0 : values.Length % 2 == 1 ? values[values.Length / 2] : (values[(values.Length / 2) - 1] + values[values.Length / 2]) / 2;
+    }
+
+    private static string Name(int inputSize, int tiles) => tiles == 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{inputSize} px whole image")
+        : string.Create(CultureInfo.InvariantCulture, $"{inputSize} px x {tiles}x{tiles} tiles");
+
+    private static Dictionary<string, double> Settings(int inputSize, int tiles) => new() { ["input_size"] = inputSize, ["tiles"] = tiles };
+}
