@@ -26,7 +26,7 @@ echo "== documentation files"
 # the tool package ships none.
 dotnet build "$root/tools/DocFilter/DocFilter.csproj" -c Release -o "$work/docfilter" -v quiet -nologo > "$work/docfilter.log" 2>&1 || { cat "$work/docfilter.log"; exit 1; }
 mkdir -p "$work/docs"
-for package in DefectDetection.Imaging DefectDetection.Onnx DefectDetection.Core DefectDetection.Vision; do
+for package in DefectDetection.Imaging DefectDetection.Onnx DefectDetection.Core DefectDetection.Vision DefectDetection.MLNet DefectDetection.OnnxRuntime; do
   unzip -q -o "$feed/$package.$version.nupkg" "lib/net10.0/$package.dll" "lib/net10.0/$package.xml" -d "$work/docs/$package"
   dotnet "$work/docfilter/DocFilter.dll" check --assembly "$work/docs/$package/lib/net10.0/$package.dll" --xml "$work/docs/$package/lib/net10.0/$package.xml"
 done
