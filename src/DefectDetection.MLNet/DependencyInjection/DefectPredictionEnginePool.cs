@@ -203,7 +203,15 @@ public sealed class DefectPredictionEnginePool<TData, TPrediction> : IDisposable
                 }
             }
 
-            _pool.ModelReloaded?.Invoke(_pool, new ModelReloadedEventArgs(_source.Name, version, error));
+            try
+            {
+                _pool.ModelReloaded?.Invoke(_pool, new ModelReloadedEventArgs(_source.Name, version, error));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A failing handler must not take the process down from a timer thread.
+                _pool._logger?.LogError(e, "A ModelReloaded handler failed for the model {ModelName}", _source.Name);
+            }
         }
     }
 
