@@ -29,6 +29,16 @@ public sealed class BackendSelectionTests(Xunit.Abstractions.ITestOutputHelper o
         Assert.ThrowsAny<ArgumentException>(() => new OnnxRuntimeBackend(new OnnxRuntimeBackendOptions { IntraOpThreads = 0 }));
     }
 
+    [Fact]
+    public void CorePackages_ReferenceNeitherOnnxRuntimeNorMLNet()
+    {
+        System.Reflection.Assembly[] core = [typeof(Imaging.Image).Assembly, typeof(OnnxModel).Assembly, typeof(ImageDataset).Assembly, typeof(OnnxBackbone).Assembly];
+        foreach (System.Reflection.Assembly assembly in core)
+        {
+            Assert.DoesNotContain(assembly.GetReferencedAssemblies(), r => r.Name!.StartsWith("Microsoft.ML", StringComparison.Ordinal));
+        }
+    }
+
     [SharedFact]
     public void AModelLoadedInAScope_RunsOnThatBackend_WithTheSameVerdicts()
     {
