@@ -40,6 +40,8 @@ public sealed class ResidualCropClassifierTrainer : IDefectTrainer
     /// Fits the classifier on a dataset of crops centred on the object (read one at a time): each item's
     /// <see cref="LabeledImage.Boxes"/> are its defects in crop coordinates; an item with a label that is not
     /// <see cref="ResidualCropClassifier.NormalLabel"/> or <c>good</c> and no boxes counts as one defect covering the crop.
+    /// The crops are taken in <see cref="ImageDataset.InContentOrder"/>, so the model does not depend on the order they
+    /// are listed in.
     /// </summary>
     /// <param name="dataset">The crops; most should be normal.</param>
     /// <param name="progress">Optional progress (stage <c>bank</c> per crop read, then <c>head</c>).</param>
@@ -48,7 +50,7 @@ public sealed class ResidualCropClassifierTrainer : IDefectTrainer
     public ResidualCropClassifier Fit(ImageDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        return Fit(Crops(dataset, progress), progress, cancellationToken);
+        return Fit(Crops(dataset.InContentOrder(cancellationToken), progress), progress, cancellationToken);
 
         static IEnumerable<LabeledCrop> Crops(ImageDataset dataset, IProgress<TrainingProgress>? progress)
         {
@@ -67,7 +69,7 @@ public sealed class ResidualCropClassifierTrainer : IDefectTrainer
     /// <inheritdoc />
     IDefectModel IDefectTrainer.Fit(ImageDataset dataset, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken) => Fit(dataset, progress, cancellationToken);
 
-    /// <summary>Fits the classifier.</summary>
+    /// <summary>Fits the classifier. The first normal crops build the alignment reference, so the model depends on the order of <paramref name="crops"/>.</summary>
     /// <param name="crops">The training crops, read once (they may be produced on the fly); most should be normal.</param>
     /// <param name="progress">Optional progress (the head's iterations).</param>
     /// <param name="cancellationToken">Stops the work early.</param>

@@ -1,4 +1,5 @@
 using DefectDetection.Datasets;
+using DefectDetection.ModelFiles;
 using DefectDetection.Imaging;
 using DefectDetection.Vision.Anomaly;
 using DefectDetection.Vision.PatchCore;
@@ -89,6 +90,52 @@ public sealed class OneContractTests : IDisposable
         }
 
         Assert.True(model.Predict(bad.View()).IsDefect, "the original model keeps its threshold");
+    }
+
+    [Theory]
+    [InlineData(Learners.ImageClassifier)]
+    [InlineData(Learners.VariationModel)]
+    [InlineData(Learners.PinResidual)]
+    [InlineData(Learners.TemplateDifference)]
+    public void EveryLearnerGivesTheSameModelWhateverTheOrderOfItsImages(string learner) => SameModelInAnyOrder(learner);
+
+    [SharedFact]
+    public void PatchCoreGivesTheSameModelWhateverTheOrderOfItsImages() => SameModelInAnyOrder(Learners.PatchCore);
+
+    // The dataset as listed, reversed and shuffled gives bit-identical tensors, threshold and settings (times aside).
+    private void SameModelInAnyOrder(string learner)
+    {
+        (IDefectTrainer trainer, ImageDataset data, _, _) = Setup(learner);
+        LabeledImage[] shuffled = [.. data];
+        new Random(3).Shuffle(shuffled);
+        ModelPackage reference = Package(trainer, data);
+        foreach (ImageDataset other in new[] { new ImageDataset(data.Reverse(), data.Labels), new ImageDataset(shuffled, data.Labels) })
+        {
+            ModelPackage package = Package(trainer, other);
+            Assert.Equal(reference.Manifest.Threshold, package.Manifest.Threshold);
+            Assert.Equal(Settings(reference), Settings(package));
+            Assert.Equal(reference.Tensors.Keys.Order(), package.Tensors.Keys.Order());
+            foreach ((string name, ModelTensor tensor) in reference.Tensors)
+            {
+                Assert.Equal(tensor.Shape, package.Tensors[name].Shape);
+                Assert.True(tensor.Data.AsSpan().SequenceEqual(package.Tensors[name].Data), $"{learner}: the tensor {name} depends on the order of the images");
+            }
+        }
+
+        (trainer as IDisposable)?.Dispose();
+    }
+
+    // The manifest's properties but the training times.
+    private static Dictionary<string, string> Settings(ModelPackage package) =>
+        package.Manifest.Properties.Where(p => !p.Key.EndsWith("_seconds", StringComparison.Ordinal)).ToDictionary();
+
+    private static ModelPackage Package(IDefectTrainer trainer, ImageDataset data)
+    {
+        using IDefectModel model = trainer.Fit(data);
+        using MemoryStream bytes = new();
+        model.Save(bytes);
+        bytes.Position = 0;
+        return ModelPackage.Load(bytes);
     }
 
     private (IDefectTrainer Trainer, ImageDataset Data, string Defective, string Good) Setup(string learner) => learner switch
