@@ -68,8 +68,14 @@ public sealed class TemplateDifferenceClassifierTrainer : IDefectTrainer
         for (int i = 0; i < dataset.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using Image image = ImageCodecs.Load(dataset[i].ImagePath);
-            using Image reference = ImageCodecs.Load(dataset[i].ReferencePath!);
+            LabeledImage item = dataset[i];
+            using Image image = ImageCodecs.Load(item.ImagePath);
+            using Image reference = ImageCodecs.Load(item.ReferencePath!);
+            if (image.Width != reference.Width || image.Height != reference.Height)
+            {
+                throw new ArgumentException($"The image '{item.ImagePath}' is {image.Width}x{image.Height} but its golden template '{item.ReferencePath}' is {reference.Width}x{reference.Height}{(item.Origin is null ? string.Empty : $" (from {item.Origin})")}; a test image and its template need one size.", nameof(dataset));
+            }
+
             yield return new ReferencePairSample(image.View(), reference.View(), dataset[i].Boxes);
             progress?.Report(TrainingProgress.Count(TrainingStages.Features, i + 1, dataset.Count));
         }
