@@ -143,6 +143,11 @@ public sealed class ResidualCropClassifierTrainer : IDefectTrainer
         }
 
         int[] normalRows = [.. Enumerable.Range(0, maps.Count).Where(i => normal[i])];
+        if (normalRows.Length == 0)
+        {
+            throw new ArgumentException($"None of the normal crops shows the object the first ones show ({skipped} of the crops were skipped): the crops must be centred on one kind of object (pins, pads).", nameof(crops));
+        }
+
         (float[][] means, float[][] spreads) = FitModels(maps, normalRows, size, o, cancellationToken);
         ResidualCropClassifier model = new(o, size, reference, means, spreads, null);
 
@@ -352,11 +357,22 @@ public sealed class ResidualCropClassifierTrainer : IDefectTrainer
         for (int c = 0; c < means.Length; c++)
         {
             int[] members = [.. Enumerable.Range(0, rows.Length).Where(i => assignment[i] == c)];
-            if (members.Length < 2)
+            if (members.Length >= 2)
             {
-                continue;
+                Keep(members);
             }
+        }
 
+        if (keptMeans.Count == 0)
+        {
+            // Too few normal crops for clusters of two: one model of them all.
+            Keep([.. Enumerable.Range(0, rows.Length)]);
+        }
+
+        return ([.. keptMeans], [.. keptSpreads]);
+
+        void Keep(int[] members)
+        {
             float[] mean = MeanOf(maps, rows, members, size), spread = new float[size * size];
             foreach (int i in members)
             {
@@ -376,8 +392,6 @@ public sealed class ResidualCropClassifierTrainer : IDefectTrainer
             keptMeans.Add(mean);
             keptSpreads.Add(spread);
         }
-
-        return ([.. keptMeans], [.. keptSpreads]);
     }
 
     private static float[] MeanOf(List<byte[]> maps, int[] rows, int[] members, int size)
