@@ -199,6 +199,9 @@ public sealed class DataLayoutTests : IDisposable
         // Empty folders, and a folder that mixes file names with and without labels.
         Directory.CreateDirectory(Path.Combine(_dir, "empty", "normal"));
         Assert.Contains("hold no image files", Train(Path.Combine(_dir, "empty")), StringComparison.Ordinal);
+        Directory.CreateDirectory(Path.Combine(_dir, "hollow", "train", "good"));
+        Texture("hollow/test/good/000", 1, 0);
+        Assert.Contains("no images to train on (MVTec AD", Train(Path.Combine(_dir, "hollow")), StringComparison.Ordinal);
         Directory.CreateDirectory(Path.Combine(_dir, "nothing"));
         Assert.Contains("holds no image files", Train(Path.Combine(_dir, "nothing")), StringComparison.Ordinal);
         Texture("mixed/normal-1", 1, 0);

@@ -53,6 +53,11 @@ internal static class TrainingData
         }
 
         (ImageDataset train, ImageDataset? test, string layout, bool labelFolders) = ReadLayout(data, images, split);
+        if (train.Count == 0)
+        {
+            throw new DatasetException(Path.GetFullPath(data), 0, null, $"no images to train on ({layout})");
+        }
+
         if (test is not null && testFraction > 0)
         {
             throw new ArgumentException($"--test-fraction: the data has its own test part ({layout}); leave it out.");
@@ -86,7 +91,8 @@ internal static class TrainingData
     public static TrainingParts ReadForEvaluation(string data, string? images, string? split, double? testFraction = null, int seed = 0)
     {
         TrainingParts parts = Read(data, images, split, testFraction ?? 0, seed);
-        return parts.Test is null ? parts with { Test = parts.Train } : parts;
+        parts = parts.Test is null ? parts with { Test = parts.Train } : parts;
+        return parts.Test!.Count > 0 ? parts : throw new DatasetException(Path.GetFullPath(data), 0, null, $"no images to evaluate in the test part ({parts.Layout})");
     }
 
     private static (ImageDataset Train, ImageDataset? Test, string Layout, bool LabelFolders) ReadLayout(string data, string? images, string? split)
