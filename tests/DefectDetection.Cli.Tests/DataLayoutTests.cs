@@ -173,6 +173,81 @@ public sealed class DataLayoutTests : IDisposable
         Assert.Contains("set from labelled anomalies: best F1 over 1 held-out normal image and 5 labelled anomalies", labelled.Out, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A Lookout for Vision export: images under <c>images/</c> and a manifest whose lines name them by s3:// URI, with
+    /// the anomaly label and, for anomalies, a coloured mask; returns the manifest.
+    /// </summary>
+    private string LookoutManifest()
+    {
+        List<string> lines = [];
+        for (int i = 0; i < 12; i++)
+        {
+            bool bad = i % 3 == 2;
+            string image = Path.GetFileName(Texture($"lfv/images/photo-{i}", 600 + i, i % 2 == 0 ? 0 : 4, defect: bad));
+            string line = $"{{\"source-ref\": \"s3://bucket/cookies/{image}\", \"anomaly-label\": {(bad ? 1 : 0)}";
+            if (bad)
+            {
+                Mask($"lfv/images/mask-{i}.png");
+                line += $", \"anomaly-mask-ref\": \"s3://bucket/masks/mask-{i}.png\", \"anomaly-mask-ref-metadata\": {{\"internal-color-map\": {{\"0\": {{\"class-name\": \"paint\", \"hex-color\": \"#FFFFFF\"}}}}}}";
+            }
+
+            lines.Add(line + "}");
+        }
+
+        string manifest = Path.Combine(_dir, "lfv", "train.manifest");
+        File.WriteAllLines(manifest, lines);
+        return manifest;
+    }
+
+    [Fact]
+    public void LookoutForVisionFoldersAndManifestsReadAsTheyAre()
+    {
+        for (int i = 0; i < 6; i++)
+        {
+            Texture($"folders/train/normal/{i}", 700 + i, i);
+            Texture($"folders/train/anomaly/{i}", 710 + i, i, defect: true);
+            Texture($"folders/test/{(i % 2 == 0 ? "normal" : "anomaly")}/{i}", 720 + i, i, defect: i % 2 == 1);
+        }
+
+        var folders = Run("train", "--data", Path.Combine(_dir, "folders"), "--out", Path.Combine(_dir, "folders.ddmodel"), "--json");
+        Assert.True(folders.Code == 0, folders.Err);
+        using (JsonDocument doc = JsonDocument.Parse(folders.Out))
+        {
+            Assert.Equal("train/ and test/ label folders (Lookout for Vision)", doc.RootElement.GetProperty("data_layout").GetString());
+            Assert.Equal(12, doc.RootElement.GetProperty("training").GetProperty("images").GetInt32());
+            Assert.Equal(6, doc.RootElement.GetProperty("test").GetProperty("count").GetInt32());
+        }
+
+        string manifest = LookoutManifest(), images = Path.Combine(_dir, "lfv", "images");
+        var train = Run("train", "--data", manifest, "--images", images, "--out", Path.Combine(_dir, "lfv.ddmodel"));
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Contains("data:     Lookout for Vision / Ground Truth manifest", train.Out, StringComparison.Ordinal);
+        var noFolder = Run("train", "--data", manifest, "--out", Path.Combine(_dir, "lfv2.ddmodel"));
+        Assert.Equal(2, noFolder.Code);
+        Assert.Contains("--images", noFolder.Err, StringComparison.Ordinal);
+    }
+
+    [SharedFact]
+    public void AnAnomalyModelOnALookoutManifestTakesItsThresholdFromTheLabelledAnomaliesAndItsMasks()
+    {
+        string manifest = LookoutManifest(), images = Path.Combine(_dir, "lfv", "images"), model = Path.Combine(_dir, "lfv-anomaly.ddmodel");
+        var train = Run("train", "--task", "anomaly", "--data", manifest, "--images", images, "--backbone", SharedData.MobileNetV2Qdq, "--input-size", "96", "--out", model);
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Contains("training on 8 normal images and 4 labelled anomalies", train.Out, StringComparison.Ordinal);
+        Assert.Contains("set from labelled anomalies: best F1 over 2 held-out normal images and 4 labelled anomalies", train.Out, StringComparison.Ordinal);
+        var normals = Run("train", "--task", "anomaly", "--data", manifest, "--images", images, "--backbone", SharedData.MobileNetV2Qdq, "--input-size", "96", "--out", Path.Combine(_dir, "n.ddmodel"), "--threshold-from", "normals");
+        Assert.True(normals.Code == 0, normals.Err);
+        Assert.Contains("set from normals only: percentile 99 of the scores of 2 held-out normal images", normals.Out, StringComparison.Ordinal);
+
+        // Evaluated on the manifest: pixel metrics from its masks, without --masks.
+        var eval = Run("evaluate", "--model", model, "--data", manifest, "--images", images, "--json");
+        Assert.True(eval.Code == 0, eval.Err);
+        using JsonDocument doc = JsonDocument.Parse(eval.Out);
+        Assert.Equal(12, doc.RootElement.GetProperty("images").GetInt32());
+        Assert.Equal(JsonValueKind.Number, doc.RootElement.GetProperty("pixel_auroc").ValueKind);
+        Assert.Equal(0, doc.RootElement.GetProperty("missing_masks").GetArrayLength());
+    }
+
     [Fact]
     public void BadDataIsNamedBeforeAnyWork()
     {
