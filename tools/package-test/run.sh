@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tries the packages as a new user would: packs the solution into a local folder feed, creates a fresh console app
 # that takes DefectDetection.Vision from that feed (its dependencies from the machine's NuGet sources), runs the
-# program in this folder, then installs the `defect` tool from the feed and applies the app's model with it.
+# program in this folder, runs the app's model in a second fresh app through DefectDetection.MLNet (MLNetProgram.cs),
+# then installs the `defect` tool from the feed and applies the app's model with it.
 # Usage: tools/package-test/run.sh   (exit 0 when every step worked)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -13,7 +14,7 @@ dotnet pack "$root/DefectDetection.Core.sln" -c Release -o "$feed" -v quiet -nol
 ls "$feed"
 version=$(ls "$feed" | sed -n 's/^DefectDetection\.Vision\.\(.*\)\.nupkg$/\1/p' | grep -v symbols | head -n 1)
 echo "== version $version"
-for package in DefectDetection.Imaging DefectDetection.Onnx DefectDetection.Core DefectDetection.Vision DefectDetection.Cli; do
+for package in DefectDetection.Imaging DefectDetection.Onnx DefectDetection.Core DefectDetection.Vision DefectDetection.Cli DefectDetection.MLNet DefectDetection.OnnxRuntime; do
   test -f "$feed/$package.$version.nupkg" || { echo "missing $package.$version.nupkg"; exit 1; }
   test -f "$feed/$package.$version.snupkg" || { echo "missing the symbol package of $package"; exit 1; }
   listing=$(unzip -l "$feed/$package.$version.nupkg")
@@ -25,7 +26,7 @@ echo "== documentation files"
 # the tool package ships none.
 dotnet build "$root/tools/DocFilter/DocFilter.csproj" -c Release -o "$work/docfilter" -v quiet -nologo > "$work/docfilter.log" 2>&1 || { cat "$work/docfilter.log"; exit 1; }
 mkdir -p "$work/docs"
-for package in DefectDetection.Imaging DefectDetection.Onnx DefectDetection.Core DefectDetection.Vision; do
+for package in DefectDetection.Imaging DefectDetection.Onnx DefectDetection.Core DefectDetection.Vision DefectDetection.MLNet DefectDetection.OnnxRuntime; do
   unzip -q -o "$feed/$package.$version.nupkg" "lib/net10.0/$package.dll" "lib/net10.0/$package.xml" -d "$work/docs/$package"
   dotnet "$work/docfilter/DocFilter.dll" check --assembly "$work/docs/$package/lib/net10.0/$package.dll" --xml "$work/docs/$package/lib/net10.0/$package.xml"
 done
@@ -53,6 +54,18 @@ dotnet add package DefectDetection.Vision --version "$version" > "$work/add.log"
 cp "$root/tools/package-test/Program.cs" Program.cs
 dotnet run -c Release > "$work/app.log" 2>&1 || { cat "$work/app.log"; exit 1; }
 cat "$work/app.log"
+
+echo "== a fresh ML.NET app"
+mlapp="$work/mlapp"
+mkdir -p "$mlapp"
+cd "$mlapp"
+dotnet new console --framework net10.0 -n MLApp -o . > "$work/mlnew.log" 2>&1 || { cat "$work/mlnew.log"; exit 1; }
+cp "$app/nuget.config" .
+dotnet add package DefectDetection.MLNet --version "$version" > "$work/mladd.log" 2>&1 || { cat "$work/mladd.log"; exit 1; }
+cp "$root/tools/package-test/MLNetProgram.cs" Program.cs
+dotnet run -c Release -- "$app" > "$work/mlapp.log" 2>&1 || { cat "$work/mlapp.log"; exit 1; }
+cat "$work/mlapp.log"
+cd "$app"
 
 echo "== the defect tool"
 dotnet tool install DefectDetection.Cli --version "$version" --tool-path "$work/tools" --add-source "$feed" > "$work/tool-install.log" 2>&1 || { cat "$work/tool-install.log"; exit 1; }

@@ -76,6 +76,45 @@ public sealed class OnnxModel
 
     internal OnnxGraph Graph { get; }
 
+    // The protobuf as loaded, for ToBytes (initializer bytes are shared, not copied).
+    private ModelProto? _proto;
+
+    /// <summary>
+    /// The serialized model as loaded, with <paramref name="extraOutputs"/> (intermediate tensors) appended to the graph
+    /// outputs, typed by type inference: what a runtime that returns only graph outputs, such as ONNX Runtime, needs
+    /// to return tapped tensors.
+    /// </summary>
+    /// <param name="extraOutputs">Tensors to make graph outputs (those that are outputs already are skipped); null: none.</param>
+    /// <returns>A new ModelProto byte array.</returns>
+    /// <exception cref="OnnxModelException">A name is not a tensor of the graph.</exception>
+    public byte[] ToBytes(IReadOnlyList<string>? extraOutputs = null)
+    {
+        ModelProto copy = _proto!.Clone();
+        if (extraOutputs is { Count: > 0 })
+        {
+            HashSet<string> outputs = new(copy.Graph.Output.Select(o => o.Name), StringComparer.Ordinal);
+            HashSet<string> known = new(NodeOutputNames, StringComparer.Ordinal);
+            known.UnionWith(Graph.Initializers.Keys);
+            known.UnionWith(Graph.Inputs.Select(i => i.Name));
+            Dictionary<string, TensorElementType> types = TypeInference.Infer(Graph);
+            foreach (string name in extraOutputs)
+            {
+                if (!known.Contains(name))
+                {
+                    throw new OnnxModelException($"Extra output '{name}' is not a tensor of the graph.");
+                }
+
+                if (outputs.Add(name))
+                {
+                    TensorElementType type = Graph.ValueInfo.TryGetValue(name, out TensorInfo? info) ? info.ElementType : types.GetValueOrDefault(name, TensorElementType.Float32);
+                    copy.Graph.Output.Add(new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type } } });
+                }
+            }
+        }
+
+        return copy.ToByteArray();
+    }
+
     /// <summary>The file the model was loaded from (null from memory): sessions name it in their errors.</summary>
     internal string? SourcePath { get; private set; }
 
@@ -144,7 +183,9 @@ public sealed class OnnxModel
 
         try
         {
-            return Build(proto, baseDirectory);
+            OnnxModel model = Build(proto, baseDirectory);
+            model._proto = proto;
+            return model;
         }
         catch (Exception e) when (e is not OnnxModelException)
         {

@@ -10,7 +10,7 @@ namespace DefectDetection.Onnx;
 /// call with a given input shape, a call allocates nothing but the returned outputs. A batch of several items may be
 /// split into slices that the intra-op threads run side by side (see <see cref="OnnxSessionOptions.BatchParallelism"/>).
 /// </summary>
-public sealed class OnnxSession : IDisposable
+public sealed class OnnxSession : IOnnxSession
 {
     private readonly SessionCore _core;
     private readonly Dictionary<string, int> _outputPositions;

@@ -24,7 +24,7 @@ public readonly record struct FeatureMapShape(string Layer, int Channels, int He
 public sealed partial class OnnxBackbone : IDisposable
 {
     private const int ProbeTail = 96;
-    private readonly OnnxSession _session;
+    private readonly IOnnxSession _session;
     private readonly string _inputName;
     private readonly string[] _layers;
     private readonly FeatureMapShape[] _shapes;
@@ -72,7 +72,7 @@ public sealed partial class OnnxBackbone : IDisposable
                 }
             }
 
-            _session = new OnnxSession(model, new OnnxSessionOptions { IntraOpThreads = options.Threads, ExtraOutputs = _layers });
+            _session = OnnxBackends.CreateSession(model, new OnnxSessionOptions { IntraOpThreads = options.Threads, ExtraOutputs = _layers }, options.Backend);
             try
             {
                 _shapes = Probe();

@@ -1,3 +1,5 @@
+using DefectDetection.Onnx;
+
 namespace DefectDetection.Vision.Backbones;
 
 /// <summary>How an <see cref="OnnxBackbone"/> runs (what it runs is its <see cref="BackboneSpec"/>); validated when the backbone is created.</summary>
@@ -8,6 +10,12 @@ public sealed class OnnxBackboneOptions
 
     /// <summary>Threads used inside one operator. Default: <see cref="Environment.ProcessorCount"/>.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// The execution backend that runs the network (for example ONNX Runtime from DefectDetection.OnnxRuntime).
+    /// Null (default): <see cref="OnnxBackends.Current"/> when the backbone is created.
+    /// </summary>
+    public IOnnxBackend? Backend { get; init; }
 
     internal void Validate()
     {

@@ -29,16 +29,22 @@ public sealed class OnnxDetectorOptions
 
     /// <summary>Intra-op threads of the engine. Default: the number of processors.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// The execution backend that runs the detector (for example ONNX Runtime from DefectDetection.OnnxRuntime).
+    /// Null (default): <see cref="OnnxBackends.Current"/> when the detector is created.
+    /// </summary>
+    public IOnnxBackend? Backend { get; init; }
 }
 
 /// <summary>
 /// Regions of interest from an object detector exported to ONNX (YOLOX, YOLOv5/v8, boxes+scores models), run by
-/// the managed engine: letterboxed input, output decoding, per-class NMS, boxes mapped back to the image.
+/// the managed engine (or <see cref="OnnxDetectorOptions.Backend"/>): letterboxed input, output decoding, per-class NMS, boxes mapped back to the image.
 /// Thread-safe.
 /// </summary>
 public sealed class OnnxDetectorRoiDetector : IRoiDetector, IDisposable
 {
-    private readonly OnnxSession _session;
+    private readonly IOnnxSession _session;
     private readonly OnnxDetectorOptions _options;
     private readonly string _inputName;
 
@@ -49,7 +55,7 @@ public sealed class OnnxDetectorRoiDetector : IRoiDetector, IDisposable
     {
         _options = options ?? new OnnxDetectorOptions();
         _options.Input.Validate();
-        _session = new OnnxSession(modelPath, new OnnxSessionOptions { IntraOpThreads = Math.Max(1, _options.Threads) });
+        _session = OnnxBackends.CreateSession(OnnxModel.Load(modelPath), new OnnxSessionOptions { IntraOpThreads = Math.Max(1, _options.Threads) }, _options.Backend);
         _inputName = _session.Inputs[0].Name;
         int outputs = _options.Layout == DetectionOutputLayout.BoxesAndScores ? 2 : 1;
         if (_session.Outputs.Count < outputs)

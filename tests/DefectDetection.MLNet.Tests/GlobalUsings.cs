@@ -1,0 +1,3 @@
+global using DefectDetection.Models;
+global using DefectDetection.Testing;
+global using DefectDetection.Vision.Backbones;
