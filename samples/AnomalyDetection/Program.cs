@@ -18,7 +18,8 @@ string output = Option("--out") ?? "anomaly-output";
 string cookies = Path.Combine(shared, "datasets", "lfv-cookies");
 string training = Path.Combine(cookies, "dataset-files", "training-images");
 
-// The normals in numeric order (the order the threshold's held-out images are taken from).
+// The 31 normals (in any order: the trainer takes them in the order of their content, so the threshold's held-out
+// images are always the same ones).
 ImageDataset normals = new(Enumerable.Range(1, 31).Select(i => new LabeledImage(Path.Combine(training, $"normal-{i}.jpg"), "normal")));
 IDefectTrainer trainer = new PatchCoreTrainer(new PatchCoreOptions { Backbone = BackboneSpec.MobileNetV2Int8(Path.Combine(shared, "models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx")) });
 string modelFile = Path.Combine(output, "cookies.ddmodel");

@@ -16,10 +16,12 @@ internal static class EvaluateCommand
     public static Command Create(CliContext context)
     {
         ModelArguments model = new();
-        Option<string> data = new("--data") { Description = "Label folders, a folder with train/ and test/ (test/ is used), a folder of files named by label, a splits .json (test list), or a manifest (with --images)." };
+        Option<string> data = new("--data") { Description = "The images, read as train reads them; their test part is used (test/ of an MVTec AD or train/test folder, the test list of a splits .json), else every image (label folders, files named by label, a manifest with --images)." };
+        Option<string> testFraction = new("--test-fraction") { Description = "Evaluate only the part of data without a test part that train held out with the same --test-fraction and --seed (default 0: every image)." };
+        Option<string> seed = new("--seed") { Description = "The seed of the split that --test-fraction repeats (default 0)." };
         Option<string> images = new("--images") { Description = "The image folder of a manifest." };
         Option<string> split = new("--split") { Description = "The list of a splits .json ([task:]name; default classification test)." };
-        Option<string> masks = new("--masks") { Description = "Models with anomaly maps: folder of ground-truth masks, matched by file stem (any non-zero pixel is a defect); adds pixel AUROC and AUPRO." };
+        Option<string> masks = new("--masks") { Description = "Models with anomaly maps: folder of ground-truth masks, matched by file stem (any non-zero pixel is a defect); adds pixel AUROC and AUPRO (as the masks of an MVTec AD folder or a manifest do)." };
         Option<string> normal = new("--normal-label") { Description = "Labels of good images, comma-separated (default: the model's normal labels and normal, good, free)." };
         Option<string> pipeline = new("--pipeline") { Description = "Evaluate a pipeline file's detections instead of a model: --data is a folder of images, --annotations their true defect boxes." };
         Option<string> annotations = new("--annotations") { Description = "With --pipeline: Pascal VOC folder (STEM.xml per image) or COCO .json of the true defect boxes." };
@@ -27,7 +29,7 @@ internal static class EvaluateCommand
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
         Command command = new("evaluate", "Evaluate a model of any learner on labelled images: accuracy, precision, recall, F1, confusion matrix, image AUROC, operating points (classifiers: per-label metrics; with --masks: pixel AUROC, AUPRO).")
         {
-            data, images, split, masks, normal, pipeline, annotations, iou, json,
+            data, testFraction, seed, images, split, masks, normal, pipeline, annotations, iou, json,
         };
         model.AddTo(command);
         command.TreatUnmatchedTokensAsErrors = false;
@@ -43,7 +45,9 @@ internal static class EvaluateCommand
                 return EvaluatePipeline(context, pipelinePath, dataPath, TrainCommand.Required(parse.GetValue(annotations), "--annotations", "the true defect boxes"), matchIou, ModelArguments.ParseThreshold(parse.GetValue(model.Threshold)), parse.GetValue(json));
             }
 
-            ImageDataset dataset = TrainingData.ReadForEvaluation(dataPath, parse.GetValue(images), parse.GetValue(split));
+            TrainingParts parts = TrainingData.ReadForEvaluation(dataPath, parse.GetValue(images), parse.GetValue(split),
+                TrainCommand.ParseDouble(parse.GetValue(testFraction), "--test-fraction"), OnnxTensorFiles.ParseInt(parse.GetValue(seed), "--seed", 0, 0, int.MaxValue));
+            ImageDataset dataset = parts.Test!;
             if (parse.GetValue(annotations) is not null)
             {
                 throw new ArgumentException("--annotations: evaluates a pipeline's detections; give --pipeline too.");
@@ -62,8 +66,13 @@ internal static class EvaluateCommand
                     ? n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                     : [.. loaded.NormalLabels, .. Learners.DefaultNormalLabels, "free"],
                 MaskFolder = maskFolder,
-                PixelMetrics = maskFolder is not null,
+                PixelMetrics = maskFolder is not null || dataset.Any(i => i.MaskPath is not null),
             });
+            if (!parse.GetValue(json))
+            {
+                context.Out.WriteLine($"data        {parts.Layout}{(parts.HeldOut is null ? string.Empty : $"; {parts.HeldOut}")}");
+            }
+
             context.Out.WriteLine(parse.GetValue(json) ? result.ToJson() : Text(result));
             return CliContext.Ok;
         }));

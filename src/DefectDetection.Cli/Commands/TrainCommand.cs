@@ -4,6 +4,8 @@ using DefectDetection.Cli.Commands.Tasks;
 using DefectDetection.Datasets;
 using DefectDetection.Imaging.Processing;
 using DefectDetection.ModelFiles;
+using DefectDetection.Models;
+using DefectDetection.Vision.Anomaly;
 
 namespace DefectDetection.Cli.Commands;
 
@@ -12,7 +14,9 @@ internal static class TrainCommand
 {
     public static Command Create(CliContext context)
     {
-        Option<string> data = new("--data") { Description = "Label folders, a folder with train/ and test/, a folder of files named by label (normal-1.jpg), a splits .json, or a manifest (with --images)." };
+        Option<string> data = new("--data") { Description = "The images: an MVTec AD category (train/good, test/<defect>, ground_truth/ masks); a folder with train/ and test/ of label folders (Lookout for Vision); label folders (normal/, anomaly/; --test-fraction of each label is held out for testing); a folder of files named by label (normal-1.jpg); a folder of good images named anything; a splits .json; or a manifest (with --images)." };
+        Option<string> testFraction = new("--test-fraction") { Description = $"Share of each label held out for testing by a split seeded with --seed, when the data has no test part (default {TrainingData.DefaultTestFraction} for label folders with two labels or more, else 0; 0 trains on every image)." };
+        Option<string> thresholdFrom = new("--threshold-from") { Description = "Anomaly task: what sets the threshold, normals (a percentile of held-out normal images' scores) or anomalies (best F1 over held-out normals and the labelled anomalies of the training part); default anomalies when the training part has some, else normals. The choice is printed." };
         Option<string> task = new("--task") { Description = $"What to learn: {TaskHandlers.Describe}." };
         Option<string> annotations = new("--annotations") { Description = "pin-residual: Pascal VOC folder (STEM.xml per image) or COCO .json with the defect boxes of the --data images." };
         Option<string> pipelineFile = new("--pipeline") { Description = "pin-residual: a pipeline file whose detector cuts the training crops from the --data images (with its context margin); without it, the --data images are the crops." };
@@ -41,12 +45,12 @@ internal static class TrainCommand
         Option<string> valFraction = new("--val-fraction") { Description = "Share of training images held out for early stopping of the head (default 0)." };
         Option<string> seed = new("--seed") { Description = "Random seed (default 0)." };
         Option<string> cache = new("--cache") { Description = "A folder to keep image features between runs (default: memory only)." };
-        Option<string> normal = new("--normal-label") { Description = "Label(s) that are not defects, comma-separated (default normal)." };
+        Option<string> normal = new("--normal-label") { Description = "Label(s) that are not defects, comma-separated (default normal, good)." };
         Option<bool> defectThreshold = new("--defect-threshold") { Description = "With more than two labels: choose a threshold on P(defect) by cross-validation." };
         Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file (the backbone or data file is never replaced)." };
         Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command command = new("train", $"Learn a model from labelled images. Tasks: {TaskHandlers.Describe}.") { data, task, annotations, pipelineFile, backbone, layer, output, images, split, augment, inputSize, tiles, timeBudget, coresetRatio, border, contextWeight, positionWeight, nearestImages, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weighting, valFraction, seed, cache, normal, defectThreshold, overwrite, noEmbed, json };
+        Command command = new("train", $"Learn a model from labelled images. Tasks: {TaskHandlers.Describe}.") { data, testFraction, task, annotations, pipelineFile, backbone, layer, output, images, split, augment, inputSize, tiles, timeBudget, coresetRatio, border, contextWeight, positionWeight, nearestImages, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weighting, valFraction, seed, cache, normal, thresholdFrom, defectThreshold, overwrite, noEmbed, json };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse => Guard(context, () =>
         {
@@ -86,7 +90,17 @@ internal static class TrainCommand
                 ClassWeighting = parse.GetValue(weighting) ?? "balanced",
                 Seed = OnnxTensorFiles.ParseInt(parse.GetValue(seed), "--seed", 0, 0, int.MaxValue),
                 CacheDirectory = parse.GetValue(cache),
-                NormalLabels = (parse.GetValue(normal) ?? "normal").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                NormalLabels = parse.GetValue(normal) is { } normalLabels
+                    ? normalLabels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    : Learners.DefaultNormalLabels,
+                TestFraction = ParseDouble(parse.GetValue(testFraction), "--test-fraction"),
+                ThresholdFrom = parse.GetValue(thresholdFrom)?.ToLowerInvariant() switch
+                {
+                    null => null,
+                    "normals" => AnomalyThresholdSource.Normals,
+                    "anomalies" => AnomalyThresholdSource.LabelledAnomalies,
+                    { } other => throw new ArgumentException($"--threshold-from: '{other}' is not normals or anomalies."),
+                },
                 Overwrite = parse.GetValue(overwrite),
                 DefectThreshold = parse.GetValue(defectThreshold),
                 NoEmbed = parse.GetValue(noEmbed),
@@ -157,7 +171,7 @@ internal static class TrainCommand
     internal static string Required(string? value, string option, string what) =>
         string.IsNullOrEmpty(value) ? throw new ArgumentException($"{option} is required ({what}).") : value;
 
-    private static double? ParseDouble(string? text, string option)
+    internal static double? ParseDouble(string? text, string option)
     {
         if (text is null)
         {

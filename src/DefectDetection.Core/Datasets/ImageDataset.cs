@@ -106,7 +106,8 @@ public sealed partial class ImageDataset : IReadOnlyList<LabeledImage>
     /// A stratified split: each label's images are shuffled with <see cref="SplitOptions.Seed"/> and cut by the
     /// fractions, so every part keeps the label proportions. Per label with n images, the validation and test
     /// counts are <c>round(n x fraction)</c>, at least 1 when the fraction is positive and n leaves at least one
-    /// training image, and training keeps the rest. Deterministic for a given dataset order and seed.
+    /// training image, and training keeps the rest. The split depends only on the images and the seed, not on the
+    /// order they are listed in: each label's images are put in the ordinal order of their paths before the shuffle.
     /// </summary>
     public DatasetSplit Split(SplitOptions? options = null)
     {
@@ -116,6 +117,7 @@ public sealed partial class ImageDataset : IReadOnlyList<LabeledImage>
         foreach (IGrouping<string, int> group in Enumerable.Range(0, _items.Length).GroupBy(i => _items[i].Label, StringComparer.Ordinal))
         {
             int[] indices = group.ToArray();
+            Array.Sort(indices, (a, b) => CompareByPath(_items[a], _items[b]));
             SplitMix64 rng = new((ulong)(uint)options.Seed ^ StableHash(group.Key));
             rng.Shuffle(indices);
             int n = indices.Length;

@@ -10,12 +10,32 @@ public enum AnomalyThresholdRule
     MeanPlusKSigma,
 }
 
+/// <summary>Which images set the threshold of an anomaly model.</summary>
+public enum AnomalyThresholdSource
+{
+    /// <summary>The labelled anomalies when the training data has some (<see cref="LabelledAnomalies"/>), else the normal images only (<see cref="Normals"/>).</summary>
+    Automatic,
+
+    /// <summary>Held-out normal images only, by <see cref="AnomalyThresholdOptions.Rule"/>; labelled anomalies in the training data are left out.</summary>
+    Normals,
+
+    /// <summary>The F1-optimal threshold over the held-out normal images and the labelled anomalies; training data without anomalies is refused.</summary>
+    LabelledAnomalies,
+}
+
 /// <summary>
-/// Threshold selection. With labelled anomalies the F1-optimal threshold over held-out normals and the anomalies is
-/// taken; with normal images only, <see cref="Rule"/> applies to held-out normal scores.
+/// Threshold selection: <see cref="Source"/> says which images set it. From labelled anomalies, the F1-optimal threshold
+/// over held-out normals and the anomalies is taken; from normal images only, <see cref="Rule"/> applies to held-out
+/// normal scores.
 /// </summary>
 public sealed class AnomalyThresholdOptions
 {
+    /// <summary>
+    /// Which images set the threshold. Default <see cref="AnomalyThresholdSource.Automatic"/>: labelled anomalies when
+    /// the training data has some, else normal images only.
+    /// </summary>
+    public AnomalyThresholdSource Source { get; init; } = AnomalyThresholdSource.Automatic;
+
     /// <summary>
     /// The rule for normal images only. Default <see cref="AnomalyThresholdRule.Percentile"/> (99th: with the few held-out
     /// images of a small training set, close to their maximum; mean + 3 sigma of a handful of scores overshoots).
@@ -29,8 +49,9 @@ public sealed class AnomalyThresholdOptions
     public double K { get; init; } = 3;
 
     /// <summary>
-    /// Fraction of the normal images held out (evenly spaced) and scored against a bank built from the others to
-    /// calibrate the threshold, in (0, 1). Default 0.2.
+    /// Fraction of the normal images held out and scored against a bank built from the others to calibrate the
+    /// threshold, in (0, 1). Default 0.2. The held-out images are evenly spaced in the order of their content (a hash
+    /// of the file or of the pixels), so the same images always hold out the same ones, whatever order they come in.
     /// </summary>
     public double CalibrationFraction { get; init; } = 0.2;
 
@@ -42,6 +63,16 @@ public sealed class AnomalyThresholdOptions
 
     internal void Validate()
     {
+        if (!Enum.IsDefined(Source))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Source), $"Source must be Automatic, Normals or LabelledAnomalies, got {Source}.");
+        }
+
+        if (!Enum.IsDefined(Rule))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Rule), $"Rule must be Percentile or MeanPlusKSigma, got {Rule}.");
+        }
+
         if (!(Percentile >= 0 && Percentile <= 100))
         {
             throw new ArgumentOutOfRangeException(nameof(Percentile), $"Percentile must be in [0, 100], got {Percentile}.");

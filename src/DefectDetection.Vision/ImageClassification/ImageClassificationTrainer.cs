@@ -59,7 +59,9 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
 
     /// <summary>
     /// Trains on a labelled dataset. Every label of <paramref name="dataset"/> needs at least two images. The returned
-    /// model owns its own copy of the backbone and stays valid after this trainer is disposed.
+    /// model owns its own copy of the backbone and stays valid after this trainer is disposed. The images are taken in
+    /// <see cref="ImageDataset.InContentOrder"/> before the folds and the head's shuffles are drawn, so the model does
+    /// not depend on the order they are listed in.
     /// </summary>
     /// <param name="dataset">The training images.</param>
     /// <param name="progress">Receives feature, augmentation, threshold and head progress, or null.</param>
@@ -86,6 +88,7 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
         }
 
         Stopwatch clock = Stopwatch.StartNew();
+        dataset = dataset.InContentOrder(cancellationToken);
         string[] paths = dataset.Select(i => i.ImagePath).ToArray();
         string[] y = dataset.Select(i => i.Label).ToArray();
         float[][] features = ExtractFeatures(paths, progress, cancellationToken);

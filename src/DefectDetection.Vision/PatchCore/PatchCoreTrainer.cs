@@ -28,9 +28,14 @@ public sealed class PatchCoreTrainer : IDefectTrainer
     /// <summary>The configuration.</summary>
     public PatchCoreOptions Options { get; }
 
-    /// <summary>Fits the model.</summary>
-    /// <param name="normalImages">Normal images (any sizes; each is stretched to the input size).</param>
-    /// <param name="labelledAnomalies">Optional anomalous images, used only to pick the F1-optimal threshold.</param>
+    /// <summary>
+    /// Fits the model. The images are taken in the order of a hash of their pixels, so the model does not depend on
+    /// the order of the lists.
+    /// </summary>
+    /// <param name="normalImages">Normal images (any sizes and pixel formats; each is stretched to the input size).</param>
+    /// <param name="labelledAnomalies">
+    /// Optional anomalous images, used only to set the threshold (see <see cref="AnomalyThresholdOptions.Source"/>).
+    /// </param>
     /// <param name="progress">Optional progress.</param>
     /// <param name="cancellationToken">Stops the work early.</param>
     /// <returns>The trained model (dispose it when done).</returns>
@@ -39,7 +44,8 @@ public sealed class PatchCoreTrainer : IDefectTrainer
     {
         ArgumentNullException.ThrowIfNull(normalImages);
         labelledAnomalies ??= [];
-        return FitCore(normalImages.Count, i => (normalImages[i], null), labelledAnomalies.Count, i => (labelledAnomalies[i], null), progress, cancellationToken);
+        int[] order = ContentOrder.Of(normalImages);
+        return FitCore(normalImages.Count, i => (normalImages[order[i]], null), labelledAnomalies.Count, i => (labelledAnomalies[i], null), progress, cancellationToken);
     }
 
     /// <summary>Fits the model on decoded images (what <see cref="ImageCodecs.Load"/> returns).</summary>
@@ -55,7 +61,8 @@ public sealed class PatchCoreTrainer : IDefectTrainer
 
     /// <summary>
     /// Fits the model on a dataset: images with one of <see cref="PatchCoreOptions.NormalLabels"/> train, any others
-    /// only set the threshold.
+    /// can only set the threshold (see <see cref="AnomalyThresholdOptions.Source"/>). The normal images are taken in
+    /// <see cref="ImageDataset.InContentOrder"/>, so the model does not depend on the order they are listed in.
     /// </summary>
     /// <param name="dataset">The images.</param>
     /// <param name="progress">Optional progress.</param>
@@ -66,8 +73,8 @@ public sealed class PatchCoreTrainer : IDefectTrainer
     {
         ArgumentNullException.ThrowIfNull(dataset);
         HashSet<string> normal = new(Options.NormalLabels, StringComparer.Ordinal);
-        LabeledImage[] normals = dataset.Where(x => normal.Contains(x.Label)).ToArray();
-        LabeledImage[] anomalies = dataset.Where(x => !normal.Contains(x.Label)).ToArray();
+        LabeledImage[] normals = dataset.Filter(x => normal.Contains(x.Label)).InContentOrder(cancellationToken).ToArray();
+        LabeledImage[] anomalies = Options.Threshold.Source == AnomalyThresholdSource.Normals ? [] : dataset.Where(x => !normal.Contains(x.Label)).ToArray();
         if (normals.Length == 0)
         {
             throw new ArgumentException($"The dataset has no image labelled {string.Join(" or ", Options.NormalLabels)} (labels: {string.Join(", ", dataset.Labels)}).", nameof(dataset));
@@ -93,6 +100,17 @@ public sealed class PatchCoreTrainer : IDefectTrainer
             throw new ArgumentException("At least one normal image is needed.");
         }
 
+        AnomalyThresholdSource source = Options.Threshold.Source;
+        if (source == AnomalyThresholdSource.LabelledAnomalies && anomalyCount == 0)
+        {
+            throw new ArgumentException($"The threshold is to be set from labelled anomalies (Threshold.Source {source}), but the training data has none (normal labels: {string.Join(", ", Options.NormalLabels)}).");
+        }
+
+        if (source == AnomalyThresholdSource.Normals)
+        {
+            anomalyCount = 0;
+        }
+
         // Settings left unset are chosen by validation on the normals first (the scale: whole image or tiles).
         PatchCoreOptions o = Options;
         ModelFiles.TrainingSearch? searchRecord = null;
@@ -114,7 +132,8 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                 throw new ArgumentException($"{normalCount} images x {patches} patches x {dim} features do not fit one array; use fewer images or a smaller input.");
             }
 
-            // Hold out some normal images (evenly spaced, placed last) to calibrate the threshold on a bank built without them.
+            // Hold out some normal images (evenly spaced in content order, placed last) to calibrate the threshold on a
+            // bank built without them.
             int m = normalCount < 2 ? 0 : Math.Clamp((int)Math.Round(normalCount * o.Threshold.CalibrationFraction), 1, Math.Min(o.Threshold.MaxCalibrationImages, normalCount - 1));
             int[] order = CalibrationOrder(normalCount, m);
             bool useContext = o.ContextWeight > 0;
@@ -201,6 +220,8 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                 patchBank = new PatchBank(bank, sources, dim, descriptors, o.NearestImages);
             }
 
+            // The anomalies' scores in ascending order: the threshold does not depend on the order they were given in.
+            anomalyScores.Sort();
             features = [];
             flipped = [];
             double threshold = anomalyCount > 0

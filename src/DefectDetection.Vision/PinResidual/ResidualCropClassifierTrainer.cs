@@ -40,6 +40,8 @@ public sealed class ResidualCropClassifierTrainer : IDefectTrainer
     /// Fits the classifier on a dataset of crops centred on the object (read one at a time): each item's
     /// <see cref="LabeledImage.Boxes"/> are its defects in crop coordinates; an item with a label that is not
     /// <see cref="ResidualCropClassifier.NormalLabel"/> or <c>good</c> and no boxes counts as one defect covering the crop.
+    /// The crops are taken in <see cref="ImageDataset.InContentOrder"/>, so the model does not depend on the order they
+    /// are listed in.
     /// </summary>
     /// <param name="dataset">The crops; most should be normal.</param>
     /// <param name="progress">Optional progress (stage <c>bank</c> per crop read, then <c>head</c>).</param>
@@ -48,7 +50,7 @@ public sealed class ResidualCropClassifierTrainer : IDefectTrainer
     public ResidualCropClassifier Fit(ImageDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        return Fit(Crops(dataset, progress), progress, cancellationToken);
+        return Fit(Crops(dataset.InContentOrder(cancellationToken), progress), progress, cancellationToken);
 
         static IEnumerable<LabeledCrop> Crops(ImageDataset dataset, IProgress<TrainingProgress>? progress)
         {
@@ -67,7 +69,7 @@ public sealed class ResidualCropClassifierTrainer : IDefectTrainer
     /// <inheritdoc />
     IDefectModel IDefectTrainer.Fit(ImageDataset dataset, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken) => Fit(dataset, progress, cancellationToken);
 
-    /// <summary>Fits the classifier.</summary>
+    /// <summary>Fits the classifier. The first normal crops build the alignment reference, so the model depends on the order of <paramref name="crops"/>.</summary>
     /// <param name="crops">The training crops, read once (they may be produced on the fly); most should be normal.</param>
     /// <param name="progress">Optional progress (the head's iterations).</param>
     /// <param name="cancellationToken">Stops the work early.</param>
@@ -141,6 +143,11 @@ public sealed class ResidualCropClassifierTrainer : IDefectTrainer
         }
 
         int[] normalRows = [.. Enumerable.Range(0, maps.Count).Where(i => normal[i])];
+        if (normalRows.Length == 0)
+        {
+            throw new ArgumentException($"None of the normal crops shows the object the first ones show ({skipped} of the crops were skipped): the crops must be centred on one kind of object (pins, pads).", nameof(crops));
+        }
+
         (float[][] means, float[][] spreads) = FitModels(maps, normalRows, size, o, cancellationToken);
         ResidualCropClassifier model = new(o, size, reference, means, spreads, null);
 
@@ -350,11 +357,22 @@ public sealed class ResidualCropClassifierTrainer : IDefectTrainer
         for (int c = 0; c < means.Length; c++)
         {
             int[] members = [.. Enumerable.Range(0, rows.Length).Where(i => assignment[i] == c)];
-            if (members.Length < 2)
+            if (members.Length >= 2)
             {
-                continue;
+                Keep(members);
             }
+        }
 
+        if (keptMeans.Count == 0)
+        {
+            // Too few normal crops for clusters of two: one model of them all.
+            Keep([.. Enumerable.Range(0, rows.Length)]);
+        }
+
+        return ([.. keptMeans], [.. keptSpreads]);
+
+        void Keep(int[] members)
+        {
             float[] mean = MeanOf(maps, rows, members, size), spread = new float[size * size];
             foreach (int i in members)
             {
@@ -374,8 +392,6 @@ public sealed class ResidualCropClassifierTrainer : IDefectTrainer
             keptMeans.Add(mean);
             keptSpreads.Add(spread);
         }
-
-        return ([.. keptMeans], [.. keptSpreads]);
     }
 
     private static float[] MeanOf(List<byte[]> maps, int[] rows, int[] members, int size)

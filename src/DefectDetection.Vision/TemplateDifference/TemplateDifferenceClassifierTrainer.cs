@@ -38,7 +38,8 @@ public sealed class TemplateDifferenceClassifierTrainer : IDefectTrainer
     /// golden template and its <see cref="LabeledImage.Boxes"/> its labelled defects; the candidates are those that
     /// the detector of <see cref="TemplateDifferenceClassifierOptions.Detector"/> finds (pairs are read one at a time).
     /// When every pair shares one golden template (one product on a line), the model keeps it, judges whole images
-    /// with no further binding and stores it in its file.
+    /// with no further binding and stores it in its file. The pairs are taken in <see cref="ImageDataset.InContentOrder"/>
+    /// (by the test image), so the model does not depend on the order they are listed in.
     /// </summary>
     /// <param name="dataset">The pairs.</param>
     /// <param name="progress">Receives progress (stage <c>features</c> per pair, then the head's iterations).</param>
@@ -53,6 +54,7 @@ public sealed class TemplateDifferenceClassifierTrainer : IDefectTrainer
             throw new ArgumentException($"{missing.Origin ?? missing.ImagePath}: the template-difference learner needs each image's golden template (ReferencePath), and this one has none.", nameof(dataset));
         }
 
+        dataset = dataset.InContentOrder(cancellationToken);
         TemplateDifferenceCropClassifier model = Fit(Pairs(dataset, progress, cancellationToken), new TemplateDifferenceRoiDetector(null, _options.Detector), progress, cancellationToken);
         string[] golden = [.. dataset.Select(i => Path.GetFullPath(i.ReferencePath!)).Distinct(StringComparer.Ordinal)];
         return golden.Length == 1 ? model.Owning(ImageCodecs.Load(golden[0])) : model;
@@ -66,14 +68,23 @@ public sealed class TemplateDifferenceClassifierTrainer : IDefectTrainer
         for (int i = 0; i < dataset.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using Image image = ImageCodecs.Load(dataset[i].ImagePath);
-            using Image reference = ImageCodecs.Load(dataset[i].ReferencePath!);
+            LabeledImage item = dataset[i];
+            using Image image = ImageCodecs.Load(item.ImagePath);
+            using Image reference = ImageCodecs.Load(item.ReferencePath!);
+            if (image.Width != reference.Width || image.Height != reference.Height)
+            {
+                throw new ArgumentException($"The image '{item.ImagePath}' is {image.Width}x{image.Height} but its golden template '{item.ReferencePath}' is {reference.Width}x{reference.Height}{(item.Origin is null ? string.Empty : $" (from {item.Origin})")}; a test image and its template need one size.", nameof(dataset));
+            }
+
             yield return new ReferencePairSample(image.View(), reference.View(), dataset[i].Boxes);
             progress?.Report(TrainingProgress.Count(TrainingStages.Features, i + 1, dataset.Count));
         }
     }
 
-    /// <summary>Trains on the candidates that <paramref name="detector"/> finds in <paramref name="samples"/>.</summary>
+    /// <summary>
+    /// Trains on the candidates that <paramref name="detector"/> finds in <paramref name="samples"/>, in the order
+    /// given (the head's shuffles follow it; the dataset overload fixes the order by content).
+    /// </summary>
     /// <param name="samples">Training pairs; enumerated once (images may be loaded lazily and disposed after use).</param>
     /// <param name="detector">The stage-1 detector the classifier will follow.</param>
     /// <param name="progress">Receives the head's training progress.</param>

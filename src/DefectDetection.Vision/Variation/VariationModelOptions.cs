@@ -10,13 +10,13 @@ namespace DefectDetection.Vision.Variation;
 /// </summary>
 public sealed class VariationModelOptions
 {
-    /// <summary>Model width in pixels (images are stretched to it); 0: the first training image's width. Default 0.</summary>
+    /// <summary>Model width in pixels (images are stretched to it); 0: the width of the first training image in content order (the alignment reference). Default 0.</summary>
     public int Width { get; init; }
 
     /// <summary>The labels of normal images in a dataset given to <see cref="VariationModelTrainer.Fit(DefectDetection.Datasets.ImageDataset, IProgress{DefectDetection.Models.TrainingProgress}?, CancellationToken)"/>; other images are ignored. Default <c>normal</c> and <c>good</c>.</summary>
     public IReadOnlyList<string> NormalLabels { get; init; } = DefectDetection.Models.Learners.DefaultNormalLabels;
 
-    /// <summary>Model height in pixels; 0: the first training image's height. Default 0.</summary>
+    /// <summary>Model height in pixels; 0: the height of the first training image in content order. Default 0.</summary>
     public int Height { get; init; }
 
     /// <summary>Absolute tolerance above the mean, gray levels. Default 20.</summary>

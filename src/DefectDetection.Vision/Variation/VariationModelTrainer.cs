@@ -27,7 +27,10 @@ public sealed class VariationModelTrainer : IDefectTrainer
     /// <summary>The configuration.</summary>
     public VariationModelOptions Options { get; }
 
-    /// <summary>Fits the model.</summary>
+    /// <summary>
+    /// Fits the model. The images are taken in the order of a hash of their pixels (the first one is the alignment
+    /// reference), so the model does not depend on the order of the list.
+    /// </summary>
     /// <param name="normalImages">Aligned (or translation-only misaligned) normal images.</param>
     /// <param name="progress">Optional progress (stage <c>bank</c>, one report per image).</param>
     /// <param name="cancellationToken">Stops the work early.</param>
@@ -35,7 +38,8 @@ public sealed class VariationModelTrainer : IDefectTrainer
     public VariationModel Fit(IReadOnlyList<ImageView> normalImages, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(normalImages);
-        return FitCore(normalImages.Count, (i, w, h) => Sized(normalImages[i], w, h), progress, cancellationToken);
+        int[] order = ContentOrder.Of(normalImages);
+        return FitCore(normalImages.Count, (i, w, h) => Sized(normalImages[order[i]], w, h), progress, cancellationToken);
     }
 
     /// <summary>Fits the model on decoded images (what <see cref="ImageCodecs.Load"/> returns).</summary>
@@ -49,7 +53,11 @@ public sealed class VariationModelTrainer : IDefectTrainer
         return Fit([.. normalImages.Select(i => i.View())], progress, cancellationToken);
     }
 
-    /// <summary>Fits the model on the images of a dataset labelled with one of <see cref="VariationModelOptions.NormalLabels"/> (read one at a time).</summary>
+    /// <summary>
+    /// Fits the model on the images of a dataset labelled with one of <see cref="VariationModelOptions.NormalLabels"/>
+    /// (read one at a time), taken in <see cref="ImageDataset.InContentOrder"/> (the first one is the alignment
+    /// reference), so the model does not depend on the order they are listed in.
+    /// </summary>
     /// <param name="dataset">The images.</param>
     /// <param name="progress">Optional progress (stage <c>bank</c>, one report per image).</param>
     /// <param name="cancellationToken">Stops the work early.</param>
@@ -59,7 +67,7 @@ public sealed class VariationModelTrainer : IDefectTrainer
     {
         ArgumentNullException.ThrowIfNull(dataset);
         HashSet<string> normal = new(Options.NormalLabels, StringComparer.Ordinal);
-        string[] paths = dataset.Where(x => normal.Contains(x.Label)).Select(x => x.ImagePath).ToArray();
+        string[] paths = dataset.Filter(x => normal.Contains(x.Label)).InContentOrder(cancellationToken).Select(x => x.ImagePath).ToArray();
         return FitCore(paths.Length, (i, w, h) =>
         {
             using Image image = ImageCodecs.Load(paths[i]);

@@ -175,6 +175,26 @@ public sealed class ResidualCropClassifierTests
     }
 
     [Fact]
+    public void FewerNormalCropsThanPrototypesStillTrainOneModel()
+    {
+        // Six normal crops cannot make clusters of two for 32 prototypes: one normal model of them all (was an
+        // IndexOutOfRangeException).
+        Random rng = new(11);
+        List<Image> crops = [.. Enumerable.Range(0, 6).Select(_ => Draw(rng, Kind.Normal).Crop)];
+        try
+        {
+            using ResidualCropClassifier model = new ResidualCropClassifierTrainer(new ResidualCropClassifierOptions { ChannelWeights = [1, 0, -1] })
+                .Fit(crops.Select(c => new LabeledCrop(c, [])));
+            using Image normal = Draw(new Random(12), Kind.Normal).Crop;
+            Assert.False(model.Classify([normal])[0].IsDefect);
+        }
+        finally
+        {
+            crops.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
     public void InvalidOptionsAreRejected()
     {
         Assert.Throws<ArgumentException>(() => new ResidualCropClassifierTrainer(new ResidualCropClassifierOptions { ChannelWeights = [1, 0] }));

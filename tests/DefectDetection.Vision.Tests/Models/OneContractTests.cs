@@ -1,5 +1,6 @@
 using DefectDetection.Vision.Backbones;
 using DefectDetection.Datasets;
+using DefectDetection.ModelFiles;
 using DefectDetection.Imaging;
 using DefectDetection.Vision.Anomaly;
 using DefectDetection.Vision.PatchCore;
@@ -90,6 +91,65 @@ public sealed class OneContractTests : IDisposable
         }
 
         Assert.True(model.Predict(bad.View()).IsDefect, "the original model keeps its threshold");
+    }
+
+    [Theory]
+    [InlineData(Learners.ImageClassifier)]
+    [InlineData(Learners.VariationModel)]
+    [InlineData(Learners.PinResidual)]
+    [InlineData(Learners.TemplateDifference)]
+    public void EveryLearnerGivesTheSameModelWhateverTheOrderOfItsImages(string learner) => SameModelInAnyOrder(learner);
+
+    [SharedFact]
+    public void PatchCoreGivesTheSameModelWhateverTheOrderOfItsImages() => SameModelInAnyOrder(Learners.PatchCore);
+
+    // The dataset as listed, reversed and shuffled gives bit-identical tensors, threshold and settings (times aside).
+    private void SameModelInAnyOrder(string learner)
+    {
+        (IDefectTrainer trainer, ImageDataset data, _, _) = Setup(learner);
+        LabeledImage[] shuffled = [.. data];
+        new Random(3).Shuffle(shuffled);
+        ModelPackage reference = Package(trainer, data);
+        foreach (ImageDataset other in new[] { new ImageDataset(data.Reverse(), data.Labels), new ImageDataset(shuffled, data.Labels) })
+        {
+            ModelPackage package = Package(trainer, other);
+            Assert.Equal(reference.Manifest.Threshold, package.Manifest.Threshold);
+            Assert.Equal(Settings(reference), Settings(package));
+            Assert.Equal(reference.Tensors.Keys.Order(), package.Tensors.Keys.Order());
+            foreach ((string name, ModelTensor tensor) in reference.Tensors)
+            {
+                Assert.Equal(tensor.Shape, package.Tensors[name].Shape);
+                Assert.True(tensor.Data.AsSpan().SequenceEqual(package.Tensors[name].Data), $"{learner}: the tensor {name} depends on the order of the images");
+            }
+        }
+
+        (trainer as IDisposable)?.Dispose();
+    }
+
+    // The learner's section and the preprocessing and backbone blocks, as JSON, but the training times.
+    private static string Settings(ModelPackage package)
+    {
+        ModelManifest m = package.Manifest;
+        System.Text.Json.Nodes.JsonNode node = System.Text.Json.JsonSerializer.SerializeToNode(
+            new object?[] { m.ImageClassifier, m.PatchCore, m.Variation, m.PinResidual, m.TemplateDifference, m.Preprocessing, m.Backbone })!;
+        foreach (System.Text.Json.Nodes.JsonObject section in node.AsArray().OfType<System.Text.Json.Nodes.JsonObject>())
+        {
+            foreach (string key in section.Select(p => p.Key).Where(k => k.EndsWith("Seconds", StringComparison.Ordinal)).ToList())
+            {
+                section.Remove(key);
+            }
+        }
+
+        return node.ToJsonString();
+    }
+
+    private static ModelPackage Package(IDefectTrainer trainer, ImageDataset data)
+    {
+        using IDefectModel model = trainer.Fit(data);
+        using MemoryStream bytes = new();
+        model.Save(bytes);
+        bytes.Position = 0;
+        return ModelPackage.Load(bytes);
     }
 
     private (IDefectTrainer Trainer, ImageDataset Data, string Defective, string Good) Setup(string learner) => learner switch

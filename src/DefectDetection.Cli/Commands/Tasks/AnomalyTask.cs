@@ -31,9 +31,22 @@ internal sealed class AnomalyTask : ITaskHandler
         }
 
         BackboneSpec backbone = settings.BackboneSpec() ?? throw new ArgumentException("--backbone: the anomaly task needs an ONNX backbone (for example MobileNetV2).");
-        (ImageDataset train, _) = TrainingData.Read(settings.Data, settings.Images, settings.Split);
-        string normal = settings.NormalLabels.FirstOrDefault(l => train.Labels.Contains(l))
-            ?? throw new ArgumentException($"--data: no images labelled {string.Join(" or ", settings.NormalLabels)} (labels found: {string.Join(", ", train.Labels)}).");
+        TrainingParts parts = TrainingData.Read(settings.Data, settings.Images, settings.Split, settings.TestFraction, settings.Seed);
+        ImageDataset train = parts.Train;
+        IReadOnlyDictionary<string, int> counts = train.CountByLabel();
+        string[] normal = [.. settings.NormalLabels.Where(l => counts.GetValueOrDefault(l) > 0)];
+        if (normal.Length == 0)
+        {
+            throw new ArgumentException($"--data: no training images labelled {string.Join(" or ", settings.NormalLabels)} (labels found: {string.Join(", ", counts.Where(c => c.Value > 0).Select(c => $"{c.Key} {c.Value}"))}); name the good images' label with --normal-label.");
+        }
+
+        int anomalies = train.Count(i => !normal.Contains(i.Label));
+        AnomalyThresholdSource thresholdFrom = settings.ThresholdFrom ?? (anomalies > 0 ? AnomalyThresholdSource.LabelledAnomalies : AnomalyThresholdSource.Normals);
+        if (thresholdFrom == AnomalyThresholdSource.LabelledAnomalies && anomalies == 0)
+        {
+            throw new ArgumentException($"--threshold-from anomalies: the training part has no labelled anomalies (only {string.Join(", ", normal)}).");
+        }
+
         bool flips = settings.Augment switch
         {
             "none" => false,
@@ -54,8 +67,18 @@ internal sealed class AnomalyTask : ITaskHandler
             MaxLayerFeatures = settings.MaxLayerFeatures ?? defaults.MaxLayerFeatures,
             NearestImages = settings.NearestImages ?? defaults.NearestImages,
             AugmentFlips = flips,
-            NormalLabels = [normal],
+            NormalLabels = normal,
+            Threshold = new AnomalyThresholdOptions { Source = thresholdFrom },
         };
+        if (!settings.Json)
+        {
+            context.Out.WriteLine($"data: {parts.Layout}; training on {train.Count(i => normal.Contains(i.Label))} {string.Join("/", normal)} images{(anomalies > 0 ? $" and {anomalies} labelled anomalies" : string.Empty)}");
+            if (parts.HeldOut is not null)
+            {
+                context.Out.WriteLine($"data: {parts.HeldOut}{(settings.TestFraction is null ? "; --test-fraction 0 trains on every image" : string.Empty)}");
+            }
+        }
+
         Stopwatch sw = Stopwatch.StartNew();
         var trainer = new PatchCoreTrainer(options);
         using PatchCoreModel model = settings.Json ? trainer.Fit(train) : ProgressDisplay.Run(context, bars =>
@@ -94,6 +117,10 @@ internal sealed class AnomalyTask : ITaskHandler
             ["input_size"] = model.InputSide,
             ["tiles"] = model.Tiles,
             ["threshold"] = Math.Round(model.Threshold, 6),
+            ["threshold_from"] = thresholdFrom == AnomalyThresholdSource.Normals ? "normals" : "anomalies",
+            ["threshold_rule"] = ThresholdRule(model, thresholdFrom, anomalies, options.Threshold),
+            ["data_layout"] = parts.Layout,
+            ["test_images"] = parts.Test?.Count ?? 0,
             ["seconds"] = Math.Round(sw.Elapsed.TotalSeconds, 2),
             ["search"] = (object?)model.Search ?? "none",
         };
@@ -107,8 +134,31 @@ internal sealed class AnomalyTask : ITaskHandler
             }
         }
 
-        Write(context, settings.Json, summary, $"trained on {model.TrainingImages} normal images in {sw.Elapsed.TotalSeconds:F1} s; {model.InputSide} px, {model.Tiles}x{model.Tiles} tiles; taps {string.Join(", ", model.Layers)}; threshold {model.Threshold:F4}; wrote {settings.Out}");
+        if (parts.HeldOut is not null)
+        {
+            summary["held_out"] = parts.HeldOut;
+        }
+
+        Write(context, settings.Json, summary, $"trained on {model.TrainingImages} normal images in {sw.Elapsed.TotalSeconds:F1} s; {model.InputSide} px, {model.Tiles}x{model.Tiles} tiles; taps {string.Join(", ", model.Layers)}; threshold {model.Threshold:F4}, {ThresholdRule(model, thresholdFrom, anomalies, options.Threshold)}; wrote {settings.Out}");
+        if (!settings.Json && parts.Test is { Count: > 0 } test)
+        {
+            string split = parts.HeldOut is null ? string.Empty : FormattableString.Invariant($" --test-fraction {settings.TestFraction ?? TrainingData.DefaultTestFraction} --seed {settings.Seed}");
+            context.Out.WriteLine($"test part: {test.Count} images; defect evaluate --model {settings.Out} --data {settings.Data}{split}");
+        }
+
         return CliContext.Ok;
+    }
+
+    /// <summary>How the threshold was set, in words: which images and which rule.</summary>
+    private static string ThresholdRule(PatchCoreModel model, AnomalyThresholdSource source, int anomalies, AnomalyThresholdOptions options)
+    {
+        int held = model.CalibrationScores.Count;
+        string normals = $"{held} held-out normal image{(held == 1 ? string.Empty : "s")}";
+        return source == AnomalyThresholdSource.LabelledAnomalies
+            ? $"set from labelled anomalies: best F1 over {normals} and {anomalies} labelled anomal{(anomalies == 1 ? "y" : "ies")}"
+            : options.Rule == AnomalyThresholdRule.Percentile
+                ? FormattableString.Invariant($"set from normals only: percentile {options.Percentile} of the scores of {normals}")
+                : FormattableString.Invariant($"set from normals only: mean + {options.K} sigma of the scores of {normals}");
     }
 
     private static double Round(double v) => double.IsNaN(v) ? v : Math.Round(v, 4);

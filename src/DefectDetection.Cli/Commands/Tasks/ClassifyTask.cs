@@ -59,7 +59,17 @@ internal sealed class ClassifyTask : ITaskHandler
         };
 
         // Options first, so that a bad option is reported before any data is read.
-        (ImageDataset train, ImageDataset? test) = TrainingData.Read(settings.Data, settings.Images, settings.Split);
+        TrainingParts parts = TrainingData.Read(settings.Data, settings.Images, settings.Split, settings.TestFraction, settings.Seed);
+        (ImageDataset train, ImageDataset? test) = (parts.Train, parts.Test);
+        if (!settings.Json)
+        {
+            context.Out.WriteLine($"data:     {parts.Layout}");
+            if (parts.HeldOut is not null)
+            {
+                context.Out.WriteLine($"data:     {parts.HeldOut}{(settings.TestFraction is null ? "; --test-fraction 0 trains on every image" : string.Empty)}");
+            }
+        }
+
         using ImageClassificationTrainer trainer = new(options);
         ImageClassificationModel model;
         if (settings.Json)
@@ -103,6 +113,8 @@ internal sealed class ClassifyTask : ITaskHandler
                 {
                     Model = Path.GetFullPath(settings.Out),
                     Task = Name,
+                    DataLayout = parts.Layout,
+                    parts.HeldOut,
                     model.Labels,
                     model.Threshold,
                     model.Training.ThresholdRule,

@@ -78,7 +78,13 @@ internal sealed class TrainSettings
 
     public string? CacheDirectory { get; init; }
 
-    public IReadOnlyList<string> NormalLabels { get; init; } = ["normal"];
+    public IReadOnlyList<string> NormalLabels { get; init; } = DefectDetection.Models.Learners.DefaultNormalLabels;
+
+    /// <summary>Share of each label held out for testing when the data has no test part (null: the layout's default).</summary>
+    public double? TestFraction { get; init; }
+
+    /// <summary>Anomaly task: what sets the threshold (null: labelled anomalies when the training part has some, else normals).</summary>
+    public DefectDetection.Vision.Anomaly.AnomalyThresholdSource? ThresholdFrom { get; init; }
 
     public string PositiveLabel { get; init; } = "anomaly";
 

@@ -65,7 +65,7 @@ internal sealed class VariationTask : ContractTask
 
     protected override IDefectModel Fit(TrainSettings settings, out int images)
     {
-        (ImageDataset train, _) = TrainingData.Read(settings.Data, settings.Images, settings.Split);
+        ImageDataset train = TrainingData.Read(settings.Data, settings.Images, settings.Split, settings.TestFraction, settings.Seed).Train;
         VariationModelTrainer trainer = new(new VariationModelOptions { NormalLabels = [.. settings.NormalLabels, .. Learners.DefaultNormalLabels] });
         images = train.Count(i => trainer.Options.NormalLabels.Contains(i.Label));
         return trainer.Fit(train);
