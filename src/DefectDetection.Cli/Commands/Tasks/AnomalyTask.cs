@@ -122,7 +122,6 @@ internal sealed class AnomalyTask : ITaskHandler
             ["data_layout"] = parts.Layout,
             ["test_images"] = parts.Test?.Count ?? 0,
             ["seconds"] = Math.Round(sw.Elapsed.TotalSeconds, 2),
-            ["search"] = (object?)model.Search ?? "none",
         };
         if (!settings.Json && model.Search is { } search)
         {
@@ -137,6 +136,11 @@ internal sealed class AnomalyTask : ITaskHandler
         if (parts.HeldOut is not null)
         {
             summary["held_out"] = parts.HeldOut;
+        }
+
+        if (model.Search is { } searched)
+        {
+            summary["search"] = searched; // absent when the scale was given (--tiles)
         }
 
         Write(context, settings.Json, summary, $"trained on {model.TrainingImages} normal images in {sw.Elapsed.TotalSeconds:F1} s; {model.InputSide} px, {model.Tiles}x{model.Tiles} tiles; taps {string.Join(", ", model.Layers)}; threshold {model.Threshold:F4}, {ThresholdRule(model, thresholdFrom, anomalies, options.Threshold)}; wrote {settings.Out}");
