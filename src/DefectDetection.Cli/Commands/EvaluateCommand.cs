@@ -20,7 +20,7 @@ internal static class EvaluateCommand
         Option<string> testFraction = new("--test-fraction") { Description = "Evaluate only the part of data without a test part that train held out with the same --test-fraction and --seed (default 0: every image)." };
         Option<string> seed = new("--seed") { Description = "The seed of the split that --test-fraction repeats (default 0)." };
         Option<string> images = new("--images") { Description = "The image folder of a manifest." };
-        Option<string> split = new("--split") { Description = "The list of a splits .json ([task:]name; default classification test)." };
+        Option<string> split = new("--split") { Description = "The list of a splits .json ([task:]name, several joined by +: anomaly_detection:test_normal+test_anomaly; default classification test)." };
         Option<string> masks = new("--masks") { Description = "Models with anomaly maps: folder of ground-truth masks, matched by file stem (any non-zero pixel is a defect); adds pixel AUROC and AUPRO (as the masks of an MVTec AD folder or a manifest do)." };
         Option<string> normal = new("--normal-label") { Description = "Labels of good images, comma-separated (default: the model's normal labels and normal, good, free)." };
         Option<string> pipeline = new("--pipeline") { Description = "Evaluate a pipeline file's detections instead of a model: --data is a folder of images, --annotations their true defect boxes." };
@@ -133,6 +133,11 @@ internal static class EvaluateCommand
         {
             b.AppendLine(inv, $"pixel AUROC {Num(e.PixelAuroc)}");
             b.AppendLine(inv, $"AUPRO       {Num(e.Aupro)}");
+            if (e.FlaggedWithMask is { } flagged)
+            {
+                b.AppendLine(inv, $"located     {e.TopRegionOnDefect} of {flagged} flagged defective images: the top region covers the mask");
+            }
+
             b.AppendLine(inv, $"no mask     {(e.MissingMasks.Count == 0 ? "none" : string.Join(", ", e.MissingMasks))}");
         }
 

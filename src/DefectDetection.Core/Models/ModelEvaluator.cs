@@ -81,6 +81,10 @@ public static class ModelEvaluator
                 else
                 {
                     maps.Add(new AnomalyMapSample(map.Values, mask, map.Width, map.Height));
+                    if (truth && p.IsDefect && mask.AsSpan().ContainsAnyExcept((byte)0))
+                    {
+                        items[^1] = items[^1] with { TopRegionOnDefect = p.Defects.Count > 0 && Covers(p.Defects[0].Box, mask, map) };
+                    }
                 }
             }
 
@@ -135,6 +139,8 @@ public static class ModelEvaluator
             Labels = labels,
             PixelAuroc = pixel && hasMasks ? PixelMetrics.Auroc(maps) : null,
             Aupro = pixel && hasMasks ? PixelMetrics.Aupro(maps) : null,
+            TopRegionOnDefect = pixel && hasMasks ? items.Count(e => e.TopRegionOnDefect == true) : null,
+            FlaggedWithMask = pixel && hasMasks ? items.Count(e => e.TopRegionOnDefect is not null) : null,
             MissingMasks = missing,
             Items = items,
         };
@@ -190,6 +196,22 @@ public static class ModelEvaluator
     }
 
     // The item's own mask, else the file in the folder with the image's stem (any image extension); null when none.
+    /// <summary>Whether an image-space box covers a non-zero pixel of a mask at the map's size.</summary>
+    private static bool Covers(Rectangle box, byte[] mask, AnomalyMap map)
+    {
+        int x0 = Math.Clamp((int)Math.Floor(box.X / map.ScaleX), 0, map.Width), x1 = Math.Clamp((int)Math.Ceiling((box.X + box.Width) / map.ScaleX), 0, map.Width);
+        int y0 = Math.Clamp((int)Math.Floor(box.Y / map.ScaleY), 0, map.Height), y1 = Math.Clamp((int)Math.Ceiling((box.Y + box.Height) / map.ScaleY), 0, map.Height);
+        for (int y = y0; y < y1; y++)
+        {
+            if (mask.AsSpan((y * map.Width) + x0, x1 - x0).ContainsAnyExcept((byte)0))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static byte[]? ReadMask(LabeledImage item, string? folder, int width, int height)
     {
         string? file = item.MaskPath;
@@ -265,6 +287,12 @@ public sealed record EvaluatedImage
 
     /// <summary>The model's confidence that the image is a defect.</summary>
     public required float Confidence { get; init; }
+
+    /// <summary>
+    /// For a defective image the model flagged, with a mask: whether the box of its first located defect (the most
+    /// confident region) covers a defect pixel of the mask; else null.
+    /// </summary>
+    public bool? TopRegionOnDefect { get; init; }
 }
 
 /// <summary>What <see cref="ModelEvaluator.Evaluate"/> measured. Metrics that need both good and defective images are null when the set has one kind only.</summary>
@@ -314,6 +342,15 @@ public sealed record ModelEvaluation
 
     /// <summary>Area under the per-region overlap curve up to 30% false-positive rate (null without masks).</summary>
     public double? Aupro { get; init; }
+
+    /// <summary>
+    /// Flagged defective images with masks whose most confident located defect covers a defect pixel (see
+    /// <see cref="EvaluatedImage.TopRegionOnDefect"/>), or null without masks.
+    /// </summary>
+    public int? TopRegionOnDefect { get; init; }
+
+    /// <summary>Flagged defective images with masks: the denominator of <see cref="TopRegionOnDefect"/> (null without masks).</summary>
+    public int? FlaggedWithMask { get; init; }
 
     /// <summary>Defective images for which no mask was found (pixel metrics leave them out).</summary>
     public IReadOnlyList<string> MissingMasks { get; init; } = [];

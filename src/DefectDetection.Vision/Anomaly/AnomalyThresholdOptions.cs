@@ -24,9 +24,9 @@ public enum AnomalyThresholdSource
 }
 
 /// <summary>
-/// Threshold selection: <see cref="Source"/> says which images set it. From labelled anomalies, the F1-optimal threshold
-/// over held-out normals and the anomalies is taken; from normal images only, <see cref="Rule"/> applies to held-out
-/// normal scores.
+/// Threshold selection: <see cref="Source"/> says which images set it. The normal images are scored out of fold
+/// (<see cref="Folds"/>). From labelled anomalies, the F1-optimal threshold over those scores and the anomalies' is
+/// taken; from normal images only, <see cref="Rule"/> applies to the out-of-fold normal scores.
 /// </summary>
 public sealed class AnomalyThresholdOptions
 {
@@ -37,29 +37,31 @@ public sealed class AnomalyThresholdOptions
     public AnomalyThresholdSource Source { get; init; } = AnomalyThresholdSource.Automatic;
 
     /// <summary>
-    /// The rule for normal images only. Default <see cref="AnomalyThresholdRule.Percentile"/> (99th: with the few held-out
-    /// images of a small training set, close to their maximum; mean + 3 sigma of a handful of scores overshoots).
+    /// The rule for normal images only. Default <see cref="AnomalyThresholdRule.Percentile"/> (95th of the out-of-fold
+    /// scores: about one normal image in twenty at or above it; the 99th of a few dozen scores is their maximum, which
+    /// one unusual training image sets).
     /// </summary>
     public AnomalyThresholdRule Rule { get; init; } = AnomalyThresholdRule.Percentile;
 
-    /// <summary>The percentile (0..100) for <see cref="AnomalyThresholdRule.Percentile"/>. Default 99.</summary>
-    public double Percentile { get; init; } = 99;
+    /// <summary>The percentile (0..100) for <see cref="AnomalyThresholdRule.Percentile"/>. Default 95.</summary>
+    public double Percentile { get; init; } = 95;
 
     /// <summary>k for <see cref="AnomalyThresholdRule.MeanPlusKSigma"/>. Default 3.</summary>
     public double K { get; init; } = 3;
 
     /// <summary>
-    /// Fraction of the normal images held out and scored against a bank built from the others to calibrate the
-    /// threshold, in (0, 1). Default 0.2. The held-out images are evenly spaced in the order of their content (a hash
-    /// of the file or of the pixels), so the same images always hold out the same ones, whatever order they come in.
+    /// Folds of the out-of-fold calibration: the normal images are split into this many folds and each fold is scored
+    /// against a memory bank built from all the others, so every calibration score is that of an image the bank has
+    /// not seen. Default 5.
     /// </summary>
-    public double CalibrationFraction { get; init; } = 0.2;
+    public int Folds { get; init; } = 5;
 
-    /// <summary>Most images held out for calibration. Default 64.</summary>
-    public int MaxCalibrationImages { get; init; } = 64;
-
-    /// <summary>Whether the final memory bank is rebuilt from all normal images after calibration (else the held-out ones stay out). Default true.</summary>
-    public bool RefitWithCalibrationImages { get; init; } = true;
+    /// <summary>
+    /// Most normal images scored out of fold (evenly spaced in the order of their content, a hash of the file or of
+    /// the pixels, so the same images give the same threshold whatever order they come in); all of them when there are
+    /// fewer. Default 100.
+    /// </summary>
+    public int MaxCalibrationImages { get; init; } = 100;
 
     internal void Validate()
     {
@@ -83,9 +85,9 @@ public sealed class AnomalyThresholdOptions
             throw new ArgumentOutOfRangeException(nameof(K), $"K must be finite and non-negative, got {K}.");
         }
 
-        if (!(CalibrationFraction > 0 && CalibrationFraction < 1))
+        if (Folds < 2)
         {
-            throw new ArgumentOutOfRangeException(nameof(CalibrationFraction), $"CalibrationFraction must be in (0, 1), got {CalibrationFraction}.");
+            throw new ArgumentOutOfRangeException(nameof(Folds), $"Folds must be at least 2, got {Folds}.");
         }
 
         if (MaxCalibrationImages < 1)

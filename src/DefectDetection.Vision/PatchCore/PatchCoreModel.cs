@@ -104,6 +104,12 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
     /// <summary>Tapped layers.</summary>
     public IReadOnlyList<string> Layers => _settings.Layers;
 
+    /// <summary>Weight of the intensity context in the patch scores (<see cref="PatchCoreOptions.ContextWeight"/>; 0 = none).</summary>
+    public double ContextWeight => _settings.ContextModel.Length > 0 ? _settings.ContextWeight : 0;
+
+    /// <summary>Weight of the patch positions appended to the features (<see cref="PatchCoreOptions.PositionWeight"/>; 0 = none).</summary>
+    public double PositionWeight => _settings.PositionWeight;
+
     /// <inheritdoc/>
     public CropSize? InputSize => null;
 

@@ -39,27 +39,33 @@ public sealed record PatchCoreOptions
     /// Each tapped layer with more channels than this is reduced to this many features by averaging runs of adjacent
     /// channels (PatchCore's adaptive average pooling), so that wide layers neither dominate the distance nor multiply
     /// the bank's memory and search time (ResNet-18's layer2 + layer3, 128 + 256 channels, give 64 + 64 features at
-    /// 64). 0 (default): every channel. Stored in the model file.
+    /// 64). 0: every channel. Null (default): 64 when the taps together have more than 192 channels, else every
+    /// channel. Stored in the model file.
     /// </summary>
-    public int MaxLayerFeatures { get; init; }
+    public int? MaxLayerFeatures { get; init; }
 
     /// <summary>
     /// Fraction of all patch features kept in the memory bank (greedy k-centre coreset), in (0, 1]; 1 keeps every patch
-    /// and skips the selection. Default 0.1. With hundreds of training images a small coreset costs accuracy, while the
-    /// whole bank (about 400 KB an image) makes the exact search slow: combine 1 with <see cref="NearestImages"/>.
+    /// and skips the selection. With hundreds of training images a small coreset costs accuracy, while the whole bank
+    /// (about 400 KB an image) makes the exact search slow: combine 1 with <see cref="NearestImages"/>. Null (default):
+    /// 0.1 for up to <see cref="LargeSet"/> normal images, 1 (with <see cref="NearestImages"/> 50) for more.
     /// </summary>
-    public double CoresetRatio { get; init; } = 0.1;
+    public double? CoresetRatio { get; init; }
 
     /// <summary>
     /// Compare each scored image's patches only with the bank rows of this many training images, those whose mean patch
     /// feature is nearest to the scored image's (SPADE's image-level nearest neighbours ahead of the patch search).
-    /// 0 (default): the whole bank. Meant for hundreds of training images with <see cref="CoresetRatio"/> 1, where it
+    /// 0: the whole bank. Null (default): 50 when the whole bank is kept for more than <see cref="LargeSet"/> normal
+    /// images, else 0. Meant for hundreds of training images with <see cref="CoresetRatio"/> 1, where it
     /// keeps the whole bank's quality at a fraction of its search time (the held-out normals are scored the same way for
     /// the threshold; figures in docs/experiments.md). Images whose rows a coreset dropped entirely are skipped; a value
     /// at or above the number of training images is the whole bank. Models trained with it also store each training
     /// image's mean feature (4 bytes x features per image).
     /// </summary>
-    public int NearestImages { get; init; }
+    public int? NearestImages { get; init; }
+
+    /// <summary>Normal images above which the automatic bank keeps every patch and searches the 50 nearest images (see <see cref="CoresetRatio"/>).</summary>
+    public const int LargeSet = 100;
 
     /// <summary>Random projection size for coreset selection (0 = none; ignored when not smaller than the feature size). Default 128.</summary>
     public int ProjectionDimensions { get; init; } = 128;
@@ -79,22 +85,25 @@ public sealed record PatchCoreOptions
     public bool AugmentFlips { get; init; }
 
     /// <summary>
-    /// Weight of the image-relative intensity context added to each patch's distance (0 = off, the default). For
+    /// Weight of the image-relative intensity context added to each patch's distance (0 = off). Null (default): chosen
+    /// with <see cref="PositionWeight"/> by <see cref="AutoConfig"/> (0, or 0.5 with position weight 3), 0 when the
+    /// search is off. For
     /// defects that are large areas of uneven brightness or texture, whose patches each look like some normal patch:
     /// each grid cell's local contrast, streak anisotropy, and brightness and contrast relative to the medians of its
     /// own row and column, scored by a Gaussian fitted to the normal images' cells and scaled so that weight 1 gives it
     /// the spread of the patch distances over the held-out normals. Costs a few milliseconds an image.
     /// </summary>
-    public double ContextWeight { get; init; }
+    public double? ContextWeight { get; init; }
 
     /// <summary>
-    /// Weight of each patch's position in the grid, appended to its features (0 = off, the default). For parts that
+    /// Weight of each patch's position in the grid, appended to its features (0 = off). Null (default): chosen with
+    /// <see cref="ContextWeight"/> by <see cref="AutoConfig"/>, 0 when the search is off. For parts that
     /// fill the image the same way every time (crops of one kind of part stretched to the input, a fixed fixture), so
     /// that a patch must resemble normal patches from about the same place on the part, not from anywhere: the two
     /// appended coordinates run from 0 to the weight across the grid, in the units of the feature distances (with the
     /// default MobileNetV2 taps, distances to the nearest normal patch are about 2 to 3).
     /// </summary>
-    public double PositionWeight { get; init; }
+    public double? PositionWeight { get; init; }
 
     /// <summary>Gaussian smoothing of the anomaly map, in network input pixels. Default 4.</summary>
     public float MapSigma { get; init; } = 4;
@@ -113,6 +122,9 @@ public sealed record PatchCoreOptions
 
     /// <summary>Threshold selection.</summary>
     public AnomalyThresholdOptions Threshold { get; init; } = new();
+
+    /// <summary>Whether the threshold is calibrated on out-of-fold normal scores (off for the search's candidates, which only rank).</summary>
+    internal bool Calibrate { get; init; } = true;
 
     internal void Validate()
     {
@@ -143,7 +155,7 @@ public sealed record PatchCoreOptions
             throw new ArgumentOutOfRangeException(nameof(Neighbourhood), $"Neighbourhood must be odd and positive, got {Neighbourhood}.");
         }
 
-        if (!(CoresetRatio > 0 && CoresetRatio <= 1))
+        if (CoresetRatio is { } ratio && !(ratio > 0 && ratio <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(CoresetRatio), $"CoresetRatio must be in (0, 1], got {CoresetRatio}.");
         }
@@ -154,12 +166,12 @@ public sealed record PatchCoreOptions
         }
 
 
-        if (!(ContextWeight >= 0 && ContextWeight <= 1000))
+        if (ContextWeight is { } cw && !(cw >= 0 && cw <= 1000))
         {
             throw new ArgumentOutOfRangeException(nameof(ContextWeight), $"ContextWeight must be in [0, 1000], got {ContextWeight}.");
         }
 
-        if (!(PositionWeight >= 0 && PositionWeight <= 1e6))
+        if (PositionWeight is { } pw && !(pw >= 0 && pw <= 1e6))
         {
             throw new ArgumentOutOfRangeException(nameof(PositionWeight), $"PositionWeight must be in [0, 1e6], got {PositionWeight}.");
         }

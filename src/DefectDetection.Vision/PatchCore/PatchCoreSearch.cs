@@ -24,16 +24,21 @@ internal static class PatchCoreSearch
     // moves by a few hundredths between equally good settings.
     private const double Margin = 0.05;
 
+    // The richer candidate at each scale: the intensity context and the patch positions (for parts that fill the image
+    // the same way each time and defects that are areas of uneven brightness), at the weights of the documented
+    // magnetic-tile setting.
+    private const double ContextWeight = 0.5, PositionWeight = 3;
+
     public static (PatchCoreOptions Chosen, TrainingSearch Record) Run(PatchCoreOptions options, int normalCount, Func<int, (ImageView View, Image? Owned)> normal,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         Stopwatch clock = Stopwatch.StartNew();
         int inputSize = options.InputSize ?? 224;
-        string[] searched = ["tiles"];
-        const string criterion = "image AUROC of held-out normal images against copies with synthetic defects (patch, blob, scratch; radius 1.5-6% of the shorter side); a costlier candidate must beat the cheaper choice by 0.05, or lose at most 0.025 while putting the map's peak on a share of the defects higher by more than two standard errors";
+        string[] searched = [.. options.Tiles is null ? new[] { "tiles" } : [], .. options.ContextWeight is null && options.PositionWeight is null ? new[] { "context_weight", "position_weight" } : []];
+        const string criterion = "image AUROC of held-out normal images against copies with synthetic defects (patch, blob, scratch; radius 1.5-6% of the shorter side); a costlier or richer candidate must beat the choice so far by 0.05, or match it while putting the map's peak on a share of the defects higher by more than two standard errors; context and position features are chosen at the cheapest scale, then larger scales tried with that choice";
         if (normalCount < MinImages)
         {
-            return Only(options, inputSize, criterion, searched, $"fewer than {MinImages} normal images: nothing to validate on");
+            return Only(options, new Candidate(options.Tiles ?? 1, options.ContextWeight ?? 0, options.PositionWeight ?? 0), inputSize, criterion, searched, $"fewer than {MinImages} normal images: nothing to validate on");
         }
 
         // Validation images evenly spaced over the (content-ordered) normals, training images from the rest.
@@ -58,62 +63,75 @@ internal static class PatchCoreSearch
                 }
             }
 
-            // Scales: whole images, and tiles while a tile still covers at least the input size of native pixels.
+            // Scales: whole images, and tiles while a tile still covers at least the input size of native pixels; at
+            // each, without and (unless pinned) with the intensity context and position features.
             double side = Median([.. train.Select(v => (double)Math.Min(v.Width, v.Height))]);
-            int[] tiles = [.. new[] { 1, 2, 3, 4 }.Where(t => t == 1 || side >= t * inputSize * 0.9)];
-            if (tiles.Length == 1)
+            int[] tiles = options.Tiles is { } pinned ? [pinned] : [.. new[] { 1, 2, 3, 4 }.Where(t => t == 1 || side >= t * inputSize * 0.9)];
+            bool searchContext = options.ContextWeight is null && options.PositionWeight is null;
+            // The features are chosen at the cheapest scale, then the larger scales are tried with that choice (a
+            // coordinate search: the full grid would double the costly tile candidates).
+            List<Candidate> grid = searchContext
+                ? [new Candidate(tiles[0], 0, 0), new Candidate(tiles[0], ContextWeight, PositionWeight)]
+                : [new Candidate(tiles[0], options.ContextWeight ?? 0, options.PositionWeight ?? 0)];
+            int firstScale = grid.Count;
+            grid.AddRange(tiles.Skip(1).Select(t => new Candidate(t, 0, 0)));
+            if (grid.Count == 1)
             {
-                return Only(options, inputSize, criterion, searched, string.Create(CultureInfo.InvariantCulture, $"the only candidate: the images' shorter side (median {side:F0} px) holds no more detail than the input size"));
+                return Only(options, grid[0], inputSize, criterion, searched, string.Create(CultureInfo.InvariantCulture, $"the only candidate: the images' shorter side (median {side:F0} px) holds no more detail than the input size"));
             }
 
             double budget = options.AutoConfig.TimeBudget > TimeSpan.Zero ? options.AutoConfig.TimeBudget.TotalSeconds : double.PositiveInfinity;
             List<SearchCandidate> candidates = [];
-            (double Auroc, double Pointing, int Tiles)? best = null;
+            (double Auroc, double Pointing, Candidate Choice)? best = null;
             double lastSeconds = 0;
             int lastTiles = 1;
-            for (int c = 0; c < tiles.Length; c++)
+            for (int c = 0; c < grid.Count; c++)
             {
-                int t = tiles[c];
+                Candidate candidate = c < firstScale || best is not { } features ? grid[c] : grid[c] with { Context = features.Choice.Context, Position = features.Choice.Position };
+                int t = candidate.Tiles;
                 double estimate = lastSeconds * t * t / (lastTiles * lastTiles);
                 if (c > 0 && clock.Elapsed.TotalSeconds + estimate > budget)
                 {
                     candidates.Add(new SearchCandidate
                     {
-                        Name = Name(inputSize, t),
-                        Settings = Settings(inputSize, t),
+                        Name = Name(inputSize, candidate),
+                        Settings = Settings(inputSize, candidate),
                         Skipped = string.Create(CultureInfo.InvariantCulture, $"time budget: about {estimate:F0} s more would pass {budget:F0} s"),
                     });
                     continue;
                 }
 
-                progress?.Report(new TrainingProgress($"{Stage} {Name(inputSize, t)}", (double)c / tiles.Length) { Done = c, Total = tiles.Length });
+                progress?.Report(new TrainingProgress($"{Stage} {Name(inputSize, candidate)}", (double)c / grid.Count) { Done = c, Total = grid.Count });
                 Stopwatch one = Stopwatch.StartNew();
                 (double auroc, double pointing) = Evaluate(options with
                 {
                     InputSize = inputSize,
                     Tiles = t,
+                    ContextWeight = candidate.Context,
+                    PositionWeight = candidate.Position,
                     AutoConfig = options.AutoConfig with { Enabled = false },
-                    Threshold = new AnomalyThresholdOptions { RefitWithCalibrationImages = false },
+                    Calibrate = false,
+                    Threshold = new AnomalyThresholdOptions(),
                 }, train, normals, defects, cancellationToken);
                 lastSeconds = one.Elapsed.TotalSeconds;
                 lastTiles = t;
                 candidates.Add(new SearchCandidate
                 {
-                    Name = Name(inputSize, t),
-                    Settings = Settings(inputSize, t),
+                    Name = Name(inputSize, candidate),
+                    Settings = Settings(inputSize, candidate),
                     Figures = new Dictionary<string, double> { ["synthetic_auroc"] = Math.Round(auroc, 4), ["peak_on_defect"] = Math.Round(pointing, 4) },
                     Seconds = Math.Round(lastSeconds, 2),
                 });
-                // Candidates come cheapest first: a costlier one must win clearly.
-                if (best is not { } b || auroc >= b.Auroc + Margin || (auroc >= b.Auroc - (Margin / 2) && Significant(b.Pointing, pointing, defects.Count)))
+                // Candidates come cheapest and plainest first: a costlier or richer one must win clearly.
+                if (best is not { } b || auroc >= b.Auroc + Margin || (auroc >= b.Auroc && Significant(b.Pointing, pointing, defects.Count)))
                 {
-                    best = (auroc, pointing, t);
+                    best = (auroc, pointing, candidate);
                 }
             }
 
-            int chosen = best?.Tiles ?? 1;
-            progress?.Report(new TrainingProgress(Stage, 1) { Done = tiles.Length, Total = tiles.Length });
-            return (options with { InputSize = inputSize, Tiles = chosen }, new TrainingSearch
+            Candidate chosen = best?.Choice ?? grid[0];
+            progress?.Report(new TrainingProgress(Stage, 1) { Done = grid.Count, Total = grid.Count });
+            return (options with { InputSize = inputSize, Tiles = chosen.Tiles, ContextWeight = chosen.Context, PositionWeight = chosen.Position }, new TrainingSearch
             {
                 Criterion = criterion,
                 Searched = searched,
@@ -135,13 +153,13 @@ internal static class PatchCoreSearch
     private static bool Significant(double before, double after, int n) =>
         after - before > 2 * Math.Sqrt(((before * (1 - before)) + (after * (1 - after))) / n);
 
-    private static (PatchCoreOptions, TrainingSearch) Only(PatchCoreOptions options, int inputSize, string criterion, string[] searched, string why) =>
-        (options with { InputSize = inputSize, Tiles = 1 }, new TrainingSearch
+    private static (PatchCoreOptions, TrainingSearch) Only(PatchCoreOptions options, Candidate only, int inputSize, string criterion, string[] searched, string why) =>
+        (options with { InputSize = inputSize, Tiles = only.Tiles, ContextWeight = only.Context, PositionWeight = only.Position }, new TrainingSearch
         {
             Criterion = criterion,
             Searched = searched,
-            Chosen = Name(inputSize, 1),
-            Candidates = [new SearchCandidate { Name = Name(inputSize, 1), Settings = Settings(inputSize, 1), Skipped = why }],
+            Chosen = Name(inputSize, only),
+            Candidates = [new SearchCandidate { Name = Name(inputSize, only), Settings = Settings(inputSize, only), Skipped = why }],
         });
 
     private static (double Auroc, double Pointing) Evaluate(PatchCoreOptions candidate, List<ImageView> train, List<ImageView> normals,
@@ -216,9 +234,12 @@ internal static class PatchCoreSearch
         return values.Length == 0 ? 0 : values.Length % 2 == 1 ? values[values.Length / 2] : (values[(values.Length / 2) - 1] + values[values.Length / 2]) / 2;
     }
 
-    private static string Name(int inputSize, int tiles) => tiles == 1
-        ? string.Create(CultureInfo.InvariantCulture, $"{inputSize} px whole image")
-        : string.Create(CultureInfo.InvariantCulture, $"{inputSize} px x {tiles}x{tiles} tiles");
+    private static string Name(int inputSize, Candidate c) =>
+        string.Create(CultureInfo.InvariantCulture, $"{inputSize} px {(c.Tiles == 1 ? "whole image" : $"x {c.Tiles}x{c.Tiles} tiles")}{(c.Context > 0 || c.Position > 0 ? $", context {c.Context:0.##}, position {c.Position:0.##}" : string.Empty)}");
 
-    private static Dictionary<string, double> Settings(int inputSize, int tiles) => new() { ["input_size"] = inputSize, ["tiles"] = tiles };
+    private static Dictionary<string, double> Settings(int inputSize, Candidate c) =>
+        new() { ["input_size"] = inputSize, ["tiles"] = c.Tiles, ["context_weight"] = c.Context, ["position_weight"] = c.Position };
+
+    /// <summary>One point of the search grid: the scale and the intensity-context and position weights.</summary>
+    private readonly record struct Candidate(int Tiles, double Context, double Position);
 }

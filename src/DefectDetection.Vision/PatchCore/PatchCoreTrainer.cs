@@ -114,15 +114,16 @@ public sealed class PatchCoreTrainer : IDefectTrainer
         // Settings left unset are chosen by validation on the normals first (the scale: whole image or tiles).
         PatchCoreOptions o = Options;
         ModelFiles.TrainingSearch? searchRecord = null;
-        if (o.Tiles is null && o.AutoConfig.Enabled)
+        if ((o.Tiles is null || (o.ContextWeight is null && o.PositionWeight is null)) && o.AutoConfig.Enabled)
         {
             (o, searchRecord) = PatchCoreSearch.Run(o, normalCount, normal, progress, cancellationToken);
         }
 
+        o = Resolve(o, normalCount);
         int inputSize = o.InputSize ?? 224, tiles = o.Tiles ?? 1;
         BackboneSpec spec = o.Backbone!;
         (byte[] backbone, TensorLayoutOptions layout) = spec.Open();
-        var extractor = new PatchFeatureExtractor(backbone, spec.Name, spec.Taps, inputSize, o.Neighbourhood, o.Threads, o.BatchSize, tiles, (float)o.PositionWeight, layout, o.MaxLayerFeatures, spec.InputName);
+        var extractor = new PatchFeatureExtractor(backbone, spec.Name, spec.Taps, inputSize, o.Neighbourhood, o.Threads, o.BatchSize, tiles, (float)o.PositionWeight!.Value, layout, o.MaxLayerFeatures ?? PatchFeatureExtractor.AutomaticLayerFeatures, spec.InputName);
         try
         {
             int patches = extractor.Patches, dim = extractor.Dimension;
@@ -132,75 +133,96 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                 throw new ArgumentException($"{normalCount} images x {patches} patches x {dim} features do not fit one array; use fewer images or a smaller input.");
             }
 
-            // Hold out some normal images (evenly spaced in content order, placed last) to calibrate the threshold on a
-            // bank built without them.
-            int m = normalCount < 2 ? 0 : Math.Clamp((int)Math.Round(normalCount * o.Threshold.CalibrationFraction), 1, Math.Min(o.Threshold.MaxCalibrationImages, normalCount - 1));
-            int[] order = CalibrationOrder(normalCount, m);
+            // Every normal image's features, in content order.
             bool useContext = o.ContextWeight > 0;
             float[]? context = useContext ? new float[(long)normalCount * patches * PatchContext.Dimension] : null;
-            float[] features = ExtractAll(extractor, normalCount, i => normal(order[i]), "features", progress, cancellationToken, context);
+            float[] features = ExtractAll(extractor, normalCount, normal, "features", progress, cancellationToken, context);
             float[] flipped = o.AugmentFlips
-                ? ExtractAll(extractor, Flips * normalCount, i => Flip(normal(order[i / Flips]), i % Flips), "features", progress, cancellationToken)
+                ? ExtractAll(extractor, Flips * normalCount, i => Flip(normal(i / Flips), i % Flips), "features", progress, cancellationToken)
                 : [];
-            int trainRows = (normalCount - m) * patches;
             float[] descriptors = o.NearestImages > 0 ? PatchBank.Describe(features, normalCount, patches, dim) : [];
-            (float[] bank, int[] sources) = BuildBank(WithFlips(features, flipped, trainRows * dim), trainRows, patches, dim, progress, cancellationToken);
 
-            // The held-out normals' patch distances (one image scored against itself when there is no other).
-            int first = m == 0 ? 0 : normalCount - m, held = m == 0 ? 1 : m;
-            float[] heldDist = new float[held * patches];
-            float[] dist = new float[patches];
+            // Calibration: normal images scored out of fold, each fold against a bank (and context model) built from all
+            // the other normal images, so every score is one of an image the bank has not seen.
+            int[] calibration = o.Calibrate ? CalibrationImages(normalCount, o.Threshold.MaxCalibrationImages) : [];
+            int folds = Math.Min(o.Threshold.Folds, calibration.Length);
+            int perContext = patches * PatchContext.Dimension;
+            float[] heldDist = new float[Math.Max(1, calibration.Length) * patches];
+            float[] heldContext = context is null ? [] : new float[heldDist.Length];
+            float[] dist = new float[patches], query = new float[patches * dim];
             progress?.Report(new TrainingProgress("calibration", 0));
-            var search = new PatchBank(bank, sources, dim, descriptors.AsSpan(0, Math.Min(descriptors.Length, (normalCount - m) * dim)).ToArray(), o.NearestImages);
-            bank = search.Bank;
-            for (int k = 0; k < held; k++)
+            for (int f = 0; f < folds; f++)
             {
-                float[] query = features.AsSpan((first + k) * patches * dim, patches * dim).ToArray();
-                search.Distances(query, 0, 1, patches, dist, o.Threads, cancellationToken);
-                dist.CopyTo(heldDist.AsSpan(k * patches, patches));
+                int[] held = [.. Enumerable.Range(0, calibration.Length).Where(k => k % folds == f)];
+                HashSet<int> heldImages = [.. held.Select(k => calibration[k])];
+                int[] bankImages = [.. Enumerable.Range(0, normalCount).Where(i => !heldImages.Contains(i))];
+                PatchBank foldBank = BankOf(o, bankImages, features, flipped, descriptors, patches, dim, null, cancellationToken);
+                float[] foldContext = context is null ? [] : PatchContext.Fit(Gather(context, bankImages, perContext));
+                foreach (int k in held)
+                {
+                    features.AsSpan(calibration[k] * patches * dim, patches * dim).CopyTo(query);
+                    foldBank.Distances(query, 0, 1, patches, dist, o.Threads, cancellationToken);
+                    dist.CopyTo(heldDist.AsSpan(k * patches, patches));
+                    if (context is not null)
+                    {
+                        PatchContext.Score(context.AsSpan(calibration[k] * perContext, perContext), foldContext, heldContext.AsSpan(k * patches, patches));
+                    }
+                }
+
+                progress?.Report(new TrainingProgress("calibration", (f + 1.0) / (folds + 1)));
             }
 
-            float[] contextModel = [];
+            // The model's bank and context model, from every normal image.
+            PatchBank patchBank = BankOf(o, [.. Enumerable.Range(0, normalCount)], features, flipped, descriptors, patches, dim, progress, cancellationToken);
+            float[] contextModel = context is null ? [] : PatchContext.Fit(context);
+            if (folds == 0)
+            {
+                // A single image (or calibration off): scored against the bank it is in.
+                features.AsSpan(0, patches * dim).CopyTo(query);
+                patchBank.Distances(query, 0, 1, patches, dist, o.Threads, cancellationToken);
+                dist.CopyTo(heldDist);
+                if (context is not null)
+                {
+                    PatchContext.Score(context.AsSpan(0, perContext), contextModel, heldContext);
+                }
+            }
+
+            // The context score's weight puts it in units of the patch distance, both measured by their spread over the
+            // out-of-fold normal scores.
             float contextScale = 0;
             if (context is not null)
             {
-                // Gaussian of the training normals' context features; its weight puts the context score in units of the
-                // patch distance, both measured by their spread over the held-out normals.
-                int fitImages = m == 0 ? normalCount : normalCount - m;
-                contextModel = PatchContext.Fit(context.AsSpan(0, fitImages * patches * PatchContext.Dimension));
-                float[] heldContext = new float[held * patches];
-                PatchContext.Score(context.AsSpan(first * patches * PatchContext.Dimension, held * patches * PatchContext.Dimension), contextModel, heldContext);
                 double sd = PatchContext.Std(heldDist), sc = PatchContext.Std(heldContext);
-                contextScale = sc > 0 ? (float)(o.ContextWeight * Math.Max(sd, 1e-6) / sc) : 0;
+                contextScale = sc > 0 ? (float)(o.ContextWeight!.Value * Math.Max(sd, 1e-6) / sc) : 0;
             }
 
-            var normalScores = new List<double>(held);
-            for (int k = 0; k < held; k++)
+            int scored = Math.Max(1, calibration.Length);
+            var normalScores = new List<double>(scored);
+            for (int k = 0; k < scored; k++)
             {
                 heldDist.AsSpan(k * patches, patches).CopyTo(dist);
-                float[] query = features.AsSpan((first + k) * patches * dim, patches * dim).ToArray();
                 if (context is not null)
                 {
-                    PatchCoreModel.AddContext(dist, context.AsSpan((first + k) * patches * PatchContext.Dimension, patches * PatchContext.Dimension), contextModel, contextScale);
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(heldContext.AsSpan(k * patches, patches), contextScale, dist, dist);
                 }
 
                 PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
                 normalScores.Add(PatchCoreModel.ImageScore(dist));
-                progress?.Report(new TrainingProgress("calibration", (k + 1.0) / (held + anomalyCount)));
             }
 
+            // Labelled anomalies are scored as the model will score them: against the whole bank.
             var anomalyScores = new List<double>(anomalyCount);
             if (anomalyCount > 0)
             {
-                float[]? aContext = useContext ? new float[(long)anomalyCount * patches * PatchContext.Dimension] : null;
+                float[]? aContext = useContext ? new float[(long)anomalyCount * perContext] : null;
                 float[] aFeatures = ExtractAll(extractor, anomalyCount, anomaly, "calibration", null, cancellationToken, aContext);
                 for (int a = 0; a < anomalyCount; a++)
                 {
-                    float[] query = aFeatures.AsSpan(a * patches * dim, patches * dim).ToArray();
-                    search.Distances(query, 0, 1, patches, dist, o.Threads, cancellationToken);
+                    aFeatures.AsSpan(a * patches * dim, patches * dim).CopyTo(query);
+                    patchBank.Distances(query, 0, 1, patches, dist, o.Threads, cancellationToken);
                     if (aContext is not null)
                     {
-                        PatchCoreModel.AddContext(dist, aContext.AsSpan(a * patches * PatchContext.Dimension, patches * PatchContext.Dimension), contextModel, contextScale);
+                        PatchCoreModel.AddContext(dist, aContext.AsSpan(a * perContext, perContext), contextModel, contextScale);
                     }
 
                     PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
@@ -208,17 +230,7 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                 }
             }
 
-            if (context is not null && m > 0 && o.Threshold.RefitWithCalibrationImages)
-            {
-                contextModel = PatchContext.Fit(context);
-            }
-
-            PatchBank patchBank = search;
-            if (m > 0 && o.Threshold.RefitWithCalibrationImages)
-            {
-                (bank, sources) = BuildBank(WithFlips(features, flipped, normalCount * patches * dim), normalCount * patches, patches, dim, progress, cancellationToken);
-                patchBank = new PatchBank(bank, sources, dim, descriptors, o.NearestImages);
-            }
+            progress?.Report(new TrainingProgress("calibration", 1));
 
             // The anomalies' scores in ascending order: the threshold does not depend on the order they were given in.
             anomalyScores.Sort();
@@ -229,12 +241,12 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                 : AnomalyThreshold.FromNormals(normalScores, o.Threshold);
             (double mean, double std) = AnomalyThreshold.MeanStd(normalScores);
             double scale = std > 0 ? std : Math.Max(1e-6, 0.05 * Math.Abs(threshold));
-            var settings = new PatchCoreSettings([.. extractor.Backbone.Layers], inputSize, tiles, o.Neighbourhood, o.BorderPatches, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio, normalCount)
+            var settings = new PatchCoreSettings([.. extractor.Backbone.Layers], inputSize, tiles, o.Neighbourhood, o.BorderPatches, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio!.Value, normalCount)
             {
                 ContextModel = contextModel,
                 ContextScale = contextScale,
-                ContextWeight = o.ContextWeight,
-                PositionWeight = (float)o.PositionWeight,
+                ContextWeight = o.ContextWeight!.Value,
+                PositionWeight = (float)o.PositionWeight!.Value,
             };
             var model = new PatchCoreModel(extractor, settings, patchBank, threshold, scale, [.. normalScores]) { Search = searchRecord };
             extractor = null!;
@@ -263,13 +275,12 @@ public sealed class PatchCoreTrainer : IDefectTrainer
         return (all, Flips + 1);
     }
 
-    private (float[] Bank, int[] Sources) BuildBank((float[] Features, int Copies) candidates, int originalRows, int patches, int dim, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    private static (float[] Bank, int[] Sources) BuildBank(PatchCoreOptions o, (float[] Features, int Copies) candidates, int originalRows, int patches, int dim, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        PatchCoreOptions o = Options;
         float[] features = candidates.Features;
         int rows = originalRows * Math.Max(1, candidates.Copies);
         int originalImages = originalRows / patches;
-        int target = Math.Max(1, (int)Math.Round(rows * o.CoresetRatio));
+        int target = Math.Max(1, (int)Math.Round(rows * o.CoresetRatio!.Value));
         // Forwarded on the reporting thread: Progress<T> would post to the thread pool, so coreset reports could
         // arrive after the next stage's.
         var coresetProgress = progress is null ? null : new StageProgress(progress, "coreset");
@@ -315,16 +326,52 @@ public sealed class PatchCoreTrainer : IDefectTrainer
         }
     }
 
-    /// <summary>Image order with the <paramref name="m"/> calibration images (evenly spaced) last.</summary>
-    internal static int[] CalibrationOrder(int count, int m)
+    /// <summary>
+    /// The settings left unset that the search did not choose, by their stated rules: the bank from the number of
+    /// normal images, no context or position features.
+    /// </summary>
+    internal static PatchCoreOptions Resolve(PatchCoreOptions o, int normalCount)
     {
-        var calibration = new HashSet<int>();
-        for (int k = 0; k < m; k++)
+        bool large = normalCount > PatchCoreOptions.LargeSet;
+        double ratio = o.CoresetRatio ?? (large ? 1 : 0.1);
+        return o with
         {
-            calibration.Add((int)(((k + 0.5) * count) / m));
+            CoresetRatio = ratio,
+            NearestImages = o.NearestImages ?? (large && ratio >= 1 ? 50 : 0),
+            ContextWeight = o.ContextWeight ?? 0,
+            PositionWeight = o.PositionWeight ?? 0,
+        };
+    }
+
+    /// <summary>
+    /// The normal images scored out of fold to calibrate the threshold: all of them, or <paramref name="max"/> evenly
+    /// spaced in content order; none for a single image.
+    /// </summary>
+    internal static int[] CalibrationImages(int count, int max) =>
+        count < 2 ? [] : count <= max ? [.. Enumerable.Range(0, count)] : [.. Enumerable.Range(0, max).Select(k => (int)(((k + 0.5) * count) / max))];
+
+    /// <summary>The memory bank of the given normal images (their flipped copies too) and its search.</summary>
+    private static PatchBank BankOf(PatchCoreOptions o, int[] images, float[] features, float[] flipped, float[] descriptors, int patches, int dim, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        int per = patches * dim;
+        bool all = images.Length * per == features.Length;
+        float[] own = all ? features : Gather(features, images, per);
+        float[] copies = flipped.Length == 0 || all ? flipped : Gather(flipped, [.. images.SelectMany(i => Enumerable.Range(i * Flips, Flips))], per);
+        (float[] bank, int[] sources) = BuildBank(o, WithFlips(own, copies, images.Length * per), images.Length * patches, patches, dim, progress, cancellationToken);
+        float[] description = descriptors.Length == 0 || all ? descriptors : Gather(descriptors, images, dim);
+        return new PatchBank(bank, sources, dim, description, o.NearestImages!.Value);
+    }
+
+    /// <summary>The blocks of <paramref name="per"/> values of the given indices, in that order.</summary>
+    private static float[] Gather(ReadOnlySpan<float> values, int[] indices, int per)
+    {
+        float[] gathered = new float[(long)indices.Length * per];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            values.Slice(indices[i] * per, per).CopyTo(gathered.AsSpan(i * per, per));
         }
 
-        return [.. Enumerable.Range(0, count).Where(i => !calibration.Contains(i)), .. calibration.Order()];
+        return gathered;
     }
 
     private float[] ExtractAll(PatchFeatureExtractor extractor, int count, Func<int, (ImageView View, Image? Owned)> open, string stage,

@@ -45,6 +45,11 @@ internal sealed class PatchFeatureExtractor : IDisposable
         string[] taps = layers.Count > 0 ? [.. layers] : OnnxBackbone.StageTaps(backboneBytes, Layout, inputName);
         _backbone = new OnnxBackbone(BackboneSpec.FromBytes(backboneBytes, backboneName) with { Layout = Layout, Taps = taps, InputName = inputName },
             new OnnxBackboneOptions { Threads = threads, BatchSize = batchSize });
+        if (maxLayerFeatures == AutomaticLayerFeatures)
+        {
+            MaxLayerFeatures = _backbone.LayerShapes.Sum(s => s.Channels) > 192 ? 64 : 0;
+        }
+
         foreach (FeatureMapShape s in _backbone.LayerShapes)
         {
             Dimension += LayerFeatures(s.Channels);
@@ -63,6 +68,9 @@ internal sealed class PatchFeatureExtractor : IDisposable
 
     /// <summary>The backbone's ONNX bytes (kept to embed them in model files).</summary>
     public byte[] BackboneBytes { get; }
+
+    /// <summary>The <c>maxLayerFeatures</c> that asks for the automatic rule of <see cref="PatchCoreOptions.MaxLayerFeatures"/>.</summary>
+    public const int AutomaticLayerFeatures = -1;
 
     /// <summary>Features kept per tapped layer (0 = every channel; see <see cref="PatchCoreOptions.MaxLayerFeatures"/>).</summary>
     public int MaxLayerFeatures { get; }

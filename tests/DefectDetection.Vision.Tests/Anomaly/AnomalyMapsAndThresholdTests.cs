@@ -93,11 +93,14 @@ public class AnomalyMapsAndThresholdTests
     }
 
     [Fact]
-    public void CalibrationOrder_IsAPermutationWithHeldOutImagesLast()
+    public void CalibrationImages_AreAllOfASmallSet_AndEvenlySpacedInALargeOne()
     {
-        int[] order = PatchCoreTrainer.CalibrationOrder(31, 6);
-        Assert.Equal(Enumerable.Range(0, 31), order.Order());
-        int[] held = order[^6..];
-        Assert.All(held.Zip(held.Skip(1)), p => Assert.True(p.Second - p.First >= 4));
+        Assert.Empty(PatchCoreTrainer.CalibrationImages(1, 100));
+        Assert.Equal(Enumerable.Range(0, 31), PatchCoreTrainer.CalibrationImages(31, 100));
+        int[] some = PatchCoreTrainer.CalibrationImages(666, 100);
+        Assert.Equal(100, some.Distinct().Count());
+        Assert.All(some.Zip(some.Skip(1)), p => Assert.InRange(p.Second - p.First, 6, 7));
+        Assert.InRange(some[0], 0, 6);
+        Assert.InRange(some[^1], 659, 665);
     }
 }

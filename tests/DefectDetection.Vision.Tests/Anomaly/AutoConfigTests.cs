@@ -48,6 +48,34 @@ public sealed class AutoConfigTests
     }
 
     [SharedFact]
+    public void WithTheScalePinned_TheSearchWeighsTheContextFeatures_AndTheModelUsesItsChoice()
+    {
+        List<Image> normals = [.. Enumerable.Range(0, 8).Select(i => SyntheticImages.Texture(i, 96))];
+        try
+        {
+            PatchCoreOptions options = new() { Backbone = BackboneSpec.FromFile(SharedData.MobileNetV2Qdq), Threads = 2, InputSize = 96, Tiles = 1 };
+            using PatchCoreModel model = new PatchCoreTrainer(options).Fit([.. normals.Select(i => i.View())]);
+            TrainingSearch search = model.Search!;
+            Assert.Equal(["context_weight", "position_weight"], search.Searched);
+            Assert.Equal(2, search.Candidates.Count);
+            Assert.All(search.Candidates, c => Assert.InRange(c.Figures["synthetic_auroc"], 0, 1));
+            SearchCandidate chosen = Assert.Single(search.Candidates, c => c.Name == search.Chosen);
+            Assert.Equal(chosen.Settings["context_weight"], model.ContextWeight);
+            Assert.Equal(chosen.Settings["position_weight"], model.PositionWeight);
+
+            // Pinning either weight pins both and turns this part of the search off (the scale is pinned too: no search).
+            using PatchCoreModel pinned = new PatchCoreTrainer(options with { PositionWeight = 3 }).Fit([.. normals.Select(i => i.View())]);
+            Assert.Null(pinned.Search);
+            Assert.Equal(0, pinned.ContextWeight);
+            Assert.Equal(3, pinned.PositionWeight);
+        }
+        finally
+        {
+            normals.ForEach(i => i.Dispose());
+        }
+    }
+
+    [SharedFact]
     public void TheSearchChoosesTilesForSmallDefectsInLargeImages_AndTheyAreTheBetterChoice()
     {
         // Boards of 960x720 with defects a few pixels across: at 224 px a whole board loses them.
@@ -58,7 +86,7 @@ public sealed class AutoConfigTests
         {
             BackboneSpec backbone = BackboneSpec.FromFile(SharedData.MobileNetV2Qdq);
             List<ImageView> train = [.. normals.Select(b => b.Image.View())];
-            using PatchCoreModel chosen = new PatchCoreTrainer(new PatchCoreOptions { Backbone = backbone, Threads = 2 }).Fit(train);
+            using PatchCoreModel chosen = new PatchCoreTrainer(new PatchCoreOptions { Backbone = backbone, Threads = 2, ContextWeight = 0 }).Fit(train);
             TrainingSearch search = Assert.IsType<TrainingSearch>(chosen.Search);
             Assert.Equal(["tiles"], search.Searched);
             Assert.Equal(3, search.Candidates.Count); // 1, 2 and 3 tiles a side fit a 720 px side
@@ -66,7 +94,7 @@ public sealed class AutoConfigTests
             Assert.All(search.Candidates, c => Assert.InRange(c.Figures["synthetic_auroc"], 0, 1));
 
             // On real defective boards the chosen scale ranks them above the good ones better than the whole image does.
-            using PatchCoreModel whole = new PatchCoreTrainer(new PatchCoreOptions { Backbone = backbone, Threads = 2, Tiles = 1 }).Fit(train);
+            using PatchCoreModel whole = new PatchCoreTrainer(new PatchCoreOptions { Backbone = backbone, Threads = 2, Tiles = 1, ContextWeight = 0 }).Fit(train);
             Assert.Null(whole.Search); // pinned: nothing searched
             bool[] defective = [.. test.Select(b => b.Defects.Count > 0)];
             double Auroc(PatchCoreModel m) => BinaryMetrics.RocAuc([.. test.Select(b => m.Predict(b.Image.View()).Score)], defective);

@@ -237,6 +237,13 @@ void Tiles()
         Console.WriteLine($"tiles/{split}: EVAL-HALF (test_normal + odd-indexed anomalies, {hs.Length} images): image AUROC {BinaryMetrics.RocAuc(hs, ht):F4}; pixel AUROC {PixelMetrics.Auroc(hp):F4}; AUPRO(0.3) {PixelMetrics.Aupro(hp, 0.3, bins: 0):F4}; by class: {hc}");
     }
 
+    if (args.Contains("--scores"))
+    {
+        // Calibration (held-out training normals) and test scores with their truth, for threshold studies.
+        File.WriteAllLines(Arg("--scores", ""), [.. model.CalibrationScores.Select(s => "C " + s.ToString("R", CultureInfo.InvariantCulture)),
+            .. scores.Select((s, i) => (truth[i] ? "A " : "N ") + s.ToString("R", CultureInfo.InvariantCulture))]);
+    }
+
     if (args.Contains("--dump"))
     {
         // The 4x-subsampled maps with masks and classes, for `analyse-dump FILE` (post-processing studies without re-scoring).

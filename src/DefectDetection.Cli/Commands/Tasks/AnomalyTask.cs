@@ -60,12 +60,12 @@ internal sealed class AnomalyTask : ITaskHandler
             InputSize = settings.InputSize,
             Tiles = settings.Tiles,
             AutoConfig = new Vision.AutoConfigOptions { TimeBudget = settings.TimeBudget },
-            CoresetRatio = settings.CoresetRatio ?? defaults.CoresetRatio,
+            CoresetRatio = settings.CoresetRatio,
             BorderPatches = settings.BorderPatches ?? defaults.BorderPatches,
-            ContextWeight = settings.ContextWeight ?? defaults.ContextWeight,
-            PositionWeight = settings.PositionWeight ?? defaults.PositionWeight,
-            MaxLayerFeatures = settings.MaxLayerFeatures ?? defaults.MaxLayerFeatures,
-            NearestImages = settings.NearestImages ?? defaults.NearestImages,
+            ContextWeight = settings.ContextWeight,
+            PositionWeight = settings.PositionWeight,
+            MaxLayerFeatures = settings.MaxLayerFeatures,
+            NearestImages = settings.NearestImages,
             AugmentFlips = flips,
             NormalLabels = normal,
             Threshold = new AnomalyThresholdOptions { Source = thresholdFrom },
@@ -113,6 +113,9 @@ internal sealed class AnomalyTask : ITaskHandler
             ["memory_bank_patches"] = model.BankSize,
             ["memory_bank_bytes"] = model.MemoryBankBytes,
             ["nearest_images"] = model.NearestImages,
+            ["feature_dimension"] = model.FeatureDimension,
+            ["context_weight"] = model.ContextWeight,
+            ["position_weight"] = model.PositionWeight,
             ["layers"] = model.Layers,
             ["input_size"] = model.InputSide,
             ["tiles"] = model.Tiles,
@@ -143,7 +146,7 @@ internal sealed class AnomalyTask : ITaskHandler
             summary["search"] = searched; // absent when the scale was given (--tiles)
         }
 
-        Write(context, settings.Json, summary, $"trained on {model.TrainingImages} normal images in {sw.Elapsed.TotalSeconds:F1} s; {model.InputSide} px, {model.Tiles}x{model.Tiles} tiles; taps {string.Join(", ", model.Layers)}; threshold {model.Threshold:F4}, {ThresholdRule(model, thresholdFrom, anomalies, options.Threshold)}; wrote {settings.Out}");
+        Write(context, settings.Json, summary, $"trained on {model.TrainingImages} normal images in {sw.Elapsed.TotalSeconds:F1} s; {model.InputSide} px, {model.Tiles}x{model.Tiles} tiles; context {model.ContextWeight}, position {model.PositionWeight}; bank {model.BankSize} patches x {model.FeatureDimension}{(model.NearestImages > 0 ? $", searched through the {model.NearestImages} nearest images" : string.Empty)}; taps {string.Join(", ", model.Layers)}; threshold {model.Threshold:F4}, {ThresholdRule(model, thresholdFrom, anomalies, options.Threshold)}; wrote {settings.Out}");
         if (!settings.Json && parts.Test is { Count: > 0 } test)
         {
             string split = parts.HeldOut is null ? string.Empty : FormattableString.Invariant($" --test-fraction {settings.TestFraction ?? TrainingData.DefaultTestFraction} --seed {settings.Seed}");
@@ -157,7 +160,7 @@ internal sealed class AnomalyTask : ITaskHandler
     private static string ThresholdRule(PatchCoreModel model, AnomalyThresholdSource source, int anomalies, AnomalyThresholdOptions options)
     {
         int held = model.CalibrationScores.Count;
-        string normals = $"{held} held-out normal image{(held == 1 ? string.Empty : "s")}";
+        string normals = $"{held} normal image{(held == 1 ? string.Empty : "s")} scored out of fold";
         return source == AnomalyThresholdSource.LabelledAnomalies
             ? $"set from labelled anomalies: best F1 over {normals} and {anomalies} labelled anomal{(anomalies == 1 ? "y" : "ies")}"
             : options.Rule == AnomalyThresholdRule.Percentile

@@ -110,8 +110,10 @@ internal static class TrainingData
                     testList = trainList;
                 }
 
-                ImageDataset train = ImageDataset.FromSplitsFile(path, task, trainList);
-                ImageDataset? test = split is null ? ImageDataset.FromSplitsFile(path, task, testList) : null;
+                // Lists joined by '+' are read as one (test_normal+test_anomaly).
+                ImageDataset Lists(string names) => new([.. names.Split('+').SelectMany(name => ImageDataset.FromSplitsFile(path, task, name))]);
+                ImageDataset train = Lists(trainList);
+                ImageDataset? test = split is null ? Lists(testList) : null;
                 return (train, test, $"splits file ({task}: {trainList}{(test is null ? string.Empty : $", tested on {testList}")})", false);
             }
 
