@@ -38,7 +38,7 @@ public static class Program
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         List<long> memory = [];
         using CancellationTokenSource stopSampling = new();
-        Task sampler = pid is { } id ? SampleMemoryAsync(id, memory, stopSampling.Token) : Task.CompletedTask;
+        Task sampler = pid is { } serverPid ? SampleMemoryAsync(serverPid, memory, stopSampling.Token) : Task.CompletedTask;
 
         string[] ids = new string[count];
         int next = -1, refused = 0;
