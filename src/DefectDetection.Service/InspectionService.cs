@@ -6,7 +6,6 @@ using DefectDetection.Service.Models;
 using DefectDetection.Service.Queue;
 using DefectDetection.Service.Storage;
 using DefectDetection.Service.Webhooks;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -49,8 +48,14 @@ public static class InspectionService
         services.AddHostedService(sp => sp.GetRequiredService<InspectionWorker>());
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         services.AddHttpClient(WebhookDispatcher.HttpClientName);
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        // The authentication core only: AddAuthentication would bring in data protection, which writes a key ring to
+        // the user's profile that API keys never use.
+        services.AddAuthenticationCore(o =>
+        {
+            o.DefaultScheme = ApiKeyAuthenticationHandler.SchemeName;
+            o.AddScheme(ApiKeyAuthenticationHandler.SchemeName, s => s.HandlerType = typeof(ApiKeyAuthenticationHandler));
+        });
+        services.AddWebEncoders();
         services.AddAuthorization(ScopePolicies.Add);
         services.AddHealthChecks();
         services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>

@@ -102,6 +102,33 @@ public class IngestTests
     }
 
     [Fact]
+    public async Task ImageThatStoppedTheServiceTooOften_IsRecordedInvalid_NotRetriedForever()
+    {
+        ServiceHarness first = await ServiceHarness.StartAsync(closed: true);
+        string key = await first.KeyAsync(ApiScopes.Ingest | ApiScopes.Read);
+        string id = await first.UploadOkAsync(key, TestModel.Normal(30));
+        await first.App.StopAsync();
+        await first.App.DisposeAsync();
+
+        // Three crashes mid-judging (each start counted, none finished).
+        using (Storage.SqliteInspectionStore store = new(Storage.SqliteInspectionStore.PathIn(first.Data)))
+        {
+            Assert.Equal(0, (await store.GetAsync(id))!.Attempts); // the graceful stop took its start back
+            for (int i = 0; i < 3; i++)
+            {
+                await store.StartAttemptAsync(id);
+            }
+        }
+
+        await using ServiceHarness second = await ServiceHarness.StartAsync(data: first.Data);
+        JsonElement r = await second.WaitResultAsync(key, id);
+        Assert.Equal("invalid", r.GetProperty("status").GetString());
+        Assert.Contains("given up", r.GetProperty("error").GetString());
+        Assert.Equal(0, second.Model.Predictions);
+        second.DeleteData();
+    }
+
+    [Fact]
     public async Task UndecodableImage_IsRecordedInvalidOnce_WithTheReason()
     {
         await using ServiceHarness h = await ServiceHarness.StartAsync();

@@ -55,12 +55,25 @@ public sealed class SwitchableModelSource : IModelSource
     /// <summary>Serves <paramref name="model"/> from now on; the previous model is disposed when its last lease ends.</summary>
     /// <param name="model">The new model (now owned by the source).</param>
     /// <param name="version">Its version.</param>
+    /// <exception cref="ObjectDisposedException">The source was disposed (the model is not taken).</exception>
     public void Switch(IDefectModel model, string version)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(version);
-        LeasedModel? old = Interlocked.Exchange(ref _current, new LeasedModel(model, version));
-        old?.Release();
+        LeasedModel fresh = new(model, version);
+        LeasedModel? old = Volatile.Read(ref _current);
+        while (true)
+        {
+            ObjectDisposedException.ThrowIf(old is null, this);
+            LeasedModel? seen = Interlocked.CompareExchange(ref _current, fresh, old);
+            if (seen == old)
+            {
+                old.Release();
+                return;
+            }
+
+            old = seen;
+        }
     }
 
     /// <summary>Releases the model (it is disposed once work in progress ends).</summary>

@@ -63,7 +63,9 @@ internal sealed partial class InspectionWorker(
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                // Stopping: the item stays queued in the store and is queued again on the next start.
+                // Stopping: the item stays queued in the store and is queued again on the next start; a graceful
+                // stop does not count as an attempt (only a crash does).
+                await store.AbandonAttemptAsync(item.Id, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 return;
             }
             catch (Exception ex)

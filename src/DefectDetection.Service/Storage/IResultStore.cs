@@ -22,6 +22,9 @@ public interface IResultStore
     /// <summary>Counts one more start of judging; returns the number of starts so far.</summary>
     Task<int> StartAttemptAsync(string id, CancellationToken cancellationToken = default);
 
+    /// <summary>Takes back a start that a graceful stop interrupted (it does not count against the attempts).</summary>
+    Task AbandonAttemptAsync(string id, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Stores an outcome and its webhook deliveries in one transaction, if the inspection is still queued; returns
     /// false (and writes nothing) when it already has one.

@@ -123,6 +123,9 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
         }
     }
 
+    public Task AbandonAttemptAsync(string id, CancellationToken cancellationToken = default) =>
+        WriteAsync("UPDATE inspections SET attempts = MAX(attempts - 1, 0) WHERE id = $id AND status = 'queued'", cancellationToken, ("$id", id));
+
     public async Task<bool> CompleteAsync(string id, InspectionOutcome outcome, IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken = default)
     {
         await _writeLock.WaitAsync(cancellationToken);
