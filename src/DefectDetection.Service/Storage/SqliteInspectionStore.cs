@@ -56,19 +56,15 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
             """, cancellationToken);
     }
 
-    public async Task<(string Id, bool Created)> AddQueuedAsync(NewInspection inspection, CancellationToken cancellationToken = default)
-    {
-        ImageMetadata m = inspection.Metadata;
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+    public Task<(string Id, bool Created)> AddQueuedAsync(NewInspection inspection, CancellationToken cancellationToken = default) =>
+        InWriteAsync(async cmd =>
         {
-            await using SqliteConnection c = await OpenAsync(cancellationToken);
-            if (m.IdempotencyKey is { } key && await ExistingAsync(c, key, cancellationToken) is { } existing)
+            ImageMetadata m = inspection.Metadata;
+            if (m.IdempotencyKey is { } key && await ExistingAsync(cmd.Connection!, key, cancellationToken, cmd.Transaction) is { } existing)
             {
                 return (existing, false);
             }
 
-            await using SqliteCommand cmd = c.CreateCommand();
             cmd.CommandText = """
                 INSERT INTO inspections (id, status, camera, line, facility, part_id, captured_at, idempotency_key, received_at, at, image_path)
                 VALUES ($id, 'queued', $camera, $line, $facility, $part, $captured, $key, $received, $at, $path)
@@ -85,12 +81,7 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
             cmd.Parameters.AddWithValue("$path", inspection.ImagePath);
             await cmd.ExecuteNonQueryAsync(cancellationToken);
             return (inspection.Id, true);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+        }, cancellationToken);
 
     public async Task<string?> FindByIdempotencyKeyAsync(string key, CancellationToken cancellationToken = default)
     {
@@ -98,43 +89,29 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
         return await ExistingAsync(c, key, cancellationToken);
     }
 
-    private static async Task<string?> ExistingAsync(SqliteConnection c, string key, CancellationToken cancellationToken)
+    private static async Task<string?> ExistingAsync(SqliteConnection c, string key, CancellationToken cancellationToken, SqliteTransaction? tx = null)
     {
         await using SqliteCommand cmd = c.CreateCommand();
+        cmd.Transaction = tx;
         cmd.CommandText = "SELECT id FROM inspections WHERE idempotency_key = $key";
         cmd.Parameters.AddWithValue("$key", key);
         return await cmd.ExecuteScalarAsync(cancellationToken) as string;
     }
 
-    public async Task<int> StartAttemptAsync(string id, CancellationToken cancellationToken = default)
-    {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+    public Task<int> StartAttemptAsync(string id, CancellationToken cancellationToken = default) =>
+        InWriteAsync(async cmd =>
         {
-            await using SqliteConnection c = await OpenAsync(cancellationToken);
-            await using SqliteCommand cmd = c.CreateCommand();
             cmd.CommandText = "UPDATE inspections SET attempts = attempts + 1 WHERE id = $id RETURNING attempts";
             cmd.Parameters.AddWithValue("$id", id);
             return Convert.ToInt32(await cmd.ExecuteScalarAsync(cancellationToken) ?? 0, CultureInfo.InvariantCulture);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+        }, cancellationToken);
 
     public Task AbandonAttemptAsync(string id, CancellationToken cancellationToken = default) =>
         WriteAsync("UPDATE inspections SET attempts = MAX(attempts - 1, 0) WHERE id = $id AND status = 'queued'", cancellationToken, ("$id", id));
 
-    public async Task<bool> CompleteAsync(string id, InspectionOutcome outcome, IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken = default)
-    {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+    public Task<bool> CompleteAsync(string id, InspectionOutcome outcome, IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken = default) =>
+        InWriteAsync(async cmd =>
         {
-            await using SqliteConnection c = await OpenAsync(cancellationToken);
-            await using SqliteTransaction tx = c.BeginTransaction();
-            await using SqliteCommand cmd = c.CreateCommand();
-            cmd.Transaction = tx;
             cmd.CommandText = """
                 UPDATE inspections SET status = $status, completed_at = $completed, model_version = $version, is_defect = $defect,
                     label = $label, score = $score, prediction = $prediction, error = $error
@@ -151,18 +128,12 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
             cmd.Parameters.AddWithValue("$error", (object?)outcome.Error ?? DBNull.Value);
             if (await cmd.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
-                return false;
+                return false; // already has its result: nothing is written, no webhook is sent again
             }
 
-            await InsertDeliveriesAsync(c, tx, deliveries, cancellationToken);
-            await tx.CommitAsync(cancellationToken);
+            await InsertDeliveriesAsync(cmd, deliveries, cancellationToken);
             return true;
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+        }, cancellationToken);
 
     public async Task<InspectionRecord?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
@@ -265,15 +236,9 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
         return await cmd.ExecuteScalarAsync(cancellationToken) is long fired && fired != 0;
     }
 
-    public async Task SetAlarmAsync(string rule, string scopeValue, bool fired, IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken = default)
-    {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+    public Task SetAlarmAsync(string rule, string scopeValue, bool fired, IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken = default) =>
+        InWriteAsync(async cmd =>
         {
-            await using SqliteConnection c = await OpenAsync(cancellationToken);
-            await using SqliteTransaction tx = c.BeginTransaction();
-            await using SqliteCommand cmd = c.CreateCommand();
-            cmd.Transaction = tx;
             cmd.CommandText = """
                 INSERT INTO alarm_states (rule, scope_value, fired, changed_at) VALUES ($rule, $value, $fired, $now)
                 ON CONFLICT (rule, scope_value) DO UPDATE SET fired = excluded.fired, changed_at = excluded.changed_at
@@ -283,32 +248,18 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
             cmd.Parameters.AddWithValue("$fired", fired ? 1 : 0);
             cmd.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             await cmd.ExecuteNonQueryAsync(cancellationToken);
-            await InsertDeliveriesAsync(c, tx, deliveries, cancellationToken);
-            await tx.CommitAsync(cancellationToken);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+            await InsertDeliveriesAsync(cmd, deliveries, cancellationToken);
+            return true;
+        }, cancellationToken);
 
     // ---- webhook outbox ----
 
-    public async Task EnqueueAsync(IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken = default)
-    {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+    public Task EnqueueAsync(IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken = default) =>
+        InWriteAsync(async cmd =>
         {
-            await using SqliteConnection c = await OpenAsync(cancellationToken);
-            await using SqliteTransaction tx = c.BeginTransaction();
-            await InsertDeliveriesAsync(c, tx, deliveries, cancellationToken);
-            await tx.CommitAsync(cancellationToken);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+            await InsertDeliveriesAsync(cmd, deliveries, cancellationToken);
+            return true;
+        }, cancellationToken);
 
     public async Task<IReadOnlyList<WebhookDelivery>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken = default)
     {
@@ -395,20 +346,31 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
-    {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+    private Task WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters) =>
+        InWriteAsync(async cmd =>
         {
-            await using SqliteConnection c = await OpenAsync(cancellationToken);
-            await using SqliteCommand cmd = c.CreateCommand();
             cmd.CommandText = sql;
             foreach ((string name, object value) in parameters)
             {
                 cmd.Parameters.AddWithValue(name, value);
             }
 
-            await cmd.ExecuteNonQueryAsync(cancellationToken);
+            return await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+
+    // One write at a time (one process owns the file), in a transaction committed when the body returns.
+    private async Task<T> InWriteAsync<T>(Func<SqliteCommand, Task<T>> body, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            await using SqliteConnection c = await OpenAsync(cancellationToken);
+            await using SqliteTransaction tx = c.BeginTransaction();
+            await using SqliteCommand cmd = c.CreateCommand();
+            cmd.Transaction = tx;
+            T result = await body(cmd);
+            await tx.CommitAsync(cancellationToken);
+            return result;
         }
         finally
         {
@@ -416,12 +378,12 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
         }
     }
 
-    private static async Task InsertDeliveriesAsync(SqliteConnection c, SqliteTransaction tx, IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken)
+    private static async Task InsertDeliveriesAsync(SqliteCommand within, IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken)
     {
         foreach (WebhookDelivery d in deliveries)
         {
-            await using SqliteCommand cmd = c.CreateCommand();
-            cmd.Transaction = tx;
+            await using SqliteCommand cmd = within.Connection!.CreateCommand();
+            cmd.Transaction = within.Transaction;
             cmd.CommandText = "INSERT INTO webhook_outbox (url, event, payload, state, attempts, next_at, created_at) VALUES ($url, $event, $payload, 'pending', 0, $next, $created)";
             cmd.Parameters.AddWithValue("$url", d.Url);
             cmd.Parameters.AddWithValue("$event", d.Event);
