@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.OpenApi;
 using OpenTelemetry.Metrics;
 
 namespace DefectDetection.Service;
@@ -62,6 +63,15 @@ public static class InspectionService
         {
             doc.Info.Title = "DefectDetection inspection service";
             doc.Info.Description = "Upload product images, read their inspection results and statistics. Every operation needs an API key (Authorization: Bearer <key> or X-Api-Key) with the scope its summary names.";
+            doc.Components ??= new OpenApiComponents();
+            doc.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            doc.Components.SecuritySchemes["apiKey"] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "An API key from `defect serve key create` (also accepted in the X-Api-Key header).",
+            };
+            doc.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", doc)] = [] }];
             return Task.CompletedTask;
         }));
         services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServiceMetrics.MeterName).AddPrometheusExporter());

@@ -15,6 +15,7 @@ public partial class AuthTests
         string read = await h.KeyAsync(ApiScopes.Read);
         string ingestRead = await h.KeyAsync(ApiScopes.Ingest | ApiScopes.Read);
         JsonElement doc = await h.GetJsonAsync(read, "/openapi/v1.json");
+        Assert.Equal("bearer", doc.GetProperty("components").GetProperty("securitySchemes").GetProperty("apiKey").GetProperty("scheme").GetString());
 
         List<(HttpMethod Method, string Path, string Scope)> operations = [];
         foreach (JsonProperty path in doc.GetProperty("paths").EnumerateObject())

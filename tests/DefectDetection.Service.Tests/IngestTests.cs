@@ -55,6 +55,7 @@ public class IngestTests
         using HttpResponseMessage refused = await h.UploadAsync(key, TestModel.Normal(6));
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.NotNull(refused.Headers.RetryAfter);
+        Assert.Equal(2, (await h.GetJsonAsync(key, "/v1/results?verdict=pending")).GetProperty("items").GetArrayLength());
 
         h.Model.Open();
         await h.WaitResultAsync(key, a);

@@ -42,18 +42,17 @@ internal static class ResultEndpoints
     private static async Task<IResult> ListAsync(HttpRequest request, IResultStore store, CancellationToken cancellationToken)
     {
         ResultQuery query;
-        bool pendingOnly;
         try
         {
             string? verdict = Query(request, "verdict");
-            pendingOnly = verdict == "pending";
             query = new ResultQuery
             {
                 Line = Query(request, "line"),
                 Camera = Query(request, "camera"),
                 Verdict = verdict switch
                 {
-                    null or "pending" => null,
+                    null => null,
+                    "pending" => VerdictFilter.Pending,
                     "normal" => VerdictFilter.Normal,
                     "anomaly" => VerdictFilter.Anomaly,
                     "invalid" => VerdictFilter.Invalid,
@@ -75,7 +74,7 @@ internal static class ResultEndpoints
         {
             w.WriteStartObject();
             w.WriteStartArray("items");
-            foreach (InspectionRecord r in rows.Where(r => !pendingOnly || r.Status == InspectionStatus.Queued))
+            foreach (InspectionRecord r in rows)
             {
                 ServiceJson.WriteResult(w, r);
             }

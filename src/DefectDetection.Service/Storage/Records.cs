@@ -112,6 +112,9 @@ public enum VerdictFilter
 
     /// <summary>Invalid or failed images.</summary>
     Invalid,
+
+    /// <summary>Queued images (no result yet).</summary>
+    Pending,
 }
 
 /// <summary>A result list: filters, newest first, a page of <see cref="Limit"/> after <see cref="BeforeSequence"/>.</summary>

@@ -164,6 +164,7 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
             case VerdictFilter.Normal: where.Add("status = 'done' AND is_defect = 0"); break;
             case VerdictFilter.Anomaly: where.Add("status = 'done' AND is_defect = 1"); break;
             case VerdictFilter.Invalid: where.Add("status IN ('invalid', 'failed')"); break;
+            case VerdictFilter.Pending: where.Add("status = 'queued'"); break;
         }
 
         cmd.CommandText = $"SELECT {Columns} FROM inspections {Where(where)} ORDER BY seq DESC LIMIT $limit";
