@@ -42,6 +42,7 @@ public static class InspectionService
         services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<SqliteInspectionStore>());
         services.AddSingleton<IWorkQueue>(_ => new InProcessWorkQueue(options.QueueCapacity));
         services.AddSingleton<ImageIntake>();
+        services.AddMetrics();
         services.AddSingleton<ServiceMetrics>();
         services.AddSingleton<AlarmEvaluator>();
         services.AddSingleton<WebhookDispatcher>();
