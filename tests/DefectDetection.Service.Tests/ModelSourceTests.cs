@@ -26,6 +26,38 @@ public class ModelSourceTests
     }
 
     [Fact]
+    public async Task SwitchingTheModelWhileImagesWait_DropsNothing_AndEachResultNamesTheVersionThatJudgedIt()
+    {
+        await using ServiceHarness h = await ServiceHarness.StartAsync(closed: true);
+        string key = await h.KeyAsync(Auth.ApiScopes.Ingest | Auth.ApiScopes.Read);
+        List<string> ids = [];
+        for (int i = 0; i < 4; i++)
+        {
+            ids.Add(await h.UploadOkAsync(key, TestModel.Normal(40 + i)));
+        }
+
+        // The first image is held by the worker on model 1 (at its gate); the switch lets the rest go to model 2.
+        await Task.Delay(200);
+        GatedModel second = new(TestModel.Load());
+        h.Source.Switch(second, "test-model@2");
+        Assert.False(h.Model.Disposed);
+        h.Model.Open();
+        List<string> versions = [];
+        foreach (string id in ids)
+        {
+            System.Text.Json.JsonElement r = await h.WaitResultAsync(key, id);
+            Assert.Equal("done", r.GetProperty("status").GetString());
+            versions.Add(r.GetProperty("model_version").GetString()!);
+        }
+
+        Assert.Equal(["test-model@1", "test-model@2", "test-model@2", "test-model@2"], versions);
+        Assert.Equal(1, h.Model.Predictions);
+        Assert.Equal(3, second.Predictions);
+        Assert.True(h.Model.Disposed); // released after its last image
+        h.DeleteData();
+    }
+
+    [Fact]
     public void Options_AreValidated()
     {
         Assert.Throws<ArgumentException>(() => new InspectionServiceOptions().Validate());

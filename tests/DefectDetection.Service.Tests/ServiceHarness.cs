@@ -126,8 +126,9 @@ internal sealed class CapturedLogs : ILoggerProvider
 /// <summary>A service on a test server over a temporary data folder, with keys of each scope.</summary>
 internal sealed class ServiceHarness : IAsyncDisposable
 {
-    private ServiceHarness(WebApplication app, string data, GatedModel model)
+    private ServiceHarness(WebApplication app, string data, GatedModel model, SwitchableModelSource source)
     {
+        Source = source;
         App = app;
         Data = data;
         Model = model;
@@ -135,6 +136,8 @@ internal sealed class ServiceHarness : IAsyncDisposable
     }
 
     public WebApplication App { get; }
+
+    public SwitchableModelSource Source { get; }
 
     public string Data { get; }
 
@@ -165,7 +168,8 @@ internal sealed class ServiceHarness : IAsyncDisposable
         }
 
         CapturedLogs logs = new();
-        WebApplication app = InspectionService.Create(withData, new SwitchableModelSource(model, "test-model@1"), configure: b =>
+        SwitchableModelSource source = new(model, "test-model@1");
+        WebApplication app = InspectionService.Create(withData, source, configure: b =>
         {
             b.WebHost.UseTestServer();
             b.Logging.ClearProviders();
@@ -173,7 +177,7 @@ internal sealed class ServiceHarness : IAsyncDisposable
             b.Logging.AddProvider(logs);
         });
         await app.StartAsync();
-        ServiceHarness h = new(app, data, model);
+        ServiceHarness h = new(app, data, model, source);
         h.LogsFrom(logs);
         return h;
     }
