@@ -46,6 +46,20 @@ public class IngestTests
     }
 
     [Fact]
+    public async Task ConcurrentUploadsWithOneIdempotencyKey_GetOneId_AndLeaveOneImageOnDisk()
+    {
+        await using ServiceHarness h = await ServiceHarness.StartAsync();
+        string key = await h.KeyAsync(ApiScopes.Ingest | ApiScopes.Read);
+        string[] ids = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => h.UploadOkAsync(key, TestModel.Normal(50 + i), idempotencyKey: "same")));
+        Assert.Single(ids.Distinct());
+        await h.WaitResultAsync(key, ids[0]);
+        Assert.Single((await h.GetJsonAsync(key, "/v1/results")).GetProperty("items").EnumerateArray());
+        Assert.Single(Directory.EnumerateFiles(Path.Combine(h.Data, "images"), "*", SearchOption.AllDirectories));
+        Assert.Equal(1, h.Model.Predictions);
+        h.DeleteData();
+    }
+
+    [Fact]
     public async Task FullQueue_Answers429WithRetryAfter_AndEverythingAcceptedIsJudged()
     {
         await using ServiceHarness h = await ServiceHarness.StartAsync(new InspectionServiceOptions { QueueCapacity = 2 }, closed: true);
