@@ -29,6 +29,7 @@ public static class Program
         root.Subcommands.Add(PredictCommand.Create(context));
         root.Subcommands.Add(DetectCommand.Create(context));
         root.Subcommands.Add(GenerateBoardsCommand.Create(context));
+        root.Subcommands.Add(ServeCommand.Create(context));
         return root;
     }
 }

@@ -1,0 +1,176 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DefectDetection.Service;
+using DefectDetection.Service.Auth;
+using DefectDetection.Service.Models;
+using DefectDetection.Vision;
+using Microsoft.AspNetCore.Builder;
+
+namespace DefectDetection.Cli.Commands;
+
+/// <summary><c>defect serve</c>: the inspection service over HTTP; <c>defect serve key create</c>: an API key for it.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(CliContext context)
+    {
+        Option<string> model = new("--model") { Description = "The .ddmodel file the service judges images with." };
+        Option<string> backbone = new("--backbone") { Description = "The backbone ONNX of a model that references it by hash and has no file with that hash beside it." };
+        Option<string> data = new("--data") { Description = "The service's data folder: the result store (results.db) and the uploaded images." };
+        Option<string> urls = new("--urls") { Description = "Where to listen (default http://localhost:5000; several separated by ';')." };
+        Option<int?> capacity = new("--queue-capacity") { Description = "Accepted images that may wait to be judged; beyond it uploads get 429 (default 256)." };
+        Option<int?> workers = new("--workers") { Description = "Images judged at once (default 1)." };
+        Option<string> config = new("--config") { Description = "A JSON file of webhooks, alarm rules and limits (docs/service.md)." };
+        Command command = new("serve", "Serve a model over HTTP: upload images, read results, statistics, webhooks and alarms (docs/service.md).")
+        {
+            model, backbone, data, urls, capacity, workers, config,
+        };
+        command.Subcommands.Add(KeyCommand(context));
+        command.SetAction(parse => context.Guard(() =>
+        {
+            ServeConfig file = parse.GetValue(config) is { } path ? ServeConfig.Load(ImageCommand.RequireFile(new FileInfo(path))) : new ServeConfig();
+            InspectionServiceOptions options = file.ToOptions(
+                TrainCommand.Required(parse.GetValue(data), "--data", "the service's data folder"),
+                parse.GetValue(capacity),
+                parse.GetValue(workers));
+            options.Validate();
+            string modelPath = TrainCommand.Required(parse.GetValue(model), "--model", "the .ddmodel file");
+            SwitchableModelSource source = new(
+                DefectModel.Load(modelPath, new Models.DefectModelLoadOptions { BackbonePath = parse.GetValue(backbone) }),
+                SwitchableModelSource.VersionOf(modelPath));
+            string[] args = parse.GetValue(urls) is { } u ? ["--urls", u] : [];
+            using WebApplication app = InspectionService.Create(options, source, args);
+            context.Out.WriteLine($"serving {source.Version} from {Path.GetFullPath(options.DataDirectory)} (Ctrl+C stops)");
+            app.Run();
+            return CliContext.Ok;
+        }));
+        return command;
+    }
+
+    private static Command KeyCommand(CliContext context)
+    {
+        Option<string> data = new("--data") { Description = "The service's data folder." };
+        Option<string> scopes = new("--scopes") { Description = "Comma-separated scopes: ingest, read, admin (admin implies all)." };
+        Option<string> name = new("--name") { Description = "A name for the key (who or what uses it)." };
+        Command create = new("create", "Create an API key; it is printed once and stored only as a hash.") { data, scopes, name };
+        create.SetAction(parse => context.Guard(() =>
+        {
+            string dir = TrainCommand.Required(parse.GetValue(data), "--data", "the service's data folder");
+            ApiScopes granted = ApiKeys.ParseScopes(TrainCommand.Required(parse.GetValue(scopes), "--scopes", "ingest, read and/or admin"));
+            string key = ApiKeys.CreateAsync(dir, TrainCommand.Required(parse.GetValue(name), "--name", "a name for the key"), granted).GetAwaiter().GetResult();
+            context.Out.WriteLine(key);
+            context.Error.WriteLine("Store this key now: it is not shown again.");
+            return CliContext.Ok;
+        }));
+        Command key = new("key", "Manage the service's API keys.");
+        key.Subcommands.Add(create);
+        return key;
+    }
+}
+
+/// <summary>The <c>--config</c> file of <c>defect serve</c>: webhooks, alarm rules and limits (snake_case JSON).</summary>
+internal sealed class ServeConfig
+{
+    public int? QueueCapacity { get; init; }
+
+    public int? Workers { get; init; }
+
+    public long? MaxBodyBytes { get; init; }
+
+    public long? MaxImagePixels { get; init; }
+
+    public List<WebhookConfig> Webhooks { get; init; } = [];
+
+    public List<AlarmConfig> Alarms { get; init; } = [];
+
+    public static ServeConfig Load(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ServeConfig>(File.ReadAllText(path), Options) ?? new ServeConfig();
+        }
+        catch (JsonException ex)
+        {
+            throw new ArgumentException($"--config: {path}: {ex.Message}", ex);
+        }
+    }
+
+    public InspectionServiceOptions ToOptions(string data, int? capacity, int? workers)
+    {
+        InspectionServiceOptions defaults = new();
+        return new InspectionServiceOptions
+        {
+            DataDirectory = data,
+            QueueCapacity = capacity ?? QueueCapacity ?? defaults.QueueCapacity,
+            WorkerCount = workers ?? Workers ?? defaults.WorkerCount,
+            MaxBodyBytes = MaxBodyBytes ?? defaults.MaxBodyBytes,
+            MaxImagePixels = MaxImagePixels ?? defaults.MaxImagePixels,
+            Webhooks = Webhooks.Select(w => new WebhookSubscription
+            {
+                Url = w.Url,
+                Secret = w.Secret,
+                Events = w.Events is { Count: > 0 } e ? e.Aggregate(WebhookEvents.None, (all, x) => all | ParseEvent(x)) : WebhookEvents.All,
+            }).ToList(),
+            Alarms = Alarms.Select(a => new AlarmRule
+            {
+                Name = a.Name,
+                Kind = a.Kind switch
+                {
+                    "anomaly_rate" => AlarmKind.AnomalyRate,
+                    "invalid_count" => AlarmKind.InvalidCount,
+                    _ => throw new ArgumentException($"--config: alarm '{a.Name}': kind '{a.Kind}' is not anomaly_rate or invalid_count."),
+                },
+                Scope = a.Scope switch
+                {
+                    "line" => AlarmScope.Line,
+                    "camera" => AlarmScope.Camera,
+                    _ => throw new ArgumentException($"--config: alarm '{a.Name}': scope '{a.Scope}' is not line or camera."),
+                },
+                Threshold = a.Threshold,
+                LastImages = a.LastImages,
+                Window = a.WindowSeconds is { } s ? TimeSpan.FromSeconds(s) : null,
+            }).ToList(),
+        };
+    }
+
+    private static WebhookEvents ParseEvent(string name) => name switch
+    {
+        "anomaly" => WebhookEvents.Anomaly,
+        "alarm" => WebhookEvents.Alarm,
+        "invalid" => WebhookEvents.Invalid,
+        _ => throw new ArgumentException($"--config: webhook event '{name}' is not anomaly, alarm or invalid."),
+    };
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+    };
+}
+
+/// <summary>A webhook of the <c>--config</c> file.</summary>
+internal sealed class WebhookConfig
+{
+    public string Url { get; init; } = "";
+
+    public string Secret { get; init; } = "";
+
+    public List<string>? Events { get; init; }
+}
+
+/// <summary>An alarm rule of the <c>--config</c> file.</summary>
+internal sealed class AlarmConfig
+{
+    public string Name { get; init; } = "";
+
+    public string Kind { get; init; } = "anomaly_rate";
+
+    public string Scope { get; init; } = "line";
+
+    public double Threshold { get; init; }
+
+    public int? LastImages { get; init; }
+
+    public double? WindowSeconds { get; init; }
+}

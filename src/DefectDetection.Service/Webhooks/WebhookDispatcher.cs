@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text;
+using DefectDetection.Service.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace DefectDetection.Service.Webhooks;
+
+/// <summary>
+/// Sends the outbox's due deliveries, signed, and retries failures with exponential backoff until
+/// <see cref="WebhookRetryOptions.MaxAttempts"/>, after which a delivery goes to the dead-letter list.
+/// </summary>
+internal sealed partial class WebhookDispatcher(
+    InspectionServiceOptions options, IWebhookOutbox outbox, IHttpClientFactory clients, TimeProvider time, ILogger<WebhookDispatcher> logger)
+    : BackgroundService
+{
+    public const string HttpClientName = "DefectDetection.Webhooks";
+    private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
+
+    /// <summary>The deliveries for one event: one per subscription that takes it.</summary>
+    public IReadOnlyList<WebhookDelivery> For(WebhookEvents kind, string payload)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        string name = kind switch { WebhookEvents.Anomaly => "anomaly", WebhookEvents.Alarm => "alarm", _ => "invalid" };
+        return options.Webhooks.Where(w => (w.Events & kind) != 0)
+            .Select(w => new WebhookDelivery { Url = w.Url, Event = name, Payload = payload, NextAttemptAt = now, CreatedAt = now })
+            .ToList();
+    }
+
+    /// <summary>Wakes the dispatcher: new deliveries were stored.</summary>
+    public void Notify()
+    {
+        if (_signal.CurrentCount == 0)
+        {
+            _signal.Release();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.Webhooks.Count == 0)
+        {
+            return;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                IReadOnlyList<WebhookDelivery> due = await outbox.DueAsync(time.GetUtcNow(), 32, stoppingToken);
+                await Task.WhenAll(due.Select(d => SendAsync(d, stoppingToken)));
+                if (due.Count == 32)
+                {
+                    continue;
+                }
+
+                DateTimeOffset? next = await outbox.NextDueAsync(stoppingToken);
+                TimeSpan wait = next is { } n ? n - time.GetUtcNow() : TimeSpan.FromSeconds(5);
+                wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait > TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : wait;
+                await _signal.WaitAsync(wait, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogLoopFailed(ex);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private async Task SendAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
+    {
+        WebhookSubscription? subscription = options.Webhooks.FirstOrDefault(w => w.Url == delivery.Url);
+        if (subscription is null)
+        {
+            await outbox.DeadLetterAsync(delivery.Id, delivery.Attempts, "no webhook subscription has this URL any more", cancellationToken);
+            return;
+        }
+
+        string? error;
+        try
+        {
+            byte[] body = Encoding.UTF8.GetBytes(delivery.Payload);
+            string timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+            using HttpRequestMessage request = new(HttpMethod.Post, subscription.Url) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            request.Headers.Add(WebhookSignature.EventHeader, delivery.Event);
+            request.Headers.Add(WebhookSignature.DeliveryHeader, delivery.Id.ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add(WebhookSignature.TimestampHeader, timestamp);
+            request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Compute(subscription.Secret, timestamp, body));
+            using CancellationTokenSource timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.WebhookRetry.Timeout);
+            using HttpResponseMessage response = await clients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
+            error = response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+        {
+            error = ex is OperationCanceledException ? "timed out" : ex.Message;
+        }
+
+        if (error is null)
+        {
+            await outbox.DeliveredAsync(delivery.Id, CancellationToken.None);
+            return;
+        }
+
+        int attempts = delivery.Attempts + 1;
+        if (attempts >= options.WebhookRetry.MaxAttempts)
+        {
+            LogDeadLetter(delivery.Id, delivery.Event, attempts, error);
+            await outbox.DeadLetterAsync(delivery.Id, attempts, error, CancellationToken.None);
+            return;
+        }
+
+        TimeSpan delay = options.WebhookRetry.InitialDelay * Math.Pow(2, attempts - 1);
+        delay = delay > options.WebhookRetry.MaxDelay ? options.WebhookRetry.MaxDelay : delay;
+        await outbox.RetryLaterAsync(delivery.Id, attempts, time.GetUtcNow() + delay, error, CancellationToken.None);
+    }
+
+    public override void Dispose()
+    {
+        _signal.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The webhook dispatcher failed; it goes on in a second")]
+    private partial void LogLoopFailed(Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} ({Event}) failed {Attempts} times ({Error}); moved to the dead-letter list")]
+    private partial void LogDeadLetter(long deliveryId, string @event, int attempts, string error);
+}
