@@ -307,6 +307,7 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
             TrainingData = new TrainingDataSummary { ImageCount = Training.ImageCount, PerLabel = Training.PerLabel, Source = options.DataSource },
             Metrics = metrics,
             ImageClassifier = section,
+            Search = Training.Search,
             CreatedUtc = CreatedUtc,
         };
         return new ModelPackage(manifest, _head.ToTensors(), backboneInfo is { Embedded: true } ? _backboneBytes : null);
@@ -409,6 +410,7 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
             FeatureSeconds = p.FeatureSeconds,
             HeadSeconds = p.HeadSeconds,
             ThresholdRule = p.ThresholdRule,
+            Search = m.Search,
         };
         string[] normal = [.. p.NormalLabels];
         return new ImageClassificationModel(extractor, head, positive, m.Threshold, normal, training, bytes, weightFree, m.CreatedUtc)
