@@ -138,7 +138,7 @@ public sealed class ImageClassificationOptions
             throw new ArgumentOutOfRangeException(nameof(ThresholdFolds), ThresholdFolds, "Must be in [2, 20].");
         }
 
-        if ((Augmentation & ~(ImageAugmentation.FlipHorizontal | ImageAugmentation.FlipVertical | ImageAugmentation.Rotate90 | ImageAugmentation.Crops)) != 0)
+        if (Augmentation is { } augmentation && (augmentation & ~(ImageAugmentation.FlipHorizontal | ImageAugmentation.FlipVertical | ImageAugmentation.Rotate90 | ImageAugmentation.Crops)) != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(Augmentation), Augmentation, "Unknown augmentation flag.");
         }
