@@ -47,7 +47,7 @@ internal readonly record struct ClassifierSetting(int Taps, FeaturePooling? Pool
 /// Chooses the image classifier's unset settings (taps, pooling, augmentation, head L2) by k-fold cross-validation on
 /// the training images: features are extracted once for every setting at the same time (all candidate taps, average
 /// and max pooling; flipped copies once), each candidate only slices them and fits its head per fold. Settings are
-/// searched one at a time (pooling, taps, augmentation, L2), each step keeping the cheapest candidate whose score is
+/// searched one at a time (pooling, taps, L2, augmentation), each step keeping the cheapest candidate whose score is
 /// within one standard error of the step's best (the one-standard-error rule), the standard error of the difference
 /// being a paired bootstrap over the images.
 /// </summary>
@@ -56,8 +56,8 @@ internal sealed class ClassifierSearch
     /// <summary>The augmentation candidate: both flips.</summary>
     public const ImageAugmentation Flips = ImageAugmentation.FlipHorizontal | ImageAugmentation.FlipVertical;
 
-    /// <summary>The L2 candidates, the default first (it is kept unless another is better by more than the noise).</summary>
-    public static readonly double[] L2Candidates = [SoftmaxClassifierOptions.DefaultL2, 1e-2, 1e-4];
+    /// <summary>The L2 candidates: the default first (kept unless another is better by more than the noise), then stronger, then weaker.</summary>
+    public static readonly double[] L2Candidates = [SoftmaxClassifierOptions.DefaultL2, 1e-2, 1e-1, 1e-4, 1e-5];
 
     private const int BootstrapSamples = 200;
 
@@ -94,7 +94,7 @@ internal sealed class ClassifierSearch
     public string ScoreName => _positive >= 0 ? "roc_auc" : "macro_f1";
 
     /// <summary>The criterion in words, for the record.</summary>
-    public string Criterion => $"{(_positive >= 0 ? "ROC AUC of the positive label" : "macro F1 of the likeliest label")} on out-of-fold predictions of a k-fold cross-validation on the training images (augmented copies only in the training folds); settings searched one at a time (pooling, taps, augmentation, L2), each step keeping the cheapest candidate whose score is within one standard error of the step's best (standard error of the paired difference, {BootstrapSamples} bootstrap resamples of the images)";
+    public string Criterion => $"{(_positive >= 0 ? "ROC AUC of the positive label" : "macro F1 of the likeliest label")} on out-of-fold predictions of a k-fold cross-validation on the training images (augmented copies only in the training folds); settings searched one at a time (pooling, taps, L2, augmentation), each step keeping the cheapest candidate whose score is within one standard error of the step's best (standard error of the paired difference, {BootstrapSamples} bootstrap resamples of the images)";
 
     /// <summary>Out-of-fold probabilities of an evaluated setting.</summary>
     public float[][] Probabilities(ClassifierSetting setting) => _done[setting].Probabilities;

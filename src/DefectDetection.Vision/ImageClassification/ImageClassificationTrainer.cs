@@ -41,12 +41,12 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
             BackboneSpec open = BackboneSpec.FromBytes(_backboneBytes, spec.Name) with { Layout = layout, Taps = spec.Taps, InputName = spec.InputName };
             OnnxBackboneOptions backboneOptions = new() { BatchSize = Options.BatchSize, Threads = Options.Threads };
             OnnxBackbone backbone = new(open, backboneOptions);
-            if (search && spec.Taps.Count == 0 && SecondTap(layout, spec.InputName, backbone.Layers[0]) is { } second)
+            if (search && spec.Taps.Count == 0 && StageTaps(layout, spec.InputName, backbone.Layers[0]) is { Length: > 0 } stages)
             {
-                // The taps candidates share one run: the default tap and, after it, the deepest stage output before it.
+                // The taps candidates share one run: the default tap, then the stage outputs before it, deepest first.
                 string first = backbone.Layers[0];
                 backbone.Dispose();
-                backbone = new OnnxBackbone(open with { Taps = [first, second] }, backboneOptions);
+                backbone = new OnnxBackbone(open with { Taps = [first, .. stages] }, backboneOptions);
             }
 
             // Unset pooling: both poolings are computed, and each candidate takes its part.
@@ -144,19 +144,20 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
             {
                 searched.Add("taps");
                 start = start with { Taps = 1 };
-                steps.Add(s => [s with { Taps = 1 }, s with { Taps = layout.Taps }]);
+                steps.Add(s => [.. Enumerable.Range(1, layout.Taps).Select(t => s with { Taps = t })]);
+            }
+
+
+            if (Options.Head.L2 is null)
+            {
+                searched.Add("l2");
+                steps.Add(s => [.. ClassifierSearch.L2Candidates.Select(l2 => s with { L2 = l2 })]);
             }
 
             if (Options.Augmentation is null)
             {
                 searched.Add("augmentation");
                 steps.Add(s => [s with { Augmentation = ImageAugmentation.None }, s with { Augmentation = ClassifierSearch.Flips }]);
-            }
-
-            if (Options.Head.L2 is null)
-            {
-                searched.Add("l2");
-                steps.Add(s => [.. ClassifierSearch.L2Candidates.Select(l2 => s with { L2 = l2 })]);
             }
         }
 
@@ -464,16 +465,16 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
         return true;
     }
 
-    // The deepest stage output other than the default tap, the second taps candidate; null when the graph has none.
-    private string? SecondTap(TensorLayoutOptions layout, string? inputName, string defaultTap)
+    // The stage outputs (PatchCore's taps: strides 8 and 16 on most backbones) other than the default tap, deepest first: the taps candidates beyond the default.
+    private string[] StageTaps(TensorLayoutOptions layout, string? inputName, string defaultTap)
     {
         try
         {
-            return OnnxBackbone.StageTaps(_backboneBytes!, layout, inputName).Reverse().FirstOrDefault(t => t != defaultTap);
+            return [.. OnnxBackbone.StageTaps(_backboneBytes!, layout, inputName).Reverse().Where(t => t != defaultTap)];
         }
         catch (Onnx.OnnxModelException)
         {
-            return null;
+            return [];
         }
     }
 
