@@ -13,14 +13,15 @@ namespace DefectDetection.Vision.ImageClassification;
 /// <param name="Pooling">The pooling of each tap, or null for the weight-free extractor.</param>
 /// <param name="Augmentation">The augmented copies added to each training fold.</param>
 /// <param name="L2">The head's L2 penalty.</param>
-internal readonly record struct ClassifierSetting(int Taps, FeaturePooling? Pooling, ImageAugmentation Augmentation, double L2)
+/// <param name="WeightFree">Whether the weight-free features follow the backbone's (always true without a backbone).</param>
+internal readonly record struct ClassifierSetting(int Taps, FeaturePooling? Pooling, ImageAugmentation Augmentation, double L2, bool WeightFree)
 {
     public string Name
     {
         get
         {
             string features = Pooling is { } p
-                ? string.Create(CultureInfo.InvariantCulture, $"{Taps} tap{(Taps == 1 ? string.Empty : "s")} {PoolingName(p)}")
+                ? string.Create(CultureInfo.InvariantCulture, $"{Taps} tap{(Taps == 1 ? string.Empty : "s")} {PoolingName(p)}{(WeightFree ? " + weight-free" : string.Empty)}")
                 : "weight-free";
             string augmentation = Augmentation == ImageAugmentation.None ? "no augmentation" : Augmentation == ClassifierSearch.Flips ? "flips" : Augmentation.ToString();
             return string.Create(CultureInfo.InvariantCulture, $"{features}, {augmentation}, L2 {L2:G3}");
@@ -33,6 +34,7 @@ internal readonly record struct ClassifierSetting(int Taps, FeaturePooling? Pool
         ["pooling"] = Pooling is { } p ? (int)p : -1,
         ["augmentation"] = (int)Augmentation,
         ["l2"] = L2,
+        ["weight_free"] = WeightFree ? 1 : 0,
     };
 
     private static string PoolingName(FeaturePooling p) => p switch
@@ -47,7 +49,7 @@ internal readonly record struct ClassifierSetting(int Taps, FeaturePooling? Pool
 /// Chooses the image classifier's unset settings (taps, pooling, augmentation, head L2) by k-fold cross-validation on
 /// the training images: features are extracted once for every setting at the same time (all candidate taps, average
 /// and max pooling; flipped copies once), each candidate only slices them and fits its head per fold. Settings are
-/// searched one at a time (pooling, taps, L2, augmentation), each step keeping the cheapest candidate whose score is
+/// searched one at a time (pooling, taps, weight-free features, L2, augmentation), each step keeping the cheapest candidate whose score is
 /// within one standard error of the step's best (the one-standard-error rule), the standard error of the difference
 /// being a paired bootstrap over the images.
 /// </summary>
@@ -94,7 +96,7 @@ internal sealed class ClassifierSearch
     public string ScoreName => _positive >= 0 ? "roc_auc" : "macro_f1";
 
     /// <summary>The criterion in words, for the record.</summary>
-    public string Criterion => $"{(_positive >= 0 ? "ROC AUC of the positive label" : "macro F1 of the likeliest label")} on out-of-fold predictions of a k-fold cross-validation on the training images (augmented copies only in the training folds); settings searched one at a time (pooling, taps, L2, augmentation), each step keeping the cheapest candidate whose score is within one standard error of the step's best (standard error of the paired difference, {BootstrapSamples} bootstrap resamples of the images)";
+    public string Criterion => $"{(_positive >= 0 ? "ROC AUC of the positive label" : "macro F1 of the likeliest label")} on out-of-fold predictions of a k-fold cross-validation on the training images (augmented copies only in the training folds); settings searched one at a time (pooling, taps, weight-free features, L2, augmentation), each step keeping the cheapest candidate whose score is within one standard error of the step's best (standard error of the paired difference, {BootstrapSamples} bootstrap resamples of the images)";
 
     /// <summary>Out-of-fold probabilities of an evaluated setting.</summary>
     public float[][] Probabilities(ClassifierSetting setting) => _done[setting].Probabilities;

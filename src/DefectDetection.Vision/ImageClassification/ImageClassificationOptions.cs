@@ -45,6 +45,13 @@ public sealed class ImageClassificationOptions
     /// </summary>
     public Backbones.FeaturePooling? Pooling { get; init; }
 
+    /// <summary>
+    /// With a <see cref="Backbone"/>: also append the weight-free gradient histograms (<see cref="WeightFree"/> options)
+    /// to the backbone's features, plain texture and colour statistics beside the learned ones. Null (default): chosen by
+    /// cross-validation on the training images (see <see cref="AutoConfig"/>; false when the search is off).
+    /// </summary>
+    public bool? AppendWeightFree { get; init; }
+
     /// <summary>Images per backbone run. Default 8.</summary>
     public int BatchSize { get; init; } = 8;
 

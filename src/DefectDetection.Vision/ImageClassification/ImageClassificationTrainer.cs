@@ -49,8 +49,9 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
                 backbone = new OnnxBackbone(open with { Taps = [first, .. stages] }, backboneOptions);
             }
 
-            // Unset pooling: both poolings are computed, and each candidate takes its part.
-            _extractor = new OnnxFeatureExtractor(backbone, ownsBackbone: true, Options.Pooling ?? (search ? FeaturePooling.AverageAndMax : FeaturePooling.Average));
+            // Unset pooling: both poolings are computed, and each candidate takes its part; the same for the weight-free features.
+            OnnxFeatureExtractor onnx = new(backbone, ownsBackbone: true, Options.Pooling ?? (search ? FeaturePooling.AverageAndMax : FeaturePooling.Average));
+            _extractor = Options.AppendWeightFree ?? search ? new CombinedFeatureExtractor(onnx, new GradientHistogramFeatureExtractor(Options.WeightFree)) : onnx;
         }
         else
         {
@@ -124,7 +125,7 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
         int[] folds = Folds(y, labels);
         int[] yIndex = y.Select(v => Array.IndexOf(labels, v)).ToArray();
         FeatureLayout layout = FeatureLayout.Of(_extractor);
-        ClassifierSetting fixedSetting = new(layout.Taps, layout.Pooling, Options.Augmentation ?? ImageAugmentation.None, Options.Head.L2 ?? SoftmaxClassifierOptions.DefaultL2);
+        ClassifierSetting fixedSetting = new(layout.Taps, layout.Pooling, Options.Augmentation ?? ImageAugmentation.None, Options.Head.L2 ?? SoftmaxClassifierOptions.DefaultL2, layout.WeightFree > 0);
 
         // The search: each searched setting's candidates as a function of the current choice, cheapest first.
         clock.Restart();
@@ -147,6 +148,13 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
                 steps.Add(s => [.. Enumerable.Range(1, layout.Taps).Select(t => s with { Taps = t })]);
             }
 
+
+            if (layout.Pooling is not null && Options.AppendWeightFree is null)
+            {
+                searched.Add("weight_free");
+                start = start with { WeightFree = false };
+                steps.Add(s => [s with { WeightFree = false }, s with { WeightFree = true }]);
+            }
 
             if (Options.Head.L2 is null)
             {
@@ -196,7 +204,7 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
         IFeatureExtractor modelExtractor = ModelExtractor(chosen);
         float[][] features = layout.Slice(all, chosen);
         List<float[]>[] augmented = chosen.Augmentation == ImageAugmentation.None ? Empty(paths.Length) : layout.Slice(AugmentedAll(chosen.Augmentation), chosen);
-        bool same = chosen.Taps == layout.Taps || SameFeatures(modelExtractor, paths[0], features[0]);
+        bool same = (chosen.Taps == layout.Taps || layout.Pooling is null) || SameFeatures(modelExtractor, paths[0], features[0]);
         if (!same)
         {
             FeatureCache cache = new(modelExtractor, new FeatureCacheOptions { Directory = Options.CacheDirectory });
@@ -438,10 +446,19 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
         return trainer.Fit(x, labels, progress, cancellationToken);
     }
 
-    // The model's own extractor: the chosen taps and pooling of the backbone (a new session the model owns), or the weight-free extractor.
-    private IFeatureExtractor ModelExtractor(ClassifierSetting chosen) => _extractor is OnnxFeatureExtractor onnx
-        ? new OnnxFeatureExtractor(new OnnxBackbone(onnx.Backbone.Spec with { Taps = [.. onnx.Backbone.Layers.Take(chosen.Taps)] }, onnx.Backbone.Options), ownsBackbone: true, chosen.Pooling!.Value)
-        : _extractor;
+    // The model's own extractor: the chosen taps and pooling of the backbone (a new session the model owns) and the
+    // weight-free part when chosen, or the weight-free extractor alone.
+    private IFeatureExtractor ModelExtractor(ClassifierSetting chosen)
+    {
+        OnnxFeatureExtractor? onnx = _extractor as OnnxFeatureExtractor ?? (_extractor as CombinedFeatureExtractor)?.Onnx;
+        if (onnx is null)
+        {
+            return _extractor;
+        }
+
+        OnnxFeatureExtractor part = new(new OnnxBackbone(onnx.Backbone.Spec with { Taps = [.. onnx.Backbone.Layers.Take(chosen.Taps)] }, onnx.Backbone.Options), ownsBackbone: true, chosen.Pooling!.Value);
+        return chosen.WeightFree ? new CombinedFeatureExtractor(part, new GradientHistogramFeatureExtractor(Options.WeightFree)) : part;
+    }
 
     // Whether an extractor gives an image the features sliced from the search's extraction (to rounding).
     private static bool SameFeatures(IFeatureExtractor extractor, string path, float[] expected)
@@ -478,31 +495,38 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
         }
     }
 
-    /// <summary>Where each tap and pooling lies in the extractor's feature vector, to cut a candidate's part out of it.</summary>
+    /// <summary>Where each tap, pooling and the weight-free part lie in the extractor's feature vector, to cut a candidate's part out of it.</summary>
     private sealed class FeatureLayout
     {
         private readonly int[] _channels;
         private readonly FeaturePooling? _pooling;
 
-        private FeatureLayout(int[] channels, FeaturePooling? pooling)
+        private FeatureLayout(int[] channels, FeaturePooling? pooling, int weightFree)
         {
             _channels = channels;
             _pooling = pooling;
+            WeightFree = weightFree;
         }
 
         /// <summary>The taps extracted.</summary>
         public int Taps => _channels.Length;
 
-        /// <summary>The pooling extracted (both for a search), or null for the weight-free extractor.</summary>
+        /// <summary>The pooling extracted (both for a search), or null for the weight-free extractor alone.</summary>
         public FeaturePooling? Pooling => _pooling;
 
-        public static FeatureLayout Of(IFeatureExtractor extractor) => extractor is OnnxFeatureExtractor onnx
-            ? new FeatureLayout([.. onnx.Backbone.LayerShapes.Select(s => s.Channels)], onnx.Pooling)
-            : new FeatureLayout([extractor.FeatureLength], null);
+        /// <summary>Weight-free features after the backbone's (all of them without a backbone).</summary>
+        public int WeightFree { get; }
+
+        public static FeatureLayout Of(IFeatureExtractor extractor) => extractor switch
+        {
+            OnnxFeatureExtractor onnx => new FeatureLayout([.. onnx.Backbone.LayerShapes.Select(s => s.Channels)], onnx.Pooling, 0),
+            CombinedFeatureExtractor both => new FeatureLayout([.. both.Onnx.Backbone.LayerShapes.Select(s => s.Channels)], both.Onnx.Pooling, both.WeightFree.FeatureLength),
+            _ => new FeatureLayout([], null, extractor.FeatureLength),
+        };
 
         public float[][] Slice(float[][] rows, ClassifierSetting setting)
         {
-            if (_pooling is null || (setting.Taps == Taps && setting.Pooling == _pooling))
+            if (_pooling is null || (setting.Taps == Taps && setting.Pooling == _pooling && setting.WeightFree == (WeightFree > 0)))
             {
                 return rows;
             }
@@ -519,6 +543,11 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
                 }
 
                 offset += block;
+            }
+
+            if (setting.WeightFree)
+            {
+                ranges.Add((offset, WeightFree));
             }
 
             int length = ranges.Sum(r => r.Length);
