@@ -105,16 +105,30 @@ public sealed class ClassifierSearchTests : IDisposable
         string backbone = SharedData.PathOf("models", "mobilenetv2-int8", "mobilenetv2-int8-qdq.onnx");
         ImageDataset data = Textures();
         using ImageClassificationTrainer trainer = new(new ImageClassificationOptions { Backbone = BackboneSpec.MobileNetV2Int8(backbone), Augmentation = ImageAugmentation.None, Threads = 2 });
-        OnnxFeatureExtractor all = Assert.IsType<OnnxFeatureExtractor>(trainer.Extractor);
-        Assert.Equal(2, all.Backbone.Layers.Count);
+        OnnxFeatureExtractor all = Assert.IsType<CombinedFeatureExtractor>(trainer.Extractor).Onnx;
+        Assert.Equal(3, all.Backbone.Layers.Count); // the default tap, then features.13 and features.6
         Assert.Equal(FeaturePooling.AverageAndMax, all.Pooling);
         using ImageClassificationModel model = trainer.Fit(data);
         TrainingSearch search = model.Training.Search!;
-        Assert.Equal(["pooling", "taps", "l2"], search.Searched);
+        Assert.Equal(["pooling", "taps", "weight_free", "l2"], search.Searched);
         SearchCandidate chosen = search.Candidates.First(c => c.Name == search.Chosen);
         Assert.Equal((int)chosen.Settings["taps"], model.Backbone!.Layers.Count);
         Assert.Equal(all.Backbone.Layers.Take(model.Backbone.Layers.Count), model.Backbone.Layers);
-        Assert.Equal((FeaturePooling)(int)chosen.Settings["pooling"], ((OnnxFeatureExtractor)model.Extractor).Pooling);
+        OnnxFeatureExtractor kept = model.Extractor as OnnxFeatureExtractor ?? Assert.IsType<CombinedFeatureExtractor>(model.Extractor).Onnx;
+        Assert.Equal((FeaturePooling)(int)chosen.Settings["pooling"], kept.Pooling);
+        Assert.Equal(chosen.Settings["weight_free"] == 1, model.Extractor is CombinedFeatureExtractor);
+
+        // The saved model rebuilds the same extractor and predicts the same scores.
+        string file = Path.Combine(_dir, "backbone.ddmodel");
+        model.Save(file);
+        using ImageClassificationModel loaded = (ImageClassificationModel)DefectModel.Load(file);
+        Assert.Equal(model.Extractor.Identity, loaded.Extractor.Identity);
+        string[] paths = [.. data.Take(4).Select(i => i.ImagePath)];
+        IReadOnlyList<DefectPrediction> before = model.PredictFiles(paths), after = loaded.PredictFiles(paths);
+        for (int i = 0; i < paths.Length; i++)
+        {
+            Assert.Equal(before[i].Score, after[i].Score, 1e-5);
+        }
     }
 
     // Sixteen textures, half with a painted square (the defect), saved as PNG files.
