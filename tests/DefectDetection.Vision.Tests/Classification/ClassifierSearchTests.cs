@@ -27,7 +27,7 @@ public sealed class ClassifierSearchTests : IDisposable
         int[] y = [.. Enumerable.Range(0, perLabel * labels).Select(i => i % labels)];
         float[][] informative = Rows(y, d, separation: 4, seed: 1);
         float[][] noise = Rows(y, d, separation: 0, seed: 2);
-        ClassifierSetting start = new(1, FeaturePooling.Average, ImageAugmentation.None, SoftmaxClassifierOptions.DefaultL2);
+        ClassifierSetting start = new(1, FeaturePooling.Average, ImageAugmentation.None, SoftmaxClassifierOptions.DefaultL2, WeightFree: false);
         Func<ClassifierSetting, ClassifierSetting[]> pooling = s => [s with { Pooling = FeaturePooling.Average }, s with { Pooling = FeaturePooling.Max }, s with { Pooling = FeaturePooling.AverageAndMax }];
 
         ClassifierSearch clear = Search(s => s.Pooling == FeaturePooling.Average ? noise : informative, y, labels);
