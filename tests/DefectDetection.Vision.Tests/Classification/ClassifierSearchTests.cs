@@ -48,8 +48,8 @@ public sealed class ClassifierSearchTests : IDisposable
         using ImageClassificationTrainer trainer = new();
         using ImageClassificationModel model = trainer.Fit(data);
         TrainingSearch search = Assert.IsType<TrainingSearch>(model.Training.Search);
-        Assert.Equal(["augmentation", "l2"], search.Searched); // the weight-free extractor has no taps or pooling
-        Assert.Equal(4, search.Candidates.Count); // none and flips, then L2 1e-2 and 1e-4 beside the default
+        Assert.Equal(["l2", "augmentation"], search.Searched); // the weight-free extractor has no taps or pooling
+        Assert.Equal(6, search.Candidates.Count); // five L2 values, then flips
         Assert.Contains(search.Candidates, c => c.Name == search.Chosen);
         Assert.All(search.Candidates, c => Assert.InRange(c.Figures["roc_auc"], 0, 1));
         Assert.Equal(data.Count, search.TrainImages);
