@@ -32,8 +32,9 @@ public sealed class ImageClassificationOptions
 {
     /// <summary>
     /// The ONNX backbone (<see cref="Backbones.BackboneSpec"/>: file, input layout and taps); features are its pooled
-    /// taps (see <see cref="Backbones.OnnxFeatureExtractor"/>), by default the last spatial tensor before its global
-    /// pooling. Null (default): the weight-free <see cref="GradientHistogramFeatureExtractor"/> with
+    /// taps (see <see cref="Backbones.OnnxFeatureExtractor"/>); with no taps named, the last spatial tensor before its
+    /// global pooling, or with <see cref="AutoConfig"/> on also the stage outputs before it when cross-validation
+    /// prefers them. Null (default): the weight-free <see cref="GradientHistogramFeatureExtractor"/> with
     /// <see cref="WeightFree"/> options.
     /// </summary>
     public Backbones.BackboneSpec? Backbone { get; init; }
@@ -73,7 +74,7 @@ public sealed class ImageClassificationOptions
 
     /// <summary>
     /// Automatic configuration of the settings left null or empty: the backbone's taps (<see cref="Backbones.BackboneSpec.Taps"/>),
-    /// <see cref="Pooling"/>, <see cref="Augmentation"/> and the head's L2 (<see cref="SoftmaxClassifierOptions.L2"/>),
+    /// <see cref="Pooling"/>, <see cref="AppendWeightFree"/>, <see cref="Augmentation"/> and the head's L2 (<see cref="SoftmaxClassifierOptions.L2"/>),
     /// chosen by k-fold cross-validation on the training images only and recorded in
     /// <see cref="TrainingSummary.Search"/> (see docs/auto-config.md). Default: on, 5-minute budget.
     /// </summary>
