@@ -39,7 +39,8 @@ internal static class TrainCommand
         Option<string> pixelScale = new("--pixel-scale") { Description = "Backbone: factor on 0-255 pixel values before the mean is subtracted (default 1/255 = 0.00392156863)." };
         Option<string> mean = new("--mean") { HelpName = "M1,M2,M3", Description = "Backbone: per-channel mean subtracted after scaling, in tensor order (default ImageNet 0.485,0.456,0.406)." };
         Option<string> std = new("--std") { HelpName = "S1,S2,S3", Description = "Backbone: per-channel divisor after the mean (default ImageNet 0.229,0.224,0.225)." };
-        Option<string> l2 = new("--l2") { Description = "L2 regularisation of the head (default for classify: 1e-3, 1e-2 or 1e-4, chosen by cross-validation)." };
+        Option<string> l2 = new("--l2") { Description = "L2 regularisation of the head (default for classify: chosen by cross-validation among 1e-5 to 1e-1)." };
+        Option<string> weightFreeFeatures = new("--weight-free-features") { HelpName = "yes|no", Description = "Classify with --backbone: append the weight-free gradient histograms to the backbone's features (default: chosen by cross-validation)." };
         Option<string> pooling = new("--pooling") { Description = "Pooling of backbone maps: avg, max, avg+max (default: chosen by cross-validation)." };
         Option<string> weighting = new("--class-weighting") { Description = "Head class weighting: balanced (default) or none." };
         Option<string> valFraction = new("--val-fraction") { Description = "Share of training images held out for early stopping of the head (default 0)." };
@@ -50,7 +51,7 @@ internal static class TrainCommand
         Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file (the backbone or data file is never replaced)." };
         Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command command = new("train", $"Learn a model from labelled images. Tasks: {TaskHandlers.Describe}.") { data, testFraction, task, annotations, pipelineFile, backbone, layer, output, images, split, augment, inputSize, tiles, timeBudget, coresetRatio, border, contextWeight, positionWeight, nearestImages, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weighting, valFraction, seed, cache, normal, thresholdFrom, defectThreshold, overwrite, noEmbed, json };
+        Command command = new("train", $"Learn a model from labelled images. Tasks: {TaskHandlers.Describe}.") { data, testFraction, task, annotations, pipelineFile, backbone, layer, output, images, split, augment, inputSize, tiles, timeBudget, coresetRatio, border, contextWeight, positionWeight, nearestImages, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weightFreeFeatures, weighting, valFraction, seed, cache, normal, thresholdFrom, defectThreshold, overwrite, noEmbed, json };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse => Guard(context, () =>
         {
@@ -86,6 +87,13 @@ internal static class TrainCommand
                 Layout = Layout(parse.GetValue(channelOrder), parse.GetValue(pixelScale), parse.GetValue(mean), parse.GetValue(std)),
                 L2 = ParseDouble(parse.GetValue(l2), "--l2"),
                 Pooling = parse.GetValue(pooling),
+                AppendWeightFree = parse.GetValue(weightFreeFeatures)?.ToLowerInvariant() switch
+                {
+                    null => null,
+                    "yes" => true,
+                    "no" => false,
+                    var other => throw new ArgumentException($"--weight-free-features: '{other}' is not yes or no."),
+                },
                 ValidationFraction = ParseDouble(parse.GetValue(valFraction), "--val-fraction") ?? 0,
                 ClassWeighting = parse.GetValue(weighting) ?? "balanced",
                 Seed = OnnxTensorFiles.ParseInt(parse.GetValue(seed), "--seed", 0, 0, int.MaxValue),

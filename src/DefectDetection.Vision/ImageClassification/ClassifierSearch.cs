@@ -24,7 +24,8 @@ internal readonly record struct ClassifierSetting(int Taps, FeaturePooling? Pool
                 ? string.Create(CultureInfo.InvariantCulture, $"{Taps} tap{(Taps == 1 ? string.Empty : "s")} {PoolingName(p)}{(WeightFree ? " + weight-free" : string.Empty)}")
                 : "weight-free";
             string augmentation = Augmentation == ImageAugmentation.None ? "no augmentation" : Augmentation == ClassifierSearch.Flips ? "flips" : Augmentation.ToString();
-            return string.Create(CultureInfo.InvariantCulture, $"{features}, {augmentation}, L2 {L2:G3}");
+            string l2 = L2.ToString(L2 >= 1e-5 ? "0.#####" : "G3", CultureInfo.InvariantCulture);
+            return $"{features}, {augmentation}, L2 {l2}";
         }
     }
 

@@ -52,6 +52,7 @@ internal sealed class ClassifyTask : ITaskHandler
                 },
             },
             Seed = settings.Seed,
+            AppendWeightFree = settings.AppendWeightFree,
             AutoConfig = new Vision.AutoConfigOptions { TimeBudget = settings.TimeBudget },
             ValidationFraction = settings.ValidationFraction,
             ChooseDefectThreshold = settings.DefectThreshold,

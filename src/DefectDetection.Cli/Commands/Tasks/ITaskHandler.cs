@@ -70,6 +70,9 @@ internal sealed class TrainSettings
 
     public string? Pooling { get; init; }
 
+    /// <summary>Classify task: append the weight-free features to the backbone's (null: searched).</summary>
+    public bool? AppendWeightFree { get; init; }
+
     public double ValidationFraction { get; init; }
 
     public string ClassWeighting { get; init; } = "balanced";
