@@ -99,8 +99,8 @@ internal sealed class ClassifierSearch
     /// <summary>The criterion in words, for the record.</summary>
     public string Criterion => $"{(_positive >= 0 ? "ROC AUC of the positive label" : "macro F1 of the likeliest label")} on out-of-fold predictions of a k-fold cross-validation on the training images (augmented copies only in the training folds); settings searched one at a time (pooling, taps, weight-free features, L2, augmentation), each step keeping the cheapest candidate whose score is within one standard error of the step's best (standard error of the paired difference, {BootstrapSamples} bootstrap resamples of the images)";
 
-    /// <summary>Out-of-fold probabilities of an evaluated setting.</summary>
-    public float[][] Probabilities(ClassifierSetting setting) => _done[setting].Probabilities;
+    /// <summary>Out-of-fold probabilities of a setting, or null when it was not run.</summary>
+    public float[][]? Probabilities(ClassifierSetting setting) => _done.TryGetValue(setting, out (double Score, float[][] Probabilities) done) ? done.Probabilities : null;
 
     /// <summary>Runs the search.</summary>
     /// <param name="steps">The candidate values of each searched setting, as functions of the current choice (cheapest first); steps with one candidate are passed over.</param>
@@ -137,9 +137,11 @@ internal sealed class ClassifierSearch
                 float[][] x = _features(c);
                 double cells = (double)x.Length * (1 + Copies(c.Augmentation)) * x[0].Length;
                 double estimate = secondsPerCell * cells;
-                List<float[]>[]? copies = run.Count > 0 && clock.Elapsed.TotalSeconds + estimate > budgetSeconds
+                // The first candidate always runs, whatever the budget: the model needs a setting that was scored.
+                bool first = _done.Count == 0;
+                List<float[]>[]? copies = !first && clock.Elapsed.TotalSeconds + estimate > budgetSeconds
                     ? null
-                    : _augmented(c, budgetSeconds - clock.Elapsed.TotalSeconds - estimate);
+                    : _augmented(c, first ? double.PositiveInfinity : budgetSeconds - clock.Elapsed.TotalSeconds - estimate);
                 if (copies is null)
                 {
                     record.Add(new SearchCandidate

@@ -148,7 +148,6 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
                 steps.Add(s => [.. Enumerable.Range(1, layout.Taps).Select(t => s with { Taps = t })]);
             }
 
-
             if (layout.Pooling is not null && Options.AppendWeightFree is null)
             {
                 searched.Add("weight_free");
@@ -214,7 +213,7 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
 
         double featureSeconds = extractSeconds + (same ? 0 : clock.Elapsed.TotalSeconds);
         clock.Restart();
-        float[][] probabilities = same && search is not null ? search.Probabilities(chosen) : OutOfFold(features, augmented, y, labels, folds, chosen.L2, cancellationToken, progress);
+        float[][] probabilities = (same ? search?.Probabilities(chosen) : null) ?? OutOfFold(features, augmented, y, labels, folds, chosen.L2, cancellationToken, progress);
         (double? threshold, ClassificationMetrics cv, double? defectThreshold) = Summarise(probabilities, y, labels, positive);
         SoftmaxClassifierModel head = FitHead(features, augmented, y, Enumerable.Range(0, y.Length).ToArray(), chosen.L2, progress, cancellationToken);
         double headSeconds = clock.Elapsed.TotalSeconds;
