@@ -89,6 +89,12 @@ public sealed class TrainEvaluatePredictCommandTests : IDisposable
         Assert.Equal(6, train.GetProperty("test").GetProperty("count").GetInt32());
         Assert.True(File.Exists(model));
 
+        // No options: the automatic configuration's record (docs/auto-config.md), with the chosen candidate among those tried.
+        JsonElement search = train.GetProperty("search");
+        string chosen = search.GetProperty("chosen").GetString()!;
+        Assert.Contains(search.GetProperty("candidates").EnumerateArray(), c => c.GetProperty("name").GetString() == chosen);
+        Assert.Equal(["l2", "augmentation"], search.GetProperty("searched").EnumerateArray().Select(e => e.GetString()));
+
         // Not overwritten without --overwrite.
         (code, _, err) = Run("train", "--data", data, "--out", model);
         Assert.Equal(2, code);

@@ -25,7 +25,7 @@ internal static class TrainCommand
         Option<string> output = new("--out") { Description = "The .ddmodel file to write." };
         Option<string> images = new("--images") { Description = "The image folder of a manifest (required for s3:// references; every image and mask must lie inside it)." };
         Option<string> split = new("--split") { Description = "The list of a splits .json to train on ([task:]name, several joined by +; default classification train, tested on test)." };
-        Option<string> augment = new("--augment") { Description = "Augmented copies: none (default), hflip, vflip, rot90, crops (comma-separated); for --task anomaly: flips (the bank also learns each normal mirrored)." };
+        Option<string> augment = new("--augment") { Description = "Augmented copies: none, hflip, vflip, rot90, crops (comma-separated; default for classify: none or both flips, chosen by cross-validation); for --task anomaly: none (default) or flips (the bank also learns each normal mirrored)." };
         Option<string> inputSize = new("--input-size") { Description = "Anomaly task: the side the backbone runs at (default 224; the model's fixed input is made dynamic, only trunk layers are tapped)." };
         Option<string> tiles = new("--tiles") { Description = "Anomaly task: tiles a side (1-4) the image is cut into for the backbone, for small defects in large images (default: chosen by validation on synthetic defects; 1 turns the search off)." };
         Option<string> timeBudget = new("--time-budget") { HelpName = "SECONDS", Description = "Time the automatic configuration may take before the final training (default 300; 0: no limit)." };
@@ -39,8 +39,9 @@ internal static class TrainCommand
         Option<string> pixelScale = new("--pixel-scale") { Description = "Backbone: factor on 0-255 pixel values before the mean is subtracted (default 1/255 = 0.00392156863)." };
         Option<string> mean = new("--mean") { HelpName = "M1,M2,M3", Description = "Backbone: per-channel mean subtracted after scaling, in tensor order (default ImageNet 0.485,0.456,0.406)." };
         Option<string> std = new("--std") { HelpName = "S1,S2,S3", Description = "Backbone: per-channel divisor after the mean (default ImageNet 0.229,0.224,0.225)." };
-        Option<string> l2 = new("--l2") { Description = "L2 regularisation of the head (default 1e-3)." };
-        Option<string> pooling = new("--pooling") { Description = "Pooling of backbone maps: avg (default), max, avg+max." };
+        Option<string> l2 = new("--l2") { Description = "L2 regularisation of the head (default for classify: chosen by cross-validation among 1e-5 to 1e-1)." };
+        Option<string> weightFreeFeatures = new("--weight-free-features") { HelpName = "yes|no", Description = "Classify with --backbone: append the weight-free gradient histograms to the backbone's features (default: chosen by cross-validation)." };
+        Option<string> pooling = new("--pooling") { Description = "Pooling of backbone maps: avg, max, avg+max (default: chosen by cross-validation)." };
         Option<string> weighting = new("--class-weighting") { Description = "Head class weighting: balanced (default) or none." };
         Option<string> valFraction = new("--val-fraction") { Description = "Share of training images held out for early stopping of the head (default 0)." };
         Option<string> seed = new("--seed") { Description = "Random seed (default 0)." };
@@ -50,7 +51,7 @@ internal static class TrainCommand
         Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file (the backbone or data file is never replaced)." };
         Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
         Option<bool> json = new("--json") { Description = "Write JSON for machines instead of text." };
-        Command command = new("train", $"Learn a model from labelled images. Tasks: {TaskHandlers.Describe}.") { data, testFraction, task, annotations, pipelineFile, backbone, layer, output, images, split, augment, inputSize, tiles, timeBudget, coresetRatio, border, contextWeight, positionWeight, nearestImages, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weighting, valFraction, seed, cache, normal, thresholdFrom, defectThreshold, overwrite, noEmbed, json };
+        Command command = new("train", $"Learn a model from labelled images. Tasks: {TaskHandlers.Describe}.") { data, testFraction, task, annotations, pipelineFile, backbone, layer, output, images, split, augment, inputSize, tiles, timeBudget, coresetRatio, border, contextWeight, positionWeight, nearestImages, layerFeatures, channelOrder, pixelScale, mean, std, l2, pooling, weightFreeFeatures, weighting, valFraction, seed, cache, normal, thresholdFrom, defectThreshold, overwrite, noEmbed, json };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse => Guard(context, () =>
         {
@@ -73,7 +74,7 @@ internal static class TrainCommand
                 Layers = (parse.GetValue(layer) ?? []).SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray(),
                 Images = parse.GetValue(images),
                 Split = parse.GetValue(split),
-                Augment = parse.GetValue(augment) ?? "none",
+                Augment = parse.GetValue(augment),
                 InputSize = parse.GetValue(inputSize) is { } side ? OnnxTensorFiles.ParseInt(side, "--input-size", 224, 32, 4096) : null,
                 Tiles = parse.GetValue(tiles) is { } t ? OnnxTensorFiles.ParseInt(t, "--tiles", 1, 1, 4) : null,
                 TimeBudget = TimeSpan.FromSeconds(parse.GetValue(timeBudget) is { } tb ? OnnxTensorFiles.ParseInt(tb, "--time-budget", 300, 0, 86_400) : 300),
@@ -85,7 +86,14 @@ internal static class TrainCommand
                 MaxLayerFeatures = parse.GetValue(layerFeatures) is { } lf ? OnnxTensorFiles.ParseInt(lf, "--layer-features", 0, 0, 100_000) : null,
                 Layout = Layout(parse.GetValue(channelOrder), parse.GetValue(pixelScale), parse.GetValue(mean), parse.GetValue(std)),
                 L2 = ParseDouble(parse.GetValue(l2), "--l2"),
-                Pooling = parse.GetValue(pooling) ?? "avg",
+                Pooling = parse.GetValue(pooling),
+                AppendWeightFree = parse.GetValue(weightFreeFeatures)?.ToLowerInvariant() switch
+                {
+                    null => null,
+                    "yes" => true,
+                    "no" => false,
+                    var other => throw new ArgumentException($"--weight-free-features: '{other}' is not yes or no."),
+                },
                 ValidationFraction = ParseDouble(parse.GetValue(valFraction), "--val-fraction") ?? 0,
                 ClassWeighting = parse.GetValue(weighting) ?? "balanced",
                 Seed = OnnxTensorFiles.ParseInt(parse.GetValue(seed), "--seed", 0, 0, int.MaxValue),

@@ -10,7 +10,7 @@ namespace DefectDetection.ModelFiles;
 /// <summary>The image classifier's settings (<see cref="ModelManifest.ImageClassifier"/>).</summary>
 public sealed class ImageClassifierSection
 {
-    /// <summary>The feature extractor: <c>onnx-gap</c> (pooled maps of a backbone, see <see cref="ModelManifest.Backbone"/>) or <c>gradient-histogram</c> (weight-free).</summary>
+    /// <summary>The feature extractor: <c>onnx-gap</c> (pooled maps of a backbone, see <see cref="ModelManifest.Backbone"/>), <c>gradient-histogram</c> (weight-free) or <c>onnx-gap+gradient-histogram</c> (both, concatenated).</summary>
     public string Extractor { get; init; } = string.Empty;
 
     /// <summary>The extractor's identity string, compared with the rebuilt extractor's when loading.</summary>

@@ -40,6 +40,9 @@ public static class TrainingStages
     /// <summary>Extracting the features of augmented copies (one report per image).</summary>
     public const string Augmentation = "augmentation";
 
+    /// <summary>Automatic configuration: trying candidate settings (one report per candidate; the stage text may name it).</summary>
+    public const string Search = "search";
+
     /// <summary>Cross-validating to choose the decision threshold (one report per fold).</summary>
     public const string Threshold = "threshold";
 

@@ -15,7 +15,7 @@ namespace DefectDetection.Vision.Backbones;
 /// </para>
 /// <para>
 /// With no <see cref="Taps"/> each learner chooses them from the graph and records the choice in its model: the image
-/// classifier the last spatial tensor before the global pooling, PatchCore the stage outputs at strides 8 and 16
+/// classifier the last spatial tensor before the global pooling (plus stage outputs when its automatic configuration prefers them), PatchCore the stage outputs at strides 8 and 16
 /// (layer2 and layer3 of a ResNet).
 /// </para>
 /// </remarks>

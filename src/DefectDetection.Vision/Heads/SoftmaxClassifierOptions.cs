@@ -31,8 +31,14 @@ public sealed class SoftmaxClassifierOptions
     /// <summary>The optimiser. Default <see cref="ClassifierOptimizer.Lbfgs"/>.</summary>
     public ClassifierOptimizer Optimizer { get; init; } = ClassifierOptimizer.Lbfgs;
 
-    /// <summary>L2 penalty on the weights (not the biases): loss + L2/2 x |W|^2. Default 1e-3.</summary>
-    public double L2 { get; init; } = 1e-3;
+    /// <summary>The L2 penalty used when <see cref="L2"/> is null and nothing chooses it: 1e-3.</summary>
+    public const double DefaultL2 = 1e-3;
+
+    /// <summary>
+    /// L2 penalty on the weights (not the biases): loss + L2/2 x |W|^2. Null (default): <see cref="DefaultL2"/>, except
+    /// in an <see cref="ImageClassificationTrainer"/> with automatic configuration on, which chooses it by cross-validation.
+    /// </summary>
+    public double? L2 { get; init; }
 
     /// <summary>Class weighting against imbalance. Default <see cref="ClassWeighting.Balanced"/>.</summary>
     public ClassWeighting ClassWeighting { get; init; } = ClassWeighting.Balanced;
@@ -90,7 +96,7 @@ public sealed class SoftmaxClassifierOptions
             }
         }
 
-        Check(L2 >= 0 && double.IsFinite(L2), nameof(L2), L2, "a finite number >= 0");
+        Check(L2 is null or (>= 0 and < double.PositiveInfinity), nameof(L2), L2 ?? 0, "a finite number >= 0");
         Check(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), ValidationFraction, "in [0, 1)");
         Check(MinSamplesForValidation >= 2, nameof(MinSamplesForValidation), MinSamplesForValidation, ">= 2");
         Check(MaxIterations >= 1, nameof(MaxIterations), MaxIterations, ">= 1");

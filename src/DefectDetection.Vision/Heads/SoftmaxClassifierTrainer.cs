@@ -94,7 +94,7 @@ public sealed class SoftmaxClassifierTrainer
         // Class weights from the training part.
         double[] classWeight = ComputeClassWeights(names, y, trainIdx);
 
-        SoftmaxObjective train = BuildObjective(features, y, trainIdx, classWeight, mean, scale, d, c, (float)Options.L2);
+        SoftmaxObjective train = BuildObjective(features, y, trainIdx, classWeight, mean, scale, d, c, (float)(Options.L2 ?? SoftmaxClassifierOptions.DefaultL2));
         SoftmaxObjective? validation = valIdx.Length == 0 ? null : BuildObjective(features, y, valIdx, classWeight, mean, scale, d, c, 0f);
 
         float[] theta = new float[train.ParameterCount];

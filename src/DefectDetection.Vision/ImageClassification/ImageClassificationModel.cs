@@ -24,6 +24,7 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
     internal const string TaskName = "classification";
     private const string KindOnnx = "onnx-gap";
     private const string KindWeightFree = "gradient-histogram";
+    private const string KindBoth = KindOnnx + "+" + KindWeightFree;
     private readonly SharedResource<IFeatureExtractor> _shared;
     private readonly IFeatureExtractor _extractor;
     private int _disposed;
@@ -93,7 +94,9 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
     public IFeatureExtractor Extractor => _extractor;
 
     /// <summary>The backbone, or null for the weight-free extractor.</summary>
-    public OnnxBackbone? Backbone => (_extractor as OnnxFeatureExtractor)?.Backbone;
+    public OnnxBackbone? Backbone => BackboneExtractor?.Backbone;
+
+    private OnnxFeatureExtractor? BackboneExtractor => _extractor as OnnxFeatureExtractor ?? (_extractor as CombinedFeatureExtractor)?.Onnx;
 
     /// <inheritdoc />
     public CropSize? InputSize => null;
@@ -263,15 +266,15 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
         BackboneInfo? backboneInfo = null;
         var section = new ImageClassifierSection
         {
-            Extractor = Backbone is null ? KindWeightFree : KindOnnx,
+            Extractor = Backbone is null ? KindWeightFree : _extractor is CombinedFeatureExtractor ? KindBoth : KindOnnx,
             ExtractorIdentity = _extractor.Identity,
             FeatureLength = _extractor.FeatureLength,
             NormalLabels = NormalLabels,
             PositiveLabel = PositiveLabel,
             DefectThreshold = DefectThreshold,
             ThresholdRule = Training.ThresholdRule,
-            Pooling = Backbone is null ? null : ((OnnxFeatureExtractor)_extractor).Pooling.ToString(),
-            WeightFree = Backbone is null ? new WeightFreeExtractorInfo { Size = _weightFree.Size, Grid = _weightFree.Grid, Bins = _weightFree.OrientationBins, Scales = _weightFree.Scales } : null,
+            Pooling = BackboneExtractor?.Pooling.ToString(),
+            WeightFree = Backbone is null || _extractor is CombinedFeatureExtractor ? new WeightFreeExtractorInfo { Size = _weightFree.Size, Grid = _weightFree.Grid, Bins = _weightFree.OrientationBins, Scales = _weightFree.Scales } : null,
             FeatureSeconds = Training.FeatureSeconds,
             HeadSeconds = Training.HeadSeconds,
             AugmentedCount = Training.AugmentedCount,
@@ -307,6 +310,7 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
             TrainingData = new TrainingDataSummary { ImageCount = Training.ImageCount, PerLabel = Training.PerLabel, Source = options.DataSource },
             Metrics = metrics,
             ImageClassifier = section,
+            Search = Training.Search,
             CreatedUtc = CreatedUtc,
         };
         return new ModelPackage(manifest, _head.ToTensors(), backboneInfo is { Embedded: true } ? _backboneBytes : null);
@@ -349,7 +353,7 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
         string kind = p.Extractor;
         try
         {
-            if (kind == KindOnnx)
+            if (kind is KindOnnx or KindBoth)
             {
                 BackboneInfo b = m.Backbone ?? throw new ModelFileException(full, "manifest.json", "the backbone is not described");
                 bytes = package.EmbeddedBackbone ?? (backbonePath is not null ? File.ReadAllBytes(backbonePath)
@@ -359,7 +363,14 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
                     new OnnxBackboneOptions { Threads = threads ?? Environment.ProcessorCount });
                 FeaturePooling pooling = Enum.TryParse(p.Pooling, out FeaturePooling pv) && Enum.IsDefined(pv) ? pv
                     : throw new ModelFileException(full, "manifest.json", "$.image_classifier.pooling", $"'{p.Pooling}' is not one of {string.Join(", ", Enum.GetNames<FeaturePooling>())}");
-                extractor = new OnnxFeatureExtractor(backbone, ownsBackbone: true, pooling);
+                OnnxFeatureExtractor onnx = new(backbone, ownsBackbone: true, pooling);
+                extractor = onnx;
+                if (kind == KindBoth)
+                {
+                    WeightFreeExtractorInfo w = p.WeightFree ?? throw new ModelFileException(full, "manifest.json", "$.image_classifier.weight_free", "missing");
+                    weightFree = new GradientHistogramOptions { Size = w.Size, Grid = w.Grid, OrientationBins = w.Bins, Scales = w.Scales };
+                    extractor = new CombinedFeatureExtractor(onnx, new GradientHistogramFeatureExtractor(weightFree));
+                }
             }
             else if (kind == KindWeightFree)
             {
@@ -409,6 +420,7 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
             FeatureSeconds = p.FeatureSeconds,
             HeadSeconds = p.HeadSeconds,
             ThresholdRule = p.ThresholdRule,
+            Search = m.Search,
         };
         string[] normal = [.. p.NormalLabels];
         return new ImageClassificationModel(extractor, head, positive, m.Threshold, normal, training, bytes, weightFree, m.CreatedUtc)

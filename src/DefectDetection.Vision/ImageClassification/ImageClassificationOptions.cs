@@ -32,14 +32,26 @@ public sealed class ImageClassificationOptions
 {
     /// <summary>
     /// The ONNX backbone (<see cref="Backbones.BackboneSpec"/>: file, input layout and taps); features are its pooled
-    /// taps (see <see cref="Backbones.OnnxFeatureExtractor"/>), by default the last spatial tensor before its global
-    /// pooling. Null (default): the weight-free <see cref="GradientHistogramFeatureExtractor"/> with
+    /// taps (see <see cref="Backbones.OnnxFeatureExtractor"/>); with no taps named, the last spatial tensor before its
+    /// global pooling, or with <see cref="AutoConfig"/> on also the stage outputs before it when cross-validation
+    /// prefers them. Null (default): the weight-free <see cref="GradientHistogramFeatureExtractor"/> with
     /// <see cref="WeightFree"/> options.
     /// </summary>
     public Backbones.BackboneSpec? Backbone { get; init; }
 
-    /// <summary>How each tapped map is pooled to a vector. Default <see cref="Backbones.FeaturePooling.Average"/>.</summary>
-    public Backbones.FeaturePooling Pooling { get; init; } = Backbones.FeaturePooling.Average;
+    /// <summary>
+    /// How each tapped map is pooled to a vector. Null (default): chosen by cross-validation on the training images
+    /// among average, max and both (see <see cref="AutoConfig"/>; <see cref="Backbones.FeaturePooling.Average"/> when the
+    /// search is off). Not used by the weight-free extractor.
+    /// </summary>
+    public Backbones.FeaturePooling? Pooling { get; init; }
+
+    /// <summary>
+    /// With a <see cref="Backbone"/>: also append the weight-free gradient histograms (<see cref="WeightFree"/> options)
+    /// to the backbone's features, plain texture and colour statistics beside the learned ones. Null (default): chosen by
+    /// cross-validation on the training images (see <see cref="AutoConfig"/>; false when the search is off).
+    /// </summary>
+    public bool? AppendWeightFree { get; init; }
 
     /// <summary>Images per backbone run. Default 8.</summary>
     public int BatchSize { get; init; } = 8;
@@ -53,8 +65,20 @@ public sealed class ImageClassificationOptions
     /// <summary>The classifier head's options (L2, optimizer, class weighting, early stopping...). Its seed is replaced by <see cref="Seed"/>.</summary>
     public SoftmaxClassifierOptions Head { get; init; } = new();
 
-    /// <summary>Augmented copies added to the training features. Default <see cref="ImageAugmentation.None"/>.</summary>
-    public ImageAugmentation Augmentation { get; init; }
+    /// <summary>
+    /// Augmented copies added to the training features. Null (default): chosen by cross-validation on the training
+    /// images between none and both flips (see <see cref="AutoConfig"/>; <see cref="ImageAugmentation.None"/> when the
+    /// search is off).
+    /// </summary>
+    public ImageAugmentation? Augmentation { get; init; }
+
+    /// <summary>
+    /// Automatic configuration of the settings left null or empty: the backbone's taps (<see cref="Backbones.BackboneSpec.Taps"/>),
+    /// <see cref="Pooling"/>, <see cref="AppendWeightFree"/>, <see cref="Augmentation"/> and the head's L2 (<see cref="SoftmaxClassifierOptions.L2"/>),
+    /// chosen by k-fold cross-validation on the training images only and recorded in
+    /// <see cref="TrainingSummary.Search"/> (see docs/auto-config.md). Default: on, 5-minute budget.
+    /// </summary>
+    public AutoConfigOptions AutoConfig { get; init; } = new();
 
     /// <summary>
     /// The fraction of the training images the head holds out for early stopping and temperature calibration.
@@ -104,6 +128,13 @@ public sealed class ImageClassificationOptions
         ArgumentNullException.ThrowIfNull(Head, nameof(Head));
         ArgumentNullException.ThrowIfNull(Threshold, nameof(Threshold));
         ArgumentNullException.ThrowIfNull(NormalLabels, nameof(NormalLabels));
+        ArgumentNullException.ThrowIfNull(AutoConfig, nameof(AutoConfig));
+        Head.Validate();
+        if (Pooling is { } pooling && !Enum.IsDefined(pooling))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Pooling), pooling, "Unknown pooling.");
+        }
+
         ArgumentException.ThrowIfNullOrEmpty(PositiveLabel, nameof(PositiveLabel));
         if (!(ValidationFraction is >= 0 and < 0.9))
         {
@@ -115,7 +146,7 @@ public sealed class ImageClassificationOptions
             throw new ArgumentOutOfRangeException(nameof(ThresholdFolds), ThresholdFolds, "Must be in [2, 20].");
         }
 
-        if ((Augmentation & ~(ImageAugmentation.FlipHorizontal | ImageAugmentation.FlipVertical | ImageAugmentation.Rotate90 | ImageAugmentation.Crops)) != 0)
+        if (Augmentation is { } augmentation && (augmentation & ~(ImageAugmentation.FlipHorizontal | ImageAugmentation.FlipVertical | ImageAugmentation.Rotate90 | ImageAugmentation.Crops)) != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(Augmentation), Augmentation, "Unknown augmentation flag.");
         }

@@ -26,6 +26,9 @@ public sealed class TrainingSummary
     /// <summary>Out-of-fold metrics of the cross-validation (at the chosen threshold for two labels), or null when a label had too few images.</summary>
     public ClassificationMetrics? CrossValidation { get; init; }
 
+    /// <summary>The automatic configuration's record (candidates, their cross-validated figures, the choice), or null when every searched setting was given.</summary>
+    public DefectDetection.ModelFiles.TrainingSearch? Search { get; init; }
+
     /// <summary>The rule that set the decision threshold on out-of-fold probabilities (for example <c>StableF1</c>), or null when none was set.</summary>
     public string? ThresholdRule { get; init; }
 }

@@ -47,7 +47,7 @@ internal sealed class AnomalyTask : ITaskHandler
             throw new ArgumentException($"--threshold-from anomalies: the training part has no labelled anomalies (only {string.Join(", ", normal)}).");
         }
 
-        bool flips = settings.Augment switch
+        bool flips = (settings.Augment ?? "none") switch
         {
             "none" => false,
             "flips" => true,

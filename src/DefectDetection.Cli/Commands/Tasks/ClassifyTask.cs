@@ -32,9 +32,10 @@ internal sealed class ClassifyTask : ITaskHandler
         ImageClassificationOptions options = new()
         {
             Backbone = settings.BackboneSpec(),
-            Augmentation = ParseAugmentation(settings.Augment),
-            Pooling = settings.Pooling.ToLowerInvariant() switch
+            Augmentation = settings.Augment is { } augment ? ParseAugmentation(augment) : null,
+            Pooling = settings.Pooling?.ToLowerInvariant() switch
             {
+                null => null,
                 "avg" => FeaturePooling.Average,
                 "max" => FeaturePooling.Max,
                 "avg+max" => FeaturePooling.AverageAndMax,
@@ -42,7 +43,7 @@ internal sealed class ClassifyTask : ITaskHandler
             },
             Head = new SoftmaxClassifierOptions
             {
-                L2 = settings.L2 ?? new SoftmaxClassifierOptions().L2,
+                L2 = settings.L2,
                 ClassWeighting = settings.ClassWeighting.ToLowerInvariant() switch
                 {
                     "balanced" => ClassWeighting.Balanced,
@@ -51,6 +52,8 @@ internal sealed class ClassifyTask : ITaskHandler
                 },
             },
             Seed = settings.Seed,
+            AppendWeightFree = settings.AppendWeightFree,
+            AutoConfig = new Vision.AutoConfigOptions { TimeBudget = settings.TimeBudget },
             ValidationFraction = settings.ValidationFraction,
             ChooseDefectThreshold = settings.DefectThreshold,
             CacheDirectory = settings.CacheDirectory,
@@ -81,16 +84,24 @@ internal sealed class ClassifyTask : ITaskHandler
             model = ProgressDisplay.Run(context, bars =>
             {
                 IStageBar features = bars.Add("features", train.Count);
-                IStageBar augment = bars.Add("augmentation", train.Count, started: options.Augmentation != ImageAugmentation.None);
+                IStageBar augment = bars.Add("augmentation", train.Count, started: options.Augmentation is not (null or ImageAugmentation.None));
+                IStageBar? search = null;
                 IStageBar folds = bars.Add("cross-validation", options.ThresholdFolds);
                 IStageBar head = bars.Add("head", 1);
                 ImageClassificationModel fitted = trainer.Fit(train, new SyncProgress<TrainingProgress>(p =>
                 {
+                    // One bar for the search, titled with the candidate being tried.
+                    if (p.Stage.StartsWith(TrainingStages.Search, StringComparison.Ordinal))
+                    {
+                        search ??= bars.Add("search (cross-validated candidates)", Math.Max(1, p.Total));
+                    }
+
                     IStageBar t = p.Stage switch
                     {
                         TrainingStages.Features => features,
                         TrainingStages.Augmentation => augment,
                         TrainingStages.Threshold => folds,
+                        _ when search is not null && p.Stage.StartsWith(TrainingStages.Search, StringComparison.Ordinal) => search,
                         _ => head,
                     };
                     t.MaxValue = Math.Max(1, p.Total);
@@ -131,14 +142,31 @@ internal sealed class ClassifyTask : ITaskHandler
                     Test = testMetrics is null ? null : MetricsJson(testMetrics),
                     DefectThreshold = model.PositiveLabel is null ? model.Threshold : null,
                     TestDefectVsNormal = testDefects is null ? null : MetricsJson(testDefects),
+                    model.Training.Search,
                 };
-                context.Out.WriteLine(JsonSerializer.Serialize(result, CliJson.Options));
+                System.Text.Json.Nodes.JsonObject node = JsonSerializer.SerializeToNode(result, CliJson.Options)!.AsObject();
+                if (model.Training.Search is null)
+                {
+                    node.Remove("search"); // written only when there was a search
+                }
+
+                context.Out.WriteLine(node.ToJsonString(CliJson.Options));
             }
             else
             {
                 context.Out.WriteLine($"model:    {Path.GetFullPath(settings.Out)}");
                 context.Out.WriteLine($"features: {model.Extractor.FeatureLength} from {(model.Backbone is { } b ? $"{b.Name} [{string.Join(", ", b.Layers)}]" : "the weight-free extractor")}");
                 context.Out.WriteLine($"images:   {model.Training.ImageCount} ({string.Join(", ", model.Training.PerLabel.Select(p => $"{p.Key} {p.Value}"))}), augmented copies {model.Training.AugmentedCount}");
+                if (model.Training.Search is { } record)
+                {
+                    context.Out.WriteLine($"configuration: {record.Chosen} ({record.Seconds:F1} s; {record.Searched.Count} setting(s) searched by {model.Training.CrossValidation?.Count ?? 0}-image cross-validation)");
+                    foreach (SearchCandidate c in record.Candidates)
+                    {
+                        string figures = c.Skipped ?? string.Join(", ", c.Figures.Select(f => $"{f.Key} {f.Value:F3}")) + $", {c.Seconds:F1} s";
+                        context.Out.WriteLine($"  {(c.Name == record.Chosen ? "*" : " ")} {c.Name}: {figures}");
+                    }
+                }
+
                 context.Out.WriteLine($"time:     features {model.Training.FeatureSeconds:F2} s, head {model.Training.HeadSeconds:F2} s");
                 if (model.Threshold is { } t)
                 {

@@ -30,7 +30,7 @@ internal sealed class TrainSettings
 
     public bool NoEmbed { get; init; }
 
-    public string Augment { get; init; } = "none";
+    public string? Augment { get; init; }
 
     /// <summary>Anomaly task: the backbone's input side (null: the default).</summary>
     public int? InputSize { get; init; }
@@ -68,7 +68,10 @@ internal sealed class TrainSettings
 
     public double? L2 { get; init; }
 
-    public string Pooling { get; init; } = "avg";
+    public string? Pooling { get; init; }
+
+    /// <summary>Classify task: append the weight-free features to the backbone's (null: searched).</summary>
+    public bool? AppendWeightFree { get; init; }
 
     public double ValidationFraction { get; init; }
 
