@@ -220,7 +220,7 @@ public sealed class DefectProject : IDisposable
         var versions = _db.Query("SELECT status, COUNT(*) FROM versions GROUP BY status", r => (r.GetString(0), r.GetInt32(1)), t)
             .ToDictionary(v => v.Item1, v => v.Item2, StringComparer.Ordinal);
         int trials = Convert.ToInt32(_db.Scalar("SELECT COUNT(*) FROM trials", t), CultureInfo.InvariantCulture);
-        return new ProjectSummary(Name, Folder, CatalogSchema.VersionOf(_db.Connection), Revision, NormalLabels, entries, versions, Models.ActiveNumber(t), trials);
+        return new ProjectSummary(Name, Folder, Convert.ToInt32(_db.Scalar("PRAGMA user_version", t), CultureInfo.InvariantCulture), Revision, NormalLabels, entries, versions, Models.ActiveNumber(t), trials);
     });
 
     /// <summary>Closes the catalog.</summary>

@@ -13,6 +13,9 @@ internal sealed class CatalogDb : IDisposable
 {
     private readonly SqliteConnection _connection;
 
+    // The transaction in progress on this connection: commands created without one join it.
+    private SqliteTransaction? _current;
+
     private CatalogDb(string path, SqliteConnection connection)
     {
         Path = path;
@@ -69,7 +72,7 @@ internal sealed class CatalogDb : IDisposable
     {
         SqliteCommand command = _connection.CreateCommand();
         command.CommandText = sql;
-        command.Transaction = transaction;
+        command.Transaction = transaction ?? _current;
         foreach ((string name, object? value) in parameters)
         {
             command.Parameters.AddWithValue(name, value ?? DBNull.Value);
@@ -114,10 +117,18 @@ internal sealed class CatalogDb : IDisposable
     public T Write<T>(Func<SqliteTransaction, T> work)
     {
         using SqliteTransaction transaction = _connection.BeginTransaction(deferred: false);
-        T result = work(transaction);
-        Execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'", transaction);
-        transaction.Commit();
-        return result;
+        _current = transaction;
+        try
+        {
+            T result = work(transaction);
+            Execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'", transaction);
+            transaction.Commit();
+            return result;
+        }
+        finally
+        {
+            _current = null;
+        }
     }
 
     /// <summary>Runs <paramref name="work"/> in one write transaction.</summary>
@@ -130,10 +141,23 @@ internal sealed class CatalogDb : IDisposable
     /// <summary>Reads several statements as one consistent snapshot.</summary>
     public T Read<T>(Func<SqliteTransaction, T> work)
     {
+        if (_current is not null)
+        {
+            return work(_current); // already inside a transaction
+        }
+
         using SqliteTransaction transaction = _connection.BeginTransaction(deferred: true);
-        T result = work(transaction);
-        transaction.Commit();
-        return result;
+        _current = transaction;
+        try
+        {
+            T result = work(transaction);
+            transaction.Commit();
+            return result;
+        }
+        finally
+        {
+            _current = null;
+        }
     }
 
     /// <summary>A meta value, or null.</summary>
