@@ -1,0 +1,73 @@
+using DefectDetection.Imaging;
+
+namespace DefectDetection.Projects.Tests;
+
+/// <summary>Small generated image sets for the project tests: textures, the anomalies with a painted square.</summary>
+internal static class TestImages
+{
+    /// <summary>A smooth random texture; <paramref name="defect"/> paints a bright square on it.</summary>
+    public static Image Texture(int seed, int size, bool defect)
+    {
+        Random rng = new(seed);
+        Image image = Image.Create(size, size, PixelFormat.Rgb24);
+        double px = rng.NextDouble() * 6, py = rng.NextDouble() * 6;
+        for (int y = 0; y < size; y++)
+        {
+            Span<byte> row = image.GetRow(y);
+            for (int x = 0; x < size; x++)
+            {
+                double v = 128 + (40 * Math.Sin((x / 5.0) + px) * Math.Cos((y / 7.0) + py)) + (rng.NextDouble() * 10);
+                row[3 * x] = (byte)v;
+                row[(3 * x) + 1] = (byte)(v * 0.8);
+                row[(3 * x) + 2] = (byte)(v * 0.6);
+            }
+        }
+
+        if (defect)
+        {
+            int s = size / 3, x0 = rng.Next(size - s), y0 = rng.Next(size - s);
+            for (int y = y0; y < y0 + s; y++)
+            {
+                Span<byte> row = image.GetRow(y);
+                for (int x = x0; x < x0 + s; x++)
+                {
+                    row[3 * x] = 20;
+                    row[(3 * x) + 1] = 200;
+                    row[(3 * x) + 2] = 240;
+                }
+            }
+        }
+
+        return image;
+    }
+
+    /// <summary>Writes <c>normal/</c> and <c>anomaly/</c> label folders under <paramref name="folder"/>; returns it.</summary>
+    public static string LabelFolders(string folder, int normals, int anomalies, int seed = 0, int size = 64)
+    {
+        Write(Path.Combine(folder, "normal"), "n", normals, seed, size, defect: false);
+        Write(Path.Combine(folder, "anomaly"), "a", anomalies, seed + 10_000, size, defect: true);
+        return folder;
+    }
+
+    /// <summary>Writes <paramref name="count"/> PNG images into <paramref name="folder"/>; returns their paths.</summary>
+    public static List<string> Write(string folder, string prefix, int count, int seed, int size, bool defect)
+    {
+        Directory.CreateDirectory(folder);
+        List<string> files = [];
+        for (int i = 0; i < count; i++)
+        {
+            using Image image = Texture(seed + i, size, defect);
+            string file = Path.Combine(folder, $"{prefix}-{i + 1}.png");
+            ImageCodecs.Save(image.View(), file);
+            files.Add(file);
+        }
+
+        return files;
+    }
+
+    /// <summary>SHA-256 and write time of every file under a folder: proof that nothing was changed or moved.</summary>
+    public static Dictionary<string, (string Hash, DateTime Written)> Snapshot(string folder) =>
+        Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).ToDictionary(
+            f => f,
+            f => (Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))), File.GetLastWriteTimeUtc(f)));
+}
