@@ -97,7 +97,7 @@ internal static class DatasetCommand
             IReadOnlyList<DatasetEntry> entries = p.Dataset.List(query);
             if (asJson)
             {
-                WriteJson(context, entries.Select(e => new { e.Id, Split = e.Split.ToString().ToLowerInvariant(), e.Label, e.Verified, e.Origin, e.Source, e.ImagePath, e.MaskPath, e.Sha256, e.AddedAt, e.RemovedAt }));
+                WriteEntries(context, entries);
                 return CliContext.Ok;
             }
 
@@ -149,6 +149,44 @@ internal static class DatasetCommand
             return CliContext.Ok;
         });
         return command;
+    }
+
+    // Written field by field: a list of 10,000 entries is the common case for machines, and reflection would double its time.
+    private static void WriteEntries(CliContext context, IReadOnlyList<DatasetEntry> entries)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartArray();
+            foreach (DatasetEntry e in entries)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("id", e.Id);
+                json.WriteString("split", e.Split == EntrySplit.Test ? "test" : "train");
+                json.WriteString("label", e.Label);
+                json.WriteBoolean("verified", e.Verified);
+                json.WriteString("origin", e.Origin);
+                json.WriteString("source", e.Source);
+                json.WriteString("image_path", e.ImagePath);
+                json.WriteString("mask_path", e.MaskPath);
+                json.WriteString("sha256", e.Sha256);
+                json.WriteString("added_at", e.AddedAt);
+                if (e.RemovedAt is { } removed)
+                {
+                    json.WriteString("removed_at", removed);
+                }
+                else
+                {
+                    json.WriteNull("removed_at");
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
+        context.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
     }
 
     private static void Report(CliContext context, bool json, int changed, string text)
