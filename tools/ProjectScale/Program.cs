@@ -105,10 +105,13 @@ static Image Texture(int seed, int size, bool defect)
         for (int x = 0; x < size; x++)
         {
             byte v = (byte)(100 + rng.Next(60));
-            bool square = defect && x >= size / 3 && x < 2 * size / 3 && y >= size / 3 && y < 2 * size / 3;
-            row[3 * x] = square ? (byte)20 : v;
-            row[(3 * x) + 1] = square ? (byte)200 : v;
-            row[(3 * x) + 2] = square ? (byte)240 : v;
+            // Every second defect is faint (a small square a little brighter), so that versions disagree on some.
+            bool faint = seed % 4 == 3;
+            int side = faint ? size / 6 : size / 3;
+            bool square = defect && x >= size / 3 && x < (size / 3) + side && y >= size / 3 && y < (size / 3) + side;
+            row[3 * x] = square ? (faint ? (byte)(v + 25) : (byte)20) : v;
+            row[(3 * x) + 1] = square ? (faint ? (byte)(v + 25) : (byte)200) : v;
+            row[(3 * x) + 2] = square ? (faint ? (byte)(v + 25) : (byte)240) : v;
         }
     }
 
