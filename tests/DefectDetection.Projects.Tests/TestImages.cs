@@ -5,40 +5,11 @@ namespace DefectDetection.Projects.Tests;
 /// <summary>Small generated image sets for the project tests: textures, the anomalies with a painted square.</summary>
 internal static class TestImages
 {
-    /// <summary>A smooth random texture; <paramref name="defect"/> paints a bright square on it.</summary>
+    /// <summary>A smooth random texture (<see cref="SyntheticImages.Texture"/>); <paramref name="defect"/> paints a square a third of its side on it.</summary>
     public static Image Texture(int seed, int size, bool defect)
     {
-        Random rng = new(seed);
-        Image image = Image.Create(size, size, PixelFormat.Rgb24);
-        double px = rng.NextDouble() * 6, py = rng.NextDouble() * 6;
-        for (int y = 0; y < size; y++)
-        {
-            Span<byte> row = image.GetRow(y);
-            for (int x = 0; x < size; x++)
-            {
-                double v = 128 + (40 * Math.Sin((x / 5.0) + px) * Math.Cos((y / 7.0) + py)) + (rng.NextDouble() * 10);
-                row[3 * x] = (byte)v;
-                row[(3 * x) + 1] = (byte)(v * 0.8);
-                row[(3 * x) + 2] = (byte)(v * 0.6);
-            }
-        }
-
-        if (defect)
-        {
-            int s = size / 3, x0 = rng.Next(size - s), y0 = rng.Next(size - s);
-            for (int y = y0; y < y0 + s; y++)
-            {
-                Span<byte> row = image.GetRow(y);
-                for (int x = x0; x < x0 + s; x++)
-                {
-                    row[3 * x] = 20;
-                    row[(3 * x) + 1] = 200;
-                    row[(3 * x) + 2] = 240;
-                }
-            }
-        }
-
-        return image;
+        int s = size / 3, x0 = seed * 7 % (size - s), y0 = seed * 13 % (size - s);
+        return SyntheticImages.Texture(seed, size, defect ? image => SyntheticImages.Paint(image, x0, y0, s) : null);
     }
 
     /// <summary>Writes <c>normal/</c> and <c>anomaly/</c> label folders under <paramref name="folder"/>; returns it.</summary>

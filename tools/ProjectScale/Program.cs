@@ -34,7 +34,7 @@ using (DefectProject project = DefectProject.Create(folderOfProject))
     sw.Restart();
     ModelVersion v1 = project.Models.Train(new ModelTrainOptions { Seed = 1 });
     Console.WriteLine($"v1: {v1.TrainImages} train, {v1.TestImages} test, {sw.Elapsed.TotalSeconds:F1} s, accuracy {v1.Metrics!.Accuracy:P1}");
-    project.Dataset.Relabel([.. project.Dataset.List(new DatasetQuery { Split = EntrySplit.Train, Limit = count / 10 }).Select(e => e.Id)], "anomaly");
+    project.Dataset.Relabel([.. project.Dataset.List(new DatasetQuery { Split = EntrySplit.Train, Label = "normal", Limit = count / 10 }).Select(e => e.Id)], "anomaly");
     sw.Restart();
     ModelVersion v2 = project.Models.Retrain();
     Console.WriteLine($"v2: {sw.Elapsed.TotalSeconds:F1} s, accuracy {v2.Metrics!.Accuracy:P1}");
