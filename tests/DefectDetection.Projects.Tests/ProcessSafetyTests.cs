@@ -103,6 +103,37 @@ public sealed class ProcessSafetyTests : IDisposable
         Assert.Equal(2, after.Models.Active!.Number);
     }
 
+    [Fact]
+    public void CtrlCDuringTraining_MarksTheVersionCancelled_ItselfAndLeavesNoFiles()
+    {
+        string project = Path.Combine(_dir, "p");
+        using (DefectProject p = DefectProject.Create(project))
+        {
+            p.Dataset.Import(new ImportOptions { Source = TestImages.LabelFolders(Path.Combine(_dir, "data"), normals: 40, anomalies: 40, size: 160), TestFraction = 0.2 });
+        }
+
+        string catalog = Path.Combine(project, DefectProject.CatalogFileName);
+        using Process train = Cli("model", "train", "--project", project);
+        WaitFor(train, catalog, "SELECT COUNT(*) FROM versions WHERE status = 'training'");
+        using (Process signal = Process.Start(new ProcessStartInfo("kill", ["-INT", train.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!)
+        {
+            signal.WaitForExit();
+        }
+
+        Assert.True(train.WaitForExit(60_000), "the CLI did not stop on Ctrl+C");
+        string error = train.StandardError.ReadToEnd();
+        Assert.True(train.ExitCode == 1, $"exit {train.ExitCode}: {error}");
+        Assert.Contains("cancelled", error);
+
+        using DefectProject after = DefectProject.Open(project);
+        Assert.True(after.Recovery.IsEmpty, "the process closed its own work; nothing was left for the next open");
+        ModelVersion v1 = Assert.Single(after.Models.List());
+        Assert.Equal((ModelVersionStatus.Failed, "cancelled"), (v1.Status, v1.Error));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(project, "models")));
+        string tmp = Path.Combine(project, "tmp");
+        Assert.True(!Directory.Exists(tmp) || !Directory.EnumerateFiles(tmp).Any());
+    }
+
     internal static (int Code, string Out, string Err) InProcess(params string[] args)
     {
         using StringWriter stdout = new(), stderr = new();
@@ -115,23 +146,27 @@ public sealed class ProcessSafetyTests : IDisposable
     {
         using (process)
         {
-            Stopwatch sw = Stopwatch.StartNew();
-            bool seen = false;
-            while (!process.HasExited && sw.Elapsed < TimeSpan.FromMinutes(2))
-            {
-                if (File.Exists(catalog) && Count(catalog, query) > 0)
-                {
-                    seen = true;
-                    break;
-                }
-
-                Thread.Sleep(5);
-            }
-
-            Assert.True(seen, $"the work never showed in the catalog before the process ended (exit {(process.HasExited ? process.ExitCode : -1)}): {(process.HasExited ? process.StandardError.ReadToEnd() : "still running")}");
+            WaitFor(process, catalog, query);
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
         }
+    }
+
+    // Polls the catalog until the query counts a row while the process runs.
+    private static void WaitFor(Process process, string catalog, string query)
+    {
+        Stopwatch sw = Stopwatch.StartNew();
+        while (!process.HasExited && sw.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            if (File.Exists(catalog) && Count(catalog, query) > 0)
+            {
+                return;
+            }
+
+            Thread.Sleep(5);
+        }
+
+        Assert.Fail($"the work never showed in the catalog before the process ended (exit {(process.HasExited ? process.ExitCode : -1)}): {(process.HasExited ? process.StandardError.ReadToEnd() : "still running")}");
     }
 
     private static long Count(string catalog, string query)
