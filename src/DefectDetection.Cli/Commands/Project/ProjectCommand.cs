@@ -22,7 +22,7 @@ internal static class ProjectCommand
         Option<string> normal = new("--normal-label") { Description = "Labels that mean a good image, comma-separated (default normal,good)." };
         Option<string> labels = new("--labels") { Description = "The only labels the dataset may use, comma-separated (default: any)." };
         Option<bool> json = JsonOption();
-        Command command = new("create", "Create a project in --project (a new or empty folder).") { project, name, normal, labels, json };
+        Command command = new("create", "Create a project in --project (the folder is created if needed; one that holds a project already is refused).") { project, name, normal, labels, json };
         SetAction(command, context, (parse, _) =>
         {
             using DefectProject p = DefectProject.Create(parse.GetValue(project) ?? ".", new ProjectOptions
