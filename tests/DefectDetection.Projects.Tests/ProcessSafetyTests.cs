@@ -70,13 +70,7 @@ public sealed class ProcessSafetyTests : IDisposable
     [Fact]
     public void KilledDuringTraining_TheProjectOpens_ListsTheFailedVersion_LeavesNoFiles_AndARetrySucceeds()
     {
-        string project = Path.Combine(_dir, "p");
-        using (DefectProject p = DefectProject.Create(project))
-        {
-            p.Dataset.Import(new ImportOptions { Source = TestImages.LabelFolders(Path.Combine(_dir, "data"), normals: 40, anomalies: 40, size: 160), TestFraction = 0.2 });
-        }
-
-        string catalog = Path.Combine(project, DefectProject.CatalogFileName);
+        (string project, string catalog) = TrainableProject();
         KillWhen(Cli("model", "train", "--project", project), catalog, "SELECT COUNT(*) FROM versions WHERE status = 'training'");
 
         using (DefectProject p = DefectProject.Open(project))
@@ -106,13 +100,7 @@ public sealed class ProcessSafetyTests : IDisposable
     [Fact]
     public void CtrlCDuringTraining_MarksTheVersionCancelled_ItselfAndLeavesNoFiles()
     {
-        string project = Path.Combine(_dir, "p");
-        using (DefectProject p = DefectProject.Create(project))
-        {
-            p.Dataset.Import(new ImportOptions { Source = TestImages.LabelFolders(Path.Combine(_dir, "data"), normals: 40, anomalies: 40, size: 160), TestFraction = 0.2 });
-        }
-
-        string catalog = Path.Combine(project, DefectProject.CatalogFileName);
+        (string project, string catalog) = TrainableProject();
         using Process train = Cli("model", "train", "--project", project);
         WaitFor(train, catalog, "SELECT COUNT(*) FROM versions WHERE status = 'training'");
         using (Process signal = Process.Start(new ProcessStartInfo("kill", ["-INT", train.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!)
@@ -132,6 +120,18 @@ public sealed class ProcessSafetyTests : IDisposable
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(project, "models")));
         string tmp = Path.Combine(project, "tmp");
         Assert.True(!Directory.Exists(tmp) || !Directory.EnumerateFiles(tmp).Any());
+    }
+
+    // A project with 80 images of 160 px: training takes long enough to be caught in progress.
+    private (string Folder, string Catalog) TrainableProject()
+    {
+        string project = Path.Combine(_dir, "p");
+        using (DefectProject p = DefectProject.Create(project))
+        {
+            p.Dataset.Import(new ImportOptions { Source = TestImages.LabelFolders(Path.Combine(_dir, "data"), normals: 40, anomalies: 40, size: 160), TestFraction = 0.2 });
+        }
+
+        return (project, Path.Combine(project, DefectProject.CatalogFileName));
     }
 
     internal static (int Code, string Out, string Err) InProcess(params string[] args)
