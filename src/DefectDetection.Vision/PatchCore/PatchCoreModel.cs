@@ -107,6 +107,9 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
     /// <summary>Weight of the intensity context in the patch scores (<see cref="PatchCoreOptions.ContextWeight"/>; 0 = none).</summary>
     public double ContextWeight => _settings.ContextModel.Length > 0 ? _settings.ContextWeight : 0;
 
+    /// <summary>Rings of edge patches whose scores are replaced by the nearest inner patch's (<see cref="PatchCoreOptions.BorderPatches"/>).</summary>
+    public int BorderPatches => _settings.BorderPatches;
+
     /// <summary>Weight of the patch positions appended to the features (<see cref="PatchCoreOptions.PositionWeight"/>; 0 = none).</summary>
     public double PositionWeight => _settings.PositionWeight;
 

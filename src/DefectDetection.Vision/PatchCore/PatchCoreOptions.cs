@@ -73,9 +73,10 @@ public sealed record PatchCoreOptions
     /// <summary>
     /// Rings of patches at the grid edge whose scores are replaced by the nearest inner patch's score before the
     /// image score and the map (edge patches see the backbone's zero padding and the photo's border, and otherwise
-    /// dominate the maximum; like the centre crop of the usual 256 -> 224 preprocessing). Default 1.
+    /// dominate the maximum; like the centre crop of the usual 256 -> 224 preprocessing). Null (default): 1 or 3,
+    /// chosen by <see cref="AutoConfig"/>; 1 when the search is off.
     /// </summary>
-    public int BorderPatches { get; init; } = 1;
+    public int? BorderPatches { get; init; }
 
     /// <summary>
     /// Also learn each normal image mirrored left-right, top-bottom and both (180 degrees), for parts whose texture
@@ -176,7 +177,7 @@ public sealed record PatchCoreOptions
             throw new ArgumentOutOfRangeException(nameof(PositionWeight), $"PositionWeight must be in [0, 1e6], got {PositionWeight}.");
         }
 
-        Check(BorderPatches is >= 0 and <= 8, nameof(BorderPatches), BorderPatches, "in [0, 8]");
+        Check(BorderPatches is null or (>= 0 and <= 8), nameof(BorderPatches), BorderPatches!, "in [0, 8]");
         Check(ProjectionDimensions >= 0, nameof(ProjectionDimensions), ProjectionDimensions, ">= 0");
         Check(BatchSize >= 1, nameof(BatchSize), BatchSize, ">= 1");
         Check(Threads >= 1, nameof(Threads), Threads, ">= 1");

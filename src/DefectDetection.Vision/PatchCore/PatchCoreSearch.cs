@@ -29,16 +29,22 @@ internal static class PatchCoreSearch
     // magnetic-tile setting.
     private const double ContextWeight = 0.5, PositionWeight = 3;
 
+    // The wider border candidate (rings of edge patches whose scores are replaced), tried when the input gives a patch
+    // grid of at least 20 a side.
+    private const int WideBorder = 3, MinBorderSearchInput = 160;
+
     public static (PatchCoreOptions Chosen, TrainingSearch Record) Run(PatchCoreOptions options, int normalCount, Func<int, (ImageView View, Image? Owned)> normal,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         Stopwatch clock = Stopwatch.StartNew();
         int inputSize = options.InputSize ?? 224;
-        string[] searched = [.. options.Tiles is null ? new[] { "tiles" } : [], .. options.ContextWeight is null && options.PositionWeight is null ? new[] { "context_weight", "position_weight" } : []];
-        const string criterion = "image AUROC of held-out normal images against copies with synthetic defects (patch, blob, scratch; radius 1.5-6% of the shorter side); a costlier or richer candidate must beat the choice so far by 0.05, or match it while putting the map's peak on a share of the defects higher by more than two standard errors; context and position features are chosen at the cheapest scale, then larger scales tried with that choice";
+        string[] searched = [.. options.Tiles is null ? new[] { "tiles" } : [], .. options.ContextWeight is null && options.PositionWeight is null ? new[] { "context_weight", "position_weight" } : [],
+            .. options.BorderPatches is null && inputSize >= MinBorderSearchInput ? new[] { "border_patches" } : []];
+        int pinnedBorder = options.BorderPatches ?? 1;
+        const string criterion = "image AUROC of held-out normal images against copies with synthetic defects (patch, blob, scratch; radius 1.5-6% of the shorter side); a costlier or richer candidate must beat the choice so far by 0.05, or match it while putting the map's peak on a share of the defects higher by more than two standard errors; context and position features, then the border rings, are chosen at the cheapest scale, then larger scales tried with those choices";
         if (normalCount < MinImages)
         {
-            return Only(options, new Candidate(options.Tiles ?? 1, options.ContextWeight ?? 0, options.PositionWeight ?? 0), inputSize, criterion, searched, $"fewer than {MinImages} normal images: nothing to validate on");
+            return Only(options, new Candidate(options.Tiles ?? 1, options.ContextWeight ?? 0, options.PositionWeight ?? 0, pinnedBorder), inputSize, criterion, searched, $"fewer than {MinImages} normal images: nothing to validate on");
         }
 
         // Validation images evenly spaced over the (content-ordered) normals, training images from the rest.
@@ -70,11 +76,18 @@ internal static class PatchCoreSearch
             bool searchContext = options.ContextWeight is null && options.PositionWeight is null;
             // The features are chosen at the cheapest scale, then the larger scales are tried with that choice (a
             // coordinate search: the full grid would double the costly tile candidates).
+            // Then the border: three rings instead of one, when the patch grid is large enough to spare them.
             List<Candidate> grid = searchContext
-                ? [new Candidate(tiles[0], 0, 0), new Candidate(tiles[0], ContextWeight, PositionWeight)]
-                : [new Candidate(tiles[0], options.ContextWeight ?? 0, options.PositionWeight ?? 0)];
+                ? [new Candidate(tiles[0], 0, 0, pinnedBorder), new Candidate(tiles[0], ContextWeight, PositionWeight, pinnedBorder)]
+                : [new Candidate(tiles[0], options.ContextWeight ?? 0, options.PositionWeight ?? 0, pinnedBorder)];
+            int features = grid.Count;
+            if (options.BorderPatches is null && inputSize >= MinBorderSearchInput)
+            {
+                grid.Add(new Candidate(tiles[0], 0, 0, WideBorder));
+            }
+
             int firstScale = grid.Count;
-            grid.AddRange(tiles.Skip(1).Select(t => new Candidate(t, 0, 0)));
+            grid.AddRange(tiles.Skip(1).Select(t => new Candidate(t, 0, 0, pinnedBorder)));
             if (grid.Count == 1)
             {
                 return Only(options, grid[0], inputSize, criterion, searched, string.Create(CultureInfo.InvariantCulture, $"the only candidate: the images' shorter side (median {side:F0} px) holds no more detail than the input size"));
@@ -87,7 +100,10 @@ internal static class PatchCoreSearch
             int lastTiles = 1;
             for (int c = 0; c < grid.Count; c++)
             {
-                Candidate candidate = c < firstScale || best is not { } features ? grid[c] : grid[c] with { Context = features.Choice.Context, Position = features.Choice.Position };
+                // Later stages take the earlier stages' choices.
+                Candidate candidate = c < features || best is not { } so ? grid[c]
+                    : c < firstScale ? grid[c] with { Context = so.Choice.Context, Position = so.Choice.Position }
+                    : grid[c] with { Context = so.Choice.Context, Position = so.Choice.Position, Border = so.Choice.Border };
                 int t = candidate.Tiles;
                 double estimate = lastSeconds * t * t / (lastTiles * lastTiles);
                 if (c > 0 && clock.Elapsed.TotalSeconds + estimate > budget)
@@ -109,6 +125,7 @@ internal static class PatchCoreSearch
                     Tiles = t,
                     ContextWeight = candidate.Context,
                     PositionWeight = candidate.Position,
+                    BorderPatches = candidate.Border,
                     AutoConfig = options.AutoConfig with { Enabled = false },
                     Calibrate = false,
                     Threshold = new AnomalyThresholdOptions(),
@@ -131,7 +148,7 @@ internal static class PatchCoreSearch
 
             Candidate chosen = best?.Choice ?? grid[0];
             progress?.Report(new TrainingProgress(Stage, 1) { Done = grid.Count, Total = grid.Count });
-            return (options with { InputSize = inputSize, Tiles = chosen.Tiles, ContextWeight = chosen.Context, PositionWeight = chosen.Position }, new TrainingSearch
+            return (options with { InputSize = inputSize, Tiles = chosen.Tiles, ContextWeight = chosen.Context, PositionWeight = chosen.Position, BorderPatches = chosen.Border }, new TrainingSearch
             {
                 Criterion = criterion,
                 Searched = searched,
@@ -154,7 +171,7 @@ internal static class PatchCoreSearch
         after - before > 2 * Math.Sqrt(((before * (1 - before)) + (after * (1 - after))) / n);
 
     private static (PatchCoreOptions, TrainingSearch) Only(PatchCoreOptions options, Candidate only, int inputSize, string criterion, string[] searched, string why) =>
-        (options with { InputSize = inputSize, Tiles = only.Tiles, ContextWeight = only.Context, PositionWeight = only.Position }, new TrainingSearch
+        (options with { InputSize = inputSize, Tiles = only.Tiles, ContextWeight = only.Context, PositionWeight = only.Position, BorderPatches = only.Border }, new TrainingSearch
         {
             Criterion = criterion,
             Searched = searched,
@@ -235,11 +252,11 @@ internal static class PatchCoreSearch
     }
 
     private static string Name(int inputSize, Candidate c) =>
-        string.Create(CultureInfo.InvariantCulture, $"{inputSize} px {(c.Tiles == 1 ? "whole image" : $"x {c.Tiles}x{c.Tiles} tiles")}{(c.Context > 0 || c.Position > 0 ? $", context {c.Context:0.##}, position {c.Position:0.##}" : string.Empty)}");
+        string.Create(CultureInfo.InvariantCulture, $"{inputSize} px {(c.Tiles == 1 ? "whole image" : $"x {c.Tiles}x{c.Tiles} tiles")}{(c.Context > 0 || c.Position > 0 ? $", context {c.Context:0.##}, position {c.Position:0.##}" : string.Empty)}, border {c.Border}");
 
     private static Dictionary<string, double> Settings(int inputSize, Candidate c) =>
-        new() { ["input_size"] = inputSize, ["tiles"] = c.Tiles, ["context_weight"] = c.Context, ["position_weight"] = c.Position };
+        new() { ["input_size"] = inputSize, ["tiles"] = c.Tiles, ["context_weight"] = c.Context, ["position_weight"] = c.Position, ["border_patches"] = c.Border };
 
     /// <summary>One point of the search grid: the scale and the intensity-context and position weights.</summary>
-    private readonly record struct Candidate(int Tiles, double Context, double Position);
+    private readonly record struct Candidate(int Tiles, double Context, double Position, int Border);
 }

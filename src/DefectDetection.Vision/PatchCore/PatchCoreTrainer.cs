@@ -114,7 +114,7 @@ public sealed class PatchCoreTrainer : IDefectTrainer
         // Settings left unset are chosen by validation on the normals first (the scale: whole image or tiles).
         PatchCoreOptions o = Options;
         ModelFiles.TrainingSearch? searchRecord = null;
-        if ((o.Tiles is null || (o.ContextWeight is null && o.PositionWeight is null)) && o.AutoConfig.Enabled)
+        if ((o.Tiles is null || (o.ContextWeight is null && o.PositionWeight is null) || o.BorderPatches is null) && o.AutoConfig.Enabled)
         {
             (o, searchRecord) = PatchCoreSearch.Run(o, normalCount, normal, progress, cancellationToken);
         }
@@ -206,7 +206,7 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                     System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(heldContext.AsSpan(k * patches, patches), contextScale, dist, dist);
                 }
 
-                PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
+                PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches!.Value);
                 normalScores.Add(PatchCoreModel.ImageScore(dist));
             }
 
@@ -225,7 +225,7 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                         PatchCoreModel.AddContext(dist, aContext.AsSpan(a * perContext, perContext), contextModel, contextScale);
                     }
 
-                    PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches);
+                    PatchCoreModel.ReplaceBorder(dist, extractor.GridWidth, extractor.GridHeight, o.BorderPatches!.Value);
                     anomalyScores.Add(PatchCoreModel.ImageScore(dist));
                 }
             }
@@ -241,7 +241,7 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                 : AnomalyThreshold.FromNormals(normalScores, o.Threshold);
             (double mean, double std) = AnomalyThreshold.MeanStd(normalScores);
             double scale = std > 0 ? std : Math.Max(1e-6, 0.05 * Math.Abs(threshold));
-            var settings = new PatchCoreSettings([.. extractor.Backbone.Layers], inputSize, tiles, o.Neighbourhood, o.BorderPatches, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio!.Value, normalCount)
+            var settings = new PatchCoreSettings([.. extractor.Backbone.Layers], inputSize, tiles, o.Neighbourhood, o.BorderPatches!.Value, o.MapSigma, o.MinRegionArea, o.BatchSize, o.Threads, o.CoresetRatio!.Value, normalCount)
             {
                 ContextModel = contextModel,
                 ContextScale = contextScale,
@@ -328,7 +328,7 @@ public sealed class PatchCoreTrainer : IDefectTrainer
 
     /// <summary>
     /// The settings left unset that the search did not choose, by their stated rules: the bank from the number of
-    /// normal images, no context or position features.
+    /// normal images, no context or position features, one ring of border patches.
     /// </summary>
     internal static PatchCoreOptions Resolve(PatchCoreOptions o, int normalCount)
     {
@@ -340,6 +340,7 @@ public sealed class PatchCoreTrainer : IDefectTrainer
             NearestImages = o.NearestImages ?? (large && ratio >= 1 ? 50 : 0),
             ContextWeight = o.ContextWeight ?? 0,
             PositionWeight = o.PositionWeight ?? 0,
+            BorderPatches = o.BorderPatches ?? 1,
         };
     }
 

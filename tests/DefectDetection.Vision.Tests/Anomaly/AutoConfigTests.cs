@@ -86,7 +86,7 @@ public sealed class AutoConfigTests
         {
             BackboneSpec backbone = BackboneSpec.FromFile(SharedData.MobileNetV2Qdq);
             List<ImageView> train = [.. normals.Select(b => b.Image.View())];
-            using PatchCoreModel chosen = new PatchCoreTrainer(new PatchCoreOptions { Backbone = backbone, Threads = 2, ContextWeight = 0 }).Fit(train);
+            using PatchCoreModel chosen = new PatchCoreTrainer(new PatchCoreOptions { Backbone = backbone, Threads = 2, ContextWeight = 0, BorderPatches = 1 }).Fit(train);
             TrainingSearch search = Assert.IsType<TrainingSearch>(chosen.Search);
             Assert.Equal(["tiles"], search.Searched);
             Assert.Equal(3, search.Candidates.Count); // 1, 2 and 3 tiles a side fit a 720 px side
@@ -94,7 +94,7 @@ public sealed class AutoConfigTests
             Assert.All(search.Candidates, c => Assert.InRange(c.Figures["synthetic_auroc"], 0, 1));
 
             // On real defective boards the chosen scale ranks them above the good ones better than the whole image does.
-            using PatchCoreModel whole = new PatchCoreTrainer(new PatchCoreOptions { Backbone = backbone, Threads = 2, Tiles = 1, ContextWeight = 0 }).Fit(train);
+            using PatchCoreModel whole = new PatchCoreTrainer(new PatchCoreOptions { Backbone = backbone, Threads = 2, Tiles = 1, ContextWeight = 0, BorderPatches = 1 }).Fit(train);
             Assert.Null(whole.Search); // pinned: nothing searched
             bool[] defective = [.. test.Select(b => b.Defects.Count > 0)];
             double Auroc(PatchCoreModel m) => BinaryMetrics.RocAuc([.. test.Select(b => m.Predict(b.Image.View()).Score)], defective);

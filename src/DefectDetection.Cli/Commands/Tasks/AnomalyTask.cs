@@ -53,7 +53,6 @@ internal sealed class AnomalyTask : ITaskHandler
             "flips" => true,
             _ => throw new ArgumentException($"--augment: '{settings.Augment}' is not an augmentation of the anomaly task (none or flips)."),
         };
-        PatchCoreOptions defaults = new();
         PatchCoreOptions options = new()
         {
             Backbone = backbone,
@@ -61,7 +60,7 @@ internal sealed class AnomalyTask : ITaskHandler
             Tiles = settings.Tiles,
             AutoConfig = new Vision.AutoConfigOptions { TimeBudget = settings.TimeBudget },
             CoresetRatio = settings.CoresetRatio,
-            BorderPatches = settings.BorderPatches ?? defaults.BorderPatches,
+            BorderPatches = settings.BorderPatches,
             ContextWeight = settings.ContextWeight,
             PositionWeight = settings.PositionWeight,
             MaxLayerFeatures = settings.MaxLayerFeatures,
@@ -116,6 +115,7 @@ internal sealed class AnomalyTask : ITaskHandler
             ["feature_dimension"] = model.FeatureDimension,
             ["context_weight"] = model.ContextWeight,
             ["position_weight"] = model.PositionWeight,
+            ["border_patches"] = model.BorderPatches,
             ["layers"] = model.Layers,
             ["input_size"] = model.InputSide,
             ["tiles"] = model.Tiles,
@@ -146,7 +146,7 @@ internal sealed class AnomalyTask : ITaskHandler
             summary["search"] = searched; // absent when the scale was given (--tiles)
         }
 
-        Write(context, settings.Json, summary, $"trained on {model.TrainingImages} normal images in {sw.Elapsed.TotalSeconds:F1} s; {model.InputSide} px, {model.Tiles}x{model.Tiles} tiles; context {model.ContextWeight}, position {model.PositionWeight}; bank {model.BankSize} patches x {model.FeatureDimension}{(model.NearestImages > 0 ? $", searched through the {model.NearestImages} nearest images" : string.Empty)}; taps {string.Join(", ", model.Layers)}; threshold {model.Threshold:F4}, {ThresholdRule(model, thresholdFrom, anomalies, options.Threshold)}; wrote {settings.Out}");
+        Write(context, settings.Json, summary, $"trained on {model.TrainingImages} normal images in {sw.Elapsed.TotalSeconds:F1} s; {model.InputSide} px, {model.Tiles}x{model.Tiles} tiles; context {model.ContextWeight}, position {model.PositionWeight}, border {model.BorderPatches}; bank {model.BankSize} patches x {model.FeatureDimension}{(model.NearestImages > 0 ? $", searched through the {model.NearestImages} nearest images" : string.Empty)}; taps {string.Join(", ", model.Layers)}; threshold {model.Threshold:F4}, {ThresholdRule(model, thresholdFrom, anomalies, options.Threshold)}; wrote {settings.Out}");
         if (!settings.Json && parts.Test is { Count: > 0 } test)
         {
             string split = parts.HeldOut is null ? string.Empty : FormattableString.Invariant($" --test-fraction {settings.TestFraction ?? TrainingData.DefaultTestFraction} --seed {settings.Seed}");
