@@ -71,7 +71,7 @@ internal sealed class DashboardHost : IAsyncDisposable
         {
             DataDirectory = data,
             Alarms = [new AlarmRule { Name = "line-rate", Kind = AlarmKind.AnomalyRate, Scope = AlarmScope.Line, Threshold = 20, LastImages = 2 }],
-        }, source, ["--urls", "http://127.0.0.1:0"], b => b.Logging.ClearProviders());
+        }, source, ["--urls", "http://127.0.0.1:0"], b => b.Logging.SetMinimumLevel(LogLevel.Error));
         await app.StartAsync();
         string url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         DashboardHost host = new(app, data, source, url)

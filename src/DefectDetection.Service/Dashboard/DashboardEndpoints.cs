@@ -34,7 +34,6 @@ internal static class DashboardEndpoints
 
     public static void Map(WebApplication app)
     {
-        app.MapGet("/dashboard", () => Results.Redirect("/dashboard/")).ExcludeFromDescription();
         app.MapGet("/dashboard/", () => Asset("index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
         app.MapGet("/dashboard/app.js", () => Asset("app.js", "text/javascript; charset=utf-8")).ExcludeFromDescription();
         app.MapGet("/dashboard/app.css", () => Asset("app.css", "text/css; charset=utf-8")).ExcludeFromDescription();
