@@ -2,6 +2,7 @@
 const api = '/dashboard/api';
 const $ = (sel, root = document) => root.querySelector(sel);
 const nf = new Intl.NumberFormat();
+const sf = new Intl.NumberFormat(undefined, { maximumSignificantDigits: 4 });
 const pf = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
 const df = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const fmtTime = (iso) => (iso ? df.format(new Date(iso)) : '');
@@ -13,9 +14,10 @@ function h(tag, attrs = {}, ...children) {
   const el = document.createElementNS(tag === 'svg' || attrs.svg ? 'http://www.w3.org/2000/svg' : 'http://www.w3.org/1999/xhtml', tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === 'svg' || v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v); else el.setAttribute(k, v === true ? '' : v);
+    // Styles through the CSSOM: the content security policy refuses inline style attributes.
+    if (k === 'style') el.style.cssText = v; else if (k.startsWith('on')) el.addEventListener(k.slice(2), v); else el.setAttribute(k, v === true ? '' : v);
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined) el.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined) el.append(c instanceof Node ? c : String(c));
   return el;
 }
 
@@ -50,15 +52,15 @@ function signedIn(s) {
 function barChart(title, labels, values, format = (v) => nf.format(v)) {
   const w = 480, hgt = 180, pad = 28, bw = (w - pad) / Math.max(values.length, 1);
   const max = Math.max(1, ...values);
-  const svg = h('svg', { viewBox: `0 0 ${w} ${hgt + 40}`, role: 'img', 'aria-label': title, width: '100%' });
+  const svg = h('svg', { viewBox: `0 0 ${w} ${hgt + 44}`, role: 'img', 'aria-label': title, width: '100%' });
   values.forEach((v, i) => {
     const bh = (v / max) * hgt;
     const x = pad + i * bw;
-    svg.append(h('rect', { svg: true, x: x + 2, y: hgt - bh + 10, width: bw - 4, height: bh, fill: '#0b5cad' }, h('title', { svg: true }, `${labels[i]}: ${format(v)}`)));
-    svg.append(h('text', { svg: true, x: x + bw / 2, y: hgt + 26, 'text-anchor': 'middle' }, labels[i]));
-    if (v > 0) svg.append(h('text', { svg: true, x: x + bw / 2, y: hgt - bh + 6, 'text-anchor': 'middle' }, format(v)));
+    svg.append(h('rect', { svg: true, x: x + 2, y: hgt - bh + 20, width: bw - 4, height: bh, fill: '#0b5cad' }, h('title', { svg: true }, `${labels[i]}: ${format(v)}`)));
+    svg.append(h('text', { svg: true, x: x + bw / 2, y: hgt + 36, 'text-anchor': 'middle' }, labels[i]));
+    if (v > 0) svg.append(h('text', { svg: true, x: x + bw / 2, y: hgt - bh + 14, 'text-anchor': 'middle' }, format(v)));
   });
-  svg.append(h('line', { svg: true, x1: pad, x2: w, y1: hgt + 10, y2: hgt + 10, stroke: '#555d66' }));
+  svg.append(h('line', { svg: true, x1: pad, x2: w, y1: hgt + 20, y2: hgt + 20, stroke: '#555d66' }));
   return svg;
 }
 
@@ -119,7 +121,7 @@ async function images(view, params) {
   const rows = list.items.map((r) => h('tr', {},
     h('td', {}, h('a', { href: `#/image/${r.id}` }, fmtTime(r.captured_at || r.received_at))),
     h('td', {}, r.line || ''), h('td', {}, r.camera || ''), h('td', { class: r.verdict }, r.verdict),
-    h('td', { class: 'num' }, r.prediction ? nf.format(r.prediction.score) : ''), h('td', {}, r.model_version || '')));
+    h('td', { class: 'num' }, r.prediction ? sf.format(r.prediction.score) : ''), h('td', {}, r.model_version || '')));
   view.replaceChildren(h('h2', {}, 'Images'), form, h('table', { id: 'results' },
     h('thead', {}, h('tr', {}, ['Time', 'Line', 'Camera', 'Verdict'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col', class: 'num' }, 'Score'), h('th', { scope: 'col' }, 'Model'))),
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 6 }, 'No images match.')))),
@@ -133,7 +135,8 @@ async function detail(view, id) {
   const img = h('img', { id: 'overlay', alt: `Image ${r.id} with the anomaly map, mask contours and defect boxes drawn over it`,
     src: `${api}/results/${encodeURIComponent(id)}/${p ? 'overlay.png' : 'image'}` });
   const setZoom = (z) => { zoom = Math.min(8, Math.max(0.25, z)); img.style.width = `${zoom * (img.naturalWidth || 0)}px`; $('#zoom-level').textContent = pf.format(zoom); };
-  img.addEventListener('load', () => setZoom(Math.min(1, ($('.viewer').clientWidth || 600) / img.naturalWidth)));
+  // Fit the width at first (small images are enlarged, large ones shrunk); the buttons and +/- keys zoom from there.
+  img.addEventListener('load', () => setZoom(($('.viewer').clientWidth || 600) / img.naturalWidth));
   const viewer = h('div', { class: 'viewer', tabindex: 0, 'aria-label': 'Image viewer; plus and minus keys zoom',
     onkeydown: (e) => { if (e.key === '+' || e.key === '=') setZoom(zoom * 1.25); if (e.key === '-') setZoom(zoom / 1.25); } }, img);
   const zoomBar = h('div', { role: 'group', 'aria-label': 'Zoom' },
@@ -142,8 +145,8 @@ async function detail(view, id) {
     h('button', { type: 'button', class: 'secondary', onclick: () => setZoom(zoom * 1.25) }, 'Zoom in'), ' ',
     h('a', { href: `${api}/results/${encodeURIComponent(id)}/image` }, 'Original image'));
   const meter = p && p.threshold != null
-    ? h('div', {}, h('p', {}, `Score ${nf.format(p.score)} against threshold ${nf.format(p.threshold)}`),
-        h('div', { class: 'meter', role: 'img', 'aria-label': `Score ${nf.format(p.score)}, threshold ${nf.format(p.threshold)}` },
+    ? h('div', {}, h('p', {}, `Score ${sf.format(p.score)} against threshold ${sf.format(p.threshold)}`),
+        h('div', { class: 'meter', role: 'img', 'aria-label': `Score ${sf.format(p.score)}, threshold ${sf.format(p.threshold)}` },
           h('span', { style: `width:${Math.min(100, (50 * p.score) / p.threshold)}%` }), h('i', { style: 'left:50%' })))
     : null;
   const meta = h('dl', {}, [['Verdict', h('span', { class: r.verdict, id: 'verdict' }, r.verdict)], ['Confidence', p ? pf.format(p.confidence) : ''],
