@@ -191,8 +191,10 @@ async function route() {
   clearInterval(timer);
   if (!session) return;
   const [path, query] = (location.hash.slice(1) || '/overview').split('?');
-  for (const a of document.querySelectorAll('nav a')) a.toggleAttribute('aria-current', path.startsWith(a.getAttribute('href').slice(1)) || (path.startsWith('/image/') && a.getAttribute('href') === '#/images'));
-  document.querySelectorAll('nav a[aria-current]').forEach((a) => a.setAttribute('aria-current', 'page'));
+  const page = path.startsWith('/image/') ? '/images' : path;
+  for (const a of document.querySelectorAll('nav a')) {
+    if (a.getAttribute('href') === `#${page}`) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
   const view = $('#view');
   try {
     if (path.startsWith('/image/')) await detail(view, decodeURIComponent(path.slice(7)));
