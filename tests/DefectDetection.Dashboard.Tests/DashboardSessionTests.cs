@@ -55,5 +55,7 @@ public sealed class DashboardSessionTests
 
         string ingest = await Service.Auth.ApiKeys.CreateAsync(host.Data, "camera", Service.Auth.ApiScopes.Ingest);
         Assert.Equal(HttpStatusCode.Forbidden, (await host.Client.PostAsJsonAsync("/dashboard/api/session", new { key = ingest })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await host.Client.PostAsync("/dashboard/api/session", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await host.Client.PostAsync("/dashboard/api/session", new FormUrlEncodedContent([new("key", host.AdminKey)]))).StatusCode);
     }
 }

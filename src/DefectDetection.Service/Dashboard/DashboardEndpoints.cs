@@ -88,11 +88,20 @@ internal static class DashboardEndpoints
 
     private static async Task<IResult> SignInAsync(HttpContext http, IApiKeyStore keys, DashboardSessions sessions)
     {
-        string? key = null;
-        if (http.Request.HasJsonContentType())
+        if (!http.Request.HasJsonContentType())
+        {
+            return Results.Problem("Send the key as JSON.", statusCode: StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        string? key;
+        try
         {
             using JsonDocument body = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
-            key = body.RootElement.TryGetProperty("key", out JsonElement k) ? k.GetString() : null;
+            key = body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("key", out JsonElement k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return Results.Problem("Send {\"key\": \"...\"}.", statusCode: StatusCodes.Status400BadRequest);
         }
 
         string? id = key is null ? null : ApiKeys.IdOf(key.Trim());
