@@ -38,6 +38,13 @@ public sealed class DashboardBrowserTests
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Line overview" })).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("text=line-rate")).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = DashboardHost.ScreenshotPath("dashboard-overview.png"), FullPage = true });
+
+        // Usable on a tablet in portrait and at 1366x768: nothing wider than the window.
+        foreach ((int w, int hgt) in new[] { (768, 1024), (1366, 768) })
+        {
+            await page.SetViewportSizeAsync(w, hgt);
+            Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), $"the overview is wider than {w} px");
+        }
     }
 
     [ChromiumFact]
