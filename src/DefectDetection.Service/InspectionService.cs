@@ -1,6 +1,7 @@
 using DefectDetection.Service.Alarms;
 using DefectDetection.Service.Api;
 using DefectDetection.Service.Auth;
+using DefectDetection.Service.Dashboard;
 using DefectDetection.Service.Metrics;
 using DefectDetection.Service.Models;
 using DefectDetection.Service.Queue;
@@ -75,6 +76,7 @@ public static class InspectionService
             doc.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", doc)] = [] }];
             return Task.CompletedTask;
         }));
+        DashboardEndpoints.Register(services, options);
         services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServiceMetrics.MeterName).AddPrometheusExporter());
         return services;
     }
@@ -93,6 +95,7 @@ public static class InspectionService
         app.MapOpenApi().RequireAuthorization(ScopePolicies.Read);
         app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(ScopePolicies.Read);
         app.MapHealthChecks("/healthz").AllowAnonymous();
+        DashboardEndpoints.Map(app);
         app.Lifetime.ApplicationStopped.Register(() => app.Services.GetRequiredService<IModelSource>().Dispose());
         return app;
     }
