@@ -21,9 +21,10 @@ internal static class ServeCommand
         Option<int?> capacity = new("--queue-capacity") { Description = "Accepted images that may wait to be judged; beyond it uploads get 429 (default 256)." };
         Option<int?> workers = new("--workers") { Description = "Images judged at once (default 1)." };
         Option<string> config = new("--config") { Description = "A JSON file of webhooks, alarm rules and limits (docs/service.md)." };
+        ScaleOutArguments scaleOut = new();
         Command command = new("serve", "Serve a model over HTTP: upload images, read results, statistics, webhooks and alarms (docs/service.md).")
         {
-            model, backbone, data, urls, capacity, workers, config,
+            model, backbone, data, urls, capacity, workers, config, scaleOut.Role, scaleOut.Postgres, scaleOut.RabbitMq,
         };
         command.Subcommands.Add(KeyCommand(context));
         command.SetAction(parse => context.Guard(() =>
@@ -33,14 +34,16 @@ internal static class ServeCommand
                 TrainCommand.Required(parse.GetValue(data), "--data", "the service's data folder"),
                 parse.GetValue(capacity),
                 parse.GetValue(workers));
+            ScaleOutOptions? shared = scaleOut.ToOptions(parse, capacity);
+            options = shared is null ? options : ScaleOutArguments.WithRole(options, shared.Role);
             options.Validate();
             string modelPath = TrainCommand.Required(parse.GetValue(model), "--model", "the .ddmodel file");
             SwitchableModelSource source = new(
                 DefectModel.Load(modelPath, new Models.DefectModelLoadOptions { BackbonePath = parse.GetValue(backbone) }),
                 SwitchableModelSource.VersionOf(modelPath));
             string[] args = parse.GetValue(urls) is { } u ? ["--urls", u] : [];
-            using WebApplication app = InspectionService.Create(options, source, args);
-            context.Out.WriteLine($"serving {source.Version} from {Path.GetFullPath(options.DataDirectory)} (Ctrl+C stops)");
+            using WebApplication app = InspectionService.Create(options, source, args, shared is null ? null : b => b.Services.AddInspectionScaleOut(shared));
+            context.Out.WriteLine($"serving {source.Version} ({shared?.Role.ToString().ToLowerInvariant() ?? "embedded"}) from {Path.GetFullPath(options.DataDirectory)} (Ctrl+C stops)");
             app.Run();
             return CliContext.Ok;
         }));
