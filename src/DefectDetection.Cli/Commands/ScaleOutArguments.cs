@@ -12,6 +12,8 @@ internal sealed class ScaleOutArguments
 
     public Option<string> RabbitMq { get; } = new("--rabbitmq") { Description = "RabbitMQ URI amqp://user:password@host/vhost for the queue (or env DEFECT_RABBITMQ)." };
 
+    public Option<string> Queue { get; } = new("--queue") { Description = "The RabbitMQ queue's name (default defect.inspections)." };
+
     /// <summary>The scale-out options, or null for the embedded service.</summary>
     public ScaleOutOptions? ToOptions(ParseResult parse, Option<int?> capacity)
     {
@@ -36,6 +38,7 @@ internal sealed class ScaleOutArguments
             RabbitMqUri = rabbit ?? throw new ArgumentException("--rabbitmq: give the RabbitMQ URI too."),
             Role = role,
             QueueCapacity = parse.GetValue(capacity) ?? defaults.QueueCapacity,
+            QueueName = parse.GetValue(Queue) ?? defaults.QueueName,
         };
         options.Validate();
         return options;

@@ -24,7 +24,7 @@ internal static class ServeCommand
         ScaleOutArguments scaleOut = new();
         Command command = new("serve", "Serve a model over HTTP: upload images, read results, statistics, webhooks and alarms (docs/service.md).")
         {
-            model, backbone, data, urls, capacity, workers, config, scaleOut.Role, scaleOut.Postgres, scaleOut.RabbitMq,
+            model, backbone, data, urls, capacity, workers, config, scaleOut.Role, scaleOut.Postgres, scaleOut.RabbitMq, scaleOut.Queue,
         };
         command.Subcommands.Add(KeyCommand(context));
         command.SetAction(parse => context.Guard(() =>
