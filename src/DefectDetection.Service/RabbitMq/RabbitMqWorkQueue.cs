@@ -29,6 +29,7 @@ internal sealed partial class RabbitMqWorkQueue(ScaleOutOptions options, Postgre
     private Task? _consumer;
     private int _brokerDepth;
     private int _reserved;
+    private int _disposed;
 
     /// <summary>Messages waiting in the broker (as last counted) plus uploads being accepted here.</summary>
     public int Depth => Volatile.Read(ref _brokerDepth) + Volatile.Read(ref _reserved) + _unacked.Count;
@@ -263,6 +264,11 @@ internal sealed partial class RabbitMqWorkQueue(ScaleOutOptions options, Postgre
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return; // registered as itself and as IWorkQueue: disposed by both
+        }
+
         await _stopping.CancelAsync();
         if (_consumer is { } consumer)
         {
