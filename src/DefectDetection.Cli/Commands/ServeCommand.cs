@@ -55,12 +55,15 @@ internal static class ServeCommand
         Option<string> data = new("--data") { Description = "The service's data folder." };
         Option<string> scopes = new("--scopes") { Description = "Comma-separated scopes: ingest, read, admin (admin implies all)." };
         Option<string> name = new("--name") { Description = "A name for the key (who or what uses it)." };
-        Command create = new("create", "Create an API key; it is printed once and stored only as a hash.") { data, scopes, name };
+        Option<string> postgres = new("--postgres") { Description = "Store the key in this PostgreSQL database (a scaled-out service; or env DEFECT_POSTGRES) instead of the data folder." };
+        Command create = new("create", "Create an API key; it is printed once and stored only as a hash.") { data, scopes, name, postgres };
         create.SetAction(parse => context.Guard(() =>
         {
-            string dir = TrainCommand.Required(parse.GetValue(data), "--data", "the service's data folder");
             ApiScopes granted = ApiKeys.ParseScopes(TrainCommand.Required(parse.GetValue(scopes), "--scopes", "ingest, read and/or admin"));
-            string key = ApiKeys.CreateAsync(dir, TrainCommand.Required(parse.GetValue(name), "--name", "a name for the key"), granted).GetAwaiter().GetResult();
+            string keyName = TrainCommand.Required(parse.GetValue(name), "--name", "a name for the key");
+            string key = (parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("DEFECT_POSTGRES")) is { Length: > 0 } pg
+                ? ScaleOutServiceCollectionExtensions.CreatePostgresApiKeyAsync(pg, keyName, granted).GetAwaiter().GetResult()
+                : ApiKeys.CreateAsync(TrainCommand.Required(parse.GetValue(data), "--data", "the service's data folder"), keyName, granted).GetAwaiter().GetResult();
             context.Out.WriteLine(key);
             context.Error.WriteLine("Store this key now: it is not shown again.");
             return CliContext.Ok;
