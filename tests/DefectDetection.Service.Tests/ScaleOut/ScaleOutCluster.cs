@@ -50,6 +50,7 @@ internal sealed class ScaleOutCluster : IAsyncDisposable
 
     public static async Task<ScaleOutCluster> CreateAsync()
     {
+        SharedInfrastructure.RequireReachable();
         string schema = "t" + Guid.NewGuid().ToString("N")[..16];
         string data = Path.Combine(Path.GetTempPath(), "defect-scaleout-" + schema);
         Directory.CreateDirectory(data);

@@ -28,6 +28,9 @@ internal static class SharedInfrastructure
             : null;
     }
 
+    /// <summary>Fails with the reason when the servers are not reachable (the tests run unskipped when required).</summary>
+    public static void RequireReachable() => Assert.True(Unreachable.Value is null, $"DEFECT_REQUIRE_SHARED=1 but {Unreachable.Value}");
+
     /// <summary>A connection string whose tables live in a new schema of their own (dropped by <see cref="DropSchemaAsync"/>).</summary>
     public static async Task<string> NewSchemaAsync(string schema)
     {
