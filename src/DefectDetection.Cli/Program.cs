@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DefectDetection.Cli.Commands;
+using DefectDetection.Cli.Commands.Project;
 
 namespace DefectDetection.Cli;
 
@@ -30,6 +31,10 @@ public static class Program
         root.Subcommands.Add(DetectCommand.Create(context));
         root.Subcommands.Add(GenerateBoardsCommand.Create(context));
         root.Subcommands.Add(ServeCommand.Create(context));
+        root.Subcommands.Add(ProjectCommand.Create(context));
+        root.Subcommands.Add(DatasetCommand.Create(context));
+        root.Subcommands.Add(ModelCommand.Create(context));
+        root.Subcommands.Add(TrialCommand.Create(context));
         return root;
     }
 }

@@ -14,7 +14,7 @@ dotnet pack "$root/DefectDetection.Core.sln" -c Release -o "$feed" -v quiet -nol
 ls "$feed"
 version=$(ls "$feed" | sed -n 's/^DefectDetection\.Vision\.\(.*\)\.nupkg$/\1/p' | grep -v symbols | head -n 1)
 echo "== version $version"
-for package in DefectDetection.Imaging DefectDetection.Onnx DefectDetection.Core DefectDetection.Vision DefectDetection.Cli DefectDetection.MLNet DefectDetection.OnnxRuntime; do
+for package in DefectDetection.Imaging DefectDetection.Onnx DefectDetection.Core DefectDetection.Vision DefectDetection.Projects DefectDetection.Cli DefectDetection.MLNet DefectDetection.OnnxRuntime; do
   test -f "$feed/$package.$version.nupkg" || { echo "missing $package.$version.nupkg"; exit 1; }
   test -f "$feed/$package.$version.snupkg" || { echo "missing the symbol package of $package"; exit 1; }
   listing=$(unzip -l "$feed/$package.$version.nupkg")
@@ -26,7 +26,7 @@ echo "== documentation files"
 # the tool package ships none.
 dotnet build "$root/tools/DocFilter/DocFilter.csproj" -c Release -o "$work/docfilter" -v quiet -nologo > "$work/docfilter.log" 2>&1 || { cat "$work/docfilter.log"; exit 1; }
 mkdir -p "$work/docs"
-for package in DefectDetection.Imaging DefectDetection.Onnx DefectDetection.Core DefectDetection.Vision DefectDetection.MLNet DefectDetection.OnnxRuntime; do
+for package in DefectDetection.Imaging DefectDetection.Onnx DefectDetection.Core DefectDetection.Vision DefectDetection.Projects DefectDetection.MLNet DefectDetection.OnnxRuntime; do
   unzip -q -o "$feed/$package.$version.nupkg" "lib/net10.0/$package.dll" "lib/net10.0/$package.xml" -d "$work/docs/$package"
   dotnet "$work/docfilter/DocFilter.dll" check --assembly "$work/docs/$package/lib/net10.0/$package.dll" --xml "$work/docs/$package/lib/net10.0/$package.xml"
 done

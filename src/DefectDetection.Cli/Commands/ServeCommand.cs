@@ -15,8 +15,9 @@ internal static class ServeCommand
     public static Command Create(CliContext context)
     {
         Option<string> model = new("--model") { Description = "The .ddmodel file the service judges images with." };
+        Option<string> project = new("--project") { Description = "A project folder (defect project create): the service judges with its active model version and follows activations without dropping requests; results are stored in its service/ folder unless --data says otherwise." };
         Option<string> backbone = new("--backbone") { Description = "The backbone ONNX of a model that references it by hash and has no file with that hash beside it." };
-        Option<string> data = new("--data") { Description = "The service's data folder: the result store (results.db) and the uploaded images." };
+        Option<string> data = new("--data") { Description = "The service's data folder: the result store (results.db) and the uploaded images (default with --project: its service/ folder)." };
         Option<string> urls = new("--urls") { Description = "Where to listen (default http://localhost:5000; several separated by ';')." };
         Option<int?> capacity = new("--queue-capacity") { Description = "Accepted images that may wait to be judged; beyond it uploads get 429 (default 256)." };
         Option<int?> workers = new("--workers") { Description = "Images judged at once (default 1)." };
@@ -24,26 +25,34 @@ internal static class ServeCommand
         ScaleOutArguments scaleOut = new();
         Command command = new("serve", "Serve a model over HTTP: upload images, read results, statistics, webhooks and alarms (docs/service.md).")
         {
-            model, backbone, data, urls, capacity, workers, config, scaleOut.Role, scaleOut.Postgres, scaleOut.RabbitMq, scaleOut.Queue,
+            model, project, backbone, data, urls, capacity, workers, config, scaleOut.Role, scaleOut.Postgres, scaleOut.RabbitMq, scaleOut.Queue,
         };
         command.Subcommands.Add(KeyCommand(context));
         command.SetAction(parse => context.Guard(() =>
         {
             ServeConfig file = parse.GetValue(config) is { } path ? ServeConfig.Load(ImageCommand.RequireFile(new FileInfo(path))) : new ServeConfig();
+            string? projectDir = parse.GetValue(project), modelPath = parse.GetValue(model);
+            if ((projectDir is null) == (modelPath is null))
+            {
+                throw new ArgumentException("serve: give either --model (a .ddmodel file) or --project (a project folder), not both or neither.");
+            }
+
             InspectionServiceOptions options = file.ToOptions(
-                TrainCommand.Required(parse.GetValue(data), "--data", "the service's data folder"),
+                parse.GetValue(data) ?? (projectDir is null ? TrainCommand.Required(null, "--data", "the service's data folder") : Path.Combine(projectDir, "service")),
                 parse.GetValue(capacity),
                 parse.GetValue(workers));
             ScaleOutOptions? shared = scaleOut.ToOptions(parse, capacity);
             options = shared is null ? options : ScaleOutArguments.WithRole(options, shared.Role);
             options.Validate();
-            string modelPath = TrainCommand.Required(parse.GetValue(model), "--model", "the .ddmodel file");
-            SwitchableModelSource source = new(
-                DefectModel.Load(modelPath, new Models.DefectModelLoadOptions { BackbonePath = parse.GetValue(backbone) }),
-                SwitchableModelSource.VersionOf(modelPath));
+            var load = new Models.DefectModelLoadOptions { BackbonePath = parse.GetValue(backbone) };
+            IModelSource source = projectDir is not null
+                ? ProjectModelSource.Open(projectDir, TimeSpan.FromSeconds(2), load)
+                : new SwitchableModelSource(DefectModel.Load(modelPath!, load), SwitchableModelSource.VersionOf(modelPath!));
             string[] args = parse.GetValue(urls) is { } u ? ["--urls", u] : [];
             using WebApplication app = InspectionService.Create(options, source, args, shared is null ? null : b => b.Services.AddInspectionScaleOut(shared));
-            context.Out.WriteLine($"serving {source.Version} ({shared?.Role.ToString().ToLowerInvariant() ?? "embedded"}) from {Path.GetFullPath(options.DataDirectory)} (Ctrl+C stops)");
+            string version = source is ProjectModelSource p ? $"{p.Folder} {p.Version}" : ((SwitchableModelSource)source).Version;
+            string results = shared is null ? Path.GetFullPath(options.DataDirectory) : $"PostgreSQL, images in {Path.GetFullPath(options.DataDirectory)}";
+            context.Out.WriteLine($"serving {version} ({shared?.Role.ToString().ToLowerInvariant() ?? "embedded"}); results in {results} (Ctrl+C stops)");
             app.Run();
             return CliContext.Ok;
         }));
