@@ -48,7 +48,11 @@ public static class InspectionService
         services.AddSingleton<AlarmEvaluator>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddSingleton<InspectionWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<InspectionWorker>());
+        if (options.RunWorkers)
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<InspectionWorker>());
+        }
+
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         services.AddHttpClient(WebhookDispatcher.HttpClientName);
         // The authentication core only: AddAuthentication would bring in data protection, which writes a key ring to

@@ -27,6 +27,9 @@ public sealed class InspectionServiceOptions
     /// </summary>
     public int MaxAttempts { get; init; } = 3;
 
+    /// <summary>Whether this process judges images (default true; false for an API-only process of a scaled-out deployment).</summary>
+    public bool RunWorkers { get; init; } = true;
+
     /// <summary>The seconds a client is told to wait (the Retry-After header) when the queue is full (default 1).</summary>
     public int RetryAfterSeconds { get; init; } = 1;
 

@@ -22,9 +22,10 @@ internal static class ServeCommand
         Option<int?> capacity = new("--queue-capacity") { Description = "Accepted images that may wait to be judged; beyond it uploads get 429 (default 256)." };
         Option<int?> workers = new("--workers") { Description = "Images judged at once (default 1)." };
         Option<string> config = new("--config") { Description = "A JSON file of webhooks, alarm rules and limits (docs/service.md)." };
+        ScaleOutArguments scaleOut = new();
         Command command = new("serve", "Serve a model over HTTP: upload images, read results, statistics, webhooks and alarms (docs/service.md).")
         {
-            model, project, backbone, data, urls, capacity, workers, config,
+            model, project, backbone, data, urls, capacity, workers, config, scaleOut.Role, scaleOut.Postgres, scaleOut.RabbitMq, scaleOut.Queue,
         };
         command.Subcommands.Add(KeyCommand(context));
         command.SetAction(parse => context.Guard(() =>
@@ -40,15 +41,18 @@ internal static class ServeCommand
                 parse.GetValue(data) ?? (projectDir is null ? TrainCommand.Required(null, "--data", "the service's data folder") : Path.Combine(projectDir, "service")),
                 parse.GetValue(capacity),
                 parse.GetValue(workers));
+            ScaleOutOptions? shared = scaleOut.ToOptions(parse, capacity);
+            options = shared is null ? options : ScaleOutArguments.WithRole(options, shared.Role);
             options.Validate();
             var load = new Models.DefectModelLoadOptions { BackbonePath = parse.GetValue(backbone) };
             IModelSource source = projectDir is not null
                 ? ProjectModelSource.Open(projectDir, TimeSpan.FromSeconds(2), load)
                 : new SwitchableModelSource(DefectModel.Load(modelPath!, load), SwitchableModelSource.VersionOf(modelPath!));
             string[] args = parse.GetValue(urls) is { } u ? ["--urls", u] : [];
-            using WebApplication app = InspectionService.Create(options, source, args);
+            using WebApplication app = InspectionService.Create(options, source, args, shared is null ? null : b => b.Services.AddInspectionScaleOut(shared));
             string version = source is ProjectModelSource p ? $"{p.Folder} {p.Version}" : ((SwitchableModelSource)source).Version;
-            context.Out.WriteLine($"serving {version}; results in {Path.GetFullPath(options.DataDirectory)} (Ctrl+C stops)");
+            string results = shared is null ? Path.GetFullPath(options.DataDirectory) : $"PostgreSQL, images in {Path.GetFullPath(options.DataDirectory)}";
+            context.Out.WriteLine($"serving {version} ({shared?.Role.ToString().ToLowerInvariant() ?? "embedded"}); results in {results} (Ctrl+C stops)");
             app.Run();
             return CliContext.Ok;
         }));
@@ -60,12 +64,15 @@ internal static class ServeCommand
         Option<string> data = new("--data") { Description = "The service's data folder." };
         Option<string> scopes = new("--scopes") { Description = "Comma-separated scopes: ingest, read, admin (admin implies all)." };
         Option<string> name = new("--name") { Description = "A name for the key (who or what uses it)." };
-        Command create = new("create", "Create an API key; it is printed once and stored only as a hash.") { data, scopes, name };
+        Option<string> postgres = new("--postgres") { Description = "Store the key in this PostgreSQL database (a scaled-out service; or env DEFECT_POSTGRES) instead of the data folder." };
+        Command create = new("create", "Create an API key; it is printed once and stored only as a hash.") { data, scopes, name, postgres };
         create.SetAction(parse => context.Guard(() =>
         {
-            string dir = TrainCommand.Required(parse.GetValue(data), "--data", "the service's data folder");
             ApiScopes granted = ApiKeys.ParseScopes(TrainCommand.Required(parse.GetValue(scopes), "--scopes", "ingest, read and/or admin"));
-            string key = ApiKeys.CreateAsync(dir, TrainCommand.Required(parse.GetValue(name), "--name", "a name for the key"), granted).GetAwaiter().GetResult();
+            string keyName = TrainCommand.Required(parse.GetValue(name), "--name", "a name for the key");
+            string key = (parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("DEFECT_POSTGRES")) is { Length: > 0 } pg
+                ? ScaleOutServiceCollectionExtensions.CreatePostgresApiKeyAsync(pg, keyName, granted).GetAwaiter().GetResult()
+                : ApiKeys.CreateAsync(TrainCommand.Required(parse.GetValue(data), "--data", "the service's data folder"), keyName, granted).GetAwaiter().GetResult();
             context.Out.WriteLine(key);
             context.Error.WriteLine("Store this key now: it is not shown again.");
             return CliContext.Ok;

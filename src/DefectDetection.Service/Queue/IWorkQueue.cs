@@ -37,4 +37,7 @@ public interface IWorkQueue
 
     /// <summary>Acknowledges an item whose result is stored.</summary>
     void Acknowledge(WorkItem item);
+
+    /// <summary>Gives back an item whose result could not be stored (the store failed); a broker delivers it again, the embedded queue leaves it to the next start.</summary>
+    void Release(WorkItem item) => Acknowledge(item);
 }

@@ -39,6 +39,7 @@ internal sealed class ImageIntake(InspectionServiceOptions options, IResultStore
         string folder = Path.Combine(options.DataDirectory, "images", now.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
         string path = Path.Combine(folder, id + Extension(fileName));
         bool queued = false;
+        bool stored = false;
         try
         {
             Directory.CreateDirectory(folder);
@@ -54,6 +55,8 @@ internal sealed class ImageIntake(InspectionServiceOptions options, IResultStore
                 return (IntakeStatus.Duplicate, storedId);
             }
 
+            stored = true; // from here the row owns the file: a queue that fails to take it leaves it to a sweeper
+
             await queue.EnqueueAsync(new WorkItem(id, path, now), CancellationToken.None);
             queued = true;
             return (IntakeStatus.Accepted, id);
@@ -63,7 +66,10 @@ internal sealed class ImageIntake(InspectionServiceOptions options, IResultStore
             if (!queued)
             {
                 queue.CancelReservation();
-                File.Delete(path);
+                if (!stored)
+                {
+                    File.Delete(path);
+                }
             }
         }
     }

@@ -70,9 +70,10 @@ internal sealed partial class InspectionWorker(
             }
             catch (Exception ex)
             {
-                // The store failed: the item stays queued in the store; it is tried again after a restart.
+                // The store failed: the item stays queued in the store; it is tried again after a restart (or, from a
+                // broker, delivered again).
                 LogStoreFailed(ex, item.Id);
-                queue.Acknowledge(item);
+                queue.Release(item);
             }
         }
     }

@@ -141,7 +141,7 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
         await using SqliteCommand cmd = c.CreateCommand();
         cmd.CommandText = $"SELECT {Columns} FROM inspections WHERE id = $id";
         cmd.Parameters.AddWithValue("$id", id);
-        IReadOnlyList<InspectionRecord> rows = await ReadRecordsAsync(cmd, cancellationToken);
+        IReadOnlyList<InspectionRecord> rows = await StoreRows.ReadRecordsAsync(cmd, cancellationToken);
         return rows.Count == 0 ? null : rows[0];
     }
 
@@ -169,7 +169,7 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
 
         cmd.CommandText = $"SELECT {Columns} FROM inspections {Where(where)} ORDER BY seq DESC LIMIT $limit";
         cmd.Parameters.AddWithValue("$limit", query.Limit);
-        return await ReadRecordsAsync(cmd, cancellationToken);
+        return await StoreRows.ReadRecordsAsync(cmd, cancellationToken);
     }
 
     public async Task<IReadOnlyList<StatsRow>> StatsAsync(StatsQuery query, CancellationToken cancellationToken = default)
@@ -202,7 +202,7 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
         await using SqliteConnection c = await OpenAsync(cancellationToken);
         await using SqliteCommand cmd = c.CreateCommand();
         cmd.CommandText = $"SELECT {Columns} FROM inspections WHERE status = 'queued' ORDER BY seq";
-        return await ReadRecordsAsync(cmd, cancellationToken);
+        return await StoreRows.ReadRecordsAsync(cmd, cancellationToken);
     }
 
     public async Task<RecentCounts> RecentAsync(AlarmScope scope, string value, int? last, DateTimeOffset? since, CancellationToken cancellationToken = default)
@@ -269,7 +269,7 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
         cmd.CommandText = "SELECT id, url, event, payload, attempts, next_at, created_at, last_error FROM webhook_outbox WHERE state = 'pending' AND next_at <= $now ORDER BY next_at, id LIMIT $max";
         cmd.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         cmd.Parameters.AddWithValue("$max", max);
-        return await ReadDeliveriesAsync(cmd, cancellationToken);
+        return await StoreRows.ReadDeliveriesAsync(cmd, cancellationToken);
     }
 
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken = default)
@@ -297,7 +297,7 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
         await using SqliteCommand cmd = c.CreateCommand();
         cmd.CommandText = "SELECT id, url, event, payload, attempts, next_at, created_at, last_error FROM webhook_outbox WHERE state = 'dead' ORDER BY id DESC LIMIT $limit";
         cmd.Parameters.AddWithValue("$limit", limit);
-        return await ReadDeliveriesAsync(cmd, cancellationToken);
+        return await StoreRows.ReadDeliveriesAsync(cmd, cancellationToken);
     }
 
     // ---- API keys ----
@@ -421,84 +421,5 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
 
     private static string Where(List<string> where) => where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
 
-    internal static string StatusText(InspectionStatus status) => status switch
-    {
-        InspectionStatus.Queued => "queued",
-        InspectionStatus.Done => "done",
-        InspectionStatus.Invalid => "invalid",
-        _ => "failed",
-    };
-
-    private static InspectionStatus ParseStatus(string text) => text switch
-    {
-        "queued" => InspectionStatus.Queued,
-        "done" => InspectionStatus.Done,
-        "invalid" => InspectionStatus.Invalid,
-        _ => InspectionStatus.Failed,
-    };
-
-    private static async Task<IReadOnlyList<InspectionRecord>> ReadRecordsAsync(SqliteCommand cmd, CancellationToken cancellationToken)
-    {
-        List<InspectionRecord> rows = [];
-        await using SqliteDataReader r = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await r.ReadAsync(cancellationToken))
-        {
-            InspectionStatus status = ParseStatus(r.GetString(2));
-            rows.Add(new InspectionRecord
-            {
-                Sequence = r.GetInt64(0),
-                Id = r.GetString(1),
-                Status = status,
-                Metadata = new ImageMetadata
-                {
-                    Camera = Text(r, 3),
-                    Line = Text(r, 4),
-                    Facility = Text(r, 5),
-                    PartId = Text(r, 6),
-                    CapturedAt = r.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)),
-                    IdempotencyKey = Text(r, 8),
-                },
-                ReceivedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)),
-                ImagePath = r.GetString(10),
-                Attempts = r.GetInt32(11),
-                Outcome = status == InspectionStatus.Queued ? null : new InspectionOutcome
-                {
-                    Status = status,
-                    CompletedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(12)),
-                    ModelVersion = Text(r, 13),
-                    IsDefect = r.IsDBNull(14) ? null : r.GetInt64(14) != 0,
-                    Label = Text(r, 15),
-                    Score = r.IsDBNull(16) ? null : r.GetDouble(16),
-                    PredictionJson = Text(r, 17),
-                    Error = Text(r, 18),
-                },
-            });
-        }
-
-        return rows;
-    }
-
-    private static string? Text(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-
-    private static async Task<IReadOnlyList<WebhookDelivery>> ReadDeliveriesAsync(SqliteCommand cmd, CancellationToken cancellationToken)
-    {
-        List<WebhookDelivery> rows = [];
-        await using SqliteDataReader r = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await r.ReadAsync(cancellationToken))
-        {
-            rows.Add(new WebhookDelivery
-            {
-                Id = r.GetInt64(0),
-                Url = r.GetString(1),
-                Event = r.GetString(2),
-                Payload = r.GetString(3),
-                Attempts = r.GetInt32(4),
-                NextAttemptAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)),
-                CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)),
-                LastError = Text(r, 7),
-            });
-        }
-
-        return rows;
-    }
+    internal static string StatusText(InspectionStatus status) => StoreRows.StatusText(status);
 }
