@@ -62,6 +62,32 @@ public sealed class ProjectModelSourceTests : IDisposable
         Assert.Null(polled.LastError);
     }
 
+    [Fact]
+    public async Task AVerifiedImageMarkedForTraining_JoinsTheProjectsDatasetWithItsTrueLabel_Once()
+    {
+        using DefectProject project = DefectProject.Create(Path.Combine(_dir, "p2"));
+        string image = Path.Combine(_dir, "service", "images", "r1.png");
+        Save(SyntheticImages.Texture(7, 64), image);
+        byte[] before = File.ReadAllBytes(image);
+        var sink = new DefectDetection.Service.Dashboard.ProjectVerificationSink(project.Folder, Path.Combine(_dir, "service"));
+        var wrong = new DefectDetection.Service.Dashboard.Verification
+        {
+            ResultId = "r1", Correct = false, TrueLabel = "anomaly", ImagePath = image, AddToTrainingSet = true,
+            VerifiedBy = "operator", VerifiedAt = DateTimeOffset.UnixEpoch,
+        };
+        await sink.RecordAsync(wrong);
+        await sink.RecordAsync(wrong with { ResultId = "r1-again" }); // the same picture again: relabelled, not added twice
+        await sink.RecordAsync(wrong with { ResultId = "r2", AddToTrainingSet = false });
+
+        DatasetEntry entry = Assert.Single(project.Dataset.List());
+        Assert.Equal(("anomaly", EntrySplit.Train, true), (entry.Label, entry.Split, entry.Verified));
+        Assert.Equal(before, File.ReadAllBytes(entry.ImagePath));
+        Assert.NotEqual(Path.GetFullPath(image), Path.GetFullPath(entry.ImagePath)); // copied in, the service's file stays
+        Assert.Equal(before, File.ReadAllBytes(image));
+        Assert.Equal("anomaly", (await sink.FindAsync("r2"))!.TrueLabel);
+        Assert.Null(await sink.FindAsync("unknown"));
+    }
+
     private static void Save(Image image, string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -6,6 +6,7 @@ using DefectDetection.Service.Auth;
 using DefectDetection.Service.Models;
 using DefectDetection.Vision;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DefectDetection.Cli.Commands;
 
@@ -49,7 +50,19 @@ internal static class ServeCommand
                 ? ProjectModelSource.Open(projectDir, TimeSpan.FromSeconds(2), load)
                 : new SwitchableModelSource(DefectModel.Load(modelPath!, load), SwitchableModelSource.VersionOf(modelPath!));
             string[] args = parse.GetValue(urls) is { } u ? ["--urls", u] : [];
-            using WebApplication app = InspectionService.Create(options, source, args, shared is null ? null : b => b.Services.AddInspectionScaleOut(shared));
+            using WebApplication app = InspectionService.Create(options, source, args, b =>
+            {
+                if (shared is not null)
+                {
+                    b.Services.AddInspectionScaleOut(shared);
+                }
+
+                // With a project, verified images marked for training join its dataset.
+                if (projectDir is not null)
+                {
+                    b.Services.AddSingleton<Service.Dashboard.IVerificationSink>(new Service.Dashboard.ProjectVerificationSink(projectDir, options.DataDirectory));
+                }
+            });
             string version = source is ProjectModelSource p ? $"{p.Folder} {p.Version}" : ((SwitchableModelSource)source).Version;
             string results = shared is null ? Path.GetFullPath(options.DataDirectory) : $"PostgreSQL, images in {Path.GetFullPath(options.DataDirectory)}";
             context.Out.WriteLine($"serving {version} ({shared?.Role.ToString().ToLowerInvariant() ?? "embedded"}); results in {results} (Ctrl+C stops)");

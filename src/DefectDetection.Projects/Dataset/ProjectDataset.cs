@@ -130,6 +130,46 @@ public sealed class ProjectDataset
         }
     }
 
+    /// <summary>
+    /// Adds one image a person verified (from a service's result, for example) to the training split with its true
+    /// label, marked verified; the file is copied in, never moved. An image whose content the project already holds
+    /// is relabelled and marked verified instead of added twice.
+    /// </summary>
+    /// <param name="imagePath">The image file.</param>
+    /// <param name="label">Its true label.</param>
+    /// <param name="origin">Where the verification came from (stored with the entry).</param>
+    /// <param name="cancellationToken">Stops the copy.</param>
+    /// <returns>The entry.</returns>
+    /// <exception cref="DatasetException">The image cannot be read, or the label is not one of the project's.</exception>
+    public DatasetEntry AddVerified(string imagePath, string label, string origin, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(imagePath);
+        ArgumentException.ThrowIfNullOrWhiteSpace(label);
+        ArgumentException.ThrowIfNullOrWhiteSpace(origin);
+        var one = new ImageDataset([new LabeledImage(Path.GetFullPath(imagePath), label)]);
+        DatasetProblem[] errors = [.. one.Validate(_project.Labels, readHeaders: true).Problems.Where(p => p.IsError)];
+        if (errors.Length > 0)
+        {
+            throw new DatasetException(Path.GetFullPath(imagePath), 0, null, string.Join("; ", errors.Select(p => p.Message)));
+        }
+
+        (string sha, string ext) = _project.Store.Put(imagePath, cancellationToken);
+        CatalogDb db = _project.Db;
+        long id = db.Write(t =>
+        {
+            if (db.Scalar("SELECT id FROM entries WHERE sha256 = $sha AND removed_at IS NULL LIMIT 1", t, ("$sha", sha)) is long existing)
+            {
+                db.Execute("UPDATE entries SET label = $l, verified = 1 WHERE id = $id", t, ("$l", label), ("$id", existing));
+                return existing;
+            }
+
+            return (long)db.Scalar(
+                "INSERT INTO entries(sha256, ext, split, label, source, origin, added_at, verified) VALUES ($sha, $ext, 'train', $l, $src, $o, $now, 1) RETURNING id", t,
+                ("$sha", sha), ("$ext", ext), ("$l", label), ("$src", Path.GetFullPath(imagePath)), ("$o", origin), ("$now", CatalogDb.Now()))!;
+        });
+        return Get([id])[0];
+    }
+
     /// <summary>The entries that match <paramref name="query"/> (all current entries by default), by id.</summary>
     public IReadOnlyList<DatasetEntry> List(DatasetQuery? query = null)
     {
