@@ -170,7 +170,7 @@ public sealed class DataLayoutTests : IDisposable
         var labelled = Run("train", "--task", "anomaly", "--data", Path.Combine(_dir, "labelled"), "--backbone", backbone, "--input-size", "96", "--out", Path.Combine(_dir, "labelled.ddmodel"));
         Assert.True(labelled.Code == 0, labelled.Err);
         Assert.Contains("held out for testing: 1 of 6 good, 1 of 6 scratch", labelled.Out, StringComparison.Ordinal);
-        Assert.Contains("set from labelled anomalies: best F1 over 1 held-out normal image and 5 labelled anomalies", labelled.Out, StringComparison.Ordinal);
+        Assert.Contains("set from labelled anomalies: best F1 over 5 normal images scored out of fold and 5 labelled anomalies", labelled.Out, StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -234,10 +234,10 @@ public sealed class DataLayoutTests : IDisposable
         var train = Run("train", "--task", "anomaly", "--data", manifest, "--images", images, "--backbone", SharedData.MobileNetV2Qdq, "--input-size", "96", "--out", model);
         Assert.True(train.Code == 0, train.Err);
         Assert.Contains("training on 8 normal images and 4 labelled anomalies", train.Out, StringComparison.Ordinal);
-        Assert.Contains("set from labelled anomalies: best F1 over 2 held-out normal images and 4 labelled anomalies", train.Out, StringComparison.Ordinal);
+        Assert.Contains("set from labelled anomalies: best F1 over 8 normal images scored out of fold and 4 labelled anomalies", train.Out, StringComparison.Ordinal);
         var normals = Run("train", "--task", "anomaly", "--data", manifest, "--images", images, "--backbone", SharedData.MobileNetV2Qdq, "--input-size", "96", "--out", Path.Combine(_dir, "n.ddmodel"), "--threshold-from", "normals");
         Assert.True(normals.Code == 0, normals.Err);
-        Assert.Contains("set from normals only: percentile 99 of the scores of 2 held-out normal images", normals.Out, StringComparison.Ordinal);
+        Assert.Contains("set from normals only: percentile 95 of the scores of 8 normal images scored out of fold", normals.Out, StringComparison.Ordinal);
 
         // Evaluated on the manifest: pixel metrics from its masks, without --masks.
         var eval = Run("evaluate", "--model", model, "--data", manifest, "--images", images, "--json");

@@ -56,6 +56,9 @@ public sealed class AnomalyThresholdOptions
     /// </summary>
     public int Folds { get; init; } = 5;
 
+    /// <summary>Normal images up to which calibration leaves one image out at a time instead of using <see cref="Folds"/> (a fold of a tiny set would remove much of its bank).</summary>
+    public const int LeaveOneOutUpTo = 20;
+
     /// <summary>
     /// Most normal images scored out of fold (evenly spaced in the order of their content, a hash of the file or of
     /// the pixels, so the same images give the same threshold whatever order they come in); all of them when there are

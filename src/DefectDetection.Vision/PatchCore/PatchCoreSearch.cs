@@ -31,7 +31,10 @@ internal static class PatchCoreSearch
 
     // The wider border candidate (rings of edge patches whose scores are replaced), tried when the input gives a patch
     // grid of at least 20 a side.
-    private const int WideBorder = 3, MinBorderSearchInput = 160;
+    private const int WideBorder = 3;
+
+    /// <summary>The smallest input size at which the border rings are searched.</summary>
+    internal const int MinBorderSearchInput = 160;
 
     public static (PatchCoreOptions Chosen, TrainingSearch Record) Run(PatchCoreOptions options, int normalCount, Func<int, (ImageView View, Image? Owned)> normal,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)

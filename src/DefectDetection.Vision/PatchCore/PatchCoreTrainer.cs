@@ -114,7 +114,8 @@ public sealed class PatchCoreTrainer : IDefectTrainer
         // Settings left unset are chosen by validation on the normals first (the scale: whole image or tiles).
         PatchCoreOptions o = Options;
         ModelFiles.TrainingSearch? searchRecord = null;
-        if ((o.Tiles is null || (o.ContextWeight is null && o.PositionWeight is null) || o.BorderPatches is null) && o.AutoConfig.Enabled)
+        bool searchBorder = o.BorderPatches is null && (o.InputSize ?? 224) >= PatchCoreSearch.MinBorderSearchInput;
+        if ((o.Tiles is null || (o.ContextWeight is null && o.PositionWeight is null) || searchBorder) && o.AutoConfig.Enabled)
         {
             (o, searchRecord) = PatchCoreSearch.Run(o, normalCount, normal, progress, cancellationToken);
         }
@@ -145,7 +146,8 @@ public sealed class PatchCoreTrainer : IDefectTrainer
             // Calibration: normal images scored out of fold, each fold against a bank (and context model) built from all
             // the other normal images, so every score is one of an image the bank has not seen.
             int[] calibration = o.Calibrate ? CalibrationImages(normalCount, o.Threshold.MaxCalibrationImages) : [];
-            int folds = Math.Min(o.Threshold.Folds, calibration.Length);
+            // Small sets are left out one image at a time, so that each fold's bank is nearly the model's.
+            int folds = calibration.Length <= AnomalyThresholdOptions.LeaveOneOutUpTo ? calibration.Length : Math.Min(o.Threshold.Folds, calibration.Length);
             int perContext = patches * PatchContext.Dimension;
             float[] heldDist = new float[Math.Max(1, calibration.Length) * patches];
             float[] heldContext = context is null ? [] : new float[heldDist.Length];
@@ -169,7 +171,12 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                     }
                 }
 
-                progress?.Report(new TrainingProgress("calibration", (f + 1.0) / (folds + 1)));
+                progress?.Report(new TrainingProgress("calibration", (f + 1.0) / folds));
+            }
+
+            if (folds == 0)
+            {
+                progress?.Report(new TrainingProgress("calibration", 1));
             }
 
             // The model's bank and context model, from every normal image.
@@ -229,8 +236,6 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                     anomalyScores.Add(PatchCoreModel.ImageScore(dist));
                 }
             }
-
-            progress?.Report(new TrainingProgress("calibration", 1));
 
             // The anomalies' scores in ascending order: the threshold does not depend on the order they were given in.
             anomalyScores.Sort();
