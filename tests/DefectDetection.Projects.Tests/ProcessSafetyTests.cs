@@ -101,7 +101,7 @@ public sealed class ProcessSafetyTests : IDisposable
     public void CtrlCDuringTraining_MarksTheVersionCancelled_ItselfAndLeavesNoFiles()
     {
         (string project, string catalog) = TrainableProject();
-        using Process train = Cli("model", "train", "--project", project);
+        using Process train = Cli(asInTerminal: true, "model", "train", "--project", project);
         WaitFor(train, catalog, "SELECT COUNT(*) FROM versions WHERE status = 'training'");
         using (Process signal = Process.Start(new ProcessStartInfo("kill", ["-INT", train.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!)
         {
@@ -186,12 +186,23 @@ public sealed class ProcessSafetyTests : IDisposable
     }
 
     // The built CLI (copied beside the tests by the project reference), as a child process.
-    private static Process Cli(params string[] args)
+    private static Process Cli(params string[] args) => Cli(asInTerminal: false, args);
+
+    // asInTerminal: Ctrl+C reaches the CLI as it does in a terminal. A test runner started as a background job
+    // (`cmd &` in a script) ignores SIGINT and its children inherit that, so the CLI is started through
+    // `env --default-signal=INT`, which restores the default before the CLI starts.
+    private static Process Cli(bool asInTerminal, params string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "defect.dll");
         Assert.True(File.Exists(dll), $"the built CLI is missing: {dll}");
         string host = Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(asInTerminal ? "env" : host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (asInTerminal)
+        {
+            start.ArgumentList.Add("--default-signal=INT");
+            start.ArgumentList.Add(host);
+        }
+
         start.ArgumentList.Add("exec");
         start.ArgumentList.Add(dll);
         foreach (string a in args)
