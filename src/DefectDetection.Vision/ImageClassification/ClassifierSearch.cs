@@ -62,8 +62,6 @@ internal sealed class ClassifierSearch
     /// <summary>The L2 candidates: the default first (kept unless another is better by more than the noise), then stronger, then weaker.</summary>
     public static readonly double[] L2Candidates = [SoftmaxClassifierOptions.DefaultL2, 1e-2, 1e-1, 1e-4, 1e-5];
 
-    private const int BootstrapSamples = 200;
-
     private readonly Func<ClassifierSetting, float[][]> _features;
     private readonly Func<ClassifierSetting, double, List<float[]>[]?> _augmented;
     private readonly Func<float[][], List<float[]>[], double, float[][]> _outOfFold;
@@ -97,7 +95,7 @@ internal sealed class ClassifierSearch
     public string ScoreName => _positive >= 0 ? "roc_auc" : "macro_f1";
 
     /// <summary>The criterion in words, for the record.</summary>
-    public string Criterion => $"{(_positive >= 0 ? "ROC AUC of the positive label" : "macro F1 of the likeliest label")} on out-of-fold predictions of a k-fold cross-validation on the training images (augmented copies only in the training folds); settings searched one at a time (pooling, taps, weight-free features, L2, augmentation), each step keeping the cheapest candidate whose score is within one standard error of the step's best (standard error of the paired difference, {BootstrapSamples} bootstrap resamples of the images)";
+    public string Criterion => $"{(_positive >= 0 ? "ROC AUC of the positive label" : "macro F1 of the likeliest label")} on out-of-fold predictions of a k-fold cross-validation on the training images (augmented copies only in the training folds); settings searched one at a time (pooling, taps, weight-free features, L2, augmentation), each step keeping the cheapest candidate whose score is within one standard error of the step's best (standard error of the paired difference, {PairedBootstrap.Samples} bootstrap resamples of the images)";
 
     /// <summary>Out-of-fold probabilities of a setting, or null when it was not run.</summary>
     public float[][]? Probabilities(ClassifierSetting setting) => _done.TryGetValue(setting, out (double Score, float[][] Probabilities) done) ? done.Probabilities : null;
@@ -207,26 +205,8 @@ internal sealed class ClassifierSearch
     }
 
     /// <summary>The bootstrap standard error of score(a) - score(b), both scored on the same resampled images.</summary>
-    internal double StandardError(float[][] a, float[][] b)
-    {
-        Random random = new(_seed);
-        int[] sample = new int[_y.Length];
-        double sum = 0, sumSquares = 0;
-        for (int r = 0; r < BootstrapSamples; r++)
-        {
-            for (int i = 0; i < sample.Length; i++)
-            {
-                sample[i] = random.Next(sample.Length);
-            }
-
-            double d = Score(a, sample) - Score(b, sample);
-            sum += d;
-            sumSquares += d * d;
-        }
-
-        double mean = sum / BootstrapSamples;
-        return Math.Sqrt(Math.Max(0, (sumSquares / BootstrapSamples) - (mean * mean)));
-    }
+    internal double StandardError(float[][] a, float[][] b) =>
+        PairedBootstrap.StandardError(_y.Length, _seed, sample => Score(a, sample) - Score(b, sample));
 
     /// <summary>The score of out-of-fold probabilities over the images (or a resample of them).</summary>
     internal double Score(float[][] probabilities, int[]? sample)
