@@ -31,11 +31,11 @@ public sealed class DashboardSessionTests
         using HttpRequestMessage wrong = new(HttpMethod.Post, "/dashboard/api/models/activate") { Content = JsonContent.Create(new { version = host.OtherVersion }) };
         wrong.Headers.Add("X-CSRF-Token", "not-the-token");
         Assert.Equal(HttpStatusCode.Forbidden, (await signedIn.SendAsync(wrong)).StatusCode);
-        Assert.NotEqual(host.OtherVersion, host.Source.Version);
+        Assert.NotEqual(host.OtherVersion, host.ServedVersion);
         using HttpRequestMessage right = new(HttpMethod.Post, "/dashboard/api/models/activate") { Content = JsonContent.Create(new { version = host.OtherVersion }) };
         right.Headers.Add("X-CSRF-Token", csrf);
         Assert.Equal(HttpStatusCode.NoContent, (await signedIn.SendAsync(right)).StatusCode);
-        Assert.Equal(host.OtherVersion, host.Source.Version);
+        Assert.Equal(host.OtherVersion, host.ServedVersion);
     }
 
     [Fact]

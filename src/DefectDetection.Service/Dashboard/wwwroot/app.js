@@ -227,7 +227,13 @@ async function models(view) {
         project ? h('div', { class: 'card', id: 'retrain' }, h('h3', {}, `Project ${project.name}`),
           h('p', {}, `Dataset: ${nf.format(project.train_images)} training images (${nf.format(project.verified_images)} verified by people), ${nf.format(project.test_images)} test images.`),
           session.admin ? h('button', { type: 'button', id: 'retrain-button', disabled: running, onclick: async () => {
-            try { await call('/models/retrain', { method: 'POST' }); msg.textContent = 'Retraining started.'; await refresh(); } catch (err) { msg.textContent = `Not started: ${err.message}`; }
+            try {
+              const started = await call('/models/retrain', { method: 'POST' });
+              msg.textContent = 'Retraining started.';
+              $('#retrain-button', body).disabled = true;
+              $('#retrain-slot', body).replaceChildren(retrainState(started));
+              await refresh();
+            } catch (err) { msg.textContent = `Not started: ${err.message}`; }
           } }, 'Retrain on the current dataset') : null, h('div', { id: 'retrain-slot' })) : null,
         dataTable('models', 'Model versions and their test metrics', heads, rows, 'No versions yet.'));
     }
