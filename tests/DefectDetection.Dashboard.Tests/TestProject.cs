@@ -21,7 +21,7 @@ internal static class TestProject
         string trial = Path.Combine(images, "trial");
         TestImages.Write(trial, "good", 3, 500, 64, defect: false);
         TestImages.Write(trial, "bad", 3, 600, 64, defect: true);
-        using DefectProject project = DefectProject.Create(folder);
+        using DefectProject project = DefectProject.Create(folder, new ProjectOptions { Name = "textures" });
         project.Dataset.Import(new ImportOptions { Source = labelled, TestFraction = 0.25 });
         project.Models.Train(new ModelTrainOptions { Task = ProjectTask.Classify, TimeBudget = TimeSpan.FromSeconds(20) });
         project.Trials.Run([trial]);

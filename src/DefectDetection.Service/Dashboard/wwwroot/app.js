@@ -21,6 +21,9 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// Replaces an element's children, leaving out absent ones (replaceChildren would print them as "null").
+const fill = (el, ...kids) => el.replaceChildren(...kids.filter((k) => k !== null && k !== undefined));
+
 async function call(path, options = {}) {
   const headers = { ...(options.headers || {}) };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
@@ -123,7 +126,7 @@ async function images(view, params) {
     h('td', {}, h('a', { href: `#/image/${r.id}` }, fmtTime(r.captured_at || r.received_at))),
     h('td', {}, r.line || ''), h('td', {}, r.camera || ''), h('td', { class: r.verdict }, r.verdict),
     h('td', { class: 'num' }, r.prediction ? sf.format(r.prediction.score) : ''), h('td', {}, r.model_version || '')));
-  view.replaceChildren(h('h2', {}, 'Images'), form, h('table', { id: 'results' },
+  fill(view, h('h2', {}, 'Images'), form, h('table', { id: 'results' },
     h('thead', {}, h('tr', {}, ['Time', 'Line', 'Camera', 'Verdict'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col', class: 'num' }, 'Score'), h('th', { scope: 'col' }, 'Model'))),
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 6 }, 'No images match.')))),
   list.next_cursor ? h('p', {}, h('a', { href: `#/images?${new URLSearchParams({ ...Object.fromEntries(q), cursor: list.next_cursor })}` }, 'Older images')) : null);
@@ -223,8 +226,8 @@ async function models(view) {
         cols.map(([, f, cls]) => h('td', { class: cls }, f(v))),
         session.admin ? h('td', {}, v.active || !v.activatable ? '' : h('button', { type: 'button', 'data-version': v.version, onclick: () => activate(v.version) }, `Activate ${v.version}`)) : null));
       const heads = [['Version'], ['Active'], ...cols.map(([t, , cls]) => [t, cls]), ...(session.admin ? [['Action']] : [])];
-      body.replaceChildren(
-        project ? h('div', { class: 'card', id: 'retrain' }, h('h3', {}, `Project ${project.name}`),
+      fill(body,
+        project ? h('div', { class: 'card', id: 'retrain' }, h('h3', {}, `Project: ${project.name}`),
           h('p', {}, `Dataset: ${nf.format(project.train_images)} training images (${nf.format(project.verified_images)} verified by people), ${nf.format(project.test_images)} test images.`),
           session.admin ? h('button', { type: 'button', id: 'retrain-button', disabled: running, onclick: async () => {
             try {
@@ -289,7 +292,7 @@ async function trial(view, number, note = '') {
         status.textContent = verifiedText(done.verification);
         sum(await call(`/trials/${number}`));
       } catch (err) { status.textContent = `Not recorded: ${err.message}`; }
-    } }, h('fieldset', {}, h('legend', {}, `Is the verdict on ${r.file} right?`),
+    } }, h('fieldset', {}, h('legend', {}, 'Is the verdict right?'),
       h('input', { type: 'radio', id: `${id}-yes`, name: 'correct', value: 'yes', checked: !r.verification || r.verification.correct }), h('label', { for: `${id}-yes` }, 'Correct'),
       h('input', { type: 'radio', id: `${id}-no`, name: 'correct', value: 'no', checked: r.verification && !r.verification.correct }), h('label', { for: `${id}-no` }, 'Wrong')),
     h('p', {}, h('label', { for: `${id}-label` }, 'True label'), h('input', { id: `${id}-label`, name: 'label', list: 'trial-labels', size: 12, value: r.verification ? r.verification.true_label : r.label })),
@@ -300,7 +303,7 @@ async function trial(view, number, note = '') {
       h('p', {}, 'Model: ', h('span', { class: r.is_defect ? 'anomaly' : 'normal' }, r.label), ` — confidence ${pf.format(r.confidence)}, score ${sf.format(r.score)}, ${nf.format(r.defects)} defects located`),
       form, status);
   };
-  view.replaceChildren(h('h2', {}, `Trial ${t.number}`), summary, accept, msg,
+  fill(view, h('h2', {}, `Trial ${t.number}`), summary, accept, msg,
     h('datalist', { id: 'trial-labels' }, t.labels.map((x) => h('option', { value: x }))),
     t.results.length ? h('ul', { class: 'thumbs', id: 'trial-results' }, t.results.map(card)) : h('p', {}, t.error ? `The trial failed: ${t.error}` : 'This trial has no images.'));
 }
