@@ -35,7 +35,7 @@ internal sealed record RetrainState(string Status, string RequestedBy, DateTimeO
 /// at once, and one retraining at a time on a background thread, so that the service keeps judging images meanwhile.
 /// Without a project (<c>--model</c>) <see cref="Exists"/> is false and the dashboard's project pages answer 404.
 /// </summary>
-internal sealed class DashboardProject(IModelSource models, TimeProvider clock) : IAsyncDisposable
+internal sealed class DashboardProject(IModelSource models, TimeProvider clock) : IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
@@ -87,17 +87,11 @@ internal sealed class DashboardProject(IModelSource models, TimeProvider clock) 
     }
 
     /// <summary>Cancels a retraining in progress (its version is marked failed) and waits for it to end.</summary>
-    public async ValueTask DisposeAsync()
+    /// <remarks>Synchronous, so that a host disposed with <c>Dispose</c> (as <c>defect serve</c> does) can release it.</remarks>
+    public void Dispose()
     {
-        await _stopping.CancelAsync();
-        try
-        {
-            await _retraining;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
+        _stopping.Cancel();
+        _retraining.Wait();
         _stopping.Dispose();
     }
 
