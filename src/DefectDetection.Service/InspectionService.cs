@@ -80,7 +80,7 @@ public static class InspectionService
             doc.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", doc)] = [] }];
             return Task.CompletedTask;
         }));
-        DashboardEndpoints.Register(services, options);
+        DashboardEndpoints.Register(services, options, models);
         services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServiceMetrics.MeterName).AddPrometheusExporter());
         return services;
     }

@@ -20,7 +20,7 @@ public sealed class DashboardBrowserTests
 
         await host.PostAndWaitAsync(TestModel.Defect(1), "C1");
         await host.PostAndWaitAsync(TestModel.Defect(2), "C2");
-        JsonElement overview = await ApiAsync(host, "/v1/stats?line=L1");
+        JsonElement overview = await host.GetJsonAsync("/v1/stats?line=L1");
         long anomalies = overview.GetProperty("rows").EnumerateArray().Sum(r => r.GetProperty("anomalies").GetInt64());
 
         IPage page = await host.SignedInPageAsync(host.ReadKey);
@@ -82,7 +82,7 @@ public sealed class DashboardBrowserTests
     public async Task A_read_only_key_cannot_activate_a_version_and_an_admin_key_can()
     {
         await using DashboardHost host = await DashboardHost.StartAsync();
-        string before = host.Source.Version;
+        string before = host.ServedVersion;
 
         IPage reader = await host.SignedInPageAsync(host.ReadKey);
         await reader.GotoAsync($"{host.Url}/dashboard/#/models");
@@ -96,22 +96,14 @@ public sealed class DashboardBrowserTests
               return (await fetch('/dashboard/api/models/activate', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf }, body: JSON.stringify({ version: v }) })).status; }",
             host.OtherVersion);
         Assert.Equal(403, status);
-        Assert.Equal(before, host.Source.Version);
+        Assert.Equal(before, host.ServedVersion);
 
         IPage admin = await host.SignedInPageAsync(host.AdminKey);
         await admin.GotoAsync($"{host.Url}/dashboard/#/models");
         await admin.GetByRole(AriaRole.Button, new() { Name = $"Activate {host.OtherVersion}" }).ClickAsync();
         await Assertions.Expect(admin.Locator("#models tbody tr", new() { HasText = host.OtherVersion })).ToContainTextAsync("active");
-        Assert.Equal(host.OtherVersion, host.Source.Version);
+        Assert.Equal(host.OtherVersion, host.ServedVersion);
         string id = await host.PostAndWaitAsync(TestModel.Normal(7), "C1");
-        Assert.Equal(host.OtherVersion, (await ApiAsync(host, $"/v1/results/{id}")).GetProperty("model_version").GetString());
-    }
-
-    private static async Task<JsonElement> ApiAsync(DashboardHost host, string path)
-    {
-        using HttpRequestMessage request = new(HttpMethod.Get, path);
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", host.AdminKey);
-        using HttpResponseMessage response = await host.Client.SendAsync(request);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+        Assert.Equal(host.OtherVersion, (await host.GetJsonAsync($"/v1/results/{id}")).GetProperty("model_version").GetString());
     }
 }

@@ -15,44 +15,62 @@ using Microsoft.Playwright;
 namespace DefectDetection.Dashboard.Tests;
 
 /// <summary>
-/// The service on a real socket (the browser needs one) over a temporary data folder holding two model versions in
-/// <c>models/</c>, with an admin and a read-only key, plus a headless Chromium page when asked.
+/// The service on a real socket (the browser needs one) with an admin and a read-only key, plus a headless Chromium
+/// page when asked: over a temporary data folder holding two model files in <c>models/</c> (<see cref="StartAsync"/>),
+/// or serving a generated project like <c>defect serve --project</c> (<see cref="StartProjectAsync"/>).
 /// </summary>
 internal sealed class DashboardHost : IAsyncDisposable
 {
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
-    private DashboardHost(WebApplication app, string data, SwitchableModelSource source, string url)
+    private DashboardHost(WebApplication app, string root, string data, IModelSource source, string url)
     {
         App = app;
+        _root = root;
         Data = data;
         Source = source;
         Url = url;
         Client = new HttpClient { BaseAddress = new Uri(url) };
     }
 
+    private readonly string _root;
+
     public WebApplication App { get; }
 
+    /// <summary>The service's data folder.</summary>
     public string Data { get; }
 
-    public SwitchableModelSource Source { get; }
+    public IModelSource Source { get; }
+
+    /// <summary>The version the service judges with now.</summary>
+    public string ServedVersion
+    {
+        get
+        {
+            using ModelLease lease = Source.Acquire();
+            return lease.Version;
+        }
+    }
+
+    /// <summary>The project folder (<see cref="StartProjectAsync"/>), or null.</summary>
+    public string? Project { get; private init; }
 
     public string Url { get; }
 
     public HttpClient Client { get; }
 
-    public string AdminKey { get; private set; } = "";
+    public string AdminKey { get; private init; } = "";
 
-    public string ReadKey { get; private set; } = "";
+    public string ReadKey { get; private init; } = "";
 
     /// <summary>The version of the second model file (the first is served at the start).</summary>
     public string OtherVersion { get; private set; } = "";
 
     public static async Task<DashboardHost> StartAsync()
     {
-        string data = Path.Combine(Path.GetTempPath(), "defect-dashboard-" + Guid.NewGuid().ToString("N"));
-        string models = Path.Combine(data, "models");
+        string root = NewFolder();
+        string models = Path.Combine(root, "models");
         Directory.CreateDirectory(models);
         string first = Path.Combine(models, "parts-v1.ddmodel");
         string second = Path.Combine(models, "parts-v2.ddmodel");
@@ -65,8 +83,26 @@ internal sealed class DashboardHost : IAsyncDisposable
 
         File.WriteAllText(Path.ChangeExtension(first, ".metrics.json"), """{"accuracy": 0.95, "f1": 0.93, "image_auroc": 0.991}""");
         File.WriteAllText(Path.ChangeExtension(second, ".metrics.json"), """{"accuracy": 0.97, "f1": 0.96, "image_auroc": 0.994}""");
+        DashboardHost host = await StartAsync(root, root, new SwitchableModelSource(Vision.DefectModel.Load(first), SwitchableModelSource.VersionOf(first)));
+        host.OtherVersion = SwitchableModelSource.VersionOf(second);
+        return host;
+    }
 
-        SwitchableModelSource source = new(Vision.DefectModel.Load(first), SwitchableModelSource.VersionOf(first));
+    /// <summary>
+    /// Serves a new project (<see cref="TestProject.Create"/>: v1 active, trial 1; with <paramref name="secondVersion"/>
+    /// also v2, trained and not active) as <c>defect serve --project</c> does, results in its <c>service/</c> folder.
+    /// </summary>
+    public static async Task<DashboardHost> StartProjectAsync(bool secondVersion = false)
+    {
+        string root = NewFolder();
+        string project = TestProject.Create(Path.Combine(root, "project"), Path.Combine(root, "images"), secondVersion);
+        return await StartAsync(root, Path.Combine(project, "service"), ProjectModelSource.Open(project, TimeSpan.FromSeconds(2)), project);
+    }
+
+    private static string NewFolder() => Path.Combine(Path.GetTempPath(), "defect-dashboard-" + Guid.NewGuid().ToString("N"));
+
+    private static async Task<DashboardHost> StartAsync(string root, string data, IModelSource source, string? project = null)
+    {
         WebApplication app = InspectionService.Create(new InspectionServiceOptions
         {
             DataDirectory = data,
@@ -74,13 +110,12 @@ internal sealed class DashboardHost : IAsyncDisposable
         }, source, ["--urls", "http://127.0.0.1:0"], b => b.Logging.SetMinimumLevel(LogLevel.Error));
         await app.StartAsync();
         string url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        DashboardHost host = new(app, data, source, url)
+        return new DashboardHost(app, root, data, source, url)
         {
             AdminKey = await ApiKeys.CreateAsync(data, "quality-admin", ApiScopes.Admin),
             ReadKey = await ApiKeys.CreateAsync(data, "operator", ApiScopes.Read),
-            OtherVersion = SwitchableModelSource.VersionOf(second),
+            Project = project,
         };
-        return host;
     }
 
     /// <summary>Uploads an image on line L1 (camera given) and waits for its result; returns the id.</summary>
@@ -106,6 +141,15 @@ internal sealed class DashboardHost : IAsyncDisposable
             Assert.True(DateTime.UtcNow < end, $"{id} still queued");
             await Task.Delay(50);
         }
+    }
+
+    /// <summary>GETs <paramref name="path"/> of the <c>/v1</c> API with the admin key.</summary>
+    public async Task<System.Text.Json.JsonElement> GetJsonAsync(string path)
+    {
+        using HttpRequestMessage request = new(HttpMethod.Get, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        using HttpResponseMessage response = await Client.SendAsync(request);
+        return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 
     /// <summary>A new page in headless Chromium at 1366x768, signed in to the dashboard with <paramref name="key"/>.</summary>
@@ -147,7 +191,7 @@ internal sealed class DashboardHost : IAsyncDisposable
         await App.DisposeAsync();
         try
         {
-            Directory.Delete(Data, recursive: true);
+            Directory.Delete(_root, recursive: true);
         }
         catch (IOException)
         {

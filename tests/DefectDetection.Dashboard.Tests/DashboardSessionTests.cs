@@ -31,11 +31,11 @@ public sealed class DashboardSessionTests
         using HttpRequestMessage wrong = new(HttpMethod.Post, "/dashboard/api/models/activate") { Content = JsonContent.Create(new { version = host.OtherVersion }) };
         wrong.Headers.Add("X-CSRF-Token", "not-the-token");
         Assert.Equal(HttpStatusCode.Forbidden, (await signedIn.SendAsync(wrong)).StatusCode);
-        Assert.NotEqual(host.OtherVersion, host.Source.Version);
+        Assert.NotEqual(host.OtherVersion, host.ServedVersion);
         using HttpRequestMessage right = new(HttpMethod.Post, "/dashboard/api/models/activate") { Content = JsonContent.Create(new { version = host.OtherVersion }) };
         right.Headers.Add("X-CSRF-Token", csrf);
         Assert.Equal(HttpStatusCode.NoContent, (await signedIn.SendAsync(right)).StatusCode);
-        Assert.Equal(host.OtherVersion, host.Source.Version);
+        Assert.Equal(host.OtherVersion, host.ServedVersion);
     }
 
     [Fact]
@@ -57,5 +57,23 @@ public sealed class DashboardSessionTests
         Assert.Equal(HttpStatusCode.Forbidden, (await host.Client.PostAsJsonAsync("/dashboard/api/session", new { key = ingest })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await host.Client.PostAsync("/dashboard/api/session", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await host.Client.PostAsync("/dashboard/api/session", new FormUrlEncodedContent([new("key", host.AdminKey)]))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_a_project_the_project_calls_answer_404_and_the_session_says_so()
+    {
+        await using DashboardHost host = await DashboardHost.StartAsync();
+        using HttpClient anonymous = new() { BaseAddress = new Uri(host.Url) };
+        HttpResponseMessage signIn = await anonymous.PostAsJsonAsync("/dashboard/api/session", new { key = host.AdminKey });
+        System.Text.Json.JsonElement session = await signIn.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.False(session.GetProperty("project").GetBoolean());
+
+        using HttpClient admin = new() { BaseAddress = new Uri(host.Url) };
+        admin.DefaultRequestHeaders.Add("Cookie", signIn.Headers.GetValues("Set-Cookie").Single().Split(';')[0]);
+        admin.DefaultRequestHeaders.Add("X-CSRF-Token", session.GetProperty("csrf").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/dashboard/api/trials")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/dashboard/api/trials/1")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsJsonAsync("/dashboard/api/models/retrain", new { })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsJsonAsync("/dashboard/api/trials/1/accept", new { })).StatusCode);
     }
 }

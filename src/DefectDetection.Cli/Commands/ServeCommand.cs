@@ -56,12 +56,6 @@ internal static class ServeCommand
                 {
                     b.Services.AddInspectionScaleOut(shared);
                 }
-
-                // With a project, verified images marked for training join its dataset.
-                if (projectDir is not null)
-                {
-                    b.Services.AddSingleton<Service.Dashboard.IVerificationSink>(new Service.Dashboard.ProjectVerificationSink(projectDir, options.DataDirectory));
-                }
             });
             string version = source is ProjectModelSource p ? $"{p.Folder} {p.Version}" : ((SwitchableModelSource)source).Version;
             string results = shared is null ? Path.GetFullPath(options.DataDirectory) : $"PostgreSQL, images in {Path.GetFullPath(options.DataDirectory)}";

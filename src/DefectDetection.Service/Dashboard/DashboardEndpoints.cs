@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using DefectDetection.Imaging;
 using DefectDetection.Models;
+using DefectDetection.Projects;
 using DefectDetection.Service.Api;
 using DefectDetection.Service.Auth;
 using DefectDetection.Service.Models;
@@ -20,16 +21,21 @@ namespace DefectDetection.Service.Dashboard;
 /// and the JSON they read under <c>/dashboard/api/</c>, authenticated by a session cookie exchanged for an API key.
 /// Every call checks the session's scope server-side; every POST also checks the session's CSRF token.
 /// </summary>
-internal static class DashboardEndpoints
+internal static partial class DashboardEndpoints
 {
     private const string SessionItem = "dashboard.session";
     private const string CsrfHeader = "X-CSRF-Token";
 
-    public static void Register(IServiceCollection services, InspectionServiceOptions options)
+    public static void Register(IServiceCollection services, InspectionServiceOptions options, IModelSource models)
     {
         services.AddSingleton<DashboardSessions>();
         services.AddSingleton<ModelCatalog>();
-        services.TryAddSingleton<IVerificationSink>(_ => new SqliteVerificationSink(SqliteVerificationSink.PathIn(options.DataDirectory)));
+        services.AddSingleton<DashboardProject>();
+
+        // With a project, images verified for training join its dataset; an app may register its own sink first.
+        services.TryAddSingleton<IVerificationSink>(_ => models is ProjectModelSource project
+            ? new ProjectVerificationSink(project.Folder, options.DataDirectory)
+            : new SqliteVerificationSink(SqliteVerificationSink.PathIn(options.DataDirectory)));
     }
 
     public static void Map(WebApplication app)
@@ -40,7 +46,7 @@ internal static class DashboardEndpoints
 
         RouteGroupBuilder api = app.MapGroup("/dashboard/api").ExcludeFromDescription();
         api.MapPost("/session", SignInAsync);
-        api.MapGet("/session", (HttpContext c) => SessionJson(Session(c))).AddEndpointFilter(Require(ApiScopes.Read));
+        api.MapGet("/session", (HttpContext c, DashboardProject project) => SessionJson(Session(c), project)).AddEndpointFilter(Require(ApiScopes.Read));
         api.MapPost("/signout", SignOut).AddEndpointFilter(Require(ApiScopes.Read));
         api.MapGet("/overview", OverviewAsync).AddEndpointFilter(Require(ApiScopes.Read));
         api.MapGet("/results", ListAsync).AddEndpointFilter(Require(ApiScopes.Read));
@@ -50,6 +56,7 @@ internal static class DashboardEndpoints
         api.MapPost("/results/{id}/verification", VerifyAsync).AddEndpointFilter(Require(ApiScopes.Read));
         api.MapGet("/models", Models).AddEndpointFilter(Require(ApiScopes.Read));
         api.MapPost("/models/activate", ActivateAsync).AddEndpointFilter(Require(ApiScopes.Admin));
+        MapProject(api);
     }
 
     /// <summary>Refuses a request without a session (401), without the scope (403) or, for a POST, without the session's CSRF token (403).</summary>
@@ -86,7 +93,7 @@ internal static class DashboardEndpoints
         return stream is null ? Results.NotFound() : new AssetResult(stream, contentType);
     }
 
-    private static async Task<IResult> SignInAsync(HttpContext http, IApiKeyStore keys, DashboardSessions sessions)
+    private static async Task<IResult> SignInAsync(HttpContext http, IApiKeyStore keys, DashboardSessions sessions, DashboardProject project)
     {
         if (!http.Request.HasJsonContentType())
         {
@@ -125,7 +132,7 @@ internal static class DashboardEndpoints
             Path = "/dashboard",
             MaxAge = DashboardSessions.Lifetime,
         });
-        return SessionJson(session);
+        return SessionJson(session, project);
     }
 
     private static IResult SignOut(HttpContext http, DashboardSessions sessions)
@@ -135,13 +142,14 @@ internal static class DashboardEndpoints
         return Results.NoContent();
     }
 
-    private static IResult SessionJson(DashboardSession s) => Json(w =>
+    private static IResult SessionJson(DashboardSession s, DashboardProject project) => Json(w =>
     {
         w.WriteStartObject();
         w.WriteString("name", s.Name);
         w.WriteBoolean("read", s.Allows(ApiScopes.Read));
         w.WriteBoolean("admin", s.Allows(ApiScopes.Admin));
         w.WriteString("csrf", s.CsrfToken);
+        w.WriteBoolean("project", project.Exists);
         w.WriteEndObject();
     });
 
@@ -229,9 +237,7 @@ internal static class DashboardEndpoints
     }
 
     private static async Task<IResult> ImageAsync(string id, IResultStore store, CancellationToken cancellationToken) =>
-        await store.GetAsync(id, cancellationToken) is { } r && File.Exists(r.ImagePath)
-            ? Results.File(Path.GetFullPath(r.ImagePath), ImageCodecs.DetectFormat(File.ReadAllBytes(r.ImagePath).AsSpan(0, 16)) == ImageFormat.Png ? "image/png" : "image/jpeg")
-            : Results.NotFound();
+        await store.GetAsync(id, cancellationToken) is { } r && File.Exists(r.ImagePath) ? ImageFile(r.ImagePath) : Results.NotFound();
 
     /// <summary>The image judged again by the model served now, with its anomaly map, mask contours and boxes drawn by <see cref="AnomalyVisualizer"/>.</summary>
     private static async Task<IResult> OverlayAsync(string id, IResultStore store, IModelSource models, CancellationToken cancellationToken)
@@ -296,7 +302,7 @@ internal static class DashboardEndpoints
         return Results.NoContent();
     }
 
-    private static IResult Models(ModelCatalog catalog) => Json(w =>
+    private static IResult Models(ModelCatalog catalog, DashboardProject project) => Json(w =>
     {
         w.WriteStartObject();
         w.WriteStartArray("versions");
@@ -305,7 +311,12 @@ internal static class DashboardEndpoints
             w.WriteStartObject();
             w.WriteString("version", v.Version);
             w.WriteBoolean("active", v.Active);
-            w.WriteBoolean("activatable", v.Path is not null);
+            w.WriteBoolean("activatable", v.Activatable);
+            if (v.Project is { } p)
+            {
+                WriteProjectVersion(w, p);
+            }
+
             w.WriteStartObject("metrics");
             foreach ((string name, double value) in v.Metrics)
             {
@@ -317,10 +328,17 @@ internal static class DashboardEndpoints
         }
 
         w.WriteEndArray();
+        if (project.Exists)
+        {
+            w.WriteStartObject("project");
+            WriteProjectSummary(w, project);
+            w.WriteEndObject();
+        }
+
         w.WriteEndObject();
     });
 
-    private static async Task<IResult> ActivateAsync(HttpContext http, ModelCatalog catalog)
+    private static async Task<IResult> ActivateAsync(HttpContext http, ModelCatalog catalog, DashboardProject project)
     {
         string? version;
         try
@@ -333,12 +351,19 @@ internal static class DashboardEndpoints
             return Results.Problem("Send {\"version\": \"...\"}.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        return version is not null && await catalog.ActivateAsync(version, http.RequestAborted)
-            ? Results.NoContent()
-            : Results.Problem($"No model file in {catalog.Folder} has the version '{version}'.", statusCode: StatusCodes.Status404NotFound);
+        try
+        {
+            return version is not null && await catalog.ActivateAsync(version, http.RequestAborted)
+                ? Results.NoContent()
+                : Results.Problem(project.Exists ? $"The project has no version '{version}'." : $"No model file in {catalog.Folder} has the version '{version}'.", statusCode: StatusCodes.Status404NotFound);
+        }
+        catch (ProjectException e)
+        {
+            return Results.Problem(e.Message, statusCode: StatusCodes.Status409Conflict);
+        }
     }
 
-    private static IResult Json(Action<Utf8JsonWriter> body) => Results.Text(ServiceJson.Write(body), "application/json");
+    private static IResult Json(Action<Utf8JsonWriter> body, int statusCode = StatusCodes.Status200OK) => Results.Text(ServiceJson.Write(body), "application/json", statusCode: statusCode);
 
     /// <summary>An embedded file with a strict content security policy: only this origin's scripts, styles and images.</summary>
     private sealed class AssetResult(Stream stream, string contentType) : IResult

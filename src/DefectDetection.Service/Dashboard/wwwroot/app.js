@@ -21,6 +21,9 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// Replaces an element's children, leaving out absent ones (replaceChildren would print them as "null").
+const fill = (el, ...kids) => el.replaceChildren(...kids.filter((k) => k !== null && k !== undefined));
+
 async function call(path, options = {}) {
   const headers = { ...(options.headers || {}) };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
@@ -45,6 +48,7 @@ function signedIn(s) {
   $('#signin').hidden = true;
   $('#nav').hidden = false;
   $('#who').textContent = `${s.name} (${s.admin ? 'admin' : 'read'})`;
+  $('#nav-trials').hidden = !s.project;
   route();
 }
 
@@ -122,7 +126,7 @@ async function images(view, params) {
     h('td', {}, h('a', { href: `#/image/${r.id}` }, fmtTime(r.captured_at || r.received_at))),
     h('td', {}, r.line || ''), h('td', {}, r.camera || ''), h('td', { class: r.verdict }, r.verdict),
     h('td', { class: 'num' }, r.prediction ? sf.format(r.prediction.score) : ''), h('td', {}, r.model_version || '')));
-  view.replaceChildren(h('h2', {}, 'Images'), form, h('table', { id: 'results' },
+  fill(view, h('h2', {}, 'Images'), form, h('table', { id: 'results' },
     h('thead', {}, h('tr', {}, ['Time', 'Line', 'Camera', 'Verdict'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col', class: 'num' }, 'Score'), h('th', { scope: 'col' }, 'Model'))),
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 6 }, 'No images match.')))),
   list.next_cursor ? h('p', {}, h('a', { href: `#/images?${new URLSearchParams({ ...Object.fromEntries(q), cursor: list.next_cursor })}` }, 'Older images')) : null);
@@ -172,26 +176,143 @@ async function detail(view, id) {
     h('div', {}, zoomBar, viewer), h('div', {}, meter, meta, verify)));
 }
 
+const metricNames = { accuracy: 'Accuracy', precision: 'Precision', recall: 'Recall', f1: 'F1', roc_auc: 'ROC AUC', label_accuracy: 'Label accuracy' };
+const mf = new Intl.NumberFormat(undefined, { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+const secf = new Intl.NumberFormat(undefined, { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 1 });
+const dataTable = (id, caption, heads, rows, empty) => h('div', { class: 'table-wrap' }, h('table', { id },
+  h('caption', { class: 'skip' }, caption),
+  h('thead', {}, h('tr', {}, heads.map(([t, cls]) => h('th', { scope: 'col', class: cls }, t)))),
+  h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: heads.length }, empty)))));
+
+// A retraining's progress: running (stage, items, a progress bar), trained or failed.
+function retrainState(r) {
+  if (!r) return h('p', { id: 'retrain-state' }, 'No retraining started from this page since the service started.');
+  const who = `started by ${r.requested_by} at ${fmtTime(r.started_at)}`;
+  if (r.status === 'running') {
+    const items = r.total ? ` (${nf.format(r.done)} of ${nf.format(r.total)})` : '';
+    return h('div', { id: 'retrain-state' }, h('p', {}, `Training a new version, ${who}: ${r.stage}${items}, ${pf.format(r.fraction)}.`),
+      h('progress', { max: 1, value: r.fraction, 'aria-label': `Training progress of the step ${r.stage}` }));
+  }
+  return r.status === 'trained'
+    ? h('p', { id: 'retrain-state' }, `${r.version} trained (${who}, finished ${fmtTime(r.finished_at)}). Activate it below to serve it.`)
+    : h('p', { id: 'retrain-state', role: 'alert' }, `Retraining failed (${who}): ${r.error}`);
+}
+
 async function models(view) {
-  const { versions } = await call('/models');
-  const names = [...new Set(versions.flatMap((v) => Object.keys(v.metrics)))].sort();
   const msg = h('p', { role: 'status', id: 'model-status' });
-  const table = h('table', { id: 'models' },
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Version'), h('th', { scope: 'col' }, 'State'), names.map((n) => h('th', { scope: 'col', class: 'num' }, n)), session.admin ? h('th', { scope: 'col' }, 'Action') : null)),
-    h('tbody', {}, versions.map((v) => h('tr', {}, h('th', { scope: 'row' }, v.version), h('td', {}, v.active ? 'active' : ''),
-      names.map((n) => h('td', { class: 'num' }, n in v.metrics ? nf.format(v.metrics[n]) : '—')),
-      session.admin ? h('td', {}, v.active || !v.activatable ? '' : h('button', { type: 'button', 'data-version': v.version, onclick: async () => {
-        try { await call('/models/activate', { method: 'POST', body: { version: v.version } }); route(); } catch (err) { msg.textContent = `Not activated: ${err.message}`; }
-      } }, `Activate ${v.version}`)) : null))));
-  view.replaceChildren(h('h2', {}, 'Model versions'), table, msg,
-    h('p', {}, 'Versions are the model served now and the .ddmodel files in the data folder\'s models/ folder; metrics come from a <file>.metrics.json beside each.'));
+  const body = h('div');
+  let shown = '';
+  const activate = async (version) => {
+    try { await call('/models/activate', { method: 'POST', body: { version } }); msg.textContent = `${version} is served now.`; shown = ''; await refresh(); } catch (err) { msg.textContent = `Not activated: ${err.message}`; }
+  };
+  // Draws the page; the table only when it changed, so focus stays put while a retraining is polled.
+  const draw = async () => {
+    const { versions, project } = await call('/models');
+    const names = [...new Set(versions.flatMap((v) => Object.keys(v.metrics)))].sort((a, b) => Object.keys(metricNames).indexOf(a) - Object.keys(metricNames).indexOf(b));
+    const running = project?.retraining?.status === 'running';
+    const state = JSON.stringify([versions, running]);
+    if (state !== shown) {
+      shown = state;
+      const cols = project ? [
+        ['Status', (v) => [v.status, v.error ? h('div', { class: 'muted' }, v.error) : null]],
+        ['Learner', (v) => v.learner || '—'],
+        ['Training images', (v) => nf.format(v.train_images), 'num'],
+        ['Test images', (v) => nf.format(v.test_images), 'num'],
+        ...names.map((n) => [metricNames[n] || n, (v) => (n in v.metrics ? mf.format(v.metrics[n]) : '—'), 'num']),
+        ['Training time', (v) => (v.training_seconds == null ? '—' : secf.format(v.training_seconds)), 'num'],
+        ['Trained', (v) => fmtTime(v.finished_at) || '—'],
+      ] : names.map((n) => [n, (v) => (n in v.metrics ? nf.format(v.metrics[n]) : '—'), 'num']);
+      const rows = versions.map((v) => h('tr', {}, h('th', { scope: 'row' }, v.version), h('td', {}, v.active ? 'active' : ''),
+        cols.map(([, f, cls]) => h('td', { class: cls }, f(v))),
+        session.admin ? h('td', {}, v.active || !v.activatable ? '' : h('button', { type: 'button', 'data-version': v.version, onclick: () => activate(v.version) }, `Activate ${v.version}`)) : null));
+      const heads = [['Version'], ['Active'], ...cols.map(([t, , cls]) => [t, cls]), ...(session.admin ? [['Action']] : [])];
+      fill(body,
+        project ? h('div', { class: 'card', id: 'retrain' }, h('h3', {}, `Project: ${project.name}`),
+          h('p', {}, `Dataset: ${nf.format(project.train_images)} training images (${nf.format(project.verified_images)} verified by people), ${nf.format(project.test_images)} test images.`),
+          session.admin ? h('button', { type: 'button', id: 'retrain-button', disabled: running, onclick: async () => {
+            try {
+              const started = await call('/models/retrain', { method: 'POST' });
+              msg.textContent = 'Retraining started.';
+              $('#retrain-button', body).disabled = true;
+              $('#retrain-slot', body).replaceChildren(retrainState(started));
+              await refresh();
+            } catch (err) { msg.textContent = `Not started: ${err.message}`; }
+          } }, 'Retrain on the current dataset') : null, h('div', { id: 'retrain-slot' })) : null,
+        dataTable('models', 'Model versions and their test metrics', heads, rows, 'No versions yet.'));
+    }
+    if (project) $('#retrain-slot', body).replaceChildren(retrainState(project.retraining));
+    return running;
+  };
+  // Polls every second while a retraining runs; stops when it ends or the page is left.
+  const refresh = async () => {
+    const running = await draw();
+    if (!body.isConnected) return;
+    clearInterval(timer);
+    if (running) timer = setInterval(() => refresh().catch(() => {}), 1000);
+  };
+  view.replaceChildren(h('h2', {}, 'Model versions'), body, msg, h('p', { class: 'muted' }, session.project
+    ? 'The project\'s versions with their metrics on the test split as it was when each was trained. Activating serves a version at once; images being judged finish on the previous one.'
+    : 'Versions are the model served now and the .ddmodel files in the data folder\'s models/ folder; metrics come from a <file>.metrics.json beside each.'));
+  await refresh();
+}
+
+async function trials(view) {
+  const { trials: list } = await call('/trials');
+  const rows = list.map((t) => h('tr', {}, h('th', { scope: 'row' }, h('a', { href: `#/trial/${t.number}` }, `Trial ${t.number}`)), h('td', {}, t.version),
+    h('td', {}, t.status), h('td', {}, fmtTime(t.started_at)), [t.images, t.verified, t.accepted].map((x) => h('td', { class: 'num' }, nf.format(x)))));
+  view.replaceChildren(h('h2', {}, 'Trial detections'),
+    dataTable('trials', 'Trial detections', [['Trial'], ['Version'], ['Status'], ['Started'], ['Images', 'num'], ['Verified', 'num'], ['Accepted', 'num']], rows,
+      'No trials yet: run one with defect trial run IMAGES.'),
+    h('p', { class: 'muted' }, 'A trial is a model version run over new images (defect trial run). Open one to verify each verdict and add the verified images to the training set.'));
+}
+
+const verifiedText = (v) => (v ? `Verified ${v.correct ? 'correct' : 'wrong'}, true label ${v.true_label}, ${fmtTime(v.verified_at)}.` : 'Not verified yet.');
+
+async function trial(view, number, note = '') {
+  const t = await call(`/trials/${number}`);
+  const base = `${api}/trials/${number}/results`;
+  const summary = h('p', { id: 'trial-summary' });
+  const sum = (x) => { summary.textContent = `${nf.format(x.images)} images judged by ${x.version} (${fmtTime(x.started_at)}): ${nf.format(x.verified)} verified, ${nf.format(x.accepted)} in the training set.`; };
+  sum(t);
+  const msg = h('p', { role: 'status', id: 'trial-status' }, note);
+  const accept = session.admin ? h('button', { type: 'button', id: 'accept', onclick: async () => {
+    try {
+      const a = await call(`/trials/${number}/accept`, { method: 'POST' });
+      await trial(view, number, `Added ${nf.format(a.added)} verified images to the training set${a.duplicates ? ` (${nf.format(a.duplicates)} were there already)` : ''}.`);
+    } catch (err) { msg.textContent = `Not accepted: ${err.message}`; }
+  } }, 'Accept verified images into the training set') : null;
+  const card = (r) => {
+    const id = `r${r.id}`;
+    const status = h('p', { role: 'status', id: `${id}-status` }, verifiedText(r.verification), r.accepted ? ' In the training set.' : '');
+    const form = h('form', { onsubmit: async (e) => {
+      e.preventDefault();
+      const f = new FormData(form);
+      try {
+        const done = await call(`/trials/${number}/results/${r.id}/verification`, { method: 'POST', body: { correct: f.get('correct') === 'yes', true_label: f.get('label') } });
+        status.textContent = verifiedText(done.verification);
+        sum(await call(`/trials/${number}`));
+      } catch (err) { status.textContent = `Not recorded: ${err.message}`; }
+    } }, h('fieldset', {}, h('legend', {}, 'Is the verdict right?'),
+      h('input', { type: 'radio', id: `${id}-yes`, name: 'correct', value: 'yes', checked: !r.verification || r.verification.correct }), h('label', { for: `${id}-yes` }, 'Correct'),
+      h('input', { type: 'radio', id: `${id}-no`, name: 'correct', value: 'no', checked: r.verification && !r.verification.correct }), h('label', { for: `${id}-no` }, 'Wrong')),
+    h('p', {}, h('label', { for: `${id}-label` }, 'True label'), h('input', { id: `${id}-label`, name: 'label', list: 'trial-labels', size: 12, value: r.verification ? r.verification.true_label : r.label })),
+    h('button', { type: 'submit' }, 'Record'));
+    return h('li', { class: 'card', 'data-file': r.file }, h('h3', {}, r.file),
+      h('a', { href: `${base}/${r.id}/image`, 'aria-label': `Original image ${r.file}` },
+        h('img', { class: 'thumb', src: `${base}/${r.id}/${r.overlay ? 'overlay.png' : 'image'}`, alt: `${r.file} with the model's anomaly map and located defects drawn over it` })),
+      h('p', {}, 'Model: ', h('span', { class: r.is_defect ? 'anomaly' : 'normal' }, r.label), ` — confidence ${pf.format(r.confidence)}, score ${sf.format(r.score)}, ${nf.format(r.defects)} defects located`),
+      form, status);
+  };
+  fill(view, h('h2', {}, `Trial ${t.number}`), summary, accept, msg,
+    h('datalist', { id: 'trial-labels' }, t.labels.map((x) => h('option', { value: x }))),
+    t.results.length ? h('ul', { class: 'thumbs', id: 'trial-results' }, t.results.map(card)) : h('p', {}, t.error ? `The trial failed: ${t.error}` : 'This trial has no images.'));
 }
 
 async function route() {
   clearInterval(timer);
   if (!session) return;
   const [path, query] = (location.hash.slice(1) || '/overview').split('?');
-  const page = path.startsWith('/image/') ? '/images' : path;
+  const page = path.startsWith('/image/') ? '/images' : path.startsWith('/trial/') ? '/trials' : path;
   for (const a of document.querySelectorAll('nav a')) {
     if (a.getAttribute('href') === `#${page}`) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
@@ -200,6 +321,8 @@ async function route() {
     if (path.startsWith('/image/')) await detail(view, decodeURIComponent(path.slice(7)));
     else if (path === '/images') await images(view, query || '');
     else if (path === '/models') await models(view);
+    else if (path === '/trials' && session.project) await trials(view);
+    else if (path.startsWith('/trial/') && session.project) await trial(view, Number(path.slice(7)));
     else await overview(view);
     const h2 = $('h2', view); if (h2) document.title = `${h2.textContent} — Defect inspection`;
   } catch (err) { if (session) view.replaceChildren(h('p', { role: 'alert' }, err.message)); }
