@@ -75,6 +75,22 @@ public sealed class AutoConfigTests
         }
     }
 
+    [Theory]
+    [InlineData(6, 6)] // leave one out: each fold's model keeps five of the six
+    [InlineData(20, 3)] // 12 held out in folds of 4, each model trained on 16 (at least 15)
+    [InlineData(31, 2)] // 12 held out in folds of 6, each model trained on 25 (at least 24)
+    [InlineData(59, 2)]
+    [InlineData(60, 1)] // 48 left beside the 12 held out: one model
+    [InlineData(666, 1)]
+    public void TheSearchHoldsOutADozenNormals_InAsFewFoldsAsLeaveEachModelThreeQuarters(int normals, int folds)
+    {
+        int validation = Math.Min(normals, 12);
+        Assert.Equal(folds, PatchCoreSearch.Folds(normals, validation));
+        int largestFold = (validation + folds - 1) / folds;
+        Assert.True(normals - largestFold >= Math.Min(48, Math.Ceiling(normals * 0.75)));
+        Assert.True(folds == 1 || normals - ((validation + folds - 2) / (folds - 1)) < Math.Min(48, Math.Ceiling(normals * 0.75)), "one fold fewer would leave a model too few images");
+    }
+
     [SharedFact]
     public void TheSearchChoosesTilesForSmallDefectsInLargeImages_AndTheyAreTheBetterChoice()
     {
@@ -88,9 +104,13 @@ public sealed class AutoConfigTests
             List<ImageView> train = [.. normals.Select(b => b.Image.View())];
             using PatchCoreModel chosen = new PatchCoreTrainer(new PatchCoreOptions { Backbone = backbone, Threads = 2, ContextWeight = 0, BorderPatches = 1 }).Fit(train);
             TrainingSearch search = Assert.IsType<TrainingSearch>(chosen.Search);
-            Assert.Equal(["tiles"], search.Searched);
-            Assert.Equal(3, search.Candidates.Count); // 1, 2 and 3 tiles a side fit a 720 px side
+            Assert.Equal(["tiles", "input_size"], search.Searched);
+            // The whole board at 224 and 320 px, then 2 and 3 tiles a side (a 720 px side holds 3 x 224 native pixels, not 4).
+            Assert.Equal(["224 px whole image, border 1", "320 px whole image, border 1", "224 px x 2x2 tiles, border 1", "224 px x 3x3 tiles, border 1"], search.Candidates.Select(c => c.Name));
             Assert.True(chosen.Tiles > 1, $"chose {search.Chosen}: {string.Join("; ", search.Candidates.Select(c => $"{c.Name} {string.Join(",", c.Figures.Select(f => $"{f.Key}={f.Value}"))}"))}");
+            // A costlier candidate won by more than one standard error of the paired AUROC difference, or located more.
+            SearchCandidate first = search.Candidates[0], won = Assert.Single(search.Candidates, c => c.Name == search.Chosen);
+            Assert.True(won.Figures["synthetic_auroc"] > first.Figures["synthetic_auroc"] + won.Figures["auroc_gain_se"] - 1e-4 || won.Figures["peak_on_defect"] > first.Figures["peak_on_defect"]);
             Assert.All(search.Candidates, c => Assert.InRange(c.Figures["synthetic_auroc"], 0, 1));
 
             // On real defective boards the chosen scale ranks them above the good ones better than the whole image does.
