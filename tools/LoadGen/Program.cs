@@ -8,8 +8,10 @@ namespace DefectDetection.LoadGen;
 
 /// <summary>
 /// Posts images to a running <c>defect serve</c> and reports the sustained rate, the upload-to-stored-result latency
-/// (from the server's own timestamps: received_at to completed_at) and the server's resident memory over the run.
-/// <code>LoadGen --url http://localhost:5000 --key KEY --images DIR --count 1000 --concurrency 4 [--rate 20] [--pid N]</code>
+/// (from the server's own timestamps: received_at to completed_at), the resident memory of the server's processes over
+/// the run (at its start, middle and end: an API and its workers are named <c>--pid api=N,worker-1=M</c>) and the CPU
+/// and load average it ran beside.
+/// <code>LoadGen --url http://localhost:5000 --key KEY --images DIR --count 1000 --concurrency 4 [--rate 20] [--pid N|name=N,...]</code>
 /// </summary>
 public static class Program
 {
@@ -18,13 +20,13 @@ public static class Program
         Dictionary<string, string> a = Parse(args);
         if (!a.TryGetValue("url", out string? url) || !a.TryGetValue("key", out string? key) || !a.TryGetValue("images", out string? dir))
         {
-            Console.Error.WriteLine("usage: LoadGen --url URL --key KEY --images DIR [--count 1000] [--concurrency 4] [--rate 0 (images/s, 0 = as fast as accepted)] [--line L] [--pid SERVER_PID]");
+            Console.Error.WriteLine("usage: LoadGen --url URL --key KEY --images DIR [--count 1000] [--concurrency 4] [--rate 0 (images/s, 0 = as fast as accepted)] [--line L] [--pid SERVER_PID | name=PID,name=PID...]");
             return 2;
         }
 
         int count = Int(a, "count", 1000), concurrency = Int(a, "concurrency", 4);
         double rate = a.TryGetValue("rate", out string? r) ? double.Parse(r, CultureInfo.InvariantCulture) : 0;
-        int? pid = a.TryGetValue("pid", out string? p) ? int.Parse(p, CultureInfo.InvariantCulture) : null;
+        (string Name, int Pid)[] processes = a.TryGetValue("pid", out string? p) ? ParseProcesses(p) : [];
         string line = a.GetValueOrDefault("line", "load");
         byte[][] images = Directory.EnumerateFiles(dir).Where(f => f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
             .Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToArray();
@@ -36,9 +38,10 @@ public static class Program
 
         using HttpClient http = new() { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(2) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        List<long> memory = [];
+        List<long>[] memory = [.. processes.Select(_ => new List<long>())];
         using CancellationTokenSource stopSampling = new();
-        Task sampler = pid is { } serverPid ? SampleMemoryAsync(serverPid, memory, stopSampling.Token) : Task.CompletedTask;
+        Task sampler = Task.WhenAll(processes.Select((proc, i) => SampleMemoryAsync(proc.Pid, memory[i], stopSampling.Token)));
+        string loadAtStart = LoadAverage();
 
         string[] ids = new string[count];
         int next = -1, refused = 0;
@@ -119,11 +122,17 @@ public static class Program
         Console.WriteLine(FormattableString.Invariant($"posting took:    {postSeconds:F1} s"));
         Console.WriteLine(FormattableString.Invariant($"sustained:       {count / seconds:F1} images/s (first upload to last stored result: {seconds:F1} s)"));
         Console.WriteLine(FormattableString.Invariant($"latency (upload -> stored result): p50 {Percentile(latencies, 0.50):F0} ms, p99 {Percentile(latencies, 0.99):F0} ms, max {latencies[^1]:F0} ms"));
-        if (memory.Count > 0)
+        for (int i = 0; i < processes.Length; i++)
         {
-            int tenth = Math.Max(1, memory.Count / 10);
-            Console.WriteLine(FormattableString.Invariant($"server RSS:      first {Mb(memory[0])} MiB, max {Mb(memory.Max())} MiB, mean of first 10% {Mb((long)memory.Take(tenth).Average())} MiB, mean of last 10% {Mb((long)memory.TakeLast(tenth).Average())} MiB ({memory.Count} samples)"));
+            List<long> m = memory[i];
+            if (m.Count > 0)
+            {
+                int tenth = Math.Max(1, m.Count / 10);
+                Console.WriteLine(FormattableString.Invariant($"RSS {processes[i].Name,-10} start {Mb(m[0])} MiB, middle {Mb(m[m.Count / 2])} MiB, end {Mb(m[^1])} MiB, max {Mb(m.Max())} MiB; mean of first 10% {Mb((long)m.Take(tenth).Average())} MiB, of last 10% {Mb((long)m.TakeLast(tenth).Average())} MiB ({m.Count} samples)"));
+            }
         }
+
+        Console.WriteLine($"machine:         {CpuModel()}, {Environment.ProcessorCount} cores; load average (1/5/15 min) at start {loadAtStart}, at end {LoadAverage()}");
 
         return 0;
     }
@@ -145,6 +154,21 @@ public static class Program
             await Task.Delay(500, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
+
+    private static (string Name, int Pid)[] ParseProcesses(string value) =>
+        [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select((part, i) =>
+        {
+            string[] kv = part.Split('=', 2);
+            return kv.Length == 2 ? (kv[0], int.Parse(kv[1], CultureInfo.InvariantCulture)) : (i == 0 ? "server" : $"server-{i + 1}", int.Parse(kv[0], CultureInfo.InvariantCulture));
+        })];
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+    private static string CpuModel() =>
+        File.Exists("/proc/cpuinfo") && File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal)) is { } line
+            ? line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim()
+            : "unknown CPU";
 
     private static int Int(Dictionary<string, string> a, string name, int fallback) =>
         a.TryGetValue(name, out string? v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;

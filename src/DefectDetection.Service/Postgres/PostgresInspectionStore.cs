@@ -52,7 +52,8 @@ internal sealed class PostgresInspectionStore : IResultStore, IWebhookOutbox, IA
                     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                     url TEXT NOT NULL, event TEXT NOT NULL, payload TEXT NOT NULL,
                     state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-                    next_at BIGINT NOT NULL, created_at BIGINT NOT NULL, last_error TEXT);
+                    next_at BIGINT NOT NULL, created_at BIGINT NOT NULL, last_error TEXT, claim TEXT);
+                ALTER TABLE webhook_outbox ADD COLUMN IF NOT EXISTS claim TEXT;
                 CREATE INDEX IF NOT EXISTS ix_outbox_due ON webhook_outbox (state, next_at);
                 CREATE TABLE IF NOT EXISTS alarm_states (
                     rule TEXT NOT NULL, scope_value TEXT NOT NULL, fired BIGINT NOT NULL, changed_at BIGINT NOT NULL,
@@ -274,40 +275,35 @@ internal sealed class PostgresInspectionStore : IResultStore, IWebhookOutbox, IA
             return true;
         }, cancellationToken);
 
-    public async Task<IReadOnlyList<WebhookDelivery>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken = default)
-    {
-        await using NpgsqlConnection c = await OpenAsync(cancellationToken);
-        await using NpgsqlCommand cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, url, event, payload, attempts, next_at, created_at, last_error FROM webhook_outbox WHERE state = 'pending' AND next_at <= @now ORDER BY next_at, id LIMIT @max";
-        cmd.Parameters.AddWithValue("@now", now.ToUnixTimeMilliseconds());
-        cmd.Parameters.AddWithValue("@max", max);
-        return await StoreRows.ReadDeliveriesAsync(cmd, cancellationToken);
-    }
+    public Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease, CancellationToken cancellationToken = default) =>
+        InWriteAsync(cmd =>
+        {
+            OutboxSql.PrepareClaim(cmd, "FOR UPDATE SKIP LOCKED", now, max, lease);
+            return StoreRows.ReadDeliveriesAsync(cmd, cancellationToken);
+        }, cancellationToken);
 
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken = default)
     {
         await using NpgsqlConnection c = await OpenAsync(cancellationToken);
         await using NpgsqlCommand cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT MIN(next_at) FROM webhook_outbox WHERE state = 'pending'";
+        cmd.CommandText = OutboxSql.NextDue;
         return await cmd.ExecuteScalarAsync(cancellationToken) is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
     }
 
-    public Task DeliveredAsync(long id, CancellationToken cancellationToken = default) =>
-        WriteAsync("UPDATE webhook_outbox SET state = 'delivered' WHERE id = @id", cancellationToken, ("@id", id));
+    public async Task<bool> DeliveredAsync(WebhookDelivery claimed, CancellationToken cancellationToken = default) =>
+        await WriteAsync(OutboxSql.Delivered, cancellationToken, OutboxSql.Outcome(claimed)) == 1;
 
-    public Task RetryLaterAsync(long id, int attempts, DateTimeOffset nextAttemptAt, string error, CancellationToken cancellationToken = default) =>
-        WriteAsync("UPDATE webhook_outbox SET attempts = @attempts, next_at = @next, last_error = @error WHERE id = @id", cancellationToken,
-            ("@id", id), ("@attempts", attempts), ("@next", nextAttemptAt.ToUnixTimeMilliseconds()), ("@error", error));
+    public async Task<bool> RetryLaterAsync(WebhookDelivery claimed, int attempts, DateTimeOffset nextAttemptAt, string error, CancellationToken cancellationToken = default) =>
+        await WriteAsync(OutboxSql.RetryLater, cancellationToken, OutboxSql.Outcome(claimed, attempts, nextAttemptAt, error)) == 1;
 
-    public Task DeadLetterAsync(long id, int attempts, string error, CancellationToken cancellationToken = default) =>
-        WriteAsync("UPDATE webhook_outbox SET state = 'dead', attempts = @attempts, last_error = @error WHERE id = @id", cancellationToken,
-            ("@id", id), ("@attempts", attempts), ("@error", error));
+    public async Task<bool> DeadLetterAsync(WebhookDelivery claimed, int attempts, string error, CancellationToken cancellationToken = default) =>
+        await WriteAsync(OutboxSql.DeadLetter, cancellationToken, OutboxSql.Outcome(claimed, attempts, error: error)) == 1;
 
     public async Task<IReadOnlyList<WebhookDelivery>> DeadLettersAsync(int limit, CancellationToken cancellationToken = default)
     {
         await using NpgsqlConnection c = await OpenAsync(cancellationToken);
         await using NpgsqlCommand cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, url, event, payload, attempts, next_at, created_at, last_error FROM webhook_outbox WHERE state = 'dead' ORDER BY id DESC LIMIT @limit";
+        cmd.CommandText = OutboxSql.DeadLetters;
         cmd.Parameters.AddWithValue("@limit", limit);
         return await StoreRows.ReadDeliveriesAsync(cmd, cancellationToken);
     }
@@ -377,7 +373,7 @@ internal sealed class PostgresInspectionStore : IResultStore, IWebhookOutbox, IA
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private Task WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters) =>
+    private Task<int> WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters) =>
         InWriteAsync(async cmd =>
         {
             cmd.CommandText = sql;

@@ -48,12 +48,20 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 url TEXT NOT NULL, event TEXT NOT NULL, payload TEXT NOT NULL,
                 state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-                next_at INTEGER NOT NULL, created_at INTEGER NOT NULL, last_error TEXT);
+                next_at INTEGER NOT NULL, created_at INTEGER NOT NULL, last_error TEXT, claim TEXT);
             CREATE INDEX IF NOT EXISTS ix_outbox_due ON webhook_outbox (state, next_at);
             CREATE TABLE IF NOT EXISTS alarm_states (
                 rule TEXT NOT NULL, scope_value TEXT NOT NULL, fired INTEGER NOT NULL, changed_at INTEGER NOT NULL,
                 PRIMARY KEY (rule, scope_value));
             """, cancellationToken);
+
+        // Stores made before outbox deliveries were claimed get the claim column.
+        await using SqliteCommand probe = c.CreateCommand();
+        probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('webhook_outbox') WHERE name = 'claim'";
+        if (Convert.ToInt64(await probe.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) == 0)
+        {
+            await ExecuteAsync(c, null, "ALTER TABLE webhook_outbox ADD COLUMN claim TEXT", cancellationToken);
+        }
     }
 
     public Task<(string Id, bool Created)> AddQueuedAsync(NewInspection inspection, CancellationToken cancellationToken = default) =>
@@ -262,41 +270,36 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
             return true;
         }, cancellationToken);
 
-    public async Task<IReadOnlyList<WebhookDelivery>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken = default)
-    {
-        await using SqliteConnection c = await OpenAsync(cancellationToken);
-        await using SqliteCommand cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, url, event, payload, attempts, next_at, created_at, last_error FROM webhook_outbox WHERE state = 'pending' AND next_at <= $now ORDER BY next_at, id LIMIT $max";
-        cmd.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-        cmd.Parameters.AddWithValue("$max", max);
-        return await StoreRows.ReadDeliveriesAsync(cmd, cancellationToken);
-    }
+    public Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease, CancellationToken cancellationToken = default) =>
+        InWriteAsync(cmd =>
+        {
+            OutboxSql.PrepareClaim(cmd, "", now, max, lease);
+            return StoreRows.ReadDeliveriesAsync(cmd, cancellationToken);
+        }, cancellationToken);
 
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken = default)
     {
         await using SqliteConnection c = await OpenAsync(cancellationToken);
         await using SqliteCommand cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT MIN(next_at) FROM webhook_outbox WHERE state = 'pending'";
+        cmd.CommandText = OutboxSql.NextDue;
         return await cmd.ExecuteScalarAsync(cancellationToken) is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
     }
 
-    public Task DeliveredAsync(long id, CancellationToken cancellationToken = default) =>
-        WriteAsync("UPDATE webhook_outbox SET state = 'delivered' WHERE id = $id", cancellationToken, ("$id", id));
+    public async Task<bool> DeliveredAsync(WebhookDelivery claimed, CancellationToken cancellationToken = default) =>
+        await WriteAsync(OutboxSql.Delivered, cancellationToken, OutboxSql.Outcome(claimed)) == 1;
 
-    public Task RetryLaterAsync(long id, int attempts, DateTimeOffset nextAttemptAt, string error, CancellationToken cancellationToken = default) =>
-        WriteAsync("UPDATE webhook_outbox SET attempts = $attempts, next_at = $next, last_error = $error WHERE id = $id", cancellationToken,
-            ("$id", id), ("$attempts", attempts), ("$next", nextAttemptAt.ToUnixTimeMilliseconds()), ("$error", error));
+    public async Task<bool> RetryLaterAsync(WebhookDelivery claimed, int attempts, DateTimeOffset nextAttemptAt, string error, CancellationToken cancellationToken = default) =>
+        await WriteAsync(OutboxSql.RetryLater, cancellationToken, OutboxSql.Outcome(claimed, attempts, nextAttemptAt, error)) == 1;
 
-    public Task DeadLetterAsync(long id, int attempts, string error, CancellationToken cancellationToken = default) =>
-        WriteAsync("UPDATE webhook_outbox SET state = 'dead', attempts = $attempts, last_error = $error WHERE id = $id", cancellationToken,
-            ("$id", id), ("$attempts", attempts), ("$error", error));
+    public async Task<bool> DeadLetterAsync(WebhookDelivery claimed, int attempts, string error, CancellationToken cancellationToken = default) =>
+        await WriteAsync(OutboxSql.DeadLetter, cancellationToken, OutboxSql.Outcome(claimed, attempts, error: error)) == 1;
 
     public async Task<IReadOnlyList<WebhookDelivery>> DeadLettersAsync(int limit, CancellationToken cancellationToken = default)
     {
         await using SqliteConnection c = await OpenAsync(cancellationToken);
         await using SqliteCommand cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, url, event, payload, attempts, next_at, created_at, last_error FROM webhook_outbox WHERE state = 'dead' ORDER BY id DESC LIMIT $limit";
-        cmd.Parameters.AddWithValue("$limit", limit);
+        cmd.CommandText = OutboxSql.DeadLetters;
+        cmd.Parameters.AddWithValue("@limit", limit);
         return await StoreRows.ReadDeliveriesAsync(cmd, cancellationToken);
     }
 
@@ -347,7 +350,7 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private Task WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters) =>
+    private Task<int> WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters) =>
         InWriteAsync(async cmd =>
         {
             cmd.CommandText = sql;
