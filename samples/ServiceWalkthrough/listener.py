@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A webhook receiver for `defect serve`: checks every X-Defect-Signature (HMAC-SHA256 of "<timestamp>.<body>" with the
 shared secret), refuses old timestamps and unsigned or wrongly signed posts (401), and appends one JSON line per
-delivery to --out: {"event", "delivery", "valid", "body"}.
+delivery to --out: {"event", "delivery", "valid", "timestamp", "signature", "raw" (the body as received), "body"}.
 
     python3 listener.py --port 9000 --secret a-long-shared-secret --out events.jsonl
 """
@@ -26,7 +26,8 @@ def main():
             fresh = ts.isdigit() and abs(time.time() - int(ts)) <= a.max_age
             valid = fresh and hmac.compare_digest(expected, sig)
             line = {"event": self.headers.get("X-Defect-Event"), "delivery": self.headers.get("X-Defect-Delivery"),
-                    "valid": valid, "body": json.loads(body or b"null")}
+                    "valid": valid, "timestamp": ts, "signature": sig, "raw": body.decode("utf-8"),
+                    "body": json.loads(body or b"null")}
             with open(a.out, "a") as f:
                 f.write(json.dumps(line) + "\n")
             self.send_response(200 if valid else 401)

@@ -11,7 +11,7 @@ namespace DefectDetection.LoadGen;
 /// (from the server's own timestamps: received_at to completed_at), the resident memory of the server's processes over
 /// the run (at its start, middle and end: an API and its workers are named <c>--pid api=N,worker-1=M</c>) and the CPU
 /// and load average it ran beside.
-/// <code>LoadGen --url http://localhost:5000 --key KEY --images DIR --count 1000 --concurrency 4 [--rate 20] [--pid N|name=N,...]</code>
+/// <code>LoadGen --url http://localhost:5000 --key KEY --images DIR --count 1000 --concurrency 4 [--rate 20] [--warmup 20] [--pid N|name=N,...]</code>
 /// </summary>
 public static class Program
 {
@@ -20,7 +20,7 @@ public static class Program
         Dictionary<string, string> a = Parse(args);
         if (!a.TryGetValue("url", out string? url) || !a.TryGetValue("key", out string? key) || !a.TryGetValue("images", out string? dir))
         {
-            Console.Error.WriteLine("usage: LoadGen --url URL --key KEY --images DIR [--count 1000] [--concurrency 4] [--rate 0 (images/s, 0 = as fast as accepted)] [--line L] [--pid SERVER_PID | name=PID,name=PID...]");
+            Console.Error.WriteLine("usage: LoadGen --url URL --key KEY --images DIR [--count 1000] [--concurrency 4] [--rate 0 (images/s, 0 = as fast as accepted)] [--line L] [--warmup N (images judged first, not counted)] [--pid SERVER_PID | name=PID,name=PID...]");
             return 2;
         }
 
@@ -43,8 +43,35 @@ public static class Program
         Task sampler = Task.WhenAll(processes.Select((proc, i) => SampleMemoryAsync(proc.Pid, memory[i], stopSampling.Token)));
         string loadAtStart = LoadAverage();
 
+        int warmup = Int(a, "warmup", 0);
+        if (warmup > 0)
+        {
+            // Not counted: the first images of every worker pay for start-up (JIT, buffers), as in a process that has
+            // been serving for a while they would not.
+            Console.WriteLine($"warming up with {warmup} images");
+            for (int w = 0; w < warmup; w++)
+            {
+                using MultipartFormDataContent form = new();
+                form.Add(new ByteArrayContent(images[w % images.Length]), "file", "image.jpg");
+                form.Add(new StringContent("warmup"), "line");
+                using HttpResponseMessage response = await http.PostAsync("/v1/images", form);
+                response.EnsureSuccessStatusCode();
+            }
+
+            while (true)
+            {
+                using JsonDocument pending = JsonDocument.Parse(await http.GetStringAsync("/v1/results?line=warmup&verdict=pending&limit=500"));
+                if (pending.RootElement.GetProperty("items").GetArrayLength() == 0)
+                {
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+        }
+
         string[] ids = new string[count];
-        int next = -1, refused = 0;
+        int next = -1, refused = 0, failed = 0;
         Stopwatch clock = Stopwatch.StartNew();
         Console.WriteLine($"posting {count} images ({images.Length} distinct) with {concurrency} clients{(rate > 0 ? FormattableString.Invariant($" at {rate} images/s") : "")}");
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
@@ -61,6 +88,7 @@ public static class Program
                     }
                 }
 
+                string idempotencyKey = $"load-{i}-{Guid.NewGuid():N}"; // the same on every retry of this image: one result
                 while (true)
                 {
                     using MultipartFormDataContent form = new();
@@ -69,12 +97,25 @@ public static class Program
                     form.Add(file, "file", "image.jpg");
                     form.Add(new StringContent(line), "line");
                     form.Add(new StringContent($"cam-{i % 2}"), "camera");
-                    form.Add(new StringContent($"load-{i}-{Guid.NewGuid():N}"), "idempotencyKey");
+                    form.Add(new StringContent(idempotencyKey), "idempotencyKey");
                     using HttpResponseMessage response = await http.PostAsync("/v1/images", form);
                     if (response.StatusCode == HttpStatusCode.TooManyRequests)
                     {
                         Interlocked.Increment(ref refused);
                         await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromMilliseconds(200));
+                        continue;
+                    }
+
+                    if ((int)response.StatusCode >= 500)
+                    {
+                        // The service answers 5xx when its store or broker is away for longer than it retries itself;
+                        // the upload is retried with the same idempotency key, as a camera would.
+                        if (Interlocked.Increment(ref failed) <= 3)
+                        {
+                            Console.Error.WriteLine($"image {i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}; retried");
+                        }
+
+                        await Task.Delay(TimeSpan.FromSeconds(1));
                         continue;
                     }
 
@@ -118,7 +159,7 @@ public static class Program
         await sampler;
         latencies.Sort();
         double seconds = (last - first).TotalSeconds;
-        Console.WriteLine(FormattableString.Invariant($"images:          {count} ({anomalies} anomalies, {invalid} invalid), 429 answers: {refused}"));
+        Console.WriteLine(FormattableString.Invariant($"images:          {count} ({anomalies} anomalies, {invalid} invalid), 429 answers: {refused}, 5xx answers (retried): {failed}"));
         Console.WriteLine(FormattableString.Invariant($"posting took:    {postSeconds:F1} s"));
         Console.WriteLine(FormattableString.Invariant($"sustained:       {count / seconds:F1} images/s (first upload to last stored result: {seconds:F1} s)"));
         Console.WriteLine(FormattableString.Invariant($"latency (upload -> stored result): p50 {Percentile(latencies, 0.50):F0} ms, p99 {Percentile(latencies, 0.99):F0} ms, max {latencies[^1]:F0} ms"));

@@ -13,7 +13,7 @@ namespace DefectDetection.Service.Webhooks;
 /// them, and gives up a send that could outlast its lease, so one delivery is never sent by two processes at once.
 /// </summary>
 internal sealed partial class WebhookDispatcher(
-    InspectionServiceOptions options, IWebhookOutbox outbox, IHttpClientFactory clients, TimeProvider time, ILogger<WebhookDispatcher> logger)
+    InspectionServiceOptions options, IResultStore store, IWebhookOutbox outbox, IHttpClientFactory clients, TimeProvider time, ILogger<WebhookDispatcher> logger)
     : BackgroundService
 {
     public const string HttpClientName = "DefectDetection.Webhooks";
@@ -46,10 +46,18 @@ internal sealed partial class WebhookDispatcher(
             return;
         }
 
+        bool initialized = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                if (!initialized)
+                {
+                    // An API process has no worker to create the tables first; the store makes them once, under a lock.
+                    await store.InitializeAsync(stoppingToken);
+                    initialized = true;
+                }
+
                 DateTimeOffset now = time.GetUtcNow();
                 IReadOnlyList<WebhookDelivery> claimed = await outbox.ClaimDueAsync(now, Batch, options.WebhookRetry.ClaimLease, stoppingToken);
                 DateTimeOffset leaseEnd = now + options.WebhookRetry.ClaimLease;

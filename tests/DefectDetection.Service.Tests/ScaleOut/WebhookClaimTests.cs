@@ -205,16 +205,16 @@ public sealed class WebhookClaimTests
         public static readonly string[] Agents = ["dispatcher-a", "dispatcher-b"];
         private readonly List<(ServiceProvider Services, WebhookDispatcher Dispatcher)> _running = [];
 
-        public static async Task<Dispatchers> StartAsync(IReadOnlyList<IWebhookOutbox> outboxes, InspectionServiceOptions options, int firstAgent = 0)
+        public static async Task<Dispatchers> StartAsync(IReadOnlyList<PostgresInspectionStore> stores, InspectionServiceOptions options, int firstAgent = 0)
         {
             Dispatchers d = new();
-            for (int i = 0; i < outboxes.Count; i++)
+            for (int i = 0; i < stores.Count; i++)
             {
                 string agent = Agents[firstAgent + i];
                 ServiceCollection services = new();
                 services.AddHttpClient(WebhookDispatcher.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd(agent));
                 ServiceProvider provider = services.BuildServiceProvider();
-                WebhookDispatcher dispatcher = new(options, outboxes[i], provider.GetRequiredService<IHttpClientFactory>(), TimeProvider.System, NullLogger<WebhookDispatcher>.Instance);
+                WebhookDispatcher dispatcher = new(options, stores[i], stores[i], provider.GetRequiredService<IHttpClientFactory>(), TimeProvider.System, NullLogger<WebhookDispatcher>.Instance);
                 d._running.Add((provider, dispatcher));
                 await dispatcher.StartAsync(CancellationToken.None);
             }
