@@ -30,9 +30,9 @@ await() { local until=$((SECONDS + 120)); until eval "$1" >/dev/null 2>&1; do
 
 # 1. A project trained on the cookies (the anomaly task: PatchCore on the 31 normal training images; the 32 labelled
 #    anomalies set the threshold).
-defect project create --project cookies >/dev/null
-defect dataset import --project cookies "$cookies/dataset-files/manifests/template.manifest" --images "$cookies/dataset-files" >/dev/null
-defect model train --project cookies --task anomaly --backbone "$shared/models/mobilenetv2-int8/mobilenetv2-int8-qdq.onnx" | tail -n 1
+defect project create --project cookies
+defect dataset import --project cookies "$cookies/dataset-files/manifests/template.manifest" --images "$cookies/dataset-files"
+defect model train --project cookies --task anomaly --backbone "$shared/models/mobilenetv2-int8/mobilenetv2-int8-qdq.onnx"
 
 # 2. A key (printed once, stored as a SHA-256 hash), a webhook listener that checks signatures, the webhook and the
 #    alarm rule (above 20% anomalies over the last 10 images of a line), and the service on the project.
@@ -50,7 +50,7 @@ await 'curl -sf "$URL/healthz"' "the service to start (serve.log)"
 
 # 3. The 22 test images, posted with curl (8 cracked cookies first, then 14 good ones).
 for f in "$cookies"/test-images/*.jpg; do
-  curl -sf -H "Authorization: Bearer $KEY" -F file=@"$f" -F line=L1 -F camera=C1 -F idempotencyKey="$(basename "$f")" "$URL/v1/images" >/dev/null
+  curl -sf -H "Authorization: Bearer $KEY" -F file=@"$f" -F line=L1 -F camera=C1 -F idempotencyKey="$(basename "$f")" "$URL/v1/images"; echo
 done
 
 # 4. Results and counts read back once every image is judged.
