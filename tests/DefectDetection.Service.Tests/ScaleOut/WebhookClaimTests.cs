@@ -27,10 +27,11 @@ public sealed class WebhookClaimTests
         DateTimeOffset now = DateTimeOffset.UtcNow;
         ConcurrentBag<(int Store, long Id)> claims = [];
 
-        // Both stores claim in small batches as fast as they can until nothing is due; nothing is completed.
+        // Both stores claim in small batches as fast as they can until nothing is due (at most 200 rounds: claims
+        // that leave rows due would go on for ever); nothing is completed.
         await Task.WhenAll(db.Stores.Select((store, i) => Task.Run(async () =>
         {
-            while ((await store.ClaimDueAsync(now, 7, TimeSpan.FromMinutes(5))) is { Count: > 0 } got)
+            for (int round = 0; round < 200 && (await store.ClaimDueAsync(now, 7, TimeSpan.FromMinutes(5))) is { Count: > 0 } got; round++)
             {
                 foreach (WebhookDelivery d in got)
                 {
@@ -104,9 +105,11 @@ public sealed class WebhookClaimTests
         InspectionServiceOptions options = Options(listener.Url, lease, TimeSpan.FromSeconds(2));
 
         // The first process claims the delivery and is killed while sending it: the claim is committed, no outcome.
+        DateTimeOffset started = DateTimeOffset.UtcNow;
         Dispatchers first = await Dispatchers.StartAsync([db.Stores[0]], options);
         await firstArrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
         long leaseEnd = await db.ScalarAsync("SELECT next_at FROM webhook_outbox");
+        Assert.True(leaseEnd >= (started + lease).ToUnixTimeMilliseconds(), "the claim did not lease the delivery");
         await first.KillAsync();
         db.Stores[0].Dispose();
 
@@ -119,6 +122,7 @@ public sealed class WebhookClaimTests
         Assert.Equal(2, got.Count);
         Assert.Equal(got[0].Id, got[1].Id);
         Assert.Equal(Dispatchers.Agents[1], got[1].Agent);
+        Assert.True(got[1].At >= started + lease, $"sent again {(started + lease - got[1].At).TotalMilliseconds:F0} ms before the first claim's lease could have ended");
         Assert.True(got[1].At.ToUnixTimeMilliseconds() >= leaseEnd, $"sent again {leaseEnd - got[1].At.ToUnixTimeMilliseconds()} ms before the first claim's lease ended");
         Assert.Single(got, d => d.Agent == Dispatchers.Agents[1]);
     }
