@@ -8,7 +8,7 @@ namespace DefectDetection.Service.Storage;
 /// The embedded store: one SQLite file (WAL journal) holding inspections, API keys, the webhook outbox and alarm
 /// states. Writes go one at a time through a lock (one process owns the file); reads run beside them.
 /// </summary>
-internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApiKeyStore, IDisposable
+internal sealed class SqliteInspectionStore : SqlWebhookOutbox, IResultStore, IApiKeyStore, IDisposable
 {
     private const string Columns = "seq, id, status, camera, line, facility, part_id, captured_at, idempotency_key, received_at, image_path, attempts, completed_at, model_version, is_defect, label, score, prediction, error";
     private readonly string _connectionString;
@@ -261,48 +261,6 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
             return true;
         }, cancellationToken);
 
-    // ---- webhook outbox ----
-
-    public Task EnqueueAsync(IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken = default) =>
-        InWriteAsync(async cmd =>
-        {
-            await InsertDeliveriesAsync(cmd, deliveries, cancellationToken);
-            return true;
-        }, cancellationToken);
-
-    public Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease, CancellationToken cancellationToken = default) =>
-        InWriteAsync(cmd =>
-        {
-            OutboxSql.PrepareClaim(cmd, "", now, max, lease);
-            return StoreRows.ReadDeliveriesAsync(cmd, cancellationToken);
-        }, cancellationToken);
-
-    public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken = default)
-    {
-        await using SqliteConnection c = await OpenAsync(cancellationToken);
-        await using SqliteCommand cmd = c.CreateCommand();
-        cmd.CommandText = OutboxSql.NextDue;
-        return await cmd.ExecuteScalarAsync(cancellationToken) is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
-    }
-
-    public async Task<bool> DeliveredAsync(WebhookDelivery claimed, CancellationToken cancellationToken = default) =>
-        await WriteAsync(OutboxSql.Delivered, cancellationToken, OutboxSql.Outcome(claimed)) == 1;
-
-    public async Task<bool> RetryLaterAsync(WebhookDelivery claimed, int attempts, DateTimeOffset nextAttemptAt, string error, CancellationToken cancellationToken = default) =>
-        await WriteAsync(OutboxSql.RetryLater, cancellationToken, OutboxSql.Outcome(claimed, attempts, nextAttemptAt, error)) == 1;
-
-    public async Task<bool> DeadLetterAsync(WebhookDelivery claimed, int attempts, string error, CancellationToken cancellationToken = default) =>
-        await WriteAsync(OutboxSql.DeadLetter, cancellationToken, OutboxSql.Outcome(claimed, attempts, error: error)) == 1;
-
-    public async Task<IReadOnlyList<WebhookDelivery>> DeadLettersAsync(int limit, CancellationToken cancellationToken = default)
-    {
-        await using SqliteConnection c = await OpenAsync(cancellationToken);
-        await using SqliteCommand cmd = c.CreateCommand();
-        cmd.CommandText = OutboxSql.DeadLetters;
-        cmd.Parameters.AddWithValue("@limit", limit);
-        return await StoreRows.ReadDeliveriesAsync(cmd, cancellationToken);
-    }
-
     // ---- API keys ----
 
     public Task AddKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken = default) =>
@@ -334,6 +292,13 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
     public void Dispose() => _writeLock.Dispose();
 
     // ---- helpers ----
+
+    protected override string ClaimRowLock => "";
+
+    protected override async Task<System.Data.Common.DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) => await OpenAsync(cancellationToken);
+
+    protected override Task<T> InTransactionAsync<T>(Func<System.Data.Common.DbCommand, Task<T>> body, CancellationToken cancellationToken) =>
+        InWriteAsync(cmd => body(cmd), cancellationToken);
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
@@ -379,22 +344,6 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
         finally
         {
             _writeLock.Release();
-        }
-    }
-
-    private static async Task InsertDeliveriesAsync(SqliteCommand within, IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken)
-    {
-        foreach (WebhookDelivery d in deliveries)
-        {
-            await using SqliteCommand cmd = within.Connection!.CreateCommand();
-            cmd.Transaction = within.Transaction;
-            cmd.CommandText = "INSERT INTO webhook_outbox (url, event, payload, state, attempts, next_at, created_at) VALUES ($url, $event, $payload, 'pending', 0, $next, $created)";
-            cmd.Parameters.AddWithValue("$url", d.Url);
-            cmd.Parameters.AddWithValue("$event", d.Event);
-            cmd.Parameters.AddWithValue("$payload", d.Payload);
-            cmd.Parameters.AddWithValue("$next", d.NextAttemptAt.ToUnixTimeMilliseconds());
-            cmd.Parameters.AddWithValue("$created", d.CreatedAt.ToUnixTimeMilliseconds());
-            await cmd.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
