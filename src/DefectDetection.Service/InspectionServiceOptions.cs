@@ -133,6 +133,13 @@ public sealed class WebhookRetryOptions
     /// <summary>The time limit of one delivery request (default 10 s).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a dispatcher holds the deliveries it claimed (default 60 s, at least twice <see cref="Timeout"/>). No
+    /// other process sends them meanwhile; a process killed while sending leaves them to be sent again when the lease
+    /// ends. The processes sharing one store need clocks that agree to well within the lease minus the timeout.
+    /// </summary>
+    public TimeSpan ClaimLease { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Checks the settings.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public void Validate()
@@ -140,6 +147,7 @@ public sealed class WebhookRetryOptions
         InspectionServiceOptions.Require(MaxAttempts is > 0 and <= 50, "WebhookRetry.MaxAttempts", "must be in 1..50");
         InspectionServiceOptions.Require(InitialDelay > TimeSpan.Zero && MaxDelay >= InitialDelay, "WebhookRetry.InitialDelay", "must be positive and at most MaxDelay");
         InspectionServiceOptions.Require(Timeout > TimeSpan.Zero, "WebhookRetry.Timeout", "must be positive");
+        InspectionServiceOptions.Require(ClaimLease >= Timeout * 2, "WebhookRetry.ClaimLease", "must be at least twice the Timeout");
     }
 }
 

@@ -11,7 +11,7 @@ namespace DefectDetection.Service.Postgres;
 /// row, guarded by its status), plus <see cref="ClaimStaleAsync"/> for the sweeper that republishes queued rows whose
 /// message was lost.
 /// </summary>
-internal sealed class PostgresInspectionStore : IResultStore, IWebhookOutbox, IApiKeyStore, IDisposable
+internal sealed class PostgresInspectionStore : SqlWebhookOutbox, IResultStore, IApiKeyStore, IDisposable
 {
     private const string Columns = "seq, id, status, camera, line, facility, part_id, captured_at, idempotency_key, received_at, image_path, attempts, completed_at, model_version, is_defect, label, score, prediction, error";
     private readonly NpgsqlDataSource _source;
@@ -52,7 +52,8 @@ internal sealed class PostgresInspectionStore : IResultStore, IWebhookOutbox, IA
                     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                     url TEXT NOT NULL, event TEXT NOT NULL, payload TEXT NOT NULL,
                     state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-                    next_at BIGINT NOT NULL, created_at BIGINT NOT NULL, last_error TEXT);
+                    next_at BIGINT NOT NULL, created_at BIGINT NOT NULL, last_error TEXT, claim TEXT);
+                ALTER TABLE webhook_outbox ADD COLUMN IF NOT EXISTS claim TEXT;
                 CREATE INDEX IF NOT EXISTS ix_outbox_due ON webhook_outbox (state, next_at);
                 CREATE TABLE IF NOT EXISTS alarm_states (
                     rule TEXT NOT NULL, scope_value TEXT NOT NULL, fired BIGINT NOT NULL, changed_at BIGINT NOT NULL,
@@ -265,53 +266,6 @@ internal sealed class PostgresInspectionStore : IResultStore, IWebhookOutbox, IA
             return true;
         }, cancellationToken);
 
-    // ---- webhook outbox ----
-
-    public Task EnqueueAsync(IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken = default) =>
-        InWriteAsync(async cmd =>
-        {
-            await InsertDeliveriesAsync(cmd, deliveries, cancellationToken);
-            return true;
-        }, cancellationToken);
-
-    public async Task<IReadOnlyList<WebhookDelivery>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken = default)
-    {
-        await using NpgsqlConnection c = await OpenAsync(cancellationToken);
-        await using NpgsqlCommand cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, url, event, payload, attempts, next_at, created_at, last_error FROM webhook_outbox WHERE state = 'pending' AND next_at <= @now ORDER BY next_at, id LIMIT @max";
-        cmd.Parameters.AddWithValue("@now", now.ToUnixTimeMilliseconds());
-        cmd.Parameters.AddWithValue("@max", max);
-        return await StoreRows.ReadDeliveriesAsync(cmd, cancellationToken);
-    }
-
-    public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken = default)
-    {
-        await using NpgsqlConnection c = await OpenAsync(cancellationToken);
-        await using NpgsqlCommand cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT MIN(next_at) FROM webhook_outbox WHERE state = 'pending'";
-        return await cmd.ExecuteScalarAsync(cancellationToken) is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
-    }
-
-    public Task DeliveredAsync(long id, CancellationToken cancellationToken = default) =>
-        WriteAsync("UPDATE webhook_outbox SET state = 'delivered' WHERE id = @id", cancellationToken, ("@id", id));
-
-    public Task RetryLaterAsync(long id, int attempts, DateTimeOffset nextAttemptAt, string error, CancellationToken cancellationToken = default) =>
-        WriteAsync("UPDATE webhook_outbox SET attempts = @attempts, next_at = @next, last_error = @error WHERE id = @id", cancellationToken,
-            ("@id", id), ("@attempts", attempts), ("@next", nextAttemptAt.ToUnixTimeMilliseconds()), ("@error", error));
-
-    public Task DeadLetterAsync(long id, int attempts, string error, CancellationToken cancellationToken = default) =>
-        WriteAsync("UPDATE webhook_outbox SET state = 'dead', attempts = @attempts, last_error = @error WHERE id = @id", cancellationToken,
-            ("@id", id), ("@attempts", attempts), ("@error", error));
-
-    public async Task<IReadOnlyList<WebhookDelivery>> DeadLettersAsync(int limit, CancellationToken cancellationToken = default)
-    {
-        await using NpgsqlConnection c = await OpenAsync(cancellationToken);
-        await using NpgsqlCommand cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, url, event, payload, attempts, next_at, created_at, last_error FROM webhook_outbox WHERE state = 'dead' ORDER BY id DESC LIMIT @limit";
-        cmd.Parameters.AddWithValue("@limit", limit);
-        return await StoreRows.ReadDeliveriesAsync(cmd, cancellationToken);
-    }
-
     // ---- API keys ----
 
     public Task AddKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken = default) =>
@@ -367,6 +321,13 @@ internal sealed class PostgresInspectionStore : IResultStore, IWebhookOutbox, IA
 
     // ---- helpers ----
 
+    protected override string ClaimRowLock => "FOR UPDATE SKIP LOCKED";
+
+    protected override async Task<System.Data.Common.DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) => await OpenAsync(cancellationToken);
+
+    protected override Task<T> InTransactionAsync<T>(Func<System.Data.Common.DbCommand, Task<T>> body, CancellationToken cancellationToken) =>
+        InWriteAsync(cmd => body(cmd), cancellationToken);
+
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) => await _source.OpenConnectionAsync(cancellationToken);
 
     private static async Task ExecuteAsync(NpgsqlConnection c, NpgsqlTransaction? tx, string sql, CancellationToken cancellationToken)
@@ -377,7 +338,7 @@ internal sealed class PostgresInspectionStore : IResultStore, IWebhookOutbox, IA
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private Task WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters) =>
+    private Task<int> WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters) =>
         InWriteAsync(async cmd =>
         {
             cmd.CommandText = sql;
@@ -399,22 +360,6 @@ internal sealed class PostgresInspectionStore : IResultStore, IWebhookOutbox, IA
         T result = await body(cmd);
         await tx.CommitAsync(cancellationToken);
         return result;
-    }
-
-    private static async Task InsertDeliveriesAsync(NpgsqlCommand within, IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken)
-    {
-        foreach (WebhookDelivery d in deliveries)
-        {
-            await using NpgsqlCommand cmd = within.Connection!.CreateCommand();
-            cmd.Transaction = within.Transaction;
-            cmd.CommandText = "INSERT INTO webhook_outbox (url, event, payload, state, attempts, next_at, created_at) VALUES (@url, @event, @payload, 'pending', 0, @next, @created)";
-            cmd.Parameters.AddWithValue("@url", d.Url);
-            cmd.Parameters.AddWithValue("@event", d.Event);
-            cmd.Parameters.AddWithValue("@payload", d.Payload);
-            cmd.Parameters.AddWithValue("@next", d.NextAttemptAt.ToUnixTimeMilliseconds());
-            cmd.Parameters.AddWithValue("@created", d.CreatedAt.ToUnixTimeMilliseconds());
-            await cmd.ExecuteNonQueryAsync(cancellationToken);
-        }
     }
 
     private static void Filter(NpgsqlCommand cmd, List<string> where, string column, string? value)

@@ -53,26 +53,36 @@ public interface IResultStore
     Task SetAlarmAsync(string rule, string scopeValue, bool fired, IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken = default);
 }
 
-/// <summary>The durable webhook outbox: deliveries wait here until sent, retried, or dead.</summary>
+/// <summary>
+/// The durable webhook outbox: deliveries wait here until sent, retried, or dead. Several processes may share one
+/// outbox: a dispatcher claims due deliveries for a lease (<see cref="ClaimDueAsync"/>), so each attempt of a delivery
+/// belongs to one dispatcher; a claimer that dies leaves its deliveries due again when the lease ends, and a claimer
+/// whose lease ran out can no longer record an outcome (the calls below return false).
+/// </summary>
 public interface IWebhookOutbox
 {
     /// <summary>Adds deliveries.</summary>
     Task EnqueueAsync(IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken = default);
 
-    /// <summary>Deliveries due at <paramref name="now"/>, oldest first.</summary>
-    Task<IReadOnlyList<WebhookDelivery>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Claims up to <paramref name="max"/> deliveries due at <paramref name="now"/>, oldest first, for one dispatcher:
+    /// each is leased to it until <c>now + lease</c> (its <see cref="WebhookDelivery.NextAttemptAt"/>) and carries a new
+    /// <see cref="WebhookDelivery.Claim"/>. Deliveries claimed by another dispatcher whose lease has not ended are
+    /// skipped, without waiting for its lock.
+    /// </summary>
+    Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease, CancellationToken cancellationToken = default);
 
-    /// <summary>The next time a delivery is due, or null when none waits.</summary>
+    /// <summary>The next time a delivery is due (or a lease ends), or null when none waits.</summary>
     Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Marks a delivery sent.</summary>
-    Task DeliveredAsync(long id, CancellationToken cancellationToken = default);
+    /// <summary>Marks a claimed delivery sent; false when the claim was lost (its lease ended and another dispatcher claimed it).</summary>
+    Task<bool> DeliveredAsync(WebhookDelivery claimed, CancellationToken cancellationToken = default);
 
-    /// <summary>Records a failed attempt and when to try again.</summary>
-    Task RetryLaterAsync(long id, int attempts, DateTimeOffset nextAttemptAt, string error, CancellationToken cancellationToken = default);
+    /// <summary>Records a failed attempt of a claimed delivery and when to try again; false when the claim was lost.</summary>
+    Task<bool> RetryLaterAsync(WebhookDelivery claimed, int attempts, DateTimeOffset nextAttemptAt, string error, CancellationToken cancellationToken = default);
 
-    /// <summary>Moves a delivery to the dead-letter list.</summary>
-    Task DeadLetterAsync(long id, int attempts, string error, CancellationToken cancellationToken = default);
+    /// <summary>Moves a claimed delivery to the dead-letter list; false when the claim was lost.</summary>
+    Task<bool> DeadLetterAsync(WebhookDelivery claimed, int attempts, string error, CancellationToken cancellationToken = default);
 
     /// <summary>The dead-letter list, newest first.</summary>
     Task<IReadOnlyList<WebhookDelivery>> DeadLettersAsync(int limit, CancellationToken cancellationToken = default);

@@ -208,6 +208,9 @@ public sealed record WebhookDelivery
 
     /// <summary>The last failure.</summary>
     public string? LastError { get; init; }
+
+    /// <summary>The token of the claim that leased this delivery to one dispatcher (null when read unclaimed).</summary>
+    public string? Claim { get; init; }
 }
 
 /// <summary>A stored API key: its id, name, scopes and the SHA-256 of its secret (never the secret).</summary>

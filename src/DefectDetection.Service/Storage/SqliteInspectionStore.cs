@@ -8,7 +8,7 @@ namespace DefectDetection.Service.Storage;
 /// The embedded store: one SQLite file (WAL journal) holding inspections, API keys, the webhook outbox and alarm
 /// states. Writes go one at a time through a lock (one process owns the file); reads run beside them.
 /// </summary>
-internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApiKeyStore, IDisposable
+internal sealed class SqliteInspectionStore : SqlWebhookOutbox, IResultStore, IApiKeyStore, IDisposable
 {
     private const string Columns = "seq, id, status, camera, line, facility, part_id, captured_at, idempotency_key, received_at, image_path, attempts, completed_at, model_version, is_defect, label, score, prediction, error";
     private readonly string _connectionString;
@@ -48,12 +48,20 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 url TEXT NOT NULL, event TEXT NOT NULL, payload TEXT NOT NULL,
                 state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-                next_at INTEGER NOT NULL, created_at INTEGER NOT NULL, last_error TEXT);
+                next_at INTEGER NOT NULL, created_at INTEGER NOT NULL, last_error TEXT, claim TEXT);
             CREATE INDEX IF NOT EXISTS ix_outbox_due ON webhook_outbox (state, next_at);
             CREATE TABLE IF NOT EXISTS alarm_states (
                 rule TEXT NOT NULL, scope_value TEXT NOT NULL, fired INTEGER NOT NULL, changed_at INTEGER NOT NULL,
                 PRIMARY KEY (rule, scope_value));
             """, cancellationToken);
+
+        // Stores made before outbox deliveries were claimed get the claim column.
+        await using SqliteCommand probe = c.CreateCommand();
+        probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('webhook_outbox') WHERE name = 'claim'";
+        if (Convert.ToInt64(await probe.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) == 0)
+        {
+            await ExecuteAsync(c, null, "ALTER TABLE webhook_outbox ADD COLUMN claim TEXT", cancellationToken);
+        }
     }
 
     public Task<(string Id, bool Created)> AddQueuedAsync(NewInspection inspection, CancellationToken cancellationToken = default) =>
@@ -253,53 +261,6 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
             return true;
         }, cancellationToken);
 
-    // ---- webhook outbox ----
-
-    public Task EnqueueAsync(IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken = default) =>
-        InWriteAsync(async cmd =>
-        {
-            await InsertDeliveriesAsync(cmd, deliveries, cancellationToken);
-            return true;
-        }, cancellationToken);
-
-    public async Task<IReadOnlyList<WebhookDelivery>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken = default)
-    {
-        await using SqliteConnection c = await OpenAsync(cancellationToken);
-        await using SqliteCommand cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, url, event, payload, attempts, next_at, created_at, last_error FROM webhook_outbox WHERE state = 'pending' AND next_at <= $now ORDER BY next_at, id LIMIT $max";
-        cmd.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-        cmd.Parameters.AddWithValue("$max", max);
-        return await StoreRows.ReadDeliveriesAsync(cmd, cancellationToken);
-    }
-
-    public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken = default)
-    {
-        await using SqliteConnection c = await OpenAsync(cancellationToken);
-        await using SqliteCommand cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT MIN(next_at) FROM webhook_outbox WHERE state = 'pending'";
-        return await cmd.ExecuteScalarAsync(cancellationToken) is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
-    }
-
-    public Task DeliveredAsync(long id, CancellationToken cancellationToken = default) =>
-        WriteAsync("UPDATE webhook_outbox SET state = 'delivered' WHERE id = $id", cancellationToken, ("$id", id));
-
-    public Task RetryLaterAsync(long id, int attempts, DateTimeOffset nextAttemptAt, string error, CancellationToken cancellationToken = default) =>
-        WriteAsync("UPDATE webhook_outbox SET attempts = $attempts, next_at = $next, last_error = $error WHERE id = $id", cancellationToken,
-            ("$id", id), ("$attempts", attempts), ("$next", nextAttemptAt.ToUnixTimeMilliseconds()), ("$error", error));
-
-    public Task DeadLetterAsync(long id, int attempts, string error, CancellationToken cancellationToken = default) =>
-        WriteAsync("UPDATE webhook_outbox SET state = 'dead', attempts = $attempts, last_error = $error WHERE id = $id", cancellationToken,
-            ("$id", id), ("$attempts", attempts), ("$error", error));
-
-    public async Task<IReadOnlyList<WebhookDelivery>> DeadLettersAsync(int limit, CancellationToken cancellationToken = default)
-    {
-        await using SqliteConnection c = await OpenAsync(cancellationToken);
-        await using SqliteCommand cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, url, event, payload, attempts, next_at, created_at, last_error FROM webhook_outbox WHERE state = 'dead' ORDER BY id DESC LIMIT $limit";
-        cmd.Parameters.AddWithValue("$limit", limit);
-        return await StoreRows.ReadDeliveriesAsync(cmd, cancellationToken);
-    }
-
     // ---- API keys ----
 
     public Task AddKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken = default) =>
@@ -332,6 +293,13 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
 
     // ---- helpers ----
 
+    protected override string ClaimRowLock => "";
+
+    protected override async Task<System.Data.Common.DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) => await OpenAsync(cancellationToken);
+
+    protected override Task<T> InTransactionAsync<T>(Func<System.Data.Common.DbCommand, Task<T>> body, CancellationToken cancellationToken) =>
+        InWriteAsync(cmd => body(cmd), cancellationToken);
+
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
         SqliteConnection c = new(_connectionString);
@@ -347,7 +315,7 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
         await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private Task WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters) =>
+    private Task<int> WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters) =>
         InWriteAsync(async cmd =>
         {
             cmd.CommandText = sql;
@@ -376,22 +344,6 @@ internal sealed class SqliteInspectionStore : IResultStore, IWebhookOutbox, IApi
         finally
         {
             _writeLock.Release();
-        }
-    }
-
-    private static async Task InsertDeliveriesAsync(SqliteCommand within, IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken)
-    {
-        foreach (WebhookDelivery d in deliveries)
-        {
-            await using SqliteCommand cmd = within.Connection!.CreateCommand();
-            cmd.Transaction = within.Transaction;
-            cmd.CommandText = "INSERT INTO webhook_outbox (url, event, payload, state, attempts, next_at, created_at) VALUES ($url, $event, $payload, 'pending', 0, $next, $created)";
-            cmd.Parameters.AddWithValue("$url", d.Url);
-            cmd.Parameters.AddWithValue("$event", d.Event);
-            cmd.Parameters.AddWithValue("$payload", d.Payload);
-            cmd.Parameters.AddWithValue("$next", d.NextAttemptAt.ToUnixTimeMilliseconds());
-            cmd.Parameters.AddWithValue("$created", d.CreatedAt.ToUnixTimeMilliseconds());
-            await cmd.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 

@@ -80,6 +80,7 @@ internal static class StoreRows
                 NextAttemptAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)),
                 CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)),
                 LastError = Text(r, 7),
+                Claim = Text(r, 8),
             });
         }
 

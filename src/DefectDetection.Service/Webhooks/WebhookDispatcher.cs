@@ -8,13 +8,16 @@ namespace DefectDetection.Service.Webhooks;
 
 /// <summary>
 /// Sends the outbox's due deliveries, signed, and retries failures with exponential backoff until
-/// <see cref="WebhookRetryOptions.MaxAttempts"/>, after which a delivery goes to the dead-letter list.
+/// <see cref="WebhookRetryOptions.MaxAttempts"/>, after which a delivery goes to the dead-letter list. Every process
+/// sharing a store runs one: each claims its deliveries for <see cref="WebhookRetryOptions.ClaimLease"/> before sending
+/// them, and gives up a send that could outlast its lease, so one delivery is never sent by two processes at once.
 /// </summary>
 internal sealed partial class WebhookDispatcher(
-    InspectionServiceOptions options, IWebhookOutbox outbox, IHttpClientFactory clients, TimeProvider time, ILogger<WebhookDispatcher> logger)
+    InspectionServiceOptions options, IResultStore store, IWebhookOutbox outbox, IHttpClientFactory clients, TimeProvider time, ILogger<WebhookDispatcher> logger)
     : BackgroundService
 {
     public const string HttpClientName = "DefectDetection.Webhooks";
+    private const int Batch = 32;
     private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
 
     /// <summary>The deliveries for one event: one per subscription that takes it.</summary>
@@ -43,13 +46,23 @@ internal sealed partial class WebhookDispatcher(
             return;
         }
 
+        bool initialized = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                IReadOnlyList<WebhookDelivery> due = await outbox.DueAsync(time.GetUtcNow(), 32, stoppingToken);
-                await Task.WhenAll(due.Select(d => SendAsync(d, stoppingToken)));
-                if (due.Count == 32)
+                if (!initialized)
+                {
+                    // An API process has no worker to create the tables first; the store makes them once, under a lock.
+                    await store.InitializeAsync(stoppingToken);
+                    initialized = true;
+                }
+
+                DateTimeOffset now = time.GetUtcNow();
+                IReadOnlyList<WebhookDelivery> claimed = await outbox.ClaimDueAsync(now, Batch, options.WebhookRetry.ClaimLease, stoppingToken);
+                DateTimeOffset leaseEnd = now + options.WebhookRetry.ClaimLease;
+                await Task.WhenAll(claimed.Select(d => SendAsync(d, leaseEnd, stoppingToken)));
+                if (claimed.Count == Batch)
                 {
                     continue;
                 }
@@ -71,12 +84,20 @@ internal sealed partial class WebhookDispatcher(
         }
     }
 
-    private async Task SendAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
+    private async Task SendAsync(WebhookDelivery delivery, DateTimeOffset leaseEnd, CancellationToken cancellationToken)
     {
         WebhookSubscription? subscription = options.Webhooks.FirstOrDefault(w => w.Url == delivery.Url);
         if (subscription is null)
         {
-            await outbox.DeadLetterAsync(delivery.Id, delivery.Attempts, "no webhook subscription has this URL any more", cancellationToken);
+            await outbox.DeadLetterAsync(delivery, delivery.Attempts, "no webhook subscription has this URL any more", cancellationToken);
+            return;
+        }
+
+        // The send ends a whole Timeout before the lease does (room to record the outcome, and for clocks that
+        // differ a little); when that is no longer possible the delivery is left to the next claim.
+        TimeSpan left = leaseEnd - time.GetUtcNow() - options.WebhookRetry.Timeout;
+        if (left <= TimeSpan.Zero)
+        {
             return;
         }
 
@@ -92,7 +113,7 @@ internal sealed partial class WebhookDispatcher(
             request.Headers.Add(WebhookSignature.TimestampHeader, timestamp);
             request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Compute(subscription.Secret, timestamp, body));
             using CancellationTokenSource timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.WebhookRetry.Timeout);
+            timeout.CancelAfter(left < options.WebhookRetry.Timeout ? left : options.WebhookRetry.Timeout);
             using HttpResponseMessage response = await clients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
             error = response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
         }
@@ -105,23 +126,28 @@ internal sealed partial class WebhookDispatcher(
             error = ex is OperationCanceledException ? "timed out" : ex.Message;
         }
 
+        bool recorded;
+        int attempts = delivery.Attempts + 1;
         if (error is null)
         {
-            await outbox.DeliveredAsync(delivery.Id, CancellationToken.None);
-            return;
+            recorded = await outbox.DeliveredAsync(delivery, CancellationToken.None);
         }
-
-        int attempts = delivery.Attempts + 1;
-        if (attempts >= options.WebhookRetry.MaxAttempts)
+        else if (attempts >= options.WebhookRetry.MaxAttempts)
         {
             LogDeadLetter(delivery.Id, delivery.Event, attempts, error);
-            await outbox.DeadLetterAsync(delivery.Id, attempts, error, CancellationToken.None);
-            return;
+            recorded = await outbox.DeadLetterAsync(delivery, attempts, error, CancellationToken.None);
+        }
+        else
+        {
+            TimeSpan delay = options.WebhookRetry.InitialDelay * Math.Pow(2, attempts - 1);
+            delay = delay > options.WebhookRetry.MaxDelay ? options.WebhookRetry.MaxDelay : delay;
+            recorded = await outbox.RetryLaterAsync(delivery, attempts, time.GetUtcNow() + delay, error, CancellationToken.None);
         }
 
-        TimeSpan delay = options.WebhookRetry.InitialDelay * Math.Pow(2, attempts - 1);
-        delay = delay > options.WebhookRetry.MaxDelay ? options.WebhookRetry.MaxDelay : delay;
-        await outbox.RetryLaterAsync(delivery.Id, attempts, time.GetUtcNow() + delay, error, CancellationToken.None);
+        if (!recorded)
+        {
+            LogClaimLost(delivery.Id, delivery.Event);
+        }
     }
 
     public override void Dispose()
@@ -132,6 +158,9 @@ internal sealed partial class WebhookDispatcher(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The webhook dispatcher failed; it goes on in a second")]
     private partial void LogLoopFailed(Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} ({Event}): its claim ran out before the outcome was stored; it will be sent again")]
+    private partial void LogClaimLost(long deliveryId, string @event);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} ({Event}) failed {Attempts} times ({Error}); moved to the dead-letter list")]
     private partial void LogDeadLetter(long deliveryId, string @event, int attempts, string error);
