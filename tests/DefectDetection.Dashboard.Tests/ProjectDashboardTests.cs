@@ -43,7 +43,7 @@ public sealed class ProjectDashboardTests
         // Progress is shown while the new version trains: record whether a progress bar ever appeared.
         await page.EvaluateAsync("() => { window.sawProgress = false; new MutationObserver(() => { if (document.querySelector('#retrain-state progress')) window.sawProgress = true; }).observe(document.body, { childList: true, subtree: true }); }");
         await page.GetByRole(AriaRole.Button, new() { Name = "Retrain on the current dataset" }).ClickAsync();
-        await Assertions.Expect(page.Locator("#retrain-state")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^v2 trained"), Training);
+        await Assertions.Expect(page.Locator("#retrain-state")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^v2 trained .*Activate it below to serve it\\.$"), Training);
         Assert.True(await page.EvaluateAsync<bool>("() => window.sawProgress"), "no progress bar was shown while training");
         ILocator v2 = page.Locator("#models tbody tr", new() { HasText = "v2" });
         await Assertions.Expect(v2).ToContainTextAsync("trained");
@@ -54,6 +54,7 @@ public sealed class ProjectDashboardTests
         await page.GetByRole(AriaRole.Button, new() { Name = "Activate v2" }).ClickAsync();
         await Assertions.Expect(v2.Locator("td").First).ToHaveTextAsync("active");
         await Assertions.Expect(page.Locator("#model-status")).ToHaveTextAsync("v2 is served now.");
+        await Assertions.Expect(page.Locator("#retrain-state")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^v2 trained .*It is served now\\.$"));
         Assert.Equal("v2", host.ServedVersion);
         foreach (string done in await Task.WhenAll(during))
         {

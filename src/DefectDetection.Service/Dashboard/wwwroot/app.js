@@ -185,7 +185,7 @@ const dataTable = (id, caption, heads, rows, empty) => h('div', { class: 'table-
   h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: heads.length }, empty)))));
 
 // A retraining's progress: running (stage, items, a progress bar), trained or failed.
-function retrainState(r) {
+function retrainState(r, active) {
   if (!r) return h('p', { id: 'retrain-state' }, 'No retraining started from this page since the service started.');
   const who = `started by ${r.requested_by} at ${fmtTime(r.started_at)}`;
   if (r.status === 'running') {
@@ -194,7 +194,7 @@ function retrainState(r) {
       h('progress', { max: 1, value: r.fraction, 'aria-label': `Training progress of the step ${r.stage}` }));
   }
   return r.status === 'trained'
-    ? h('p', { id: 'retrain-state' }, `${r.version} trained (${who}, finished ${fmtTime(r.finished_at)}). Activate it below to serve it.`)
+    ? h('p', { id: 'retrain-state' }, `${r.version} trained (${who}, finished ${fmtTime(r.finished_at)}). ${r.version === active ? 'It is served now.' : 'Activate it below to serve it.'}`)
     : h('p', { id: 'retrain-state', role: 'alert' }, `Retraining failed (${who}): ${r.error}`);
 }
 
@@ -240,7 +240,7 @@ async function models(view) {
           } }, 'Retrain on the current dataset') : null, h('div', { id: 'retrain-slot' })) : null,
         dataTable('models', 'Model versions and their test metrics', heads, rows, 'No versions yet.'));
     }
-    if (project) $('#retrain-slot', body).replaceChildren(retrainState(project.retraining));
+    if (project) $('#retrain-slot', body).replaceChildren(retrainState(project.retraining, versions.find((v) => v.active)?.version));
     return running;
   };
   // Polls every second while a retraining runs; stops when it ends or the page is left.
