@@ -18,7 +18,11 @@ public sealed record PatchCoreOptions
     /// <summary>The labels of normal images in a dataset given to <see cref="PatchCoreTrainer.Fit(DefectDetection.Datasets.ImageDataset, IProgress{DefectDetection.Models.TrainingProgress}?, CancellationToken)"/>. Default <c>normal</c> and <c>good</c> (MVTec AD).</summary>
     public IReadOnlyList<string> NormalLabels { get; init; } = DefectDetection.Models.Learners.DefaultNormalLabels;
 
-    /// <summary>Network input side in pixels (images are stretched to it). Null (default): 224.</summary>
+    /// <summary>
+    /// Network input side in pixels (images are stretched to it). Null (default): chosen by <see cref="AutoConfig"/>
+    /// with <see cref="Tiles"/> (the whole image at 224 or 320, or tiles of 224) when the tiles are left to it too, else
+    /// 224.
+    /// </summary>
     public int? InputSize { get; init; }
 
     /// <summary>
