@@ -49,6 +49,8 @@ public sealed class ProjectDashboardTests
         await Assertions.Expect(v2).ToContainTextAsync("trained");
         Assert.Equal("v1", host.ServedVersion);
 
+        string byV1 = await host.PostAndWaitAsync(TestProject.Upload(940, defect: true), "C1");
+
         // Images sent while the version is switched are all judged: none is dropped.
         Task<string>[] during = [.. Enumerable.Range(0, 4).Select(i => host.PostAndWaitAsync(TestProject.Upload(950 + i, defect: i % 2 == 0), "C1"))];
         await page.GetByRole(AriaRole.Button, new() { Name = "Activate v2" }).ClickAsync();
@@ -63,8 +65,16 @@ public sealed class ProjectDashboardTests
             Assert.Contains(r.GetProperty("model_version").GetString(), new[] { "v1", "v2" });
         }
 
+        // The overlay is drawn only by the version that judged the image: v1's image gets 409 and the page says why.
+        Assert.Equal("v1", (await host.GetJsonAsync($"/v1/results/{byV1}")).GetProperty("model_version").GetString());
+        Assert.Equal(409, await page.EvaluateAsync<int>($"() => fetch('/dashboard/api/results/{byV1}/overlay.png').then(r => r.status)"));
+        await page.GotoAsync($"{host.Url}/dashboard/#/image/{byV1}");
+        await Assertions.Expect(page.Locator("#overlay-note")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#overlay")).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex("/image$"));
+
         string after = await host.PostAndWaitAsync(TestProject.Upload(990, defect: true), "C1");
         Assert.Equal("v2", (await host.GetJsonAsync($"/v1/results/{after}")).GetProperty("model_version").GetString());
+        Assert.Equal(200, await page.EvaluateAsync<int>($"() => fetch('/dashboard/api/results/{after}/overlay.png').then(r => r.status)"));
         using (DefectProject project = DefectProject.Open(host.Project!))
         {
             Assert.Equal(2, project.Models.Active!.Number);

@@ -239,7 +239,11 @@ internal static partial class DashboardEndpoints
     private static async Task<IResult> ImageAsync(string id, IResultStore store, CancellationToken cancellationToken) =>
         await store.GetAsync(id, cancellationToken) is { } r && File.Exists(r.ImagePath) ? ImageFile(r.ImagePath) : Results.NotFound();
 
-    /// <summary>The image judged again by the model served now, with its anomaly map, mask contours and boxes drawn by <see cref="AnomalyVisualizer"/>.</summary>
+    /// <summary>
+    /// The image judged again by the model served now, with its anomaly map, mask contours and boxes drawn by
+    /// <see cref="AnomalyVisualizer"/>; 409 when another version judged the image, whose map the one served now would
+    /// not reproduce.
+    /// </summary>
     private static async Task<IResult> OverlayAsync(string id, IResultStore store, IModelSource models, CancellationToken cancellationToken)
     {
         if (await store.GetAsync(id, cancellationToken) is not { } r || !File.Exists(r.ImagePath))
@@ -247,10 +251,15 @@ internal static partial class DashboardEndpoints
             return Results.NotFound();
         }
 
+        using ModelLease lease = models.Acquire();
+        if (r.Outcome?.ModelVersion is { } judged && judged != lease.Version)
+        {
+            return Results.Problem($"Image {id} was judged by {judged}; the service now serves {lease.Version}, whose anomaly map would not be the one judged.", statusCode: StatusCodes.Status409Conflict);
+        }
+
         byte[] png = await Task.Run(() =>
         {
             using Image image = ImageCodecs.Load(r.ImagePath);
-            using ModelLease lease = models.Acquire();
             DefectPrediction prediction = lease.Model.Predict(image.View(), cancellationToken);
             using Image overlay = AnomalyVisualizer.Overlay(image.View(), prediction);
             using MemoryStream stream = new();

@@ -141,6 +141,14 @@ async function detail(view, id) {
   const setZoom = (z) => { zoom = Math.min(8, Math.max(0.25, z)); img.style.width = `${zoom * (img.naturalWidth || 0)}px`; $('#zoom-level').textContent = pf.format(zoom); };
   // Fit the width at first (small images are enlarged, large ones shrunk); the buttons and +/- keys zoom from there.
   img.addEventListener('load', () => setZoom(($('.viewer').clientWidth || 600) / img.naturalWidth));
+  // The overlay is drawn only by the version that judged the image: after another was activated, the plain image.
+  const overlayNote = h('p', { id: 'overlay-note', class: 'muted', hidden: true },
+    `No overlay: ${r.model_version} judged this image and another version is served now; the image is shown as it was sent.`);
+  img.addEventListener('error', () => {
+    if (!img.src.endsWith('/overlay.png')) return;
+    overlayNote.hidden = false;
+    img.src = `${api}/results/${encodeURIComponent(id)}/image`;
+  });
   const viewer = h('div', { class: 'viewer', tabindex: 0, 'aria-label': 'Image viewer; plus and minus keys zoom',
     onkeydown: (e) => { if (e.key === '+' || e.key === '=') setZoom(zoom * 1.25); if (e.key === '-') setZoom(zoom / 1.25); } }, img);
   const zoomBar = h('div', { role: 'group', 'aria-label': 'Zoom' },
@@ -173,7 +181,7 @@ async function detail(view, id) {
   h('p', {}, h('input', { type: 'checkbox', id: 'v-train', name: 'train' }), h('label', { for: 'v-train' }, 'Add to the training set')),
   h('button', { type: 'submit' }, 'Record verification'), status) : null;
   view.replaceChildren(h('h2', {}, `Image ${r.id}`), h('div', { class: 'detail' },
-    h('div', {}, zoomBar, viewer), h('div', {}, meter, meta, verify)));
+    h('div', {}, zoomBar, overlayNote, viewer), h('div', {}, meter, meta, verify)));
 }
 
 const metricNames = { accuracy: 'Accuracy', precision: 'Precision', recall: 'Recall', f1: 'F1', roc_auc: 'ROC AUC', label_accuracy: 'Label accuracy' };
