@@ -56,8 +56,10 @@ public sealed class RecoveryTests : IDisposable
     // A process that started and ended: its id and start time, as the catalog records an owner.
     private static (int Pid, string Started) EndedProcess()
     {
-        using Process p = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
+        // `cat` waits on its input, so its start time is read while it still runs; closing the input ends it.
+        using Process p = Process.Start(new ProcessStartInfo("cat") { UseShellExecute = false, RedirectStandardInput = true })!;
         string started = p.StartTime.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture);
+        p.StandardInput.Close();
         p.WaitForExit();
         return (p.Id, started);
     }
