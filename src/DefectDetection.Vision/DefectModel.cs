@@ -56,6 +56,7 @@ public static class DefectModel
             Learners.ImageClassifier => ImageClassificationModel.Load(full, backbone, threads),
             Learners.PatchCore => PatchCoreModel.Load(full, backbone, threads),
             Learners.VariationModel => VariationModel.Load(full),
+            Learners.Combined => Combined.CombinedModel.Load(full, backbone, threads),
             Learners.PinResidual => ResidualCropClassifier.Load(full),
             _ => TemplateDifferenceCropClassifier.Load(full),
         };

@@ -22,7 +22,7 @@ internal static class EvaluateCommand
         Option<string> images = new("--images") { Description = "The image folder of a manifest." };
         Option<string> split = new("--split") { Description = "The list of a splits .json ([task:]name, several joined by +: anomaly_detection:test_normal+test_anomaly; default classification test)." };
         Option<string> masks = new("--masks") { Description = "Models with anomaly maps: folder of ground-truth masks, matched by file stem (any non-zero pixel is a defect); adds pixel AUROC and AUPRO (as the masks of an MVTec AD folder or a manifest do)." };
-        Option<string> normal = new("--normal-label") { Description = "Labels of good images, comma-separated (default: the model's normal labels and normal, good, free)." };
+        Option<string> normal = new("--normal-label") { Description = "Labels of good images, comma-separated (default: the model's normal labels and normal, good, ok, free)." };
         Option<string> pipeline = new("--pipeline") { Description = "Evaluate a pipeline file's detections instead of a model: --data is a folder of images, --annotations their true defect boxes." };
         Option<string> annotations = new("--annotations") { Description = "With --pipeline: Pascal VOC folder (STEM.xml per image) or COCO .json of the true defect boxes." };
         Option<string> iou = new("--iou") { Description = "With --pipeline: the IoU a detection needs with a true box to count (default 0.5)." };
@@ -64,7 +64,7 @@ internal static class EvaluateCommand
             {
                 NormalLabels = parse.GetValue(normal) is { } n
                     ? n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    : [.. loaded.NormalLabels, .. Learners.DefaultNormalLabels, "free"],
+                    : [.. loaded.NormalLabels, .. Learners.DefaultNormalLabels],
                 MaskFolder = maskFolder,
                 PixelMetrics = maskFolder is not null || dataset.Any(i => i.MaskPath is not null),
             });

@@ -46,7 +46,7 @@ internal static class TrainCommand
         Option<string> valFraction = new("--val-fraction") { Description = "Share of training images held out for early stopping of the head (default 0)." };
         Option<string> seed = new("--seed") { Description = "Random seed (default 0)." };
         Option<string> cache = new("--cache") { Description = "A folder to keep image features between runs (default: memory only)." };
-        Option<string> normal = new("--normal-label") { Description = "Label(s) that are not defects, comma-separated (default normal, good)." };
+        Option<string> normal = new("--normal-label") { Description = "Label(s) that are not defects, comma-separated (default normal, good, ok, free)." };
         Option<bool> defectThreshold = new("--defect-threshold") { Description = "With more than two labels: choose a threshold on P(defect) by cross-validation." };
         Option<bool> overwrite = new("--overwrite") { Description = "Replace an existing --out file (the backbone or data file is never replaced)." };
         Option<bool> noEmbed = new("--no-embed") { Description = "Store only the backbone's hash, not the backbone itself." };
@@ -56,7 +56,7 @@ internal static class TrainCommand
         command.SetAction(parse => Guard(context, () =>
         {
             OnnxCommand.RejectUnmatched(parse);
-            string taskName = parse.GetValue(task) ?? "classify";
+            string taskName = parse.GetValue(task) ?? "auto";
             ITaskHandler? handler = TaskHandlers.ByName(context, taskName);
             if (handler is null)
             {

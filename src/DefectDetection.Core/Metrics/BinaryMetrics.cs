@@ -29,6 +29,12 @@ public sealed class ThresholdOptions
 
     /// <summary>How far below the best F1 a score may be and still count as near-best for <see cref="ThresholdRule.StableF1"/>. Default 0.02.</summary>
     public double F1Tolerance { get; init; } = 0.02;
+
+    /// <summary>
+    /// How many negatives each negative sample stands for in the F1 (its false positives count this many times), for
+    /// negatives that are a sample of a larger set: with 100 of 666 good images scored, 6.66. Default 1.
+    /// </summary>
+    public double NegativeWeight { get; init; } = 1;
 }
 
 /// <summary>
@@ -140,6 +146,11 @@ public static class BinaryMetrics
     public static double SelectThreshold(ReadOnlySpan<double> scores, ReadOnlySpan<bool> positives, ThresholdOptions? options = null)
     {
         options ??= new ThresholdOptions();
+        if (!(options.NegativeWeight > 0 && double.IsFinite(options.NegativeWeight)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"NegativeWeight must be a positive finite number, got {options.NegativeWeight}.");
+        }
+
         if (options.Rule == ThresholdRule.TargetRecall && !(options.TargetRecall > 0 && options.TargetRecall <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(options), $"TargetRecall must be in (0, 1], got {options.TargetRecall}.");
@@ -181,7 +192,7 @@ public static class BinaryMetrics
                 continue;
             }
 
-            double f1 = 2.0 * tp / (predicted + nPos);
+            double f1 = 2.0 * tp / (tp + (options.NegativeWeight * (predicted - tp)) + nPos);
             curve?.Add((s, f1));
             if (f1 >= bestF1)
             {

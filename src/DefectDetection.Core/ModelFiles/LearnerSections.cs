@@ -261,3 +261,48 @@ public sealed class TemplateDetectorInfo
     /// <summary>Smallest box side.</summary>
     public int MinBoxSize { get; init; }
 }
+
+/// <summary>
+/// The combined model's settings (<see cref="ModelManifest.Combined"/>): an image classifier and an anomaly model,
+/// each stored whole as a nested model file (entry <c>members/NAME.ddmodel</c>, the backbone stored once in the
+/// outer file), whose scores are standardised by their out-of-fold normal scores and added.
+/// </summary>
+public sealed class CombinedSection
+{
+    /// <summary>The member models, in the order their scores are added.</summary>
+    public IReadOnlyList<CombinedMember> Members { get; init; } = [];
+
+    /// <summary>The rule that set the threshold on the summed score (for example <c>best F1 over out-of-fold scores</c>).</summary>
+    public string ThresholdRule { get; init; } = string.Empty;
+
+    /// <summary>The scale that turns the summed score's distance from the threshold into a confidence.</summary>
+    public double ConfidenceScale { get; init; }
+}
+
+/// <summary>One member of a <see cref="CombinedSection"/>.</summary>
+public sealed class CombinedMember
+{
+    /// <summary>The member's name (letters, digits, <c>_</c>, <c>-</c>); its file is the entry <c>members/NAME.ddmodel</c>.</summary>
+    public string Name { get; init; } = string.Empty;
+
+    /// <summary>The learner that wrote the member file.</summary>
+    public string Learner { get; init; } = string.Empty;
+
+    /// <summary>Bytes of the member file.</summary>
+    public long Bytes { get; init; }
+
+    /// <summary>Lower-case hex SHA-256 of the member file.</summary>
+    public string Sha256 { get; init; } = string.Empty;
+
+    /// <summary>
+    /// What the member's score is turned into before the scores are added: <c>logit</c> (of a probability) or
+    /// <c>score</c> (as it is); then the center is subtracted and the result divided by the scale.
+    /// </summary>
+    public string Transform { get; init; } = string.Empty;
+
+    /// <summary>The mean of the transformed out-of-fold scores of the training normals.</summary>
+    public double Center { get; init; }
+
+    /// <summary>Their standard deviation (positive).</summary>
+    public double Scale { get; init; }
+}

@@ -68,6 +68,11 @@ public sealed class ModelManifest
     [JsonPropertyName(DefectDetection.Models.Learners.TemplateDifference)]
     public TemplateDifferenceSection? TemplateDifference { get; init; }
 
+    /// <summary>The combined model's settings and members when <see cref="Learner"/> is <c>combined</c>, else null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyName(DefectDetection.Models.Learners.Combined)]
+    public CombinedSection? Combined { get; init; }
+
     /// <summary>What automatic configuration tried and chose while training, or null when nothing was searched.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public TrainingSearch? Search { get; init; }

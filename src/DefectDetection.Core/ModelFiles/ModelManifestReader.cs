@@ -317,8 +317,8 @@ internal static class ModelManifestReader
             }
         }
 
-        object?[] sections = [m.ImageClassifier, m.PatchCore, m.Variation, m.PinResidual, m.TemplateDifference];
-        string[] learners = [Learners.ImageClassifier, Learners.PatchCore, Learners.VariationModel, Learners.PinResidual, Learners.TemplateDifference];
+        object?[] sections = [m.ImageClassifier, m.PatchCore, m.Variation, m.PinResidual, m.TemplateDifference, m.Combined];
+        string[] learners = [Learners.ImageClassifier, Learners.PatchCore, Learners.VariationModel, Learners.PinResidual, Learners.TemplateDifference, Learners.Combined];
         // An empty learner is a bare package (tensors and a manifest, no learner's model): it holds no section.
         int index = Array.IndexOf(learners, m.Learner);
         if (index < 0 && m.Learner.Length > 0)
@@ -336,9 +336,68 @@ internal static class ModelManifestReader
             }
         }
 
+        if (m.Combined is { } combined)
+        {
+            ValidateMembers(combined, learners, file);
+        }
+
         if (m.Backbone is { Embedded: true } b && !IsSha256(b.Sha256))
         {
             throw Error(file, "$.backbone.sha256", "an embedded backbone needs its SHA-256 (64 hex digits)");
+        }
+    }
+
+    private static void ValidateMembers(CombinedSection combined, string[] learners, string file)
+    {
+        HashSet<string> names = new(StringComparer.Ordinal);
+        for (int i = 0; i < combined.Members.Count; i++)
+        {
+            CombinedMember member = combined.Members[i];
+            string at = $"$.{Learners.Combined}.members[{i}]";
+            if (member.Name.Length is 0 or > 64 || !member.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+            {
+                throw Error(file, at + ".name", $"'{Shorten(member.Name)}' is not a valid member name (1-64 letters, digits, '_', '-')");
+            }
+
+            if (!names.Add(member.Name))
+            {
+                throw Error(file, at + ".name", $"the member '{member.Name}' is listed twice");
+            }
+
+            if (member.Learner == Learners.Combined || !learners.Contains(member.Learner))
+            {
+                throw Error(file, at + ".learner", $"'{Shorten(member.Learner)}' is not a learner a combined model can hold");
+            }
+
+            if (member.Bytes < 0)
+            {
+                throw Error(file, at + ".bytes", $"expected a size of at least 0, found {member.Bytes}");
+            }
+
+            if (!IsSha256(member.Sha256))
+            {
+                throw Error(file, at + ".sha256", $"expected 64 hex digits, found \"{Shorten(member.Sha256)}\"");
+            }
+
+            if (member.Transform is not ("logit" or "score"))
+            {
+                throw Error(file, at + ".transform", $"expected \"logit\" or \"score\", found \"{Shorten(member.Transform)}\"");
+            }
+
+            if (!double.IsFinite(member.Center) || !double.IsFinite(member.Scale) || member.Scale <= 0)
+            {
+                throw Error(file, at + ".scale", $"expected a finite center and a positive finite scale, found {member.Center.ToString(CultureInfo.InvariantCulture)} and {member.Scale.ToString(CultureInfo.InvariantCulture)}");
+            }
+        }
+
+        if (combined.Members.Count < 2)
+        {
+            throw Error(file, $"$.{Learners.Combined}.members", $"a combined model needs at least two members, found {combined.Members.Count}");
+        }
+
+        if (!double.IsFinite(combined.ConfidenceScale) || combined.ConfidenceScale <= 0)
+        {
+            throw Error(file, $"$.{Learners.Combined}.confidence_scale", $"expected a positive finite number, found {combined.ConfidenceScale.ToString(CultureInfo.InvariantCulture)}");
         }
     }
 

@@ -192,6 +192,9 @@ public sealed partial class ModelPackage
             listed.Add(BackboneEntry);
         }
 
+        IReadOnlyList<CombinedMember> members = manifest.Combined?.Members ?? [];
+        listed.UnionWith(members.Select(m => MemberPrefix + m.Name + MemberSuffix));
+
         string[] unknown = [.. entries.Keys.Where(k => !listed.Contains(k)).Order(StringComparer.Ordinal)];
         if (unknown.Length > 0)
         {
@@ -223,6 +226,19 @@ public sealed partial class ModelPackage
             }
 
             total += backboneEntry.Length;
+        }
+
+        List<(CombinedMember Info, ZipArchiveEntry Entry)> memberEntries = [];
+        foreach (CombinedMember member in members)
+        {
+            ZipArchiveEntry entry = Require(entries, MemberPrefix + member.Name + MemberSuffix, name);
+            if (entry.Length != member.Bytes || entry.Length > Array.MaxLength)
+            {
+                throw new ModelFileException(name, entry.FullName, $"the entry declares {entry.Length:N0} bytes, but the manifest's member '{member.Name}' has {member.Bytes:N0}");
+            }
+
+            total += entry.Length;
+            memberEntries.Add((member, entry));
         }
 
         if (total > options.MaxTotalBytes)
@@ -263,7 +279,16 @@ public sealed partial class ModelPackage
             CheckHash(name, BackboneEntry, backbone, manifest.Backbone!.Sha256!);
         }
 
-        return new ModelPackage(manifest, loaded, backbone);
+        Dictionary<string, byte[]> memberBytes = new(StringComparer.Ordinal);
+        foreach ((CombinedMember info, ZipArchiveEntry entry) in memberEntries)
+        {
+            byte[] bytes = new byte[entry.Length];
+            ReadExactly(entry, bytes, name);
+            CheckHash(name, entry.FullName, bytes, info.Sha256);
+            memberBytes[info.Name] = bytes;
+        }
+
+        return new ModelPackage(manifest, loaded, backbone, memberBytes);
     }
 
     private static ZipArchiveEntry Require(Dictionary<string, ZipArchiveEntry> entries, string entry, string name) =>

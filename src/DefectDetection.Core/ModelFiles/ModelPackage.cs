@@ -84,13 +84,19 @@ public sealed partial class ModelPackage
     internal const string BackboneEntry = "backbone.onnx";
     internal const string TensorPrefix = "tensors/";
     internal const string TensorSuffix = ".f32";
+    internal const string MemberPrefix = "members/";
+    internal const string MemberSuffix = ".ddmodel";
 
     /// <summary>Creates a package.</summary>
     /// <param name="manifest">The description.</param>
     /// <param name="tensors">Named tensors (names: letters, digits, <c>_ - . /</c>; no empty parts).</param>
     /// <param name="embeddedBackbone">The backbone's bytes to store in the file, or null to store only its hash.</param>
-    /// <exception cref="ArgumentException">A tensor name is invalid.</exception>
-    public ModelPackage(ModelManifest manifest, IReadOnlyDictionary<string, ModelTensor> tensors, byte[]? embeddedBackbone = null)
+    /// <param name="members">
+    /// A combined model's member model files by member name (entries <c>members/NAME.ddmodel</c>), each listed with its
+    /// size and SHA-256 in the manifest's combined section; null for other learners.
+    /// </param>
+    /// <exception cref="ArgumentException">A tensor name is invalid, or the members do not match the manifest's combined section.</exception>
+    public ModelPackage(ModelManifest manifest, IReadOnlyDictionary<string, ModelTensor> tensors, byte[]? embeddedBackbone = null, IReadOnlyDictionary<string, byte[]>? members = null)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(tensors);
@@ -103,9 +109,17 @@ public sealed partial class ModelPackage
             }
         }
 
+        IReadOnlyList<CombinedMember> listed = manifest.Combined?.Members ?? [];
+        members ??= new Dictionary<string, byte[]>();
+        if (listed.Count != members.Count || listed.Any(m => !members.TryGetValue(m.Name, out byte[]? b) || b.LongLength != m.Bytes))
+        {
+            throw new ArgumentException("The member files must be exactly those the manifest's combined section lists, with the sizes it gives.", nameof(members));
+        }
+
         Manifest = manifest;
         Tensors = new Dictionary<string, ModelTensor>(tensors, StringComparer.Ordinal);
         EmbeddedBackbone = embeddedBackbone;
+        Members = new Dictionary<string, byte[]>(members, StringComparer.Ordinal);
     }
 
     /// <summary>The version of this library, as written into manifests.</summary>
@@ -119,6 +133,9 @@ public sealed partial class ModelPackage
 
     /// <summary>The backbone's bytes when stored in the file, else null.</summary>
     public byte[]? EmbeddedBackbone { get; }
+
+    /// <summary>A combined model's member model files by member name (empty for other learners).</summary>
+    public IReadOnlyDictionary<string, byte[]> Members { get; }
 
     /// <summary>The tensor named <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">There is no such tensor; the message lists the names present.</exception>
@@ -202,6 +219,11 @@ public sealed partial class ModelPackage
             entries.Add(new TensorEntryInfo { Name = name, Shape = tensor.Shape, Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)) });
         }
 
+        foreach ((string name, byte[] bytes) in Members.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            WriteEntry(zip, MemberPrefix + name + MemberSuffix, bytes);
+        }
+
         BackboneInfo? backbone = Manifest.Backbone;
         if (EmbeddedBackbone is not null)
         {
@@ -236,6 +258,7 @@ public sealed partial class ModelPackage
             Variation = Manifest.Variation,
             PinResidual = Manifest.PinResidual,
             TemplateDifference = Manifest.TemplateDifference,
+            Combined = Manifest.Combined,
             Search = Manifest.Search,
             CreatedUtc = Manifest.CreatedUtc,
             Entries = entries,

@@ -31,6 +31,13 @@ public sealed class TrainingSearch
 
     /// <summary>Normal images held out to validate candidates.</summary>
     public int ValidationImages { get; init; }
+
+    /// <summary>
+    /// The choice of learner that came before this learner's own search (classifier, anomaly model or both combined,
+    /// by cross-validation on labelled images), or null when the learner was given.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TrainingSearch? LearnerChoice { get; init; }
 }
 
 /// <summary>One configuration tried by a <see cref="TrainingSearch"/>.</summary>

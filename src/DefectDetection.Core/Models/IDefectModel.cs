@@ -93,6 +93,9 @@ public static class Learners
     /// <summary>Template-difference classifier: defect types from a test/golden-template comparison.</summary>
     public const string TemplateDifference = "template_difference";
 
-    /// <summary>The labels anomaly learners take as normal by default: <c>normal</c>, and <c>good</c> as in MVTec AD.</summary>
-    public static IReadOnlyList<string> DefaultNormalLabels { get; } = ["normal", "good"];
+    /// <summary>An image classifier and an anomaly model whose standardised scores are added (chosen by cross-validation when both help).</summary>
+    public const string Combined = "combined";
+
+    /// <summary>The labels taken as normal by default: <c>normal</c>, <c>good</c> (MVTec AD), <c>ok</c> (OK/NG sets) and <c>free</c> (defect-free, as in the magnetic tiles).</summary>
+    public static IReadOnlyList<string> DefaultNormalLabels { get; } = ["normal", "good", "ok", "free"];
 }

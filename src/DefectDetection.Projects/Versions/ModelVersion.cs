@@ -53,7 +53,7 @@ public sealed class ModelTrainOptions
 
 /// <summary>The configuration a version was trained with, as recorded.</summary>
 /// <param name="Task">The task asked for (<c>auto</c>, <c>classify</c>, <c>anomaly</c>).</param>
-/// <param name="ResolvedTask">The task trained (<c>classify</c> or <c>anomaly</c>).</param>
+/// <param name="ResolvedTask">The task trained: <c>classify</c>, <c>anomaly</c>, or <c>auto</c> (labelled images with a backbone: the learner chosen by cross-validation, see the model's learner).</param>
 /// <param name="Backbone">The backbone file, or null.</param>
 /// <param name="TimeBudgetSeconds">The automatic configuration's time budget.</param>
 /// <param name="Seed">The seed.</param>

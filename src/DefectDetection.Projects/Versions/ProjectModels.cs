@@ -10,6 +10,7 @@ using DefectDetection.Projects.Storage;
 using DefectDetection.Vision;
 using DefectDetection.Vision.Backbones;
 using DefectDetection.Vision.ImageClassification;
+using DefectDetection.Vision.LearnerChoice;
 using DefectDetection.Vision.PatchCore;
 using Microsoft.Data.Sqlite;
 
@@ -314,7 +315,8 @@ public sealed class ProjectModels
         {
             ProjectTask.Classify => "classify",
             ProjectTask.Anomaly => "anomaly",
-            _ => onlyNormal ? "anomaly" : "classify",
+            // Labelled images with a backbone: the classifier, the anomaly model or both, by cross-validation.
+            _ => onlyNormal ? "anomaly" : backbone.Length > 0 ? "auto" : "classify",
         };
         if (resolved == "anomaly" && backbone.Length == 0)
         {
@@ -323,7 +325,7 @@ public sealed class ProjectModels
                 : "the anomaly task needs an ONNX backbone (--backbone, for example MobileNetV2).");
         }
 
-        if (resolved == "classify" && train.Select(e => e.Label).Distinct().Count() < 2)
+        if (resolved is "classify" or "auto" && train.Select(e => e.Label).Distinct().Count() < 2)
         {
             throw new ProjectException($"a classifier needs two labels or more in the training split; it has only '{train[0].Label}'.");
         }
@@ -347,13 +349,26 @@ public sealed class ProjectModels
         }
 
         string[] defects = [.. train.Select(i => i.Label).Distinct().Where(l => !_project.IsNormal(l))];
-        using var classifier = new ImageClassificationTrainer(new ImageClassificationOptions
+        var classifierOptions = new ImageClassificationOptions
         {
             Backbone = spec,
             Seed = options.Seed,
             NormalLabels = normal,
             PositiveLabel = defects.Length == 1 ? defects[0] : new ImageClassificationOptions().PositiveLabel,
-        });
+            AutoConfig = new AutoConfigOptions { TimeBudget = options.TimeBudget },
+        };
+        if (task == "auto")
+        {
+            var choice = new LearnerChoiceTrainer(new LearnerChoiceOptions
+            {
+                Classifier = classifierOptions,
+                Anomaly = new PatchCoreOptions { Backbone = spec, AutoConfig = new AutoConfigOptions { TimeBudget = options.TimeBudget }, NormalLabels = normal },
+                Seed = options.Seed,
+            });
+            return choice.Fit(train, progress, cancellationToken);
+        }
+
+        using var classifier = new ImageClassificationTrainer(classifierOptions);
         return classifier.Fit(train, progress, cancellationToken);
     }
 

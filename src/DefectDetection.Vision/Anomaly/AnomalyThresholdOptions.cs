@@ -120,13 +120,17 @@ internal static class AnomalyThreshold
         return mean + (options.K * std);
     }
 
-    /// <summary>The F1-optimal threshold (score &gt;= threshold is an anomaly).</summary>
-    public static double FromLabelled(IReadOnlyList<double> normalScores, IReadOnlyList<double> anomalyScores)
+    /// <summary>
+    /// The F1-optimal threshold (score &gt;= threshold is an anomaly); each normal score stands for
+    /// <paramref name="normalWeight"/> normal images (the calibration scores are a sample of the normals when there
+    /// are more than it takes), so that the false alarms are counted at the data's own share of normal images.
+    /// </summary>
+    public static double FromLabelled(IReadOnlyList<double> normalScores, IReadOnlyList<double> anomalyScores, double normalWeight = 1)
     {
         double[] scores = [.. normalScores, .. anomalyScores];
         bool[] positives = new bool[scores.Length];
         positives.AsSpan(normalScores.Count).Fill(true);
-        return DefectDetection.Metrics.BinaryMetrics.SelectThreshold(scores, positives);
+        return DefectDetection.Metrics.BinaryMetrics.SelectThreshold(scores, positives, new DefectDetection.Metrics.ThresholdOptions { NegativeWeight = normalWeight });
     }
 
     /// <summary>Linear-interpolated percentile (0..100), like NumPy's default.</summary>

@@ -81,6 +81,30 @@ public sealed class ImageClassificationModel : IDefectModel, ICropClassifier
 
     internal double? DefectThreshold { get; init; }
 
+    /// <summary>The training images' P(defect) from the cross-validation folds that held them out (not saved; null after loading).</summary>
+    internal OutOfFoldScores? OutOfFold { get; init; }
+
+    /// <summary>The backbone's bytes the model was trained with, or null for the weight-free extractor.</summary>
+    internal byte[]? BackboneBytes => _backboneBytes;
+
+    /// <summary>The same model (sharing its state) with another search record.</summary>
+    internal ImageClassificationModel WithSearch(DefectDetection.ModelFiles.TrainingSearch? search) =>
+        new(_shared.Acquire(), _head, PositiveLabel, _threshold, [.. NormalLabels], new TrainingSummary
+        {
+            ImageCount = Training.ImageCount,
+            PerLabel = Training.PerLabel,
+            AugmentedCount = Training.AugmentedCount,
+            FeatureSeconds = Training.FeatureSeconds,
+            HeadSeconds = Training.HeadSeconds,
+            CrossValidation = Training.CrossValidation,
+            Search = search,
+            ThresholdRule = Training.ThresholdRule,
+        }, _backboneBytes, _weightFree, CreatedUtc)
+        {
+            DefectThreshold = DefectThreshold,
+            OutOfFold = OutOfFold,
+        };
+
     /// <inheritdoc />
     public IReadOnlyList<string> NormalLabels { get; }
 

@@ -230,9 +230,14 @@ public sealed class ImageClassificationTrainer : IDefectTrainer, IDisposable
             Search = record,
         };
 
+        // P(defect) of each training image from the fold that held it out: P(positive) of two labels, else 1 - P(normal labels).
+        HashSet<string> normalSet = new(Options.NormalLabels, StringComparer.Ordinal);
+        int[] defectIdx = positive is not null ? [Array.IndexOf(labels, positive)] : [.. Enumerable.Range(0, labels.Length).Where(k => !normalSet.Contains(labels[k]))];
+        OutOfFoldScores outOfFold = new(paths, [.. probabilities.Select(p => defectIdx.Sum(k => (double)p[k]))]);
         return new ImageClassificationModel(modelExtractor, head, positive, threshold, Options.NormalLabels.ToArray(), summary, _backboneBytes, Options.WeightFree, DateTimeOffset.UtcNow)
         {
             DefectThreshold = defectThreshold,
+            OutOfFold = outOfFold,
         };
     }
 

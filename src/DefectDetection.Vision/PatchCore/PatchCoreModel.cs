@@ -70,6 +70,13 @@ public sealed class PatchCoreModel : IDefectModel, ICropClassifier
     /// <summary>What automatic configuration tried and chose (written into the model file), or null when nothing was searched.</summary>
     public TrainingSearch? Search { get; internal init; }
 
+    /// <summary>The calibration normals' out-of-fold scores and the labelled anomalies' scores (not saved; null after loading).</summary>
+    internal OutOfFoldScores? OutOfFold { get; init; }
+
+    /// <summary>The same model (sharing its state) with another search record.</summary>
+    internal PatchCoreModel WithSearch(TrainingSearch? search) =>
+        new(_shared.Acquire(), _settings, _patches, Threshold, ConfidenceScale, [.. CalibrationScores]) { Search = search, OutOfFold = OutOfFold };
+
     /// <summary>Tiles a side the image is cut into for the backbone (1: the whole image).</summary>
     public int Tiles => _settings.Tiles;
 

@@ -80,7 +80,8 @@ public sealed class PatchCoreTrainer : IDefectTrainer
             throw new ArgumentException($"The dataset has no image labelled {string.Join(" or ", Options.NormalLabels)} (labels: {string.Join(", ", dataset.Labels)}).", nameof(dataset));
         }
 
-        return FitCore(normals.Length, i => Open(normals[i].ImagePath), anomalies.Length, i => Open(anomalies[i].ImagePath), progress, cancellationToken);
+        return FitCore(normals.Length, i => Open(normals[i].ImagePath), anomalies.Length, i => Open(anomalies[i].ImagePath), progress, cancellationToken,
+            [.. normals.Select(n => n.ImagePath)], [.. anomalies.Select(a => a.ImagePath)]);
 
         static (ImageView, Image?) Open(string path)
         {
@@ -93,7 +94,7 @@ public sealed class PatchCoreTrainer : IDefectTrainer
     IDefectModel IDefectTrainer.Fit(ImageDataset dataset, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken) => Fit(dataset, progress, cancellationToken);
 
     private PatchCoreModel FitCore(int normalCount, Func<int, (ImageView View, Image? Owned)> normal, int anomalyCount, Func<int, (ImageView View, Image? Owned)> anomaly,
-        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, string[]? normalPaths = null, string[]? anomalyPaths = null)
     {
         if (normalCount == 0)
         {
@@ -237,12 +238,17 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                 }
             }
 
+            // What the learner choice compares: the normals scored out of fold and the anomalies, with their files.
+            OutOfFoldScores? outOfFold = normalPaths is null || anomalyPaths is null || calibration.Length == 0 ? null : new(
+                [.. calibration.Select(i => normalPaths[i]), .. anomalyPaths.Take(anomalyCount)],
+                [.. normalScores, .. anomalyScores]);
+
             // The anomalies' scores in ascending order: the threshold does not depend on the order they were given in.
             anomalyScores.Sort();
             features = [];
             flipped = [];
             double threshold = anomalyCount > 0
-                ? AnomalyThreshold.FromLabelled(normalScores, anomalyScores)
+                ? AnomalyThreshold.FromLabelled(normalScores, anomalyScores, (double)normalCount / normalScores.Count)
                 : AnomalyThreshold.FromNormals(normalScores, o.Threshold);
             (double mean, double std) = AnomalyThreshold.MeanStd(normalScores);
             double scale = std > 0 ? std : Math.Max(1e-6, 0.05 * Math.Abs(threshold));
@@ -253,7 +259,7 @@ public sealed class PatchCoreTrainer : IDefectTrainer
                 ContextWeight = o.ContextWeight!.Value,
                 PositionWeight = (float)o.PositionWeight!.Value,
             };
-            var model = new PatchCoreModel(extractor, settings, patchBank, threshold, scale, [.. normalScores]) { Search = searchRecord };
+            var model = new PatchCoreModel(extractor, settings, patchBank, threshold, scale, [.. normalScores]) { Search = searchRecord, OutOfFold = outOfFold };
             extractor = null!;
             return model;
         }

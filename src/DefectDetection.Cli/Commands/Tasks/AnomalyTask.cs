@@ -47,28 +47,7 @@ internal sealed class AnomalyTask : ITaskHandler
             throw new ArgumentException($"--threshold-from anomalies: the training part has no labelled anomalies (only {string.Join(", ", normal)}).");
         }
 
-        bool flips = (settings.Augment ?? "none") switch
-        {
-            "none" => false,
-            "flips" => true,
-            _ => throw new ArgumentException($"--augment: '{settings.Augment}' is not an augmentation of the anomaly task (none or flips)."),
-        };
-        PatchCoreOptions options = new()
-        {
-            Backbone = backbone,
-            InputSize = settings.InputSize,
-            Tiles = settings.Tiles,
-            AutoConfig = new Vision.AutoConfigOptions { TimeBudget = settings.TimeBudget },
-            CoresetRatio = settings.CoresetRatio,
-            BorderPatches = settings.BorderPatches,
-            ContextWeight = settings.ContextWeight,
-            PositionWeight = settings.PositionWeight,
-            MaxLayerFeatures = settings.MaxLayerFeatures,
-            NearestImages = settings.NearestImages,
-            AugmentFlips = flips,
-            NormalLabels = normal,
-            Threshold = new AnomalyThresholdOptions { Source = thresholdFrom },
-        };
+        PatchCoreOptions options = Options(settings, backbone, normal, thresholdFrom);
         if (!settings.Json)
         {
             context.Out.WriteLine($"data: {parts.Layout}; training on {train.Count(i => normal.Contains(i.Label))} {string.Join("/", normal)} images{(anomalies > 0 ? $" and {anomalies} labelled anomalies" : string.Empty)}");
@@ -154,6 +133,33 @@ internal sealed class AnomalyTask : ITaskHandler
         }
 
         return CliContext.Ok;
+    }
+
+    /// <summary>The anomaly model's options from the command line (also the anomaly candidate of <c>--task auto</c>).</summary>
+    internal static PatchCoreOptions Options(TrainSettings settings, BackboneSpec backbone, string[] normal, AnomalyThresholdSource thresholdFrom)
+    {
+        bool flips = (settings.Augment ?? "none") switch
+        {
+            "none" => false,
+            "flips" => true,
+            _ => throw new ArgumentException($"--augment: '{settings.Augment}' is not an augmentation of the anomaly task (none or flips)."),
+        };
+        return new PatchCoreOptions
+        {
+            Backbone = backbone,
+            InputSize = settings.InputSize,
+            Tiles = settings.Tiles,
+            AutoConfig = new Vision.AutoConfigOptions { TimeBudget = settings.TimeBudget },
+            CoresetRatio = settings.CoresetRatio,
+            BorderPatches = settings.BorderPatches,
+            ContextWeight = settings.ContextWeight,
+            PositionWeight = settings.PositionWeight,
+            MaxLayerFeatures = settings.MaxLayerFeatures,
+            NearestImages = settings.NearestImages,
+            AugmentFlips = flips,
+            NormalLabels = normal,
+            Threshold = new AnomalyThresholdOptions { Source = thresholdFrom },
+        };
     }
 
     /// <summary>How the threshold was set, in words: which images and which rule.</summary>

@@ -18,7 +18,7 @@ internal sealed class ClassifyTask : ITaskHandler
 {
     public string Name => "classify";
 
-    public string Summary => "image classifier on labelled images, transfer learning on --backbone or weight-free features; the default";
+    public string Summary => "image classifier on labelled images, transfer learning on --backbone or weight-free features";
 
     public string ManifestTask => "classification";
 
@@ -29,37 +29,7 @@ internal sealed class ClassifyTask : ITaskHandler
             throw new ArgumentException($"--out: '{settings.Out}' exists; pass --overwrite to replace it.");
         }
 
-        ImageClassificationOptions options = new()
-        {
-            Backbone = settings.BackboneSpec(),
-            Augmentation = settings.Augment is { } augment ? ParseAugmentation(augment) : null,
-            Pooling = settings.Pooling?.ToLowerInvariant() switch
-            {
-                null => null,
-                "avg" => FeaturePooling.Average,
-                "max" => FeaturePooling.Max,
-                "avg+max" => FeaturePooling.AverageAndMax,
-                _ => throw new ArgumentException($"--pooling: unknown '{settings.Pooling}' (use avg, max or avg+max)."),
-            },
-            Head = new SoftmaxClassifierOptions
-            {
-                L2 = settings.L2,
-                ClassWeighting = settings.ClassWeighting.ToLowerInvariant() switch
-                {
-                    "balanced" => ClassWeighting.Balanced,
-                    "none" => ClassWeighting.None,
-                    _ => throw new ArgumentException($"--class-weighting: unknown '{settings.ClassWeighting}' (use balanced or none)."),
-                },
-            },
-            Seed = settings.Seed,
-            AppendWeightFree = settings.AppendWeightFree,
-            AutoConfig = new Vision.AutoConfigOptions { TimeBudget = settings.TimeBudget },
-            ValidationFraction = settings.ValidationFraction,
-            ChooseDefectThreshold = settings.DefectThreshold,
-            CacheDirectory = settings.CacheDirectory,
-            NormalLabels = settings.NormalLabels,
-            PositiveLabel = settings.PositiveLabel,
-        };
+        ImageClassificationOptions options = Options(settings);
 
         // Options first, so that a bad option is reported before any data is read.
         TrainingParts parts = TrainingData.Read(settings.Data, settings.Images, settings.Split, settings.TestFraction, settings.Seed);
@@ -196,6 +166,39 @@ internal sealed class ClassifyTask : ITaskHandler
 
         return CliContext.Ok;
     }
+
+    /// <summary>The classifier's options from the command line (also the classifier candidate of <c>--task auto</c>).</summary>
+    internal static ImageClassificationOptions Options(TrainSettings settings) => new()
+    {
+            Backbone = settings.BackboneSpec(),
+            Augmentation = settings.Augment is { } augment ? ParseAugmentation(augment) : null,
+            Pooling = settings.Pooling?.ToLowerInvariant() switch
+            {
+                null => null,
+                "avg" => FeaturePooling.Average,
+                "max" => FeaturePooling.Max,
+                "avg+max" => FeaturePooling.AverageAndMax,
+                _ => throw new ArgumentException($"--pooling: unknown '{settings.Pooling}' (use avg, max or avg+max)."),
+            },
+            Head = new SoftmaxClassifierOptions
+            {
+                L2 = settings.L2,
+                ClassWeighting = settings.ClassWeighting.ToLowerInvariant() switch
+                {
+                    "balanced" => ClassWeighting.Balanced,
+                    "none" => ClassWeighting.None,
+                    _ => throw new ArgumentException($"--class-weighting: unknown '{settings.ClassWeighting}' (use balanced or none)."),
+                },
+            },
+            Seed = settings.Seed,
+            AppendWeightFree = settings.AppendWeightFree,
+            AutoConfig = new Vision.AutoConfigOptions { TimeBudget = settings.TimeBudget },
+            ValidationFraction = settings.ValidationFraction,
+            ChooseDefectThreshold = settings.DefectThreshold,
+            CacheDirectory = settings.CacheDirectory,
+            NormalLabels = settings.NormalLabels,
+            PositiveLabel = settings.PositiveLabel,
+        };
 
     internal static object MetricsJson(ClassificationMetrics m) => new
     {

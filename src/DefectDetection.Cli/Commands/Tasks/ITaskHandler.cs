@@ -112,7 +112,7 @@ internal interface ITaskHandler
 /// <summary>The task handlers, by name. A new task registers its handler here.</summary>
 internal static class TaskHandlers
 {
-    private static readonly ITaskHandler[] All = [new ClassifyTask(), new AnomalyTask(), new VariationTask(), new PinResidualTask(), new TemplateDifferenceTask()];
+    private static readonly ITaskHandler[] All = [new AutoTask(), new ClassifyTask(), new AnomalyTask(), new VariationTask(), new PinResidualTask(), new TemplateDifferenceTask()];
 
     /// <summary>Tasks that are planned but not implemented yet.</summary>
     private static readonly string[] Planned = [];
