@@ -119,6 +119,42 @@ public sealed class DataLayoutTests : IDisposable
     }
 
     [SharedFact]
+    public void ByDefaultGoodImagesTrainAnAnomalyModelAndLabelledOnesTheLearnerCrossValidationFavours()
+    {
+        string backbone = SharedData.MobileNetV2Qdq;
+        for (int i = 0; i < 8; i++)
+        {
+            Texture($"auto/good/IMG_{i:D4}", 900 + i, 0);
+            Texture($"auto/labelled/normal/{i}", 900 + i, 0);
+            Texture($"auto/labelled/anomaly/{i}", 920 + i, 0, defect: true);
+        }
+
+        // No --task: a folder of good images named anything is an anomaly model's data.
+        var good = Run("train", "--data", Path.Combine(_dir, "auto", "good"), "--backbone", backbone, "--input-size", "96", "--out", Path.Combine(_dir, "good.ddmodel"));
+        Assert.True(good.Code == 0, good.Err);
+        Assert.Contains("learner:  only good images: an anomaly model", good.Out, StringComparison.Ordinal);
+        Assert.Equal(Models.Learners.PatchCore, Vision.DefectModel.LearnerOf(Path.Combine(_dir, "good.ddmodel")));
+
+        // Labelled images: the three learners compared on out-of-fold scores, the record in --json and the model file.
+        string model = Path.Combine(_dir, "auto.ddmodel");
+        var labelled = Run("train", "--data", Path.Combine(_dir, "auto", "labelled"), "--backbone", backbone, "--input-size", "96", "--test-fraction", "0", "--out", model, "--json");
+        Assert.True(labelled.Code == 0, labelled.Err);
+        using JsonDocument doc = JsonDocument.Parse(labelled.Out);
+        JsonElement choice = doc.RootElement.GetProperty("search").GetProperty("learner_choice");
+        string chosen = choice.GetProperty("chosen").GetString()!;
+        Assert.Equal(["classifier", "anomaly model", "combined"], choice.GetProperty("candidates").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+        Assert.All(choice.GetProperty("candidates").EnumerateArray(), c => Assert.InRange(c.GetProperty("figures").GetProperty("roc_auc").GetDouble(), 0, 1));
+        string learner = doc.RootElement.GetProperty("learner").GetString()!;
+        Assert.Equal(chosen switch { "classifier" => Models.Learners.ImageClassifier, "anomaly model" => Models.Learners.PatchCore, _ => Models.Learners.Combined }, learner);
+        Assert.Equal(learner, Vision.DefectModel.LearnerOf(model));
+
+        // Without a backbone good images alone cannot train anything: the message says what would.
+        var none = Run("train", "--data", Path.Combine(_dir, "auto", "good"), "--out", Path.Combine(_dir, "none.ddmodel"));
+        Assert.Equal(2, none.Code);
+        Assert.Contains("anomaly model, which needs --backbone", none.Err, StringComparison.Ordinal);
+    }
+
+    [SharedFact]
     public void AnomalyModelsTrainOnGoodImagesNamedAnythingAndOnMvtecWithItsMasks()
     {
         string backbone = SharedData.MobileNetV2Qdq;

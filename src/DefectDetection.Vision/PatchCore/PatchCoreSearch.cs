@@ -22,6 +22,9 @@ internal static class PatchCoreSearch
     public const string Stage = "search";
     private const int MinImages = 6, MaxTrainImages = 48, ValidationImages = 12, DefectsPerImage = 6;
 
+    // Labelled defects replace the synthetic ones from this many on; at most this many are scored per candidate.
+    private const int MinRealDefects = 5, MaxRealDefects = 24;
+
     // The richer candidate at each scale: the intensity context and the patch positions (for parts that fill the image
     // the same way each time and defects that are areas of uneven brightness), at the weights of the documented
     // magnetic-tile setting.
@@ -39,7 +42,7 @@ internal static class PatchCoreSearch
     internal const int MinBorderSearchInput = 160;
 
     public static (PatchCoreOptions Chosen, TrainingSearch Record) Run(PatchCoreOptions options, int normalCount, Func<int, (ImageView View, Image? Owned)> normal,
-        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, int anomalyCount = 0, Func<int, (ImageView View, Image? Owned)>? anomaly = null)
     {
         Stopwatch clock = Stopwatch.StartNew();
         int inputSize = options.InputSize ?? BaseInput;
@@ -49,9 +52,12 @@ internal static class PatchCoreSearch
             .. options.BorderPatches is null && inputSize >= MinBorderSearchInput ? new[] { "border_patches" } : []];
         int pinnedBorder = options.BorderPatches ?? 1;
         const string criterion = "image AUROC of held-out normal images (a dozen, in folds when the normals are few) against copies with synthetic defects (patch, blob, scratch; radius 1.5-6% of the shorter side); a costlier or richer candidate must beat the choice so far by more than one standard error of the difference (paired bootstrap over the held-out images), or match it while putting the map's peak on a share of the defects higher by more than two standard errors; context and position features, then the border rings, are chosen at the cheapest scale, then larger scales (320 px, tiles) tried with those choices";
+        // Labelled defects, when the data has enough of them, are the criterion instead of the synthetic ones.
+        bool real = anomaly is not null && anomalyCount >= MinRealDefects;
+        string realCriterion = $"image AUROC of held-out normal images (a dozen, in folds when the normals are few) against the labelled defect images (up to {MaxRealDefects}, evenly spaced; each scored by every fold's model, the scores averaged); a costlier or richer candidate must beat the choice so far by more than one standard error of the difference (paired bootstrap over the images); context and position features, then the border rings, are chosen at the cheapest scale, then larger scales (320 px, tiles) tried with those choices";
         if (normalCount < MinImages)
         {
-            return Only(options, new Candidate(inputSize, options.Tiles ?? 1, options.ContextWeight ?? 0, options.PositionWeight ?? 0, pinnedBorder), criterion, searched, $"fewer than {MinImages} normal images: nothing to validate on");
+            return Only(options, new Candidate(inputSize, options.Tiles ?? 1, options.ContextWeight ?? 0, options.PositionWeight ?? 0, pinnedBorder), real ? realCriterion : criterion, searched, $"fewer than {MinImages} normal images: nothing to validate on");
         }
 
         // Validation images evenly spaced over the (content-ordered) normals, split into as few folds as leave each
@@ -79,7 +85,14 @@ internal static class PatchCoreSearch
 
             List<ImageView> normals = [.. validationIndex.Select(i => views[i])];
             List<(ImageView View, byte[] Mask)> defects = [];
-            for (int k = 0; k < normals.Count; k++)
+            List<ImageView> realDefects = [];
+            if (real)
+            {
+                int take = Math.Min(anomalyCount, MaxRealDefects);
+                realDefects.AddRange(Enumerable.Range(0, take).Select(k => Keep(anomaly!((int)((k + 0.5) * anomalyCount / take)), owned)));
+            }
+
+            for (int k = 0; !real && k < normals.Count; k++)
             {
                 for (int d = 0; d < DefectsPerImage; d++)
                 {
@@ -89,7 +102,7 @@ internal static class PatchCoreSearch
                 }
             }
 
-            var validationSet = new Validation(normals, defects, [.. foldTrain.Select(t => t.Select(i => views[i]).ToList())], foldValidation);
+            var validationSet = new Validation(normals, defects, realDefects, [.. foldTrain.Select(t => t.Select(i => views[i]).ToList())], foldValidation);
 
             // Scales: whole images at the base input, at the larger input for images that are not small, and tiles
             // while a tile still covers at least the input size of native pixels; the features (without and, unless
@@ -117,7 +130,7 @@ internal static class PatchCoreSearch
             grid.AddRange(tiles.Skip(1).Select(t => new Candidate(inputSize, t, 0, 0, pinnedBorder)));
             if (grid.Count == 1)
             {
-                return Only(options, grid[0], criterion, searched, string.Create(CultureInfo.InvariantCulture, $"the only candidate: the images' shorter side (median {side:F0} px) holds no more detail than the input size"));
+                return Only(options, grid[0], real ? realCriterion : criterion, searched, string.Create(CultureInfo.InvariantCulture, $"the only candidate: the images' shorter side (median {side:F0} px) holds no more detail than the input size"));
             }
 
             double budget = options.AutoConfig.TimeBudget > TimeSpan.Zero ? options.AutoConfig.TimeBudget.TotalSeconds : double.PositiveInfinity;
@@ -158,14 +171,16 @@ internal static class PatchCoreSearch
                 }, cancellationToken);
                 lastSeconds = one.Elapsed.TotalSeconds;
                 lastPixels = pixels;
-                var figures = new Dictionary<string, double> { ["synthetic_auroc"] = Math.Round(outcome.Auroc, 4), ["peak_on_defect"] = Math.Round(outcome.Pointing, 4) };
+                var figures = real
+                    ? new Dictionary<string, double> { ["labelled_auroc"] = Math.Round(outcome.Auroc, 4) }
+                    : new Dictionary<string, double> { ["synthetic_auroc"] = Math.Round(outcome.Auroc, 4), ["peak_on_defect"] = Math.Round(outcome.Pointing, 4) };
                 // Candidates come cheapest and plainest first: a costlier or richer one must win by more than the noise.
                 bool wins = true;
                 if (best is { } b)
                 {
                     double se = validationSet.StandardError(b.Outcome, outcome, options.AutoConfig.Seed);
                     figures["auroc_gain_se"] = Math.Round(se, 4);
-                    wins = outcome.Auroc > b.Outcome.Auroc + se || (outcome.Auroc >= b.Outcome.Auroc && Significant(b.Outcome.Pointing, outcome.Pointing, defects.Count));
+                    wins = outcome.Auroc > b.Outcome.Auroc + se || (!real && outcome.Auroc >= b.Outcome.Auroc && Significant(b.Outcome.Pointing, outcome.Pointing, defects.Count));
                 }
 
                 candidates.Add(new SearchCandidate { Name = Name(candidate), Settings = Settings(candidate), Figures = figures, Seconds = Math.Round(lastSeconds, 2) });
@@ -179,14 +194,14 @@ internal static class PatchCoreSearch
             progress?.Report(new TrainingProgress(Stage, 1) { Done = grid.Count, Total = grid.Count });
             return (With(options, chosen), new TrainingSearch
             {
-                Criterion = criterion,
+                Criterion = real ? realCriterion : criterion,
                 Searched = searched,
                 Candidates = candidates,
                 Chosen = Name(chosen),
                 BudgetSeconds = double.IsInfinity(budget) ? 0 : budget,
                 Seconds = Math.Round(clock.Elapsed.TotalSeconds, 2),
                 TrainImages = foldTrain.Max(t => t.Length),
-                ValidationImages = normals.Count,
+                ValidationImages = normals.Count + realDefects.Count,
             });
         }
         finally
@@ -234,20 +249,27 @@ internal static class PatchCoreSearch
     private sealed record Outcome(double[] NormalScores, double[] DefectScores, bool[] PeakOnDefect, double Auroc, double Pointing);
 
     /// <summary>The held-out normals with their defective copies, and the folds' training images.</summary>
-    private sealed class Validation(List<ImageView> normals, List<(ImageView View, byte[] Mask)> defects, List<List<ImageView>> foldTrain, int[][] foldValidation)
+    private sealed class Validation(List<ImageView> normals, List<(ImageView View, byte[] Mask)> defects, List<ImageView> realDefects, List<List<ImageView>> foldTrain, int[][] foldValidation)
     {
         public Outcome Evaluate(PatchCoreOptions candidate, CancellationToken cancellationToken)
         {
             double[] normalScores = new double[normals.Count], defectScores = new double[defects.Count];
+            double[] realScores = new double[realDefects.Count];
             bool[] peak = new bool[defects.Count];
             for (int f = 0; f < foldTrain.Count; f++)
             {
                 using PatchCoreModel model = new PatchCoreTrainer(candidate).Fit(foldTrain[f], null, null, cancellationToken);
+                for (int r = 0; r < realDefects.Count; r++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    realScores[r] += model.Predict(realDefects[r]).Score / foldTrain.Count;
+                }
+
                 foreach (int k in foldValidation[f])
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     normalScores[k] = model.Predict(normals[k]).Score;
-                    for (int d = k * DefectsPerImage; d < (k + 1) * DefectsPerImage; d++)
+                    for (int d = k * DefectsPerImage; d < Math.Min(defects.Count, (k + 1) * DefectsPerImage); d++)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
                         DefectPrediction p = model.Predict(defects[d].View);
@@ -257,12 +279,30 @@ internal static class PatchCoreSearch
                 }
             }
 
-            return new Outcome(normalScores, defectScores, peak, Auroc(normalScores, defectScores, null), peak.Count(p => p) / (double)peak.Length);
+            return realDefects.Count > 0
+                ? new Outcome(normalScores, realScores, [], RealAuroc(normalScores, realScores, null), 0)
+                : new Outcome(normalScores, defectScores, peak, Auroc(normalScores, defectScores, null), peak.Count(p => p) / (double)peak.Length);
         }
 
-        /// <summary>The bootstrap standard error of the AUROC gain of <paramref name="b"/> over <paramref name="a"/>, resampling held-out images with their copies.</summary>
-        public double StandardError(Outcome a, Outcome b, int seed) =>
-            PairedBootstrap.StandardError(normals.Count, seed, sample => Auroc(b.NormalScores, b.DefectScores, sample) - Auroc(a.NormalScores, a.DefectScores, sample));
+        /// <summary>
+        /// The bootstrap standard error of the AUROC gain of <paramref name="b"/> over <paramref name="a"/>, resampling
+        /// held-out images with their copies (synthetic defects) or the normal and defect images together (labelled defects).
+        /// </summary>
+        public double StandardError(Outcome a, Outcome b, int seed) => realDefects.Count > 0
+            ? PairedBootstrap.StandardError(normals.Count + realDefects.Count, seed, sample =>
+            {
+                double d = RealAuroc(b.NormalScores, b.DefectScores, sample) - RealAuroc(a.NormalScores, a.DefectScores, sample);
+                return double.IsNaN(d) ? 0 : d; // a resample of one kind has no AUROC: no difference
+            })
+            : PairedBootstrap.StandardError(normals.Count, seed, sample => Auroc(b.NormalScores, b.DefectScores, sample) - Auroc(a.NormalScores, a.DefectScores, sample));
+
+        // The image AUROC of the normals against the labelled defects, over all of them or a resample of the rows (normals first).
+        private static double RealAuroc(double[] normalScores, double[] defectScores, int[]? sample)
+        {
+            double[] all = [.. normalScores, .. defectScores];
+            int[] rows = sample ?? [.. Enumerable.Range(0, all.Length)];
+            return BinaryMetrics.RocAuc([.. rows.Select(r => all[r])], [.. rows.Select(r => r >= normalScores.Length)]);
+        }
 
         // The image AUROC of the normals against the defective copies, over all held-out images or a resample of them.
         private static double Auroc(double[] normalScores, double[] defectScores, int[]? sample)

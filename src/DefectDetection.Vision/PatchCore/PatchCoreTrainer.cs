@@ -74,7 +74,7 @@ public sealed class PatchCoreTrainer : IDefectTrainer
         ArgumentNullException.ThrowIfNull(dataset);
         HashSet<string> normal = new(Options.NormalLabels, StringComparer.Ordinal);
         LabeledImage[] normals = dataset.Filter(x => normal.Contains(x.Label)).InContentOrder(cancellationToken).ToArray();
-        LabeledImage[] anomalies = Options.Threshold.Source == AnomalyThresholdSource.Normals ? [] : dataset.Where(x => !normal.Contains(x.Label)).ToArray();
+        LabeledImage[] anomalies = Options.Threshold.Source == AnomalyThresholdSource.Normals ? [] : dataset.Filter(x => !normal.Contains(x.Label)).InContentOrder(cancellationToken).ToArray();
         if (normals.Length == 0)
         {
             throw new ArgumentException($"The dataset has no image labelled {string.Join(" or ", Options.NormalLabels)} (labels: {string.Join(", ", dataset.Labels)}).", nameof(dataset));
@@ -118,7 +118,7 @@ public sealed class PatchCoreTrainer : IDefectTrainer
         bool searchBorder = o.BorderPatches is null && (o.InputSize ?? 224) >= PatchCoreSearch.MinBorderSearchInput;
         if ((o.Tiles is null || (o.ContextWeight is null && o.PositionWeight is null) || searchBorder) && o.AutoConfig.Enabled)
         {
-            (o, searchRecord) = PatchCoreSearch.Run(o, normalCount, normal, progress, cancellationToken);
+            (o, searchRecord) = PatchCoreSearch.Run(o, normalCount, normal, progress, cancellationToken, anomalyCount, anomaly);
         }
 
         o = Resolve(o, normalCount);
