@@ -90,6 +90,12 @@ public class BinaryMetricsTests
         Assert.Equal(0.95, BinaryMetrics.SelectThreshold(s, p, new ThresholdOptions { Rule = ThresholdRule.TargetRecall, TargetRecall = 0.25 }));
         Assert.Throws<ArgumentException>(() => BinaryMetrics.SelectThreshold([0.1], [false]));
         Assert.Throws<ArgumentOutOfRangeException>(() => BinaryMetrics.SelectThreshold(s, p, new ThresholdOptions { Rule = ThresholdRule.TargetRecall, TargetRecall = 0 }));
+
+        // Each negative standing for three: F1 = 2tp / (2tp + 3fp + fn). >=0.9: 4/6 = 0.667 (best); >=0.7: 6/10;
+        // >=0.3: 8/14 = 0.571; >=0.8: 4/9.
+        Assert.Equal(0.9, BinaryMetrics.SelectThreshold(s, p, new ThresholdOptions { NegativeWeight = 3 }));
+        Assert.Equal(0.3, BinaryMetrics.SelectThreshold(s, p, new ThresholdOptions { NegativeWeight = 1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => BinaryMetrics.SelectThreshold(s, p, new ThresholdOptions { NegativeWeight = 0 }));
     }
 
     [Fact]

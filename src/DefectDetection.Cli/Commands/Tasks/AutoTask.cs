@@ -30,7 +30,9 @@ internal sealed class AutoTask : ITaskHandler
             throw new ArgumentException($"--out: '{settings.Out}' exists; pass --overwrite to replace it.");
         }
 
-        // The cases with one candidate run that learner's task as it is (its output, its --json).
+        // Options first, so that a bad option is reported before any data is read; then the cases with one candidate
+        // run that learner's task as it is (its output, its --json).
+        ImageClassificationOptions classifier = ClassifyTask.Options(settings);
         BackboneSpec? backbone = settings.BackboneSpec();
         TrainingParts parts = TrainingData.Read(settings.Data, settings.Images, settings.Split, settings.TestFraction, settings.Seed);
         ImageDataset train = parts.Train;
@@ -55,8 +57,8 @@ internal sealed class AutoTask : ITaskHandler
             return defects == 0 ? new AnomalyTask().Train(context, settings) : new ClassifyTask().Train(context, settings);
         }
 
-        ImageClassificationOptions classifier = ClassifyTask.Options(settings);
-        PatchCoreOptions anomaly = AnomalyTask.Options(settings, backbone!, [.. settings.NormalLabels], AnomalyThresholdSource.Automatic);
+        // --augment flips gives the anomaly candidate's bank mirrored copies too; the classifier's other augmentations are its own.
+        PatchCoreOptions anomaly = AnomalyTask.Options(settings with { Augment = settings.Augment == "flips" ? "flips" : null }, backbone!, [.. settings.NormalLabels], AnomalyThresholdSource.Automatic);
         if (!settings.Json)
         {
             context.Out.WriteLine($"data:     {parts.Layout}; {string.Join(", ", train.CountByLabel().Where(c => c.Value > 0).OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} {c.Value}"))}");

@@ -234,10 +234,11 @@ internal sealed class ClassifyTask : ITaskHandler
             {
                 "none" => ImageAugmentation.None,
                 "hflip" or "flip" => ImageAugmentation.FlipHorizontal,
+                "flips" => ImageAugmentation.FlipHorizontal | ImageAugmentation.FlipVertical,
                 "vflip" => ImageAugmentation.FlipVertical,
                 "rot90" => ImageAugmentation.Rotate90,
                 "crops" => ImageAugmentation.Crops,
-                _ => throw new ArgumentException($"--augment: unknown '{part}' (use none, hflip, vflip, rot90, crops, comma-separated)."),
+                _ => throw new ArgumentException($"--augment: unknown '{part}' (use none, hflip, vflip, flips, rot90, crops, comma-separated)."),
             };
         }
 

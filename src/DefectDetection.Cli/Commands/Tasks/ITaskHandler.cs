@@ -2,7 +2,7 @@ using DefectDetection.Vision;
 namespace DefectDetection.Cli.Commands.Tasks;
 
 /// <summary>What <c>defect train</c> was asked to do (validated; task-specific options may be ignored by other tasks).</summary>
-internal sealed class TrainSettings
+internal sealed record TrainSettings
 {
     public required string Task { get; init; }
 
