@@ -107,7 +107,10 @@ internal sealed class AnomalyTask : ITaskHandler
         };
         if (!settings.Json && model.Search is { } search)
         {
-            context.Out.WriteLine($"configuration: {search.Chosen} ({search.Seconds:F1} s; {search.ValidationImages} held-out normal images against synthetic defects)");
+            string against = search.Candidates.Any(c => c.Figures.ContainsKey("labelled_auroc"))
+                ? "held-out normal images and labelled defect images"
+                : "held-out normal images against synthetic defects";
+            context.Out.WriteLine($"configuration: {search.Chosen} ({search.Seconds:F1} s; {search.ValidationImages} {against})");
             foreach (SearchCandidate c in search.Candidates)
             {
                 string figures = c.Skipped ?? string.Join(", ", c.Figures.Select(f => $"{f.Key} {f.Value:F3}")) + $", {c.Seconds:F1} s";
