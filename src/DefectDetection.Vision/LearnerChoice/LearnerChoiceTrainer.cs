@@ -69,14 +69,14 @@ public sealed class LearnerChoiceTrainer : IDefectTrainer
             }
 
             PatchCoreModel only = FitAnomaly(dataset, normalLabels, AnomalyThresholdSource.Normals, progress, cancellationToken);
-            return only.WithSearch(WithChoice(only.Search, Record(clock, [Skipped(ClassifierCandidate, "the data has no labelled defects")], AnomalyCandidate, dataset.Count, 0)));
+            return Recorded(only, only.WithSearch(WithChoice(only.Search, Record(clock, [Skipped(ClassifierCandidate, "the data has no labelled defects")], AnomalyCandidate, dataset.Count, 0))));
         }
 
         if (noAnomaly is not null || normals == 0)
         {
             ImageClassificationModel alone = FitClassifier(dataset, progress, cancellationToken);
             string why = normals == 0 ? "the data has no normal images" : noAnomaly!;
-            return alone.WithSearch(WithChoice(alone.Training.Search, Record(clock, [Skipped(AnomalyCandidate, why), Skipped(CombinedCandidate, why)], ClassifierCandidate, dataset.Count, 0)));
+            return Recorded(alone, alone.WithSearch(WithChoice(alone.Training.Search, Record(clock, [Skipped(AnomalyCandidate, why), Skipped(CombinedCandidate, why)], ClassifierCandidate, dataset.Count, 0))));
         }
 
         ImageClassificationModel classifier = FitClassifier(dataset, progress, cancellationToken);
@@ -133,7 +133,7 @@ public sealed class LearnerChoiceTrainer : IDefectTrainer
         {
             anomaly.Dispose();
             string why = "no out-of-fold scores of both normal and defect images to compare the learners on";
-            return classifier.WithSearch(WithChoice(classifier.Training.Search, Record(clock, [Skipped(AnomalyCandidate, why), Skipped(CombinedCandidate, why)], ClassifierCandidate, rows.Count, 0)));
+            return Recorded(classifier, classifier.WithSearch(WithChoice(classifier.Training.Search, Record(clock, [Skipped(AnomalyCandidate, why), Skipped(CombinedCandidate, why)], ClassifierCandidate, rows.Count, 0))));
         }
 
         // Each member standardised by its training normals' out-of-fold scores (the classifier's over every normal image).
@@ -173,10 +173,10 @@ public sealed class LearnerChoiceTrainer : IDefectTrainer
         {
             case 0:
                 anomaly.Dispose();
-                return classifier.WithSearch(WithChoice(classifier.Training.Search, record));
+                return Recorded(classifier, classifier.WithSearch(WithChoice(classifier.Training.Search, record)));
             case 1:
                 classifier.Dispose();
-                return anomaly.WithSearch(WithChoice(anomaly.Search, record));
+                return Recorded(anomaly, anomaly.WithSearch(WithChoice(anomaly.Search, record)));
             default:
                 double[] normalSums = [.. rows.Where(r => !r.Defect).Select(r => CombinedModel.Sum(zc, za, r.P, r.A))];
                 double[] defectSums = [.. rows.Where(r => r.Defect).Select(r => CombinedModel.Sum(zc, za, r.P, r.A)).Order()];
@@ -255,6 +255,14 @@ public sealed class LearnerChoiceTrainer : IDefectTrainer
 
     private static IProgress<TrainingProgress>? Prefixed(IProgress<TrainingProgress>? progress, string learner) =>
         progress is null ? null : new PrefixedProgress(progress, learner + ": ");
+
+    // The copy with the record shares the trained state; the model it was made from lets go of its share.
+    private static T Recorded<T>(T original, T recorded)
+        where T : IDisposable
+    {
+        original.Dispose();
+        return recorded;
+    }
 
     private static SearchCandidate Skipped(string name, string why) => new() { Name = name, Skipped = why };
 

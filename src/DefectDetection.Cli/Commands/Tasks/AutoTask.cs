@@ -98,20 +98,11 @@ internal sealed class AutoTask : ITaskHandler
             : null;
         if (settings.Json)
         {
-            var summary = new Dictionary<string, object?>
-            {
-                ["model"] = Path.GetFullPath(settings.Out),
-                ["task"] = Name,
-                ["learner"] = model.Learner,
-                ["labels"] = model.Labels,
-                ["threshold"] = model.Threshold,
-                ["data_layout"] = parts.Layout,
-                ["held_out"] = parts.HeldOut,
-                ["training_images"] = train.Count,
-                ["seconds"] = Math.Round(seconds, 2),
-                ["search"] = search,
-                ["test"] = test is null ? null : new { test.Images, test.Defects, test.Accuracy, test.Precision, test.Recall, test.F1, test.ImageAuroc, MacroF1 = test.Labels?.MacroF1 },
-            };
+            Dictionary<string, object?> summary = ContractTask.JsonSummary(Name, model, settings, train.Count, seconds);
+            summary["data_layout"] = parts.Layout;
+            summary["held_out"] = parts.HeldOut;
+            summary["search"] = search;
+            summary["test"] = test is null ? null : new { test.Images, test.Defects, test.Accuracy, test.Precision, test.Recall, test.F1, test.ImageAuroc, MacroF1 = test.Labels?.MacroF1 };
             context.Out.WriteLine(JsonSerializer.Serialize(summary, CliJson.Options));
             return CliContext.Ok;
         }

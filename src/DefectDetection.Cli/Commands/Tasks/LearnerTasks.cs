@@ -36,21 +36,24 @@ internal abstract class ContractTask : ITaskHandler
         Stopwatch clock = Stopwatch.StartNew();
         using IDefectModel model = Fit(settings, out int images);
         model.Save(settings.Out, new DefectModelSaveOptions { Overwrite = settings.Overwrite, EmbedBackbone = !settings.NoEmbed, DataSource = settings.Data });
-        var summary = new Dictionary<string, object?>
-        {
-            ["model"] = Path.GetFullPath(settings.Out),
-            ["task"] = Name,
-            ["learner"] = model.Learner,
-            ["labels"] = model.Labels,
-            ["threshold"] = model.Threshold,
-            ["training_images"] = images,
-            ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2),
-        };
+        Dictionary<string, object?> summary = JsonSummary(Name, model, settings, images, clock.Elapsed.TotalSeconds);
         context.Out.WriteLine(settings.Json
             ? JsonSerializer.Serialize(summary, CliJson.Options)
             : $"trained a {model.Learner} model on {images} images in {clock.Elapsed.TotalSeconds:F1} s (labels {string.Join(", ", model.Labels)}); wrote {settings.Out}");
         return CliContext.Ok;
     }
+
+    /// <summary>What every task's <c>--json</c> summary starts with: the model file, task, learner, labels, threshold, images and time.</summary>
+    internal static Dictionary<string, object?> JsonSummary(string task, IDefectModel model, TrainSettings settings, int images, double seconds) => new()
+    {
+        ["model"] = Path.GetFullPath(settings.Out),
+        ["task"] = task,
+        ["learner"] = model.Learner,
+        ["labels"] = model.Labels,
+        ["threshold"] = model.Threshold,
+        ["training_images"] = images,
+        ["seconds"] = Math.Round(seconds, 2),
+    };
 
     /// <summary>Reads the data and fits the model; <paramref name="images"/> counts what it was trained on.</summary>
     protected abstract IDefectModel Fit(TrainSettings settings, out int images);
