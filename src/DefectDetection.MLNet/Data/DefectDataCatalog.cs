@@ -15,7 +15,7 @@ public static class DefectDataCatalog
     /// </summary>
     /// <param name="catalog">The data catalog.</param>
     /// <param name="dataset">The dataset.</param>
-    /// <param name="normalLabels">The labels that are not defects. Default <c>normal</c> and <c>good</c>.</param>
+    /// <param name="normalLabels">The labels that are not defects. Default <see cref="Models.Learners.DefaultNormalLabels"/> (<c>normal</c>, <c>good</c>, <c>ok</c>, <c>free</c>).</param>
     public static IDataView LoadFromImageDataset(this DataOperationsCatalog catalog, ImageDataset dataset, IReadOnlyCollection<string>? normalLabels = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -39,7 +39,7 @@ public static class DefectDataCatalog
     /// <param name="catalog">The data catalog.</param>
     /// <param name="folder">The folder.</param>
     /// <param name="options">Which files count as images. Default: the usual image extensions, recursively.</param>
-    /// <param name="normalLabels">The labels that are not defects. Default <c>normal</c> and <c>good</c>.</param>
+    /// <param name="normalLabels">The labels that are not defects. Default <see cref="Models.Learners.DefaultNormalLabels"/> (<c>normal</c>, <c>good</c>, <c>ok</c>, <c>free</c>).</param>
     /// <exception cref="DatasetException">The folder is missing or holds no label folder.</exception>
     public static IDataView LoadFromImageFolder(this DataOperationsCatalog catalog, string folder, FolderDatasetOptions? options = null, IReadOnlyCollection<string>? normalLabels = null) =>
         catalog.LoadFromImageDataset(ImageDataset.FromFolder(folder, options), normalLabels);
@@ -51,7 +51,7 @@ public static class DefectDataCatalog
     /// <param name="catalog">The data catalog.</param>
     /// <param name="manifestPath">The manifest.</param>
     /// <param name="options">Where the images are and which attributes to read.</param>
-    /// <param name="normalLabels">The labels that are not defects. Default <c>normal</c> and <c>good</c>.</param>
+    /// <param name="normalLabels">The labels that are not defects. Default <see cref="Models.Learners.DefaultNormalLabels"/> (<c>normal</c>, <c>good</c>, <c>ok</c>, <c>free</c>).</param>
     /// <exception cref="DatasetException">The manifest is malformed (the message names the line).</exception>
     public static IDataView LoadFromLookoutForVisionManifest(this DataOperationsCatalog catalog, string manifestPath, ManifestOptions? options = null, IReadOnlyCollection<string>? normalLabels = null) =>
         catalog.LoadFromImageDataset(ImageDataset.FromManifest(manifestPath, options), normalLabels);
