@@ -177,16 +177,15 @@ public sealed class CombinedModel : IDefectModel, ICropClassifier
         options ??= new DefectModelSaveOptions();
         DefectModelSaveOptions memberOptions = new() { EmbedBackbone = false, DataSource = options.DataSource };
         byte[] classifier = Bytes(Classifier, memberOptions), anomaly = Bytes(Anomaly, memberOptions);
-        ModelManifest c = ModelPackage.Load(new MemoryStream(classifier), null, ClassifierMember).Manifest;
         byte[]? backbone = Classifier.BackboneBytes;
         ModelManifest manifest = new()
         {
             Task = ImageClassificationModel.TaskName,
             Learner = Learners.Combined,
             Labels = [.. Labels],
-            Backbone = c.Backbone is { } b ? new BackboneInfo { Name = b.Name, Sha256 = b.Sha256, TappedLayers = [], Embedded = options.EmbedBackbone && backbone is not null, Input = b.Input } : null,
+            Backbone = Classifier.Backbone is { } b ? new BackboneInfo { Name = b.Name, Sha256 = b.Sha256, TappedLayers = [], Embedded = options.EmbedBackbone && backbone is not null, Input = b.InputName } : null,
             Threshold = Threshold,
-            TrainingData = c.TrainingData,
+            TrainingData = new TrainingDataSummary { ImageCount = Classifier.Training.ImageCount, PerLabel = Classifier.Training.PerLabel, Source = options.DataSource },
             Combined = new CombinedSection
             {
                 Members =
